@@ -1,0 +1,173 @@
+# medflag - flags medical misinformation in forum posts for moderators.
+# A plain GNU Makefile: `make`, `make check`, `make demo`, `make asan`,
+# `make bench`, `make fuzz`, `make chaos`, `make install`.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+BUILD      ?= build
+CFLAGS     ?= -O2 -g
+MSGPACK    := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
+DEPS       := libzmq libpcre2-8 hiredis $(MSGPACK) libutf8proc icu-uc libpsl jansson
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wwrite-strings -Wpointer-arith -Wformat=2 -Wvla
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
+MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+              -Ifilter -Iworkers -Itools -Itests $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS     += $(PKG_LIBS) -lpthread -lm
+
+# Debian packages that building and testing need; `make deps` installs the
+# missing ones (as root) or prints the command.
+DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
+              libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
+              libpsl-dev libjansson-dev redis-server python3 python3-zmq \
+              python3-msgpack
+FUZZ_PKGS  := clang libclang-rt-14-dev
+
+LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
+SVC_SRC    := $(filter-out workers/medflagd.c workers/worker.c %_test.c,$(wildcard workers/*.c))
+CLI_SRC    := $(filter-out %_test.c,$(wildcard tools/*.c))
+UNIT_SRC   := $(wildcard filter/*_test.c workers/*_test.c tools/*_test.c) tests/harness.c
+INTEG_SRC  := $(wildcard tests/integ/*.c)
+INTEG_UTIL := $(wildcard tests/integ_util.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB        := $(BUILD)/libmedflag.a
+SVC        := $(BUILD)/libmfsvc.a
+BINS       := $(BUILD)/medflag $(if $(wildcard workers/medflagd.c),$(BUILD)/medflagd) \
+              $(if $(wildcard workers/worker.c),$(BUILD)/medflag-worker)
+INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ/%,$(INTEG_SRC))
+REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+.PHONY: all check check-all check-unit check-rules check-integ check-fuzz \
+        deps fuzz-deps demo asan bench fuzz chaos install uninstall clean
+
+all: $(LIB) $(BINS) $(BUILD)/tests/unit $(INTEG_BINS) $(REPLAY)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(MF_CFLAGS) -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SVC): $(call obj,$(SVC_SRC)) $(LIB)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $(call obj,$(SVC_SRC))
+
+$(BUILD)/medflag: $(call obj,$(CLI_SRC)) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/medflagd: $(call obj,workers/medflagd.c) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/medflag-worker: $(call obj,workers/worker.c) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/unit: $(call obj,$(UNIT_SRC)) $(SVC) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(UNIT_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/integ/%: $(BUILD)/tests/integ/%.o $(call obj,tests/harness.c $(INTEG_UTIL)) $(SVC) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(call obj,tests/harness.c $(INTEG_UTIL)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+# A fuzz target built without libFuzzer replays its corpus (make check).
+$(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(call obj,tests/fuzz/fuzz_$*.c tests/fuzz/replay.c) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------
+
+check: deps
+	@$(MAKE) --no-print-directory check-all
+
+check-all: all
+	@MF_BUILD=$(BUILD) sh tests/run.sh
+
+check-unit: all
+	@MF_BUILD=$(BUILD) sh tests/run.sh unit
+
+check-rules: all
+	@MF_BUILD=$(BUILD) sh tests/run.sh rules
+
+check-integ: all
+	@MF_BUILD=$(BUILD) sh tests/run.sh integ
+
+check-fuzz: all
+	@MF_BUILD=$(BUILD) sh tests/run.sh fuzz
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" check-all
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench
+	@MF_BUILD=$(BUILD) sh tests/bench.sh
+
+$(BUILD)/bench: $(call obj,tests/bench.c) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined" $(LIB:$(BUILD)/%=build/fuzz/%)
+	@sh tests/fuzz/run.sh
+
+chaos: deps
+	@$(MAKE) --no-print-directory all
+	@MF_BUILD=$(BUILD) sh tests/chaos.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@MF_BUILD=$(BUILD) sh tools/demo.sh
+
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "deps: installing$$missing"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	    else \
+	        echo "deps: missing Debian packages; run:"; \
+	        echo "  sudo apt-get install -y$$missing"; exit 1; \
+	    fi; \
+	fi
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_PKGS)"
+
+# ---- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(PREFIX)/share/medflag/rules/sources
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
+	    filter/post.h filter/verdict.h filter/source.h filter/normalize.h \
+	    filter/ruleset.h filter/match.h filter/wire.h $(DESTDIR)$(PREFIX)/include/medflag/
+	install -m 644 rules/*.rules rules/policy.conf $(DESTDIR)$(PREFIX)/share/medflag/rules/
+	install -m 644 rules/sources/*.list $(DESTDIR)$(PREFIX)/share/medflag/rules/sources/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
+	rm -f $(DESTDIR)$(PREFIX)/lib/libmedflag.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(PREFIX)/share/medflag
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/*
+ * match.h - run a rule set over a post and decide the verdict.
+ *
+ * A scanner holds the per-thread scratch space (PCRE2 match data, JIT
+ * stack, normalizer buffers), so scanning allocates nothing on the hot path
+ * except the verdict itself. One scanner per thread; rule sets are shared.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_MATCH_H
+#define MF_MATCH_H
+
+#include "err.h"
+#include "normalize.h"
+#include "post.h"
+#include "ruleset.h"
+#include "source.h"
+#include "verdict.h"
+
+typedef struct mf_scanner mf_scanner_t;
+
+#define MF_SCAN_NO_PREFILTER	0x01u	/* run every rule (equivalence tests) */
+#define MF_SCAN_KEEP_QUOTES	0x02u	/* judge quoted material too */
+#define MF_SCAN_ONLY_RULE	0x04u	/* with mf_scan_rule(): one rule only */
+
+/* OWNS: caller; free with mf_scanner_destroy(). NULL on ENOMEM. */
+mf_scanner_t	*mf_scanner_new(mf_err_t *err);
+void		 mf_scanner_destroy(mf_scanner_t **self_p);
+
+/*
+ * Judges 'post' with 'rules' and 'sources' (may be NULL: no source
+ * scoring). Always produces a verdict unless memory runs out: a post that
+ * cannot be judged gets status error and says why.
+ * OWNS: *out belongs to the caller. Returns 0, or -1 on ENOMEM.
+ */
+int		 mf_scan(mf_scanner_t *self, const mf_ruleset_t *rules,
+		    const mf_sources_t *sources, const mf_post_t *post,
+		    unsigned opts, mf_verdict_t **out, mf_err_t *err);
+
+/* Runs only 'rule' over 'text' (as a plain-text post) and reports whether
+ * it hit and whether the hit was a question (for `expect` lines). */
+int		 mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rules,
+		    const mf_rule_t *rule, const char *text, int *hit,
+		    int *question, mf_err_t *err);
+
+/* BORROWS: the normalized text of the last scan (explain --normalized). */
+const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);
+
+/* Statistics of the last scan: rules run by PCRE2 (after prefilter). */
+size_t		 mf_scanner_rules_run(const mf_scanner_t *self);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * normalize.h - turn a post body into the text that rules match, with an
+ * offset map back to the original bytes.
+ *
+ * Steps: markup reduced to text for the body format (quoted material cut
+ * unless MF_NORM_KEEP_QUOTES); invalid UTF-8 replaced by U+FFFD; NUL and
+ * format characters removed; NFKC with case folding and marks stripped
+ * (accent-insensitive); confusable letters folded to Latin; leetspeak
+ * inside words undone; spaced or dotted-out letters joined.
+ * Not responsible for URL extraction (match.c reads the original body).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_NORMALIZE_H
+#define MF_NORMALIZE_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "post.h"
+
+#define MF_NORM_KEEP_QUOTES	0x01u	/* judge quoted material too */
+#define MF_NORM_NO_LEET		0x02u	/* skip leetspeak and spacing repair */
+
+/* Result flags. */
+#define MF_NORMF_INVALID_UTF8	0x01u
+#define MF_NORMF_QUOTES_CUT	0x02u
+
+typedef struct mf_norm {
+	char	*text;		/* NUL-terminated, valid UTF-8, case-folded */
+	size_t	 len;
+	/* For every byte i of 'text': it came from original bytes
+	 * [ostart[i], oend[i]). Monotone non-decreasing. A span [a, b) of
+	 * 'text' maps to [ostart[a], oend[b - 1]) of the original. */
+	size_t	*ostart;
+	size_t	*oend;
+	unsigned flags;		/* MF_NORMF_* */
+	size_t	 cap;		/* capacity of text/ostart/oend (reused) */
+	void	*scratch;	/* private reusable work space */
+} mf_norm_t;
+
+/* Normalizes 'body' into 'out', reusing its memory from earlier calls (no
+ * allocation on the hot path once warm). 'out' starts zeroed.
+ * Returns 0, or -1 with 'err' set (only ENOMEM). */
+int	mf_normalize(mf_norm_t *out, const char *body, size_t len,
+	    mf_format_t fmt, unsigned opts, mf_err_t *err);
+void	mf_norm_free(mf_norm_t *self);
+/* Maps the normalized span [a, b) to the original. */
+void	mf_norm_span(const mf_norm_t *self, size_t a, size_t b,
+	    size_t *ostart, size_t *oend);
+
+/* The normalization applied to pattern text at rule-compile time: NFKC,
+ * case fold, marks stripped; no leetspeak or confusables (a pattern's
+ * digits and punctuation are syntax). OWNS: caller (mf_free). */
+char	*mf_normalize_pattern(const char *pattern, mf_err_t *err);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * prefilter.h - required literals of rules and a multi-literal scanner,
+ * so that only rules whose literals all occur in a post run PCRE2.
+ *
+ * Internal to libmedflag (built by ruleset.c, used by match.c).
+ * The prefilter may never drop a true match: extraction is conservative;
+ * a pattern whose literals cannot be derived makes its rule run always.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_PREFILTER_H
+#define MF_PREFILTER_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+typedef struct mf_prefilter mf_prefilter_t;
+
+/* What one pattern needs: any match contains at least one of 'lits'
+ * (already case-folded), or 'always' when nothing could be derived. */
+typedef struct mf_litreq {
+	char	**lits;
+	size_t	 nlits;
+	int	 always;
+	char	 why[128];	/* why 'always', for `medflag rules check` */
+} mf_litreq_t;
+
+/* Derives the requirement of one PCRE2 pattern source (as compiled:
+ * caseless, UTF; 'extended' if the x flag is set). Never fails unsafely:
+ * on anything it does not understand it returns always. 0 or -1 (ENOMEM). */
+int	mf_prefilter_extract(const char *pattern, int extended,
+	    mf_litreq_t *out);
+void	mf_litreq_free(mf_litreq_t *r);
+
+/* Builder: rule i has 'npat' patterns that must all hit. */
+mf_prefilter_t	*mf_prefilter_new(size_t nrules);
+/* TAKES nothing; copies literals. Pattern requirements of rule 'rule'. */
+int		 mf_prefilter_add(mf_prefilter_t *self, size_t rule,
+		    const mf_litreq_t *reqs, size_t nreqs);
+/* Builds the automaton; after this the prefilter is immutable. */
+int		 mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err);
+void		 mf_prefilter_destroy(mf_prefilter_t **self_p);
+
+/* Per-thread scratch for mf_prefilter_scan (zero-initialised). */
+typedef struct mf_pfscratch {
+	unsigned	*cnt;		/* per rule: patterns satisfied */
+	unsigned	*epoch;		/* per rule */
+	unsigned char	*seen;		/* per (rule, pattern) */
+	size_t		 cap_rules, cap_seen;
+	unsigned	 cur;
+	void		*extra;
+} mf_pfscratch_t;
+void	mf_pfscratch_free(mf_pfscratch_t *s);
+
+/* Scans 'text' (normalized) once and writes the candidate rule indexes, in
+ * ascending order, into 'out' (room for every rule); returns how many, or
+ * (size_t)-1 on ENOMEM. Rules with an 'always' pattern are always in. */
+size_t	mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
+	    const char *text, size_t len, size_t *out);
+/* 1 if rule 'rule' runs on every post ('*why' says why), else 0. */
+int	mf_prefilter_rule_always(const mf_prefilter_t *self, size_t rule,
+	    const char **why);
+/* Memory held, for `make bench`. */
+size_t	mf_prefilter_bytes(const mf_prefilter_t *self);
+
+#endif

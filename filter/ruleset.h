@@ -1,0 +1,138 @@
+/*
+ * ruleset.h - a compiled, immutable rule set: claims, rules (PCRE2 code
+ * objects), policy and prefilter, with a content hash.
+ *
+ * Built once by mf_ruleset_load(); reload builds a new one and swaps a
+ * pointer. Read-only after load, so several threads may scan with it.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_RULESET_H
+#define MF_RULESET_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "source.h"
+#include "verdict.h"
+
+typedef enum mf_tier {
+	MF_TIER_MISLEADING = 0,
+	MF_TIER_HARMFUL,
+	MF_TIER_DANGEROUS
+} mf_tier_t;
+
+typedef struct mf_claim {
+	char		*id;
+	char		*title;
+	char		*fact;
+	char		**evidence;
+	size_t		 nevidence;
+	mf_tier_t	 tier;
+	char		*category;	/* default: the file name without .rules */
+	char		 review_by[11];	/* YYYY-MM-DD or "" */
+	char		*file;		/* where it was defined */
+	size_t		 line;
+} mf_claim_t;
+
+typedef struct mf_pattern {
+	char		*source;	/* as written, without slashes */
+	char		*flags;		/* as written */
+	void		*code;		/* pcre2_code * */
+	size_t		 line, col;
+} mf_pattern_t;
+
+typedef enum mf_expect_kind {
+	MF_EXPECT_MATCH = 0,	/* the rule asserts a hit */
+	MF_EXPECT_NOMATCH,	/* no asserting hit (a question hit is allowed) */
+	MF_EXPECT_QUESTION	/* a hit in a sentence that asks */
+} mf_expect_kind_t;
+
+typedef struct mf_expect {
+	mf_expect_kind_t kind;
+	char		*text;
+	size_t		 line, col;
+} mf_expect_t;
+
+typedef struct mf_rule {
+	char		*id;
+	const mf_claim_t *claim;
+	double		 score;
+	mf_pattern_t	*match;		/* every one must hit (AND) */
+	size_t		 nmatch;
+	mf_pattern_t	*unless;	/* none may hit in the sentence */
+	size_t		 nunless;
+	size_t		 near;		/* 0: anywhere in the post */
+	mf_mode_t	 mode;
+	char		*lang;		/* informational, or NULL */
+	mf_expect_t	*expect;
+	size_t		 nexpect;
+	char		*file;
+	size_t		 line;
+} mf_rule_t;
+
+/* Thresholds and limits from policy.conf; see docs/rules.md. */
+typedef struct mf_policy {
+	double	annotate, flag, hold, block;	/* lowest score; < 0 means off */
+	double	source_unreliable;	/* added per unreliable domain cited */
+	double	source_vetted;		/* added per vetted domain cited */
+	double	question_scale;		/* a question hit's score multiplier */
+	size_t	max_body;		/* bytes judged; the rest is truncated */
+	size_t	max_hits;		/* hits reported per post */
+	unsigned match_limit;		/* PCRE2 match limit per call */
+	unsigned depth_limit;		/* PCRE2 depth limit per call */
+	unsigned heap_limit_kib;	/* PCRE2 heap limit per call */
+	unsigned budget_ms;		/* time budget per post */
+	int	judge_quotes;		/* 1: quoted material is matched too */
+	mf_action_t limit_action;	/* least action when a rule hits a limit */
+} mf_policy_t;
+
+/* Defaults used when policy.conf is absent or silent. */
+void		 mf_policy_defaults(mf_policy_t *p);
+/* Parses a policy file into 'p' (which holds defaults first). Returns the
+ * number of errors, each in 'diags'. */
+int		 mf_policy_load(mf_policy_t *p, const char *path,
+		    mf_diags_t *diags);
+/* The action a score earns. */
+mf_action_t	 mf_policy_action(const mf_policy_t *p, double score);
+
+typedef struct mf_ruleset mf_ruleset_t;
+
+#define MF_LOAD_NO_PREFILTER	0x01u	/* build no prefilter (tests, bench) */
+#define MF_LOAD_NO_JIT		0x02u
+
+/*
+ * Loads every DIR/ *.rules file (sorted by name) and DIR/policy.conf.
+ * 'vetted' (may be NULL) is used to check that every evidence link is on a
+ * vetted domain. Every problem goes to 'diags'; if any is an error, NULL is
+ * returned and nothing is loaded. OWNS: caller (mf_ruleset_destroy).
+ */
+mf_ruleset_t	*mf_ruleset_load(const char *dir, const mf_sources_t *vetted,
+		    unsigned opts, mf_diags_t *diags);
+/* Same for an explicit list of rule files and an optional policy path. */
+mf_ruleset_t	*mf_ruleset_load_files(const char *const *files, size_t nfiles,
+		    const char *policy, const mf_sources_t *vetted,
+		    unsigned opts, mf_diags_t *diags);
+/* Same from one in-memory rule text (tests, `medflag rules test`);
+ * 'name' is used in diagnostics. */
+mf_ruleset_t	*mf_ruleset_load_string(const char *name, const char *text,
+		    const mf_policy_t *policy, const mf_sources_t *vetted,
+		    unsigned opts, mf_diags_t *diags);
+void		 mf_ruleset_destroy(mf_ruleset_t **self_p);
+
+/* BORROWS: valid until the ruleset is destroyed. */
+const char		*mf_ruleset_hash(const mf_ruleset_t *self); /* 16 hex */
+const mf_policy_t	*mf_ruleset_policy(const mf_ruleset_t *self);
+size_t			 mf_ruleset_size(const mf_ruleset_t *self);
+const mf_rule_t		*mf_ruleset_rule(const mf_ruleset_t *self, size_t i);
+size_t			 mf_ruleset_nclaims(const mf_ruleset_t *self);
+const mf_claim_t	*mf_ruleset_claim_at(const mf_ruleset_t *self, size_t i);
+const mf_claim_t	*mf_ruleset_claim(const mf_ruleset_t *self,
+			    const char *id);
+const mf_rule_t		*mf_ruleset_find(const mf_ruleset_t *self,
+			    const char *id);
+/* The prefilter, or NULL when built without one. */
+const struct mf_prefilter *mf_ruleset_prefilter(const mf_ruleset_t *self);
+
+const char	*mf_tier_name(mf_tier_t t);
+
+#endif

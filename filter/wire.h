@@ -1,0 +1,76 @@
+/*
+ * wire.h - msgpack and JSON codecs for posts, verdicts and feedback.
+ *
+ * Bytes in, objects out: nothing here touches a socket, so the decoders can
+ * be fuzzed. Input is hostile: every declared count and length is checked
+ * against the bytes that remain before anything is allocated, nesting is
+ * bounded, and a missing or mistyped field is an error naming the field.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_WIRE_H
+#define MF_WIRE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "post.h"
+#include "verdict.h"
+
+#define MF_WIRE_VERSION		1
+#define MF_WIRE_MAX_MSG		(1u << 20)	/* 1 MiB per message */
+#define MF_WIRE_MAX_DEPTH	16		/* map/array nesting */
+#define MF_WIRE_MAX_STR		(1u << 20)
+
+/* On a decode failure with a known post id, 'err->where' holds "post_id=ID"
+ * style context and mf_wire_last_post_id() fills 'id' so the caller can
+ * still answer with an error verdict. */
+
+/* msgpack. Decode returns NULL and fills 'err' on failure.
+ * OWNS: caller (mf_post_destroy / mf_verdict_destroy). */
+mf_post_t	*mf_wire_decode_post(const void *data, size_t len, mf_err_t *err);
+int		 mf_wire_encode_post(const mf_post_t *post, mf_buf_t *out,
+		    mf_err_t *err);
+mf_verdict_t	*mf_wire_decode_verdict(const void *data, size_t len,
+		    mf_err_t *err);
+int		 mf_wire_encode_verdict(const mf_verdict_t *v, mf_buf_t *out,
+		    mf_err_t *err);
+
+/* JSON (one object, no trailing newline written). The same field names;
+ * 'ext' and 'author' are converted between JSON and msgpack. */
+mf_post_t	*mf_wire_decode_post_json(const char *text, size_t len,
+		    mf_err_t *err);
+int		 mf_wire_encode_post_json(const mf_post_t *post, mf_buf_t *out,
+		    mf_err_t *err);
+mf_verdict_t	*mf_wire_decode_verdict_json(const char *text, size_t len,
+		    mf_err_t *err);
+int		 mf_wire_encode_verdict_json(const mf_verdict_t *v,
+		    mf_buf_t *out, mf_err_t *err);
+
+/* Best effort: the post_id of a message that failed to decode, if the
+ * bytes are a map with a string post_id. Writes at most 'cap' bytes
+ * (NUL-terminated) into 'id'. Returns 0 if found, -1 if not. */
+int		 mf_wire_peek_post_id(const void *data, size_t len, char *id,
+		    size_t cap);
+int		 mf_wire_peek_post_id_json(const char *text, size_t len,
+		    char *id, size_t cap);
+
+/* Moderator feedback: post_id, revision, outcome, rules, by. */
+typedef struct mf_feedback {
+	char	*post_id;
+	char	*revision;
+	int	 agreed;	/* 1 agreed, 0 overturned */
+	char	**rules;
+	size_t	 nrules;
+	char	*by;
+} mf_feedback_t;
+
+mf_feedback_t	*mf_wire_decode_feedback(const void *data, size_t len,
+		    mf_err_t *err);
+mf_feedback_t	*mf_wire_decode_feedback_json(const char *text, size_t len,
+		    mf_err_t *err);
+int		 mf_wire_encode_feedback(const mf_feedback_t *f, mf_buf_t *out,
+		    mf_err_t *err);
+void		 mf_feedback_destroy(mf_feedback_t **self_p);
+
+#endif
