@@ -1,0 +1,43 @@
+/*
+ * cli.h - what the subcommands of `medflag` share: the global options and
+ * small output helpers. One file per subcommand; each exports one
+ * mf_cmd_<name>() that returns the process exit status.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_CLI_H
+#define MF_CLI_H
+
+#include <stdio.h>
+
+#include "medflag.h"
+
+typedef struct mf_cli {
+	const char	*prog;		/* "medflag" */
+	const char	*config;	/* -c FILE, or NULL for the default */
+	int		 color;		/* highlight with ANSI colours */
+} mf_cli_t;
+
+/* argv[0] is the subcommand name; returns the exit status. */
+typedef int mf_cmd_fn(int argc, char **argv, const mf_cli_t *cli);
+
+/* Offline (tools/scan.c, explain.c, rules.c). */
+mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules;
+/* Service clients (tools/push.c, check.c, tail.c, stats.c, sources.c ...);
+ * declared weak in medflag.c so that a build without one still links. */
+mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
+		mf_cmd_top, mf_cmd_reload, mf_cmd_sources, mf_cmd_feedback,
+		mf_cmd_keygen;
+
+/* Prints every diagnostic as "where: severity: msg\n  hint: ..." to 'fp'. */
+void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);
+/* Reads all of 'path' ("-" = stdin). OWNS: caller (free). NULL on error
+ * with a message printed. */
+char		*mf_cli_slurp(const char *path, size_t *len);
+/* The default rules directory: $MEDFLAG_RULES, ./rules, or the installed
+ * share/medflag/rules. */
+const char	*mf_cli_rules_dir(void);
+/* Loads rules and sources from 'dir'; prints diagnostics; NULL on error. */
+mf_ruleset_t	*mf_cli_load_rules(const char *dir, mf_sources_t **sources,
+		    int quiet);
+
+#endif
