@@ -42,6 +42,13 @@ int		 mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rules,
 		    const mf_rule_t *rule, const char *text, int *hit,
 		    int *question, mf_err_t *err);
 
+/* Runs every `expect` line of 'rules' (each against its own rule, as a
+ * plain-text post). Each failure goes to 'diags' as an error at the expect
+ * line. Returns the number of failures, or -1 on ENOMEM. medflagd refuses
+ * a reload whose rules fail any. */
+int		 mf_ruleset_test(const mf_ruleset_t *rules, mf_scanner_t *self,
+		    mf_diags_t *diags);
+
 /* BORROWS: the normalized text of the last scan (explain --normalized). */
 const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);
 

@@ -26,7 +26,8 @@ int		 mf_sources_add(mf_sources_t *self, const char *domain,
  * 'diags' as file:line:col; returns the number of errors (0 = loaded). */
 int		 mf_sources_load_file(mf_sources_t *self, const char *path,
 		    mf_list_t list, mf_diags_t *diags);
-/* Loads DIR/vetted.list and DIR/unreliable.list (missing files are fine). */
+/* Loads every DIR/vetted*.list and DIR/unreliable*.list, sorted by name
+ * (a missing directory or file is fine). Returns the number of errors. */
 int		 mf_sources_load_dir(mf_sources_t *self, const char *dir,
 		    mf_diags_t *diags);
 /* The list 'host' belongs to (longest matching suffix wins). */
