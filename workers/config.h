@@ -1,0 +1,80 @@
+/*
+ * config.h - medflag.conf: the one configuration file read by medflagd,
+ * medflag-worker and the `medflag` client subcommands.
+ *
+ * The format is line-based: "key value", '#' starts a comment, blank lines
+ * are ignored. Every directive is listed once in a table in config.c (name,
+ * type, bounds, default, whether reload may change it, help); the parser,
+ * `medflagd -n` and docs/operations.md follow that table.
+ * Not responsible for acting on a value: the daemons read the struct.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_CONFIG_H
+#define MF_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+typedef struct mf_config {
+	/* ZeroMQ endpoints; defaults tcp://127.0.0.1:7701..7705 */
+	char	ingest[256], check[256], verdicts[256], control[256],
+		backend[256];
+	char	rules[1024];		/* rules directory; default "rules" */
+	/* redis://host:port/db or unix:///path[?db=N];
+	 * default redis://127.0.0.1:6379/0 */
+	char	redis[1024];
+	char	redis_password[256];	/* AUTH; "" none */
+	char	redis_prefix[64];	/* key prefix, default "medflag:" */
+	/* local workers to start; default: number of cores; 0 = none */
+	int	workers;
+	int	heartbeat_ms;		/* default 1000 */
+	/* default 3000: missed heartbeats -> worker dead, posts requeued */
+	int	worker_timeout_ms;
+	int	max_queue;		/* posts queued before ingest stops */
+	int	journal_max;		/* verdict journal length in Redis */
+	int	dedup_window_s;		/* default 600 */
+	char	log_level[16];		/* debug|info|warn */
+	char	path[1024];		/* file it was read from, "" defaults */
+	/* Additions beyond the shared minimum (all have defaults). */
+	int	worker_credit;		/* posts in flight per worker; 64 */
+	int	poison_kills;		/* worker deaths before error verdict */
+	int	redis_timeout_ms;	/* connect/command timeout; 200 */
+} mf_config_t;
+
+/* Fills every field with its default. */
+void		 mf_config_defaults(mf_config_t *c);
+/* Reads "key value" lines ('#' comments) over the current values of 'c'
+ * (call mf_config_defaults() first). Unknown keys and bad values go to
+ * 'diags' with file:line:col and a hint; returns the number of errors
+ * (-1 style failures such as an unreadable file count as one error). */
+int		 mf_config_load(mf_config_t *c, const char *path,
+		    mf_diags_t *diags);
+/* The path used when -c is not given: $MEDFLAG_CONF, ./medflag.conf if it
+ * exists, else NULL (defaults).
+ * BORROWS: static or environment storage. */
+const char	*mf_config_default_path(void);
+
+/* The directive table, for `medflagd -n`, docs and `medflag top`. */
+typedef enum { MF_CONF_STR, MF_CONF_INT, MF_CONF_ENDPOINT, MF_CONF_REDIS,
+	MF_CONF_LEVEL } mf_conf_type_t;
+
+typedef struct mf_config_directive {
+	const char	*name;
+	mf_conf_type_t	 type;
+	size_t		 offset;	/* into mf_config_t */
+	size_t		 size;		/* for strings: buffer size */
+	long		 min, max;	/* for integers */
+	const char	*def;		/* default as text ("ncpu" for workers) */
+	int		 reloadable;	/* may change on reload */
+	const char	*help;
+} mf_config_directive_t;
+
+/* BORROWS: the static table; '*n' receives its length. */
+const mf_config_directive_t *mf_config_directives(size_t *n);
+/* Sets one directive from text, as a config line would. Returns 0, or -1
+ * with a message (and hint) in 'err'. */
+int		 mf_config_set(mf_config_t *c, const char *name,
+		    const char *value, mf_err_t *err);
+
+#endif
