@@ -1,0 +1,90 @@
+/*
+ * store.h - medflag's Redis store: the source lists (two SETs and a version
+ * key) and the verdict journal (a bounded stream), over one hiredis
+ * connection.
+ *
+ * Not responsible for retrying or backoff: a store in error is destroyed
+ * by its owner, which makes a new one when it sees fit. Post text never
+ * goes through here; the journal holds encoded verdicts only.
+ *
+ * Keys (prefix from the config, default "medflag:"):
+ *   <prefix>sources:vetted       SET of domains
+ *   <prefix>sources:unreliable   SET of domains
+ *   <prefix>sources:version      string, INCR on every change
+ *   <prefix>journal              STREAM, fields "seq" (decimal) and "v"
+ *                                (msgpack verdict), auto IDs, MAXLEN ~
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_STORE_H
+#define MF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "medflag.h"
+#include "config.h"
+
+typedef struct mf_store mf_store_t;
+
+/* Connects to cfg->redis ("redis://[:password@]host:port/db" or
+ * "unix:///path[?db=N]"), with 'timeout_ms' for the connection and for
+ * every command; AUTHs with the URL password or cfg->redis_password, then
+ * SELECTs the database. NULL on failure with a message in 'errbuf' of the
+ * form "redis HOST:PORT: what; hint".
+ * OWNS: caller; free with mf_store_destroy(). */
+mf_store_t	*mf_store_connect(const mf_config_t *cfg, int timeout_ms,
+		    char *errbuf, size_t errcap);
+/* Frees *self_p and sets it to NULL; does nothing if it is NULL. */
+void		 mf_store_destroy(mf_store_t **self_p);
+/* BORROWS: the last error ("" if none). Once a command failed on the
+ * connection (not a Redis error reply) mf_store_broken() is 1: destroy it
+ * and connect again. */
+const char	*mf_store_error(const mf_store_t *s);
+int		 mf_store_broken(const mf_store_t *s);
+/* BORROWS: "HOST:PORT" or "unix:/path", for messages. */
+const char	*mf_store_name(const mf_store_t *s);
+
+/* Parses a redis URL into its parts (exposed for tests and `medflagd -n`).
+ * 'host' receives the host name or the unix socket path; 'port' is 0 for a
+ * unix socket. Returns 0, or -1 with a message in 'errbuf'. */
+int		 mf_store_parse_url(const char *url, char *host, size_t hostcap,
+		    int *port, int *db, char *password, size_t pwcap,
+		    char *errbuf, size_t errcap);
+
+/* Source lists. Every function returns 0 on success and -1 on error
+ * (message in mf_store_error()). */
+int		 mf_store_sources_version(mf_store_t *s, long long *version);
+/* A snapshot of both lists whose mf_sources_version() is the decimal
+ * version read in the same transaction ("0" when the key is absent).
+ * Entries that are not valid host names are skipped.
+ * OWNS: caller (mf_sources_destroy). NULL on error. */
+mf_sources_t	*mf_store_sources_fetch(mf_store_t *s);
+/* Adds 'domain' (cleaned as mf_domain_clean does) to 'list', removes it
+ * from the other list, bumps the version. -1 for an invalid domain too. */
+int		 mf_store_sources_add(mf_store_t *s, const char *domain,
+		    mf_list_t list);
+/* Removes 'domain' from both lists and bumps the version. Returns 0 if it
+ * was removed, 1 if it was in neither list (nothing changes), -1 on error. */
+int		 mf_store_sources_remove(mf_store_t *s, const char *domain);
+/* Replaces both lists with the contents of 'src' in one MULTI/EXEC and
+ * bumps the version. */
+int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src);
+
+/* Verdict journal. Appends (seq, msg) with XADD MAXLEN ~ 'max'. */
+int		 mf_store_journal_append(mf_store_t *s, uint64_t seq,
+		    const void *msg, size_t len, size_t max);
+/* Called for each replayed entry; a non-zero return stops the replay. */
+typedef int	(*mf_store_journal_fn)(uint64_t seq, const void *msg,
+		    size_t len, void *arg);
+/* Calls 'fn' for the journalled verdicts with seq >= 'since', oldest
+ * first, at most 'limit' of them (0 = no limit). Only the newest run of
+ * seq numbers is replayed: if seq went backwards (medflagd restarted and
+ * numbered from 1 again) older entries are not included. Returns the
+ * number of entries delivered, or -1 on error. */
+int		 mf_store_journal_since(mf_store_t *s, uint64_t since,
+		    size_t limit, mf_store_journal_fn fn, void *arg);
+/* The seq of the newest journal entry in '*seq' (0 if the journal is
+ * empty), so that a restarted medflagd can continue the numbering. */
+int		 mf_store_journal_last(mf_store_t *s, uint64_t *seq);
+
+#endif
