@@ -5,7 +5,9 @@
  *
  * Not responsible for retrying or backoff: a store in error is destroyed
  * by its owner, which makes a new one when it sees fit. Post text never
- * goes through here; the journal holds encoded verdicts only.
+ * goes through here; the journal holds encoded verdicts only. Programs
+ * using it ignore SIGPIPE: hiredis writes to a socket that the server may
+ * have closed.
  *
  * Keys (prefix from the config, default "medflag:"):
  *   <prefix>sources:vetted       SET of domains
