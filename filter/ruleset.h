@@ -55,6 +55,7 @@ typedef struct mf_expect {
 
 typedef struct mf_rule {
 	char		*id;
+	char		*claim_id;	/* as named, or the id before the last '.' */
 	const mf_claim_t *claim;
 	double		 score;
 	mf_pattern_t	*match;		/* every one must hit (AND) */

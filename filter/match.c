@@ -1,0 +1,648 @@
+/*
+ * match.c - run a rule set over a post and decide the verdict.
+ *
+ * The per-post pipeline, in order:
+ *   1. cut the body to the policy's size limit (flag "truncated");
+ *   2. normalize (markup, quotes, Unicode, confusables, leetspeak) with an
+ *      offset map back to the original bytes;
+ *   3. prefilter: the literal automaton names the candidate rules;
+ *   4. each candidate rule: every `match` must hit, within `near` bytes if
+ *      set; no `unless` may hit in the sentences of the match; a hit in a
+ *      sentence that asks is a question hit, scaled down;
+ *   5. sources: URLs in the original body, registrable domain, list;
+ *   6. score: per claim the best enforced hit, claims add up, sources add
+ *      their policy scores; score -> action; a rule that hit a PCRE2 limit
+ *      or a spent time budget raises the action to at least the policy's
+ *      limit action, never a silent pass.
+ * Invariants: (1) every span is inside the original body and start <= end;
+ * (2) a verdict names exactly one rule-set hash; (3) shadow hits add 0.
+ *
+ * Not responsible for decoding posts (wire.c) or the text transform
+ * (normalize.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "alloc.h"
+#include "match.h"
+#include "ruleset_internal.h"
+
+#define MF_MAX_OCC	32	/* occurrences of one pattern considered */
+#define MF_MAX_PAT	16	/* `match` lines per rule (rules_parse.c) */
+
+typedef struct s_occ {
+	size_t	start, end;
+} s_occ_t;
+
+struct mf_scanner {
+	pcre2_match_data	*md;
+	pcre2_jit_stack		*jit;
+	pcre2_match_context	*mctx;	/* ours, with the JIT stack */
+	const void		*mctx_of; /* rule set whose limits it holds */
+	mf_norm_t		 norm;
+	mf_pfscratch_t		 pf;
+	size_t			*cand;
+	size_t			 capcand;
+	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
+	size_t			 nocc[MF_MAX_PAT];
+	size_t			 rules_run;
+	struct timespec		 t0;
+	unsigned		 budget_ms;
+};
+
+/* The outcome of one rule on one text. */
+typedef struct s_result {
+	int		hit;
+	int		question;
+	const char	*limit;		/* PCRE2 limit hit, or NULL */
+	s_occ_t		spans[MF_MAX_PAT];
+} s_result_t;
+
+mf_scanner_t *
+mf_scanner_new(mf_err_t *err)
+{
+	mf_scanner_t *self;
+
+	if ((self = mf_calloc(1, sizeof(*self))) == NULL)
+		goto oom;
+	/* One pair is enough: only the whole match is used; a pattern with
+	 * groups returns 0 ("ovector too small") and still sets pair 0. */
+	if ((self->md = pcre2_match_data_create(1, NULL)) == NULL)
+		goto oom;
+	/* Big enough for a 64 KiB post through bounded-gap patterns. */
+	if ((self->jit = pcre2_jit_stack_create(64 * 1024, 2 * 1024 * 1024,
+	    NULL)) == NULL)
+		goto oom;
+	return self;
+oom:
+	mf_scanner_destroy(&self);
+	mf_err_set(err, MF_ENOMEM, "scanner", "out of memory");
+	return NULL;
+}
+
+void
+mf_scanner_destroy(mf_scanner_t **self_p)
+{
+	mf_scanner_t *self;
+
+	if (self_p == NULL || (self = *self_p) == NULL)
+		return;
+	pcre2_match_data_free(self->md);
+	pcre2_jit_stack_free(self->jit);
+	pcre2_match_context_free(self->mctx);
+	mf_norm_free(&self->norm);
+	mf_pfscratch_free(&self->pf);
+	mf_free(self->cand);
+	mf_free(self);
+	*self_p = NULL;
+}
+
+const mf_norm_t *
+mf_scanner_norm(const mf_scanner_t *self)
+{
+	return &self->norm;
+}
+
+size_t
+mf_scanner_rules_run(const mf_scanner_t *self)
+{
+	return self->rules_run;
+}
+
+/* Prepares the match context for 'rs' (limits) with our JIT stack. */
+static int
+s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
+{
+	if (self->mctx_of == rs && self->mctx)
+		return 0;
+	pcre2_match_context_free(self->mctx);
+	if ((self->mctx = pcre2_match_context_copy(rs->mctx)) == NULL)
+		return -1;
+	pcre2_jit_stack_assign(self->mctx, NULL, self->jit);
+	self->mctx_of = rs;
+	return 0;
+}
+
+static unsigned
+s_elapsed_ms(const mf_scanner_t *self)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned)((now.tv_sec - self->t0.tv_sec) * 1000 +
+	    (now.tv_nsec - self->t0.tv_nsec) / 1000000);
+}
+
+static const char *
+s_limit_name(int rc)
+{
+	switch (rc) {
+	case PCRE2_ERROR_MATCHLIMIT:	return "match limit";
+	case PCRE2_ERROR_DEPTHLIMIT:	return "depth limit";
+	case PCRE2_ERROR_HEAPLIMIT:	return "heap limit";
+	case PCRE2_ERROR_JIT_STACKLIMIT: return "JIT stack limit";
+	case PCRE2_ERROR_NOMEMORY:	return "out of memory";
+	}
+	return "match error";
+}
+
+/*
+ * Finds up to MF_MAX_OCC occurrences of 'code' in text[from, to).
+ * Returns the count, or -1 with *limit set when PCRE2 gives up.
+ */
+static int
+s_find(mf_scanner_t *self, const pcre2_code *code, const char *text,
+    size_t from, size_t to, s_occ_t *occ, size_t max, const char **limit)
+{
+	size_t		 n = 0, at = from;
+	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(self->md);
+
+	while (n < max && at <= to) {
+		int rc = pcre2_match(code, (PCRE2_SPTR)text, to, at, 0,
+		    self->md, self->mctx);
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			*limit = s_limit_name(rc);
+			return -1;
+		}
+		occ[n].start = ov[0];
+		occ[n].end = ov[1];
+		n++;
+		if (ov[1] > ov[0])
+			at = ov[1];
+		else {
+			/* Empty match: step over one UTF-8 character. */
+			at = ov[1] + 1;
+			while (at < to && ((unsigned char)text[at] & 0xC0) ==
+			    0x80)
+				at++;
+		}
+	}
+	return (int)n;
+}
+
+static int
+s_is_boundary(const char *t, size_t len, size_t i)
+{
+	if (t[i] == '\n')
+		return 1;
+	if (t[i] == '.' || t[i] == '!' || t[i] == '?')
+		return i + 1 == len || t[i + 1] == ' ' || t[i + 1] == '\n' ||
+		    t[i + 1] == '\t' || t[i + 1] == '"' || t[i + 1] == ')';
+	return 0;
+}
+
+/* The sentence(s) around [a, b): *s is just after the previous boundary,
+ * *e just after the terminating one (or the end of the text). */
+static void
+s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
+    size_t *e)
+{
+	size_t i = a;
+
+	while (i > 0 && !s_is_boundary(t, len, i - 1))
+		i--;
+	*s = i;
+	i = b > a ? b - 1 : b;
+	while (i < len && !s_is_boundary(t, len, i))
+		i++;
+	/* Include a run of terminators ("?!", "..."). */
+	while (i < len && (t[i] == '.' || t[i] == '!' || t[i] == '?'))
+		i++;
+	*e = i;
+}
+
+/* Openings of a sentence that asks (normalized: lower case, no accents). */
+static const char *const s_ask_openings[] = {
+	"is it true", "is it safe", "isn't it", "is this true", "is that true",
+	"does ", "do ", "did ", "can ", "could ", "should ", "would ",
+	"will ", "are ", "is ", "has anyone", "have you", "any evidence",
+	"anyone know", "does anyone", "how do", "how does", "what do you",
+	"est-ce ", "est ce ", "c'est vrai", "vrai que", "peut-on", "faut-il",
+	"es verdad", "es cierto", "alguien sabe", "sera que", "funciona ",
+	"stimmt es", "ist es wahr", "ist es ", "kann ", "hilft ", "weiss jemand",
+	"gibt es", NULL
+};
+
+static int
+s_asks(const char *t, size_t s, size_t e)
+{
+	size_t i = e;
+
+	while (i > s && (t[i - 1] == ' ' || t[i - 1] == '\n' ||
+	    t[i - 1] == '"' || t[i - 1] == ')'))
+		i--;
+	if (i > s && t[i - 1] == '?')
+		return 1;
+	while (s < e && (t[s] == ' ' || t[s] == '\n' || t[s] == '"' ||
+	    t[s] == '*' || t[s] == '-' || t[s] == '('))
+		s++;
+	/* U+00BF INVERTED QUESTION MARK opens a Spanish question. */
+	if (e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
+	    (unsigned char)t[s + 1] == 0xBF)
+		return 1;
+	for (size_t k = 0; s_ask_openings[k]; k++) {
+		size_t n = strlen(s_ask_openings[k]);
+
+		if (e - s >= n && memcmp(t + s, s_ask_openings[k], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Runs one rule over the normalized text. Candidate windows are tried from
+ * the left: each occurrence of any pattern may open a window, closed by the
+ * nearest following occurrence of every other pattern; the first window
+ * that fits `near` and is not cancelled by an `unless` in its sentences is
+ * the hit.
+ */
+static int
+s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
+    size_t len, s_result_t *res)
+{
+	size_t	np = r->nmatch;
+
+	memset(res, 0, sizeof(*res));
+	self->rules_run++;
+	for (size_t j = 0; j < np; j++) {
+		int n = s_find(self, r->match[j].code, t, 0, len,
+		    self->occ[j], MF_MAX_OCC, &res->limit);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		self->nocc[j] = (size_t)n;
+	}
+	for (size_t j0 = 0; j0 < np; j0++) {
+		for (size_t k0 = 0; k0 < self->nocc[j0]; k0++) {
+			s_occ_t	 w[MF_MAX_PAT];
+			size_t	 lo = self->occ[j0][k0].start, hi = 0, ss, se;
+			int	 ok = 1, cancelled = 0;
+
+			for (size_t j = 0; j < np && ok; j++) {
+				const s_occ_t	*best = NULL;
+
+				if (j == j0) {
+					w[j] = self->occ[j0][k0];
+					continue;
+				}
+				for (size_t k = 0; k < self->nocc[j]; k++) {
+					const s_occ_t *o = &self->occ[j][k];
+
+					if (o->start < lo || (o->start == lo &&
+					    j < j0))
+						continue;
+					if (best == NULL || o->end < best->end)
+						best = o;
+				}
+				if (best == NULL)
+					ok = 0;
+				else
+					w[j] = *best;
+			}
+			if (!ok)
+				continue;
+			for (size_t j = 0; j < np; j++)
+				if (w[j].end > hi)
+					hi = w[j].end;
+			if (r->near && hi - lo > r->near)
+				continue;
+			s_sentence(t, len, lo, hi, &ss, &se);
+			for (size_t u = 0; u < r->nunless && !cancelled; u++) {
+				s_occ_t	o;
+				int	n = s_find(self, r->unless[u].code, t,
+				    ss, se, &o, 1, &res->limit);
+
+				if (n < 0)
+					return -1;
+				cancelled = n > 0;
+			}
+			if (cancelled)
+				continue;
+			res->hit = 1;
+			res->question = s_asks(t, ss, se);
+			memcpy(res->spans, w, np * sizeof(*w));
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Adds the hit of 'r' to 'v'; spans mapped to the original body. */
+static int
+s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
+    const s_result_t *res, double score)
+{
+	mf_hit_t *h = mf_verdict_add_hit(v);
+
+	if (h == NULL)
+		return -1;
+	h->mode = r->mode;
+	h->question = res->question;
+	h->score = score;
+	if (mf_verdict_set_str(&h->rule, r->id) == -1 ||
+	    mf_verdict_set_str(&h->claim, r->claim->id) == -1 ||
+	    mf_verdict_set_str(&h->category, r->claim->category) == -1 ||
+	    mf_verdict_set_str(&h->tier, mf_tier_name(r->claim->tier)) == -1 ||
+	    (res->limit && mf_verdict_set_str(&h->error, res->limit) == -1))
+		return -1;
+	if (!res->hit)
+		return 0;
+	if ((h->spans = mf_calloc(r->nmatch, sizeof(*h->spans))) == NULL)
+		return -1;
+	h->nspans = r->nmatch;
+	for (size_t j = 0; j < r->nmatch; j++)
+		mf_norm_span(norm, res->spans[j].start, res->spans[j].end,
+		    &h->spans[j].start, &h->spans[j].end);
+	return 0;
+}
+
+/* URLs in the original body: http(s)://... and www.... */
+static int
+s_sources(mf_verdict_t *v, const mf_sources_t *src, const mf_policy_t *pol,
+    const char *body, size_t len, double *score)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char	*p = body + i, *u;
+		size_t		 n = 0, k;
+		char		 host[256], domain[256], *url;
+		mf_list_t	 list;
+		int		 dup = 0;
+
+		if ((len - i >= 7 && strncasecmp(p, "http://", 7) == 0) ||
+		    (len - i >= 8 && strncasecmp(p, "https://", 8) == 0) ||
+		    (len - i >= 4 && strncasecmp(p, "www.", 4) == 0 &&
+		    (i == 0 || !isalnum((unsigned char)p[-1])))) {
+			u = p;
+			while (i + n < len && !isspace((unsigned char)u[n]) &&
+			    strchr("\"'<>()[]{}|\\^`", u[n]) == NULL)
+				n++;
+			while (n > 0 && strchr(".,;:!?", u[n - 1]))
+				n--;
+		} else {
+			i++;
+			continue;
+		}
+		i += n ? n : 1;
+		if (mf_url_host(u, n, host, sizeof(host)) == -1 ||
+		    mf_host_domain(host, domain, sizeof(domain)) == -1)
+			continue;
+		for (k = 0; k < v->nsources; k++)
+			if (strcmp(v->sources[k].domain, domain) == 0)
+				dup = 1;
+		if (dup || v->nsources >= 64)
+			continue;
+		list = src ? mf_sources_lookup(src, host) : MF_LIST_UNKNOWN;
+		if ((url = mf_strndup(u, n)) == NULL)
+			return -1;
+		if (mf_verdict_add_source(v, url, domain, list) == -1) {
+			mf_free(url);
+			return -1;
+		}
+		mf_free(url);
+		if (list == MF_LIST_UNRELIABLE)
+			*score += pol->source_unreliable;
+		else if (list == MF_LIST_VETTED)
+			*score += pol->source_vetted;
+	}
+	return 0;
+}
+
+/* Cuts 'len' to at most 'max' bytes on a UTF-8 character boundary. */
+static size_t
+s_cut(const char *body, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)body[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+static int
+s_grow_cand(mf_scanner_t *self, size_t n)
+{
+	size_t *p;
+
+	if (n <= self->capcand)
+		return 0;
+	if ((p = mf_realloc(self->cand, n * sizeof(*p))) == NULL)
+		return -1;
+	self->cand = p;
+	self->capcand = n;
+	return 0;
+}
+
+int
+mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
+    const mf_sources_t *sources, const mf_post_t *post, unsigned opts,
+    mf_verdict_t **out, mf_err_t *err)
+{
+	const mf_policy_t	*pol = &rs->policy;
+	mf_verdict_t		*v;
+	size_t			 len, ncand, nhits = 0;
+	double			*claim_best = NULL, score = 0;
+	mf_action_t		 least = MF_ACT_NONE;
+	unsigned		 nopts = 0;
+	int			 timed_out = 0;
+
+	*out = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &self->t0);
+	self->rules_run = 0;
+	if ((v = mf_verdict_for(post)) == NULL)
+		goto oom;
+	if (mf_verdict_set_str(&v->ruleset, rs->hash) == -1 ||
+	    (sources && mf_verdict_set_str(&v->sources_version,
+	    mf_sources_version(sources)) == -1))
+		goto oom;
+	if (post->body == NULL) {
+		if (mf_verdict_set_error(v, MF_STATUS_ERROR, "body: missing")
+		    == -1)
+			goto oom;
+		*out = v;
+		return 0;
+	}
+	len = s_cut(post->body, post->body_len, pol->max_body);
+	if (len < post->body_len)
+		v->flags |= MF_VF_TRUNCATED;
+	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
+		nopts |= MF_NORM_KEEP_QUOTES;
+	if (s_prepare(self, rs) == -1 ||
+	    mf_normalize(&self->norm, post->body, len, post->body_format,
+	    nopts, err) == -1 ||
+	    s_grow_cand(self, rs->nrules + 1) == -1 ||
+	    (claim_best = mf_calloc(rs->nclaims + 1, sizeof(double))) == NULL)
+		goto oom;
+	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
+		v->flags |= MF_VF_INVALID_UTF8;
+	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
+		v->flags |= MF_VF_QUOTES_SKIPPED;
+	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
+		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
+		    self->norm.len, self->cand);
+		if (ncand == (size_t)-1)
+			goto oom;
+	} else {
+		for (size_t i = 0; i < rs->nrules; i++)
+			self->cand[i] = i;
+		ncand = rs->nrules;
+	}
+	for (size_t c = 0; c < ncand; c++) {
+		const mf_rule_t	*r = rs->rules[self->cand[c]];
+		s_result_t	 res;
+		double		 s;
+		size_t		 ci;
+
+		if (r->mode == MF_MODE_OFF)
+			continue;
+		if ((c & 15) == 15 && s_elapsed_ms(self) > pol->budget_ms) {
+			timed_out = 1;
+			break;
+		}
+		(void)s_run_rule(self, r, self->norm.text, self->norm.len,
+		    &res);
+		if (!res.hit && res.limit == NULL)
+			continue;
+		if (res.limit) {
+			v->flags |= MF_VF_RULE_LIMIT;
+			least = pol->limit_action;
+		}
+		s = 0;
+		if (res.hit && r->mode == MF_MODE_ENFORCE) {
+			s = res.question ? r->score * pol->question_scale :
+			    r->score;
+			for (ci = 0; ci < rs->nclaims; ci++)
+				if (rs->claims[ci] == r->claim)
+					break;
+			if (s > claim_best[ci])
+				claim_best[ci] = s;
+			for (size_t e = 0; e < r->claim->nevidence; e++)
+				if (mf_verdict_add_evidence(v,
+				    r->claim->evidence[e]) == -1)
+					goto oom;
+		}
+		if (nhits++ < pol->max_hits &&
+		    s_add_hit(v, r, &self->norm, &res, s) == -1)
+			goto oom;
+	}
+	for (size_t ci = 0; ci < rs->nclaims; ci++)
+		score += claim_best[ci];
+	if (s_sources(v, sources, pol, post->body, len, &score) == -1)
+		goto oom;
+	v->score = score;
+	v->action = mf_policy_action(pol, score);
+	if (timed_out) {
+		if (mf_verdict_set_error(v, MF_STATUS_TIMEOUT, "time budget "
+		    "of %u ms spent after %zu of %zu candidate rules; sent "
+		    "to a moderator", pol->budget_ms, self->rules_run, ncand)
+		    == -1)
+			goto oom;
+		if (least < pol->limit_action)
+			least = pol->limit_action;
+	}
+	if (v->action < least)
+		v->action = least;
+	if (v->hits == NULL && v->sources == NULL && self->norm.len == 0 &&
+	    v->status == MF_STATUS_OK)
+		v->status = MF_STATUS_SKIPPED;
+	mf_free(claim_best);
+	*out = v;
+	return 0;
+oom:
+	mf_free(claim_best);
+	mf_verdict_destroy(&v);
+	return mf_err_set(err, MF_ENOMEM, post->post_id, "out of memory "
+	    "while judging the post");
+}
+
+int
+mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rs,
+    const mf_rule_t *rule, const char *text, int *hit, int *question,
+    mf_err_t *err)
+{
+	s_result_t res;
+
+	if (s_prepare(self, rs) == -1 ||
+	    mf_normalize(&self->norm, text, strlen(text), MF_FMT_TEXT, 0,
+	    err) == -1)
+		return mf_err_set(err, MF_ENOMEM, rule->id, "out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &self->t0);
+	if (s_run_rule(self, rule, self->norm.text, self->norm.len, &res) ==
+	    -1)
+		return mf_err_set(err, MF_EREGEX, rule->id, "%s", res.limit);
+	*hit = res.hit;
+	*question = res.question;
+	return 0;
+}
+
+int
+mf_ruleset_test(const mf_ruleset_t *rs, mf_scanner_t *self,
+    mf_diags_t *diags)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const mf_rule_t *r = rs->rules[i];
+
+		for (size_t k = 0; k < r->nexpect; k++) {
+			const mf_expect_t	*ex = &r->expect[k];
+			int			 hit = 0, q = 0, ok;
+			mf_err_t		 err = {0};
+
+			if (mf_scan_rule(self, rs, r, ex->text, &hit, &q,
+			    &err) == -1) {
+				if (err.code == MF_ENOMEM)
+					return -1;
+				mf_diags_add(diags, MF_DIAG_ERROR, r->file,
+				    ex->line, ex->col, "simplify the pattern "
+				    "(bounded gaps, fewer nested repeats)",
+				    "rule %s: %s on this example", r->id,
+				    err.msg);
+				failed++;
+				continue;
+			}
+			switch (ex->kind) {
+			case MF_EXPECT_MATCH:
+				ok = hit && !q;
+				break;
+			case MF_EXPECT_NOMATCH:
+				ok = !hit || q;
+				break;
+			default:
+				ok = hit && q;
+				break;
+			}
+			if (ok)
+				continue;
+			failed++;
+			mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line,
+			    ex->col, ex->kind == MF_EXPECT_NOMATCH ?
+			    "tighten a 'match', add an 'unless', or lower "
+			    "'near'; 'medflag explain' shows what matched" :
+			    ex->kind == MF_EXPECT_MATCH && hit ?
+			    "the sentence reads as a question; rephrase the "
+			    "example or expect question" :
+			    "widen a 'match' or check the 'unless' lines; "
+			    "'medflag explain' shows what matched",
+			    "rule %s: expect %s failed: %s", r->id,
+			    ex->kind == MF_EXPECT_MATCH ? "match" :
+			    ex->kind == MF_EXPECT_NOMATCH ? "nomatch" :
+			    "question", hit ? (q ? "it hit as a question" :
+			    "it hit") : "it did not hit");
+		}
+	}
+	return failed;
+}

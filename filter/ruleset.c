@@ -1,0 +1,668 @@
+/*
+ * ruleset.c - the rule compiler: reads rule files and policy.conf, links
+ * rules to claims, compiles every pattern with PCRE2 (caseless, UTF, UCP,
+ * JIT) under explicit limits, builds the literal prefilter, and hashes the
+ * content. All or nothing: any error and nothing is loaded.
+ *
+ * Not responsible for matching (match.c) or reading rule syntax
+ * (rules_parse.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "alloc.h"
+#include "normalize.h"
+#include "ruleset_internal.h"
+
+/* ---- policy ------------------------------------------------------------ */
+
+void
+mf_policy_defaults(mf_policy_t *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->annotate = 2;
+	p->flag = 5;
+	p->hold = 9;
+	p->block = -1;
+	p->source_unreliable = 3;
+	p->source_vetted = -1;
+	p->question_scale = 0.4;
+	p->max_body = 65536;
+	p->max_hits = 64;
+	p->match_limit = 1000000;
+	p->depth_limit = 5000;
+	p->heap_limit_kib = 20480;
+	p->budget_ms = 50;
+	p->judge_quotes = 0;
+	p->limit_action = MF_ACT_FLAG;
+}
+
+mf_action_t
+mf_policy_action(const mf_policy_t *p, double score)
+{
+	if (p->block >= 0 && score >= p->block)
+		return MF_ACT_BLOCK;
+	if (p->hold >= 0 && score >= p->hold)
+		return MF_ACT_HOLD;
+	if (p->flag >= 0 && score >= p->flag)
+		return MF_ACT_FLAG;
+	if (p->annotate >= 0 && score >= p->annotate)
+		return MF_ACT_ANNOTATE;
+	return MF_ACT_NONE;
+}
+
+enum { S_NUM, S_THRESH, S_SIZE, S_BOOL, S_ACTION };
+
+/* Every policy directive: name, type, bounds, where it goes, what it is. */
+static const struct s_pdir {
+	const char	*name;
+	int		 type;
+	double		 min, max;
+	size_t		 off;
+	const char	*help;
+} s_pdirs[] = {
+	{ "annotate", S_THRESH, 0, 1000, offsetof(mf_policy_t, annotate),
+	    "lowest score that earns 'annotate' (or off)" },
+	{ "flag", S_THRESH, 0, 1000, offsetof(mf_policy_t, flag),
+	    "lowest score that earns 'flag' (or off)" },
+	{ "hold", S_THRESH, 0, 1000, offsetof(mf_policy_t, hold),
+	    "lowest score that earns 'hold' (or off)" },
+	{ "block", S_THRESH, 0, 1000, offsetof(mf_policy_t, block),
+	    "lowest score that earns 'block' (or off)" },
+	{ "source-unreliable", S_NUM, -100, 100,
+	    offsetof(mf_policy_t, source_unreliable),
+	    "added once per unreliable domain cited" },
+	{ "source-vetted", S_NUM, -100, 100,
+	    offsetof(mf_policy_t, source_vetted),
+	    "added once per vetted domain cited" },
+	{ "question-scale", S_NUM, 0, 1, offsetof(mf_policy_t, question_scale),
+	    "multiplier for a hit in a sentence that asks" },
+	{ "max-body-bytes", S_SIZE, 256, 16777216,
+	    offsetof(mf_policy_t, max_body), "bytes of a body judged" },
+	{ "max-hits", S_SIZE, 1, 4096, offsetof(mf_policy_t, max_hits),
+	    "hits reported per verdict" },
+	{ "match-limit", S_SIZE, 1000, 100000000,
+	    offsetof(mf_policy_t, match_limit), "PCRE2 match limit" },
+	{ "depth-limit", S_SIZE, 100, 10000000,
+	    offsetof(mf_policy_t, depth_limit), "PCRE2 depth limit" },
+	{ "heap-limit-kib", S_SIZE, 64, 1048576,
+	    offsetof(mf_policy_t, heap_limit_kib), "PCRE2 heap limit (KiB)" },
+	{ "budget-ms", S_SIZE, 1, 60000, offsetof(mf_policy_t, budget_ms),
+	    "time budget per post" },
+	{ "judge-quotes", S_BOOL, 0, 1, offsetof(mf_policy_t, judge_quotes),
+	    "yes: quoted material is judged too" },
+	{ "limit-action", S_ACTION, 0, 0, offsetof(mf_policy_t, limit_action),
+	    "least action when a rule hits a PCRE2 limit" },
+};
+
+int
+mf_policy_load(mf_policy_t *pol, const char *path, mf_diags_t *diags)
+{
+	FILE	*fp;
+	char	 line[1024];
+	size_t	 lineno = 0;
+	int	 errors = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "check the "
+		    "path", "cannot open: %s", strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char			*k, *v, *e, *h;
+		const struct s_pdir	*d = NULL;
+		double			 x = 0;
+		char			*base = (char *)pol;
+
+		lineno++;
+		if ((h = strchr(line, '#')) != NULL)
+			*h = '\0';
+		for (k = line; *k == ' ' || *k == '\t'; k++)
+			;
+		for (e = k + strlen(k); e > k && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		if (*k == '\0')
+			continue;
+		for (v = k; *v && !isspace((unsigned char)*v); v++)
+			;
+		if (*v)
+			*v++ = '\0';
+		while (*v == ' ' || *v == '\t')
+			v++;
+		for (size_t i = 0; i < sizeof(s_pdirs) / sizeof(*s_pdirs); i++)
+			if (strcmp(s_pdirs[i].name, k) == 0)
+				d = &s_pdirs[i];
+		if (d == NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, path, lineno,
+			    (size_t)(k - line) + 1, "see docs/rules.md for "
+			    "the policy directives", "unknown directive '%s'",
+			    k);
+			errors++;
+			continue;
+		}
+		if (*v == '\0') {
+			mf_diags_add(diags, MF_DIAG_ERROR, path, lineno,
+			    (size_t)(k - line) + 1, d->help, "'%s' needs a "
+			    "value", k);
+			errors++;
+			continue;
+		}
+		switch (d->type) {
+		case S_BOOL:
+			if (strcmp(v, "yes") && strcmp(v, "no"))
+				goto bad;
+			*(int *)(base + d->off) = strcmp(v, "yes") == 0;
+			continue;
+		case S_ACTION: {
+			mf_action_t a;
+
+			if (mf_action_parse(v, &a) == -1)
+				goto bad;
+			*(mf_action_t *)(base + d->off) = a;
+			continue;
+		}
+		case S_THRESH:
+			if (strcmp(v, "off") == 0) {
+				*(double *)(base + d->off) = -1;
+				continue;
+			}
+			break;
+		}
+		x = strtod(v, &e);
+		if (*e != '\0' || e == v || x < d->min || x > d->max)
+			goto bad;
+		if (d->type == S_SIZE) {
+			if (x != (double)(size_t)x)
+				goto bad;
+			if (d->off == offsetof(mf_policy_t, max_body) ||
+			    d->off == offsetof(mf_policy_t, max_hits))
+				*(size_t *)(base + d->off) = (size_t)x;
+			else
+				*(unsigned *)(base + d->off) = (unsigned)x;
+		} else
+			*(double *)(base + d->off) = x;
+		continue;
+bad:
+		mf_diags_add(diags, MF_DIAG_ERROR, path, lineno,
+		    (size_t)(v - line) + 1, d->help, "bad value '%s' for "
+		    "'%s'%s", v, k, d->type == S_BOOL ? " (yes or no)" :
+		    d->type == S_ACTION ? " (none, annotate, flag, hold, "
+		    "block)" : "");
+		errors++;
+	}
+	fclose(fp);
+	if (errors == 0) {
+		double a = pol->annotate, f = pol->flag, h = pol->hold;
+
+		if ((a >= 0 && f >= 0 && a > f) || (f >= 0 && h >= 0 &&
+		    f > h) || (h >= 0 && pol->block >= 0 && h > pol->block)) {
+			mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0,
+			    "thresholds must rise: annotate <= flag <= hold "
+			    "<= block", "thresholds out of order");
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* ---- the rule set ------------------------------------------------------ */
+
+static void
+s_hash_bytes(mf_ruleset_t *rs, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		rs->hstate ^= b[i];
+		rs->hstate *= 1099511628211ULL;
+	}
+}
+
+static mf_ruleset_t *
+s_new(const mf_policy_t *policy, unsigned opts)
+{
+	mf_ruleset_t *rs = mf_calloc(1, sizeof(*rs));
+
+	if (rs == NULL)
+		return NULL;
+	if (policy)
+		rs->policy = *policy;
+	else
+		mf_policy_defaults(&rs->policy);
+	rs->opts = opts;
+	rs->hstate = 1469598103934665603ULL;
+	return rs;
+}
+
+void
+mf_ruleset_destroy(mf_ruleset_t **self_p)
+{
+	mf_ruleset_t *rs;
+
+	if (self_p == NULL || (rs = *self_p) == NULL)
+		return;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		mf_rule_t *r = rs->rules[i];
+
+		for (size_t j = 0; j < r->nmatch; j++)
+			pcre2_code_free(r->match[j].code);
+		for (size_t j = 0; j < r->nunless; j++)
+			pcre2_code_free(r->unless[j].code);
+		mf__rule_free(r);
+	}
+	for (size_t i = 0; i < rs->nclaims; i++)
+		mf__claim_free(rs->claims[i]);
+	mf_free(rs->rules);
+	mf_free(rs->claims);
+	mf_prefilter_destroy(&rs->pf);
+	pcre2_match_context_free(rs->mctx);
+	mf_free(rs);
+	*self_p = NULL;
+}
+
+static char *
+s_slurp(const char *path, size_t *len, mf_diags_t *diags)
+{
+	FILE		*fp;
+	char		*buf = NULL;
+	struct stat	 st;
+
+	if ((fp = fopen(path, "rb")) == NULL || fstat(fileno(fp), &st) == -1) {
+		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "check the "
+		    "path and its permissions", "cannot read: %s",
+		    strerror(errno));
+		if (fp)
+			fclose(fp);
+		return NULL;
+	}
+	if (st.st_size > 16 * 1024 * 1024) {
+		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "split it "
+		    "into files of one claim family each", "rule file over "
+		    "16 MiB");
+	} else if ((buf = mf_malloc((size_t)st.st_size + 1)) != NULL) {
+		*len = fread(buf, 1, (size_t)st.st_size, fp);
+		buf[*len] = '\0';
+	}
+	fclose(fp);
+	return buf;
+}
+
+static int
+s_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
+    mf_diags_t *diags)
+{
+	uint32_t	 flags = PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP |
+			    PCRE2_MATCH_INVALID_UTF;
+	int		 ec;
+	PCRE2_SIZE	 eo;
+	char		*src;
+	mf_err_t	 err = {0};
+
+	if (strchr(pat->flags, 'x'))
+		flags |= PCRE2_EXTENDED;
+	if (strchr(pat->flags, 's'))
+		flags |= PCRE2_DOTALL;
+	if (strchr(pat->flags, 'm'))
+		flags |= PCRE2_MULTILINE;
+	/* The text is normalized (folded, accents stripped): so is the
+	 * pattern, so that "médicament" in a rule matches "medicament". */
+	if ((src = mf_normalize_pattern(pat->source, &err)) == NULL) {
+		mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line,
+		    pat->col, NULL, "%s", err.msg[0] ? err.msg :
+		    "out of memory");
+		return -1;
+	}
+	pat->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	    flags, &ec, &eo, NULL);
+	if (pat->code == NULL) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(ec, msg, sizeof(msg));
+		mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line,
+		    pat->col + (eo <= strlen(pat->source) ? eo : 0),
+		    "see PCRE2 syntax in docs/rules.md; test it with "
+		    "'medflag rules test'", "rule %s: bad pattern: %s", r->id,
+		    (char *)msg);
+		mf_free(src);
+		return -1;
+	}
+	if (!(rs->opts & MF_LOAD_NO_JIT))
+		(void)pcre2_jit_compile(pat->code, PCRE2_JIT_COMPLETE);
+	/* The pattern as compiled is what the prefilter must reason about. */
+	mf_free(pat->source);
+	pat->source = src;
+	return 0;
+}
+
+/* Links rules to claims, checks ids and evidence, compiles, builds the
+ * prefilter. Returns the number of errors. */
+static int
+s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, mf_diags_t *diags)
+{
+	int		 errors = 0;
+	char		 today[11];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	for (size_t i = 0; i < rs->nclaims; i++) {
+		mf_claim_t *c = rs->claims[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(rs->claims[j]->id, c->id) == 0) {
+				mf_diags_add(diags, MF_DIAG_ERROR, c->file,
+				    c->line, 1, "rename one of them",
+				    "claim %s is also defined at %s:%zu",
+				    c->id, rs->claims[j]->file,
+				    rs->claims[j]->line);
+				errors++;
+				break;
+			}
+		for (size_t j = 0; vetted && j < c->nevidence; j++) {
+			char host[256];
+
+			if (mf_url_host(c->evidence[j], strlen(c->evidence[j]),
+			    host, sizeof(host)) == -1 ||
+			    mf_sources_lookup(vetted, host) != MF_LIST_VETTED) {
+				mf_diags_add(diags, MF_DIAG_ERROR, c->file,
+				    c->line, 1, "cite a page on a vetted "
+				    "domain (rules/sources/vetted*.list), or "
+				    "add the domain there after review",
+				    "claim %s: evidence %s is not on a vetted "
+				    "domain", c->id, c->evidence[j]);
+				errors++;
+			}
+		}
+		if (c->review_by[0] && strcmp(c->review_by, today) < 0)
+			mf_diags_add(diags, MF_DIAG_WARNING, c->file, c->line,
+			    1, "check the fact and evidence, then move "
+			    "review-by forward", "claim %s was due for "
+			    "review on %s", c->id, c->review_by);
+	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		mf_rule_t *r = rs->rules[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(rs->rules[j]->id, r->id) == 0) {
+				mf_diags_add(diags, MF_DIAG_ERROR, r->file,
+				    r->line, 1, "rename one of them",
+				    "rule %s is also defined at %s:%zu", r->id,
+				    rs->rules[j]->file, rs->rules[j]->line);
+				errors++;
+				break;
+			}
+		if (r->claim_id == NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, r->file, r->line, 1,
+			    "name it 'CLAIM.NAME' or add a 'claim' line",
+			    "rule %s names no claim", r->id);
+			errors++;
+		} else if ((r->claim = mf_ruleset_claim(rs, r->claim_id)) ==
+		    NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, r->file, r->line, 1,
+			    "define 'claim ID ... end' in a rules file, or "
+			    "fix the name", "rule %s: unknown claim '%s'",
+			    r->id, r->claim_id);
+			errors++;
+		}
+		if (r->nexpect == 0)
+			mf_diags_add(diags, MF_DIAG_WARNING, r->file, r->line,
+			    1, "add 'expect match \"...\"' and 'expect "
+			    "nomatch \"...\"' examples", "rule %s has no "
+			    "expect lines", r->id);
+		if (r->nmatch > rs->max_match)
+			rs->max_match = r->nmatch;
+		for (size_t j = 0; j < r->nmatch; j++)
+			if (s_compile_one(rs, r, &r->match[j], diags) == -1)
+				errors++;
+		for (size_t j = 0; j < r->nunless; j++)
+			if (s_compile_one(rs, r, &r->unless[j], diags) == -1)
+				errors++;
+	}
+	if (errors)
+		return errors;
+	if ((rs->mctx = pcre2_match_context_create(NULL)) == NULL)
+		goto oom;
+	pcre2_set_match_limit(rs->mctx, rs->policy.match_limit);
+	pcre2_set_depth_limit(rs->mctx, rs->policy.depth_limit);
+	pcre2_set_heap_limit(rs->mctx, rs->policy.heap_limit_kib);
+	if (!(rs->opts & MF_LOAD_NO_PREFILTER)) {
+		mf_err_t	 err = {0};
+		mf_litreq_t	*reqs;
+
+		if ((rs->pf = mf_prefilter_new(rs->nrules)) == NULL)
+			goto oom;
+		if ((reqs = mf_calloc(rs->max_match + 1, sizeof(*reqs))) ==
+		    NULL)
+			goto oom;
+		for (size_t i = 0; i < rs->nrules; i++) {
+			mf_rule_t	*r = rs->rules[i];
+			int		 rc = 0;
+
+			for (size_t j = 0; j < r->nmatch && rc == 0; j++)
+				rc = mf_prefilter_extract(r->match[j].source,
+				    strchr(r->match[j].flags, 'x') != NULL,
+				    &reqs[j]);
+			if (rc == 0)
+				rc = mf_prefilter_add(rs->pf, i, reqs,
+				    r->nmatch);
+			for (size_t j = 0; j < r->nmatch; j++)
+				mf_litreq_free(&reqs[j]);
+			if (rc == -1) {
+				mf_free(reqs);
+				goto oom;
+			}
+		}
+		mf_free(reqs);
+		if (mf_prefilter_build(rs->pf, &err) == -1)
+			goto oom;
+	}
+	s_hash_bytes(rs, &rs->policy, sizeof(rs->policy));
+	snprintf(rs->hash, sizeof(rs->hash), "%016llx",
+	    (unsigned long long)rs->hstate);
+	return 0;
+oom:
+	mf_diags_add(diags, MF_DIAG_ERROR, "", 0, 0, NULL, "out of memory "
+	    "while compiling the rule set");
+	return 1;
+}
+
+mf_ruleset_t *
+mf_ruleset_load_files(const char *const *files, size_t nfiles,
+    const char *policy, const mf_sources_t *vetted, unsigned opts,
+    mf_diags_t *diags)
+{
+	mf_ruleset_t	*rs;
+	int		 errors = 0;
+
+	if ((rs = s_new(NULL, opts)) == NULL) {
+		mf_diags_add(diags, MF_DIAG_ERROR, "", 0, 0, NULL,
+		    "out of memory");
+		return NULL;
+	}
+	if (policy)
+		errors += mf_policy_load(&rs->policy, policy, diags);
+	for (size_t i = 0; i < nfiles; i++) {
+		size_t	 len = 0;
+		char	*text = s_slurp(files[i], &len, diags);
+
+		if (text == NULL) {
+			errors++;
+			continue;
+		}
+		s_hash_bytes(rs, files[i], strlen(files[i]) + 1);
+		s_hash_bytes(rs, text, len);
+		errors += mf__rules_parse(rs, files[i], text, len, diags);
+		mf_free(text);
+	}
+	if (errors == 0 && rs->nrules == 0)
+		mf_diags_add(diags, MF_DIAG_WARNING, "", 0, 0, "add *.rules "
+		    "files", "no rules loaded");
+	if (errors == 0)
+		errors += s_finish(rs, vetted, diags);
+	if (errors) {
+		mf_ruleset_destroy(&rs);
+		return NULL;
+	}
+	return rs;
+}
+
+mf_ruleset_t *
+mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
+    mf_diags_t *diags)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		**files = NULL, path[4096], *policy = NULL;
+	size_t		 n = 0;
+	struct stat	 st;
+	mf_ruleset_t	*rs = NULL;
+
+	if ((d = opendir(dir)) == NULL) {
+		mf_diags_add(diags, MF_DIAG_ERROR, dir, 0, 0, "give the "
+		    "rules directory (the one holding *.rules and "
+		    "policy.conf)", "cannot open directory: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t	 len = strlen(de->d_name);
+		char	**p;
+
+		if (len < 7 || strcmp(de->d_name + len - 6, ".rules") != 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((p = mf_realloc(files, (n + 1) * sizeof(*p))) == NULL)
+			goto out;
+		files = p;
+		if ((files[n] = mf_strdup(path)) == NULL)
+			goto out;
+		n++;
+	}
+	if (n)
+		qsort(files, n, sizeof(*files), s_cmp_str);
+	snprintf(path, sizeof(path), "%s/policy.conf", dir);
+	if (stat(path, &st) == 0)
+		policy = path;
+	rs = mf_ruleset_load_files((const char *const *)files, n, policy,
+	    vetted, opts, diags);
+out:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		mf_free(files[i]);
+	mf_free(files);
+	return rs;
+}
+
+mf_ruleset_t *
+mf_ruleset_load_string(const char *name, const char *text,
+    const mf_policy_t *policy, const mf_sources_t *vetted, unsigned opts,
+    mf_diags_t *diags)
+{
+	mf_ruleset_t	*rs;
+	int		 errors;
+
+	if ((rs = s_new(policy, opts)) == NULL) {
+		mf_diags_add(diags, MF_DIAG_ERROR, name, 0, 0, NULL,
+		    "out of memory");
+		return NULL;
+	}
+	s_hash_bytes(rs, text, strlen(text));
+	errors = mf__rules_parse(rs, name, text, strlen(text), diags);
+	if (errors == 0)
+		errors = s_finish(rs, vetted, diags);
+	if (errors)
+		mf_ruleset_destroy(&rs);
+	return rs;
+}
+
+const char *
+mf_ruleset_hash(const mf_ruleset_t *self)
+{
+	return self->hash;
+}
+
+const mf_policy_t *
+mf_ruleset_policy(const mf_ruleset_t *self)
+{
+	return &self->policy;
+}
+
+size_t
+mf_ruleset_size(const mf_ruleset_t *self)
+{
+	return self->nrules;
+}
+
+const mf_rule_t *
+mf_ruleset_rule(const mf_ruleset_t *self, size_t i)
+{
+	return i < self->nrules ? self->rules[i] : NULL;
+}
+
+size_t
+mf_ruleset_nclaims(const mf_ruleset_t *self)
+{
+	return self->nclaims;
+}
+
+const mf_claim_t *
+mf_ruleset_claim_at(const mf_ruleset_t *self, size_t i)
+{
+	return i < self->nclaims ? self->claims[i] : NULL;
+}
+
+const mf_claim_t *
+mf_ruleset_claim(const mf_ruleset_t *self, const char *id)
+{
+	for (size_t i = 0; i < self->nclaims; i++)
+		if (strcmp(self->claims[i]->id, id) == 0)
+			return self->claims[i];
+	return NULL;
+}
+
+const mf_rule_t *
+mf_ruleset_find(const mf_ruleset_t *self, const char *id)
+{
+	for (size_t i = 0; i < self->nrules; i++)
+		if (strcmp(self->rules[i]->id, id) == 0)
+			return self->rules[i];
+	return NULL;
+}
+
+const struct mf_prefilter *
+mf_ruleset_prefilter(const mf_ruleset_t *self)
+{
+	return self->pf;
+}
+
+const char *
+mf_tier_name(mf_tier_t t)
+{
+	switch (t) {
+	case MF_TIER_DANGEROUS:	return "dangerous";
+	case MF_TIER_HARMFUL:	return "harmful";
+	case MF_TIER_MISLEADING: return "misleading";
+	}
+	return "misleading";
+}

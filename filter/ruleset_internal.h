@@ -1,0 +1,34 @@
+/*
+ * ruleset_internal.h - the rule set's insides, shared by rules_parse.c
+ * (reader), ruleset.c (compiler) and match.c (matcher). Never installed.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_RULESET_INTERNAL_H
+#define MF_RULESET_INTERNAL_H
+
+#include "prefilter.h"
+#include "ruleset.h"
+
+struct mf_ruleset {
+	mf_claim_t	**claims;
+	size_t		  nclaims, capclaims;
+	mf_rule_t	**rules;
+	size_t		  nrules, caprules;
+	mf_policy_t	  policy;
+	char		  hash[17];
+	uint64_t	  hstate;	/* FNV-1a over every input byte */
+	mf_prefilter_t	 *pf;
+	unsigned	  opts;
+	void		 *mctx;		/* pcre2_match_context with limits */
+	size_t		  max_match;	/* most `match` lines in one rule */
+};
+
+/* Parses one rules file's text into 'rs' (claims and rules, uncompiled,
+ * claim references unresolved: rule->claim is NULL, rule->claim_id set).
+ * Every problem goes to 'diags'. Returns the number of errors. */
+int	mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
+	    size_t len, mf_diags_t *diags);
+void	mf__claim_free(mf_claim_t *c);
+void	mf__rule_free(mf_rule_t *r);
+
+#endif
