@@ -1,0 +1,114 @@
+/*
+ * cli.c - helpers the subcommands share: diagnostics, reading input,
+ * finding and loading the rules.
+ * SPDX-License-Identifier: MIT
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef MF_SHARE_DIR
+#define MF_SHARE_DIR "/usr/local/share/medflag"
+#endif
+
+void
+mf_cli_print_diags(FILE *fp, const mf_diags_t *d)
+{
+	static const char *const sev[] = { "error", "warning", "note" };
+
+	for (size_t i = 0; i < d->n; i++) {
+		const mf_diag_t *x = &d->v[i];
+
+		fprintf(fp, "%s%s%s: %s\n", x->where, x->where[0] ? ": " : "",
+		    sev[x->severity], x->msg);
+		if (x->hint[0])
+			fprintf(fp, "  hint: %s\n", x->hint);
+	}
+}
+
+char *
+mf_cli_slurp(const char *path, size_t *len)
+{
+	FILE	*fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char	*buf = NULL, *p;
+	size_t	 n = 0, cap = 0, r;
+
+	if (fp == NULL) {
+		fprintf(stderr, "medflag: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (n + 65536 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536 * 2;
+			if ((p = realloc(buf, cap)) == NULL) {
+				fprintf(stderr, "medflag: %s: out of memory\n",
+				    path);
+				free(buf);
+				buf = NULL;
+				goto out;
+			}
+			buf = p;
+		}
+		r = fread(buf + n, 1, 65536, fp);
+		n += r;
+	} while (r > 0);
+	buf[n] = '\0';
+	*len = n;
+out:
+	if (fp != stdin)
+		fclose(fp);
+	return buf;
+}
+
+const char *
+mf_cli_rules_dir(void)
+{
+	struct stat	 st;
+	const char	*e = getenv("MEDFLAG_RULES");
+
+	if (e && *e)
+		return e;
+	if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
+		return "rules";
+	return MF_SHARE_DIR "/rules";
+}
+
+mf_ruleset_t *
+mf_cli_load_rules(const char *dir, mf_sources_t **sources, int quiet)
+{
+	mf_diags_t	 d = {0};
+	mf_sources_t	*src = mf_sources_new("files");
+	mf_ruleset_t	*rs = NULL;
+	char		 path[4096];
+
+	if (src == NULL) {
+		fprintf(stderr, "medflag: out of memory\n");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/sources", dir);
+	if (mf_sources_load_dir(src, path, &d) == 0) {
+		/* Without a vetted list, evidence links cannot be checked. */
+		if (mf_sources_count(src, MF_LIST_VETTED) == 0)
+			mf_diags_add(&d, MF_DIAG_WARNING, path, 0, 0, "add "
+			    "sources/vetted.list beside the rules",
+			    "no vetted list: evidence links not checked");
+		rs = mf_ruleset_load(dir, mf_sources_count(src,
+		    MF_LIST_VETTED) ? src : NULL, 0, &d);
+	}
+	if (rs == NULL || !quiet)
+		mf_cli_print_diags(stderr, &d);
+	if (rs == NULL)
+		fprintf(stderr, "medflag: %s: %zu errors; nothing was "
+		    "loaded\n", dir, d.errors);
+	mf_diags_free(&d);
+	if (rs && sources)
+		*sources = src;
+	else
+		mf_sources_destroy(&src);
+	return rs;
+}

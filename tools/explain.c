@@ -1,0 +1,169 @@
+/*
+ * explain.c - `medflag explain`: one post, the matches highlighted in the
+ * original text, the score broken down by rule and source, each claim's
+ * fact and evidence. What a moderator reads to see why a rule fired.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Prints 'text' with the spans of every hit marked: bold red on a
+ * terminal, [[...]] otherwise. */
+static void
+s_highlight(const char *text, size_t len, const mf_verdict_t *v, int color)
+{
+	unsigned char *mark = calloc(len + 1, 1);
+
+	if (mark == NULL)
+		return;
+	for (size_t i = 0; i < v->nhits; i++)
+		for (size_t j = 0; j < v->hits[i].nspans; j++)
+			for (size_t k = v->hits[i].spans[j].start;
+			    k < v->hits[i].spans[j].end && k < len; k++)
+				mark[k] = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (mark[i] && (i == 0 || !mark[i - 1]))
+			fputs(color ? "\033[1;31m" : "[[", stdout);
+		fputc(text[i] == '\0' ? ' ' : text[i], stdout);
+		if (mark[i] && !mark[i + 1])
+			fputs(color ? "\033[0m" : "]]", stdout);
+	}
+	fputc('\n', stdout);
+	free(mark);
+}
+
+static void
+s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
+    const mf_scanner_t *sc, int normalized, int color)
+{
+	const mf_policy_t *pol = mf_ruleset_policy(rs);
+
+	printf("text:     ");
+	s_highlight(post->body, post->body_len, v, color);
+	if (normalized)
+		printf("matched:  %s\n", mf_scanner_norm(sc)->text);
+	printf("verdict:  %s (score %.1f; annotate >= %g, flag >= %g, "
+	    "hold >= %g)\n", mf_action_name(v->action), v->score,
+	    pol->annotate, pol->flag, pol->hold);
+	if (v->status != MF_STATUS_OK)
+		printf("status:   %s: %s\n", mf_status_name(v->status),
+		    v->error ? v->error : "");
+	for (unsigned b = 1; b < (1u << MF_VF_COUNT); b <<= 1)
+		if (v->flags & b)
+			printf("flag:     %s\n", mf_vflag_name(b));
+	for (size_t i = 0; i < v->nhits; i++) {
+		const mf_hit_t		*h = &v->hits[i];
+		const mf_claim_t	*c = mf_ruleset_claim(rs, h->claim);
+
+		printf("\nrule %s  (%s%s, %s, +%.1f)\n", h->rule,
+		    mf_mode_name(h->mode), h->question ? ", question" : "",
+		    h->tier, h->score);
+		if (h->error)
+			printf("  stopped: %s\n", h->error);
+		for (size_t j = 0; j < h->nspans; j++)
+			printf("  match %zu: bytes %zu-%zu \"%.*s\"\n", j + 1,
+			    h->spans[j].start, h->spans[j].end,
+			    (int)(h->spans[j].end - h->spans[j].start),
+			    post->body + h->spans[j].start);
+		if (c) {
+			printf("  claim:    %s\n", c->title);
+			printf("  fact:     %s\n", c->fact);
+			for (size_t e = 0; e < c->nevidence; e++)
+				printf("  evidence: %s\n", c->evidence[e]);
+		}
+	}
+	for (size_t i = 0; i < v->nsources; i++) {
+		const mf_srcref_t *s = &v->sources[i];
+		double add = s->list == MF_LIST_UNRELIABLE ?
+		    pol->source_unreliable : s->list == MF_LIST_VETTED ?
+		    pol->source_vetted : 0;
+
+		printf("%ssource %s  (%s, %+.1f)  %s\n", i == 0 ? "\n" : "",
+		    s->domain, mf_list_name(s->list), add, s->url);
+	}
+	if (v->nhits == 0 && v->nsources == 0)
+		printf("\nno rule matched.\n");
+}
+
+int
+mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
+{
+	const char	*dir = mf_cli_rules_dir(), *arg = NULL;
+	int		 json = 0, normalized = 0, rc = 1, quotes = 0;
+	mf_format_t	 fmt = MF_FMT_TEXT;
+	mf_ruleset_t	*rs = NULL;
+	mf_sources_t	*src = NULL;
+	mf_scanner_t	*sc = NULL;
+	mf_post_t	*post = NULL;
+	mf_verdict_t	*v = NULL;
+	mf_err_t	 err = {0};
+	char		*text = NULL;
+	size_t		 len = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--normalized") == 0)
+			normalized = 1;
+		else if (strcmp(argv[i], "--quotes") == 0)
+			quotes = 1;
+		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			if (mf_format_parse(argv[++i], &fmt) == -1) {
+				fprintf(stderr, "medflag explain: unknown "
+				    "format '%s' (text, markdown, bbcode, "
+				    "html, wikitext)\n", argv[i]);
+				return 2;
+			}
+		} else if (arg == NULL && (argv[i][0] != '-' ||
+		    strcmp(argv[i], "-") == 0))
+			arg = argv[i];
+		else {
+			fprintf(stderr, "usage: medflag explain [--rules DIR] "
+			    "[--json] [--normalized] [--quotes] [--format F] "
+			    "TEXT|-\n");
+			return 2;
+		}
+	}
+	if (arg == NULL) {
+		fprintf(stderr, "usage: medflag explain [--rules DIR] [--json] "
+		    "[--normalized] [--format F] TEXT|-\n");
+		return 2;
+	}
+	if (strcmp(arg, "-") == 0) {
+		if ((text = mf_cli_slurp("-", &len)) == NULL)
+			return 1;
+	} else if ((text = strdup(arg)) != NULL)
+		len = strlen(text);
+	if (text == NULL || (rs = mf_cli_load_rules(dir, &src, 1)) == NULL ||
+	    (sc = mf_scanner_new(&err)) == NULL ||
+	    (post = mf_post_new_len("explain", text, len)) == NULL)
+		goto out;
+	post->body_format = fmt;
+	if (mf_scan(sc, rs, src, post, quotes ? MF_SCAN_KEEP_QUOTES : 0, &v,
+	    &err) == -1) {
+		fprintf(stderr, "medflag explain: %s\n", err.msg);
+		goto out;
+	}
+	if (json) {
+		mf_buf_t out = {0};
+
+		if (mf_wire_encode_verdict_json(v, &out, &err) == 0)
+			printf("%s\n", out.data);
+		mf_buf_free(&out);
+	} else
+		s_print(post, v, rs, sc, normalized, cli->color);
+	rc = 0;
+out:
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&post);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_sources_destroy(&src);
+	free(text);
+	return rc;
+}
