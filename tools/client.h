@@ -1,0 +1,103 @@
+/*
+ * client.h - what the service subcommands of `medflag` share: the config
+ * they run with, the ZeroMQ context, the check client (a window of
+ * outstanding posts, each kept until its verdict arrives and resent after a
+ * timeout), control requests, and msgpack-to-JSON for printing replies.
+ *
+ * Not responsible for output formats of one subcommand; those stay in its
+ * own file. docs/protocol.md describes the wire these speak.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_CLIENT_H
+#define MF_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "cli.h"
+#include "config.h"
+
+/* Loads the configuration: cli->config, else mf_config_default_path(),
+ * else the defaults. Prints every diagnostic; returns 0 or -1. Also
+ * ignores SIGPIPE (hiredis, ZeroMQ). */
+int		 mf_client_config(const mf_cli_t *cli, mf_config_t *cfg);
+/* The process-wide ZeroMQ context, made on first use (NULL on failure).
+ * mf_client_term() closes it; every socket must be closed before. */
+void		*mf_client_ctx(void);
+void		 mf_client_term(void);
+/* A socket of 'type' connected to 'endpoint' with linger 0; NULL with a
+ * message on stderr. */
+void		*mf_client_socket(int type, const char *endpoint);
+/* Milliseconds of a monotonic clock. */
+int64_t		 mf_client_now_ms(void);
+/* Set by SIGINT/SIGTERM once mf_client_catch_signals() was called. */
+extern volatile int	mf_client_stop;
+void		 mf_client_catch_signals(void);
+
+/*
+ * The check client. Posts go out as ["", post] on a DEALER connected to
+ * the check endpoint; verdicts come back as ["", verdict] and are matched
+ * to a pending post by (post_id, revision, instance). A post without a
+ * verdict after 'timeout_ms' is sent again; if nothing at all arrived for
+ * that long, the socket is made anew (medflagd may have restarted) and
+ * every pending post is resent. A verdict for no pending post (the answer
+ * to a resend that crossed the first answer) is dropped and counted.
+ */
+typedef struct mf_checker mf_checker_t;
+
+typedef struct mf_checker_stats {
+	uint64_t	sent, verdicts, resent, reconnects, stray, bad;
+} mf_checker_stats_t;
+
+/* Called for each matched verdict; 'msg' is its msgpack encoding and 'v'
+ * the decoded verdict (NULL if it did not decode). 'tag' is the value
+ * given to mf_checker_send(). */
+typedef void	 mf_checker_fn(const mf_verdict_t *v, const void *msg,
+		    size_t len, void *tag, void *arg);
+
+/* OWNS: caller (mf_checker_destroy). NULL with a message on stderr. */
+mf_checker_t	*mf_checker_new(const char *endpoint, size_t window,
+		    int timeout_ms);
+void		 mf_checker_destroy(mf_checker_t **self_p);
+/* Posts that can be sent before the window is full. */
+size_t		 mf_checker_room(const mf_checker_t *self);
+size_t		 mf_checker_pending(const mf_checker_t *self);
+/* Sends 'msg' (a msgpack post, copied) for 'post' (only its ids are
+ * used). 'tag' is handed back with the verdict. The window must have
+ * room. Returns 0 or -1. */
+int		 mf_checker_send(mf_checker_t *self, const mf_post_t *post,
+		    const void *msg, size_t len, void *tag);
+/* Waits up to 'wait_ms' for verdicts, calls 'fn' for each matched one and
+ * resends what timed out. Returns the number of verdicts delivered, or -1
+ * if interrupted (mf_client_stop) or on a socket error. */
+int		 mf_checker_poll(mf_checker_t *self, int wait_ms,
+		    mf_checker_fn *fn, void *arg);
+const mf_checker_stats_t *mf_checker_stats(const mf_checker_t *self);
+
+/*
+ * Control: sends [cmd] or [cmd, args] from a REQ socket to cfg->control
+ * and waits 'timeout_ms' for the one-frame msgpack map reply.
+ * On success 'reply' holds it (OWNS: caller, msgpack_unpacked_destroy)
+ * and 0 is returned; -1 with a message on stderr otherwise.
+ */
+int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
+		    const void *args, size_t alen, int timeout_ms,
+		    msgpack_unpacked *reply);
+
+/* msgpack helpers for printing replies. */
+/* The value of string key 'key' in map 'map', or NULL. BORROWS. */
+const msgpack_object *mf_mp_get(const msgpack_object *map, const char *key);
+/* Integer value (or 'def' when absent or not a number). */
+long long	 mf_mp_int(const msgpack_object *map, const char *key,
+		    long long def);
+/* String value copied into 'out' ("" when absent); returns 'out'. */
+const char	*mf_mp_str(const msgpack_object *map, const char *key,
+		    char *out, size_t cap);
+/* Appends 'o' as JSON to 'out'. Returns 0 or -1 (ENOMEM). */
+int		 mf_mp_json(const msgpack_object *o, mf_buf_t *out);
+/* Appends 's' (length 'n') as a JSON string literal. */
+int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
+
+#endif
