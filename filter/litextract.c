@@ -1,0 +1,1347 @@
+/*
+ * litextract.c - derives, from the source of a PCRE2 pattern, a set of
+ * literals at least one of which every match contains
+ * (mf_prefilter_extract).
+ *
+ * A recursive-descent reader of the PCRE2 syntax that rules use computes,
+ * for every node, two facts (after RE2's prefilter and Russ Cox's trigram
+ * index):
+ *
+ *   exact  the node matches only the strings of a small set 'ex'
+ *          ("" for anchors and lookarounds, {"s", "z"} for [sz]);
+ *   req    every match of the node contains one of the strings of 'req'.
+ *
+ * A concatenation joins adjacent exact parts by cross product (so that
+ * (vaccin|vacin)e gives {vaccine, vacine}) and keeps the best required set
+ * of its parts; an alternation is the union of its branches (none if one
+ * branch has none); an optional part contributes nothing; x+ and x{m,}
+ * keep x's requirement. Whatever it does not know it treats as "matches
+ * anything" (a class, a dot, a backreference), which can only weaken the
+ * result, never make it wrong; syntax it cannot follow at all makes the
+ * whole pattern 'always'.
+ *
+ * Literals are compared with the normalized, case-folded post text, so
+ * they are folded the same way (ASCII lower case; other letters through
+ * utf8proc's case folding).
+ *
+ * Not responsible for compiling or checking the pattern (ruleset.c does,
+ * with PCRE2) nor for the automaton (ahocorasick.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "alloc.h"
+#include "prefilter.h"
+#include "prefilter_internal.h"
+
+#define S_MAXSET	16	/* strings in an exact set */
+#define S_MAXREQ	256	/* strings in a required set */
+#define S_MAXLIT	64	/* bytes in one exact string */
+#define S_MAXREP	4	/* x{m,n} expanded when n <= this */
+#define S_MAXDEPTH	200	/* nested groups */
+#define S_MAXCLASS	4	/* [abc] expanded up to this many chars */
+
+typedef struct s_str {
+	const char	*p;
+	size_t		 n;
+} s_str_t;
+
+/* An immutable set of strings in the arena. */
+typedef struct s_set {
+	s_str_t	*v;
+	size_t	 n;
+} s_set_t;
+
+typedef struct s_info {
+	int	exact;	/* 'ex' lists every string the node matches */
+	s_set_t	ex;
+	int	hasreq;	/* every match contains a member of 'req' */
+	s_set_t	req;
+	int	haslead;	/* not exact, but every match starts with */
+	s_set_t	lead;		/* a member of 'lead' (x+ starts with x) */
+} s_info_t;
+
+typedef struct s_block {
+	struct s_block	*next;
+	size_t		 used, cap;
+	char		 data[];
+} s_block_t;
+
+/* Reader state. */
+typedef struct s_px {
+	const char	*p, *end;
+	int		 ext;		/* 0, 1 (x) or 2 (xx) */
+	int		 inquote;	/* inside \Q...\E */
+	int		 depth;
+	int		 fail;		/* give up: the pattern runs always */
+	int		 nomem;
+	int		 saw_backref, saw_alt_none;
+	char		 why[128];
+	s_block_t	*arena;
+} s_px_t;
+
+static void	s_alt(s_px_t *px, s_info_t *out);
+
+/* ---- arena and sets ------------------------------------------------- */
+
+static void *
+s_alloc(s_px_t *px, size_t n)
+{
+	s_block_t	*b = px->arena;
+	void		*r;
+
+	n = (n + 15) & ~(size_t)15;
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > 8192 ? n : 8192;
+
+		if ((b = mf_malloc(sizeof(*b) + cap)) == NULL) {
+			px->nomem = 1;
+			return NULL;
+		}
+		b->next = px->arena;
+		b->used = 0;
+		b->cap = cap;
+		px->arena = b;
+	}
+	r = b->data + b->used;
+	b->used += n;
+	return r;
+}
+
+static void
+s_arena_free(s_px_t *px)
+{
+	s_block_t *b, *next;
+
+	for (b = px->arena; b != NULL; b = next) {
+		next = b->next;
+		mf_free(b);
+	}
+	px->arena = NULL;
+}
+
+static void
+s_failf(s_px_t *px, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (px->fail)
+		return;
+	px->fail = 1;
+	va_start(ap, fmt);
+	vsnprintf(px->why, sizeof(px->why), fmt, ap);
+	va_end(ap);
+}
+
+static int
+s_set_new(s_px_t *px, s_set_t *s, size_t n)
+{
+	s->n = 0;
+	s->v = s_alloc(px, (n ? n : 1) * sizeof(*s->v));
+	return s->v == NULL ? -1 : 0;
+}
+
+/* {a} */
+static int
+s_set_one(s_px_t *px, s_set_t *s, const char *a, size_t n)
+{
+	char *p;
+
+	if (s_set_new(px, s, 1) < 0 || (p = s_alloc(px, n + 1)) == NULL)
+		return -1;
+	memcpy(p, a, n);
+	p[n] = '\0';
+	s->v[0].p = p;
+	s->v[0].n = n;
+	s->n = 1;
+	return 0;
+}
+
+static int
+s_set_has(const s_set_t *s, const char *a, size_t n)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].n == n && memcmp(s->v[i].p, a, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A u B without duplicates; 1 if it fits in 'max', 0 if not, -1 ENOMEM. */
+static int
+s_set_union(s_px_t *px, const s_set_t *a, const s_set_t *b, size_t max,
+    s_set_t *out)
+{
+	if (a->n + b->n > max * 2 + 2)
+		return 0;
+	if (s_set_new(px, out, a->n + b->n) < 0)
+		return -1;
+	for (size_t k = 0; k < 2; k++) {
+		const s_set_t *s = k == 0 ? a : b;
+
+		for (size_t i = 0; i < s->n; i++) {
+			if (s_set_has(out, s->v[i].p, s->v[i].n))
+				continue;
+			if (out->n == max)
+				return 0;
+			out->v[out->n++] = s->v[i];
+		}
+	}
+	return 1;
+}
+
+/* { x y : x in A, y in B }; 1 if it fits, 0 if not, -1 ENOMEM. */
+static int
+s_set_cross(s_px_t *px, const s_set_t *a, const s_set_t *b, s_set_t *out)
+{
+	if (a->n * b->n > S_MAXSET)
+		return 0;
+	if (s_set_new(px, out, a->n * b->n) < 0)
+		return -1;
+	for (size_t i = 0; i < a->n; i++) {
+		for (size_t j = 0; j < b->n; j++) {
+			size_t	 n = a->v[i].n + b->v[j].n;
+			char	*p;
+
+			if (n > S_MAXLIT)
+				return 0;
+			if ((p = s_alloc(px, n + 1)) == NULL)
+				return -1;
+			memcpy(p, a->v[i].p, a->v[i].n);
+			memcpy(p + a->v[i].n, b->v[j].p, b->v[j].n);
+			p[n] = '\0';
+			if (!s_set_has(out, p, n)) {
+				out->v[out->n].p = p;
+				out->v[out->n++].n = n;
+			}
+		}
+	}
+	return 1;
+}
+
+static size_t
+s_set_minlen(const s_set_t *s)
+{
+	size_t m = SIZE_MAX;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].n < m)
+			m = s->v[i].n;
+	return s->n ? m : 0;
+}
+
+static int
+s_contains(const s_str_t *hay, const s_str_t *needle)
+{
+	if (needle->n > hay->n)
+		return 0;
+	for (size_t i = 0; i + needle->n <= hay->n; i++)
+		if (memcmp(hay->p + i, needle->p, needle->n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The required set an exact set implies: the set itself, less every
+ * string that contains another member (a text holding "foobar" holds
+ * "bar"). 0 if it has the empty string (no requirement), 1 if done.
+ */
+static int
+s_req_of(s_px_t *px, const s_set_t *ex, s_set_t *out)
+{
+	if (ex->n == 0 || s_set_minlen(ex) == 0)
+		return 0;
+	if (s_set_new(px, out, ex->n) < 0)
+		return -1;
+	for (size_t i = 0; i < ex->n; i++) {
+		int absorbed = 0;
+
+		for (size_t j = 0; j < ex->n && !absorbed; j++) {
+			if (i == j)
+				continue;
+			if (s_contains(&ex->v[i], &ex->v[j]) &&
+			    (ex->v[i].n > ex->v[j].n || j < i))
+				absorbed = 1;
+		}
+		if (!absorbed)
+			out->v[out->n++] = ex->v[i];
+	}
+	return 1;
+}
+
+/* The node's required set, from 'req' or from 'ex'. 1, 0 (none), -1. */
+static int
+s_info_req(s_px_t *px, const s_info_t *in, s_set_t *out)
+{
+	if (in->hasreq) {
+		*out = in->req;
+		return 1;
+	}
+	if (in->exact)
+		return s_req_of(px, &in->ex, out);
+	return 0;
+}
+
+/* Longer shortest literal wins; then fewer literals. */
+static int
+s_better(const s_set_t *a, const s_set_t *b)
+{
+	size_t ma = s_set_minlen(a), mb = s_set_minlen(b);
+
+	if (ma != mb)
+		return ma > mb;
+	return a->n < b->n;
+}
+
+static void
+s_info_unknown(s_info_t *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+static int
+s_info_empty(s_px_t *px, s_info_t *out)
+{
+	s_info_unknown(out);
+	out->exact = 1;
+	return s_set_one(px, &out->ex, "", 0);
+}
+
+/* ---- characters ----------------------------------------------------- */
+
+/* An exact one-character node for code point 'cp' as it appears in
+ * folded text. NUL and what cannot be encoded become unknown. */
+static void
+s_info_char(s_px_t *px, int32_t cp, s_info_t *out)
+{
+	utf8proc_uint8_t	 buf[64];
+	utf8proc_int32_t	 cps[8];
+	utf8proc_ssize_t	 n;
+	int			 last = 0;
+
+	s_info_unknown(out);
+	if (cp <= 0 || cp > 0x10ffff)
+		return;
+	if (cp < 0x80) {
+		char c = (char)tolower((unsigned char)cp);
+
+		out->exact = 1;
+		s_set_one(px, &out->ex, &c, 1);
+		return;
+	}
+	/* The text is case-folded with NFKC; fold the letter the same way,
+	 * so that a pattern written with 'É' finds the text's 'é'. */
+	n = utf8proc_decompose_char(cp, cps, 8, UTF8PROC_DECOMPOSE |
+	    UTF8PROC_CASEFOLD | UTF8PROC_COMPAT, &last);
+	if (n <= 0 || n > 8)
+		return;
+	n = utf8proc_normalize_utf32(cps, n, UTF8PROC_COMPOSE |
+	    UTF8PROC_STABLE);
+	if (n <= 0) {
+		return;
+	} else {
+		size_t len = 0;
+
+		for (utf8proc_ssize_t i = 0; i < n; i++) {
+			if (cps[i] == 0)
+				return;
+			len += (size_t)utf8proc_encode_char(cps[i], buf + len);
+		}
+		out->exact = 1;
+		s_set_one(px, &out->ex, (const char *)buf, len);
+	}
+}
+
+/* Reads one UTF-8 character at px->p; U+FFFD-like -1 on a bad byte. */
+static int32_t
+s_utf8(s_px_t *px)
+{
+	utf8proc_int32_t	cp;
+	utf8proc_ssize_t	n;
+
+	n = utf8proc_iterate((const utf8proc_uint8_t *)px->p,
+	    px->end - px->p, &cp);
+	if (n <= 0) {
+		px->p++;
+		return -1;
+	}
+	px->p += n;
+	return cp;
+}
+
+static int
+s_ishex(int c)
+{
+	return isxdigit((unsigned char)c);
+}
+
+/* Pattern_White_Space outside ASCII, skipped in extended mode. */
+static size_t
+s_uspace(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t left = (size_t)(end - p);
+
+	if (left >= 2 && u[0] == 0xc2 && u[1] == 0x85)
+		return 2;
+	if (left >= 3 && u[0] == 0xe2 && u[1] == 0x80 &&
+	    (u[2] == 0x8e || u[2] == 0x8f || u[2] == 0xa8 || u[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+/*
+ * Skips what matches nothing and has no effect on what follows: white
+ * space and # comments in extended mode, (?#...) comments, \E, and the
+ * boundaries of \Q...\E.
+ */
+static void
+s_skip(s_px_t *px)
+{
+	for (;;) {
+		const char *p = px->p;
+		size_t n;
+
+		if (p >= px->end)
+			return;
+		if (px->inquote) {
+			if (p + 1 < px->end && p[0] == '\\' && p[1] == 'E') {
+				px->inquote = 0;
+				px->p += 2;
+				continue;
+			}
+			return;
+		}
+		if (p + 1 < px->end && p[0] == '\\' &&
+		    (p[1] == 'E' || p[1] == 'Q')) {
+			px->inquote = p[1] == 'Q';
+			px->p += 2;
+			continue;
+		}
+		if (p + 2 < px->end && p[0] == '(' && p[1] == '?' &&
+		    p[2] == '#') {
+			const char *e = memchr(p, ')', px->end - p);
+
+			if (e == NULL) {
+				s_failf(px, "unterminated (?# comment");
+				px->p = px->end;
+				return;
+			}
+			px->p = e + 1;
+			continue;
+		}
+		if (px->ext) {
+			if (*p == ' ' || *p == '\t' || *p == '\n' ||
+			    *p == '\r' || *p == '\f' || *p == '\v') {
+				px->p++;
+				continue;
+			}
+			if ((n = s_uspace(p, px->end)) > 0) {
+				px->p += n;
+				continue;
+			}
+			if (*p == '#') {
+				while (px->p < px->end && *px->p != '\n')
+					px->p++;
+				continue;
+			}
+		}
+		return;
+	}
+}
+
+/* Reads digits in 'base' up to 'max' of them into *v; how many read. */
+static size_t
+s_number(s_px_t *px, int base, size_t max, long *v)
+{
+	size_t n = 0;
+
+	*v = 0;
+	while (px->p < px->end && n < max) {
+		int c = (unsigned char)*px->p, d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (base == 16 && s_ishex(c))
+			d = tolower(c) - 'a' + 10;
+		else
+			break;
+		if (d >= base)
+			break;
+		if (*v < 0x1000000)
+			*v = *v * base + d;
+		px->p++;
+		n++;
+	}
+	return n;
+}
+
+/* Skips a {...}, <...> or '...' name after \g, \k, \p, \N. */
+static int
+s_skip_delim(s_px_t *px, char open)
+{
+	char close = open == '{' ? '}' : open == '<' ? '>' : '\'';
+	const char *e;
+
+	if (px->p >= px->end || *px->p != open)
+		return -1;
+	if ((e = memchr(px->p + 1, close, px->end - px->p - 1)) == NULL)
+		return -1;
+	px->p = e + 1;
+	return 0;
+}
+
+/*
+ * Reads the escape after a backslash (px->p is past it) that yields one
+ * character, in a class or outside: \xhh \x{h..} \o{..} \0oo \n \t ...
+ * Returns the code point, or -1 if this is not a one-character escape
+ * (px->p unchanged then).
+ */
+static int32_t
+s_char_escape(s_px_t *px, int inclass)
+{
+	const char	*save = px->p;
+	long		 v;
+	int		 c;
+
+	if (px->p >= px->end)
+		return -1;
+	c = (unsigned char)*px->p++;
+	switch (c) {
+	case 'a': return 7;
+	case 'e': return 27;
+	case 'f': return 12;
+	case 'n': return 10;
+	case 'r': return 13;
+	case 't': return 9;
+	case 'b':
+		if (inclass)
+			return 8;
+		break;
+	case 'c':
+		if (px->p < px->end && (unsigned char)*px->p < 0x80) {
+			c = toupper((unsigned char)*px->p++);
+			return c ^ 0x40;
+		}
+		break;
+	case 'x':
+		if (px->p < px->end && *px->p == '{') {
+			px->p++;
+			s_number(px, 16, 8, &v);
+			if (px->p < px->end && *px->p == '}') {
+				px->p++;
+				return (int32_t)v;
+			}
+			break;
+		}
+		s_number(px, 16, 2, &v);
+		return (int32_t)v;
+	case 'o':
+		if (px->p < px->end && *px->p == '{') {
+			px->p++;
+			s_number(px, 8, 11, &v);
+			if (px->p < px->end && *px->p == '}') {
+				px->p++;
+				return (int32_t)v;
+			}
+		}
+		break;
+	case '0':
+		s_number(px, 8, 2, &v);
+		return (int32_t)v;
+	default:
+		if (c >= 0x80) {
+			px->p--;
+			return s_utf8(px);
+		}
+		if (!isalnum(c))
+			return c;
+		break;
+	}
+	px->p = save;
+	return -1;
+}
+
+/* ---- atoms ---------------------------------------------------------- */
+
+/* Escape outside a class; px->p is past the backslash. */
+static void
+s_escape(s_px_t *px, s_info_t *out)
+{
+	int32_t cp;
+	int	c;
+
+	s_info_unknown(out);
+	if (px->p >= px->end) {
+		s_failf(px, "pattern ends with a backslash");
+		return;
+	}
+	c = (unsigned char)*px->p;
+	switch (c) {
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
+		px->p++;
+		s_info_empty(px, out);	/* assertions match the empty string */
+		return;
+	case 'd': case 'D': case 'w': case 'W': case 's': case 'S':
+	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
+	case 'C':
+		px->p++;
+		return;
+	case 'N':
+		px->p++;
+		if (px->p < px->end && *px->p == '{')
+			s_skip_delim(px, '{');
+		return;
+	case 'p': case 'P':
+		px->p++;
+		if (px->p < px->end && *px->p == '{') {
+			if (s_skip_delim(px, '{') < 0)
+				s_failf(px, "malformed \\p{...}");
+		} else if (px->p < px->end) {
+			px->p++;
+		}
+		return;
+	case 'g': case 'k':
+		/* Backreference or subroutine call: matches who knows. */
+		px->p++;
+		px->saw_backref = 1;
+		if (px->p < px->end && (*px->p == '{' || *px->p == '<' ||
+		    *px->p == '\'')) {
+			if (s_skip_delim(px, *px->p) < 0)
+				s_failf(px, "malformed \\%c reference", c);
+		} else {
+			long v;
+
+			if (px->p < px->end && (*px->p == '+' || *px->p == '-'))
+				px->p++;
+			if (s_number(px, 10, 10, &v) == 0)
+				s_failf(px, "malformed \\%c reference", c);
+		}
+		return;
+	default:
+		break;
+	}
+	if (c >= '1' && c <= '9') {
+		long v;
+
+		/* A backreference, or an octal escape when there are not
+		 * that many groups: either way, unknown. */
+		s_number(px, 10, 10, &v);
+		px->saw_backref = 1;
+		return;
+	}
+	if ((cp = s_char_escape(px, 0)) < 0) {
+		s_failf(px, "unsupported escape \\%c", c);
+		px->p++;
+		return;
+	}
+	s_info_char(px, cp, out);
+}
+
+/*
+ * A character class; px->p is past '['. Small classes of plain ASCII
+ * characters ([sz], [-.]) become exact sets; anything else is one
+ * unknown character.
+ */
+static void
+s_class(s_px_t *px, s_info_t *out)
+{
+	char	 chars[S_MAXCLASS];
+	size_t	 nchars = 0;
+	int	 plain = 1, first = 1, quote = 0;
+	int32_t	 prev = -1;	/* last single character, for ranges */
+
+	s_info_unknown(out);
+	if (px->p < px->end && *px->p == '^') {
+		plain = 0;
+		px->p++;
+	}
+	for (;;) {
+		int32_t	cp = -1;
+		int	c;
+
+		if (px->p >= px->end) {
+			s_failf(px, "unterminated character class");
+			return;
+		}
+		c = (unsigned char)*px->p;
+		if (quote) {
+			if (c == '\\' && px->p + 1 < px->end &&
+			    px->p[1] == 'E') {
+				quote = 0;
+				px->p += 2;
+				continue;
+			}
+			cp = s_utf8(px);
+			goto single;
+		}
+		if (c == ']' && !first) {
+			px->p++;
+			break;
+		}
+		first = 0;
+		if (px->ext == 2 && (c == ' ' || c == '\t')) {
+			px->p++;
+			continue;
+		}
+		if (c == '[' && px->p + 1 < px->end &&
+		    (px->p[1] == ':' || px->p[1] == '.' || px->p[1] == '=')) {
+			const char *e = px->p + 2;
+
+			while (e + 1 < px->end && !(e[0] == px->p[1] &&
+			    e[1] == ']'))
+				e++;
+			if (e + 1 >= px->end) {
+				s_failf(px, "unterminated POSIX class");
+				return;
+			}
+			px->p = e + 2;
+			plain = 0;
+			prev = -1;
+			continue;
+		}
+		if (c == '\\') {
+			px->p++;
+			if (px->p >= px->end) {
+				s_failf(px, "unterminated character class");
+				return;
+			}
+			if (*px->p == 'Q') {
+				quote = 1;
+				px->p++;
+				continue;
+			}
+			if (*px->p == 'E') {
+				px->p++;
+				continue;
+			}
+			if ((cp = s_char_escape(px, 1)) < 0) {
+				/* \d \w \p{..} and the like */
+				c = (unsigned char)*px->p++;
+				if ((c == 'p' || c == 'P') && px->p < px->end) {
+					if (*px->p == '{')
+						s_skip_delim(px, '{');
+					else
+						px->p++;
+				}
+				plain = 0;
+				prev = -1;
+				continue;
+			}
+			goto single;
+		}
+		if (c == '-' && prev >= 0 && px->p + 1 < px->end &&
+		    px->p[1] != ']') {
+			int32_t hi;
+
+			px->p++;
+			if (*px->p == '\\') {
+				px->p++;
+				if ((hi = s_char_escape(px, 1)) < 0) {
+					plain = 0;
+					px->p++;
+					prev = -1;
+					continue;
+				}
+			} else if (*px->p == '[') {
+				/* "a-[:digit:]" is an error or a literal '-';
+				 * either way give up on exactness. */
+				plain = 0;
+				prev = -1;
+				continue;
+			} else {
+				hi = s_utf8(px);
+			}
+			if (hi < prev || hi >= 0x80 || hi - prev > S_MAXCLASS) {
+				plain = 0;
+			} else {
+				for (int32_t k = prev + 1; k <= hi && plain;
+				    k++) {
+					char l = (char)tolower((int)k);
+
+					if (memchr(chars, l, nchars))
+						continue;
+					if (nchars == S_MAXCLASS)
+						plain = 0;
+					else
+						chars[nchars++] = l;
+				}
+			}
+			prev = -1;
+			continue;
+		}
+		cp = s_utf8(px);
+single:
+		prev = cp;
+		if (cp <= 0 || cp >= 0x80) {
+			plain = 0;
+			continue;
+		}
+		{
+			char l = (char)tolower((int)cp);
+
+			if (memchr(chars, l, nchars))
+				continue;
+			if (nchars == S_MAXCLASS)
+				plain = 0;
+			else
+				chars[nchars++] = l;
+		}
+	}
+	if (!plain || nchars == 0)
+		return;
+	if (s_set_new(px, &out->ex, nchars) < 0)
+		return;
+	for (size_t i = 0; i < nchars; i++) {
+		char *p = s_alloc(px, 2);
+
+		if (p == NULL)
+			return;
+		p[0] = chars[i];
+		p[1] = '\0';
+		out->ex.v[i].p = p;
+		out->ex.v[i].n = 1;
+	}
+	out->ex.n = nchars;
+	out->exact = 1;
+}
+
+/* Option letters after "(?": updates px->ext. Returns the char that ends
+ * them (')' or ':') or 0 when they are not option letters. */
+static int
+s_options(s_px_t *px)
+{
+	const char	*p = px->p;
+	int		 on = 1, x = px->ext, nx = 0;
+
+	for (; p < px->end; p++) {
+		switch (*p) {
+		case '^':
+			x = 0;
+			break;
+		case '-':
+			on = 0;
+			break;
+		case 'x':
+			if (on)
+				x = ++nx >= 2 ? 2 : 1;
+			else
+				x = 0;
+			break;
+		case 'i': case 'm': case 'n': case 's': case 'J': case 'U':
+			break;
+		case ')': case ':':
+			px->p = p + 1;
+			px->ext = x;
+			return *p;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Group after '('; px->p is past it. */
+static void
+s_group(s_px_t *px, s_info_t *out)
+{
+	int	saved_ext = px->ext, look = 0, c;
+
+	s_info_unknown(out);
+	if (++px->depth > S_MAXDEPTH) {
+		s_failf(px, "groups nested too deeply");
+		return;
+	}
+	if (px->p < px->end && *px->p == '*') {
+		s_failf(px, "backtracking verb or (*...) group");
+		goto out;
+	}
+	if (px->p < px->end && *px->p == '?') {
+		px->p++;
+		if (px->p >= px->end) {
+			s_failf(px, "unterminated group");
+			goto out;
+		}
+		c = (unsigned char)*px->p;
+		if (c == ':' || c == '|' || c == '>') {
+			px->p++;
+		} else if (c == '=' || c == '!') {
+			px->p++;
+			look = 1;
+		} else if (c == '<' && px->p + 1 < px->end &&
+		    (px->p[1] == '=' || px->p[1] == '!')) {
+			px->p += 2;
+			look = 1;
+		} else if (c == '<' || c == '\'' || (c == 'P' &&
+		    px->p + 1 < px->end && px->p[1] == '<')) {
+			if (c == 'P')
+				px->p++;
+			if (s_skip_delim(px, *px->p) < 0) {
+				s_failf(px, "malformed group name");
+				goto out;
+			}
+		} else if (c == 'P' || c == '&' || c == 'R' || c == '+' ||
+		    c == '-' || (c >= '0' && c <= '9')) {
+			const char *e;
+
+			if (c == '-' && px->p + 1 < px->end &&
+			    !isdigit((unsigned char)px->p[1]))
+				goto options;
+			/* (?P=name) (?P>name) (?&name) (?R) (?1): a
+			 * backreference or a recursion, unknown. */
+			if ((e = memchr(px->p, ')', px->end - px->p)) == NULL) {
+				s_failf(px, "unterminated group");
+				goto out;
+			}
+			px->saw_backref = 1;
+			px->p = e + 1;
+			goto out;
+		} else if (c == 'C') {
+			const char *e = memchr(px->p, ')', px->end - px->p);
+
+			if (e == NULL) {
+				s_failf(px, "unterminated callout");
+				goto out;
+			}
+			px->p = e + 1;
+			s_info_empty(px, out);
+			goto out;
+		} else if (c == '(') {
+			s_failf(px, "conditional group");
+			goto out;
+		} else {
+options:
+			switch (s_options(px)) {
+			case ')':
+				/* Sets options for the rest of the enclosing
+				 * group: keep px->ext, match empty. */
+				px->depth--;
+				s_info_empty(px, out);
+				return;
+			case ':':
+				break;
+			default:
+				s_failf(px, "unsupported group syntax (?%c",
+				    c);
+				goto out;
+			}
+		}
+	}
+	s_alt(px, out);
+	if (px->fail)
+		goto out;
+	if (px->p >= px->end || *px->p != ')') {
+		s_failf(px, "missing )");
+		goto out;
+	}
+	px->p++;
+	if (look) {
+		/* A lookaround matches the empty string where it stands. */
+		s_info_empty(px, out);
+	}
+out:
+	px->ext = saved_ext;
+	px->depth--;
+}
+
+/* ---- quantifiers ---------------------------------------------------- */
+
+/* Parses a quantifier at px->p into [*lo, *hi] (hi < 0: unbounded).
+ * 0 if there is none; -1 (fail set) on a '{' that PCRE2 versions read
+ * differently. */
+static int
+s_quant(s_px_t *px, long *lo, long *hi)
+{
+	const char	*p = px->p;
+	long		 v;
+
+	if (px->inquote || p >= px->end)
+		return 0;
+	switch (*p) {
+	case '?': *lo = 0; *hi = 1; px->p++; break;
+	case '*': *lo = 0; *hi = -1; px->p++; break;
+	case '+': *lo = 1; *hi = -1; px->p++; break;
+	case '{':
+		px->p++;
+		if (s_number(px, 10, 6, &v) == 0) {
+			/* "{,n}" is {0,n} in PCRE2 10.43 and a literal
+			 * before; reading it as {0,n} is the weaker. */
+			if (px->p < px->end && *px->p == ',') {
+				v = 0;
+			} else {
+				px->p = p;
+				s_failf(px, "'{' that is not a quantifier");
+				return -1;
+			}
+		}
+		*lo = v;
+		*hi = v;
+		if (px->p < px->end && *px->p == ',') {
+			px->p++;
+			if (s_number(px, 10, 6, &v) == 0)
+				*hi = -1;
+			else
+				*hi = v;
+		}
+		if (px->p >= px->end || *px->p != '}') {
+			px->p = p;
+			s_failf(px, "'{' that is not a quantifier");
+			return -1;
+		}
+		px->p++;
+		break;
+	default:
+		return 0;
+	}
+	/* Lazy and possessive forms match the same strings. */
+	if (px->p < px->end && (*px->p == '?' || *px->p == '+'))
+		px->p++;
+	return 1;
+}
+
+/* x{lo,hi} of node 'in' into 'out'. */
+static void
+s_repeat(s_px_t *px, const s_info_t *in, long lo, long hi, s_info_t *out)
+{
+	s_set_t	 acc, pow, tmp;
+	int	 ok = 1;
+
+	s_info_unknown(out);
+	if (in->exact && hi >= 0 && hi <= S_MAXREP) {
+		/* x? and friends: the union of x^lo .. x^hi. */
+		if (s_set_one(px, &pow, "", 0) < 0)
+			return;
+		acc.n = 0;
+		acc.v = NULL;
+		for (long k = 0; k <= hi && ok == 1; k++) {
+			if (k > 0 && (ok = s_set_cross(px, &pow, &in->ex,
+			    &tmp)) == 1)
+				pow = tmp;
+			if (ok == 1 && k >= lo) {
+				ok = s_set_union(px, &acc, &pow, S_MAXSET,
+				    &tmp);
+				if (ok == 1)
+					acc = tmp;
+			}
+		}
+		if (ok == 1) {
+			out->exact = 1;
+			out->ex = acc;
+			return;
+		}
+	}
+	if (lo == 0)
+		return;		/* optional: no requirement */
+	/* x+ and x{m,}: x^m is in every match; else x's requirement. */
+	if (in->exact) {
+		ok = s_set_one(px, &pow, "", 0) < 0 ? -1 : 1;
+		for (long k = 0; k < lo && ok == 1; k++)
+			if ((ok = s_set_cross(px, &pow, &in->ex, &tmp)) == 1)
+				pow = tmp;
+		if (ok == 1 && s_req_of(px, &pow, &out->req) == 1) {
+			out->hasreq = 1;
+			out->haslead = 1;
+			out->lead = pow;
+			return;
+		}
+	}
+	if (s_info_req(px, in, &out->req) == 1)
+		out->hasreq = 1;
+}
+
+/* ---- sequences and alternation ---------------------------------------- */
+
+/* Concatenation state: the exact run being joined and the best set. */
+typedef struct s_seq {
+	s_set_t	run;
+	int	allexact;
+	s_set_t	best;
+	int	hasbest;
+} s_seq_t;
+
+static void
+s_seq_offer(s_px_t *px, s_seq_t *sq, const s_set_t *req)
+{
+	(void)px;
+	if (req->n == 0 || s_set_minlen(req) == 0)
+		return;
+	if (!sq->hasbest || s_better(req, &sq->best)) {
+		sq->best = *req;
+		sq->hasbest = 1;
+	}
+}
+
+static void
+s_seq_flush(s_px_t *px, s_seq_t *sq)
+{
+	s_set_t req;
+
+	if (s_req_of(px, &sq->run, &req) == 1)
+		s_seq_offer(px, sq, &req);
+	s_set_one(px, &sq->run, "", 0);
+}
+
+static void
+s_seq_add(s_px_t *px, s_seq_t *sq, const s_info_t *it)
+{
+	s_set_t joined, req;
+	int	ok;
+
+	if (it->exact) {
+		if ((ok = s_set_cross(px, &sq->run, &it->ex, &joined)) == 1) {
+			sq->run = joined;
+			return;
+		}
+		/* Too many or too long: keep what we have, start again. */
+		sq->allexact = 0;
+		s_seq_flush(px, sq);
+		sq->run = it->ex;
+		return;
+	}
+	sq->allexact = 0;
+	if (it->haslead) {
+		/* x+ is x x*: x joins what precedes it. */
+		if ((ok = s_set_cross(px, &sq->run, &it->lead, &joined)) == 1)
+			sq->run = joined;
+		else
+			s_seq_offer(px, sq, &it->req);
+		s_seq_flush(px, sq);
+		return;
+	}
+	s_seq_flush(px, sq);
+	if (s_info_req(px, it, &req) == 1)
+		s_seq_offer(px, sq, &req);
+}
+
+/* One branch: items up to '|', ')' or the end. */
+static void
+s_seq(s_px_t *px, s_info_t *out)
+{
+	s_seq_t sq;
+
+	memset(&sq, 0, sizeof(sq));
+	s_info_unknown(out);
+	if (s_set_one(px, &sq.run, "", 0) < 0)
+		return;
+	sq.allexact = 1;
+	for (;;) {
+		s_info_t	 it, rep;
+		long		 lo, hi;
+		int		 c, q;
+
+		s_skip(px);
+		if (px->fail || px->nomem || px->p >= px->end)
+			break;
+		c = (unsigned char)*px->p;
+		if (px->inquote) {
+			s_info_char(px, s_utf8(px), &it);
+		} else if (c == '|' || c == ')') {
+			break;
+		} else {
+			switch (c) {
+			case '(':
+				px->p++;
+				s_group(px, &it);
+				break;
+			case '[':
+				px->p++;
+				s_class(px, &it);
+				break;
+			case '\\':
+				px->p++;
+				s_escape(px, &it);
+				break;
+			case '.':
+				px->p++;
+				s_info_unknown(&it);
+				break;
+			case '^': case '$':
+				px->p++;
+				s_info_empty(px, &it);
+				break;
+			case '*': case '+': case '?': case '{':
+				s_failf(px, "quantifier '%c' with nothing to "
+				    "repeat", c);
+				break;
+			default:
+				s_info_char(px, s_utf8(px), &it);
+				break;
+			}
+		}
+		if (px->fail || px->nomem)
+			break;
+		/* Quantifiers, each applying to what precedes it. */
+		for (;;) {
+			s_skip(px);
+			if ((q = s_quant(px, &lo, &hi)) <= 0)
+				break;
+			if (hi >= 0 && hi < lo) {
+				s_failf(px, "quantifier {%ld,%ld} out of order",
+				    lo, hi);
+				break;
+			}
+			s_repeat(px, &it, lo, hi, &rep);
+			it = rep;
+		}
+		if (px->fail || px->nomem)
+			break;
+		s_seq_add(px, &sq, &it);
+	}
+	if (px->fail || px->nomem)
+		return;
+	if (sq.allexact) {
+		out->exact = 1;
+		out->ex = sq.run;
+		return;
+	}
+	s_seq_flush(px, &sq);
+	if (sq.hasbest) {
+		out->hasreq = 1;
+		out->req = sq.best;
+	}
+}
+
+/* Branches separated by '|', up to ')' or the end. */
+static void
+s_alt(s_px_t *px, s_info_t *out)
+{
+	s_info_t	acc, br;
+	s_set_t		ra, rb, tmp;
+	int		hasreq, exact, ok;
+
+	s_seq(px, &acc);
+	if (px->fail || px->nomem)
+		return;
+	if (px->p >= px->end || *px->p != '|') {
+		*out = acc;
+		return;
+	}
+	exact = acc.exact;
+	hasreq = s_info_req(px, &acc, &ra) == 1;
+	while (px->p < px->end && *px->p == '|') {
+		px->p++;
+		s_seq(px, &br);
+		if (px->fail || px->nomem)
+			return;
+		if (exact && br.exact && (ok = s_set_union(px, &acc.ex,
+		    &br.ex, S_MAXSET, &tmp)) == 1)
+			acc.ex = tmp;
+		else
+			exact = 0;
+		if (hasreq && s_info_req(px, &br, &rb) == 1 &&
+		    (ok = s_set_union(px, &ra, &rb, S_MAXREQ, &tmp)) == 1) {
+			ra = tmp;
+		} else {
+			if (hasreq)
+				px->saw_alt_none = 1;
+			hasreq = 0;
+		}
+	}
+	s_info_unknown(out);
+	if (exact) {
+		out->exact = 1;
+		out->ex = acc.ex;
+	}
+	if (hasreq && s_req_of(px, &ra, &out->req) == 1)
+		out->hasreq = 1;
+}
+
+/* ---- the API ---------------------------------------------------------- */
+
+void
+mf_litreq_free(mf_litreq_t *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nlits; i++)
+		mf_free(r->lits[i]);
+	mf_free(r->lits);
+	r->lits = NULL;
+	r->nlits = 0;
+}
+
+static void
+s_always(mf_litreq_t *out, const char *why)
+{
+	out->always = 1;
+	snprintf(out->why, sizeof(out->why), "%s", why);
+}
+
+int
+mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
+{
+	s_px_t		px;
+	s_info_t	top;
+	s_set_t		req;
+	int		rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&px, 0, sizeof(px));
+	if (pattern == NULL) {
+		s_always(out, "no pattern");
+		return 0;
+	}
+	px.p = pattern;
+	px.end = pattern + strlen(pattern);
+	px.ext = extended ? 1 : 0;
+	s_alt(&px, &top);
+	if (px.nomem)
+		goto out;
+	if (!px.fail && px.p < px.end)
+		s_failf(&px, "unmatched )");
+	if (px.fail) {
+		s_always(out, px.why);
+		rc = 0;
+		goto out;
+	}
+	switch (s_info_req(&px, &top, &req)) {
+	case -1:
+		goto out;
+	case 0:
+		if (px.saw_alt_none)
+			s_always(out, "an alternative has no literal text");
+		else if (px.saw_backref)
+			s_always(out, "no literal text outside a "
+			    "backreference");
+		else
+			s_always(out, "no literal text (only classes, "
+			    "wildcards or optional parts)");
+		rc = 0;
+		goto out;
+	default:
+		break;
+	}
+	if (s_set_minlen(&req) < MF__PF_MINLIT) {
+		for (size_t i = 0; i < req.n; i++) {
+			if (req.v[i].n >= MF__PF_MINLIT)
+				continue;
+			snprintf(out->why, sizeof(out->why), "no literal of "
+			    "%d+ bytes (shortest required text: \"%.*s\")",
+			    MF__PF_MINLIT, (int)req.v[i].n, req.v[i].p);
+			break;
+		}
+		out->always = 1;
+		rc = 0;
+		goto out;
+	}
+	if ((out->lits = mf_calloc(req.n, sizeof(*out->lits))) == NULL)
+		goto out;
+	for (size_t i = 0; i < req.n; i++) {
+		if ((out->lits[i] = mf_strndup(req.v[i].p, req.v[i].n)) ==
+		    NULL)
+			goto out;
+		out->nlits++;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		mf_litreq_free(out);
+	s_arena_free(&px);
+	return rc;
+}

@@ -1,0 +1,522 @@
+/*
+ * prefilter.c - the rule prefilter: which rules can possibly match a post,
+ * decided by one pass of a multi-literal automaton over its text.
+ *
+ * Every rule is an AND of patterns; every pattern needs one of its
+ * literals (litextract.c) or is 'always'. The builder gives every pattern
+ * with literals a slot, numbers the distinct literals, and lists for each
+ * literal the slots it satisfies. A scan runs the automaton
+ * (ahocorasick.c); the first occurrence of a literal in a post marks its
+ * slots, and a rule becomes a candidate when the count of its marked
+ * slots reaches the number it needs. Rules that need none (every pattern
+ * 'always', or no pattern at all) are candidates for every post.
+ *
+ * Per-post state lives in the caller's mf_pfscratch_t and is reset lazily
+ * with epochs (a rule's or a literal's state is stale unless its epoch is
+ * the current scan's), so a scan costs the text length plus the literals
+ * found, and allocates nothing once the scratch has grown to the rule set.
+ *
+ * Not responsible for running PCRE2 (match.c) nor for compiling rules
+ * (ruleset.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "prefilter.h"
+#include "prefilter_internal.h"
+
+/* The automaton's table may use this much; beyond it literals are cut to
+ * shorter prefixes (see ahocorasick.c). 5,000 rules need ~2 MB. */
+#define S_AC_BUDGET	(32u << 20)
+
+#define S_UNSET		UINT32_MAX
+
+struct mf_prefilter {
+	size_t		 nrules;
+	uint32_t	*need;		/* per rule: slots to fill; S_UNSET */
+	uint32_t	*slot_base;	/* per rule: its first slot */
+	char		**why;		/* per rule: why it runs always */
+	uint32_t	*slot_rule;	/* per slot */
+	size_t		 nslots, cap_slots;
+
+	/* Distinct literals and a hash index over them. */
+	char		**lits;
+	size_t		*lens;
+	size_t		 nlits, cap_lits;
+	uint32_t	*index;		/* open addressing; S_UNSET empty */
+	size_t		 cap_index;
+
+	/* (literal, slot) pairs, then per literal its slots. */
+	uint32_t	*pair_lit, *pair_slot;
+	size_t		 npairs, cap_pairs;
+	uint32_t	*lit_off;	/* nlits + 1 */
+	uint32_t	*lit_slots;	/* npairs */
+
+	size_t		*always;	/* rules that run on every post */
+	size_t		 nalways;
+	mf__ac_t	*ac;
+	int		 built;
+};
+
+/* What the scratch keeps beyond the public fields. */
+typedef struct s_extra {
+	unsigned	*lit_epoch;
+	size_t		 cap_lits;
+} s_extra_t;
+
+mf_prefilter_t *
+mf_prefilter_new(size_t nrules)
+{
+	mf_prefilter_t *self;
+
+	if ((self = mf_calloc(1, sizeof(*self))) == NULL)
+		return NULL;
+	self->nrules = nrules;
+	if ((self->need = mf_malloc((nrules ? nrules : 1) *
+	    sizeof(*self->need))) == NULL ||
+	    (self->slot_base = mf_calloc(nrules ? nrules : 1,
+	    sizeof(*self->slot_base))) == NULL ||
+	    (self->why = mf_calloc(nrules ? nrules : 1,
+	    sizeof(*self->why))) == NULL) {
+		mf_prefilter_destroy(&self);
+		return NULL;
+	}
+	for (size_t i = 0; i < nrules; i++)
+		self->need[i] = S_UNSET;
+	return self;
+}
+
+void
+mf_prefilter_destroy(mf_prefilter_t **self_p)
+{
+	mf_prefilter_t *self;
+
+	if (self_p == NULL || (self = *self_p) == NULL)
+		return;
+	if (self->why != NULL)
+		for (size_t i = 0; i < self->nrules; i++)
+			mf_free(self->why[i]);
+	for (size_t i = 0; i < self->nlits; i++)
+		mf_free(self->lits[i]);
+	mf_free(self->need);
+	mf_free(self->slot_base);
+	mf_free(self->why);
+	mf_free(self->slot_rule);
+	mf_free(self->lits);
+	mf_free(self->lens);
+	mf_free(self->index);
+	mf_free(self->pair_lit);
+	mf_free(self->pair_slot);
+	mf_free(self->lit_off);
+	mf_free(self->lit_slots);
+	mf_free(self->always);
+	mf__ac_destroy(&self->ac);
+	mf_free(self);
+	*self_p = NULL;
+}
+
+static uint32_t
+s_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+/* Grows '*v' (elements of 'size') to hold at least 'need'. */
+static int
+s_grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t	 ncap = *cap ? *cap : 16;
+	void	*p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	if ((p = mf_realloc(*v, ncap * size)) == NULL)
+		return -1;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int
+s_rehash(mf_prefilter_t *self)
+{
+	size_t		 cap = self->cap_index ? self->cap_index * 2 : 1024;
+	uint32_t	*ix;
+
+	if ((ix = mf_malloc(cap * sizeof(*ix))) == NULL)
+		return -1;
+	for (size_t i = 0; i < cap; i++)
+		ix[i] = S_UNSET;
+	for (size_t l = 0; l < self->nlits; l++) {
+		size_t k = s_hash(self->lits[l], self->lens[l]) & (cap - 1);
+
+		while (ix[k] != S_UNSET)
+			k = (k + 1) & (cap - 1);
+		ix[k] = (uint32_t)l;
+	}
+	mf_free(self->index);
+	self->index = ix;
+	self->cap_index = cap;
+	return 0;
+}
+
+/* The id of literal 's' (added if new); S_UNSET on ENOMEM. */
+static uint32_t
+s_lit_id(mf_prefilter_t *self, const char *s, size_t n)
+{
+	size_t k;
+
+	if ((self->nlits + 1) * 2 > self->cap_index && s_rehash(self) < 0)
+		return S_UNSET;
+	k = s_hash(s, n) & (self->cap_index - 1);
+	for (; self->index[k] != S_UNSET; k = (k + 1) & (self->cap_index - 1)) {
+		uint32_t l = self->index[k];
+
+		if (self->lens[l] == n && memcmp(self->lits[l], s, n) == 0)
+			return l;
+	}
+	if (s_grow((void **)&self->lits, &self->cap_lits, self->nlits + 1,
+	    sizeof(*self->lits)) < 0)
+		return S_UNSET;
+	/* lens shares cap_lits: grow it to the same capacity. */
+	{
+		size_t *p = mf_realloc(self->lens, self->cap_lits *
+		    sizeof(*self->lens));
+
+		if (p == NULL)
+			return S_UNSET;
+		self->lens = p;
+	}
+	if ((self->lits[self->nlits] = mf_strndup(s, n)) == NULL)
+		return S_UNSET;
+	self->lens[self->nlits] = n;
+	self->index[k] = (uint32_t)self->nlits;
+	return (uint32_t)self->nlits++;
+}
+
+static int
+s_pair(mf_prefilter_t *self, uint32_t lit, uint32_t slot)
+{
+	size_t cap = self->cap_pairs;
+
+	if (s_grow((void **)&self->pair_lit, &cap, self->npairs + 1,
+	    sizeof(uint32_t)) < 0)
+		return -1;
+	if (cap != self->cap_pairs) {
+		uint32_t *p = mf_realloc(self->pair_slot, cap *
+		    sizeof(uint32_t));
+
+		if (p == NULL)
+			return -1;	/* pair_lit is larger: harmless */
+		self->pair_slot = p;
+		self->cap_pairs = cap;
+	}
+	self->pair_lit[self->npairs] = lit;
+	self->pair_slot[self->npairs++] = slot;
+	return 0;
+}
+
+/* A requirement the prefilter can use: literals, none of them empty. */
+static int
+s_usable(const mf_litreq_t *r)
+{
+	if (r->always || r->nlits == 0)
+		return 0;
+	for (size_t i = 0; i < r->nlits; i++)
+		if (r->lits[i] == NULL || r->lits[i][0] == '\0')
+			return 0;
+	return 1;
+}
+
+int
+mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
+    size_t nreqs)
+{
+	uint32_t	need = 0, base;
+	const char	*why = NULL;
+
+	if (self == NULL || self->built || rule >= self->nrules ||
+	    self->need[rule] != S_UNSET)
+		return -1;
+	for (size_t i = 0; i < nreqs; i++) {
+		if (s_usable(&reqs[i]))
+			need++;
+		else if (why == NULL)
+			why = reqs[i].why[0] ? reqs[i].why :
+			    "a pattern has no required literal";
+	}
+	base = (uint32_t)self->nslots;
+	if (s_grow((void **)&self->slot_rule, &self->cap_slots,
+	    self->nslots + need, sizeof(*self->slot_rule)) < 0)
+		return -1;
+	for (size_t i = 0, slot = base; i < nreqs; i++) {
+		if (!s_usable(&reqs[i]))
+			continue;
+		for (size_t k = 0; k < reqs[i].nlits; k++) {
+			uint32_t lit = s_lit_id(self, reqs[i].lits[k],
+			    strlen(reqs[i].lits[k]));
+
+			if (lit == S_UNSET || s_pair(self, lit,
+			    (uint32_t)slot) < 0)
+				return -1;
+		}
+		self->slot_rule[slot++] = (uint32_t)rule;
+	}
+	if (need == 0 && (self->why[rule] = mf_strdup(why ? why :
+	    "the rule has no pattern")) == NULL)
+		return -1;
+	self->nslots += need;
+	self->slot_base[rule] = base;
+	self->need[rule] = need;
+	return 0;
+}
+
+int
+mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
+{
+	if (self == NULL || self->built)
+		return mf_err_set(err, MF_EINVAL, NULL, "prefilter: "
+		    "already built");
+	if ((self->always = mf_malloc((self->nrules ? self->nrules : 1) *
+	    sizeof(*self->always))) == NULL ||
+	    (self->lit_off = mf_calloc(self->nlits + 1,
+	    sizeof(*self->lit_off))) == NULL ||
+	    (self->lit_slots = mf_malloc((self->npairs ? self->npairs : 1) *
+	    sizeof(*self->lit_slots))) == NULL)
+		goto nomem;
+	for (size_t r = 0; r < self->nrules; r++) {
+		if (self->need[r] == S_UNSET) {
+			/* Never added: conservatively, always run it. */
+			if ((self->why[r] = mf_strdup("no patterns were "
+			    "given to the prefilter")) == NULL)
+				goto nomem;
+			self->need[r] = 0;
+		}
+		if (self->need[r] == 0)
+			self->always[self->nalways++] = r;
+	}
+	/* Counting sort of the pairs by literal. */
+	for (size_t i = 0; i < self->npairs; i++)
+		self->lit_off[self->pair_lit[i] + 1]++;
+	for (size_t l = 0; l < self->nlits; l++)
+		self->lit_off[l + 1] += self->lit_off[l];
+	for (size_t i = 0; i < self->npairs; i++) {
+		uint32_t l = self->pair_lit[i];
+
+		self->lit_slots[self->lit_off[l]++] = self->pair_slot[i];
+	}
+	for (size_t l = self->nlits; l > 0; l--)
+		self->lit_off[l] = self->lit_off[l - 1];
+	self->lit_off[0] = 0;
+	mf_free(self->pair_lit);
+	mf_free(self->pair_slot);
+	mf_free(self->index);
+	self->pair_lit = self->pair_slot = self->index = NULL;
+	self->cap_pairs = self->cap_index = 0;
+	if ((self->ac = mf__ac_build((const char *const *)self->lits,
+	    self->lens, self->nlits, S_AC_BUDGET, err)) == NULL)
+		return -1;
+	self->built = 1;
+	return 0;
+nomem:
+	return mf_err_set(err, MF_ENOMEM, NULL, "out of memory building the "
+	    "prefilter");
+}
+
+void
+mf_pfscratch_free(mf_pfscratch_t *s)
+{
+	s_extra_t *x;
+
+	if (s == NULL)
+		return;
+	if ((x = s->extra) != NULL) {
+		mf_free(x->lit_epoch);
+		mf_free(x);
+	}
+	mf_free(s->cnt);
+	mf_free(s->epoch);
+	mf_free(s->seen);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Makes 's' big enough for 'self'; allocates only when it grows. */
+static int
+s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
+{
+	s_extra_t *x = s->extra;
+
+	if (x == NULL) {
+		if ((x = mf_calloc(1, sizeof(*x))) == NULL)
+			return -1;
+		s->extra = x;
+	}
+	if (s->cap_rules < self->nrules) {
+		unsigned *c, *e;
+
+		if ((c = mf_realloc(s->cnt, self->nrules * sizeof(*c))) == NULL)
+			return -1;
+		s->cnt = c;
+		if ((e = mf_realloc(s->epoch, self->nrules *
+		    sizeof(*e))) == NULL)
+			return -1;
+		s->epoch = e;
+		memset(e + s->cap_rules, 0, (self->nrules - s->cap_rules) *
+		    sizeof(*e));
+		s->cap_rules = self->nrules;
+	}
+	if (s->cap_seen < self->nslots) {
+		unsigned char *p = mf_realloc(s->seen, self->nslots);
+
+		if (p == NULL)
+			return -1;
+		s->seen = p;
+		s->cap_seen = self->nslots;
+	}
+	if (x->cap_lits < self->nlits) {
+		unsigned *e = mf_realloc(x->lit_epoch, self->nlits *
+		    sizeof(*e));
+
+		if (e == NULL)
+			return -1;
+		memset(e + x->cap_lits, 0, (self->nlits - x->cap_lits) *
+		    sizeof(*e));
+		x->lit_epoch = e;
+		x->cap_lits = self->nlits;
+	}
+	if (++s->cur == 0) {
+		/* The epoch wrapped: forget every stale mark. */
+		memset(s->epoch, 0, s->cap_rules * sizeof(*s->epoch));
+		memset(x->lit_epoch, 0, x->cap_lits * sizeof(*x->lit_epoch));
+		s->cur = 1;
+	}
+	return 0;
+}
+
+typedef struct s_scan {
+	const mf_prefilter_t	*pf;
+	mf_pfscratch_t		*s;
+	unsigned		*lit_epoch;
+	size_t			*hits;
+	size_t			 nhits;
+} s_scan_t;
+
+static void
+s_on_hit(void *ctx, uint32_t lit, size_t end)
+{
+	s_scan_t		*sc = ctx;
+	const mf_prefilter_t	*pf = sc->pf;
+	mf_pfscratch_t		*s = sc->s;
+	unsigned		 cur = s->cur;
+
+	(void)end;
+	if (sc->lit_epoch[lit] == cur)
+		return;		/* this literal's slots are marked already */
+	sc->lit_epoch[lit] = cur;
+	for (uint32_t k = pf->lit_off[lit]; k < pf->lit_off[lit + 1]; k++) {
+		uint32_t slot = pf->lit_slots[k], r = pf->slot_rule[slot];
+
+		if (s->epoch[r] != cur) {
+			s->epoch[r] = cur;
+			s->cnt[r] = 0;
+			memset(s->seen + pf->slot_base[r], 0, pf->need[r]);
+		}
+		if (s->seen[slot])
+			continue;
+		s->seen[slot] = 1;
+		if (++s->cnt[r] == pf->need[r])
+			sc->hits[sc->nhits++] = r;
+	}
+}
+
+static int
+s_cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
+    const char *text, size_t len, size_t *out)
+{
+	s_scan_t	sc;
+	size_t		na = self->nalways, nh, w, a, h;
+
+	if (s_scratch_fit(self, s) < 0)
+		return (size_t)-1;
+	sc.pf = self;
+	sc.s = s;
+	sc.lit_epoch = ((s_extra_t *)s->extra)->lit_epoch;
+	sc.hits = out;		/* always-rules and hits are disjoint */
+	sc.nhits = 0;
+	if (self->nlits > 0 && len > 0)
+		mf__ac_scan(self->ac, text, len, s_on_hit, &sc);
+	nh = sc.nhits;
+	if (nh > 1) {
+		if (nh <= 16) {
+			for (size_t i = 1; i < nh; i++) {
+				size_t v = sc.hits[i], j = i;
+
+				for (; j > 0 && sc.hits[j - 1] > v; j--)
+					sc.hits[j] = sc.hits[j - 1];
+				sc.hits[j] = v;
+			}
+		} else {
+			qsort(sc.hits, nh, sizeof(*sc.hits), s_cmp_size);
+		}
+	}
+	/* Merge the always-rules in, from the back: the hits at the front
+	 * of 'out' never get overwritten before they are moved. */
+	w = na + nh;
+	a = na;
+	h = nh;
+	while (a > 0) {
+		if (h > 0 && sc.hits[h - 1] > self->always[a - 1])
+			out[--w] = sc.hits[--h];
+		else
+			out[--w] = self->always[--a];
+	}
+	return na + nh;
+}
+
+int
+mf_prefilter_rule_always(const mf_prefilter_t *self, size_t rule,
+    const char **why)
+{
+	if (self == NULL || rule >= self->nrules)
+		return 0;
+	if (self->need[rule] != 0 && self->need[rule] != S_UNSET)
+		return 0;
+	if (why != NULL)
+		*why = self->why[rule] ? self->why[rule] :
+		    "no patterns were given to the prefilter";
+	return 1;
+}
+
+size_t
+mf_prefilter_bytes(const mf_prefilter_t *self)
+{
+	size_t n;
+
+	if (self == NULL)
+		return 0;
+	n = sizeof(*self) + self->nrules * (2 * sizeof(uint32_t) +
+	    sizeof(char *) + sizeof(size_t)) +
+	    self->cap_slots * sizeof(uint32_t) +
+	    self->cap_lits * (sizeof(char *) + sizeof(size_t)) +
+	    (self->nlits + 1 + self->npairs) * sizeof(uint32_t);
+	for (size_t i = 0; i < self->nlits; i++)
+		n += self->lens[i] + 1;
+	return n + mf__ac_bytes(self->ac);
+}

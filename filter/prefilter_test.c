@@ -1,0 +1,426 @@
+/*
+ * prefilter_test.c - selftest of the literal extractor, the automaton and
+ * the prefilter: what literals a pattern yields and why some run always,
+ * overlapping literals, and a property test against PCRE2 itself (when
+ * PCRE2 finds a match, one of the extracted literals is in the text).
+ * SPDX-License-Identifier: MIT
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcre2.h>
+
+#include "alloc.h"
+#include "harness.h"
+#include "prefilter.h"
+#include "prefilter_internal.h"
+
+/* The literals of 'pat' sorted and joined by '|', or "always: why". */
+static char *
+s_lits(const char *pat, int extended)
+{
+	static char	buf[4096];
+	mf_litreq_t	r;
+	char		**v;
+
+	MF_ASSERT_EQ(0, mf_prefilter_extract(pat, extended, &r));
+	if (r.always) {
+		snprintf(buf, sizeof(buf), "always: %s", r.why);
+		mf_litreq_free(&r);
+		return buf;
+	}
+	v = r.lits;
+	for (size_t i = 1; i < r.nlits; i++)
+		for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	buf[0] = '\0';
+	for (size_t i = 0; i < r.nlits; i++) {
+		if (i)
+			strcat(buf, "|");
+		strncat(buf, v[i], sizeof(buf) - strlen(buf) - 2);
+	}
+	mf_litreq_free(&r);
+	return buf;
+}
+
+#define S_LITS(pat, want)	MF_ASSERT_STR_EQ(s_lits(pat, 0), want)
+#define S_ALWAYS(pat, why)	do {					\
+	const char *mf__s = s_lits(pat, 0);				\
+	MF_ASSERT_STR_CONTAINS(mf__s, "always: ");			\
+	MF_ASSERT_STR_CONTAINS(mf__s, why);				\
+	} while (0)
+
+MF_TEST(prefilter_extract_literals)
+{
+	S_LITS("vaccine", "vaccine");
+	S_LITS("VACCINE", "vaccine");
+	S_LITS("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)\\b.{0,20}\\bautism\\b",
+	    "vaccin");
+	S_LITS("(vaccin|vacin)e", "vaccine|vacine");
+	S_LITS("colou?r", "color|colour");
+	S_LITS("\\b(vacc?in\\w*|mmr|jabs?)\\b", "jab|mmr|vaccin|vacin");
+	S_LITS("immuni[sz]e", "immunise|immunize");
+	S_LITS("[a-z]+ing\\b", "ing");
+	S_LITS("(?:foo|bar)baz", "barbaz|foobaz");
+	S_LITS("vaccin(?:e|es|ation)?s?", "vaccin");
+	S_LITS("\\bhcq\\b", "hcq");
+	S_LITS("ab|cd", "ab|cd");
+	S_LITS("x*yz", "yz");
+	S_LITS("[^abc]def", "def");
+	S_LITS("[[:alpha:]]def", "def");
+	S_LITS("(?>atom)ic", "atomic");
+	S_LITS("(?=.*vaccine)autism", "autism");
+	S_LITS("(?<!no )cure", "cure");
+	S_LITS("(?<name>flu)shot", "flushot");
+	S_LITS("(?'n'flu)\\s+shot", "shot");
+	S_LITS("(?P<n>flu) shot", "flu shot");
+	S_LITS("ab{2}c", "abbc");
+	S_LITS("(ab){2,}", "abab");
+	S_LITS("(?:cure)+s", "cure");
+	S_LITS("a{,3}bc", "bc");
+	S_LITS("\\Qa.b\\E", "a.b");
+	S_LITS("\\Qa.b\\E+c", "a.b");
+	S_LITS("(?:ab)+cd", "ab");
+	S_LITS("xy(?:ab)+cd", "xyab");
+	S_LITS("\\x{41}\\x42c", "abc");
+	S_LITS("5g\\.", "5g.");
+	S_LITS("\\/vax\\-", "/vax-");
+	S_LITS("^miracle$", "miracle");
+	S_LITS("(?i)cure(?-i)s", "cures");
+	S_LITS("\\bcures?\\b.*\\bcancer\\b", "cancer");
+	S_LITS("(?#a comment)bleach", "bleach");
+	S_LITS("bleach(?C1)es", "bleaches");
+	S_LITS("\xc3\x89" "COLE", "\xc3\xa9" "cole");	/* ÉCOLE -> école */
+	S_LITS("kill\\d+germs", "germs");
+	S_LITS("ivermectin|(hydroxy)?chloroquine", "chloroquine|ivermectin");
+	S_LITS("(?|(a)bc|(d)ef)", "abc|def");
+	S_LITS("a++bcd", "bcd");
+	S_LITS("[.-]vax", "-vax|.vax");
+	MF_ASSERT_STR_EQ(s_lits("vac cine  # the jab", 1), "vaccine");
+	MF_ASSERT_STR_EQ(s_lits("(?x) vac cine", 0), "vaccine");
+	MF_ASSERT_STR_EQ(s_lits("(?x: vac )cine", 0), "vaccine");
+	MF_ASSERT_STR_EQ(s_lits("vac[ ]cine", 1), "vac cine");
+}
+
+MF_TEST(prefilter_extract_always)
+{
+	S_ALWAYS("", "no literal text");
+	S_ALWAYS("\\w+", "no literal text");
+	S_ALWAYS("a.b", "no literal of 2+ bytes");
+	S_ALWAYS("(cure|\\w+)", "an alternative has no literal");
+	S_ALWAYS("(\\w+)\\1", "backreference");
+	S_ALWAYS("(*UTF)abc", "backtracking verb");
+	S_ALWAYS("(?(1)abc|def)", "conditional group");
+	S_ALWAYS("abc)", "unmatched )");
+	S_ALWAYS("(abc", "missing )");
+	S_ALWAYS("[abc", "unterminated character class");
+	S_ALWAYS("a{x}bc", "'{' that is not a quantifier");
+	S_ALWAYS("*abc", "nothing to repeat");
+	S_ALWAYS("abc\\", "backslash");
+	S_ALWAYS("abc\\y", "unsupported escape");
+	S_ALWAYS("(?:abc)?", "no literal text");
+	S_ALWAYS(".{3,}", "no literal text");
+}
+
+MF_TEST(prefilter_extract_out_of_memory)
+{
+	mf_litreq_t	r;
+	int		rc = -1;
+
+	for (size_t n = 1; n < 200 && rc != 0; n++) {
+		mf_alloc_fail_after(n, 1);
+		rc = mf_prefilter_extract("\\b(vacc?in\\w*|mmr|jabs?)\\b.*"
+		    "autis[mt]", 0, &r);
+		mf_alloc_fail_after(0, 0);
+		if (rc == 0)
+			mf_litreq_free(&r);
+		else
+			MF_ASSERT_EQ(0, r.nlits);
+	}
+	MF_ASSERT_EQ(0, rc);
+}
+
+/* ---- automaton ------------------------------------------------------ */
+
+typedef struct s_hits {
+	uint32_t	lit[4096];
+	size_t		end[4096];
+	size_t		n;
+} s_hits_t;
+
+static void
+s_collect(void *ctx, uint32_t lit, size_t end)
+{
+	s_hits_t *h = ctx;
+
+	if (h->n < 4096) {
+		h->lit[h->n] = lit;
+		h->end[h->n++] = end;
+	}
+}
+
+static int
+s_has_hit(const s_hits_t *h, uint32_t lit, size_t end)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->lit[i] == lit && h->end[i] == end)
+			return 1;
+	return 0;
+}
+
+MF_TEST(prefilter_ac_overlapping)
+{
+	const char	*lits[] = { "he", "she", "his", "hers", "s" };
+	size_t		 lens[] = { 2, 3, 3, 4, 1 };
+	mf__ac_t	*ac;
+	s_hits_t	 h = {0};
+
+	MF_ASSERT_NOT_NULL(ac = mf__ac_build(lits, lens, 5, 1 << 20, NULL));
+	mf__ac_scan(ac, "ushers", 6, s_collect, &h);
+	MF_ASSERT_EQ(5, h.n);
+	MF_ASSERT(s_has_hit(&h, 4, 2));		/* s */
+	MF_ASSERT(s_has_hit(&h, 1, 4));		/* she */
+	MF_ASSERT(s_has_hit(&h, 0, 4));		/* he */
+	MF_ASSERT(s_has_hit(&h, 3, 6));		/* hers */
+	MF_ASSERT(s_has_hit(&h, 4, 6));		/* s */
+	mf__ac_destroy(&ac);
+	MF_ASSERT_NULL(ac);
+}
+
+/* Random literals over a 3-letter alphabet against a naive search: every
+ * occurrence, no other. With a tiny budget the literals are cut, and
+ * every true occurrence is still reported at its prefix's end. */
+MF_TEST(prefilter_ac_random_vs_naive)
+{
+	char		 store[64][8], text[200];
+	const char	*lits[64];
+	size_t		 lens[64];
+
+	srand(7);
+	for (int round = 0; round < 200; round++) {
+		size_t		 n = 1 + (size_t)(rand() % 64), tlen;
+		size_t		 budget = round % 4 == 3 ? 600 : 1 << 20;
+		mf__ac_t	*ac;
+		s_hits_t	 h = {0};
+		size_t		 maxlen;
+
+		for (size_t i = 0; i < n; i++) {
+			lens[i] = 1 + (size_t)(rand() % 7);
+			for (size_t k = 0; k < lens[i]; k++)
+				store[i][k] = "abc"[rand() % 3];
+			store[i][lens[i]] = '\0';
+			lits[i] = store[i];
+		}
+		tlen = (size_t)(rand() % 200);
+		for (size_t k = 0; k < tlen; k++)
+			text[k] = "abcd"[rand() % 4];
+		MF_ASSERT_NOT_NULL(ac = mf__ac_build(lits, lens, n, budget,
+		    NULL));
+		maxlen = mf__ac_maxlen(ac);
+		mf__ac_scan(ac, text, tlen, s_collect, &h);
+		for (size_t i = 0; i < n; i++) {
+			size_t l = lens[i] < maxlen ? lens[i] : maxlen;
+
+			for (size_t e = l; e <= tlen; e++) {
+				int there = memcmp(text + e - l, lits[i], l) == 0;
+
+				MF_ASSERT_EQ(there, s_has_hit(&h, (uint32_t)i, e));
+			}
+		}
+		if (budget == 1 << 20)
+			MF_ASSERT(maxlen >= 7);
+		mf__ac_destroy(&ac);
+	}
+}
+
+/* ---- the prefilter -------------------------------------------------- */
+
+static void
+s_req(mf_litreq_t *r, const char *a, const char *b)
+{
+	memset(r, 0, sizeof(*r));
+	r->lits = mf_calloc(2, sizeof(char *));
+	r->lits[r->nlits++] = mf_strdup(a);
+	if (b != NULL)
+		r->lits[r->nlits++] = mf_strdup(b);
+}
+
+static char *
+s_scan(const mf_prefilter_t *pf, mf_pfscratch_t *s, const char *text)
+{
+	static char	buf[256];
+	size_t		out[16], n;
+
+	n = mf_prefilter_scan(pf, s, text, strlen(text), out);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%zu",
+		    i ? "," : "", out[i]);
+	return buf;
+}
+
+MF_TEST(prefilter_rules_and_always)
+{
+	mf_prefilter_t	*pf;
+	mf_litreq_t	 r[2];
+	mf_pfscratch_t	 s = {0};
+	const char	*why;
+
+	MF_ASSERT_NOT_NULL(pf = mf_prefilter_new(6));
+	/* 0: vaccine AND autism */
+	s_req(&r[0], "vaccin", "jab");
+	s_req(&r[1], "autism", NULL);
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 0, r, 2));
+	MF_ASSERT_EQ(-1, mf_prefilter_add(pf, 0, r, 2));	/* twice */
+	mf_litreq_free(&r[0]);
+	mf_litreq_free(&r[1]);
+	/* 1: always (one pattern had nothing) */
+	memset(&r[0], 0, sizeof(r[0]));
+	r[0].always = 1;
+	snprintf(r[0].why, sizeof(r[0].why), "no literal text");
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 1, r, 1));
+	/* 2: bleach AND an always pattern: needs only bleach */
+	s_req(&r[1], "bleach", NULL);
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 2, r, 2));
+	mf_litreq_free(&r[1]);
+	/* 3: the same literal twice in one rule */
+	s_req(&r[0], "jab", NULL);
+	s_req(&r[1], "jab", "shot");
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 3, r, 2));
+	mf_litreq_free(&r[0]);
+	mf_litreq_free(&r[1]);
+	/* 4: never added -> always; 5: "s" overlapping "shot" */
+	s_req(&r[0], "ot", NULL);
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 5, r, 1));
+	mf_litreq_free(&r[0]);
+	MF_ASSERT_EQ(0, mf_prefilter_build(pf, NULL));
+
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, ""), "1,4");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "the jab"), "1,3,4");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "autism after the jab"), "0,1,3,4");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "vaccinated, autism, vaccine"),
+	    "0,1,4");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "a shot of bleach"), "1,2,4,5");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "shot"), "1,4,5");
+	MF_ASSERT_EQ(1, mf_prefilter_rule_always(pf, 1, &why));
+	MF_ASSERT_STR_EQ(why, "no literal text");
+	MF_ASSERT_EQ(1, mf_prefilter_rule_always(pf, 4, &why));
+	MF_ASSERT_EQ(0, mf_prefilter_rule_always(pf, 2, &why));
+	MF_ASSERT(mf_prefilter_bytes(pf) > 0);
+	mf_pfscratch_free(&s);
+	mf_prefilter_destroy(&pf);
+	mf_prefilter_destroy(&pf);
+}
+
+/* ---- property: never drop a true match ------------------------------ */
+
+/* A random pattern of the small grammar into 'p' (depth-bounded). */
+static void
+s_gen(char *p, size_t cap, int depth)
+{
+	static const char *atoms[] = {
+		"a", "b", "c", "A", "B", "ab", "ba", "abc", "ca", "\\x61",
+		".", "[a-c]", "[bc]", "[^a]", "\\w", "\\s", " ", "\\b", "\\B",
+		"^", "$", "\\Qa.\\E", "[A]", "(?=a)", "(?!b)", "\\d",
+		"\xc3\xa9", "\xc3\x89", "[[:alpha:]]", "(?i)", "\\.",
+	};
+	static const char *quants[] = {
+		"", "", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,3}",
+		"{2,}", "??", "*?", "+?", "++",
+	};
+	int n = 1 + rand() % 4;
+
+	for (int i = 0; i < n && strlen(p) + 40 < cap; i++) {
+		int k = rand() % 10;
+
+		if (depth < 3 && k == 0) {
+			strcat(p, "(");
+			s_gen(p, cap, depth + 1);
+			strcat(p, "|");
+			s_gen(p, cap, depth + 1);
+			strcat(p, ")");
+		} else if (depth < 3 && k == 1) {
+			strcat(p, rand() % 2 ? "(?:" : "(?>");
+			s_gen(p, cap, depth + 1);
+			strcat(p, ")");
+		} else {
+			strcat(p, atoms[rand() % (sizeof(atoms) /
+			    sizeof(atoms[0]))]);
+		}
+		strcat(p, quants[rand() % (sizeof(quants) /
+		    sizeof(quants[0]))]);
+	}
+}
+
+MF_TEST(prefilter_extract_never_drops_a_match)
+{
+	pcre2_match_data	*md = pcre2_match_data_create(8, NULL);
+	size_t			 tested = 0, matched = 0, literal = 0;
+	char			 text[64];
+
+	srand(20240611);
+	for (int i = 0; i < 6000; i++) {
+		char		 pat[512] = "";
+		mf_litreq_t	 r;
+		pcre2_code	*re;
+		int		 ecode;
+		PCRE2_SIZE	 eoff;
+
+		s_gen(pat, sizeof(pat), 0);
+		re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+		    PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &ecode, &eoff,
+		    NULL);
+		if (re == NULL)
+			continue;
+		MF_ASSERT_EQ(0, mf_prefilter_extract(pat, 0, &r));
+		tested++;
+		if (!r.always)
+			literal++;
+		for (int t = 0; t < 40; t++) {
+			/* Folded text: lower case, as the normalizer makes. */
+			size_t len = (size_t)(rand() % 24), k = 0;
+			int found = 0;
+
+			while (k < len) {
+				int c = rand() % 6;
+
+				if (c == 5 && k + 2 <= len) {
+					memcpy(text + k, "\xc3\xa9", 2);
+					k += 2;
+				} else {
+					text[k++] = "abc .a"[c];
+				}
+			}
+			text[k] = '\0';
+			if (pcre2_match(re, (PCRE2_SPTR)text, k, 0, 0, md,
+			    NULL) < 0)
+				continue;
+			matched++;
+			if (r.always)
+				continue;
+			for (size_t l = 0; l < r.nlits && !found; l++)
+				found = strstr(text, r.lits[l]) != NULL;
+			if (!found)
+				mf__test_fail(__FILE__, __LINE__, "pattern "
+				    "/%s/ matches \"%s\" but none of its %zu "
+				    "literals (first \"%s\") is in it", pat,
+				    text, r.nlits, r.lits[0]);
+		}
+		mf_litreq_free(&r);
+		pcre2_code_free(re);
+	}
+	pcre2_match_data_free(md);
+	/* The grammar must exercise both outcomes, and matches. */
+	printf("%zu patterns (%zu with literals), %zu matches\n", tested,
+	    literal, matched);
+	MF_ASSERT(tested > 3000);
+	MF_ASSERT(literal > tested / 5);
+	MF_ASSERT(matched > 10000);
+}
