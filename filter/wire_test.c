@@ -1,0 +1,772 @@
+/*
+ * wire_test.c - selftest of the msgpack and JSON codecs (wire.c,
+ * wire_json.c, mpack.c): round trips, hostile input, field errors, the
+ * OOM loop, feedback and peeking at a broken message's post_id.
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "alloc.h"
+#include "harness.h"
+#include "wire.h"
+#include "wire_internal.h"
+
+/* A post with every field set; the body holds a NUL and invalid UTF-8. */
+static mf_post_t *
+s_full_post(int int_revision)
+{
+	static const char	body[] = "MMR \0jab \xff\xfe caused it \xc3\xa9";
+	mf_post_t		*p;
+	mf_buf_t		 b = { 0 };
+
+	if ((p = mf_post_new_len("p-1", body, sizeof(body) - 1)) == NULL)
+		return NULL;
+	p->body_format = MF_FMT_MARKDOWN;
+	p->revision = mf_strdup(int_revision ? "12" : "r12");
+	p->revision_is_int = int_revision;
+	p->instance = mf_strdup("forum.example");
+	p->thread_id = mf_strdup("t-5");
+	p->title = mf_strdup("A title");
+	p->lang = mf_strdup("en");
+	p->url = mf_strdup("https://forum.example/t/5");
+	p->ts = 1732470000123LL;
+	p->deadline_ms = 250;
+	/* author {"name": "ann", "id": 7}; ext {"k": [1, -2, 1.5, nil]} */
+	if (mf__mp_put_map(&b, 2) | mf__mp_put_cstr(&b, "name") |
+	    mf__mp_put_cstr(&b, "ann") | mf__mp_put_cstr(&b, "id") |
+	    mf__mp_put_uint(&b, 7))
+		goto fail;
+	if ((p->author.data = mf_malloc(b.len)) == NULL)
+		goto fail;
+	memcpy(p->author.data, b.data, b.len);
+	p->author.len = b.len;
+	mf_buf_reset(&b);
+	if (mf__mp_put_map(&b, 1) | mf__mp_put_cstr(&b, "k") |
+	    mf__mp_put_array(&b, 4) | mf__mp_put_uint(&b, 1) |
+	    mf__mp_put_int(&b, -2) | mf__mp_put_double(&b, 1.5) |
+	    mf__mp_put_nil(&b))
+		goto fail;
+	if ((p->ext.data = mf_malloc(b.len)) == NULL)
+		goto fail;
+	memcpy(p->ext.data, b.data, b.len);
+	p->ext.len = b.len;
+	mf_buf_free(&b);
+	return p;
+fail:
+	mf_buf_free(&b);
+	mf_post_destroy(&p);
+	return NULL;
+}
+
+static void
+s_assert_same_post(const mf_post_t *a, const mf_post_t *b, int same_body)
+{
+	MF_ASSERT_STR_EQ(a->post_id, b->post_id);
+	if (same_body) {
+		MF_ASSERT_EQ(a->body_len, b->body_len);
+		MF_ASSERT(memcmp(a->body, b->body, a->body_len) == 0);
+	}
+	MF_ASSERT_EQ(a->body_format, b->body_format);
+	MF_ASSERT_STR_EQ(a->revision, b->revision);
+	MF_ASSERT_EQ(a->revision_is_int, b->revision_is_int);
+	MF_ASSERT_STR_EQ(a->instance, b->instance);
+	MF_ASSERT_STR_EQ(a->thread_id, b->thread_id);
+	MF_ASSERT_STR_EQ(a->title, b->title);
+	MF_ASSERT_STR_EQ(a->lang, b->lang);
+	MF_ASSERT_STR_EQ(a->url, b->url);
+	MF_ASSERT_EQ(a->ts, b->ts);
+	MF_ASSERT_EQ(a->deadline_ms, b->deadline_ms);
+	MF_ASSERT_EQ(a->author.len, b->author.len);
+	MF_ASSERT(memcmp(a->author.data, b->author.data, a->author.len) == 0);
+	MF_ASSERT_EQ(a->ext.len, b->ext.len);
+	MF_ASSERT(memcmp(a->ext.data, b->ext.data, a->ext.len) == 0);
+}
+
+MF_TEST(wire_post_roundtrip_msgpack)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 buf = { 0 };
+	mf_post_t	*in, *out;
+	int		 intrev;
+
+	for (intrev = 0; intrev <= 1; intrev++) {
+		MF_ASSERT_NOT_NULL(in = s_full_post(intrev));
+		MF_ASSERT_EQ(0, mf_wire_encode_post(in, &buf, &err));
+		out = mf_wire_decode_post(buf.data, buf.len, &err);
+		if (out == NULL)
+			mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+		s_assert_same_post(in, out, 1);	/* NUL and \xff kept */
+		mf_post_destroy(&in);
+		mf_post_destroy(&out);
+	}
+	mf_buf_free(&buf);
+}
+
+MF_TEST(wire_post_roundtrip_json)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 buf = { 0 };
+	mf_post_t	*in, *out;
+	int		 intrev;
+
+	for (intrev = 0; intrev <= 1; intrev++) {
+		MF_ASSERT_NOT_NULL(in = s_full_post(intrev));
+		MF_ASSERT_EQ(0, mf_wire_encode_post_json(in, &buf, &err));
+		MF_ASSERT_STR_CONTAINS(buf.data, intrev ?
+		    "\"revision\":12" : "\"revision\":\"r12\"");
+		MF_ASSERT_STR_CONTAINS(buf.data, "\\u0000");
+		MF_ASSERT_STR_CONTAINS(buf.data, "\"ext\":{\"k\":[1,-2,1.5,null]}");
+		out = mf_wire_decode_post_json(buf.data, buf.len, &err);
+		if (out == NULL)
+			mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+		/* JSON cannot carry \xff\xfe: each became U+FFFD. */
+		s_assert_same_post(in, out, 0);
+		MF_ASSERT_EQ(in->body_len + 4, out->body_len);
+		MF_ASSERT(memcmp(out->body, "MMR \0jab \xef\xbf\xbd", 12) == 0);
+		mf_post_destroy(&in);
+		mf_post_destroy(&out);
+	}
+	mf_buf_free(&buf);
+}
+
+MF_TEST(wire_post_json_input)
+{
+	static const char	txt[] = "{\"post_id\":\"p-2\",\"body\":"
+	    "\"a\\u0000b\",\"revision\":3,\"author\":{\"n\":[true,false]},"
+	    "\"unknown\":{\"x\":[1,2,{}]},\"body_format\":\"bbcode\"}";
+	mf_err_t		 err = { 0 };
+	mf_post_t		*p;
+
+	p = mf_wire_decode_post_json(txt, sizeof(txt) - 1, &err);
+	if (p == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	MF_ASSERT_EQ(3, p->body_len);
+	MF_ASSERT(memcmp(p->body, "a\0b", 3) == 0);
+	MF_ASSERT_STR_EQ("3", p->revision);
+	MF_ASSERT_EQ(1, p->revision_is_int);
+	MF_ASSERT_EQ(MF_FMT_BBCODE, p->body_format);
+	MF_ASSERT(p->author.len > 0);
+	mf_post_destroy(&p);
+}
+
+static mf_verdict_t *
+s_full_verdict(void)
+{
+	mf_verdict_t	*v = mf_verdict_new("p-9");
+	mf_hit_t	*h;
+
+	v->revision = mf_strdup("4");
+	v->revision_is_int = 1;
+	v->instance = mf_strdup("forum.example");
+	v->ext.data = mf_malloc(4);
+	memcpy(v->ext.data, "\x81\xa1k\x07", 4);	/* {"k": 7} */
+	v->ext.len = 4;
+	v->status = MF_STATUS_TIMEOUT;
+	v->error = mf_strdup("time budget ran out");
+	v->action = MF_ACT_HOLD;
+	v->score = 7.25;
+	h = mf_verdict_add_hit(v);
+	h->rule = mf_strdup("vaccines-autism.causal");
+	h->claim = mf_strdup("vaccines-autism");
+	h->category = mf_strdup("vaccines");
+	h->tier = mf_strdup("harmful");
+	h->score = 6;
+	h->mode = MF_MODE_SHADOW;
+	h->question = 1;
+	h->error = mf_strdup("match limit");
+	h->spans = mf_calloc(2, sizeof(*h->spans));
+	h->nspans = 2;
+	h->spans[0].start = 4;
+	h->spans[0].end = 7;
+	h->spans[1].start = 30;
+	h->spans[1].end = 36;
+	h = mf_verdict_add_hit(v);	/* an empty one: only defaults */
+	mf_verdict_add_source(v, "https://naturalnews.com/a",
+	    "naturalnews.com", MF_LIST_UNRELIABLE);
+	mf_verdict_add_source(v, NULL, NULL, MF_LIST_UNKNOWN);
+	mf_verdict_add_evidence(v, "https://who.int/x");
+	v->ruleset = mf_strdup("sha256:abc");
+	v->sources_version = mf_strdup("17");
+	v->worker = mf_strdup("w-3");
+	v->latency_us = 1234;
+	v->seq = 0xfffffffffffULL;
+	v->flags = MF_VF_SOURCES_STALE | MF_VF_QUOTES_SKIPPED |
+	    MF_VF_INVALID_UTF8;
+	return v;
+}
+
+static void
+s_assert_same_verdict(const mf_verdict_t *a, const mf_verdict_t *b)
+{
+	size_t	i, j;
+
+	MF_ASSERT_STR_EQ(a->post_id, b->post_id);
+	MF_ASSERT_STR_EQ(a->revision, b->revision);
+	MF_ASSERT_EQ(a->revision_is_int, b->revision_is_int);
+	MF_ASSERT_STR_EQ(a->instance, b->instance);
+	MF_ASSERT_EQ(a->ext.len, b->ext.len);
+	MF_ASSERT(memcmp(a->ext.data, b->ext.data, a->ext.len) == 0);
+	MF_ASSERT_EQ(a->status, b->status);
+	MF_ASSERT_STR_EQ(a->error, b->error);
+	MF_ASSERT_EQ(a->action, b->action);
+	MF_ASSERT(a->score == b->score);
+	MF_ASSERT_EQ(a->nhits, b->nhits);
+	for (i = 0; i < a->nhits; i++) {
+		const mf_hit_t *x = &a->hits[i], *y = &b->hits[i];
+
+		if (x->rule)
+			MF_ASSERT_STR_EQ(x->rule, y->rule);
+		else
+			MF_ASSERT_NULL(y->rule);
+		if (x->error)
+			MF_ASSERT_STR_EQ(x->error, y->error);
+		else
+			MF_ASSERT_NULL(y->error);
+		MF_ASSERT(x->score == y->score);
+		MF_ASSERT_EQ(x->mode, y->mode);
+		MF_ASSERT_EQ(x->question, y->question);
+		MF_ASSERT_EQ(x->nspans, y->nspans);
+		for (j = 0; j < x->nspans; j++) {
+			MF_ASSERT_EQ(x->spans[j].start, y->spans[j].start);
+			MF_ASSERT_EQ(x->spans[j].end, y->spans[j].end);
+		}
+	}
+	MF_ASSERT_STR_EQ(a->hits[0].tier, b->hits[0].tier);
+	MF_ASSERT_STR_EQ(a->hits[0].category, b->hits[0].category);
+	MF_ASSERT_STR_EQ(a->hits[0].claim, b->hits[0].claim);
+	MF_ASSERT_EQ(a->nsources, b->nsources);
+	MF_ASSERT_STR_EQ(a->sources[0].url, b->sources[0].url);
+	MF_ASSERT_STR_EQ(a->sources[0].domain, b->sources[0].domain);
+	MF_ASSERT_EQ(a->sources[0].list, b->sources[0].list);
+	MF_ASSERT_NULL(b->sources[1].url);
+	MF_ASSERT_EQ(a->nevidence, b->nevidence);
+	MF_ASSERT_STR_EQ(a->evidence[0], b->evidence[0]);
+	MF_ASSERT_STR_EQ(a->ruleset, b->ruleset);
+	MF_ASSERT_STR_EQ(a->sources_version, b->sources_version);
+	MF_ASSERT_STR_EQ(a->worker, b->worker);
+	MF_ASSERT_EQ(a->latency_us, b->latency_us);
+	MF_ASSERT_EQ(a->seq, b->seq);
+	MF_ASSERT_EQ(a->flags, b->flags);
+}
+
+MF_TEST(wire_verdict_roundtrip)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 buf = { 0 };
+	mf_verdict_t	*in = s_full_verdict(), *out;
+
+	MF_ASSERT_EQ(0, mf_wire_encode_verdict(in, &buf, &err));
+	out = mf_wire_decode_verdict(buf.data, buf.len, &err);
+	if (out == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	s_assert_same_verdict(in, out);
+	mf_verdict_destroy(&out);
+
+	MF_ASSERT_EQ(0, mf_wire_encode_verdict_json(in, &buf, &err));
+	MF_ASSERT_STR_CONTAINS(buf.data, "\"revision\":4");
+	MF_ASSERT_STR_CONTAINS(buf.data, "\"ext\":{\"k\":7}");
+	MF_ASSERT_STR_CONTAINS(buf.data, "\"spans\":[[4,7],[30,36]]");
+	MF_ASSERT_STR_CONTAINS(buf.data,
+	    "\"flags\":[\"sources_stale\",\"invalid_utf8\",\"quotes_skipped\"]");
+	MF_ASSERT(strstr(buf.data, "null") == NULL);	/* NULLs omitted */
+	out = mf_wire_decode_verdict_json(buf.data, buf.len, &err);
+	if (out == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	s_assert_same_verdict(in, out);
+	mf_verdict_destroy(&out);
+	mf_verdict_destroy(&in);
+
+	/* A bare verdict: string revision, no hits. */
+	in = mf_verdict_new("p-0");
+	in->revision = mf_strdup("abc");
+	MF_ASSERT_EQ(0, mf_wire_encode_verdict(in, &buf, &err));
+	MF_ASSERT_NOT_NULL(out = mf_wire_decode_verdict(buf.data, buf.len,
+	    &err));
+	MF_ASSERT_STR_EQ("abc", out->revision);
+	MF_ASSERT_EQ(0, out->revision_is_int);
+	MF_ASSERT_EQ(0, out->nhits);
+	mf_verdict_destroy(&out);
+	mf_verdict_destroy(&in);
+	mf_buf_free(&buf);
+}
+
+/* ---- hostile input --------------------------------------------------- */
+
+struct s_bad {
+	const char	*name;
+	const char	*bytes;
+	size_t		 len;
+	int		 code;
+};
+
+#define B(s)	s, sizeof(s) - 1
+
+static const struct s_bad s_bad[] = {
+	{ "empty", B(""), MF_EWIRE },
+	{ "array 2^32-1", B("\xdd\xff\xff\xff\xff"), MF_EWIRE },
+	{ "map 2^32-1", B("\xdf\xff\xff\xff\xff"), MF_EWIRE },
+	{ "map16 too many", B("\xde\xff\xff\xa1k\x01"), MF_EWIRE },
+	{ "str32 4 GiB", B("\x81\xa4" "body\xdb\xff\xff\xff\xff"), MF_EWIRE },
+	{ "bin32 4 GiB", B("\x81\xa4" "body\xc6\xff\xff\xff\xff"), MF_EWIRE },
+	{ "nested huge array", B("\x81\xa3" "ext\xdd\xff\xff\xff\xff"),
+	    MF_EWIRE },
+	{ "nested huge map", B("\x81\xa3" "ext\x81\xa1k\xdf\x7f\xff\xff\xff"),
+	    MF_EWIRE },
+	{ "top-level array", B("\x92\xa1" "a\xa1" "b"), MF_EWIRE },
+	{ "top-level string", B("\xa3" "abc"), MF_EWIRE },
+	{ "top-level int", B("\x07"), MF_EWIRE },
+	{ "trailing bytes", B("\x80\x00"), MF_EWIRE },
+	{ "truncated str", B("\x81\xa4" "bo"), MF_EWIRE },
+	{ "truncated map", B("\x82\xa1k\x01"), MF_EWIRE },
+	{ "reserved c1", B("\x81\xa1k\xc1"), MF_EWIRE },
+	{ "fixext", B("\x81\xa3" "ext\xd4\x01\x00"), MF_EWIRE },
+	{ "ext8", B("\x81\xa1k\xc7\x01\x05\x00"), MF_EWIRE },
+	{ "ext32 huge", B("\x81\xa1k\xc9\xff\xff\xff\xff\x05"), MF_EWIRE },
+};
+
+MF_TEST(wire_hostile_rejected_without_allocating)
+{
+	mf_err_t	 err;
+	size_t		 i, nalloc;
+	char		 id[64];
+
+	for (i = 0; i < sizeof(s_bad) / sizeof(s_bad[0]); i++) {
+		const struct s_bad *b = &s_bad[i];
+
+		memset(&err, 0, sizeof(err));
+		mf_alloc_fail_after(0, 0);
+		MF_ASSERT_NULL(mf_wire_decode_post(b->bytes, b->len, &err));
+		nalloc = mf_alloc_fail_after(0, 0);
+		if (err.code != b->code || nalloc != 0)
+			mf__test_fail(__FILE__, __LINE__,
+			    "%s: code %d (want %d), %zu allocations: %s",
+			    b->name, err.code, b->code, nalloc, err.msg);
+		MF_ASSERT_NULL(mf_wire_decode_verdict(b->bytes, b->len, &err));
+		MF_ASSERT_NULL(mf_wire_decode_feedback(b->bytes, b->len,
+		    &err));
+		MF_ASSERT_EQ(-1, mf_wire_peek_post_id(b->bytes, b->len, id,
+		    sizeof(id)));
+		MF_ASSERT_EQ(0, mf_alloc_fail_after(0, 0));
+	}
+}
+
+/* Builds [[[...[]...]]] nested 'depth' levels inside {"ext": ...}. */
+static void
+s_nested(mf_buf_t *b, int depth)
+{
+	int	i;
+
+	mf_buf_reset(b);
+	mf__mp_put_map(b, 3);
+	mf__mp_put_cstr(b, "post_id");
+	mf__mp_put_cstr(b, "p");
+	mf__mp_put_cstr(b, "body");
+	mf__mp_put_cstr(b, "x");
+	mf__mp_put_cstr(b, "ext");
+	mf__mp_put_map(b, 1);
+	mf__mp_put_cstr(b, "k");
+	for (i = 0; i < depth; i++)
+		mf__mp_put_array(b, i + 1 < depth ? 1 : 0);
+}
+
+MF_TEST(wire_hostile_limits)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 b = { 0 };
+	mf_post_t	*p;
+	char		*big;
+	clock_t		 t0 = clock();
+	int		 i;
+
+	/* top map + ext map + 14 arrays = 16 levels: accepted. */
+	s_nested(&b, MF_WIRE_MAX_DEPTH - 2);
+	MF_ASSERT_NOT_NULL(p = mf_wire_decode_post(b.data, b.len, &err));
+	mf_post_destroy(&p);
+	s_nested(&b, MF_WIRE_MAX_DEPTH - 1);
+	MF_ASSERT_NULL(mf_wire_decode_post(b.data, b.len, &err));
+	MF_ASSERT_EQ(MF_ELIMIT, err.code);
+	MF_ASSERT_STR_CONTAINS(err.msg, "nested deeper");
+	/* 10000 levels: no stack overflow, an error. */
+	s_nested(&b, 10000);
+	MF_ASSERT_NULL(mf_wire_decode_post(b.data, b.len, &err));
+	MF_ASSERT_EQ(MF_ELIMIT, err.code);
+
+	/* A message over MF_WIRE_MAX_MSG. */
+	big = mf_calloc(1, MF_WIRE_MAX_MSG + 16);
+	mf_buf_reset(&b);
+	mf__mp_put_map(&b, 2);
+	mf__mp_put_cstr(&b, "post_id");
+	mf__mp_put_cstr(&b, "p");
+	mf__mp_put_cstr(&b, "body");
+	mf__mp_put_str(&b, big, MF_WIRE_MAX_MSG);
+	MF_ASSERT_NULL(mf_wire_decode_post(b.data, b.len, &err));
+	MF_ASSERT_EQ(MF_ELIMIT, err.code);
+	memset(big, ' ', MF_WIRE_MAX_MSG + 8);
+	big[0] = '{';
+	MF_ASSERT_NULL(mf_wire_decode_post_json(big, MF_WIRE_MAX_MSG + 8,
+	    &err));
+	MF_ASSERT_EQ(MF_ELIMIT, err.code);
+	mf_free(big);
+
+	/* Deep JSON is refused too. */
+	mf_buf_reset(&b);
+	mf_buf_puts(&b, "{\"post_id\":\"p\",\"body\":\"x\",\"ext\":");
+	for (i = 0; i < 100; i++)
+		mf_buf_puts(&b, "[");
+	for (i = 0; i < 100; i++)
+		mf_buf_puts(&b, "]");
+	mf_buf_puts(&b, "}");
+	MF_ASSERT_NULL(mf_wire_decode_post_json(b.data, b.len, &err));
+	MF_ASSERT_EQ(MF_ELIMIT, err.code);
+	mf_buf_free(&b);
+	/* All of it is quick: nothing walks a declared count. */
+	MF_ASSERT((clock() - t0) / CLOCKS_PER_SEC < 2);
+}
+
+/* ---- field errors ---------------------------------------------------- */
+
+enum { V_MISSING, V_INT, V_NEG, V_STR, V_BOOL, V_ARRAY, V_FLOAT, V_NUL };
+
+/* {"post_id": "p-1", "body": "x"} with 'field' replaced by 'kind'. */
+static void
+s_post_with(mf_buf_t *b, const char *field, int kind)
+{
+	const char	*base[] = { "post_id", "p-1", "body", "x" };
+	size_t		 n = 2, i;
+	int		 extra = strcmp(field, "post_id") != 0 &&
+			    strcmp(field, "body") != 0;
+
+	mf_buf_reset(b);
+	if (!extra && kind == V_MISSING)
+		n--;
+	mf__mp_put_map(b, n + (extra && kind != V_MISSING));
+	for (i = 0; i < 4; i += 2) {
+		if (strcmp(base[i], field) == 0)
+			continue;
+		mf__mp_put_cstr(b, base[i]);
+		mf__mp_put_cstr(b, base[i + 1]);
+	}
+	if (kind == V_MISSING)
+		return;
+	mf__mp_put_cstr(b, field);
+	switch (kind) {
+	case V_INT:	mf__mp_put_uint(b, 5); break;
+	case V_NEG:	mf__mp_put_int(b, -5); break;
+	case V_STR:	mf__mp_put_cstr(b, "rtf"); break;
+	case V_BOOL:	mf__mp_put_bool(b, 1); break;
+	case V_ARRAY:	mf__mp_put_array(b, 0); break;
+	case V_FLOAT:	mf__mp_put_double(b, 1.5); break;
+	case V_NUL:	mf__mp_put_str(b, "a\0b", 3); break;
+	}
+}
+
+MF_TEST(wire_post_field_errors_named)
+{
+	static const struct {
+		const char	*field;
+		int		 kind;
+		const char	*msg;
+	} c[] = {
+		{ "post_id", V_MISSING, "post_id: missing" },
+		{ "post_id", V_INT,
+		    "post_id: expected a string, got an integer" },
+		{ "post_id", V_NUL, "post_id: contains a NUL byte" },
+		{ "body", V_MISSING, "body: missing" },
+		{ "body", V_ARRAY, "body: expected a string, got an array" },
+		{ "body_format", V_STR, "body_format: unknown value \"rtf\"" },
+		{ "body_format", V_INT,
+		    "body_format: expected a string, got an integer" },
+		{ "revision", V_BOOL,
+		    "revision: expected an integer or a string, got a boolean" },
+		{ "revision", V_FLOAT, "revision: expected an integer" },
+		{ "instance", V_INT, "instance: expected a string" },
+		{ "thread_id", V_ARRAY, "thread_id: expected a string" },
+		{ "title", V_BOOL, "title: expected a string" },
+		{ "lang", V_INT, "lang: expected a string" },
+		{ "url", V_FLOAT, "url: expected a string" },
+		{ "ts", V_STR, "ts: expected an integer, got a string" },
+		{ "ts", V_FLOAT, "ts: expected an integer, got a float" },
+		{ "deadline_ms", V_NEG, "deadline_ms: must not be negative" },
+		{ "author", V_STR, "author: expected a map, got a string" },
+		{ "ext", V_ARRAY, "ext: expected a map, got an array" },
+		{ "v", V_STR, "v: expected an integer" },
+	};
+	mf_err_t	 err;
+	mf_buf_t	 b = { 0 };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		s_post_with(&b, c[i].field, c[i].kind);
+		MF_ASSERT_NULL(mf_wire_decode_post(b.data, b.len, &err));
+		MF_ASSERT_EQ(MF_EFIELD, err.code);
+		MF_ASSERT_STR_EQ(c[i].field, err.where);
+		MF_ASSERT_STR_CONTAINS(err.msg, c[i].msg);
+	}
+	mf_buf_free(&b);
+}
+
+MF_TEST(wire_json_field_errors_named)
+{
+	static const struct {
+		const char	*json, *where, *msg;
+		int		 code;
+	} c[] = {
+		{ "{\"post_id\":7,\"body\":\"x\"}", "post_id",
+		    "post_id: expected a string, got an integer", MF_EFIELD },
+		{ "{\"post_id\":\"p\"}", "body", "body: missing", MF_EFIELD },
+		{ "{\"post_id\":\"p\",\"body\":\"x\",\"body_format\":\"doc\"}",
+		    "body_format", "unknown value \"doc\"", MF_EFIELD },
+		{ "{\"post_id\":\"p\",\"body\":\"x\",\"ts\":1.5}", "ts",
+		    "ts: expected an integer, got a float", MF_EFIELD },
+		{ "{\"post_id\":\"p\",\"body\":\"x\",\"ext\":[1]}", "ext",
+		    "ext: expected a map", MF_EFIELD },
+		{ "{\"post_id\":\"p\",\"body\":\"x\"", "post",
+		    "invalid JSON", MF_EWIRE },
+		{ "[1,2]", "post", "expected a JSON object", MF_EWIRE },
+		{ "{\"post_id\":\"p\",\"body\":\"x\"} {}", "post",
+		    "invalid JSON", MF_EWIRE },
+	};
+	mf_err_t	err;
+	size_t		i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		MF_ASSERT_NULL(mf_wire_decode_post_json(c[i].json,
+		    strlen(c[i].json), &err));
+		MF_ASSERT_EQ(c[i].code, err.code);
+		MF_ASSERT_STR_EQ(c[i].where, err.where);
+		MF_ASSERT_STR_CONTAINS(err.msg, c[i].msg);
+	}
+}
+
+MF_TEST(wire_verdict_field_errors_named)
+{
+	static const struct {
+		const char	*json, *where, *msg;
+	} c[] = {
+		{ "{\"status\":\"fine\"}", "status", "unknown value \"fine\"" },
+		{ "{\"action\":3}", "action", "expected a string" },
+		{ "{\"score\":\"high\"}", "score", "expected a number" },
+		{ "{\"hits\":{}}", "hits", "expected an array, got a map" },
+		{ "{\"hits\":[1]}", "hits[0]", "expected a map" },
+		{ "{\"hits\":[{\"rule\":1}]}", "hits[0].rule",
+		    "expected a string" },
+		{ "{\"hits\":[{},{\"mode\":\"loud\"}]}", "hits[1].mode",
+		    "unknown value \"loud\"" },
+		{ "{\"hits\":[{\"spans\":[[1,2],[3]]}]}", "hits[0].spans[1]",
+		    "expected [start, end]" },
+		{ "{\"hits\":[{\"spans\":[[5,2]]}]}", "hits[0].spans[0]",
+		    "end before start" },
+		{ "{\"hits\":[{\"question\":1}]}", "hits[0].question",
+		    "expected a boolean" },
+		{ "{\"sources\":[{\"list\":\"good\"}]}", "sources[0].list",
+		    "unknown value" },
+		{ "{\"evidence\":[\"a\",2]}", "evidence[1]",
+		    "expected a string" },
+		{ "{\"seq\":-1}", "seq", "expected a non-negative integer" },
+		{ "{\"flags\":[1]}", "flags[0]", "expected a string" },
+	};
+	static const char	unk[] = "{\"flags\":[\"new_flag\","
+	    "\"duplicate\"],\"later\":{\"a\":[1]}}";
+	mf_err_t		 err;
+	mf_verdict_t		*v;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		v = mf_wire_decode_verdict_json(c[i].json, strlen(c[i].json),
+		    &err);
+		if (v != NULL)
+			mf__test_fail(__FILE__, __LINE__, "accepted %s",
+			    c[i].json);
+		MF_ASSERT_EQ(MF_EFIELD, err.code);
+		MF_ASSERT_STR_EQ(c[i].where, err.where);
+		MF_ASSERT_STR_CONTAINS(err.msg, c[i].msg);
+	}
+	/* Unknown flags and keys are ignored. */
+	v = mf_wire_decode_verdict_json(unk, strlen(unk), &err);
+	MF_ASSERT_NOT_NULL(v);
+	MF_ASSERT_EQ(MF_VF_DUPLICATE, v->flags);
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(wire_unknown_keys_ignored)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 b = { 0 };
+	mf_post_t	*p;
+
+	mf__mp_put_map(&b, 5);
+	mf__mp_put_uint(&b, 7);			/* an integer key */
+	mf__mp_put_cstr(&b, "x");
+	mf__mp_put_array(&b, 2);		/* an array key */
+	mf__mp_put_uint(&b, 1);
+	mf__mp_put_map(&b, 0);
+	mf__mp_put_map(&b, 1);
+	mf__mp_put_cstr(&b, "a");
+	mf__mp_put_nil(&b);
+	mf__mp_put_cstr(&b, "post_id");
+	mf__mp_put_cstr(&b, "p-7");
+	mf__mp_put_cstr(&b, "future");
+	mf__mp_put_array(&b, 1);
+	mf__mp_put_double(&b, 2.5);
+	mf__mp_put_cstr(&b, "body");
+	mf__mp_put_bin(&b, "\x00\x01", 2);	/* bin body is accepted */
+	p = mf_wire_decode_post(b.data, b.len, &err);
+	if (p == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	MF_ASSERT_STR_EQ("p-7", p->post_id);
+	MF_ASSERT_EQ(2, p->body_len);
+	mf_post_destroy(&p);
+	mf_buf_free(&b);
+}
+
+/* ---- peek, feedback -------------------------------------------------- */
+
+MF_TEST(wire_peek_post_id)
+{
+	mf_buf_t	b = { 0 };
+	char		id[8];
+	static const char	bad_json[] =
+	    "{\"body\": 12, \"post_id\" : \"p\\\"-42\", \"x\": [";
+
+	s_post_with(&b, "body_format", V_STR);	/* decodes to an error */
+	MF_ASSERT_EQ(0, mf_wire_peek_post_id(b.data, b.len, id, sizeof(id)));
+	MF_ASSERT_STR_EQ("p-1", id);
+	/* Truncated after post_id: still found. */
+	MF_ASSERT_EQ(0, mf_wire_peek_post_id(b.data, 14, id, sizeof(id)));
+	MF_ASSERT_STR_EQ("p-1", id);
+	s_post_with(&b, "post_id", V_INT);
+	MF_ASSERT_EQ(-1, mf_wire_peek_post_id(b.data, b.len, id, sizeof(id)));
+	MF_ASSERT_EQ(0, mf_wire_peek_post_id_json(bad_json,
+	    sizeof(bad_json) - 1, id, sizeof(id)));
+	MF_ASSERT_STR_EQ("p\"-42", id);
+	MF_ASSERT_EQ(0, mf_wire_peek_post_id_json(
+	    "{\"post_id\":\"abcdefghijk\",\"body\":1}", 34, id, sizeof(id)));
+	MF_ASSERT_STR_EQ("abcdefg", id);	/* truncated to cap */
+	MF_ASSERT_EQ(-1, mf_wire_peek_post_id_json("{}", 2, id, sizeof(id)));
+	MF_ASSERT_EQ(-1, mf_wire_peek_post_id_json("nonsense", 8, id,
+	    sizeof(id)));
+	mf_buf_free(&b);
+}
+
+MF_TEST(wire_feedback)
+{
+	static const char	txt[] = "{\"post_id\":\"p-1\",\"revision\":3,"
+	    "\"outcome\":\"overturned\",\"rules\":[\"a.b\",\"c.d\"],"
+	    "\"by\":\"mod-7\"}";
+	mf_err_t		 err = { 0 };
+	mf_buf_t		 b = { 0 };
+	mf_feedback_t		*f, *g;
+
+	f = mf_wire_decode_feedback_json(txt, sizeof(txt) - 1, &err);
+	if (f == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	MF_ASSERT_STR_EQ("p-1", f->post_id);
+	MF_ASSERT_STR_EQ("3", f->revision);
+	MF_ASSERT_EQ(0, f->agreed);
+	MF_ASSERT_EQ(2, f->nrules);
+	MF_ASSERT_STR_EQ("c.d", f->rules[1]);
+	MF_ASSERT_STR_EQ("mod-7", f->by);
+	MF_ASSERT_EQ(0, mf_wire_encode_feedback(f, &b, &err));
+	MF_ASSERT_NOT_NULL(g = mf_wire_decode_feedback(b.data, b.len, &err));
+	MF_ASSERT_STR_EQ("p-1", g->post_id);
+	MF_ASSERT_STR_EQ("3", g->revision);
+	MF_ASSERT_EQ(0, g->agreed);
+	MF_ASSERT_EQ(2, g->nrules);
+	MF_ASSERT_STR_EQ("a.b", g->rules[0]);
+	MF_ASSERT_STR_EQ("mod-7", g->by);
+	mf_feedback_destroy(&g);
+	mf_feedback_destroy(&f);
+	mf_feedback_destroy(&f);
+
+	MF_ASSERT_NULL(mf_wire_decode_feedback_json("{\"post_id\":\"p\"}",
+	    15, &err));
+	MF_ASSERT_STR_EQ("outcome", err.where);
+	MF_ASSERT_NULL(mf_wire_decode_feedback_json(
+	    "{\"post_id\":\"p\",\"outcome\":\"maybe\"}", 33, &err));
+	MF_ASSERT_STR_EQ("outcome", err.where);
+	MF_ASSERT_STR_CONTAINS(err.msg, "agreed or overturned");
+	MF_ASSERT_NULL(mf_wire_decode_feedback_json(
+	    "{\"outcome\":\"agreed\"}", 20, &err));
+	MF_ASSERT_STR_EQ("post_id", err.where);
+	mf_buf_free(&b);
+}
+
+/* ---- OOM loop -------------------------------------------------------- */
+
+/* One pass over every codec path; -1 if anything failed. */
+static int
+s_codec_pass(void)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 b = { 0 }, j = { 0 };
+	mf_post_t	*p = s_full_post(1), *q = NULL, *r = NULL;
+	mf_verdict_t	*v = NULL, *w = NULL, *x = NULL;
+	int		 rc = -1;
+
+	if (p == NULL || p->revision == NULL || p->instance == NULL ||
+	    p->thread_id == NULL || p->title == NULL || p->lang == NULL ||
+	    p->url == NULL || p->author.data == NULL || p->ext.data == NULL)
+		goto out;
+	if (mf_wire_encode_post(p, &b, &err) == -1 ||
+	    (q = mf_wire_decode_post(b.data, b.len, &err)) == NULL ||
+	    mf_wire_encode_post_json(q, &j, &err) == -1 ||
+	    (r = mf_wire_decode_post_json(j.data, j.len, &err)) == NULL ||
+	    (v = mf_verdict_for(r)) == NULL ||
+	    mf_verdict_add_hit(v) == NULL ||
+	    mf_verdict_add_source(v, "http://a.b/", "a.b",
+	    MF_LIST_VETTED) == -1 ||
+	    mf_verdict_add_evidence(v, "http://c.d/") == -1 ||
+	    mf_wire_encode_verdict(v, &b, &err) == -1 ||
+	    (w = mf_wire_decode_verdict(b.data, b.len, &err)) == NULL ||
+	    mf_wire_encode_verdict_json(w, &j, &err) == -1 ||
+	    (x = mf_wire_decode_verdict_json(j.data, j.len, &err)) == NULL)
+		goto out;
+	MF_ASSERT_EQ(1, x->nhits);
+	rc = 0;
+out:
+	if (rc == -1 && !mf_alloc_failed())
+		mf__test_fail(__FILE__, __LINE__, "failed without OOM: %s",
+		    err.msg);
+	/* jansson reports some failed allocations in its lexer as syntax
+	 * errors; everything else must say out of memory. */
+	if (rc == -1 && err.code != 0 && err.code != MF_ENOMEM &&
+	    !(err.code == MF_EWIRE && strstr(err.msg, "invalid JSON")))
+		mf__test_fail(__FILE__, __LINE__, "OOM reported as %d: %s",
+		    err.code, err.msg);
+	mf_post_destroy(&p);
+	mf_post_destroy(&q);
+	mf_post_destroy(&r);
+	mf_verdict_destroy(&v);
+	mf_verdict_destroy(&w);
+	mf_verdict_destroy(&x);
+	mf_buf_free(&b);
+	mf_buf_free(&j);
+	return rc;
+}
+
+MF_TEST(wire_oom_loop)
+{
+	size_t	n;
+	int	rc = -1, fired = 1;
+
+	/* jansson allocates through the hook too, so its failures are
+	 * part of the loop. It recovers from a few of them internally, so a
+	 * pass may succeed after a failure; what is checked is that every
+	 * pass ends cleanly and the last one with the right result. */
+	json_set_alloc_funcs(mf_malloc, mf_free);
+	for (n = 1; fired && n < 5000; n++) {
+		mf_alloc_fail_after(n, 0);
+		rc = s_codec_pass();
+		fired = mf_alloc_failed();
+		mf_alloc_fail_after(0, 0);
+	}
+	MF_ASSERT(n > 100);	/* the loop went through the whole pass */
+	json_set_alloc_funcs(malloc, free);
+	MF_ASSERT_EQ(0, rc);
+}
