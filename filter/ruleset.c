@@ -354,11 +354,13 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 }
 
 /* Links rules to claims, checks ids and evidence, compiles, builds the
- * prefilter. Returns the number of errors. */
+ * prefilter. Runs even after reading errors ('errors' so far), so that one
+ * pass reports every problem; builds nothing then. Returns the number of
+ * errors, including those. */
 static int
-s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, mf_diags_t *diags)
+s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
+    mf_diags_t *diags)
 {
-	int		 errors = 0;
 	char		 today[11];
 	time_t		 now = time(NULL);
 	struct tm	 tm;
@@ -517,8 +519,7 @@ mf_ruleset_load_files(const char *const *files, size_t nfiles,
 	if (errors == 0 && rs->nrules == 0)
 		mf_diags_add(diags, MF_DIAG_WARNING, "", 0, 0, "add *.rules "
 		    "files", "no rules loaded");
-	if (errors == 0)
-		errors += s_finish(rs, vetted, diags);
+	errors = s_finish(rs, vetted, errors, diags);
 	if (errors) {
 		mf_ruleset_destroy(&rs);
 		return NULL;
@@ -589,8 +590,7 @@ mf_ruleset_load_string(const char *name, const char *text,
 	}
 	s_hash_bytes(rs, text, strlen(text));
 	errors = mf__rules_parse(rs, name, text, strlen(text), diags);
-	if (errors == 0)
-		errors = s_finish(rs, vetted, diags);
+	errors = s_finish(rs, vetted, errors, diags);
 	if (errors)
 		mf_ruleset_destroy(&rs);
 	return rs;

@@ -112,3 +112,37 @@ mf_cli_load_rules(const char *dir, mf_sources_t **sources, int quiet)
 		mf_sources_destroy(&src);
 	return rs;
 }
+
+void
+mf_cli_table_head(FILE *fp)
+{
+	fprintf(fp, "%-12s %-8s %5s  %-34s %s\n", "post", "action", "score",
+	    "claims", "evidence");
+	fprintf(fp, "%-12s %-8s %5s  %-34s %s\n", "----", "------", "-----",
+	    "------", "--------");
+}
+
+void
+mf_cli_table_row(FILE *fp, const mf_verdict_t *v)
+{
+	char	 claims[256] = "";
+	size_t	 n = 0;
+
+	for (size_t i = 0; i < v->nhits && n < sizeof(claims) - 1; i++) {
+		const mf_hit_t *h = &v->hits[i];
+
+		if (h->mode != MF_MODE_ENFORCE || strstr(claims, h->claim))
+			continue;
+		n += (size_t)snprintf(claims + n, sizeof(claims) - n, "%s%s%s",
+		    n ? "," : "", h->claim, h->question ? "?" : "");
+	}
+	if (v->status != MF_STATUS_OK && v->status != MF_STATUS_SKIPPED)
+		snprintf(claims, sizeof(claims), "%s: %.60s",
+		    mf_status_name(v->status), v->error ? v->error : "");
+	else if (n == 0 && v->nsources)
+		snprintf(claims, sizeof(claims), "(source %s: %s)",
+		    v->sources[0].domain, mf_list_name(v->sources[0].list));
+	fprintf(fp, "%-12s %-8s %5.1f  %-34s %s\n",
+	    v->post_id ? v->post_id : "-", mf_action_name(v->action), v->score,
+	    claims[0] ? claims : "-", v->nevidence ? v->evidence[0] : "");
+}

@@ -33,6 +33,11 @@ void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);
 /* Reads all of 'path' ("-" = stdin). OWNS: caller (free). NULL on error
  * with a message printed. */
 char		*mf_cli_slurp(const char *path, size_t *len);
+/* One verdict as a readable table row (post, action, score, claims,
+ * first evidence link); mf_cli_table_head() prints the header. */
+void		mf_cli_table_head(FILE *fp);
+void		mf_cli_table_row(FILE *fp, const mf_verdict_t *v);
+
 /* The default rules directory: $MEDFLAG_RULES, ./rules, or the installed
  * share/medflag/rules. */
 const char	*mf_cli_rules_dir(void);

@@ -36,15 +36,17 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 	char		*line = NULL;
 	size_t		 cap = 0, lineno = 0;
 	ssize_t		 n;
-	int		 rc = 0;
+	int		 rc = 0, table = 0;
 
 	(void)cli;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
 			dir = argv[++i];
+		else if (strcmp(argv[i], "--table") == 0)
+			table = 1;
 		else {
 			fprintf(stderr, "usage: medflag scan [--rules DIR] "
-			    "< posts.jsonl\n");
+			    "[--table] < posts.jsonl\n");
 			return 2;
 		}
 	}
@@ -52,6 +54,8 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 		return 1;
 	if ((sc = mf_scanner_new(NULL)) == NULL)
 		return 1;
+	if (table)
+		mf_cli_table_head(stdout);
 	while ((n = getline(&line, &cap, stdin)) != -1) {
 		mf_err_t	 err = {0};
 		mf_post_t	*post;
@@ -69,6 +73,11 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 			v = NULL;
 		mf_post_destroy(&post);
 		mf_buf_reset(&out);
+		if (table && v) {
+			mf_cli_table_row(stdout, v);
+			mf_verdict_destroy(&v);
+			continue;
+		}
 		if (v == NULL || mf_wire_encode_verdict_json(v, &out, &err) ==
 		    -1) {
 			fprintf(stderr, "medflag scan: line %zu: %s\n", lineno,

@@ -1,0 +1,348 @@
+/*
+ * match_test.c - selftest of the matcher and scorer: AND, near, unless in
+ * the sentence, quotes, shadow, questions, spans into the original text,
+ * multibyte text, limits, sources. Doubles as the usage example of
+ * mf_scan().
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "medflag.h"
+
+static const char *s_rules =
+    "claim vaccines-autism\n"
+    "  title Vaccines cause autism\n"
+    "  fact Large studies found no link.\n"
+    "  evidence https://www.who.int/x\n"
+    "  tier harmful\n"
+    "end\n"
+    "rule vaccines-autism.causal\n"
+    "  score 6\n"
+    "  match /\\b(vacc?in\\w*|mmr|jabs?)\\b/\n"
+    "  match /\\bautis\\w*/\n"
+    "  near 60\n"
+    "  unless /\\b(no|not|never|myth|debunk\\w*)\\b/\n"
+    "end\n"
+    "claim mms-cures\n"
+    "  title MMS cures disease\n"
+    "  fact Drinking chlorine dioxide is poisoning.\n"
+    "  evidence https://www.fda.gov/y\n"
+    "  evidence https://www.who.int/x\n"
+    "  tier dangerous\n"
+    "end\n"
+    "rule mms-cures.drink\n"
+    "  score 10\n"
+    "  match /\\b(mms|chlorine dioxide)\\b/\n"
+    "  match /\\b(cure[sd]?|heal\\w*)\\b/\n"
+    "end\n"
+    "rule mms-cures.shadowed\n"
+    "  score 4\n"
+    "  mode shadow\n"
+    "  match /\\bbleach\\b/\n"
+    "end\n";
+
+static mf_ruleset_t *
+s_load(void)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("test.rules", s_rules,
+	    NULL, NULL, 0, &d);
+
+	if (rs == NULL)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s: %s\n", d.v[i].where, d.v[i].msg);
+	mf_diags_free(&d);
+	return rs;
+}
+
+static mf_verdict_t *
+s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
+{
+	mf_ruleset_t	*rs = s_load();
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p = mf_post_new("p-1", text);
+	mf_verdict_t	*v = NULL;
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_NOT_NULL(sc);
+	p->body_format = fmt;
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, src, p, 0, &v, NULL));
+	MF_ASSERT_STR_EQ(mf_ruleset_hash(rs), v->ruleset);
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	return v;
+}
+
+static const mf_hit_t *
+s_hit(const mf_verdict_t *v, const char *rule)
+{
+	for (size_t i = 0; i < v->nhits; i++)
+		if (strcmp(v->hits[i].rule, rule) == 0)
+			return &v->hits[i];
+	return NULL;
+}
+
+MF_TEST(match_and_of_all_patterns)
+{
+	mf_verdict_t *v = s_judge("The MMR jab gave my son autism.",
+	    MF_FMT_TEXT, NULL);
+
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT(v->score == 6);
+	MF_ASSERT_EQ(1, v->nevidence);
+	MF_ASSERT_STR_EQ("https://www.who.int/x", v->evidence[0]);
+	mf_verdict_destroy(&v);
+	v = s_judge("The MMR jab gave my son a fever.", MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_spans_point_into_original_text)
+{
+	const char	*t = "Honestly the MMR jab gave my son autism.";
+	mf_verdict_t	*v = s_judge(t, MF_FMT_TEXT, NULL);
+	const mf_hit_t	*h = s_hit(v, "vaccines-autism.causal");
+
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT_EQ(2, h->nspans);
+	MF_ASSERT_EQ(0, strncmp(t + h->spans[0].start, "MMR", 3));
+	MF_ASSERT_EQ(3, h->spans[0].end - h->spans[0].start);
+	MF_ASSERT_EQ(0, strncmp(t + h->spans[1].start, "autism", 6));
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_spans_with_multibyte_text)
+{
+	/* Accented and non-Latin text before the match shifts bytes. */
+	const char	*t = "Ça, c'est sûr — 日本語 — l'MMR donne l'autisme.";
+	mf_verdict_t	*v = s_judge(t, MF_FMT_TEXT, NULL);
+	const mf_hit_t	*h = s_hit(v, "vaccines-autism.causal");
+
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT_EQ(0, strncmp(t + h->spans[0].start, "MMR", 3));
+	MF_ASSERT_EQ(0, strncmp(t + h->spans[1].start, "autisme", 7));
+	MF_ASSERT(h->spans[1].end <= strlen(t));
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_near_bounds_the_window)
+{
+	mf_verdict_t *v = s_judge("My kid had the MMR jab last spring and "
+	    "then we went on a long holiday by the sea and the mountains "
+	    "and he is fine; the neighbours' boy has autism.", MF_FMT_TEXT,
+	    NULL);
+
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_unless_only_in_the_sentence)
+{
+	mf_verdict_t *v;
+
+	v = s_judge("There is no link between the MMR jab and autism.",
+	    MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	/* The negation is in another sentence: the claim stands. */
+	v = s_judge("No doctor will tell you this. The MMR jab causes "
+	    "autism.", MF_FMT_TEXT, NULL);
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	/* A debunk first, then the assertion: the later window counts. */
+	v = s_judge("Vaccines do not cause autism, they said. Well the MMR "
+	    "jab gave my son autism!", MF_FMT_TEXT, NULL);
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_question_earns_annotate)
+{
+	mf_verdict_t	*v = s_judge("Is it true that the MMR jab causes "
+	    "autism?", MF_FMT_TEXT, NULL);
+	const mf_hit_t	*h = s_hit(v, "vaccines-autism.causal");
+
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT_EQ(1, h->question);
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT_EQ(1, v->nevidence);
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_quotes_are_not_judged)
+{
+	mf_verdict_t *v;
+
+	v = s_judge("> the MMR jab causes autism\n\nThat is false, see the "
+	    "WHO.", MF_FMT_MARKDOWN, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT(v->flags & MF_VF_QUOTES_SKIPPED);
+	mf_verdict_destroy(&v);
+	v = s_judge("[quote=bob]the MMR jab causes autism[/quote] Nonsense.",
+	    MF_FMT_BBCODE, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	v = s_judge("<blockquote>the MMR jab causes autism</blockquote><p>No."
+	    "</p>", MF_FMT_HTML, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_shadow_reported_not_scored)
+{
+	mf_verdict_t	*v = s_judge("I clean with bleach every day.",
+	    MF_FMT_TEXT, NULL);
+	const mf_hit_t	*h = s_hit(v, "mms-cures.shadowed");
+
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT_EQ(MF_MODE_SHADOW, h->mode);
+	MF_ASSERT(h->score == 0);
+	MF_ASSERT(v->score == 0);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT_EQ(0, v->nevidence);
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_claims_add_rules_of_one_claim_do_not)
+{
+	mf_verdict_t *v = s_judge("MMS cures everything. The MMR jab "
+	    "caused his autism.", MF_FMT_TEXT, NULL);
+
+	MF_ASSERT(v->score == 16);
+	MF_ASSERT_EQ(MF_ACT_HOLD, v->action);
+	/* Evidence of both claims, without duplicates. */
+	MF_ASSERT_EQ(2, v->nevidence);
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_sources_scored_by_list)
+{
+	mf_sources_t	*src = mf_sources_new("7");
+	mf_verdict_t	*v;
+
+	MF_ASSERT_EQ(0, mf_sources_add(src, "naturalnews.com",
+	    MF_LIST_UNRELIABLE, NULL));
+	MF_ASSERT_EQ(0, mf_sources_add(src, "who.int", MF_LIST_VETTED, NULL));
+	v = s_judge("Read https://www.naturalnews.com/2020/x.html and "
+	    "http://www.who.int/a, also https://naturalnews.com/b.", 
+	    MF_FMT_TEXT, src);
+	MF_ASSERT_EQ(2, v->nsources);
+	MF_ASSERT_STR_EQ("naturalnews.com", v->sources[0].domain);
+	MF_ASSERT_EQ(MF_LIST_UNRELIABLE, v->sources[0].list);
+	MF_ASSERT_EQ(MF_LIST_VETTED, v->sources[1].list);
+	MF_ASSERT(v->score == 2);	/* +3 unreliable, -1 vetted */
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT_STR_EQ("7", v->sources_version);
+	mf_verdict_destroy(&v);
+	mf_sources_destroy(&src);
+}
+
+MF_TEST(match_invalid_utf8_does_not_hide_a_match)
+{
+	mf_verdict_t	*v = s_judge("\xff\xfe the MMR jab \xc3 caused "
+	    "autism \x80", MF_FMT_TEXT, NULL);
+
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT(v->flags & MF_VF_INVALID_UTF8);
+	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_limit_is_reported_and_flagged)
+{
+	const char	*rules =
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n"
+	    "rule c.slow\n score 1\n match /(a|aa)+$/\nend\n";
+	mf_policy_t	 pol;
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p;
+	mf_verdict_t	*v = NULL;
+	char		 body[4096];
+
+	mf_policy_defaults(&pol);
+	pol.match_limit = 1000;
+	rs = mf_ruleset_load_string("slow.rules", rules, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	memset(body, 'a', sizeof(body) - 2);
+	body[sizeof(body) - 2] = 'b';
+	body[sizeof(body) - 1] = '\0';
+	p = mf_post_new("p", body);
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT(v->flags & MF_VF_RULE_LIMIT);
+	MF_ASSERT(v->action >= MF_ACT_FLAG);
+	MF_ASSERT_EQ(1, v->nhits);
+	MF_ASSERT_NOT_NULL(v->hits[0].error);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
+MF_TEST(match_truncates_at_the_size_limit)
+{
+	mf_policy_t	 pol;
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p;
+	mf_verdict_t	*v = NULL;
+	char		 body[1200];
+
+	mf_policy_defaults(&pol);
+	pol.max_body = 256;
+	rs = mf_ruleset_load_string("t.rules", s_rules, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	memset(body, 'x', sizeof(body));
+	strcpy(body + 900, " the MMR jab causes autism");
+	p = mf_post_new("p", body);
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT(v->flags & MF_VF_TRUNCATED);
+	MF_ASSERT_EQ(0, v->nhits);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+}
+
+MF_TEST(match_expect_lines_run)
+{
+	const char	*rules =
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n"
+	    "rule c.r\n score 5\n match /\\bgarlic\\b.{0,20}\\bflu\\b/\n"
+	    " expect match \"garlic cures the flu\"\n"
+	    " expect nomatch \"garlic is tasty\"\n"
+	    " expect question \"does garlic cure the flu?\"\n"
+	    " expect nomatch \"does garlic stop the flu?\"\n"
+	    " expect match \"onions cure the flu\"\n"
+	    "end\n";
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("e.rules", rules, NULL,
+	    NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(1, mf_ruleset_test(rs, sc, &d));
+	MF_ASSERT_EQ(1, d.errors);
+	MF_ASSERT_STR_EQ("e.rules:11:9", d.v[d.n - 1].where);
+	MF_ASSERT_STR_CONTAINS(d.v[d.n - 1].msg, "expect match failed");
+	mf_diags_free(&d);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+}
+
+MF_TEST(match_empty_body_is_skipped)
+{
+	mf_verdict_t *v = s_judge("", MF_FMT_TEXT, NULL);
+
+	MF_ASSERT_EQ(MF_STATUS_SKIPPED, v->status);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+}

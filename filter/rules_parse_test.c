@@ -1,0 +1,204 @@
+/*
+ * rules_parse_test.c - selftest of the rule reader and compiler: each
+ * class of error is reported at its file:line:col, every problem of a file
+ * in one pass, and a file with any error loads nothing. Also the OOM loop.
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "medflag.h"
+
+#define CLAIM "claim c\n title t\n fact f\n evidence https://who.int/a\n" \
+    " tier harmful\nend\n"
+
+/* Loads 'text'; expects failure with a diagnostic at 'where' whose message
+ * contains 'msg'. */
+static void
+s_expect_error(const char *text, const char *where, const char *msg)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", text, NULL,
+	    NULL, 0, &d);
+	int		 found = 0;
+
+	MF_ASSERT_NULL(rs);
+	MF_ASSERT(d.errors >= 1);
+	for (size_t i = 0; i < d.n; i++)
+		if (strcmp(d.v[i].where, where) == 0 &&
+		    strstr(d.v[i].msg, msg) && d.v[i].hint[0])
+			found = 1;
+	if (!found)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "got %s: %s\n", d.v[i].where,
+			    d.v[i].msg);
+	MF_ASSERT(found);
+	mf_diags_free(&d);
+}
+
+MF_TEST(parse_good_file_loads)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.r  # a comment\n  score 6.5\n  match /\\bx#y\\b/ # c\n"
+	    "  near 40\n  mode shadow\n  lang en\n"
+	    "  expect match \"x#y \\\"q\\\"\"\nend\n", NULL, NULL, 0, &d);
+	const mf_rule_t *r;
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, d.errors);
+	MF_ASSERT_EQ(1, mf_ruleset_size(rs));
+	r = mf_ruleset_rule(rs, 0);
+	MF_ASSERT_STR_EQ("c.r", r->id);
+	MF_ASSERT_STR_EQ("c", r->claim->id);
+	MF_ASSERT(r->score == 6.5);
+	MF_ASSERT_EQ(40, r->near);
+	MF_ASSERT_EQ(MF_MODE_SHADOW, r->mode);
+	MF_ASSERT_STR_EQ("\\bx#y\\b", r->match[0].source);
+	MF_ASSERT_STR_EQ("x#y \"q\"", r->expect[0].text);
+	MF_ASSERT_STR_EQ("x", mf_ruleset_claim(rs, "c")->category);
+	MF_ASSERT_EQ(16, strlen(mf_ruleset_hash(rs)));
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
+MF_TEST(parse_error_classes_are_located)
+{
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /(/\nend\n",
+	    "x.rules:9:10", "bad pattern");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/q\nend\n",
+	    "x.rules:9:11", "unknown pattern flag 'q'");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /abc\nend\n",
+	    "x.rules:9:8", "unterminated pattern");
+	s_expect_error(CLAIM "rule c.r\n scor 1\n match /a/\nend\n",
+	    "x.rules:8:2", "unknown keyword 'scor'");
+	s_expect_error(CLAIM "rule c.r\n score lots\n match /a/\nend\n",
+	    "x.rules:8:8", "invalid score");
+	s_expect_error(CLAIM "rule c.r\n score 1\nend\n",
+	    "x.rules:9:1", "has no 'match' line");
+	s_expect_error("claim c\n title t\n fact f\n tier harmful\nend\n",
+	    "x.rules:5:1", "has no 'evidence' line");
+	s_expect_error(CLAIM "rule d.r\n score 1\n match /a/\nend\n",
+	    "x.rules:7:1", "unknown claim 'd'");
+	s_expect_error(CLAIM CLAIM, "x.rules:7:1", "also defined");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/\n",
+	    "x.rules:7:1", "never ends");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/\n expect maybe "
+	    "\"x\"\nend\n", "x.rules:10:9", "unknown expectation");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/\n expect match "
+	    "\"x\nend\n", "x.rules:10:15", "unterminated string");
+	s_expect_error("claim Bad_Id\n", "x.rules:1:7", "invalid claim id");
+	s_expect_error("claim c\n title t\n fact f\n evidence ftp://x\n tier "
+	    "harmful\nend\n", "x.rules:4:11", "http(s) link");
+	s_expect_error("claim c\n title t\n fact f\n evidence https://who.int"
+	    "\n tier awful\nend\n", "x.rules:5:7", "unknown tier");
+	s_expect_error("match /a/\n", "x.rules:1:1", "outside a block");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/\n near -3\nend\n",
+	    "x.rules:10:7", "invalid distance");
+}
+
+MF_TEST(parse_reports_every_problem_in_one_pass)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.a\n score x\n match /(/\nend\n"
+	    "rule c.b\n bogus 1\n match /a/\nend\n", NULL, NULL, 0, &d);
+
+	MF_ASSERT_NULL(rs);
+	/* The bad score, the bad pattern and the unknown keyword are all
+	 * found in the same pass. */
+	MF_ASSERT_EQ(3, d.errors);
+	mf_diags_free(&d);
+}
+
+MF_TEST(parse_evidence_must_be_vetted)
+{
+	mf_sources_t	*src = mf_sources_new(NULL);
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+
+	MF_ASSERT_EQ(0, mf_sources_add(src, "who.int", MF_LIST_VETTED, NULL));
+	rs = mf_ruleset_load_string("x.rules", CLAIM "claim e\n title t\n "
+	    "fact f\n evidence https://www.naturalnews.com/a\n tier harmful\n"
+	    "end\n", NULL, src, 0, &d);
+	MF_ASSERT_NULL(rs);
+	MF_ASSERT_EQ(1, d.errors);
+	MF_ASSERT_STR_CONTAINS(d.v[0].msg, "not on a vetted domain");
+	MF_ASSERT_STR_EQ("x.rules:7:1", d.v[0].where);
+	mf_diags_free(&d);
+	mf_sources_destroy(&src);
+}
+
+MF_TEST(parse_accented_pattern_matches_stripped_text)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.r\n score 6\n match /\\bmédicament\\b/\nend\n", NULL,
+	    NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	int		 hit = 0, q = 0;
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, mf_scan_rule(sc, rs, mf_ruleset_rule(rs, 0),
+	    "ce MEDICAMENT tue", &hit, &q, NULL));
+	MF_ASSERT_EQ(1, hit);
+	MF_ASSERT_EQ(0, mf_scan_rule(sc, rs, mf_ruleset_rule(rs, 0),
+	    "ce médicament tue", &hit, &q, NULL));
+	MF_ASSERT_EQ(1, hit);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+}
+
+MF_TEST(parse_policy_file_errors)
+{
+	char		 path[] = "/tmp/mfpolicyXXXXXX";
+	int		 fd = mkstemp(path);
+	FILE		*fp = fdopen(fd, "w");
+	mf_policy_t	 p;
+	mf_diags_t	 d = {0};
+
+	fputs("annotate 2\nflag five\nhold 9\nwhatever 1\njudge-quotes "
+	    "maybe\nblock off\n", fp);
+	fclose(fp);
+	mf_policy_defaults(&p);
+	MF_ASSERT_EQ(3, mf_policy_load(&p, path, &d));
+	MF_ASSERT_STR_EQ(strcat(strcpy((char[64]){0}, path), ":2:6"),
+	    d.v[0].where);
+	MF_ASSERT_STR_CONTAINS(d.v[1].msg, "unknown directive 'whatever'");
+	MF_ASSERT(p.block < 0);
+	MF_ASSERT_EQ(MF_ACT_HOLD, mf_policy_action(&p, 9));
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, mf_policy_action(&p, 2));
+	MF_ASSERT_EQ(MF_ACT_NONE, mf_policy_action(&p, 1.9));
+	unlink(path);
+	mf_diags_free(&d);
+}
+
+MF_TEST(parse_out_of_memory_fails_cleanly)
+{
+	const char *text = CLAIM "rule c.r\n score 6\n match /\\bvacc\\w+/\n"
+	    " match /autism/\n unless /\\bno\\b/\n expect match \"vaccs "
+	    "autism\"\nend\n";
+
+	/* SQLite's OOM loop: fail the Nth allocation until loading works;
+	 * each failure must be a clean NULL with a diagnostic. */
+	for (size_t n = 1; n < 5000; n++) {
+		mf_diags_t	 d = {0};
+		mf_ruleset_t	*rs;
+
+		mf_alloc_fail_after(n, 0);
+		rs = mf_ruleset_load_string("x.rules", text, NULL, NULL, 0,
+		    &d);
+		if (!mf_alloc_failed()) {
+			mf_alloc_fail_after(0, 0);
+			MF_ASSERT_NOT_NULL(rs);
+			mf_ruleset_destroy(&rs);
+			mf_diags_free(&d);
+			return;
+		}
+		mf_alloc_fail_after(0, 0);
+		if (rs != NULL)		/* the failure was absorbed */
+			mf_ruleset_destroy(&rs);
+		mf_diags_free(&d);
+	}
+	MF_ASSERT(!"allocation loop did not converge");
+}
