@@ -1,0 +1,170 @@
+/*
+ * stats.c - `medflag stats` and `medflag reload`: the control requests of
+ * an operator, answered by medflagd's control endpoint.
+ *
+ * Not responsible for the counters themselves (medflagd keeps them).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+#define MF_CONTROL_TIMEOUT_MS	5000
+
+/* Prints map 'o' as one JSON line. */
+static void
+s_print_json(const msgpack_object *o)
+{
+	mf_buf_t	out = {0};
+
+	if (mf_mp_json(o, &out) == 0)
+		printf("%s\n", out.data);
+	mf_buf_free(&out);
+}
+
+/* Prints "name value" for each key of the map under 'key'. */
+static void
+s_print_counts(const msgpack_object *map, const char *key, const char *label)
+{
+	const msgpack_object	*o = mf_mp_get(map, key);
+	char			 k[64];
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
+		return;
+	printf("%-10s", label);
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+		if (kv->key.type != MSGPACK_OBJECT_STR)
+			continue;
+		snprintf(k, sizeof(k), "%.*s", (int)kv->key.via.str.size,
+		    kv->key.via.str.ptr);
+		printf(" %s %lld", k, mf_mp_int(o, k, 0));
+	}
+	putchar('\n');
+}
+
+static void
+s_print_stats(const msgpack_object *r)
+{
+	const msgpack_object	*w = mf_mp_get(r, "workers");
+	char			 rs[128], sv[64], s1[64], s2[64], s3[128];
+
+	printf("medflagd: up %llds  ruleset %s  sources v%s  seq %lld\n",
+	    mf_mp_int(r, "uptime_s", 0), mf_mp_str(r, "ruleset", rs,
+	    sizeof(rs)), mf_mp_str(r, "sources_version", sv, sizeof(sv)),
+	    mf_mp_int(r, "seq", 0));
+	printf("posts in %lld  in flight %lld  queue %lld  requeued %lld  "
+	    "bad messages %lld\n", mf_mp_int(r, "posts_in", 0),
+	    mf_mp_int(r, "in_flight", 0), mf_mp_int(r, "queue", 0),
+	    mf_mp_int(r, "requeued", 0), mf_mp_int(r, "bad_messages", 0));
+	s_print_counts(r, "verdicts", "verdicts:");
+	s_print_counts(r, "status", "status:");
+	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	printf("workers (%u):\n  %-10s %-8s %-16s %-14s %9s %10s %s\n",
+	    w->via.array.size, "id", "pid", "host", "ruleset", "in_flight",
+	    "done", "alive");
+	for (uint32_t i = 0; i < w->via.array.size; i++) {
+		const msgpack_object *x = &w->via.array.ptr[i];
+		const msgpack_object *alive = mf_mp_get(x, "alive");
+
+		printf("  %-10s %-8lld %-16s %-14.14s %9lld %10lld %s\n",
+		    mf_mp_str(x, "id", s1, sizeof(s1)),
+		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", s3,
+		    sizeof(s3)), mf_mp_str(x, "ruleset", s2, sizeof(s2)),
+		    mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "done", 0),
+		    alive == NULL ? "?" : mf_mp_int(x, "alive", 0) ? "yes" :
+		    "no");
+	}
+}
+
+/* The error of a refused request, with every diagnostic when given. */
+static void
+s_print_refusal(const char *prog, const msgpack_object *r)
+{
+	const msgpack_object	*d = mf_mp_get(r, "diagnostics");
+	char			 err[2048];
+
+	fprintf(stderr, "%s: %s\n", prog, mf_mp_str(r, "error", err,
+	    sizeof(err))[0] ? err : "refused (no reason given)");
+	if (d == NULL || d->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (uint32_t i = 0; i < d->via.array.size; i++) {
+		const msgpack_object *x = &d->via.array.ptr[i];
+
+		if (x->type == MSGPACK_OBJECT_STR)
+			fprintf(stderr, "%.*s\n", (int)x->via.str.size,
+			    x->via.str.ptr);
+		else {
+			mf_buf_t out = {0};
+
+			if (mf_mp_json(x, &out) == 0)
+				fprintf(stderr, "%s\n", out.data);
+			mf_buf_free(&out);
+		}
+	}
+}
+
+/* One control request; prints the reply with 'print' (or JSON). */
+static int
+s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
+    void (*print)(const msgpack_object *))
+{
+	mf_config_t		 cfg;
+	msgpack_unpacked	 reply;
+	int			 json = 0, rc = 1;
+	char			 prog[64];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else {
+			fprintf(stderr, "usage: medflag %s [--json]\n",
+			    argv[0]);
+			return 2;
+		}
+	}
+	if (mf_client_config(cli, &cfg) == -1)
+		return 1;
+	snprintf(prog, sizeof(prog), "medflag %s", cmd);
+	if (mf_client_control(&cfg, cmd, NULL, 0, MF_CONTROL_TIMEOUT_MS,
+	    &reply) == -1)
+		goto out;
+	if (json)
+		s_print_json(&reply.data);
+	if (mf_mp_int(&reply.data, "ok", 0) != 1) {
+		s_print_refusal(prog, &reply.data);
+		goto out;
+	}
+	if (!json)
+		print(&reply.data);
+	rc = 0;
+out:
+	msgpack_unpacked_destroy(&reply);
+	mf_client_term();
+	return rc;
+}
+
+int
+mf_cmd_stats(int argc, char **argv, const mf_cli_t *cli)
+{
+	return s_request(argc, argv, cli, "stats", s_print_stats);
+}
+
+static void
+s_print_reload(const msgpack_object *r)
+{
+	char	rs[128];
+
+	printf("reloaded: ruleset %s\n", mf_mp_str(r, "ruleset", rs,
+	    sizeof(rs)));
+}
+
+int
+mf_cmd_reload(int argc, char **argv, const mf_cli_t *cli)
+{
+	return s_request(argc, argv, cli, "reload", s_print_reload);
+}
