@@ -1,0 +1,193 @@
+/*
+ * broker.h - medflagd's state, shared by medflagd.c (main loop),
+ * dispatch.c (queue, in-flight table, workers), control.c (operator
+ * commands), supervise.c (local worker processes) and journal.c (the
+ * Redis verdict journal). Private to medflagd; never installed.
+ *
+ * Life of a post (each step keeps the invariants of s_broker_ok in
+ * dispatch.c):
+ *   1. received on ingest or check -> an entry in the FIFO queue
+ *   2. dispatched to a worker with credit -> in the in-flight table
+ *      (keyed by its dispatch id), entry->worker set
+ *   3a. first verdict for the id -> stamped (seq, latency_us), published,
+ *      answered (check), journalled; the entry is freed
+ *   3b. its worker dies -> kills++, back to the FRONT of the queue, or a
+ *      poison error verdict once kills reaches poison_kills
+ *   4. a verdict for an id no longer in flight is a late duplicate: dropped
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_BROKER_H
+#define MF_BROKER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "medflag.h"
+#include "config.h"
+#include "log.h"
+#include "proto.h"
+
+#define MF_IDENT_MAX	256
+
+typedef struct mf_entry {
+	uint64_t	 did;		/* dispatch id, unique per run */
+	void		*post;		/* OWNS: the raw msgpack post */
+	size_t		 len;
+	uint8_t		 ident[MF_IDENT_MAX];	/* check client, or none */
+	size_t		 identlen;
+	int		 from_check;
+	int64_t		 t_recv_us;
+	int		 kills;		/* workers that died holding it */
+	int		 worker;	/* index in b->w, -1 while queued */
+} mf_entry_t;
+
+typedef struct mf_wrec {
+	int		 used;
+	int		 id;		/* shown in stats and logs */
+	uint8_t		 ident[MF_IDENT_MAX];
+	size_t		 identlen;
+	pid_t		 pid;
+	char		 host[128];
+	char		 ruleset[40];
+	char		 sources_version[32];
+	int		 stale;
+	int		 credit, in_flight;
+	uint64_t	 done;
+	int64_t		 last_seen_ms;
+	int64_t		 joined_ms;
+} mf_wrec_t;
+
+/* One local worker process slot (supervise.c). */
+typedef struct mf_slot {
+	pid_t		 pid;		/* 0: not running */
+	int64_t		 started_ms;
+	int64_t		 next_start_ms;
+	int		 backoff_ms;
+	int		 restarts;
+} mf_slot_t;
+
+/* The journal thread's bounded queue (journal.c). */
+typedef struct mf_jitem {
+	uint64_t	 seq;
+	void		*msg;
+	size_t		 len;
+} mf_jitem_t;
+
+typedef struct mf_journal {
+	pthread_t	 thread;
+	int		 started;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	mf_jitem_t	*ring;
+	size_t		 cap, head, len;
+	int		 stop;
+	const mf_config_t *cfg;
+	/* Written by the thread, read by the main loop (under mu). */
+	int		 redis_up;
+	uint64_t	 written, skipped;
+} mf_journal_t;
+
+typedef struct mf_stats {
+	uint64_t	 posts_in;
+	uint64_t	 verdicts[5];	/* by mf_action_t */
+	uint64_t	 status[4];	/* by mf_status_t */
+	uint64_t	 bad_messages;
+	uint64_t	 requeued;
+	uint64_t	 late_duplicates;
+	uint64_t	 busy;
+	uint64_t	 poison;
+	uint64_t	 stale;
+	uint64_t	 worker_deaths;
+} mf_stats_t;
+
+typedef struct mf_broker {
+	mf_config_t	 cfg;
+	const char	*self_path;	/* argv[0] resolved, for the worker */
+	void		*ctx;
+	void		*ingest, *check, *pub, *control, *backend;
+	char		 backend_ep[256];	/* as bound (port resolved) */
+	/* FIFO of queued entries (ring of pointers). */
+	mf_entry_t	**q;
+	size_t		 qhead, qlen, qcap;
+	/* In-flight table: open addressing on did, linear probing. */
+	mf_entry_t	**ht;
+	size_t		 htcap, htlen;
+	/* Connected workers. */
+	mf_wrec_t	*w;
+	size_t		 nw;
+	int		 next_wid;
+	size_t		 rr;
+	/* Local worker processes. */
+	mf_slot_t	*slots;
+	size_t		 nslots;
+	char		 hostname[128];
+	uint64_t	 next_did;
+	uint64_t	 seq;
+	mf_stats_t	 st;
+	char		 ruleset[40];	/* hash of the current rules */
+	int64_t		 started_ms;
+	int64_t		 next_hb_ms;
+	int		 draining;
+	mf_journal_t	 journal;
+	mf_buf_t	 scratch;
+	mf_lograte_t	 rate_bad, rate_late;
+} mf_broker_t;
+
+/* dispatch.c */
+int	 mf_broker_init_tables(mf_broker_t *b);
+void	 mf_broker_free_tables(mf_broker_t *b);
+/* TAKES: 'post'. Queues a received post (front if 'front'). */
+int	 mf_broker_enqueue(mf_broker_t *b, void *post, size_t len,
+	    const void *ident, size_t identlen, int from_check);
+/* Sends queued posts to workers with credit. */
+void	 mf_broker_dispatch(mf_broker_t *b);
+/* One message from the backend ROUTER. */
+void	 mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f);
+/* Declares worker 'i' dead and re-dispatches what it held. */
+void	 mf_broker_worker_dead(mf_broker_t *b, size_t i, const char *why);
+/* Heartbeats out and timeouts in. */
+void	 mf_broker_heartbeat(mf_broker_t *b, int64_t now);
+/* Publishes, answers and journals a verdict; frees 'e' (may be NULL). */
+void	 mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
+	    size_t identlen, int from_check, const void *verdict, size_t len,
+	    int action, int status, unsigned meta);
+/* An error verdict for a post (post_id peeked from 'post' if possible)
+ * published and answered; 'publish' 0 only answers (busy). */
+void	 mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post,
+	    size_t len, const void *ident, size_t identlen, int from_check,
+	    int publish, const char *fmt, ...)
+	    __attribute__((format(printf, 9, 10)));
+size_t	 mf_broker_in_flight(const mf_broker_t *b);
+size_t	 mf_broker_alive(const mf_broker_t *b);
+/* Sends a command frame to every worker. */
+void	 mf_broker_broadcast(mf_broker_t *b, const char *cmd);
+
+/* control.c */
+void	 mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f);
+/* Compiles the rules; on success switches workers and returns 0; on
+ * failure fills 'diags' and keeps the old rules. */
+int	 mf_broker_reload(mf_broker_t *b, mf_diags_t *diags);
+/* Loads and tests the rules of 'cfg' (medflagd -n and reload). Returns
+ * the ruleset hash in 'hash' or -1 with every problem in 'diags'. */
+int	 mf_broker_check_rules(const mf_config_t *cfg, char *hash,
+	    size_t cap, mf_diags_t *diags);
+
+/* supervise.c */
+int	 mf_supervise_init(mf_broker_t *b);
+void	 mf_supervise_tick(mf_broker_t *b, int64_t now);
+void	 mf_supervise_reap(mf_broker_t *b);
+void	 mf_supervise_stop(mf_broker_t *b, int grace_ms);
+int64_t	 mf_supervise_next_ms(const mf_broker_t *b);
+
+/* journal.c */
+int	 mf_journal_start(mf_journal_t *j, const mf_config_t *cfg);
+/* Copies 'msg'. Never blocks: a full queue counts the verdict skipped. */
+void	 mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg,
+	    size_t len);
+void	 mf_journal_stop(mf_journal_t *j, int flush_ms);
+void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
+	    uint64_t *skipped, size_t *queued);
+
+#endif

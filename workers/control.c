@@ -1,0 +1,285 @@
+/*
+ * control.c - medflagd's operator commands on the control ROUTER (stats,
+ * health, workers, reload) and the rule check shared by reload and
+ * `medflagd -n`.
+ *
+ * A client sends [command, optional msgpack args]; REQ clients add an
+ * empty delimiter, which is echoed. The answer is one msgpack map with
+ * "ok" and, on failure, "error". Not responsible for dispatch.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <msgpack.h>
+#include <zmq.h>
+
+#include "broker.h"
+
+static void
+s_str(msgpack_packer *pk, const char *s)
+{
+	size_t	n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void
+s_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+{
+	s_str(pk, k);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void
+s_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+	s_str(pk, k);
+	s_str(pk, v);
+}
+
+static void
+s_kv_bool(msgpack_packer *pk, const char *k, int v)
+{
+	s_str(pk, k);
+	if (v)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+static void
+s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
+{
+	int64_t	now = mf_now_ms();
+
+	msgpack_pack_array(pk, mf_broker_alive(b));
+	for (size_t i = 0; i < b->nw; i++) {
+		const mf_wrec_t	*w = &b->w[i];
+
+		if (!w->used)
+			continue;
+		msgpack_pack_map(pk, 11);
+		s_kv_u64(pk, "id", (uint64_t)w->id);
+		s_kv_u64(pk, "pid", (uint64_t)w->pid);
+		s_kv_str(pk, "host", w->host);
+		s_kv_str(pk, "ruleset", w->ruleset);
+		s_kv_str(pk, "sources_version", w->sources_version);
+		s_kv_bool(pk, "sources_stale", w->stale);
+		s_kv_u64(pk, "credit", (uint64_t)w->credit);
+		s_kv_u64(pk, "in_flight", (uint64_t)w->in_flight);
+		s_kv_u64(pk, "done", w->done);
+		s_kv_bool(pk, "alive", 1);
+		s_kv_u64(pk, "last_seen_ms", (uint64_t)(now - w->last_seen_ms));
+	}
+}
+
+static const char *
+s_sources_version(const mf_broker_t *b)
+{
+	for (size_t i = 0; i < b->nw; i++)
+		if (b->w[i].used && b->w[i].sources_version[0])
+			return b->w[i].sources_version;
+	return "";
+}
+
+static void
+s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
+{
+	int		up = 0;
+	uint64_t	written = 0, skipped = 0;
+	size_t		jq = 0;
+
+	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
+	msgpack_pack_map(pk, 23);
+	s_kv_bool(pk, "ok", 1);
+	s_kv_u64(pk, "posts_in", b->st.posts_in);
+	s_str(pk, "verdicts");
+	msgpack_pack_map(pk, 5);
+	for (int a = 0; a <= MF_ACT_BLOCK; a++)
+		s_kv_u64(pk, mf_action_name((mf_action_t)a), b->st.verdicts[a]);
+	s_str(pk, "status");
+	msgpack_pack_map(pk, 4);
+	for (int s = 0; s <= MF_STATUS_SKIPPED; s++)
+		s_kv_u64(pk, mf_status_name((mf_status_t)s), b->st.status[s]);
+	s_kv_u64(pk, "in_flight", mf_broker_in_flight(b));
+	s_kv_u64(pk, "queue", b->qlen);
+	s_kv_u64(pk, "max_queue", (uint64_t)b->cfg.max_queue);
+	s_kv_u64(pk, "bad_messages", b->st.bad_messages);
+	s_kv_u64(pk, "requeued", b->st.requeued);
+	s_kv_u64(pk, "late_duplicates", b->st.late_duplicates);
+	s_kv_u64(pk, "busy", b->st.busy);
+	s_kv_u64(pk, "poison", b->st.poison);
+	s_kv_u64(pk, "sources_stale", b->st.stale);
+	s_kv_u64(pk, "worker_deaths", b->st.worker_deaths);
+	s_str(pk, "workers");
+	s_pack_workers(b, pk);
+	s_kv_str(pk, "ruleset", b->ruleset);
+	s_kv_str(pk, "sources_version", s_sources_version(b));
+	s_kv_u64(pk, "seq", b->seq);
+	s_kv_u64(pk, "uptime_s", (uint64_t)((mf_now_ms() - b->started_ms) /
+	    1000));
+	s_kv_bool(pk, "redis", up);
+	s_kv_u64(pk, "journal_written", written);
+	s_kv_u64(pk, "journal_skipped", skipped);
+	s_kv_u64(pk, "journal_queue", jq);
+}
+
+int
+mf_broker_check_rules(const mf_config_t *cfg, char *hash, size_t cap,
+    mf_diags_t *diags)
+{
+	char		 dir[1200];
+	mf_sources_t	*vetted = NULL;
+	mf_ruleset_t	*rs = NULL;
+	mf_scanner_t	*sc = NULL;
+	int		 rc = -1;
+
+	snprintf(dir, sizeof(dir), "%s/sources", cfg->rules);
+	if ((vetted = mf_sources_new("files")) == NULL)
+		goto out;
+	if (mf_sources_load_dir(vetted, dir, diags) != 0)
+		goto out;
+	rs = mf_ruleset_load(cfg->rules, vetted, 0, diags);
+	if (rs == NULL)
+		goto out;
+	if ((sc = mf_scanner_new(NULL)) == NULL)
+		goto out;
+	if (mf_ruleset_test(rs, sc, diags) != 0)
+		goto out;
+	snprintf(hash, cap, "%s", mf_ruleset_hash(rs));
+	rc = 0;
+out:
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_sources_destroy(&vetted);
+	return rc;
+}
+
+int
+mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
+{
+	char	hash[40];
+
+	if (mf_broker_check_rules(&b->cfg, hash, sizeof(hash), diags) != 0) {
+		mf_log_warnx("reload refused: %zu errors; keeping ruleset %s",
+		    diags->errors, b->ruleset);
+		for (size_t i = 0; i < diags->n; i++)
+			mf_log_warnx("%s: %s%s%s", diags->v[i].where,
+			    diags->v[i].msg, diags->v[i].hint[0] ?
+			    "; hint: " : "", diags->v[i].hint);
+		return -1;
+	}
+	mf_log_info("reload: ruleset %s -> %s; telling %zu workers", b->ruleset,
+	    hash, mf_broker_alive(b));
+	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
+	mf_broker_broadcast(b, MF_PROTO_RELOAD);
+	return 0;
+}
+
+static void
+s_pack_reload(mf_broker_t *b, msgpack_packer *pk)
+{
+	mf_diags_t	diags = {0};
+
+	if (mf_broker_reload(b, &diags) == 0) {
+		msgpack_pack_map(pk, 3);
+		s_kv_bool(pk, "ok", 1);
+		s_kv_str(pk, "ruleset", b->ruleset);
+		s_kv_u64(pk, "workers", mf_broker_alive(b));
+	} else {
+		char	first[900];
+
+		snprintf(first, sizeof(first), "%zu errors; kept ruleset %s",
+		    diags.errors, b->ruleset);
+		msgpack_pack_map(pk, 4);
+		s_kv_bool(pk, "ok", 0);
+		s_kv_str(pk, "error", first);
+		s_kv_str(pk, "ruleset", b->ruleset);
+		s_str(pk, "diagnostics");
+		msgpack_pack_array(pk, diags.n);
+		for (size_t i = 0; i < diags.n; i++) {
+			char	line[1400];
+
+			snprintf(line, sizeof(line), "%s: %s: %s%s%s",
+			    diags.v[i].where, diags.v[i].severity ==
+			    MF_DIAG_ERROR ? "error" : diags.v[i].severity ==
+			    MF_DIAG_WARNING ? "warning" : "note",
+			    diags.v[i].msg, diags.v[i].hint[0] ?
+			    "\n  hint: " : "", diags.v[i].hint);
+			s_str(pk, line);
+		}
+	}
+	mf_diags_free(&diags);
+}
+
+void
+mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	int		 delim = 0, ci = 1;
+	char		 cmd[32];
+
+	if (f->n < 2 || f->len[0] > MF_IDENT_MAX) {
+		b->st.bad_messages++;
+		return;
+	}
+	if (f->len[1] == 0) {
+		delim = 1;
+		ci = 2;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	cmd[0] = '\0';
+	if (ci < f->n && f->len[ci] < sizeof(cmd)) {
+		memcpy(cmd, f->data[ci], f->len[ci]);
+		cmd[f->len[ci]] = '\0';
+	}
+	if (strcmp(cmd, "stats") == 0)
+		s_pack_stats(b, &pk);
+	else if (strcmp(cmd, "health") == 0) {
+		int		up = 0;
+		uint64_t	w, s;
+		size_t		q;
+
+		mf_journal_status(&b->journal, &up, &w, &s, &q);
+		msgpack_pack_map(&pk, 5);
+		s_kv_bool(&pk, "ok", b->cfg.workers == 0 ||
+		    mf_broker_alive(b) > 0);
+		s_kv_u64(&pk, "workers_alive", mf_broker_alive(b));
+		s_kv_bool(&pk, "redis", up);
+		s_kv_str(&pk, "ruleset", b->ruleset);
+		s_kv_bool(&pk, "draining", b->draining);
+	} else if (strcmp(cmd, "workers") == 0) {
+		msgpack_pack_map(&pk, 2);
+		s_kv_bool(&pk, "ok", 1);
+		s_str(&pk, "workers");
+		s_pack_workers(b, &pk);
+	} else if (strcmp(cmd, "reload") == 0)
+		s_pack_reload(b, &pk);
+	else {
+		char	msg[128];
+
+		b->st.bad_messages++;
+		snprintf(msg, sizeof(msg), "unknown command; try stats, "
+		    "health, workers or reload");
+		msgpack_pack_map(&pk, 2);
+		s_kv_bool(&pk, "ok", 0);
+		s_kv_str(&pk, "error", msg);
+	}
+	{
+		const void	*d[3] = { f->data[0], "", sb.data };
+		size_t		 l[3] = { f->len[0], 0, sb.size };
+
+		if (delim)
+			(void)mf_frames_send(b->control, 3, d, l, ZMQ_DONTWAIT);
+		else {
+			d[1] = sb.data;
+			l[1] = sb.size;
+			(void)mf_frames_send(b->control, 2, d, l, ZMQ_DONTWAIT);
+		}
+	}
+	msgpack_sbuffer_destroy(&sb);
+}

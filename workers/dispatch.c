@@ -1,0 +1,640 @@
+/*
+ * dispatch.c - medflagd's credit-based dispatcher: the FIFO queue, the
+ * in-flight table, the connected workers, and what happens to a verdict.
+ *
+ * Workers announce a credit (posts they may hold). A post goes only to a
+ * worker with credit left and stays in the in-flight table until its
+ * first verdict; when a worker dies its posts go back to the front of the
+ * queue, and a post that has killed poison_kills workers gets an error
+ * verdict instead. Not responsible for sockets' setup (medflagd.c) or for
+ * starting processes (supervise.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "broker.h"
+
+/* ---- queue ------------------------------------------------------------ */
+
+static int
+s_q_grow(mf_broker_t *b)
+{
+	size_t		 cap = b->qcap ? b->qcap * 2 : 1024;
+	mf_entry_t	**q = malloc(cap * sizeof(*q));
+
+	if (q == NULL)
+		return -1;
+	for (size_t i = 0; i < b->qlen; i++)
+		q[i] = b->q[(b->qhead + i) % b->qcap];
+	free(b->q);
+	b->q = q;
+	b->qcap = cap;
+	b->qhead = 0;
+	return 0;
+}
+
+static int
+s_q_push(mf_broker_t *b, mf_entry_t *e, int front)
+{
+	if (b->qlen == b->qcap && s_q_grow(b) != 0)
+		return -1;
+	if (front) {
+		b->qhead = (b->qhead + b->qcap - 1) % b->qcap;
+		b->q[b->qhead] = e;
+	} else
+		b->q[(b->qhead + b->qlen) % b->qcap] = e;
+	b->qlen++;
+	return 0;
+}
+
+static mf_entry_t *
+s_q_pop(mf_broker_t *b)
+{
+	mf_entry_t	*e;
+
+	if (b->qlen == 0)
+		return NULL;
+	e = b->q[b->qhead];
+	b->qhead = (b->qhead + 1) % b->qcap;
+	b->qlen--;
+	return e;
+}
+
+/* ---- in-flight table ------------------------------------------------- */
+
+static size_t
+s_hash(uint64_t did, size_t cap)
+{
+	did ^= did >> 33;
+	did *= 0xff51afd7ed558ccdULL;
+	did ^= did >> 33;
+	return (size_t)did & (cap - 1);
+}
+
+static int
+s_ht_put(mf_broker_t *b, mf_entry_t *e)
+{
+	size_t	i;
+
+	if ((b->htlen + 1) * 2 > b->htcap) {
+		size_t		 cap = b->htcap ? b->htcap * 2 : 1024;
+		mf_entry_t	**ht = calloc(cap, sizeof(*ht));
+
+		if (ht == NULL)
+			return -1;
+		for (size_t k = 0; k < b->htcap; k++) {
+			if (b->ht[k] == NULL)
+				continue;
+			i = s_hash(b->ht[k]->did, cap);
+			while (ht[i] != NULL)
+				i = (i + 1) & (cap - 1);
+			ht[i] = b->ht[k];
+		}
+		free(b->ht);
+		b->ht = ht;
+		b->htcap = cap;
+	}
+	i = s_hash(e->did, b->htcap);
+	while (b->ht[i] != NULL)
+		i = (i + 1) & (b->htcap - 1);
+	b->ht[i] = e;
+	b->htlen++;
+	return 0;
+}
+
+/* Removes and returns the entry for 'did', or NULL. Backward-shift
+ * deletion keeps every probe chain intact without tombstones. */
+static mf_entry_t *
+s_ht_take(mf_broker_t *b, uint64_t did)
+{
+	size_t		 i, j, k, mask = b->htcap - 1;
+	mf_entry_t	*e;
+
+	if (b->htcap == 0)
+		return NULL;
+	i = s_hash(did, b->htcap);
+	while (b->ht[i] != NULL && b->ht[i]->did != did)
+		i = (i + 1) & mask;
+	if ((e = b->ht[i]) == NULL)
+		return NULL;
+	b->ht[i] = NULL;
+	b->htlen--;
+	j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (b->ht[j] == NULL)
+			break;
+		k = s_hash(b->ht[j]->did, b->htcap);
+		/* Move ht[j] into the hole at i unless its home k lies
+		 * cyclically in (i, j]. */
+		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		b->ht[i] = b->ht[j];
+		b->ht[j] = NULL;
+		i = j;
+	}
+	return e;
+}
+
+int
+mf_broker_init_tables(mf_broker_t *b)
+{
+	b->rate_bad = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
+	b->rate_late = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
+	b->next_did = 1;
+	return s_q_grow(b);
+}
+
+static void
+s_entry_free(mf_entry_t *e)
+{
+	if (e != NULL) {
+		free(e->post);
+		free(e);
+	}
+}
+
+void
+mf_broker_free_tables(mf_broker_t *b)
+{
+	mf_entry_t	*e;
+
+	while ((e = s_q_pop(b)) != NULL)
+		s_entry_free(e);
+	for (size_t i = 0; i < b->htcap; i++)
+		s_entry_free(b->ht[i]);
+	free(b->ht);
+	free(b->q);
+	free(b->w);
+	b->ht = NULL;
+	b->q = NULL;
+	b->w = NULL;
+	b->htcap = b->htlen = b->qcap = b->qlen = b->nw = 0;
+}
+
+size_t
+mf_broker_in_flight(const mf_broker_t *b)
+{
+	return b->htlen;
+}
+
+size_t
+mf_broker_alive(const mf_broker_t *b)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < b->nw; i++)
+		n += b->w[i].used;
+	return n;
+}
+
+/*
+ * Invariants: (1) every in-flight entry names a live worker; (2) the
+ * in-flight counts of the workers add up to the table size; (3) queued
+ * entries name no worker.
+ */
+static int
+s_broker_ok(const mf_broker_t *b)
+{
+#ifndef NDEBUG
+	size_t	sum = 0;
+
+	for (size_t i = 0; i < b->nw; i++)
+		if (b->w[i].used)
+			sum += (size_t)b->w[i].in_flight;
+	assert(sum == b->htlen);
+	for (size_t i = 0; i < b->htcap; i++)
+		if (b->ht[i] != NULL)
+			assert(b->ht[i]->worker >= 0 &&
+			    (size_t)b->ht[i]->worker < b->nw &&
+			    b->w[b->ht[i]->worker].used);
+	for (size_t i = 0; i < b->qlen; i++)
+		assert(b->q[(b->qhead + i) % b->qcap]->worker == -1);
+#else
+	(void)b;
+#endif
+	return 1;
+}
+
+int
+mf_broker_enqueue(mf_broker_t *b, void *post, size_t len, const void *ident,
+    size_t identlen, int from_check)
+{
+	mf_entry_t	*e = calloc(1, sizeof(*e));
+
+	if (e == NULL || identlen > MF_IDENT_MAX) {
+		free(e);
+		free(post);
+		return -1;
+	}
+	e->did = b->next_did++;
+	e->post = post;
+	e->len = len;
+	if (identlen > 0)
+		memcpy(e->ident, ident, identlen);
+	e->identlen = identlen;
+	e->from_check = from_check;
+	e->t_recv_us = mf_now_us();
+	e->worker = -1;
+	if (s_q_push(b, e, 0) != 0) {
+		s_entry_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- completing a post ------------------------------------------------ */
+
+void
+mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
+    size_t identlen, int from_check, const void *verdict, size_t len,
+    int action, int status, unsigned meta)
+{
+	char		 topic[32];
+	const void	*msg = verdict;
+	size_t		 msglen = len;
+	uint64_t	 lat = 0;
+
+	if (action < 0 || action > MF_ACT_BLOCK)
+		action = MF_ACT_NONE;
+	if (status < 0 || status > MF_STATUS_SKIPPED)
+		status = MF_STATUS_ERROR;
+	if (e != NULL)
+		lat = (uint64_t)(mf_now_us() - e->t_recv_us);
+	b->seq++;
+	if (mf_proto_stamp(verdict, len, b->seq, lat, &b->scratch) == 0) {
+		msg = b->scratch.data;
+		msglen = b->scratch.len;
+	}
+	snprintf(topic, sizeof(topic), "verdict.%s",
+	    mf_action_name((mf_action_t)action));
+	{
+		const void	*d[2] = { topic, msg };
+		size_t		 l[2] = { strlen(topic), msglen };
+
+		(void)mf_frames_send(b->pub, 2, d, l, ZMQ_DONTWAIT);
+	}
+	if (from_check) {
+		const void	*d[3] = { ident, "", msg };
+		size_t		 l[3] = { identlen, 0, msglen };
+
+		(void)mf_frames_send(b->check, 3, d, l, ZMQ_DONTWAIT);
+	}
+	if (b->cfg.journal_max > 0)
+		mf_journal_push(&b->journal, b->seq, msg, msglen);
+	b->st.verdicts[action]++;
+	b->st.status[status]++;
+	if (meta & MF_PROTO_M_BAD_INPUT)
+		b->st.bad_messages++;
+	if (meta & MF_PROTO_M_STALE)
+		b->st.stale++;
+	s_entry_free(e);
+}
+
+void
+mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post, size_t len,
+    const void *ident, size_t identlen, int from_check, int publish,
+    const char *fmt, ...)
+{
+	char		 id[256], msg[512];
+	mf_verdict_t	*v;
+	mf_buf_t	 out = {0};
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (post == NULL || mf_wire_peek_post_id(post, len, id,
+	    sizeof(id)) != 0)
+		id[0] = '\0';
+	v = mf_verdict_new(id[0] ? id : NULL);
+	if (v == NULL || mf_verdict_set_error(v, MF_STATUS_ERROR, "%s",
+	    msg) != 0 || mf_verdict_set_str(&v->ruleset, b->ruleset) != 0 ||
+	    mf_verdict_set_str(&v->worker, "medflagd") != 0 ||
+	    mf_wire_encode_verdict(v, &out, NULL) != 0) {
+		mf_log_warnx("out of memory writing an error verdict");
+		mf_verdict_destroy(&v);
+		mf_buf_free(&out);
+		s_entry_free(e);
+		return;
+	}
+	if (publish)
+		mf_broker_complete(b, e, ident, identlen, from_check,
+		    out.data, out.len, MF_ACT_NONE, MF_STATUS_ERROR, 0);
+	else {
+		if (from_check) {
+			const void	*d[3] = { ident, "", out.data };
+			size_t		 l[3] = { identlen, 0, out.len };
+
+			(void)mf_frames_send(b->check, 3, d, l, ZMQ_DONTWAIT);
+		}
+		s_entry_free(e);
+	}
+	mf_verdict_destroy(&v);
+	mf_buf_free(&out);
+}
+
+/* ---- workers -------------------------------------------------------- */
+
+static int
+s_worker_find(const mf_broker_t *b, const void *ident, size_t len)
+{
+	for (size_t i = 0; i < b->nw; i++)
+		if (b->w[i].used && b->w[i].identlen == len &&
+		    memcmp(b->w[i].ident, ident, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+s_worker_add(mf_broker_t *b, const void *ident, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < b->nw; i++)
+		if (!b->w[i].used)
+			break;
+	if (i == b->nw) {
+		mf_wrec_t	*w = realloc(b->w, (b->nw + 1) * sizeof(*w));
+
+		if (w == NULL)
+			return -1;
+		b->w = w;
+		b->nw++;
+	}
+	memset(&b->w[i], 0, sizeof(b->w[i]));
+	b->w[i].used = 1;
+	b->w[i].id = ++b->next_wid;
+	memcpy(b->w[i].ident, ident, len);
+	b->w[i].identlen = len;
+	b->w[i].joined_ms = b->w[i].last_seen_ms = mf_now_ms();
+	return (int)i;
+}
+
+static void
+s_send_worker(mf_broker_t *b, const mf_wrec_t *w, const char *cmd)
+{
+	const void	*d[2] = { w->ident, cmd };
+	size_t		 l[2] = { w->identlen, strlen(cmd) };
+
+	(void)mf_frames_send(b->backend, 2, d, l, ZMQ_DONTWAIT);
+}
+
+void
+mf_broker_broadcast(mf_broker_t *b, const char *cmd)
+{
+	for (size_t i = 0; i < b->nw; i++)
+		if (b->w[i].used)
+			s_send_worker(b, &b->w[i], cmd);
+}
+
+void
+mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
+{
+	mf_wrec_t	*w = &b->w[wi];
+	mf_entry_t	*held[256];
+	size_t		 n = 0, total = 0, poisoned = 0;
+
+	if (!w->used)
+		return;
+	b->st.worker_deaths++;
+	/* Collect what it held; the table changes as we take entries, so
+	 * scan again until none is left (a worker holds at most its credit). */
+	for (;;) {
+		n = 0;
+		for (size_t i = 0; i < b->htcap && n < 256; i++)
+			if (b->ht[i] != NULL && b->ht[i]->worker == (int)wi)
+				held[n++] = b->ht[i];
+		if (n == 0)
+			break;
+		/* Oldest first, so the front of the queue keeps their order. */
+		for (size_t k = 1; k < n; k++)
+			for (size_t m = k; m > 0 &&
+			    held[m - 1]->did > held[m]->did; m--) {
+				mf_entry_t	*t = held[m];
+
+				held[m] = held[m - 1];
+				held[m - 1] = t;
+			}
+		for (size_t k = n; k-- > 0;) {
+			mf_entry_t	*e = s_ht_take(b, held[k]->did);
+
+			w->in_flight--;
+			e->worker = -1;
+			e->kills++;
+			total++;
+			if (e->kills >= b->cfg.poison_kills) {
+				poisoned++;
+				b->st.poison++;
+				mf_broker_error(b, e, e->post, e->len, e->ident,
+				    e->identlen, e->from_check, 1,
+				    "poison: killed %d workers", e->kills);
+				continue;
+			}
+			b->st.requeued++;
+			if (s_q_push(b, e, 1) != 0) {
+				mf_broker_error(b, e, e->post, e->len, e->ident,
+				    e->identlen, e->from_check, 1,
+				    "out of memory in medflagd");
+			}
+		}
+	}
+	mf_log_warnx("worker %d (pid %ld) %s; re-dispatching %zu posts%s",
+	    w->id, (long)w->pid, why, total - poisoned,
+	    poisoned ? " (some got poison verdicts)" : "");
+	w->in_flight = 0;
+	w->used = 0;
+	assert(s_broker_ok(b));
+}
+
+void
+mf_broker_dispatch(mf_broker_t *b)
+{
+	while (b->qlen > 0) {
+		mf_wrec_t	*w = NULL;
+		mf_entry_t	*e;
+		size_t		 best = 0;
+		int		 room = 0;
+
+		/* The worker with the most credit left, round robin on ties,
+		 * so two idle workers share a burst evenly. */
+		for (size_t k = 0; k < b->nw; k++) {
+			size_t	 i = (b->rr + k) % b->nw;
+			int	 r;
+
+			if (!b->w[i].used)
+				continue;
+			r = b->w[i].credit - b->w[i].in_flight;
+			if (r > room) {
+				room = r;
+				best = i;
+			}
+		}
+		if (room <= 0)
+			return;
+		w = &b->w[best];
+		b->rr = best + 1;
+		e = s_q_pop(b);
+		{
+			const void	*d[4] = { w->ident, MF_PROTO_POST,
+			    &e->did, e->post };
+			size_t		 l[4] = { w->identlen, 4, 8, e->len };
+
+			if (mf_frames_send(b->backend, 4, d, l,
+			    ZMQ_DONTWAIT) != 0) {
+				/* The worker is gone or saturated: put the post
+				 * back and let the heartbeat decide. */
+				(void)s_q_push(b, e, 1);
+				w->credit = w->in_flight;
+				return;
+			}
+		}
+		e->worker = (int)best;
+		w->in_flight++;
+		if (s_ht_put(b, e) != 0) {
+			w->in_flight--;
+			mf_broker_error(b, e, e->post, e->len, e->ident,
+			    e->identlen, e->from_check, 1,
+			    "out of memory in medflagd");
+		}
+	}
+}
+
+static void
+s_copy_str(char *dst, size_t cap, const mf_frames_t *f, int i)
+{
+	size_t	n = 0;
+
+	if (i < f->n) {
+		n = f->len[i] < cap - 1 ? f->len[i] : cap - 1;
+		memcpy(dst, f->data[i], n);
+	}
+	dst[n] = '\0';
+	/* Worker-supplied text ends up in logs and stats: keep it printable. */
+	for (size_t k = 0; k < n; k++)
+		if ((unsigned char)dst[k] < 0x20 || (unsigned char)dst[k] > 0x7e)
+			dst[k] = '?';
+}
+
+void
+mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
+{
+	int	wi;
+
+	if (f->n < 2 || f->len[0] > MF_IDENT_MAX) {
+		b->st.bad_messages++;
+		return;
+	}
+	wi = s_worker_find(b, f->data[0], f->len[0]);
+	if (mf_frames_is(f, 1, MF_PROTO_READY)) {
+		char	num[16];
+		long	credit;
+
+		if (wi < 0 && (wi = s_worker_add(b, f->data[0],
+		    f->len[0])) < 0)
+			return;
+		s_copy_str(num, sizeof(num), f, 2);
+		credit = strtol(num, NULL, 10);
+		if (credit < 1)
+			credit = 1;
+		if (credit > 10000)
+			credit = 10000;
+		b->w[wi].credit = (int)credit;
+		s_copy_str(num, sizeof(num), f, 3);
+		b->w[wi].pid = (pid_t)strtol(num, NULL, 10);
+		s_copy_str(b->w[wi].host, sizeof(b->w[wi].host), f, 4);
+		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 5);
+		b->w[wi].last_seen_ms = mf_now_ms();
+		mf_log_info("worker %d (pid %ld on %s) ready: credit %d, "
+		    "ruleset %s", b->w[wi].id, (long)b->w[wi].pid,
+		    b->w[wi].host, b->w[wi].credit, b->w[wi].ruleset);
+		return;
+	}
+	if (wi >= 0)
+		b->w[wi].last_seen_ms = mf_now_ms();
+	if (mf_frames_is(f, 1, MF_PROTO_VERDICT)) {
+		mf_entry_t	*e;
+		uint64_t	 did;
+		const uint8_t	*meta;
+
+		if (f->n != 5 || f->len[2] != 8 || f->len[3] != 3) {
+			b->st.bad_messages++;
+			return;
+		}
+		memcpy(&did, f->data[2], 8);
+		meta = f->data[3];
+		e = s_ht_take(b, did);
+		if (e == NULL) {
+			b->st.late_duplicates++;
+			mf_log_rated(&b->rate_late, MF_LOG_INFO, "dropped a "
+			    "late verdict for dispatch %llu",
+			    (unsigned long long)did);
+		} else {
+			if (e->worker >= 0)
+				b->w[e->worker].in_flight--;
+			if (wi >= 0)
+				b->w[wi].done++;
+			mf_broker_complete(b, e, e->ident, e->identlen,
+			    e->from_check, f->data[4], f->len[4], meta[0],
+			    meta[1], meta[2]);
+		}
+	}
+	if (wi < 0) {
+		/* A worker we declared dead (or never met): ask it to
+		 * announce itself again. */
+		const void	*d[2] = { f->data[0], MF_PROTO_RESET };
+		size_t		 l[2] = { f->len[0], strlen(MF_PROTO_RESET) };
+
+		(void)mf_frames_send(b->backend, 2, d, l, ZMQ_DONTWAIT);
+		return;
+	}
+	if (mf_frames_is(f, 1, MF_PROTO_HB)) {
+		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
+		s_copy_str(b->w[wi].sources_version,
+		    sizeof(b->w[wi].sources_version), f, 3);
+		b->w[wi].stale = mf_frames_is(f, 4, "1");
+	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
+		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
+		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,
+		    b->w[wi].ruleset);
+	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADFAIL)) {
+		char	msg[256];
+
+		s_copy_str(msg, sizeof(msg), f, 2);
+		mf_log_warnx("worker %d could not reload: %s", b->w[wi].id,
+		    msg);
+	} else if (mf_frames_is(f, 1, MF_PROTO_BYE)) {
+		mf_broker_worker_dead(b, (size_t)wi, "said goodbye");
+	} else if (!mf_frames_is(f, 1, MF_PROTO_VERDICT)) {
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent an "
+		    "unknown message", b->w[wi].id);
+	}
+}
+
+void
+mf_broker_heartbeat(mf_broker_t *b, int64_t now)
+{
+	for (size_t i = 0; i < b->nw; i++) {
+		if (!b->w[i].used)
+			continue;
+		if (now - b->w[i].last_seen_ms > b->cfg.worker_timeout_ms) {
+			char	why[64];
+
+			snprintf(why, sizeof(why), "silent for %lld ms",
+			    (long long)(now - b->w[i].last_seen_ms));
+			mf_broker_worker_dead(b, i, why);
+			continue;
+		}
+	}
+	if (now >= b->next_hb_ms) {
+		mf_broker_broadcast(b, MF_PROTO_HB);
+		b->next_hb_ms = now + b->cfg.heartbeat_ms;
+	}
+}

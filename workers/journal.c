@@ -1,0 +1,206 @@
+/*
+ * journal.c - medflagd's verdict journal writer: a thread that appends
+ * published verdicts to the Redis stream (mf_store_journal_append) so that
+ * dispatch never waits on Redis.
+ *
+ * The queue between the main loop and the thread is bounded: when Redis
+ * is slow or down and the queue is full, a verdict is not journalled and
+ * the skip is counted (stats: journal_skipped), never hidden. The thread
+ * reconnects with backoff (100 ms doubling to 5 s).
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker.h"
+#include "store.h"
+
+#define S_RING		65536
+#define S_BATCH		256
+
+static void
+s_sleep_ms(mf_journal_t *j, int ms)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&j->mu);
+	if (!j->stop)
+		pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void *
+s_main(void *arg)
+{
+	mf_journal_t	*j = arg;
+	mf_store_t	*st = NULL;
+	int		 backoff = 0;
+	mf_jitem_t	 batch[S_BATCH];
+	char		 err[256];
+
+	for (;;) {
+		size_t	n = 0;
+		int	stop;
+
+		if (st == NULL) {
+			st = mf_store_connect(j->cfg, j->cfg->redis_timeout_ms,
+			    err, sizeof(err));
+			pthread_mutex_lock(&j->mu);
+			j->redis_up = st != NULL;
+			stop = j->stop;
+			pthread_mutex_unlock(&j->mu);
+			if (st == NULL) {
+				backoff = backoff ? backoff * 2 : 100;
+				if (backoff > 5000)
+					backoff = 5000;
+				if (backoff == 100 || backoff == 5000)
+					mf_log_warnx("redis: %s; journal "
+					    "paused, retrying in %d ms", err,
+					    backoff);
+				if (stop)
+					break;
+				s_sleep_ms(j, backoff);
+				continue;
+			}
+			if (backoff)
+				mf_log_info("redis: connected to %s; journal "
+				    "resumed", mf_store_name(st));
+			backoff = 0;
+		}
+		pthread_mutex_lock(&j->mu);
+		while (j->len == 0 && !j->stop)
+			pthread_cond_wait(&j->cv, &j->mu);
+		while (n < S_BATCH && j->len > 0) {
+			batch[n++] = j->ring[j->head];
+			j->head = (j->head + 1) % j->cap;
+			j->len--;
+		}
+		stop = j->stop;
+		pthread_mutex_unlock(&j->mu);
+		for (size_t i = 0; i < n; i++) {
+			int	ok = st != NULL &&
+			    mf_store_journal_append(st, batch[i].seq,
+			    batch[i].msg, batch[i].len,
+			    (size_t)j->cfg->journal_max) == 0;
+
+			if (!ok && st != NULL) {
+				mf_log_warnx("redis: journal: %s; reconnecting",
+				    mf_store_error(st));
+				mf_store_destroy(&st);
+			}
+			free(batch[i].msg);
+			pthread_mutex_lock(&j->mu);
+			if (ok)
+				j->written++;
+			else
+				j->skipped++;
+			j->redis_up = st != NULL;
+			pthread_mutex_unlock(&j->mu);
+		}
+		if (stop && n == 0)
+			break;
+	}
+	mf_store_destroy(&st);
+	return NULL;
+}
+
+int
+mf_journal_start(mf_journal_t *j, const mf_config_t *cfg)
+{
+	memset(j, 0, sizeof(*j));
+	j->cfg = cfg;
+	j->cap = S_RING;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	if (cfg->journal_max <= 0)
+		return 0;
+	j->ring = calloc(j->cap, sizeof(*j->ring));
+	if (j->ring == NULL)
+		return -1;
+	if (pthread_create(&j->thread, NULL, s_main, j) != 0) {
+		free(j->ring);
+		j->ring = NULL;
+		return -1;
+	}
+	j->started = 1;
+	return 0;
+}
+
+void
+mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg, size_t len)
+{
+	void	*copy;
+
+	if (!j->started)
+		return;
+	pthread_mutex_lock(&j->mu);
+	if (j->len == j->cap || (copy = malloc(len)) == NULL) {
+		j->skipped++;
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	memcpy(copy, msg, len);
+	j->ring[(j->head + j->len) % j->cap] = (mf_jitem_t){ seq, copy, len };
+	j->len++;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Stops the thread. With Redis up it writes what is queued first, for at
+ * most about 'flush_ms'; whatever is left is counted skipped. */
+void
+mf_journal_stop(mf_journal_t *j, int flush_ms)
+{
+	int64_t	deadline = mf_now_ms() + flush_ms;
+
+	if (!j->started)
+		return;
+	for (;;) {
+		size_t	left;
+		int	up;
+
+		pthread_mutex_lock(&j->mu);
+		left = j->len;
+		up = j->redis_up;
+		pthread_mutex_unlock(&j->mu);
+		if (left == 0 || !up || mf_now_ms() >= deadline)
+			break;
+		struct timespec ts = { 0, 5000000 };
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_lock(&j->mu);
+	while (j->len > 0) {
+		free(j->ring[j->head].msg);
+		j->head = (j->head + 1) % j->cap;
+		j->len--;
+		j->skipped++;
+	}
+	j->stop = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(j->thread, NULL);
+	j->started = 0;
+	free(j->ring);
+	j->ring = NULL;
+}
+
+void
+mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
+    uint64_t *skipped, size_t *queued)
+{
+	pthread_mutex_lock(&j->mu);
+	*up = j->redis_up;
+	*written = j->written;
+	*skipped = j->skipped;
+	*queued = j->len;
+	pthread_mutex_unlock(&j->mu);
+}

@@ -1,0 +1,79 @@
+/*
+ * proto.h - the messages between medflagd and medflag-worker, and small
+ * ZeroMQ and msgpack helpers the daemons share.
+ *
+ * Backend protocol (worker DEALER -> medflagd ROUTER; frames, strings are
+ * not NUL-terminated on the wire):
+ *   worker -> medflagd
+ *     READY    credit pid host ruleset   announce; credit = posts it takes
+ *     HB       ruleset sources_version stale("0"|"1")
+ *     VERDICT  did(8 bytes, host order) meta(3 bytes) verdict(msgpack)
+ *              meta = action, status, MF_PROTO_M_* bits
+ *     RELOADED ruleset | RELOADFAIL message
+ *     BYE
+ *   medflagd -> worker
+ *     POST     did(8 bytes) post(msgpack)
+ *     HB | RELOAD | EXIT
+ *     RESET    "I do not know you": the worker sends READY again
+ * Not responsible for dispatch policy (dispatch.c) or supervision.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_PROTO_H
+#define MF_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define MF_PROTO_READY		"READY"
+#define MF_PROTO_HB		"HB"
+#define MF_PROTO_VERDICT	"VERDICT"
+#define MF_PROTO_RELOADED	"RELOADED"
+#define MF_PROTO_RELOADFAIL	"RELOADFAIL"
+#define MF_PROTO_BYE		"BYE"
+#define MF_PROTO_POST		"POST"
+#define MF_PROTO_RELOAD		"RELOAD"
+#define MF_PROTO_EXIT		"EXIT"
+#define MF_PROTO_RESET		"RESET"
+
+#define MF_PROTO_M_BAD_INPUT	0x01u	/* the post did not decode */
+#define MF_PROTO_M_STALE	0x02u	/* sources_stale was set */
+
+/* Largest message accepted on any socket (ZMQ_MAXMSGSIZE); bigger ones
+ * make libzmq drop the peer. Between MF_WIRE_MAX_MSG and this, medflagd
+ * answers with an error verdict. */
+#define MF_PROTO_MAX_SOCKET_MSG	((int64_t)2 << 20)
+
+/* Frames of one multipart message (at most MF_PROTO_MAX_FRAMES kept; the
+ * rest are read and counted in 'extra'). */
+#define MF_PROTO_MAX_FRAMES	8
+typedef struct mf_frames {
+	void	*data[MF_PROTO_MAX_FRAMES];	/* OWNS: mf_frames_free */
+	size_t	 len[MF_PROTO_MAX_FRAMES];
+	int	 n;
+	int	 extra;
+} mf_frames_t;
+
+/* Receives one whole multipart message. 'flags' 0 or ZMQ_DONTWAIT.
+ * Returns 0, or -1 (errno from libzmq; nothing kept). */
+int	 mf_frames_recv(void *sock, mf_frames_t *f, int flags);
+void	 mf_frames_free(mf_frames_t *f);
+/* 1 if frame 'i' exists and equals the string 's'. */
+int	 mf_frames_is(const mf_frames_t *f, int i, const char *s);
+/* Sends 'n' frames; returns 0 or -1. */
+int	 mf_frames_send(void *sock, int n, const void *const *data,
+	    const size_t *len, int flags);
+
+/*
+ * Writes to 'out' the msgpack map 'in' with its "seq" and "latency_us"
+ * entries replaced (or added) by the given values; other entries are
+ * copied byte for byte. Returns 0, or -1 if 'in' is not a well-formed map.
+ */
+int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
+	    uint64_t latency_us, mf_buf_t *out);
+/* Bytes taken by the msgpack object at 'p' (depth-bounded), 0 if it is
+ * truncated or malformed. */
+size_t	 mf_proto_mp_skip(const uint8_t *p, size_t len, int depth);
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * worker.c - medflag-worker: a thin loop around libmedflag.
+ *
+ * Connects a DEALER to medflagd's backend, announces its credit, and
+ * judges each POST with the compiled rules and an in-process snapshot of
+ * the source lists. A refresher thread keeps that snapshot in step with
+ * Redis (version key checked every 200 ms, never per post); with Redis
+ * down the last snapshot (or the .list files in rules/sources) is used and verdicts
+ * carry sources_stale. Not responsible for queueing or retries (medflagd).
+ *
+ * Usage: medflag-worker [-c FILE] [-b BACKEND] [-i INDEX] [-d]
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "medflag.h"
+#include "config.h"
+#include "log.h"
+#include "proto.h"
+#include "store.h"
+
+#define S_REFRESH_MS	200
+
+static volatile sig_atomic_t	s_stop;
+
+/* Shared with the refresher thread, under 'mu'. */
+typedef struct s_refresh {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	const mf_config_t *cfg;
+	mf_sources_t	*pending;	/* OWNS: a new snapshot to adopt */
+	int		 stale;		/* Redis is down */
+	int		 stop;
+	long long	 version;	/* of the last snapshot fetched */
+	mf_store_t	*st;		/* thread-only */
+	int		 backoff;
+	int64_t		 next_try;
+} s_refresh_t;
+
+static void
+s_on_term(int sig)
+{
+	(void)sig;
+	s_stop = 1;
+}
+
+/* One refresh step: connect if needed, compare versions, fetch if new. */
+static void
+s_refresh_once(s_refresh_t *r)
+{
+	char		 err[256];
+	long long	 v = 0;
+	mf_sources_t	*snap = NULL;
+	int64_t		 now = mf_now_ms();
+
+	if (r->st == NULL) {
+		if (now < r->next_try)
+			return;
+		r->st = mf_store_connect(r->cfg, r->cfg->redis_timeout_ms, err,
+		    sizeof(err));
+		if (r->st == NULL) {
+			r->backoff = r->backoff ? r->backoff * 2 : 100;
+			if (r->backoff > 5000)
+				r->backoff = 5000;
+			r->next_try = now + r->backoff;
+			pthread_mutex_lock(&r->mu);
+			if (!r->stale || r->backoff == 5000)
+				mf_log_warnx("redis: %s; using the last source "
+				    "snapshot, retrying in %d ms", err,
+				    r->backoff);
+			r->stale = 1;
+			pthread_mutex_unlock(&r->mu);
+			return;
+		}
+		r->backoff = 0;
+		r->version = -1;	/* fetch again after a reconnect */
+	}
+	if (mf_store_sources_version(r->st, &v) != 0) {
+		mf_log_warnx("redis: %s; reconnecting", mf_store_error(r->st));
+		mf_store_destroy(&r->st);
+		pthread_mutex_lock(&r->mu);
+		r->stale = 1;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	if (v != r->version && v > 0) {
+		snap = mf_store_sources_fetch(r->st);
+		if (snap == NULL) {
+			mf_log_warnx("redis: %s; reconnecting",
+			    mf_store_error(r->st));
+			mf_store_destroy(&r->st);
+			pthread_mutex_lock(&r->mu);
+			r->stale = 1;
+			pthread_mutex_unlock(&r->mu);
+			return;
+		}
+		mf_log_debug("sources version %lld", v);
+	}
+	pthread_mutex_lock(&r->mu);
+	if (snap != NULL) {
+		mf_sources_destroy(&r->pending);
+		r->pending = snap;
+	}
+	if (r->stale)
+		mf_log_info("redis: connected; sources version %lld", v);
+	r->version = v;
+	r->stale = 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *
+s_refresh_main(void *arg)
+{
+	s_refresh_t	*r = arg;
+
+	for (;;) {
+		struct timespec	ts;
+
+		pthread_mutex_lock(&r->mu);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += S_REFRESH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		pthread_mutex_unlock(&r->mu);
+		s_refresh_once(r);
+	}
+	mf_store_destroy(&r->st);
+	return NULL;
+}
+
+/* The field an error names, unless its message already starts with it. */
+static const char *
+s_where(const mf_err_t *err)
+{
+	size_t	n = strlen(err->where);
+
+	return n && strncmp(err->msg, err->where, n) == 0 ? "" : err->where;
+}
+
+static mf_ruleset_t *
+s_load_rules(const mf_config_t *cfg, mf_diags_t *diags)
+{
+	char		 dir[1200];
+	mf_sources_t	*vetted = mf_sources_new("files");
+	mf_ruleset_t	*rs = NULL;
+
+	if (vetted == NULL)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/sources", cfg->rules);
+	if (mf_sources_load_dir(vetted, dir, diags) == 0)
+		rs = mf_ruleset_load(cfg->rules, vetted, 0, diags);
+	mf_sources_destroy(&vetted);
+	return rs;
+}
+
+static void *
+s_connect(void *ctx, const char *ep)
+{
+	void	*s = zmq_socket(ctx, ZMQ_DEALER);
+	int	 linger = 1000, hwm = 100000;
+	int64_t	 max = MF_PROTO_MAX_SOCKET_MSG;
+
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	if (zmq_connect(s, ep) != 0)
+		mf_log_fatalx("cannot connect to %s: %s", ep,
+		    zmq_strerror(errno));
+	return s;
+}
+
+static void
+s_send_strs(void *sock, int n, const char *const *s)
+{
+	const void	*d[8];
+	size_t		 l[8];
+
+	for (int i = 0; i < n; i++) {
+		d[i] = s[i];
+		l[i] = strlen(s[i]);
+	}
+	(void)mf_frames_send(sock, n, d, l, 0);
+}
+
+static void
+s_ready(void *sock, int credit, const char *host, const char *hash)
+{
+	char		 c[16], pid[16];
+	const char	*f[5] = { MF_PROTO_READY, c, pid, host, hash };
+
+	snprintf(c, sizeof(c), "%d", credit);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	s_send_strs(sock, 5, f);
+}
+
+int
+main(int argc, char **argv)
+{
+	mf_config_t	 cfg;
+	mf_diags_t	 diags = {0};
+	const char	*conf = NULL, *backend = NULL, *idx = "0";
+	char		 host[128], who[200], prog[64];
+	int		 ch, stale;
+	mf_ruleset_t	*rules;
+	mf_sources_t	*sources;
+	mf_scanner_t	*scanner;
+	s_refresh_t	 r;
+	pthread_t	 th;
+	void		*ctx, *sock;
+	int64_t		 last_heard, next_hb;
+	mf_buf_t	 out = {0};
+	mf_lograte_t	 rate_bad = MF_LOGRATE_INIT(5, 60);
+	struct sigaction sa;
+
+	while ((ch = getopt(argc, argv, "c:b:i:dh")) != -1) {
+		switch (ch) {
+		case 'c': conf = optarg; break;
+		case 'b': backend = optarg; break;
+		case 'i': idx = optarg; break;
+		case 'd': break;
+		default:
+			fprintf(stderr, "usage: medflag-worker [-c FILE] "
+			    "[-b BACKEND] [-i INDEX]\n");
+			return 2;
+		}
+	}
+	snprintf(prog, sizeof(prog), "worker[%.20s]", idx);
+	mf_log_init(prog, "info");
+	mf_config_defaults(&cfg);
+	if (conf == NULL)
+		conf = mf_config_default_path();
+	if (conf != NULL && mf_config_load(&cfg, conf, &diags) != 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			mf_log_warnx("%s: %s", diags.v[i].where,
+			    diags.v[i].msg);
+		return 1;
+	}
+	mf_log_set_level(cfg.log_level);
+	if (backend == NULL)
+		backend = cfg.backend;
+	mf_diags_free(&diags);
+	if ((rules = s_load_rules(&cfg, &diags)) == NULL) {
+		for (size_t i = 0; i < diags.n && i < 20; i++)
+			mf_log_warnx("%s: %s", diags.v[i].where,
+			    diags.v[i].msg);
+		mf_log_fatalx("cannot load the rules in %s", cfg.rules);
+	}
+	mf_diags_free(&diags);
+	if ((scanner = mf_scanner_new(NULL)) == NULL)
+		mf_log_fatalx("out of memory");
+
+	/* The first snapshot: the rules directory's lists, replaced by the
+	 * Redis one as soon as the refresher reads it. */
+	{
+		char	dir[1200];
+
+		snprintf(dir, sizeof(dir), "%s/sources", cfg.rules);
+		sources = mf_sources_new("files");
+		if (sources == NULL)
+			mf_log_fatalx("out of memory");
+		(void)mf_sources_load_dir(sources, dir, &diags);
+		mf_diags_free(&diags);
+	}
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	r.cfg = &cfg;
+	r.version = -1;
+	s_refresh_once(&r);
+	if (pthread_create(&th, NULL, s_refresh_main, &r) != 0)
+		mf_log_fatalx("cannot start the source refresher");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(who, sizeof(who), "%s:%ld", host, (long)getpid());
+	ctx = zmq_ctx_new();
+	sock = s_connect(ctx, backend);
+	s_ready(sock, cfg.worker_credit, host, mf_ruleset_hash(rules));
+	last_heard = mf_now_ms();
+	next_hb = last_heard + cfg.heartbeat_ms;
+	mf_log_debug("connected to %s", backend);
+
+	while (!s_stop) {
+		zmq_pollitem_t	it = { sock, 0, ZMQ_POLLIN, 0 };
+		int64_t		now = mf_now_ms();
+		int		rc;
+
+		/* Adopt a new source snapshot between posts. */
+		pthread_mutex_lock(&r.mu);
+		if (r.pending != NULL) {
+			mf_sources_destroy(&sources);
+			sources = r.pending;
+			r.pending = NULL;
+		}
+		stale = r.stale;
+		pthread_mutex_unlock(&r.mu);
+
+		if (now >= next_hb) {
+			const char	*f[4] = { MF_PROTO_HB,
+			    mf_ruleset_hash(rules), mf_sources_version(sources),
+			    stale ? "1" : "0" };
+
+			s_send_strs(sock, 4, f);
+			next_hb = now + cfg.heartbeat_ms;
+		}
+		if (now - last_heard > cfg.worker_timeout_ms) {
+			/* medflagd is gone or forgot us: reconnect. */
+			mf_log_warnx("no word from medflagd for %lld ms; "
+			    "reconnecting", (long long)(now - last_heard));
+			zmq_close(sock);
+			sock = s_connect(ctx, backend);
+			s_ready(sock, cfg.worker_credit, host,
+			    mf_ruleset_hash(rules));
+			last_heard = now;
+			continue;
+		}
+		rc = zmq_poll(&it, 1, (long)(next_hb - now > 0 ?
+		    next_hb - now : 0));
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			mf_log_fatalx("zmq_poll: %s", zmq_strerror(errno));
+		}
+		for (int batch = 0; batch < 64; batch++) {
+			mf_frames_t	 f;
+
+			if (mf_frames_recv(sock, &f, ZMQ_DONTWAIT) != 0)
+				break;
+			last_heard = mf_now_ms();
+			if (mf_frames_is(&f, 0, MF_PROTO_POST) && f.n == 3 &&
+			    f.len[1] == 8) {
+				mf_err_t	 err = {0};
+				mf_post_t	*post;
+				mf_verdict_t	*v = NULL;
+				uint8_t		 meta[3] = { 0, 0, 0 };
+
+				post = mf_wire_decode_post(f.data[2], f.len[2],
+				    &err);
+				if (post == NULL) {
+					char	id[256];
+
+					if (mf_wire_peek_post_id(f.data[2],
+					    f.len[2], id, sizeof(id)) != 0)
+						id[0] = '\0';
+					v = mf_verdict_new(id[0] ? id : NULL);
+					if (v != NULL)
+						(void)mf_verdict_set_error(v,
+						    MF_STATUS_ERROR, "%s%s%s",
+						    s_where(&err), *s_where(
+						    &err) ? ": " : "", err.msg);
+					meta[2] |= MF_PROTO_M_BAD_INPUT;
+					mf_log_rated(&rate_bad, MF_LOG_INFO,
+					    "post %.64s: %s", id[0] ? id :
+					    "(no id)", err.msg);
+				} else if (mf_scan(scanner, rules, sources,
+				    post, 0, &v, &err) != 0)
+					v = NULL;
+				if (v != NULL) {
+					(void)mf_verdict_set_str(&v->worker,
+					    who);
+					(void)mf_verdict_set_str(&v->ruleset,
+					    mf_ruleset_hash(rules));
+					(void)mf_verdict_set_str(
+					    &v->sources_version,
+					    mf_sources_version(sources));
+					if (stale) {
+						v->flags |= MF_VF_SOURCES_STALE;
+						meta[2] |= MF_PROTO_M_STALE;
+					}
+					meta[0] = (uint8_t)v->action;
+					meta[1] = (uint8_t)v->status;
+					mf_buf_reset(&out);
+				}
+				if (v == NULL || mf_wire_encode_verdict(v, &out,
+				    &err) != 0) {
+					/* Out of memory: stay silent and let
+					 * medflagd's timeout retry the post
+					 * elsewhere is worse than exiting. */
+					mf_log_fatalx("cannot produce a verdict: "
+					    "%s", err.msg);
+				}
+				{
+					const void	*d[4] = {
+					    MF_PROTO_VERDICT, f.data[1], meta,
+					    out.data };
+					size_t		 l[4] = { 7, 8, 3,
+					    out.len };
+
+					(void)mf_frames_send(sock, 4, d, l, 0);
+				}
+				mf_verdict_destroy(&v);
+				mf_post_destroy(&post);
+			} else if (mf_frames_is(&f, 0, MF_PROTO_RELOAD)) {
+				mf_ruleset_t	*nr = s_load_rules(&cfg,
+				    &diags);
+
+				if (nr != NULL) {
+					const char *m[2] = {
+					    MF_PROTO_RELOADED,
+					    mf_ruleset_hash(nr) };
+
+					mf_ruleset_destroy(&rules);
+					rules = nr;
+					s_send_strs(sock, 2, m);
+					mf_log_info("ruleset %s",
+					    mf_ruleset_hash(rules));
+				} else {
+					char		 msg[600];
+					const char	*m[2] = {
+					    MF_PROTO_RELOADFAIL, msg };
+
+					snprintf(msg, sizeof(msg), "%zu errors; "
+					    "first: %.200s: %.300s", diags.errors,
+					    diags.n ? diags.v[0].where : "",
+					    diags.n ? diags.v[0].msg : "");
+					s_send_strs(sock, 2, m);
+				}
+				mf_diags_free(&diags);
+			} else if (mf_frames_is(&f, 0, MF_PROTO_RESET)) {
+				s_ready(sock, cfg.worker_credit, host,
+				    mf_ruleset_hash(rules));
+			} else if (mf_frames_is(&f, 0, MF_PROTO_EXIT)) {
+				s_stop = 1;
+			}
+			mf_frames_free(&f);
+		}
+	}
+	{
+		const char	*bye[1] = { MF_PROTO_BYE };
+
+		s_send_strs(sock, 1, bye);
+	}
+	zmq_close(sock);
+	zmq_ctx_term(ctx);
+	pthread_mutex_lock(&r.mu);
+	r.stop = 1;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	pthread_join(th, NULL);
+	mf_sources_destroy(&r.pending);
+	mf_sources_destroy(&sources);
+	mf_scanner_destroy(&scanner);
+	mf_ruleset_destroy(&rules);
+	mf_buf_free(&out);
+	return 0;
+}
