@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -159,7 +160,14 @@ s_live(s_tail_t *t, const void *msg, size_t len)
 	    (!t->count || t->printed < t->count)) {
 		before = t->printed;
 		t->gaps++;
-		(void)s_replay(t, t->last + 1, seq);
+		/* medflagd journals a moment after it publishes: try a few
+		 * times before calling the gap a loss. */
+		for (int i = 0; i < 5 && t->last + 1 < seq; i++) {
+			if (i > 0)
+				usleep(100 * 1000);
+			if (s_replay(t, t->last + 1, seq) == -1)
+				break;
+		}
 		if (t->last + 1 < seq) {
 			fprintf(stderr, "medflag tail: gap: seq %llu..%llu "
 			    "missing (%llu recovered from the journal)\n",
