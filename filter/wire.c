@@ -181,6 +181,10 @@ s_u64(s_dec_t *d, const char *field, uint64_t *out)
 		return 0;
 	if (v.type != MF__MP_UINT)
 		return s_type_err(d, field, "a non-negative integer", &v);
+	/* JSON (jansson) integers are int64: keep both codecs alike. */
+	if (v.u > INT64_MAX)
+		return mf_err_set(d->err, MF_EFIELD, field,
+		    "%s: %" PRIu64 " is out of range", field, v.u);
 	*out = v.u;
 	return 0;
 }
@@ -264,6 +268,9 @@ s_revision(s_dec_t *d, const char *field, char **out, int *is_int)
 		*is_int = 0;
 		return 0;
 	}
+	if (v.type == MF__MP_UINT && v.u > INT64_MAX)
+		return mf_err_set(d->err, MF_EFIELD, field,
+		    "%s: %" PRIu64 " is out of range", field, v.u);
 	if (v.type == MF__MP_UINT || v.type == MF__MP_INT) {
 		if (v.type == MF__MP_UINT)
 			snprintf(num, sizeof(num), "%" PRIu64, v.u);
@@ -994,14 +1001,6 @@ s_put_revision(mf_buf_t *b, size_t *n, const char *rev, int is_int)
 		ll = strtoll(rev, &end, 10);
 		if (errno == 0 && *end == '\0')
 			return mf__mp_put_int(b, ll);
-		if (rev[0] != '-') {
-			unsigned long long ull;
-
-			errno = 0;
-			ull = strtoull(rev, &end, 10);
-			if (errno == 0 && *end == '\0')
-				return mf__mp_put_uint(b, ull);
-		}
 	}
 	return mf__mp_put_cstr(b, rev);
 }

@@ -96,6 +96,28 @@ fail:
 	return NULL;
 }
 
+/* A JSON object key: as s_json_str(), and a NUL (which jansson does not
+ * read back in a key) also becomes U+FFFD. */
+static json_t *
+s_json_key(const char *s, size_t len)
+{
+	mf_buf_t	 b = { 0 };
+	json_t		*j;
+	size_t		 i;
+
+	if (memchr(s, '\0', len) == NULL)
+		return s_json_str(s, len);
+	for (i = 0; i < len; i++)
+		if ((s[i] == '\0' ? mf_buf_append(&b, "\xef\xbf\xbd", 3) :
+		    mf_buf_append(&b, s + i, 1)) == -1) {
+			mf_buf_free(&b);
+			return NULL;
+		}
+	j = s_json_str(b.data, b.len);
+	mf_buf_free(&b);
+	return j;
+}
+
 static int
 s_oom(mf_err_t *err, const char *what)
 {
@@ -128,7 +150,7 @@ s_mp_map_to_json(mf__mp_reader_t *r, size_t n, int depth, const char *what,
 			goto fail;
 		}
 		if (k.type == MF__MP_STR) {
-			key = s_json_str(k.s, k.len);
+			key = s_json_key(k.s, k.len);
 		} else if (k.type == MF__MP_UINT || k.type == MF__MP_INT) {
 			/* JSON keys are strings: 7 becomes "7". */
 			if (k.type == MF__MP_UINT)

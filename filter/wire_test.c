@@ -770,3 +770,27 @@ MF_TEST(wire_oom_loop)
 	json_set_alloc_funcs(malloc, free);
 	MF_ASSERT_EQ(0, rc);
 }
+
+/* Found by fuzz_wire: a map key holding a NUL made JSON that jansson
+ * cannot read back ("NUL byte in object key not supported"). */
+MF_TEST(wire_json_nul_in_key)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 b = { 0 };
+	mf_post_t	*p = mf_post_new("p-1", "x"), *q;
+
+	mf__mp_put_map(&b, 1);
+	mf__mp_put_str(&b, "a\0b", 3);
+	mf__mp_put_uint(&b, 1);
+	p->ext.data = mf_malloc(b.len);
+	memcpy(p->ext.data, b.data, b.len);
+	p->ext.len = b.len;
+	MF_ASSERT_EQ(0, mf_wire_encode_post_json(p, &b, &err));
+	MF_ASSERT_STR_CONTAINS(b.data, "\"ext\":{\"a\xef\xbf\xbd" "b\":1}");
+	q = mf_wire_decode_post_json(b.data, b.len, &err);
+	if (q == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	mf_post_destroy(&q);
+	mf_post_destroy(&p);
+	mf_buf_free(&b);
+}
