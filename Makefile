@@ -9,12 +9,13 @@ CC         ?= cc
 BUILD      ?= build
 CFLAGS     ?= -O2 -g
 MSGPACK    := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
-DEPS       := libzmq libpcre2-8 hiredis $(MSGPACK) libutf8proc icu-uc libpsl jansson
+DEPS       := libzmq libpcre2-8 hiredis $(MSGPACK) libutf8proc icu-uc icu-i18n \
+              libpsl jansson
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wwrite-strings -Wpointer-arith -Wformat=2 -Wvla
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
-MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) \
               -Ifilter -Iworkers -Itools -Itests $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS     += $(PKG_LIBS) -lpthread -lm
 
@@ -115,11 +116,22 @@ bench: deps
 $(BUILD)/bench: $(call obj,tests/bench.c) $(SVC) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
 
-FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined
+# The library is instrumented for coverage (fuzzer-no-link); each
+# tests/fuzz/fuzz_<name>.c is linked with libFuzzer into build/fuzz/bin/.
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer $(FUZZ_SAN)
 fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined" $(LIB:$(BUILD)/%=build/fuzz/%)
-	@sh tests/fuzz/run.sh
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    build/fuzz/libmedflag.a
+	@mkdir -p build/fuzz/bin
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	    echo "fuzz: build/fuzz/bin/$$n"; \
+	    clang $(filter-out -MMD -MP $(CFLAGS),$(MF_CFLAGS)) \
+	        $(FUZZ_CFLAGS) -o build/fuzz/bin/$$n $$f \
+	        build/fuzz/libmedflag.a $(LDLIBS) || exit 1; done
+	@MF_FUZZ_SECONDS=$${MF_FUZZ_SECONDS:-60} sh tests/fuzz/run.sh build/fuzz/bin
 
 chaos: deps
 	@$(MAKE) --no-print-directory all

@@ -331,7 +331,7 @@ MF_TEST(match_expect_lines_run)
 	MF_ASSERT_NOT_NULL(rs);
 	MF_ASSERT_EQ(1, mf_ruleset_test(rs, sc, &d));
 	MF_ASSERT_EQ(1, d.errors);
-	MF_ASSERT_STR_EQ("e.rules:11:9", d.v[d.n - 1].where);
+	MF_ASSERT_STR_EQ("e.rules:14:9", d.v[d.n - 1].where);
 	MF_ASSERT_STR_CONTAINS(d.v[d.n - 1].msg, "expect match failed");
 	mf_diags_free(&d);
 	mf_scanner_destroy(&sc);
