@@ -1,0 +1,852 @@
+/*
+ * normalize.c - the text that rules match: folding of every code point
+ * (stage 2), repair of obfuscated words (stage 3), and the public API of
+ * normalize.h. See normalize_internal.h for the three stages and
+ * docs/normalization.md for the choices and their limits.
+ *
+ * Not responsible for markup (markup.c) or for the tables of folded code
+ * points and look-alike letters (confusable.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "normalize_internal.h"
+
+/* ---- UTF-8 ------------------------------------------------------------ */
+
+size_t
+mf__utf8_dec(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	uint32_t	c = p[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c < 0xC2)
+		return 0;
+	if (c < 0xE0) {
+		if (n < 2 || (p[1] & 0xC0) != 0x80)
+			return 0;
+		*cp = ((c & 0x1F) << 6) | (p[1] & 0x3F);
+		return 2;
+	}
+	if (c < 0xF0) {
+		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		c = ((c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) |
+		    (p[2] & 0x3F);
+		if (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))
+			return 0;
+		*cp = c;
+		return 3;
+	}
+	if (c < 0xF5) {
+		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		c = ((c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
+		    ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+		if (c < 0x10000 || c > 0x10FFFF)
+			return 0;
+		*cp = c;
+		return 4;
+	}
+	return 0;
+}
+
+size_t
+mf__utf8_enc(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+const void *
+mf__memmem(const void *hay, size_t n, const void *needle, size_t m)
+{
+	const unsigned char	*h = hay, *e;
+
+	if (m == 0)
+		return hay;
+	if (n < m)
+		return NULL;
+	for (e = h + n - m; h <= e; h++) {
+		if ((h = memchr(h, *(const unsigned char *)needle,
+		    (size_t)(e - h) + 1)) == NULL)
+			return NULL;
+		if (memcmp(h, needle, m) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* ---- stage 2: folding --------------------------------------------------- */
+
+/* ASCII in the folded text: lower case; 0 drops the byte (NUL and the
+ * control characters other than white space). */
+static const unsigned char s_ascii[128] = {
+	['\t'] = '\t', ['\n'] = '\n', ['\v'] = '\v', ['\f'] = '\f',
+	['\r'] = '\r',
+	[' '] = ' ', ['!'] = '!', ['"'] = '"', ['#'] = '#', ['$'] = '$',
+	['%'] = '%', ['&'] = '&', ['\''] = '\'', ['('] = '(', [')'] = ')',
+	['*'] = '*', ['+'] = '+', [','] = ',', ['-'] = '-', ['.'] = '.',
+	['/'] = '/', ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3',
+	['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8',
+	['9'] = '9', [':'] = ':', [';'] = ';', ['<'] = '<', ['='] = '=',
+	['>'] = '>', ['?'] = '?', ['@'] = '@',
+	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+	['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+	['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+	['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+	['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+	['Z'] = 'z', ['['] = '[', ['\\'] = '\\', [']'] = ']', ['^'] = '^',
+	['_'] = '_', ['`'] = '`',
+	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+	['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+	['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+	['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+	['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+	['z'] = 'z', ['{'] = '{', ['|'] = '|', ['}'] = '}', ['~'] = '~',
+};
+
+/* Makes room for 'need' bytes of text (plus the NUL) and of map. Returns
+ * 1, or 0 and sets c->oom. Grows by doubling: once warm, no allocation. */
+static int
+s_reserve(mf__nctx_t *c, size_t need)
+{
+	mf_norm_t	*o = c->out;
+	size_t		 cap;
+	void		*p;
+
+	if (need < o->cap)
+		return 1;
+	if (c->oom)
+		return 0;
+	cap = o->cap ? o->cap : 256;
+	while (cap <= need)
+		cap *= 2;
+	if ((p = mf_realloc(o->text, cap)) == NULL)
+		goto fail;
+	o->text = p;
+	if ((p = mf_realloc(o->ostart, cap * sizeof(size_t))) == NULL)
+		goto fail;
+	o->ostart = p;
+	if ((p = mf_realloc(o->oend, cap * sizeof(size_t))) == NULL)
+		goto fail;
+	o->oend = p;
+	o->cap = cap;
+	return 1;
+fail:
+	c->oom = 1;
+	return 0;
+}
+
+static inline void
+s_put(mf_norm_t *o, char ch, size_t oa, size_t ob)
+{
+	o->text[o->len] = ch;
+	o->ostart[o->len] = oa;
+	o->oend[o->len] = ob;
+	o->len++;
+}
+
+/* A byte that may belong to a word, for deciding whether an invalid byte
+ * sits inside one. */
+static int
+s_wordbyte(unsigned ch)
+{
+	return ch >= 0x80 || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/*
+ * Folds the code point starting at p[i] (p[i] >= 0x80) of the piece p[..b)
+ * and returns the index after it. 'lit' pieces map every byte to
+ * [oa, ob); raw ones map to their own offsets.
+ */
+static size_t
+s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
+    int lit, size_t oa, size_t ob)
+{
+	mf_norm_t	*o = c->out;
+	mf__fold_t	 f;
+	uint32_t	 cp;
+	size_t		 k = mf__utf8_dec(p + i, b - i, &cp), j;
+
+	if (!s_reserve(c, o->len + MF__FOLD_MAX + (b - i)))
+		return b;
+	if (k == 0) {
+		/* A run of invalid bytes is one U+FFFD; inside a word (a
+		 * letter or digit on each side) it is dropped instead, so a
+		 * stray byte cannot hide a word. */
+		j = i + 1;
+		while (j < b && p[j] >= 0x80 && mf__utf8_dec(p + j, b - j,
+		    &cp) == 0)
+			j++;
+		o->flags |= MF_NORMF_INVALID_UTF8;
+		if (o->len > 0 && s_wordbyte((unsigned char)
+		    o->text[o->len - 1]) && j < b && s_wordbyte(p[j]))
+			return j;
+		if (!lit) {
+			oa = i;
+			ob = j;
+		}
+		s_put(o, '\xEF', oa, ob);
+		s_put(o, '\xBF', oa, ob);
+		s_put(o, '\xBD', oa, ob);
+		return j;
+	}
+	j = i + k;
+	if (!lit) {
+		oa = i;
+		ob = j;
+	}
+	mf__fold_cp(cp, &f);
+	if (f.kind == MF__FOLD_SYMBOL) {
+		/* Emoji and symbols become one space per run. */
+		if (c->symsp == o->len && o->len > 0)
+			o->oend[o->len - 1] = ob;
+		else {
+			s_put(o, ' ', oa, ob);
+			c->symsp = o->len;
+		}
+		return j;
+	}
+	for (size_t q = 0; q < f.len; q++)
+		s_put(o, f.s[q], oa, ob);
+	return j;
+}
+
+void
+mf__norm_raw(mf__nctx_t *c, size_t a, size_t b)
+{
+	const unsigned char	*p = c->body;
+	mf_norm_t		*o = c->out;
+	size_t			 i = a, n;
+	char			*t;
+	size_t			*os, *oe;
+
+	if (a >= b || !s_reserve(c, o->len + (b - a)))
+		return;
+	/* Every ASCII byte yields at most one byte, so the room reserved
+	 * above (and again after each non-ASCII code point) suffices. */
+	for (;;) {
+		t = o->text;
+		os = o->ostart;
+		oe = o->oend;
+		n = o->len;
+		while (i < b && p[i] < 0x80) {
+			unsigned char ch = s_ascii[p[i]];
+
+			if (ch != 0) {
+				t[n] = (char)ch;
+				os[n] = i;
+				oe[n] = i + 1;
+				n++;
+			}
+			i++;
+		}
+		o->len = n;
+		if (i >= b || c->oom)
+			break;
+		i = s_fold_nonascii(c, p, i, b, 0, 0, 0);
+	}
+}
+
+void
+mf__norm_lit(mf__nctx_t *c, const char *s, size_t n, size_t oa, size_t ob)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	mf_norm_t		*o = c->out;
+	size_t			 i = 0;
+
+	while (i < n && !c->oom) {
+		if (p[i] < 0x80) {
+			if (!s_reserve(c, o->len + 1))
+				return;
+			if (s_ascii[p[i]] != 0)
+				s_put(o, (char)s_ascii[p[i]], oa, ob);
+			i++;
+		} else
+			i = s_fold_nonascii(c, p, i, n, 1, oa, ob);
+	}
+}
+
+void
+mf__norm_break(mf__nctx_t *c, size_t oa, size_t ob)
+{
+	if (s_reserve(c, c->out->len + 1))
+		s_put(c->out, '\n', oa, ob);
+}
+
+/* ---- stage 3: words ------------------------------------------------------ */
+
+/*
+ * Stage 3 rewrites out->text in place: the write index w never passes the
+ * read index r, because every rewrite keeps or shortens the text (a
+ * look-alike letter of 2-3 bytes becomes 1; separators between spaced-out
+ * letters go). A "chunk" is a run of non-space bytes; a "word" is a run
+ * of letters, digits and leet characters inside a chunk.
+ */
+#define S_WMAX		64	/* longer words are left alone */
+
+enum {
+	S_ALPHA = 1,	/* a-z */
+	S_DIGIT = 2,	/* 0-9 */
+	S_SYM = 4,	/* @ $ ! ( : symbols with a letter reading */
+	S_SPACE = 8,	/* white space: ends a chunk */
+	S_JSEP = 16	/* may separate spaced-out letters */
+};
+
+static const uint8_t s_cls[128] = {
+	['\t'] = S_SPACE, ['\n'] = S_SPACE, ['\v'] = S_SPACE,
+	['\f'] = S_SPACE, ['\r'] = S_SPACE, [' '] = S_SPACE | S_JSEP,
+	['.'] = S_JSEP, ['-'] = S_JSEP, ['_'] = S_JSEP, ['*'] = S_JSEP,
+	['~'] = S_JSEP, ['+'] = S_JSEP, ['|'] = S_JSEP, ['/'] = S_JSEP,
+	['@'] = S_SYM, ['$'] = S_SYM, ['!'] = S_SYM, ['('] = S_SYM,
+	['0'] = S_DIGIT, ['1'] = S_DIGIT, ['2'] = S_DIGIT, ['3'] = S_DIGIT,
+	['4'] = S_DIGIT, ['5'] = S_DIGIT, ['6'] = S_DIGIT, ['7'] = S_DIGIT,
+	['8'] = S_DIGIT, ['9'] = S_DIGIT,
+	['a'] = S_ALPHA, ['b'] = S_ALPHA, ['c'] = S_ALPHA, ['d'] = S_ALPHA,
+	['e'] = S_ALPHA, ['f'] = S_ALPHA, ['g'] = S_ALPHA, ['h'] = S_ALPHA,
+	['i'] = S_ALPHA, ['j'] = S_ALPHA, ['k'] = S_ALPHA, ['l'] = S_ALPHA,
+	['m'] = S_ALPHA, ['n'] = S_ALPHA, ['o'] = S_ALPHA, ['p'] = S_ALPHA,
+	['q'] = S_ALPHA, ['r'] = S_ALPHA, ['s'] = S_ALPHA, ['t'] = S_ALPHA,
+	['u'] = S_ALPHA, ['v'] = S_ALPHA, ['w'] = S_ALPHA, ['x'] = S_ALPHA,
+	['y'] = S_ALPHA, ['z'] = S_ALPHA,
+};
+
+/* The letter that a leet character stands for, or 0. */
+static const char s_leet[128] = {
+	['0'] = 'o', ['1'] = 'i', ['!'] = 'i', ['3'] = 'e', ['4'] = 'a',
+	['@'] = 'a', ['5'] = 's', ['$'] = 's', ['7'] = 't', ['('] = 'c',
+};
+
+/* Identifiers with a digit between letters that read as leet but are
+ * not: kept as written. */
+static const char *const s_keep_words[] = {
+	"a1c", "hba1c", "ba1", "g6pd", "c4d", "h5n1", "h1n1", "h7n9", "n95",
+	"kn95", "ffp2", "ffp3", "p4", "t4", "k2", "b1", "b3", "b5", "b7",
+};
+
+/* One code point of a word under repair. */
+typedef struct s_item {
+	size_t		pos;	/* in out->text */
+	uint32_t	cp;
+	uint8_t		len;	/* bytes */
+	uint8_t		letter;	/* a letter (ASCII or not) */
+	char		to;	/* replacement ASCII letter, or 0 */
+} s_item_t;
+
+typedef struct s_wctx {
+	mf_norm_t	*o;
+	size_t		 w;	/* write index */
+	size_t		 n;	/* length of the folded text */
+	int		 leet;	/* leet and spacing repair enabled */
+} s_wctx_t;
+
+static inline unsigned
+s_cls_at(const s_wctx_t *x, size_t i)
+{
+	unsigned char ch = (unsigned char)x->o->text[i];
+
+	return ch < 0x80 ? s_cls[ch] : 0;
+}
+
+/* Decodes the folded text at i (valid UTF-8 by construction). */
+static size_t
+s_cp_at(const s_wctx_t *x, size_t i, uint32_t *cp)
+{
+	size_t k = mf__utf8_dec((const unsigned char *)x->o->text + i,
+	    x->n - i, cp);
+
+	if (k == 0) {
+		*cp = 0xFFFD;
+		k = 1;
+	}
+	return k;
+}
+
+/* Non-zero when the code point at i is a letter, digit, '@' or '$': what
+ * a word is made of. */
+static int
+s_wordch_at(const s_wctx_t *x, size_t i)
+{
+	unsigned char	ch;
+	uint32_t	cp;
+
+	if (i >= x->n)
+		return 0;
+	ch = (unsigned char)x->o->text[i];
+	if (ch < 0x80)
+		return (s_cls[ch] & (S_ALPHA | S_DIGIT)) || ch == '@' ||
+		    ch == '$';
+	s_cp_at(x, i, &cp);
+	return mf__is_letter(cp);
+}
+
+/* Copies the folded bytes [a, b) to the write index. */
+static void
+s_move(s_wctx_t *x, size_t a, size_t b)
+{
+	mf_norm_t *o = x->o;
+
+	if (x->w != a) {
+		memmove(o->text + x->w, o->text + a, b - a);
+		memmove(o->ostart + x->w, o->ostart + a,
+		    (b - a) * sizeof(size_t));
+		memmove(o->oend + x->w, o->oend + a, (b - a) * sizeof(size_t));
+	}
+	x->w += b - a;
+}
+
+static void
+s_emit_items(s_wctx_t *x, const s_item_t *it, size_t n)
+{
+	mf_norm_t *o = x->o;
+
+	for (size_t k = 0; k < n; k++) {
+		if (it[k].to != 0) {
+			size_t oa = o->ostart[it[k].pos];
+			size_t ob = o->oend[it[k].pos + it[k].len - 1];
+
+			o->text[x->w] = it[k].to;
+			o->ostart[x->w] = oa;
+			o->oend[x->w] = ob;
+			x->w++;
+		} else
+			s_move(x, it[k].pos, it[k].pos + it[k].len);
+	}
+}
+
+/* Fills one item for the code point at i; returns its length. */
+static size_t
+s_item_at(const s_wctx_t *x, size_t i, s_item_t *it)
+{
+	size_t k = s_cp_at(x, i, &it->cp);
+
+	it->pos = i;
+	it->len = (uint8_t)k;
+	it->to = 0;
+	it->letter = it->cp < 0x80 ? (s_cls[it->cp] & S_ALPHA) != 0 :
+	    mf__is_letter(it->cp);
+	return k;
+}
+
+static int
+s_is_keep_word(const s_item_t *it, size_t n)
+{
+	char	w[8];
+
+	if (n >= sizeof(w))
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		if (it[k].cp >= 0x80)
+			return 0;
+		w[k] = (char)it[k].cp;
+	}
+	w[n] = '\0';
+	for (size_t k = 0; k < sizeof(s_keep_words) / sizeof(*s_keep_words);
+	    k++)
+		if (strcmp(w, s_keep_words[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Decides the replacements of a word's items: look-alike letters of
+ * other scripts folded when the word also holds Latin letters (a wholly
+ * Cyrillic word is Russian, not a disguise), then leetspeak when the word
+ * reads as letters with leet characters between them. 'paren' is
+ * non-zero when a ')' follows in the chunk (then '(' is punctuation).
+ */
+static void
+s_plan(const s_wctx_t *x, s_item_t *it, size_t n, int paren)
+{
+	size_t	letters = 0, ascii = 0, other = 0, leetc = 0, run = 0;
+	size_t	maxrun = 0, fl = n, ll = 0, interior = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (it[k].letter) {
+			letters++;
+			if (it[k].cp < 0x80)
+				ascii++;
+			else
+				other++;
+			if (fl == n)
+				fl = k;
+			ll = k;
+		}
+		if (it[k].cp >= '0' && it[k].cp <= '9') {
+			if (++run > maxrun)
+				maxrun = run;
+		} else
+			run = 0;
+		if (!it[k].letter)
+			leetc++;
+	}
+	if (letters == 0)
+		return;
+	for (size_t k = fl; k < ll; k++)
+		if (!it[k].letter)
+			interior++;
+	if (other > 0 && (ascii > 0 || (x->leet && interior > 0)))
+		for (size_t k = 0; k < n; k++)
+			if (it[k].cp >= 0x80 && it[k].letter)
+				it[k].to = (char)mf__confusable(it[k].cp);
+	if (!x->leet || leetc == 0 || interior == 0 || letters < 2 ||
+	    maxrun >= 3)
+		return;
+	/* Every character between the first and last letter must have a
+	 * letter reading: "a2b", "x(y)" are not leetspeak. */
+	for (size_t k = fl; k < ll; k++) {
+		uint32_t cp = it[k].cp;
+
+		if (it[k].letter)
+			continue;
+		if (cp >= 0x80 || s_leet[cp] == 0 || (cp == '(' && paren))
+			return;
+	}
+	/* Two letters and a final digit: an identifier (h1n1, b2b1). */
+	if (letters == 2 && it[n - 1].cp >= '0' && it[n - 1].cp <= '9')
+		return;
+	if (s_is_keep_word(it, n))
+		return;
+	for (size_t k = fl; k < ll; k++)
+		if (!it[k].letter)
+			it[k].to = s_leet[it[k].cp];
+	/* Leading leet (at most two, never a mention's '@') and one
+	 * trailing leet character go with a word that has interior leet. */
+	if (fl > 0 && fl <= 2 && it[0].cp != '@') {
+		int ok = 1;
+
+		for (size_t k = 0; k < fl; k++)
+			if (it[k].cp >= 0x80 || s_leet[it[k].cp] == 0 ||
+			    it[k].cp == '(')
+				ok = 0;
+		for (size_t k = 0; ok && k < fl; k++)
+			it[k].to = s_leet[it[k].cp];
+	}
+	if (ll + 2 == n && it[n - 1].cp < 0x80 && s_leet[it[n - 1].cp] != 0)
+		it[n - 1].to = s_leet[it[n - 1].cp];
+}
+
+/* Non-zero when the chunk [a, b) holds a URL or an e-mail address, which
+ * are left exactly as written. */
+static int
+s_chunk_verbatim(const char *s, size_t n)
+{
+	const char	*at, *dot, *slash;
+
+	if (n < 4)
+		return 0;
+	if (mf__memmem(s, n, "://", 3) != NULL || strncmp(s, "www.", 4) == 0)
+		return 1;
+	if ((at = memchr(s, '@', n)) != NULL && at > s &&
+	    (dot = memchr(at, '.', n - (size_t)(at - s))) != NULL &&
+	    dot + 1 < s + n && s_wordbyte((unsigned char)dot[1]))
+		return 1;
+	/* host.tld/path */
+	if ((slash = memchr(s, '/', n)) != NULL && slash > s &&
+	    (dot = memchr(s, '.', (size_t)(slash - s))) != NULL && dot > s &&
+	    s_wordbyte((unsigned char)dot[-1]) &&
+	    s_wordbyte((unsigned char)dot[1]))
+		return 1;
+	return 0;
+}
+
+/* A single-character unit of a spaced-out word: a letter, a digit, '@'
+ * or '$'. */
+static int
+s_unit(const s_item_t *it)
+{
+	return it->letter || (it->cp < 0x80 && (s_cls[it->cp] & S_DIGIT)) ||
+	    it->cp == '@' || it->cp == '$';
+}
+
+/*
+ * Tries to join spaced or dotted-out letters starting at r ("v a c c i n
+ * e", "m.m.s."): at least three single units with the same one-byte
+ * separator, at least three of them letters and more letters than not.
+ * Returns the index after the last unit, or r when there is none.
+ */
+static size_t
+s_try_join(s_wctx_t *x, size_t r)
+{
+	s_item_t	it[S_WMAX];
+	size_t		n = 0, p, letters = 0;
+	unsigned char	sep;
+
+	p = r + s_item_at(x, r, &it[0]);
+	if (p + 1 >= x->n || !(s_cls_at(x, p) & S_JSEP) || !s_unit(&it[0]))
+		return r;
+	sep = (unsigned char)x->o->text[p];
+	letters = it[0].letter;
+	n = 1;
+	while (n < S_WMAX && p + 1 < x->n &&
+	    (unsigned char)x->o->text[p] == sep) {
+		size_t q = p + 1, k = s_item_at(x, q, &it[n]);
+
+		if (!s_unit(&it[n]) || s_wordch_at(x, q + k))
+			break;
+		letters += it[n].letter;
+		n++;
+		p = q + k;
+	}
+	if (n < 3 || letters < 3 || letters * 2 <= n)
+		return r;
+	s_plan(x, it, n, 0);
+	s_emit_items(x, it, n);
+	return p;
+}
+
+/*
+ * Repairs the word starting at r (a word character) inside the chunk
+ * ending at 'cend', and returns the index after it.
+ */
+static size_t
+s_word(s_wctx_t *x, size_t r, size_t cend)
+{
+	const unsigned char	*t = (const unsigned char *)x->o->text;
+	s_item_t		 it[S_WMAX];
+	size_t			 e = r, n = 0;
+	int			 plain = 1, paren = 0;
+
+	/* Fast path: a run of ASCII letters needs nothing. */
+	while (e < x->n && t[e] < 0x80 && (s_cls[t[e]] & S_ALPHA))
+		e++;
+	if (e >= x->n || (t[e] < 0x80 && !(s_cls[t[e]] & (S_DIGIT | S_SYM))))
+		goto plain;
+	/* Slow path: collect the word's code points. */
+	e = r;
+	while (e < x->n && n < S_WMAX) {
+		unsigned char	ch = t[e];
+		size_t		k;
+
+		if (ch < 0x80) {
+			if (!(s_cls[ch] & (S_ALPHA | S_DIGIT | S_SYM)))
+				break;
+			/* '!' and '(' only inside a word */
+			if ((ch == '!' || ch == '(') && !s_wordch_at(x, e + 1)
+			    && !(e + 1 < x->n && (t[e + 1] == '!' ||
+			    t[e + 1] == '(')))
+				break;
+			if (!(s_cls[ch] & S_ALPHA))
+				plain = 0;
+		}
+		k = s_item_at(x, e, &it[n]);
+		if (ch >= 0x80) {
+			if (!it[n].letter)
+				break;
+			plain = 0;
+		}
+		n++;
+		e += k;
+	}
+	if (n == S_WMAX) {
+		/* Too long to be a disguised word: copy it through. */
+		while (e < x->n && s_wordch_at(x, e))
+			e += s_cp_at(x, e, &it[0].cp);
+		goto plain;
+	}
+	/* Trailing '@', '!', '(' are punctuation ("mail me @", "wow!"). */
+	while (n > 0 && (it[n - 1].cp == '@' || it[n - 1].cp == '!' ||
+	    it[n - 1].cp == '('))
+		n--;
+	if (n == 0) {
+		e = r + it[0].len;
+		goto plain;
+	}
+	e = it[n - 1].pos + it[n - 1].len;
+	if (plain)
+		goto plain;
+	for (size_t k = e; k < cend; k++)
+		if (t[k] == ')') {
+			paren = 1;
+			break;
+		}
+	s_plan(x, it, n, paren);
+	s_emit_items(x, it, n);
+	return e;
+plain:
+	s_move(x, r, e);
+	return e;
+}
+
+static void
+s_words(mf__nctx_t *c, int leet)
+{
+	s_wctx_t	 x = { c->out, 0, c->out->len, leet };
+	const char	*t = c->out->text;
+	size_t		 r = 0, cend = 0;
+	int		 verbatim = 0;
+
+	while (r < x.n) {
+		unsigned char	ch = (unsigned char)t[r];
+		size_t		k;
+		uint32_t	cp;
+
+		if (r >= cend && !(ch < 0x80 && (s_cls[ch] & S_SPACE))) {
+			cend = r;
+			while (cend < x.n && !((unsigned char)t[cend] < 0x80 &&
+			    (s_cls[(unsigned char)t[cend]] & S_SPACE)))
+				cend++;
+			verbatim = leet && s_chunk_verbatim(t + r, cend - r);
+		}
+		if (verbatim && r < cend) {
+			s_move(&x, r, cend);
+			r = cend;
+			continue;
+		}
+		if (s_wordch_at(&x, r)) {
+			if (leet && (k = s_try_join(&x, r)) != r) {
+				r = k;
+				continue;
+			}
+			r = s_word(&x, r, cend);
+			continue;
+		}
+		k = ch < 0x80 ? 1 : s_cp_at(&x, r, &cp);
+		s_move(&x, r, r + k);
+		r += k;
+	}
+	c->out->len = x.w;
+}
+
+/* ---- API ----------------------------------------------------------------- */
+
+int
+mf_normalize(mf_norm_t *out, const char *body, size_t len, mf_format_t fmt,
+    unsigned opts, mf_err_t *err)
+{
+	mf__nctx_t	c;
+
+	assert(out != NULL);
+	assert(body != NULL || len == 0);
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	c.body = (const unsigned char *)(body ? body : "");
+	c.blen = len;
+	c.opts = opts;
+	c.symsp = SIZE_MAX;
+	out->len = 0;
+	out->flags = 0;
+	if (!s_reserve(&c, len + 16))
+		goto oom;
+	mf__markup_reduce(&c, fmt);
+	if (c.oom)
+		goto oom;
+	s_words(&c, !(opts & MF_NORM_NO_LEET));
+	out->text[out->len] = '\0';
+	return 0;
+oom:
+	out->len = 0;
+	if (out->text != NULL && out->cap > 0)
+		out->text[0] = '\0';
+	return mf_err_set(err, MF_ENOMEM, "normalize",
+	    "out of memory normalizing a %zu-byte body", len);
+}
+
+void
+mf_norm_free(mf_norm_t *self)
+{
+	if (self == NULL)
+		return;
+	mf_free(self->text);
+	mf_free(self->ostart);
+	mf_free(self->oend);
+	mf_free(self->scratch);
+	memset(self, 0, sizeof(*self));
+}
+
+void
+mf_norm_span(const mf_norm_t *self, size_t a, size_t b, size_t *ostart,
+    size_t *oend)
+{
+	size_t	pos;
+
+	assert(self != NULL && ostart != NULL && oend != NULL);
+	if (b > self->len)
+		b = self->len;
+	if (a < b) {
+		*ostart = self->ostart[a];
+		*oend = self->oend[b - 1];
+		return;
+	}
+	/* An empty span sits where byte a starts (or after the last). */
+	if (a < self->len)
+		pos = self->ostart[a];
+	else
+		pos = self->len > 0 ? self->oend[self->len - 1] : 0;
+	*ostart = *oend = pos;
+}
+
+char *
+mf_normalize_pattern(const char *pattern, mf_err_t *err)
+{
+	const unsigned char	*p = (const unsigned char *)pattern;
+	mf_buf_t		 b = { 0 };
+	size_t			 n, i = 0;
+	char			 u[4];
+
+	assert(pattern != NULL);
+	n = strlen(pattern);
+	if (mf_buf_reserve(&b, n + 1) != 0)
+		goto oom;
+	b.data[0] = '\0';
+	while (i < n) {
+		size_t		k = i;
+		uint32_t	cp;
+		mf__fold_t	f;
+
+		while (k < n && p[k] < 0x80)
+			k++;
+		if (k > i && mf_buf_append(&b, p + i, k - i) != 0)
+			goto oom;
+		if ((i = k) >= n)
+			break;
+		if ((k = mf__utf8_dec(p + i, n - i, &cp)) == 0) {
+			if (mf_buf_append(&b, "\xEF\xBF\xBD", 3) != 0)
+				goto oom;
+			i++;
+			continue;
+		}
+		mf__fold_cp(cp, &f);
+		if (f.kind == MF__FOLD_SYMBOL) {
+			/* A pattern keeps its symbols as written. */
+			if (mf_buf_append(&b, u, mf__utf8_enc(cp, u)) != 0)
+				goto oom;
+		} else if (f.len > 0 && mf_buf_append(&b, f.s, f.len) != 0)
+			goto oom;
+		i += k;
+	}
+	return b.data;
+oom:
+	mf_buf_free(&b);
+	mf_err_set(err, MF_ENOMEM, "normalize", "out of memory normalizing "
+	    "a pattern");
+	return NULL;
+}
