@@ -47,6 +47,8 @@
 #define S_MAXREP	4	/* x{m,n} expanded when n <= this */
 #define S_MAXDEPTH	200	/* nested groups */
 #define S_MAXCLASS	4	/* [abc] expanded up to this many chars */
+#define S_MAXPARTS	16	/* required parts of the top concatenation */
+#define S_MAXALSO	3	/* of which this many become 'also' sets */
 
 typedef struct s_str {
 	const char	*p;
@@ -83,6 +85,10 @@ typedef struct s_px {
 	int		 fail;		/* give up: the pattern runs always */
 	int		 nomem;
 	int		 saw_backref, saw_alt_none;
+	/* Every required part of the top-level concatenation (each is
+	 * in every match, so all of them are required together). */
+	s_set_t		 parts[S_MAXPARTS];
+	size_t		 nparts;
 	char		 why[128];
 	s_block_t	*arena;
 } s_px_t;
@@ -1063,6 +1069,8 @@ typedef struct s_seq {
 	int	allexact;
 	s_set_t	best;
 	int	hasbest;
+	s_set_t	parts[S_MAXPARTS];
+	size_t	nparts;
 } s_seq_t;
 
 static void
@@ -1071,6 +1079,8 @@ s_seq_offer(s_px_t *px, s_seq_t *sq, const s_set_t *req)
 	(void)px;
 	if (req->n == 0 || s_set_minlen(req) == 0)
 		return;
+	if (sq->nparts < S_MAXPARTS)
+		sq->parts[sq->nparts++] = *req;
 	if (!sq->hasbest || s_better(req, &sq->best)) {
 		sq->best = *req;
 		sq->hasbest = 1;
@@ -1205,6 +1215,10 @@ s_seq(s_px_t *px, s_info_t *out)
 		out->hasreq = 1;
 		out->req = sq.best;
 	}
+	if (px->depth == 0) {
+		memcpy(px->parts, sq.parts, sq.nparts * sizeof(sq.parts[0]));
+		px->nparts = sq.nparts;
+	}
 }
 
 /* Branches separated by '|', up to ')' or the end. */
@@ -1226,7 +1240,11 @@ s_alt(s_px_t *px, s_info_t *out)
 	hasreq = s_info_req(px, &acc, &ra) == 1;
 	while (px->p < px->end && *px->p == '|') {
 		px->p++;
+		if (px->depth == 0)
+			px->nparts = 0;	/* parts of one branch only */
 		s_seq(px, &br);
+		if (px->depth == 0)
+			px->nparts = 0;
 		if (px->fail || px->nomem)
 			return;
 		if (exact && br.exact && (ok = s_set_union(px, &acc.ex,
@@ -1264,6 +1282,85 @@ mf_litreq_free(mf_litreq_t *r)
 	mf_free(r->lits);
 	r->lits = NULL;
 	r->nlits = 0;
+	for (size_t k = 0; k < r->nalso; k++) {
+		for (size_t i = 0; i < r->also[k].nlits; i++)
+			mf_free(r->also[k].lits[i]);
+		mf_free(r->also[k].lits);
+	}
+	mf_free(r->also);
+	r->also = NULL;
+	r->nalso = 0;
+}
+
+static int
+s_set_same(const s_set_t *a, const s_set_t *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!s_set_has(b, a->v[i].p, a->v[i].n))
+			return 0;
+	return 1;
+}
+
+/* Copies 'set' into 'out' (NUL-terminated strings). 0 or -1. */
+static int
+s_export(const s_set_t *set, char ***lits, size_t *nlits)
+{
+	*nlits = 0;
+	if ((*lits = mf_calloc(set->n, sizeof(**lits))) == NULL)
+		return -1;
+	for (size_t i = 0; i < set->n; i++) {
+		if (((*lits)[i] = mf_strndup(set->v[i].p, set->v[i].n)) ==
+		    NULL)
+			return -1;
+		(*nlits)++;
+	}
+	return 0;
+}
+
+/*
+ * The other required parts of the top-level concatenation become 'also'
+ * sets, longest first: /vaccin.{0,40}cause.{0,20}autism/ then needs
+ * "autism" and "cause" besides "vaccin", so a post that only speaks of
+ * vaccines does not run it.
+ */
+static int
+s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out)
+{
+	const s_set_t	*pick[S_MAXALSO];
+	size_t		 npick = 0;
+
+	for (;;) {
+		const s_set_t *best = NULL;
+
+		for (size_t i = 0; i < px->nparts; i++) {
+			const s_set_t	*c = &px->parts[i];
+			int		 dup = s_set_same(c, primary);
+
+			for (size_t k = 0; k < npick && !dup; k++)
+				dup = s_set_same(c, pick[k]);
+			if (dup || s_set_minlen(c) < MF__PF_MINLIT + 1 ||
+			    c->n > 16)
+				continue;
+			if (best == NULL || s_better(c, best))
+				best = c;
+		}
+		if (best == NULL || npick == S_MAXALSO)
+			break;
+		pick[npick++] = best;
+	}
+	if (npick == 0)
+		return 0;
+	if ((out->also = mf_calloc(npick, sizeof(*out->also))) == NULL)
+		return -1;
+	for (size_t k = 0; k < npick; k++) {
+		out->nalso++;
+		if (s_export(pick[k], &out->also[k].lits,
+		    &out->also[k].nlits) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void
@@ -1330,14 +1427,10 @@ mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
 		rc = 0;
 		goto out;
 	}
-	if ((out->lits = mf_calloc(req.n, sizeof(*out->lits))) == NULL)
+	if (s_export(&req, &out->lits, &out->nlits) < 0)
 		goto out;
-	for (size_t i = 0; i < req.n; i++) {
-		if ((out->lits[i] = mf_strndup(req.v[i].p, req.v[i].n)) ==
-		    NULL)
-			goto out;
-		out->nlits++;
-	}
+	if (!top.exact && s_also(&px, &req, out) < 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc < 0)

@@ -3,8 +3,8 @@
  * decided by one pass of a multi-literal automaton over its text.
  *
  * Every rule is an AND of patterns; every pattern needs one of its
- * literals (litextract.c) or is 'always'. The builder gives every pattern
- * with literals a slot, numbers the distinct literals, and lists for each
+ * literals, and one of each of its 'also' sets (litextract.c), or is
+ * 'always'. The builder gives every such set a slot, numbers the distinct literals, and lists for each
  * literal the slots it satisfies. A scan runs the automaton
  * (ahocorasick.c); the first occurrence of a literal in a post marks its
  * slots, and a rule becomes a candidate when the count of its marked
@@ -225,51 +225,87 @@ s_pair(mf_prefilter_t *self, uint32_t lit, uint32_t slot)
 	return 0;
 }
 
-/* A requirement the prefilter can use: literals, none of them empty. */
+/* A set the prefilter can use: literals, none of them empty. */
+static int
+s_usable_set(char *const *lits, size_t nlits)
+{
+	if (nlits == 0)
+		return 0;
+	for (size_t i = 0; i < nlits; i++)
+		if (lits[i] == NULL || lits[i][0] == '\0')
+			return 0;
+	return 1;
+}
+
 static int
 s_usable(const mf_litreq_t *r)
 {
-	if (r->always || r->nlits == 0)
+	return !r->always && s_usable_set(r->lits, r->nlits);
+}
+
+/* Slots the pattern fills: its main set and every usable 'also' set. */
+static uint32_t
+s_nslots(const mf_litreq_t *r)
+{
+	uint32_t n;
+
+	if (!s_usable(r))
 		return 0;
-	for (size_t i = 0; i < r->nlits; i++)
-		if (r->lits[i] == NULL || r->lits[i][0] == '\0')
-			return 0;
-	return 1;
+	n = 1;
+	for (size_t k = 0; k < r->nalso; k++)
+		n += s_usable_set(r->also[k].lits, r->also[k].nlits);
+	return n;
+}
+
+static int
+s_add_set(mf_prefilter_t *self, char *const *lits, size_t nlits,
+    uint32_t slot)
+{
+	for (size_t k = 0; k < nlits; k++) {
+		uint32_t lit = s_lit_id(self, lits[k], strlen(lits[k]));
+
+		if (lit == S_UNSET || s_pair(self, lit, slot) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
 mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
     size_t nreqs)
 {
-	uint32_t	need = 0, base;
+	uint32_t	need = 0, base, slot;
 	const char	*why = NULL;
 
 	if (self == NULL || self->built || rule >= self->nrules ||
 	    self->need[rule] != S_UNSET)
 		return -1;
 	for (size_t i = 0; i < nreqs; i++) {
-		if (s_usable(&reqs[i]))
-			need++;
-		else if (why == NULL)
+		need += s_nslots(&reqs[i]);
+		if (!s_usable(&reqs[i]) && why == NULL)
 			why = reqs[i].why[0] ? reqs[i].why :
 			    "a pattern has no required literal";
 	}
-	base = (uint32_t)self->nslots;
+	base = slot = (uint32_t)self->nslots;
 	if (s_grow((void **)&self->slot_rule, &self->cap_slots,
 	    self->nslots + need, sizeof(*self->slot_rule)) < 0)
 		return -1;
-	for (size_t i = 0, slot = base; i < nreqs; i++) {
-		if (!s_usable(&reqs[i]))
-			continue;
-		for (size_t k = 0; k < reqs[i].nlits; k++) {
-			uint32_t lit = s_lit_id(self, reqs[i].lits[k],
-			    strlen(reqs[i].lits[k]));
+	for (size_t i = 0; i < nreqs; i++) {
+		const mf_litreq_t *r = &reqs[i];
 
-			if (lit == S_UNSET || s_pair(self, lit,
-			    (uint32_t)slot) < 0)
-				return -1;
-		}
+		if (!s_usable(r))
+			continue;
+		if (s_add_set(self, r->lits, r->nlits, slot) < 0)
+			return -1;
 		self->slot_rule[slot++] = (uint32_t)rule;
+		for (size_t k = 0; k < r->nalso; k++) {
+			if (!s_usable_set(r->also[k].lits, r->also[k].nlits))
+				continue;
+			if (s_add_set(self, r->also[k].lits,
+			    r->also[k].nlits, slot) < 0)
+				return -1;
+			self->slot_rule[slot++] = (uint32_t)rule;
+		}
 	}
 	if (need == 0 && (self->why[rule] = mf_strdup(why ? why :
 	    "the rule has no pattern")) == NULL)

@@ -18,11 +18,21 @@ typedef struct mf_prefilter mf_prefilter_t;
 
 /* What one pattern needs: any match contains at least one of 'lits'
  * (already case-folded), or 'always' when nothing could be derived. */
+typedef struct mf_litset {
+	char	**lits;
+	size_t	 nlits;
+} mf_litset_t;
+
 typedef struct mf_litreq {
 	char	**lits;
 	size_t	 nlits;
 	int	 always;
 	char	 why[128];	/* why 'always', for `medflag rules check` */
+	/* Further parts of the same match, all required too (AND): any
+	 * match also contains one literal of each also[k]. NULL/0 if none;
+	 * freed by mf_litreq_free(). */
+	mf_litset_t *also;
+	size_t	 nalso;
 } mf_litreq_t;
 
 /* Derives the requirement of one PCRE2 pattern source (as compiled:

@@ -46,6 +46,15 @@ s_lits(const char *pat, int extended)
 			strcat(buf, "|");
 		strncat(buf, v[i], sizeof(buf) - strlen(buf) - 2);
 	}
+	for (size_t k = 0; k < r.nalso; k++) {
+		strcat(buf, " & ");
+		for (size_t i = 0; i < r.also[k].nlits; i++) {
+			if (i)
+				strcat(buf, "|");
+			strncat(buf, r.also[k].lits[i], sizeof(buf) -
+			    strlen(buf) - 2);
+		}
+	}
 	mf_litreq_free(&r);
 	return buf;
 }
@@ -62,7 +71,7 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("vaccine", "vaccine");
 	S_LITS("VACCINE", "vaccine");
 	S_LITS("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)\\b.{0,20}\\bautism\\b",
-	    "vaccin");
+	    "vaccin & autism & cause");
 	S_LITS("(vaccin|vacin)e", "vaccine|vacine");
 	S_LITS("colou?r", "color|colour");
 	S_LITS("\\b(vacc?in\\w*|mmr|jabs?)\\b", "jab|mmr|vaccin|vacin");
@@ -79,7 +88,7 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("(?=.*vaccine)autism", "autism");
 	S_LITS("(?<!no )cure", "cure");
 	S_LITS("(?<name>flu)shot", "flushot");
-	S_LITS("(?'n'flu)\\s+shot", "shot");
+	S_LITS("(?'n'flu)\\s+shot", "shot & flu");
 	S_LITS("(?P<n>flu) shot", "flu shot");
 	S_LITS("ab{2}c", "abbc");
 	S_LITS("(ab){2,}", "abab");
@@ -94,12 +103,16 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("\\/vax\\-", "/vax-");
 	S_LITS("^miracle$", "miracle");
 	S_LITS("(?i)cure(?-i)s", "cures");
-	S_LITS("\\bcures?\\b.*\\bcancer\\b", "cancer");
+	S_LITS("\\bcures?\\b.*\\bcancer\\b", "cancer & cure");
+	S_LITS("(?:vaccin.*autism)", "vaccin");
+	S_LITS("vaccin.*autism|mmr.*jab", "mmr|vaccin");
 	S_LITS("(?#a comment)bleach", "bleach");
 	S_LITS("bleach(?C1)es", "bleaches");
 	S_LITS("\xc3\x89" "COLE", "\xc3\xa9" "cole");	/* ÉCOLE -> école */
-	S_LITS("kill\\d+germs", "germs");
+	S_LITS("kill\\d+germs", "germs & kill");
 	S_LITS("ivermectin|(hydroxy)?chloroquine", "chloroquine|ivermectin");
+	S_LITS("ivermectin\\w*\\s+(?:cures?|treats?)\\s+covid",
+	    "ivermectin & covid & cure|treat");
 	S_LITS("(?|(a)bc|(d)ef)", "abc|def");
 	S_LITS("a++bcd", "bcd");
 	S_LITS("[.-]vax", "-vax|.vax");
@@ -330,6 +343,7 @@ s_gen(char *p, size_t cap, int depth)
 		".", "[a-c]", "[bc]", "[^a]", "\\w", "\\s", " ", "\\b", "\\B",
 		"^", "$", "\\Qa.\\E", "[A]", "(?=a)", "(?!b)", "\\d",
 		"\xc3\xa9", "\xc3\x89", "[[:alpha:]]", "(?i)", "\\.",
+		"abc", "cab", "bca", "aab", "ABC", "cab", "bca",
 	};
 	static const char *quants[] = {
 		"", "", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,3}",
@@ -363,10 +377,11 @@ MF_TEST(prefilter_extract_never_drops_a_match)
 {
 	pcre2_match_data	*md = pcre2_match_data_create(8, NULL);
 	size_t			 tested = 0, matched = 0, literal = 0;
+	size_t			 withalso = 0;
 	char			 text[64];
 
 	srand(20240611);
-	for (int i = 0; i < 6000; i++) {
+	for (int i = 0; i < 5000; i++) {
 		char		 pat[512] = "";
 		mf_litreq_t	 r;
 		pcre2_code	*re;
@@ -383,19 +398,33 @@ MF_TEST(prefilter_extract_never_drops_a_match)
 		tested++;
 		if (!r.always)
 			literal++;
-		for (int t = 0; t < 40; t++) {
+		for (int t = 0; t < 30; t++) {
 			/* Folded text: lower case, as the normalizer makes. */
-			size_t len = (size_t)(rand() % 24), k = 0;
+			size_t len = (size_t)(rand() % 40), k = 0;
 			int found = 0;
 
 			while (k < len) {
-				int c = rand() % 6;
+				int c = rand() % 9;
+				const char *w = NULL;
 
-				if (c == 5 && k + 2 <= len) {
+				/* Pieces of the pattern's own literals make
+				 * matches, and AND-ed parts, likely. */
+				if (c == 6 && !r.always)
+					w = r.lits[rand() % r.nlits];
+				else if (c == 7 && r.nalso > 0) {
+					mf_litset_t *a = &r.also[rand() %
+					    r.nalso];
+
+					w = a->lits[rand() % a->nlits];
+				}
+				if (w != NULL && k + strlen(w) <= len) {
+					memcpy(text + k, w, strlen(w));
+					k += strlen(w);
+				} else if (c == 5 && k + 2 <= len) {
 					memcpy(text + k, "\xc3\xa9", 2);
 					k += 2;
 				} else {
-					text[k++] = "abc .a"[c];
+					text[k++] = "abc .abca"[c];
 				}
 			}
 			text[k] = '\0';
@@ -412,15 +441,29 @@ MF_TEST(prefilter_extract_never_drops_a_match)
 				    "/%s/ matches \"%s\" but none of its %zu "
 				    "literals (first \"%s\") is in it", pat,
 				    text, r.nlits, r.lits[0]);
+			for (size_t a = 0; a < r.nalso; a++) {
+				found = 0;
+				for (size_t l = 0; l < r.also[a].nlits &&
+				    !found; l++)
+					found = strstr(text,
+					    r.also[a].lits[l]) != NULL;
+				if (!found)
+					mf__test_fail(__FILE__, __LINE__,
+					    "pattern /%s/ matches \"%s\" but "
+					    "none of its also[%zu] is in it",
+					    pat, text, a);
+				withalso++;
+			}
 		}
 		mf_litreq_free(&r);
 		pcre2_code_free(re);
 	}
 	pcre2_match_data_free(md);
 	/* The grammar must exercise both outcomes, and matches. */
-	printf("%zu patterns (%zu with literals), %zu matches\n", tested,
-	    literal, matched);
+	printf("%zu patterns (%zu with literals), %zu matches, %zu checks "
+	    "of also sets\n", tested, literal, matched, withalso);
 	MF_ASSERT(tested > 3000);
 	MF_ASSERT(literal > tested / 5);
 	MF_ASSERT(matched > 10000);
+	MF_ASSERT(withalso > 100);
 }
