@@ -30,6 +30,7 @@ typedef struct s_parser {
 	int		 errors;
 	int		 oom;
 	int		 seen_score, seen_mode, seen_tier, seen_title;
+	int		 block_errors;	/* errors when the block began */
 } s_parser_t;
 
 static size_t
@@ -279,6 +280,12 @@ s_end_claim(s_parser_t *p, const char *at)
 {
 	mf_claim_t *c = p->claim;
 
+	/* A bad line inside the block already said what is wrong; "missing"
+	 * errors on top of it would only repeat it. */
+	if (p->errors > p->block_errors) {
+		p->claim = NULL;
+		return;
+	}
 	if (c->title == NULL)
 		S_ERR(p, at, "add 'title <the myth in a few words>'",
 		    "claim %s has no 'title' line", c->id);
@@ -301,6 +308,10 @@ s_end_rule(s_parser_t *p, const char *at)
 {
 	mf_rule_t *r = p->rule;
 
+	if (p->errors > p->block_errors) {
+		p->rule = NULL;
+		return;
+	}
 	if (!p->seen_score)
 		S_ERR(p, at, "add 'score N' (misleading 5, harmful 6-7, "
 		    "dangerous 9-10)", "rule %s has no 'score' line", r->id);
@@ -334,6 +345,7 @@ s_begin(s_parser_t *p, int is_rule, const char *at, const char *v,
 		n = 7;
 	}
 	p->block_line = p->line;
+	p->block_errors = p->errors;
 	p->seen_score = p->seen_mode = p->seen_tier = p->seen_title = 0;
 	if (is_rule) {
 		mf_rule_t *r = mf_calloc(1, sizeof(*r));

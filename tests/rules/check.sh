@@ -7,7 +7,7 @@ fail() { echo "FAIL: $*"; echo "$out"; exit 1; }
 [ "$rc" = 1 ] || fail "exit status $rc, expected 1"
 n=$(echo "$out" | grep -c ': error: ')
 [ "$n" = 3 ] || fail "$n errors reported, expected 3"
-echo "$out" | grep -q 'planted.rules:12:52: error: unknown pattern flag' ||
+echo "$out" | grep -q 'planted.rules:12:53: error: unknown pattern flag' ||
     fail "flag error not located"
 echo "$out" | grep -q "planted.rules:17:3: error: unknown keyword 'socre'" ||
     fail "keyword error not located"
