@@ -27,7 +27,7 @@ s_check(int argc, char **argv)
 	mf_scanner_t	*sc = NULL;
 	char		 path[4096];
 	size_t		 nexp = 0, always = 0;
-	int		 failed = 0;
+	int		 failed = 0, rc;
 
 	if (src == NULL)
 		return 1;
@@ -69,11 +69,12 @@ s_check(int argc, char **argv)
 		    "prefilter, %zu warnings; rule set %s\n",
 		    mf_ruleset_nclaims(rs), mf_ruleset_size(rs), nexp, always,
 		    d.warnings, mf_ruleset_hash(rs));
+	rc = rs == NULL || failed != 0;
 	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
 	mf_sources_destroy(&src);
 	mf_diags_free(&d);
-	return rs == NULL && failed == 0 ? 1 : failed != 0 ? 1 : 0;
+	return rc;
 }
 
 /* ---- rules eval ---------------------------------------------------------- */
