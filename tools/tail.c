@@ -136,6 +136,31 @@ s_replay(s_tail_t *t, uint64_t since, uint64_t limit_seq)
 	return n;
 }
 
+/*
+ * The journal is written a moment after each publication, so the replay
+ * may end short of what medflagd has already published, and with no new
+ * traffic nothing live would reveal it. Ask medflagd for its current seq
+ * and read the journal again until it is reached (for up to 2 s).
+ */
+static void
+s_catch_up(s_tail_t *t)
+{
+	msgpack_unpacked	 reply;
+	long long		 seq;
+
+	if (mf_client_control(t->cfg, "stats", NULL, 0, 1000, &reply) == -1)
+		return;
+	seq = mf_mp_int(&reply.data, "seq", 0);
+	msgpack_unpacked_destroy(&reply);
+	for (int i = 0; i < 20 && seq > 0 && (!t->have_last ||
+	    t->last < (uint64_t)seq) && !(t->count && t->printed >= t->count);
+	    i++) {
+		usleep(100 * 1000);
+		if (s_replay(t, t->have_last ? t->last + 1 : 0, 0) == -1)
+			return;
+	}
+}
+
 /* A live verdict: detects gaps and restarts, then prints it. */
 static int
 s_live(s_tail_t *t, const void *msg, size_t len)
@@ -268,6 +293,8 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 	if (since_given && s_replay(&t, since, 0) == -1)
 		fprintf(stderr, "medflag tail: journal replay failed; "
 		    "showing live verdicts only\n");
+	else if (since_given)
+		s_catch_up(&t);
 	/* 3. ... then live, dropping what the replay already printed. */
 	while (!mf_client_stop && !(t.count && t.printed >= t.count)) {
 		int	n, more = 0;

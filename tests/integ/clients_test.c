@@ -1,0 +1,310 @@
+/*
+ * clients_test.c - the `medflag` service subcommands as a user runs them,
+ * against a real redis-server and a real medflagd with 2 workers:
+ * sources load/add/remove/list/lookup, push of 1,000 posts (and across a
+ * medflagd crash), tail --since 0, check, stats.
+ * SPDX-License-Identifier: MIT
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "integ_util.h"
+
+/* Runs 'cmd' with sh -c; stdout into 'out' (malloc'd, NUL-terminated).
+ * Returns the exit status (-1 if it did not exit). */
+static int
+s_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+s_run(char **out, const char *fmt, ...)
+{
+	char	 cmd[8192], *buf = NULL;
+	size_t	 n = 0, cap = 0, r;
+	FILE	*fp;
+	va_list	 ap;
+	int	 st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(NULL);
+	MF_ASSERT_NOT_NULL(fp = popen(cmd, "r"));
+	do {
+		if (n + 65536 + 1 > cap) {
+			cap = cap ? 2 * cap : 131072;
+			MF_ASSERT_NOT_NULL(buf = realloc(buf, cap));
+		}
+		r = fread(buf + n, 1, 65536, fp);
+		n += r;
+	} while (r > 0);
+	buf[n] = '\0';
+	st = pclose(fp);
+	if (out != NULL)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static size_t
+s_lines(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+/* Writes 'n' JSON posts "p-0".."p-(n-1)" into DIR/posts.jsonl. */
+static void
+s_posts(const mf_integ_t *t, int n, char *path, size_t cap)
+{
+	FILE	*fp;
+
+	snprintf(path, cap, "%s/posts.jsonl", t->dir);
+	MF_ASSERT_NOT_NULL(fp = fopen(path, "w"));
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "{\"v\":1,\"post_id\":\"p-%d\",\"revision\":%d,"
+		    "\"body\":\"%s\"}\n", i, i % 3, i % 4 == 0 ?
+		    "The MMR jab gave my son autism, I am sure of it." :
+		    i % 4 == 1 ? "Drinking bleach cures autism, see "
+		    "https://naturalnews.com/x" : "Nice weather today.");
+	fclose(fp);
+}
+
+/* Every "post_id":"p-N" for N < n appears exactly once in 'out'. */
+static void
+s_each_once(const char *out, int n)
+{
+	char	*seen = calloc((size_t)n, 1), *p;
+	int	 dup = 0, missing = 0;
+
+	MF_ASSERT_NOT_NULL(seen);
+	for (p = strstr(out, "\"post_id\":\"p-"); p != NULL;
+	    p = strstr(p + 1, "\"post_id\":\"p-")) {
+		int i = atoi(p + 13);
+
+		MF_ASSERT(i >= 0 && i < n);
+		if (seen[i]++)
+			dup++;
+	}
+	for (int i = 0; i < n; i++)
+		if (!seen[i])
+			missing++;
+	free(seen);
+	MF_ASSERT_EQ(0, dup);
+	MF_ASSERT_EQ(0, missing);
+}
+
+MF_TEST(clients_sources)
+{
+	mf_integ_t	 t;
+	char		 bin[512], *out = NULL, dir[400], path[480];
+	FILE		*fp;
+
+	mf_integ_setup(&t, 0, NULL);
+	mf_integ_bin("medflag", bin, sizeof(bin));
+	snprintf(dir, sizeof(dir), "%s/src", t.dir);
+	MF_ASSERT_EQ(0, mkdir(dir, 0700));
+	snprintf(path, sizeof(path), "%s/vetted.list", dir);
+	MF_ASSERT_NOT_NULL(fp = fopen(path, "w"));
+	fputs("# test\nwho.int\nnih.gov\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/unreliable.list", dir);
+	MF_ASSERT_NOT_NULL(fp = fopen(path, "w"));
+	fputs("naturalnews.com\n", fp);
+	fclose(fp);
+
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources load %s", bin, t.conf,
+	    dir));
+	MF_ASSERT_STR_CONTAINS(out, "loaded 2 vetted and 1 unreliable");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources lookup "
+	    "https://pubmed.ncbi.nlm.nih.gov/123", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "vetted (entry nih.gov");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(NULL, "%s -c %s sources add www.Example.org "
+	    "--unreliable", bin, t.conf));
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources lookup "
+	    "http://a.example.org/x?y", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "unreliable (entry example.org");
+	free(out);
+	/* add moves a domain between lists */
+	MF_ASSERT_EQ(0, s_run(NULL, "%s -c %s sources add example.org "
+	    "--vetted", bin, t.conf));
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources list --vetted", bin,
+	    t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "example.org\n");
+	MF_ASSERT_EQ(3, s_lines(out));
+	free(out);
+	MF_ASSERT_EQ(0, s_run(NULL, "%s -c %s sources remove example.org",
+	    bin, t.conf));
+	MF_ASSERT_EQ(1, s_run(NULL, "%s -c %s sources remove example.org "
+	    "2>/dev/null", bin, t.conf));
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources lookup example.org", bin,
+	    t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "unknown");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources list", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "naturalnews.com\tunreliable");
+	free(out);
+	MF_ASSERT_EQ(1, s_run(NULL, "%s -c %s sources add 'not a domain' "
+	    "--vetted 2>/dev/null", bin, t.conf));
+	MF_ASSERT_EQ(2, s_run(NULL, "%s -c %s sources add x.org 2>/dev/null",
+	    bin, t.conf));
+	/* the project's own lists load */
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources load %s/rules/sources",
+	    bin, t.conf, mf_test_top()));
+	MF_ASSERT_STR_CONTAINS(out, "loaded ");
+	free(out);
+	mf_integ_teardown(&t);
+}
+
+MF_TEST(clients_push_1000_then_tail_since_0)
+{
+	mf_integ_t	 t;
+	char		 bin[512], posts[480], *out = NULL;
+
+	mf_integ_setup(&t, 2, NULL);
+	mf_integ_bin("medflag", bin, sizeof(bin));
+	mf_integ_medflagd_start(&t, 2, 15000);
+	s_posts(&t, 1000, posts, sizeof(posts));
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s push < %s", bin, t.conf,
+	    posts));
+	MF_ASSERT_EQ(1000, s_lines(out));
+	s_each_once(out, 1000);
+	MF_ASSERT_STR_CONTAINS(out, "\"action\":");
+	free(out);
+
+	/* the journal holds all 1000 (it is written a moment after each
+	 * publication); tail --since 0 replays them in seq order */
+	for (int i = 0; i < 100 &&
+	    mf_integ_stat(&t, "journal_written") < 1000; i++)
+		usleep(50000);
+	MF_ASSERT_EQ(0, s_run(&out, "timeout 30 %s -c %s tail --since 0 "
+	    "--count 1000 --json", bin, t.conf));
+	MF_ASSERT_EQ(1000, s_lines(out));
+	s_each_once(out, 1000);
+	{
+		long long	 prev = 0;
+		const char	*p;
+
+		for (p = strstr(out, "\"seq\":"); p != NULL;
+		    p = strstr(p + 1, "\"seq\":")) {
+			long long s = atoll(p + 6);
+
+			MF_ASSERT_EQ(prev + 1, s);
+			prev = s;
+		}
+		MF_ASSERT_EQ(1000, prev);
+	}
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "timeout 30 %s -c %s tail --since 990 "
+	    "--count 5", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "     990  p-");
+	MF_ASSERT_EQ(5, s_lines(out));
+	free(out);
+	mf_integ_teardown(&t);
+}
+
+MF_TEST(clients_push_bad_line_check_stats)
+{
+	mf_integ_t	 t;
+	char		 bin[512], path[480], *out = NULL;
+	FILE		*fp;
+
+	mf_integ_setup(&t, 2, NULL);
+	mf_integ_bin("medflag", bin, sizeof(bin));
+	mf_integ_medflagd_start(&t, 2, 15000);
+	snprintf(path, sizeof(path), "%s/bad.jsonl", t.dir);
+	MF_ASSERT_NOT_NULL(fp = fopen(path, "w"));
+	fputs("{\"post_id\":\"a\",\"body\":\"hello\"}\n\n"
+	    "{\"post_id\":\"b\"}\nnot json\n"
+	    "{\"post_id\":\"c\",\"body\":\"hi\"}\n", fp);
+	fclose(fp);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s push < %s", bin, t.conf, path));
+	MF_ASSERT_EQ(4, s_lines(out));
+	MF_ASSERT_STR_CONTAINS(out, "stdin:3: ");
+	MF_ASSERT_STR_CONTAINS(out, "stdin:4: ");
+	MF_ASSERT_STR_CONTAINS(out, "\"post_id\":\"b\"");
+	MF_ASSERT_STR_CONTAINS(out, "\"post_id\":\"c\"");
+	free(out);
+
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s check 'The MMR jab gave my son "
+	    "autism, I am sure of it.'", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "post cli-");
+	MF_ASSERT_STR_CONTAINS(out, "ruleset ");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "echo 'plain text' | %s -c %s check --json "
+	    "-", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "\"status\":\"ok\"");
+	free(out);
+
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "posts in ");
+	MF_ASSERT_STR_CONTAINS(out, "workers (2)");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats --json", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "\"posts_in\":");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s reload", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "reloaded: ruleset ");
+	free(out);
+	mf_integ_teardown(&t);
+}
+
+MF_TEST(clients_push_survives_medflagd_crash)
+{
+	mf_integ_t	 t;
+	char		 bin[512], posts[480], outp[480], *out = NULL;
+	pid_t		 pid;
+	FILE		*fp;
+	int		 st, n = 3000;
+
+	mf_integ_setup(&t, 2, NULL);
+	mf_integ_bin("medflag", bin, sizeof(bin));
+	mf_integ_medflagd_start(&t, 2, 15000);
+	s_posts(&t, n, posts, sizeof(posts));
+	snprintf(outp, sizeof(outp), "%s/out.jsonl", t.dir);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		char cmd[4096];
+
+		snprintf(cmd, sizeof(cmd), "exec %s -c %s push --window 64 "
+		    "--timeout 1000 < %s > %s 2>%s/push.err", bin, t.conf,
+		    posts, outp, t.dir);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	MF_ASSERT(pid > 0);
+	/* kill medflagd while the push is under way, then start it again */
+	for (int i = 0; i < 200 && mf_integ_stat(&t, "posts_in") < 300; i++)
+		usleep(10000);
+	MF_ASSERT_EQ(128 + SIGKILL, mf_integ_medflagd_stop(&t, SIGKILL,
+	    5000));
+	usleep(300000);
+	mf_integ_medflagd_start(&t, 2, 15000);
+	MF_ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	MF_ASSERT(WIFEXITED(st));
+	MF_ASSERT_EQ(0, WEXITSTATUS(st));
+	MF_ASSERT_NOT_NULL(fp = fopen(outp, "r"));
+	fclose(fp);
+	MF_ASSERT_EQ(0, s_run(&out, "cat %s", outp));
+	MF_ASSERT_EQ((size_t)n, s_lines(out));
+	s_each_once(out, n);
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "cat %s/push.err", t.dir));
+	MF_ASSERT_STR_CONTAINS(out, "3000 verdicts");
+	free(out);
+	mf_integ_teardown(&t);
+}
