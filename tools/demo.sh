@@ -1,10 +1,80 @@
 #!/bin/sh
-# make demo: the project's example posts judged by the shipped rules,
-# printed as a table (post, action, score, claims, evidence).
+# make demo: the whole service on this machine. A private redis-server
+# (temp dir, unix socket), the source lists loaded into it, medflagd with
+# 2 workers, the project's example posts pushed through the check
+# endpoint, the verdicts as a table (post, action, score, claims,
+# evidence), then a clean shutdown (SIGTERM) and the temp dir removed.
+# SPDX-License-Identifier: MIT
 B=${MF_BUILD:-build}
 cd "$(dirname "$0")/.." || exit 1
+TOP=$(pwd)
+for p in redis-server "$B/medflagd" "$B/medflag-worker" "$B/medflag"; do
+	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || {
+		echo "demo: $p not found (make, or apt-get install redis-server)"
+		exit 1
+	}
+done
+D=$(mktemp -d "${TMPDIR:-/tmp}/mfdemo.XXXXXX") || exit 1
+RPID= MPID=
+cleanup() {
+	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
+	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+redis-server --port 0 --unixsocket "$D/redis.sock" --save '' \
+    --appendonly no --dir "$D" >"$D/redis.log" 2>&1 &
+RPID=$!
+cat >"$D/medflag.conf" <<CONF
+ingest   ipc://$D/ingest
+check    ipc://$D/check
+verdicts ipc://$D/verdicts
+control  ipc://$D/control
+backend  ipc://$D/backend
+rules    $TOP/rules
+redis    unix://$D/redis.sock
+workers  2
+CONF
+i=0
+while [ ! -S "$D/redis.sock" ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && { echo "demo: redis-server did not start"; exit 1; }
+	sleep 0.02
+done
 echo "medflag demo: $(wc -l < tools/demo-posts.jsonl) example posts, rules in rules/"
+echo "redis-server, medflagd and 2 workers in $D"
+"$B/medflag" -c "$D/medflag.conf" sources load rules/sources >"$D/sources.out" 2>&1 ||
+	echo "demo: sources load failed; workers use rules/sources files"
+"$B/medflagd" -c "$D/medflag.conf" 2>"$D/medflagd.log" &
+MPID=$!
+i=0
+until "$B/medflag" -c "$D/medflag.conf" stats --json 2>/dev/null |
+    grep -q '"pid"'; do
+	i=$((i + 1)); [ $i -gt 250 ] && { echo "demo: medflagd did not start:"; cat "$D/medflagd.log"; exit 1; }
+	sleep 0.02
+done
 echo
-"$B/medflag" scan --table < tools/demo-posts.jsonl || exit 1
+"$B/medflag" -c "$D/medflag.conf" push < tools/demo-posts.jsonl >"$D/verdicts.jsonl" || {
+	echo "demo: push failed"; exit 1; }
+/usr/bin/python3 - "$D/verdicts.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows.sort(key=lambda v: v.get("post_id", ""))
+print("%-12s %-8s %6s  %-34s %s" % ("post", "action", "score", "claims", "evidence"))
+print("%-12s %-8s %6s  %-34s %s" % ("----", "------", "-----", "------", "--------"))
+for v in rows:
+    claims = ",".join(sorted({h.get("claim", "") for h in v.get("hits", [])})) or "-"
+    ev = (v.get("evidence") or [""])[0]
+    print("%-12s %-8s %6.1f  %-34s %s" % (v.get("post_id", "?"), v.get("action", "?"),
+          v.get("score", 0.0), claims[:34], ev))
+ws = sorted({v.get("worker", "") for v in rows})
+print("\n%d verdicts, seq %s..%s, workers %s" % (len(rows),
+      min(v.get("seq", 0) for v in rows), max(v.get("seq", 0) for v in rows), " ".join(ws)))
+PY
+kill -TERM "$MPID"
+wait "$MPID"; rc=$?
+MPID=
+echo "medflagd stopped on SIGTERM (exit $rc)"
 echo
 echo "Why a post was flagged:  $B/medflag explain \"The MMR jab gave my son autism.\""
