@@ -185,7 +185,8 @@ s_eval(int argc, char **argv)
 		}
 		if ((fp_in = fopen(argv[i], "r")) == NULL) {
 			perror(argv[i]);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 		nfiles++;
 		while (getline(&line, &lcap, fp_in) != -1) {
@@ -275,7 +276,8 @@ s_eval(int argc, char **argv)
 	if (nfiles == 0) {
 		fprintf(stderr, "usage: medflag rules eval [--rules DIR] "
 		    "FILE.jsonl...\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	p = tp + fp ? (double)tp / (double)(tp + fp) : 1;
 	r = tp + fn ? (double)tp / (double)(tp + fn) : 1;
@@ -344,6 +346,7 @@ s_eval(int argc, char **argv)
 		    100.0 * neg_hard_flag / neg_hard, 100 * maxneg);
 		rc = 1;
 	}
+out:
 	for (size_t k = 0; k < ncases; k++) {
 		free(cases[k].id);
 		free(cases[k].text);
