@@ -208,8 +208,11 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 			j++;
 		o->flags |= MF_NORMF_INVALID_UTF8;
 		if (o->len > 0 && s_wordbyte((unsigned char)
-		    o->text[o->len - 1]) && j < b && s_wordbyte(p[j]))
+		    o->text[o->len - 1]) && j < b && s_wordbyte(p[j])) {
+			if (!lit)
+				o->oend[o->len - 1] = j;
 			return j;
+		}
 		if (!lit) {
 			oa = i;
 			ob = j;
@@ -233,6 +236,12 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 			s_put(o, ' ', oa, ob);
 			c->symsp = o->len;
 		}
+		return j;
+	}
+	if (f.len == 0 && o->len > 0 && o->oend[o->len - 1] < ob) {
+		/* A dropped mark or format character belongs to the
+		 * character before it: "e" + U+0301 maps to both. */
+		o->oend[o->len - 1] = ob;
 		return j;
 	}
 	for (size_t q = 0; q < f.len; q++)
@@ -624,11 +633,11 @@ s_try_join(s_wctx_t *x, size_t r)
 }
 
 /*
- * Repairs the word starting at r (a word character) inside the chunk
- * ending at 'cend', and returns the index after it.
+ * Repairs the word starting at r (a word character) and returns the index
+ * after it.
  */
 static size_t
-s_word(s_wctx_t *x, size_t r, size_t cend)
+s_word(s_wctx_t *x, size_t r)
 {
 	const unsigned char	*t = (const unsigned char *)x->o->text;
 	s_item_t		 it[S_WMAX];
@@ -683,7 +692,8 @@ s_word(s_wctx_t *x, size_t r, size_t cend)
 	e = it[n - 1].pos + it[n - 1].len;
 	if (plain)
 		goto plain;
-	for (size_t k = e; k < cend; k++)
+	/* A ')' later on the line makes '(' a parenthesis: f(x, y). */
+	for (size_t k = e; k < x->n && k < e + 80 && t[k] != '\n'; k++)
 		if (t[k] == ')') {
 			paren = 1;
 			break;
@@ -726,7 +736,7 @@ s_words(mf__nctx_t *c, int leet)
 				r = k;
 				continue;
 			}
-			r = s_word(&x, r, cend);
+			r = s_word(&x, r);
 			continue;
 		}
 		k = ch < 0x80 ? 1 : s_cp_at(&x, r, &cp);
