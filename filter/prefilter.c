@@ -4,17 +4,22 @@
  *
  * Every rule is an AND of patterns; every pattern needs one of its
  * literals, and one of each of its 'also' sets (litextract.c), or is
- * 'always'. The builder gives every such set a slot, numbers the distinct literals, and lists for each
- * literal the slots it satisfies. A scan runs the automaton
- * (ahocorasick.c); the first occurrence of a literal in a post marks its
- * slots, and a rule becomes a candidate when the count of its marked
- * slots reaches the number it needs. Rules that need none (every pattern
- * 'always', or no pattern at all) are candidates for every post.
+ * 'always'. The builder gives every such set a slot and numbers the
+ * distinct literals. Each rule has one anchor slot, the one whose
+ * literals the fewest other slots share (a literal used by hundreds of
+ * rules, like "cause", is likely common in text as well).
+ *
+ * A scan runs the automaton (ahocorasick.c) and notes the distinct
+ * literals found; then, for each, the rules anchored on it are checked
+ * once: a rule is a candidate when each of its other slots has a literal
+ * found too. Rules that need nothing (every pattern 'always', or no
+ * pattern at all) are candidates for every post.
  *
  * Per-post state lives in the caller's mf_pfscratch_t and is reset lazily
- * with epochs (a rule's or a literal's state is stale unless its epoch is
+ * with epochs (a rule's or a literal's mark is stale unless its epoch is
  * the current scan's), so a scan costs the text length plus the literals
- * found, and allocates nothing once the scratch has grown to the rule set.
+ * found and the rules anchored on them, and allocates nothing once the
+ * scratch has grown to the rule set.
  *
  * Not responsible for running PCRE2 (match.c) nor for compiling rules
  * (ruleset.c).
@@ -40,7 +45,9 @@ struct mf_prefilter {
 	uint32_t	*slot_base;	/* per rule: its first slot */
 	char		**why;		/* per rule: why it runs always */
 	uint32_t	*slot_rule;	/* per slot */
-	size_t		 nslots, cap_slots;
+	uint32_t	*slot_first;	/* per slot: its first pair */
+	uint32_t	*anchor;	/* per rule: the slot a scan looks up */
+	size_t		 nslots, cap_slots, cap_first;
 
 	/* Distinct literals and a hash index over them. */
 	char		**lits;
@@ -49,11 +56,13 @@ struct mf_prefilter {
 	uint32_t	*index;		/* open addressing; S_UNSET empty */
 	size_t		 cap_index;
 
-	/* (literal, slot) pairs, then per literal its slots. */
+	/* (literal, slot) pairs in slot order: a slot's literals are
+	 * pair_lit[slot_first[slot] ..]. Then per literal the rules whose
+	 * anchor slot holds it: lit_rules[lit_off[l], lit_off[l + 1]). */
 	uint32_t	*pair_lit, *pair_slot;
 	size_t		 npairs, cap_pairs;
 	uint32_t	*lit_off;	/* nlits + 1 */
-	uint32_t	*lit_slots;	/* npairs */
+	uint32_t	*lit_rules;
 
 	size_t		*always;	/* rules that run on every post */
 	size_t		 nalways;
@@ -64,6 +73,7 @@ struct mf_prefilter {
 /* What the scratch keeps beyond the public fields. */
 typedef struct s_extra {
 	unsigned	*lit_epoch;
+	uint32_t	*found;		/* literals found in this post */
 	size_t		 cap_lits;
 } s_extra_t;
 
@@ -105,13 +115,15 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	mf_free(self->slot_base);
 	mf_free(self->why);
 	mf_free(self->slot_rule);
+	mf_free(self->slot_first);
+	mf_free(self->anchor);
 	mf_free(self->lits);
 	mf_free(self->lens);
 	mf_free(self->index);
 	mf_free(self->pair_lit);
 	mf_free(self->pair_slot);
 	mf_free(self->lit_off);
-	mf_free(self->lit_slots);
+	mf_free(self->lit_rules);
 	mf_free(self->always);
 	mf__ac_destroy(&self->ac);
 	mf_free(self);
@@ -261,6 +273,10 @@ static int
 s_add_set(mf_prefilter_t *self, char *const *lits, size_t nlits,
     uint32_t slot)
 {
+	if (s_grow((void **)&self->slot_first, &self->cap_first, slot + 1,
+	    sizeof(*self->slot_first)) < 0)
+		return -1;
+	self->slot_first[slot] = (uint32_t)self->npairs;
 	for (size_t k = 0; k < nlits; k++) {
 		uint32_t lit = s_lit_id(self, lits[k], strlen(lits[k]));
 
@@ -316,6 +332,79 @@ mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
 	return 0;
 }
 
+/* One past the last pair of 'slot'. */
+static uint32_t
+s_slot_end(const mf_prefilter_t *self, uint32_t slot)
+{
+	return slot + 1 < self->nslots ? self->slot_first[slot + 1] :
+	    (uint32_t)self->npairs;
+}
+
+/*
+ * Picks each rule's anchor: the slot whose literals the fewest other
+ * slots share (a literal in many rules, like "cause", is likely a common
+ * word too; "because" holds it). A scan looks up only anchors; the other
+ * slots of a rule are checked once its anchor is found.
+ */
+static int
+s_anchors(mf_prefilter_t *self)
+{
+	uint32_t *pop = mf_calloc(self->nlits + 1, sizeof(*pop));
+
+	if (pop == NULL)
+		return -1;
+	for (size_t i = 0; i < self->npairs; i++)
+		pop[self->pair_lit[i]]++;
+	for (size_t r = 0; r < self->nrules; r++) {
+		uint64_t best = UINT64_MAX;
+
+		for (uint32_t k = 0; k < self->need[r]; k++) {
+			uint32_t slot = self->slot_base[r] + k;
+			uint64_t cost = 0;
+
+			for (uint32_t i = self->slot_first[slot];
+			    i < s_slot_end(self, slot); i++)
+				cost += pop[self->pair_lit[i]];
+			if (cost < best) {
+				best = cost;
+				self->anchor[r] = slot;
+			}
+		}
+	}
+	/* lit_off counts, then fills, the anchor lists. */
+	for (size_t r = 0; r < self->nrules; r++) {
+		uint32_t slot = self->anchor[r];
+
+		if (self->need[r] == 0)
+			continue;
+		for (uint32_t i = self->slot_first[slot];
+		    i < s_slot_end(self, slot); i++)
+			self->lit_off[self->pair_lit[i] + 1]++;
+	}
+	for (size_t l = 0; l < self->nlits; l++)
+		self->lit_off[l + 1] += self->lit_off[l];
+	if ((self->lit_rules = mf_malloc((self->lit_off[self->nlits] + 1) *
+	    sizeof(*self->lit_rules))) == NULL) {
+		mf_free(pop);
+		return -1;
+	}
+	memcpy(pop, self->lit_off, self->nlits * sizeof(*pop));
+	for (size_t r = 0; r < self->nrules; r++) {
+		uint32_t slot = self->anchor[r];
+
+		if (self->need[r] == 0)
+			continue;
+		for (uint32_t i = self->slot_first[slot];
+		    i < s_slot_end(self, slot); i++)
+			self->lit_rules[pop[self->pair_lit[i]]++] =
+			    (uint32_t)r;
+	}
+	mf_free(pop);
+	mf_free(self->pair_slot);
+	self->pair_slot = NULL;
+	return 0;
+}
+
 int
 mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 {
@@ -326,8 +415,8 @@ mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 	    sizeof(*self->always))) == NULL ||
 	    (self->lit_off = mf_calloc(self->nlits + 1,
 	    sizeof(*self->lit_off))) == NULL ||
-	    (self->lit_slots = mf_malloc((self->npairs ? self->npairs : 1) *
-	    sizeof(*self->lit_slots))) == NULL)
+	    (self->anchor = mf_calloc(self->nrules ? self->nrules : 1,
+	    sizeof(*self->anchor))) == NULL)
 		goto nomem;
 	for (size_t r = 0; r < self->nrules; r++) {
 		if (self->need[r] == S_UNSET) {
@@ -340,24 +429,8 @@ mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 		if (self->need[r] == 0)
 			self->always[self->nalways++] = r;
 	}
-	/* Counting sort of the pairs by literal. */
-	for (size_t i = 0; i < self->npairs; i++)
-		self->lit_off[self->pair_lit[i] + 1]++;
-	for (size_t l = 0; l < self->nlits; l++)
-		self->lit_off[l + 1] += self->lit_off[l];
-	for (size_t i = 0; i < self->npairs; i++) {
-		uint32_t l = self->pair_lit[i];
-
-		self->lit_slots[self->lit_off[l]++] = self->pair_slot[i];
-	}
-	for (size_t l = self->nlits; l > 0; l--)
-		self->lit_off[l] = self->lit_off[l - 1];
-	self->lit_off[0] = 0;
-	mf_free(self->pair_lit);
-	mf_free(self->pair_slot);
-	mf_free(self->index);
-	self->pair_lit = self->pair_slot = self->index = NULL;
-	self->cap_pairs = self->cap_index = 0;
+	if (s_anchors(self) < 0)
+		goto nomem;
 	if ((self->ac = mf__ac_build((const char *const *)self->lits,
 	    self->lens, self->nlits, S_AC_BUDGET, err)) == NULL)
 		return -1;
@@ -377,6 +450,7 @@ mf_pfscratch_free(mf_pfscratch_t *s)
 		return;
 	if ((x = s->extra) != NULL) {
 		mf_free(x->lit_epoch);
+		mf_free(x->found);
 		mf_free(x);
 	}
 	mf_free(s->cnt);
@@ -410,19 +484,16 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 		    sizeof(*e));
 		s->cap_rules = self->nrules;
 	}
-	if (s->cap_seen < self->nslots) {
-		unsigned char *p = mf_realloc(s->seen, self->nslots);
-
-		if (p == NULL)
-			return -1;
-		s->seen = p;
-		s->cap_seen = self->nslots;
-	}
 	if (x->cap_lits < self->nlits) {
-		unsigned *e = mf_realloc(x->lit_epoch, self->nlits *
-		    sizeof(*e));
+		unsigned *e;
+		uint32_t *f;
 
-		if (e == NULL)
+		if ((f = mf_realloc(x->found, self->nlits *
+		    sizeof(*f))) == NULL)
+			return -1;
+		x->found = f;
+		if ((e = mf_realloc(x->lit_epoch, self->nlits *
+		    sizeof(*e))) == NULL)
 			return -1;
 		memset(e + x->cap_lits, 0, (self->nlits - x->cap_lits) *
 		    sizeof(*e));
@@ -439,39 +510,42 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 }
 
 typedef struct s_scan {
-	const mf_prefilter_t	*pf;
-	mf_pfscratch_t		*s;
-	unsigned		*lit_epoch;
-	size_t			*hits;
-	size_t			 nhits;
+	unsigned	*lit_epoch;
+	uint32_t	*found;
+	size_t		 nfound;
+	unsigned	 cur;
 } s_scan_t;
 
+/* The automaton's report: notes each literal the first time. */
 static void
 s_on_hit(void *ctx, uint32_t lit, size_t end)
 {
-	s_scan_t		*sc = ctx;
-	const mf_prefilter_t	*pf = sc->pf;
-	mf_pfscratch_t		*s = sc->s;
-	unsigned		 cur = s->cur;
+	s_scan_t *sc = ctx;
 
 	(void)end;
-	if (sc->lit_epoch[lit] == cur)
-		return;		/* this literal's slots are marked already */
-	sc->lit_epoch[lit] = cur;
-	for (uint32_t k = pf->lit_off[lit]; k < pf->lit_off[lit + 1]; k++) {
-		uint32_t slot = pf->lit_slots[k], r = pf->slot_rule[slot];
-
-		if (s->epoch[r] != cur) {
-			s->epoch[r] = cur;
-			s->cnt[r] = 0;
-			memset(s->seen + pf->slot_base[r], 0, pf->need[r]);
-		}
-		if (s->seen[slot])
-			continue;
-		s->seen[slot] = 1;
-		if (++s->cnt[r] == pf->need[r])
-			sc->hits[sc->nhits++] = r;
+	if (sc->lit_epoch[lit] != sc->cur) {
+		sc->lit_epoch[lit] = sc->cur;
+		sc->found[sc->nfound++] = lit;
 	}
+}
+
+/* 1 if every slot of rule 'r' but its anchor has a literal found. */
+static int
+s_rule_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t r)
+{
+	for (uint32_t k = 0; k < self->need[r]; k++) {
+		uint32_t	slot = self->slot_base[r] + k, i, end;
+
+		if (slot == self->anchor[r])
+			continue;
+		end = s_slot_end(self, slot);
+		for (i = self->slot_first[slot]; i < end; i++)
+			if (sc->lit_epoch[self->pair_lit[i]] == sc->cur)
+				break;
+		if (i == end)
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -487,29 +561,45 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
     const char *text, size_t len, size_t *out)
 {
 	s_scan_t	sc;
-	size_t		na = self->nalways, nh, w, a, h;
+	size_t		na = self->nalways, nh = 0, w, a, h;
+	s_extra_t	*x;
 
 	if (s_scratch_fit(self, s) < 0)
 		return (size_t)-1;
-	sc.pf = self;
-	sc.s = s;
-	sc.lit_epoch = ((s_extra_t *)s->extra)->lit_epoch;
-	sc.hits = out;		/* always-rules and hits are disjoint */
-	sc.nhits = 0;
+	x = s->extra;
+	sc.lit_epoch = x->lit_epoch;
+	sc.found = x->found;
+	sc.nfound = 0;
+	sc.cur = s->cur;
 	if (self->nlits > 0 && len > 0)
 		mf__ac_scan(self->ac, text, len, s_on_hit, &sc);
-	nh = sc.nhits;
+	/* Rules whose anchor was found, once each, if the rest is too.
+	 * The hits go to the front of 'out'; always-rules are disjoint. */
+	for (size_t f = 0; f < sc.nfound; f++) {
+		uint32_t l = sc.found[f];
+
+		for (uint32_t k = self->lit_off[l]; k < self->lit_off[l + 1];
+		    k++) {
+			uint32_t r = self->lit_rules[k];
+
+			if (s->epoch[r] == sc.cur)
+				continue;
+			s->epoch[r] = sc.cur;
+			if (s_rule_ok(self, &sc, r))
+				out[nh++] = r;
+		}
+	}
 	if (nh > 1) {
 		if (nh <= 16) {
 			for (size_t i = 1; i < nh; i++) {
-				size_t v = sc.hits[i], j = i;
+				size_t v = out[i], j = i;
 
-				for (; j > 0 && sc.hits[j - 1] > v; j--)
-					sc.hits[j] = sc.hits[j - 1];
-				sc.hits[j] = v;
+				for (; j > 0 && out[j - 1] > v; j--)
+					out[j] = out[j - 1];
+				out[j] = v;
 			}
 		} else {
-			qsort(sc.hits, nh, sizeof(*sc.hits), s_cmp_size);
+			qsort(out, nh, sizeof(*out), s_cmp_size);
 		}
 	}
 	/* Merge the always-rules in, from the back: the hits at the front
@@ -518,8 +608,8 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	a = na;
 	h = nh;
 	while (a > 0) {
-		if (h > 0 && sc.hits[h - 1] > self->always[a - 1])
-			out[--w] = sc.hits[--h];
+		if (h > 0 && out[h - 1] > self->always[a - 1])
+			out[--w] = out[--h];
 		else
 			out[--w] = self->always[--a];
 	}
@@ -549,9 +639,9 @@ mf_prefilter_bytes(const mf_prefilter_t *self)
 		return 0;
 	n = sizeof(*self) + self->nrules * (2 * sizeof(uint32_t) +
 	    sizeof(char *) + sizeof(size_t)) +
-	    self->cap_slots * sizeof(uint32_t) +
+	    self->cap_slots * sizeof(uint32_t) * 2 +
 	    self->cap_lits * (sizeof(char *) + sizeof(size_t)) +
-	    (self->nlits + 1 + self->npairs) * sizeof(uint32_t);
+	    (self->nlits + 1 + self->npairs * 2) * sizeof(uint32_t);
 	for (size_t i = 0; i < self->nlits; i++)
 		n += self->lens[i] + 1;
 	return n + mf__ac_bytes(self->ac);
