@@ -221,11 +221,14 @@ s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
 	*e = i;
 }
 
-/* Openings of a sentence that asks (normalized: lower case, no accents). */
+/* Openings of a sentence that asks (normalized: lower case, no accents).
+ * Not "do", "did", "can", "will": in forums they open commands and
+ * assertions ("Do your research", "Can confirm") as often as questions,
+ * which end with '?' anyway. */
 static const char *const s_ask_openings[] = {
 	"is it true", "is it safe", "isn't it", "is this true", "is that true",
-	"does ", "do ", "did ", "can ", "could ", "should ", "would ",
-	"will ", "are ", "is ", "has anyone", "have you", "any evidence",
+	"does ", "could ", "should ", "would ", "are ", "is ", "has anyone",
+	"have you", "any evidence",
 	"anyone know", "does anyone", "how do", "how does", "what do you",
 	"est-ce ", "est ce ", "c'est vrai", "vrai que", "peut-on", "faut-il",
 	"es verdad", "es cierto", "alguien sabe", "sera que", "funciona ",
