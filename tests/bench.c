@@ -1,0 +1,554 @@
+/*
+ * bench.c - `make bench`: how fast medflag judges posts, against a naive
+ * loop that runs every pattern with PCRE2 JIT on the same text.
+ *
+ * Generates (in memory, nothing on disk) a corpus of ~450-byte forum posts
+ * in health vocabulary, ~5% carrying claim phrases, and rule sets of 100,
+ * 1,000 and 5,000 rules shaped like
+ *   \bvaccin\w*\b.{0,40}\b(cause|causes)\b.{0,20}\bautism\b
+ * from a vocabulary, so that the rules differ; then the curated rules/.
+ * For each: compile time, posts/s and MB/s on one core (mf_scan with the
+ * prefilter), the naive loop, their ratio, memory, and normalization's
+ * share of the scan. Every figure is printed with its target.
+ *
+ *   bench [-n POSTS] [-r RULESDIR]	the whole run
+ *   bench -m NRULES			worker memory only: load, scan, RSS
+ * SPDX-License-Identifier: MIT
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcre2.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "match.h"
+#include "normalize.h"
+#include "post.h"
+#include "prefilter.h"
+#include "ruleset.h"
+#include "verdict.h"
+
+static const char *s_subj[] = {
+	"vaccin", "jab", "booster", "mmr", "ivermectin", "hydroxychloroquin",
+	"bleach", "garlic", "turmeric", "fluorid", "chemtrail", "homeopath",
+	"colloidal silver", "raw milk", "baking soda", "detox", "statin",
+	"chemotherap", "antibiotic", "mask", "sunscreen", "wifi", "5g",
+	"aspartame", "essential oil", "vitamin c", "cider vinegar", "insulin",
+	"fasting", "ozone", "kombucha", "cannabis", "oil pulling", "coffee enema",
+	"alkaline water", "zinc", "melatonin", "antidepressant", "ssri",
+	"paracetamol",
+};
+static const char *s_verb[][3] = {
+	{ "cause", "causes", "caused" }, { "cure", "cures", "cured" },
+	{ "prevent", "prevents", "prevented" }, { "kill", "kills", "killed" },
+	{ "reverse", "reverses", "reversed" }, { "treat", "treats", "treated" },
+	{ "heal", "heals", "healed" }, { "destroy", "destroys", "destroyed" },
+	{ "spread", "spreads", "spreading" }, { "shrink", "shrinks", "shrank" },
+	{ "alter", "alters", "altered" }, { "poison", "poisons", "poisoned" },
+	{ "trigger", "triggers", "triggered" }, { "eliminate", "eliminates",
+	"eliminated" }, { "block", "blocks", "blocked" },
+};
+static const char *s_obj[] = {
+	"autism", "cancer", "diabetes", "covid", "infertility", "dementia",
+	"sids", "hiv", "asthma", "arthritis", "heart disease", "measles",
+	"malaria", "depression", "tumors", "dna", "immune system", "flu",
+	"lyme disease", "adhd", "obesity", "allergies", "strokes", "acne",
+	"migraines", "kidney stones", "parkinson", "epilepsy", "psoriasis",
+	"eczema", "lupus", "leukemia", "hepatitis", "shingles", "sepsis",
+	"anxiety", "insomnia", "gout", "anemia", "glaucoma",
+};
+static const char *s_filler[] = {
+	"my doctor said the vaccine schedule is fine for her age",
+	"i read somewhere that cancer screening starts at forty five",
+	"has anyone tried physiotherapy for arthritis in the knee",
+	"the nurse told me the booster might make my arm sore",
+	"after three weeks of antibiotics the infection finally cleared",
+	"my blood pressure has been high since the new medication",
+	"the pharmacy was out of stock of the insulin pens again",
+	"we went to the clinic because of her asthma last night",
+	"i feel much better now that the migraines are less frequent",
+	"the side effects were mild, just a headache and some fatigue",
+	"insurance would not cover the statin my cardiologist wanted",
+	"my daughter has a fever and a rash, should we see someone",
+	"the appointment with the oncologist is on monday morning",
+	"thanks for the advice about sleep and anxiety, it helps",
+	"is vitamin d safe during pregnancy at that dose",
+	"the study was small and not randomized, so take it lightly",
+	"my grandmother swears by garlic soup when she has the flu",
+	"does anyone know a good dermatologist for eczema near here",
+	"they changed my antidepressant and the insomnia is worse",
+	"covid hit our whole family in march but everyone recovered",
+	"the diabetes educator explained carbs and insulin timing",
+	"measles cases are up in the county according to the news",
+};
+
+#define S_N(a)	(sizeof(a) / sizeof((a)[0]))
+
+static uint64_t s_rng = 0x2545f4914f6cdd1dULL;
+
+static uint32_t
+s_rand(void)
+{
+	s_rng ^= s_rng << 13;
+	s_rng ^= s_rng >> 7;
+	s_rng ^= s_rng << 17;
+	return (uint32_t)(s_rng >> 11);
+}
+
+static double
+s_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Resident set size in bytes (from /proc/self/statm). */
+static size_t
+s_rss(void)
+{
+	FILE		*f = fopen("/proc/self/statm", "r");
+	unsigned long	 size = 0, res = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Peak resident set size (VmHWM) in bytes. */
+static size_t
+s_hwm(void)
+{
+	FILE	*f = fopen("/proc/self/status", "r");
+	char	 line[256];
+	size_t	 kb = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static void
+s_cat(mf_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+s_cat(mf_buf_t *b, const char *fmt, ...)
+{
+	char	line[2048];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) ||
+	    mf_buf_append(b, line, (size_t)n) == -1) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+}
+
+/*
+ * 'n' rules: rule i takes a distinct (subject, verb, object) triple, one
+ * claim per five rules. A tenth have a second 'match' line (AND) with
+ * 'near', a tenth an 'unless'.
+ */
+static char *
+s_rules(size_t n)
+{
+	mf_buf_t	b = {0};
+	size_t		ns = S_N(s_subj), nv = S_N(s_verb), no = S_N(s_obj);
+
+	for (size_t i = 0; i < n; i++) {
+		/* A stride coprime with the space spreads the triples. */
+		size_t		 t = (i * 7919) % (ns * nv * no);
+		const char	*su = s_subj[t % ns];
+		const char	**ve = s_verb[(t / ns) % nv];
+		const char	*ob = s_obj[t / (ns * nv)];
+
+		if (i % 5 == 0)
+			s_cat(&b, "claim c%zu\n  title generated claim\n  "
+			    "fact none\n  evidence https://www.who.int/c%zu\n"
+			    "  tier harmful\nend\n", i / 5, i / 5);
+		s_cat(&b, "rule c%zu.r%zu\n  claim c%zu\n  score 6\n", i / 5,
+		    i, i / 5);
+		if (i % 10 == 3)
+			s_cat(&b, "  match /\\b%s\\w*\\b/\n  match /\\b(%s|%s|"
+			    "%s)\\b.{0,30}\\b%s\\b/\n  near 120\n", su, ve[0],
+			    ve[1], ve[2], ob);
+		else
+			s_cat(&b, "  match /\\b%s\\w*\\b.{0,40}\\b(%s|%s)\\b"
+			    ".{0,20}\\b%s\\b/\n", su, ve[0], ve[1], ob);
+		if (i % 10 == 7)
+			s_cat(&b, "  unless /\\b(no|not|never|myth)\\b/\n");
+		s_cat(&b, "end\n");
+	}
+	s_cat(&b, "%s", "");
+	return b.data;
+}
+
+/* A ~450-byte post; ~5% state a claim from the vocabulary. */
+static char *
+s_post(void)
+{
+	mf_buf_t b = {0};
+
+	if (s_rand() % 20 == 0) {
+		const char **ve = s_verb[s_rand() % S_N(s_verb)];
+
+		s_cat(&b, "honestly %ses %s %s, ", s_subj[s_rand() %
+		    S_N(s_subj)], ve[s_rand() % 2], s_obj[s_rand() %
+		    S_N(s_obj)]);
+	}
+	while (b.len < 430)
+		s_cat(&b, "%s. ", s_filler[s_rand() % S_N(s_filler)]);
+	return b.data;
+}
+
+typedef struct s_corpus {
+	mf_post_t	**posts;
+	size_t		  n, bytes;
+} s_corpus_t;
+
+static void
+s_corpus(s_corpus_t *c, size_t n)
+{
+	c->posts = calloc(n, sizeof(*c->posts));
+	c->n = n;
+	c->bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		char id[32], *body = s_post();
+
+		snprintf(id, sizeof(id), "b%zu", i);
+		c->posts[i] = mf_post_new(id, body);
+		c->bytes += c->posts[i]->body_len;
+		mf_free(body);
+	}
+}
+
+static const char *
+s_mark(int pass)
+{
+	return pass ? "PASS" : "MISS";
+}
+
+/* Scans the corpus with the prefilter: seconds, and hits found. */
+static double
+s_scan_all(const mf_ruleset_t *rs, const s_corpus_t *c, size_t n,
+    unsigned opts, size_t *hits, size_t *run)
+{
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	double		 t0;
+
+	*hits = *run = 0;
+	t0 = s_now();
+	for (size_t i = 0; i < n; i++) {
+		mf_verdict_t *v = NULL;
+
+		if (mf_scan(sc, rs, NULL, c->posts[i], opts, &v, NULL) == 0) {
+			*hits += v->nhits;
+			mf_verdict_destroy(&v);
+		}
+		*run += mf_scanner_rules_run(sc);
+	}
+	t0 = s_now() - t0;
+	mf_scanner_destroy(&sc);
+	return t0;
+}
+
+/* Time of mf_normalize alone over the corpus. */
+static double
+s_norm_all(const s_corpus_t *c)
+{
+	mf_norm_t	norm = {0};
+	double		t0 = s_now();
+
+	for (size_t i = 0; i < c->n; i++)
+		(void)mf_normalize(&norm, c->posts[i]->body,
+		    c->posts[i]->body_len, c->posts[i]->body_format, 0, NULL);
+	t0 = s_now() - t0;
+	mf_norm_free(&norm);
+	return t0;
+}
+
+/* Time of the prefilter alone over the normalized corpus. */
+static double
+s_prefilter_all(const mf_ruleset_t *rs, const s_corpus_t *c)
+{
+	const mf_prefilter_t	*pf = mf_ruleset_prefilter(rs);
+	mf_pfscratch_t		 s = {0};
+	mf_norm_t		 norm = {0};
+	size_t			*out = calloc(mf_ruleset_size(rs) + 1,
+				    sizeof(*out));
+	double			 t = 0, t0;
+
+	for (size_t i = 0; i < c->n && pf; i++) {
+		(void)mf_normalize(&norm, c->posts[i]->body,
+		    c->posts[i]->body_len, c->posts[i]->body_format, 0, NULL);
+		t0 = s_now();
+		(void)mf_prefilter_scan(pf, &s, norm.text, norm.len, out);
+		t += s_now() - t0;
+	}
+	mf_pfscratch_free(&s);
+	mf_norm_free(&norm);
+	free(out);
+	return t;
+}
+
+/* The naive loop over 'n' posts: every match pattern, JIT, on the same
+ * normalized text (normalizing is not timed: the naive side is favoured). */
+static double
+s_naive(const mf_ruleset_t *rs, const s_corpus_t *c, size_t n)
+{
+	pcre2_match_data	*md = pcre2_match_data_create(16, NULL);
+	mf_norm_t		 norm = {0};
+	char			**texts = calloc(n, sizeof(*texts));
+	size_t			*lens = calloc(n, sizeof(*lens));
+	size_t			 nr = mf_ruleset_size(rs), matched = 0;
+	double			 t0;
+
+	for (size_t i = 0; i < n; i++) {
+		(void)mf_normalize(&norm, c->posts[i]->body,
+		    c->posts[i]->body_len, c->posts[i]->body_format, 0, NULL);
+		texts[i] = malloc(norm.len + 1);
+		memcpy(texts[i], norm.text, norm.len + 1);
+		lens[i] = norm.len;
+	}
+	t0 = s_now();
+	for (size_t i = 0; i < n; i++)
+		for (size_t r = 0; r < nr; r++) {
+			const mf_rule_t *rule = mf_ruleset_rule(rs, r);
+
+			for (size_t j = 0; j < rule->nmatch; j++)
+				if (pcre2_jit_match(rule->match[j].code,
+				    (PCRE2_SPTR)texts[i], lens[i], 0, 0, md,
+				    NULL) > 0)
+					matched++;
+		}
+	t0 = s_now() - t0;
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(lens);
+	mf_norm_free(&norm);
+	pcre2_match_data_free(md);
+	(void)matched;
+	return t0;
+}
+
+typedef struct s_target {
+	double	min_pps;	/* 0: none */
+	double	min_ratio;
+	double	max_compile;
+	double	max_mb;
+} s_target_t;
+
+static int s_misses;
+
+static void
+s_check(const char *what, double v, const char *unit, double target,
+    int higher)
+{
+	int pass;
+
+	if (target <= 0) {
+		printf("    %-26s %12.1f %s\n", what, v, unit);
+		return;
+	}
+	pass = higher ? v >= target : v < target;
+	s_misses += !pass;
+	printf("    %-26s %12.1f %-8s target %s %.0f   %s\n", what, v, unit,
+	    higher ? ">=" : "<", target, s_mark(pass));
+}
+
+static void
+s_bench_set(const char *name, mf_ruleset_t *rs, double compile, size_t grew,
+    const s_corpus_t *c, size_t nnaive, const s_target_t *tg)
+{
+	const mf_prefilter_t	*pf = mf_ruleset_prefilter(rs);
+	size_t			 hits, run, nalways = 0, nr;
+	double			 t, tn, tnorm, pps, npps;
+
+	nr = mf_ruleset_size(rs);
+	for (size_t i = 0; i < nr && pf; i++)
+		nalways += mf_prefilter_rule_always(pf, i, NULL);
+	printf("\n%s: %zu rules (%zu run on every post)\n", name, nr,
+	    nalways);
+	s_check("compile", compile * 1000, "ms", tg->max_compile * 1000, 0);
+	s_check("RSS growth after load", (double)grew / 1048576.0, "MB",
+	    tg->max_mb, 0);
+	printf("    %-26s %12.1f MB\n", "prefilter memory",
+	    (double)mf_prefilter_bytes(pf) / 1048576.0);
+	(void)s_scan_all(rs, c, c->n / 10, 0, &hits, &run);	/* warm */
+	t = s_scan_all(rs, c, c->n, 0, &hits, &run);
+	pps = (double)c->n / t;
+	s_check("medflag posts/s", pps, "posts/s", tg->min_pps, 1);
+	printf("    %-26s %12.1f MB/s\n", "medflag throughput",
+	    (double)c->bytes / t / 1048576.0);
+	printf("    %-26s %12.2f per post (%zu hits in %zu posts)\n",
+	    "rules run by PCRE2", (double)run / (double)c->n, hits, c->n);
+	tnorm = s_norm_all(c);
+	printf("    %-26s %12.1f %% of the scan time\n", "normalization share",
+	    100.0 * tnorm / t);
+	tnorm = s_prefilter_all(rs, c);
+	printf("    %-26s %12.1f %% of the scan time (%.2f us/post)\n",
+	    "prefilter share", 100.0 * tnorm / t, tnorm * 1e6 /
+	    (double)c->n);
+	if (nnaive > c->n)
+		nnaive = c->n;
+	tn = s_naive(rs, c, nnaive);
+	npps = (double)nnaive / tn;
+	printf("    %-26s %12.1f posts/s (%zu posts)\n", "naive PCRE2-JIT loop",
+	    npps, nnaive);
+	printf("    %-26s %12.1f MB/s\n", "naive throughput",
+	    (double)nnaive * ((double)c->bytes / (double)c->n) / tn /
+	    1048576.0);
+	s_check("speed-up over naive", pps / npps, "x", tg->min_ratio, 1);
+}
+
+static mf_ruleset_t *
+s_load_generated(size_t n, double *compile, size_t *grew)
+{
+	mf_diags_t	 diags = {0};
+	char		*text = s_rules(n);
+	size_t		 before;
+	mf_ruleset_t	*rs;
+	double		 t0;
+
+	before = s_rss();
+	t0 = s_now();
+	rs = mf_ruleset_load_string("generated.rules", text, NULL, NULL, 0,
+	    &diags);
+	*compile = s_now() - t0;
+	mf_free(text);
+	*grew = s_rss() > before ? s_rss() - before : 0;
+	if (rs == NULL) {
+		fprintf(stderr, "bench: generated rules do not load: %s: %s\n",
+		    diags.n ? diags.v[0].where : "?",
+		    diags.n ? diags.v[0].msg : "?");
+		exit(1);
+	}
+	mf_diags_free(&diags);
+	return rs;
+}
+
+/* -m N: what a worker holding N rules costs, in a fresh process. */
+static int
+s_worker_memory(size_t n)
+{
+	mf_diags_t	 diags = {0};
+	char		*text = s_rules(n);
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc;
+	s_corpus_t	 c;
+
+	rs = mf_ruleset_load_string("generated.rules", text, NULL, NULL, 0,
+	    &diags);
+	mf_free(text);
+	if (rs == NULL)
+		return 1;
+	sc = mf_scanner_new(NULL);
+	s_corpus(&c, 200);
+	for (size_t i = 0; i < c.n; i++) {
+		mf_verdict_t *v = NULL;
+
+		if (mf_scan(sc, rs, NULL, c.posts[i], 0, &v, NULL) == 0)
+			mf_verdict_destroy(&v);
+	}
+	printf("worker with %zu rules: RSS %.1f MB, peak %.1f MB\n", n,
+	    (double)s_rss() / 1048576.0, (double)s_hwm() / 1048576.0);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&diags);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*rulesdir = "rules";
+	size_t		 nposts = 20000;
+	s_corpus_t	 c;
+	int		 opt;
+	static const struct {
+		size_t		n, naive;
+		s_target_t	tg;
+	} sets[] = {
+		{ 100, 4000, { 0, 0, 0, 0 } },
+		{ 1000, 600, { 100000, 150, 1.0, 0 } },
+		{ 5000, 120, { 30000, 0, 5.0, 0 } },
+	};
+
+	while ((opt = getopt(argc, argv, "m:n:r:")) != -1) {
+		switch (opt) {
+		case 'm':
+			return s_worker_memory((size_t)atol(optarg));
+		case 'n':
+			nposts = (size_t)atol(optarg);
+			break;
+		case 'r':
+			rulesdir = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: bench [-n POSTS] [-r RULESDIR] "
+			    "| -m NRULES\n");
+			return 2;
+		}
+	}
+	s_corpus(&c, nposts);
+	printf("corpus: %zu posts, %.1f bytes on average, generated in "
+	    "memory\none core, one thread; figures vary with the machine\n",
+	    c.n, (double)c.bytes / (double)c.n);
+	for (size_t k = 0; k < S_N(sets); k++) {
+		char		 name[64];
+		double		 compile;
+		size_t		 grew;
+		mf_ruleset_t	*rs;
+
+		rs = s_load_generated(sets[k].n, &compile, &grew);
+		snprintf(name, sizeof(name), "generated %zu", sets[k].n);
+		s_bench_set(name, rs, compile, grew, &c, sets[k].naive,
+		    &sets[k].tg);
+		mf_ruleset_destroy(&rs);
+	}
+	{
+		mf_diags_t	 diags = {0};
+		mf_ruleset_t	*rs;
+		size_t		 before = s_rss();
+		double		 t0 = s_now(), compile;
+		s_target_t	 none = { 0, 0, 0, 0 };
+
+		rs = mf_ruleset_load(rulesdir, NULL, 0, &diags);
+		compile = s_now() - t0;
+		if (rs == NULL || mf_ruleset_size(rs) == 0)
+			printf("\ncurated %s/: not loaded (%s), skipped\n",
+			    rulesdir, diags.n ? diags.v[0].msg : "no rules");
+		else
+			s_bench_set("curated rules/", rs, compile,
+			    s_rss() > before ? s_rss() - before : 0, &c, 4000,
+			    &none);
+		mf_ruleset_destroy(&rs);
+		mf_diags_free(&diags);
+	}
+	for (size_t i = 0; i < c.n; i++)
+		mf_post_destroy(&c.posts[i]);
+	free(c.posts);
+	printf("\n%d target(s) missed in this run\n", s_misses);
+	return 0;
+}
