@@ -50,6 +50,9 @@ struct mf_scanner {
 	mf_pfscratch_t		 pf;
 	size_t			*cand;
 	size_t			 capcand;
+	double			*claim_best;	/* per claim, zero between posts */
+	size_t			*claims_hit;	/* indexes set in claim_best */
+	size_t			 capclaims;
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
 	size_t			 nocc[MF_MAX_PAT];
 	size_t			 rules_run;
@@ -100,6 +103,8 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	mf_norm_free(&self->norm);
 	mf_pfscratch_free(&self->pf);
 	mf_free(self->cand);
+	mf_free(self->claim_best);
+	mf_free(self->claims_hit);
 	mf_free(self);
 	*self_p = NULL;
 }
@@ -385,6 +390,11 @@ s_sources(mf_verdict_t *v, const mf_sources_t *src, const mf_policy_t *pol,
 		mf_list_t	 list;
 		int		 dup = 0;
 
+		/* Only 'h' and 'w' can start a link. */
+		if ((*p | 0x20) != 'h' && (*p | 0x20) != 'w') {
+			i++;
+			continue;
+		}
 		if ((len - i >= 7 && strncasecmp(p, "http://", 7) == 0) ||
 		    (len - i >= 8 && strncasecmp(p, "https://", 8) == 0) ||
 		    (len - i >= 4 && strncasecmp(p, "www.", 4) == 0 &&
@@ -435,17 +445,31 @@ s_cut(const char *body, size_t len, size_t max)
 	return max;
 }
 
+/* Grows the per-rule and per-claim scratch space for 'rs' (once). */
 static int
-s_grow_cand(mf_scanner_t *self, size_t n)
+s_grow(mf_scanner_t *self, const mf_ruleset_t *rs)
 {
-	size_t *p;
+	size_t	 n = rs->nrules + 1, c = rs->nclaims + 1;
+	void	*p;
 
-	if (n <= self->capcand)
-		return 0;
-	if ((p = mf_realloc(self->cand, n * sizeof(*p))) == NULL)
-		return -1;
-	self->cand = p;
-	self->capcand = n;
+	if (n > self->capcand) {
+		if ((p = mf_realloc(self->cand, n * sizeof(size_t))) == NULL)
+			return -1;
+		self->cand = p;
+		self->capcand = n;
+	}
+	if (c > self->capclaims) {
+		if ((p = mf_realloc(self->claims_hit, c * sizeof(size_t))) ==
+		    NULL)
+			return -1;
+		self->claims_hit = p;
+		mf_free(self->claim_best);
+		if ((self->claim_best = mf_calloc(c, sizeof(double))) == NULL) {
+			self->capclaims = 0;
+			return -1;
+		}
+		self->capclaims = c;
+	}
 	return 0;
 }
 
@@ -457,7 +481,8 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 	const mf_policy_t	*pol = &rs->policy;
 	mf_verdict_t		*v;
 	size_t			 len, ncand, nhits = 0;
-	double			*claim_best = NULL, score = 0;
+	double			 score = 0;
+	size_t			 nclaims_hit = 0;
 	mf_action_t		 least = MF_ACT_NONE;
 	unsigned		 nopts = 0;
 	int			 timed_out = 0;
@@ -486,8 +511,7 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (s_prepare(self, rs) == -1 ||
 	    mf_normalize(&self->norm, post->body, len, post->body_format,
 	    nopts, err) == -1 ||
-	    s_grow_cand(self, rs->nrules + 1) == -1 ||
-	    (claim_best = mf_calloc(rs->nclaims + 1, sizeof(double))) == NULL)
+	    s_grow(self, rs) == -1)
 		goto oom;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
 		v->flags |= MF_VF_INVALID_UTF8;
@@ -527,11 +551,11 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (res.hit && r->mode == MF_MODE_ENFORCE) {
 			s = res.question ? r->score * pol->question_scale :
 			    r->score;
-			for (ci = 0; ci < rs->nclaims; ci++)
-				if (rs->claims[ci] == r->claim)
-					break;
-			if (s > claim_best[ci])
-				claim_best[ci] = s;
+			ci = r->claim_index;
+			if (self->claim_best[ci] == 0)
+				self->claims_hit[nclaims_hit++] = ci;
+			if (s > self->claim_best[ci])
+				self->claim_best[ci] = s;
 			for (size_t e = 0; e < r->claim->nevidence; e++)
 				if (mf_verdict_add_evidence(v,
 				    r->claim->evidence[e]) == -1)
@@ -541,8 +565,12 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 		    s_add_hit(v, r, &self->norm, &res, s) == -1)
 			goto oom;
 	}
-	for (size_t ci = 0; ci < rs->nclaims; ci++)
-		score += claim_best[ci];
+	/* Per claim the best hit; claims add up. Reset for the next post. */
+	for (size_t k = 0; k < nclaims_hit; k++) {
+		score += self->claim_best[self->claims_hit[k]];
+		self->claim_best[self->claims_hit[k]] = 0;
+	}
+	nclaims_hit = 0;
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1)
 		goto oom;
 	v->score = score;
@@ -561,11 +589,11 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (v->hits == NULL && v->sources == NULL && self->norm.len == 0 &&
 	    v->status == MF_STATUS_OK)
 		v->status = MF_STATUS_SKIPPED;
-	mf_free(claim_best);
 	*out = v;
 	return 0;
 oom:
-	mf_free(claim_best);
+	for (size_t k = 0; k < nclaims_hit; k++)
+		self->claim_best[self->claims_hit[k]] = 0;
 	mf_verdict_destroy(&v);
 	return mf_err_set(err, MF_ENOMEM, post->post_id, "out of memory "
 	    "while judging the post");

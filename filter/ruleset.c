@@ -267,6 +267,8 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf__claim_free(rs->claims[i]);
 	mf_free(rs->rules);
 	mf_free(rs->claims);
+	mf_free(rs->rules_by_id);
+	mf_free(rs->claims_by_id);
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
 	mf_free(rs);
@@ -353,6 +355,70 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 	return 0;
 }
 
+static int
+s_cmp_claim(const void *a, const void *b)
+{
+	const mf_claim_t *x = *(mf_claim_t *const *)a;
+	const mf_claim_t *y = *(mf_claim_t *const *)b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int
+s_cmp_rule(const void *a, const void *b)
+{
+	const mf_rule_t *x = *(mf_rule_t *const *)a;
+	const mf_rule_t *y = *(mf_rule_t *const *)b;
+	int c = strcmp(x->id, y->id);
+
+	/* Equal ids keep file order, so the later one is the duplicate. */
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/* Sorted indexes of claims and rules by id (lookups in O(log n) and
+ * duplicate ids found in one pass, so 5,000 rules load fast). */
+static int
+s_index(mf_ruleset_t *rs, mf_diags_t *diags, int *errors)
+{
+	rs->claims_by_id = mf_calloc(rs->nclaims + 1, sizeof(mf_claim_t *));
+	rs->rules_by_id = mf_calloc(rs->nrules + 1, sizeof(mf_rule_t *));
+	if (rs->claims_by_id == NULL || rs->rules_by_id == NULL)
+		return -1;
+	for (size_t i = 0; i < rs->nclaims; i++) {
+		rs->claims[i]->index = i;
+		rs->claims_by_id[i] = rs->claims[i];
+	}
+	for (size_t i = 0; i < rs->nrules; i++)
+		rs->rules_by_id[i] = rs->rules[i];
+	qsort(rs->claims_by_id, rs->nclaims, sizeof(mf_claim_t *),
+	    s_cmp_claim);
+	qsort(rs->rules_by_id, rs->nrules, sizeof(mf_rule_t *), s_cmp_rule);
+	for (size_t i = 1; i < rs->nclaims; i++) {
+		const mf_claim_t *a = rs->claims_by_id[i - 1];
+		const mf_claim_t *c = rs->claims_by_id[i];
+
+		if (strcmp(a->id, c->id) != 0)
+			continue;
+		mf_diags_add(diags, MF_DIAG_ERROR, c->file, c->line, 1,
+		    "rename one of them", "claim %s is also defined at %s:%zu",
+		    c->id, a->file, a->line);
+		(*errors)++;
+	}
+	for (size_t i = 1; i < rs->nrules; i++) {
+		const mf_rule_t *a = rs->rules_by_id[i - 1];
+		const mf_rule_t *r = rs->rules_by_id[i];
+
+		if (strcmp(a->id, r->id) != 0)
+			continue;
+		mf_diags_add(diags, MF_DIAG_ERROR, r->file, r->line, 1,
+		    "rename one of them", "rule %s is also defined at %s:%zu",
+		    r->id, a->file, a->line);
+		(*errors)++;
+	}
+	return 0;
+}
+
 /* Links rules to claims, checks ids and evidence, compiles, builds the
  * prefilter. Runs even after reading errors ('errors' so far), so that one
  * pass reports every problem; builds nothing then. Returns the number of
@@ -367,19 +433,11 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	if (s_index(rs, diags, &errors) == -1)
+		goto oom;
 	for (size_t i = 0; i < rs->nclaims; i++) {
 		mf_claim_t *c = rs->claims[i];
 
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(rs->claims[j]->id, c->id) == 0) {
-				mf_diags_add(diags, MF_DIAG_ERROR, c->file,
-				    c->line, 1, "rename one of them",
-				    "claim %s is also defined at %s:%zu",
-				    c->id, rs->claims[j]->file,
-				    rs->claims[j]->line);
-				errors++;
-				break;
-			}
 		for (size_t j = 0; vetted && j < c->nevidence; j++) {
 			char host[256];
 
@@ -404,15 +462,6 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 	for (size_t i = 0; i < rs->nrules; i++) {
 		mf_rule_t *r = rs->rules[i];
 
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(rs->rules[j]->id, r->id) == 0) {
-				mf_diags_add(diags, MF_DIAG_ERROR, r->file,
-				    r->line, 1, "rename one of them",
-				    "rule %s is also defined at %s:%zu", r->id,
-				    rs->rules[j]->file, rs->rules[j]->line);
-				errors++;
-				break;
-			}
 		if (r->claim_id == NULL) {
 			mf_diags_add(diags, MF_DIAG_ERROR, r->file, r->line, 1,
 			    "name it 'CLAIM.NAME' or add a 'claim' line",
@@ -426,6 +475,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			    r->id, r->claim_id);
 			errors++;
 		}
+		if (r->claim)
+			r->claim_index = r->claim->index;
 		if (r->nexpect == 0)
 			mf_diags_add(diags, MF_DIAG_WARNING, r->file, r->line,
 			    1, "add 'expect match \"...\"' and 'expect "
@@ -635,18 +686,38 @@ mf_ruleset_claim_at(const mf_ruleset_t *self, size_t i)
 const mf_claim_t *
 mf_ruleset_claim(const mf_ruleset_t *self, const char *id)
 {
-	for (size_t i = 0; i < self->nclaims; i++)
-		if (strcmp(self->claims[i]->id, id) == 0)
-			return self->claims[i];
+	size_t lo = 0, hi = self->nclaims;
+
+	while (lo < hi) {
+		size_t	mid = lo + (hi - lo) / 2;
+		int	c = strcmp(self->claims_by_id[mid]->id, id);
+
+		if (c == 0)
+			return self->claims_by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
 const mf_rule_t *
 mf_ruleset_find(const mf_ruleset_t *self, const char *id)
 {
-	for (size_t i = 0; i < self->nrules; i++)
-		if (strcmp(self->rules[i]->id, id) == 0)
-			return self->rules[i];
+	size_t lo = 0, hi = self->nrules;
+
+	while (lo < hi) {
+		size_t	mid = lo + (hi - lo) / 2;
+		int	c = strcmp(self->rules_by_id[mid]->id, id);
+
+		if (c == 0)
+			return self->rules_by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

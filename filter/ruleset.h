@@ -32,6 +32,7 @@ typedef struct mf_claim {
 	char		 review_by[11];	/* YYYY-MM-DD or "" */
 	char		*file;		/* where it was defined */
 	size_t		 line;
+	size_t		 index;		/* position in the rule set */
 } mf_claim_t;
 
 typedef struct mf_pattern {
@@ -57,6 +58,7 @@ typedef struct mf_rule {
 	char		*id;
 	char		*claim_id;	/* as named, or the id before the last '.' */
 	const mf_claim_t *claim;
+	size_t		 claim_index;	/* of 'claim' in the rule set */
 	double		 score;
 	mf_pattern_t	*match;		/* every one must hit (AND) */
 	size_t		 nmatch;
