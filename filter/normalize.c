@@ -141,12 +141,12 @@ s_reserve(mf__nctx_t *c, size_t need)
 	size_t		 cap;
 	void		*p;
 
-	if (need < o->cap)
-		return 1;
+	if (need + 2 < o->cap)
+		return 1;	/* two spare bytes: see s_words() */
 	if (c->oom)
 		return 0;
 	cap = o->cap ? o->cap : 256;
-	while (cap <= need)
+	while (cap <= need + 2)
 		cap *= 2;
 	if ((p = mf_realloc(o->text, cap)) == NULL)
 		goto fail;
@@ -417,19 +417,23 @@ s_wordch_at(const s_wctx_t *x, size_t i)
 	return mf__is_letter(cp);
 }
 
-/* Copies the folded bytes [a, b) to the write index. */
-static void
+/* Copies the folded bytes [a, b) to the write index (a >= w). */
+static inline void
 s_move(s_wctx_t *x, size_t a, size_t b)
 {
-	mf_norm_t *o = x->o;
+	mf_norm_t	*o = x->o;
+	size_t		 w = x->w;
 
-	if (x->w != a) {
-		memmove(o->text + x->w, o->text + a, b - a);
-		memmove(o->ostart + x->w, o->ostart + a,
-		    (b - a) * sizeof(size_t));
-		memmove(o->oend + x->w, o->oend + a, (b - a) * sizeof(size_t));
+	if (w == a) {
+		x->w = b;
+		return;
 	}
-	x->w += b - a;
+	for (; a < b; a++, w++) {
+		o->text[w] = o->text[a];
+		o->ostart[w] = o->ostart[a];
+		o->oend[w] = o->oend[a];
+	}
+	x->w = w;
 }
 
 static void
@@ -706,43 +710,96 @@ plain:
 	return e;
 }
 
+/* At a word character r: URLs and addresses stay as written, spaced-out
+ * letters are joined, other words repaired. Returns the index after. */
+static size_t
+s_word_at(s_wctx_t *x, size_t r, size_t cs, size_t *cend, int *verbatim)
+{
+	const unsigned char	*t = (const unsigned char *)x->o->text;
+	size_t			 k;
+
+	if (!x->leet)
+		return s_word(x, r);
+	if (r >= *cend) {
+		for (*cend = r; *cend < x->n && !(t[*cend] < 0x80 &&
+		    (s_cls[t[*cend]] & S_SPACE)); (*cend)++)
+			;
+		*verbatim = s_chunk_verbatim((const char *)t + cs, *cend - cs);
+	}
+	if (*verbatim) {
+		s_move(x, r, *cend);
+		return *cend;
+	}
+	if ((k = s_try_join(x, r)) != r)
+		return k;
+	return s_word(x, r);
+}
+
+/*
+ * Stage 3 over the whole folded text. Most of a post is plain: ASCII
+ * letters, blanks and punctuation that no rule below changes. The inner
+ * loop skips such bytes with one well-predicted branch (spaced-out
+ * letters are spotted there without a branch: a single letter, then a
+ * separator, then the same separator two bytes on or a non-ASCII letter),
+ * copies them in bulk,
+ * and leaves the rest to the slow path, which starts at the beginning of
+ * the word holding the interesting byte.
+ */
 static void
 s_words(mf__nctx_t *c, int leet)
 {
-	s_wctx_t	 x = { c->out, 0, c->out->len, leet };
-	const char	*t = c->out->text;
-	size_t		 r = 0, cend = 0;
-	int		 verbatim = 0;
+	s_wctx_t		 x = { c->out, 0, c->out->len, leet };
+	unsigned char		*t = (unsigned char *)c->out->text;
+	size_t			 n = x.n, r = 0, done = 0, cs = 0, cend = 0;
+	size_t			 skip = SIZE_MAX, ws, e;
+	int			 verbatim = 0;
+	uint32_t		 cp;
 
-	while (r < x.n) {
-		unsigned char	ch = (unsigned char)t[r];
-		size_t		k;
-		uint32_t	cp;
+	t[n] = t[n + 1] = '\0';	/* room kept by s_reserve() */
+	while (r < n) {
+		unsigned	p1 = r >= 1 ? t[r - 1] : 0;
+		unsigned	p2 = r >= 2 ? t[r - 2] : 0;
+		int		cand = 0;
 
-		if (r >= cend && !(ch < 0x80 && (s_cls[ch] & S_SPACE))) {
-			cend = r;
-			while (cend < x.n && !((unsigned char)t[cend] < 0x80 &&
-			    (s_cls[(unsigned char)t[cend]] & S_SPACE)))
-				cend++;
-			verbatim = leet && s_chunk_verbatim(t + r, cend - r);
+		for (; r < n; r++) {
+			unsigned ch = t[r];
+			unsigned cls = ch < 0x80 ? s_cls[ch] : S_DIGIT;
+
+			if (cls & (S_DIGIT | S_SYM))
+				break;
+			cand = leet & ((cls & S_JSEP) != 0) &
+			    ((s_cls[p1 & 0x7f] & S_ALPHA) != 0) &
+			    (p1 < 0x80) & ((t[r + 2] == ch) |
+			    (t[r + 1] >= 0x80)) &
+			    (p2 < 0x80 && !(s_cls[p2] &
+			    (S_ALPHA | S_DIGIT))) & (r != skip);
+			if (cand)
+				break;
+			if (cls & S_SPACE)
+				cs = r + 1;
+			p2 = p1;
+			p1 = ch;
 		}
-		if (verbatim && r < cend) {
-			s_move(&x, r, cend);
-			r = cend;
-			continue;
+		if (r >= n)
+			break;
+		/* Slow path: back to the start of the word. */
+		if (cand)
+			ws = r - 1;
+		else
+			for (ws = r; ws > done && t[ws - 1] < 0x80 &&
+			    (s_cls[t[ws - 1]] & S_ALPHA); ws--)
+				;
+		s_move(&x, done, ws);
+		if (s_wordch_at(&x, ws))
+			e = s_word_at(&x, ws, cs, &cend, &verbatim);
+		else {
+			e = ws + s_cp_at(&x, ws, &cp);
+			s_move(&x, ws, e);
 		}
-		if (s_wordch_at(&x, r)) {
-			if (leet && (k = s_try_join(&x, r)) != r) {
-				r = k;
-				continue;
-			}
-			r = s_word(&x, r);
-			continue;
-		}
-		k = ch < 0x80 ? 1 : s_cp_at(&x, r, &cp);
-		s_move(&x, r, r + k);
-		r += k;
+		done = r = e;
+		skip = e;
 	}
+	s_move(&x, done, n);
 	c->out->len = x.w;
 }
 
