@@ -86,23 +86,31 @@ s_main(void *arg)
 		}
 		stop = j->stop;
 		pthread_mutex_unlock(&j->mu);
-		for (size_t i = 0; i < n; i++) {
-			int	ok = st != NULL &&
-			    mf_store_journal_append(st, batch[i].seq,
-			    batch[i].msg, batch[i].len,
-			    (size_t)j->cfg->journal_max) == 0;
+		if (n > 0) {
+			uint64_t	 seqs[S_BATCH];
+			const void	*msgs[S_BATCH];
+			size_t		 lens[S_BATCH], done = 0;
+			int		 ok;
 
+			/* One pipelined round trip for the whole batch. */
+			for (size_t i = 0; i < n; i++) {
+				seqs[i] = batch[i].seq;
+				msgs[i] = batch[i].msg;
+				lens[i] = batch[i].len;
+			}
+			ok = st != NULL && mf_store_journal_append_many(st, n,
+			    seqs, msgs, lens, (size_t)j->cfg->journal_max,
+			    &done) == 0;
 			if (!ok && st != NULL) {
 				mf_log_warnx("redis: journal: %s; reconnecting",
 				    mf_store_error(st));
 				mf_store_destroy(&st);
 			}
-			free(batch[i].msg);
+			for (size_t i = 0; i < n; i++)
+				free(batch[i].msg);
 			pthread_mutex_lock(&j->mu);
-			if (ok)
-				j->written++;
-			else
-				j->skipped++;
+			j->written += done;
+			j->skipped += n - done;
 			j->redis_up = st != NULL;
 			pthread_mutex_unlock(&j->mu);
 		}
@@ -150,8 +158,9 @@ mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg, size_t len)
 	}
 	memcpy(copy, msg, len);
 	j->ring[(j->head + j->len) % j->cap] = (mf_jitem_t){ seq, copy, len };
-	j->len++;
-	pthread_cond_signal(&j->cv);
+	/* The thread waits only on an empty queue: wake it once per batch. */
+	if (j->len++ == 0)
+		pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 }
 

@@ -733,6 +733,68 @@ mf_store_journal_append(mf_store_t *s, uint64_t seq, const void *msg,
 	return 0;
 }
 
+/* Pipelined: every XADD is written with redisAppendCommandArgv, then the
+ * replies are read in order, so a batch of verdicts costs one round trip
+ * instead of one each (the journal thread keeps up with medflagd). */
+int
+mf_store_journal_append_many(mf_store_t *s, size_t n, const uint64_t *seq,
+    const void *const *msg, const size_t *len, size_t max, size_t *done)
+{
+	char		 key[128], seqs[32], maxs[32];
+	const char	*argv[10];
+	size_t		 lens[10];
+	size_t		 sent = 0, ok = 0;
+	int		 rc = 0;
+
+	assert(s && done && (n == 0 || (seq && msg && len)));
+	*done = 0;
+	if (s->broken || s->c == NULL) {
+		s_seterr(s, "connection is in error; reconnect");
+		return -1;
+	}
+	s_key(s, "journal", key, sizeof(key));
+	snprintf(maxs, sizeof(maxs), "%zu", max ? max : 100000);
+	argv[0] = "XADD";	argv[1] = key;	argv[2] = "MAXLEN";
+	argv[3] = "~";		argv[4] = maxs;	argv[5] = "*";
+	argv[6] = "seq";	argv[7] = seqs;	argv[8] = "v";
+	for (; sent < n; sent++) {
+		snprintf(seqs, sizeof(seqs), "%" PRIu64, seq[sent]);
+		for (int i = 0; i < 9; i++)
+			lens[i] = strlen(argv[i]);
+		argv[9] = msg[sent] ? msg[sent] : "";
+		lens[9] = len[sent];
+		if (redisAppendCommandArgv(s->c, 10, argv, lens) != REDIS_OK)
+			break;
+	}
+	for (size_t i = 0; i < sent; i++) {
+		void		*rv = NULL;
+		redisReply	*r;
+
+		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
+			s->broken = 1;
+			s_seterr(s, "XADD: %s; %s", s->c->errstr[0] ?
+			    s->c->errstr : "no reply", s_conn_hint(s->c));
+			return -1;
+		}
+		r = rv;
+		if (r->type == REDIS_REPLY_ERROR) {
+			if (rc == 0)
+				s_seterr(s, "XADD: %s; %s", r->str,
+				    s_reply_hint(r->str));
+			rc = -1;
+		} else if (rc == 0)
+			ok++;
+		freeReplyObject(r);
+	}
+	*done = ok;
+	if (sent < n) {
+		s->broken = 1;
+		s_seterr(s, "XADD: out of memory");
+		return -1;
+	}
+	return rc;
+}
+
 int
 mf_store_journal_last(mf_store_t *s, uint64_t *seq)
 {

@@ -75,6 +75,12 @@ int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src);
 /* Verdict journal. Appends (seq, msg) with XADD MAXLEN ~ 'max'. */
 int		 mf_store_journal_append(mf_store_t *s, uint64_t seq,
 		    const void *msg, size_t len, size_t max);
+/* Appends 'n' entries the same way in one pipelined round trip; '*done'
+ * receives how many were appended, in order, before any failure.
+ * Returns 0 when all were, -1 otherwise (mf_store_error()). */
+int		 mf_store_journal_append_many(mf_store_t *s, size_t n,
+		    const uint64_t *seq, const void *const *msg,
+		    const size_t *len, size_t max, size_t *done);
 /* Called for each replayed entry; a non-zero return stops the replay. */
 typedef int	(*mf_store_journal_fn)(uint64_t seq, const void *msg,
 		    size_t len, void *arg);
