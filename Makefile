@@ -110,11 +110,14 @@ asan: deps
 	    LDFLAGS="-fsanitize=address,undefined" check-all
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench $(BUILD)/bench_service
 	@MF_BUILD=$(BUILD) sh tests/bench.sh
 
 $(BUILD)/bench: $(call obj,tests/bench.c) $(SVC) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench_service: $(call obj,tests/bench_service.c) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # The library is instrumented for coverage (fuzzer-no-link); each
 # tests/fuzz/fuzz_<name>.c is linked with libFuzzer into build/fuzz/bin/.

@@ -1,16 +1,21 @@
 #!/bin/sh
 # tools/bench-service.sh - end-to-end service bench (tests/bench.sh runs it
-# when present): a private redis-server, medflagd with 2 workers, and a
-# pipelining DEALER client on the same machine. Measures posts/s through
-# the check endpoint, then the latency (client round trip and medflagd's
-# latency_us) at half that load. Targets (issue 6): 40,000 posts/s and
-# p99 < 2 ms at 20,000 posts/s.
-# Usage: tools/bench-service.sh [POSTS]   (default 50000)
+# when present): a private redis-server, medflagd with 2 workers, and the
+# C load generator build/bench_service (tests/bench_service.c) on the same
+# machine, all in a temporary directory with ipc:// endpoints.
+#   (a) max throughput: a DEALER pipelining posts on check (window 2000)
+#       for MF_BENCH_SECONDS (5) s; then the same through ingest -> PUB
+#   (b) check latency paced at 20,000 posts/s and at half the max
+# Each figure is printed with its target (issue 6) and PASS or MISS, with
+# the CPU seconds taken by the client, medflagd, the workers and Redis.
+# Usage: tools/bench-service.sh      MF_BENCH_RULES=DIR uses other rules
 # SPDX-License-Identifier: MIT
 B=${MF_BUILD:-build}
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
-N=${1:-50000}
+SECS=${MF_BENCH_SECONDS:-5}
+C="$B/bench_service"
+[ -x "$C" ] || { echo "bench-service: $C missing (make $C)"; exit 1; }
 D=$(mktemp -d "${TMPDIR:-/tmp}/mfbench.XXXXXX") || exit 1
 RPID= MPID=
 cleanup() {
@@ -42,70 +47,78 @@ while [ ! -S "$D/redis.sock" ]; do
 done
 "$B/medflagd" -c "$D/medflag.conf" 2>"$D/medflagd.log" &
 MPID=$!
-/usr/bin/python3 - "$D" "$N" "$TOP/tools/demo-posts.jsonl" <<'PY'
-import json, sys, time
-import msgpack, zmq
-d, n, posts_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-bodies = [json.loads(l)["body"] for l in open(posts_file) if l.strip()]
-ctx = zmq.Context()
-ctl = ctx.socket(zmq.DEALER); ctl.connect("ipc://%s/control" % d)
-deadline = time.time() + 10
-while True:
-    ctl.send(b"health")
-    if ctl.poll(500) and msgpack.unpackb(ctl.recv()).get("workers_alive", 0) >= 2:
-        break
-    if time.time() > deadline:
-        sys.exit("bench-service: medflagd not healthy")
-s = ctx.socket(zmq.DEALER); s.setsockopt(zmq.SNDHWM, 0); s.setsockopt(zmq.RCVHWM, 0)
-s.connect("ipc://%s/check" % d)
-msgs = [msgpack.packb({"v": 1, "post_id": "b-%d" % i, "body": bodies[i % len(bodies)]})
-        for i in range(n)]
 
-def drain(block_ms, sent_at, lat, blat):
-    got = 0
-    if not s.poll(block_ms):
-        return 0
-    while True:
-        try:
-            fr = s.recv_multipart(zmq.NOBLOCK)
-        except zmq.Again:
-            return got
-        v = msgpack.unpackb(fr[-1])
-        i = int(v["post_id"][2:])
-        if sent_at is not None:
-            lat.append(time.perf_counter() - sent_at[i])
-            blat.append(v.get("latency_us", 0))
-        got += 1
+# CPU seconds (user + system) of a list of pids, from /proc.
+cpu_of() {
+	t=0
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] || continue
+		v=$(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')
+		t=$((t + v))
+	done
+	echo "$t"
+}
+TICK=$(getconf CLK_TCK)
+WPIDS=
+snap() { echo "$(cpu_of "$MPID") $(cpu_of $WPIDS) $(cpu_of "$RPID")"; }
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+verdict() { awk "BEGIN { exit !($1) }" && echo PASS || echo MISS; }
+FAIL=0
 
-# Throughput: a window of 4000 outstanding posts.
-t0 = time.perf_counter(); sent = got = 0
-while got < n:
-    while sent < n and sent - got < 4000:
-        s.send_multipart([b"", msgs[sent]]); sent += 1
-    got += drain(100, None, None, None)
-el = time.perf_counter() - t0
-rate = n / el
-print("service throughput: %d posts in %.2f s = %.0f posts/s (2 workers, check endpoint, DEALER window 4000)" % (n, el, rate))
+# run NAME ARGS...: one client run; prints its line and the CPU split.
+run() {
+	name=$1; shift
+	before=$(snap)
+	out=$("$C" "$@") || FAIL=1
+	after=$(snap)
+	echo "$out" >"$D/$name.out"
+	set -- $before $after
+	cb=$(field "$out" client_cpu_s)
+	el=$(field "$out" seconds)
+	awk -v m=$(($4 - $1)) -v w=$(($5 - $2)) -v r=$(($6 - $3)) \
+	    -v c="$cb" -v t="$TICK" -v el="$el" 'BEGIN {
+		printf "    cpu over %.1f s: client %.2f s, medflagd %.2f s, " \
+		    "workers %.2f s, redis %.2f s (of %.1f core-s)\n", el, c,
+		    m / t, w / t, r / t, el * 2 }'
+}
 
-# Latency at half that load, paced.
-target = rate / 2
-m = min(n, int(target * 3))
-sent_at = [0.0] * m
-lat, blat = [], []
-t0 = time.perf_counter(); sent = got = 0
-while got < m:
-    now = time.perf_counter()
-    due = min(m, int((now - t0) * target) + 1)
-    while sent < due:
-        sent_at[sent] = time.perf_counter()
-        s.send_multipart([b"", msgs[sent]]); sent += 1
-    got += drain(0 if sent < m else 50, sent_at, lat, blat)
-el = time.perf_counter() - t0
-lat.sort(); blat.sort()
-pct = lambda a, p: a[min(len(a) - 1, int(len(a) * p))]
-print("latency at %.0f posts/s offered (%.0f achieved, %d posts): client p50 %.2f ms, p99 %.2f ms; medflagd latency_us p50 %d, p99 %d"
-      % (target, m / el, m, pct(lat, .5) * 1e3, pct(lat, .99) * 1e3, pct(blat, .5), pct(blat, .99)))
-PY
-rc=$?
+echo "service: medflagd, 2 workers, redis, client on $(nproc) cores;" \
+    "rules ${MF_BENCH_RULES:-rules/}; ipc:// endpoints"
+# Wait for both workers, and warm up (page cache, JIT, allocator).
+"$C" -e "ipc://$D/check" -C "ipc://$D/control" -W 2 -t 1 >/dev/null || {
+	echo "bench-service: medflagd not healthy"; sed -n 1,20p "$D/medflagd.log"
+	exit 1; }
+WPIDS=$(pgrep -P "$MPID" | tr '\n' ' ')
+
+run max -e "ipc://$D/check" -t "$SECS" -w 2000
+MAX=$(field "$(cat "$D/max.out")" posts_s)
+printf "  check, full speed (window 2000, %s s):  %6d posts/s   target >= 40000  %s\n" \
+    "$SECS" "$MAX" "$(verdict "$MAX >= 40000")"
+cat "$D/max.out" | sed 's/^/    /'
+cat "$D/max.out" >/dev/null
+run ingest -m ingest -e "ipc://$D/ingest" -v "ipc://$D/verdicts" -t "$SECS" -w 2000
+ING=$(field "$(cat "$D/ingest.out")" posts_s)
+printf "  ingest -> verdicts PUB, full speed:      %6d posts/s\n" "$ING"
+sed 's/^/    /' "$D/ingest.out"
+
+lat() {
+	rate=$1
+	run "lat$rate" -e "ipc://$D/check" -t "$SECS" -r "$rate"
+	o=$(cat "$D/lat$rate.out")
+	p50=$(field "$o" p50_us); p99=$(field "$o" p99_us)
+	printf "  check latency at %5d posts/s:  p50 %5.2f ms  p90 %5.2f ms  p99 %6.2f ms  max %6.2f ms\n" \
+	    "$rate" "$(awk "BEGIN{print $p50/1000}")" \
+	    "$(awk "BEGIN{print $(field "$o" p90_us)/1000}")" \
+	    "$(awk "BEGIN{print $p99/1000}")" \
+	    "$(awk "BEGIN{print $(field "$o" max_us)/1000}")"
+	echo "$o" | sed 's/^/    /'
+}
+lat 20000
+P99=$(field "$(cat "$D/lat20000.out")" p99_us)
+printf "  p99 at 20000 posts/s: %.2f ms   target < 2 ms  %s\n" \
+    "$(awk "BEGIN{print $P99/1000}")" "$(verdict "$P99 < 2000")"
+HALF=$(awk "BEGIN { printf \"%d\", $MAX / 2 }")
+[ "$HALF" -gt 0 ] && lat "$HALF"
+
 kill -TERM "$MPID" 2>/dev/null; wait "$MPID"; MPID=
-exit $rc
+exit $FAIL
