@@ -544,6 +544,12 @@ s_md_link(const s_scan_t *s, size_t i, size_t *after)
 	return 0;
 }
 
+/* Bytes where markdown inline syntax may start. */
+static const uint8_t s_md_special[256] = {
+	['\n'] = 1, ['\\'] = 1, ['*'] = 1, ['`'] = 1, ['~'] = 1, ['_'] = 1,
+	['!'] = 1, ['['] = 1, ['<'] = 1, ['&'] = 1,
+};
+
 static void
 s_markdown(s_scan_t *s)
 {
@@ -560,6 +566,15 @@ s_markdown(s_scan_t *s)
 			bol = SIZE_MAX;
 			if (fence)
 				i = s_line_end(s, i);
+			if (i >= s->n)
+				break;
+		}
+		/* Skip text that holds no markup, up to a pending link end. */
+		{
+			size_t lim = nlink > 0 ? close[nlink - 1] : s->n;
+
+			while (i < lim && !s_md_special[p[i]])
+				i++;
 			if (i >= s->n)
 				break;
 		}
@@ -937,6 +952,12 @@ s_wiki_line(s_scan_t *s, size_t i)
 	return j;
 }
 
+/* Bytes where wikitext inline syntax may start. */
+static const uint8_t s_wiki_special[256] = {
+	['\n'] = 1, ['\''] = 1, ['='] = 1, ['['] = 1, ['{'] = 1, ['<'] = 1,
+	['&'] = 1, ['_'] = 1,
+};
+
 static void
 s_wikitext(s_scan_t *s)
 {
@@ -952,6 +973,14 @@ s_wikitext(s_scan_t *s)
 				i++;
 				continue;
 			}
+		}
+		while (i < s->n && !s_wiki_special[p[i]])
+			i++;
+		if (i >= s->n)
+			break;
+		if (p[i] == '\n') {
+			i++;
+			continue;
 		}
 		e = i;
 		switch (p[i]) {
