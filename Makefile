@@ -42,6 +42,10 @@ BINS       := $(BUILD)/medflag $(if $(wildcard workers/medflagd.c),$(BUILD)/medf
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ/%,$(INTEG_SRC))
 REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 
+# Keep intermediate objects (integration tests, fuzz replays): no rm at
+# the end of make check, whose last line must be the test summary.
+.SECONDARY:
+
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all check check-all check-unit check-rules check-integ check-fuzz \
