@@ -79,27 +79,34 @@ mf_cli_rules_dir(void)
 }
 
 mf_ruleset_t *
+mf_cli_load_rules_diags(const char *dir, mf_sources_t *src, mf_diags_t *d)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/sources", dir);
+	if (mf_sources_load_dir(src, path, d) != 0)
+		return NULL;
+	/* Without a vetted list, evidence links cannot be checked. */
+	if (mf_sources_count(src, MF_LIST_VETTED) == 0)
+		mf_diags_add(d, MF_DIAG_WARNING, path, 0, 0, "add "
+		    "sources/vetted.list beside the rules",
+		    "no vetted list: evidence links not checked");
+	return mf_ruleset_load(dir, mf_sources_count(src, MF_LIST_VETTED) ?
+	    src : NULL, 0, d);
+}
+
+mf_ruleset_t *
 mf_cli_load_rules(const char *dir, mf_sources_t **sources, int quiet)
 {
 	mf_diags_t	 d = {0};
 	mf_sources_t	*src = mf_sources_new("files");
 	mf_ruleset_t	*rs = NULL;
-	char		 path[4096];
 
 	if (src == NULL) {
 		fprintf(stderr, "medflag: out of memory\n");
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/sources", dir);
-	if (mf_sources_load_dir(src, path, &d) == 0) {
-		/* Without a vetted list, evidence links cannot be checked. */
-		if (mf_sources_count(src, MF_LIST_VETTED) == 0)
-			mf_diags_add(&d, MF_DIAG_WARNING, path, 0, 0, "add "
-			    "sources/vetted.list beside the rules",
-			    "no vetted list: evidence links not checked");
-		rs = mf_ruleset_load(dir, mf_sources_count(src,
-		    MF_LIST_VETTED) ? src : NULL, 0, &d);
-	}
+	rs = mf_cli_load_rules_diags(dir, src, &d);
 	if (rs == NULL || !quiet)
 		mf_cli_print_diags(stderr, &d);
 	if (rs == NULL)

@@ -41,6 +41,11 @@ void		mf_cli_table_row(FILE *fp, const mf_verdict_t *v);
 /* The default rules directory: $MEDFLAG_RULES, ./rules, or the installed
  * share/medflag/rules. */
 const char	*mf_cli_rules_dir(void);
+/* Loads DIR/sources/ *.list into 'src', then the rules of 'dir' (evidence
+ * checked against the vetted list when there is one); every problem goes
+ * to 'd'. NULL on error. */
+mf_ruleset_t	*mf_cli_load_rules_diags(const char *dir, mf_sources_t *src,
+		    mf_diags_t *d);
 /* Loads rules and sources from 'dir'; prints diagnostics; NULL on error. */
 mf_ruleset_t	*mf_cli_load_rules(const char *dir, mf_sources_t **sources,
 		    int quiet);

@@ -25,21 +25,12 @@ s_check(int argc, char **argv)
 	mf_sources_t	*src = mf_sources_new("files");
 	mf_ruleset_t	*rs = NULL;
 	mf_scanner_t	*sc = NULL;
-	char		 path[4096];
 	size_t		 nexp = 0, always = 0;
 	int		 failed = 0, rc;
 
 	if (src == NULL)
 		return 1;
-	snprintf(path, sizeof(path), "%s/sources", dir);
-	if (mf_sources_load_dir(src, path, &d) == 0) {
-		if (mf_sources_count(src, MF_LIST_VETTED) == 0)
-			mf_diags_add(&d, MF_DIAG_WARNING, path, 0, 0, "add "
-			    "sources/vetted.list beside the rules",
-			    "no vetted list: evidence links not checked");
-		rs = mf_ruleset_load(dir, mf_sources_count(src,
-		    MF_LIST_VETTED) ? src : NULL, 0, &d);
-	}
+	rs = mf_cli_load_rules_diags(dir, src, &d);
 	if (rs && (sc = mf_scanner_new(NULL)) != NULL) {
 		const mf_prefilter_t *pf = mf_ruleset_prefilter(rs);
 
