@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "proto.h"
+#include "dedup.h"
 
 #define MF_IDENT_MAX	256
 
@@ -41,6 +42,7 @@ typedef struct mf_entry {
 	int64_t		 t_recv_us;
 	int		 kills;		/* workers that died holding it */
 	int		 worker;	/* index in b->w, -1 while queued */
+	mf_drec_t	*dedup;		/* BORROWS: its dedup record, or NULL */
 } mf_entry_t;
 
 typedef struct mf_wrec {
@@ -75,6 +77,8 @@ typedef struct mf_jitem {
 	size_t		 len;
 } mf_jitem_t;
 
+#define MF_JOURNAL_GAPS	64
+
 typedef struct mf_journal {
 	pthread_t	 thread;
 	int		 started;
@@ -87,6 +91,10 @@ typedef struct mf_journal {
 	/* Written by the thread, read by the main loop (under mu). */
 	int		 redis_up;
 	uint64_t	 written, skipped;
+	/* The newest ranges of seq never journalled (ring, under mu). */
+	uint64_t	 gaps[MF_JOURNAL_GAPS][2];
+	size_t		 ngaps, gapnext;
+	uint64_t	 first_seq;	/* of this run (set by medflagd) */
 } mf_journal_t;
 
 typedef struct mf_stats {
@@ -133,6 +141,10 @@ typedef struct mf_broker {
 	mf_journal_t	 journal;
 	mf_buf_t	 scratch;
 	mf_lograte_t	 rate_bad, rate_late;
+	mf_dedup_t	 dedup;		/* dedup.c */
+	void		*replay_store;	/* replay.c: mf_store_t, lazily */
+	double		 canary_rate;	/* canary.c: flag rate of the rules */
+	size_t		 canary_n;	/* posts in the canary sample, 0 none */
 } mf_broker_t;
 
 /* dispatch.c */
@@ -164,6 +176,19 @@ size_t	 mf_broker_alive(const mf_broker_t *b);
 /* Sends a command frame to every worker. */
 void	 mf_broker_broadcast(mf_broker_t *b, const char *cmd);
 
+/* dedup.c. Looks 'post' up: 1 if it was answered or attached to the
+ * same post in flight (nothing more to do), 0 if it must be queued, with
+ * '*rec' its new in-flight record (NULL when not deduplicated). */
+int	 mf_broker_dedup_post(mf_broker_t *b, const void *post, size_t len,
+	    const void *ident, size_t identlen, int from_check,
+	    mf_drec_t **rec);
+/* Links 'rec' (may be NULL) to the post just queued at the back. */
+void	 mf_broker_dedup_attach(mf_broker_t *b, mf_drec_t *rec);
+/* Keeps the verdict of record 'r' and answers the copies waiting on it. */
+void	 mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r,
+	    const void *verdict, size_t len, int action, int status,
+	    unsigned meta);
+
 /* control.c */
 void	 mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f);
 /* Compiles the rules; on success switches workers and returns 0; on
@@ -189,5 +214,18 @@ void	 mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg,
 void	 mf_journal_stop(mf_journal_t *j, int flush_ms);
 void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
 	    uint64_t *skipped, size_t *queued);
+/* Copies to 'out' (at most 'cap', oldest first) the ranges of seq never
+ * journalled that end at or after 'since'; returns how many. */
+size_t	 mf_journal_gaps(mf_journal_t *j, uint64_t since,
+	    uint64_t (*out)[2], size_t cap);
+
+/* replay.c */
+struct msgpack_sbuffer;
+/* Answers the `replay` control command into 'sb' (see replay.c). */
+void	 mf_broker_replay(mf_broker_t *b, const void *args, size_t alen,
+	    struct msgpack_sbuffer *sb);
+void	 mf_broker_replay_close(mf_broker_t *b);
+/* Continues seq after the newest journalled one (Redis permitting). */
+void	 mf_broker_seq_resume(mf_broker_t *b);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * control.c - medflagd's operator commands on the control ROUTER (stats,
- * health, workers, reload) and the rule check shared by reload and
+ * health, workers, reload, replay) and the rule check shared by reload and
  * `medflagd -n`.
  *
  * A client sends [command, optional msgpack args]; REQ clients add an
@@ -92,7 +92,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23);
+	msgpack_pack_map(pk, 23 + 5);
 	s_kv_bool(pk, "ok", 1);
 	s_kv_u64(pk, "posts_in", b->st.posts_in);
 	s_str(pk, "verdicts");
@@ -124,6 +124,11 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	s_kv_u64(pk, "journal_written", written);
 	s_kv_u64(pk, "journal_skipped", skipped);
 	s_kv_u64(pk, "journal_queue", jq);
+	s_kv_u64(pk, "duplicates", b->dedup.hits);
+	s_kv_u64(pk, "dedup_waited", b->dedup.waited);
+	s_kv_u64(pk, "dedup_entries", b->dedup.n);
+	s_kv_u64(pk, "dedup_bytes", b->dedup.bytes);
+	s_kv_u64(pk, "dedup_evicted", b->dedup.evicted);
 }
 
 int
@@ -259,12 +264,15 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		s_pack_workers(b, &pk);
 	} else if (strcmp(cmd, "reload") == 0)
 		s_pack_reload(b, &pk);
+	else if (strcmp(cmd, "replay") == 0)
+		mf_broker_replay(b, ci + 1 < f->n ? f->data[ci + 1] : NULL,
+		    ci + 1 < f->n ? f->len[ci + 1] : 0, &sb);
 	else {
 		char	msg[128];
 
 		b->st.bad_messages++;
 		snprintf(msg, sizeof(msg), "unknown command; try stats, "
-		    "health, workers or reload");
+		    "health, workers, reload or replay");
 		msgpack_pack_map(&pk, 2);
 		s_kv_bool(&pk, "ok", 0);
 		s_kv_str(&pk, "error", msg);

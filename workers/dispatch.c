@@ -294,6 +294,9 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 		b->st.bad_messages++;
 	if (meta & MF_PROTO_M_STALE)
 		b->st.stale++;
+	if (e != NULL && e->dedup != NULL)
+		mf_broker_dedup_done(b, e->dedup, verdict, len, action, status,
+		    meta);
 	s_entry_free(e);
 }
 

@@ -3,9 +3,11 @@
  * published verdicts to the Redis stream (mf_store_journal_append) so that
  * dispatch never waits on Redis.
  *
- * The queue between the main loop and the thread is bounded: when Redis
- * is slow or down and the queue is full, a verdict is not journalled and
- * the skip is counted (stats: journal_skipped), never hidden. The thread
+ * The queue between the main loop and the thread is bounded: while Redis
+ * is down verdicts wait in it (a failed append is retried on the next
+ * connection); when it is full, a verdict is not journalled and the skip
+ * is counted (stats: journal_skipped) and its seq kept as a gap that
+ * `replay` reports, never hidden. The thread
  * reconnects with backoff (100 ms doubling to 5 s).
  * SPDX-License-Identifier: MIT
  */
@@ -35,6 +37,73 @@ s_sleep_ms(mf_journal_t *j, int ms)
 	pthread_mutex_lock(&j->mu);
 	if (!j->stop)
 		pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Records 'seq' as never journalled (called under mu). */
+static void
+s_gap(mf_journal_t *j, uint64_t seq)
+{
+	size_t	last;
+
+	j->skipped++;
+	if (j->ngaps > 0) {
+		last = (j->gapnext + MF_JOURNAL_GAPS - 1) % MF_JOURNAL_GAPS;
+		if (j->gaps[last][1] + 1 == seq) {
+			j->gaps[last][1] = seq;
+			return;
+		}
+	}
+	j->gaps[j->gapnext][0] = j->gaps[j->gapnext][1] = seq;
+	j->gapnext = (j->gapnext + 1) % MF_JOURNAL_GAPS;
+	if (j->ngaps < MF_JOURNAL_GAPS)
+		j->ngaps++;
+}
+
+/* Puts back at the front of the ring what a failed append left
+ * unwritten (under mu); what no longer fits is a gap. */
+static void
+s_unshift(mf_journal_t *j, mf_jitem_t *items, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		if (j->len < j->cap) {
+			j->head = (j->head + j->cap - 1) % j->cap;
+			j->ring[j->head] = items[i];
+			j->len++;
+		} else {
+			s_gap(j, items[i].seq);
+			free(items[i].msg);
+		}
+	}
+}
+
+/*
+ * After a reconnect: appends that timed out on the old connection may have
+ * landed all the same (Redis was frozen, not gone). seq only grows and
+ * Redis applies one connection's commands in order, so whatever is queued
+ * with a seq up to the newest journalled one is already there: drop it
+ * rather than write it twice.
+ */
+static void
+s_drop_landed(mf_journal_t *j, mf_store_t *st)
+{
+	uint64_t	last = 0;
+
+	if (mf_store_journal_last(st, &last) != 0 || last == 0)
+		return;
+	pthread_mutex_lock(&j->mu);
+	if (last < j->first_seq) {
+		/* The newest entry is an older run's (this run could not
+		 * continue its numbering): nothing of ours landed yet. */
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	while (j->len > 0 && j->ring[j->head].seq <= last) {
+		free(j->ring[j->head].msg);
+		j->head = (j->head + 1) % j->cap;
+		j->len--;
+		j->written++;
+	}
 	pthread_mutex_unlock(&j->mu);
 }
 
@@ -74,6 +143,7 @@ s_main(void *arg)
 			if (backoff)
 				mf_log_info("redis: connected to %s; journal "
 				    "resumed", mf_store_name(st));
+			s_drop_landed(j, st);
 			backoff = 0;
 		}
 		pthread_mutex_lock(&j->mu);
@@ -106,11 +176,20 @@ s_main(void *arg)
 				    mf_store_error(st));
 				mf_store_destroy(&st);
 			}
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < done; i++)
 				free(batch[i].msg);
 			pthread_mutex_lock(&j->mu);
 			j->written += done;
-			j->skipped += n - done;
+			/* What was not written waits for the next connection
+			 * (an append that timed out may still land: replay
+			 * readers drop a repeated seq); at stop it is a gap. */
+			if (done < n && !stop)
+				s_unshift(j, batch + done, n - done);
+			else
+				for (size_t i = done; i < n; i++) {
+					s_gap(j, batch[i].seq);
+					free(batch[i].msg);
+				}
 			j->redis_up = st != NULL;
 			pthread_mutex_unlock(&j->mu);
 		}
@@ -152,7 +231,7 @@ mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg, size_t len)
 		return;
 	pthread_mutex_lock(&j->mu);
 	if (j->len == j->cap || (copy = malloc(len)) == NULL) {
-		j->skipped++;
+		s_gap(j, seq);
 		pthread_mutex_unlock(&j->mu);
 		return;
 	}
@@ -188,10 +267,10 @@ mf_journal_stop(mf_journal_t *j, int flush_ms)
 	}
 	pthread_mutex_lock(&j->mu);
 	while (j->len > 0) {
+		s_gap(j, j->ring[j->head].seq);
 		free(j->ring[j->head].msg);
 		j->head = (j->head + 1) % j->cap;
 		j->len--;
-		j->skipped++;
 	}
 	j->stop = 1;
 	pthread_cond_broadcast(&j->cv);
@@ -212,4 +291,25 @@ mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
 	*skipped = j->skipped;
 	*queued = j->len;
 	pthread_mutex_unlock(&j->mu);
+}
+
+size_t
+mf_journal_gaps(mf_journal_t *j, uint64_t since, uint64_t (*out)[2],
+    size_t cap)
+{
+	size_t	n = 0;
+
+	pthread_mutex_lock(&j->mu);
+	for (size_t k = 0; k < j->ngaps && n < cap; k++) {
+		size_t	i = (j->gapnext + MF_JOURNAL_GAPS - j->ngaps + k) %
+		    MF_JOURNAL_GAPS;
+
+		if (j->gaps[i][1] >= since) {
+			out[n][0] = j->gaps[i][0];
+			out[n][1] = j->gaps[i][1];
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&j->mu);
+	return n;
 }

@@ -88,11 +88,19 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 	    f->len[0] <= MF_WIRE_MAX_MSG &&
 	    mf_proto_mp_skip(f->data[0], f->len[0], MF_WIRE_MAX_DEPTH + 1) ==
 	    f->len[0]) {
+		mf_drec_t	*rec;
+
 		b->st.posts_in++;
+		if (mf_broker_dedup_post(b, f->data[0], f->len[0], NULL, 0, 0,
+		    &rec))
+			return;
 		if (mf_broker_enqueue(b, f->data[0], f->len[0], NULL, 0,
-		    0) != 0)
+		    0) != 0) {
+			mf_dedup_abandon(&b->dedup, rec);
 			mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of "
 			    "memory queueing a post");
+		} else
+			mf_broker_dedup_attach(b, rec);
 		f->data[0] = NULL;
 		f->n = 0;
 		return;
@@ -122,6 +130,7 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 {
 	const void	*post;
 	size_t		 len;
+	mf_drec_t	*rec;
 
 	if (f->n < 1 || f->len[0] > MF_IDENT_MAX)
 		return;
@@ -150,10 +159,16 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 		return;
 	}
 	b->st.posts_in++;
+	if (mf_broker_dedup_post(b, f->data[2], f->len[2], f->data[0],
+	    f->len[0], 1, &rec))
+		return;
 	if (mf_broker_enqueue(b, f->data[2], f->len[2], f->data[0],
-	    f->len[0], 1) != 0)
+	    f->len[0], 1) != 0) {
+		mf_dedup_abandon(&b->dedup, rec);
 		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of memory "
 		    "queueing a post");
+	} else
+		mf_broker_dedup_attach(b, rec);
 	f->data[2] = NULL;
 	f->n = 2;
 }
@@ -343,7 +358,8 @@ main(int argc, char **argv)
 
 	gethostname(b.hostname, sizeof(b.hostname) - 1);
 	b.started_ms = mf_now_ms();
-	if (mf_broker_init_tables(&b) != 0)
+	if (mf_broker_init_tables(&b) != 0 ||
+	    mf_dedup_init(&b.dedup, b.cfg.dedup_window_s) != 0)
 		mf_log_fatalx("out of memory");
 	b.ctx = zmq_ctx_new();
 	b.backend = s_bind(&b, ZMQ_ROUTER, "backend", b.cfg.backend);
@@ -364,8 +380,12 @@ main(int argc, char **argv)
 		    b.backend_ep + 14);
 		snprintf(b.backend_ep, sizeof(b.backend_ep), "%s", tmp);
 	}
+	mf_broker_seq_resume(&b);
 	if (mf_journal_start(&b.journal, &b.cfg) != 0)
 		mf_log_fatalx("cannot start the journal thread");
+	pthread_mutex_lock(&b.journal.mu);
+	b.journal.first_seq = b.seq + 1;
+	pthread_mutex_unlock(&b.journal.mu);
 	if (mf_supervise_init(&b) != 0)
 		mf_log_fatalx("cannot supervise %d workers; is medflag-worker "
 		    "installed next to medflagd?", b.cfg.workers);
@@ -381,6 +401,7 @@ main(int argc, char **argv)
 	mf_broker_broadcast(&b, MF_PROTO_EXIT);
 	mf_supervise_stop(&b, 3000);
 	mf_journal_stop(&b.journal, 1000);
+	mf_broker_replay_close(&b);
 	zmq_close(b.ingest);
 	zmq_close(b.check);
 	zmq_close(b.pub);
@@ -388,6 +409,7 @@ main(int argc, char **argv)
 	zmq_close(b.backend);
 	zmq_ctx_term(b.ctx);
 	mf_broker_free_tables(&b);
+	mf_dedup_free(&b.dedup);
 	mf_buf_free(&b.scratch);
 	free(b.slots);
 	mf_log_info("stopped");

@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+# tests/mfdeploy.py - a private medflag deployment for the Python tests
+# (tests/integ/reliability.py, tests/chaos.py): a temp directory, a
+# redis-server on a unix socket there (persistence off), a rule set of our
+# own, medflag.conf with free loopback ports, build/medflagd, and helpers
+# to stop, restart, freeze and measure each process.
+# SPDX-License-Identifier: MIT
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import msgpack
+import zmq
+
+TOP = os.environ.get("MF_TOP") or os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))
+BUILD = os.environ.get("MF_BUILD", "build")
+if not os.path.isabs(BUILD):
+    BUILD = os.path.join(TOP, BUILD)
+MEDFLAGD = os.path.join(BUILD, "medflagd")
+
+RULES = """\
+claim vaccines-autism
+  title      Vaccines cause autism
+  fact       Studies of millions of children found no link.
+  evidence   https://www.who.int/news-room/fact-sheets/detail/autism-spectrum-disorders
+  tier       harmful
+  review-by  2030-01-01
+end
+
+rule vaccines-autism.causal
+  claim      vaccines-autism
+  score      %(score)d
+  match      /\\b(vacc?in\\w*|mmr|jabs?)\\b/
+  match      /\\bautis\\w*/
+  near       80
+  unless     /\\b(no|not|never|myth|debunk\\w*|disproven)\\b/
+  mode       enforce
+  expect     match   "The MMR jab gave my son autism, I'm sure of it."
+  expect     nomatch "There is no link between the MMR vaccine and autism."
+end
+"""
+
+# Matches almost any English sentence: a rule set that would flag the
+# whole forum, which the reload canary must refuse.
+RULES_GREEDY = """\
+rule vaccines-autism.greedy
+  claim      vaccines-autism
+  score      9
+  match      /\\b(the|a|and|to|is|my|i)\\b/
+  mode       enforce
+  expect     match   "The MMR jab gave my son autism."
+end
+"""
+
+
+def pack(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def unpack(raw):
+    return msgpack.unpackb(raw, raw=False)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children(pid):
+    """Direct child pids of 'pid' (the local workers of medflagd)."""
+    out = []
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            out = [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+class Deployment:
+    def __init__(self, workers=2, extra="", keep=False, persist=False):
+        self.persist = persist
+        self.tmp = tempfile.mkdtemp(prefix="mfdeploy.")
+        self.ctx = zmq.Context()
+        self.workers = workers
+        self.keep = keep
+        self.ep = {k: "tcp://127.0.0.1:%d" % free_port()
+                   for k in ("ingest", "check", "verdicts", "control",
+                             "backend")}
+        self.redis_sock = os.path.join(self.tmp, "redis.sock")
+        self.redis = None
+        self.medflagd = None
+        self.rules = os.path.join(self.tmp, "rules")
+        os.mkdir(self.rules)
+        shutil.copy(os.path.join(TOP, "rules", "policy.conf"), self.rules)
+        shutil.copytree(os.path.join(TOP, "rules", "sources"),
+                        os.path.join(self.rules, "sources"))
+        canary = os.path.join(TOP, "rules", "canary.jsonl")
+        if os.path.exists(canary):
+            shutil.copy(canary, self.rules)
+        self.write_rules(6)
+        self.conf = os.path.join(self.tmp, "medflag.conf")
+        with open(self.conf, "w") as f:
+            for k, v in self.ep.items():
+                f.write("%s %s\n" % (k, v))
+            f.write("rules %s\nredis unix://%s\nworkers %d\n"
+                    % (self.rules, self.redis_sock, workers))
+            f.write(extra)
+        self.log = open(os.path.join(self.tmp, "medflagd.log"), "a")
+        self.redis_start()
+
+    def write_rules(self, score, greedy=False):
+        path = os.path.join(self.rules, "chaos.rules")
+        with open(path + ".tmp", "w") as f:
+            f.write(RULES % {"score": score})
+            if greedy:
+                f.write("\n" + RULES_GREEDY)
+        os.rename(path + ".tmp", path)
+
+    # ---- processes -------------------------------------------------------
+    def redis_start(self):
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.redis_sock,
+             "--save", "", "--appendonly",
+             "yes" if self.persist else "no", "--dir", self.tmp],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not os.path.exists(self.redis_sock):
+            if time.time() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        # The socket file appears at bind; give it a moment to listen.
+        time.sleep(0.1)
+
+    def redis_stop(self):
+        if self.redis is not None:
+            self.redis.send_signal(signal.SIGCONT)
+            self.redis.terminate()
+            try:
+                self.redis.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+                self.redis.wait()
+            self.redis = None
+            try:
+                os.unlink(self.redis_sock)
+            except OSError:
+                pass
+
+    def medflagd_start(self, wait_workers=None, timeout=30):
+        self.medflagd = subprocess.Popen([MEDFLAGD, "-d", "-c", self.conf],
+                                         stdout=self.log, stderr=self.log)
+        want = self.workers if wait_workers is None else wait_workers
+        deadline = time.time() + timeout
+        while True:
+            h = self.control("health", timeout_ms=500)
+            if h and h.get("workers_alive", 0) >= want:
+                return h
+            if self.medflagd.poll() is not None or time.time() > deadline:
+                self.log.flush()
+                sys.stderr.write(open(self.log.name).read()[-4000:])
+                raise RuntimeError("medflagd did not report %d workers"
+                                   % want)
+            time.sleep(0.1)
+
+    def medflagd_stop(self, sig=signal.SIGTERM, timeout=20):
+        p = self.medflagd
+        if p is None:
+            return None
+        p.send_signal(sig)
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        self.medflagd = None
+        return rc
+
+    def worker_pids(self):
+        if self.medflagd is None:
+            return []
+        return children(self.medflagd.pid)
+
+    def teardown(self):
+        if self.medflagd is not None:
+            try:
+                self.medflagd.send_signal(signal.SIGCONT)
+                self.medflagd_stop(signal.SIGTERM, 10)
+            except Exception:
+                pass
+        if self.redis is not None:
+            try:
+                self.redis.send_signal(signal.SIGCONT)
+            except Exception:
+                pass
+            self.redis_stop()
+        self.ctx.destroy(linger=0)
+        self.log.close()
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- sockets ----------------------------------------------------------
+    def control(self, cmd, args=None, timeout_ms=2000):
+        req = self.ctx.socket(zmq.REQ)
+        req.setsockopt(zmq.LINGER, 0)
+        req.connect(self.ep["control"])
+        try:
+            if args is None:
+                req.send(cmd.encode())
+            else:
+                req.send_multipart([cmd.encode(), pack(args)])
+            if not req.poll(timeout_ms):
+                return None
+            return unpack(req.recv())
+        finally:
+            req.close()
+
+    def socket(self, kind, ep):
+        s = self.ctx.socket(kind)
+        s.setsockopt(zmq.LINGER, 0)
+        if kind == zmq.SUB:
+            s.setsockopt(zmq.RCVHWM, 0)
+        s.connect(self.ep[ep])
+        if kind == zmq.SUB:
+            s.setsockopt(zmq.SUBSCRIBE, b"verdict.")
+        return s

@@ -1,0 +1,448 @@
+/*
+ * dedup.c - medflagd's table of recent verdicts (see dedup.h) and its use
+ * by the broker: a post arriving on ingest or check is looked up before it
+ * is queued; a known one is answered (done) or attached (in flight); the
+ * verdict of a new one is stored when it comes back.
+ * SPDX-License-Identifier: MIT
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "dedup.h"
+
+#define S_HTCAP		(1u << 17)
+
+/* ---- SipHash-2-4 ------------------------------------------------------ */
+
+#define S_ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define S_ROUND(v0, v1, v2, v3) do {					\
+	v0 += v1; v1 = S_ROTL(v1, 13); v1 ^= v0; v0 = S_ROTL(v0, 32);	\
+	v2 += v3; v3 = S_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = S_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = S_ROTL(v1, 17); v1 ^= v2; v2 = S_ROTL(v2, 32);	\
+} while (0)
+
+typedef struct s_sip {
+	uint64_t	v0, v1, v2, v3;
+	uint64_t	tail;
+	size_t		ntail, total;
+} s_sip_t;
+
+static void
+s_sip_init(s_sip_t *s, uint64_t k0, uint64_t k1)
+{
+	s->v0 = 0x736f6d6570736575ULL ^ k0;
+	s->v1 = 0x646f72616e646f6dULL ^ k1;
+	s->v2 = 0x6c7967656e657261ULL ^ k0;
+	s->v3 = 0x7465646279746573ULL ^ k1;
+	s->tail = 0;
+	s->ntail = s->total = 0;
+}
+
+static void
+s_sip_word(s_sip_t *s, uint64_t m)
+{
+	s->v3 ^= m;
+	S_ROUND(s->v0, s->v1, s->v2, s->v3);
+	S_ROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+}
+
+static void
+s_sip_add(s_sip_t *s, const void *data, size_t len)
+{
+	const uint8_t	*p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		s->tail |= (uint64_t)p[i] << (8 * s->ntail);
+		if (++s->ntail == 8) {
+			s_sip_word(s, s->tail);
+			s->tail = 0;
+			s->ntail = 0;
+		}
+	}
+	s->total += len;
+}
+
+static uint64_t
+s_sip_end(s_sip_t *s)
+{
+	s_sip_word(s, s->tail | (uint64_t)(s->total & 0xff) << 56);
+	s->v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		S_ROUND(s->v0, s->v1, s->v2, s->v3);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+int
+mf_dedup_init(mf_dedup_t *self, int window_s)
+{
+	int	fd;
+
+	memset(self, 0, sizeof(*self));
+	self->window_s = window_s;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
+		(void)!read(fd, self->sipkey, sizeof(self->sipkey));
+		close(fd);
+	}
+	self->sipkey[0] ^= (uint64_t)mf_now_us();
+	self->sipkey[3] ^= (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+	if (window_s <= 0)
+		return 0;
+	self->htcap = S_HTCAP;
+	self->ht = calloc(self->htcap, sizeof(*self->ht));
+	return self->ht == NULL ? -1 : 0;
+}
+
+static void
+s_rec_free(mf_drec_t *r)
+{
+	mf_dedup_clear_waiters(r);
+	free(r->verdict);
+	free(r);
+}
+
+void
+mf_dedup_free(mf_dedup_t *self)
+{
+	for (size_t i = 0; i < self->htcap; i++) {
+		mf_drec_t	*r = self->ht[i], *next;
+
+		for (; r != NULL; r = next) {
+			next = r->hnext;
+			s_rec_free(r);
+		}
+	}
+	free(self->ht);
+	self->ht = NULL;
+	self->htcap = self->n = self->ndone = self->bytes = 0;
+}
+
+static const char *const s_fields[] = { "instance", "post_id", "revision",
+	"body" };
+
+int
+mf_dedup_key(const mf_dedup_t *self, const void *post, size_t len,
+    uint64_t key[2])
+{
+	const uint8_t	*p = post;
+	size_t		 off = 1, pairs;
+	s_sip_t		 a, b;
+	int		 have_id = 0;
+
+	if (len < 1)
+		return -1;
+	if ((p[0] & 0xf0) == 0x80)
+		pairs = p[0] & 0x0f;
+	else if (p[0] == 0xde && len >= 3) {
+		pairs = (size_t)p[1] << 8 | p[2];
+		off = 3;
+	} else if (p[0] == 0xdf && len >= 5) {
+		pairs = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
+		    (size_t)p[3] << 8 | p[4];
+		off = 5;
+	} else
+		return -1;
+	s_sip_init(&a, self->sipkey[0], self->sipkey[1]);
+	s_sip_init(&b, self->sipkey[2], self->sipkey[3]);
+	/* The four fields are hashed in a fixed order whatever the order
+	 * of the map: one pass per field keeps it simple (maps are small). */
+	for (size_t fi = 0; fi < 4; fi++) {
+		size_t	o = off, flen = strlen(s_fields[fi]);
+		uint8_t	tag = (uint8_t)fi;
+
+		for (size_t i = 0; i < pairs; i++) {
+			size_t	kn, vn, kl = 0, kh = 0;
+
+			kn = mf_proto_mp_skip(p + o, len - o, 2);
+			if (kn == 0)
+				return -1;
+			vn = mf_proto_mp_skip(p + o + kn, len - o - kn, 40);
+			if (vn == 0)
+				return -1;
+			if ((p[o] & 0xe0) == 0xa0) {
+				kl = p[o] & 0x1f;
+				kh = 1;
+			} else if (p[o] == 0xd9 && kn >= 2) {
+				kl = p[o + 1];
+				kh = 2;
+			}
+			if (kh && kl == flen && memcmp(p + o + kh,
+			    s_fields[fi], flen) == 0) {
+				uint64_t	n = vn;
+
+				s_sip_add(&a, &tag, 1);
+				s_sip_add(&a, &n, sizeof(n));
+				s_sip_add(&a, p + o + kn, vn);
+				s_sip_add(&b, &tag, 1);
+				s_sip_add(&b, &n, sizeof(n));
+				s_sip_add(&b, p + o + kn, vn);
+				if (fi == 1)
+					have_id = 1;
+				break;
+			}
+			o += kn + vn;
+		}
+	}
+	if (!have_id)
+		return -1;
+	key[0] = s_sip_end(&a);
+	key[1] = s_sip_end(&b);
+	return 0;
+}
+
+static size_t
+s_slot(const mf_dedup_t *self, const uint64_t key[2])
+{
+	return (size_t)key[0] & (self->htcap - 1);
+}
+
+static void
+s_unlink_done(mf_dedup_t *self, mf_drec_t *r)
+{
+	if (r->older != NULL)
+		r->older->newer = r->newer;
+	else
+		self->oldest = r->newer;
+	if (r->newer != NULL)
+		r->newer->older = r->older;
+	else
+		self->newest = r->older;
+	r->older = r->newer = NULL;
+	self->ndone--;
+	self->bytes -= r->len;
+}
+
+static void
+s_remove(mf_dedup_t *self, mf_drec_t *r)
+{
+	mf_drec_t	**pp = &self->ht[s_slot(self, r->k)];
+
+	while (*pp != NULL && *pp != r)
+		pp = &(*pp)->hnext;
+	if (*pp == r)
+		*pp = r->hnext;
+	if (r->done)
+		s_unlink_done(self, r);
+	self->n--;
+	s_rec_free(r);
+}
+
+mf_drec_t *
+mf_dedup_find(mf_dedup_t *self, const uint64_t key[2], int64_t now_ms)
+{
+	mf_drec_t	*r;
+
+	if (self->ht == NULL)
+		return NULL;
+	for (r = self->ht[s_slot(self, key)]; r != NULL; r = r->hnext)
+		if (r->k[0] == key[0] && r->k[1] == key[1])
+			break;
+	if (r != NULL && r->done &&
+	    now_ms - r->t_ms > (int64_t)self->window_s * 1000) {
+		self->expired++;
+		s_remove(self, r);
+		return NULL;
+	}
+	return r;
+}
+
+mf_drec_t *
+mf_dedup_begin(mf_dedup_t *self, const uint64_t key[2])
+{
+	mf_drec_t	*r;
+	size_t		 i;
+
+	if (self->ht == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->k[0] = key[0];
+	r->k[1] = key[1];
+	i = s_slot(self, key);
+	r->hnext = self->ht[i];
+	self->ht[i] = r;
+	self->n++;
+	return r;
+}
+
+int
+mf_dedup_wait(mf_dedup_t *self, mf_drec_t *r, const void *ident,
+    size_t identlen, int from_check)
+{
+	mf_dwait_t	*w;
+
+	if (r->nwait >= MF_DEDUP_MAX_WAITERS) {
+		self->refused++;
+		return -1;
+	}
+	w = realloc(r->wait, (r->nwait + 1) * sizeof(*w));
+	if (w == NULL)
+		return -1;
+	r->wait = w;
+	w = &r->wait[r->nwait];
+	w->ident = NULL;
+	w->identlen = identlen;
+	w->from_check = from_check;
+	if (identlen > 0) {
+		if ((w->ident = malloc(identlen)) == NULL)
+			return -1;
+		memcpy(w->ident, ident, identlen);
+	}
+	r->nwait++;
+	self->waited++;
+	return 0;
+}
+
+void
+mf_dedup_clear_waiters(mf_drec_t *r)
+{
+	for (size_t i = 0; i < r->nwait; i++)
+		free(r->wait[i].ident);
+	free(r->wait);
+	r->wait = NULL;
+	r->nwait = 0;
+}
+
+void
+mf_dedup_abandon(mf_dedup_t *self, mf_drec_t *r)
+{
+	if (r != NULL && !r->done)
+		s_remove(self, r);
+}
+
+/* Drops done records past the window, then the oldest while over the
+ * count or byte bound. */
+static void
+s_trim(mf_dedup_t *self, int64_t now_ms)
+{
+	while (self->oldest != NULL &&
+	    now_ms - self->oldest->t_ms > (int64_t)self->window_s * 1000) {
+		self->expired++;
+		s_remove(self, self->oldest);
+	}
+	while (self->oldest != NULL && (self->ndone > MF_DEDUP_MAX_ENTRIES ||
+	    self->bytes > MF_DEDUP_MAX_BYTES)) {
+		self->evicted++;
+		s_remove(self, self->oldest);
+	}
+}
+
+int
+mf_dedup_finish(mf_dedup_t *self, mf_drec_t *r, const void *verdict,
+    size_t len, int action, int status, unsigned meta, int64_t now_ms)
+{
+	if (r->done)
+		return 0;
+	if ((r->verdict = malloc(len ? len : 1)) == NULL) {
+		s_remove(self, r);
+		return -1;
+	}
+	memcpy(r->verdict, verdict, len);
+	r->len = len;
+	r->action = action;
+	r->status = status;
+	r->meta = meta;
+	r->t_ms = now_ms;
+	r->done = 1;
+	r->older = self->newest;
+	r->newer = NULL;
+	if (self->newest != NULL)
+		self->newest->newer = r;
+	else
+		self->oldest = r;
+	self->newest = r;
+	self->ndone++;
+	self->bytes += len;
+	return 0;
+}
+
+/* ---- the broker's side ------------------------------------------------ */
+
+/* Publishes and answers the stored verdict of 'r', flagged duplicate. */
+static void
+s_answer(mf_broker_t *b, const mf_drec_t *r, const void *ident,
+    size_t identlen, int from_check)
+{
+	mf_verdict_t	*v;
+	mf_buf_t	 out = {0};
+	mf_err_t	 err = {0};
+
+	v = mf_wire_decode_verdict(r->verdict, r->len, &err);
+	if (v == NULL) {
+		/* Stored bytes came from a worker and were published once;
+		 * if they do not decode, send them as they are. */
+		mf_broker_complete(b, NULL, ident, identlen, from_check,
+		    r->verdict, r->len, r->action, r->status, r->meta);
+		return;
+	}
+	v->flags |= MF_VF_DUPLICATE;
+	if (mf_wire_encode_verdict(v, &out, &err) == 0)
+		mf_broker_complete(b, NULL, ident, identlen, from_check,
+		    out.data, out.len, r->action, r->status, r->meta);
+	else
+		mf_broker_complete(b, NULL, ident, identlen, from_check,
+		    r->verdict, r->len, r->action, r->status, r->meta);
+	mf_verdict_destroy(&v);
+	mf_buf_free(&out);
+}
+
+int
+mf_broker_dedup_post(mf_broker_t *b, const void *post, size_t len,
+    const void *ident, size_t identlen, int from_check, mf_drec_t **rec)
+{
+	uint64_t	 key[2];
+	mf_drec_t	*r;
+
+	*rec = NULL;
+	if (b->dedup.ht == NULL || mf_dedup_key(&b->dedup, post, len,
+	    key) != 0)
+		return 0;
+	r = mf_dedup_find(&b->dedup, key, mf_now_ms());
+	if (r == NULL) {
+		*rec = mf_dedup_begin(&b->dedup, key);
+		return 0;
+	}
+	b->dedup.hits++;
+	if (r->done) {
+		s_answer(b, r, ident, identlen, from_check);
+		return 1;
+	}
+	if (mf_dedup_wait(&b->dedup, r, ident, identlen, from_check) == 0)
+		return 1;
+	/* Too many copies of one post in flight: this one is told to
+	 * retry; it will find the verdict then. */
+	b->st.busy++;
+	mf_broker_error(b, NULL, post, len, ident, identlen, from_check,
+	    from_check ? 0 : 1, "busy: this post is already in flight %zu "
+	    "times, retry", r->nwait);
+	return 1;
+}
+
+void
+mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r, const void *verdict,
+    size_t len, int action, int status, unsigned meta)
+{
+	if (r == NULL || r->done)
+		return;
+	/* A busy or out-of-memory answer is not a verdict to keep. */
+	if (mf_dedup_finish(&b->dedup, r, verdict, len, action, status, meta,
+	    mf_now_ms()) != 0)
+		return;
+	for (size_t i = 0; i < r->nwait; i++)
+		s_answer(b, r, r->wait[i].ident, r->wait[i].identlen,
+		    r->wait[i].from_check);
+	mf_dedup_clear_waiters(r);
+	s_trim(&b->dedup, mf_now_ms());
+}
+
+void
+mf_broker_dedup_attach(mf_broker_t *b, mf_drec_t *rec)
+{
+	if (rec != NULL && b->qlen > 0)
+		b->q[(b->qhead + b->qlen - 1) % b->qcap]->dedup = rec;
+}
