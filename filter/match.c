@@ -22,6 +22,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -561,6 +562,7 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 				    r->claim->evidence[e]) == -1)
 					goto oom;
 		}
+		s = round(s * 100) / 100;
 		if (nhits++ < pol->max_hits &&
 		    s_add_hit(v, r, &self->norm, &res, s) == -1)
 			goto oom;
@@ -573,7 +575,8 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 	nclaims_hit = 0;
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1)
 		goto oom;
-	v->score = score;
+	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */
+	v->score = round(score * 100) / 100;
 	v->action = mf_policy_action(pol, score);
 	if (timed_out) {
 		if (mf_verdict_set_error(v, MF_STATUS_TIMEOUT, "time budget "
