@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "alloc.h"
 #include "buf.h"
 #include "normalize_internal.h"
@@ -267,6 +271,33 @@ mf__norm_raw(mf__nctx_t *c, size_t a, size_t b)
 		os = o->ostart;
 		oe = o->oend;
 		n = o->len;
+#if defined(__SSE2__)
+		/* 16 bytes of printable ASCII or newlines at a time. */
+		while (i + 16 <= b) {
+			__m128i	v = _mm_loadu_si128((const __m128i *)(p + i));
+			__m128i	up, bad;
+
+			bad = _mm_andnot_si128(_mm_cmpeq_epi8(v,
+			    _mm_set1_epi8('\n')), _mm_cmplt_epi8(v,
+			    _mm_set1_epi8(0x20)));
+			bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v,
+			    _mm_set1_epi8(0x7f)));
+			if (_mm_movemask_epi8(bad) != 0)
+				break;
+			up = _mm_and_si128(_mm_cmpgt_epi8(v,
+			    _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v,
+			    _mm_set1_epi8('Z' + 1)));
+			v = _mm_add_epi8(v, _mm_and_si128(up,
+			    _mm_set1_epi8(0x20)));
+			_mm_storeu_si128((__m128i *)(t + n), v);
+			for (size_t k = 0; k < 16; k++) {
+				os[n + k] = i + k;
+				oe[n + k] = i + k + 1;
+			}
+			n += 16;
+			i += 16;
+		}
+#endif
 		while (i < b && p[i] < 0x80) {
 			unsigned char ch = s_ascii[p[i]];
 
@@ -736,12 +767,65 @@ s_word_at(s_wctx_t *x, size_t r, size_t cs, size_t *cend, int *verbatim)
 }
 
 /*
+ * Returns the first index at or after r that may hold something for the
+ * slow path, looking at 16 bytes at a time: a digit, a byte >= 0x80, a
+ * control character, '@ $ ! (' or a rare separator, or a separator
+ * repeated two bytes on (spaced-out letters). Near the end it returns r.
+ * Keeps *cs, the start of the current chunk, up to date. Reads up to
+ * t[n + 1], which s_words() zeroes.
+ */
+static size_t
+s_skip_plain(const unsigned char *t, size_t r, size_t n, size_t *cs)
+{
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	static const char syms[] = "@$!(_*~+|/";
+
+	while (r + 16 <= n) {
+		__m128i	v = _mm_loadu_si128((const __m128i *)(t + r));
+		__m128i	v1 = _mm_loadu_si128((const __m128i *)(t + r + 1));
+		__m128i	v2 = _mm_loadu_si128((const __m128i *)(t + r + 2));
+		__m128i	bad, sep;
+		int	m, sp;
+
+		/* bytes < 0x20 or >= 0x80 here or next (signed compare) */
+		bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+		    _mm_cmplt_epi8(v1, _mm_set1_epi8(0)));
+		bad = _mm_or_si128(bad, _mm_and_si128(
+		    _mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
+		for (size_t k = 0; k < sizeof(syms) - 1; k++)
+			bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v,
+			    _mm_set1_epi8(syms[k])));
+		sep = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+		bad = _mm_or_si128(bad, _mm_and_si128(sep,
+		    _mm_cmpeq_epi8(v, v2)));
+		m = _mm_movemask_epi8(bad);
+		sp = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+		if (m != 0)
+			sp &= (1 << __builtin_ctz((unsigned)m)) - 1;
+		if (sp != 0)
+			*cs = r + (size_t)(32 - __builtin_clz((unsigned)sp));
+		if (m != 0)
+			return r + (size_t)__builtin_ctz((unsigned)m);
+		r += 16;
+	}
+#else
+	(void)t;
+	(void)n;
+	(void)cs;
+#endif
+	return r;
+}
+
+/*
  * Stage 3 over the whole folded text. Most of a post is plain: ASCII
- * letters, blanks and punctuation that no rule below changes. The inner
- * loop skips such bytes with one well-predicted branch (spaced-out
- * letters are spotted there without a branch: a single letter, then a
- * separator, then the same separator two bytes on or a non-ASCII letter),
- * copies them in bulk,
+ * letters, blanks and punctuation that no rule below changes.
+ * s_skip_plain() passes over such bytes 16 at a time (spaced-out letters
+ * are spotted there too: a separator, a letter, the same separator);
+ * then one byte is looked at closely, and plain text is copied in bulk,
  * and leaves the rest to the slow path, which starts at the beginning of
  * the word holding the interesting byte.
  */
@@ -757,31 +841,25 @@ s_words(mf__nctx_t *c, int leet)
 
 	t[n] = t[n + 1] = '\0';	/* room kept by s_reserve() */
 	while (r < n) {
-		unsigned	p1 = r >= 1 ? t[r - 1] : 0;
-		unsigned	p2 = r >= 2 ? t[r - 2] : 0;
-		int		cand = 0;
+		unsigned	ch, cls, p1, p2;
+		int		cand;
 
-		for (; r < n; r++) {
-			unsigned ch = t[r];
-			unsigned cls = ch < 0x80 ? s_cls[ch] : S_DIGIT;
-
-			if (cls & (S_DIGIT | S_SYM))
-				break;
-			cand = leet & ((cls & S_JSEP) != 0) &
-			    ((s_cls[p1 & 0x7f] & S_ALPHA) != 0) &
-			    (p1 < 0x80) & ((t[r + 2] == ch) |
-			    (t[r + 1] >= 0x80)) &
-			    (p2 < 0x80 && !(s_cls[p2] &
-			    (S_ALPHA | S_DIGIT))) & (r != skip);
-			if (cand)
-				break;
+		if ((r = s_skip_plain(t, r, n, &cs)) >= n)
+			break;
+		ch = t[r];
+		cls = ch < 0x80 ? s_cls[ch] : S_DIGIT;
+		p1 = r >= 1 ? t[r - 1] : 0;
+		p2 = r >= 2 ? t[r - 2] : 0;
+		cand = leet && (cls & S_JSEP) && p1 < 0x80 &&
+		    (s_cls[p1] & S_ALPHA) && (t[r + 2] == ch ||
+		    t[r + 1] >= 0x80) && p2 < 0x80 &&
+		    !(s_cls[p2] & (S_ALPHA | S_DIGIT)) && r != skip;
+		if (!cand && !(cls & (S_DIGIT | S_SYM))) {
 			if (cls & S_SPACE)
 				cs = r + 1;
-			p2 = p1;
-			p1 = ch;
+			r++;
+			continue;
 		}
-		if (r >= n)
-			break;
 		/* Slow path: back to the start of the word. */
 		if (cand)
 			ws = r - 1;
