@@ -56,6 +56,7 @@ typedef struct mf_wrec {
 	char		 sources_version[32];
 	int		 stale;
 	int		 credit, in_flight;
+	int		 batch;		/* posts per POSTS message; 0: POST */
 	uint64_t	 done;
 	int64_t		 last_seen_ms;
 	int64_t		 joined_ms;

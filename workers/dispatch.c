@@ -456,6 +456,76 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 	assert(s_broker_ok(b));
 }
 
+/* Entry 'e' went to worker 'wi': in flight until its verdict. */
+static void
+s_sent(mf_broker_t *b, mf_entry_t *e, size_t wi)
+{
+	e->worker = (int)wi;
+	b->w[wi].in_flight++;
+	if (s_ht_put(b, e) != 0) {
+		b->w[wi].in_flight--;
+		mf_broker_error(b, e, e->post, e->len, e->ident,
+		    e->identlen, e->from_check, 1,
+		    "out of memory in medflagd");
+	}
+}
+
+/*
+ * Sends worker 'wi' up to 'room' queued posts in one POSTS message. A
+ * batch takes the worker's fair share of the queue (so a short queue is
+ * spread over idle workers instead of lining up behind one) and at most
+ * MF_PROTO_BATCH_MAX posts. Returns 0, or -1 if nothing could be sent
+ * (the posts stay at the front of the queue, in order).
+ */
+static int
+s_send_batch(mf_broker_t *b, size_t wi, int room)
+{
+	static mf_buf_t	 idx, body;
+	mf_wrec_t	*w = &b->w[wi];
+	mf_entry_t	*es[MF_PROTO_BATCH_MAX];
+	size_t		 n, idle = 0, share;
+
+	for (size_t i = 0; i < b->nw; i++)
+		if (b->w[i].used && b->w[i].credit > b->w[i].in_flight)
+			idle++;
+	share = (b->qlen + idle - 1) / (idle ? idle : 1);
+	n = (size_t)room;
+	if (n > share)
+		n = share;
+	if (n > (size_t)w->batch)
+		n = (size_t)w->batch;
+	if (n > MF_PROTO_BATCH_MAX)
+		n = MF_PROTO_BATCH_MAX;
+	if (n > b->qlen)
+		n = b->qlen;
+	mf_buf_reset(&idx);
+	mf_buf_reset(&body);
+	for (size_t k = 0; k < n; k++) {
+		uint8_t	ent[MF_PROTO_POSTS_ENT];
+
+		es[k] = b->q[(b->qhead + k) % b->qcap];
+		memcpy(ent, &es[k]->did, 8);
+		mf_proto_put_le32(ent + 8, (uint32_t)es[k]->len);
+		if (mf_buf_append(&idx, ent, sizeof(ent)) != 0 ||
+		    mf_buf_append(&body, es[k]->post, es[k]->len) != 0)
+			return -1;
+	}
+	{
+		const void	*d[4] = { w->ident, MF_PROTO_POSTS, idx.data,
+		    body.data };
+		size_t		 l[4] = { w->identlen, 5, idx.len, body.len };
+
+		if (mf_frames_send(b->backend, 4, d, l, ZMQ_DONTWAIT) != 0) {
+			/* Gone or saturated: the heartbeat decides. */
+			w->credit = w->in_flight;
+			return -1;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		s_sent(b, s_q_pop(b), wi);
+	return 0;
+}
+
 void
 mf_broker_dispatch(mf_broker_t *b)
 {
@@ -483,6 +553,11 @@ mf_broker_dispatch(mf_broker_t *b)
 			return;
 		w = &b->w[best];
 		b->rr = best + 1;
+		if (w->batch > 1 && b->qlen > 1) {
+			if (s_send_batch(b, best, room) != 0)
+				return;
+			continue;
+		}
 		e = s_q_pop(b);
 		{
 			const void	*d[4] = { w->ident, MF_PROTO_POST,
@@ -498,14 +573,7 @@ mf_broker_dispatch(mf_broker_t *b)
 				return;
 			}
 		}
-		e->worker = (int)best;
-		w->in_flight++;
-		if (s_ht_put(b, e) != 0) {
-			w->in_flight--;
-			mf_broker_error(b, e, e->post, e->len, e->ident,
-			    e->identlen, e->from_check, 1,
-			    "out of memory in medflagd");
-		}
+		s_sent(b, e, best);
 	}
 }
 
@@ -523,6 +591,32 @@ s_copy_str(char *dst, size_t cap, const mf_frames_t *f, int i)
 	for (size_t k = 0; k < n; k++)
 		if ((unsigned char)dst[k] < 0x20 || (unsigned char)dst[k] > 0x7e)
 			dst[k] = '?';
+}
+
+/* One verdict from worker 'wi' (-1: unknown) for dispatch id 'didp'. The
+ * first verdict for an id in flight completes the post; any other is a
+ * late duplicate. */
+static void
+s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
+    const void *verdict, size_t len)
+{
+	mf_entry_t	*e;
+	uint64_t	 did;
+
+	memcpy(&did, didp, 8);
+	e = s_ht_take(b, did);
+	if (e == NULL) {
+		b->st.late_duplicates++;
+		mf_log_rated(&b->rate_late, MF_LOG_INFO, "dropped a late "
+		    "verdict for dispatch %llu", (unsigned long long)did);
+		return;
+	}
+	if (e->worker >= 0)
+		b->w[e->worker].in_flight--;
+	if (wi >= 0)
+		b->w[wi].done++;
+	mf_broker_complete(b, e, e->ident, e->identlen, e->from_check,
+	    verdict, len, meta[0], meta[1], meta[2]);
 }
 
 void
@@ -553,6 +647,10 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		b->w[wi].pid = (pid_t)strtol(num, NULL, 10);
 		s_copy_str(b->w[wi].host, sizeof(b->w[wi].host), f, 4);
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 5);
+		s_copy_str(num, sizeof(num), f, 6);
+		credit = strtol(num, NULL, 10);
+		b->w[wi].batch = credit < 1 ? 0 : credit > MF_PROTO_BATCH_MAX ?
+		    MF_PROTO_BATCH_MAX : (int)credit;
 		b->w[wi].last_seen_ms = mf_now_ms();
 		mf_log_info("worker %d (pid %ld on %s) ready: credit %d, "
 		    "ruleset %s", b->w[wi].id, (long)b->w[wi].pid,
@@ -562,30 +660,29 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 	if (wi >= 0)
 		b->w[wi].last_seen_ms = mf_now_ms();
 	if (mf_frames_is(f, 1, MF_PROTO_VERDICT)) {
-		mf_entry_t	*e;
-		uint64_t	 did;
-		const uint8_t	*meta;
-
 		if (f->n != 5 || f->len[2] != 8 || f->len[3] != 3) {
 			b->st.bad_messages++;
 			return;
 		}
-		memcpy(&did, f->data[2], 8);
-		meta = f->data[3];
-		e = s_ht_take(b, did);
-		if (e == NULL) {
-			b->st.late_duplicates++;
-			mf_log_rated(&b->rate_late, MF_LOG_INFO, "dropped a "
-			    "late verdict for dispatch %llu",
-			    (unsigned long long)did);
-		} else {
-			if (e->worker >= 0)
-				b->w[e->worker].in_flight--;
-			if (wi >= 0)
-				b->w[wi].done++;
-			mf_broker_complete(b, e, e->ident, e->identlen,
-			    e->from_check, f->data[4], f->len[4], meta[0],
-			    meta[1], meta[2]);
+		s_verdict(b, wi, f->data[2], f->data[3], f->data[4], f->len[4]);
+	} else if (mf_frames_is(f, 1, MF_PROTO_VERDICTS)) {
+		const uint8_t	*ix = f->data[2], *v = f->data[3];
+		size_t		 n, off = 0;
+
+		if (f->n != 4 || f->len[2] % MF_PROTO_VERDICTS_ENT != 0) {
+			b->st.bad_messages++;
+			return;
+		}
+		n = f->len[2] / MF_PROTO_VERDICTS_ENT;
+		for (size_t k = 0; k < n; k++, ix += MF_PROTO_VERDICTS_ENT) {
+			size_t	len = mf_proto_le32(ix + 11);
+
+			if (len > f->len[3] - off) {
+				b->st.bad_messages++;
+				break;
+			}
+			s_verdict(b, wi, ix, ix + 8, v + off, len);
+			off += len;
 		}
 	}
 	if (wi < 0) {
@@ -614,7 +711,8 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		    msg);
 	} else if (mf_frames_is(f, 1, MF_PROTO_BYE)) {
 		mf_broker_worker_dead(b, (size_t)wi, "said goodbye");
-	} else if (!mf_frames_is(f, 1, MF_PROTO_VERDICT)) {
+	} else if (!mf_frames_is(f, 1, MF_PROTO_VERDICT) &&
+	    !mf_frames_is(f, 1, MF_PROTO_VERDICTS)) {
 		b->st.bad_messages++;
 		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent an "
 		    "unknown message", b->w[wi].id);

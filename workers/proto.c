@@ -276,3 +276,19 @@ mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
 	memcpy(out->data, hdr, 5);
 	return 0;
 }
+
+void
+mf_proto_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+uint32_t
+mf_proto_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}

@@ -9,10 +9,19 @@
  *     HB       ruleset sources_version stale("0"|"1")
  *     VERDICT  did(8 bytes, host order) meta(3 bytes) verdict(msgpack)
  *              meta = action, status, MF_PROTO_M_* bits
+ *     VERDICTS index verdicts   several at once: 'index' holds, per
+ *              verdict, did(8, host order) meta(3) len(4, little endian);
+ *              'verdicts' their msgpack maps back to back
  *     RELOADED ruleset | RELOADFAIL message
  *     BYE
  *   medflagd -> worker
  *     POST     did(8 bytes) post(msgpack)
+ *     POSTS    index posts   several at once, only to a worker whose READY
+ *              had a 6th frame "batch" (max posts per message): 'index'
+ *              holds, per post, did(8) len(4, little endian); 'posts'
+ *              their msgpack maps back to back. Batching cuts the
+ *              messages (and wakeups) per post on both sides; credit
+ *              still counts posts, and each did is answered on its own.
  *     HB | RELOAD | EXIT
  *     RESET    "I do not know you": the worker sends READY again
  * Not responsible for dispatch policy (dispatch.c) or supervision.
@@ -36,6 +45,13 @@
 #define MF_PROTO_RELOAD		"RELOAD"
 #define MF_PROTO_EXIT		"EXIT"
 #define MF_PROTO_RESET		"RESET"
+#define MF_PROTO_POSTS		"POSTS"
+#define MF_PROTO_VERDICTS	"VERDICTS"
+
+/* Most posts (and verdicts) in one POSTS (VERDICTS) message. */
+#define MF_PROTO_BATCH_MAX	32
+#define MF_PROTO_POSTS_ENT	12	/* did 8, len 4 */
+#define MF_PROTO_VERDICTS_ENT	15	/* did 8, meta 3, len 4 */
 
 #define MF_PROTO_M_BAD_INPUT	0x01u	/* the post did not decode */
 #define MF_PROTO_M_STALE	0x02u	/* sources_stale was set */
@@ -72,6 +88,10 @@ int	 mf_frames_send(void *sock, int n, const void *const *data,
  */
 int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
 	    uint64_t latency_us, mf_buf_t *out);
+/* Little-endian 32-bit lengths of the POSTS and VERDICTS indexes. */
+void	 mf_proto_put_le32(uint8_t *p, uint32_t v);
+uint32_t mf_proto_le32(const uint8_t *p);
+
 /* Bytes taken by the msgpack object at 'p' (depth-bounded), 0 if it is
  * truncated or malformed. */
 size_t	 mf_proto_mp_skip(const uint8_t *p, size_t len, int depth);

@@ -206,12 +206,113 @@ s_send_strs(void *sock, int n, const char *const *s)
 static void
 s_ready(void *sock, int credit, const char *host, const char *hash)
 {
-	char		 c[16], pid[16];
-	const char	*f[5] = { MF_PROTO_READY, c, pid, host, hash };
+	char		 c[16], pid[16], batch[16];
+	const char	*f[6] = { MF_PROTO_READY, c, pid, host, hash, batch };
 
 	snprintf(c, sizeof(c), "%d", credit);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	s_send_strs(sock, 5, f);
+	snprintf(batch, sizeof(batch), "%d", MF_PROTO_BATCH_MAX);
+	s_send_strs(sock, 6, f);
+}
+
+/* What judging a post needs; the verdict buffers are reused. */
+typedef struct s_judge {
+	mf_scanner_t	*scanner;
+	mf_ruleset_t	*rules;		/* BORROWS (main's) */
+	mf_sources_t	*sources;	/* BORROWS (main's) */
+	int		 stale;
+	const char	*who;
+	mf_lograte_t	 rate_bad;
+	mf_buf_t	 out;		/* the last verdict encoded */
+	mf_buf_t	 idx, body;	/* a VERDICTS message being built */
+} s_judge_t;
+
+/* Judges the msgpack post 'data': its encoded verdict in j->out and
+ * (action, status, MF_PROTO_M_* bits) in 'meta'. A post that does not
+ * decode gets an error verdict. Exits when out of memory: staying silent
+ * would leave the post to medflagd's timeout, which is worse. */
+static void
+s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
+{
+	mf_err_t	 err = {0};
+	mf_post_t	*post;
+	mf_verdict_t	*v = NULL;
+
+	meta[0] = meta[1] = meta[2] = 0;
+	post = mf_wire_decode_post(data, len, &err);
+	if (post == NULL) {
+		char	id[256];
+
+		if (mf_wire_peek_post_id(data, len, id, sizeof(id)) != 0)
+			id[0] = '\0';
+		v = mf_verdict_new(id[0] ? id : NULL);
+		if (v != NULL)
+			(void)mf_verdict_set_error(v, MF_STATUS_ERROR, "%s%s%s",
+			    s_where(&err), *s_where(&err) ? ": " : "",
+			    err.msg);
+		meta[2] |= MF_PROTO_M_BAD_INPUT;
+		mf_log_rated(&j->rate_bad, MF_LOG_INFO, "post %.64s: %s",
+		    id[0] ? id : "(no id)", err.msg);
+	} else if (mf_scan(j->scanner, j->rules, j->sources, post, 0, &v,
+	    &err) != 0)
+		v = NULL;
+	if (v != NULL) {
+		(void)mf_verdict_set_str(&v->worker, j->who);
+		(void)mf_verdict_set_str(&v->ruleset,
+		    mf_ruleset_hash(j->rules));
+		(void)mf_verdict_set_str(&v->sources_version,
+		    mf_sources_version(j->sources));
+		if (j->stale) {
+			v->flags |= MF_VF_SOURCES_STALE;
+			meta[2] |= MF_PROTO_M_STALE;
+		}
+		meta[0] = (uint8_t)v->action;
+		meta[1] = (uint8_t)v->status;
+	}
+	if (v == NULL || mf_wire_encode_verdict(v, &j->out, &err) != 0)
+		mf_log_fatalx("cannot produce a verdict: %s", err.msg);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&post);
+}
+
+/* Judges every post of a POSTS message and answers them in one VERDICTS
+ * message. A truncated index entry ends the batch: medflagd re-dispatches
+ * what was not answered when it declares this worker dead, and the index
+ * comes from medflagd, so this is a bug, not input. */
+static void
+s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
+    const uint8_t *posts, size_t plen)
+{
+	size_t	off = 0;
+
+	mf_buf_reset(&j->idx);
+	mf_buf_reset(&j->body);
+	for (size_t k = 0; k < ixlen / MF_PROTO_POSTS_ENT; k++,
+	    ix += MF_PROTO_POSTS_ENT) {
+		uint8_t		ent[MF_PROTO_VERDICTS_ENT];
+		size_t		len = mf_proto_le32(ix + 8);
+
+		if (len > plen - off) {
+			mf_log_warnx("POSTS: index past the posts; %zu of "
+			    "%zu judged", k, ixlen / MF_PROTO_POSTS_ENT);
+			break;
+		}
+		s_judge(j, posts + off, len, ent + 8);
+		off += len;
+		memcpy(ent, ix, 8);
+		mf_proto_put_le32(ent + 11, (uint32_t)j->out.len);
+		if (mf_buf_append(&j->idx, ent, sizeof(ent)) != 0 ||
+		    mf_buf_append(&j->body, j->out.data, j->out.len) != 0)
+			mf_log_fatalx("out of memory");
+	}
+	{
+		const void	*d[3] = { MF_PROTO_VERDICTS, j->idx.data,
+		    j->body.data };
+		size_t		 l[3] = { strlen(MF_PROTO_VERDICTS), j->idx.len,
+		    j->body.len };
+
+		(void)mf_frames_send(sock, 3, d, l, 0);
+	}
 }
 
 int
@@ -229,8 +330,7 @@ main(int argc, char **argv)
 	pthread_t	 th;
 	void		*ctx, *sock;
 	int64_t		 last_heard, next_hb;
-	mf_buf_t	 out = {0};
-	mf_lograte_t	 rate_bad = MF_LOGRATE_INIT(5, 60);
+	s_judge_t	 j;
 	struct sigaction sa;
 
 	while ((ch = getopt(argc, argv, "c:b:i:dh")) != -1) {
@@ -269,6 +369,10 @@ main(int argc, char **argv)
 	mf_diags_free(&diags);
 	if ((scanner = mf_scanner_new(NULL)) == NULL)
 		mf_log_fatalx("out of memory");
+	memset(&j, 0, sizeof(j));
+	j.scanner = scanner;
+	j.who = who;
+	j.rate_bad = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 
 	/* The first snapshot: the rules directory's lists, replaced by the
 	 * Redis one as soon as the refresher reads it. */
@@ -350,6 +454,9 @@ main(int argc, char **argv)
 				continue;
 			mf_log_fatalx("zmq_poll: %s", zmq_strerror(errno));
 		}
+		j.rules = rules;
+		j.sources = sources;
+		j.stale = stale;
 		for (int batch = 0; batch < 64; batch++) {
 			mf_frames_t	 f;
 
@@ -358,67 +465,22 @@ main(int argc, char **argv)
 			last_heard = mf_now_ms();
 			if (mf_frames_is(&f, 0, MF_PROTO_POST) && f.n == 3 &&
 			    f.len[1] == 8) {
-				mf_err_t	 err = {0};
-				mf_post_t	*post;
-				mf_verdict_t	*v = NULL;
-				uint8_t		 meta[3] = { 0, 0, 0 };
+				uint8_t	meta[3];
 
-				post = mf_wire_decode_post(f.data[2], f.len[2],
-				    &err);
-				if (post == NULL) {
-					char	id[256];
-
-					if (mf_wire_peek_post_id(f.data[2],
-					    f.len[2], id, sizeof(id)) != 0)
-						id[0] = '\0';
-					v = mf_verdict_new(id[0] ? id : NULL);
-					if (v != NULL)
-						(void)mf_verdict_set_error(v,
-						    MF_STATUS_ERROR, "%s%s%s",
-						    s_where(&err), *s_where(
-						    &err) ? ": " : "", err.msg);
-					meta[2] |= MF_PROTO_M_BAD_INPUT;
-					mf_log_rated(&rate_bad, MF_LOG_INFO,
-					    "post %.64s: %s", id[0] ? id :
-					    "(no id)", err.msg);
-				} else if (mf_scan(scanner, rules, sources,
-				    post, 0, &v, &err) != 0)
-					v = NULL;
-				if (v != NULL) {
-					(void)mf_verdict_set_str(&v->worker,
-					    who);
-					(void)mf_verdict_set_str(&v->ruleset,
-					    mf_ruleset_hash(rules));
-					(void)mf_verdict_set_str(
-					    &v->sources_version,
-					    mf_sources_version(sources));
-					if (stale) {
-						v->flags |= MF_VF_SOURCES_STALE;
-						meta[2] |= MF_PROTO_M_STALE;
-					}
-					meta[0] = (uint8_t)v->action;
-					meta[1] = (uint8_t)v->status;
-					mf_buf_reset(&out);
-				}
-				if (v == NULL || mf_wire_encode_verdict(v, &out,
-				    &err) != 0) {
-					/* Out of memory: stay silent and let
-					 * medflagd's timeout retry the post
-					 * elsewhere is worse than exiting. */
-					mf_log_fatalx("cannot produce a verdict: "
-					    "%s", err.msg);
-				}
+				s_judge(&j, f.data[2], f.len[2], meta);
 				{
 					const void	*d[4] = {
 					    MF_PROTO_VERDICT, f.data[1], meta,
-					    out.data };
+					    j.out.data };
 					size_t		 l[4] = { 7, 8, 3,
-					    out.len };
+					    j.out.len };
 
 					(void)mf_frames_send(sock, 4, d, l, 0);
 				}
-				mf_verdict_destroy(&v);
-				mf_post_destroy(&post);
+			} else if (mf_frames_is(&f, 0, MF_PROTO_POSTS) &&
+			    f.n == 3 && f.len[1] % MF_PROTO_POSTS_ENT == 0) {
+				s_judge_batch(&j, sock, f.data[1], f.len[1],
+				    f.data[2], f.len[2]);
 			} else if (mf_frames_is(&f, 0, MF_PROTO_RELOAD)) {
 				mf_ruleset_t	*nr = s_load_rules(&cfg,
 				    &diags);
@@ -430,6 +492,7 @@ main(int argc, char **argv)
 
 					mf_ruleset_destroy(&rules);
 					rules = nr;
+					j.rules = rules;
 					s_send_strs(sock, 2, m);
 					mf_log_info("ruleset %s",
 					    mf_ruleset_hash(rules));
@@ -470,6 +533,8 @@ main(int argc, char **argv)
 	mf_sources_destroy(&sources);
 	mf_scanner_destroy(&scanner);
 	mf_ruleset_destroy(&rules);
-	mf_buf_free(&out);
+	mf_buf_free(&j.out);
+	mf_buf_free(&j.idx);
+	mf_buf_free(&j.body);
 	return 0;
 }
