@@ -161,9 +161,31 @@ s_parse_pattern(s_parser_t *p, const char *at, const char *end,
 	size_t		 n;
 
 	memset(out, 0, sizeof(*out));
+	if (at < end && *at == '@') {
+		/* A named pattern: stands for /{{NAME}}/. */
+		for (q = at + 1; q < end && (islower((unsigned char)*q) ||
+		    isdigit((unsigned char)*q) || *q == '-' || *q == '_'); q++)
+			;
+		if (q == at + 1 || !s_rest_empty(q, end)) {
+			S_ERR(p, at, "write @NAME with a name given by "
+			    "'define NAME /pattern/'", "bad pattern reference");
+			return -1;
+		}
+		n = (size_t)(q - at - 1);
+		if ((out->source = mf_malloc(n + 5)) == NULL ||
+		    (out->flags = mf_strdup("")) == NULL) {
+			p->oom = 1;
+			return -1;
+		}
+		snprintf(out->source, n + 5, "{{%.*s}}", (int)n, at + 1);
+		out->line = p->line;
+		out->col = s_col(p, at);
+		return 0;
+	}
 	if (at >= end || *at != '/') {
 		S_ERR(p, at, "write the pattern between slashes, like "
-		    "/\\bvaccin\\w*/", "expected a /pattern/");
+		    "/\\bvaccin\\w*/, or @NAME for a defined one",
+		    "expected a /pattern/");
 		return -1;
 	}
 	for (q = at + 1; q < end && *q != '/'; q++)
@@ -607,6 +629,61 @@ s_rule_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
 #undef KW
 }
 
+/* `define NAME /pattern/` at the top level. */
+static void
+s_define(s_parser_t *p, const char *kw, const char *v, const char *end)
+{
+	const char	*q = v;
+	mf_pattern_t	 pat;
+	mf_define_t	*d;
+
+	while (q < end && (islower((unsigned char)*q) ||
+	    isdigit((unsigned char)*q) || *q == '-' || *q == '_'))
+		q++;
+	if (q == v || (q < end && *q != ' ' && *q != '\t')) {
+		S_ERR(p, v, "write 'define NAME /pattern/' with a name of "
+		    "lower-case letters, digits, '-' and '_'", "bad define "
+		    "name");
+		return;
+	}
+	for (size_t i = 0; i < p->rs->ndefines; i++)
+		if (strlen(p->rs->defines[i].name) == (size_t)(q - v) &&
+		    memcmp(p->rs->defines[i].name, v, (size_t)(q - v)) == 0) {
+			S_ERR(p, v, "give it another name", "'%.*s' is "
+			    "already defined at %s:%zu", (int)(q - v), v,
+			    p->rs->defines[i].file, p->rs->defines[i].line);
+			return;
+		}
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (s_parse_pattern(p, q, end, &pat) == -1)
+		return;
+	if (pat.flags[0]) {
+		S_ERR(p, kw, "a defined pattern takes its flags from the rule "
+		    "that uses it", "flags on a define");
+		mf_free(pat.source);
+		mf_free(pat.flags);
+		return;
+	}
+	mf_free(pat.flags);
+	d = mf_realloc(p->rs->defines, (p->rs->ndefines + 1) * sizeof(*d));
+	if (d == NULL) {
+		mf_free(pat.source);
+		p->oom = 1;
+		return;
+	}
+	p->rs->defines = d;
+	d += p->rs->ndefines;
+	d->name = mf_strndup(v, strcspn(v, " \t"));
+	d->source = pat.source;
+	d->file = mf_strdup(p->file);
+	d->line = p->line;
+	d->col = pat.col;
+	p->rs->ndefines++;
+	if (d->name == NULL || d->file == NULL)
+		p->oom = 1;
+}
+
 int
 mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
     size_t len, mf_diags_t *diags)
@@ -668,7 +745,10 @@ mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 				    "'%.*s' needs an id", (int)kwn, kw);
 			else
 				s_begin(&p, kwn == 4, kw, v, n);
-		} else if (p.claim)
+		} else if (kwn == 6 && memcmp(kw, "define", 6) == 0 &&
+		    p.claim == NULL && p.rule == NULL)
+			s_define(&p, kw, v, end);
+		else if (p.claim)
 			s_claim_kw(&p, kw, kwn, kw, v, s_plain_value(v, end));
 		else if (p.rule)
 			s_rule_kw(&p, kw, kwn, kw, v, end);

@@ -204,3 +204,34 @@ MF_TEST(parse_out_of_memory_fails_cleanly)
 	}
 	MF_ASSERT(!"allocation loop did not converge");
 }
+
+MF_TEST(parse_defines_are_shared_patterns)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules",
+	    "define vax /vacc?in\\w*|jabs?|mmr/\n"
+	    "define neg /\\b(?:no|not|never)\\b/\n"
+	    "define vaxword /\\b(?:{{vax}})\\b/\n"
+	    CLAIM "rule c.r\n score 6\n match @vaxword\n"
+	    " match /\\b{{vax}}\\b.{0,30}\\bautis\\w*/\n unless @neg\n"
+	    " expect match \"the mmr jab gave him autism\"\n"
+	    " expect nomatch \"the mmr jab did not give him autism\"\nend\n",
+	    NULL, NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, mf_ruleset_test(rs, sc, &d));
+	MF_ASSERT_STR_EQ("(?:\\b(?:(?:vacc?in\\w*|jabs?|mmr))\\b)",
+	    mf_ruleset_rule(rs, 0)->match[0].source);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a{{nope}}/\nend\n",
+	    "x.rules:9:9", "unknown pattern name 'nope'");
+	s_expect_error("define a /x/\ndefine a /y/\n", "x.rules:2:8",
+	    "already defined");
+	s_expect_error("define a /{{b}}/\ndefine b /{{a}}/\n" CLAIM
+	    "rule c.r\n score 1\n match @a\nend\n", "x.rules:11:8",
+	    "more than 8 deep");
+	s_expect_error("define a /x/m\n", "x.rules:1:1", "flags on a define");
+}

@@ -24,6 +24,7 @@
 #include <pcre2.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "normalize.h"
 #include "ruleset_internal.h"
 
@@ -269,6 +270,12 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	mf_free(rs->claims);
 	mf_free(rs->rules_by_id);
 	mf_free(rs->claims_by_id);
+	for (size_t i = 0; i < rs->ndefines; i++) {
+		mf_free(rs->defines[i].name);
+		mf_free(rs->defines[i].source);
+		mf_free(rs->defines[i].file);
+	}
+	mf_free(rs->defines);
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
 	mf_free(rs);
@@ -309,6 +316,57 @@ s_cmp_str(const void *a, const void *b)
 }
 
 static int
+s_expand(const mf_ruleset_t *rs, const char *src, mf_buf_t *out, int depth,
+    char *why, size_t whylen)
+{
+	const char *p = src, *o, *c;
+
+	while ((o = strstr(p, "{{")) != NULL) {
+		const mf_define_t	*d = NULL;
+		size_t			 n;
+
+		if ((c = strstr(o + 2, "}}")) == NULL)
+			break;
+		n = (size_t)(c - o - 2);
+		for (size_t i = 0; i < rs->ndefines; i++)
+			if (strlen(rs->defines[i].name) == n &&
+			    memcmp(rs->defines[i].name, o + 2, n) == 0)
+				d = &rs->defines[i];
+		if (d == NULL) {
+			snprintf(why, whylen, "unknown pattern name '%.*s'",
+			    (int)n, o + 2);
+			return -1;
+		}
+		if (depth >= 8) {
+			snprintf(why, whylen, "'%s' refers to itself or nests "
+			    "more than 8 deep", d->name);
+			return -1;
+		}
+		if (mf_buf_append(out, p, (size_t)(o - p)) == -1 ||
+		    mf_buf_puts(out, "(?:") == -1 ||
+		    s_expand(rs, d->source, out, depth + 1, why, whylen) ==
+		    -1 || mf_buf_puts(out, ")") == -1)
+			return -1;
+		p = c + 2;
+	}
+	return mf_buf_puts(out, p);
+}
+
+char *
+mf__define_expand(const mf_ruleset_t *rs, const char *src, char *why,
+    size_t whylen)
+{
+	mf_buf_t out = {0};
+
+	snprintf(why, whylen, "out of memory");
+	if (s_expand(rs, src, &out, 0, why, whylen) == -1) {
+		mf_buf_free(&out);
+		return NULL;
+	}
+	return out.data ? out.data : mf_strdup("");
+}
+
+static int
 s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
     mf_diags_t *diags)
 {
@@ -325,6 +383,19 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		flags |= PCRE2_DOTALL;
 	if (strchr(pat->flags, 'm'))
 		flags |= PCRE2_MULTILINE;
+	if (strstr(pat->source, "{{")) {
+		char why[256], *x = mf__define_expand(rs, pat->source, why,
+		    sizeof(why));
+
+		if (x == NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line,
+			    pat->col, "define it at the top level: define "
+			    "NAME /pattern/", "rule %s: %s", r->id, why);
+			return -1;
+		}
+		mf_free(pat->source);
+		pat->source = x;
+	}
 	/* The text is normalized (folded, accents stripped): so is the
 	 * pattern, so that "médicament" in a rule matches "medicament". */
 	if ((src = mf_normalize_pattern(pat->source, &err)) == NULL) {

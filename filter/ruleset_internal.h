@@ -9,7 +9,18 @@
 #include "prefilter.h"
 #include "ruleset.h"
 
+/* A named pattern: `define NAME /re/` at the top level of any rules file,
+ * used as `match @NAME` or inside a pattern as {{NAME}}. */
+typedef struct mf_define {
+	char	*name;
+	char	*source;
+	char	*file;
+	size_t	 line, col;
+} mf_define_t;
+
 struct mf_ruleset {
+	mf_define_t	 *defines;
+	size_t		  ndefines;
 	mf_claim_t	**claims;
 	size_t		  nclaims, capclaims;
 	mf_rule_t	**rules;
@@ -31,6 +42,11 @@ struct mf_ruleset {
 int	mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 	    size_t len, mf_diags_t *diags);
 void	mf__claim_free(mf_claim_t *c);
+/* Expands {{NAME}} references in 'src' with the rule set's defines, each
+ * wrapped in (?:...), recursively (at most 8 deep). OWNS: caller. NULL
+ * with a message in 'why' (unknown name, too deep, out of memory). */
+char	*mf__define_expand(const mf_ruleset_t *rs, const char *src,
+	    char *why, size_t whylen);
 void	mf__rule_free(mf_rule_t *r);
 
 #endif
