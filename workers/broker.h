@@ -220,6 +220,21 @@ void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
 size_t	 mf_journal_gaps(mf_journal_t *j, uint64_t since,
 	    uint64_t (*out)[2], size_t cap);
 
+/* control.c: mf_broker_check_rules and the canary's flag rate on the
+ * sample ('*n' posts, 0 when there is no sample). */
+int	 mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash,
+	    size_t cap, mf_diags_t *diags, double *rate, size_t *n);
+
+/* canary.c */
+#define MF_CANARY_MAX_RISE	0.20	/* flag rate may rise 20 points */
+/* Flag rate (action flag or above) of 'rs' over RULES_DIR/canary.jsonl.
+ * 0, or -1 when there is no usable sample. */
+int	 mf_canary_rate(const char *rules_dir, const mf_ruleset_t *rs,
+	    mf_scanner_t *sc, double *rate, size_t *n);
+/* 0 if the new rate is acceptable, else -1 with the reason in 'diags'. */
+int	 mf_canary_judge(double old_rate, size_t old_n, double new_rate,
+	    size_t new_n, mf_diags_t *diags);
+
 /* replay.c */
 struct msgpack_sbuffer;
 /* Answers the `replay` control command into 'sb' (see replay.c). */

@@ -135,6 +135,13 @@ int
 mf_broker_check_rules(const mf_config_t *cfg, char *hash, size_t cap,
     mf_diags_t *diags)
 {
+	return mf_broker_check_rules_canary(cfg, hash, cap, diags, NULL, NULL);
+}
+
+int
+mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash, size_t cap,
+    mf_diags_t *diags, double *rate, size_t *n)
+{
 	char		 dir[1200];
 	mf_sources_t	*vetted = NULL;
 	mf_ruleset_t	*rs = NULL;
@@ -153,6 +160,8 @@ mf_broker_check_rules(const mf_config_t *cfg, char *hash, size_t cap,
 		goto out;
 	if (mf_ruleset_test(rs, sc, diags) != 0)
 		goto out;
+	if (rate != NULL && mf_canary_rate(cfg->rules, rs, sc, rate, n) != 0)
+		*n = 0;		/* no sample: no canary */
 	snprintf(hash, cap, "%s", mf_ruleset_hash(rs));
 	rc = 0;
 out:
@@ -166,8 +175,12 @@ int
 mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 {
 	char	hash[40];
+	double	rate = 0;
+	size_t	n = 0;
 
-	if (mf_broker_check_rules(&b->cfg, hash, sizeof(hash), diags) != 0) {
+	if (mf_broker_check_rules_canary(&b->cfg, hash, sizeof(hash), diags,
+	    &rate, &n) != 0 || mf_canary_judge(b->canary_rate, b->canary_n,
+	    rate, n, diags) != 0) {
 		mf_log_warnx("reload refused: %zu errors; keeping ruleset %s",
 		    diags->errors, b->ruleset);
 		for (size_t i = 0; i < diags->n; i++)
@@ -179,6 +192,8 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 	mf_log_info("reload: ruleset %s -> %s; telling %zu workers", b->ruleset,
 	    hash, mf_broker_alive(b));
 	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
+	b->canary_rate = rate;
+	b->canary_n = n;
 	mf_broker_broadcast(b, MF_PROTO_RELOAD);
 	return 0;
 }
@@ -196,8 +211,9 @@ s_pack_reload(mf_broker_t *b, msgpack_packer *pk)
 	} else {
 		char	first[900];
 
-		snprintf(first, sizeof(first), "%zu errors; kept ruleset %s",
-		    diags.errors, b->ruleset);
+		snprintf(first, sizeof(first), "%zu errors; kept ruleset %s; "
+		    "first: %.600s", diags.errors, b->ruleset,
+		    diags.n ? diags.v[0].msg : "");
 		msgpack_pack_map(pk, 4);
 		s_kv_bool(pk, "ok", 0);
 		s_kv_str(pk, "error", first);

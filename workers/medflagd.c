@@ -325,8 +325,8 @@ main(int argc, char **argv)
 	if (nworkers >= 0)
 		b.cfg.workers = nworkers;
 	mf_log_set_level(b.cfg.log_level);
-	if (mf_broker_check_rules(&b.cfg, b.ruleset, sizeof(b.ruleset),
-	    &diags) != 0) {
+	if (mf_broker_check_rules_canary(&b.cfg, b.ruleset, sizeof(b.ruleset),
+	    &diags, &b.canary_rate, &b.canary_n) != 0) {
 		s_print_diags(&diags);
 		fprintf(stderr, "medflagd: %zu errors in the rules of %s\n",
 		    diags.errors, b.cfg.rules);
