@@ -30,7 +30,8 @@
 #define S_CACHE_HI	0x3000u		/* exclusive */
 #define S_CONF_LATIN	0x80u		/* flag: a Latin-script look-alike */
 
-/* A cached fold: up to 7 bytes; len 0xff means "too long, recompute". */
+/* A cached fold: up to 7 bytes; len S_CLEN_SLOW means "too long,
+ * recompute". */
 typedef struct s_centry {
 	uint8_t	kind : 1;
 	uint8_t	len : 7;
@@ -43,6 +44,15 @@ static pthread_once_t	 s_once = PTHREAD_ONCE_INIT;
  * or'ed with S_CONF_LATIN for Latin-script letters; 0 for none. */
 static uint8_t		 s_conf[0x10000];
 static s_centry_t	 s_cache[S_CACHE_HI - S_CACHE_LO];
+static uint8_t		 s_letter[0x10000 / 8];	/* BMP letters, a bit each */
+
+static int
+s_is_letter_slow(uint32_t cp)
+{
+	utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
+
+	return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+}
 
 /* Ranges of the BMP whose letters are asked for a skeleton: the
  * alphabets that look like Latin (Latin extensions, IPA, Greek, Cyrillic,
@@ -72,7 +82,7 @@ s_build_conf(void)
 			int32_t	n = 0, m;
 			int	ch;
 
-			if (!mf__is_letter(cp))
+			if (!s_is_letter_slow(cp))
 				continue;
 			U16_APPEND_UNSAFE(in, n, (UChar32)cp);
 			st = U_ZERO_ERROR;
@@ -181,6 +191,9 @@ s_init(void)
 {
 	mf__fold_t	f;
 
+	for (uint32_t cp = 0; cp < 0x10000; cp++)
+		if (s_is_letter_slow(cp))
+			s_letter[cp >> 3] |= (uint8_t)(1u << (cp & 7));
 	s_build_conf();
 	for (uint32_t cp = S_CACHE_LO; cp < S_CACHE_HI; cp++) {
 		s_centry_t *e = &s_cache[cp - S_CACHE_LO];
@@ -227,7 +240,8 @@ mf__confusable(uint32_t cp)
 int
 mf__is_letter(uint32_t cp)
 {
-	utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
-
-	return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+	if (cp >= 0x10000)
+		return s_is_letter_slow(cp);
+	pthread_once(&s_once, s_init);
+	return (s_letter[cp >> 3] >> (cp & 7)) & 1;
 }

@@ -684,6 +684,18 @@ s_word(s_wctx_t *x, size_t r)
 		e++;
 	if (e >= x->n || (t[e] < 0x80 && !(s_cls[t[e]] & (S_DIGIT | S_SYM))))
 		goto plain;
+	/* Words wholly in another script: nothing below changes them. */
+	for (e = r; e < x->n && t[e] >= 0x80;) {
+		uint32_t	cp;
+		size_t		k = s_cp_at(x, e, &cp);
+
+		if (!mf__is_letter(cp))
+			break;
+		e += k;
+	}
+	if (e > r && (e >= x->n || (t[e] < 0x80 &&
+	    !(s_cls[t[e]] & (S_ALPHA | S_DIGIT | S_SYM)))))
+		goto plain;
 	/* Slow path: collect the word's code points. */
 	e = r;
 	while (e < x->n && n < S_WMAX) {
