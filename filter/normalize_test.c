@@ -648,3 +648,39 @@ MF_TEST(normalize_map_invariants_random)
 	}
 	mf_norm_free(&n);
 }
+
+/* Plain text is skipped in blocks; disguises must be found at every
+ * position relative to those blocks. */
+MF_TEST(normalize_disguise_at_every_offset)
+{
+	static const char *const disguises[] = {
+		"v a c c i n e s", "v.a.c.c.i.n.e.s", "v@cc1nes", "va((ines",
+		"v\xD0\xB0\xD1\x81\xD1\x81ines", "v \xD0\xB0 \xD1\x81 c i n e s",
+		"vac\xE2\x80\x8B" "cines", "VACCINES", "vacc\xFFines",
+	};
+	mf_norm_t	n = { 0 };
+	char		body[256];
+
+	for (size_t d = 0; d < sizeof(disguises) / sizeof(*disguises); d++) {
+		for (int off = 0; off < 40; off++) {
+			size_t	from = 0, os, oe, len;
+			long	a;
+			int	pre = snprintf(body, sizeof(body), "%.*s ", off,
+			    "========================================");
+
+			len = (size_t)snprintf(body + pre, sizeof(body) -
+			    (size_t)pre, "%s cause harm in plain words here",
+			    disguises[d]) + (size_t)pre;
+			s_norm(&n, body, MF_FMT_TEXT, 0);
+			s_check_map(&n, len);
+			a = s_find_word(&n, "vaccines", &from);
+			if (a < 0)
+				mf__test_fail(__FILE__, __LINE__, "\"%s\" at %d: "
+				    "\"%s\"", disguises[d], off, n.text);
+			mf_norm_span(&n, (size_t)a, (size_t)a + 8, &os, &oe);
+			MF_ASSERT_EQ(pre, os);
+			MF_ASSERT_EQ(pre + (int)strlen(disguises[d]), oe);
+		}
+	}
+	mf_norm_free(&n);
+}
