@@ -95,7 +95,8 @@ s_build_conf(void)
 			if (ch < 'a' || ch > 'z')
 				continue;
 			st = U_ZERO_ERROR;
-			if (uscript_getScript((UChar32)cp, &st) == USCRIPT_LATIN)
+			if (uscript_getScript((UChar32)cp, &st) ==
+			    USCRIPT_LATIN)
 				ch |= S_CONF_LATIN;
 			s_conf[cp] = (uint8_t)ch;
 		}

@@ -248,7 +248,7 @@ s_entity(s_scan_t *s, size_t i)
 	return j;
 }
 
-/* ---- HTML tags (HTML, and inside markdown and wikitext) ----------------- */
+/* ---- HTML tags (HTML, and inside markdown and wikitext) ------------------ */
 
 static const char *const s_html_blocks[] = {
 	"address", "article", "aside", "blockquote", "br", "caption",
@@ -433,7 +433,7 @@ s_text(s_scan_t *s)
 	s_flush(s, s->n);
 }
 
-/* ---- markdown ------------------------------------------------------------- */
+/* ---- markdown ------------------------------------------------------------ */
 
 /* Non-zero when the line [i, le) is a rule or a setext underline: only
  * - = * _ | : and blanks, with at least three of - = * _. */
@@ -793,7 +793,7 @@ s_bbcode(s_scan_t *s)
 	s_flush(s, s->n);
 }
 
-/* ---- HTML ------------------------------------------------------------------ */
+/* ---- HTML ---------------------------------------------------------------- */
 
 static void
 s_htmldoc(s_scan_t *s)
@@ -815,7 +815,7 @@ s_htmldoc(s_scan_t *s)
 	s_flush(s, s->n);
 }
 
-/* ---- wikitext -------------------------------------------------------------- */
+/* ---- wikitext ------------------------------------------------------------ */
 
 static const char *const s_wiki_quotes[] = {
 	"quote", "cquote", "quotation", "blockquote", "rquote", "quote box",

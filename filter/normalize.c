@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "normalize_internal.h"
 
-/* ---- UTF-8 ------------------------------------------------------------ */
+/* ---- UTF-8 --------------------------------------------------------------- */
 
 size_t
 mf__utf8_dec(const unsigned char *p, size_t n, uint32_t *cp)
@@ -107,7 +107,7 @@ mf__memmem(const void *hay, size_t n, const void *needle, size_t m)
 	return NULL;
 }
 
-/* ---- stage 2: folding --------------------------------------------------- */
+/* ---- stage 2: folding ---------------------------------------------------- */
 
 /* ASCII in the folded text: lower case; 0 drops the byte (NUL and the
  * control characters other than white space). */

@@ -15,7 +15,7 @@
 #include "harness.h"
 #include "normalize.h"
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 /* Normalizes 's' (NUL-terminated) as 'fmt' with 'opts'; returns the text
  * (valid until the next call). */
@@ -322,10 +322,11 @@ MF_TEST(normalize_obfuscated_claims)
 				    strlen(words[w]), &os, &oe);
 				if (os != ws[w] || oe != we[w])
 					mf__test_fail(__FILE__, __LINE__,
-					    "trick %#x: \"%s\" maps to \"%.*s\","
-					    " not \"%.*s\"", s_tricks[t],
-					    words[w], (int)(oe - os), out.b +
-					    os, (int)(we[w] - ws[w]),
+					    "trick %#x: \"%s\" maps to "
+					    "\"%.*s\", not \"%.*s\"",
+					    s_tricks[t], words[w],
+					    (int)(oe - os), out.b + os,
+					    (int)(we[w] - ws[w]),
 					    out.b + ws[w]);
 			}
 			variants++;
@@ -335,7 +336,7 @@ MF_TEST(normalize_obfuscated_claims)
 	mf_norm_free(&n);
 }
 
-/* ---- single behaviours ---------------------------------------------------- */
+/* ---- single behaviours --------------------------------------------------- */
 
 MF_TEST(normalize_span_is_the_disguised_word)
 {
@@ -448,7 +449,7 @@ MF_TEST(normalize_invalid_utf8)
 	mf_norm_free(&n);
 }
 
-/* ---- markup and quotes ---------------------------------------------------- */
+/* ---- markup and quotes --------------------------------------------------- */
 
 MF_TEST(normalize_markup_to_text)
 {
@@ -498,8 +499,8 @@ MF_TEST(normalize_quotes_cut)
 		{ MF_FMT_HTML, "<blockquote>vaccines <blockquote>cause"
 		    "</blockquote> autism</blockquote>no", "\nno",
 		    "\nvaccines \ncause\n autism\nno" },
-		{ MF_FMT_HTML, "no<BLOCKQUOTE class=\"q\">vaccines cause", "no\n",
-		    "no\nvaccines cause" },
+		{ MF_FMT_HTML, "no<BLOCKQUOTE class=\"q\">vaccines cause",
+		    "no\n", "no\nvaccines cause" },
 		{ MF_FMT_WIKITEXT, "no {{Quote|vaccines cause autism}} yes",
 		    "no \n yes", "no \nvaccines cause autism\n yes" },
 		{ MF_FMT_WIKITEXT, "no <blockquote>vaccines</blockquote> yes",
@@ -510,14 +511,14 @@ MF_TEST(normalize_quotes_cut)
 	for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
 		s_norm(&n, cases[k].body, cases[k].fmt, 0);
 		if (strcmp(n.text, cases[k].cut) != 0)
-			mf__test_fail(__FILE__, __LINE__, "case %zu: cut \"%s\"",
-			    k, n.text);
+			mf__test_fail(__FILE__, __LINE__,
+			    "case %zu: cut \"%s\"", k, n.text);
 		MF_ASSERT(n.flags & MF_NORMF_QUOTES_CUT);
 		s_check_map(&n, strlen(cases[k].body));
 		s_norm(&n, cases[k].body, cases[k].fmt, MF_NORM_KEEP_QUOTES);
 		if (strcmp(n.text, cases[k].kept) != 0)
-			mf__test_fail(__FILE__, __LINE__, "case %zu: kept \"%s\"",
-			    k, n.text);
+			mf__test_fail(__FILE__, __LINE__,
+			    "case %zu: kept \"%s\"", k, n.text);
 		MF_ASSERT(!(n.flags & MF_NORMF_QUOTES_CUT));
 	}
 	/* the "\n" of a cut quote maps to all of it */
@@ -528,7 +529,7 @@ MF_TEST(normalize_quotes_cut)
 	mf_norm_free(&n);
 }
 
-/* ---- patterns --------------------------------------------------------------- */
+/* ---- patterns ------------------------------------------------------------ */
 
 MF_TEST(normalize_pattern_folds_only_non_ascii)
 {
@@ -551,14 +552,14 @@ MF_TEST(normalize_pattern_folds_only_non_ascii)
 	mf_free(p);
 }
 
-/* ---- memory ---------------------------------------------------------------- */
+/* ---- memory -------------------------------------------------------------- */
 
 MF_TEST(normalize_no_allocation_once_warm)
 {
 	mf_norm_t	 n = { 0 };
 	mf_err_t	 err = { 0 };
-	const char	*body = "Th3 v@cc1ne c4used <b>autism</b> \xF0\x9F\x92\x89"
-	    " in my k\xC3\xAF" "ds &amp; > quoted";
+	const char	*body = "Th3 v@cc1ne c4used <b>autism</b> "
+	    "\xF0\x9F\x92\x89 in my k\xC3\xAF" "ds &amp; > quoted";
 
 	for (int f = MF_FMT_TEXT; f <= MF_FMT_WIKITEXT; f++)
 		MF_ASSERT_EQ(0, mf_normalize(&n, body, strlen(body),
@@ -596,16 +597,18 @@ MF_TEST(normalize_out_of_memory)
 	}
 }
 
-/* ---- invariants on random input ---------------------------------------------- */
+/* ---- invariants on random input ------------------------------------------ */
 
 MF_TEST(normalize_map_invariants_random)
 {
 	static const char *const atoms[] = {
-		"a", "V", "0", "1", "@", "$", "!", "(", ")", " ", ".", "-", "\n",
+		"a", "V", "0", "1", "@", "$", "!", "(", ")", " ", ".", "-",
+		"\n",
 		">", "<", "/", "[", "]", "=", "'", "{", "}", "|", "&", ";", "#",
 		"*", "_", "`", "~", "<b>", "</b>", "[quote]", "[/quote]",
 		"<blockquote>", "</blockquote>", "&amp;", "&#233;", "&#x;",
-		"{{", "}}", "[[", "]]", "''", "```", "> ", "\xC3\xA9", "\xD0\xB0",
+		"{{", "}}", "[[", "]]", "''", "```", "> ", "\xC3\xA9",
+		"\xD0\xB0",
 		"\xE2\x80\x8B", "\xF0\x9F\x92\x89", "\xCC\x81", "\xFF", "\xC3",
 		"\xE2\x82", "\xED\xA0\x80", "\0", "\xEF\xB7\xBA", "\xC2\x85",
 		"\xE2\x80\xA8", "\xEA\xB0\x80",
@@ -655,7 +658,8 @@ MF_TEST(normalize_disguise_at_every_offset)
 {
 	static const char *const disguises[] = {
 		"v a c c i n e s", "v.a.c.c.i.n.e.s", "v@cc1nes", "va((ines",
-		"v\xD0\xB0\xD1\x81\xD1\x81ines", "v \xD0\xB0 \xD1\x81 c i n e s",
+		"v\xD0\xB0\xD1\x81\xD1\x81ines",
+		"v \xD0\xB0 \xD1\x81 c i n e s",
 		"vac\xE2\x80\x8B" "cines", "VACCINES", "vacc\xFFines",
 	};
 	mf_norm_t	n = { 0 };
@@ -675,8 +679,9 @@ MF_TEST(normalize_disguise_at_every_offset)
 			s_check_map(&n, len);
 			a = s_find_word(&n, "vaccines", &from);
 			if (a < 0)
-				mf__test_fail(__FILE__, __LINE__, "\"%s\" at %d: "
-				    "\"%s\"", disguises[d], off, n.text);
+				mf__test_fail(__FILE__, __LINE__,
+				    "\"%s\" at %d: \"%s\"", disguises[d],
+				    off, n.text);
 			mf_norm_span(&n, (size_t)a, (size_t)a + 8, &os, &oe);
 			MF_ASSERT_EQ(pre, os);
 			MF_ASSERT_EQ(pre + (int)strlen(disguises[d]), oe);
