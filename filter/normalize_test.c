@@ -660,7 +660,7 @@ MF_TEST(normalize_disguise_at_every_offset)
 		"v a c c i n e s", "v.a.c.c.i.n.e.s", "v@cc1nes", "va((ines",
 		"v\xD0\xB0\xD1\x81\xD1\x81ines",
 		"v \xD0\xB0 \xD1\x81 c i n e s",
-		"vac\xE2\x80\x8B" "cines", "VACCINES", "vacc\xFFines",
+		("vac\xE2\x80\x8B" "cines"), "VACCINES", "vacc\xFFines",
 	};
 	mf_norm_t	n = { 0 };
 	char		body[256];
