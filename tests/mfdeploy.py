@@ -28,7 +28,7 @@ MEDFLAGD = os.path.join(BUILD, "medflagd")
 RULES = """\
 claim vaccines-autism
   title      Vaccines cause autism
-  fact       Studies of millions of children found no link.
+  fact       Studies of millions of children found no link.%(rev)s
   evidence   https://www.who.int/news-room/fact-sheets/detail/autism-spectrum-disorders
   tier       harmful
   review-by  2030-01-01
@@ -130,10 +130,11 @@ class Deployment:
         self.log = open(os.path.join(self.tmp, "medflagd.log"), "a")
         self.redis_start()
 
-    def write_rules(self, score, greedy=False):
+    def write_rules(self, score, greedy=False, fact_rev=0):
         path = os.path.join(self.rules, "chaos.rules")
         with open(path + ".tmp", "w") as f:
-            f.write(RULES % {"score": score})
+            f.write(RULES % {"score": score,
+                             "rev": " (%d)" % fact_rev if fact_rev else ""})
             if greedy:
                 f.write("\n" + RULES_GREEDY)
         os.rename(path + ".tmp", path)
