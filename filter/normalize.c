@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -253,8 +254,64 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 	return j;
 }
 
+/*
+ * Links are sources, not text: the rules do not see them (a debunk's link
+ * to ".../laetrile-pdq" must not complete a laetrile rule), and match.c
+ * scores them against the source lists from the original body. Returns
+ * the end of the link that starts at i ("http://", "https://", "www."
+ * at a word start), or i when none does.
+ */
+static size_t
+s_link_end(const unsigned char *p, size_t a, size_t i, size_t b)
+{
+	size_t e;
+
+	if (i > a && (isalnum(p[i - 1]) || p[i - 1] == '.' || p[i - 1] == '/'))
+		return i;
+	if (b - i >= 8 && strncasecmp((const char *)p + i, "https://", 8) == 0)
+		e = i + 8;
+	else if (b - i >= 7 && strncasecmp((const char *)p + i, "http://", 7)
+	    == 0)
+		e = i + 7;
+	else if (b - i >= 5 && strncasecmp((const char *)p + i, "www.", 4) ==
+	    0 && isalnum(p[i + 4]))
+		e = i + 4;
+	else
+		return i;
+	while (e < b && p[e] > ' ' && p[e] != 0x7f && strchr("\"'<>()[]{}|`",
+	    p[e]) == NULL)
+		e++;
+	/* Sentence punctuation after a link belongs to the sentence. */
+	while (e > i && strchr(".,;:!?", p[e - 1]) != NULL)
+		e--;
+	return e;
+}
+
+static void s_norm_raw(mf__nctx_t *c, size_t a, size_t b);
+
 void
 mf__norm_raw(mf__nctx_t *c, size_t a, size_t b)
+{
+	const unsigned char	*p = c->body;
+	size_t			 i = a, from = a, e;
+
+	/* Only 'h' and 'w' can start a link. */
+	for (; i < b; i++) {
+		if ((p[i] | 0x20) != 'h' && (p[i] | 0x20) != 'w')
+			continue;
+		if ((e = s_link_end(p, a, i, b)) == i)
+			continue;
+		s_norm_raw(c, from, i);
+		if (s_reserve(c, c->out->len + 1))
+			s_put(c->out, ' ', i, e);
+		from = i = e;
+		i--;
+	}
+	s_norm_raw(c, from, b);
+}
+
+static void
+s_norm_raw(mf__nctx_t *c, size_t a, size_t b)
 {
 	const unsigned char	*p = c->body;
 	mf_norm_t		*o = c->out;

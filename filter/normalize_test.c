@@ -362,18 +362,27 @@ MF_TEST(normalize_span_is_the_disguised_word)
 
 MF_TEST(normalize_numbers_urls_code_survive)
 {
-	mf_norm_t n = { 0 };
+	mf_norm_t	 n = { 0 };
+	size_t		 os, oe;
+	const char	*link = "Read https://x.org/vaccines-cause-autism now";
 
 	MF_ASSERT_STR_EQ("take 5 mg twice daily since 2021 (covid-19), "
 	    "1.5 ml, 10mg b12 and h1n1; 3rd dose 4th week 2nd; v1.2.3 ipv4 "
 	    "mp3 hba1c a1c 24h 5g; mail x@y.com or bob@example.org, pay $5, "
-	    "see http://example.org/a1b2 and www.x.org/p4ge or "
-	    "example.org/b3st4; printf(x, y); a != b; 2021-03-04 10:30",
+	    "see   and   or example.org/b3st4; printf(x, y); a != b; "
+	    "2021-03-04 10:30",
 	    s_norm(&n, "Take 5 mg twice daily since 2021 (COVID-19), 1.5 ml,"
 	    " 10mg B12 and H1N1; 3rd dose 4th week 2nd; v1.2.3 IPv4 mp3 "
 	    "HbA1c A1C 24h 5G; mail x@y.com or bob@example.org, pay $5, see "
 	    "http://example.org/a1b2 and www.x.org/p4ge or example.org/b3st4;"
 	    " printf(x, y); a != b; 2021-03-04 10:30", MF_FMT_TEXT, 0));
+	/* Links are sources, not text: one blank that maps to the link. */
+	MF_ASSERT_STR_EQ("read   now", s_norm(&n, link, MF_FMT_TEXT, 0));
+	mf_norm_span(&n, 5, 6, &os, &oe);
+	MF_ASSERT_EQ(5, os);
+	MF_ASSERT_EQ(strlen(link) - 4, oe);
+	MF_ASSERT_STR_EQ("see  .", s_norm(&n, "See www.who.int.", MF_FMT_TEXT,
+	    0));
 	/* sentence punctuation and lines stay */
 	MF_ASSERT_STR_EQ("is it true? yes! it is.\nno.",
 	    s_norm(&n, "Is it true? Yes! It is.\nNo.", MF_FMT_TEXT, 0));
