@@ -21,6 +21,7 @@
 
 #define S_RING		65536
 #define S_BATCH		256
+#define S_GATHER_US	2000
 
 static void
 s_sleep_ms(mf_journal_t *j, int ms)
@@ -192,6 +193,15 @@ s_main(void *arg)
 				}
 			j->redis_up = st != NULL;
 			pthread_mutex_unlock(&j->mu);
+			/* A short batch: let verdicts gather for a moment
+			 * rather than wake for each one (every wakeup costs
+			 * medflagd and redis a context switch; the journal may
+			 * lag by S_GATHER_US). */
+			if (n < S_BATCH && !stop) {
+				struct timespec	ts = { 0, S_GATHER_US * 1000L };
+
+				nanosleep(&ts, NULL);
+			}
 		}
 		if (stop && n == 0)
 			break;
