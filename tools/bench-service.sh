@@ -83,7 +83,8 @@ run() {
 }
 
 echo "service: medflagd, 2 workers, redis, client on $(nproc) cores;" \
-    "rules ${MF_BENCH_RULES:-rules/}; ipc:// endpoints"
+    "rules ${MF_BENCH_RULES:-rules/}; ipc:// endpoints;" \
+    "load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Wait for both workers, and warm up (page cache, JIT, allocator).
 "$C" -e "ipc://$D/check" -C "ipc://$D/control" -W 2 -t 1 >/dev/null || {
 	echo "bench-service: medflagd not healthy"; sed -n 1,20p "$D/medflagd.log"
@@ -94,8 +95,7 @@ run max -e "ipc://$D/check" -t "$SECS" -w 2000
 MAX=$(field "$(cat "$D/max.out")" posts_s)
 printf "  check, full speed (window 2000, %s s):  %6d posts/s   target >= 40000  %s\n" \
     "$SECS" "$MAX" "$(verdict "$MAX >= 40000")"
-cat "$D/max.out" | sed 's/^/    /'
-cat "$D/max.out" >/dev/null
+sed 's/^/    /' "$D/max.out"
 run ingest -m ingest -e "ipc://$D/ingest" -v "ipc://$D/verdicts" -t "$SECS" -w 2000
 ING=$(field "$(cat "$D/ingest.out")" posts_s)
 printf "  ingest -> verdicts PUB, full speed:      %6d posts/s\n" "$ING"
