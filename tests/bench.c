@@ -404,6 +404,8 @@ s_bench_set(const char *name, mf_ruleset_t *rs, double compile, size_t grew,
 	printf("    %-26s %12.2f per post (%zu hits in %zu posts)\n",
 	    "rules run by PCRE2", (double)run / (double)c->n, hits, c->n);
 	tnorm = s_norm_all(c);
+	printf("    %-26s %12.1f MB/s (%.2f us/post)\n", "normalization",
+	    (double)c->bytes / tnorm / 1048576.0, tnorm * 1e6 / (double)c->n);
 	printf("    %-26s %12.1f %% of the scan time\n", "normalization share",
 	    100.0 * tnorm / t);
 	tnorm = s_prefilter_all(rs, c);
