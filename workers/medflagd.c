@@ -25,6 +25,7 @@
 #define S_BATCH		256	/* messages read per socket per turn */
 
 static int	s_sigpipe[2] = { -1, -1 };
+static char	s_ipc_dir[64];	/* private dir of the local backend, or "" */
 
 static void
 s_on_signal(int sig)
@@ -76,6 +77,51 @@ s_bind(mf_broker_t *b, int type, const char *name, const char *ep)
 		mf_log_fatalx("%s: cannot bind %s: %s", name, ep,
 		    zmq_strerror(errno));
 	return s;
+}
+
+/*
+ * Local workers talk to medflagd over ipc:// in a private directory (mode
+ * 0700) when the configured backend is tcp://: on a 2-core machine the
+ * loopback TCP path cost about a fifth of the end-to-end throughput and
+ * most of the p99 (docs/performance.md). The configured endpoint stays
+ * bound for remote workers. On any failure local workers use it too.
+ */
+static void
+s_local_backend(mf_broker_t *b)
+{
+	const char	*tmp = getenv("TMPDIR");
+	char		 ep[256];
+
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(s_ipc_dir, sizeof(s_ipc_dir), "%s/medflagd.XXXXXX", tmp);
+	if (mkdtemp(s_ipc_dir) == NULL) {
+		mf_log_warn("mkdtemp %s; local workers use %s", s_ipc_dir,
+		    b->backend_ep);
+		s_ipc_dir[0] = '\0';
+		return;
+	}
+	snprintf(ep, sizeof(ep), "ipc://%s/backend", s_ipc_dir);
+	if (zmq_bind(b->backend, ep) != 0) {
+		mf_log_warnx("cannot bind %s: %s; local workers use %s", ep,
+		    zmq_strerror(errno), b->backend_ep);
+		(void)rmdir(s_ipc_dir);
+		s_ipc_dir[0] = '\0';
+		return;
+	}
+	snprintf(b->backend_ep, sizeof(b->backend_ep), "%s", ep);
+}
+
+static void
+s_local_backend_remove(void)
+{
+	char	path[128];
+
+	if (s_ipc_dir[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/backend", s_ipc_dir);
+	(void)unlink(path);
+	(void)rmdir(s_ipc_dir);
 }
 
 /* Reads one message from ingest: one frame, a msgpack map, at most
@@ -380,6 +426,8 @@ main(int argc, char **argv)
 		    b.backend_ep + 14);
 		snprintf(b.backend_ep, sizeof(b.backend_ep), "%s", tmp);
 	}
+	if (b.cfg.workers > 0 && strncmp(b.backend_ep, "tcp://", 6) == 0)
+		s_local_backend(&b);
 	mf_broker_seq_resume(&b);
 	if (mf_journal_start(&b.journal, &b.cfg) != 0)
 		mf_log_fatalx("cannot start the journal thread");
@@ -390,9 +438,9 @@ main(int argc, char **argv)
 		mf_log_fatalx("cannot supervise %d workers; is medflag-worker "
 		    "installed next to medflagd?", b.cfg.workers);
 	mf_log_info("ready: ruleset %s, %d local workers, ingest %s, check %s, "
-	    "verdicts %s, control %s, backend %s", b.ruleset, b.cfg.workers,
-	    b.cfg.ingest, b.cfg.check, b.cfg.verdicts, b.cfg.control,
-	    b.backend_ep);
+	    "verdicts %s, control %s, backend %s (local workers: %s)",
+	    b.ruleset, b.cfg.workers, b.cfg.ingest, b.cfg.check,
+	    b.cfg.verdicts, b.cfg.control, b.cfg.backend, b.backend_ep);
 
 	s_loop(&b);
 
@@ -408,6 +456,7 @@ main(int argc, char **argv)
 	zmq_close(b.control);
 	zmq_close(b.backend);
 	zmq_ctx_term(b.ctx);
+	s_local_backend_remove();
 	mf_broker_free_tables(&b);
 	mf_dedup_free(&b.dedup);
 	mf_buf_free(&b.scratch);
