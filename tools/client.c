@@ -522,11 +522,26 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 		if (zmq_msg_recv(&m, sock, 0) == -1)
 			goto out;
 		if (!got) {
+			/* The unpacked strings point into the bytes they came
+			 * from: keep a copy alive as long as the reply's zone,
+			 * not the ZeroMQ message, which is closed below. */
+			size_t	 len = zmq_msg_size(&m);
+			char	*copy = malloc(len ? len : 1);
+
 			got = 1;
-			if (msgpack_unpack_next(reply, zmq_msg_data(&m),
-			    zmq_msg_size(&m), &off) !=
-			    MSGPACK_UNPACK_SUCCESS ||
-			    reply->data.type != MSGPACK_OBJECT_MAP) {
+			if (copy == NULL)
+				goto out;
+			memcpy(copy, zmq_msg_data(&m), len);
+			if (msgpack_unpack_next(reply, copy, len, &off) !=
+			    MSGPACK_UNPACK_SUCCESS || !msgpack_zone_push_finalizer(
+			    reply->zone, free, copy)) {
+				free(copy);
+				fprintf(stderr, "medflag: control %s: the "
+				    "reply to '%s' is not msgpack\n",
+				    cfg->control, cmd);
+				goto out;
+			}
+			if (reply->data.type != MSGPACK_OBJECT_MAP) {
 				fprintf(stderr, "medflag: control %s: the "
 				    "reply to '%s' is not a msgpack map\n",
 				    cfg->control, cmd);
