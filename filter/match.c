@@ -474,12 +474,44 @@ s_grow(mf_scanner_t *self, const mf_ruleset_t *rs)
 	return 0;
 }
 
+static int64_t
+s_now_ns(void)
+{
+	struct timespec	t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* 1 if bit 'i' of the caller's shadow bitmap is set. */
+static int
+s_shadowed(const mf_scan_opts_t *so, size_t i)
+{
+	return so != NULL && so->shadow != NULL && i < so->nshadow &&
+	    (so->shadow[i / 8] >> (i % 8)) & 1;
+}
+
 int
 mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
     const mf_sources_t *sources, const mf_post_t *post, unsigned opts,
     mf_verdict_t **out, mf_err_t *err)
 {
+	mf_scan_opts_t	so = { opts, NULL, 0, 0 };
+
+	return mf_scan_opts(self, rs, sources, post, &so, out, err);
+}
+
+int
+mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
+    const mf_sources_t *sources, const mf_post_t *post, mf_scan_opts_t *so,
+    mf_verdict_t **out, mf_err_t *err)
+{
 	const mf_policy_t	*pol = &rs->policy;
+	unsigned		 opts = so->flags;
+	/* Timing per rule only when the caller overrides modes. */
+	int			 track = so->shadow != NULL;
+	int64_t			 slow_ns = -1, shadow_ns = 0, t_rule = 0;
+	size_t			 slow_idx = MF_SCAN_NO_RULE;
 	mf_verdict_t		*v;
 	size_t			 len, ncand, nhits = 0;
 	double			 score = 0;
@@ -489,6 +521,7 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 	int			 timed_out = 0;
 
 	*out = NULL;
+	so->culprit = MF_SCAN_NO_RULE;
 	clock_gettime(CLOCK_MONOTONIC, &self->t0);
 	self->rules_run = 0;
 	if ((v = mf_verdict_for(post)) == NULL)
@@ -529,27 +562,54 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 		ncand = rs->nrules;
 	}
 	for (size_t c = 0; c < ncand; c++) {
-		const mf_rule_t	*r = rs->rules[self->cand[c]];
+		size_t		 idx = self->cand[c];
+		const mf_rule_t	*r = rs->rules[idx];
 		s_result_t	 res;
 		double		 s;
-		size_t		 ci;
+		size_t		 ci, had = v->nhits;
+		int		 autosh = s_shadowed(so, idx);
+		mf_mode_t	 mode = autosh && r->mode == MF_MODE_ENFORCE ?
+				    MF_MODE_SHADOW : r->mode;
 
-		if (r->mode == MF_MODE_OFF)
+		if (mode == MF_MODE_OFF)
 			continue;
-		if ((c & 15) == 15 && s_elapsed_ms(self) > pol->budget_ms) {
+		/* Time spent in rules the caller shadowed does not count
+		 * against the budget; once it is spent they are skipped. */
+		if (track ? (s_now_ns() - shadow_ns - ((int64_t)self->t0.tv_sec *
+		    1000000000 + self->t0.tv_nsec)) / 1000000 >
+		    (int64_t)pol->budget_ms : (c & 15) == 15 &&
+		    s_elapsed_ms(self) > pol->budget_ms) {
+			if (autosh)
+				continue;
 			timed_out = 1;
 			break;
 		}
+		if (track)
+			t_rule = s_now_ns();
 		(void)s_run_rule(self, r, self->norm.text, self->norm.len,
 		    &res);
+		if (track) {
+			int64_t	d = s_now_ns() - t_rule;
+
+			if (autosh)
+				shadow_ns += d;
+			else if (d > slow_ns) {
+				slow_ns = d;
+				slow_idx = idx;
+			}
+		}
 		if (!res.hit && res.limit == NULL)
 			continue;
 		if (res.limit) {
 			v->flags |= MF_VF_RULE_LIMIT;
-			least = pol->limit_action;
+			if (!autosh) {
+				least = pol->limit_action;
+				if (so->culprit == MF_SCAN_NO_RULE)
+					so->culprit = idx;
+			}
 		}
 		s = 0;
-		if (res.hit && r->mode == MF_MODE_ENFORCE) {
+		if (res.hit && mode == MF_MODE_ENFORCE) {
 			s = res.question ? r->score * pol->question_scale :
 			    r->score;
 			ci = r->claim_index;
@@ -566,6 +626,8 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (nhits++ < pol->max_hits &&
 		    s_add_hit(v, r, &self->norm, &res, s) == -1)
 			goto oom;
+		if (autosh && v->nhits > had)
+			v->hits[v->nhits - 1].mode = mode;
 	}
 	/* Per claim the best hit; claims add up. Reset for the next post. */
 	for (size_t k = 0; k < nclaims_hit; k++) {
@@ -586,6 +648,8 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
 			goto oom;
 		if (least < pol->limit_action)
 			least = pol->limit_action;
+		if (so->culprit == MF_SCAN_NO_RULE)
+			so->culprit = slow_idx;
 	}
 	if (v->action < least)
 		v->action = least;

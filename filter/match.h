@@ -36,6 +36,29 @@ int		 mf_scan(mf_scanner_t *self, const mf_ruleset_t *rules,
 		    const mf_sources_t *sources, const mf_post_t *post,
 		    unsigned opts, mf_verdict_t **out, mf_err_t *err);
 
+/*
+ * mf_scan with per-caller overrides (the worker's automatic shadowing of
+ * rules that keep exceeding the time budget or PCRE2 limits). A rule whose
+ * bit is set in 'shadow' (bit i = mf_ruleset_rule(rules, i)) is judged as
+ * if its mode were shadow: its hits are reported with mode shadow and add
+ * no score, a PCRE2 limit in it does not raise the action, the time it
+ * takes does not count against the budget, and it is skipped once the
+ * budget is spent. 'culprit' receives the index of the rule that hit a
+ * PCRE2 limit first or, on a timeout, the slowest rule (timed only when
+ * 'shadow' is not NULL), else MF_SCAN_NO_RULE.
+ */
+#define MF_SCAN_NO_RULE	((size_t)-1)
+typedef struct mf_scan_opts {
+	unsigned	 flags;		/* MF_SCAN_* */
+	const unsigned char *shadow;	/* BORROWS: bitmap, or NULL */
+	size_t		 nshadow;	/* bits in 'shadow' */
+	size_t		 culprit;	/* out */
+} mf_scan_opts_t;
+
+int		 mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rules,
+		    const mf_sources_t *sources, const mf_post_t *post,
+		    mf_scan_opts_t *opts, mf_verdict_t **out, mf_err_t *err);
+
 /* Runs only 'rule' over 'text' (as a plain-text post) and reports whether
  * it hit and whether the hit was a question (for `expect` lines). */
 int		 mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rules,

@@ -336,7 +336,7 @@ def produce(d, st, total):
     resend; 10% of them three times. Returns per-post records."""
     window = 400
     timeout = 3.0
-    duration = 60.0 if SHORT else 240.0
+    duration = 55.0 if SHORT else 165.0
     rate = total / duration
     posts = {}        # key -> [phase, t_first, t_verdict, verdicts list]
     pending = {}      # key -> [payload, t_last_sent]

@@ -54,6 +54,7 @@ typedef struct mf_wrec {
 	char		 host[128];
 	char		 ruleset[40];
 	char		 sources_version[32];
+	char		 auto_shadowed[512];	/* rule ids, comma-separated */
 	int		 stale;
 	int		 credit, in_flight;
 	int		 batch;		/* posts per POSTS message; 0: POST */
@@ -96,6 +97,7 @@ typedef struct mf_journal {
 	uint64_t	 gaps[MF_JOURNAL_GAPS][2];
 	size_t		 ngaps, gapnext;
 	uint64_t	 first_seq;	/* of this run (set by medflagd) */
+	uint64_t	 last_seq;	/* the newest pushed */
 } mf_journal_t;
 
 typedef struct mf_stats {
@@ -143,7 +145,7 @@ typedef struct mf_broker {
 	mf_buf_t	 scratch;
 	mf_lograte_t	 rate_bad, rate_late;
 	mf_dedup_t	 dedup;		/* dedup.c */
-	void		*replay_store;	/* replay.c: mf_store_t, lazily */
+	void		*replay;	/* replay.c: its thread */
 	double		 canary_rate;	/* canary.c: flag rate of the rules */
 	size_t		 canary_n;	/* posts in the canary sample, 0 none */
 } mf_broker_t;
@@ -235,12 +237,16 @@ int	 mf_canary_rate(const char *rules_dir, const mf_ruleset_t *rs,
 int	 mf_canary_judge(double old_rate, size_t old_n, double new_rate,
 	    size_t new_n, mf_diags_t *diags);
 
-/* replay.c */
-struct msgpack_sbuffer;
-/* Answers the `replay` control command into 'sb' (see replay.c). */
-void	 mf_broker_replay(mf_broker_t *b, const void *args, size_t alen,
-	    struct msgpack_sbuffer *sb);
-void	 mf_broker_replay_close(mf_broker_t *b);
+/* replay.c: the `replay` command, answered by a thread. */
+int	 mf_replay_start(mf_broker_t *b);
+void	 mf_replay_stop(mf_broker_t *b);
+/* BORROWS: the socket the main loop polls for answers. */
+void	*mf_replay_socket(mf_broker_t *b);
+/* Hands a control request ('ci' the command frame) to the thread. */
+void	 mf_replay_request(mf_broker_t *b, const mf_frames_t *f, int delim,
+	    int ci);
+/* Sends the thread's answers on to their clients. */
+void	 mf_replay_forward(mf_broker_t *b);
 /* Continues seq after the newest journalled one (Redis permitting). */
 void	 mf_broker_seq_resume(mf_broker_t *b);
 

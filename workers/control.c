@@ -60,7 +60,7 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 
 		if (!w->used)
 			continue;
-		msgpack_pack_map(pk, 11);
+		msgpack_pack_map(pk, 12);
 		s_kv_u64(pk, "id", (uint64_t)w->id);
 		s_kv_u64(pk, "pid", (uint64_t)w->pid);
 		s_kv_str(pk, "host", w->host);
@@ -72,6 +72,7 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 		s_kv_u64(pk, "done", w->done);
 		s_kv_bool(pk, "alive", 1);
 		s_kv_u64(pk, "last_seen_ms", (uint64_t)(now - w->last_seen_ms));
+		s_kv_str(pk, "auto_shadowed", w->auto_shadowed);
 	}
 }
 
@@ -258,6 +259,12 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		memcpy(cmd, f->data[ci], f->len[ci]);
 		cmd[f->len[ci]] = '\0';
 	}
+	if (strcmp(cmd, "replay") == 0) {
+		/* Answered by the replay thread (replay.c). */
+		mf_replay_request(b, f, delim, ci);
+		msgpack_sbuffer_destroy(&sb);
+		return;
+	}
 	if (strcmp(cmd, "stats") == 0)
 		s_pack_stats(b, &pk);
 	else if (strcmp(cmd, "health") == 0) {
@@ -280,9 +287,6 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		s_pack_workers(b, &pk);
 	} else if (strcmp(cmd, "reload") == 0)
 		s_pack_reload(b, &pk);
-	else if (strcmp(cmd, "replay") == 0)
-		mf_broker_replay(b, ci + 1 < f->n ? f->data[ci + 1] : NULL,
-		    ci + 1 < f->n ? f->len[ci + 1] : 0, &sb);
 	else {
 		char	msg[128];
 

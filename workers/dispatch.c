@@ -699,6 +699,8 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		s_copy_str(b->w[wi].sources_version,
 		    sizeof(b->w[wi].sources_version), f, 3);
 		b->w[wi].stale = mf_frames_is(f, 4, "1");
+		s_copy_str(b->w[wi].auto_shadowed,
+		    sizeof(b->w[wi].auto_shadowed), f, 5);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
 		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,

@@ -240,6 +240,7 @@ mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg, size_t len)
 	if (!j->started)
 		return;
 	pthread_mutex_lock(&j->mu);
+	j->last_seq = seq;
 	if (j->len == j->cap || (copy = malloc(len)) == NULL) {
 		s_gap(j, seq);
 		pthread_mutex_unlock(&j->mu);

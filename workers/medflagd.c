@@ -271,8 +271,8 @@ s_loop(mf_broker_t *b)
 	int64_t	drain_deadline = 0;
 
 	for (;;) {
-		zmq_pollitem_t	 it[6];
-		void		*which[6];
+		zmq_pollitem_t	 it[7];
+		void		*which[7];
 		int		 n = 0, rc;
 		int64_t		 now = mf_now_ms(), next, timeout;
 
@@ -282,6 +282,9 @@ s_loop(mf_broker_t *b)
 		which[n++] = b->backend;
 		it[n] = (zmq_pollitem_t){ b->control, 0, ZMQ_POLLIN, 0 };
 		which[n++] = b->control;
+		it[n] = (zmq_pollitem_t){ mf_replay_socket(b), 0, ZMQ_POLLIN,
+		    0 };
+		which[n++] = mf_replay_socket(b);
 		if (!b->draining) {
 			it[n] = (zmq_pollitem_t){ b->check, 0, ZMQ_POLLIN, 0 };
 			which[n++] = b->check;
@@ -311,6 +314,8 @@ s_loop(mf_broker_t *b)
 			} else if (which[i] == b->backend)
 				s_drain_socket(b, b->backend,
 				    mf_broker_backend_msg);
+			else if (which[i] == mf_replay_socket(b))
+				mf_replay_forward(b);
 			else if (which[i] == b->control)
 				s_drain_socket(b, b->control,
 				    mf_broker_control_msg);
@@ -434,6 +439,8 @@ main(int argc, char **argv)
 	pthread_mutex_lock(&b.journal.mu);
 	b.journal.first_seq = b.seq + 1;
 	pthread_mutex_unlock(&b.journal.mu);
+	if (mf_replay_start(&b) != 0)
+		mf_log_fatalx("cannot start the replay thread");
 	if (mf_supervise_init(&b) != 0)
 		mf_log_fatalx("cannot supervise %d workers; is medflag-worker "
 		    "installed next to medflagd?", b.cfg.workers);
@@ -448,8 +455,8 @@ main(int argc, char **argv)
 	    "exit", (unsigned long long)b.seq);
 	mf_broker_broadcast(&b, MF_PROTO_EXIT);
 	mf_supervise_stop(&b, 3000);
+	mf_replay_stop(&b);
 	mf_journal_stop(&b.journal, 1000);
-	mf_broker_replay_close(&b);
 	zmq_close(b.ingest);
 	zmq_close(b.check);
 	zmq_close(b.pub);

@@ -160,6 +160,44 @@ def test_canary(d):
           "a modest change is accepted")
 
 
+GUARD_RULE = """\
+rule vaccines-autism.backtrack
+  claim      vaccines-autism
+  score      6
+  match      /(x+x+)+y/
+  mode       enforce
+  expect     match   "xxy"
+end
+"""
+
+
+def test_guard(d):
+    with open(os.path.join(d.rules, "guard.rules"), "w") as f:
+        f.write(GUARD_RULE)
+    r = d.control("reload")
+    check(r and r["ok"], "a rule with catastrophic backtracking loads")
+    time.sleep(1)
+    body = "x" * 40 + "z y"
+    vs = check_many(d, [post("g%d" % i, body) for i in range(24)], 60)
+    limited = [v for v in vs if "rule_limit" in v.get("flags", [])]
+    check(len(limited) >= 5 and all(v["action"] in ("flag", "hold")
+                                    for v in limited[:5]),
+          "PCRE2 limit hits send the post to a moderator (%d)"
+          % len(limited))
+    time.sleep(1.5)
+    ws = d.control("stats")["workers"]
+    shadowed = [w for w in ws if "vaccines-autism.backtrack" in
+                w.get("auto_shadowed", "")]
+    check(len(shadowed) >= 1, "a worker reports the rule auto-shadowed")
+    vs = check_many(d, [post("g-after%d" % i, body) for i in range(6)], 60)
+    quiet = [v for v in vs if v["worker"] in
+             {v2["worker"] for v2 in vs} and v["action"] == "none"]
+    check(len(quiet) >= 1 and all(h["mode"] == "shadow" for v in quiet
+                                  for h in v["hits"]),
+          "after that its limit hits no longer raise the action")
+    os.unlink(os.path.join(d.rules, "guard.rules"))
+
+
 def test_backpressure():
     d = mfdeploy.Deployment(workers=0, extra="max_queue 100\n")
     try:
@@ -207,6 +245,7 @@ def main():
         d.medflagd_start()
         test_dedup_replay(d)
         test_canary(d)
+        test_guard(d)
     finally:
         d.teardown()
     test_backpressure()
