@@ -24,12 +24,12 @@
 
 #include "medflag.h"
 #include "config.h"
-#include "guard.h"
 #include "log.h"
 #include "proto.h"
 #include "store.h"
 
 #define S_REFRESH_MS	200
+#define S_FLUSH		8	/* verdicts per VERDICTS message, at most */
 
 static volatile sig_atomic_t	s_stop;
 
@@ -223,7 +223,6 @@ typedef struct s_judge {
 	mf_sources_t	*sources;	/* BORROWS (main's) */
 	int		 stale;
 	const char	*who;
-	mf_guard_t	*guard;		/* OWNS: rules auto-shadowed here */
 	mf_lograte_t	 rate_bad;
 	mf_buf_t	 out;		/* the last verdict encoded */
 	mf_buf_t	 idx, body;	/* a VERDICTS message being built */
@@ -255,23 +254,9 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 		meta[2] |= MF_PROTO_M_BAD_INPUT;
 		mf_log_rated(&j->rate_bad, MF_LOG_INFO, "post %.64s: %s",
 		    id[0] ? id : "(no id)", err.msg);
-	} else {
-		mf_scan_opts_t	so = { 0, NULL, 0, 0 };
-
-		mf_guard_opts(j->guard, &so);
-		if (mf_scan_opts(j->scanner, j->rules, j->sources, post, &so,
-		    &v, &err) != 0)
-			v = NULL;
-		else if ((v->status == MF_STATUS_TIMEOUT ||
-		    (v->flags & MF_VF_RULE_LIMIT)) &&
-		    so.culprit != MF_SCAN_NO_RULE &&
-		    mf_guard_note(j->guard, so.culprit, mf_now_ms()))
-			mf_log_warnx("rule %s: %d posts over the time budget "
-			    "or a PCRE2 limit within %d s; judged as shadow "
-			    "by this worker from now on (reload to reset)",
-			    mf_ruleset_rule(j->rules, so.culprit)->id,
-			    MF_GUARD_EVENTS, MF_GUARD_WINDOW_MS / 1000);
-	}
+	} else if (mf_scan(j->scanner, j->rules, j->sources, post, 0, &v,
+	    &err) != 0)
+		v = NULL;
 	if (v != NULL) {
 		(void)mf_verdict_set_str(&v->worker, j->who);
 		(void)mf_verdict_set_str(&v->ruleset,
@@ -291,10 +276,26 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 	mf_post_destroy(&post);
 }
 
-/* Judges every post of a POSTS message and answers them in one VERDICTS
- * message. A truncated index entry ends the batch: medflagd re-dispatches
- * what was not answered when it declares this worker dead, and the index
- * comes from medflagd, so this is a bug, not input. */
+/* Sends the VERDICTS message built in j->idx and j->body, if any. */
+static void
+s_flush_verdicts(s_judge_t *j, void *sock)
+{
+	const void	*d[3] = { MF_PROTO_VERDICTS, j->idx.data, j->body.data };
+	size_t		 l[3] = { strlen(MF_PROTO_VERDICTS), j->idx.len,
+	    j->body.len };
+
+	if (j->idx.len > 0)
+		(void)mf_frames_send(sock, 3, d, l, 0);
+	mf_buf_reset(&j->idx);
+	mf_buf_reset(&j->body);
+}
+
+/* Judges every post of a POSTS message and answers them in VERDICTS
+ * messages of at most S_FLUSH verdicts, so the first posts of a large
+ * batch do not wait for the last. A truncated index entry ends the batch:
+ * medflagd re-dispatches what was not answered when it declares this
+ * worker dead, and the index comes from medflagd, so this is a bug, not
+ * input. */
 static void
 s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
     const uint8_t *posts, size_t plen)
@@ -320,15 +321,10 @@ s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
 		if (mf_buf_append(&j->idx, ent, sizeof(ent)) != 0 ||
 		    mf_buf_append(&j->body, j->out.data, j->out.len) != 0)
 			mf_log_fatalx("out of memory");
+		if (j->idx.len == S_FLUSH * MF_PROTO_VERDICTS_ENT)
+			s_flush_verdicts(j, sock);
 	}
-	{
-		const void	*d[3] = { MF_PROTO_VERDICTS, j->idx.data,
-		    j->body.data };
-		size_t		 l[3] = { strlen(MF_PROTO_VERDICTS), j->idx.len,
-		    j->body.len };
-
-		(void)mf_frames_send(sock, 3, d, l, 0);
-	}
+	s_flush_verdicts(j, sock);
 }
 
 int
@@ -388,8 +384,6 @@ main(int argc, char **argv)
 	memset(&j, 0, sizeof(j));
 	j.scanner = scanner;
 	j.who = who;
-	if ((j.guard = mf_guard_new(rules)) == NULL)
-		mf_log_fatalx("out of memory");
 	j.rate_bad = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 
 	/* The first snapshot: the rules directory's lists, replaced by the
@@ -447,11 +441,11 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&r.mu);
 
 		if (now >= next_hb) {
-			const char	*f[5] = { MF_PROTO_HB,
+			const char	*f[4] = { MF_PROTO_HB,
 			    mf_ruleset_hash(rules), mf_sources_version(sources),
-			    stale ? "1" : "0", mf_guard_list(j.guard) };
+			    stale ? "1" : "0" };
 
-			s_send_strs(sock, 5, f);
+			s_send_strs(sock, 4, f);
 			next_hb = now + cfg.heartbeat_ms;
 		}
 		if (now - last_heard > cfg.worker_timeout_ms) {
@@ -508,8 +502,6 @@ main(int argc, char **argv)
 					    MF_PROTO_RELOADED,
 					    mf_ruleset_hash(nr) };
 
-					if (mf_guard_rules(j.guard, nr) != 0)
-						mf_log_fatalx("out of memory");
 					mf_ruleset_destroy(&rules);
 					rules = nr;
 					j.rules = rules;
@@ -552,7 +544,6 @@ main(int argc, char **argv)
 	mf_sources_destroy(&r.pending);
 	mf_sources_destroy(&sources);
 	mf_scanner_destroy(&scanner);
-	mf_guard_destroy(&j.guard);
 	mf_ruleset_destroy(&rules);
 	mf_buf_free(&j.out);
 	mf_buf_free(&j.idx);
