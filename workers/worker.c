@@ -24,6 +24,7 @@
 
 #include "medflag.h"
 #include "config.h"
+#include "guard.h"
 #include "log.h"
 #include "proto.h"
 #include "store.h"
@@ -223,6 +224,7 @@ typedef struct s_judge {
 	mf_sources_t	*sources;	/* BORROWS (main's) */
 	int		 stale;
 	const char	*who;
+	mf_guard_t	*guard;		/* OWNS: rules auto-shadowed here */
 	mf_lograte_t	 rate_bad;
 	mf_buf_t	 out;		/* the last verdict encoded */
 	mf_buf_t	 idx, body;	/* a VERDICTS message being built */
@@ -254,9 +256,23 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 		meta[2] |= MF_PROTO_M_BAD_INPUT;
 		mf_log_rated(&j->rate_bad, MF_LOG_INFO, "post %.64s: %s",
 		    id[0] ? id : "(no id)", err.msg);
-	} else if (mf_scan(j->scanner, j->rules, j->sources, post, 0, &v,
-	    &err) != 0)
-		v = NULL;
+	} else {
+		mf_scan_opts_t	so = { 0, NULL, 0, 0 };
+
+		mf_guard_opts(j->guard, &so);
+		if (mf_scan_opts(j->scanner, j->rules, j->sources, post, &so,
+		    &v, &err) != 0)
+			v = NULL;
+		else if ((v->status == MF_STATUS_TIMEOUT ||
+		    (v->flags & MF_VF_RULE_LIMIT)) &&
+		    so.culprit != MF_SCAN_NO_RULE &&
+		    mf_guard_note(j->guard, so.culprit, mf_now_ms()))
+			mf_log_warnx("rule %s: %d posts over the time budget "
+			    "or a PCRE2 limit within %d s; judged as shadow "
+			    "by this worker from now on (reload to reset)",
+			    mf_ruleset_rule(j->rules, so.culprit)->id,
+			    MF_GUARD_EVENTS, MF_GUARD_WINDOW_MS / 1000);
+	}
 	if (v != NULL) {
 		(void)mf_verdict_set_str(&v->worker, j->who);
 		(void)mf_verdict_set_str(&v->ruleset,
@@ -384,6 +400,8 @@ main(int argc, char **argv)
 	memset(&j, 0, sizeof(j));
 	j.scanner = scanner;
 	j.who = who;
+	if ((j.guard = mf_guard_new(rules)) == NULL)
+		mf_log_fatalx("out of memory");
 	j.rate_bad = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 
 	/* The first snapshot: the rules directory's lists, replaced by the
@@ -441,11 +459,11 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&r.mu);
 
 		if (now >= next_hb) {
-			const char	*f[4] = { MF_PROTO_HB,
+			const char	*f[5] = { MF_PROTO_HB,
 			    mf_ruleset_hash(rules), mf_sources_version(sources),
-			    stale ? "1" : "0" };
+			    stale ? "1" : "0", mf_guard_list(j.guard) };
 
-			s_send_strs(sock, 4, f);
+			s_send_strs(sock, 5, f);
 			next_hb = now + cfg.heartbeat_ms;
 		}
 		if (now - last_heard > cfg.worker_timeout_ms) {
@@ -502,6 +520,8 @@ main(int argc, char **argv)
 					    MF_PROTO_RELOADED,
 					    mf_ruleset_hash(nr) };
 
+					if (mf_guard_rules(j.guard, nr) != 0)
+						mf_log_fatalx("out of memory");
 					mf_ruleset_destroy(&rules);
 					rules = nr;
 					j.rules = rules;
@@ -544,6 +564,7 @@ main(int argc, char **argv)
 	mf_sources_destroy(&r.pending);
 	mf_sources_destroy(&sources);
 	mf_scanner_destroy(&scanner);
+	mf_guard_destroy(&j.guard);
 	mf_ruleset_destroy(&rules);
 	mf_buf_free(&j.out);
 	mf_buf_free(&j.idx);
