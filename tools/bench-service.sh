@@ -16,37 +16,10 @@ TOP=$(pwd)
 SECS=${MF_BENCH_SECONDS:-5}
 C="$B/bench_service"
 [ -x "$C" ] || { echo "bench-service: $C missing (make $C)"; exit 1; }
-D=$(mktemp -d "${TMPDIR:-/tmp}/mfbench.XXXXXX") || exit 1
-RPID= MPID=
-cleanup() {
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-redis-server --port 0 --unixsocket "$D/redis.sock" --save '' \
-    --appendonly no --dir "$D" >"$D/redis.log" 2>&1 &
-RPID=$!
-cat >"$D/medflag.conf" <<CONF
-ingest   ipc://$D/ingest
-check    ipc://$D/check
-verdicts ipc://$D/verdicts
-control  ipc://$D/control
-backend  ipc://$D/backend
-rules    ${MF_BENCH_RULES:-$TOP/rules}
-redis    unix://$D/redis.sock
-workers  2
-max_queue 100000
-log_level warn
-CONF
-i=0
-while [ ! -S "$D/redis.sock" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && { echo "bench-service: no redis"; exit 1; }
-	sleep 0.02
-done
-"$B/medflagd" -c "$D/medflag.conf" 2>"$D/medflagd.log" &
-MPID=$!
+. tools/service-env.sh
+mf_env_start bench "${MF_BENCH_RULES:-$TOP/rules}" "max_queue 100000
+log_level warn"
+mf_env_medflagd
 
 # CPU seconds (user + system) of a list of pids, from /proc.
 cpu_of() {

@@ -8,46 +8,19 @@
 B=${MF_BUILD:-build}
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
-for p in redis-server "$B/medflagd" "$B/medflag-worker" "$B/medflag"; do
+for p in "$B/medflagd" "$B/medflag-worker" "$B/medflag"; do
 	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || {
-		echo "demo: $p not found (make, or apt-get install redis-server)"
+		echo "demo: $p not found (run make)"
 		exit 1
 	}
 done
-D=$(mktemp -d "${TMPDIR:-/tmp}/mfdemo.XXXXXX") || exit 1
-RPID= MPID=
-cleanup() {
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-redis-server --port 0 --unixsocket "$D/redis.sock" --save '' \
-    --appendonly no --dir "$D" >"$D/redis.log" 2>&1 &
-RPID=$!
-cat >"$D/medflag.conf" <<CONF
-ingest   ipc://$D/ingest
-check    ipc://$D/check
-verdicts ipc://$D/verdicts
-control  ipc://$D/control
-backend  ipc://$D/backend
-rules    $TOP/rules
-redis    unix://$D/redis.sock
-workers  2
-CONF
-i=0
-while [ ! -S "$D/redis.sock" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && { echo "demo: redis-server did not start"; exit 1; }
-	sleep 0.02
-done
+. tools/service-env.sh
+mf_env_start demo "$TOP/rules"
 echo "medflag demo: $(wc -l < tools/demo-posts.jsonl) example posts, rules in rules/"
 echo "redis-server, medflagd and 2 workers in $D"
 "$B/medflag" -c "$D/medflag.conf" sources load rules/sources >"$D/sources.out" 2>&1 ||
 	echo "demo: sources load failed; workers use rules/sources files"
-"$B/medflagd" -c "$D/medflag.conf" 2>"$D/medflagd.log" &
-MPID=$!
+mf_env_medflagd
 i=0
 until "$B/medflag" -c "$D/medflag.conf" stats --json 2>/dev/null |
     grep -q '"pid"'; do

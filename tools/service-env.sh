@@ -1,0 +1,48 @@
+# tools/service-env.sh - sourced by tools/demo.sh and tools/bench-service.sh:
+# a private deployment in a temp dir. After 'mf_env_start NAME RULES
+# [EXTRA_CONF_LINES]': $D is the dir, $CONF its medflag.conf (ipc://
+# endpoints in $D, unix-socket redis), $RPID the redis-server; the EXIT
+# trap stops medflagd ($MPID, once started) and redis and removes $D.
+# 'mf_env_medflagd' starts medflagd with its stderr in $D/medflagd.log.
+# SPDX-License-Identifier: MIT
+
+RPID= MPID= D=
+mf_env_cleanup() {
+	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
+	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
+	[ -n "$D" ] && rm -rf "$D"
+}
+
+mf_env_start() {
+	command -v redis-server >/dev/null 2>&1 || {
+		echo "$1: redis-server not found (make deps installs it)"; exit 1; }
+	D=$(mktemp -d "${TMPDIR:-/tmp}/mf$1.XXXXXX") || exit 1
+	CONF=$D/medflag.conf
+	trap mf_env_cleanup EXIT
+	trap 'exit 1' INT TERM
+	redis-server --port 0 --unixsocket "$D/redis.sock" --save '' \
+	    --appendonly no --dir "$D" >"$D/redis.log" 2>&1 &
+	RPID=$!
+	cat >"$CONF" <<CONF
+ingest   ipc://$D/ingest
+check    ipc://$D/check
+verdicts ipc://$D/verdicts
+control  ipc://$D/control
+backend  ipc://$D/backend
+rules    $2
+redis    unix://$D/redis.sock
+workers  2
+${3:-}
+CONF
+	i=0
+	while [ ! -S "$D/redis.sock" ]; do
+		i=$((i + 1))
+		[ $i -gt 250 ] && { echo "$1: redis-server did not start"; exit 1; }
+		sleep 0.02
+	done
+}
+
+mf_env_medflagd() {
+	"$B/medflagd" -c "$CONF" 2>"$D/medflagd.log" &
+	MPID=$!
+}
