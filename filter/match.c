@@ -391,8 +391,9 @@ s_sources(mf_verdict_t *v, const mf_sources_t *src, const mf_policy_t *pol,
 		mf_list_t	 list;
 		int		 dup = 0;
 
-		/* Only 'h' and 'w' can start a link. */
-		if ((*p | 0x20) != 'h' && (*p | 0x20) != 'w') {
+		/* Only "ht" and "ww" can start a link. */
+		if (len - i < 5 || !(((*p | 0x20) == 'h' && (p[1] | 0x20) ==
+		    't') || ((*p | 0x20) == 'w' && (p[1] | 0x20) == 'w'))) {
 			i++;
 			continue;
 		}

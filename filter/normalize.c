@@ -266,6 +266,11 @@ s_link_end(const unsigned char *p, size_t a, size_t i, size_t b)
 {
 	size_t e;
 
+	/* Most 'h' and 'w' start words ("the", "with"): look at the next
+	 * letter before comparing prefixes. */
+	if (i + 4 >= b || ((p[i + 1] | 0x20) != 't' && (p[i + 1] | 0x20) !=
+	    'w'))
+		return i;
 	if (i > a && (isalnum(p[i - 1]) || p[i - 1] == '.' || p[i - 1] == '/'))
 		return i;
 	if (b - i >= 8 && strncasecmp((const char *)p + i, "https://", 8) == 0)
