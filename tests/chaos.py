@@ -146,6 +146,9 @@ class Stats:
         self.events = []
         self.reloads = [0, 0]     # ok, refused
         self.hostile = 0
+        self.counts = {"workers SIGKILLed": 0, "workers SIGSTOPped": 0,
+                       "medflagd SIGKILLed": 0, "redis stopped": 0,
+                       "redis frozen": 0, "subscriber restarts": 0}
         self.stop = False
 
 
@@ -180,6 +183,7 @@ def faults(d, st, subs):
             p = random.choice(pids)
             try:
                 os.kill(p, signal.SIGKILL)
+                st.counts["workers SIGKILLed"] += 1
             except OSError:
                 pass
         sleep_until(st, time.time() + 2)
@@ -188,6 +192,7 @@ def faults(d, st, subs):
     pids = d.worker_pids()
     if pids:
         os.kill(pids[0], signal.SIGSTOP)
+        st.counts["workers SIGSTOPped"] += 1
         sleep_until(st, time.time() + (5 if SHORT else 10))
         try:
             os.kill(pids[0], signal.SIGCONT)
@@ -199,18 +204,21 @@ def faults(d, st, subs):
     for i in range(2 if SHORT else 3):
         sleep_until(st, time.time() + 5 * k + 2)
         d.medflagd_stop(signal.SIGKILL)
+        st.counts["medflagd SIGKILLed"] += 1
         time.sleep(0.5)
         d.medflagd_start(timeout=30)
     sleep_until(st, time.time() + 5 * k)
 
     set_phase(st, "redis stopped 30 s")
     d.redis_stop()
+    st.counts["redis stopped"] += 1
     sleep_until(st, time.time() + (8 if SHORT else 30))
     d.redis_start()
     sleep_until(st, time.time() + 6)
 
     set_phase(st, "redis SIGSTOP 10 s")
     d.redis.send_signal(signal.SIGSTOP)
+    st.counts["redis frozen"] += 1
     sleep_until(st, time.time() + (4 if SHORT else 10))
     d.redis.send_signal(signal.SIGCONT)
     sleep_until(st, time.time() + 6)
@@ -218,6 +226,7 @@ def faults(d, st, subs):
     set_phase(st, "subscriber restarts")
     for i in range(2 if SHORT else 4):
         subs.restart("restarting")
+        st.counts["subscriber restarts"] += 1
         sleep_until(st, time.time() + 4)
     set_phase(st, "cool-down")
 
@@ -537,6 +546,13 @@ def report(d, st, posts):
         "%s=%s" % (k, "yes" if v else "NO") for k, v in done.items()))
     print("posts with two different actions: %d; verdicts without a "
           "rule-set hash: %d" % (conflicts, unnamed))
+    print("faults: " + ", ".join("%s %d" % kv for kv in st.counts.items()))
+    print("verdicts recorded: " + ", ".join(
+        "%s %d (%d flagged duplicate)" % (n, sum(len(v) for v in r.values()),
+                                         sum(f.count("duplicate")
+                                             for v in r.values()
+                                             for f in v))
+        for n, r in subrec.items()))
     print("reloads: %d accepted, %d refused; hostile messages sent: %d"
           % (st.reloads[0], st.reloads[1], st.hostile))
     print("max RSS: medflagd %d kB, a worker %d kB"
