@@ -9,17 +9,25 @@
  * literals the fewest other slots share (a literal used by hundreds of
  * rules, like "cause", is likely common in text as well).
  *
- * A scan runs the automaton (ahocorasick.c) and notes the distinct
+ * Slots with the same literals (the verbs "cause|causes" of hundreds of
+ * rules) share one literal set, numbered once.
+ *
+ * A scan runs the literal scanner (litscan.c) and notes the distinct
  * literals found; then, for each, the rules anchored on it are checked
- * once: a rule is a candidate when each of its other slots has a literal
- * found too. Rules that need nothing (every pattern 'always', or no
- * pattern at all) are candidates for every post.
+ * once: a rule is a candidate when each of its other sets has a literal
+ * found too. Each set is decided at most once per scan and remembered,
+ * so checking a rule costs a few array reads; the rules anchored on a
+ * literal are laid out in one array with the sets they still need,
+ * grouped by the first of them, so that one missing set skips its whole
+ * group (s_program()). Rules that need nothing
+ * (every pattern 'always', or no pattern at all) are candidates for
+ * every post.
  *
  * Per-post state lives in the caller's mf_pfscratch_t and is reset lazily
- * with epochs (a rule's or a literal's mark is stale unless its epoch is
- * the current scan's), so a scan costs the text length plus the literals
- * found and the rules anchored on them, and allocates nothing once the
- * scratch has grown to the rule set.
+ * with epochs (a rule's, a set's or a literal's mark is stale unless its
+ * epoch is the current scan's), so a scan costs the text length plus the
+ * literals found and the rules anchored on them, and allocates nothing
+ * once the scratch has grown to the rule set.
  *
  * Not responsible for running PCRE2 (match.c) nor for compiling rules
  * (ruleset.c).
@@ -33,11 +41,8 @@
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
-/* The automaton's table may use this much; beyond it literals are cut to
- * shorter prefixes (see ahocorasick.c). 5,000 rules need ~2 MB. */
-#define S_AC_BUDGET	(32u << 20)
-
 #define S_UNSET		UINT32_MAX
+#define S_MULTI		0x80000000u	/* in lit_prog: reachable twice */
 
 struct mf_prefilter {
 	size_t		 nrules;
@@ -57,16 +62,24 @@ struct mf_prefilter {
 	size_t		 cap_index;
 
 	/* (literal, slot) pairs in slot order: a slot's literals are
-	 * pair_lit[slot_first[slot] ..]. Then per literal the rules whose
-	 * anchor slot holds it: lit_rules[lit_off[l], lit_off[l + 1]). */
+	 * pair_lit[slot_first[slot] ..]. */
 	uint32_t	*pair_lit, *pair_slot;
 	size_t		 npairs, cap_pairs;
+
+	/* Distinct literal sets: set s is the sorted literal ids
+	 * set_lits[set_first[s], set_first[s + 1]). */
+	uint32_t	*set_first, *set_lits;
+	size_t		 nsets;
+
+	/* Per literal, the rules anchored on it, in groups (see
+	 * s_program()): lit_prog[lit_off[l], lit_off[l + 1]). */
 	uint32_t	*lit_off;	/* nlits + 1 */
-	uint32_t	*lit_rules;
+	uint32_t	*lit_prog;
+	size_t		 nprog;
 
 	size_t		*always;	/* rules that run on every post */
 	size_t		 nalways;
-	mf__ac_t	*ac;
+	mf__ls_t	*ls;
 	int		 built;
 };
 
@@ -75,6 +88,9 @@ typedef struct s_extra {
 	unsigned	*lit_epoch;
 	uint32_t	*found;		/* literals found in this post */
 	size_t		 cap_lits;
+	unsigned	*set_epoch;	/* per set: decided in this scan */
+	uint8_t		*set_val;	/* per set: 1 if a literal is found */
+	size_t		 cap_sets;
 } s_extra_t;
 
 mf_prefilter_t *
@@ -122,10 +138,12 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	mf_free(self->index);
 	mf_free(self->pair_lit);
 	mf_free(self->pair_slot);
+	mf_free(self->set_first);
+	mf_free(self->set_lits);
 	mf_free(self->lit_off);
-	mf_free(self->lit_rules);
+	mf_free(self->lit_prog);
 	mf_free(self->always);
-	mf__ac_destroy(&self->ac);
+	mf__ls_destroy(&self->ls);
 	mf_free(self);
 	*self_p = NULL;
 }
@@ -340,24 +358,245 @@ s_slot_end(const mf_prefilter_t *self, uint32_t slot)
 	    (uint32_t)self->npairs;
 }
 
+/* The distinct literal ids of 'slot', ascending, into 'v'; how many. */
+static size_t
+s_slot_lits(const mf_prefilter_t *self, uint32_t slot, uint32_t *v)
+{
+	size_t n = 0;
+
+	for (uint32_t i = self->slot_first[slot]; i < s_slot_end(self, slot);
+	    i++) {
+		uint32_t	l = self->pair_lit[i];
+		size_t		j = n;
+
+		while (j > 0 && v[j - 1] > l)
+			j--;
+		if (j > 0 && v[j - 1] == l)
+			continue;
+		memmove(v + j + 1, v + j, (n - j) * sizeof(*v));
+		v[j] = l;
+		n++;
+	}
+	return n;
+}
+
+/* Numbers the distinct literal sets: slot_set[slot] for every slot. */
+static int
+s_sets(mf_prefilter_t *self, uint32_t *slot_set)
+{
+	size_t		 maxn = 1, cap = 16, nl = 0;
+	uint32_t	*v = NULL, *tab = NULL;
+	int		 rc = -1;
+
+	for (uint32_t slot = 0; slot < self->nslots; slot++)
+		if (s_slot_end(self, slot) - self->slot_first[slot] > maxn)
+			maxn = s_slot_end(self, slot) - self->slot_first[slot];
+	while (cap < self->nslots * 2)
+		cap *= 2;
+	if ((v = mf_malloc(maxn * sizeof(*v))) == NULL ||
+	    (tab = mf_malloc(cap * sizeof(*tab))) == NULL ||
+	    (self->set_first = mf_malloc((self->nslots + 1) *
+	    sizeof(*self->set_first))) == NULL ||
+	    (self->set_lits = mf_malloc((self->npairs ? self->npairs : 1) *
+	    sizeof(*self->set_lits))) == NULL)
+		goto out;
+	for (size_t k = 0; k < cap; k++)
+		tab[k] = S_UNSET;
+	self->set_first[0] = 0;
+	for (uint32_t slot = 0; slot < self->nslots; slot++) {
+		size_t		n = s_slot_lits(self, slot, v);
+		uint32_t	h = s_hash((const char *)v, n * sizeof(*v)) &
+				    (uint32_t)(cap - 1);
+
+		for (; tab[h] != S_UNSET; h = (h + 1) & (uint32_t)(cap - 1)) {
+			uint32_t t = tab[h];
+
+			if (self->set_first[t + 1] - self->set_first[t] == n &&
+			    memcmp(self->set_lits + self->set_first[t], v,
+			    n * sizeof(*v)) == 0)
+				break;
+		}
+		if (tab[h] == S_UNSET) {
+			tab[h] = (uint32_t)self->nsets;
+			memcpy(self->set_lits + nl, v, n * sizeof(*v));
+			nl += n;
+			self->set_first[++self->nsets] = (uint32_t)nl;
+		}
+		slot_set[slot] = tab[h];
+	}
+	rc = 0;
+out:
+	mf_free(v);
+	mf_free(tab);
+	return rc;
+}
+
+/* The sets rule 'r' needs besides its anchor's, without repeats, into
+ * 'v' (room for need[r]), the least shared first; how many. */
+static uint32_t
+s_rule_sets(const mf_prefilter_t *self, const uint32_t *slot_set,
+    const uint64_t *setpop, size_t r, uint32_t *v)
+{
+	uint32_t n = 0, a = slot_set[self->anchor[r]];
+
+	for (uint32_t k = 0; k < self->need[r]; k++) {
+		uint32_t	set = slot_set[self->slot_base[r] + k], j;
+
+		if (set == a)
+			continue;	/* found whenever the anchor is */
+		for (j = 0; j < n && v[j] != set; j++)
+			;
+		if (j < n)
+			continue;
+		for (j = n++; j > 0 && (setpop[v[j - 1]] > setpop[set] ||
+		    (setpop[v[j - 1]] == setpop[set] && v[j - 1] > set)); j--)
+			v[j] = v[j - 1];
+		v[j] = set;
+	}
+	return n;
+}
+
+/* One rule anchored on one literal, before the program is laid out. */
+typedef struct s_entry {
+	uint32_t	lit, group, rule;
+} s_entry_t;
+
+static int
+s_cmp_entry(const void *a, const void *b)
+{
+	const s_entry_t *x = a, *y = b;
+
+	if (x->lit != y->lit)
+		return x->lit < y->lit ? -1 : 1;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/*
+ * Lays out lit_prog: per literal, its anchored rules in groups that need
+ * the same first set (their least shared one), each group as
+ * [set or S_UNSET, words] then its rules as [rule, n, n more sets]; a
+ * scan that finds the group's set missing skips 'words' at once. A rule
+ * whose anchor set has more than one literal is flagged S_MULTI: only it
+ * can be reached twice in a scan.
+ */
+static int
+s_program(mf_prefilter_t *self, const uint32_t *slot_set, uint32_t maxneed)
+{
+	uint64_t	*setpop = NULL;
+	uint32_t	*v = NULL, *rs_off = NULL, *rs = NULL;
+	s_entry_t	*ent = NULL;
+	size_t		 nent = 0, nrs = 0, w = 0;
+	int		 rc = -1;
+
+	if ((setpop = mf_calloc(self->nsets + 1, sizeof(*setpop))) == NULL ||
+	    (v = mf_malloc(maxneed * sizeof(*v))) == NULL ||
+	    (rs_off = mf_calloc(self->nrules + 1, sizeof(*rs_off))) == NULL ||
+	    (rs = mf_malloc((self->nslots + 1) * sizeof(*rs))) == NULL)
+		goto out;
+	for (size_t i = 0; i < self->nslots; i++)
+		setpop[slot_set[i]]++;
+	for (size_t r = 0; r < self->nrules; r++) {
+		uint32_t n = 0;
+
+		if (self->need[r] != 0) {
+			uint32_t a = slot_set[self->anchor[r]];
+
+			n = s_rule_sets(self, slot_set, setpop, r, v);
+			memcpy(rs + nrs, v, n * sizeof(*v));
+			nent += self->set_first[a + 1] - self->set_first[a];
+		}
+		nrs += n;
+		rs_off[r + 1] = (uint32_t)nrs;
+	}
+	if ((ent = mf_malloc((nent + 1) * sizeof(*ent))) == NULL)
+		goto out;
+	nent = 0;
+	for (size_t r = 0; r < self->nrules; r++) {
+		uint32_t a;
+
+		if (self->need[r] == 0)
+			continue;
+		a = slot_set[self->anchor[r]];
+		for (uint32_t i = self->set_first[a]; i < self->set_first[a + 1];
+		    i++) {
+			ent[nent].lit = self->set_lits[i];
+			ent[nent].group = rs_off[r + 1] > rs_off[r] ?
+			    rs[rs_off[r]] : S_UNSET;
+			ent[nent++].rule = (uint32_t)r;
+		}
+	}
+	qsort(ent, nent, sizeof(*ent), s_cmp_entry);
+	/* At most 2 words of group header and 2 + sets per entry. */
+	self->nprog = 0;
+	for (size_t i = 0; i < nent; i++)
+		self->nprog += 4 + rs_off[ent[i].rule + 1] -
+		    rs_off[ent[i].rule];
+	if ((self->lit_prog = mf_malloc((self->nprog + 1) *
+	    sizeof(*self->lit_prog))) == NULL)
+		goto out;
+	for (size_t i = 0, l = 0; l <= self->nlits; l++) {
+		self->lit_off[l] = (uint32_t)w;
+		while (i < nent && ent[i].lit == l) {
+			size_t hdr = w;
+
+			self->lit_prog[w++] = ent[i].group;
+			self->lit_prog[w++] = 0;
+			do {
+				uint32_t r = ent[i].rule, a, n;
+
+				a = slot_set[self->anchor[r]];
+				n = rs_off[r + 1] - rs_off[r];
+				self->lit_prog[w++] = r | (self->set_first[a +
+				    1] - self->set_first[a] > 1 ? S_MULTI : 0);
+				self->lit_prog[w++] = n ? n - 1 : 0;
+				if (n > 1)
+					memcpy(self->lit_prog + w, rs +
+					    rs_off[r] + 1, (n - 1) *
+					    sizeof(*rs));
+				w += n ? n - 1 : 0;
+				i++;
+			} while (i < nent && ent[i].lit == l &&
+			    ent[i].group == self->lit_prog[hdr]);
+			self->lit_prog[hdr + 1] = (uint32_t)(w - hdr - 2);
+		}
+	}
+	self->nprog = w;
+	rc = 0;
+out:
+	mf_free(setpop);
+	mf_free(v);
+	mf_free(rs_off);
+	mf_free(rs);
+	mf_free(ent);
+	return rc;
+}
+
 /*
  * Picks each rule's anchor: the slot whose literals the fewest other
  * slots share (a literal in many rules, like "cause", is likely a common
  * word too; "because" holds it). A scan looks up only anchors; the other
- * slots of a rule are checked once its anchor is found.
+ * sets of a rule are checked once its anchor is found.
  */
 static int
 s_anchors(mf_prefilter_t *self)
 {
-	uint32_t *pop = mf_calloc(self->nlits + 1, sizeof(*pop));
+	uint32_t	*pop = mf_calloc(self->nlits + 1, sizeof(*pop));
+	uint32_t	*slot_set = NULL, maxneed = 1;
+	int		 rc = -1;
 
-	if (pop == NULL)
-		return -1;
+	if (pop == NULL ||
+	    (slot_set = mf_malloc((self->nslots ? self->nslots : 1) *
+	    sizeof(*slot_set))) == NULL)
+		goto out;
 	for (size_t i = 0; i < self->npairs; i++)
 		pop[self->pair_lit[i]]++;
 	for (size_t r = 0; r < self->nrules; r++) {
 		uint64_t best = UINT64_MAX;
 
+		if (self->need[r] > maxneed)
+			maxneed = self->need[r];
 		for (uint32_t k = 0; k < self->need[r]; k++) {
 			uint32_t slot = self->slot_base[r] + k;
 			uint64_t cost = 0;
@@ -371,38 +610,16 @@ s_anchors(mf_prefilter_t *self)
 			}
 		}
 	}
-	/* lit_off counts, then fills, the anchor lists. */
-	for (size_t r = 0; r < self->nrules; r++) {
-		uint32_t slot = self->anchor[r];
-
-		if (self->need[r] == 0)
-			continue;
-		for (uint32_t i = self->slot_first[slot];
-		    i < s_slot_end(self, slot); i++)
-			self->lit_off[self->pair_lit[i] + 1]++;
-	}
-	for (size_t l = 0; l < self->nlits; l++)
-		self->lit_off[l + 1] += self->lit_off[l];
-	if ((self->lit_rules = mf_malloc((self->lit_off[self->nlits] + 1) *
-	    sizeof(*self->lit_rules))) == NULL) {
-		mf_free(pop);
-		return -1;
-	}
-	memcpy(pop, self->lit_off, self->nlits * sizeof(*pop));
-	for (size_t r = 0; r < self->nrules; r++) {
-		uint32_t slot = self->anchor[r];
-
-		if (self->need[r] == 0)
-			continue;
-		for (uint32_t i = self->slot_first[slot];
-		    i < s_slot_end(self, slot); i++)
-			self->lit_rules[pop[self->pair_lit[i]]++] =
-			    (uint32_t)r;
-	}
-	mf_free(pop);
+	if (s_sets(self, slot_set) < 0 ||
+	    s_program(self, slot_set, maxneed) < 0)
+		goto out;
 	mf_free(self->pair_slot);
 	self->pair_slot = NULL;
-	return 0;
+	rc = 0;
+out:
+	mf_free(pop);
+	mf_free(slot_set);
+	return rc;
 }
 
 int
@@ -411,6 +628,9 @@ mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 	if (self == NULL || self->built)
 		return mf_err_set(err, MF_EINVAL, NULL, "prefilter: "
 		    "already built");
+	if (self->nrules >= S_MULTI)
+		return mf_err_set(err, MF_ELIMIT, NULL, "prefilter: %zu "
+		    "rules are too many", self->nrules);
 	if ((self->always = mf_malloc((self->nrules ? self->nrules : 1) *
 	    sizeof(*self->always))) == NULL ||
 	    (self->lit_off = mf_calloc(self->nlits + 1,
@@ -431,8 +651,8 @@ mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 	}
 	if (s_anchors(self) < 0)
 		goto nomem;
-	if ((self->ac = mf__ac_build((const char *const *)self->lits,
-	    self->lens, self->nlits, S_AC_BUDGET, err)) == NULL)
+	if ((self->ls = mf__ls_build((const char *const *)self->lits,
+	    self->lens, self->nlits, err)) == NULL)
 		return -1;
 	self->built = 1;
 	return 0;
@@ -451,6 +671,8 @@ mf_pfscratch_free(mf_pfscratch_t *s)
 	if ((x = s->extra) != NULL) {
 		mf_free(x->lit_epoch);
 		mf_free(x->found);
+		mf_free(x->set_epoch);
+		mf_free(x->set_val);
 		mf_free(x);
 	}
 	mf_free(s->cnt);
@@ -500,10 +722,26 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 		x->lit_epoch = e;
 		x->cap_lits = self->nlits;
 	}
+	if (x->cap_sets < self->nsets) {
+		unsigned	*e;
+		uint8_t		*v;
+
+		if ((v = mf_realloc(x->set_val, self->nsets)) == NULL)
+			return -1;
+		x->set_val = v;
+		if ((e = mf_realloc(x->set_epoch, self->nsets *
+		    sizeof(*e))) == NULL)
+			return -1;
+		memset(e + x->cap_sets, 0, (self->nsets - x->cap_sets) *
+		    sizeof(*e));
+		x->set_epoch = e;
+		x->cap_sets = self->nsets;
+	}
 	if (++s->cur == 0) {
 		/* The epoch wrapped: forget every stale mark. */
 		memset(s->epoch, 0, s->cap_rules * sizeof(*s->epoch));
 		memset(x->lit_epoch, 0, x->cap_lits * sizeof(*x->lit_epoch));
+		memset(x->set_epoch, 0, x->cap_sets * sizeof(*x->set_epoch));
 		s->cur = 1;
 	}
 	return 0;
@@ -516,7 +754,7 @@ typedef struct s_scan {
 	unsigned	 cur;
 } s_scan_t;
 
-/* The automaton's report: notes each literal the first time. */
+/* The scanner's report: notes each literal the first time. */
 static void
 s_on_hit(void *ctx, uint32_t lit, size_t end)
 {
@@ -529,23 +767,22 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 	}
 }
 
-/* 1 if every slot of rule 'r' but its anchor has a literal found. */
+/* 1 if a literal of set 'set' was found; decided once per scan. */
 static int
-s_rule_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t r)
+s_set_ok(const mf_prefilter_t *self, s_extra_t *x, const s_scan_t *sc,
+    uint32_t set)
 {
-	for (uint32_t k = 0; k < self->need[r]; k++) {
-		uint32_t	slot = self->slot_base[r] + k, i, end;
+	uint32_t i, end;
 
-		if (slot == self->anchor[r])
-			continue;
-		end = s_slot_end(self, slot);
-		for (i = self->slot_first[slot]; i < end; i++)
-			if (sc->lit_epoch[self->pair_lit[i]] == sc->cur)
-				break;
-		if (i == end)
-			return 0;
-	}
-	return 1;
+	if (x->set_epoch[set] == sc->cur)
+		return x->set_val[set];
+	end = self->set_first[set + 1];
+	for (i = self->set_first[set]; i < end; i++)
+		if (sc->lit_epoch[self->set_lits[i]] == sc->cur)
+			break;
+	x->set_epoch[set] = sc->cur;
+	x->set_val[set] = i < end;
+	return i < end;
 }
 
 static int
@@ -572,21 +809,38 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	sc.nfound = 0;
 	sc.cur = s->cur;
 	if (self->nlits > 0 && len > 0)
-		mf__ac_scan(self->ac, text, len, s_on_hit, &sc);
+		mf__ls_scan(self->ls, text, len, s_on_hit, &sc);
 	/* Rules whose anchor was found, once each, if the rest is too.
 	 * The hits go to the front of 'out'; always-rules are disjoint. */
 	for (size_t f = 0; f < sc.nfound; f++) {
-		uint32_t l = sc.found[f];
+		const uint32_t	*prog = self->lit_prog;
+		uint32_t	 l = sc.found[f], k = self->lit_off[l];
+		uint32_t	 end = self->lit_off[l + 1];
 
-		for (uint32_t k = self->lit_off[l]; k < self->lit_off[l + 1];
-		    k++) {
-			uint32_t r = self->lit_rules[k];
+		while (k < end) {
+			uint32_t set = prog[k], stop = k + 2 + prog[k + 1];
 
-			if (s->epoch[r] == sc.cur)
+			k += 2;
+			if (set != S_UNSET && !s_set_ok(self, x, &sc, set)) {
+				k = stop;
 				continue;
-			s->epoch[r] = sc.cur;
-			if (s_rule_ok(self, &sc, r))
-				out[nh++] = r;
+			}
+			while (k < stop) {
+				const uint32_t	*e = &prog[k];
+				uint32_t	 r = e[0] & ~S_MULTI, n = e[1], j;
+
+				k += 2 + n;
+				if (e[0] & S_MULTI) {
+					if (s->epoch[r] == sc.cur)
+						continue;
+					s->epoch[r] = sc.cur;
+				}
+				for (j = 0; j < n; j++)
+					if (!s_set_ok(self, x, &sc, e[2 + j]))
+						break;
+				if (j == n)
+					out[nh++] = r;
+			}
 		}
 	}
 	if (nh > 1) {
@@ -641,8 +895,9 @@ mf_prefilter_bytes(const mf_prefilter_t *self)
 	    sizeof(char *) + sizeof(size_t)) +
 	    self->cap_slots * sizeof(uint32_t) * 2 +
 	    self->cap_lits * (sizeof(char *) + sizeof(size_t)) +
-	    (self->nlits + 1 + self->npairs * 2) * sizeof(uint32_t);
+	    (self->nlits + 1 + self->npairs * 2) * sizeof(uint32_t) +
+	    (self->nsets + 1 + self->npairs + self->nprog) * sizeof(uint32_t);
 	for (size_t i = 0; i < self->nlits; i++)
 		n += self->lens[i] + 1;
-	return n + mf__ac_bytes(self->ac);
+	return n + mf__ls_bytes(self->ls);
 }

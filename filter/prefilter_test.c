@@ -1,7 +1,8 @@
 /*
  * prefilter_test.c - selftest of the literal extractor, the automaton and
  * the prefilter: what literals a pattern yields and why some run always,
- * overlapping literals, and a property test against PCRE2 itself (when
+ * overlapping literals, the literal scanner against a brute-force search
+ * and the automaton, and a property test against PCRE2 itself (when
  * PCRE2 finds a match, one of the extracted literals is in the text).
  * SPDX-License-Identifier: MIT
  */
@@ -179,6 +180,13 @@ s_collect(void *ctx, uint32_t lit, size_t end)
 	}
 }
 
+static void
+s_mark_lit(void *ctx, uint32_t lit, size_t end)
+{
+	(void)end;
+	((unsigned char *)ctx)[lit] = 1;
+}
+
 static int
 s_has_hit(const s_hits_t *h, uint32_t lit, size_t end)
 {
@@ -251,6 +259,162 @@ MF_TEST(prefilter_ac_random_vs_naive)
 			MF_ASSERT(maxlen >= 7);
 		mf__ac_destroy(&ac);
 	}
+}
+
+/* ---- the literal scanner (litscan.c) ------------------------------- */
+
+typedef struct s_grid {
+	unsigned char	n[64][320];	/* occurrences of (literal, end) */
+	unsigned	bad;		/* reports out of range */
+} s_grid_t;
+
+static void
+s_grid_hit(void *ctx, uint32_t lit, size_t end)
+{
+	s_grid_t *g = ctx;
+
+	if (lit >= 64 || end >= 320)
+		g->bad++;
+	else
+		g->n[lit][end]++;
+}
+
+/* A random byte string of 'len' bytes over 'alpha' ('na' bytes). */
+static void
+s_rand_bytes(char *p, size_t len, const char *alpha, size_t na)
+{
+	for (size_t k = 0; k < len; k++)
+		p[k] = alpha[(size_t)rand() % na];
+}
+
+/*
+ * The scanner against a brute-force comparison at every end position,
+ * and the set of literals it finds against the Aho-Corasick automaton:
+ * small alphabets (with NUL and 0xff bytes) so that literals overlap,
+ * repeat and share prefixes; literals of 1 to 9 bytes, some twice;
+ * texts of 0 to 300 bytes, often shorter than 4, often starting or
+ * ending with a literal.
+ */
+MF_TEST(prefilter_litscan_vs_naive_and_ac)
+{
+	static const char	*alphas[] = { "ab", "abc", "ab\xff\0", "abcdefgh" };
+	static s_grid_t		 g;
+	char			 store[64][10], text[320];
+	const char		*lits[64];
+	size_t			 lens[64], reported = 0, edges = 0;
+
+	srand(4242);
+	for (int round = 0; round < 4000; round++) {
+		const char	*alpha = alphas[round % 4];
+		size_t		 na = round % 4 == 2 ? 4 : strlen(alpha);
+		size_t		 n = 1 + (size_t)(rand() % 64), tlen;
+		mf__ls_t	*ls;
+		mf__ac_t	*ac;
+		s_hits_t	 h = {0};
+		unsigned char	 in_ac[64] = {0}, in_ls[64] = {0};
+
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0 && rand() % 8 == 0) {
+				/* The same literal again, or a prefix of one. */
+				size_t j = (size_t)rand() % i;
+
+				lens[i] = 1 + (size_t)rand() % lens[j];
+				memcpy(store[i], store[j], lens[i]);
+			} else {
+				lens[i] = 1 + (size_t)(rand() % 9);
+				s_rand_bytes(store[i], lens[i], alpha, na);
+			}
+			lits[i] = store[i];
+		}
+		tlen = round % 3 == 0 ? (size_t)(rand() % 6) :
+		    (size_t)(rand() % 300);
+		s_rand_bytes(text, tlen, alpha, na);
+		if (rand() % 3 == 0) {
+			size_t i = (size_t)rand() % n;
+
+			if (lens[i] <= tlen) {
+				memcpy(text, lits[i], lens[i]);
+				edges++;
+			}
+		}
+		if (rand() % 3 == 0) {
+			size_t i = (size_t)rand() % n;
+
+			if (lens[i] <= tlen) {
+				memcpy(text + tlen - lens[i], lits[i], lens[i]);
+				edges++;
+			}
+		}
+		MF_ASSERT_NOT_NULL(ls = mf__ls_build(lits, lens, n, NULL));
+		memset(&g, 0, sizeof(g));
+		mf__ls_scan(ls, text, tlen, s_grid_hit, &g);
+		MF_ASSERT_EQ(0, g.bad);
+		for (size_t i = 0; i < n; i++)
+			for (size_t e = 0; e <= tlen; e++) {
+				int there = e >= lens[i] && memcmp(text + e -
+				    lens[i], lits[i], lens[i]) == 0;
+
+				if (g.n[i][e] != there)
+					mf__test_fail(__FILE__, __LINE__,
+					    "round %d: literal %zu (%zu bytes) "
+					    "ending at %zu of %zu: %d reports, "
+					    "want %d", round, i, lens[i], e,
+					    tlen, g.n[i][e], there);
+				in_ls[i] |= there;
+				reported += there;
+			}
+		MF_ASSERT_NOT_NULL(ac = mf__ac_build(lits, lens, n, 1 << 20,
+		    NULL));
+		mf__ac_scan(ac, text, tlen, s_collect, &h);
+		for (size_t k = 0; k < h.n; k++)
+			in_ac[h.lit[k]] = 1;
+		MF_ASSERT_EQ(0, memcmp(in_ac, in_ls, sizeof(in_ac)));
+		mf__ac_destroy(&ac);
+		mf__ls_destroy(&ls);
+		MF_ASSERT_NULL(ls);
+	}
+	MF_ASSERT(reported > 10000);
+	MF_ASSERT(edges > 1000);
+}
+
+/* Thousands of literals (the filter grows, keys share table slots):
+ * the literals found agree with the automaton's on random texts. */
+MF_TEST(prefilter_litscan_many_literals)
+{
+	enum { N = 3000 };
+	static char		 store[N][12];
+	static const char	*lits[N];
+	static size_t		 lens[N];
+	static unsigned char	 in_ac[N], in_ls[N];
+	char			 text[600];
+	mf__ls_t		*ls;
+	mf__ac_t		*ac;
+
+	srand(99);
+	for (size_t i = 0; i < N; i++) {
+		lens[i] = 2 + (size_t)(rand() % 9);
+		s_rand_bytes(store[i], lens[i], "abcdefghij", 10);
+		lits[i] = store[i];
+	}
+	MF_ASSERT_NOT_NULL(ls = mf__ls_build(lits, lens, N, NULL));
+	MF_ASSERT_NOT_NULL(ac = mf__ac_build(lits, lens, N, 64 << 20, NULL));
+	MF_ASSERT(mf__ls_bytes(ls) > 0);
+	for (int round = 0; round < 300; round++) {
+		size_t		 tlen = (size_t)(rand() % (int)sizeof(text));
+		s_hits_t	 h = {0};
+
+		s_rand_bytes(text, tlen, "abcdefghijk ", 12);
+		memset(in_ac, 0, sizeof(in_ac));
+		memset(in_ls, 0, sizeof(in_ls));
+		mf__ac_scan(ac, text, tlen, s_collect, &h);
+		MF_ASSERT(h.n < 4096);
+		for (size_t k = 0; k < h.n; k++)
+			in_ac[h.lit[k]] = 1;
+		mf__ls_scan(ls, text, tlen, s_mark_lit, in_ls);
+		MF_ASSERT_EQ(0, memcmp(in_ac, in_ls, sizeof(in_ac)));
+	}
+	mf__ac_destroy(&ac);
+	mf__ls_destroy(&ls);
 }
 
 /* ---- the prefilter -------------------------------------------------- */

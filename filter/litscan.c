@@ -1,0 +1,364 @@
+/*
+ * litscan.c - finds which of a set of literals occur in a text, with a
+ * small bitmap test at each position and an exact check only on a hit
+ * (a scalar cousin of Hyperscan's FDR and of Rabin-Karp buckets).
+ *
+ * Literals are put in groups by length: 4 bytes or more (keyed by their
+ * first 4 bytes), 2 or 3 bytes (keyed by their first 2), 1 byte. Each
+ * group has a filter, a bitmap with a bit set for every key a literal of
+ * the group has: hashed for the 4-byte keys and sized so that about one
+ * bit in 64 is set (a few KB for thousands of literals, L1-resident), a
+ * direct 65,536-bit map for 2-byte keys, a 256-bit map for bytes. At each
+ * text position the scan reads the next 4 bytes once and tests one bit
+ * per group; these loads do not depend on each other, unlike an automaton
+ * whose next state needs the previous one. Only when a bit is set does it
+ * look the exact key up in the group's hash table and compare the
+ * literals that share it with the text.
+ *
+ * Every occurrence is reported, overlapping and repeated ones included;
+ * literals at the very start and end of the text and texts shorter than 4
+ * bytes go through the same tests: the last positions read their key from
+ * a zero-padded copy, and the exact comparison is bounded by what is left
+ * of the text, so padding can cause a filter hit but never a false match.
+ *
+ * Not responsible for which literals to look for (litextract.c) nor for
+ * what a hit means (prefilter.c). ahocorasick.c is the automaton this
+ * replaced; the tests keep it as a reference.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "prefilter_internal.h"
+
+#define S_HASHMUL	0x9e3779b1u	/* odd, from the golden ratio */
+#define S_MINBITS	12		/* filter of 4-byte keys: 512 B .. */
+#define S_MAXBITS	20		/* .. 128 KB */
+
+enum { S_G4, S_G2, S_G1, S_NGROUPS };
+
+/* One group: its filter and the literals behind each distinct key. */
+typedef struct s_group {
+	uint64_t	*filter;	/* 1 << fbits bits */
+	unsigned	 fbits;		/* 0: the group is empty */
+	uint32_t	 mask;		/* of the key: 4, 2 or 1 bytes */
+	/* Open addressing over the distinct keys: key[k] (slot k is
+	 * free when count[k] is 0) and the literal ids
+	 * ids[first[k] .. first[k] + count[k]). */
+	uint32_t	*key, *first, *count;
+	uint32_t	 tmask;		/* table size - 1 */
+	uint32_t	*ids;
+	size_t		 nkeys;
+} s_group_t;
+
+struct mf__ls {
+	s_group_t	 g[S_NGROUPS];
+	char		*bytes;		/* every literal, end to end */
+	uint32_t	*off, *len;	/* per literal, in 'bytes' */
+	size_t		 n, nbytes;
+};
+
+/* The key at 'p': up to 4 bytes, little-endian whatever the host. */
+static inline uint32_t
+s_key(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline uint32_t
+s_fhash(const s_group_t *g, uint32_t key)
+{
+	/* The 2- and 1-byte maps are direct; 4-byte keys are hashed. */
+	if (g->mask != UINT32_MAX)
+		return key;
+	return (key * S_HASHMUL) >> (32 - g->fbits);
+}
+
+static inline uint32_t
+s_thash(uint32_t key, uint32_t tmask)
+{
+	uint32_t h = key * 0x85ebca6bu;
+
+	return (h ^ (h >> 15)) & tmask;
+}
+
+static inline int
+s_test(const uint64_t *f, uint32_t bit)
+{
+	return (int)(f[bit >> 6] >> (bit & 63)) & 1;
+}
+
+void
+mf__ls_destroy(mf__ls_t **self_p)
+{
+	mf__ls_t *self;
+
+	if (self_p == NULL || (self = *self_p) == NULL)
+		return;
+	for (int k = 0; k < S_NGROUPS; k++) {
+		mf_free(self->g[k].filter);
+		mf_free(self->g[k].key);
+		mf_free(self->g[k].first);
+		mf_free(self->g[k].count);
+		mf_free(self->g[k].ids);
+	}
+	mf_free(self->bytes);
+	mf_free(self->off);
+	mf_free(self->len);
+	mf_free(self);
+	*self_p = NULL;
+}
+
+/* The group of a literal of 'len' bytes. */
+static int
+s_group_of(size_t len)
+{
+	return len >= 4 ? S_G4 : len >= 2 ? S_G2 : S_G1;
+}
+
+/* The masked key of literal 'i' (its first bytes, zero-padded). */
+static uint32_t
+s_lit_key(const mf__ls_t *self, uint32_t i, uint32_t mask)
+{
+	uint8_t b[4] = {0};
+
+	memcpy(b, self->bytes + self->off[i], self->len[i] < 4 ?
+	    self->len[i] : 4);
+	return s_key(b) & mask;
+}
+
+/* The table slot of 'key': its own, or the free one where it goes. */
+static uint32_t
+s_slot(const s_group_t *g, uint32_t key)
+{
+	uint32_t k = s_thash(key, g->tmask);
+
+	while (g->count[k] != 0 && g->key[k] != key)
+		k = (k + 1) & g->tmask;
+	return k;
+}
+
+/* Fills group 'gi' with the literals whose length puts them in it. */
+static int
+s_group_build(mf__ls_t *self, int gi)
+{
+	static const uint32_t masks[] = { UINT32_MAX, 0xffffu, 0xffu };
+	s_group_t	*g = &self->g[gi];
+	size_t		 nlit = 0, tsize = 16, fwords;
+	uint32_t	*fill = NULL;
+	int		 rc = -1;
+
+	g->mask = masks[gi];
+	for (uint32_t i = 0; i < self->n; i++)
+		nlit += s_group_of(self->len[i]) == gi;
+	if (nlit == 0)
+		return 0;
+	/* Keys are at most the literals: a table at most half full. */
+	while (tsize < nlit * 2)
+		tsize *= 2;
+	g->tmask = (uint32_t)tsize - 1;
+	if (gi == S_G4) {
+		g->fbits = S_MINBITS;
+		while (g->fbits < S_MAXBITS &&
+		    ((size_t)1 << g->fbits) < nlit * 64)
+			g->fbits++;
+	} else {
+		g->fbits = gi == S_G2 ? 16 : 8;
+	}
+	fwords = (((size_t)1 << g->fbits) + 63) / 64;
+	if ((g->filter = mf_calloc(fwords, sizeof(uint64_t))) == NULL ||
+	    (g->key = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
+	    (g->first = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
+	    (g->count = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
+	    (g->ids = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
+	    (fill = mf_calloc(tsize, sizeof(uint32_t))) == NULL)
+		goto out;
+	/* Count the literals per key, lay the lists out, then fill them
+	 * (in literal order, so a key's list is ascending). */
+	for (uint32_t i = 0; i < self->n; i++) {
+		uint32_t key, k;
+
+		if (s_group_of(self->len[i]) != gi)
+			continue;
+		key = s_lit_key(self, i, g->mask);
+		k = s_slot(g, key);
+		if (g->count[k] == 0) {
+			g->key[k] = key;
+			g->nkeys++;
+		}
+		g->count[k]++;
+		{
+			uint32_t bit = s_fhash(g, key);
+
+			g->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
+		}
+	}
+	{
+		uint32_t at = 0;
+
+		for (size_t k = 0; k < tsize; k++) {
+			g->first[k] = at;
+			at += g->count[k];
+		}
+	}
+	for (uint32_t i = 0; i < self->n; i++) {
+		uint32_t k;
+
+		if (s_group_of(self->len[i]) != gi)
+			continue;
+		k = s_slot(g, s_lit_key(self, i, g->mask));
+		g->ids[g->first[k] + fill[k]++] = i;
+	}
+	rc = 0;
+out:
+	mf_free(fill);
+	return rc;
+}
+
+mf__ls_t *
+mf__ls_build(const char *const *lits, const size_t *lens, size_t n,
+    mf_err_t *err)
+{
+	mf__ls_t	*self;
+	size_t		 total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (lens[i] == 0 || lens[i] > UINT32_MAX / 2 ||
+		    total + lens[i] > UINT32_MAX / 2) {
+			mf_err_set(err, MF_ELIMIT, NULL, "prefilter: literal "
+			    "%zu is empty or too long", i);
+			return NULL;
+		}
+		total += lens[i];
+	}
+	if (n > UINT32_MAX / 4) {
+		mf_err_set(err, MF_ELIMIT, NULL, "prefilter: %zu literals "
+		    "are too many", n);
+		return NULL;
+	}
+	if ((self = mf_calloc(1, sizeof(*self))) == NULL ||
+	    (self->bytes = mf_malloc(total + 1)) == NULL ||
+	    (self->off = mf_malloc((n ? n : 1) * sizeof(uint32_t))) == NULL ||
+	    (self->len = mf_malloc((n ? n : 1) * sizeof(uint32_t))) == NULL)
+		goto nomem;
+	self->n = n;
+	self->nbytes = total;
+	total = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(self->bytes + total, lits[i], lens[i]);
+		self->off[i] = (uint32_t)total;
+		self->len[i] = (uint32_t)lens[i];
+		total += lens[i];
+	}
+	for (int k = 0; k < S_NGROUPS; k++)
+		if (s_group_build(self, k) < 0)
+			goto nomem;
+	return self;
+nomem:
+	mf_err_set(err, MF_ENOMEM, NULL, "out of memory building the "
+	    "prefilter");
+	mf__ls_destroy(&self);
+	return NULL;
+}
+
+/* A filter hit at text[i]: reports the literals with 'key' found there. */
+static void
+s_verify(const mf__ls_t *self, const s_group_t *g, uint32_t key,
+    const uint8_t *text, size_t i, size_t len, mf__ls_hit_fn fn, void *ctx)
+{
+	uint32_t k = s_thash(key, g->tmask);
+
+	for (; g->count[k] == 0 || g->key[k] != key; k = (k + 1) & g->tmask)
+		if (g->count[k] == 0)
+			return;		/* a filter collision only */
+	for (uint32_t j = g->first[k]; j < g->first[k] + g->count[k]; j++) {
+		uint32_t id = g->ids[j], l = self->len[id];
+
+		if (l <= len - i && memcmp(text + i, self->bytes +
+		    self->off[id], l) == 0)
+			fn(ctx, id, i + l);
+	}
+}
+
+/* Tests position 'i' whose key (4 bytes, zero-padded) is 'w'. */
+static inline void
+s_at(const mf__ls_t *self, uint32_t w, const uint8_t *p, size_t i,
+    size_t len, mf__ls_hit_fn fn, void *ctx)
+{
+	const s_group_t *g4 = &self->g[S_G4], *g2 = &self->g[S_G2],
+			*g1 = &self->g[S_G1];
+
+	if (g4->fbits && s_test(g4->filter, s_fhash(g4, w)))
+		s_verify(self, g4, w, p, i, len, fn, ctx);
+	if (g2->fbits && s_test(g2->filter, w & 0xffffu))
+		s_verify(self, g2, w & 0xffffu, p, i, len, fn, ctx);
+	if (g1->fbits && s_test(g1->filter, w & 0xffu))
+		s_verify(self, g1, w & 0xffu, p, i, len, fn, ctx);
+}
+
+void
+mf__ls_scan(const mf__ls_t *self, const char *text, size_t len,
+    mf__ls_hit_fn fn, void *ctx)
+{
+	const uint8_t	*p = (const uint8_t *)text;
+	const uint64_t	*f4 = self->g[S_G4].filter, *f2 = self->g[S_G2].filter;
+	unsigned	 sh4 = 32 - self->g[S_G4].fbits;
+	size_t		 i = 0, body = len >= 4 ? len - 3 : 0;
+	uint8_t		 tail[8] = {0};
+
+	if (self->n == 0)
+		return;
+	if (self->g[S_G1].fbits == 0 && f4 != NULL && f2 != NULL) {
+		/* The usual shape: long literals and some 2-3 byte ones. */
+		for (; i < body; i++) {
+			uint32_t w = s_key(p + i);
+
+			if (s_test(f4, (w * S_HASHMUL) >> sh4))
+				s_verify(self, &self->g[S_G4], w, p, i, len,
+				    fn, ctx);
+			if (s_test(f2, w & 0xffffu))
+				s_verify(self, &self->g[S_G2], w & 0xffffu, p,
+				    i, len, fn, ctx);
+		}
+	} else if (self->g[S_G1].fbits == 0 && f4 != NULL && f2 == NULL) {
+		for (; i < body; i++) {
+			uint32_t w = s_key(p + i);
+
+			if (s_test(f4, (w * S_HASHMUL) >> sh4))
+				s_verify(self, &self->g[S_G4], w, p, i, len,
+				    fn, ctx);
+		}
+	} else {
+		for (; i < body; i++)
+			s_at(self, s_key(p + i), p, i, len, fn, ctx);
+	}
+	/* The last (up to 3) positions: keys from a zero-padded copy. The
+	 * 4-byte group cannot match there but its test is harmless. */
+	if (len > i)
+		memcpy(tail, p + i, len - i);
+	for (size_t k = 0; i < len; i++, k++)
+		s_at(self, s_key(tail + k), p, i, len, fn, ctx);
+}
+
+size_t
+mf__ls_bytes(const mf__ls_t *self)
+{
+	size_t n;
+
+	if (self == NULL)
+		return 0;
+	n = sizeof(*self) + self->nbytes + 1 + self->n * 2 * sizeof(uint32_t);
+	for (int k = 0; k < S_NGROUPS; k++) {
+		const s_group_t *g = &self->g[k];
+
+		if (g->fbits == 0)
+			continue;
+		n += (((size_t)1 << g->fbits) + 63) / 64 * sizeof(uint64_t) +
+		    ((size_t)g->tmask + 1) * 3 * sizeof(uint32_t);
+		for (uint32_t j = 0; j <= g->tmask; j++)
+			n += g->count[j] * sizeof(uint32_t);
+	}
+	return n;
+}
