@@ -544,6 +544,20 @@ mf_replay_stop(mf_broker_t *b)
 	b->replay = NULL;
 }
 
+/* Without the journal's newest seq, the clock: microseconds since 1970
+ * stay above any earlier run's seq (each run numbers from its own start
+ * and publishes far fewer than a million verdicts a second). */
+static void
+s_seq_from_clock(mf_broker_t *b, const char *why)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	b->seq = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	mf_log_warnx("%s; seq continues from the clock: %llu", why,
+	    (unsigned long long)b->seq + 1);
+}
+
 void
 mf_broker_seq_resume(mf_broker_t *b)
 {
@@ -556,13 +570,11 @@ mf_broker_seq_resume(mf_broker_t *b)
 	st = mf_store_connect(&b->cfg, b->cfg.redis_timeout_ms * 5 + 500, err,
 	    sizeof(err));
 	if (st == NULL) {
-		mf_log_warnx("%s; seq starts at 1 (subscribers see it go "
-		    "back)", err);
+		s_seq_from_clock(b, err);
 		return;
 	}
 	if (mf_store_journal_last(st, &last) != 0)
-		mf_log_warnx("redis: journal: %s; seq starts at 1",
-		    mf_store_error(st));
+		s_seq_from_clock(b, mf_store_error(st));
 	else if (last > 0) {
 		/* What the last run published but had not journalled when
 		 * it stopped is at most the writer's ring: skip past it so
