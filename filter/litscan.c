@@ -6,9 +6,10 @@
  * Literals are put in groups by length: 4 bytes or more (keyed by their
  * first 4 bytes), 2 or 3 bytes (keyed by their first 2), 1 byte. Each
  * group has a filter, a bitmap with a bit set for every key a literal of
- * the group has: hashed for the 4-byte keys and sized so that about one
- * bit in 64 is set (a few KB for thousands of literals, L1-resident), a
- * direct 65,536-bit map for 2-byte keys, a 256-bit map for bytes. At each
+ * the group has: hashed for 4- and 2-byte keys and sized so that about
+ * one bit in 64 is set (512 bytes for up to 64 keys, 128 KB at most;
+ * small enough to stay in L1 while normalization runs between posts),
+ * a direct 256-bit map for bytes. At each
  * text position the scan reads the next 4 bytes once and tests one bit
  * per group; these loads do not depend on each other, unlike an automaton
  * whose next state needs the previous one. Only when a bit is set does it
@@ -33,7 +34,7 @@
 #include "prefilter_internal.h"
 
 #define S_HASHMUL	0x9e3779b1u	/* odd, from the golden ratio */
-#define S_MINBITS	12		/* filter of 4-byte keys: 512 B .. */
+#define S_MINBITS	12		/* a hashed filter: 512 B .. */
 #define S_MAXBITS	20		/* .. 128 KB */
 
 enum { S_G4, S_G2, S_G1, S_NGROUPS };
@@ -70,8 +71,8 @@ s_key(const uint8_t *p)
 static inline uint32_t
 s_fhash(const s_group_t *g, uint32_t key)
 {
-	/* The 2- and 1-byte maps are direct; 4-byte keys are hashed. */
-	if (g->mask != UINT32_MAX)
+	/* The 1-byte map is direct; 4- and 2-byte keys are hashed. */
+	if (g->mask == 0xffu)
 		return key;
 	return (key * S_HASHMUL) >> (32 - g->fbits);
 }
@@ -159,13 +160,13 @@ s_group_build(mf__ls_t *self, int gi)
 	while (tsize < nlit * 2)
 		tsize *= 2;
 	g->tmask = (uint32_t)tsize - 1;
-	if (gi == S_G4) {
+	if (gi == S_G1) {
+		g->fbits = 8;
+	} else {
 		g->fbits = S_MINBITS;
-		while (g->fbits < S_MAXBITS &&
+		while (g->fbits < (gi == S_G4 ? S_MAXBITS : 16) &&
 		    ((size_t)1 << g->fbits) < nlit * 64)
 			g->fbits++;
-	} else {
-		g->fbits = gi == S_G2 ? 16 : 8;
 	}
 	fwords = (((size_t)1 << g->fbits) + 63) / 64;
 	if ((g->filter = mf_calloc(fwords, sizeof(uint64_t))) == NULL ||
@@ -292,7 +293,7 @@ s_at(const mf__ls_t *self, uint32_t w, const uint8_t *p, size_t i,
 
 	if (g4->fbits && s_test(g4->filter, s_fhash(g4, w)))
 		s_verify(self, g4, w, p, i, len, fn, ctx);
-	if (g2->fbits && s_test(g2->filter, w & 0xffffu))
+	if (g2->fbits && s_test(g2->filter, s_fhash(g2, w & 0xffffu)))
 		s_verify(self, g2, w & 0xffffu, p, i, len, fn, ctx);
 	if (g1->fbits && s_test(g1->filter, w & 0xffu))
 		s_verify(self, g1, w & 0xffu, p, i, len, fn, ctx);
@@ -305,6 +306,7 @@ mf__ls_scan(const mf__ls_t *self, const char *text, size_t len,
 	const uint8_t	*p = (const uint8_t *)text;
 	const uint64_t	*f4 = self->g[S_G4].filter, *f2 = self->g[S_G2].filter;
 	unsigned	 sh4 = 32 - self->g[S_G4].fbits;
+	unsigned	 sh2 = 32 - self->g[S_G2].fbits;
 	size_t		 i = 0, body = len >= 4 ? len - 3 : 0;
 	uint8_t		 tail[8] = {0};
 
@@ -318,7 +320,7 @@ mf__ls_scan(const mf__ls_t *self, const char *text, size_t len,
 			if (s_test(f4, (w * S_HASHMUL) >> sh4))
 				s_verify(self, &self->g[S_G4], w, p, i, len,
 				    fn, ctx);
-			if (s_test(f2, w & 0xffffu))
+			if (s_test(f2, ((w & 0xffffu) * S_HASHMUL) >> sh2))
 				s_verify(self, &self->g[S_G2], w & 0xffffu, p,
 				    i, len, fn, ctx);
 		}
