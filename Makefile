@@ -30,7 +30,8 @@ FUZZ_PKGS  := clang libclang-rt-14-dev
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
 SVC_SRC    := $(filter-out workers/medflagd.c workers/worker.c %_test.c,$(wildcard workers/*.c))
 CLI_SRC    := $(filter-out %_test.c,$(wildcard tools/*.c))
-UNIT_SRC   := $(wildcard filter/*_test.c workers/*_test.c tools/*_test.c) tests/harness.c
+UNIT_SRC   := $(wildcard filter/*_test.c workers/*_test.c tools/*_test.c) tests/harness.c \
+              tests/ahocorasick.c
 INTEG_SRC  := $(wildcard tests/integ/*.c)
 INTEG_UTIL := $(wildcard tests/integ_util.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)

@@ -19,34 +19,11 @@
  * literal is shorter runs always (a one-byte literal is in every post). */
 #define MF__PF_MINLIT	2
 
-typedef struct mf__ac mf__ac_t;
-
-/* Called once per occurrence of literal 'lit' ending at text[end - 1]. */
-typedef void	(*mf__ac_hit_fn)(void *ctx, uint32_t lit, size_t end);
-
-/*
- * Builds an automaton over the byte strings lits[i] (lens[i] bytes, at
- * least 1). If the dense table would need more than 'budget' bytes, the
- * literals are cut to a shorter prefix and the build retried: a text that
- * holds a literal holds its prefix, so this only admits more candidates.
- * OWNS: caller (mf__ac_destroy). NULL with 'err' set on ENOMEM.
- */
-mf__ac_t	*mf__ac_build(const char *const *lits, const size_t *lens,
-		    size_t n, size_t budget, mf_err_t *err);
-void		 mf__ac_destroy(mf__ac_t **self_p);
-/* Reports every occurrence, overlapping ones included, in one pass. */
-void		 mf__ac_scan(const mf__ac_t *self, const char *text,
-		    size_t len, mf__ac_hit_fn fn, void *ctx);
-size_t		 mf__ac_bytes(const mf__ac_t *self);
-size_t		 mf__ac_states(const mf__ac_t *self);
-/* Longest literal prefix the automaton keeps (after any cut). */
-size_t		 mf__ac_maxlen(const mf__ac_t *self);
-
 /*
  * The scanner the prefilter uses (litscan.c): which literals occur in a
  * text, by a bitmap test on the first bytes at every position and an
  * exact comparison on a hit. Literals are kept whole (never cut).
- * mf__ac_* above finds the same occurrences and stays as the reference
+ * tests/ahocorasick.c finds the same occurrences and is the reference
  * the tests compare it with.
  */
 typedef struct mf__ls mf__ls_t;

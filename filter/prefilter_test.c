@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include "alloc.h"
+#include "ahocorasick.h"
 #include "harness.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"

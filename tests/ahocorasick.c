@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "ahocorasick.h"
 #include "prefilter_internal.h"
 
 #define S_FLAG		0x80000000u
