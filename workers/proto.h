@@ -6,7 +6,8 @@
  * not NUL-terminated on the wire):
  *   worker -> medflagd
  *     READY    credit pid host ruleset   announce; credit = posts it takes
- *     HB       ruleset sources_version stale("0"|"1")
+ *     HB       ruleset sources_version stale("0"|"1") auto_shadowed
+ *              (rule ids the worker judges as shadow, comma-separated)
  *     VERDICT  did(8 bytes, host order) meta(3 bytes) verdict(msgpack)
  *              meta = action, status, MF_PROTO_M_* bits
  *     VERDICTS index verdicts   several at once: 'index' holds, per
