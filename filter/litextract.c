@@ -68,6 +68,11 @@ typedef struct s_info {
 	s_set_t	req;
 	int	haslead;	/* not exact, but every match starts with */
 	s_set_t	lead;		/* a member of 'lead' (x+ starts with x) */
+	/* Sets every match contains a member of, each (AND), 'req'
+	 * among them or not; in the arena. A branch, a group or an
+	 * alternation of them: /a.*b|b.*a/ needs {a} and {b}. */
+	const s_set_t	*parts;
+	size_t		 nparts;
 } s_info_t;
 
 typedef struct s_block {
@@ -85,9 +90,9 @@ typedef struct s_px {
 	int		 fail;		/* give up: the pattern runs always */
 	int		 nomem;
 	int		 saw_backref, saw_alt_none;
-	/* Every required part of the top-level concatenation (each is
-	 * in every match, so all of them are required together). */
-	s_set_t		 parts[S_MAXPARTS];
+	/* The sets every match needs (AND), of the top node; s_also()
+	 * picks the best few as 'also' sets. */
+	const s_set_t	*parts;
 	size_t		 nparts;
 	char		 why[128];
 	s_block_t	*arena;
@@ -1127,13 +1132,16 @@ s_seq_add(s_px_t *px, s_seq_t *sq, const s_info_t *it)
 	s_seq_flush(px, sq);
 	if (s_info_req(px, it, &req) == 1)
 		s_seq_offer(px, sq, &req);
+	for (size_t i = 0; i < it->nparts; i++)
+		s_seq_offer(px, sq, &it->parts[i]);
 }
 
 /* One branch: items up to '|', ')' or the end. */
 static void
 s_seq(s_px_t *px, s_info_t *out)
 {
-	s_seq_t sq;
+	s_seq_t	 sq;
+	s_set_t	*parts;
 
 	memset(&sq, 0, sizeof(sq));
 	s_info_unknown(out);
@@ -1215,10 +1223,56 @@ s_seq(s_px_t *px, s_info_t *out)
 		out->hasreq = 1;
 		out->req = sq.best;
 	}
-	if (px->depth == 0) {
-		memcpy(px->parts, sq.parts, sq.nparts * sizeof(sq.parts[0]));
-		px->nparts = sq.nparts;
+	if (sq.nparts > 0 && (parts = s_alloc(px, sq.nparts *
+	    sizeof(*parts))) != NULL) {
+		memcpy(parts, sq.parts, sq.nparts * sizeof(*parts));
+		out->parts = parts;
+		out->nparts = sq.nparts;
 	}
+}
+
+/* The sets every match of 'in' needs, into 'v' (S_MAXPARTS); how many. */
+static size_t
+s_branch_parts(s_px_t *px, const s_info_t *in, s_set_t *v)
+{
+	size_t n = 0;
+
+	if (in->nparts > 0) {
+		for (; n < in->nparts && n < S_MAXPARTS; n++)
+			v[n] = in->parts[n];
+		return n;
+	}
+	return s_info_req(px, in, &v[0]) == 1 ? 1 : 0;
+}
+
+/*
+ * The parts of an alternation: a match is a match of one branch, so it
+ * contains a member of the union of any one part of every branch.
+ * Unions of pairs of parts ('p' so far, 'q' of the next branch) become
+ * the new parts, the best S_MAXPARTS of them. How many.
+ */
+static size_t
+s_alt_parts(s_px_t *px, s_set_t *p, size_t np, const s_set_t *q, size_t nq)
+{
+	s_set_t	 all[S_MAXPARTS * S_MAXPARTS], u, r;
+	size_t	 n = 0, k = 0;
+
+	for (size_t i = 0; i < np; i++)
+		for (size_t j = 0; j < nq; j++)
+			if (s_set_union(px, &p[i], &q[j], S_MAXREQ, &u) == 1 &&
+			    s_req_of(px, &u, &r) == 1)
+				all[n++] = r;
+	/* Selection of the best: longer shortest literal, fewer literals. */
+	for (; k < S_MAXPARTS && k < n; k++) {
+		size_t best = k;
+
+		for (size_t i = k + 1; i < n; i++)
+			if (s_better(&all[i], &all[best]))
+				best = i;
+		p[k] = all[best];
+		all[best] = all[k];
+	}
+	return k;
 }
 
 /* Branches separated by '|', up to ')' or the end. */
@@ -1226,7 +1280,8 @@ static void
 s_alt(s_px_t *px, s_info_t *out)
 {
 	s_info_t	acc, br;
-	s_set_t		ra, rb, tmp;
+	s_set_t		ra, rb, tmp, pp[S_MAXPARTS], qp[S_MAXPARTS], *parts;
+	size_t		np, nq;
 	int		hasreq, exact, ok;
 
 	s_seq(px, &acc);
@@ -1238,15 +1293,14 @@ s_alt(s_px_t *px, s_info_t *out)
 	}
 	exact = acc.exact;
 	hasreq = s_info_req(px, &acc, &ra) == 1;
+	np = s_branch_parts(px, &acc, pp);
 	while (px->p < px->end && *px->p == '|') {
 		px->p++;
-		if (px->depth == 0)
-			px->nparts = 0;	/* parts of one branch only */
 		s_seq(px, &br);
-		if (px->depth == 0)
-			px->nparts = 0;
 		if (px->fail || px->nomem)
 			return;
+		nq = s_branch_parts(px, &br, qp);
+		np = nq == 0 ? 0 : s_alt_parts(px, pp, np, qp, nq);
 		if (exact && br.exact && (ok = s_set_union(px, &acc.ex,
 		    &br.ex, S_MAXSET, &tmp)) == 1)
 			acc.ex = tmp;
@@ -1268,6 +1322,12 @@ s_alt(s_px_t *px, s_info_t *out)
 	}
 	if (hasreq && s_req_of(px, &ra, &out->req) == 1)
 		out->hasreq = 1;
+	if (!exact && np > 0 && (parts = s_alloc(px, np *
+	    sizeof(*parts))) != NULL) {
+		memcpy(parts, pp, np * sizeof(*parts));
+		out->parts = parts;
+		out->nparts = np;
+	}
 }
 
 /* ---- the API ---------------------------------------------------------- */
@@ -1429,6 +1489,8 @@ mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
 	}
 	if (s_export(&req, &out->lits, &out->nlits) < 0)
 		goto out;
+	px.parts = top.parts;
+	px.nparts = top.nparts;
 	if (!top.exact && s_also(&px, &req, out) < 0)
 		goto out;
 	rc = 0;

@@ -106,8 +106,13 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("^miracle$", "miracle");
 	S_LITS("(?i)cure(?-i)s", "cures");
 	S_LITS("\\bcures?\\b.*\\bcancer\\b", "cancer & cure");
-	S_LITS("(?:vaccin.*autism)", "vaccin");
-	S_LITS("vaccin.*autism|mmr.*jab", "mmr|vaccin");
+	S_LITS("(?:vaccin.*autism)", "vaccin & autism");
+	/* Any one part of every branch, united, is required. */
+	S_LITS("vaccin.*autism|mmr.*jab",
+	    "mmr|vaccin & vaccin|jab & autism|mmr & autism|jab");
+	S_LITS("turbo\\W?cancer|cancer turbo", "cancer & turbo");
+	S_LITS("\\b(?:plandemic|(?:covid|corona)\\W+(?:is|was)\\W+(?:hoax|fake))\\b",
+	    "corona|covid|plandemic & plandemic|hoax|fake");
 	S_LITS("(?#a comment)bleach", "bleach");
 	S_LITS("bleach(?C1)es", "bleaches");
 	S_LITS("\xc3\x89" "COLE", "\xc3\xa9" "cole");	/* ÉCOLE -> école */
