@@ -274,12 +274,21 @@ s_verify(const mf__ls_t *self, const s_group_t *g, uint32_t key,
 	for (; g->count[k] == 0 || g->key[k] != key; k = (k + 1) & g->tmask)
 		if (g->count[k] == 0)
 			return;		/* a filter collision only */
+	/* The key's bytes are equal already: 4 of a long literal, 2 of a
+	 * 2-3 byte one, the byte of a 1-byte one (when l <= len - i). */
 	for (uint32_t j = g->first[k]; j < g->first[k] + g->count[k]; j++) {
-		uint32_t id = g->ids[j], l = self->len[id];
+		uint32_t	 id = g->ids[j], l = self->len[id], s;
+		const uint8_t	*a, *b;
 
-		if (l <= len - i && memcmp(text + i, self->bytes +
-		    self->off[id], l) == 0)
-			fn(ctx, id, i + l);
+		if (l > len - i)
+			continue;
+		s = g->mask == UINT32_MAX ? 4 : g->mask == 0xffffu ? 2 : 1;
+		a = text + i + s;
+		b = (const uint8_t *)self->bytes + self->off[id] + s;
+		for (l -= s; l > 0 && *a == *b; l--, a++, b++)
+			;
+		if (l == 0)
+			fn(ctx, id, i + self->len[id]);
 	}
 }
 
