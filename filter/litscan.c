@@ -50,6 +50,11 @@ typedef struct s_group {
 	uint32_t	*key, *first, *count;
 	uint32_t	 tmask;		/* table size - 1 */
 	uint32_t	*ids;
+	/* Per entry of 'ids': the literal's 4 bytes after the key
+	 * (zero-padded) and the mask of those it has, so that most
+	 * literals behind a key are told apart by one comparison. */
+	uint32_t	*next, *nmask;
+	unsigned	 klen;		/* key bytes: 4, 2 or 1 */
 	size_t		 nkeys;
 } s_group_t;
 
@@ -104,6 +109,8 @@ mf__ls_destroy(mf__ls_t **self_p)
 		mf_free(self->g[k].first);
 		mf_free(self->g[k].count);
 		mf_free(self->g[k].ids);
+		mf_free(self->g[k].next);
+		mf_free(self->g[k].nmask);
 	}
 	mf_free(self->bytes);
 	mf_free(self->off);
@@ -152,6 +159,7 @@ s_group_build(mf__ls_t *self, int gi)
 	int		 rc = -1;
 
 	g->mask = masks[gi];
+	g->klen = gi == S_G4 ? 4 : gi == S_G2 ? 2 : 1;
 	for (uint32_t i = 0; i < self->n; i++)
 		nlit += s_group_of(self->len[i]) == gi;
 	if (nlit == 0)
@@ -174,6 +182,8 @@ s_group_build(mf__ls_t *self, int gi)
 	    (g->first = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
 	    (g->count = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
 	    (g->ids = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
+	    (g->next = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
+	    (g->nmask = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
 	    (fill = mf_calloc(tsize, sizeof(uint32_t))) == NULL)
 		goto out;
 	/* Count the literals per key, lay the lists out, then fill them
@@ -205,12 +215,21 @@ s_group_build(mf__ls_t *self, int gi)
 		}
 	}
 	for (uint32_t i = 0; i < self->n; i++) {
-		uint32_t k;
+		uint8_t		b[4] = {0};
+		uint32_t	k, rest, at;
 
 		if (s_group_of(self->len[i]) != gi)
 			continue;
 		k = s_slot(g, s_lit_key(self, i, g->mask));
-		g->ids[g->first[k] + fill[k]++] = i;
+		at = g->first[k] + fill[k]++;
+		g->ids[at] = i;
+		rest = self->len[i] - g->klen;
+		if (rest > 4)
+			rest = 4;
+		memcpy(b, self->bytes + self->off[i] + g->klen, rest);
+		g->next[at] = s_key(b);
+		g->nmask[at] = rest == 4 ? UINT32_MAX :
+		    ((uint32_t)1 << (8 * rest)) - 1;
 	}
 	rc = 0;
 out:
@@ -269,26 +288,44 @@ static void
 s_verify(const mf__ls_t *self, const s_group_t *g, uint32_t key,
     const uint8_t *text, size_t i, size_t len, mf__ls_hit_fn fn, void *ctx)
 {
-	uint32_t k = s_thash(key, g->tmask);
+	uint32_t	k = s_thash(key, g->tmask), nw;
+	uint8_t		nb[4] = {0};
+	size_t		rem;
 
 	for (; g->count[k] == 0 || g->key[k] != key; k = (k + 1) & g->tmask)
 		if (g->count[k] == 0)
 			return;		/* a filter collision only */
 	/* The key's bytes are equal already: 4 of a long literal, 2 of a
-	 * 2-3 byte one, the byte of a 1-byte one (when l <= len - i). */
+	 * 2-3 byte one, the byte of a 1-byte one (when l <= len - i). The
+	 * next 4 bytes are compared as one word, the rest bytewise. */
+	rem = len - i;
+	if (rem >= g->klen + 4) {
+		nw = s_key(text + i + g->klen);
+	} else {
+		memcpy(nb, text + i + g->klen, rem > g->klen ? rem - g->klen :
+		    0);
+		nw = s_key(nb);
+	}
 	for (uint32_t j = g->first[k]; j < g->first[k] + g->count[k]; j++) {
-		uint32_t	 id = g->ids[j], l = self->len[id], s;
+		uint32_t	 id, l;
 		const uint8_t	*a, *b;
 
-		if (l > len - i)
+		if ((nw & g->nmask[j]) != g->next[j])
 			continue;
-		s = g->mask == UINT32_MAX ? 4 : g->mask == 0xffffu ? 2 : 1;
-		a = text + i + s;
-		b = (const uint8_t *)self->bytes + self->off[id] + s;
-		for (l -= s; l > 0 && *a == *b; l--, a++, b++)
-			;
-		if (l == 0)
-			fn(ctx, id, i + self->len[id]);
+		id = g->ids[j];
+		if ((l = self->len[id]) > rem)
+			continue;
+		if (l > g->klen + 4) {
+			a = text + i + g->klen + 4;
+			b = (const uint8_t *)self->bytes + self->off[id] +
+			    g->klen + 4;
+			for (l -= g->klen + 4; l > 0 && *a == *b; l--, a++,
+			    b++)
+				;
+			if (l != 0)
+				continue;
+		}
+		fn(ctx, id, i + self->len[id]);
 	}
 }
 
