@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <zmq.h>
+
 #include "medflag.h"
 #include "config.h"
 #include "log.h"
@@ -75,8 +77,7 @@ typedef struct mf_slot {
 /* The journal thread's bounded queue (journal.c). */
 typedef struct mf_jitem {
 	uint64_t	 seq;
-	void		*msg;
-	size_t		 len;
+	zmq_msg_t	 msg;	/* OWNS: a reference to the published one */
 } mf_jitem_t;
 
 #define MF_JOURNAL_GAPS	64
@@ -214,6 +215,9 @@ int	 mf_journal_start(mf_journal_t *j, const mf_config_t *cfg);
 /* Copies 'msg'. Never blocks: a full queue counts the verdict skipped. */
 void	 mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg,
 	    size_t len);
+/* Keeps a reference to 'msg' (zmq_msg_copy: no copy of the bytes);
+ * the caller still owns and closes 'msg'. Never blocks, like push. */
+void	 mf_journal_push_msg(mf_journal_t *j, uint64_t seq, zmq_msg_t *msg);
 void	 mf_journal_stop(mf_journal_t *j, int flush_ms);
 void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
 	    uint64_t *skipped, size_t *queued);

@@ -15,6 +15,10 @@
 #include "dedup.h"
 
 #define S_HTCAP		(1u << 17)
+/* Freed records kept for reuse with their verdict buffer (at steady
+ * state every new post evicts the oldest record). */
+#define S_SPARE_MAX	1024
+#define S_SPARE_BYTES	4096
 
 /* ---- SipHash-2-4 ------------------------------------------------------ */
 
@@ -39,6 +43,7 @@ s_sip_init(s_sip_t *s, uint64_t k0, uint64_t k1)
 	s->v1 = 0x646f72616e646f6dULL ^ k1;
 	s->v2 = 0x6c7967656e657261ULL ^ k0;
 	s->v3 = 0x7465646279746573ULL ^ k1;
+	s->v1 ^= 0xee;		/* the 128-bit variant */
 	s->tail = 0;
 	s->ntail = s->total = 0;
 }
@@ -90,14 +95,20 @@ s_sip_add(s_sip_t *s, const void *data, size_t len)
 	s->total += len;
 }
 
-static uint64_t
-s_sip_end(s_sip_t *s)
+/* SipHash-2-4 with its 128-bit output: one pass gives both halves of
+ * the key (two 64-bit SipHashes under two keys hashed every post twice). */
+static void
+s_sip_end128(s_sip_t *s, uint64_t out[2])
 {
 	s_sip_word(s, s->tail | (uint64_t)(s->total & 0xff) << 56);
-	s->v2 ^= 0xff;
+	s->v2 ^= 0xee;
 	for (int i = 0; i < 4; i++)
 		S_ROUND(s->v0, s->v1, s->v2, s->v3);
-	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+	out[0] = s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+	s->v1 ^= 0xdd;
+	for (int i = 0; i < 4; i++)
+		S_ROUND(s->v0, s->v1, s->v2, s->v3);
+	out[1] = s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -130,6 +141,20 @@ s_rec_free(mf_drec_t *r)
 	free(r);
 }
 
+/* Keeps 'r' for mf_dedup_begin when there is room, else frees it. */
+static void
+s_rec_release(mf_dedup_t *self, mf_drec_t *r)
+{
+	if (self->nspare >= S_SPARE_MAX || r->cap > S_SPARE_BYTES) {
+		s_rec_free(r);
+		return;
+	}
+	mf_dedup_clear_waiters(r);
+	r->hnext = self->spare;
+	self->spare = r;
+	self->nspare++;
+}
+
 void
 mf_dedup_free(mf_dedup_t *self)
 {
@@ -141,6 +166,13 @@ mf_dedup_free(mf_dedup_t *self)
 			s_rec_free(r);
 		}
 	}
+	while (self->spare != NULL) {
+		mf_drec_t	*r = self->spare;
+
+		self->spare = r->hnext;
+		s_rec_free(r);
+	}
+	self->nspare = 0;
 	free(self->ht);
 	self->ht = NULL;
 	self->htcap = self->n = self->ndone = self->bytes = 0;
@@ -148,15 +180,16 @@ mf_dedup_free(mf_dedup_t *self)
 
 static const char *const s_fields[] = { "instance", "post_id", "revision",
 	"body" };
+static const size_t s_flen[] = { 8, 7, 8, 4 };
 
 int
 mf_dedup_key(const mf_dedup_t *self, const void *post, size_t len,
     uint64_t key[2])
 {
 	const uint8_t	*p = post;
-	size_t		 off = 1, pairs;
-	s_sip_t		 a, b;
-	int		 have_id = 0;
+	size_t		 off = 1, pairs, fn[4] = {0};
+	const uint8_t	*fv[4] = { NULL, NULL, NULL, NULL };
+	s_sip_t		 a;
 
 	if (len < 1)
 		return -1;
@@ -171,51 +204,49 @@ mf_dedup_key(const mf_dedup_t *self, const void *post, size_t len,
 		off = 5;
 	} else
 		return -1;
-	s_sip_init(&a, self->sipkey[0], self->sipkey[1]);
-	s_sip_init(&b, self->sipkey[2], self->sipkey[3]);
-	/* The four fields are hashed in a fixed order whatever the order
-	 * of the map: one pass per field keeps it simple (maps are small). */
-	for (size_t fi = 0; fi < 4; fi++) {
-		size_t	o = off, flen = strlen(s_fields[fi]);
-		uint8_t	tag = (uint8_t)fi;
+	/* One pass finds the first occurrence of each field; they are then
+	 * hashed in a fixed order whatever the order of the map. */
+	for (size_t i = 0; i < pairs; i++) {
+		size_t	kn, vn, kl = 0, kh = 0;
 
-		for (size_t i = 0; i < pairs; i++) {
-			size_t	kn, vn, kl = 0, kh = 0;
-
-			kn = mf_proto_mp_skip(p + o, len - o, 2);
-			if (kn == 0)
-				return -1;
-			vn = mf_proto_mp_skip(p + o + kn, len - o - kn, 40);
-			if (vn == 0)
-				return -1;
-			if ((p[o] & 0xe0) == 0xa0) {
-				kl = p[o] & 0x1f;
-				kh = 1;
-			} else if (p[o] == 0xd9 && kn >= 2) {
-				kl = p[o + 1];
-				kh = 2;
-			}
-			if (kh && kl == flen && memcmp(p + o + kh,
-			    s_fields[fi], flen) == 0) {
-				uint64_t	n = vn;
-
-				s_sip_add(&a, &tag, 1);
-				s_sip_add(&a, &n, sizeof(n));
-				s_sip_add(&a, p + o + kn, vn);
-				s_sip_add(&b, &tag, 1);
-				s_sip_add(&b, &n, sizeof(n));
-				s_sip_add(&b, p + o + kn, vn);
-				if (fi == 1)
-					have_id = 1;
-				break;
-			}
-			o += kn + vn;
+		kn = mf_proto_mp_skip(p + off, len - off, 2);
+		if (kn == 0)
+			return -1;
+		vn = mf_proto_mp_skip(p + off + kn, len - off - kn, 40);
+		if (vn == 0)
+			return -1;
+		if ((p[off] & 0xe0) == 0xa0) {
+			kl = p[off] & 0x1f;
+			kh = 1;
+		} else if (p[off] == 0xd9 && kn >= 2) {
+			kl = p[off + 1];
+			kh = 2;
 		}
+		if (kh)
+			for (size_t fi = 0; fi < 4; fi++)
+				if (fv[fi] == NULL && kl == s_flen[fi] &&
+				    memcmp(p + off + kh, s_fields[fi],
+				    kl) == 0) {
+					fv[fi] = p + off + kn;
+					fn[fi] = vn;
+					break;
+				}
+		off += kn + vn;
 	}
-	if (!have_id)
-		return -1;
-	key[0] = s_sip_end(&a);
-	key[1] = s_sip_end(&b);
+	if (fv[1] == NULL)
+		return -1;	/* no post_id */
+	s_sip_init(&a, self->sipkey[0], self->sipkey[1]);
+	for (size_t fi = 0; fi < 4; fi++) {
+		uint8_t		tag = (uint8_t)fi;
+		uint64_t	n = fn[fi];
+
+		if (fv[fi] == NULL)
+			continue;
+		s_sip_add(&a, &tag, 1);
+		s_sip_add(&a, &n, sizeof(n));
+		s_sip_add(&a, fv[fi], fn[fi]);
+	}
+	s_sip_end128(&a, key);
 	return 0;
 }
 
@@ -253,7 +284,7 @@ s_remove(mf_dedup_t *self, mf_drec_t *r)
 	if (r->done)
 		s_unlink_done(self, r);
 	self->n--;
-	s_rec_free(r);
+	s_rec_release(self, r);
 }
 
 mf_drec_t *
@@ -281,7 +312,18 @@ mf_dedup_begin(mf_dedup_t *self, const uint64_t key[2])
 	mf_drec_t	*r;
 	size_t		 i;
 
-	if (self->ht == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+	if (self->ht == NULL)
+		return NULL;
+	if ((r = self->spare) != NULL) {
+		void	*v = r->verdict;
+		size_t	 cap = r->cap;
+
+		self->spare = r->hnext;
+		self->nspare--;
+		memset(r, 0, sizeof(*r));
+		r->verdict = v;
+		r->cap = cap;
+	} else if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->k[0] = key[0];
 	r->k[1] = key[1];
@@ -360,9 +402,16 @@ mf_dedup_finish(mf_dedup_t *self, mf_drec_t *r, const void *verdict,
 {
 	if (r->done)
 		return 0;
-	if ((r->verdict = malloc(len ? len : 1)) == NULL) {
-		s_remove(self, r);
-		return -1;
+	if (r->cap < len || r->verdict == NULL) {
+		void	*v = malloc(len ? len : 1);
+
+		if (v == NULL) {
+			s_remove(self, r);
+			return -1;
+		}
+		free(r->verdict);
+		r->verdict = v;
+		r->cap = len ? len : 1;
 	}
 	memcpy(r->verdict, verdict, len);
 	r->len = len;
@@ -449,17 +498,19 @@ void
 mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r, const void *verdict,
     size_t len, int action, int status, unsigned meta)
 {
+	int64_t	now = mf_now_ms();
+
 	if (r == NULL || r->done)
 		return;
 	/* A busy or out-of-memory answer is not a verdict to keep. */
 	if (mf_dedup_finish(&b->dedup, r, verdict, len, action, status, meta,
-	    mf_now_ms()) != 0)
+	    now) != 0)
 		return;
 	for (size_t i = 0; i < r->nwait; i++)
 		s_answer(b, r, r->wait[i].ident, r->wait[i].identlen,
 		    r->wait[i].from_check);
 	mf_dedup_clear_waiters(r);
-	s_trim(&b->dedup, mf_now_ms());
+	s_trim(&b->dedup, now);
 }
 
 void

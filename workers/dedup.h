@@ -34,6 +34,7 @@ typedef struct mf_drec {
 	int		 done;
 	void		*verdict;	/* OWNS: the worker's encoded verdict */
 	size_t		 len;
+	size_t		 cap;		/* bytes allocated at 'verdict' */
 	int		 action, status;
 	unsigned	 meta;
 	int64_t		 t_ms;		/* when the verdict came */
@@ -50,6 +51,8 @@ typedef struct mf_dedup {
 	mf_drec_t	*oldest, *newest;
 	uint64_t	 sipkey[4];	/* two 128-bit keys */
 	int		 window_s;
+	mf_drec_t	*spare;		/* freed records for reuse (hnext) */
+	size_t		 nspare;
 	/* Stats. */
 	uint64_t	 hits, waited, expired, evicted, refused;
 } mf_dedup_t;

@@ -151,13 +151,50 @@ mf_broker_init_tables(mf_broker_t *b)
 	return s_q_grow(b);
 }
 
+/* Entries are recycled through a free list (at most S_EFREE_MAX kept):
+ * one calloc and free per post cost medflagd more than its dispatch. */
+#define S_EFREE_MAX	4096
+
+static mf_entry_t	*s_efree;
+static size_t		 s_nefree;
+
+static mf_entry_t *
+s_entry_new(void)
+{
+	mf_entry_t	*e = s_efree;
+
+	if (e != NULL) {
+		s_efree = *(mf_entry_t **)e;
+		s_nefree--;
+		return e;
+	}
+	return malloc(sizeof(*e));
+}
+
 static void
 s_entry_free(mf_entry_t *e)
 {
-	if (e != NULL) {
-		free(e->post);
+	if (e == NULL)
+		return;
+	free(e->post);
+	if (s_nefree < S_EFREE_MAX) {
+		*(mf_entry_t **)e = s_efree;
+		s_efree = e;
+		s_nefree++;
+	} else
+		free(e);
+}
+
+static void
+s_entry_pool_free(void)
+{
+	while (s_efree != NULL) {
+		mf_entry_t	*e = s_efree;
+
+		s_efree = *(mf_entry_t **)e;
 		free(e);
 	}
+	s_nefree = 0;
 }
 
 void
@@ -172,6 +209,7 @@ mf_broker_free_tables(mf_broker_t *b)
 	free(b->ht);
 	free(b->q);
 	free(b->w);
+	s_entry_pool_free();
 	b->ht = NULL;
 	b->q = NULL;
 	b->w = NULL;
@@ -226,10 +264,9 @@ int
 mf_broker_enqueue(mf_broker_t *b, void *post, size_t len, const void *ident,
     size_t identlen, int from_check)
 {
-	mf_entry_t	*e = calloc(1, sizeof(*e));
+	mf_entry_t	*e;
 
-	if (e == NULL || identlen > MF_IDENT_MAX) {
-		free(e);
+	if (identlen > MF_IDENT_MAX || (e = s_entry_new()) == NULL) {
 		free(post);
 		return -1;
 	}
@@ -241,7 +278,9 @@ mf_broker_enqueue(mf_broker_t *b, void *post, size_t len, const void *ident,
 	e->identlen = identlen;
 	e->from_check = from_check;
 	e->t_recv_us = mf_now_us();
+	e->kills = 0;
 	e->worker = -1;
+	e->dedup = NULL;
 	if (s_q_push(b, e, 0) != 0) {
 		s_entry_free(e);
 		return -1;
@@ -251,20 +290,32 @@ mf_broker_enqueue(mf_broker_t *b, void *post, size_t len, const void *ident,
 
 /* ---- completing a post ------------------------------------------------ */
 
+/*
+ * The stamped verdict goes into one zmq_msg_t that the verdicts PUB, the
+ * check reply and the journal share (zmq_msg_copy counts references
+ * instead of copying): one allocation and one copy per verdict.
+ */
 void
 mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
     size_t identlen, int from_check, const void *verdict, size_t len,
     int action, int status, unsigned meta)
 {
-	char		 topic[32];
+	static char	 topics[MF_ACT_BLOCK + 1][32];
+	static size_t	 tlen[MF_ACT_BLOCK + 1];
 	const void	*msg = verdict;
 	size_t		 msglen = len;
 	uint64_t	 lat = 0;
+	zmq_msg_t	 m;
 
 	if (action < 0 || action > MF_ACT_BLOCK)
 		action = MF_ACT_NONE;
 	if (status < 0 || status > MF_STATUS_SKIPPED)
 		status = MF_STATUS_ERROR;
+	if (tlen[action] == 0) {
+		snprintf(topics[action], sizeof(topics[action]), "verdict.%s",
+		    mf_action_name((mf_action_t)action));
+		tlen[action] = strlen(topics[action]);
+	}
 	if (e != NULL)
 		lat = (uint64_t)(mf_now_us() - e->t_recv_us);
 	b->seq++;
@@ -272,22 +323,44 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 		msg = b->scratch.data;
 		msglen = b->scratch.len;
 	}
-	snprintf(topic, sizeof(topic), "verdict.%s",
-	    mf_action_name((mf_action_t)action));
-	{
-		const void	*d[2] = { topic, msg };
-		size_t		 l[2] = { strlen(topic), msglen };
+	if (zmq_msg_init_size(&m, msglen) != 0) {
+		/* No memory for the shared message: copy per socket. */
+		const void	*d[3] = { topics[action], msg };
+		size_t		 l[3] = { tlen[action], msglen };
 
 		(void)mf_frames_send(b->pub, 2, d, l, ZMQ_DONTWAIT);
-	}
-	if (from_check) {
-		const void	*d[3] = { ident, "", msg };
-		size_t		 l[3] = { identlen, 0, msglen };
+		if (from_check) {
+			d[0] = ident;
+			d[1] = "";
+			d[2] = msg;
+			l[0] = identlen;
+			l[1] = 0;
+			l[2] = msglen;
+			(void)mf_frames_send(b->check, 3, d, l, ZMQ_DONTWAIT);
+		}
+		if (b->cfg.journal_max > 0)
+			mf_journal_push(&b->journal, b->seq, msg, msglen);
+	} else {
+		memcpy(zmq_msg_data(&m), msg, msglen);
+		if (b->cfg.journal_max > 0)
+			mf_journal_push_msg(&b->journal, b->seq, &m);
+		if (zmq_send(b->pub, topics[action], tlen[action],
+		    ZMQ_SNDMORE | ZMQ_DONTWAIT) == (int)tlen[action]) {
+			zmq_msg_t	p;
 
-		(void)mf_frames_send(b->check, 3, d, l, ZMQ_DONTWAIT);
+			zmq_msg_init(&p);
+			if (zmq_msg_copy(&p, &m) != 0 ||
+			    zmq_msg_send(&p, b->pub, ZMQ_DONTWAIT) < 0)
+				zmq_msg_close(&p);
+		}
+		/* A message libzmq sent is left empty; closing it is a no-op. */
+		if (from_check &&
+		    zmq_send(b->check, ident, identlen, ZMQ_SNDMORE |
+		    ZMQ_DONTWAIT) == (int)identlen &&
+		    zmq_send(b->check, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+			(void)zmq_msg_send(&m, b->check, ZMQ_DONTWAIT);
+		zmq_msg_close(&m);
 	}
-	if (b->cfg.journal_max > 0)
-		mf_journal_push(&b->journal, b->seq, msg, msglen);
 	b->st.verdicts[action]++;
 	b->st.status[status]++;
 	if (meta & MF_PROTO_M_BAD_INPUT)
@@ -480,10 +553,11 @@ s_sent(mf_broker_t *b, mf_entry_t *e, size_t wi)
 static int
 s_send_batch(mf_broker_t *b, size_t wi, int room)
 {
-	static mf_buf_t	 idx, body;
 	mf_wrec_t	*w = &b->w[wi];
 	mf_entry_t	*es[MF_PROTO_BATCH_MAX];
-	size_t		 n, idle = 0, share;
+	uint8_t		 idx[MF_PROTO_BATCH_MAX * MF_PROTO_POSTS_ENT];
+	size_t		 n, idle = 0, share, total = 0, off = 0;
+	zmq_msg_t	 body;
 
 	for (size_t i = 0; i < b->nw; i++)
 		if (b->w[i].used && b->w[i].credit > b->w[i].in_flight)
@@ -498,29 +572,36 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 		n = MF_PROTO_BATCH_MAX;
 	if (n > b->qlen)
 		n = b->qlen;
-	mf_buf_reset(&idx);
-	mf_buf_reset(&body);
 	for (size_t k = 0; k < n; k++) {
-		uint8_t	ent[MF_PROTO_POSTS_ENT];
+		uint8_t	*ent = idx + k * MF_PROTO_POSTS_ENT;
 
 		es[k] = b->q[(b->qhead + k) % b->qcap];
 		memcpy(ent, &es[k]->did, 8);
 		mf_proto_put_le32(ent + 8, (uint32_t)es[k]->len);
-		if (mf_buf_append(&idx, ent, sizeof(ent)) != 0 ||
-		    mf_buf_append(&body, es[k]->post, es[k]->len) != 0)
-			return -1;
+		total += es[k]->len;
 	}
-	{
-		const void	*d[4] = { w->ident, MF_PROTO_POSTS, idx.data,
-		    body.data };
-		size_t		 l[4] = { w->identlen, 5, idx.len, body.len };
-
-		if (mf_frames_send(b->backend, 4, d, l, ZMQ_DONTWAIT) != 0) {
-			/* Gone or saturated: the heartbeat decides. */
-			w->credit = w->in_flight;
-			return -1;
-		}
+	/* The posts are copied once, straight into the message libzmq
+	 * sends (zmq_send would copy them a second time). */
+	if (zmq_msg_init_size(&body, total) != 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		memcpy((uint8_t *)zmq_msg_data(&body) + off, es[k]->post,
+		    es[k]->len);
+		off += es[k]->len;
 	}
+	if (zmq_send(b->backend, w->ident, w->identlen, ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) != (int)w->identlen ||
+	    zmq_send(b->backend, MF_PROTO_POSTS, 5, ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) != 5 ||
+	    zmq_send(b->backend, idx, n * MF_PROTO_POSTS_ENT, ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) != (int)(n * MF_PROTO_POSTS_ENT) ||
+	    zmq_msg_send(&body, b->backend, ZMQ_DONTWAIT) < 0) {
+		/* Gone or saturated: the heartbeat decides. */
+		zmq_msg_close(&body);
+		w->credit = w->in_flight;
+		return -1;
+	}
+	zmq_msg_close(&body);
 	for (size_t k = 0; k < n; k++)
 		s_sent(b, s_q_pop(b), wi);
 	return 0;

@@ -73,7 +73,7 @@ s_unshift(mf_journal_t *j, mf_jitem_t *items, size_t n)
 			j->len++;
 		} else {
 			s_gap(j, items[i].seq);
-			free(items[i].msg);
+			zmq_msg_close(&items[i].msg);
 		}
 	}
 }
@@ -100,7 +100,7 @@ s_drop_landed(mf_journal_t *j, mf_store_t *st)
 		return;
 	}
 	while (j->len > 0 && j->ring[j->head].seq <= last) {
-		free(j->ring[j->head].msg);
+		zmq_msg_close(&j->ring[j->head].msg);
 		j->head = (j->head + 1) % j->cap;
 		j->len--;
 		j->written++;
@@ -166,8 +166,8 @@ s_main(void *arg)
 			/* One pipelined round trip for the whole batch. */
 			for (size_t i = 0; i < n; i++) {
 				seqs[i] = batch[i].seq;
-				msgs[i] = batch[i].msg;
-				lens[i] = batch[i].len;
+				msgs[i] = zmq_msg_data(&batch[i].msg);
+				lens[i] = zmq_msg_size(&batch[i].msg);
 			}
 			ok = st != NULL && mf_store_journal_append_many(st, n,
 			    seqs, msgs, lens, (size_t)j->cfg->journal_max,
@@ -178,7 +178,7 @@ s_main(void *arg)
 				mf_store_destroy(&st);
 			}
 			for (size_t i = 0; i < done; i++)
-				free(batch[i].msg);
+				zmq_msg_close(&batch[i].msg);
 			pthread_mutex_lock(&j->mu);
 			j->written += done;
 			/* What was not written waits for the next connection
@@ -189,7 +189,7 @@ s_main(void *arg)
 			else
 				for (size_t i = done; i < n; i++) {
 					s_gap(j, batch[i].seq);
-					free(batch[i].msg);
+					zmq_msg_close(&batch[i].msg);
 				}
 			j->redis_up = st != NULL;
 			pthread_mutex_unlock(&j->mu);
@@ -232,26 +232,59 @@ mf_journal_start(mf_journal_t *j, const mf_config_t *cfg)
 	return 0;
 }
 
-void
-mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg, size_t len)
+/* Queues 'm' (taken on success, closed on failure). */
+static void
+s_push(mf_journal_t *j, uint64_t seq, zmq_msg_t *m, int ok)
 {
-	void	*copy;
+	mf_jitem_t	*it;
 
-	if (!j->started)
-		return;
 	pthread_mutex_lock(&j->mu);
 	j->last_seq = seq;
-	if (j->len == j->cap || (copy = malloc(len)) == NULL) {
+	if (!ok || j->len == j->cap) {
 		s_gap(j, seq);
 		pthread_mutex_unlock(&j->mu);
+		zmq_msg_close(m);
 		return;
 	}
-	memcpy(copy, msg, len);
-	j->ring[(j->head + j->len) % j->cap] = (mf_jitem_t){ seq, copy, len };
+	it = &j->ring[(j->head + j->len) % j->cap];
+	it->seq = seq;
+	/* zmq_msg_move needs an initialised destination. */
+	zmq_msg_init(&it->msg);
+	(void)zmq_msg_move(&it->msg, m);
 	/* The thread waits only on an empty queue: wake it once per batch. */
 	if (j->len++ == 0)
 		pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&j->mu);
+	zmq_msg_close(m);
+}
+
+void
+mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg, size_t len)
+{
+	zmq_msg_t	m;
+	int		ok;
+
+	if (!j->started)
+		return;
+	ok = zmq_msg_init_size(&m, len) == 0;
+	if (ok)
+		memcpy(zmq_msg_data(&m), msg, len);
+	else
+		zmq_msg_init(&m);
+	s_push(j, seq, &m, ok);
+}
+
+void
+mf_journal_push_msg(mf_journal_t *j, uint64_t seq, zmq_msg_t *msg)
+{
+	zmq_msg_t	m;
+	int		ok;
+
+	if (!j->started)
+		return;
+	zmq_msg_init(&m);
+	ok = zmq_msg_copy(&m, msg) == 0;
+	s_push(j, seq, &m, ok);
 }
 
 /* Stops the thread. With Redis up it writes what is queued first, for at
@@ -279,7 +312,7 @@ mf_journal_stop(mf_journal_t *j, int flush_ms)
 	pthread_mutex_lock(&j->mu);
 	while (j->len > 0) {
 		s_gap(j, j->ring[j->head].seq);
-		free(j->ring[j->head].msg);
+		zmq_msg_close(&j->ring[j->head].msg);
 		j->head = (j->head + 1) % j->cap;
 		j->len--;
 	}
