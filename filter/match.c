@@ -391,7 +391,30 @@ s_sources(mf_verdict_t *v, const mf_sources_t *src, const mf_policy_t *pol,
 		mf_list_t	 list;
 		int		 dup = 0;
 
-		/* Only "ht" and "ww" can start a link. */
+		/* Only "ht" and "ww" can start a link: go to the next h, H,
+		 * w or W 8 bytes at a time (the lowest flagged byte of the
+		 * zero-byte test is always a true one). */
+		if (len - i >= 8) {
+			uint64_t x, h, w, m;
+
+			memcpy(&x, p, 8);
+			x |= 0x2020202020202020ull;
+			h = x ^ 0x6868686868686868ull;
+			w = x ^ 0x7777777777777777ull;
+			m = (((h - 0x0101010101010101ull) & ~h) |
+			    ((w - 0x0101010101010101ull) & ~w)) &
+			    0x8080808080808080ull;
+			if (m == 0) {
+				i += 8;
+				continue;
+			}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			if (__builtin_ctzll(m) >= 8) {
+				i += (size_t)__builtin_ctzll(m) / 8;
+				continue;
+			}
+#endif
+		}
 		if (len - i < 5 || !(((*p | 0x20) == 'h' && (p[1] | 0x20) ==
 		    't') || ((*p | 0x20) == 'w' && (p[1] | 0x20) == 'w'))) {
 			i++;
