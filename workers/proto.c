@@ -12,11 +12,14 @@
 
 #include "proto.h"
 
+/* Empty frames (the REQ-style delimiter of every check request) share
+ * this instead of a malloc'd byte; no caller takes an empty frame. */
+static char	s_empty[1];
+
 int
 mf_frames_recv(void *sock, mf_frames_t *f, int flags)
 {
 	int	more;
-	size_t	sz = sizeof(more);
 
 	memset(f, 0, sizeof(*f));
 	do {
@@ -34,19 +37,20 @@ mf_frames_recv(void *sock, mf_frames_t *f, int flags)
 		if (f->n < MF_PROTO_MAX_FRAMES) {
 			size_t	n = zmq_msg_size(&m);
 
-			f->data[f->n] = malloc(n + 1);
-			if (f->data[f->n] == NULL) {
-				zmq_msg_close(&m);
+			f->data[f->n] = n == 0 ? s_empty : malloc(n + 1);
+			if (f->data[f->n] == NULL)
 				f->extra++;
-			} else {
-				memcpy(f->data[f->n], zmq_msg_data(&m), n);
-				((char *)f->data[f->n])[n] = '\0';
+			else {
+				if (n > 0) {
+					memcpy(f->data[f->n], zmq_msg_data(&m),
+					    n);
+					((char *)f->data[f->n])[n] = '\0';
+				}
 				f->len[f->n++] = n;
 			}
 		} else
 			f->extra++;
-		more = 0;
-		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+		more = zmq_msg_more(&m);
 		zmq_msg_close(&m);
 	} while (more);
 	return 0;
@@ -56,7 +60,8 @@ void
 mf_frames_free(mf_frames_t *f)
 {
 	for (int i = 0; i < f->n; i++)
-		free(f->data[i]);
+		if (f->data[i] != s_empty)
+			free(f->data[i]);
 	f->n = 0;
 	f->extra = 0;
 }
