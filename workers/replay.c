@@ -131,33 +131,12 @@ static int
 s_entry(const redisReply *e, uint64_t *ms, uint64_t *n, uint64_t *seq,
     const char **msg, size_t *len)
 {
-	const redisReply	*f;
-	int			 have = 0;
+	const char *id;
 
-	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-	    e->element[0]->type != REDIS_REPLY_STRING ||
-	    e->element[1]->type != REDIS_REPLY_ARRAY)
+	if (mf_store_journal_entry(e, &id, seq, msg, len) == -1 ||
+	    sscanf(id, "%" SCNu64 "-%" SCNu64, ms, n) != 2)
 		return -1;
-	if (sscanf(e->element[0]->str, "%" SCNu64 "-%" SCNu64, ms, n) != 2)
-		return -1;
-	*msg = NULL;
-	*len = 0;
-	f = e->element[1];
-	for (size_t i = 0; i + 1 < f->elements; i += 2) {
-		const redisReply *k = f->element[i], *v = f->element[i + 1];
-
-		if (k->type != REDIS_REPLY_STRING ||
-		    v->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(k->str, "seq") == 0) {
-			*seq = strtoull(v->str, NULL, 10);
-			have = 1;
-		} else if (strcmp(k->str, "v") == 0) {
-			*msg = v->str;
-			*len = v->len;
-		}
-	}
-	return have ? 0 : -1;
+	return 0;
 }
 
 /* The first entry at or after ID 'from' (or of the end given): its ms and

@@ -632,10 +632,9 @@ out:
  * usually asks for the recent end, so the walk is short.
  */
 
-/* Reads entry 'e' ([id, [field, value, ...]]); 0 if it has a seq. */
-static int
-s_entry(const redisReply *e, const char **id, uint64_t *seq,
-    const char **msg, size_t *len)
+int
+mf_store_journal_entry(const struct redisReply *e, const char **id,
+    uint64_t *seq, const char **msg, size_t *len)
 {
 	const redisReply	*f;
 	int			 have = 0;
@@ -809,7 +808,7 @@ mf_store_journal_last(mf_store_t *s, uint64_t *seq)
 	if ((r = s_range(s, "XREVRANGE", key, "+", "-", 1)) == NULL)
 		return -1;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-		(void)s_entry(r->element[0], &id, seq, &msg, &len);
+		(void)mf_store_journal_entry(r->element[0], &id, seq, &msg, &len);
 	freeReplyObject(r);
 	return 0;
 }
@@ -837,7 +836,7 @@ mf_store_journal_since(mf_store_t *s, uint64_t since, size_t limit,
 		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
 			break;
 		for (size_t i = 0; i < r->elements; i++) {
-			if (s_entry(r->element[i], &id, &seq, &msg, &len))
+			if (mf_store_journal_entry(r->element[i], &id, &seq, &msg, &len))
 				continue;
 			if (seq < since || seq >= newer) {
 				stop = 1;
@@ -871,7 +870,7 @@ mf_store_journal_since(mf_store_t *s, uint64_t since, size_t limit,
 		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
 			break;
 		for (size_t i = 0; i < r->elements; i++) {
-			if (s_entry(r->element[i], &id, &seq, &msg, &len))
+			if (mf_store_journal_entry(r->element[i], &id, &seq, &msg, &len))
 				continue;
 			if (seq < since)
 				continue;

@@ -95,4 +95,12 @@ int		 mf_store_journal_since(mf_store_t *s, uint64_t since,
  * empty), so that a restarted medflagd can continue the numbering. */
 int		 mf_store_journal_last(mf_store_t *s, uint64_t *seq);
 
+/* Reads one journal stream entry 'e' ([id, [field, value, ...]]) as
+ * returned by XRANGE: its ID, seq and msgpack verdict. BORROWS: the strings
+ * belong to 'e'. 0 if it has a seq, -1 if not. */
+struct redisReply;
+int		 mf_store_journal_entry(const struct redisReply *e,
+		    const char **id, uint64_t *seq, const char **msg,
+		    size_t *len);
+
 #endif
