@@ -563,28 +563,45 @@ s_hit(s_dec_t *d, const char *field, mf_hit_t *h)
 	return 0;
 }
 
+/*
+ * An array of maps (hits, sources): 'n' elements of 'size' bytes allocated
+ * into the pointer field at 'fieldp', each read by 'one' under the field
+ * name "name[i]". *np counts each element before it is read, so that the
+ * destructor frees what a half-read element holds. The pointer is stored
+ * with memcpy: 'fieldp' is an mf_hit_t ** or mf_srcref_t **, not void **.
+ */
 static int
-s_hits(s_dec_t *d, mf_verdict_t *vd)
+s_objects(s_dec_t *d, const char *name, void *fieldp, size_t *np,
+    size_t size, int (*one)(s_dec_t *, const char *, void *))
 {
-	char	f[32];
-	size_t	i, n;
-	int	absent;
+	char	 f[32];
+	size_t	 i, n;
+	int	 absent;
+	char	*v;
 
-	if (vd->hits != NULL)
-		return s_twice(d, "hits");
-	if (s_array(d, "hits", &n, &absent) == -1)
+	memcpy(&v, fieldp, sizeof(v));
+	if (v != NULL)
+		return s_twice(d, name);
+	if (s_array(d, name, &n, &absent) == -1)
 		return -1;
 	if (n == 0)
 		return 0;
-	if ((vd->hits = mf_calloc(n, sizeof(*vd->hits))) == NULL)
-		return s_oom(d->err, "hits");
+	if ((v = mf_calloc(n, size)) == NULL)
+		return s_oom(d->err, name);
+	memcpy(fieldp, &v, sizeof(v));
 	for (i = 0; i < n; i++) {
-		snprintf(f, sizeof(f), "hits[%zu]", i);
-		vd->nhits++;	/* destroy frees what the hit holds */
-		if (s_hit(d, f, &vd->hits[i]) == -1)
+		snprintf(f, sizeof(f), "%s[%zu]", name, i);
+		(*np)++;
+		if (one(d, f, v + i * size) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+s_hit_any(s_dec_t *d, const char *field, void *h)
+{
+	return s_hit(d, field, h);
 }
 
 static int
@@ -622,27 +639,9 @@ s_source(s_dec_t *d, const char *field, mf_srcref_t *s)
 }
 
 static int
-s_sources(s_dec_t *d, mf_verdict_t *vd)
+s_source_any(s_dec_t *d, const char *field, void *src)
 {
-	char	f[32];
-	size_t	i, n;
-	int	absent;
-
-	if (vd->sources != NULL)
-		return s_twice(d, "sources");
-	if (s_array(d, "sources", &n, &absent) == -1)
-		return -1;
-	if (n == 0)
-		return 0;
-	if ((vd->sources = mf_calloc(n, sizeof(*vd->sources))) == NULL)
-		return s_oom(d->err, "sources");
-	for (i = 0; i < n; i++) {
-		snprintf(f, sizeof(f), "sources[%zu]", i);
-		vd->nsources++;
-		if (s_source(d, f, &vd->sources[i]) == -1)
-			return -1;
-	}
-	return 0;
+	return s_source(d, field, src);
 }
 
 /* An array of strings ('evidence', feedback 'rules'). */
@@ -737,9 +736,11 @@ s_verdict_field(s_dec_t *d, mf_verdict_t *vd, const char *k, size_t klen)
 	if (S_KEY_IS(k, klen, "score"))
 		return s_f64(d, "score", &vd->score);
 	if (S_KEY_IS(k, klen, "hits"))
-		return s_hits(d, vd);
+		return s_objects(d, "hits", &vd->hits, &vd->nhits,
+		    sizeof(*vd->hits), s_hit_any);
 	if (S_KEY_IS(k, klen, "sources"))
-		return s_sources(d, vd);
+		return s_objects(d, "sources", &vd->sources,
+		    &vd->nsources, sizeof(*vd->sources), s_source_any);
 	if (S_KEY_IS(k, klen, "evidence"))
 		return s_strings(d, "evidence", &vd->evidence,
 		    &vd->nevidence);
