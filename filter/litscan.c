@@ -4,9 +4,11 @@
  * (a scalar cousin of Hyperscan's FDR and of Rabin-Karp buckets).
  *
  * Literals are put in groups by length: 4 bytes or more (keyed by their
- * first 4 bytes), 2 or 3 bytes (keyed by their first 2), 1 byte. Each
- * group has a filter, a bitmap with a bit set for every key a literal of
- * the group has: hashed for 4- and 2-byte keys and sized so that about
+ * first 4 bytes), 3 bytes, 2 bytes, 1 byte (keyed by all of theirs: a
+ * 3-byte literal such as "flu" keyed by "fl" alone would stop the scan at
+ * every "fl" of the text). Each group has a filter, a bitmap with a bit
+ * set for every key a literal of the group has: hashed for 4-, 3- and
+ * 2-byte keys and sized so that about
  * one bit in 64 is set (512 bytes for up to 64 keys, 128 KB at most;
  * small enough to stay in L1 while normalization runs between posts),
  * a direct 256-bit map for bytes. At each
@@ -37,7 +39,7 @@
 #define S_MINBITS	12		/* a hashed filter: 512 B .. */
 #define S_MAXBITS	20		/* .. 128 KB */
 
-enum { S_G4, S_G2, S_G1, S_NGROUPS };
+enum { S_G4, S_G3, S_G2, S_G1, S_NGROUPS };
 
 /* One group: its filter and the literals behind each distinct key. */
 typedef struct s_group {
@@ -76,7 +78,7 @@ s_key(const uint8_t *p)
 static inline uint32_t
 s_fhash(const s_group_t *g, uint32_t key)
 {
-	/* The 1-byte map is direct; 4- and 2-byte keys are hashed. */
+	/* The 1-byte map is direct; longer keys are hashed. */
 	if (g->mask == 0xffu)
 		return key;
 	return (key * S_HASHMUL) >> (32 - g->fbits);
@@ -123,7 +125,7 @@ mf__ls_destroy(mf__ls_t **self_p)
 static int
 s_group_of(size_t len)
 {
-	return len >= 4 ? S_G4 : len >= 2 ? S_G2 : S_G1;
+	return len >= 4 ? S_G4 : len == 3 ? S_G3 : len == 2 ? S_G2 : S_G1;
 }
 
 /* The masked key of literal 'i' (its first bytes, zero-padded). */
@@ -152,14 +154,16 @@ s_slot(const s_group_t *g, uint32_t key)
 static int
 s_group_build(mf__ls_t *self, int gi)
 {
-	static const uint32_t masks[] = { UINT32_MAX, 0xffffu, 0xffu };
+	static const uint32_t masks[] = { UINT32_MAX, 0xffffffu, 0xffffu,
+	    0xffu };
+	static const unsigned klens[] = { 4, 3, 2, 1 };
 	s_group_t	*g = &self->g[gi];
 	size_t		 nlit = 0, tsize = 16, fwords;
 	uint32_t	*fill = NULL;
 	int		 rc = -1;
 
 	g->mask = masks[gi];
-	g->klen = gi == S_G4 ? 4 : gi == S_G2 ? 2 : 1;
+	g->klen = klens[gi];
 	for (uint32_t i = 0; i < self->n; i++)
 		nlit += s_group_of(self->len[i]) == gi;
 	if (nlit == 0)
@@ -172,7 +176,7 @@ s_group_build(mf__ls_t *self, int gi)
 		g->fbits = 8;
 	} else {
 		g->fbits = S_MINBITS;
-		while (g->fbits < (gi == S_G4 ? S_MAXBITS : 16) &&
+		while (g->fbits < (gi == S_G2 ? 16 : S_MAXBITS) &&
 		    ((size_t)1 << g->fbits) < nlit * 64)
 			g->fbits++;
 	}
@@ -295,9 +299,9 @@ s_verify(const mf__ls_t *self, const s_group_t *g, uint32_t key,
 	for (; g->count[k] == 0 || g->key[k] != key; k = (k + 1) & g->tmask)
 		if (g->count[k] == 0)
 			return;		/* a filter collision only */
-	/* The key's bytes are equal already: 4 of a long literal, 2 of a
-	 * 2-3 byte one, the byte of a 1-byte one (when l <= len - i). The
-	 * next 4 bytes are compared as one word, the rest bytewise. */
+	/* The key's bytes are equal already: 4 of a long literal, all of a
+	 * shorter one (when l <= len - i). The next 4 bytes are compared as
+	 * one word, the rest bytewise. */
 	rem = len - i;
 	if (rem >= g->klen + 4) {
 		nw = s_key(text + i + g->klen);
@@ -334,15 +338,12 @@ static inline void
 s_at(const mf__ls_t *self, uint32_t w, const uint8_t *p, size_t i,
     size_t len, mf__ls_hit_fn fn, void *ctx)
 {
-	const s_group_t *g4 = &self->g[S_G4], *g2 = &self->g[S_G2],
-			*g1 = &self->g[S_G1];
+	for (int k = 0; k < S_NGROUPS; k++) {
+		const s_group_t	*g = &self->g[k];
 
-	if (g4->fbits && s_test(g4->filter, s_fhash(g4, w)))
-		s_verify(self, g4, w, p, i, len, fn, ctx);
-	if (g2->fbits && s_test(g2->filter, s_fhash(g2, w & 0xffffu)))
-		s_verify(self, g2, w & 0xffffu, p, i, len, fn, ctx);
-	if (g1->fbits && s_test(g1->filter, w & 0xffu))
-		s_verify(self, g1, w & 0xffu, p, i, len, fn, ctx);
+		if (g->fbits && s_test(g->filter, s_fhash(g, w & g->mask)))
+			s_verify(self, g, w & g->mask, p, i, len, fn, ctx);
+	}
 }
 
 void
@@ -350,40 +351,57 @@ mf__ls_scan(const mf__ls_t *self, const char *text, size_t len,
     mf__ls_hit_fn fn, void *ctx)
 {
 	const uint8_t	*p = (const uint8_t *)text;
-	const uint64_t	*f4 = self->g[S_G4].filter, *f2 = self->g[S_G2].filter;
-	unsigned	 sh4 = 32 - self->g[S_G4].fbits;
-	unsigned	 sh2 = 32 - self->g[S_G2].fbits;
+	const s_group_t	*g4 = &self->g[S_G4], *g3 = &self->g[S_G3],
+			*g2 = &self->g[S_G2];
+	const uint64_t	*f4 = g4->filter, *f3 = g3->filter, *f2 = g2->filter;
+	unsigned	 sh4 = 32 - g4->fbits, sh3 = 32 - g3->fbits;
+	unsigned	 sh2 = 32 - g2->fbits;
 	size_t		 i = 0, body = len >= 4 ? len - 3 : 0;
 	uint8_t		 tail[8] = {0};
 
 	if (self->n == 0)
 		return;
-	if (self->g[S_G1].fbits == 0 && f4 != NULL && f2 != NULL) {
-		/* The usual shape: long literals and some 2-3 byte ones. */
+	if (self->g[S_G1].fbits == 0 && f4 != NULL && f3 != NULL &&
+	    f2 == NULL) {
+		/* The usual shape: long literals and some 3-byte ones. */
 		for (; i < body; i++) {
 			uint32_t w = s_key(p + i);
 
 			if (s_test(f4, (w * S_HASHMUL) >> sh4))
-				s_verify(self, &self->g[S_G4], w, p, i, len,
+				s_verify(self, g4, w, p, i, len, fn, ctx);
+			if (s_test(f3, ((w & 0xffffffu) * S_HASHMUL) >> sh3))
+				s_verify(self, g3, w & 0xffffffu, p, i, len,
+				    fn, ctx);
+		}
+	} else if (self->g[S_G1].fbits == 0 && f4 != NULL && f3 != NULL &&
+	    f2 != NULL) {
+		for (; i < body; i++) {
+			uint32_t w = s_key(p + i);
+
+			if (s_test(f4, (w * S_HASHMUL) >> sh4))
+				s_verify(self, g4, w, p, i, len, fn, ctx);
+			if (s_test(f3, ((w & 0xffffffu) * S_HASHMUL) >> sh3))
+				s_verify(self, g3, w & 0xffffffu, p, i, len,
 				    fn, ctx);
 			if (s_test(f2, ((w & 0xffffu) * S_HASHMUL) >> sh2))
-				s_verify(self, &self->g[S_G2], w & 0xffffu, p,
-				    i, len, fn, ctx);
+				s_verify(self, g2, w & 0xffffu, p, i, len,
+				    fn, ctx);
 		}
-	} else if (self->g[S_G1].fbits == 0 && f4 != NULL && f2 == NULL) {
+	} else if (self->g[S_G1].fbits == 0 && f4 != NULL && f3 == NULL &&
+	    f2 == NULL) {
 		for (; i < body; i++) {
 			uint32_t w = s_key(p + i);
 
 			if (s_test(f4, (w * S_HASHMUL) >> sh4))
-				s_verify(self, &self->g[S_G4], w, p, i, len,
-				    fn, ctx);
+				s_verify(self, g4, w, p, i, len, fn, ctx);
 		}
 	} else {
 		for (; i < body; i++)
 			s_at(self, s_key(p + i), p, i, len, fn, ctx);
 	}
 	/* The last (up to 3) positions: keys from a zero-padded copy. The
-	 * 4-byte group cannot match there but its test is harmless. */
+	 * longer groups cannot match there but their tests are harmless:
+	 * the exact comparison is bounded by the text. */
 	if (len > i)
 		memcpy(tail, p + i, len - i);
 	for (size_t k = 0; i < len; i++, k++)
