@@ -8,19 +8,33 @@
  *           WINDOW outstanding; verdicts come back on the same socket
  *   ingest  a PUSH on ingest sends, a SUB on verdicts counts the verdicts
  *           whose post_id this run made
+ *   echo    no client: a ROUTER bound on ENDPOINT sends every request back
+ *           as it came, until SIGTERM
+ *   relay   no client: zmq_proxy from a ROUTER bound on ENDPOINT to a
+ *           DEALER connected to -b BACKEND (an echo server), until SIGTERM
+ * A check run against echo, or against relay in front of echo, measures
+ * the floor of this machine for one or two ZeroMQ round trips between
+ * processes with no medflag code; the service's figures build on the
+ * second (client -> medflagd -> worker and back).
  * Load: full speed (-r 0, bounded by the window) or a fixed rate (-r N
  * posts/s) paced with clock_nanosleep on absolute deadlines; a paced run
- * measures open loop (no window) so a slow server shows as latency.
+ * measures open loop (no window) so a slow server shows as latency, and
+ * each post's latency counts from its scheduled send time (a client that
+ * falls behind shows too). Besides the client's figures, the verdicts'
+ * own latency_us (medflagd's, arrival to verdict) gives svc_p50/svc_p99,
+ * which separates the service from the transport to and from it.
  * Posts are generated in memory: about 450 bytes of forum text, one in
  * eight carrying a health-claim phrase. Output: one line of key=value
  * figures (posts_s, p50_us, p90_us, p99_us, max_us, ...) that the script
  * parses. Not responsible for starting or checking the service.
  *
- * Usage: bench_service [-m check|ingest] [-e ENDPOINT] [-v VERDICTS]
+ * Usage: bench_service [-m check|ingest|echo|relay] [-e ENDPOINT]
+ *            [-v VERDICTS] [-b BACKEND]
  *            [-C CONTROL [-W WORKERS]] [-t SECONDS] [-r RATE] [-w WINDOW]
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +67,7 @@ typedef struct s_run {
 	s_post_t	 posts[S_NPOSTS];
 	int64_t		*sent_ns;		/* by post number % S_RING */
 	uint32_t	*lat_us;		/* one per verdict received */
+	uint32_t	*svc_us;		/* medflagd's latency_us, same */
 	size_t		 nlat, caplat;
 	uint64_t	 sent, got, errors, foreign, late_sends;
 	char		 prefix[16];
@@ -203,8 +218,10 @@ s_free_posts(s_run_t *r)
 		free(r->posts[i].msg);
 }
 
+/* Sends the next post; its latency counts from 'at' (its scheduled time
+ * when paced, so a late send shows as latency too). */
 static int
-s_send_one(s_run_t *r)
+s_send_one(s_run_t *r, int64_t at)
 {
 	s_post_t	*p = &r->posts[r->sent % S_NPOSTS];
 	uint64_t	 n = r->sent;
@@ -214,7 +231,7 @@ s_send_one(s_run_t *r)
 		p->msg[p->id_at + (size_t)k] = (uint8_t)('0' + n % 10);
 		n /= 10;
 	}
-	r->sent_ns[r->sent % S_RING] = s_now_ns();
+	r->sent_ns[r->sent % S_RING] = at;
 	if (r->in == r->out) {
 		if (zmq_send(r->out, "", 0, ZMQ_SNDMORE) < 0)
 			return -1;
@@ -224,6 +241,29 @@ s_send_one(s_run_t *r)
 		return -1;
 	r->sent++;
 	return 0;
+}
+
+/* medflagd's own figure for a verdict: "latency_us", from the post's
+ * arrival to its verdict (docs/protocol.md); 0 if absent. */
+static uint32_t
+s_latency_stamp(const void *verdict, size_t len)
+{
+	const uint8_t	*p = memmem(verdict, len, "\xaalatency_us", 11);
+	const uint8_t	*end = (const uint8_t *)verdict + len;
+	uint64_t	 v = 0;
+	int		 n = 0;
+
+	if (p == NULL || (p += 11) >= end)
+		return 0;
+	if (*p < 0x80)
+		return *p;
+	if (*p >= 0xcc && *p <= 0xcf)
+		n = 1 << (*p - 0xcc);
+	if (n == 0 || end - p <= n)
+		return 0;
+	for (int k = 1; k <= n; k++)
+		v = v << 8 | p[k];
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
 static void
@@ -252,12 +292,17 @@ s_record(s_run_t *r, const void *verdict, size_t len, int64_t now)
 	if (r->nlat == r->caplat) {
 		size_t		 cap = r->caplat ? r->caplat * 2 : 65536;
 		uint32_t	*v = realloc(r->lat_us, cap * sizeof(*v));
+		uint32_t	*w = realloc(r->svc_us, cap * sizeof(*w));
 
-		if (v == NULL)
+		if (v != NULL)
+			r->lat_us = v;
+		if (w != NULL)
+			r->svc_us = w;
+		if (v == NULL || w == NULL)
 			return;
-		r->lat_us = v;
 		r->caplat = cap;
 	}
+	r->svc_us[r->nlat] = s_latency_stamp(verdict, len);
 	r->lat_us[r->nlat++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 	r->got++;
 }
@@ -306,14 +351,14 @@ s_cmp_u32(const void *a, const void *b)
 }
 
 static uint32_t
-s_pct(const s_run_t *r, double p)
+s_pct(const uint32_t *v, size_t n, double p)
 {
 	size_t	i;
 
-	if (r->nlat == 0)
+	if (n == 0)
 		return 0;
-	i = (size_t)((double)r->nlat * p);
-	return r->lat_us[i < r->nlat ? i : r->nlat - 1];
+	i = (size_t)((double)n * p);
+	return v[i < n ? i : n - 1];
 }
 
 /* Waits until medflagd reports 'want' live workers (control "health"). */
@@ -416,7 +461,7 @@ s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 
 			while (r->sent - r->got < (uint64_t)r->window &&
 			    burst++ < 256)
-				if (s_send_one(r) != 0)
+				if (s_send_one(r, s_now_ns()) != 0)
 					return -1;
 			s_drain(r, r->sent - r->got < (uint64_t)r->window ?
 			    0 : 100);
@@ -427,7 +472,7 @@ s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 		if (now - next > 1000000)
 			r->late_sends++;	/* the client fell 1 ms behind */
 		while (next <= now) {
-			if (s_send_one(r) != 0)
+			if (s_send_one(r, next) != 0)
 				return -1;
 			next += gap;
 		}
@@ -451,10 +496,82 @@ s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 	return 0;
 }
 
+static volatile sig_atomic_t	s_stop;
+
+static void
+s_on_term(int sig)
+{
+	(void)sig;
+	s_stop = 1;
+}
+
+static void *
+s_floor_socket(void *ctx, int type, const char *ep, int bind)
+{
+	void	*s = zmq_socket(ctx, type);
+	int	 zero = 0;
+
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof(zero));
+	zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof(zero));
+	if ((bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0) {
+		fprintf(stderr, "bench_service: %s: %s\n", ep,
+		    zmq_strerror(errno));
+		zmq_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The echo server (every message back, frame by frame, as it came), or
+ * with 'backend' the relay in front of one. */
+static int
+s_floor(const char *ep, const char *backend)
+{
+	void	*ctx = zmq_ctx_new();
+	void	*s, *b = NULL;
+	int	 rc = 1;
+
+	signal(SIGTERM, s_on_term);
+	signal(SIGINT, s_on_term);
+	if ((s = s_floor_socket(ctx, ZMQ_ROUTER, ep, 1)) == NULL)
+		goto out;
+	if (backend != NULL) {
+		if ((b = s_floor_socket(ctx, ZMQ_DEALER, backend, 0)) != NULL)
+			(void)zmq_proxy(s, b, NULL);	/* until SIGTERM */
+		rc = b == NULL;
+		goto out;
+	}
+	while (!s_stop) {
+		zmq_msg_t	m;
+		int		more;
+
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, s, 0) < 0) {
+			zmq_msg_close(&m);
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		more = zmq_msg_more(&m);
+		if (zmq_msg_send(&m, s, more ? ZMQ_SNDMORE : 0) < 0)
+			zmq_msg_close(&m);
+	}
+	rc = 0;
+out:
+	if (b != NULL)
+		zmq_close(b);
+	if (s != NULL)
+		zmq_close(s);
+	zmq_ctx_term(ctx);
+	return rc;
+}
+
 static void
 s_usage(void)
 {
-	fprintf(stderr, "usage: bench_service [-m check|ingest] [-e ENDPOINT] "
+	fprintf(stderr, "usage: bench_service [-m check|ingest|echo|relay] "
+	    "[-e ENDPOINT] [-b BACKEND] "
 	    "[-v VERDICTS] [-C CONTROL [-W WORKERS]] [-t SECONDS] [-r RATE] "
 	    "[-w WINDOW]\n");
 	exit(2);
@@ -468,17 +585,19 @@ main(int argc, char **argv)
 	int64_t		 t0 = 0, t1 = 0;
 	double		 el, cpu;
 	struct rusage	 ru;
+	const char	*backend = NULL;
 
 	memset(&r, 0, sizeof(r));
 	r.mode = "check";
 	r.seconds = 5;
 	r.window = 2000;
 	r.workers = 1;
-	while ((ch = getopt(argc, argv, "m:e:v:C:W:t:r:w:h")) != -1) {
+	while ((ch = getopt(argc, argv, "m:e:v:b:C:W:t:r:w:h")) != -1) {
 		switch (ch) {
 		case 'm': r.mode = optarg; break;
 		case 'e': r.endpoint = optarg; break;
 		case 'v': r.verdicts = optarg; break;
+		case 'b': backend = optarg; break;
 		case 'C': r.control = optarg; break;
 		case 'W': r.workers = atoi(optarg); break;
 		case 't': r.seconds = atof(optarg); break;
@@ -487,6 +606,11 @@ main(int argc, char **argv)
 		default: s_usage();
 		}
 	}
+	if (r.endpoint != NULL && strcmp(r.mode, "echo") == 0)
+		return s_floor(r.endpoint, NULL);
+	if (r.endpoint != NULL && backend != NULL &&
+	    strcmp(r.mode, "relay") == 0)
+		return s_floor(r.endpoint, backend);
 	if (r.endpoint == NULL || r.window < 1 || r.seconds <= 0 ||
 	    (strcmp(r.mode, "check") != 0 && strcmp(r.mode, "ingest") != 0) ||
 	    (strcmp(r.mode, "ingest") == 0 && r.verdicts == NULL))
@@ -518,17 +642,20 @@ main(int argc, char **argv)
 	}
 	el = (double)(t1 - t0) / 1e9;
 	qsort(r.lat_us, r.nlat, sizeof(*r.lat_us), s_cmp_u32);
+	qsort(r.svc_us, r.nlat, sizeof(*r.svc_us), s_cmp_u32);
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("mode=%s rate=%.0f window=%d sent=%llu verdicts=%llu "
 	    "errors=%llu lost=%llu seconds=%.3f posts_s=%.0f p50_us=%u "
-	    "p90_us=%u p99_us=%u max_us=%u late_sends=%llu client_cpu_s=%.2f\n",
+	    "p90_us=%u p99_us=%u max_us=%u svc_p50_us=%u svc_p99_us=%u "
+	    "late_sends=%llu client_cpu_s=%.2f\n",
 	    r.mode, r.rate, r.window, (unsigned long long)r.sent,
 	    (unsigned long long)r.got, (unsigned long long)r.errors,
 	    (unsigned long long)(r.sent - r.got), el, (double)r.got / el,
-	    s_pct(&r, .50), s_pct(&r, .90), s_pct(&r, .99),
-	    r.nlat ? r.lat_us[r.nlat - 1] : 0,
+	    s_pct(r.lat_us, r.nlat, .50), s_pct(r.lat_us, r.nlat, .90),
+	    s_pct(r.lat_us, r.nlat, .99), r.nlat ? r.lat_us[r.nlat - 1] : 0,
+	    s_pct(r.svc_us, r.nlat, .50), s_pct(r.svc_us, r.nlat, .99),
 	    (unsigned long long)r.late_sends, cpu);
 	rc = r.got == r.sent ? 0 : 1;
 out:
@@ -541,5 +668,6 @@ out:
 	s_free_posts(&r);
 	free(r.sent_ns);
 	free(r.lat_us);
+	free(r.svc_us);
 	return rc;
 }

@@ -6,6 +6,8 @@
 #   (a) max throughput: a DEALER pipelining posts on check (window 2000)
 #       for MF_BENCH_SECONDS (5) s; then the same through ingest -> PUB
 #   (b) check latency paced at 20,000 posts/s and at half the max
+#   (c) the floor: the same paced client against an echo server, and
+#       through a relay in front of it, with no medflag code
 # Each figure is printed with its target (issue 6) and PASS or MISS, with
 # the CPU seconds taken by the client, medflagd, the workers and Redis.
 # Usage: tools/bench-service.sh      MF_BENCH_RULES=DIR uses other rules
@@ -84,6 +86,9 @@ lat() {
 	    "$(awk "BEGIN{print $(field "$o" p90_us)/1000}")" \
 	    "$(awk "BEGIN{print $p99/1000}")" \
 	    "$(awk "BEGIN{print $(field "$o" max_us)/1000}")"
+	printf "    of which inside medflagd (arrival to verdict):  p50 %5.2f ms  p99 %6.2f ms\n" \
+	    "$(awk "BEGIN{print $(field "$o" svc_p50_us)/1000}")" \
+	    "$(awk "BEGIN{print $(field "$o" svc_p99_us)/1000}")"
 	echo "$o" | sed 's/^/    /'
 }
 lat 20000
@@ -94,4 +99,24 @@ HALF=$(awk "BEGIN { printf \"%d\", $MAX / 2 }")
 [ "$HALF" -gt 0 ] && lat "$HALF"
 
 kill -TERM "$MPID" 2>/dev/null; wait "$MPID"; MPID=
+
+# The floor under those figures: the same paced client against an echo
+# server (one ZeroMQ round trip between two processes, no medflag code),
+# then through a relay in front of it (two round trips, the shape of a
+# check: client -> medflagd -> worker and back).
+floor() {
+	o=$("$C" -e "$2" -t "$SECS" -r 20000)
+	printf "  floor, %-32s p50 %5.2f ms  p99 %6.2f ms  (client cpu %s s)\n" \
+	    "$1 at 20000/s:" "$(awk "BEGIN{print $(field "$o" p50_us)/1000}")" \
+	    "$(awk "BEGIN{print $(field "$o" p99_us)/1000}")" \
+	    "$(field "$o" client_cpu_s)"
+}
+"$C" -m echo -e "ipc://$D/echo" &
+EPID=$!
+"$C" -m relay -e "ipc://$D/relay" -b "ipc://$D/echo" &
+XPID=$!
+sleep 0.3
+floor "echo server" "ipc://$D/echo"
+floor "relay + echo server" "ipc://$D/relay"
+kill -TERM "$EPID" "$XPID" 2>/dev/null; wait "$EPID" "$XPID"
 exit $FAIL
