@@ -34,8 +34,11 @@ cpu_of() {
 	echo "$t"
 }
 TICK=$(getconf CLK_TCK)
+NCPU=$(nproc)
 WPIDS=
-snap() { echo "$(cpu_of "$MPID") $(cpu_of $WPIDS) $(cpu_of "$RPID")"; }
+# Ticks the whole machine spent busy (user, nice, system, irq, softirq).
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+snap() { echo "$(cpu_of "$MPID") $(cpu_of $WPIDS) $(cpu_of "$RPID") $(busy)"; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 verdict() { awk "BEGIN { exit !($1) }" && echo PASS || echo MISS; }
 FAIL=0
@@ -50,11 +53,13 @@ run() {
 	set -- $before $after
 	cb=$(field "$out" client_cpu_s)
 	el=$(field "$out" seconds)
-	awk -v m=$(($4 - $1)) -v w=$(($5 - $2)) -v r=$(($6 - $3)) \
-	    -v c="$cb" -v t="$TICK" -v el="$el" 'BEGIN {
+	awk -v m=$(($5 - $1)) -v w=$(($6 - $2)) -v r=$(($7 - $3)) \
+	    -v b=$(($8 - $4)) -v c="$cb" -v t="$TICK" -v el="$el" \
+	    -v n="$NCPU" 'BEGIN {
 		printf "    cpu over %.1f s: client %.2f s, medflagd %.2f s, " \
-		    "workers %.2f s, redis %.2f s (of %.1f core-s)\n", el, c,
-		    m / t, w / t, r / t, el * 2 }'
+		    "workers %.2f s, redis %.2f s (of %.1f core-s); " \
+		    "machine %.0f%% busy\n", el, c, m / t, w / t, r / t,
+		    el * n, 100 * b / (t * el * n) }'
 }
 
 echo "service: medflagd, 2 workers, redis, client on $(nproc) cores;" \
@@ -105,11 +110,18 @@ kill -TERM "$MPID" 2>/dev/null; wait "$MPID"; MPID=
 # then through a relay in front of it (two round trips, the shape of a
 # check: client -> medflagd -> worker and back).
 floor() {
+	b0=$(busy); s0=$(cpu_of "$EPID" "$XPID")
 	o=$("$C" -e "$2" -t "$SECS" -r 20000)
-	printf "  floor, %-32s p50 %5.2f ms  p99 %6.2f ms  (client cpu %s s)\n" \
+	b1=$(busy); s1=$(cpu_of "$EPID" "$XPID")
+	printf "  floor, %-32s p50 %5.2f ms  p99 %6.2f ms\n" \
 	    "$1 at 20000/s:" "$(awk "BEGIN{print $(field "$o" p50_us)/1000}")" \
-	    "$(awk "BEGIN{print $(field "$o" p99_us)/1000}")" \
-	    "$(field "$o" client_cpu_s)"
+	    "$(awk "BEGIN{print $(field "$o" p99_us)/1000}")"
+	awk -v c="$(field "$o" client_cpu_s)" -v s=$((s1 - s0)) \
+	    -v b=$((b1 - b0)) -v t="$TICK" -v el="$(field "$o" seconds)" \
+	    -v n="$NCPU" 'BEGIN {
+		printf "    cpu over %.1f s: client %.2f s, echo and relay " \
+		    "%.2f s; machine %.0f%% busy\n", el, c, s / t,
+		    100 * b / (t * el * n) }'
 }
 "$C" -m echo -e "ipc://$D/echo" &
 EPID=$!
