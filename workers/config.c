@@ -65,6 +65,11 @@ static const mf_config_directive_t s_table[] = {
 	    "100000", 0, "verdicts kept in the Redis journal (0 = none)" },
 	{ "dedup_window_s", MF_CONF_INT, F(dedup_window_s), 0, 0, 86400 * 30,
 	    "600", 0, "seconds a repeated post gets the stored verdict" },
+	{ "dedup_max_entries", MF_CONF_INT, F(dedup_max_entries), 0, 1,
+	    50000000, "50000", 0,
+	    "verdicts dedup holds at most (oldest dropped first)" },
+	{ "dedup_max_mb", MF_CONF_INT, F(dedup_max_mb), 0, 1, 65536, "32", 0,
+	    "MiB of verdicts dedup holds at most" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };

@@ -34,6 +34,8 @@ typedef struct mf_config {
 	int	max_queue;		/* posts queued before ingest stops */
 	int	journal_max;		/* verdict journal length in Redis */
 	int	dedup_window_s;		/* default 600 */
+	int	dedup_max_entries;	/* verdicts held; default 50000 */
+	int	dedup_max_mb;		/* their bytes, MiB; default 32 */
 	char	log_level[16];		/* debug|info|warn */
 	char	path[1024];		/* file it was read from, "" defaults */
 	/* Additions beyond the shared minimum (all have defaults). */

@@ -14,7 +14,8 @@
 #include "broker.h"
 #include "dedup.h"
 
-#define S_HTCAP		(1u << 17)
+#define S_HTCAP_MIN	((size_t)1 << 10)
+#define S_HTCAP_MAX	((size_t)1 << 26)
 /* Freed records kept for reuse with their verdict buffer (at steady
  * state every new post evicts the oldest record). */
 #define S_SPARE_MAX	1024
@@ -114,12 +115,15 @@ s_sip_end128(s_sip_t *s, uint64_t out[2])
 /* ---- the table -------------------------------------------------------- */
 
 int
-mf_dedup_init(mf_dedup_t *self, int window_s)
+mf_dedup_init(mf_dedup_t *self, int window_s, size_t max_entries,
+    size_t max_bytes)
 {
 	int	fd;
 
 	memset(self, 0, sizeof(*self));
 	self->window_s = window_s;
+	self->max_entries = max_entries;
+	self->max_bytes = max_bytes;
 	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) >= 0) {
 		(void)!read(fd, self->sipkey, sizeof(self->sipkey));
 		close(fd);
@@ -128,7 +132,10 @@ mf_dedup_init(mf_dedup_t *self, int window_s)
 	self->sipkey[3] ^= (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
 	if (window_s <= 0)
 		return 0;
-	self->htcap = S_HTCAP;
+	/* Chains of one or two: twice the bound in buckets, in limits. */
+	self->htcap = S_HTCAP_MIN;
+	while (self->htcap < S_HTCAP_MAX && self->htcap / 2 < max_entries)
+		self->htcap *= 2;
 	self->ht = calloc(self->htcap, sizeof(*self->ht));
 	return self->ht == NULL ? -1 : 0;
 }
@@ -379,18 +386,16 @@ mf_dedup_abandon(mf_dedup_t *self, mf_drec_t *r)
 		s_remove(self, r);
 }
 
-/* Drops done records past the window, then the oldest while over the
- * count or byte bound. */
-static void
-s_trim(mf_dedup_t *self, int64_t now_ms)
+void
+mf_dedup_trim(mf_dedup_t *self, int64_t now_ms)
 {
 	while (self->oldest != NULL &&
 	    now_ms - self->oldest->t_ms > (int64_t)self->window_s * 1000) {
 		self->expired++;
 		s_remove(self, self->oldest);
 	}
-	while (self->oldest != NULL && (self->ndone > MF_DEDUP_MAX_ENTRIES ||
-	    self->bytes > MF_DEDUP_MAX_BYTES)) {
+	while (self->oldest != NULL && (self->ndone > self->max_entries ||
+	    self->bytes > self->max_bytes)) {
 		self->evicted++;
 		s_remove(self, self->oldest);
 	}
@@ -510,7 +515,7 @@ mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r, const void *verdict,
 		s_answer(b, r, r->wait[i].ident, r->wait[i].identlen,
 		    r->wait[i].from_check);
 	mf_dedup_clear_waiters(r);
-	s_trim(&b->dedup, now);
+	mf_dedup_trim(&b->dedup, now);
 }
 
 void

@@ -19,8 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MF_DEDUP_MAX_ENTRIES	50000
-#define MF_DEDUP_MAX_BYTES	((size_t)32 << 20)
 #define MF_DEDUP_MAX_WAITERS	256
 
 typedef struct mf_dwait {
@@ -51,14 +49,20 @@ typedef struct mf_dedup {
 	mf_drec_t	*oldest, *newest;
 	uint64_t	 sipkey[4];	/* two 128-bit keys */
 	int		 window_s;
+	size_t		 max_entries;	/* done records kept, at most */
+	size_t		 max_bytes;	/* their verdicts' bytes, at most */
 	mf_drec_t	*spare;		/* freed records for reuse (hnext) */
 	size_t		 nspare;
 	/* Stats. */
 	uint64_t	 hits, waited, expired, evicted, refused;
 } mf_dedup_t;
 
-/* Prepares the table; 'window_s' 0 disables deduplication. 0 or -1. */
-int		 mf_dedup_init(mf_dedup_t *self, int window_s);
+/* Prepares the table: done records live 'window_s' seconds, at most
+ * 'max_entries' of them and 'max_bytes' of verdicts (the oldest go
+ * first); the hash table is sized for 'max_entries'. 'window_s' 0
+ * disables deduplication. 0 or -1. */
+int		 mf_dedup_init(mf_dedup_t *self, int window_s,
+		    size_t max_entries, size_t max_bytes);
 void		 mf_dedup_free(mf_dedup_t *self);
 /* The key of a msgpack post: 0, or -1 when it has no post_id (such a
  * post is never deduplicated). */
@@ -80,6 +84,9 @@ int		 mf_dedup_finish(mf_dedup_t *self, mf_drec_t *r,
 		    const void *verdict, size_t len, int action, int status,
 		    unsigned meta, int64_t now_ms);
 void		 mf_dedup_clear_waiters(mf_drec_t *r);
+/* Drops done records past the window, then the oldest while over the
+ * count or byte bound (after a finish, once its waiters are answered). */
+void		 mf_dedup_trim(mf_dedup_t *self, int64_t now_ms);
 /* Drops an in-flight record whose post will get no verdict. */
 void		 mf_dedup_abandon(mf_dedup_t *self, mf_drec_t *r);
 

@@ -60,7 +60,7 @@ MF_TEST(dedup_key)
 	size_t		n;
 	uint64_t	a[2], b[2];
 
-	MF_ASSERT_EQ(0, mf_dedup_init(&d, 600));
+	MF_ASSERT_EQ(0, mf_dedup_init(&d, 600, 50000, 1 << 20));
 	n = s_post(p, sizeof(p), "p1", "hello", 1, 0);
 	MF_ASSERT_EQ(0, mf_dedup_key(&d, p, n, a));
 	n = s_post(p, sizeof(p), "p1", "hello", 1, 1);
@@ -85,7 +85,7 @@ MF_TEST(dedup_window_and_waiters)
 	uint64_t	 k[2] = { 7, 9 };
 	mf_drec_t	*r;
 
-	MF_ASSERT_EQ(0, mf_dedup_init(&d, 10));
+	MF_ASSERT_EQ(0, mf_dedup_init(&d, 10, 50000, 1 << 20));
 	MF_ASSERT_NULL(mf_dedup_find(&d, k, 1000));
 	r = mf_dedup_begin(&d, k);
 	MF_ASSERT_NOT_NULL(r);
@@ -107,12 +107,59 @@ MF_TEST(dedup_window_and_waiters)
 	mf_dedup_free(&d);
 }
 
+/* The count and byte bounds drop the oldest done records first; an
+ * in-flight record is never dropped for them. */
+MF_TEST(dedup_bounds)
+{
+	mf_dedup_t	 d;
+	uint64_t	 k[2] = { 0, 5 };
+	mf_drec_t	*r, *fly;
+	char		 big[100];
+
+	memset(big, 0x80, sizeof(big));
+	MF_ASSERT_EQ(0, mf_dedup_init(&d, 600, 3, 250));
+	MF_ASSERT(d.htcap >= 6);
+	k[0] = 99;
+	MF_ASSERT_NOT_NULL(fly = mf_dedup_begin(&d, k));
+	for (uint64_t i = 1; i <= 5; i++) {
+		k[0] = i;
+		MF_ASSERT_NOT_NULL(r = mf_dedup_begin(&d, k));
+		MF_ASSERT_EQ(0, mf_dedup_finish(&d, r, "\x80", 1, 0, 0, 0,
+		    (int64_t)i));
+		mf_dedup_trim(&d, (int64_t)i);
+	}
+	/* Three kept by count: 3, 4, 5; 1 and 2 evicted. */
+	MF_ASSERT_EQ(3, d.ndone);
+	MF_ASSERT_EQ(2, d.evicted);
+	k[0] = 2;
+	MF_ASSERT_NULL(mf_dedup_find(&d, k, 10));
+	k[0] = 3;
+	MF_ASSERT_NOT_NULL(mf_dedup_find(&d, k, 10));
+	/* Two verdicts of 100 bytes and one of 1 fit in 250; a third big
+	 * one drops the oldest until they fit. */
+	for (uint64_t i = 6; i <= 8; i++) {
+		k[0] = i;
+		MF_ASSERT_NOT_NULL(r = mf_dedup_begin(&d, k));
+		MF_ASSERT_EQ(0, mf_dedup_finish(&d, r, big, sizeof(big), 0,
+		    0, 0, (int64_t)i));
+		mf_dedup_trim(&d, (int64_t)i);
+	}
+	MF_ASSERT(d.bytes <= 250);
+	MF_ASSERT_EQ(2, d.ndone);
+	k[0] = 8;
+	MF_ASSERT_NOT_NULL(mf_dedup_find(&d, k, 10));
+	k[0] = 99;
+	MF_ASSERT(mf_dedup_find(&d, k, 10) == fly);	/* still in flight */
+	mf_dedup_abandon(&d, fly);
+	mf_dedup_free(&d);
+}
+
 MF_TEST(dedup_disabled)
 {
 	mf_dedup_t	d;
 	uint64_t	k[2] = { 1, 2 };
 
-	MF_ASSERT_EQ(0, mf_dedup_init(&d, 0));
+	MF_ASSERT_EQ(0, mf_dedup_init(&d, 0, 50000, 1 << 20));
 	MF_ASSERT_NULL(mf_dedup_find(&d, k, 1));
 	MF_ASSERT_NULL(mf_dedup_begin(&d, k));
 	mf_dedup_free(&d);

@@ -410,7 +410,9 @@ main(int argc, char **argv)
 	gethostname(b.hostname, sizeof(b.hostname) - 1);
 	b.started_ms = mf_now_ms();
 	if (mf_broker_init_tables(&b) != 0 ||
-	    mf_dedup_init(&b.dedup, b.cfg.dedup_window_s) != 0)
+	    mf_dedup_init(&b.dedup, b.cfg.dedup_window_s,
+	    (size_t)b.cfg.dedup_max_entries,
+	    (size_t)b.cfg.dedup_max_mb << 20) != 0)
 		mf_log_fatalx("out of memory");
 	b.ctx = zmq_ctx_new();
 	b.backend = s_bind(&b, ZMQ_ROUTER, "backend", b.cfg.backend);
