@@ -31,6 +31,7 @@
 #include "log.h"
 #include "proto.h"
 #include "dedup.h"
+#include "lathist.h"
 
 #define MF_IDENT_MAX	256
 
@@ -112,6 +113,9 @@ typedef struct mf_stats {
 	uint64_t	 poison;
 	uint64_t	 stale;
 	uint64_t	 worker_deaths;
+	/* Arrival to verdict of every judged post (not dedup answers). */
+	uint64_t	 latency[MF_LATHIST_N];
+	uint64_t	 latency_max;
 } mf_stats_t;
 
 typedef struct mf_broker {

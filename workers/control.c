@@ -93,7 +93,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23 + 5);
+	msgpack_pack_map(pk, 23 + 7);
 	s_kv_bool(pk, "ok", 1);
 	s_kv_u64(pk, "posts_in", b->st.posts_in);
 	s_str(pk, "verdicts");
@@ -130,6 +130,21 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	s_kv_u64(pk, "dedup_entries", b->dedup.n);
 	s_kv_u64(pk, "dedup_bytes", b->dedup.bytes);
 	s_kv_u64(pk, "dedup_evicted", b->dedup.evicted);
+	/* Latency since start: quantiles, and the bucket counts (see
+	 * lathist.h) from which a reader takes those of an interval. */
+	s_str(pk, "latency_us");
+	msgpack_pack_map(pk, 4);
+	s_kv_u64(pk, "p50", mf_lathist_quantile(b->st.latency, MF_LATHIST_N,
+	    .50));
+	s_kv_u64(pk, "p90", mf_lathist_quantile(b->st.latency, MF_LATHIST_N,
+	    .90));
+	s_kv_u64(pk, "p99", mf_lathist_quantile(b->st.latency, MF_LATHIST_N,
+	    .99));
+	s_kv_u64(pk, "max", b->st.latency_max);
+	s_str(pk, "latency_hist");
+	msgpack_pack_array(pk, MF_LATHIST_N);
+	for (size_t i = 0; i < MF_LATHIST_N; i++)
+		msgpack_pack_uint64(pk, b->st.latency[i]);
 }
 
 int

@@ -316,8 +316,12 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 		    mf_action_name((mf_action_t)action));
 		tlen[action] = strlen(topics[action]);
 	}
-	if (e != NULL)
+	if (e != NULL) {
 		lat = (uint64_t)(mf_now_us() - e->t_recv_us);
+		b->st.latency[mf_lathist_bucket(lat)]++;
+		if (lat > b->st.latency_max)
+			b->st.latency_max = lat;
+	}
 	b->seq++;
 	if (mf_proto_stamp(verdict, len, b->seq, lat, &b->scratch) == 0) {
 		msg = b->scratch.data;
