@@ -43,8 +43,8 @@ static const struct {
 	    "live verdicts" },
 	{ "stats", mf_cmd_stats, "stats [--json]                counters of "
 	    "medflagd" },
-	{ "top", mf_cmd_top, "top                           live rates and "
-	    "workers" },
+	{ "top", mf_cmd_top, "top [-d SECONDS] [-n COUNT]   live rates, "
+	    "latency, queue, workers" },
 	{ "reload", mf_cmd_reload, "reload                        recompile "
 	    "rules in medflagd" },
 	{ "sources", mf_cmd_sources, "sources load|add|remove|list|lookup    "

@@ -62,6 +62,17 @@ s_print_stats(const msgpack_object *r)
 	    mf_mp_int(r, "requeued", 0), mf_mp_int(r, "bad_messages", 0));
 	s_print_counts(r, "verdicts", "verdicts:");
 	s_print_counts(r, "status", "status:");
+	{
+		const msgpack_object *l = mf_mp_get(r, "latency_us");
+
+		if (l != NULL && l->type == MSGPACK_OBJECT_MAP)
+			printf("latency   p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  "
+			    "max %.2f ms (since start, arrival to verdict)\n",
+			    (double)mf_mp_int(l, "p50", 0) / 1000,
+			    (double)mf_mp_int(l, "p90", 0) / 1000,
+			    (double)mf_mp_int(l, "p99", 0) / 1000,
+			    (double)mf_mp_int(l, "max", 0) / 1000);
+	}
 	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	printf("workers (%u):\n  %-10s %-8s %-16s %-14s %9s %10s %s\n",

@@ -2,7 +2,7 @@
  * clients_test.c - the `medflag` service subcommands as a user runs them,
  * against a real redis-server and a real medflagd with 2 workers:
  * sources load/add/remove/list/lookup, push of 1,000 posts (and across a
- * medflagd crash), tail --since 0, check, stats.
+ * medflagd crash), tail --since 0, check, stats, top.
  * SPDX-License-Identifier: MIT
  */
 #include <sys/stat.h>
@@ -253,9 +253,24 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "posts in ");
 	MF_ASSERT_STR_CONTAINS(out, "workers (2)");
-	free(out);
+	MF_ASSERT_STR_CONTAINS(out, "latency   p50 ");
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats --json", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "\"posts_in\":");
+	MF_ASSERT_STR_CONTAINS(out, "\"latency_hist\":[");
+	free(out);
+
+	/* top: two readings; the second has rates of the last interval,
+	 * and a check sent in between shows in its latency. */
+	MF_ASSERT_EQ(0, s_run(&out, "(sleep 0.2; %s -c %s check 'plain' "
+	    ">/dev/null) & %s -c %s top -n 2 -d 1.5; wait", bin, t.conf, bin,
+	    t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "(since start ");
+	MF_ASSERT_STR_CONTAINS(out, "(last ");
+	MF_ASSERT_STR_CONTAINS(out, "posts, last ");
+	MF_ASSERT_STR_CONTAINS(out, "workers   2\n");
+	MF_ASSERT_STR_CONTAINS(out, "redis     up");
+	free(out);
+	MF_ASSERT_EQ(2, s_run(&out, "%s -c %s top -d 0", bin, t.conf));
 	free(out);
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s reload", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "reloaded: ruleset ");

@@ -1,0 +1,283 @@
+/*
+ * top.c - `medflag top`: a live view of medflagd for operators. Every
+ * interval it reads the control endpoint's "stats" and shows rates of
+ * posts and verdicts, latency quantiles, the queue, Redis and the
+ * journal, and one line per worker. Rates and latency are differences
+ * between two readings (the first reading shows averages since medflagd
+ * started, and says so).
+ *
+ *   medflag top [-d SECONDS] [-n COUNT]
+ *
+ * On a terminal each reading replaces the last; otherwise readings follow
+ * one another a blank line apart, so `medflag top -n 3 >file` keeps them.
+ * A reading medflagd does not answer is reported and the next one tried.
+ * Not responsible for the counters (medflagd) nor for `stats` (stats.c).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "lathist.h"
+
+#define S_TIMEOUT_MS	2000
+
+/* One reading: the reply and when it came. */
+typedef struct s_reading {
+	msgpack_unpacked	 r;
+	int			 have;
+	int64_t			 t_ms;
+} s_reading_t;
+
+/* The rate of counter 'key' of map 'cur' against 'prev' over 'secs'. */
+static double
+s_rate(const msgpack_object *cur, const msgpack_object *prev,
+    const char *key, double secs)
+{
+	long long	a = mf_mp_int(cur, key, 0);
+	long long	b = prev ? mf_mp_int(prev, key, 0) : 0;
+
+	return secs > 0 && a >= b ? (double)(a - b) / secs : 0;
+}
+
+/* "name rate" for each counter of the map under 'key'. */
+static void
+s_rates(const msgpack_object *cur, const msgpack_object *prev,
+    const char *key, double secs)
+{
+	const msgpack_object	*c = mf_mp_get(cur, key);
+	const msgpack_object	*p = prev ? mf_mp_get(prev, key) : NULL;
+	char			 k[64];
+
+	if (c == NULL || c->type != MSGPACK_OBJECT_MAP)
+		return;
+	for (uint32_t i = 0; i < c->via.map.size; i++) {
+		const msgpack_object_kv *kv = &c->via.map.ptr[i];
+
+		if (kv->key.type != MSGPACK_OBJECT_STR)
+			continue;
+		snprintf(k, sizeof(k), "%.*s", (int)kv->key.via.str.size,
+		    kv->key.via.str.ptr);
+		printf("  %s %.1f", k, s_rate(c, p, k, secs));
+	}
+}
+
+/* The bucket counts of "latency_hist" into 'n' (zeros if absent). */
+static void
+s_hist(const msgpack_object *r, uint64_t *n)
+{
+	const msgpack_object	*h = mf_mp_get(r, "latency_hist");
+
+	memset(n, 0, MF_LATHIST_N * sizeof(*n));
+	if (h == NULL || h->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (uint32_t i = 0; i < h->via.array.size && i < MF_LATHIST_N; i++)
+		if (h->via.array.ptr[i].type ==
+		    MSGPACK_OBJECT_POSITIVE_INTEGER)
+			n[i] = h->via.array.ptr[i].via.u64;
+}
+
+static void
+s_ms(char *out, size_t cap, uint64_t us)
+{
+	if (us < 10000)
+		snprintf(out, cap, "%.2f ms", (double)us / 1000);
+	else
+		snprintf(out, cap, "%.0f ms", (double)us / 1000);
+}
+
+/* The worker of 'prev' with the id of 'w', or NULL. */
+static const msgpack_object *
+s_worker_in(const msgpack_object *prev, const msgpack_object *w)
+{
+	const msgpack_object	*a = prev ? mf_mp_get(prev, "workers") : NULL;
+	long long		 id = mf_mp_int(w, "id", -1);
+
+	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY)
+		return NULL;
+	for (uint32_t i = 0; i < a->via.array.size; i++)
+		if (mf_mp_int(&a->via.array.ptr[i], "id", -2) == id)
+			return &a->via.array.ptr[i];
+	return NULL;
+}
+
+static void
+s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
+    const char *endpoint)
+{
+	const msgpack_object	*w = mf_mp_get(cur, "workers");
+	uint64_t		 hc[MF_LATHIST_N], hp[MF_LATHIST_N], n = 0;
+	char			 rs[128], sv[64], a[32], b[32], c[32], d[32];
+	long long		 up = mf_mp_int(cur, "uptime_s", 0);
+	const char		*over = prev ? "last" : "since start";
+
+	if (up >= 86400)
+		snprintf(a, sizeof(a), "%lldd%02lldh", up / 86400,
+		    up / 3600 % 24);
+	else if (up >= 3600)
+		snprintf(a, sizeof(a), "%lldh%02lldm", up / 3600, up / 60 % 60);
+	else
+		snprintf(a, sizeof(a), "%lldm%02llds", up / 60, up % 60);
+	printf("medflagd %s  up %s  ruleset %.12s  sources v%s\n", endpoint,
+	    a, mf_mp_str(cur, "ruleset", rs, sizeof(rs)),
+	    mf_mp_str(cur, "sources_version", sv, sizeof(sv)));
+	printf("redis     %s  journal %lld written, %lld queued, %lld "
+	    "skipped\n", mf_mp_int(cur, "redis", 0) ? "up" : "DOWN",
+	    mf_mp_int(cur, "journal_written", 0),
+	    mf_mp_int(cur, "journal_queue", 0),
+	    mf_mp_int(cur, "journal_skipped", 0));
+	printf("posts     %.1f/s in  duplicates %.1f/s  busy %.1f/s  "
+	    "(%s %.1f s)\n", s_rate(cur, prev, "posts_in", secs),
+	    s_rate(cur, prev, "duplicates", secs),
+	    s_rate(cur, prev, "busy", secs), over, secs);
+	printf("verdicts ");
+	s_rates(cur, prev, "verdicts", secs);
+	printf("\nstatus   ");
+	s_rates(cur, prev, "status", secs);
+	putchar('\n');
+	s_hist(cur, hc);
+	if (prev != NULL) {
+		s_hist(prev, hp);
+		for (size_t i = 0; i < MF_LATHIST_N; i++)
+			hc[i] = hc[i] >= hp[i] ? hc[i] - hp[i] : 0;
+	}
+	for (size_t i = 0; i < MF_LATHIST_N; i++)
+		n += hc[i];
+	if (n == 0)
+		printf("latency   no posts judged (%s %.1f s)\n", over, secs);
+	else {
+		s_ms(a, sizeof(a), mf_lathist_quantile(hc, MF_LATHIST_N, .50));
+		s_ms(b, sizeof(b), mf_lathist_quantile(hc, MF_LATHIST_N, .90));
+		s_ms(c, sizeof(c), mf_lathist_quantile(hc, MF_LATHIST_N, .99));
+		s_ms(d, sizeof(d), mf_lathist_quantile(hc, MF_LATHIST_N, 1));
+		printf("latency   p50 %s  p90 %s  p99 %s  max %s  (%llu posts, "
+		    "%s %.1f s; arrival to verdict)\n", a, b, c, d,
+		    (unsigned long long)n, over, secs);
+	}
+	printf("queue     %lld of %lld  in flight %lld  requeued %lld  "
+	    "worker deaths %lld  poison %lld  bad messages %lld\n",
+	    mf_mp_int(cur, "queue", 0), mf_mp_int(cur, "max_queue", 0),
+	    mf_mp_int(cur, "in_flight", 0), mf_mp_int(cur, "requeued", 0),
+	    mf_mp_int(cur, "worker_deaths", 0), mf_mp_int(cur, "poison", 0),
+	    mf_mp_int(cur, "bad_messages", 0));
+	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	printf("workers   %u\n  %-6s %-8s %-16s %-12s %9s %6s %9s %9s  %s\n",
+	    w->via.array.size, "ID", "PID", "HOST", "RULESET", "IN FLIGHT",
+	    "CREDIT", "DONE/S", "LAST SEEN", "SOURCES");
+	for (uint32_t i = 0; i < w->via.array.size; i++) {
+		const msgpack_object	*x = &w->via.array.ptr[i];
+		const msgpack_object	*px = s_worker_in(prev, x);
+		char			 host[64], wr[32], sh[128];
+
+		mf_mp_str(x, "auto_shadowed", sh, sizeof(sh));
+		printf("  %-6lld %-8lld %-16.16s %-12.12s %9lld %6lld %9.1f "
+		    "%6lld ms  %s%s%s\n", mf_mp_int(x, "id", 0),
+		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", host,
+		    sizeof(host)), mf_mp_str(x, "ruleset", wr, sizeof(wr)),
+		    mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "credit", 0),
+		    s_rate(x, px ? px : prev ? x : NULL, "done", secs),
+		    mf_mp_int(x, "last_seen_ms", 0),
+		    mf_mp_int(x, "sources_stale", 0) ? "stale" : "fresh",
+		    sh[0] ? "  auto-shadowed: " : "", sh);
+	}
+}
+
+static void
+s_sleep_ms(int64_t ms)
+{
+	while (ms > 0 && !mf_client_stop) {
+		struct timespec	ts = { 0, (ms > 100 ? 100 : ms) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= 100;
+	}
+}
+
+int
+mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
+{
+	mf_config_t	 cfg;
+	s_reading_t	 rd[2];
+	double		 delay = 1;
+	long		 count = 0, done = 0;
+	int		 tty = isatty(STDOUT_FILENO), cur = 0, ok = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char	*end;
+
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+			delay = strtod(argv[++i], &end);
+			if (*end != '\0' || delay < 0.1 || delay > 3600) {
+				fprintf(stderr, "medflag top: -d %s: give "
+				    "seconds between 0.1 and 3600\n", argv[i]);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			count = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || count < 1) {
+				fprintf(stderr, "medflag top: -n %s: give a "
+				    "count of readings, 1 or more\n", argv[i]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "usage: medflag top [-d SECONDS] "
+			    "[-n COUNT]\n");
+			return 2;
+		}
+	}
+	if (mf_client_config(cli, &cfg) == -1)
+		return 1;
+	mf_client_catch_signals();
+	memset(rd, 0, sizeof(rd));
+	while (!mf_client_stop && (count == 0 || done < count)) {
+		s_reading_t	*now = &rd[cur], *before = &rd[!cur];
+		int64_t		 t0 = mf_client_now_ms();
+
+		if (now->have)
+			msgpack_unpacked_destroy(&now->r);
+		now->have = mf_client_control(&cfg, "stats", NULL, 0,
+		    S_TIMEOUT_MS, &now->r) == 0 &&
+		    mf_mp_int(&now->r.data, "ok", 0) == 1;
+		if (!now->have)
+			msgpack_unpacked_destroy(&now->r);
+		now->t_ms = mf_client_now_ms();
+		done++;
+		if (tty)
+			printf("\033[H\033[2J");
+		else if (done > 1)
+			putchar('\n');
+		if (!now->have) {
+			printf("medflagd %s: no answer; trying again in %.1f s\n",
+			    cfg.control, delay);
+			ok = 0;
+		} else {
+			const msgpack_object	*prev = NULL;
+			double			 secs;
+
+			/* The previous reading counts unless medflagd
+			 * restarted in between (its uptime went back). */
+			if (before->have && mf_mp_int(&before->r.data,
+			    "uptime_s", 0) <= mf_mp_int(&now->r.data,
+			    "uptime_s", 0))
+				prev = &before->r.data;
+			secs = prev ? (double)(now->t_ms - before->t_ms) / 1000 :
+			    (double)mf_mp_int(&now->r.data, "uptime_s", 0);
+			s_show(&now->r.data, prev, secs, cfg.control);
+			ok = 1;
+			cur = !cur;
+		}
+		fflush(stdout);
+		if (count == 0 || done < count)
+			s_sleep_ms((int64_t)(delay * 1000) -
+			    (mf_client_now_ms() - t0));
+	}
+	for (int k = 0; k < 2; k++)
+		if (rd[k].have)
+			msgpack_unpacked_destroy(&rd[k].r);
+	mf_client_term();
+	return ok ? 0 : 1;
+}
