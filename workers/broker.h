@@ -32,6 +32,7 @@
 #include "proto.h"
 #include "dedup.h"
 #include "lathist.h"
+#include "rulehits.h"
 
 #define MF_IDENT_MAX	256
 
@@ -150,6 +151,7 @@ typedef struct mf_broker {
 	mf_buf_t	 scratch;
 	mf_lograte_t	 rate_bad, rate_late;
 	mf_dedup_t	 dedup;		/* dedup.c */
+	mf_rulehits_t	 rule_hits;	/* since start, from heartbeats */
 	void		*replay;	/* replay.c: its thread */
 	double		 canary_rate;	/* canary.c: flag rate of the rules */
 	size_t		 canary_n;	/* posts in the canary sample, 0 none */

@@ -93,7 +93,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23 + 7);
+	msgpack_pack_map(pk, 23 + 8);
 	s_kv_bool(pk, "ok", 1);
 	s_kv_u64(pk, "posts_in", b->st.posts_in);
 	s_str(pk, "verdicts");
@@ -134,13 +134,32 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	 * lathist.h) from which a reader takes those of an interval. */
 	s_str(pk, "latency_us");
 	msgpack_pack_map(pk, 4);
-	s_kv_u64(pk, "p50", mf_lathist_quantile(b->st.latency, MF_LATHIST_N,
-	    .50));
-	s_kv_u64(pk, "p90", mf_lathist_quantile(b->st.latency, MF_LATHIST_N,
-	    .90));
-	s_kv_u64(pk, "p99", mf_lathist_quantile(b->st.latency, MF_LATHIST_N,
-	    .99));
+	{
+		static const char *const	 name[3] = { "p50", "p90", "p99" };
+		static const double		 q[3] = { .50, .90, .99 };
+
+		for (int k = 0; k < 3; k++) {
+			uint64_t v = mf_lathist_quantile(b->st.latency,
+			    MF_LATHIST_N, q[k]);
+
+			/* A bucket's upper bound may pass the true max. */
+			s_kv_u64(pk, name[k], v < b->st.latency_max ? v :
+			    b->st.latency_max);
+		}
+	}
 	s_kv_u64(pk, "max", b->st.latency_max);
+	s_str(pk, "rule_hits");
+	msgpack_pack_map(pk, b->rule_hits.len);
+	for (size_t i = 0; i < b->rule_hits.cap; i++) {
+		const mf_rulehit_t *h = &b->rule_hits.v[i];
+
+		if (h->id == NULL)
+			continue;
+		s_str(pk, h->id);
+		msgpack_pack_array(pk, 2);
+		msgpack_pack_uint64(pk, h->hits);
+		msgpack_pack_uint64(pk, h->shadow);
+	}
 	s_str(pk, "latency_hist");
 	msgpack_pack_array(pk, MF_LATHIST_N);
 	for (size_t i = 0; i < MF_LATHIST_N; i++)

@@ -793,6 +793,14 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		b->w[wi].stale = mf_frames_is(f, 4, "1");
 		s_copy_str(b->w[wi].auto_shadowed,
 		    sizeof(b->w[wi].auto_shadowed), f, 5);
+		if (f->n > 6 && mf_rulehits_parse(&b->rule_hits, f->data[6],
+		    f->len[6]) != 0) {
+			b->st.bad_messages++;
+			mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent "
+			    "rule hits that are not \"RULE_ID HITS SHADOW\" "
+			    "lines (or more than %d rules); skipped",
+			    b->w[wi].id, MF_RULEHITS_MAX);
+		}
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
 		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,

@@ -468,6 +468,7 @@ main(int argc, char **argv)
 	s_local_backend_remove();
 	mf_broker_free_tables(&b);
 	mf_dedup_free(&b.dedup);
+	mf_rulehits_free(&b.rule_hits);
 	mf_buf_free(&b.scratch);
 	free(b.slots);
 	mf_log_info("stopped");

@@ -7,7 +7,11 @@
  *   worker -> medflagd
  *     READY    credit pid host ruleset   announce; credit = posts it takes
  *     HB       ruleset sources_version stale("0"|"1") auto_shadowed
- *              (rule ids the worker judges as shadow, comma-separated)
+ *              [rule_hits]
+ *              (auto_shadowed: rule ids the worker judges as shadow,
+ *              comma-separated; rule_hits: the hits since the last HB,
+ *              lines "RULE_ID HITS SHADOW", see rulehits.h; an older
+ *              worker sends no such frame)
  *     VERDICT  did(8 bytes, host order) meta(3 bytes) verdict(msgpack)
  *              meta = action, status, MF_PROTO_M_* bits
  *     VERDICTS index verdicts   several at once: 'index' holds, per

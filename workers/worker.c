@@ -27,6 +27,7 @@
 #include "guard.h"
 #include "log.h"
 #include "proto.h"
+#include "rulehits.h"
 #include "store.h"
 
 #define S_REFRESH_MS	200
@@ -228,6 +229,8 @@ typedef struct s_judge {
 	mf_lograte_t	 rate_bad;
 	mf_buf_t	 out;		/* the last verdict encoded */
 	mf_buf_t	 idx, body;	/* a VERDICTS message being built */
+	mf_rulehits_t	 hits;		/* per rule, since the last heartbeat */
+	mf_buf_t	 hb;		/* their heartbeat frame */
 } s_judge_t;
 
 /* Judges the msgpack post 'data': its encoded verdict in j->out and
@@ -285,6 +288,15 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 		}
 		meta[0] = (uint8_t)v->action;
 		meta[1] = (uint8_t)v->status;
+		for (size_t i = 0; i < v->nhits; i++) {
+			const mf_hit_t	*h = &v->hits[i];
+			int		 sh = h->mode == MF_MODE_SHADOW;
+
+			/* Only an id the table cannot take is dropped: a
+			 * count, never a verdict. */
+			(void)mf_rulehits_add(&j->hits, h->rule,
+			    strlen(h->rule), !sh, sh);
+		}
 	}
 	if (v == NULL || mf_wire_encode_verdict(v, &j->out, &err) != 0)
 		mf_log_fatalx("cannot produce a verdict: %s", err.msg);
@@ -459,11 +471,16 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&r.mu);
 
 		if (now >= next_hb) {
-			const char	*f[5] = { MF_PROTO_HB,
+			const char	*f[6] = { MF_PROTO_HB,
 			    mf_ruleset_hash(rules), mf_sources_version(sources),
-			    stale ? "1" : "0", mf_guard_list(j.guard) };
+			    stale ? "1" : "0", mf_guard_list(j.guard), "" };
 
-			s_send_strs(sock, 5, f);
+			mf_buf_reset(&j.hb);
+			if (mf_rulehits_format(&j.hits, &j.hb) == 0 &&
+			    j.hb.len > 0)
+				f[5] = j.hb.data;
+			s_send_strs(sock, 6, f);
+			mf_rulehits_zero(&j.hits);
 			next_hb = now + cfg.heartbeat_ms;
 		}
 		if (now - last_heard > cfg.worker_timeout_ms) {
@@ -569,5 +586,7 @@ main(int argc, char **argv)
 	mf_buf_free(&j.out);
 	mf_buf_free(&j.idx);
 	mf_buf_free(&j.body);
+	mf_buf_free(&j.hb);
+	mf_rulehits_free(&j.hits);
 	return 0;
 }
