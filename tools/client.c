@@ -698,3 +698,63 @@ mf_mp_json(const msgpack_object *o, mf_buf_t *out)
 		return mf_buf_puts(out, "null");
 	}
 }
+
+/* hits and shadow of one "rule_hits" value: [hits, shadow]. */
+static void
+s_rule_pair(const msgpack_object *v, uint64_t *hits, uint64_t *shadow)
+{
+	*hits = *shadow = 0;
+	if (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
+	    v->via.array.size != 2 ||
+	    v->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    v->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return;
+	*hits = v->via.array.ptr[0].via.u64;
+	*shadow = v->via.array.ptr[1].via.u64;
+}
+
+size_t
+mf_stats_top_rules(const msgpack_object *cur, const msgpack_object *prev,
+    mf_rule_count_t *out, size_t n)
+{
+	const msgpack_object	*c = mf_mp_get(cur, "rule_hits");
+	const msgpack_object	*p = prev ? mf_mp_get(prev, "rule_hits") : NULL;
+	size_t			 len = 0;
+
+	if (c == NULL || c->type != MSGPACK_OBJECT_MAP || n == 0)
+		return 0;
+	if (p != NULL && p->type != MSGPACK_OBJECT_MAP)
+		p = NULL;
+	for (uint32_t i = 0; i < c->via.map.size; i++) {
+		const msgpack_object_kv	*kv = &c->via.map.ptr[i];
+		mf_rule_count_t		 r;
+		size_t			 at;
+
+		if (kv->key.type != MSGPACK_OBJECT_STR ||
+		    kv->key.via.str.size >= sizeof(r.id))
+			continue;
+		memcpy(r.id, kv->key.via.str.ptr, kv->key.via.str.size);
+		r.id[kv->key.via.str.size] = '\0';
+		s_rule_pair(&kv->val, &r.hits, &r.shadow);
+		if (p != NULL) {
+			uint64_t	ph, ps;
+
+			s_rule_pair(mf_mp_get(p, r.id), &ph, &ps);
+			r.hits = r.hits >= ph ? r.hits - ph : 0;
+			r.shadow = r.shadow >= ps ? r.shadow - ps : 0;
+		}
+		if (r.hits + r.shadow == 0)
+			continue;
+		/* Insertion into the sorted first 'n'. */
+		for (at = len; at > 0 && out[at - 1].hits + out[at - 1].shadow <
+		    r.hits + r.shadow; at--)
+			if (at < n)
+				out[at] = out[at - 1];
+		if (at < n) {
+			out[at] = r;
+			if (len < n)
+				len++;
+		}
+	}
+	return len;
+}

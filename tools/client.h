@@ -100,4 +100,16 @@ int		 mf_mp_json(const msgpack_object *o, mf_buf_t *out);
 /* Appends 's' (length 'n') as a JSON string literal. */
 int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
 
+/* One rule of stats' "rule_hits". */
+typedef struct mf_rule_count {
+	char		id[129];
+	uint64_t	hits, shadow;
+} mf_rule_count_t;
+/* The (at most) 'n' rules of stats reply 'cur' with the most hits,
+ * enforce and shadow together, into 'out', most first; with 'prev' (an
+ * earlier reply) the hits since it. Returns how many were written. */
+size_t		 mf_stats_top_rules(const msgpack_object *cur,
+		    const msgpack_object *prev, mf_rule_count_t *out,
+		    size_t n);
+
 #endif

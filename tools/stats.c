@@ -73,6 +73,18 @@ s_print_stats(const msgpack_object *r)
 			    (double)mf_mp_int(l, "p99", 0) / 1000,
 			    (double)mf_mp_int(l, "max", 0) / 1000);
 	}
+	{
+		mf_rule_count_t	 top[10];
+		size_t		 n = mf_stats_top_rules(r, NULL, top, 10);
+
+		if (n > 0)
+			printf("rules with the most hits since start "
+			    "(enforce, shadow):\n");
+		for (size_t i = 0; i < n; i++)
+			printf("  %-40s %10llu %10llu\n", top[i].id,
+			    (unsigned long long)top[i].hits,
+			    (unsigned long long)top[i].shadow);
+	}
 	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	printf("workers (%u):\n  %-10s %-8s %-16s %-14s %9s %10s %s\n",

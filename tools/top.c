@@ -149,10 +149,21 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	if (n == 0)
 		printf("latency   no posts judged (%s %.1f s)\n", over, secs);
 	else {
-		s_ms(a, sizeof(a), mf_lathist_quantile(hc, MF_LATHIST_N, .50));
-		s_ms(b, sizeof(b), mf_lathist_quantile(hc, MF_LATHIST_N, .90));
-		s_ms(c, sizeof(c), mf_lathist_quantile(hc, MF_LATHIST_N, .99));
-		s_ms(d, sizeof(d), mf_lathist_quantile(hc, MF_LATHIST_N, 1));
+		/* Bucket upper bounds, kept under the largest value seen. */
+		const msgpack_object *l = mf_mp_get(cur, "latency_us");
+		uint64_t	 top = l ? (uint64_t)mf_mp_int(l, "max", 0) : 0;
+		uint64_t	 v[4];
+		static const double q[4] = { .50, .90, .99, 1 };
+
+		for (int k = 0; k < 4; k++) {
+			v[k] = mf_lathist_quantile(hc, MF_LATHIST_N, q[k]);
+			if (top > 0 && v[k] > top)
+				v[k] = top;
+		}
+		s_ms(a, sizeof(a), v[0]);
+		s_ms(b, sizeof(b), v[1]);
+		s_ms(c, sizeof(c), v[2]);
+		s_ms(d, sizeof(d), v[3]);
 		printf("latency   p50 %s  p90 %s  p99 %s  max %s  (%llu posts, "
 		    "%s %.1f s; arrival to verdict)\n", a, b, c, d,
 		    (unsigned long long)n, over, secs);
@@ -163,6 +174,19 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	    mf_mp_int(cur, "in_flight", 0), mf_mp_int(cur, "requeued", 0),
 	    mf_mp_int(cur, "worker_deaths", 0), mf_mp_int(cur, "poison", 0),
 	    mf_mp_int(cur, "bad_messages", 0));
+	{
+		mf_rule_count_t	 top[5];
+		size_t		 nr = mf_stats_top_rules(cur, prev, top, 5);
+
+		printf("rules    ");
+		if (nr == 0)
+			printf(" no hits");
+		for (size_t i = 0; i < nr; i++)
+			printf("  %s %.1f/s%s", top[i].id, secs > 0 ?
+			    (double)(top[i].hits + top[i].shadow) / secs : 0,
+			    top[i].hits ? "" : " (shadow)");
+		printf("  (most hits, %s %.1f s)\n", over, secs);
+	}
 	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	printf("workers   %u\n  %-6s %-8s %-16s %-12s %9s %6s %9s %9s  %s\n",

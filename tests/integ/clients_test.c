@@ -258,6 +258,24 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_STR_CONTAINS(out, "\"posts_in\":");
 	MF_ASSERT_STR_CONTAINS(out, "\"latency_hist\":[");
 	free(out);
+	/* Rule hits come with the workers' heartbeats (1 s): the check of
+	 * the MMR post above shows within a few. */
+	for (int i = 0; i < 50; i++) {
+		MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats --json", bin,
+		    t.conf));
+		if (strstr(out, "\"rule_hits\":{") != NULL &&
+		    strstr(out, "\"vaccines-autism.") != NULL)
+			break;
+		free(out);
+		out = NULL;
+		usleep(100000);
+	}
+	MF_ASSERT_NOT_NULL(out);
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "rules with the most hits since start");
+	MF_ASSERT_STR_CONTAINS(out, "  vaccines-autism.");
+	free(out);
 
 	/* top: two readings; the second has rates of the last interval,
 	 * and a check sent in between shows in its latency. */
