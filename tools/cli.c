@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 #ifndef MF_SHARE_DIR
@@ -152,4 +154,70 @@ mf_cli_table_row(FILE *fp, const mf_verdict_t *v)
 	fprintf(fp, "%-12s %-8s %5.1f  %-34s %s\n",
 	    v->post_id ? v->post_id : "-", mf_action_name(v->action), v->score,
 	    claims[0] ? claims : "-", v->nevidence ? v->evidence[0] : "");
+}
+
+static const char *
+s_jstr(json_t *o, const char *a, const char *b)
+{
+	json_t	*v = json_object_get(o, a);
+
+	if (!json_is_string(v) && b)
+		v = json_object_get(o, b);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int
+mf_cli_each_post(const char *path, int need_label, mf_cli_post_fn *fn,
+    void *arg, size_t *bad)
+{
+	FILE	*fp;
+	char	*line = NULL;
+	size_t	 cap = 0, lineno = 0;
+	int	 rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, fp) != -1) {
+		json_error_t	 je;
+		json_t		*o;
+		mf_cli_line_t	 l = { 0 };
+		mf_post_t	*post;
+		const char	*f;
+
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if ((o = json_loads(line, 0, &je)) == NULL ||
+		    (l.text = s_jstr(o, "body", "text")) == NULL ||
+		    ((l.label = s_jstr(o, "label", NULL)) == NULL &&
+		    need_label)) {
+			fprintf(stderr, "%s:%zu: error: need a JSON object with "
+			    "body (or text)%s\n", path, lineno, need_label ?
+			    " and label" : "");
+			json_decref(o);
+			(*bad)++;
+			continue;
+		}
+		l.id = s_jstr(o, "post_id", "id");
+		if (l.id == NULL)
+			l.id = "?";
+		l.kind = s_jstr(o, "kind", NULL);
+		l.lineno = lineno;
+		if ((post = mf_post_new(l.id, l.text)) == NULL) {
+			fprintf(stderr, "medflag: out of memory\n");
+			rc = -1;
+		} else {
+			if ((f = s_jstr(o, "body_format", NULL)) != NULL)
+				(void)mf_format_parse(f, &post->body_format);
+			l.post = post;
+			rc = fn(&l, arg);
+		}
+		mf_post_destroy(&post);
+		json_decref(o);
+	}
+	free(line);
+	fclose(fp);
+	return rc;
 }

@@ -50,4 +50,28 @@ mf_ruleset_t	*mf_cli_load_rules_diags(const char *dir, mf_sources_t *src,
 mf_ruleset_t	*mf_cli_load_rules(const char *dir, mf_sources_t **sources,
 		    int quiet);
 
+/*
+ * A labelled or plain corpus in JSON Lines: one object per line with
+ * "body" (or "text"), and optionally "post_id" (or "id"), "body_format",
+ * "label", "kind". mf_cli_each_post() calls 'fn' for each such line with
+ * the post and the line's fields; a line that is not one (or has no
+ * "label" when 'need_label') is reported as "FILE:LINE: error: ..." on
+ * stderr and counted in '*bad'. Blank lines are skipped. Returns 0, or -1
+ * when the file cannot be read, memory runs out, or 'fn' returns -1.
+ */
+typedef struct mf_cli_line {
+	const mf_post_t	*post;
+	const char	*id;		/* post_id, or "?" */
+	const char	*text;		/* the body as given */
+	const char	*label;		/* NULL if none */
+	const char	*kind;		/* NULL if none */
+	size_t		 lineno;
+} mf_cli_line_t;
+typedef int	 mf_cli_post_fn(const mf_cli_line_t *line, void *arg);
+int		 mf_cli_each_post(const char *path, int need_label,
+		    mf_cli_post_fn *fn, void *arg, size_t *bad);
+
+/* `medflag rules backtest` (backtest.c); argv[0] is "backtest". */
+int		 mf_cli_rules_backtest(int argc, char **argv);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * rules.c - `medflag rules check | test | eval`: how rule editors lint,
- * try and measure rules. Uses the same compiler and matcher as medflagd,
+ * try and measure rules (`rules backtest` is in backtest.c). Uses the same compiler and matcher as medflagd,
  * so they cannot disagree.
  * SPDX-License-Identifier: MIT
  */
@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "cli.h"
 #include "prefilter.h"
@@ -90,16 +88,6 @@ s_cmp_case(const void *a, const void *b)
 	return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
 }
 
-static const char *
-s_jstr(json_t *o, const char *a, const char *b)
-{
-	json_t *v = json_object_get(o, a);
-
-	if (!json_is_string(v) && b)
-		v = json_object_get(o, b);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static int
 s_is_hard_negative(const char *kind)
 {
@@ -121,19 +109,83 @@ s_show(const char *tag, const s_case_t *c)
 	    strlen(c->text) > 110 ? "..." : "");
 }
 
+/* What eval gathers over the corpus. */
+typedef struct s_eval {
+	mf_ruleset_t	*rs;
+	mf_sources_t	*src;
+	mf_scanner_t	*sc;
+	s_rstat_t	*rst;
+	s_case_t	*cases;
+	size_t		 ncases, cap;
+	size_t		 tp, fp, fn, tn, nacts[5];
+	size_t		 neg_hard, neg_hard_flag, nq, nq_annot;
+} s_eval_t;
+
+static int
+s_eval_post(const mf_cli_line_t *l, void *arg)
+{
+	s_eval_t	*e = arg;
+	mf_verdict_t	*v = NULL;
+	s_case_t	*c;
+	mf_buf_t	 rl = {0};
+
+	if (mf_scan(e->sc, e->rs, e->src, l->post, 0, &v, NULL) == -1) {
+		fprintf(stderr, "medflag: out of memory\n");
+		return -1;
+	}
+	if (e->ncases == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 1024;
+		if ((e->cases = realloc(e->cases, e->cap * sizeof(*c))) == NULL)
+			return -1;
+	}
+	c = &e->cases[e->ncases++];
+	c->id = strdup(l->id);
+	c->text = strdup(l->text);
+	c->kind = l->kind ? strdup(l->kind) : NULL;
+	c->misinfo = strcmp(l->label, "misinfo") == 0;
+	c->score = v->score;
+	c->action = v->action;
+	e->nacts[v->action]++;
+	for (size_t h = 0; h < v->nhits; h++) {
+		const mf_hit_t *hit = &v->hits[h];
+
+		mf_buf_printf(&rl, "%s%s%s", rl.len ? "," : "", hit->rule,
+		    hit->question ? "?" : hit->mode == MF_MODE_SHADOW ?
+		    "(shadow)" : "");
+		if (hit->question || hit->mode != MF_MODE_ENFORCE)
+			continue;
+		for (size_t k = 0; k < mf_ruleset_size(e->rs); k++)
+			if (strcmp(e->rst[k].id, hit->rule) == 0) {
+				if (c->misinfo)
+					e->rst[k].tp++;
+				else
+					e->rst[k].fp++;
+			}
+	}
+	c->rules = rl.data ? rl.data : strdup("");
+	if (v->action >= MF_ACT_FLAG)
+		c->misinfo ? e->tp++ : e->fp++;
+	else
+		c->misinfo ? e->fn++ : e->tn++;
+	if (!c->misinfo && s_is_hard_negative(l->kind)) {
+		e->neg_hard++;
+		e->neg_hard_flag += v->action >= MF_ACT_FLAG;
+	}
+	if (l->kind && strcmp(l->kind, "question") == 0) {
+		e->nq++;
+		e->nq_annot += v->action == MF_ACT_ANNOTATE;
+	}
+	mf_verdict_destroy(&v);
+	return 0;
+}
+
 static int
 s_eval(int argc, char **argv)
 {
 	const char	*dir = mf_cli_rules_dir();
 	double		 minp = -1, minr = -1, maxneg = -1;
-	size_t		 tp = 0, fp = 0, fn = 0, tn = 0, nacts[5] = {0};
-	size_t		 neg_hard = 0, neg_hard_flag = 0, ncases = 0, cap = 0;
-	size_t		 nq = 0, nq_annot = 0, nerr = 0, quiet = 0;
-	s_case_t	*cases = NULL;
-	s_rstat_t	*rst = NULL;
-	mf_ruleset_t	*rs;
-	mf_sources_t	*src = NULL;
-	mf_scanner_t	*sc;
+	s_eval_t	 e = {0};
+	size_t		 nerr = 0, quiet = 0;
 	double		 p, r, f1;
 	int		 rc = 0, nfiles = 0;
 
@@ -157,112 +209,25 @@ s_eval(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((rs = mf_cli_load_rules(dir, &src, 1)) == NULL)
+	if ((e.rs = mf_cli_load_rules(dir, &e.src, 1)) == NULL)
 		return 1;
-	if ((sc = mf_scanner_new(NULL)) == NULL ||
-	    (rst = calloc(mf_ruleset_size(rs) + 1, sizeof(*rst))) == NULL)
+	if ((e.sc = mf_scanner_new(NULL)) == NULL ||
+	    (e.rst = calloc(mf_ruleset_size(e.rs) + 1, sizeof(*e.rst))) ==
+	    NULL)
 		return 1;
-	for (size_t i = 0; i < mf_ruleset_size(rs); i++)
-		rst[i].id = mf_ruleset_rule(rs, i)->id;
+	for (size_t i = 0; i < mf_ruleset_size(e.rs); i++)
+		e.rst[i].id = mf_ruleset_rule(e.rs, i)->id;
 	for (int i = 1; i < argc; i++) {
-		FILE	*fp_in;
-		char	*line = NULL;
-		size_t	 lcap = 0, lineno = 0;
-
 		if (argv[i][0] == '-') {
 			if (strcmp(argv[i], "--quiet") != 0)
 				i++;
 			continue;
 		}
-		if ((fp_in = fopen(argv[i], "r")) == NULL) {
-			perror(argv[i]);
+		nfiles++;
+		if (mf_cli_each_post(argv[i], 1, s_eval_post, &e, &nerr) != 0) {
 			rc = 1;
 			goto out;
 		}
-		nfiles++;
-		while (getline(&line, &lcap, fp_in) != -1) {
-			json_error_t	 je;
-			json_t		*o;
-			const char	*id, *text, *label, *kind, *f;
-			mf_post_t	*post;
-			mf_verdict_t	*v = NULL;
-			s_case_t	*c;
-			mf_buf_t	 rl = {0};
-
-			lineno++;
-			if (line[strspn(line, " \t\r\n")] == '\0')
-				continue;
-			if ((o = json_loads(line, 0, &je)) == NULL ||
-			    (text = s_jstr(o, "body", "text")) == NULL ||
-			    (label = s_jstr(o, "label", NULL)) == NULL) {
-				fprintf(stderr, "%s:%zu: error: need a JSON "
-				    "object with body (or text) and label\n",
-				    argv[i], lineno);
-				json_decref(o);
-				nerr++;
-				continue;
-			}
-			id = s_jstr(o, "post_id", "id");
-			kind = s_jstr(o, "kind", NULL);
-			post = mf_post_new(id ? id : "?", text);
-			if (post && (f = s_jstr(o, "body_format", NULL)))
-				(void)mf_format_parse(f, &post->body_format);
-			if (post == NULL || mf_scan(sc, rs, src, post, 0, &v,
-			    NULL) == -1) {
-				fprintf(stderr, "medflag: out of memory\n");
-				return 1;
-			}
-			if (ncases == cap) {
-				cap = cap ? cap * 2 : 1024;
-				cases = realloc(cases, cap * sizeof(*cases));
-				if (cases == NULL)
-					return 1;
-			}
-			c = &cases[ncases++];
-			c->id = strdup(id ? id : "?");
-			c->text = strdup(text);
-			c->kind = kind ? strdup(kind) : NULL;
-			c->misinfo = strcmp(label, "misinfo") == 0;
-			c->score = v->score;
-			c->action = v->action;
-			nacts[v->action]++;
-			for (size_t h = 0; h < v->nhits; h++) {
-				const mf_hit_t *hit = &v->hits[h];
-
-				mf_buf_printf(&rl, "%s%s%s", rl.len ? "," : "",
-				    hit->rule, hit->question ? "?" :
-				    hit->mode == MF_MODE_SHADOW ? "(shadow)" :
-				    "");
-				if (hit->question || hit->mode !=
-				    MF_MODE_ENFORCE)
-					continue;
-				for (size_t k = 0; k < mf_ruleset_size(rs); k++)
-					if (strcmp(rst[k].id, hit->rule) == 0) {
-						if (c->misinfo)
-							rst[k].tp++;
-						else
-							rst[k].fp++;
-					}
-			}
-			c->rules = rl.data ? rl.data : strdup("");
-			if (v->action >= MF_ACT_FLAG)
-				c->misinfo ? tp++ : fp++;
-			else
-				c->misinfo ? fn++ : tn++;
-			if (!c->misinfo && s_is_hard_negative(kind)) {
-				neg_hard++;
-				neg_hard_flag += v->action >= MF_ACT_FLAG;
-			}
-			if (kind && strcmp(kind, "question") == 0) {
-				nq++;
-				nq_annot += v->action == MF_ACT_ANNOTATE;
-			}
-			mf_verdict_destroy(&v);
-			mf_post_destroy(&post);
-			json_decref(o);
-		}
-		free(line);
-		fclose(fp_in);
 	}
 	if (nfiles == 0) {
 		fprintf(stderr, "usage: medflag rules eval [--rules DIR] "
@@ -270,50 +235,53 @@ s_eval(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	p = tp + fp ? (double)tp / (double)(tp + fp) : 1;
-	r = tp + fn ? (double)tp / (double)(tp + fn) : 1;
+	p = e.tp + e.fp ? (double)e.tp / (double)(e.tp + e.fp) : 1;
+	r = e.tp + e.fn ? (double)e.tp / (double)(e.tp + e.fn) : 1;
 	f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
 	printf("posts %zu (misinfo %zu, other %zu), rule set %s, %zu rules\n",
-	    ncases, tp + fn, fp + tn, mf_ruleset_hash(rs), mf_ruleset_size(rs));
+	    e.ncases, e.tp + e.fn, e.fp + e.tn, mf_ruleset_hash(e.rs),
+	    mf_ruleset_size(e.rs));
 	printf("actions: none %zu, annotate %zu, flag %zu, hold %zu, block "
-	    "%zu\n", nacts[0], nacts[1], nacts[2], nacts[3], nacts[4]);
+	    "%zu\n", e.nacts[0], e.nacts[1], e.nacts[2], e.nacts[3],
+	    e.nacts[4]);
 	printf("\n                 flagged  not flagged   (flagged = flag, "
 	    "hold or block)\n");
-	printf("  misinfo        %7zu  %11zu\n", tp, fn);
-	printf("  other          %7zu  %11zu\n\n", fp, tn);
+	printf("  misinfo        %7zu  %11zu\n", e.tp, e.fn);
+	printf("  other          %7zu  %11zu\n\n", e.fp, e.tn);
 	printf("precision %.3f  recall %.3f  F1 %.3f\n", p, r, f1);
-	if (neg_hard)
+	if (e.neg_hard)
 		printf("hard negatives (debunk, question, legit, news, sarcasm, "
-		    "quote) flagged: %zu of %zu (%.1f%%)\n", neg_hard_flag,
-		    neg_hard, 100.0 * neg_hard_flag / neg_hard);
-	if (nq)
-		printf("questions annotated: %zu of %zu\n", nq_annot, nq);
+		    "quote) flagged: %zu of %zu (%.1f%%)\n", e.neg_hard_flag,
+		    e.neg_hard, 100.0 * e.neg_hard_flag / e.neg_hard);
+	if (e.nq)
+		printf("questions annotated: %zu of %zu\n", e.nq_annot, e.nq);
 	if (!quiet) {
 		size_t shown = 0;
 
 		printf("\nhits per rule (asserting, enforced):\n");
-		for (size_t k = 0; k < mf_ruleset_size(rs); k++)
-			if (rst[k].tp + rst[k].fp)
+		for (size_t k = 0; k < mf_ruleset_size(e.rs); k++)
+			if (e.rst[k].tp + e.rst[k].fp)
 				printf("  %-44s %4zu  right %4zu  wrong %3zu  "
-				    "precision %.2f\n", rst[k].id,
-				    rst[k].tp + rst[k].fp, rst[k].tp, rst[k].fp,
-				    (double)rst[k].tp / (rst[k].tp +
-				    rst[k].fp));
-		qsort(cases, ncases, sizeof(*cases), s_cmp_case);
+				    "precision %.2f\n", e.rst[k].id,
+				    e.rst[k].tp + e.rst[k].fp, e.rst[k].tp,
+				    e.rst[k].fp, (double)e.rst[k].tp /
+				    (e.rst[k].tp + e.rst[k].fp));
+		qsort(e.cases, e.ncases, sizeof(*e.cases), s_cmp_case);
 		printf("\nworst false positives:\n");
-		for (size_t k = 0; k < ncases && shown < 10; k++)
-			if (!cases[k].misinfo &&
-			    cases[k].action >= MF_ACT_FLAG) {
-				s_show("FP", &cases[k]);
+		for (size_t k = 0; k < e.ncases && shown < 10; k++)
+			if (!e.cases[k].misinfo &&
+			    e.cases[k].action >= MF_ACT_FLAG) {
+				s_show("FP", &e.cases[k]);
 				shown++;
 			}
 		if (shown == 0)
 			printf("  none\n");
 		printf("\nmissed misinformation (first 10):\n");
 		shown = 0;
-		for (size_t k = 0; k < ncases && shown < 10; k++)
-			if (cases[k].misinfo && cases[k].action < MF_ACT_FLAG) {
-				s_show("miss", &cases[k]);
+		for (size_t k = 0; k < e.ncases && shown < 10; k++)
+			if (e.cases[k].misinfo &&
+			    e.cases[k].action < MF_ACT_FLAG) {
+				s_show("miss", &e.cases[k]);
 				shown++;
 			}
 		if (shown == 0)
@@ -331,24 +299,24 @@ s_eval(int argc, char **argv)
 		printf("FAIL: recall %.3f is below %.3f\n", r, minr);
 		rc = 1;
 	}
-	if (maxneg >= 0 && neg_hard && (double)neg_hard_flag / neg_hard >
-	    maxneg) {
+	if (maxneg >= 0 && e.neg_hard && (double)e.neg_hard_flag /
+	    e.neg_hard > maxneg) {
 		printf("FAIL: %.1f%% of hard negatives flagged, above %.1f%%\n",
-		    100.0 * neg_hard_flag / neg_hard, 100 * maxneg);
+		    100.0 * e.neg_hard_flag / e.neg_hard, 100 * maxneg);
 		rc = 1;
 	}
 out:
-	for (size_t k = 0; k < ncases; k++) {
-		free(cases[k].id);
-		free(cases[k].text);
-		free(cases[k].kind);
-		free(cases[k].rules);
+	for (size_t k = 0; k < e.ncases; k++) {
+		free(e.cases[k].id);
+		free(e.cases[k].text);
+		free(e.cases[k].kind);
+		free(e.cases[k].rules);
 	}
-	free(cases);
-	free(rst);
-	mf_scanner_destroy(&sc);
-	mf_ruleset_destroy(&rs);
-	mf_sources_destroy(&src);
+	free(e.cases);
+	free(e.rst);
+	mf_scanner_destroy(&e.sc);
+	mf_ruleset_destroy(&e.rs);
+	mf_sources_destroy(&e.src);
 	return rc;
 }
 
@@ -463,11 +431,16 @@ mf_cmd_rules(int argc, char **argv, const mf_cli_t *cli)
 		return s_eval(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
 		return s_test(argc - 1, argv + 1, cli);
+	if (argc >= 2 && strcmp(argv[1], "backtest") == 0)
+		return mf_cli_rules_backtest(argc - 1, argv + 1);
 	fprintf(stderr, "usage: medflag rules check [DIR]\n"
 	    "       medflag rules test [--rules DIR] FILE.rules [TEXT|-]\n"
 	    "       medflag rules eval [--rules DIR] [--min-precision P] "
 	    "[--min-recall R]\n"
 	    "                          [--max-negative-flag-rate F] "
-	    "FILE.jsonl...\n");
+	    "FILE.jsonl...\n"
+	    "       medflag rules backtest [--rules DIR] [--all] "
+	    "[--fail-on-regression]\n"
+	    "                          NEW_DIR FILE.jsonl...\n");
 	return 2;
 }
