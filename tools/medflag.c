@@ -34,7 +34,9 @@ static const struct {
 	    "                                  one post: matches, score, "
 	    "evidence" },
 	{ "rules", mf_cmd_rules, "rules check [DIR] | test RULEFILE TEXT|- | "
-	    "eval [--rules DIR] FILE.jsonl" },
+	    "eval [--rules DIR] FILE.jsonl\n"
+	    "                                  | backtest [--rules DIR] NEW_DIR "
+	    "FILE.jsonl" },
 	{ "push", mf_cmd_push, "push [--async] [--window N]   JSON Lines "
 	    "posts on stdin -> medflagd" },
 	{ "check", mf_cmd_check, "check TEXT|-                 one post "
