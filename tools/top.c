@@ -275,8 +275,11 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 		else if (done > 1)
 			putchar('\n');
 		if (!now->have) {
-			printf("medflagd %s: no answer; trying again in %.1f s\n",
-			    cfg.control, delay);
+			if (count != 0 && done == count)
+				printf("medflagd %s: no answer\n", cfg.control);
+			else
+				printf("medflagd %s: no answer; trying again "
+				    "in %.1f s\n", cfg.control, delay);
 			ok = 0;
 		} else {
 			const msgpack_object	*prev = NULL;
