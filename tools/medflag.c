@@ -52,7 +52,9 @@ static const struct {
 	{ "sources", mf_cmd_sources, "sources load|add|remove|list|lookup    "
 	    "source lists in Redis" },
 	{ "feedback", mf_cmd_feedback, "feedback POST_ID agreed|overturned "
-	    "[RULE...]" },
+	    "RULE... | - | --summary\n"
+	    "                                  moderators' outcomes, per-rule "
+	    "precision" },
 	{ "keygen", mf_cmd_keygen, "keygen                        CURVE key "
 	    "pair" },
 };

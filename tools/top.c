@@ -22,6 +22,8 @@
 
 #include "client.h"
 #include "lathist.h"
+#include "rulehits.h"
+#include "store.h"
 
 #define S_TIMEOUT_MS	2000
 
@@ -104,9 +106,24 @@ s_worker_in(const msgpack_object *prev, const msgpack_object *w)
 	return NULL;
 }
 
+/* Moderators' feedback on rule 'id' as " precision P of N", or "". */
+static const char *
+s_precision(const mf_rulehits_t *fb, const char *id, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (size_t i = 0; fb != NULL && i < fb->cap; i++)
+		if (fb->v[i].id != NULL && strcmp(fb->v[i].id, id) == 0 &&
+		    fb->v[i].hits + fb->v[i].shadow > 0)
+			snprintf(out, cap, " precision %.2f of %llu",
+			    (double)fb->v[i].hits / (double)(fb->v[i].hits +
+			    fb->v[i].shadow), (unsigned long long)
+			    (fb->v[i].hits + fb->v[i].shadow));
+	return out;
+}
+
 static void
 s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
-    const char *endpoint)
+    const char *endpoint, const mf_rulehits_t *fb)
 {
 	const msgpack_object	*w = mf_mp_get(cur, "workers");
 	uint64_t		 hc[MF_LATHIST_N], hp[MF_LATHIST_N], n = 0;
@@ -181,10 +198,14 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 		printf("rules    ");
 		if (nr == 0)
 			printf(" no hits");
-		for (size_t i = 0; i < nr; i++)
-			printf("  %s %.1f/s%s", top[i].id, secs > 0 ?
+		for (size_t i = 0; i < nr; i++) {
+			char	pr[64];
+
+			printf("  %s %.1f/s%s%s", top[i].id, secs > 0 ?
 			    (double)(top[i].hits + top[i].shadow) / secs : 0,
-			    top[i].hits ? "" : " (shadow)");
+			    top[i].hits ? "" : " (shadow)",
+			    s_precision(fb, top[i].id, pr, sizeof(pr)));
+		}
 		printf("  (most hits, %s %.1f s)\n", over, secs);
 	}
 	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
@@ -210,6 +231,24 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	}
 }
 
+/* The moderators' feedback counts from Redis, read anew each time; NULL
+ * when Redis cannot be reached (top goes on without precision). */
+static const mf_rulehits_t *
+s_feedback(const mf_config_t *cfg, mf_store_t **st, mf_rulehits_t *fb)
+{
+	char	err[256];
+
+	mf_rulehits_free(fb);
+	if (*st == NULL && (*st = mf_store_connect(cfg, 500, err,
+	    sizeof(err))) == NULL)
+		return NULL;
+	if (mf_store_feedback_counts(*st, fb) != 0) {
+		mf_store_destroy(st);
+		return NULL;
+	}
+	return fb;
+}
+
 static void
 s_sleep_ms(int64_t ms)
 {
@@ -225,6 +264,8 @@ int
 mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_store_t	*st = NULL;
+	mf_rulehits_t	 fb = {0};
 	s_reading_t	 rd[2];
 	double		 delay = 1;
 	long		 count = 0, done = 0;
@@ -293,7 +334,8 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 				prev = &before->r.data;
 			secs = prev ? (double)(now->t_ms - before->t_ms) / 1000 :
 			    (double)mf_mp_int(&now->r.data, "uptime_s", 0);
-			s_show(&now->r.data, prev, secs, cfg.control);
+			s_show(&now->r.data, prev, secs, cfg.control,
+			    s_feedback(&cfg, &st, &fb));
 			ok = 1;
 			cur = !cur;
 		}
@@ -305,6 +347,8 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 	for (int k = 0; k < 2; k++)
 		if (rd[k].have)
 			msgpack_unpacked_destroy(&rd[k].r);
+	mf_rulehits_free(&fb);
+	mf_store_destroy(&st);
 	mf_client_term();
 	return ok ? 0 : 1;
 }

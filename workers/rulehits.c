@@ -7,9 +7,8 @@
 
 #include "rulehits.h"
 
-/* The rules language's id: [a-z0-9] then [a-z0-9._-]. */
-static int
-s_valid(const char *s, size_t n)
+int
+mf_rulehits_valid_id(const char *s, size_t n)
 {
 	if (n == 0 || n > MF_RULEHITS_ID_MAX ||
 	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
@@ -67,7 +66,7 @@ mf_rulehits_add(mf_rulehits_t *self, const char *id, size_t idlen,
 {
 	mf_rulehit_t	*h;
 
-	if (!s_valid(id, idlen))
+	if (!mf_rulehits_valid_id(id, idlen))
 		return -1;
 	h = self->cap ? s_slot(self->v, self->cap, id, idlen) : NULL;
 	if (h == NULL || h->id == NULL) {

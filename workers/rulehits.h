@@ -36,6 +36,8 @@ typedef struct mf_rulehits {
 	size_t		 cap, len;
 } mf_rulehits_t;
 
+/* Whether 's' ('n' bytes) is a rule id of at most MF_RULEHITS_ID_MAX. */
+int	mf_rulehits_valid_id(const char *s, size_t n);
 /* Adds to the counts of rule 'id' ('idlen' bytes). 0, or -1 when the id
  * is not a rule id, the table is full, or out of memory. */
 int	mf_rulehits_add(mf_rulehits_t *self, const char *id, size_t idlen,

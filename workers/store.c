@@ -891,3 +891,83 @@ mf_store_journal_since(mf_store_t *s, uint64_t since, size_t limit,
 	freeReplyObject(r);
 	return delivered;
 }
+
+int
+mf_store_feedback_add(mf_store_t *s, const char *post_id,
+    const char *revision, int agreed, const char *const *rules, size_t nrules,
+    const char *by, size_t max)
+{
+	char		 kcount[128], kstream[128], maxs[32];
+	mf_buf_t	 list = {0};
+	const char	*argv[16];
+	size_t		 lens[16];
+	redisReply	*r;
+	int		 rc = -1;
+
+	assert(s && post_id && revision && by && (rules || nrules == 0));
+	s_key(s, agreed ? "feedback:agreed" : "feedback:overturned", kcount,
+	    sizeof(kcount));
+	s_key(s, "feedback", kstream, sizeof(kstream));
+	snprintf(maxs, sizeof(maxs), "%zu", max);
+	for (size_t i = 0; i < nrules; i++)
+		if (mf_buf_printf(&list, "%s%s", i ? "," : "", rules[i]) != 0) {
+			s_seterr(s, "out of memory");
+			goto out;
+		}
+	if (s_ok(s, 1, "MULTI") == -1)
+		goto out;
+	for (size_t i = 0; i < nrules; i++)
+		if (s_ok(s, 4, "HINCRBY", kcount, rules[i], "1") == -1)
+			goto discard;
+	argv[0] = "XADD";	argv[1] = kstream;	argv[2] = "MAXLEN";
+	argv[3] = "~";		argv[4] = maxs;		argv[5] = "*";
+	argv[6] = "post_id";	argv[7] = post_id;
+	argv[8] = "revision";	argv[9] = revision;
+	argv[10] = "outcome";	argv[11] = agreed ? "agreed" : "overturned";
+	argv[12] = "rules";	argv[13] = list.data ? list.data : "";
+	argv[14] = "by";	argv[15] = by;
+	for (int i = 0; i < 16; i++)
+		lens[i] = strlen(argv[i]);
+	if ((r = s_cmd(s, 16, argv, lens)) == NULL)
+		goto discard;
+	freeReplyObject(r);
+	rc = s_ok(s, 1, "EXEC");
+	goto out;
+discard:
+	(void)s_ok(s, 1, "DISCARD");
+out:
+	mf_buf_free(&list);
+	return rc;
+}
+
+int
+mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out)
+{
+	static const char *const which[2] = { "feedback:agreed",
+	    "feedback:overturned" };
+
+	for (int k = 0; k < 2; k++) {
+		char		 key[128];
+		redisReply	*r;
+
+		s_key(s, which[k], key, sizeof(key));
+		if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+			return -1;
+		for (size_t i = 0; r->type == REDIS_REPLY_ARRAY &&
+		    i + 1 < r->elements; i += 2) {
+			const redisReply	*f = r->element[i];
+			const redisReply	*v = r->element[i + 1];
+			unsigned long long	 n;
+
+			if (f->type != REDIS_REPLY_STRING ||
+			    v->type != REDIS_REPLY_STRING)
+				continue;
+			n = strtoull(v->str, NULL, 10);
+			/* An id that is not a rule id is not ours: skipped. */
+			(void)mf_rulehits_add(out, f->str, f->len, k ? 0 : n,
+			    k ? n : 0);
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}

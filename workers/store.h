@@ -15,6 +15,11 @@
  *   <prefix>sources:version      string, INCR on every change
  *   <prefix>journal              STREAM, fields "seq" (decimal) and "v"
  *                                (msgpack verdict), auto IDs, MAXLEN ~
+ *   <prefix>feedback:agreed      HASH rule id -> moderators agreed
+ *   <prefix>feedback:overturned  HASH rule id -> moderators overturned
+ *   <prefix>feedback             STREAM of outcomes: post_id, revision,
+ *                                outcome, rules (comma-separated), by;
+ *                                auto IDs, MAXLEN ~
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_STORE_H
@@ -25,6 +30,7 @@
 
 #include "medflag.h"
 #include "config.h"
+#include "rulehits.h"
 
 typedef struct mf_store mf_store_t;
 
@@ -71,6 +77,17 @@ int		 mf_store_sources_remove(mf_store_t *s, const char *domain);
 /* Replaces both lists with the contents of 'src' in one MULTI/EXEC and
  * bumps the version. */
 int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src);
+
+/* Moderator feedback: one outcome (agreed 1: the flag was right; 0: it
+ * was overturned) on the verdict of post 'post_id' ('revision' and 'by'
+ * may be ""), counted for each of 'rules' and kept in the feedback stream
+ * (MAXLEN ~ 'max'), all in one MULTI/EXEC. */
+int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
+		    const char *revision, int agreed, const char *const *rules,
+		    size_t nrules, const char *by, size_t max);
+/* The counts per rule into 'out' (added to what it holds): 'hits' is
+ * agreed and 'shadow' overturned. */
+int		 mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out);
 
 /* Verdict journal. Appends (seq, msg) with XADD MAXLEN ~ 'max'. */
 int		 mf_store_journal_append(mf_store_t *s, uint64_t seq,

@@ -221,6 +221,7 @@ MF_TEST(clients_push_bad_line_check_stats)
 {
 	mf_integ_t	 t;
 	char		 bin[512], path[480], *out = NULL;
+	char		 rule[160], want[256];
 	FILE		*fp;
 
 	mf_integ_setup(&t, 2, NULL);
@@ -271,10 +272,47 @@ MF_TEST(clients_push_bad_line_check_stats)
 		usleep(100000);
 	}
 	MF_ASSERT_NOT_NULL(out);
+	{
+		/* The rule that hit, from stats. */
+		const char	*p = strstr(out, "\"vaccines-autism.") + 1;
+
+		snprintf(rule, sizeof(rule), "%.*s", (int)strcspn(p, "\""),
+		    p);
+	}
 	free(out);
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "rules with the most hits since start");
 	MF_ASSERT_STR_CONTAINS(out, "  vaccines-autism.");
+	free(out);
+
+	/* Moderators' feedback: two agreed, one overturned; a bad outcome
+	 * and a bad rule id are refused before Redis is touched. */
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s feedback m-1 agreed %s --by t",
+	    bin, t.conf, rule));
+	MF_ASSERT_STR_CONTAINS(out, "recorded: m-1 agreed for 1 rule");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(NULL, "printf '%%s\\n%%s\\n' "
+	    "'{\"post_id\":\"m-2\",\"outcome\":\"agreed\",\"rules\":[\"%s\"]}' "
+	    "'{\"post_id\":\"m-3\",\"revision\":1,\"outcome\":\"overturned\","
+	    "\"rules\":[\"%s\"]}' | %s -c %s feedback -", rule, rule, bin,
+	    t.conf));
+	MF_ASSERT_EQ(2, s_run(NULL, "%s -c %s feedback m-4 maybe %s 2>/dev/null",
+	    bin, t.conf, rule));
+	MF_ASSERT_EQ(2, s_run(NULL, "%s -c %s feedback m-4 agreed 'No Rule' "
+	    "2>/dev/null", bin, t.conf));
+	MF_ASSERT_EQ(1, s_run(NULL, "echo 'nope' | %s -c %s feedback - "
+	    "2>/dev/null", bin, t.conf));
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s feedback --summary", bin,
+	    t.conf));
+	snprintf(want, sizeof(want), "%-44s %8d %10d %9.2f", rule, 2, 1,
+	    2.0 / 3);
+	MF_ASSERT_STR_CONTAINS(out, want);
+	free(out);
+	/* top's first reading: the rule with its precision. */
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s top -n 1", bin, t.conf));
+	snprintf(want, sizeof(want), "%s ", rule);
+	MF_ASSERT_STR_CONTAINS(out, want);
+	MF_ASSERT_STR_CONTAINS(out, " precision 0.67 of 3");
 	free(out);
 
 	/* top: two readings; the second has rates of the last interval,

@@ -1,0 +1,232 @@
+/*
+ * feedback.c - `medflag feedback`: what moderators decided about flagged
+ * posts, kept in Redis per rule, so each rule's precision in real use is
+ * known (`medflag feedback --summary`, `medflag top`).
+ *
+ *   medflag feedback POST_ID agreed|overturned RULE... [--revision N]
+ *                    [--by NAME]
+ *   medflag feedback -            JSON Lines on stdin: post_id, revision,
+ *                                 outcome, rules [ids], by (docs/protocol.md)
+ *   medflag feedback --summary    per rule: agreed, overturned, precision
+ *
+ * Stores ids and outcomes only (store.h names the keys), never post text.
+ * A forum adapter sends the rules of the verdict it acted on; a moderator
+ * at a terminal may name fewer (the rule that was wrong).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "rulehits.h"
+#include "store.h"
+#include "wire.h"
+
+#define S_STREAM_MAX	1000000	/* feedback records kept */
+#define S_RULES_MAX	64	/* rules named in one record */
+
+static const char s_usage[] =
+    "usage: medflag feedback POST_ID agreed|overturned RULE... "
+    "[--revision N] [--by NAME]\n"
+    "       medflag feedback -          (JSON Lines on stdin)\n"
+    "       medflag feedback --summary\n";
+
+/* Checks one record; on error writes why into 'why'. 0 or -1. */
+static int
+s_valid(const char *post_id, const char *outcome, const char *const *rules,
+    size_t nrules, char *why, size_t cap)
+{
+	if (post_id == NULL || post_id[0] == '\0' || strlen(post_id) > 256) {
+		snprintf(why, cap, "post_id: give the id of the post (1 to 256 "
+		    "bytes)");
+		return -1;
+	}
+	if (outcome == NULL || (strcmp(outcome, "agreed") != 0 &&
+	    strcmp(outcome, "overturned") != 0)) {
+		snprintf(why, cap, "outcome: give agreed (the flag was right) "
+		    "or overturned (it was not)");
+		return -1;
+	}
+	if (nrules == 0) {
+		snprintf(why, cap, "rules: name the rules of the verdict (ids "
+		    "as in its hits)");
+		return -1;
+	}
+	for (size_t i = 0; i < nrules; i++)
+		if (!mf_rulehits_valid_id(rules[i], strlen(rules[i]))) {
+			snprintf(why, cap, "rules: '%.80s' is not a rule id "
+			    "([a-z0-9] then [a-z0-9._-])", rules[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+s_one(mf_store_t *st, const char *post_id, const char *rev, int agreed,
+    const char *const *rules, size_t nrules, const char *by)
+{
+	if (mf_store_feedback_add(st, post_id, rev ? rev : "", agreed, rules,
+	    nrules, by ? by : "", S_STREAM_MAX) != 0) {
+		fprintf(stderr, "medflag feedback: %s\n", mf_store_error(st));
+		return -1;
+	}
+	return 0;
+}
+
+/* JSON Lines from stdin (the feedback record of docs/protocol.md, read
+ * by the wire codec); bad lines are located and skipped. */
+static int
+s_lines(mf_store_t *st)
+{
+	char	*line = NULL, why[160];
+	size_t	 cap = 0, lineno = 0, ok = 0, bad = 0;
+	ssize_t	 n;
+	int	 rc = 0;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		mf_err_t	 err = {0};
+		mf_feedback_t	*f;
+
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if ((f = mf_wire_decode_feedback_json(line, (size_t)n,
+		    &err)) == NULL) {
+			/* The codec's message names its field already. */
+			fprintf(stderr, "stdin:%zu: error: %s\n", lineno,
+			    err.msg);
+			bad++;
+			continue;
+		}
+		if (s_valid(f->post_id, f->agreed ? "agreed" : "overturned",
+		    (const char *const *)f->rules, f->nrules, why,
+		    sizeof(why)) != 0) {
+			fprintf(stderr, "stdin:%zu: error: %s\n", lineno, why);
+			bad++;
+		} else if (s_one(st, f->post_id, f->revision, f->agreed,
+		    (const char *const *)f->rules, f->nrules, f->by) != 0) {
+			mf_feedback_destroy(&f);
+			rc = 1;
+			break;
+		} else
+			ok++;
+		mf_feedback_destroy(&f);
+	}
+	free(line);
+	fprintf(stderr, "medflag feedback: %zu recorded, %zu bad lines\n", ok,
+	    bad);
+	return rc != 0 || bad > 0;
+}
+
+static int
+s_cmp(const void *a, const void *b)
+{
+	const mf_rulehit_t *x = a, *y = b;
+
+	if (x->hits + x->shadow != y->hits + y->shadow)
+		return x->hits + x->shadow < y->hits + y->shadow ? 1 : -1;
+	return strcmp(x->id, y->id);
+}
+
+static int
+s_summary(mf_store_t *st)
+{
+	mf_rulehits_t	 fb = {0};
+	mf_rulehit_t	*v;
+	size_t		 n = 0;
+
+	if (mf_store_feedback_counts(st, &fb) != 0) {
+		fprintf(stderr, "medflag feedback: %s\n", mf_store_error(st));
+		return 1;
+	}
+	if ((v = calloc(fb.len + 1, sizeof(*v))) == NULL)
+		return 1;
+	for (size_t i = 0; i < fb.cap; i++)
+		if (fb.v[i].id != NULL)
+			v[n++] = fb.v[i];
+	qsort(v, n, sizeof(*v), s_cmp);
+	if (n == 0)
+		printf("no feedback recorded\n");
+	else
+		printf("%-44s %8s %10s %9s\n", "rule", "agreed", "overturned",
+		    "precision");
+	for (size_t i = 0; i < n; i++)
+		printf("%-44s %8llu %10llu %9.2f\n", v[i].id,
+		    (unsigned long long)v[i].hits,
+		    (unsigned long long)v[i].shadow, (double)v[i].hits /
+		    (double)(v[i].hits + v[i].shadow));
+	free(v);
+	mf_rulehits_free(&fb);
+	return 0;
+}
+
+int
+mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
+{
+	mf_config_t	 cfg;
+	mf_store_t	*st;
+	const char	*rules[S_RULES_MAX], *pos[2] = { NULL, NULL };
+	const char	*by = NULL, *mode = NULL;
+	const char	*rev = NULL;
+	char		 err[512], why[160], *end;
+	size_t		 nrules = 0, npos = 0;
+	int		 rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--revision") == 0 && i + 1 < argc) {
+			rev = argv[++i];
+			(void)strtoll(rev, &end, 10);
+			if (*end != '\0' || rev[0] == '\0' || rev[0] == '-') {
+				fprintf(stderr, "medflag feedback: --revision "
+				    "%s: give a whole number, 0 or more\n",
+				    argv[i]);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc)
+			by = argv[++i];
+		else if (strcmp(argv[i], "--summary") == 0 ||
+		    strcmp(argv[i], "-") == 0)
+			mode = argv[i];
+		else if (argv[i][0] == '-') {
+			fputs(s_usage, stderr);
+			return 2;
+		} else if (npos < 2)
+			pos[npos++] = argv[i];
+		else if (nrules < S_RULES_MAX)
+			rules[nrules++] = argv[i];
+		else {
+			fprintf(stderr, "medflag feedback: at most %d rules\n",
+			    S_RULES_MAX);
+			return 2;
+		}
+	}
+	if (mode != NULL ? npos > 0 : npos < 2) {
+		fputs(s_usage, stderr);
+		return 2;
+	}
+	if (mode == NULL && s_valid(pos[0], pos[1], rules, nrules, why,
+	    sizeof(why)) != 0) {
+		fprintf(stderr, "medflag feedback: %s\n", why);
+		return 2;
+	}
+	if (mf_client_config(cli, &cfg) == -1)
+		return 1;
+	if ((st = mf_store_connect(&cfg, cfg.redis_timeout_ms > 1000 ?
+	    cfg.redis_timeout_ms : 2000, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "medflag feedback: %s\n", err);
+		return 1;
+	}
+	if (mode != NULL && strcmp(mode, "--summary") == 0)
+		rc = s_summary(st);
+	else if (mode != NULL)
+		rc = s_lines(st);
+	else if (s_one(st, pos[0], rev, strcmp(pos[1], "agreed") == 0, rules,
+	    nrules, by) == 0) {
+		printf("recorded: %s %s for %zu rule%s\n", pos[0], pos[1],
+		    nrules, nrules == 1 ? "" : "s");
+		rc = 0;
+	}
+	mf_store_destroy(&st);
+	return rc;
+}
