@@ -43,7 +43,7 @@ static const struct {
 	    "through medflagd" },
 	{ "tail", mf_cmd_tail, "tail [--action a,b] [--json] [--since SEQ]  "
 	    "live verdicts" },
-	{ "stats", mf_cmd_stats, "stats [--json]                counters of "
+	{ "stats", mf_cmd_stats, "stats [--json|--prometheus] counters of "
 	    "medflagd" },
 	{ "top", mf_cmd_top, "top [-d SECONDS] [-n COUNT]   live rates, "
 	    "latency, queue, workers" },

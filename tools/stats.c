@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "lathist.h"
 
 #define MF_CONTROL_TIMEOUT_MS	5000
 
@@ -132,9 +133,128 @@ s_print_refusal(const char *prog, const msgpack_object *r)
 }
 
 /* One control request; prints the reply with 'print' (or JSON). */
+/*
+ * Prometheus text exposition of stats: counters as *_total, the latency
+ * histogram in seconds with cumulative buckets at fixed bounds (a bound
+ * counts the histogram buckets wholly under it, so a count is never
+ * overstated), rule hits labelled by rule and mode.
+ */
+static void
+s_print_prometheus(const msgpack_object *r)
+{
+	static const struct { const char *key, *name, *help; int gauge; } m[] = {
+		{ "posts_in", "posts_in_total", "posts accepted", 0 },
+		{ "in_flight", "in_flight", "posts held by workers", 1 },
+		{ "queue", "queue", "posts waiting for a worker", 1 },
+		{ "max_queue", "max_queue", "queue bound", 1 },
+		{ "bad_messages", "bad_messages_total", "messages that were "
+		    "not valid", 0 },
+		{ "requeued", "requeued_total", "posts re-dispatched", 0 },
+		{ "late_duplicates", "late_duplicates_total", "late verdicts "
+		    "dropped", 0 },
+		{ "busy", "busy_total", "check requests answered busy", 0 },
+		{ "poison", "poison_total", "posts given up as poison", 0 },
+		{ "sources_stale", "sources_stale_total", "verdicts judged "
+		    "without Redis", 0 },
+		{ "worker_deaths", "worker_deaths_total", "workers declared "
+		    "dead", 0 },
+		{ "seq", "seq", "last verdict sequence number", 1 },
+		{ "uptime_s", "uptime_seconds", "seconds since start", 1 },
+		{ "redis", "redis_up", "1 when Redis is connected", 1 },
+		{ "journal_written", "journal_written_total", "verdicts "
+		    "journalled", 0 },
+		{ "journal_skipped", "journal_skipped_total", "verdicts not "
+		    "journalled", 0 },
+		{ "journal_queue", "journal_queue", "verdicts waiting for the "
+		    "journal", 1 },
+		{ "duplicates", "duplicates_total", "posts answered from "
+		    "dedup", 0 },
+		{ "dedup_entries", "dedup_entries", "verdicts dedup holds", 1 },
+		{ "dedup_bytes", "dedup_bytes", "bytes of those", 1 },
+		{ "dedup_evicted", "dedup_evicted_total", "dedup verdicts "
+		    "dropped by the bounds", 0 },
+	};
+	static const double le[] = { .0005, .001, .002, .005, .01, .02, .05,
+	    .1, .25, .5, 1, 2.5 };
+	static const char *const maps[2][2] = { { "verdicts", "action" },
+	    { "status", "status" } };
+	const msgpack_object	*w = mf_mp_get(r, "workers");
+	const msgpack_object	*h = mf_mp_get(r, "latency_hist");
+	const msgpack_object	*rh = mf_mp_get(r, "rule_hits");
+	uint64_t		 n[MF_LATHIST_N] = {0}, total = 0;
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		printf("# HELP medflag_%s %s\n# TYPE medflag_%s %s\n"
+		    "medflag_%s %lld\n", m[i].name, m[i].help, m[i].name,
+		    m[i].gauge ? "gauge" : "counter", m[i].name,
+		    mf_mp_int(r, m[i].key, 0));
+	for (int k = 0; k < 2; k++) {
+		const msgpack_object *o = mf_mp_get(r, maps[k][0]);
+
+		printf("# HELP medflag_%s_total verdicts published by %s\n"
+		    "# TYPE medflag_%s_total counter\n", maps[k][0],
+		    maps[k][1], maps[k][0]);
+		for (uint32_t i = 0; o != NULL && o->type ==
+		    MSGPACK_OBJECT_MAP && i < o->via.map.size; i++) {
+			const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+			if (kv->key.type == MSGPACK_OBJECT_STR &&
+			    kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+				printf("medflag_%s_total{%s=\"%.*s\"} %llu\n",
+				    maps[k][0], maps[k][1],
+				    (int)kv->key.via.str.size,
+				    kv->key.via.str.ptr, (unsigned long long)
+				    kv->val.via.u64);
+		}
+	}
+	printf("# HELP medflag_workers_alive workers connected\n"
+	    "# TYPE medflag_workers_alive gauge\nmedflag_workers_alive %u\n",
+	    w && w->type == MSGPACK_OBJECT_ARRAY ? w->via.array.size : 0);
+	for (uint32_t i = 0; h && h->type == MSGPACK_OBJECT_ARRAY &&
+	    i < h->via.array.size && i < MF_LATHIST_N; i++)
+		if (h->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			total += n[i] = h->via.array.ptr[i].via.u64;
+	printf("# HELP medflag_latency_seconds arrival to verdict of judged "
+	    "posts\n# TYPE medflag_latency_seconds histogram\n");
+	for (size_t k = 0; k < sizeof(le) / sizeof(le[0]); k++) {
+		uint64_t	c = 0;
+
+		for (size_t i = 0; i < MF_LATHIST_N; i++)
+			if ((double)mf_lathist_upper(i) <= le[k] * 1e6)
+				c += n[i];
+		printf("medflag_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		    le[k], (unsigned long long)c);
+	}
+	printf("medflag_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "medflag_latency_seconds_sum %.6f\n"
+	    "medflag_latency_seconds_count %llu\n", (unsigned long long)total,
+	    (double)mf_mp_int(r, "latency_sum_us", 0) / 1e6,
+	    (unsigned long long)total);
+	printf("# HELP medflag_rule_hits_total hits per rule since start\n"
+	    "# TYPE medflag_rule_hits_total counter\n");
+	for (uint32_t i = 0; rh && rh->type == MSGPACK_OBJECT_MAP &&
+	    i < rh->via.map.size; i++) {
+		const msgpack_object_kv	*kv = &rh->via.map.ptr[i];
+		const msgpack_object	*v = &kv->val;
+
+		if (kv->key.type != MSGPACK_OBJECT_STR ||
+		    v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size != 2)
+			continue;
+		/* Rule ids are [a-z0-9._-]: nothing to escape. */
+		for (int k = 0; k < 2; k++)
+			printf("medflag_rule_hits_total{rule=\"%.*s\",mode="
+			    "\"%s\"} %llu\n", (int)kv->key.via.str.size,
+			    kv->key.via.str.ptr, k ? "shadow" : "enforce",
+			    (unsigned long long)v->via.array.ptr[k].via.u64);
+	}
+}
+
+/* One control request; prints the reply with 'print', as JSON with
+ * --json, or with 'prom' (when given) with --prometheus. */
 static int
 s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
-    void (*print)(const msgpack_object *))
+    void (*print)(const msgpack_object *),
+    void (*prom)(const msgpack_object *))
 {
 	mf_config_t		 cfg;
 	msgpack_unpacked	 reply;
@@ -144,9 +264,12 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
+		} else if (prom != NULL && strcmp(argv[i], "--prometheus") ==
+		    0) {
+			print = prom;
 		} else {
-			fprintf(stderr, "usage: medflag %s [--json]\n",
-			    argv[0]);
+			fprintf(stderr, "usage: medflag %s [--json%s]\n",
+			    argv[0], prom ? " | --prometheus" : "");
 			return 2;
 		}
 	}
@@ -174,7 +297,8 @@ out:
 int
 mf_cmd_stats(int argc, char **argv, const mf_cli_t *cli)
 {
-	return s_request(argc, argv, cli, "stats", s_print_stats);
+	return s_request(argc, argv, cli, "stats", s_print_stats,
+	    s_print_prometheus);
 }
 
 static void
@@ -189,5 +313,5 @@ s_print_reload(const msgpack_object *r)
 int
 mf_cmd_reload(int argc, char **argv, const mf_cli_t *cli)
 {
-	return s_request(argc, argv, cli, "reload", s_print_reload);
+	return s_request(argc, argv, cli, "reload", s_print_reload, NULL);
 }

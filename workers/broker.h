@@ -117,6 +117,7 @@ typedef struct mf_stats {
 	/* Arrival to verdict of every judged post (not dedup answers). */
 	uint64_t	 latency[MF_LATHIST_N];
 	uint64_t	 latency_max;
+	uint64_t	 latency_sum;		/* us, for averages */
 } mf_stats_t;
 
 typedef struct mf_broker {

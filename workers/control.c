@@ -93,7 +93,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23 + 8);
+	msgpack_pack_map(pk, 23 + 9);
 	s_kv_bool(pk, "ok", 1);
 	s_kv_u64(pk, "posts_in", b->st.posts_in);
 	s_str(pk, "verdicts");
@@ -148,6 +148,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 		}
 	}
 	s_kv_u64(pk, "max", b->st.latency_max);
+	s_kv_u64(pk, "latency_sum_us", b->st.latency_sum);
 	s_str(pk, "rule_hits");
 	msgpack_pack_map(pk, b->rule_hits.len);
 	for (size_t i = 0; i < b->rule_hits.cap; i++) {

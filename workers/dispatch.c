@@ -319,6 +319,7 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 	if (e != NULL) {
 		lat = (uint64_t)(mf_now_us() - e->t_recv_us);
 		b->st.latency[mf_lathist_bucket(lat)]++;
+		b->st.latency_sum += lat;
 		if (lat > b->st.latency_max)
 			b->st.latency_max = lat;
 	}

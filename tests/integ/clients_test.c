@@ -284,6 +284,18 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_STR_CONTAINS(out, "rules with the most hits since start");
 	MF_ASSERT_STR_CONTAINS(out, "  vaccines-autism.");
 	free(out);
+	/* The same counters for Prometheus. */
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats --prometheus", bin,
+	    t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "# TYPE medflag_posts_in_total counter\n"
+	    "medflag_posts_in_total ");
+	MF_ASSERT_STR_CONTAINS(out, "medflag_workers_alive 2\n");
+	MF_ASSERT_STR_CONTAINS(out, "medflag_latency_seconds_bucket{le=\"+Inf\"} ");
+	MF_ASSERT_STR_CONTAINS(out, "medflag_verdicts_total{action=\"flag\"} ");
+	snprintf(want, sizeof(want), "medflag_rule_hits_total{rule=\"%s\","
+	    "mode=\"enforce\"} ", rule);
+	MF_ASSERT_STR_CONTAINS(out, want);
+	free(out);
 
 	/* Moderators' feedback: two agreed, one overturned; a bad outcome
 	 * and a bad rule id are refused before Redis is touched. */
