@@ -18,6 +18,14 @@
 #include <zmq.h>
 
 #include "client.h"
+#include "curve.h"
+
+/* The configuration of the running command, for CURVE keys: read when
+ * the first socket is made (-1 before, then 0 off or 1 on). */
+static const mf_config_t	*s_cfg;
+static int			 s_curve = -1;
+static char			 s_server_pub[MF_CURVE_Z85 + 1];
+static char			 s_secret[MF_CURVE_Z85 + 1];
 
 volatile int	 mf_client_stop;
 static void	*s_ctx;
@@ -41,6 +49,8 @@ mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
 		    cli->prog, path, errors, errors == 1 ? "" : "s");
 		return -1;
 	}
+	s_cfg = cfg;
+	s_curve = -1;
 	return 0;
 }
 
@@ -69,12 +79,28 @@ mf_client_socket(int type, const char *endpoint)
 
 	if (ctx == NULL)
 		return NULL;
+	if (s_curve < 0 && s_cfg != NULL) {
+		mf_diags_t	d = {0};
+
+		s_curve = mf_curve_client_keys(s_cfg, s_server_pub, s_secret,
+		    &d);
+		mf_cli_print_diags(stderr, &d);
+		mf_diags_free(&d);
+		if (s_curve < 0)
+			return NULL;
+	}
 	if ((sock = zmq_socket(ctx, type)) == NULL) {
 		fprintf(stderr, "medflag: zmq_socket: %s\n",
 		    zmq_strerror(errno));
 		return NULL;
 	}
 	zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+	if (s_curve > 0 && mf_curve_client(sock, s_server_pub, s_secret) !=
+	    0) {
+		fprintf(stderr, "medflag: CURVE: %s\n", zmq_strerror(errno));
+		zmq_close(sock);
+		return NULL;
+	}
 	if (zmq_connect(sock, endpoint) == -1) {
 		fprintf(stderr, "medflag: %s: %s\n  hint: an endpoint looks "
 		    "like tcp://127.0.0.1:7702 or ipc:///run/medflag/check\n",

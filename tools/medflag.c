@@ -55,8 +55,8 @@ static const struct {
 	    "RULE... | - | --summary\n"
 	    "                                  moderators' outcomes, per-rule "
 	    "precision" },
-	{ "keygen", mf_cmd_keygen, "keygen                        CURVE key "
-	    "pair" },
+	{ "keygen", mf_cmd_keygen, "keygen NAME                   CURVE key "
+	    "pair: NAME.key, NAME.pub" },
 };
 
 static void

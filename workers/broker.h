@@ -31,6 +31,7 @@
 #include "log.h"
 #include "proto.h"
 #include "dedup.h"
+#include "curve.h"
 #include "lathist.h"
 #include "rulehits.h"
 
@@ -153,6 +154,11 @@ typedef struct mf_broker {
 	mf_lograte_t	 rate_bad, rate_late;
 	mf_dedup_t	 dedup;		/* dedup.c */
 	mf_rulehits_t	 rule_hits;	/* since start, from heartbeats */
+	/* CURVE: the secret key ("" when off), allow lists, ZAP handler. */
+	char		 curve_secret[MF_CURVE_Z85 + 1];
+	mf_curve_allow_t allow;
+	void		*zap;
+	mf_lograte_t	 rate_zap;
 	void		*replay;	/* replay.c: its thread */
 	double		 canary_rate;	/* canary.c: flag rate of the rules */
 	size_t		 canary_n;	/* posts in the canary sample, 0 none */

@@ -70,6 +70,21 @@ static const mf_config_directive_t s_table[] = {
 	    "verdicts dedup holds at most (oldest dropped first)" },
 	{ "dedup_max_mb", MF_CONF_INT, F(dedup_max_mb), 0, 1, 65536, "32", 0,
 	    "MiB of verdicts dedup holds at most" },
+	{ "curve_secret_key", MF_CONF_STR, F(curve_secret_key),
+	    S(curve_secret_key), 0, 0, "", 0,
+	    "medflagd's CURVE secret key file (medflag keygen); set: every "
+	    "endpoint encrypts and authenticates" },
+	{ "curve_allow", MF_CONF_STR, F(curve_allow), S(curve_allow), 0, 0,
+	    "", 0, "directory of producers.keys, subscribers.keys, "
+	    "operators.keys, workers.keys (public keys allowed)" },
+	{ "curve_server_key", MF_CONF_STR, F(curve_server_key),
+	    S(curve_server_key), 0, 0, "", 0,
+	    "for clients and remote workers: medflagd's public key (default: "
+	    "from curve_secret_key when readable)" },
+	{ "curve_client_key", MF_CONF_STR, F(curve_client_key),
+	    S(curve_client_key), 0, 0, "", 0,
+	    "for clients and remote workers: their own secret key file "
+	    "(default: curve_secret_key)" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };

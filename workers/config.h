@@ -42,6 +42,11 @@ typedef struct mf_config {
 	int	worker_credit;		/* posts in flight per worker; 64 */
 	int	poison_kills;		/* worker deaths before error verdict */
 	int	redis_timeout_ms;	/* connect/command timeout; 200 */
+	/* CURVE (curve.h); all "" by default: no encryption. */
+	char	curve_secret_key[1024];	/* medflagd's secret key file */
+	char	curve_allow[1024];	/* dir of <role>.keys allow lists */
+	char	curve_server_key[64];	/* clients: medflagd's public key */
+	char	curve_client_key[1024];	/* clients: own secret key file */
 } mf_config_t;
 
 /* Fills every field with its default. */

@@ -73,10 +73,37 @@ s_bind(mf_broker_t *b, int type, const char *name, const char *ep)
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	}
+	if (b->curve_secret[0] != '\0') {
+		int	role = type == ZMQ_PUB ? MF_ROLE_SUBSCRIBERS :
+		    strcmp(name, "control") == 0 ? MF_ROLE_OPERATORS :
+		    strcmp(name, "backend") == 0 ? MF_ROLE_WORKERS :
+		    MF_ROLE_PRODUCERS;
+
+		if (mf_curve_server(s, b->curve_secret, role) != 0)
+			mf_log_fatalx("%s: CURVE: %s", name,
+			    zmq_strerror(errno));
+	}
 	if (zmq_bind(s, ep) != 0)
 		mf_log_fatalx("%s: cannot bind %s: %s", name, ep,
 		    zmq_strerror(errno));
 	return s;
+}
+
+/* CURVE on: medflagd's key and the allow lists of curve_allow. Problems
+ * go to 'd'. 0 or -1. */
+static int
+s_curve_load(mf_broker_t *b, mf_diags_t *d)
+{
+	char	pub[MF_CURVE_Z85 + 1];
+
+	b->curve_secret[0] = '\0';
+	if (b->cfg.curve_secret_key[0] == '\0')
+		return 0;
+	if (mf_curve_read_secret(b->cfg.curve_secret_key, b->curve_secret,
+	    d) != 0 || mf_curve_public(b->curve_secret, pub) != 0 ||
+	    mf_curve_allow_load(&b->allow, b->cfg.curve_allow, pub, d) != 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -271,8 +298,8 @@ s_loop(mf_broker_t *b)
 	int64_t	drain_deadline = 0;
 
 	for (;;) {
-		zmq_pollitem_t	 it[7];
-		void		*which[7];
+		zmq_pollitem_t	 it[8];
+		void		*which[8];
 		int		 n = 0, rc;
 		int64_t		 now = mf_now_ms(), next, timeout;
 
@@ -282,6 +309,10 @@ s_loop(mf_broker_t *b)
 		which[n++] = b->backend;
 		it[n] = (zmq_pollitem_t){ b->control, 0, ZMQ_POLLIN, 0 };
 		which[n++] = b->control;
+		if (b->zap != NULL) {
+			it[n] = (zmq_pollitem_t){ b->zap, 0, ZMQ_POLLIN, 0 };
+			which[n++] = b->zap;
+		}
 		it[n] = (zmq_pollitem_t){ mf_replay_socket(b), 0, ZMQ_POLLIN,
 		    0 };
 		which[n++] = mf_replay_socket(b);
@@ -316,7 +347,16 @@ s_loop(mf_broker_t *b)
 				    mf_broker_backend_msg);
 			else if (which[i] == mf_replay_socket(b))
 				mf_replay_forward(b);
-			else if (which[i] == b->control)
+			else if (which[i] == b->zap) {
+				size_t	no = mf_curve_zap_answer(b->zap,
+				    &b->allow);
+
+				if (no > 0)
+					mf_log_rated(&b->rate_zap, MF_LOG_WARN,
+					    "CURVE: refused %zu connection%s: "
+					    "key not on the allow list of its "
+					    "role", no, no == 1 ? "" : "s");
+			} else if (which[i] == b->control)
 				s_drain_socket(b, b->control,
 				    mf_broker_control_msg);
 			else if (which[i] == b->check)
@@ -383,6 +423,12 @@ main(int argc, char **argv)
 		    diags.errors, b.cfg.rules);
 		return 1;
 	}
+	if (s_curve_load(&b, &diags) != 0) {
+		s_print_diags(&diags);
+		fprintf(stderr, "medflagd: CURVE keys of %s not usable; not "
+		    "started\n", conf ? conf : "the defaults");
+		return 1;
+	}
 	if (check_only) {
 		s_print_diags(&diags);	/* warnings */
 		printf("configuration OK\n");
@@ -415,6 +461,11 @@ main(int argc, char **argv)
 	    (size_t)b.cfg.dedup_max_mb << 20) != 0)
 		mf_log_fatalx("out of memory");
 	b.ctx = zmq_ctx_new();
+	b.rate_zap = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
+	if (b.curve_secret[0] != '\0' &&
+	    (b.zap = mf_curve_zap_socket(b.ctx)) == NULL)
+		mf_log_fatalx("CURVE: cannot start the ZAP handler: %s",
+		    zmq_strerror(errno));
 	b.backend = s_bind(&b, ZMQ_ROUTER, "backend", b.cfg.backend);
 	b.ingest = s_bind(&b, ZMQ_PULL, "ingest", b.cfg.ingest);
 	b.check = s_bind(&b, ZMQ_ROUTER, "check", b.cfg.check);
@@ -464,6 +515,9 @@ main(int argc, char **argv)
 	zmq_close(b.pub);
 	zmq_close(b.control);
 	zmq_close(b.backend);
+	if (b.zap != NULL)
+		zmq_close(b.zap);
+	mf_curve_allow_free(&b.allow);
 	zmq_ctx_term(b.ctx);
 	s_local_backend_remove();
 	mf_broker_free_tables(&b);

@@ -24,6 +24,7 @@
 
 #include "medflag.h"
 #include "config.h"
+#include "curve.h"
 #include "guard.h"
 #include "log.h"
 #include "proto.h"
@@ -176,6 +177,10 @@ s_load_rules(const mf_config_t *cfg, mf_diags_t *diags)
 	return rs;
 }
 
+/* CURVE keys when configured (curve.h): medflagd's public, our secret. */
+static int	s_curve;
+static char	s_server_pub[MF_CURVE_Z85 + 1], s_secret[MF_CURVE_Z85 + 1];
+
 static void *
 s_connect(void *ctx, const char *ep)
 {
@@ -183,6 +188,8 @@ s_connect(void *ctx, const char *ep)
 	int	 linger = 1000, hwm = 100000;
 	int64_t	 max = MF_PROTO_MAX_SOCKET_MSG;
 
+	if (s_curve && mf_curve_client(s, s_server_pub, s_secret) != 0)
+		mf_log_fatalx("CURVE: %s", zmq_strerror(errno));
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
@@ -399,6 +406,13 @@ main(int argc, char **argv)
 	mf_log_set_level(cfg.log_level);
 	if (backend == NULL)
 		backend = cfg.backend;
+	if ((s_curve = mf_curve_client_keys(&cfg, s_server_pub, s_secret,
+	    &diags)) < 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			mf_log_warnx("%s: %s", diags.v[i].where,
+			    diags.v[i].msg);
+		return 1;
+	}
 	mf_diags_free(&diags);
 	if ((rules = s_load_rules(&cfg, &diags)) == NULL) {
 		for (size_t i = 0; i < diags.n && i < 20; i++)
