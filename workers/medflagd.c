@@ -424,12 +424,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (s_curve_load(&b, &diags) != 0) {
+		mf_curve_allow_free(&b.allow);
 		s_print_diags(&diags);
 		fprintf(stderr, "medflagd: CURVE keys of %s not usable; not "
 		    "started\n", conf ? conf : "the defaults");
 		return 1;
 	}
 	if (check_only) {
+		mf_curve_allow_free(&b.allow);
 		s_print_diags(&diags);	/* warnings */
 		printf("configuration OK\n");
 		mf_diags_free(&diags);

@@ -24,7 +24,7 @@ done
 { echo "# producers"; grep -v '^#' "$D/producer.pub"; } >"$D/allow/producers.keys"
 echo "$(grep -v '^#' "$D/operator.pub")  # the on-call operator" \
     >"$D/allow/operators.keys"
-"$B/medflagd" -n -c "$CONF" >/dev/null 2>&1 || fail "medflagd -n refuses the keys"
+out=$("$B/medflagd" -n -c "$CONF" 2>&1) || fail "medflagd -n refuses the keys: $out"
 mf_env_medflagd
 
 # Tools on this host may use medflagd's own key file: stats as operator.
