@@ -6,7 +6,8 @@
  * Usage: medflagd [-n] [-d] [-c FILE] [-w N]
  *   -n  check the configuration and the rules, print "configuration OK"
  *   -d  log to stderr (the default; medflagd never daemonizes)
- * Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the rules.
+ * Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the rules (and
+ * the CURVE allow lists).
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -87,6 +88,36 @@ s_bind(mf_broker_t *b, int type, const char *name, const char *ep)
 		mf_log_fatalx("%s: cannot bind %s: %s", name, ep,
 		    zmq_strerror(errno));
 	return s;
+}
+
+/* SIGHUP: the allow lists again, so keys are added or revoked without a
+ * restart (connections already made stay). A list with a bad line keeps
+ * the old lists, and says why. */
+static void
+s_curve_reload(mf_broker_t *b)
+{
+	mf_curve_allow_t	 a;
+	mf_diags_t		 d = {0};
+	char			 pub[MF_CURVE_Z85 + 1];
+	size_t			 n = 0;
+
+	if (b->curve_secret[0] == '\0' ||
+	    mf_curve_public(b->curve_secret, pub) != 0)
+		return;
+	if (mf_curve_allow_load(&a, b->cfg.curve_allow, pub, &d) != 0) {
+		mf_curve_allow_free(&a);
+		for (size_t i = 0; i < d.n; i++)
+			mf_log_warnx("%s: %s", d.v[i].where, d.v[i].msg);
+		mf_log_warnx("CURVE: allow lists not reloaded; the old ones "
+		    "stay");
+	} else {
+		mf_curve_allow_free(&b->allow);
+		b->allow = a;
+		for (int r = 0; r < MF_NROLES; r++)
+			n += a.n[r];
+		mf_log_info("CURVE: allow lists reloaded: %zu keys", n);
+	}
+	mf_diags_free(&d);
 }
 
 /* CURVE on: medflagd's key and the allow lists of curve_allow. Problems
@@ -280,6 +311,7 @@ s_signals(mf_broker_t *b, int64_t *drain_deadline)
 			mf_log_info("SIGHUP: reloading rules");
 			(void)mf_broker_reload(b, &d);
 			mf_diags_free(&d);
+			s_curve_reload(b);
 		} else if ((c == SIGTERM || c == SIGINT) && !b->draining) {
 			b->draining = 1;
 			*drain_deadline = mf_now_ms() + S_DRAIN_MS;

@@ -57,6 +57,18 @@ echo "$out" | grep -q 'flag' || fail "allowed producer: verdict without a flag: 
 "$B/medflag" -c "$D/plain.conf" stats >/dev/null 2>&1 &&
     fail "a client without CURVE read stats"
 grep -q 'CURVE: refused' "$D/medflagd.log" || fail "refusals not logged"
+
+# SIGHUP re-reads the allow lists: the stranger becomes a producer.
+grep -v '^#' "$D/stranger.pub" >>"$D/allow/producers.keys"
+kill -HUP "$MPID"
+i=0
+until grep -q 'CURVE: allow lists reloaded: 3 keys' "$D/medflagd.log"; do
+	i=$((i + 1))
+	[ $i -gt 50 ] && fail "SIGHUP did not reload the allow lists"
+	sleep 0.1
+done
+"$B/medflag" -c "$D/stranger.conf" check --timeout 10000 'hello' \
+    >/dev/null 2>&1 || fail "a key added to producers.keys got no verdict"
 kill -TERM "$MPID"; wait "$MPID"; MPID=
 
 # A bad line in an allow list: medflagd -n names it.
