@@ -3,7 +3,8 @@
 # (temp dir, unix socket), the source lists loaded into it, medflagd with
 # 2 workers, the project's example posts pushed through the check
 # endpoint, the verdicts as a table (post, action, score, claims,
-# evidence), then a clean shutdown (SIGTERM) and the temp dir removed.
+# evidence), one reading of `medflag top`, then a clean shutdown
+# (SIGTERM) and the temp dir removed.
 # SPDX-License-Identifier: MIT
 B=${MF_BUILD:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -45,6 +46,11 @@ ws = sorted({v.get("worker", "") for v in rows})
 print("\n%d verdicts, seq %s..%s, workers %s" % (len(rows),
       min(v.get("seq", 0) for v in rows), max(v.get("seq", 0) for v in rows), " ".join(ws)))
 PY
+# What an operator sees (rule hits arrive with the workers' heartbeats).
+sleep 1.2
+echo
+echo "What an operator sees: $B/medflag -c medflag.conf top"
+"$B/medflag" -c "$D/medflag.conf" top -n 1 | sed 's/^/  /'
 kill -TERM "$MPID"
 wait "$MPID"; rc=$?
 MPID=
