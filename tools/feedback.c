@@ -7,7 +7,8 @@
  *                    [--by NAME]
  *   medflag feedback -            JSON Lines on stdin: post_id, revision,
  *                                 outcome, rules [ids], by (docs/protocol.md)
- *   medflag feedback --summary    per rule: agreed, overturned, precision
+ *   medflag feedback --summary    per rule: hits of all time, agreed,
+ *                                 overturned, precision
  *
  * Stores ids and outcomes only (store.h names the keys), never post text.
  * A forum adapter sends the rules of the verdict it acted on; a moderator
@@ -119,46 +120,92 @@ s_lines(mf_store_t *st)
 	return rc != 0 || bad > 0;
 }
 
+/* One row of the summary. */
+typedef struct s_row {
+	const char	*id;
+	uint64_t	 hits, shadow, agreed, overturned;
+} s_row_t;
+
 static int
 s_cmp(const void *a, const void *b)
 {
-	const mf_rulehit_t *x = a, *y = b;
+	const s_row_t *x = a, *y = b;
 
 	if (x->hits + x->shadow != y->hits + y->shadow)
 		return x->hits + x->shadow < y->hits + y->shadow ? 1 : -1;
+	if (x->agreed + x->overturned != y->agreed + y->overturned)
+		return x->agreed + x->overturned < y->agreed + y->overturned ?
+		    1 : -1;
 	return strcmp(x->id, y->id);
 }
 
+/* The row of 'id' in 'v' ('*n' rows), added if new. */
+static s_row_t *
+s_row(s_row_t *v, size_t *n, const char *id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return &v[i];
+	memset(&v[*n], 0, sizeof(v[*n]));
+	v[*n].id = id;
+	return &v[(*n)++];
+}
+
+/* Every rule with hits (all time, as medflagd wrote them to Redis) or
+ * feedback: its hits and its moderators' precision. */
 static int
 s_summary(mf_store_t *st)
 {
-	mf_rulehits_t	 fb = {0};
-	mf_rulehit_t	*v;
+	mf_rulehits_t	 fb = {0}, hits = {0};
+	s_row_t		*v;
 	size_t		 n = 0;
+	int		 rc = 1;
 
-	if (mf_store_feedback_counts(st, &fb) != 0) {
+	if (mf_store_feedback_counts(st, &fb) != 0 ||
+	    mf_store_rule_hits(st, &hits) != 0) {
 		fprintf(stderr, "medflag feedback: %s\n", mf_store_error(st));
-		return 1;
+		goto out;
 	}
-	if ((v = calloc(fb.len + 1, sizeof(*v))) == NULL)
-		return 1;
+	if ((v = calloc(fb.len + hits.len + 1, sizeof(*v))) == NULL)
+		goto out;
+	for (size_t i = 0; i < hits.cap; i++)
+		if (hits.v[i].id != NULL) {
+			s_row_t *r = s_row(v, &n, hits.v[i].id);
+
+			r->hits = hits.v[i].hits;
+			r->shadow = hits.v[i].shadow;
+		}
 	for (size_t i = 0; i < fb.cap; i++)
-		if (fb.v[i].id != NULL)
-			v[n++] = fb.v[i];
+		if (fb.v[i].id != NULL) {
+			s_row_t *r = s_row(v, &n, fb.v[i].id);
+
+			r->agreed = fb.v[i].hits;
+			r->overturned = fb.v[i].shadow;
+		}
 	qsort(v, n, sizeof(*v), s_cmp);
 	if (n == 0)
-		printf("no feedback recorded\n");
+		printf("no rule hits or feedback recorded\n");
 	else
-		printf("%-44s %8s %10s %9s\n", "rule", "agreed", "overturned",
-		    "precision");
-	for (size_t i = 0; i < n; i++)
-		printf("%-44s %8llu %10llu %9.2f\n", v[i].id,
+		printf("%-44s %9s %9s %8s %10s %9s\n", "rule", "hits",
+		    "shadow", "agreed", "overturned", "precision");
+	for (size_t i = 0; i < n; i++) {
+		char	p[16] = "-";
+
+		if (v[i].agreed + v[i].overturned > 0)
+			snprintf(p, sizeof(p), "%.2f", (double)v[i].agreed /
+			    (double)(v[i].agreed + v[i].overturned));
+		printf("%-44s %9llu %9llu %8llu %10llu %9s\n", v[i].id,
 		    (unsigned long long)v[i].hits,
-		    (unsigned long long)v[i].shadow, (double)v[i].hits /
-		    (double)(v[i].hits + v[i].shadow));
+		    (unsigned long long)v[i].shadow,
+		    (unsigned long long)v[i].agreed,
+		    (unsigned long long)v[i].overturned, p);
+	}
 	free(v);
+	rc = 0;
+out:
 	mf_rulehits_free(&fb);
-	return 0;
+	mf_rulehits_free(&hits);
+	return rc;
 }
 
 int

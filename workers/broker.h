@@ -102,6 +102,9 @@ typedef struct mf_journal {
 	size_t		 ngaps, gapnext;
 	uint64_t	 first_seq;	/* of this run (set by medflagd) */
 	uint64_t	 last_seq;	/* the newest pushed */
+	/* Rule hits reported since the last write to Redis (under mu). */
+	mf_rulehits_t	 hits;
+	int		 hits_dirty;
 } mf_journal_t;
 
 typedef struct mf_stats {
@@ -232,6 +235,9 @@ void	 mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg,
  * the caller still owns and closes 'msg'. Never blocks, like push. */
 void	 mf_journal_push_msg(mf_journal_t *j, uint64_t seq, zmq_msg_t *msg);
 void	 mf_journal_stop(mf_journal_t *j, int flush_ms);
+/* Adds a worker's heartbeat frame of rule hits (rulehits.h) to what the
+ * thread adds to Redis' all-time counts. Never blocks on Redis. */
+void	 mf_journal_rule_hits(mf_journal_t *j, const void *frame, size_t len);
 void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
 	    uint64_t *skipped, size_t *queued);
 /* Copies to 'out' (at most 'cap', oldest first) the ranges of seq never

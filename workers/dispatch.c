@@ -794,6 +794,9 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		b->w[wi].stale = mf_frames_is(f, 4, "1");
 		s_copy_str(b->w[wi].auto_shadowed,
 		    sizeof(b->w[wi].auto_shadowed), f, 5);
+		if (f->n > 6)
+			mf_journal_rule_hits(&b->journal, f->data[6],
+			    f->len[6]);
 		if (f->n > 6 && mf_rulehits_parse(&b->rule_hits, f->data[6],
 		    f->len[6]) != 0) {
 			b->st.bad_messages++;

@@ -108,6 +108,54 @@ s_drop_landed(mf_journal_t *j, mf_store_t *st)
 	pthread_mutex_unlock(&j->mu);
 }
 
+/* Writes the rule hits gathered since the last time (taken out of the
+ * journal under mu, so the main loop never waits on Redis); on failure
+ * they go back for the next connection. */
+static void
+s_flush_hits(mf_journal_t *j, mf_store_t **st)
+{
+	mf_rulehits_t	h;
+
+	pthread_mutex_lock(&j->mu);
+	if (!j->hits_dirty) {
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	h = j->hits;
+	memset(&j->hits, 0, sizeof(j->hits));
+	j->hits_dirty = 0;
+	pthread_mutex_unlock(&j->mu);
+	if (mf_store_rule_hits_add(*st, &h) != 0) {
+		mf_log_warnx("redis: rule hits: %s; reconnecting",
+		    mf_store_error(*st));
+		mf_store_destroy(st);
+		pthread_mutex_lock(&j->mu);
+		for (size_t i = 0; i < h.cap; i++)
+			if (h.v[i].id != NULL)
+				(void)mf_rulehits_add(&j->hits, h.v[i].id,
+				    strlen(h.v[i].id), h.v[i].hits,
+				    h.v[i].shadow);
+		j->hits_dirty = 1;
+		pthread_mutex_unlock(&j->mu);
+	}
+	mf_rulehits_free(&h);
+}
+
+void
+mf_journal_rule_hits(mf_journal_t *j, const void *frame, size_t len)
+{
+	if (!j->started)
+		return;
+	pthread_mutex_lock(&j->mu);
+	/* Bad lines are counted by the caller, which parsed them too. */
+	(void)mf_rulehits_parse(&j->hits, frame, len);
+	if (!j->hits_dirty && j->hits.len > 0) {
+		j->hits_dirty = 1;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
 static void *
 s_main(void *arg)
 {
@@ -148,7 +196,7 @@ s_main(void *arg)
 			backoff = 0;
 		}
 		pthread_mutex_lock(&j->mu);
-		while (j->len == 0 && !j->stop)
+		while (j->len == 0 && !j->hits_dirty && !j->stop)
 			pthread_cond_wait(&j->cv, &j->mu);
 		while (n < S_BATCH && j->len > 0) {
 			batch[n++] = j->ring[j->head];
@@ -203,6 +251,8 @@ s_main(void *arg)
 				nanosleep(&ts, NULL);
 			}
 		}
+		if (st != NULL)
+			s_flush_hits(j, &st);
 		if (stop && n == 0)
 			break;
 	}
@@ -321,6 +371,7 @@ mf_journal_stop(mf_journal_t *j, int flush_ms)
 	pthread_mutex_unlock(&j->mu);
 	pthread_join(j->thread, NULL);
 	j->started = 0;
+	mf_rulehits_free(&j->hits);
 	free(j->ring);
 	j->ring = NULL;
 }

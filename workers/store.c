@@ -940,11 +940,13 @@ out:
 	return rc;
 }
 
-int
-mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out)
+/* Adds two hashes of rule id -> count to 'out': the first as 'hits', the
+ * second as 'shadow' (ids that are not rule ids are skipped). */
+static int
+s_read_counts(mf_store_t *s, const char *key_hits, const char *key_shadow,
+    mf_rulehits_t *out)
 {
-	static const char *const which[2] = { "feedback:agreed",
-	    "feedback:overturned" };
+	const char	*which[2] = { key_hits, key_shadow };
 
 	for (int k = 0; k < 2; k++) {
 		char		 key[128];
@@ -963,11 +965,78 @@ mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out)
 			    v->type != REDIS_REPLY_STRING)
 				continue;
 			n = strtoull(v->str, NULL, 10);
-			/* An id that is not a rule id is not ours: skipped. */
 			(void)mf_rulehits_add(out, f->str, f->len, k ? 0 : n,
 			    k ? n : 0);
 		}
 		freeReplyObject(r);
 	}
 	return 0;
+}
+
+int
+mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out)
+{
+	return s_read_counts(s, "feedback:agreed", "feedback:overturned", out);
+}
+
+int
+mf_store_rule_hits(mf_store_t *s, mf_rulehits_t *out)
+{
+	return s_read_counts(s, "rules:hits", "rules:shadow_hits", out);
+}
+
+int
+mf_store_rule_hits_add(mf_store_t *s, const mf_rulehits_t *h)
+{
+	char		 kh[128], ks[128], num[32];
+	const char	*argv[4];
+	size_t		 lens[4], sent = 0;
+	int		 rc = 0;
+
+	if (s->broken || s->c == NULL) {
+		s_seterr(s, "connection is in error; reconnect");
+		return -1;
+	}
+	s_key(s, "rules:hits", kh, sizeof(kh));
+	s_key(s, "rules:shadow_hits", ks, sizeof(ks));
+	argv[0] = "HINCRBY";
+	for (size_t i = 0; i < h->cap && rc == 0; i++)
+		for (int k = 0; k < 2 && h->v[i].id != NULL && rc == 0; k++) {
+			uint64_t n = k ? h->v[i].shadow : h->v[i].hits;
+
+			if (n == 0)
+				continue;
+			snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)n);
+			argv[1] = k ? ks : kh;
+			argv[2] = h->v[i].id;
+			argv[3] = num;
+			for (int a = 0; a < 4; a++)
+				lens[a] = strlen(argv[a]);
+			if (redisAppendCommandArgv(s->c, 4, argv, lens) !=
+			    REDIS_OK) {
+				s->broken = 1;
+				s_seterr(s, "HINCRBY: out of memory");
+				rc = -1;
+				continue;
+			}
+			sent++;
+		}
+	for (size_t i = 0; i < sent; i++) {
+		void	*rv = NULL;
+
+		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
+			s->broken = 1;
+			s_seterr(s, "HINCRBY: %s; %s", s->c->errstr[0] ?
+			    s->c->errstr : "no reply", s_conn_hint(s->c));
+			return -1;
+		}
+		if (((redisReply *)rv)->type == REDIS_REPLY_ERROR && rc == 0) {
+			s_seterr(s, "HINCRBY: %s; %s", ((redisReply *)rv)->str,
+			    s_reply_hint(((redisReply *)rv)->str));
+			rc = -1;
+		}
+		freeReplyObject(rv);
+	}
+	return rc;
 }

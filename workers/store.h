@@ -15,6 +15,8 @@
  *   <prefix>sources:version      string, INCR on every change
  *   <prefix>journal              STREAM, fields "seq" (decimal) and "v"
  *                                (msgpack verdict), auto IDs, MAXLEN ~
+ *   <prefix>rules:hits           HASH rule id -> enforce hits, all time
+ *   <prefix>rules:shadow_hits    HASH rule id -> shadow hits, all time
  *   <prefix>feedback:agreed      HASH rule id -> moderators agreed
  *   <prefix>feedback:overturned  HASH rule id -> moderators overturned
  *   <prefix>feedback             STREAM of outcomes: post_id, revision,
@@ -88,6 +90,12 @@ int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
 /* The counts per rule into 'out' (added to what it holds): 'hits' is
  * agreed and 'shadow' overturned. */
 int		 mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out);
+
+/* Per-rule hits of all time (medflagd's journal thread adds what workers
+ * report): adds the counts of 'h' with HINCRBY, pipelined. 0 or -1. */
+int		 mf_store_rule_hits_add(mf_store_t *s, const mf_rulehits_t *h);
+/* Reads them into 'out' (added to what it holds). 0 or -1. */
+int		 mf_store_rule_hits(mf_store_t *s, mf_rulehits_t *out);
 
 /* Verdict journal. Appends (seq, msg) with XADD MAXLEN ~ 'max'. */
 int		 mf_store_journal_append(mf_store_t *s, uint64_t seq,

@@ -316,9 +316,12 @@ MF_TEST(clients_push_bad_line_check_stats)
 	    "2>/dev/null", bin, t.conf));
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s feedback --summary", bin,
 	    t.conf));
-	snprintf(want, sizeof(want), "%-44s %8d %10d %9.2f", rule, 2, 1,
-	    2.0 / 3);
+	/* All-time hits come from medflagd's journal thread (at least the
+	 * one check above, written after its heartbeat), feedback 2 to 1. */
+	snprintf(want, sizeof(want), "%8d %10d %9.2f\n", 2, 1, 2.0 / 3);
 	MF_ASSERT_STR_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "%-44s %9d ", rule, 0);
+	MF_ASSERT(strncmp(strstr(out, rule), want, strlen(want)) != 0);
 	free(out);
 	/* top's first reading: the rule with its precision. */
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s top -n 1", bin, t.conf));
