@@ -13,7 +13,10 @@ DEPS       := libzmq libpcre2-8 hiredis $(MSGPACK) libutf8proc icu-uc icu-i18n \
               libpsl jansson
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wwrite-strings -Wpointer-arith -Wformat=2 -Wvla
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
+# The HTTP gateway (`medflag http`) only: libmicrohttpd.
+HTTP_DEPS  := libmicrohttpd
+HTTP_LIBS  := $(shell $(PKG_CONFIG) --libs $(HTTP_DEPS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(HTTP_DEPS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
 MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) \
               -Ifilter -Iworkers -Itools -Itests $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
@@ -23,8 +26,8 @@ LDLIBS     += $(PKG_LIBS) -lpthread -lm
 # missing ones (as root) or prints the command.
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
-              libpsl-dev libjansson-dev redis-server python3 python3-zmq \
-              python3-msgpack
+              libpsl-dev libjansson-dev libmicrohttpd-dev redis-server \
+              python3 python3-zmq python3-msgpack
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
@@ -67,7 +70,7 @@ $(SVC): $(call obj,$(SVC_SRC)) $(LIB)
 	rm -f $@ && ar rcs $@ $(call obj,$(SVC_SRC))
 
 $(BUILD)/medflag: $(call obj,$(CLI_SRC)) $(SVC) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(HTTP_LIBS) $(LDLIBS)
 
 $(BUILD)/medflagd: $(call obj,workers/medflagd.c) $(SVC) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)

@@ -12,6 +12,7 @@
 #define MF_CLIENT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <msgpack.h>
@@ -99,6 +100,16 @@ const char	*mf_mp_str(const msgpack_object *map, const char *key,
 int		 mf_mp_json(const msgpack_object *o, mf_buf_t *out);
 /* Appends 's' (length 'n') as a JSON string literal. */
 int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
+
+/* Stores one feedback record (JSON, docs/protocol.md) in Redis: 0, 1 when
+ * it is not valid (why in 'why'), -1 when Redis failed (why too). */
+struct mf_store;
+int		 mf_feedback_record(struct mf_store *st, const char *json,
+		    size_t len, char *why, size_t cap);
+
+/* Writes stats reply 'r' to 'fp' in the Prometheus text format
+ * (`medflag stats --prometheus`, GET /metrics of `medflag http`). */
+void		 mf_stats_prometheus(const msgpack_object *r, FILE *fp);
 
 /* One rule of stats' "rule_hits". */
 typedef struct mf_rule_count {

@@ -75,6 +75,30 @@ s_one(mf_store_t *st, const char *post_id, const char *rev, int agreed,
 	return 0;
 }
 
+int
+mf_feedback_record(mf_store_t *st, const char *json, size_t len, char *why,
+    size_t cap)
+{
+	mf_err_t	 err = {0};
+	mf_feedback_t	*f;
+	int		 rc = 1;
+
+	if ((f = mf_wire_decode_feedback_json(json, len, &err)) == NULL) {
+		/* The codec's message names its field already. */
+		snprintf(why, cap, "%s", err.msg);
+		return 1;
+	}
+	if (s_valid(f->post_id, f->agreed ? "agreed" : "overturned",
+	    (const char *const *)f->rules, f->nrules, why, cap) == 0) {
+		rc = s_one(st, f->post_id, f->revision, f->agreed,
+		    (const char *const *)f->rules, f->nrules, f->by);
+		if (rc != 0)
+			snprintf(why, cap, "redis: %s", mf_store_error(st));
+	}
+	mf_feedback_destroy(&f);
+	return rc;
+}
+
 /* JSON Lines from stdin (the feedback record of docs/protocol.md, read
  * by the wire codec); bad lines are located and skipped. */
 static int
@@ -86,33 +110,21 @@ s_lines(mf_store_t *st)
 	int	 rc = 0;
 
 	while ((n = getline(&line, &cap, stdin)) != -1) {
-		mf_err_t	 err = {0};
-		mf_feedback_t	*f;
+		int	r;
 
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if ((f = mf_wire_decode_feedback_json(line, (size_t)n,
-		    &err)) == NULL) {
-			/* The codec's message names its field already. */
-			fprintf(stderr, "stdin:%zu: error: %s\n", lineno,
-			    err.msg);
-			bad++;
-			continue;
-		}
-		if (s_valid(f->post_id, f->agreed ? "agreed" : "overturned",
-		    (const char *const *)f->rules, f->nrules, why,
-		    sizeof(why)) != 0) {
-			fprintf(stderr, "stdin:%zu: error: %s\n", lineno, why);
-			bad++;
-		} else if (s_one(st, f->post_id, f->revision, f->agreed,
-		    (const char *const *)f->rules, f->nrules, f->by) != 0) {
-			mf_feedback_destroy(&f);
+		if ((r = mf_feedback_record(st, line, (size_t)n, why,
+		    sizeof(why))) < 0) {
 			rc = 1;
 			break;
+		}
+		if (r > 0) {
+			fprintf(stderr, "stdin:%zu: error: %s\n", lineno, why);
+			bad++;
 		} else
 			ok++;
-		mf_feedback_destroy(&f);
 	}
 	free(line);
 	fprintf(stderr, "medflag feedback: %zu recorded, %zu bad lines\n", ok,

@@ -21,6 +21,7 @@
 #pragma weak mf_cmd_sources
 #pragma weak mf_cmd_feedback
 #pragma weak mf_cmd_keygen
+#pragma weak mf_cmd_http
 
 static const struct {
 	const char	*name;
@@ -55,6 +56,8 @@ static const struct {
 	    "RULE... | - | --summary\n"
 	    "                                  moderators' outcomes, per-rule "
 	    "precision" },
+	{ "http", mf_cmd_http, "http [--listen HOST:PORT]       HTTP gateway: "
+	    "/v1/check, /v1/feedback, /metrics" },
 	{ "keygen", mf_cmd_keygen, "keygen NAME                   CURVE key "
 	    "pair: NAME.key, NAME.pub" },
 };

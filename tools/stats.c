@@ -132,15 +132,14 @@ s_print_refusal(const char *prog, const msgpack_object *r)
 	}
 }
 
-/* One control request; prints the reply with 'print' (or JSON). */
 /*
  * Prometheus text exposition of stats: counters as *_total, the latency
  * histogram in seconds with cumulative buckets at fixed bounds (a bound
  * counts the histogram buckets wholly under it, so a count is never
  * overstated), rule hits labelled by rule and mode.
  */
-static void
-s_print_prometheus(const msgpack_object *r)
+void
+mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 {
 	static const struct { const char *key, *name, *help; int gauge; } m[] = {
 		{ "posts_in", "posts_in_total", "posts accepted", 0 },
@@ -184,14 +183,14 @@ s_print_prometheus(const msgpack_object *r)
 	uint64_t		 n[MF_LATHIST_N] = {0}, total = 0;
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		printf("# HELP medflag_%s %s\n# TYPE medflag_%s %s\n"
+		fprintf(fp, "# HELP medflag_%s %s\n# TYPE medflag_%s %s\n"
 		    "medflag_%s %lld\n", m[i].name, m[i].help, m[i].name,
 		    m[i].gauge ? "gauge" : "counter", m[i].name,
 		    mf_mp_int(r, m[i].key, 0));
 	for (int k = 0; k < 2; k++) {
 		const msgpack_object *o = mf_mp_get(r, maps[k][0]);
 
-		printf("# HELP medflag_%s_total verdicts published by %s\n"
+		fprintf(fp, "# HELP medflag_%s_total verdicts published by %s\n"
 		    "# TYPE medflag_%s_total counter\n", maps[k][0],
 		    maps[k][1], maps[k][0]);
 		for (uint32_t i = 0; o != NULL && o->type ==
@@ -200,21 +199,21 @@ s_print_prometheus(const msgpack_object *r)
 
 			if (kv->key.type == MSGPACK_OBJECT_STR &&
 			    kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-				printf("medflag_%s_total{%s=\"%.*s\"} %llu\n",
+				fprintf(fp, "medflag_%s_total{%s=\"%.*s\"} %llu\n",
 				    maps[k][0], maps[k][1],
 				    (int)kv->key.via.str.size,
 				    kv->key.via.str.ptr, (unsigned long long)
 				    kv->val.via.u64);
 		}
 	}
-	printf("# HELP medflag_workers_alive workers connected\n"
+	fprintf(fp, "# HELP medflag_workers_alive workers connected\n"
 	    "# TYPE medflag_workers_alive gauge\nmedflag_workers_alive %u\n",
 	    w && w->type == MSGPACK_OBJECT_ARRAY ? w->via.array.size : 0);
 	for (uint32_t i = 0; h && h->type == MSGPACK_OBJECT_ARRAY &&
 	    i < h->via.array.size && i < MF_LATHIST_N; i++)
 		if (h->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 			total += n[i] = h->via.array.ptr[i].via.u64;
-	printf("# HELP medflag_latency_seconds arrival to verdict of judged "
+	fprintf(fp, "# HELP medflag_latency_seconds arrival to verdict of judged "
 	    "posts\n# TYPE medflag_latency_seconds histogram\n");
 	for (size_t k = 0; k < sizeof(le) / sizeof(le[0]); k++) {
 		uint64_t	c = 0;
@@ -222,15 +221,15 @@ s_print_prometheus(const msgpack_object *r)
 		for (size_t i = 0; i < MF_LATHIST_N; i++)
 			if ((double)mf_lathist_upper(i) <= le[k] * 1e6)
 				c += n[i];
-		printf("medflag_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		fprintf(fp, "medflag_latency_seconds_bucket{le=\"%g\"} %llu\n",
 		    le[k], (unsigned long long)c);
 	}
-	printf("medflag_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+	fprintf(fp, "medflag_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "medflag_latency_seconds_sum %.6f\n"
 	    "medflag_latency_seconds_count %llu\n", (unsigned long long)total,
 	    (double)mf_mp_int(r, "latency_sum_us", 0) / 1e6,
 	    (unsigned long long)total);
-	printf("# HELP medflag_rule_hits_total hits per rule since start\n"
+	fprintf(fp, "# HELP medflag_rule_hits_total hits per rule since start\n"
 	    "# TYPE medflag_rule_hits_total counter\n");
 	for (uint32_t i = 0; rh && rh->type == MSGPACK_OBJECT_MAP &&
 	    i < rh->via.map.size; i++) {
@@ -242,11 +241,17 @@ s_print_prometheus(const msgpack_object *r)
 			continue;
 		/* Rule ids are [a-z0-9._-]: nothing to escape. */
 		for (int k = 0; k < 2; k++)
-			printf("medflag_rule_hits_total{rule=\"%.*s\",mode="
+			fprintf(fp, "medflag_rule_hits_total{rule=\"%.*s\",mode="
 			    "\"%s\"} %llu\n", (int)kv->key.via.str.size,
 			    kv->key.via.str.ptr, k ? "shadow" : "enforce",
 			    (unsigned long long)v->via.array.ptr[k].via.u64);
 	}
+}
+
+static void
+s_print_prometheus(const msgpack_object *r)
+{
+	mf_stats_prometheus(r, stdout);
 }
 
 /* One control request; prints the reply with 'print', as JSON with

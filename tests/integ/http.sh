@@ -1,0 +1,81 @@
+#!/bin/sh
+# `medflag http` in front of a real medflagd (2 workers, redis): a claim
+# through POST /v1/check comes back flagged; a post without post_id, a
+# body that is not JSON, a GET on /v1/check, an unknown path and a body
+# over 1 MiB get their 4xx with a JSON error naming the cause; feedback is
+# stored (and a bad one refused); /metrics and /healthz answer. Requests
+# are made with Python's urllib.
+B=${MF_BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+. tools/service-env.sh
+fail() { echo "FAIL: $*"; exit 1; }
+
+mf_env_start http "$TOP/rules" "log_level warn"
+mf_env_medflagd
+i=0
+until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
+	i=$((i + 1)); [ $i -gt 150 ] && fail "medflagd never had 2 workers"
+	sleep 0.1
+done
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$B/medflag" -c "$CONF" http --listen "127.0.0.1:$PORT" 2>"$D/http.log" &
+HPID=$!
+trap 'kill $HPID 2>/dev/null; mf_env_cleanup' EXIT
+
+# req METHOD PATH [BODY]: prints "STATUS BODY".
+req() {
+	/usr/bin/python3 - "$PORT" "$@" <<'PY'
+import sys, urllib.request, urllib.error
+port, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+if body == b"@big":
+    body = b"a" * (2 << 20)
+r = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path),
+    data=body, method=method)
+try:
+    with urllib.request.urlopen(r, timeout=20) as f:
+        print(f.status, f.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+PY
+}
+i=0
+until req GET /healthz 2>/dev/null | grep -q '^200 '; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "medflag http never answered"
+	sleep 0.1
+done
+
+out=$(req POST /v1/check '{"post_id":"h-1","body":"The MMR jab gave my son autism."}')
+echo "$out" | grep -q '^200 {.*"post_id":"h-1".*"action":"flag"' ||
+    fail "check: $out"
+echo "$out" | grep -q '"evidence":\["https://' || fail "check: no evidence: $out"
+out=$(req POST /v1/check '{"body":"no id"}')
+echo "$out" | grep -q '^400 {"error":"post_id: ' || fail "no post_id: $out"
+out=$(req POST /v1/check 'nope')
+echo "$out" | grep -q '^400 {"error":"post: invalid JSON' || fail "not JSON: $out"
+out=$(req GET /v1/check)
+echo "$out" | grep -q '^405 ' || fail "GET on check: $out"
+out=$(req GET /nothing)
+echo "$out" | grep -q '^404 {"error":"no such path' || fail "unknown path: $out"
+out=$(req POST /v1/check @big)
+echo "$out" | grep -q '^413 {"error":"the body is over 1 MiB"}' ||
+    fail "big body: $out"
+
+out=$(req POST /v1/feedback '{"post_id":"h-1","outcome":"agreed","rules":["vaccines-autism.causal"]}')
+echo "$out" | grep -q '^204 ' || fail "feedback: $out"
+out=$(req POST /v1/feedback '{"post_id":"h-1","outcome":"maybe","rules":["x.y"]}')
+echo "$out" | grep -q '^400 {"error":"outcome: ' || fail "bad feedback: $out"
+"$B/medflag" -c "$CONF" feedback --summary |
+    grep -Eq '^vaccines-autism.causal +[0-9]+ +[0-9]+ +1 +0 +1.00$' ||
+    fail "feedback not stored"
+
+out=$(req GET /metrics)
+echo "$out" | grep -q '^200 # HELP' || fail "metrics: $out"
+echo "$out" | grep -Eq '^medflag_posts_in_total [1-9]' || fail "metrics count"
+echo "$out" | grep -q '^medflag_workers_alive 2$' || fail "metrics workers"
+out=$(req GET /healthz)
+echo "$out" | grep -q '^200 {"ok":true' || fail "healthz: $out"
+grep -q 'The MMR jab' "$D/http.log" && fail "post text in the gateway's log"
+echo "ok: the HTTP gateway checks, stores feedback, serves metrics"
