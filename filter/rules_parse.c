@@ -111,6 +111,12 @@ s_valid_id(const char *s, size_t n, int dots)
 	return 1;
 }
 
+int
+mf_rule_id_valid(const char *s, size_t n)
+{
+	return s_valid_id(s, n, 1);
+}
+
 /*
  * The value of a plain keyword: from 'p' to the end of the line, without a
  * comment (a '#' at the start or after whitespace) and trailing blanks.

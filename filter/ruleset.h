@@ -137,5 +137,7 @@ const mf_rule_t		*mf_ruleset_find(const mf_ruleset_t *self,
 const struct mf_prefilter *mf_ruleset_prefilter(const mf_ruleset_t *self);
 
 const char	*mf_tier_name(mf_tier_t t);
+/* Whether 's' ('n' bytes) is a rule id the rules language accepts. */
+int		 mf_rule_id_valid(const char *s, size_t n);
 
 #endif

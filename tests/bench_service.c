@@ -419,20 +419,22 @@ out:
 	return 0;
 }
 
+/* A socket of 'type' bound to (or connected to) 'ep', with no linger and
+ * no high-water mark; a SUB subscribes to the verdict topics. */
 static void *
-s_socket(s_run_t *r, int type, const char *ep)
+s_socket(void *ctx, int type, const char *ep, int bind)
 {
-	void	*s = zmq_socket(r->ctx, type);
-	int	 zero = 0, linger = 0;
+	void	*s = zmq_socket(ctx, type);
+	int	 zero = 0;
 
 	if (s == NULL)
 		return NULL;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof(zero));
 	zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof(zero));
 	if (type == ZMQ_SUB)
 		zmq_setsockopt(s, ZMQ_SUBSCRIBE, "verdict.", 8);
-	if (zmq_connect(s, ep) != 0) {
+	if ((bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0) {
 		fprintf(stderr, "bench_service: %s: %s\n", ep,
 		    zmq_strerror(errno));
 		zmq_close(s);
@@ -505,24 +507,6 @@ s_on_term(int sig)
 	s_stop = 1;
 }
 
-static void *
-s_floor_socket(void *ctx, int type, const char *ep, int bind)
-{
-	void	*s = zmq_socket(ctx, type);
-	int	 zero = 0;
-
-	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof(zero));
-	zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof(zero));
-	if ((bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0) {
-		fprintf(stderr, "bench_service: %s: %s\n", ep,
-		    zmq_strerror(errno));
-		zmq_close(s);
-		return NULL;
-	}
-	return s;
-}
-
 /* The echo server (every message back, frame by frame, as it came), or
  * with 'backend' the relay in front of one. */
 static int
@@ -534,10 +518,10 @@ s_floor(const char *ep, const char *backend)
 
 	signal(SIGTERM, s_on_term);
 	signal(SIGINT, s_on_term);
-	if ((s = s_floor_socket(ctx, ZMQ_ROUTER, ep, 1)) == NULL)
+	if ((s = s_socket(ctx, ZMQ_ROUTER, ep, 1)) == NULL)
 		goto out;
 	if (backend != NULL) {
-		if ((b = s_floor_socket(ctx, ZMQ_DEALER, backend, 0)) != NULL)
+		if ((b = s_socket(ctx, ZMQ_DEALER, backend, 0)) != NULL)
 			(void)zmq_proxy(s, b, NULL);	/* until SIGTERM */
 		rc = b == NULL;
 		goto out;
@@ -625,12 +609,12 @@ main(int argc, char **argv)
 	if (r.control != NULL && s_wait_healthy(&r) != 0)
 		goto out;
 	if (strcmp(r.mode, "check") == 0) {
-		r.out = r.in = s_socket(&r, ZMQ_DEALER, r.endpoint);
+		r.out = r.in = s_socket(r.ctx, ZMQ_DEALER, r.endpoint, 0);
 		if (r.out == NULL)
 			goto out;
 	} else {
-		r.in = s_socket(&r, ZMQ_SUB, r.verdicts);
-		r.out = s_socket(&r, ZMQ_PUSH, r.endpoint);
+		r.in = s_socket(r.ctx, ZMQ_SUB, r.verdicts, 0);
+		r.out = s_socket(r.ctx, ZMQ_PUSH, r.endpoint, 0);
 		if (r.in == NULL || r.out == NULL)
 			goto out;
 		usleep(300000);		/* let the subscription reach PUB */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rulehits.h"
 
 #define S_SHOWN		20	/* changed posts listed without --all */
 
@@ -26,7 +27,7 @@ typedef struct s_side {
 	const char	*dir;
 	mf_ruleset_t	*rs;
 	mf_sources_t	*src;
-	size_t		*hits;		/* per rule index */
+	mf_rulehits_t	 hits;		/* per rule id ('hits' only) */
 	size_t		 flagged;
 } s_side_t;
 
@@ -44,15 +45,9 @@ typedef struct s_bt {
 static void
 s_count(s_side_t *s, const mf_verdict_t *v)
 {
-	for (size_t h = 0; h < v->nhits; h++) {
-		const mf_rule_t *r = mf_ruleset_find(s->rs, v->hits[h].rule);
-
-		for (size_t i = 0; r != NULL && i < mf_ruleset_size(s->rs); i++)
-			if (mf_ruleset_rule(s->rs, i) == r) {
-				s->hits[i]++;
-				break;
-			}
-	}
+	for (size_t h = 0; h < v->nhits; h++)
+		(void)mf_rulehits_add(&s->hits, v->hits[h].rule,
+		    strlen(v->hits[h].rule), 1, 0);
 }
 
 static int
@@ -138,16 +133,14 @@ out:
 static int
 s_load(s_side_t *s)
 {
-	if ((s->rs = mf_cli_load_rules(s->dir, &s->src, 1)) == NULL)
-		return -1;
-	s->hits = calloc(mf_ruleset_size(s->rs) + 1, sizeof(*s->hits));
-	return s->hits == NULL ? -1 : 0;
+	return (s->rs = mf_cli_load_rules(s->dir, &s->src, 1)) == NULL ? -1 :
+	    0;
 }
 
 static void
 s_free(s_side_t *s)
 {
-	free(s->hits);
+	mf_rulehits_free(&s->hits);
 	mf_ruleset_destroy(&s->rs);
 	mf_sources_destroy(&s->src);
 }
@@ -156,12 +149,11 @@ s_free(s_side_t *s)
 static long
 s_hits_of(const s_side_t *s, const char *id)
 {
-	const mf_rule_t *r = mf_ruleset_find(s->rs, id);
+	const mf_rulehit_t *h = mf_rulehits_get(&s->hits, id);
 
-	for (size_t i = 0; r != NULL && i < mf_ruleset_size(s->rs); i++)
-		if (mf_ruleset_rule(s->rs, i) == r)
-			return (long)s->hits[i];
-	return -1;
+	if (mf_ruleset_find(s->rs, id) == NULL)
+		return -1;
+	return h != NULL ? (long)h->hits : 0;
 }
 
 static void
@@ -195,7 +187,7 @@ s_report(const s_bt_t *bt)
 	for (size_t i = 0; i < mf_ruleset_size(bt->new.rs); i++) {
 		const char	*id = mf_ruleset_rule(bt->new.rs, i)->id;
 		long		 o = s_hits_of(&bt->old, id);
-		long		 n = (long)bt->new.hits[i];
+		long		 n = s_hits_of(&bt->new, id);
 
 		if (o == n)
 			continue;
@@ -211,8 +203,8 @@ s_report(const s_bt_t *bt)
 			continue;
 		if (!any++)
 			printf("rules whose hits changed (old -> new):\n");
-		printf("  %-44s %6zu -> %6d  (rule removed)\n", id,
-		    bt->old.hits[i], 0);
+		printf("  %-44s %6ld -> %6d  (rule removed)\n", id,
+		    s_hits_of(&bt->old, id), 0);
 	}
 	if (!any)
 		printf("no rule's hits changed\n");

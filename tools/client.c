@@ -725,9 +725,9 @@ mf_mp_json(const msgpack_object *o, mf_buf_t *out)
 	}
 }
 
-/* hits and shadow of one "rule_hits" value: [hits, shadow]. */
-static void
-s_rule_pair(const msgpack_object *v, uint64_t *hits, uint64_t *shadow)
+void
+mf_stats_rule_pair(const msgpack_object *v, uint64_t *hits,
+    uint64_t *shadow)
 {
 	*hits = *shadow = 0;
 	if (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
@@ -761,11 +761,11 @@ mf_stats_top_rules(const msgpack_object *cur, const msgpack_object *prev,
 			continue;
 		memcpy(r.id, kv->key.via.str.ptr, kv->key.via.str.size);
 		r.id[kv->key.via.str.size] = '\0';
-		s_rule_pair(&kv->val, &r.hits, &r.shadow);
+		mf_stats_rule_pair(&kv->val, &r.hits, &r.shadow);
 		if (p != NULL) {
 			uint64_t	ph, ps;
 
-			s_rule_pair(mf_mp_get(p, r.id), &ph, &ps);
+			mf_stats_rule_pair(mf_mp_get(p, r.id), &ph, &ps);
 			r.hits = r.hits >= ph ? r.hits - ph : 0;
 			r.shadow = r.shadow >= ps ? r.shadow - ps : 0;
 		}

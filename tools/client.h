@@ -116,6 +116,10 @@ typedef struct mf_rule_count {
 	char		id[129];
 	uint64_t	hits, shadow;
 } mf_rule_count_t;
+/* The hits and shadow hits of one "rule_hits" value, [hits, shadow]
+ * (both 0 when it is not that). */
+void		 mf_stats_rule_pair(const msgpack_object *v, uint64_t *hits,
+		    uint64_t *shadow);
 /* The (at most) 'n' rules of stats reply 'cur' with the most hits,
  * enforce and shadow together, into 'out', most first; with 'prev' (an
  * earlier reply) the hits since it. Returns how many were written. */

@@ -55,7 +55,7 @@ s_valid(const char *post_id, const char *outcome, const char *const *rules,
 		return -1;
 	}
 	for (size_t i = 0; i < nrules; i++)
-		if (!mf_rulehits_valid_id(rules[i], strlen(rules[i]))) {
+		if (!mf_rule_id_valid(rules[i], strlen(rules[i]))) {
 			snprintf(why, cap, "rules: '%.80s' is not a rule id "
 			    "([a-z0-9] then [a-z0-9._-])", rules[i]);
 			return -1;
@@ -151,18 +151,6 @@ s_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* The row of 'id' in 'v' ('*n' rows), added if new. */
-static s_row_t *
-s_row(s_row_t *v, size_t *n, const char *id)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(v[i].id, id) == 0)
-			return &v[i];
-	memset(&v[*n], 0, sizeof(v[*n]));
-	v[*n].id = id;
-	return &v[(*n)++];
-}
-
 /* Every rule with hits (all time, as medflagd wrote them to Redis) or
  * feedback: its hits and its moderators' precision. */
 static int
@@ -180,20 +168,21 @@ s_summary(mf_store_t *st)
 	}
 	if ((v = calloc(fb.len + hits.len + 1, sizeof(*v))) == NULL)
 		goto out;
+	/* A row per rule with hits, with its feedback; then the rules with
+	 * feedback and no hits. */
 	for (size_t i = 0; i < hits.cap; i++)
 		if (hits.v[i].id != NULL) {
-			s_row_t *r = s_row(v, &n, hits.v[i].id);
+			const mf_rulehit_t *f = mf_rulehits_get(&fb,
+			    hits.v[i].id);
 
-			r->hits = hits.v[i].hits;
-			r->shadow = hits.v[i].shadow;
+			v[n++] = (s_row_t){ hits.v[i].id, hits.v[i].hits,
+			    hits.v[i].shadow, f ? f->hits : 0,
+			    f ? f->shadow : 0 };
 		}
 	for (size_t i = 0; i < fb.cap; i++)
-		if (fb.v[i].id != NULL) {
-			s_row_t *r = s_row(v, &n, fb.v[i].id);
-
-			r->agreed = fb.v[i].hits;
-			r->overturned = fb.v[i].shadow;
-		}
+		if (fb.v[i].id != NULL && !mf_rulehits_get(&hits, fb.v[i].id))
+			v[n++] = (s_row_t){ fb.v[i].id, 0, 0, fb.v[i].hits,
+			    fb.v[i].shadow };
 	qsort(v, n, sizeof(*v), s_cmp);
 	if (n == 0)
 		printf("no rule hits or feedback recorded\n");

@@ -30,6 +30,7 @@
 #include <zmq.h>
 
 #include "client.h"
+#include "proto.h"
 #include "store.h"
 #include "wire.h"
 
@@ -92,11 +93,10 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c, const s_req_t *rq)
 	mf_buf_t		 mp = {0}, out = {0};
 	void			*sock;
 	zmq_pollitem_t		 it;
-	zmq_msg_t		 m;
+	mf_frames_t		 f;
 	msgpack_unpacked	 u;
 	enum MHD_Result		 rc;
 	char			 why[600];
-	int			 more = 1;
 
 	if ((post = mf_wire_decode_post_json(rq->body ? rq->body : "",
 	    rq->len, &err)) == NULL)
@@ -122,18 +122,12 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c, const s_req_t *rq)
 		return s_error(c, MHD_HTTP_GATEWAY_TIMEOUT, why);
 	}
 	mf_buf_free(&mp);
-	/* ["", verdict]: keep the last frame. */
-	zmq_msg_init(&m);
-	while (more) {
-		zmq_msg_close(&m);
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, sock, 0) < 0)
-			break;
-		more = zmq_msg_more(&m);
-	}
+	/* ["", verdict] */
+	if (mf_frames_recv(sock, &f, 0) != 0)
+		f.n = 0;
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, zmq_msg_data(&m), zmq_msg_size(&m),
-	    NULL) != MSGPACK_UNPACK_SUCCESS || mf_mp_json(&u.data, &out) != 0)
+	if (f.n != 2 || msgpack_unpack_next(&u, f.data[1], f.len[1], NULL) !=
+	    MSGPACK_UNPACK_SUCCESS || mf_mp_json(&u.data, &out) != 0)
 		rc = s_error(c, MHD_HTTP_BAD_GATEWAY, "medflagd's answer is "
 		    "not a verdict");
 	else if (mf_buf_puts(&out, "\n") != 0)
@@ -142,7 +136,7 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c, const s_req_t *rq)
 		rc = s_send(c, MHD_HTTP_OK, "application/json", out.data,
 		    out.len);
 	msgpack_unpacked_destroy(&u);
-	zmq_msg_close(&m);
+	mf_frames_free(&f);
 	zmq_close(sock);
 	mf_buf_free(&out);
 	return rc;

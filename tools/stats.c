@@ -234,17 +234,19 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 	for (uint32_t i = 0; rh && rh->type == MSGPACK_OBJECT_MAP &&
 	    i < rh->via.map.size; i++) {
 		const msgpack_object_kv	*kv = &rh->via.map.ptr[i];
-		const msgpack_object	*v = &kv->val;
+		uint64_t		 c[2];
 
 		if (kv->key.type != MSGPACK_OBJECT_STR ||
-		    v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size != 2)
+		    kv->val.type != MSGPACK_OBJECT_ARRAY ||
+		    kv->val.via.array.size != 2)
 			continue;
+		mf_stats_rule_pair(&kv->val, &c[0], &c[1]);
 		/* Rule ids are [a-z0-9._-]: nothing to escape. */
 		for (int k = 0; k < 2; k++)
 			fprintf(fp, "medflag_rule_hits_total{rule=\"%.*s\",mode="
 			    "\"%s\"} %llu\n", (int)kv->key.via.str.size,
 			    kv->key.via.str.ptr, k ? "shadow" : "enforce",
-			    (unsigned long long)v->via.array.ptr[k].via.u64);
+			    (unsigned long long)c[k]);
 	}
 }
 

@@ -110,14 +110,13 @@ s_worker_in(const msgpack_object *prev, const msgpack_object *w)
 static const char *
 s_precision(const mf_rulehits_t *fb, const char *id, char *out, size_t cap)
 {
+	const mf_rulehit_t	*h = fb ? mf_rulehits_get(fb, id) : NULL;
+
 	out[0] = '\0';
-	for (size_t i = 0; fb != NULL && i < fb->cap; i++)
-		if (fb->v[i].id != NULL && strcmp(fb->v[i].id, id) == 0 &&
-		    fb->v[i].hits + fb->v[i].shadow > 0)
-			snprintf(out, cap, " precision %.2f of %llu",
-			    (double)fb->v[i].hits / (double)(fb->v[i].hits +
-			    fb->v[i].shadow), (unsigned long long)
-			    (fb->v[i].hits + fb->v[i].shadow));
+	if (h != NULL && h->hits + h->shadow > 0)
+		snprintf(out, cap, " precision %.2f of %llu", (double)h->hits /
+		    (double)(h->hits + h->shadow),
+		    (unsigned long long)(h->hits + h->shadow));
 	return out;
 }
 

@@ -235,9 +235,9 @@ void	 mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg,
  * the caller still owns and closes 'msg'. Never blocks, like push. */
 void	 mf_journal_push_msg(mf_journal_t *j, uint64_t seq, zmq_msg_t *msg);
 void	 mf_journal_stop(mf_journal_t *j, int flush_ms);
-/* Adds a worker's heartbeat frame of rule hits (rulehits.h) to what the
+/* Adds a worker's heartbeat counts of rule hits (rulehits.h) to what the
  * thread adds to Redis' all-time counts. Never blocks on Redis. */
-void	 mf_journal_rule_hits(mf_journal_t *j, const void *frame, size_t len);
+void	 mf_journal_rule_hits(mf_journal_t *j, const mf_rulehits_t *h);
 void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
 	    uint64_t *skipped, size_t *queued);
 /* Copies to 'out' (at most 'cap', oldest first) the ranges of seq never

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "curve.h"
+#include "proto.h"
 
 static const char *const s_roles[MF_NROLES] = { "producers", "subscribers",
     "operators", "workers" };
@@ -128,12 +129,14 @@ mf_curve_client(void *sock, const char *server_pub, const char *secret)
 
 int
 mf_curve_allow_load(mf_curve_allow_t *a, const char *dir,
-    const char *self_pub, mf_diags_t *d)
+    const char *self_secret, mf_diags_t *d)
 {
+	char	self_pub[MF_CURVE_Z85 + 1];
 	int	rc = 0;
 
 	memset(a, 0, sizeof(*a));
-	if (zmq_z85_decode(a->self, self_pub) == NULL)
+	if (mf_curve_public(self_secret, self_pub) != 0 ||
+	    zmq_z85_decode(a->self, self_pub) == NULL)
 		return -1;
 	for (int r = 0; dir != NULL && dir[0] != '\0' && r < MF_NROLES; r++) {
 		char	 path[1200], line[512];
@@ -225,54 +228,27 @@ s_allowed(const mf_curve_allow_t *a, const char *domain, size_t dlen,
 size_t
 mf_curve_zap_answer(void *zap, const mf_curve_allow_t *a)
 {
-	size_t	refused = 0;
+	size_t		refused = 0;
+	mf_frames_t	f;
 
-	for (;;) {
-		/* version, request id, domain, address, identity,
-		 * mechanism, credentials... */
-		zmq_msg_t	f[8];
-		int		n = 0, more = 1, ok;
-
-		while (more && n < 8) {
-			zmq_msg_init(&f[n]);
-			if (zmq_msg_recv(&f[n], zap, n == 0 ? ZMQ_DONTWAIT :
-			    0) < 0) {
-				zmq_msg_close(&f[n]);
-				if (n == 0)
-					return refused;
-				break;
-			}
-			more = zmq_msg_more(&f[n++]);
-		}
-		while (more) {		/* more frames than we read: drop */
-			zmq_msg_t	x;
-
-			zmq_msg_init(&x);
-			if (zmq_msg_recv(&x, zap, 0) < 0)
-				more = 0;
-			else
-				more = zmq_msg_more(&x);
-			zmq_msg_close(&x);
-		}
-		ok = n >= 7 && zmq_msg_size(&f[5]) == 5 &&
-		    memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
-		    zmq_msg_size(&f[6]) == 32 && s_allowed(a,
-		    zmq_msg_data(&f[2]), zmq_msg_size(&f[2]),
-		    zmq_msg_data(&f[6]));
-		refused += !ok;
+	/* Request: version, request id, domain, address, identity,
+	 * mechanism, credentials (CURVE: the client's public key). */
+	while (mf_frames_recv(zap, &f, ZMQ_DONTWAIT) == 0) {
+		int		 ok = f.n >= 7 && mf_frames_is(&f, 5, "CURVE") &&
+		    f.len[6] == 32 && s_allowed(a, f.data[2], f.len[2],
+		    f.data[6]);
 		/* Reply: version, request id, status, text, user id,
 		 * metadata. */
-		zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
-		zmq_send(zap, n > 1 ? zmq_msg_data(&f[1]) : "", n > 1 ?
-		    zmq_msg_size(&f[1]) : 0, ZMQ_SNDMORE);
-		zmq_send(zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
-		zmq_send(zap, ok ? "OK" : "key not allowed", ok ? 2 : 15,
-		    ZMQ_SNDMORE);
-		zmq_send(zap, "", 0, ZMQ_SNDMORE);
-		zmq_send(zap, "", 0, 0);
-		for (int i = 0; i < n; i++)
-			zmq_msg_close(&f[i]);
+		const void	*d[6] = { "1.0", f.n > 1 ? f.data[1] : "",
+		    ok ? "200" : "400", ok ? "OK" : "key not allowed", "", "" };
+		size_t		 l[6] = { 3, f.n > 1 ? f.len[1] : 0, 3,
+		    ok ? 2 : 15, 0, 0 };
+
+		refused += !ok;
+		(void)mf_frames_send(zap, 6, d, l, 0);
+		mf_frames_free(&f);
 	}
+	return refused;
 }
 
 int
@@ -307,12 +283,15 @@ mf_curve_client_keys(const mf_config_t *cfg, char *server_pub, char *secret,
 		memcpy(server_pub, cfg->curve_server_key, MF_CURVE_Z85 + 1);
 		return 1;
 	}
-	{
+	/* medflagd's public key from its secret key file: the one just read
+	 * when this client uses it too. */
+	if (own != cfg->curve_secret_key) {
 		char	srv[MF_CURVE_Z85 + 1];
 
 		if (mf_curve_read_secret(cfg->curve_secret_key, srv, d) != 0 ||
 		    mf_curve_public(srv, server_pub) != 0)
 			return -1;
-	}
+	} else if (mf_curve_public(secret, server_pub) != 0)
+		return -1;
 	return 1;
 }

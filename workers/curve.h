@@ -61,10 +61,11 @@ typedef struct mf_curve_allow {
 } mf_curve_allow_t;
 
 /* Loads DIR/<role>.keys for every role (a missing file is an empty
- * list); 'self_pub' is medflagd's public key, allowed everywhere. Bad
- * lines go to 'd' as "file:line:col" errors. 0, or -1 on an error. */
+ * list); medflagd's own public key (of 'self_secret') is allowed
+ * everywhere. Bad lines go to 'd' as "file:line:col" errors. 0, or -1 on
+ * an error. */
 int		 mf_curve_allow_load(mf_curve_allow_t *a, const char *dir,
-		    const char *self_pub, mf_diags_t *d);
+		    const char *self_secret, mf_diags_t *d);
 void		 mf_curve_allow_free(mf_curve_allow_t *a);
 
 /* Binds the ZAP handler (a REP socket on inproc://zeromq.zap.01) in

@@ -73,7 +73,7 @@ MF_TEST(curve_key_files_and_allow_lists)
 	snprintf(path, sizeof(path), "%s/operators.keys", dir);
 	snprintf(text, sizeof(text), "%s\n", bpub);
 	s_write(path, text);
-	MF_ASSERT_EQ(0, mf_curve_allow_load(&a, dir, spub, &d));
+	MF_ASSERT_EQ(0, mf_curve_allow_load(&a, dir, ssec, &d));
 	MF_ASSERT_EQ(0, d.n);
 	MF_ASSERT_EQ(1, a.n[MF_ROLE_PRODUCERS]);
 	MF_ASSERT_EQ(1, a.n[MF_ROLE_OPERATORS]);
@@ -90,7 +90,7 @@ MF_TEST(curve_key_files_and_allow_lists)
 	snprintf(path, sizeof(path), "%s/workers.keys", dir);
 	snprintf(text, sizeof(text), "%s\nnot-a-key\n%.39s\n", bpub, bpub);
 	s_write(path, text);
-	MF_ASSERT_EQ(-1, mf_curve_allow_load(&a, dir, spub, &d));
+	MF_ASSERT_EQ(-1, mf_curve_allow_load(&a, dir, ssec, &d));
 	MF_ASSERT_EQ(2, d.errors);
 	snprintf(text, sizeof(text), "%s/workers.keys:2:1", dir);
 	MF_ASSERT_STR_EQ(text, d.v[0].where);

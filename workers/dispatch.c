@@ -794,16 +794,22 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		b->w[wi].stale = mf_frames_is(f, 4, "1");
 		s_copy_str(b->w[wi].auto_shadowed,
 		    sizeof(b->w[wi].auto_shadowed), f, 5);
-		if (f->n > 6)
-			mf_journal_rule_hits(&b->journal, f->data[6],
-			    f->len[6]);
-		if (f->n > 6 && mf_rulehits_parse(&b->rule_hits, f->data[6],
-		    f->len[6]) != 0) {
-			b->st.bad_messages++;
-			mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent "
-			    "rule hits that are not \"RULE_ID HITS SHADOW\" "
-			    "lines (or more than %d rules); skipped",
-			    b->w[wi].id, MF_RULEHITS_MAX);
+		if (f->n > 6) {
+			/* Parsed once; the totals since start and the
+			 * journal's all-time counts take the same table. */
+			mf_rulehits_t	h = {0};
+
+			if (mf_rulehits_parse(&h, f->data[6], f->len[6]) != 0 ||
+			    mf_rulehits_merge(&b->rule_hits, &h) != 0) {
+				b->st.bad_messages++;
+				mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker "
+				    "%d sent rule hits that are not \"RULE_ID "
+				    "HITS SHADOW\" lines (or more than %d "
+				    "rules); skipped", b->w[wi].id,
+				    MF_RULEHITS_MAX);
+			}
+			mf_journal_rule_hits(&b->journal, &h);
+			mf_rulehits_free(&h);
 		}
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);

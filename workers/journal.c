@@ -130,11 +130,7 @@ s_flush_hits(mf_journal_t *j, mf_store_t **st)
 		    mf_store_error(*st));
 		mf_store_destroy(st);
 		pthread_mutex_lock(&j->mu);
-		for (size_t i = 0; i < h.cap; i++)
-			if (h.v[i].id != NULL)
-				(void)mf_rulehits_add(&j->hits, h.v[i].id,
-				    strlen(h.v[i].id), h.v[i].hits,
-				    h.v[i].shadow);
+		(void)mf_rulehits_merge(&j->hits, &h);
 		j->hits_dirty = 1;
 		pthread_mutex_unlock(&j->mu);
 	}
@@ -142,13 +138,13 @@ s_flush_hits(mf_journal_t *j, mf_store_t **st)
 }
 
 void
-mf_journal_rule_hits(mf_journal_t *j, const void *frame, size_t len)
+mf_journal_rule_hits(mf_journal_t *j, const mf_rulehits_t *h)
 {
 	if (!j->started)
 		return;
 	pthread_mutex_lock(&j->mu);
-	/* Bad lines are counted by the caller, which parsed them too. */
-	(void)mf_rulehits_parse(&j->hits, frame, len);
+	/* An id the table cannot take was counted by the caller already. */
+	(void)mf_rulehits_merge(&j->hits, h);
 	if (!j->hits_dirty && j->hits.len > 0) {
 		j->hits_dirty = 1;
 		pthread_cond_signal(&j->cv);

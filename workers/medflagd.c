@@ -98,13 +98,12 @@ s_curve_reload(mf_broker_t *b)
 {
 	mf_curve_allow_t	 a;
 	mf_diags_t		 d = {0};
-	char			 pub[MF_CURVE_Z85 + 1];
 	size_t			 n = 0;
 
-	if (b->curve_secret[0] == '\0' ||
-	    mf_curve_public(b->curve_secret, pub) != 0)
+	if (b->curve_secret[0] == '\0')
 		return;
-	if (mf_curve_allow_load(&a, b->cfg.curve_allow, pub, &d) != 0) {
+	if (mf_curve_allow_load(&a, b->cfg.curve_allow, b->curve_secret,
+	    &d) != 0) {
 		mf_curve_allow_free(&a);
 		for (size_t i = 0; i < d.n; i++)
 			mf_log_warnx("%s: %s", d.v[i].where, d.v[i].msg);
@@ -125,14 +124,12 @@ s_curve_reload(mf_broker_t *b)
 static int
 s_curve_load(mf_broker_t *b, mf_diags_t *d)
 {
-	char	pub[MF_CURVE_Z85 + 1];
-
 	b->curve_secret[0] = '\0';
 	if (b->cfg.curve_secret_key[0] == '\0')
 		return 0;
 	if (mf_curve_read_secret(b->cfg.curve_secret_key, b->curve_secret,
-	    d) != 0 || mf_curve_public(b->curve_secret, pub) != 0 ||
-	    mf_curve_allow_load(&b->allow, b->cfg.curve_allow, pub, d) != 0)
+	    d) != 0 || mf_curve_allow_load(&b->allow, b->cfg.curve_allow,
+	    b->curve_secret, d) != 0)
 		return -1;
 	return 0;
 }

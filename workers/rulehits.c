@@ -5,20 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruleset.h"
 #include "rulehits.h"
-
-int
-mf_rulehits_valid_id(const char *s, size_t n)
-{
-	if (n == 0 || n > MF_RULEHITS_ID_MAX ||
-	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
-		    s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
 
 static size_t
 s_hash(const char *s, size_t n)
@@ -66,7 +54,7 @@ mf_rulehits_add(mf_rulehits_t *self, const char *id, size_t idlen,
 {
 	mf_rulehit_t	*h;
 
-	if (!mf_rulehits_valid_id(id, idlen))
+	if (!mf_rule_id_valid(id, idlen))
 		return -1;
 	h = self->cap ? s_slot(self->v, self->cap, id, idlen) : NULL;
 	if (h == NULL || h->id == NULL) {
@@ -85,6 +73,30 @@ mf_rulehits_add(mf_rulehits_t *self, const char *id, size_t idlen,
 	h->hits += hits;
 	h->shadow += shadow;
 	return 0;
+}
+
+const mf_rulehit_t *
+mf_rulehits_get(const mf_rulehits_t *self, const char *id)
+{
+	const mf_rulehit_t	*h;
+
+	if (self->cap == 0)
+		return NULL;
+	h = s_slot(self->v, self->cap, id, strlen(id));
+	return h->id != NULL ? h : NULL;
+}
+
+int
+mf_rulehits_merge(mf_rulehits_t *dst, const mf_rulehits_t *src)
+{
+	int	rc = 0;
+
+	for (size_t i = 0; i < src->cap; i++)
+		if (src->v[i].id != NULL && mf_rulehits_add(dst, src->v[i].id,
+		    strlen(src->v[i].id), src->v[i].hits,
+		    src->v[i].shadow) != 0)
+			rc = -1;
+	return rc;
 }
 
 void

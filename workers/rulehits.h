@@ -22,7 +22,7 @@
 
 #include "buf.h"
 
-#define MF_RULEHITS_ID_MAX	128
+#define MF_RULEHITS_ID_MAX	128	/* as the rules language's */
 #define MF_RULEHITS_MAX		100000
 
 typedef struct mf_rulehit {
@@ -36,12 +36,16 @@ typedef struct mf_rulehits {
 	size_t		 cap, len;
 } mf_rulehits_t;
 
-/* Whether 's' ('n' bytes) is a rule id of at most MF_RULEHITS_ID_MAX. */
-int	mf_rulehits_valid_id(const char *s, size_t n);
 /* Adds to the counts of rule 'id' ('idlen' bytes). 0, or -1 when the id
  * is not a rule id, the table is full, or out of memory. */
 int	mf_rulehits_add(mf_rulehits_t *self, const char *id, size_t idlen,
 	    uint64_t hits, uint64_t shadow);
+/* The entry of rule 'id', or NULL. BORROWS. */
+const mf_rulehit_t *mf_rulehits_get(const mf_rulehits_t *self,
+	    const char *id);
+/* Adds every count of 'src' to 'dst'. 0, or -1 when some id could not be
+ * taken (full, out of memory); the others are added all the same. */
+int	mf_rulehits_merge(mf_rulehits_t *dst, const mf_rulehits_t *src);
 /* Zeroes every count (the ids stay, for the next interval). */
 void	mf_rulehits_zero(mf_rulehits_t *self);
 /* Appends "RULE_ID HITS SHADOW\n" for every id with a count. 0 or -1. */

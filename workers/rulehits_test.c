@@ -7,15 +7,6 @@
 #include "harness.h"
 #include "rulehits.h"
 
-static const mf_rulehit_t *
-s_get(const mf_rulehits_t *h, const char *id)
-{
-	for (size_t i = 0; i < h->cap; i++)
-		if (h->v[i].id != NULL && strcmp(h->v[i].id, id) == 0)
-			return &h->v[i];
-	return NULL;
-}
-
 MF_TEST(rulehits_count_format_parse)
 {
 	mf_rulehits_t	 w = {0}, d = {0};
@@ -37,9 +28,9 @@ MF_TEST(rulehits_count_format_parse)
 	/* medflagd adds two intervals. */
 	MF_ASSERT_EQ(0, mf_rulehits_parse(&d, f.data, f.len));
 	MF_ASSERT_EQ(0, mf_rulehits_parse(&d, f.data, f.len));
-	MF_ASSERT_EQ(6, s_get(&d, "vax-autism.cause")->hits);
-	MF_ASSERT_EQ(2, s_get(&d, "vax-autism.cause")->shadow);
-	MF_ASSERT_EQ(2, s_get(&d, "r199.x")->hits);
+	MF_ASSERT_EQ(6, mf_rulehits_get(&d, "vax-autism.cause")->hits);
+	MF_ASSERT_EQ(2, mf_rulehits_get(&d, "vax-autism.cause")->shadow);
+	MF_ASSERT_EQ(2, mf_rulehits_get(&d, "r199.x")->hits);
 	/* Zeroed counts are not sent again. */
 	mf_rulehits_zero(&w);
 	mf_buf_reset(&f);
@@ -67,8 +58,8 @@ MF_TEST(rulehits_bad_lines)
 
 	MF_ASSERT_EQ(7, mf_rulehits_parse(&d, frame, sizeof(frame) - 1));
 	MF_ASSERT_EQ(2, d.len);
-	MF_ASSERT_EQ(1, s_get(&d, "ok.rule")->hits);
-	MF_ASSERT_EQ(4, s_get(&d, "last.rule")->hits);
-	MF_ASSERT_NULL(s_get(&d, "x.y"));
+	MF_ASSERT_EQ(1, mf_rulehits_get(&d, "ok.rule")->hits);
+	MF_ASSERT_EQ(4, mf_rulehits_get(&d, "last.rule")->hits);
+	MF_ASSERT_NULL(mf_rulehits_get(&d, "x.y"));
 	mf_rulehits_free(&d);
 }

@@ -732,6 +732,44 @@ mf_store_journal_append(mf_store_t *s, uint64_t seq, const void *msg,
 	return 0;
 }
 
+/*
+ * Reads the replies of 'n' pipelined commands named 'cmd'. '*ok' (may be
+ * NULL) receives how many succeeded before the first error reply. Returns
+ * 0 when all did, -1 otherwise: an error reply (the first one is the
+ * error) or a lost connection (the store is then broken; '*ok' is not
+ * set).
+ */
+static int
+s_replies(mf_store_t *s, size_t n, const char *cmd, size_t *ok)
+{
+	size_t	good = 0;
+	int	rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		void		*rv = NULL;
+		redisReply	*r;
+
+		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
+			s->broken = 1;
+			s_seterr(s, "%s: %s; %s", cmd, s->c->errstr[0] ?
+			    s->c->errstr : "no reply", s_conn_hint(s->c));
+			return -1;
+		}
+		r = rv;
+		if (r->type == REDIS_REPLY_ERROR) {
+			if (rc == 0)
+				s_seterr(s, "%s: %s; %s", cmd, r->str,
+				    s_reply_hint(r->str));
+			rc = -1;
+		} else if (rc == 0)
+			good++;
+		freeReplyObject(r);
+	}
+	if (ok != NULL)
+		*ok = good;
+	return rc;
+}
+
 /* Pipelined: every XADD is written with redisAppendCommandArgv, then the
  * replies are read in order, so a batch of verdicts costs one round trip
  * instead of one each (the journal thread keeps up with medflagd). */
@@ -765,27 +803,11 @@ mf_store_journal_append_many(mf_store_t *s, size_t n, const uint64_t *seq,
 		if (redisAppendCommandArgv(s->c, 10, argv, lens) != REDIS_OK)
 			break;
 	}
-	for (size_t i = 0; i < sent; i++) {
-		void		*rv = NULL;
-		redisReply	*r;
-
-		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
-			s->broken = 1;
-			s_seterr(s, "XADD: %s; %s", s->c->errstr[0] ?
-			    s->c->errstr : "no reply", s_conn_hint(s->c));
-			return -1;
-		}
-		r = rv;
-		if (r->type == REDIS_REPLY_ERROR) {
-			if (rc == 0)
-				s_seterr(s, "XADD: %s; %s", r->str,
-				    s_reply_hint(r->str));
-			rc = -1;
-		} else if (rc == 0)
-			ok++;
-		freeReplyObject(r);
-	}
+	if (s_replies(s, sent, "XADD", &ok) != 0)
+		rc = -1;
 	*done = ok;
+	if (s->broken)
+		return -1;	/* the connection's error stands */
 	if (sent < n) {
 		s->broken = 1;
 		s_seterr(s, "XADD: out of memory");
@@ -1022,21 +1044,7 @@ mf_store_rule_hits_add(mf_store_t *s, const mf_rulehits_t *h)
 			}
 			sent++;
 		}
-	for (size_t i = 0; i < sent; i++) {
-		void	*rv = NULL;
-
-		if (redisGetReply(s->c, &rv) != REDIS_OK || rv == NULL) {
-			s->broken = 1;
-			s_seterr(s, "HINCRBY: %s; %s", s->c->errstr[0] ?
-			    s->c->errstr : "no reply", s_conn_hint(s->c));
-			return -1;
-		}
-		if (((redisReply *)rv)->type == REDIS_REPLY_ERROR && rc == 0) {
-			s_seterr(s, "HINCRBY: %s; %s", ((redisReply *)rv)->str,
-			    s_reply_hint(((redisReply *)rv)->str));
-			rc = -1;
-		}
-		freeReplyObject(rv);
-	}
+	if (s_replies(s, sent, "HINCRBY", NULL) != 0)
+		rc = -1;
 	return rc;
 }
