@@ -19,6 +19,7 @@
 
 #include "client.h"
 #include "curve.h"
+#include "proto.h"
 
 /* The configuration of the running command, for CURVE keys: read when
  * the first socket is made (-1 before, then 0 off or 1 on). */
@@ -284,8 +285,8 @@ mf_checker_stats(const mf_checker_t *self)
 static int
 s_send(mf_checker_t *self, const s_slot_t *sl)
 {
-	if (zmq_send(self->sock, "", 0, ZMQ_SNDMORE) == -1 ||
-	    zmq_send(self->sock, sl->msg, sl->len, 0) == -1) {
+	if (mf_zsend(self->sock, "", 0, ZMQ_SNDMORE) == -1 ||
+	    mf_zsend(self->sock, sl->msg, sl->len, 0) == -1) {
 		fprintf(stderr, "medflag: %s: send: %s\n", self->endpoint,
 		    zmq_strerror(errno));
 		return -1;
@@ -440,18 +441,18 @@ s_resend(mf_checker_t *self)
 static int
 s_recv(void *sock, zmq_msg_t *parts, int max)
 {
-	int	n = 0, more = 1, flags = ZMQ_DONTWAIT;
+	int	n = 0, more = 1;
 	size_t	ms = sizeof(more);
 
 	while (more) {
 		zmq_msg_t	 x, *m = n < max ? &parts[n] : &x;
 
 		zmq_msg_init(m);
-		if (zmq_msg_recv(m, sock, flags) == -1) {
+		if ((n == 0 ? zmq_msg_recv(m, sock, ZMQ_DONTWAIT) :
+		    mf_zmsg_recv_more(m, sock)) == -1) {
 			zmq_msg_close(m);
 			break;
 		}
-		flags = 0;	/* the rest of a message is already there */
 		if (m == &x)
 			zmq_msg_close(&x);
 		n++;
@@ -525,8 +526,8 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 	if ((sock = mf_client_socket(ZMQ_REQ, cfg->control)) == NULL)
 		return -1;
 	zmq_msg_init(&m);
-	if (zmq_send(sock, cmd, strlen(cmd), args ? ZMQ_SNDMORE : 0) == -1 ||
-	    (args && zmq_send(sock, args, alen, 0) == -1)) {
+	if (mf_zsend(sock, cmd, strlen(cmd), args ? ZMQ_SNDMORE : 0) == -1 ||
+	    (args && mf_zsend(sock, args, alen, 0) == -1)) {
 		fprintf(stderr, "medflag: control %s: %s\n", cfg->control,
 		    zmq_strerror(errno));
 		goto out;
@@ -545,7 +546,7 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 	}
 	rc = -1;
 	do {
-		if (zmq_msg_recv(&m, sock, 0) == -1)
+		if (mf_zmsg_recv_more(&m, sock) == -1)	/* poll saw it */
 			goto out;
 		if (!got) {
 			/* The unpacked strings point into the bytes they came

@@ -112,8 +112,8 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c, const s_req_t *rq)
 		    "check endpoint");
 	}
 	it = (zmq_pollitem_t){ sock, 0, ZMQ_POLLIN, 0 };
-	if (zmq_send(sock, "", 0, ZMQ_SNDMORE) != 0 ||
-	    zmq_send(sock, mp.data, mp.len, 0) != (int)mp.len ||
+	if (mf_zsend(sock, "", 0, ZMQ_SNDMORE) != 0 ||
+	    mf_zsend(sock, mp.data, mp.len, 0) != (int)mp.len ||
 	    zmq_poll(&it, 1, gw->timeout_ms) <= 0) {
 		mf_buf_free(&mp);
 		zmq_close(sock);

@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "client.h"
+#include "proto.h"
 #include "store.h"
 
 typedef struct s_tail {
@@ -318,7 +319,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 
 			if (p == &x)
 				zmq_msg_init(&x);
-			if (zmq_msg_recv(p, sock, 0) == -1)
+			if (mf_zmsg_recv_more(p, sock) == -1)
 				break;
 			if (p == &x)
 				zmq_msg_close(&x);

@@ -349,21 +349,21 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 		memcpy(zmq_msg_data(&m), msg, msglen);
 		if (b->cfg.journal_max > 0)
 			mf_journal_push_msg(&b->journal, b->seq, &m);
-		if (zmq_send(b->pub, topics[action], tlen[action],
+		if (mf_zsend(b->pub, topics[action], tlen[action],
 		    ZMQ_SNDMORE | ZMQ_DONTWAIT) == (int)tlen[action]) {
 			zmq_msg_t	p;
 
 			zmq_msg_init(&p);
 			if (zmq_msg_copy(&p, &m) != 0 ||
-			    zmq_msg_send(&p, b->pub, ZMQ_DONTWAIT) < 0)
+			    mf_zmsg_send(&p, b->pub, ZMQ_DONTWAIT) < 0)
 				zmq_msg_close(&p);
 		}
 		/* A message libzmq sent is left empty; closing it is a no-op. */
 		if (from_check &&
-		    zmq_send(b->check, ident, identlen, ZMQ_SNDMORE |
+		    mf_zsend(b->check, ident, identlen, ZMQ_SNDMORE |
 		    ZMQ_DONTWAIT) == (int)identlen &&
-		    zmq_send(b->check, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
-			(void)zmq_msg_send(&m, b->check, ZMQ_DONTWAIT);
+		    mf_zsend(b->check, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+			(void)mf_zmsg_send(&m, b->check, ZMQ_DONTWAIT);
 		zmq_msg_close(&m);
 	}
 	b->st.verdicts[action]++;
@@ -601,13 +601,13 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 		    es[k]->len);
 		off += es[k]->len;
 	}
-	if (zmq_send(b->backend, w->ident, w->identlen, ZMQ_SNDMORE |
+	if (mf_zsend(b->backend, w->ident, w->identlen, ZMQ_SNDMORE |
 	    ZMQ_DONTWAIT) != (int)w->identlen ||
-	    zmq_send(b->backend, MF_PROTO_POSTS, 5, ZMQ_SNDMORE |
+	    mf_zsend(b->backend, MF_PROTO_POSTS, 5, ZMQ_SNDMORE |
 	    ZMQ_DONTWAIT) != 5 ||
-	    zmq_send(b->backend, idx, n * MF_PROTO_POSTS_ENT, ZMQ_SNDMORE |
+	    mf_zsend(b->backend, idx, n * MF_PROTO_POSTS_ENT, ZMQ_SNDMORE |
 	    ZMQ_DONTWAIT) != (int)(n * MF_PROTO_POSTS_ENT) ||
-	    zmq_msg_send(&body, b->backend, ZMQ_DONTWAIT) < 0) {
+	    mf_zmsg_send(&body, b->backend, ZMQ_DONTWAIT) < 0) {
 		/* Gone or saturated: the heartbeat decides. */
 		zmq_msg_close(&body);
 		w->credit = w->in_flight;

@@ -17,6 +17,36 @@
 static char	s_empty[1];
 
 int
+mf_zsend(void *sock, const void *data, size_t len, int flags)
+{
+	int	rc;
+
+	while ((rc = zmq_send(sock, data, len, flags)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+int
+mf_zmsg_send(zmq_msg_t *m, void *sock, int flags)
+{
+	int	rc;
+
+	while ((rc = zmq_msg_send(m, sock, flags)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+int
+mf_zmsg_recv_more(zmq_msg_t *m, void *sock)
+{
+	int	rc;
+
+	while ((rc = zmq_msg_recv(m, sock, 0)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+int
 mf_frames_recv(void *sock, mf_frames_t *f, int flags)
 {
 	int	more;
@@ -24,9 +54,13 @@ mf_frames_recv(void *sock, mf_frames_t *f, int flags)
 	memset(f, 0, sizeof(*f));
 	do {
 		zmq_msg_t	m;
+		int		rc;
 
 		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, sock, f->n || f->extra ? 0 : flags) < 0) {
+		/* The rest of a message is there once its first frame is. */
+		rc = f->n || f->extra ? mf_zmsg_recv_more(&m, sock) :
+		    zmq_msg_recv(&m, sock, flags);
+		if (rc < 0) {
 			int	e = errno;
 
 			zmq_msg_close(&m);
@@ -79,7 +113,7 @@ mf_frames_send(void *sock, int n, const void *const *data, const size_t *len,
     int flags)
 {
 	for (int i = 0; i < n; i++)
-		if (zmq_send(sock, data[i], len[i],
+		if (mf_zsend(sock, data[i], len[i],
 		    flags | (i + 1 < n ? ZMQ_SNDMORE : 0)) < 0)
 			return -1;
 	return 0;

@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zmq.h>
+
 #include "buf.h"
 
 #define MF_PROTO_READY		"READY"
@@ -76,8 +78,22 @@ typedef struct mf_frames {
 	int	 extra;
 } mf_frames_t;
 
+/*
+ * libzmq fails a call with EINTR when a signal lands while it checks its
+ * command mailbox, with ZMQ_DONTWAIT too and between two frames of one
+ * message. A frame not sent there would leave the next message glued to
+ * the half-sent one, and a frame not read would split a message in two;
+ * every send below and every frame after the first received is retried.
+ * (medflagd gets a SIGCHLD for each worker death.)
+ */
+int	 mf_zsend(void *sock, const void *data, size_t len, int flags);
+int	 mf_zmsg_send(zmq_msg_t *m, void *sock, int flags);
+/* Receives a frame known to be there (the rest of a message). */
+int	 mf_zmsg_recv_more(zmq_msg_t *m, void *sock);
+
 /* Receives one whole multipart message. 'flags' 0 or ZMQ_DONTWAIT.
- * Returns 0, or -1 (errno from libzmq; nothing kept). */
+ * Returns 0, or -1 (errno from libzmq; nothing kept). Only the first
+ * frame may fail with EINTR, so a blocking caller can still stop. */
 int	 mf_frames_recv(void *sock, mf_frames_t *f, int flags);
 void	 mf_frames_free(mf_frames_t *f);
 /* 1 if frame 'i' exists and equals the string 's'. */

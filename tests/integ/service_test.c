@@ -239,6 +239,53 @@ MF_TEST(service_worker_sigkill_every_second)
 	mf_integ_teardown(&t);
 }
 
+/*
+ * Every supervised worker death is a SIGCHLD to medflagd, and a signal
+ * that lands while libzmq checks its mailbox makes the call fail with
+ * EINTR, even with ZMQ_DONTWAIT and between two frames of one message.
+ * A child sends medflagd SIGCHLD (which it handles and which costs it
+ * nothing else) as fast as it can while 10,000 posts go through check:
+ * each must still get exactly one verdict, and nothing may count as bad.
+ */
+MF_TEST(service_signal_storm_loses_nothing)
+{
+	mf_integ_t	t;
+	s_pusher_t	p;
+	int64_t		deadline;
+	pid_t		storm;
+	int		status;
+
+	mf_integ_setup(&t, 2, NULL);
+	mf_integ_medflagd_start(&t, 2, 10000);
+	storm = fork();
+	MF_ASSERT(storm >= 0);
+	if (storm == 0) {
+		for (;;) {
+			if (kill(t.medflagd_pid, SIGCHLD) != 0)
+				_exit(0);
+			usleep(20);
+		}
+	}
+	s_pusher_init(&p, &t, 10000, 500, 0);
+	p.rate = 4000;
+	deadline = mf_integ_now_ms() + 30000;
+	while (p.received < p.n && mf_integ_now_ms() < deadline)
+		s_pusher_turn(&p, 20);
+	kill(storm, SIGKILL);
+	(void)waitpid(storm, &status, 0);
+	fprintf(stderr, "storm: %d of %d verdicts, %lld bad messages\n",
+	    p.received, p.n, mf_integ_stat(&t, "bad_messages"));
+	MF_ASSERT_EQ(p.n, p.received);
+	MF_ASSERT_EQ(0, p.dups);
+	MF_ASSERT_EQ(0, p.errors);
+	s_check_exactly_once(&p);
+	MF_ASSERT_EQ(0, mf_integ_stat(&t, "bad_messages"));
+	MF_ASSERT_EQ(0, mf_integ_stat(&t, "in_flight"));
+	s_pusher_free(&p);
+	MF_ASSERT_EQ(0, mf_integ_medflagd_stop(&t, SIGTERM, 10000));
+	mf_integ_teardown(&t);
+}
+
 /* Pushes until 'cond' holds for the latest verdicts or the deadline. */
 static int
 s_push_until(s_pusher_t *p, int want_stale, int ms)
