@@ -512,6 +512,44 @@ mf_checker_poll(mf_checker_t *self, int wait_ms, mf_checker_fn *fn,
 /* ---- control ----------------------------------------------------------- */
 
 int
+mf_client_check_one(const char *endpoint, const void *msg, size_t len,
+    int timeout_ms, mf_buf_t *out, char *why, size_t cap)
+{
+	void		*sock;
+	zmq_pollitem_t	 it;
+	mf_frames_t	 f;
+	int		 rc = -1;
+
+	if ((sock = mf_client_socket(ZMQ_DEALER, endpoint)) == NULL) {
+		snprintf(why, cap, "cannot reach medflagd's check endpoint %s",
+		    endpoint);
+		return -1;
+	}
+	it = (zmq_pollitem_t){ sock, 0, ZMQ_POLLIN, 0 };
+	if (mf_zsend(sock, "", 0, ZMQ_SNDMORE) != 0 ||
+	    mf_zsend(sock, msg, len, 0) != (int)len ||
+	    zmq_poll(&it, 1, timeout_ms) <= 0) {
+		snprintf(why, cap, "medflagd did not answer in %d ms",
+		    timeout_ms);
+		zmq_close(sock);
+		return -1;
+	}
+	/* ["", verdict] */
+	if (mf_frames_recv(sock, &f, 0) != 0)
+		snprintf(why, cap, "reading medflagd's answer: %s",
+		    zmq_strerror(errno));
+	else if (f.n != 2 || f.len[0] != 0 || f.len[1] == 0)
+		snprintf(why, cap, "medflagd's answer is not a verdict");
+	else if (mf_buf_append(out, f.data[1], f.len[1]) != 0)
+		snprintf(why, cap, "out of memory");
+	else
+		rc = 0;
+	mf_frames_free(&f);
+	zmq_close(sock);
+	return rc;
+}
+
+int
 mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
     size_t alen, int timeout_ms, msgpack_unpacked *reply)
 {

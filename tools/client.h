@@ -78,6 +78,16 @@ int		 mf_checker_poll(mf_checker_t *self, int wait_ms,
 const mf_checker_stats_t *mf_checker_stats(const mf_checker_t *self);
 
 /*
+ * One post through check, for callers that answer one request at a time
+ * (the HTTP gateway, the Discourse webhook): sends msgpack post 'msg' from
+ * a DEALER of its own and waits up to 'timeout_ms' for its verdict, which
+ * is appended to 'out'. Returns 0, or -1 with the cause in 'why'.
+ */
+int		 mf_client_check_one(const char *endpoint, const void *msg,
+		    size_t len, int timeout_ms, mf_buf_t *out, char *why,
+		    size_t cap);
+
+/*
  * Control: sends [cmd] or [cmd, args] from a REQ socket to cfg->control
  * and waits 'timeout_ms' for the one-frame msgpack map reply.
  * On success 'reply' holds it (OWNS: caller, msgpack_unpacked_destroy)

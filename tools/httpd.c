@@ -1,0 +1,153 @@
+/*
+ * httpd.c - the libmicrohttpd daemon behind `medflag http` and `medflag
+ * discourse` (see httpd.h).
+ * SPDX-License-Identifier: MIT
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "httpd.h"
+
+typedef struct s_srv {
+	mf_httpd_fn	*fn;
+	void		*arg;
+} s_srv_t;
+
+enum MHD_Result
+mf_httpd_send(struct MHD_Connection *c, unsigned status, const char *type,
+    const char *data, size_t len)
+{
+	struct MHD_Response	*r;
+	enum MHD_Result		 rc;
+
+	r = MHD_create_response_from_buffer(len, (void *)data,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	if (type != NULL)
+		MHD_add_response_header(r, "Content-Type", type);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+enum MHD_Result
+mf_httpd_error(struct MHD_Connection *c, unsigned status, const char *why)
+{
+	mf_buf_t		out = {0};
+	enum MHD_Result		rc;
+
+	if (mf_buf_puts(&out, "{\"error\":") != 0 ||
+	    mf_json_str(&out, why, strlen(why)) != 0 ||
+	    mf_buf_puts(&out, "}\n") != 0) {
+		mf_buf_free(&out);
+		return MHD_NO;
+	}
+	rc = mf_httpd_send(c, status, "application/json", out.data, out.len);
+	mf_buf_free(&out);
+	return rc;
+}
+
+static enum MHD_Result
+s_handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **con_cls)
+{
+	const s_srv_t	*srv = cls;
+	mf_httpd_req_t	*rq = *con_cls;
+
+	(void)version;
+	if (rq == NULL) {		/* headers only, so far */
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*size > 0) {		/* a piece of the body */
+		if (!rq->too_big && rq->len + *size <= MF_HTTPD_BODY_MAX) {
+			char	*b = realloc(rq->body, rq->len + *size + 1);
+
+			if (b == NULL)
+				return MHD_NO;
+			memcpy(b + rq->len, data, *size);
+			rq->body = b;
+			rq->len += *size;
+			b[rq->len] = '\0';
+		} else {
+			free(rq->body);
+			rq->body = NULL;
+			rq->len = 0;
+			rq->too_big = 1;
+		}
+		*size = 0;
+		return MHD_YES;
+	}
+	return srv->fn(srv->arg, c, url, method, rq);
+}
+
+static void
+s_done(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode why)
+{
+	mf_httpd_req_t	*rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)why;
+	if (rq != NULL) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+int
+mf_httpd_run(const char *prog, const char *what, const char *listen,
+    mf_httpd_fn *fn, void *arg, const char *banner)
+{
+	s_srv_t			 srv = { fn, arg };
+	struct sockaddr_in	 sa;
+	struct MHD_Daemon	*d;
+	char			 host[64], *colon, *end;
+	long			 port;
+
+	snprintf(host, sizeof(host), "%s", listen);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if ((colon = strrchr(host, ':')) == NULL ||
+	    (*colon = '\0', port = strtol(colon + 1, &end, 10), *end != '\0') ||
+	    port < 1 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "%s: %s %s: give an IPv4 address and a port, "
+		    "as 127.0.0.1:7780\n", prog, what, listen);
+		return 2;
+	}
+	sa.sin_port = htons((uint16_t)port);
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    s_handle, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_NOTIFY_COMPLETED, s_done, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+	if (d == NULL) {
+		fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, listen,
+		    strerror(errno));
+		return 1;
+	}
+	fprintf(stderr, "%s: listening on http://%s %s\n", prog, listen,
+	    banner);
+	while (!mf_client_stop) {
+		struct timespec	ts = { 0, 100000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(d);
+	return 0;
+}

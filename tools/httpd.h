@@ -1,0 +1,43 @@
+/*
+ * httpd.h - what the HTTP subcommands share (`medflag http`, `medflag
+ * discourse`): a libmicrohttpd daemon on an IPv4 HOST:PORT, one thread
+ * per connection, each request's body gathered up to 1 MiB before the
+ * handler sees it, and answers as JSON. Not responsible for what a path
+ * means (the handler) or for TLS (a reverse proxy in front).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_HTTPD_H
+#define MF_HTTPD_H
+
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+#define MF_HTTPD_BODY_MAX	(1u << 20)
+
+/* A whole request: its body (NUL-terminated, NULL when empty) and
+ * whether it was over MF_HTTPD_BODY_MAX (then it is not kept). */
+typedef struct mf_httpd_req {
+	char	*body;
+	size_t	 len;
+	int	 too_big;
+} mf_httpd_req_t;
+
+/* Answers one request; called from the connection's thread. */
+typedef enum MHD_Result mf_httpd_fn(void *arg, struct MHD_Connection *c,
+    const char *url, const char *method, const mf_httpd_req_t *rq);
+
+/* Serves 'fn' on 'listen' ("127.0.0.1:7780") until SIGINT or SIGTERM
+ * (mf_client_stop). 'what' names the setting in errors ("--listen").
+ * Prints 'banner' once listening. Returns 0, 1 (cannot listen) or 2 (a
+ * bad address). */
+int		mf_httpd_run(const char *prog, const char *what,
+		    const char *listen, mf_httpd_fn *fn, void *arg,
+		    const char *banner);
+enum MHD_Result	mf_httpd_send(struct MHD_Connection *c, unsigned status,
+		    const char *type, const char *data, size_t len);
+/* {"error": why} with 'status'. */
+enum MHD_Result	mf_httpd_error(struct MHD_Connection *c, unsigned status,
+		    const char *why);
+
+#endif
