@@ -13,8 +13,10 @@ DEPS       := libzmq libpcre2-8 hiredis $(MSGPACK) libutf8proc icu-uc icu-i18n \
               libpsl jansson
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wwrite-strings -Wpointer-arith -Wformat=2 -Wvla
-# The HTTP gateway (`medflag http`) only: libmicrohttpd.
-HTTP_DEPS  := libmicrohttpd
+# `medflag http` and `medflag discourse` only: libmicrohttpd serves HTTP,
+# libcurl calls Discourse's API (TLS included), libsodium's HMAC-SHA256
+# checks webhook signatures.
+HTTP_DEPS  := libmicrohttpd libcurl libsodium
 HTTP_LIBS  := $(shell $(PKG_CONFIG) --libs $(HTTP_DEPS) 2>/dev/null)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(HTTP_DEPS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
@@ -26,7 +28,8 @@ LDLIBS     += $(PKG_LIBS) -lpthread -lm
 # missing ones (as root) or prints the command.
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
-              libpsl-dev libjansson-dev libmicrohttpd-dev redis-server \
+              libpsl-dev libjansson-dev libmicrohttpd-dev \
+              libcurl4-openssl-dev libsodium-dev redis-server \
               python3 python3-zmq python3-msgpack
 FUZZ_PKGS  := clang libclang-rt-14-dev
 

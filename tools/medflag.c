@@ -21,6 +21,7 @@
 #pragma weak mf_cmd_sources
 #pragma weak mf_cmd_feedback
 #pragma weak mf_cmd_keygen
+#pragma weak mf_cmd_discourse
 #pragma weak mf_cmd_http
 
 static const struct {
@@ -58,6 +59,8 @@ static const struct {
 	    "precision" },
 	{ "http", mf_cmd_http, "http [--listen HOST:PORT]       HTTP gateway: "
 	    "/v1/check, /v1/feedback, /metrics" },
+	{ "discourse", mf_cmd_discourse, "discourse [--listen HOST:PORT]  "
+	    "Discourse adapter: webhook in, flags out" },
 	{ "keygen", mf_cmd_keygen, "keygen NAME                   CURVE key "
 	    "pair: NAME.key, NAME.pub" },
 };

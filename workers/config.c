@@ -85,6 +85,25 @@ static const mf_config_directive_t s_table[] = {
 	    S(curve_client_key), 0, 0, "", 0,
 	    "for clients and remote workers: their own secret key file "
 	    "(default: curve_secret_key)" },
+	{ "discourse_url", MF_CONF_STR, F(discourse_url), S(discourse_url),
+	    0, 0, "", 0, "medflag discourse: the forum's base URL, as "
+	    "https://forum.example.org" },
+	{ "discourse_api_key_file", MF_CONF_STR, F(discourse_api_key_file),
+	    S(discourse_api_key_file), 0, 0, "", 0,
+	    "medflag discourse: a file holding the Discourse API key" },
+	{ "discourse_api_user", MF_CONF_STR, F(discourse_api_user),
+	    S(discourse_api_user), 0, 0, "system", 0,
+	    "medflag discourse: the user the flags are raised as" },
+	{ "discourse_webhook_secret_file", MF_CONF_STR,
+	    F(discourse_webhook_secret_file),
+	    S(discourse_webhook_secret_file), 0, 0, "", 0,
+	    "medflag discourse: a file holding the webhook's secret" },
+	{ "discourse_listen", MF_CONF_STR, F(discourse_listen),
+	    S(discourse_listen), 0, 0, "127.0.0.1:7781", 0,
+	    "medflag discourse: where the webhook is served" },
+	{ "discourse_review", MF_CONF_INT, F(discourse_review), 0, 0, 1, "1",
+	    0, "medflag discourse: a hold verdict hides the post until "
+	    "reviewed (needs a staff user); 0 = flag only" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };

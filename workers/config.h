@@ -47,6 +47,13 @@ typedef struct mf_config {
 	char	curve_allow[1024];	/* dir of <role>.keys allow lists */
 	char	curve_server_key[64];	/* clients: medflagd's public key */
 	char	curve_client_key[1024];	/* clients: own secret key file */
+	/* medflag discourse (docs/adapters.md); "" = not set. */
+	char	discourse_url[512];	/* the forum, https://forum.example */
+	char	discourse_api_key_file[1024];	/* file holding the API key */
+	char	discourse_api_user[64];	/* Api-Username; default "system" */
+	char	discourse_webhook_secret_file[1024];
+	char	discourse_listen[64];	/* default 127.0.0.1:7781 */
+	int	discourse_review;	/* hold: hide until reviewed; 1 */
 } mf_config_t;
 
 /* Fills every field with its default. */

@@ -1,0 +1,158 @@
+#!/bin/sh
+# `medflag discourse` between a real medflagd (2 workers, redis) and a
+# stand-in for Discourse's API (tests/fake_discourse.py). Webhooks are
+# signed as Discourse signs them (HMAC-SHA256 of the body with the
+# webhook's secret). A claim becomes a notify_moderators flag whose message
+# names the claim, the rule, the matched words and the evidence; a hold
+# verdict asks for the post to be hidden for review; an ordinary post, a
+# private message and the adapter's own posts raise nothing; a wrong or
+# missing signature is 401 and bad JSON 400 naming line and column; a
+# flag Discourse refuses with 502 is raised again; a redelivered event
+# gets the duplicate verdict and raises no second flag; with medflagd
+# down the webhook is 503 (Discourse delivers it again later); post text
+# never reaches the adapter's log.
+B=${MF_BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+. tools/service-env.sh
+fail() { echo "FAIL: $*"; [ -f "$D/ad.log" ] && cat "$D/ad.log"; exit 1; }
+
+mf_env_start discourse "$TOP/rules" "log_level warn"
+mf_env_medflagd
+FPID= APID=
+trap 'kill $APID $FPID 2>/dev/null; mf_env_cleanup' EXIT
+printf 'k-123\n' >"$D/api.key"
+printf 's3cret-hook\n' >"$D/hook.secret"
+/usr/bin/python3 tests/fake_discourse.py "$D/fd.port" "$D/flags.jsonl" \
+    k-123 medflag-bot 303 &
+FPID=$!
+i=0
+until [ -s "$D/fd.port" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "the fake Discourse did not start"
+	sleep 0.05
+done
+APORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >>"$CONF" <<CONF
+discourse_url http://127.0.0.1:$(cat "$D/fd.port")/
+discourse_api_key_file $D/api.key
+discourse_api_user medflag-bot
+discourse_webhook_secret_file $D/hook.secret
+discourse_listen 127.0.0.1:$APORT
+CONF
+i=0
+until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
+	i=$((i + 1)); [ $i -gt 150 ] && fail "medflagd never had 2 workers"
+	sleep 0.1
+done
+"$B/medflag" -c "$CONF" discourse --timeout 3000 2>"$D/ad.log" &
+APID=$!
+
+# hook EVENT JSON [SECRET|-]: a webhook as Discourse sends it; prints
+# "STATUS BODY". SECRET '-' sends no signature.
+hook() {
+	/usr/bin/python3 - "$APORT" "$@" <<'PY'
+import hashlib, hmac, sys, urllib.request, urllib.error
+port, event, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+secret = sys.argv[4] if len(sys.argv) > 4 else "s3cret-hook"
+h = {"Content-Type": "application/json", "X-Discourse-Event": event,
+     "X-Discourse-Event-Type": "post", "X-Discourse-Event-Id": "1",
+     "X-Discourse-Instance": "http://forum.test"}
+if secret != "-":
+    h["X-Discourse-Event-Signature"] = "sha256=" + hmac.new(
+        secret.encode(), body, hashlib.sha256).hexdigest()
+r = urllib.request.Request("http://127.0.0.1:%s/v1/discourse" % port,
+    data=body, headers=h, method="POST")
+try:
+    with urllib.request.urlopen(r, timeout=20) as f:
+        print(f.status, f.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+PY
+}
+# post ID TEXT [USER] [ARCHETYPE]: Discourse's post payload.
+post() {
+	/usr/bin/python3 -c 'import json, sys
+print(json.dumps({"post": {"id": int(sys.argv[1]), "raw": sys.argv[2],
+    "cooked": "<p>" + sys.argv[2] + "</p>", "post_number": 2,
+    "post_type": 1, "version": 1, "topic_id": 7, "topic_slug": "jabs",
+    "topic_title": "About jabs", "username": sys.argv[3],
+    "topic_archetype": sys.argv[4], "deleted_at": None}}))' \
+	    "$1" "$2" "${3:-alice}" "${4:-regular}"
+}
+health() {
+	/usr/bin/python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s/healthz" % sys.argv[1],
+    timeout=5).read().decode())' "$APORT"
+}
+i=0
+until hook ping '{"ping":"OK"}' 2>/dev/null | grep -q '^200 {"ok":true}'; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "medflag discourse never answered"
+	sleep 0.1
+done
+
+MMR="The MMR jab gave my son autism."
+out=$(hook post_created "$(post 101 "$MMR")")
+echo "$out" | grep -q '^200 {"post_id":101,"action":"flag",.*"flag":"queued"' ||
+    fail "claim: $out"
+out=$(hook post_created "$(post 102 "Nice weather today, going for a walk.")")
+echo "$out" | grep -q '^200 {"post_id":102,"action":"none"' || fail "ordinary: $out"
+out=$(hook post_created "$(post 202 "Stop taking insulin, cinnamon cures diabetes")")
+echo "$out" | grep -q '"action":"hold"' || fail "hold: $out"
+out=$(hook post_created "$(post 303 "$MMR")")
+echo "$out" | grep -q '"flag":"queued"' || fail "retried: $out"
+out=$(hook post_created "$(post 104 "$MMR" alice private_message)")
+echo "$out" | grep -q '^200 {"ignored":"a private message"}' || fail "PM: $out"
+out=$(hook post_created "$(post 105 "$MMR" medflag-bot)")
+echo "$out" | grep -q '^200 {"ignored":"posted by medflag-bot' || fail "own: $out"
+out=$(hook post_created "$(post 106 "$MMR")" wrong-secret)
+echo "$out" | grep -q '^401 {"error":"X-Discourse-Event-Signature does not match' ||
+    fail "bad signature: $out"
+out=$(hook post_created "$(post 107 "$MMR")" -)
+echo "$out" | grep -q '^401 {"error":"no X-Discourse-Event-Signature' ||
+    fail "no signature: $out"
+out=$(hook post_created '{"post": {"id": 1,')
+echo "$out" | grep -q '^400 {"error":"body:1:' || fail "bad JSON: $out"
+out=$(hook topic_created '{"topic": {"id": 7}}')
+echo "$out" | grep -q '^200 {"ignored":"event topic_created' || fail "topic: $out"
+# Discourse redelivers: the same verdict, flagged duplicate, no new flag.
+out=$(hook post_created "$(post 101 "$MMR")")
+echo "$out" | grep -q '"action":"flag",.*"duplicate":true}' || fail "redelivery: $out"
+
+# The flags: 101 and 202 at once, 303 after Discourse's 502.
+i=0
+until [ "$(grep -c . "$D/flags.jsonl" 2>/dev/null)" = 3 ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "flags raised: $(cat "$D/flags.jsonl")"
+	sleep 0.1
+done
+/usr/bin/python3 - "$D/flags.jsonl" <<'PY' || fail "flags: $(cat "$D/flags.jsonl")"
+import json, sys
+f = {int(x["id"]): x for x in map(json.loads, open(sys.argv[1]))}
+assert sorted(f) == [101, 202, 303], sorted(f)
+for i in f:
+    assert f[i]["post_action_type_id"] == "7" and f[i]["flag_topic"] == "false"
+m = f[101]["message"]
+assert m.startswith("medflag: flag (score "), m
+assert "claim `vaccines-autism` (" in m and "rule `vaccines-autism.causal`" in m, m
+assert ': "MMR" "autism" "gave"\n' in m, m     # the words each match line found
+assert "Counter-evidence:\n- https://" in m, m
+assert "queue_for_review" not in f[101]
+assert f[202]["queue_for_review"] == "true" and "insulin" in f[202]["message"]
+PY
+grep -q 'post 303: Discourse answered 502: Bad Gateway; trying again' "$D/ad.log" ||
+    fail "no retry after 502"
+out=$(health)
+echo "$out" | grep -q '"judged":5,"flagged":2,"held":1,"pending":0,"retries":1,"failed":0' ||
+    fail "healthz: $out"
+echo "$out" | grep -q '"bad_signature":2,"bad_request":1' || fail "healthz: $out"
+# medflagd gone: 503, so that Discourse delivers the event again later.
+kill "$MPID"; wait "$MPID"; MPID=
+out=$(hook post_created "$(post 108 "$MMR")")
+echo "$out" | grep -q '^503 {"error":"medflagd did not answer in 3000 ms"}' ||
+    fail "medflagd down: $out"
+kill $APID; wait $APID; rc=$?; APID=
+[ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
+grep -Eq 'stopped: [0-9]+ webhooks, 5 judged, 2 flagged, 1 hidden, 0 failed' "$D/ad.log" ||
+    fail "no summary at exit"
+grep -q 'MMR jab\|cinnamon' "$D/ad.log" && fail "post text in the adapter's log"
+echo "ok: medflag discourse judges webhooks and raises flags that say why"

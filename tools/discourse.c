@@ -1,0 +1,868 @@
+/*
+ * discourse.c - `medflag discourse`: the Discourse adapter.
+ *
+ *   medflag discourse [--listen HOST:PORT] [--timeout MS]
+ *
+ * Discourse sends a webhook for every new or edited post (Admin > API >
+ * Webhooks, "Post Event", content type application/json, with a secret).
+ * The adapter checks the signature (X-Discourse-Event-Signature, HMAC-
+ * SHA256 of the body), sends the post through medflagd's check endpoint,
+ * and answers Discourse once the verdict is in. A flag verdict becomes a
+ * "Something else" flag (notify_moderators) whose message says why: each
+ * claim, the rule, the words it matched, and the counter-evidence. A hold
+ * or block verdict raises the same flag and asks Discourse to hide the
+ * post until a moderator reviews it (queue_for_review; the API user must
+ * be staff). The flags are raised by a thread of their own, retried with
+ * backoff while Discourse is down or rate-limits, so a slow forum never
+ * holds up its webhooks.
+ *
+ * medflagd not answering is a 503 to Discourse, which redelivers the
+ * event later; medflagd's dedup gives a redelivered post the stored
+ * verdict flagged duplicate, and a duplicate raises no second flag.
+ * Private messages, small actions and whispers, and the API user's own
+ * posts (its flag messages are PMs) are not judged. Never logs post text.
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "client.h"
+#include "httpd.h"
+#include "wire.h"
+
+#define S_PATH		"/v1/discourse"
+#define S_PENDING_MAX	10000	/* flags waiting for Discourse */
+#define S_TRIES		8	/* then the flag is given up, logged */
+#define S_QUOTE_MAX	120	/* bytes of matched text quoted per span */
+
+/* One flag to raise. */
+typedef struct s_act {
+	struct s_act	*next;
+	long long	 post_id;
+	int		 hide;		/* queue_for_review */
+	char		*message;
+	int		 tries;
+	int64_t		 due_ms;
+} s_act_t;
+
+typedef struct s_ad {
+	mf_config_t	 cfg;
+	int		 timeout_ms;
+	char		*api_key;
+	char		*secret;
+	size_t		 secret_len;
+
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	s_act_t		*head, *tail;	/* FIFO; 'due_ms' rises along it */
+	size_t		 pending;
+	int		 stopping;
+	/* counters, under 'mu' */
+	unsigned long long webhooks, judged, flagged, held, failed, dropped,
+			 ignored, bad_signature, bad_request, unavailable,
+			 retries;
+	char		 last_error[256];
+} s_ad_t;
+
+static int64_t
+s_now_ms(void)
+{
+	return mf_client_now_ms();
+}
+
+static void
+s_count(s_ad_t *ad, unsigned long long *c)
+{
+	pthread_mutex_lock(&ad->mu);
+	(*c)++;
+	pthread_mutex_unlock(&ad->mu);
+}
+
+/* ---- the flag message ------------------------------------------------ */
+
+/* Appends at most S_QUOTE_MAX bytes of body[start, end), cut at a UTF-8
+ * boundary, with line breaks and backticks made blanks. */
+static int
+s_quote(mf_buf_t *out, const char *body, size_t blen, size_t start,
+    size_t end)
+{
+	size_t	n;
+
+	if (start >= end || end > blen)
+		return 0;
+	n = end - start;
+	if (n > S_QUOTE_MAX) {
+		n = S_QUOTE_MAX;
+		while (n > 0 && ((unsigned char)body[start + n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (mf_buf_puts(out, " \"") != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char	c = body[start + i];
+
+		if (c == '\n' || c == '\r' || c == '`' || c == '\0')
+			c = ' ';
+		if (mf_buf_append(out, &c, 1) != 0)
+			return -1;
+	}
+	return mf_buf_puts(out, n < end - start ? "...\"" : "\"");
+}
+
+/* What moderators read in Discourse: why medflag raised the flag. */
+static int
+s_message(const mf_verdict_t *v, const char *body, size_t blen,
+    mf_buf_t *out)
+{
+	char	line[512];
+
+	snprintf(line, sizeof(line), "medflag: %s (score %.2f)\n\n",
+	    mf_action_name(v->action), v->score);
+	if (mf_buf_puts(out, line) != 0)
+		return -1;
+	for (size_t i = 0; i < v->nhits; i++) {
+		const mf_hit_t	*h = &v->hits[i];
+
+		if (h->mode != MF_MODE_ENFORCE)
+			continue;
+		snprintf(line, sizeof(line), "- claim `%s`%s%s%s, rule `%s`%s:",
+		    h->claim ? h->claim : "?", h->tier ? " (" : "",
+		    h->tier ? h->tier : "", h->tier ? ")" : "",
+		    h->rule ? h->rule : "?", h->question ? ", asked" : "");
+		if (mf_buf_puts(out, line) != 0)
+			return -1;
+		for (size_t k = 0; k < h->nspans; k++)
+			if (s_quote(out, body, blen, h->spans[k].start,
+			    h->spans[k].end) != 0)
+				return -1;
+		if (mf_buf_puts(out, "\n") != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < v->nsources; i++) {
+		if (v->sources[i].list != MF_LIST_UNRELIABLE)
+			continue;
+		snprintf(line, sizeof(line), "- links to %s, on the list of "
+		    "unreliable sources\n", v->sources[i].domain ?
+		    v->sources[i].domain : "?");
+		if (mf_buf_puts(out, line) != 0)
+			return -1;
+	}
+	if (v->nevidence > 0 && mf_buf_puts(out, "\nCounter-evidence:\n") != 0)
+		return -1;
+	for (size_t i = 0; i < v->nevidence; i++)
+		if (mf_buf_puts(out, "- ") != 0 ||
+		    mf_buf_puts(out, v->evidence[i]) != 0 ||
+		    mf_buf_puts(out, "\n") != 0)
+			return -1;
+	snprintf(line, sizeof(line), "\nRule set %s, verdict %llu.",
+	    v->ruleset ? v->ruleset : "?", (unsigned long long)v->seq);
+	return mf_buf_puts(out, line);
+}
+
+/* ---- raising flags: a thread and libcurl ------------------------------ */
+
+static size_t
+s_curl_body(char *p, size_t size, size_t n, void *arg)
+{
+	mf_buf_t	*b = arg;
+	size_t		 len = size * n;
+
+	if (b->len < 2048)
+		(void)mf_buf_append(b, p, len < 2048 - b->len ? len :
+		    2048 - b->len);
+	return len;
+}
+
+/* The first of Discourse's {"errors": [...]} in 'why', or the body. */
+static void
+s_discourse_error(const mf_buf_t *b, char *why, size_t cap)
+{
+	json_t		*root, *e;
+	json_error_t	 err;
+
+	root = json_loadb(b->data ? b->data : "", b->len, 0, &err);
+	e = json_is_object(root) ? json_object_get(root, "errors") : NULL;
+	if (json_is_array(e) && json_is_string(json_array_get(e, 0)))
+		snprintf(why, cap, "%s", json_string_value(json_array_get(e,
+		    0)));
+	else
+		snprintf(why, cap, "%.*s", (int)(b->len < 200 ? b->len : 200),
+		    b->data ? b->data : "");
+	json_decref(root);
+}
+
+/*
+ * POSTs one flag. Returns 0 when done (raised, or Discourse says it
+ * already was), 1 to try again later (after '*retry_s' seconds when
+ * Discourse said so), -1 to give up; 'why' says what happened.
+ */
+static int
+s_raise(const s_ad_t *ad, CURL *h, const s_act_t *a, long *retry_s,
+    char *why, size_t cap)
+{
+	char			 url[600], head[2][1200], *msg, *form;
+	struct curl_slist	*hl = NULL;
+	mf_buf_t		 body = {0};
+	long			 code = 0;
+	CURLcode		 cc;
+	size_t			 flen;
+	int			 rc;
+
+	*retry_s = 0;
+	snprintf(url, sizeof(url), "%s/post_actions.json", ad->cfg.discourse_url);
+	snprintf(head[0], sizeof(head[0]), "Api-Key: %s", ad->api_key);
+	snprintf(head[1], sizeof(head[1]), "Api-Username: %s",
+	    ad->cfg.discourse_api_user);
+	if ((msg = curl_easy_escape(h, a->message, 0)) == NULL) {
+		snprintf(why, cap, "out of memory");
+		return 1;
+	}
+	flen = strlen(msg) + 128;
+	if ((form = malloc(flen)) == NULL) {
+		curl_free(msg);
+		snprintf(why, cap, "out of memory");
+		return 1;
+	}
+	/* 7: notify_moderators, "Something else", the one that takes a
+	 * message. */
+	snprintf(form, flen, "id=%lld&post_action_type_id=7&flag_topic=false"
+	    "%s&message=%s", a->post_id, a->hide ? "&queue_for_review=true" :
+	    "", msg);
+	curl_free(msg);
+	hl = curl_slist_append(hl, head[0]);
+	hl = curl_slist_append(hl, head[1]);
+	hl = curl_slist_append(hl, "Accept: application/json");
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_curl_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "medflag-discourse/1");
+	cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		snprintf(why, cap, "%.200s: %s", url, curl_easy_strerror(cc));
+		rc = 1;
+	} else {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 200 && code < 300) {
+			snprintf(why, cap, "HTTP %ld", code);
+			rc = 0;
+		} else {
+			char	e[300];
+			curl_off_t ra = 0;
+
+			s_discourse_error(&body, e, sizeof(e));
+			snprintf(why, cap, "Discourse answered %ld: %s", code, e);
+			if (code == 429 || code >= 500) {
+				if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER,
+				    &ra) == CURLE_OK && ra > 0)
+					*retry_s = ra > 3600 ? 3600 : (long)ra;
+				rc = 1;
+			} else if (code == 403 && strstr(e, "already") != NULL)
+				rc = 0;		/* flagged before: done */
+			else
+				rc = -1;
+		}
+	}
+	curl_slist_free_all(hl);
+	free(form);
+	mf_buf_free(&body);
+	return rc;
+}
+
+static void
+s_act_free(s_act_t *a)
+{
+	if (a != NULL) {
+		free(a->message);
+		free(a);
+	}
+}
+
+/* Puts 'a' back in due order (the queue is short and mostly in order). */
+static void
+s_requeue(s_ad_t *ad, s_act_t *a)
+{
+	s_act_t	**pp = &ad->head;
+
+	while (*pp != NULL && (*pp)->due_ms <= a->due_ms)
+		pp = &(*pp)->next;
+	a->next = *pp;
+	*pp = a;
+	if (a->next == NULL)
+		ad->tail = a;
+	ad->pending++;
+}
+
+static void *
+s_flagger(void *arg)
+{
+	s_ad_t		*ad = arg;
+	CURL		*h = curl_easy_init();
+	int64_t		 give_up = 0;
+
+	pthread_mutex_lock(&ad->mu);
+	for (;;) {
+		s_act_t		*a;
+		int64_t		 now = s_now_ms();
+		char		 why[400];
+		long		 retry_s;
+		int		 r;
+
+		if (ad->stopping && give_up == 0)
+			give_up = now + 10000;
+		if (ad->head == NULL && ad->stopping)
+			break;
+		if (give_up && now >= give_up)
+			break;
+		if (ad->head == NULL || ad->head->due_ms > now) {
+			int64_t		 wait = ad->head ? ad->head->due_ms - now :
+			    1000;
+			struct timespec	 ts;
+
+			if (wait > 1000)
+				wait = 1000;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (wait % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&ad->cv, &ad->mu, &ts);
+			continue;
+		}
+		a = ad->head;
+		ad->head = a->next;
+		if (ad->head == NULL)
+			ad->tail = NULL;
+		ad->pending--;
+		pthread_mutex_unlock(&ad->mu);
+		r = h == NULL ? 1 : s_raise(ad, h, a, &retry_s, why,
+		    sizeof(why));
+		if (h == NULL)
+			snprintf(why, sizeof(why), "libcurl did not start");
+		pthread_mutex_lock(&ad->mu);
+		if (r == 0) {
+			if (a->hide)
+				ad->held++;
+			else
+				ad->flagged++;
+			fprintf(stderr, "medflag discourse: post %lld: %s (%s)\n",
+			    a->post_id, a->hide ? "flagged and hidden for "
+			    "review" : "flagged for moderators", why);
+			s_act_free(a);
+			continue;
+		}
+		snprintf(ad->last_error, sizeof(ad->last_error), "post %lld: "
+		    "%.200s", a->post_id, why);
+		if (r < 0 || ++a->tries >= S_TRIES) {
+			ad->failed++;
+			fprintf(stderr, "medflag discourse: post %lld: %s; gave "
+			    "up after %d tries\n  hint: check discourse_url, "
+			    "the API key and that discourse_api_user may flag "
+			    "(staff, to hide)\n", a->post_id, why, a->tries +
+			    (r < 0));
+			s_act_free(a);
+			continue;
+		}
+		ad->retries++;
+		a->due_ms = s_now_ms() + (retry_s > 0 ? retry_s * 1000 :
+		    1000LL << (a->tries - 1 < 6 ? a->tries - 1 : 6));
+		fprintf(stderr, "medflag discourse: post %lld: %s; trying "
+		    "again in %lld ms\n", a->post_id, why,
+		    (long long)(a->due_ms - s_now_ms()));
+		s_requeue(ad, a);
+	}
+	if (ad->pending > 0)
+		fprintf(stderr, "medflag discourse: stopped with %zu flags not "
+		    "raised\n", ad->pending);
+	while (ad->head != NULL) {
+		s_act_t	*a = ad->head;
+
+		ad->head = a->next;
+		s_act_free(a);
+	}
+	ad->tail = NULL;
+	pthread_mutex_unlock(&ad->mu);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	return NULL;
+}
+
+/* Queues a flag for 'post_id'; 0, or -1 when the queue is full. */
+static int
+s_enqueue(s_ad_t *ad, long long post_id, int hide, char *message)
+{
+	s_act_t	*a;
+
+	pthread_mutex_lock(&ad->mu);
+	if (ad->pending >= S_PENDING_MAX || (a = calloc(1,
+	    sizeof(*a))) == NULL) {
+		ad->dropped++;
+		pthread_mutex_unlock(&ad->mu);
+		free(message);
+		return -1;
+	}
+	a->post_id = post_id;
+	a->hide = hide;
+	a->message = message;
+	a->due_ms = s_now_ms();
+	if (ad->tail != NULL)
+		ad->tail->next = a;
+	else
+		ad->head = a;
+	ad->tail = a;
+	ad->pending++;
+	pthread_cond_signal(&ad->cv);
+	pthread_mutex_unlock(&ad->mu);
+	return 0;
+}
+
+/* ---- the webhook ------------------------------------------------------ */
+
+/* 1 if 'sig' ("sha256=<hex>") is the HMAC-SHA256 of the body. */
+static int
+s_signed(const s_ad_t *ad, const char *sig, const mf_httpd_req_t *rq)
+{
+	crypto_auth_hmacsha256_state	st;
+	unsigned char			mac[crypto_auth_hmacsha256_BYTES];
+	unsigned char			got[crypto_auth_hmacsha256_BYTES];
+	size_t				n = 0;
+
+	if (sig == NULL || strncmp(sig, "sha256=", 7) != 0 ||
+	    strlen(sig + 7) != 2 * sizeof(got) ||
+	    sodium_hex2bin(got, sizeof(got), sig + 7, strlen(sig + 7), NULL,
+	    &n, NULL) != 0 || n != sizeof(got))
+		return 0;
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)ad->secret,
+	    ad->secret_len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)(rq->body ?
+	    rq->body : ""), rq->len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	return sodium_memcmp(mac, got, sizeof(mac)) == 0;
+}
+
+static const char *
+s_jstr(json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static enum MHD_Result
+s_ok(struct MHD_Connection *c, const char *json)
+{
+	return mf_httpd_send(c, MHD_HTTP_OK, "application/json", json,
+	    strlen(json));
+}
+
+/* 200 {"ignored": why}: a valid event medflag does not judge. */
+static enum MHD_Result
+s_ignored(struct MHD_Connection *c, const char *why)
+{
+	mf_buf_t	j = {0};
+	enum MHD_Result	rc;
+
+	rc = mf_buf_puts(&j, "{\"ignored\":") != 0 ||
+	    mf_json_str(&j, why, strlen(why)) != 0 ||
+	    mf_buf_puts(&j, "}\n") != 0 ? MHD_NO :
+	    mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data, j.len);
+	mf_buf_free(&j);
+	return rc;
+}
+
+/* Builds medflag's post from Discourse's; NULL with 'why' when it is not
+ * one to judge (then '*skip' is set) or not valid. */
+static mf_post_t *
+s_post(const s_ad_t *ad, json_t *p, long long *id, int *skip, char *why,
+    size_t cap)
+{
+	const char	*raw = s_jstr(p, "raw"), *s;
+	json_t		*v;
+	mf_post_t	*post;
+	char		 num[32], url[1200];
+	int		 html = 0;
+
+	*skip = 0;
+	if (!json_is_integer(json_object_get(p, "id"))) {
+		snprintf(why, cap, "post.id: expected an integer");
+		return NULL;
+	}
+	*id = (long long)json_integer_value(json_object_get(p, "id"));
+	if (raw == NULL && (raw = s_jstr(p, "cooked")) != NULL)
+		html = 1;
+	if (raw == NULL) {
+		snprintf(why, cap, "post.raw: expected a string (and no "
+		    "post.cooked either)");
+		return NULL;
+	}
+	v = json_object_get(p, "post_type");
+	if (json_is_integer(v) && json_integer_value(v) != 1) {
+		*skip = 1;
+		snprintf(why, cap, "not a regular post (post_type %lld)",
+		    (long long)json_integer_value(v));
+		return NULL;
+	}
+	if ((s = s_jstr(p, "topic_archetype")) != NULL &&
+	    strcmp(s, "private_message") == 0) {
+		*skip = 1;
+		snprintf(why, cap, "a private message");
+		return NULL;
+	}
+	if ((s = s_jstr(p, "username")) != NULL &&
+	    strcmp(s, ad->cfg.discourse_api_user) == 0) {
+		*skip = 1;
+		snprintf(why, cap, "posted by %s, the adapter's own user", s);
+		return NULL;
+	}
+	if (json_object_get(p, "deleted_at") != NULL &&
+	    !json_is_null(json_object_get(p, "deleted_at"))) {
+		*skip = 1;
+		snprintf(why, cap, "deleted");
+		return NULL;
+	}
+	snprintf(num, sizeof(num), "%lld", *id);
+	if ((post = mf_post_new(num, raw)) == NULL) {
+		snprintf(why, cap, "out of memory");
+		return NULL;
+	}
+	post->body_format = html ? MF_FMT_HTML : MF_FMT_MARKDOWN;
+	v = json_object_get(p, "version");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(v));
+		(void)mf_verdict_set_str(&post->revision, num);
+		post->revision_is_int = 1;
+	}
+	(void)mf_verdict_set_str(&post->instance, ad->cfg.discourse_url);
+	v = json_object_get(p, "topic_id");
+	if (json_is_integer(v)) {
+		long long	 topic = (long long)json_integer_value(v);
+		json_t		*pn = json_object_get(p, "post_number");
+
+		snprintf(num, sizeof(num), "%lld", topic);
+		(void)mf_verdict_set_str(&post->thread_id, num);
+		snprintf(url, sizeof(url), "%s/t/%s/%lld/%lld",
+		    ad->cfg.discourse_url, s_jstr(p, "topic_slug") ?
+		    s_jstr(p, "topic_slug") : "-", topic, json_is_integer(pn) ?
+		    (long long)json_integer_value(pn) : 1LL);
+		(void)mf_verdict_set_str(&post->url, url);
+		/* The title is part of what the first post says. */
+		if (json_is_integer(pn) && json_integer_value(pn) == 1)
+			(void)mf_verdict_set_str(&post->title,
+			    s_jstr(p, "topic_title"));
+	}
+	return post;
+}
+
+static enum MHD_Result
+s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
+{
+	const char	*ev, *sig;
+	json_t		*root, *p;
+	json_error_t	 jerr;
+	mf_post_t	*post;
+	mf_verdict_t	*v;
+	mf_buf_t	 mp = {0}, vb = {0};
+	mf_err_t	 err = {0};
+	long long	 id = 0;
+	int		 skip;
+	char		 why[600], out[400];
+
+	s_count(ad, &ad->webhooks);
+	if (rq->too_big) {
+		s_count(ad, &ad->bad_request);
+		return mf_httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the body "
+		    "is over 1 MiB");
+	}
+	sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-Discourse-Event-Signature");
+	if (!s_signed(ad, sig, rq)) {
+		s_count(ad, &ad->bad_signature);
+		return mf_httpd_error(c, MHD_HTTP_UNAUTHORIZED, sig == NULL ?
+		    "no X-Discourse-Event-Signature header; set the webhook's "
+		    "Secret in Discourse to the one in "
+		    "discourse_webhook_secret_file" : "X-Discourse-Event-"
+		    "Signature does not match the body; the webhook's Secret "
+		    "in Discourse and discourse_webhook_secret_file differ");
+	}
+	ev = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-Discourse-Event");
+	if (ev != NULL && strcmp(ev, "ping") == 0)
+		return s_ok(c, "{\"ok\":true}\n");
+	if (ev == NULL || (strcmp(ev, "post_created") != 0 &&
+	    strcmp(ev, "post_edited") != 0)) {
+		s_count(ad, &ad->ignored);
+		snprintf(why, sizeof(why), "event %.100s; medflag judges "
+		    "post_created and post_edited", ev ? ev : "(none)");
+		return s_ignored(c, why);
+	}
+	root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
+	if (root == NULL || !json_is_object(p = json_object_get(root,
+	    "post"))) {
+		if (root == NULL)
+			snprintf(why, sizeof(why), "body:%d:%d: %s", jerr.line,
+			    jerr.column, jerr.text);
+		else
+			snprintf(why, sizeof(why), "body: no \"post\" object; "
+			    "is the webhook a Post Event?");
+		json_decref(root);
+		s_count(ad, &ad->bad_request);
+		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
+	}
+	post = s_post(ad, p, &id, &skip, why, sizeof(why));
+	json_decref(root);
+	if (post == NULL) {
+		s_count(ad, skip ? &ad->ignored : &ad->bad_request);
+		return skip ? s_ignored(c, why) : mf_httpd_error(c,
+		    MHD_HTTP_BAD_REQUEST, why);
+	}
+	if (mf_wire_encode_post(post, &mp, &err) != 0) {
+		mf_post_destroy(&post);
+		s_count(ad, &ad->bad_request);
+		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, err.msg);
+	}
+	if (mf_client_check_one(ad->cfg.check, mp.data, mp.len,
+	    ad->timeout_ms, &vb, why, sizeof(why)) != 0) {
+		mf_post_destroy(&post);
+		mf_buf_free(&mp);
+		mf_buf_free(&vb);
+		s_count(ad, &ad->unavailable);
+		/* Discourse keeps the event and can deliver it again. */
+		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+	}
+	mf_buf_free(&mp);
+	if ((v = mf_wire_decode_verdict(vb.data, vb.len, &err)) == NULL) {
+		mf_post_destroy(&post);
+		mf_buf_free(&vb);
+		s_count(ad, &ad->unavailable);
+		return mf_httpd_error(c, MHD_HTTP_BAD_GATEWAY, "medflagd's "
+		    "answer is not a verdict");
+	}
+	mf_buf_free(&vb);
+	s_count(ad, &ad->judged);
+	snprintf(out, sizeof(out), "{\"post_id\":%lld,\"action\":\"%s\","
+	    "\"status\":\"%s\",\"duplicate\":%s", id, mf_action_name(v->action),
+	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
+	    "false");
+	if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
+		mf_buf_t	msg = {0};
+		int		queued;
+
+		if (s_message(v, post->body, post->body_len, &msg) != 0 ||
+		    mf_buf_append(&msg, "", 1) != 0)
+			queued = -1;
+		else {
+			queued = s_enqueue(ad, id, v->action >= MF_ACT_HOLD &&
+			    ad->cfg.discourse_review, msg.data);
+			msg.data = NULL;
+		}
+		mf_buf_free(&msg);
+		if (queued != 0)
+			fprintf(stderr, "medflag discourse: post %lld: %s not "
+			    "raised: %d flags already wait for Discourse\n",
+			    id, mf_action_name(v->action), S_PENDING_MAX);
+		strncat(out, queued == 0 ? ",\"flag\":\"queued\"" :
+		    ",\"flag\":\"dropped\"", sizeof(out) - strlen(out) - 1);
+	}
+	strncat(out, "}\n", sizeof(out) - strlen(out) - 1);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&post);
+	return s_ok(c, out);
+}
+
+static enum MHD_Result
+s_health(s_ad_t *ad, struct MHD_Connection *c)
+{
+	mf_buf_t	j = {0};
+	char		head[700];
+	enum MHD_Result	rc;
+
+	pthread_mutex_lock(&ad->mu);
+	snprintf(head, sizeof(head), "{\"ok\":true,\"webhooks\":%llu,"
+	    "\"judged\":%llu,\"flagged\":%llu,\"held\":%llu,\"pending\":%zu,"
+	    "\"retries\":%llu,\"failed\":%llu,\"dropped\":%llu,\"ignored\":"
+	    "%llu,\"bad_signature\":%llu,\"bad_request\":%llu,"
+	    "\"unavailable\":%llu,\"last_error\":", ad->webhooks, ad->judged,
+	    ad->flagged, ad->held, ad->pending, ad->retries, ad->failed,
+	    ad->dropped, ad->ignored, ad->bad_signature, ad->bad_request,
+	    ad->unavailable);
+	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, ad->last_error,
+	    strlen(ad->last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
+	    MHD_NO : MHD_YES;
+	pthread_mutex_unlock(&ad->mu);
+	if (rc == MHD_YES)
+		rc = mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data,
+		    j.len);
+	mf_buf_free(&j);
+	return rc;
+}
+
+static enum MHD_Result
+s_handle(void *arg, struct MHD_Connection *c, const char *url,
+    const char *method, const mf_httpd_req_t *rq)
+{
+	s_ad_t	*ad = arg;
+
+	if (strcmp(url, S_PATH) == 0) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "use POST: this is the Discourse webhook");
+		return s_webhook(ad, c, rq);
+	}
+	if (strcmp(url, "/healthz") == 0)
+		return s_health(ad, c);
+	return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, "no such path; there are "
+	    "POST " S_PATH " (the webhook) and GET /healthz");
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+/* The first line of file 'path' (setting 'key'), malloc'd; NULL with a
+ * message naming the setting and the fix. */
+static char *
+s_read_secret(const char *key, const char *path, const char *what)
+{
+	FILE	*fp;
+	char	 line[1024];
+	size_t	 n;
+
+	if (path[0] == '\0') {
+		fprintf(stderr, "medflag discourse: %s is not set\n  hint: "
+		    "write %s to a file only medflag can read (chmod 600) "
+		    "and name it in medflag.conf: %s /etc/medflag/...\n", key,
+		    what, key);
+		return NULL;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "medflag discourse: %s %s: %s\n", key, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "%s:1:1: error: %s: the file is empty\n  hint: "
+		    "its first line must hold %s\n", path, key, what);
+		return NULL;
+	}
+	return strdup(line);
+}
+
+int
+mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
+{
+	s_ad_t		 ad;
+	const char	*listen = NULL;
+	char		 banner[1200], *end;
+	pthread_t	 th;
+	void		*probe;
+	size_t		 n;
+	int		 rc;
+
+	memset(&ad, 0, sizeof(ad));
+	ad.timeout_ms = 10000;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen = argv[++i];
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			ad.timeout_ms = (int)strtol(argv[++i], &end, 10);
+			if (*end != '\0' || ad.timeout_ms < 10 ||
+			    ad.timeout_ms > 600000) {
+				fprintf(stderr, "medflag discourse: --timeout "
+				    "%s: give milliseconds, 10 to 600000\n",
+				    argv[i]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "usage: medflag discourse [--listen "
+			    "HOST:PORT] [--timeout MS]\n");
+			return 2;
+		}
+	}
+	if (mf_client_config(cli, &ad.cfg) == -1)
+		return 1;
+	if (listen == NULL)
+		listen = ad.cfg.discourse_listen;
+	n = strlen(ad.cfg.discourse_url);
+	while (n > 0 && ad.cfg.discourse_url[n - 1] == '/')
+		ad.cfg.discourse_url[--n] = '\0';
+	if (strncmp(ad.cfg.discourse_url, "https://", 8) != 0 &&
+	    strncmp(ad.cfg.discourse_url, "http://", 7) != 0) {
+		fprintf(stderr, "medflag discourse: discourse_url is %s\n  "
+		    "hint: set it in medflag.conf to the forum's address, as "
+		    "discourse_url https://forum.example.org\n",
+		    n ? ad.cfg.discourse_url : "not set");
+		return 1;
+	}
+	if (sodium_init() < 0 ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "medflag discourse: libsodium or libcurl did "
+		    "not start\n");
+		return 1;
+	}
+	if ((ad.api_key = s_read_secret("discourse_api_key_file",
+	    ad.cfg.discourse_api_key_file, "an API key made in Discourse "
+	    "(Admin > API > New API Key, for discourse_api_user)")) == NULL ||
+	    (ad.secret = s_read_secret("discourse_webhook_secret_file",
+	    ad.cfg.discourse_webhook_secret_file, "the Secret of the "
+	    "webhook (Admin > API > Webhooks)")) == NULL) {
+		free(ad.api_key);
+		curl_global_cleanup();
+		return 1;
+	}
+	ad.secret_len = strlen(ad.secret);
+	/* The context and the CURVE keys, made once before the threads. */
+	if ((probe = mf_client_socket(ZMQ_DEALER, ad.cfg.check)) == NULL) {
+		rc = 1;
+		goto out;
+	}
+	zmq_close(probe);
+	pthread_mutex_init(&ad.mu, NULL);
+	pthread_cond_init(&ad.cv, NULL);
+	if (pthread_create(&th, NULL, s_flagger, &ad) != 0) {
+		fprintf(stderr, "medflag discourse: cannot start a thread\n");
+		rc = 1;
+		goto out;
+	}
+	mf_client_catch_signals();
+	snprintf(banner, sizeof(banner), "(webhook POST %s; flags to %s as "
+	    "%s; check %s)", S_PATH, ad.cfg.discourse_url,
+	    ad.cfg.discourse_api_user, ad.cfg.check);
+	rc = mf_httpd_run("medflag discourse", "--listen", listen, s_handle,
+	    &ad, banner);
+	pthread_mutex_lock(&ad.mu);
+	ad.stopping = 1;
+	pthread_cond_signal(&ad.cv);
+	pthread_mutex_unlock(&ad.mu);
+	pthread_join(th, NULL);
+	if (rc == 0)
+		fprintf(stderr, "medflag discourse: stopped: %llu webhooks, "
+		    "%llu judged, %llu flagged, %llu hidden, %llu failed\n",
+		    ad.webhooks, ad.judged, ad.flagged, ad.held, ad.failed);
+out:
+	mf_client_term();
+	sodium_memzero(ad.secret, ad.secret_len);
+	free(ad.secret);
+	free(ad.api_key);
+	curl_global_cleanup();
+	return rc;
+}
