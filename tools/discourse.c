@@ -28,31 +28,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <zmq.h>
 
+#include "adapter.h"
 #include "client.h"
 #include "httpd.h"
 #include "wire.h"
 
 #define S_PATH		"/v1/discourse"
-#define S_PENDING_MAX	10000	/* flags waiting for Discourse */
-#define S_TRIES		8	/* then the flag is given up, logged */
-#define S_QUOTE_MAX	120	/* bytes of matched text quoted per span */
-
-/* One flag to raise. */
-typedef struct s_act {
-	struct s_act	*next;
-	long long	 post_id;
-	int		 hide;		/* queue_for_review */
-	char		*message;
-	int		 tries;
-	int64_t		 due_ms;
-} s_act_t;
 
 typedef struct s_ad {
 	mf_config_t	 cfg;
@@ -60,24 +47,13 @@ typedef struct s_ad {
 	char		*api_key;
 	char		*secret;
 	size_t		 secret_len;
-
+	CURL		*curl;		/* the outbox thread's */
+	mf_outbox_t	*outbox;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	s_act_t		*head, *tail;	/* FIFO; 'due_ms' rises along it */
-	size_t		 pending;
-	int		 stopping;
 	/* counters, under 'mu' */
-	unsigned long long webhooks, judged, flagged, held, failed, dropped,
-			 ignored, bad_signature, bad_request, unavailable,
-			 retries;
-	char		 last_error[256];
+	unsigned long long webhooks, judged, ignored, bad_signature,
+			 bad_request, unavailable;
 } s_ad_t;
-
-static int64_t
-s_now_ms(void)
-{
-	return mf_client_now_ms();
-}
 
 static void
 s_count(s_ad_t *ad, unsigned long long *c)
@@ -87,88 +63,7 @@ s_count(s_ad_t *ad, unsigned long long *c)
 	pthread_mutex_unlock(&ad->mu);
 }
 
-/* ---- the flag message ------------------------------------------------ */
-
-/* Appends at most S_QUOTE_MAX bytes of body[start, end), cut at a UTF-8
- * boundary, with line breaks and backticks made blanks. */
-static int
-s_quote(mf_buf_t *out, const char *body, size_t blen, size_t start,
-    size_t end)
-{
-	size_t	n;
-
-	if (start >= end || end > blen)
-		return 0;
-	n = end - start;
-	if (n > S_QUOTE_MAX) {
-		n = S_QUOTE_MAX;
-		while (n > 0 && ((unsigned char)body[start + n] & 0xc0) == 0x80)
-			n--;
-	}
-	if (mf_buf_puts(out, " \"") != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char	c = body[start + i];
-
-		if (c == '\n' || c == '\r' || c == '`' || c == '\0')
-			c = ' ';
-		if (mf_buf_append(out, &c, 1) != 0)
-			return -1;
-	}
-	return mf_buf_puts(out, n < end - start ? "...\"" : "\"");
-}
-
-/* What moderators read in Discourse: why medflag raised the flag. */
-static int
-s_message(const mf_verdict_t *v, const char *body, size_t blen,
-    mf_buf_t *out)
-{
-	char	line[512];
-
-	snprintf(line, sizeof(line), "medflag: %s (score %.2f)\n\n",
-	    mf_action_name(v->action), v->score);
-	if (mf_buf_puts(out, line) != 0)
-		return -1;
-	for (size_t i = 0; i < v->nhits; i++) {
-		const mf_hit_t	*h = &v->hits[i];
-
-		if (h->mode != MF_MODE_ENFORCE)
-			continue;
-		snprintf(line, sizeof(line), "- claim `%s`%s%s%s, rule `%s`%s:",
-		    h->claim ? h->claim : "?", h->tier ? " (" : "",
-		    h->tier ? h->tier : "", h->tier ? ")" : "",
-		    h->rule ? h->rule : "?", h->question ? ", asked" : "");
-		if (mf_buf_puts(out, line) != 0)
-			return -1;
-		for (size_t k = 0; k < h->nspans; k++)
-			if (s_quote(out, body, blen, h->spans[k].start,
-			    h->spans[k].end) != 0)
-				return -1;
-		if (mf_buf_puts(out, "\n") != 0)
-			return -1;
-	}
-	for (size_t i = 0; i < v->nsources; i++) {
-		if (v->sources[i].list != MF_LIST_UNRELIABLE)
-			continue;
-		snprintf(line, sizeof(line), "- links to %s, on the list of "
-		    "unreliable sources\n", v->sources[i].domain ?
-		    v->sources[i].domain : "?");
-		if (mf_buf_puts(out, line) != 0)
-			return -1;
-	}
-	if (v->nevidence > 0 && mf_buf_puts(out, "\nCounter-evidence:\n") != 0)
-		return -1;
-	for (size_t i = 0; i < v->nevidence; i++)
-		if (mf_buf_puts(out, "- ") != 0 ||
-		    mf_buf_puts(out, v->evidence[i]) != 0 ||
-		    mf_buf_puts(out, "\n") != 0)
-			return -1;
-	snprintf(line, sizeof(line), "\nRule set %s, verdict %llu.",
-	    v->ruleset ? v->ruleset : "?", (unsigned long long)v->seq);
-	return mf_buf_puts(out, line);
-}
-
-/* ---- raising flags: a thread and libcurl ------------------------------ */
+/* ---- raising flags: libcurl, from the outbox's thread ----------------- */
 
 static size_t
 s_curl_body(char *p, size_t size, size_t n, void *arg)
@@ -206,9 +101,11 @@ s_discourse_error(const mf_buf_t *b, char *why, size_t cap)
  * Discourse said so), -1 to give up; 'why' says what happened.
  */
 static int
-s_raise(const s_ad_t *ad, CURL *h, const s_act_t *a, long *retry_s,
-    char *why, size_t cap)
+s_raise(void *arg, const mf_outbox_item_t *a, long *retry_s, char *why,
+    size_t cap)
 {
+	const s_ad_t		*ad = arg;
+	CURL			*h = ad->curl;
 	char			 url[600], head[2][1200], *msg, *form;
 	struct curl_slist	*hl = NULL;
 	mf_buf_t		 body = {0};
@@ -218,11 +115,15 @@ s_raise(const s_ad_t *ad, CURL *h, const s_act_t *a, long *retry_s,
 	int			 rc;
 
 	*retry_s = 0;
+	if (h == NULL) {
+		snprintf(why, cap, "libcurl did not start");
+		return 1;
+	}
 	snprintf(url, sizeof(url), "%s/post_actions.json", ad->cfg.discourse_url);
 	snprintf(head[0], sizeof(head[0]), "Api-Key: %s", ad->api_key);
 	snprintf(head[1], sizeof(head[1]), "Api-Username: %s",
 	    ad->cfg.discourse_api_user);
-	if ((msg = curl_easy_escape(h, a->message, 0)) == NULL) {
+	if ((msg = curl_easy_escape(h, a->reason, 0)) == NULL) {
 		snprintf(why, cap, "out of memory");
 		return 1;
 	}
@@ -235,7 +136,7 @@ s_raise(const s_ad_t *ad, CURL *h, const s_act_t *a, long *retry_s,
 	/* 7: notify_moderators, "Something else", the one that takes a
 	 * message. */
 	snprintf(form, flen, "id=%lld&post_action_type_id=7&flag_topic=false"
-	    "%s&message=%s", a->post_id, a->hide ? "&queue_for_review=true" :
+	    "%s&message=%s", a->id, a->hide ? "&queue_for_review=true" :
 	    "", msg);
 	curl_free(msg);
 	hl = curl_slist_append(hl, head[0]);
@@ -258,7 +159,9 @@ s_raise(const s_ad_t *ad, CURL *h, const s_act_t *a, long *retry_s,
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 		if (code >= 200 && code < 300) {
-			snprintf(why, cap, "HTTP %ld", code);
+			snprintf(why, cap, "%s (HTTP %ld)", a->hide ? "flagged "
+			    "and hidden for review" : "flagged for moderators",
+			    code);
 			rc = 0;
 		} else {
 			char	e[300];
@@ -281,155 +184,6 @@ s_raise(const s_ad_t *ad, CURL *h, const s_act_t *a, long *retry_s,
 	free(form);
 	mf_buf_free(&body);
 	return rc;
-}
-
-static void
-s_act_free(s_act_t *a)
-{
-	if (a != NULL) {
-		free(a->message);
-		free(a);
-	}
-}
-
-/* Puts 'a' back in due order (the queue is short and mostly in order). */
-static void
-s_requeue(s_ad_t *ad, s_act_t *a)
-{
-	s_act_t	**pp = &ad->head;
-
-	while (*pp != NULL && (*pp)->due_ms <= a->due_ms)
-		pp = &(*pp)->next;
-	a->next = *pp;
-	*pp = a;
-	if (a->next == NULL)
-		ad->tail = a;
-	ad->pending++;
-}
-
-static void *
-s_flagger(void *arg)
-{
-	s_ad_t		*ad = arg;
-	CURL		*h = curl_easy_init();
-	int64_t		 give_up = 0;
-
-	pthread_mutex_lock(&ad->mu);
-	for (;;) {
-		s_act_t		*a;
-		int64_t		 now = s_now_ms();
-		char		 why[400];
-		long		 retry_s;
-		int		 r;
-
-		if (ad->stopping && give_up == 0)
-			give_up = now + 10000;
-		if (ad->head == NULL && ad->stopping)
-			break;
-		if (give_up && now >= give_up)
-			break;
-		if (ad->head == NULL || ad->head->due_ms > now) {
-			int64_t		 wait = ad->head ? ad->head->due_ms - now :
-			    1000;
-			struct timespec	 ts;
-
-			if (wait > 1000)
-				wait = 1000;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (wait % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&ad->cv, &ad->mu, &ts);
-			continue;
-		}
-		a = ad->head;
-		ad->head = a->next;
-		if (ad->head == NULL)
-			ad->tail = NULL;
-		ad->pending--;
-		pthread_mutex_unlock(&ad->mu);
-		r = h == NULL ? 1 : s_raise(ad, h, a, &retry_s, why,
-		    sizeof(why));
-		if (h == NULL)
-			snprintf(why, sizeof(why), "libcurl did not start");
-		pthread_mutex_lock(&ad->mu);
-		if (r == 0) {
-			if (a->hide)
-				ad->held++;
-			else
-				ad->flagged++;
-			fprintf(stderr, "medflag discourse: post %lld: %s (%s)\n",
-			    a->post_id, a->hide ? "flagged and hidden for "
-			    "review" : "flagged for moderators", why);
-			s_act_free(a);
-			continue;
-		}
-		snprintf(ad->last_error, sizeof(ad->last_error), "post %lld: "
-		    "%.200s", a->post_id, why);
-		if (r < 0 || ++a->tries >= S_TRIES) {
-			ad->failed++;
-			fprintf(stderr, "medflag discourse: post %lld: %s; gave "
-			    "up after %d tries\n  hint: check discourse_url, "
-			    "the API key and that discourse_api_user may flag "
-			    "(staff, to hide)\n", a->post_id, why, a->tries +
-			    (r < 0));
-			s_act_free(a);
-			continue;
-		}
-		ad->retries++;
-		a->due_ms = s_now_ms() + (retry_s > 0 ? retry_s * 1000 :
-		    1000LL << (a->tries - 1 < 6 ? a->tries - 1 : 6));
-		fprintf(stderr, "medflag discourse: post %lld: %s; trying "
-		    "again in %lld ms\n", a->post_id, why,
-		    (long long)(a->due_ms - s_now_ms()));
-		s_requeue(ad, a);
-	}
-	if (ad->pending > 0)
-		fprintf(stderr, "medflag discourse: stopped with %zu flags not "
-		    "raised\n", ad->pending);
-	while (ad->head != NULL) {
-		s_act_t	*a = ad->head;
-
-		ad->head = a->next;
-		s_act_free(a);
-	}
-	ad->tail = NULL;
-	pthread_mutex_unlock(&ad->mu);
-	if (h != NULL)
-		curl_easy_cleanup(h);
-	return NULL;
-}
-
-/* Queues a flag for 'post_id'; 0, or -1 when the queue is full. */
-static int
-s_enqueue(s_ad_t *ad, long long post_id, int hide, char *message)
-{
-	s_act_t	*a;
-
-	pthread_mutex_lock(&ad->mu);
-	if (ad->pending >= S_PENDING_MAX || (a = calloc(1,
-	    sizeof(*a))) == NULL) {
-		ad->dropped++;
-		pthread_mutex_unlock(&ad->mu);
-		free(message);
-		return -1;
-	}
-	a->post_id = post_id;
-	a->hide = hide;
-	a->message = message;
-	a->due_ms = s_now_ms();
-	if (ad->tail != NULL)
-		ad->tail->next = a;
-	else
-		ad->head = a;
-	ad->tail = a;
-	ad->pending++;
-	pthread_cond_signal(&ad->cv);
-	pthread_mutex_unlock(&ad->mu);
-	return 0;
 }
 
 /* ---- the webhook ------------------------------------------------------ */
@@ -662,21 +416,15 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    "false");
 	if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
 		mf_buf_t	msg = {0};
-		int		queued;
+		int		queued = -1;
 
-		if (s_message(v, post->body, post->body_len, &msg) != 0 ||
-		    mf_buf_append(&msg, "", 1) != 0)
-			queued = -1;
-		else {
-			queued = s_enqueue(ad, id, v->action >= MF_ACT_HOLD &&
-			    ad->cfg.discourse_review, msg.data);
+		if (mf_adapter_reason(v, post->body, post->body_len, 0,
+		    &msg) == 0) {
+			queued = mf_outbox_put(ad->outbox, id, v->action >=
+			    MF_ACT_HOLD && ad->cfg.discourse_review, msg.data);
 			msg.data = NULL;
 		}
 		mf_buf_free(&msg);
-		if (queued != 0)
-			fprintf(stderr, "medflag discourse: post %lld: %s not "
-			    "raised: %d flags already wait for Discourse\n",
-			    id, mf_action_name(v->action), S_PENDING_MAX);
 		strncat(out, queued == 0 ? ",\"flag\":\"queued\"" :
 		    ",\"flag\":\"dropped\"", sizeof(out) - strlen(out) - 1);
 	}
@@ -689,26 +437,26 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 static enum MHD_Result
 s_health(s_ad_t *ad, struct MHD_Connection *c)
 {
-	mf_buf_t	j = {0};
-	char		head[700];
-	enum MHD_Result	rc;
+	mf_outbox_counts_t	 oc;
+	mf_buf_t		 j = {0};
+	char			 head[700];
+	enum MHD_Result		 rc;
 
+	mf_outbox_counts(ad->outbox, &oc);
 	pthread_mutex_lock(&ad->mu);
 	snprintf(head, sizeof(head), "{\"ok\":true,\"webhooks\":%llu,"
 	    "\"judged\":%llu,\"flagged\":%llu,\"held\":%llu,\"pending\":%zu,"
 	    "\"retries\":%llu,\"failed\":%llu,\"dropped\":%llu,\"ignored\":"
 	    "%llu,\"bad_signature\":%llu,\"bad_request\":%llu,"
 	    "\"unavailable\":%llu,\"last_error\":", ad->webhooks, ad->judged,
-	    ad->flagged, ad->held, ad->pending, ad->retries, ad->failed,
-	    ad->dropped, ad->ignored, ad->bad_signature, ad->bad_request,
+	    oc.done - oc.hidden, oc.hidden, oc.pending, oc.retries, oc.failed,
+	    oc.dropped, ad->ignored, ad->bad_signature, ad->bad_request,
 	    ad->unavailable);
-	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, ad->last_error,
-	    strlen(ad->last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
-	    MHD_NO : MHD_YES;
 	pthread_mutex_unlock(&ad->mu);
-	if (rc == MHD_YES)
-		rc = mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data,
-		    j.len);
+	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, oc.last_error,
+	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
+	    MHD_NO : mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data,
+	    j.len);
 	mf_buf_free(&j);
 	return rc;
 }
@@ -773,7 +521,6 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	s_ad_t		 ad;
 	const char	*listen = NULL;
 	char		 banner[1200], *end;
-	pthread_t	 th;
 	void		*probe;
 	size_t		 n;
 	int		 rc;
@@ -837,8 +584,11 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	}
 	zmq_close(probe);
 	pthread_mutex_init(&ad.mu, NULL);
-	pthread_cond_init(&ad.cv, NULL);
-	if (pthread_create(&th, NULL, s_flagger, &ad) != 0) {
+	ad.curl = curl_easy_init();
+	if ((ad.outbox = mf_outbox_new("medflag discourse", "post", "check "
+	    "discourse_url, the API key, and that discourse_api_user may flag "
+	    "(staff, to hide)", s_raise, &ad)) == NULL ||
+	    mf_outbox_start(ad.outbox) != 0) {
 		fprintf(stderr, "medflag discourse: cannot start a thread\n");
 		rc = 1;
 		goto out;
@@ -849,16 +599,20 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	    ad.cfg.discourse_api_user, ad.cfg.check);
 	rc = mf_httpd_run("medflag discourse", "--listen", listen, s_handle,
 	    &ad, banner);
-	pthread_mutex_lock(&ad.mu);
-	ad.stopping = 1;
-	pthread_cond_signal(&ad.cv);
-	pthread_mutex_unlock(&ad.mu);
-	pthread_join(th, NULL);
-	if (rc == 0)
+	mf_outbox_stop(ad.outbox, 10000);
+	if (rc == 0) {
+		mf_outbox_counts_t	oc;
+
+		mf_outbox_counts(ad.outbox, &oc);
 		fprintf(stderr, "medflag discourse: stopped: %llu webhooks, "
 		    "%llu judged, %llu flagged, %llu hidden, %llu failed\n",
-		    ad.webhooks, ad.judged, ad.flagged, ad.held, ad.failed);
+		    ad.webhooks, ad.judged, oc.done - oc.hidden, oc.hidden,
+		    oc.failed);
+	}
 out:
+	mf_outbox_destroy(&ad.outbox);
+	if (ad.curl != NULL)
+		curl_easy_cleanup(ad.curl);
 	mf_client_term();
 	sodium_memzero(ad.secret, ad.secret_len);
 	free(ad.secret);

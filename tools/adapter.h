@@ -1,0 +1,78 @@
+/*
+ * adapter.h - what the forum adapters share (`medflag discourse`,
+ * `medflag mediawiki`, docs/adapters.md): the outbox of actions owed to
+ * the forum, and the reason text a verdict gives moderators there.
+ *
+ * An outbox keeps each action (a flag on a post, a tag on a revision)
+ * until the forum takes it: an action that fails for a while (the forum
+ * down, 5xx, 429) is tried again after 1, 2, 4 ... 64 s, or after the
+ * forum's Retry-After, at most MF_OUTBOX_TRIES times; one the forum
+ * refuses for good is given up at once. Each outcome is one log line
+ * naming the post or revision, never its text. It runs in a thread of its
+ * own (mf_outbox_start) or in its caller's loop (mf_outbox_run).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_ADAPTER_H
+#define MF_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "verdict.h"
+
+#define MF_OUTBOX_MAX	10000	/* actions waiting, at most */
+#define MF_OUTBOX_TRIES	8
+
+typedef struct mf_outbox mf_outbox_t;
+
+/* One action: on post or revision 'id'; 'hide' for a hold. */
+typedef struct mf_outbox_item {
+	long long	 id;
+	int		 hide;
+	char		*reason;	/* OWNS */
+} mf_outbox_item_t;
+
+/* Performs 'it'. Returns 0 when done (what was done in 'why'), 1 to try
+ * again later (after '*retry_s' seconds when the forum said so), -1 to
+ * give up; 'why' says what the forum answered. */
+typedef int	 mf_outbox_fn(void *arg, const mf_outbox_item_t *it,
+		    long *retry_s, char *why, size_t cap);
+
+typedef struct mf_outbox_counts {
+	unsigned long long	done, hidden, failed, dropped, retries;
+	size_t			pending;
+	char			last_error[256];
+} mf_outbox_counts_t;
+
+/* 'prog' prefixes log lines, 'noun' names an id ("post", "revision"),
+ * 'hint' follows a give-up. OWNS: caller (mf_outbox_destroy). */
+mf_outbox_t	*mf_outbox_new(const char *prog, const char *noun,
+		    const char *hint, mf_outbox_fn *fn, void *arg);
+/* Queues an action (takes 'reason'); 0, or -1 when MF_OUTBOX_MAX wait
+ * (then it is counted as dropped and logged). Thread-safe. */
+int		 mf_outbox_put(mf_outbox_t *self, long long id, int hide,
+		    char *reason);
+/* Performs the actions that are due, in the caller's thread. */
+void		 mf_outbox_run(mf_outbox_t *self);
+/* Performs them in a thread of its own as they fall due. 0 or -1. */
+int		 mf_outbox_start(mf_outbox_t *self);
+/* Stops the thread if there is one, tries the waiting actions for up to
+ * 'drain_ms', and logs how many are left undone. */
+void		 mf_outbox_stop(mf_outbox_t *self, int drain_ms);
+void		 mf_outbox_destroy(mf_outbox_t **self_p);
+void		 mf_outbox_counts(mf_outbox_t *self, mf_outbox_counts_t *c);
+
+/*
+ * Why medflag acted, for moderators in the forum: the action and score,
+ * each enforced claim with its tier and rule and the words each of the
+ * rule's match lines found in 'body' (quoted, at most 120 bytes each),
+ * unreliable sources linked, the counter-evidence. Multi-line Markdown
+ * with the rule set's hash and seq; or, 'oneline', one line of at most
+ * 'oneline' bytes (an edit summary or log reason) with the first
+ * evidence link. Appends a NUL-terminated text to 'out'. 0 or -1.
+ */
+int		 mf_adapter_reason(const mf_verdict_t *v, const char *body,
+		    size_t blen, size_t oneline, mf_buf_t *out);
+
+#endif
