@@ -204,6 +204,8 @@ mf_cli_each_post(const char *path, int need_label, mf_cli_post_fn *fn,
 		if (l.id == NULL)
 			l.id = "?";
 		l.kind = s_jstr(o, "kind", NULL);
+		l.family = s_jstr(o, "family", NULL);
+		l.lang = s_jstr(o, "lang", NULL);
 		l.lineno = lineno;
 		if ((post = mf_post_new(l.id, l.text)) == NULL) {
 			fprintf(stderr, "medflag: out of memory\n");

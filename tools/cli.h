@@ -53,7 +53,7 @@ mf_ruleset_t	*mf_cli_load_rules(const char *dir, mf_sources_t **sources,
 /*
  * A labelled or plain corpus in JSON Lines: one object per line with
  * "body" (or "text"), and optionally "post_id" (or "id"), "body_format",
- * "label", "kind". mf_cli_each_post() calls 'fn' for each such line with
+ * "label", "kind", "family", "lang". mf_cli_each_post() calls 'fn' for each such line with
  * the post and the line's fields; a line that is not one (or has no
  * "label" when 'need_label') is reported as "FILE:LINE: error: ..." on
  * stderr and counted in '*bad'. Blank lines are skipped. Returns 0, or -1
@@ -65,6 +65,8 @@ typedef struct mf_cli_line {
 	const char	*text;		/* the body as given */
 	const char	*label;		/* NULL if none */
 	const char	*kind;		/* NULL if none */
+	const char	*family;	/* the claim family ("family"), or NULL */
+	const char	*lang;		/* "lang", or NULL */
 	size_t		 lineno;
 } mf_cli_line_t;
 typedef int	 mf_cli_post_fn(const mf_cli_line_t *line, void *arg);

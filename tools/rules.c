@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,43 @@
 
 #include "cli.h"
 #include "prefilter.h"
+
+/* The languages every claim family is written for: a claim without a
+ * rule in one of them is a warning, so that a post in that language is not
+ * judged by the English rules alone. */
+static const char *const s_langs[] = { "en", "fr", "es", "de", NULL };
+
+static void
+s_check_langs(const mf_ruleset_t *rs, mf_diags_t *d)
+{
+	for (size_t c = 0; c < mf_ruleset_nclaims(rs); c++) {
+		const mf_claim_t	*cl = mf_ruleset_claim_at(rs, c);
+		char			 miss[64] = "";
+		size_t			 len = 0;
+
+		for (size_t k = 0; s_langs[k]; k++) {
+			int have = 0;
+
+			for (size_t i = 0; i < mf_ruleset_size(rs) && !have;
+			    i++) {
+				const mf_rule_t *r = mf_ruleset_rule(rs, i);
+
+				have = r->claim == cl && r->lang &&
+				    r->mode != MF_MODE_OFF &&
+				    strcmp(r->lang, s_langs[k]) == 0;
+			}
+			if (!have)
+				len += (size_t)snprintf(miss + len,
+				    sizeof(miss) - len, "%s%s", len ? ", " :
+				    "", s_langs[k]);
+		}
+		if (len)
+			mf_diags_add(d, MF_DIAG_WARNING, cl->file, cl->line, 1,
+			    "add a rule with 'lang' set for each language "
+			    "(docs/rules.md, \"Languages\")", "claim %s has "
+			    "no rule in %s", cl->id, miss);
+	}
+}
 
 static int
 s_check(int argc, char **argv)
@@ -33,6 +72,7 @@ s_check(int argc, char **argv)
 		const mf_prefilter_t *pf = mf_ruleset_prefilter(rs);
 
 		failed = mf_ruleset_test(rs, sc, &d);
+		s_check_langs(rs, &d);
 		for (size_t i = 0; i < mf_ruleset_size(rs); i++) {
 			const mf_rule_t	*r = mf_ruleset_rule(rs, i);
 			const char	*why = "";
@@ -74,11 +114,25 @@ typedef struct s_rstat {
 } s_rstat_t;
 
 typedef struct s_case {
-	char	*id, *text, *kind, *rules;
+	char	*id, *text, *kind, *rules, *family, *lang;
 	double	 score;
 	int	 misinfo;
 	mf_action_t action;
 } s_case_t;
+
+/* Figures of one group of posts (a family, a language, a kind, or all). */
+typedef struct s_tally {
+	const char	*name;
+	size_t		 tp, fp, fn, tn;	/* flagged = flag or more */
+	size_t		 reach;		/* misinfo that got annotate or more */
+	size_t		 neg_hard, neg_hard_flag, nq, nq_annot;
+} s_tally_t;
+
+/* A label given by a file of ids (`--labels`): the public corpora are
+ * labelled by topic; this relabels them by stance without copying text. */
+typedef struct s_relabel {
+	char	*id, *label;
+} s_relabel_t;
 
 static int
 s_cmp_case(const void *a, const void *b)
@@ -89,10 +143,17 @@ s_cmp_case(const void *a, const void *b)
 }
 
 static int
+s_cmp_relabel(const void *a, const void *b)
+{
+	return strcmp(((const s_relabel_t *)a)->id,
+	    ((const s_relabel_t *)b)->id);
+}
+
+static int
 s_is_hard_negative(const char *kind)
 {
 	static const char *const k[] = { "debunk", "question", "legit", "news",
-	    "sarcasm", "quote", NULL };
+	    "sarcasm", "quote", "reported", "harm", "former", NULL };
 
 	for (size_t i = 0; kind && k[i]; i++)
 		if (strcmp(kind, k[i]) == 0)
@@ -117,9 +178,51 @@ typedef struct s_eval {
 	s_rstat_t	*rst;
 	s_case_t	*cases;
 	size_t		 ncases, cap;
-	size_t		 tp, fp, fn, tn, nacts[5];
-	size_t		 neg_hard, neg_hard_flag, nq, nq_annot;
+	size_t		 nacts[5];
+	s_relabel_t	*relabel;
+	size_t		 nrelabel, ndropped;
+	int		 labelled_only;
 } s_eval_t;
+
+/* Reads `--labels FILE`: "id<TAB>label" lines, label claim (misinfo) or
+ * any kind of post that is not one (debunk, news, question, off-topic...). */
+static int
+s_relabel_load(s_eval_t *e, const char *path)
+{
+	FILE	*fp = fopen(path, "r");
+	char	*line = NULL, *tab;
+	size_t	 cap = 0, lineno = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		s_relabel_t *nv;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if ((tab = strchr(line, '\t')) == NULL || tab[1] == '\0') {
+			fprintf(stderr, "%s:%zu: error: need \"id<TAB>label\"\n"
+			    "  hint: label is claim, debunk, news, question, "
+			    "off-topic ...\n", path, lineno);
+			continue;
+		}
+		*tab = '\0';
+		if ((nv = realloc(e->relabel, (e->nrelabel + 1) *
+		    sizeof(*nv))) == NULL)
+			break;
+		e->relabel = nv;
+		nv[e->nrelabel].id = strdup(line);
+		nv[e->nrelabel++].label = strdup(tab + 1);
+	}
+	free(line);
+	fclose(fp);
+	qsort(e->relabel, e->nrelabel, sizeof(*e->relabel), s_cmp_relabel);
+	return 0;
+}
 
 static int
 s_eval_post(const mf_cli_line_t *l, void *arg)
@@ -128,7 +231,23 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 	mf_verdict_t	*v = NULL;
 	s_case_t	*c;
 	mf_buf_t	 rl = {0};
+	const char	*label = l->label, *kind = l->kind;
 
+	if (e->nrelabel) {
+		s_relabel_t key = { .id = (char *)l->id }, *r;
+
+		r = bsearch(&key, e->relabel, e->nrelabel, sizeof(key),
+		    s_cmp_relabel);
+		if (r == NULL && e->labelled_only) {
+			e->ndropped++;
+			return 0;
+		}
+		if (r) {
+			label = strcmp(r->label, "claim") == 0 ? "misinfo" :
+			    "reliable";
+			kind = r->label;
+		}
+	}
 	if (mf_scan(e->sc, e->rs, e->src, l->post, 0, &v, NULL) == -1) {
 		fprintf(stderr, "medflag: out of memory\n");
 		return -1;
@@ -141,8 +260,10 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 	c = &e->cases[e->ncases++];
 	c->id = strdup(l->id);
 	c->text = strdup(l->text);
-	c->kind = l->kind ? strdup(l->kind) : NULL;
-	c->misinfo = strcmp(l->label, "misinfo") == 0;
+	c->kind = strdup(kind ? kind : "");
+	c->family = strdup(l->family ? l->family : "-");
+	c->lang = strdup(l->lang ? l->lang : "-");
+	c->misinfo = strcmp(label, "misinfo") == 0;
 	c->score = v->score;
 	c->action = v->action;
 	e->nacts[v->action]++;
@@ -163,52 +284,182 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 			}
 	}
 	c->rules = rl.data ? rl.data : strdup("");
-	if (v->action >= MF_ACT_FLAG)
-		c->misinfo ? e->tp++ : e->fp++;
-	else
-		c->misinfo ? e->fn++ : e->tn++;
-	if (!c->misinfo && s_is_hard_negative(l->kind)) {
-		e->neg_hard++;
-		e->neg_hard_flag += v->action >= MF_ACT_FLAG;
-	}
-	if (l->kind && strcmp(l->kind, "question") == 0) {
-		e->nq++;
-		e->nq_annot += v->action == MF_ACT_ANNOTATE;
-	}
 	mf_verdict_destroy(&v);
 	return 0;
+}
+
+static void
+s_tally_add(s_tally_t *t, const s_case_t *c)
+{
+	int flagged = c->action >= MF_ACT_FLAG;
+
+	if (c->misinfo) {
+		flagged ? t->tp++ : t->fn++;
+		t->reach += c->action >= MF_ACT_ANNOTATE;
+	} else
+		flagged ? t->fp++ : t->tn++;
+	if (!c->misinfo && s_is_hard_negative(c->kind)) {
+		t->neg_hard++;
+		t->neg_hard_flag += flagged;
+	}
+	if (strcmp(c->kind, "question") == 0 && !c->misinfo) {
+		t->nq++;
+		t->nq_annot += c->action == MF_ACT_ANNOTATE;
+	}
+}
+
+static double
+s_precision(const s_tally_t *t)
+{
+	return t->tp + t->fp ? (double)t->tp / (double)(t->tp + t->fp) : 1;
+}
+
+static double
+s_recall(const s_tally_t *t)
+{
+	return t->tp + t->fn ? (double)t->tp / (double)(t->tp + t->fn) : 1;
+}
+
+static double
+s_f1(const s_tally_t *t)
+{
+	double p = s_precision(t), r = s_recall(t);
+
+	return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+static int
+s_cmp_tally(const void *a, const void *b)
+{
+	double x = s_f1(a), y = s_f1(b);
+
+	return x < y ? -1 : x > y ? 1 : strcmp(((const s_tally_t *)a)->name,
+	    ((const s_tally_t *)b)->name);
+}
+
+/* The groups of 'e' by one field of a case (offset of a char * in
+ * s_case_t). OWNS: caller (free). */
+static s_tally_t *
+s_group(const s_eval_t *e, size_t off, size_t *n)
+{
+	s_tally_t *g = calloc(e->ncases + 1, sizeof(*g));
+
+	*n = 0;
+	if (g == NULL)
+		return NULL;
+	for (size_t i = 0; i < e->ncases; i++) {
+		const char	*name = *(char *const *)((const char *)
+				    &e->cases[i] + off);
+		size_t		 k;
+
+		for (k = 0; k < *n && strcmp(g[k].name, name); k++)
+			;
+		if (k == *n)
+			g[(*n)++].name = name;
+		s_tally_add(&g[k], &e->cases[i]);
+	}
+	qsort(g, *n, sizeof(*g), s_cmp_tally);
+	return g;
+}
+
+static void
+s_print_groups(const char *title, const s_tally_t *g, size_t n)
+{
+	printf("\nby %s (worst F1 first):\n", title);
+	printf("  %-30s %5s %5s %6s %6s %6s %8s %6s\n", title, "posts",
+	    "claim", "prec", "recall", "reach", "negflag", "q-ann");
+	for (size_t k = 0; k < n; k++) {
+		const s_tally_t *t = &g[k];
+		char		 q[48] = "-", nf[24] = "-";
+
+		if (t->nq)
+			snprintf(q, sizeof(q), "%zu/%zu", t->nq_annot, t->nq);
+		if (t->neg_hard)
+			snprintf(nf, sizeof(nf), "%.1f%%", 100.0 *
+			    t->neg_hard_flag / t->neg_hard);
+		printf("  %-30.30s %5zu %5zu %6.3f %6.3f %6.3f %8s %6s\n",
+		    t->name, t->tp + t->fp + t->fn + t->tn, t->tp + t->fn,
+		    s_precision(t), s_recall(t), t->tp + t->fn ?
+		    (double)t->reach / (double)(t->tp + t->fn) : 1.0, nf, q);
+	}
+}
+
+static void
+s_usage_eval(void)
+{
+	fprintf(stderr, "usage: medflag rules eval [--rules DIR] [--blind] "
+	    "[--by family,lang,kind]\n"
+	    "           [--labels FILE [--labelled-only]] [--min-precision P] "
+	    "[--min-recall R]\n"
+	    "           [--max-negative-flag-rate F] [--min-lang-recall R] "
+	    "[--min-question-annotate Q]\n"
+	    "           [--max-flag-rate F] [--quiet] FILE.jsonl...\n");
 }
 
 static int
 s_eval(int argc, char **argv)
 {
-	const char	*dir = mf_cli_rules_dir();
-	double		 minp = -1, minr = -1, maxneg = -1;
+	const char	*dir = mf_cli_rules_dir(), *by = "", *labels = NULL;
+	double		 minp = -1, minr = -1, maxneg = -1, minlang = -1;
+	double		 minqa = -1, maxflag = -1;
 	s_eval_t	 e = {0};
-	size_t		 nerr = 0, quiet = 0;
-	double		 p, r, f1;
+	s_tally_t	 all = { .name = "all" };
+	size_t		 nerr = 0, quiet = 0, blind = 0;
+	double		 p, r;
 	int		 rc = 0, nfiles = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else if (strcmp(argv[i], "--min-precision") == 0 && i + 1 < argc)
-			minp = atof(argv[++i]);
-		else if (strcmp(argv[i], "--min-recall") == 0 && i + 1 < argc)
-			minr = atof(argv[++i]);
-		else if (strcmp(argv[i], "--max-negative-flag-rate") == 0 &&
-		    i + 1 < argc)
-			maxneg = atof(argv[++i]);
-		else if (strcmp(argv[i], "--quiet") == 0)
-			quiet = 1;
-		else if (argv[i][0] == '-') {
-			fprintf(stderr, "usage: medflag rules eval [--rules DIR] "
-			    "[--min-precision P] [--min-recall R] "
-			    "[--max-negative-flag-rate F] [--quiet] "
-			    "FILE.jsonl...\n");
+		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] :
+		    NULL;
+
+		if (a[0] != '-') {
+			nfiles++;
+			continue;
+		}
+		if (strcmp(a, "--quiet") == 0 || strcmp(a, "--blind") == 0 ||
+		    strcmp(a, "--labelled-only") == 0) {
+			quiet |= a[2] == 'q';
+			blind |= a[2] == 'b';
+			e.labelled_only |= a[2] == 'l';
+			argv[i] = NULL;
+			continue;
+		}
+		if (next == NULL) {
+			s_usage_eval();
+			return 2;
+		} else if (strcmp(a, "--rules") == 0)
+			dir = next;
+		else if (strcmp(a, "--by") == 0)
+			by = next;
+		else if (strcmp(a, "--labels") == 0)
+			labels = next;
+		else if (strcmp(a, "--min-precision") == 0)
+			minp = atof(next);
+		else if (strcmp(a, "--min-recall") == 0)
+			minr = atof(next);
+		else if (strcmp(a, "--max-negative-flag-rate") == 0)
+			maxneg = atof(next);
+		else if (strcmp(a, "--min-lang-recall") == 0)
+			minlang = atof(next);
+		else if (strcmp(a, "--min-question-annotate") == 0)
+			minqa = atof(next);
+		else if (strcmp(a, "--max-flag-rate") == 0)
+			maxflag = atof(next);
+		else {
+			s_usage_eval();
 			return 2;
 		}
+		argv[i] = argv[i + 1] = NULL;	/* not files */
+		i++;
 	}
+	if (nfiles == 0) {
+		s_usage_eval();
+		return 2;
+	}
+	if (blind && !*by)
+		by = "family,lang,kind";
+	if (labels && s_relabel_load(&e, labels) == -1)
+		return 1;
 	if ((e.rs = mf_cli_load_rules(dir, &e.src, 1)) == NULL)
 		return 1;
 	if ((e.sc = mf_scanner_new(NULL)) == NULL ||
@@ -218,46 +469,62 @@ s_eval(int argc, char **argv)
 	for (size_t i = 0; i < mf_ruleset_size(e.rs); i++)
 		e.rst[i].id = mf_ruleset_rule(e.rs, i)->id;
 	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-') {
-			if (strcmp(argv[i], "--quiet") != 0)
-				i++;
+		if (argv[i] == NULL || argv[i][0] == '-')
 			continue;
-		}
-		nfiles++;
 		if (mf_cli_each_post(argv[i], 1, s_eval_post, &e, &nerr) != 0) {
 			rc = 1;
 			goto out;
 		}
 	}
-	if (nfiles == 0) {
-		fprintf(stderr, "usage: medflag rules eval [--rules DIR] "
-		    "FILE.jsonl...\n");
-		rc = 2;
-		goto out;
-	}
-	p = e.tp + e.fp ? (double)e.tp / (double)(e.tp + e.fp) : 1;
-	r = e.tp + e.fn ? (double)e.tp / (double)(e.tp + e.fn) : 1;
-	f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
+	for (size_t k = 0; k < e.ncases; k++)
+		s_tally_add(&all, &e.cases[k]);
+	p = s_precision(&all);
+	r = s_recall(&all);
 	printf("posts %zu (misinfo %zu, other %zu), rule set %s, %zu rules\n",
-	    e.ncases, e.tp + e.fn, e.fp + e.tn, mf_ruleset_hash(e.rs),
+	    e.ncases, all.tp + all.fn, all.fp + all.tn, mf_ruleset_hash(e.rs),
 	    mf_ruleset_size(e.rs));
+	if (e.nrelabel)
+		printf("labels from %s: %zu ids; %zu posts without one "
+		    "dropped\n", labels, e.nrelabel, e.ndropped);
 	printf("actions: none %zu, annotate %zu, flag %zu, hold %zu, block "
 	    "%zu\n", e.nacts[0], e.nacts[1], e.nacts[2], e.nacts[3],
 	    e.nacts[4]);
 	printf("\n                 flagged  not flagged   (flagged = flag, "
 	    "hold or block)\n");
-	printf("  misinfo        %7zu  %11zu\n", e.tp, e.fn);
-	printf("  other          %7zu  %11zu\n\n", e.fp, e.tn);
-	printf("precision %.3f  recall %.3f  F1 %.3f\n", p, r, f1);
-	if (e.neg_hard)
+	printf("  misinfo        %7zu  %11zu\n", all.tp, all.fn);
+	printf("  other          %7zu  %11zu\n\n", all.fp, all.tn);
+	printf("precision %.3f  recall %.3f  F1 %.3f\n", p, r, s_f1(&all));
+	if (all.tp + all.fn)
+		printf("misinformation that reaches a moderator (annotate or "
+		    "more): %zu of %zu (%.1f%%)\n", all.reach, all.tp + all.fn,
+		    100.0 * all.reach / (all.tp + all.fn));
+	if (all.neg_hard)
 		printf("hard negatives (debunk, question, legit, news, sarcasm, "
-		    "quote) flagged: %zu of %zu (%.1f%%)\n", e.neg_hard_flag,
-		    e.neg_hard, 100.0 * e.neg_hard_flag / e.neg_hard);
-	if (e.nq)
-		printf("questions annotated: %zu of %zu\n", e.nq_annot, e.nq);
-	if (!quiet) {
-		size_t shown = 0;
+		    "quote, reported, harm, former) flagged: %zu of %zu "
+		    "(%.1f%%)\n", all.neg_hard_flag, all.neg_hard, 100.0 *
+		    all.neg_hard_flag / all.neg_hard);
+	if (all.nq)
+		printf("questions annotated: %zu of %zu\n", all.nq_annot,
+		    all.nq);
+	for (const char *f = by; *f; f += strcspn(f, ","), f += *f == ',') {
+		static const struct { const char *name; size_t off; } fld[] = {
+			{ "family", offsetof(s_case_t, family) },
+			{ "lang", offsetof(s_case_t, lang) },
+			{ "kind", offsetof(s_case_t, kind) },
+		};
+		size_t n = strcspn(f, ","), ng = 0;
 
+		for (size_t k = 0; k < 3; k++)
+			if (strlen(fld[k].name) == n &&
+			    memcmp(fld[k].name, f, n) == 0) {
+				s_tally_t *g = s_group(&e, fld[k].off, &ng);
+
+				if (g)
+					s_print_groups(fld[k].name, g, ng);
+				free(g);
+			}
+	}
+	if (!quiet) {
 		printf("\nhits per rule (asserting, enforced):\n");
 		for (size_t k = 0; k < mf_ruleset_size(e.rs); k++)
 			if (e.rst[k].tp + e.rst[k].fp)
@@ -266,6 +533,11 @@ s_eval(int argc, char **argv)
 				    e.rst[k].tp + e.rst[k].fp, e.rst[k].tp,
 				    e.rst[k].fp, (double)e.rst[k].tp /
 				    (e.rst[k].tp + e.rst[k].fp));
+	}
+	/* A blind corpus is never shown: no text, no post ids. */
+	if (!quiet && !blind) {
+		size_t shown = 0;
+
 		qsort(e.cases, e.ncases, sizeof(*e.cases), s_cmp_case);
 		printf("\nworst false positives:\n");
 		for (size_t k = 0; k < e.ncases && shown < 10; k++)
@@ -299,11 +571,35 @@ s_eval(int argc, char **argv)
 		printf("FAIL: recall %.3f is below %.3f\n", r, minr);
 		rc = 1;
 	}
-	if (maxneg >= 0 && e.neg_hard && (double)e.neg_hard_flag /
-	    e.neg_hard > maxneg) {
+	if (maxneg >= 0 && all.neg_hard && (double)all.neg_hard_flag /
+	    all.neg_hard > maxneg) {
 		printf("FAIL: %.1f%% of hard negatives flagged, above %.1f%%\n",
-		    100.0 * e.neg_hard_flag / e.neg_hard, 100 * maxneg);
+		    100.0 * all.neg_hard_flag / all.neg_hard, 100 * maxneg);
 		rc = 1;
+	}
+	if (minqa >= 0 && all.nq && (double)all.nq_annot / all.nq < minqa) {
+		printf("FAIL: %.1f%% of questions annotated, below %.1f%%\n",
+		    100.0 * all.nq_annot / all.nq, 100 * minqa);
+		rc = 1;
+	}
+	if (maxflag >= 0 && e.ncases && (double)(all.tp + all.fp) /
+	    e.ncases > maxflag) {
+		printf("FAIL: %.2f%% of posts flagged, above %.2f%%\n", 100.0 *
+		    (all.tp + all.fp) / e.ncases, 100 * maxflag);
+		rc = 1;
+	}
+	if (minlang >= 0) {
+		size_t		 ng = 0;
+		s_tally_t	*g = s_group(&e, offsetof(s_case_t, lang), &ng);
+
+		for (size_t k = 0; g && k < ng; k++)
+			if (g[k].tp + g[k].fn && s_recall(&g[k]) < minlang) {
+				printf("FAIL: recall %.3f in %s is below "
+				    "%.3f\n", s_recall(&g[k]), g[k].name,
+				    minlang);
+				rc = 1;
+			}
+		free(g);
 	}
 out:
 	for (size_t k = 0; k < e.ncases; k++) {
@@ -311,7 +607,14 @@ out:
 		free(e.cases[k].text);
 		free(e.cases[k].kind);
 		free(e.cases[k].rules);
+		free(e.cases[k].family);
+		free(e.cases[k].lang);
 	}
+	for (size_t k = 0; k < e.nrelabel; k++) {
+		free(e.relabel[k].id);
+		free(e.relabel[k].label);
+	}
+	free(e.relabel);
 	free(e.cases);
 	free(e.rst);
 	mf_scanner_destroy(&e.sc);
@@ -435,10 +738,8 @@ mf_cmd_rules(int argc, char **argv, const mf_cli_t *cli)
 		return mf_cli_rules_backtest(argc - 1, argv + 1);
 	fprintf(stderr, "usage: medflag rules check [DIR]\n"
 	    "       medflag rules test [--rules DIR] FILE.rules [TEXT|-]\n"
-	    "       medflag rules eval [--rules DIR] [--min-precision P] "
-	    "[--min-recall R]\n"
-	    "                          [--max-negative-flag-rate F] "
-	    "FILE.jsonl...\n"
+	    "       medflag rules eval [--rules DIR] [--blind] [--by "
+	    "family,lang,kind] FILE.jsonl...\n"
 	    "       medflag rules backtest [--rules DIR] [--all] "
 	    "[--fail-on-regression]\n"
 	    "                          NEW_DIR FILE.jsonl...\n");
