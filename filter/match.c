@@ -207,6 +207,16 @@ s_is_boundary(const char *t, size_t len, size_t i)
 	return 0;
 }
 
+/* Whether a sentence ends inside [a, b). */
+static int
+s_crosses(const char *t, size_t len, size_t a, size_t b)
+{
+	for (size_t i = a; i + 1 < b; i++)
+		if (s_is_boundary(t, len, i))
+			return 1;
+	return 0;
+}
+
 /* The sentence(s) around [a, b): *s is just after the previous boundary,
  * *e just after the terminating one (or the end of the text). */
 static void
@@ -326,6 +336,8 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 				if (w[j].end > hi)
 					hi = w[j].end;
 			if (r->near && hi - lo > r->near)
+				continue;
+			if (r->near_sentence && s_crosses(t, len, lo, hi))
 				continue;
 			s_sentence(t, len, lo, hi, &ss, &se);
 			for (size_t u = 0; u < r->nunless && !cancelled; u++) {
@@ -459,6 +471,31 @@ s_sources(mf_verdict_t *v, const mf_sources_t *src, const mf_policy_t *pol,
 	return 0;
 }
 
+/* An unreliable source cited in a post on a health topic (the named
+ * pattern health-topic, in the text around the links) adds
+ * source-unreliable-topic once: a bare link to a misinformation host with
+ * "read this about the jab" is a claim made by linking. */
+static int
+s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
+    double *score)
+{
+	const char	*lim = NULL;
+	s_occ_t		 o;
+	int		 unreliable = 0;
+
+	if (rs->topic.code == NULL || rs->policy.source_unreliable_topic == 0)
+		return 0;
+	for (size_t k = 0; k < v->nsources; k++)
+		unreliable |= v->sources[k].list == MF_LIST_UNRELIABLE;
+	if (unreliable && s_find(self, rs->topic.code, self->norm.text, 0,
+	    self->norm.len, &o, 1, &lim) > 0) {
+		*score += rs->policy.source_unreliable_topic *
+		    (v->flags & MF_VF_SARCASM ? rs->policy.sarcasm_scale : 1);
+		v->flags |= MF_VF_UNRELIABLE_TOPIC;
+	}
+	return 0;
+}
+
 /* Cuts 'len' to at most 'max' bytes on a UTF-8 character boundary. */
 static size_t
 s_cut(const char *body, size_t len, size_t max)
@@ -543,6 +580,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	mf_action_t		 least = MF_ACT_NONE;
 	unsigned		 nopts = 0;
 	int			 timed_out = 0;
+	double			 ctx_scale = 1;
 
 	*out = NULL;
 	so->culprit = MF_SCAN_NO_RULE;
@@ -575,6 +613,17 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
 		v->flags |= MF_VF_QUOTES_SKIPPED;
+	/* The post's context: sarcasm anywhere scales every hit. */
+	if (rs->sarcasm.code && pol->sarcasm_scale < 1) {
+		s_occ_t		 o;
+		const char	*lim = NULL;
+
+		if (s_find(self, rs->sarcasm.code, self->norm.text, 0,
+		    self->norm.len, &o, 1, &lim) > 0) {
+			ctx_scale = pol->sarcasm_scale;
+			v->flags |= MF_VF_SARCASM;
+		}
+	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
 		    self->norm.len, self->cand);
@@ -634,8 +683,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		}
 		s = 0;
 		if (res.hit && mode == MF_MODE_ENFORCE) {
-			s = res.question ? r->score * pol->question_scale :
-			    r->score;
+			s = (res.question ? r->score * pol->question_scale :
+			    r->score) * ctx_scale;
 			ci = r->claim_index;
 			if (self->claim_best[ci] == 0)
 				self->claims_hit[nclaims_hit++] = ci;
@@ -659,7 +708,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		self->claim_best[self->claims_hit[k]] = 0;
 	}
 	nclaims_hit = 0;
-	if (s_sources(v, sources, pol, post->body, len, &score) == -1)
+	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
+	    s_source_topic(self, rs, v, &score) == -1)
 		goto oom;
 	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */
 	v->score = round(score * 100) / 100;
@@ -710,11 +760,53 @@ mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rs,
 	return 0;
 }
 
+/* The expect lines of every lexicon: a word of the class must (or must
+ * not) stand in the normalized example as a whole word. */
+static int
+s_lexicon_test(const mf_ruleset_t *rs, mf_scanner_t *self, mf_diags_t *diags)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < rs->ndefines; i++) {
+		const mf_define_t *d = &rs->defines[i];
+
+		for (size_t k = 0; d->lexicon && k < d->nexpect; k++) {
+			const mf_expect_t	*ex = &d->expect[k];
+			const char		*lim = NULL;
+			s_occ_t			 o;
+			int			 n;
+
+			if (mf_normalize(&self->norm, ex->text,
+			    strlen(ex->text), MF_FMT_TEXT, 0, NULL) == -1)
+				return -1;
+			n = s_find(self, d->test.code, self->norm.text, 0,
+			    self->norm.len, &o, 1, &lim);
+			if (n < 0)
+				return -1;
+			if ((n > 0) == (ex->kind == MF_EXPECT_MATCH))
+				continue;
+			failed++;
+			mf_diags_add(diags, MF_DIAG_ERROR, d->file, ex->line,
+			    ex->col, n > 0 ? "narrow the words, or choose "
+			    "another example" : "add the word to a 'words' "
+			    "line", "lexicon %s: expect %s failed: %s",
+			    d->name, ex->kind == MF_EXPECT_MATCH ? "match" :
+			    "nomatch", n > 0 ? "a word of it is there" :
+			    "no word of it is there");
+		}
+	}
+	return failed;
+}
+
 int
 mf_ruleset_test(const mf_ruleset_t *rs, mf_scanner_t *self,
     mf_diags_t *diags)
 {
-	int failed = 0;
+	int failed;
+
+	if (s_prepare(self, rs) == -1 ||
+	    (failed = s_lexicon_test(rs, self, diags)) == -1)
+		return -1;
 
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const mf_rule_t *r = rs->rules[i];

@@ -346,3 +346,57 @@ MF_TEST(match_empty_body_is_skipped)
 	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
 	mf_verdict_destroy(&v);
 }
+
+MF_TEST(match_post_context_sarcasm_and_linked_topic)
+{
+	const char	*rules =
+	    "define post-sarcasm /(?:^|\\s)\\/s\\b/\n"
+	    "define health-topic /\\b(?:vaccines?|cures?)\\b/\n"
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n"
+	    "rule c.r\n score 6\n match /\\bgarlic\\b.{0,20}\\bflu\\b/\nend\n";
+	mf_policy_t	 pol;
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_sources_t	*src = mf_sources_new("1");
+	mf_post_t	*p;
+	mf_verdict_t	*v = NULL;
+
+	mf_policy_defaults(&pol);
+	pol.sarcasm_scale = 0.5;
+	pol.source_unreliable_topic = 2;
+	rs = mf_ruleset_load_string("c.rules", rules, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, mf_sources_add(src, "naturalnews.com",
+	    MF_LIST_UNRELIABLE, NULL));
+	/* "/s" as its own sentence, away from the claim, halves it. */
+	p = mf_post_new("1", "Garlic cures the flu. Trust me.\n/s");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, src, p, 0, &v, NULL));
+	MF_ASSERT(v->score == 3);
+	MF_ASSERT(v->flags & MF_VF_SARCASM);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	/* A misinformation host linked on a health topic: 3 + 2 = flag. */
+	p = mf_post_new("2", "the truth about the vaccine "
+	    "https://www.naturalnews.com/x.html");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, src, p, 0, &v, NULL));
+	MF_ASSERT(v->score == 5);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT(v->flags & MF_VF_UNRELIABLE_TOPIC);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	/* The same host on something else: the source alone (annotate);
+	 * words of the link itself are not the topic. */
+	p = mf_post_new("3", "nice recipe "
+	    "https://www.naturalnews.com/vaccine-cures.html");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, src, p, 0, &v, NULL));
+	MF_ASSERT(v->score == 3);
+	MF_ASSERT(!(v->flags & MF_VF_UNRELIABLE_TOPIC));
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	mf_sources_destroy(&src);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "ruleset_internal.h"
 
 #define MF_MAX_PATTERNS	16	/* `match` or `unless` lines per rule */
@@ -26,6 +27,9 @@ typedef struct s_parser {
 	const char	*lstart;	/* start of the current line */
 	mf_claim_t	*claim;		/* open block, or NULL */
 	mf_rule_t	*rule;
+	mf_define_t	*lex;		/* open lexicon block, or NULL */
+	int		 lex_bad;	/* its name was refused */
+	mf_define_t	 lex_dummy;
 	size_t		 block_line;
 	int		 errors;
 	int		 oom;
@@ -516,6 +520,52 @@ s_claim_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
 		    "in a claim", (int)kwn, kw);
 }
 
+/* `expect match|nomatch|question "text"`, appended to *vp ('question'
+ * only where 'questions' is set: lexicons have no sentences). */
+static void
+s_expect(s_parser_t *p, const char *v, const char *end, int questions,
+    mf_expect_t **vp, size_t *np)
+{
+	const char	*k = v, *q;
+	mf_expect_t	 ex = {0}, *nv;
+
+	for (q = k; q < end && islower((unsigned char)*q); q++)
+		;
+	if ((size_t)(q - k) == 5 && memcmp(k, "match", 5) == 0)
+		ex.kind = MF_EXPECT_MATCH;
+	else if ((size_t)(q - k) == 7 && memcmp(k, "nomatch", 7) == 0)
+		ex.kind = MF_EXPECT_NOMATCH;
+	else if (questions && (size_t)(q - k) == 8 &&
+	    memcmp(k, "question", 8) == 0)
+		ex.kind = MF_EXPECT_QUESTION;
+	else {
+		S_ERR(p, k, questions ? "write expect match \"...\", expect "
+		    "nomatch \"...\" or expect question \"...\"" :
+		    "a lexicon takes expect match \"...\" and expect "
+		    "nomatch \"...\"", "unknown expectation '%.*s'",
+		    (int)(q - k), k);
+		return;
+	}
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	ex.line = p->line;
+	ex.col = s_col(p, k);
+	if (*np == MF_MAX_EXPECT) {
+		S_ERR(p, k, "keep the best examples", "more than %d expect "
+		    "lines", MF_MAX_EXPECT);
+		return;
+	}
+	if ((ex.text = s_parse_quoted(p, q, end)) == NULL)
+		return;
+	if ((nv = mf_realloc(*vp, (*np + 1) * sizeof(*nv))) == NULL) {
+		mf_free(ex.text);
+		p->oom = 1;
+		return;
+	}
+	nv[(*np)++] = ex;
+	*vp = nv;
+}
+
 static void
 s_rule_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
     const char *v, const char *end)
@@ -568,10 +618,12 @@ s_rule_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
 	} else if (KW("near")) {
 		double d;
 
-		if (s_parse_number(v, n, &d) == -1 || d < 1 || d > 100000 ||
+		if (n == 8 && memcmp(v, "sentence", 8) == 0)
+			r->near_sentence = 1;
+		else if (s_parse_number(v, n, &d) == -1 || d < 1 || d > 100000 ||
 		    d != (double)(size_t)d)
 			S_ERR(p, v, "'near N' takes a whole number of bytes, "
-			    "like 80", "invalid distance '%.*s'", (int)n, v);
+			    "like 80, or 'sentence'", "invalid distance '%.*s'", (int)n, v);
 		else
 			r->near = (size_t)d;
 	} else if (KW("mode")) {
@@ -591,43 +643,7 @@ s_rule_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
 		if ((r->lang = mf_strndup(v, n)) == NULL)
 			p->oom = 1;
 	} else if (KW("expect")) {
-		const char	*k = v, *q;
-		mf_expect_t	 ex = {0}, *nv;
-
-		for (q = k; q < end && islower((unsigned char)*q); q++)
-			;
-		if ((size_t)(q - k) == 5 && memcmp(k, "match", 5) == 0)
-			ex.kind = MF_EXPECT_MATCH;
-		else if ((size_t)(q - k) == 7 && memcmp(k, "nomatch", 7) == 0)
-			ex.kind = MF_EXPECT_NOMATCH;
-		else if ((size_t)(q - k) == 8 && memcmp(k, "question", 8) ==
-		    0)
-			ex.kind = MF_EXPECT_QUESTION;
-		else {
-			S_ERR(p, k, "write expect match \"...\", expect "
-			    "nomatch \"...\" or expect question \"...\"",
-			    "unknown expectation '%.*s'", (int)(q - k), k);
-			return;
-		}
-		while (q < end && (*q == ' ' || *q == '\t'))
-			q++;
-		ex.line = p->line;
-		ex.col = s_col(p, k);
-		if (r->nexpect == MF_MAX_EXPECT) {
-			S_ERR(p, kw, "keep the best examples", "more than %d "
-			    "expect lines", MF_MAX_EXPECT);
-			return;
-		}
-		if ((ex.text = s_parse_quoted(p, q, end)) == NULL)
-			return;
-		if ((nv = mf_realloc(r->expect, (r->nexpect + 1) *
-		    sizeof(*nv))) == NULL) {
-			mf_free(ex.text);
-			p->oom = 1;
-			return;
-		}
-		nv[r->nexpect++] = ex;
-		r->expect = nv;
+		s_expect(p, v, end, 1, &r->expect, &r->nexpect);
 	} else
 		S_ERR(p, kw, "rule blocks take claim, score, match, near, "
 		    "unless, mode, lang, expect", "unknown keyword '%.*s' in "
@@ -635,22 +651,25 @@ s_rule_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
 #undef KW
 }
 
-/* `define NAME /pattern/` at the top level. */
-static void
-s_define(s_parser_t *p, const char *kw, const char *v, const char *end)
+/* A new named pattern called by the word at 'v' (a define or a lexicon),
+ * its name checked and unique; '*rest' is set past the name. NULL after an
+ * error. */
+static mf_define_t *
+s_define_new(s_parser_t *p, const char *kw, const char *v, const char *end,
+    const char **rest)
 {
 	const char	*q = v;
-	mf_pattern_t	 pat;
 	mf_define_t	*d;
 
 	while (q < end && (islower((unsigned char)*q) ||
 	    isdigit((unsigned char)*q) || *q == '-' || *q == '_'))
 		q++;
-	if (q == v || (q < end && *q != ' ' && *q != '\t')) {
-		S_ERR(p, v, "write 'define NAME /pattern/' with a name of "
-		    "lower-case letters, digits, '-' and '_'", "bad define "
-		    "name");
-		return;
+	if (q == v || (q < end && *q != ' ' && *q != '\t' && *q != '\r' &&
+	    *q != '#')) {
+		S_ERR(p, v, "write the name with lower-case letters, digits, "
+		    "'-' and '_'", "bad %s name", *kw == 'd' ? "define" :
+		    "lexicon");
+		return NULL;
 	}
 	for (size_t i = 0; i < p->rs->ndefines; i++)
 		if (strlen(p->rs->defines[i].name) == (size_t)(q - v) &&
@@ -658,36 +677,120 @@ s_define(s_parser_t *p, const char *kw, const char *v, const char *end)
 			S_ERR(p, v, "give it another name", "'%.*s' is "
 			    "already defined at %s:%zu", (int)(q - v), v,
 			    p->rs->defines[i].file, p->rs->defines[i].line);
-			return;
+			return NULL;
 		}
-	while (q < end && (*q == ' ' || *q == '\t'))
-		q++;
-	if (s_parse_pattern(p, q, end, &pat) == -1)
-		return;
-	if (pat.flags[0]) {
-		S_ERR(p, kw, "a defined pattern takes its flags from the rule "
-		    "that uses it", "flags on a define");
-		mf_free(pat.source);
-		mf_free(pat.flags);
-		return;
-	}
-	mf_free(pat.flags);
 	d = mf_realloc(p->rs->defines, (p->rs->ndefines + 1) * sizeof(*d));
 	if (d == NULL) {
-		mf_free(pat.source);
 		p->oom = 1;
-		return;
+		return NULL;
 	}
 	p->rs->defines = d;
-	d += p->rs->ndefines;
-	d->name = mf_strndup(v, strcspn(v, " \t"));
-	d->source = pat.source;
+	d += p->rs->ndefines++;
+	memset(d, 0, sizeof(*d));
+	d->name = mf_strndup(v, (size_t)(q - v));
 	d->file = mf_strdup(p->file);
 	d->line = p->line;
-	d->col = pat.col;
-	p->rs->ndefines++;
 	if (d->name == NULL || d->file == NULL)
 		p->oom = 1;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	*rest = q;
+	return d;
+}
+
+/* `define NAME /pattern/` at the top level. */
+static void
+s_define(s_parser_t *p, const char *kw, const char *v, const char *end)
+{
+	const char	*q;
+	mf_pattern_t	 pat;
+	mf_define_t	*d;
+
+	if ((d = s_define_new(p, kw, v, end, &q)) == NULL)
+		return;
+	if (s_parse_pattern(p, q, end, &pat) == -1) {
+		d->source = mf_strdup("");
+		return;
+	}
+	if (pat.flags[0])
+		S_ERR(p, kw, "a defined pattern takes its flags from the rule "
+		    "that uses it", "flags on a define");
+	mf_free(pat.flags);
+	d->source = pat.source;
+	d->col = pat.col;
+}
+
+/* `lexicon NAME` opens a block of `words /re/`, `lang` and `expect`. */
+static void
+s_lexicon(s_parser_t *p, const char *kw, const char *v, const char *end)
+{
+	const char	*q;
+	mf_define_t	*d;
+
+	p->block_line = p->line;
+	p->block_errors = p->errors;
+	if ((d = s_define_new(p, kw, v, end, &q)) == NULL) {
+		p->lex = &p->lex_dummy;	/* read to 'end' anyway */
+		p->lex_bad = 1;
+		return;
+	}
+	if (!s_rest_empty(q, end))
+		S_ERR(p, q, "put the words on 'words /.../' lines",
+		    "unexpected text after the lexicon name");
+	d->lexicon = 1;
+	d->col = 1;
+	if ((d->source = mf_strdup("")) == NULL)
+		p->oom = 1;
+	p->lex = d;
+	p->lex_bad = 0;
+}
+
+static void
+s_lexicon_kw(s_parser_t *p, const char *kw, size_t kwn, const char *v,
+    const char *end)
+{
+	mf_define_t	*d = p->lex;
+	size_t		 n = s_plain_value(v, end);
+
+	if (p->lex_bad)
+		return;
+	if (kwn == 5 && memcmp(kw, "words", 5) == 0) {
+		mf_pattern_t	 pat;
+		mf_buf_t	 b = {0};
+
+		if (s_parse_pattern(p, v, end, &pat) == -1)
+			return;
+		if (pat.flags[0])
+			S_ERR(p, kw, "a lexicon takes its flags from the rule "
+			    "that uses it", "flags on lexicon words");
+		if (mf_buf_printf(&b, "%s%s%s", d->source, d->source[0] ?
+		    "|" : "", pat.source) == -1)
+			p->oom = 1;
+		else {
+			mf_free(d->source);
+			d->source = b.data;
+		}
+		mf_free(pat.source);
+		mf_free(pat.flags);
+	} else if (kwn == 4 && memcmp(kw, "lang", 4) == 0 && n) {
+		mf_free(d->lang);
+		if ((d->lang = mf_strndup(v, n)) == NULL)
+			p->oom = 1;
+	} else if (kwn == 6 && memcmp(kw, "expect", 6) == 0)
+		s_expect(p, v, end, 0, &d->expect, &d->nexpect);
+	else
+		S_ERR(p, kw, "lexicon blocks take words, lang, expect",
+		    "unknown keyword '%.*s' in a lexicon", (int)kwn, kw);
+}
+
+static void
+s_end_lexicon(s_parser_t *p, const char *at)
+{
+	if (!p->lex_bad && p->errors == p->block_errors &&
+	    p->lex->source[0] == '\0')
+		S_ERR(p, at, "add 'words /word|other word/'", "lexicon %s "
+		    "has no 'words' line", p->lex->name);
+	p->lex = NULL;
 }
 
 int
@@ -737,11 +840,15 @@ mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 				s_end_claim(&p, kw);
 			else if (p.rule)
 				s_end_rule(&p, kw);
+			else if (p.lex)
+				s_end_lexicon(&p, kw);
 			else
 				S_ERR(&p, kw, "remove it, or open a block "
 				    "with 'claim ID' or 'rule ID'",
 				    "'end' without a block");
-		} else if ((kwn == 5 && memcmp(kw, "claim", 5) == 0 &&
+		} else if (p.lex)
+			s_lexicon_kw(&p, kw, kwn, v, end);
+		else if ((kwn == 5 && memcmp(kw, "claim", 5) == 0 &&
 		    p.rule == NULL) || (kwn == 4 && memcmp(kw, "rule", 4) ==
 		    0)) {
 			size_t n = s_plain_value(v, end);
@@ -754,6 +861,9 @@ mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 		} else if (kwn == 6 && memcmp(kw, "define", 6) == 0 &&
 		    p.claim == NULL && p.rule == NULL)
 			s_define(&p, kw, v, end);
+		else if (kwn == 7 && memcmp(kw, "lexicon", 7) == 0 &&
+		    p.claim == NULL && p.rule == NULL)
+			s_lexicon(&p, kw, v, end);
 		else if (p.claim)
 			s_claim_kw(&p, kw, kwn, kw, v, s_plain_value(v, end));
 		else if (p.rule)
@@ -765,10 +875,10 @@ mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 next:
 		cur = end < tend ? end + 1 : tend;
 	}
-	if (p.claim || p.rule) {
+	if (p.claim || p.rule || p.lex) {
 		mf_diags_add(diags, MF_DIAG_ERROR, file, p.block_line, 1,
 		    "close the block with 'end'", "%s block never ends",
-		    p.claim ? "claim" : "rule");
+		    p.claim ? "claim" : p.rule ? "rule" : "lexicon");
 		p.errors++;
 	}
 	if (p.oom) {

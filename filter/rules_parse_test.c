@@ -235,3 +235,52 @@ MF_TEST(parse_defines_are_shared_patterns)
 	    "more than 8 deep");
 	s_expect_error("define a /x/m\n", "x.rules:1:1", "flags on a define");
 }
+
+MF_TEST(parse_lexicons_are_tested_word_classes)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules",
+	    "lexicon en-jab\n lang en\n words /vacc?in\\w*|jabs?/\n"
+	    " words /the needle/\n"
+	    " expect match \"they pushed THE NEEDLE on us\"\n"
+	    " expect match \"got the jab\"\n"
+	    " expect nomatch \"a jabbing pain\"\n"
+	    " expect nomatch \"got my shots\"\nend\n"
+	    CLAIM "rule c.r\n score 6\n match /\\b{{en-jab}}\\b/\n"
+	    " match /\\bautis\\w*/\n near sentence\n"
+	    " expect match \"the jab gave him autism\"\n"
+	    " expect nomatch \"I had the jab. My son has autism.\"\nend\n",
+	    NULL, NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT(mf_ruleset_rule(rs, 0)->near_sentence);
+	/* "got my shots" has no word of the class: the expectation holds;
+	 * none fails. */
+	MF_ASSERT_EQ(0, mf_ruleset_test(rs, sc, &d));
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+	rs = mf_ruleset_load_string("x.rules", "lexicon en-jab\n"
+	    " words /jabs?/\n expect nomatch \"the jab\"\n"
+	    " expect match \"a shot\"\nend\n", NULL, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(2, mf_ruleset_test(rs, sc, &d));
+	MF_ASSERT_STR_EQ("x.rules:3:9", d.v[0].where);
+	MF_ASSERT_STR_CONTAINS(d.v[0].msg, "lexicon en-jab: expect nomatch");
+	MF_ASSERT_STR_EQ("x.rules:4:9", d.v[1].where);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+	s_expect_error("lexicon a\n expect question \"x\"\nend\n",
+	    "x.rules:2:9", "unknown expectation 'question'");
+	s_expect_error("lexicon a\n lang en\nend\n", "x.rules:3:1",
+	    "lexicon a has no 'words' line");
+	s_expect_error("lexicon a\n words /x/\n", "x.rules:1:1",
+	    "lexicon block never ends");
+	s_expect_error("lexicon a\n match /x/\nend\n", "x.rules:2:2",
+	    "unknown keyword 'match' in a lexicon");
+	s_expect_error("define a /x/\nlexicon a\n words /y/\nend\n",
+	    "x.rules:2:9", "already defined");
+	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/\n near far\n"
+	    "end\n", "x.rules:10:7", "invalid distance");
+}

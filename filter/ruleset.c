@@ -41,6 +41,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->source_unreliable = 3;
 	p->source_vetted = -1;
 	p->question_scale = 0.4;
+	p->sarcasm_scale = 1;
 	p->max_body = 65536;
 	p->max_hits = 64;
 	p->match_limit = 1000000;
@@ -91,6 +92,13 @@ static const struct s_pdir {
 	    "added once per vetted domain cited" },
 	{ "question-scale", S_NUM, 0, 1, offsetof(mf_policy_t, question_scale),
 	    "multiplier for a hit in a sentence that asks" },
+	{ "source-unreliable-topic", S_NUM, -100, 100,
+	    offsetof(mf_policy_t, source_unreliable_topic),
+	    "added once when an unreliable domain is cited in a post whose "
+	    "text matches the named pattern health-topic" },
+	{ "sarcasm-scale", S_NUM, 0, 1, offsetof(mf_policy_t, sarcasm_scale),
+	    "multiplier for every hit of a post that the named pattern "
+	    "post-sarcasm matches" },
 	{ "max-body-bytes", S_SIZE, 256, 16777216,
 	    offsetof(mf_policy_t, max_body), "bytes of a body judged" },
 	{ "max-hits", S_SIZE, 1, 4096, offsetof(mf_policy_t, max_hits),
@@ -271,11 +279,27 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	mf_free(rs->rules_by_id);
 	mf_free(rs->claims_by_id);
 	for (size_t i = 0; i < rs->ndefines; i++) {
-		mf_free(rs->defines[i].name);
-		mf_free(rs->defines[i].source);
-		mf_free(rs->defines[i].file);
+		mf_define_t *d = &rs->defines[i];
+
+		mf_free(d->name);
+		mf_free(d->source);
+		mf_free(d->file);
+		mf_free(d->lang);
+		for (size_t k = 0; k < d->nexpect; k++)
+			mf_free(d->expect[k].text);
+		mf_free(d->expect);
+		mf_free(d->test.source);
+		mf_free(d->test.flags);
+		pcre2_code_free(d->test.code);
 	}
 	mf_free(rs->defines);
+	for (int k = 0; k < 2; k++) {
+		mf_pattern_t *c = k ? &rs->sarcasm : &rs->topic;
+
+		mf_free(c->source);
+		mf_free(c->flags);
+		pcre2_code_free(c->code);
+	}
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
 	mf_free(rs);
@@ -426,6 +450,27 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 	return 0;
 }
 
+/* Compiles the named pattern 'd' into 'pat', as whole words where 'words'
+ * is set (a lexicon's test). Returns 0, -1 on a bad pattern (in 'diags'), -2 on ENOMEM. */
+static int
+s_compile_named(mf_ruleset_t *rs, const mf_define_t *d, int words,
+    mf_pattern_t *pat, mf_diags_t *diags)
+{
+	mf_rule_t	where = { .id = d->name, .file = d->file };
+	mf_buf_t	b = {0};
+
+	if (mf_buf_printf(&b, "%s{{%s}}%s", words ? "\\b(?:" : "", d->name,
+	    words ? ")\\b" : "") == -1 ||
+	    (pat->flags = mf_strdup("")) == NULL) {
+		mf_buf_free(&b);
+		return -2;
+	}
+	pat->source = b.data;
+	pat->line = d->line;
+	pat->col = 1;
+	return s_compile_one(rs, &where, pat, diags);
+}
+
 static int
 s_cmp_claim(const void *a, const void *b)
 {
@@ -561,6 +606,20 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		for (size_t j = 0; j < r->nunless; j++)
 			if (s_compile_one(rs, r, &r->unless[j], diags) == -1)
 				errors++;
+	}
+	for (size_t i = 0; i < rs->ndefines; i++) {
+		mf_define_t *d = &rs->defines[i];
+		int rc = 0;
+
+		if (d->lexicon)
+			rc = s_compile_named(rs, d, 1, &d->test, diags);
+		if (rc == 0 && strcmp(d->name, "health-topic") == 0)
+			rc = s_compile_named(rs, d, 0, &rs->topic, diags);
+		if (rc == 0 && strcmp(d->name, "post-sarcasm") == 0)
+			rc = s_compile_named(rs, d, 0, &rs->sarcasm, diags);
+		if (rc == -2)
+			goto oom;
+		errors += rc == -1;
 	}
 	if (errors)
 		return errors;

@@ -65,6 +65,7 @@ typedef struct mf_rule {
 	mf_pattern_t	*unless;	/* none may hit in the sentence */
 	size_t		 nunless;
 	size_t		 near;		/* 0: anywhere in the post */
+	int		 near_sentence;	/* `near sentence`: all in one */
 	mf_mode_t	 mode;
 	char		*lang;		/* informational, or NULL */
 	mf_expect_t	*expect;
@@ -79,6 +80,8 @@ typedef struct mf_policy {
 	double	source_unreliable;	/* added per unreliable domain cited */
 	double	source_vetted;		/* added per vetted domain cited */
 	double	question_scale;		/* a question hit's score multiplier */
+	double	source_unreliable_topic; /* unreliable source + health-topic */
+	double	sarcasm_scale;		/* every hit, when post-sarcasm hits */
 	size_t	max_body;		/* bytes judged; the rest is truncated */
 	size_t	max_hits;		/* hits reported per post */
 	unsigned match_limit;		/* PCRE2 match limit per call */

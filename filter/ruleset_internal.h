@@ -10,12 +10,19 @@
 #include "ruleset.h"
 
 /* A named pattern: `define NAME /re/` at the top level of any rules file,
- * used as `match @NAME` or inside a pattern as {{NAME}}. */
+ * used as `match @NAME` or inside a pattern as {{NAME}}. A `lexicon NAME`
+ * block is one too, written as `words` lines (joined as alternatives) and
+ * carrying its own `expect` lines, tested against \b(?:NAME)\b. */
 typedef struct mf_define {
-	char	*name;
-	char	*source;
-	char	*file;
-	size_t	 line, col;
+	char		*name;
+	char		*source;
+	char		*file;
+	size_t		 line, col;
+	int		 lexicon;
+	char		*lang;		/* a lexicon's language, or NULL */
+	mf_expect_t	*expect;
+	size_t		 nexpect;
+	mf_pattern_t	 test;		/* \b(?:{{NAME}})\b, for the expects */
 } mf_define_t;
 
 struct mf_ruleset {
@@ -34,6 +41,9 @@ struct mf_ruleset {
 	unsigned	  opts;
 	void		 *mctx;		/* pcre2_match_context with limits */
 	size_t		  max_match;	/* most `match` lines in one rule */
+	/* The post's context, from the named patterns `health-topic` and
+	 * `post-sarcasm` when they are defined (code NULL otherwise). */
+	mf_pattern_t	  topic, sarcasm;
 };
 
 /* Parses one rules file's text into 'rs' (claims and rules, uncompiled,

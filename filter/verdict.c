@@ -29,7 +29,7 @@ static const char *const s_mode_names[] = {
 /* Indexed by bit number: MF_VF_SOURCES_STALE is bit 0. */
 static const char *const s_vflag_names[MF_VF_COUNT] = {
 	"sources_stale", "duplicate", "truncated", "rule_limit",
-	"invalid_utf8", "quotes_skipped"
+	"invalid_utf8", "quotes_skipped", "sarcasm", "unreliable_topic"
 };
 
 #define S_COUNT(a)	(sizeof(a) / sizeof((a)[0]))

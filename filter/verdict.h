@@ -42,7 +42,10 @@ typedef enum mf_list {
 #define MF_VF_RULE_LIMIT	0x08u	/* "rule_limit": a rule hit a PCRE2 limit */
 #define MF_VF_INVALID_UTF8	0x10u	/* "invalid_utf8": repaired before matching */
 #define MF_VF_QUOTES_SKIPPED	0x20u	/* "quotes_skipped": quoted text not judged */
-#define MF_VF_COUNT		6
+#define MF_VF_SARCASM		0x40u	/* "sarcasm": hits scaled by sarcasm-scale */
+#define MF_VF_UNRELIABLE_TOPIC	0x80u	/* "unreliable_topic": an unreliable
+					 * source cited on a health topic */
+#define MF_VF_COUNT		8
 
 typedef struct mf_span {
 	size_t	start, end;	/* byte offsets into the ORIGINAL body, end exclusive */

@@ -74,7 +74,8 @@ MF_TEST(verdict_names_parse_back)
 	MF_ASSERT_STR_EQ("sources_stale", mf_vflag_name(MF_VF_SOURCES_STALE));
 	MF_ASSERT_STR_EQ("quotes_skipped",
 	    mf_vflag_name(MF_VF_QUOTES_SKIPPED));
-	MF_ASSERT_NULL(mf_vflag_name(0x40));
+	MF_ASSERT_STR_EQ("sarcasm", mf_vflag_name(MF_VF_SARCASM));
+	MF_ASSERT_NULL(mf_vflag_name(1u << MF_VF_COUNT));
 	MF_ASSERT_NULL(mf_vflag_name(0x03));
 	MF_ASSERT_EQ(-1, mf_status_parse("fine", &s));
 	MF_ASSERT_EQ(-1, mf_action_parse("ban", &a));
