@@ -238,13 +238,14 @@ s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
 }
 
 /* Openings of a sentence that asks (normalized: lower case, no accents).
- * Not "do", "did", "can", "will": in forums they open commands and
+ * Not "do", "can", "will" on their own: in forums they open commands and
  * assertions ("Do your research", "Can confirm") as often as questions,
  * which end with '?' anyway. */
 static const char *const s_ask_openings[] = {
 	"is it true", "is it safe", "isn't it", "is this true", "is that true",
 	"does ", "could ", "should ", "would ", "are ", "is ", "has anyone",
-	"have you", "any evidence",
+	"have you", "any evidence", "do you ", "do i ", "do we ", "can you ",
+	"can i ", "can we ", "can a ", "can the ",
 	"anyone know", "does anyone", "how do", "how does", "what do you",
 	"est-ce ", "est ce ", "c'est vrai", "vrai que", "peut-on", "faut-il",
 	"es verdad", "es cierto", "alguien sabe", "sera que", "funciona ",
@@ -252,30 +253,67 @@ static const char *const s_ask_openings[] = {
 	"gibt es", NULL
 };
 
+/* Openings that ask only in a sentence without a full stop or '!': a
+ * search-box question ("will mms cure covid") rather than a statement
+ * ("What they hide is that ..."). */
+static const char *const s_ask_bare[] = {
+	"will ", "may ", "can ", "do ", "what ", "who ", "why ", "which ",
+	"how ", "where ", "when ", "quel", "quoi ", "comment ", "pourquoi ",
+	"que ", "cual", "como ", "por que ", "quien", "was ", "wie ", "warum ",
+	"wer ", "welche", NULL
+};
+
+/* Openings of a rhetorical question: it asserts the claim, it does not ask
+ * ("Why do you think they hide it???"). */
+static const char *const s_rhetorical[] = {
+	"why do you think", "why else", "why would they", "why do they",
+	"why are they", "why did they", "why is nobody", "why is no one",
+	"why isn't anyone", "how come", "who needs", "ever wonder why",
+	"ask yourself", "wake up", "pourquoi ils ", "pourquoi on nous",
+	"pourquoi croyez-vous", "por que crees", "por que nos ", "por que lo ",
+	"warum wohl", "warum verschweigen", "warum sagt ", NULL
+};
+
+static int
+s_opens(const char *t, size_t s, size_t e, const char *const *v)
+{
+	for (size_t k = 0; v[k]; k++) {
+		size_t n = strlen(v[k]);
+
+		if (e - s >= n && memcmp(t + s, v[k], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 s_asks(const char *t, size_t s, size_t e)
 {
-	size_t i = e;
+	size_t	i = e;
+	int	q = 0, qmarks = 0;
 
 	while (i > s && (t[i - 1] == ' ' || t[i - 1] == '\n' ||
 	    t[i - 1] == '"' || t[i - 1] == ')'))
 		i--;
-	if (i > s && t[i - 1] == '?')
-		return 1;
 	while (s < e && (t[s] == ' ' || t[s] == '\n' || t[s] == '"' ||
 	    t[s] == '*' || t[s] == '-' || t[s] == '('))
 		s++;
+	for (size_t k = i; k > s && (t[k - 1] == '?' || t[k - 1] == '!'); k--)
+		qmarks += t[k - 1] == '?';
+	if (s_opens(t, s, e, s_rhetorical))
+		return 0;
+	if (qmarks)
+		q = 1;
 	/* U+00BF INVERTED QUESTION MARK opens a Spanish question. */
-	if (e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
+	else if (e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
 	    (unsigned char)t[s + 1] == 0xBF)
-		return 1;
-	for (size_t k = 0; s_ask_openings[k]; k++) {
-		size_t n = strlen(s_ask_openings[k]);
-
-		if (e - s >= n && memcmp(t + s, s_ask_openings[k], n) == 0)
-			return 1;
-	}
-	return 0;
+		q = 1;
+	else if (s_opens(t, s, e, s_ask_openings))
+		q = 1;
+	else if (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
+	    s_opens(t, s, e, s_ask_bare))
+		q = 1;
+	return q;
 }
 
 /*

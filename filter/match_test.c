@@ -400,3 +400,29 @@ MF_TEST(match_post_context_sarcasm_and_linked_topic)
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&d);
 }
+
+MF_TEST(match_search_questions_and_rhetorical_ones)
+{
+	static const struct { const char *text; int question; } c[] = {
+		/* A search-box question has no '?' and no full stop. */
+		{ "will mms cure autism", 1 },
+		{ "what vaccine causes autism", 1 },
+		/* The same opening in a statement. */
+		{ "What they hide is that MMS cures autism.", 0 },
+		{ "Do your research, MMS cures autism!", 0 },
+		/* A rhetorical question asserts the claim. */
+		{ "Why do you think they hide that MMS cures autism???", 0 },
+		{ "How come nobody says the MMR jab gave kids autism?", 0 },
+		{ "does MMS cure autism??", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		mf_verdict_t	*v = s_judge(c[i].text, MF_FMT_TEXT, NULL);
+
+		MF_ASSERT(v->nhits >= 1);
+		if (v->hits[0].question != c[i].question)
+			fprintf(stderr, "%s\n", c[i].text);
+		MF_ASSERT_EQ(c[i].question, v->hits[0].question);
+		mf_verdict_destroy(&v);
+	}
+}
