@@ -207,6 +207,33 @@ s_is_boundary(const char *t, size_t len, size_t i)
 	return 0;
 }
 
+/* Words that open a new clause: what stands before them in the sentence
+ * is about something else ("I'm not a doctor, but the jab gave him
+ * autism"). Normalized text: lower case, no accents. */
+static const char *const s_clause_marks[] = {
+	"; ", " but ", " however ", " yet ", " although ",
+	" though ", " mais ", " pourtant ", " pero ", " sin embargo ", " aber ",
+	" doch ", " jedoch ", NULL
+};
+
+/* Where the clause holding byte 'lo' begins, no earlier than 's' (the
+ * sentence's start): an `unless` word is looked for from there to the end
+ * of the sentence, so a negation before "but" does not cancel the claim
+ * after it, while "X, but that is a myth" still does. */
+static size_t
+s_clause_start(const char *t, size_t s, size_t lo)
+{
+	for (size_t i = lo; i > s; i--)
+		for (size_t k = 0; s_clause_marks[k]; k++) {
+			size_t n = strlen(s_clause_marks[k]);
+
+			if (i - s >= n && i <= lo &&
+			    memcmp(t + i - n, s_clause_marks[k], n) == 0)
+				return i;
+		}
+	return s;
+}
+
 /* Whether a sentence ends inside [a, b). */
 static int
 s_crosses(const char *t, size_t len, size_t a, size_t b)
@@ -378,6 +405,7 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 			if (r->near_sentence && s_crosses(t, len, lo, hi))
 				continue;
 			s_sentence(t, len, lo, hi, &ss, &se);
+			ss = s_clause_start(t, ss, lo);
 			for (size_t u = 0; u < r->nunless && !cancelled; u++) {
 				s_occ_t	o;
 				int	n = s_find(self, r->unless[u].code, t,

@@ -426,3 +426,23 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		mf_verdict_destroy(&v);
 	}
 }
+
+MF_TEST(match_unless_scoped_to_the_claims_clause)
+{
+	mf_verdict_t	*v;
+
+	/* The negation is about something else, before "but". */
+	v = s_judge("I'm not a doctor, but the MMR jab gave my son autism.",
+	    MF_FMT_TEXT, NULL);
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	/* After the claim it still cancels it. */
+	v = s_judge("The MMR jab gave him autism, but that is a myth.",
+	    MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	/* "Myth: ..." labels the claim; a colon opens no new clause. */
+	v = s_judge("Myth: the MMR jab gives kids autism.", MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+}
