@@ -187,6 +187,16 @@ s_wordbyte(unsigned ch)
 	    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
+/* The emoji that mark mockery or disbelief: face with tears of joy,
+ * rolling on the floor laughing, face with rolling eyes, clown face,
+ * face palm, smirking face. */
+static int
+s_expressive(uint32_t cp)
+{
+	return cp == 0x1F602 || cp == 0x1F923 || cp == 0x1F644 ||
+	    cp == 0x1F921 || cp == 0x1F926 || cp == 0x1F60F;
+}
+
 /*
  * Folds the code point starting at p[i] (p[i] >= 0x80) of the piece p[..b)
  * and returns the index after it. 'lit' pieces map every byte to
@@ -233,6 +243,20 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 		ob = j;
 	}
 	mf__fold_cp(cp, &f);
+	if (f.kind == MF__FOLD_SYMBOL && s_expressive(cp)) {
+		/* A few emoji say how a post is meant (mockery, eye-rolling):
+		 * they stay, as a word of their own, for the sarcasm lists. */
+		char	u[4];
+		size_t	n = mf__utf8_enc(cp, u);
+
+		if (o->len > 0 && o->text[o->len - 1] != ' ')
+			s_put(o, ' ', oa, ob);
+		for (size_t q = 0; q < n; q++)
+			s_put(o, u[q], oa, ob);
+		s_put(o, ' ', oa, ob);
+		c->symsp = o->len;
+		return j;
+	}
 	if (f.kind == MF__FOLD_SYMBOL) {
 		/* Emoji and symbols become one space per run. */
 		if (c->symsp == o->len && o->len > 0)

@@ -437,6 +437,10 @@ MF_TEST(normalize_unicode_folding)
 	MF_ASSERT_STR_EQ("vaccines cause autism",
 	    s_norm(&n, "vaccines\xF0\x9F\x92\x89\xF0\x9F\x92\x89" "cause"
 	    "\xE2\x98\xA0" "autism", MF_FMT_TEXT, 0));
+	/* ... but an eye roll or a laugh stays, as a word of its own */
+	MF_ASSERT_STR_EQ("sure \xF0\x9F\x99\x84 jan \xF0\x9F\x98\x82 ",
+	    s_norm(&n, "sure\xF0\x9F\x99\x84jan\xF0\x9F\x98\x82",
+	    MF_FMT_TEXT, 0));
 	mf_norm_free(&n);
 }
 
