@@ -297,8 +297,13 @@ static const char *const s_rhetorical[] = {
 	"why are they", "why did they", "why is nobody", "why is no one",
 	"why isn't anyone", "how come", "who needs", "ever wonder why",
 	"ask yourself", "wake up", "pourquoi ils ", "pourquoi on nous",
-	"pourquoi croyez-vous", "por que crees", "por que nos ", "por que lo ",
-	"warum wohl", "warum verschweigen", "warum sagt ", NULL
+	"pourquoi croyez-vous", "pourquoi vous croyez", "pourquoi tu crois",
+	"pourquoi crois-tu", "pourquoi vous pensez", "pourquoi personne",
+	"por que crees", "por que creen", "por que creeis", "por que piensan",
+	"por que nadie", "por que nos ", "por que lo ", "por que nunca",
+	"warum wohl", "warum verschweigen", "warum sagt ", "warum glaubt",
+	"warum glaubst", "warum denkt", "warum redet niemand",
+	"warum spricht niemand", "wieso wohl", NULL
 };
 
 static int
@@ -317,7 +322,7 @@ static int
 s_asks(const char *t, size_t s, size_t e)
 {
 	size_t	i = e;
-	int	q = 0, qmarks = 0;
+	int	qmark, inverted;
 
 	while (i > s && (t[i - 1] == ' ' || t[i - 1] == '\n' ||
 	    t[i - 1] == '"' || t[i - 1] == ')'))
@@ -325,22 +330,53 @@ s_asks(const char *t, size_t s, size_t e)
 	while (s < e && (t[s] == ' ' || t[s] == '\n' || t[s] == '"' ||
 	    t[s] == '*' || t[s] == '-' || t[s] == '('))
 		s++;
+	qmark = 0;
 	for (size_t k = i; k > s && (t[k - 1] == '?' || t[k - 1] == '!'); k--)
-		qmarks += t[k - 1] == '?';
+		qmark |= t[k - 1] == '?';
+	/* U+00BF INVERTED QUESTION MARK opens a Spanish question. */
+	inverted = e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
+	    (unsigned char)t[s + 1] == 0xBF;
+	if (inverted)
+		s += 2;
 	if (s_opens(t, s, e, s_rhetorical))
 		return 0;
-	if (qmarks)
-		q = 1;
-	/* U+00BF INVERTED QUESTION MARK opens a Spanish question. */
-	else if (e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
+	return qmark || inverted || s_opens(t, s, e, s_ask_openings) ||
+	    (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
+	    s_opens(t, s, e, s_ask_bare));
+}
+
+/* A short question that asks about what the sentence next to it says:
+ * "My aunt says turmeric cures cancer. Is that true?" asks, it does not
+ * claim. Normalized text: lower case, no accents. */
+static const char *const s_ask_back[] = {
+	"is that true", "is this true", "is it true", "is that real",
+	"is this real", "any truth", "true or false", "fact or fiction",
+	"is that legit", "is this legit", "does that work", "does this work",
+	"does it work", "does it really", "is that right", "is this right",
+	"should i", "what do you think", "thoughts", "anyone know",
+	"anyone tried", "is there any", "can this be", "could this be",
+	"c'est vrai", "vrai ou faux", "est-ce vrai", "est ce vrai",
+	"est-ce que c'est", "ca marche", "qu'en pensez", "vous en pensez",
+	"info ou intox", "es verdad", "es cierto", "sera verdad", "sera cierto",
+	"que opinan", "funciona", "alguien sabe", "es real", "stimmt das",
+	"stimmt es", "ist das wahr", "ist da was dran", "was haltet ihr",
+	"wirkt das", "kann das sein", "hilft das", NULL
+};
+
+/* Whether the sentence around byte 'a' is such a question. */
+static int
+s_asks_back(const char *t, size_t len, size_t a)
+{
+	size_t s, e;
+
+	s_sentence(t, len, a, a, &s, &e);
+	while (s < e && (t[s] == ' ' || t[s] == '\n' || t[s] == '"'))
+		s++;
+	if (e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
 	    (unsigned char)t[s + 1] == 0xBF)
-		q = 1;
-	else if (s_opens(t, s, e, s_ask_openings))
-		q = 1;
-	else if (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
-	    s_opens(t, s, e, s_ask_bare))
-		q = 1;
-	return q;
+		s += 2;
+	return e > s && e - s <= 80 && s_asks(t, s, e) &&
+	    s_opens(t, s, e, s_ask_back);
 }
 
 /*
@@ -355,6 +391,8 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
     size_t len, s_result_t *res)
 {
 	size_t	np = r->nmatch;
+	s_occ_t	qw[MF_MAX_PAT];
+	int	asked = 0;
 
 	memset(res, 0, sizeof(*res));
 	self->rules_run++;
@@ -372,7 +410,8 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 		for (size_t k0 = 0; k0 < self->nocc[j0]; k0++) {
 			s_occ_t	 w[MF_MAX_PAT];
 			size_t	 lo = self->occ[j0][k0].start, hi = 0, ss, se;
-			int	 ok = 1, cancelled = 0;
+			size_t	 cs;
+			int	 ok = 1, cancelled = 0, asks;
 
 			for (size_t j = 0; j < np && ok; j++) {
 				const s_occ_t	*best = NULL;
@@ -405,23 +444,38 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 			if (r->near_sentence && s_crosses(t, len, lo, hi))
 				continue;
 			s_sentence(t, len, lo, hi, &ss, &se);
-			ss = s_clause_start(t, ss, lo);
+			cs = s_clause_start(t, ss, lo);
 			for (size_t u = 0; u < r->nunless && !cancelled; u++) {
 				s_occ_t	o;
 				int	n = s_find(self, r->unless[u].code, t,
-				    ss, se, &o, 1, &res->limit);
+				    cs, se, &o, 1, &res->limit);
 
 				if (n < 0)
 					return -1;
 				cancelled = n > 0;
 			}
+			asks = s_asks(t, ss, se) ||
+			    (se < len && s_asks_back(t, len, se)) ||
+			    (ss > 0 && s_asks_back(t, len, ss - 1));
+			/* "My aunt says X. Is that true?": the reported claim is
+			 * cancelled, the question about it still deserves the
+			 * evidence (a question hit), unless a claim follows. */
+			if (cancelled && asks && !asked) {
+				asked = 1;
+				memcpy(qw, w, np * sizeof(*w));
+			}
 			if (cancelled)
 				continue;
 			res->hit = 1;
-			res->question = s_asks(t, ss, se);
+			res->question = asks;
 			memcpy(res->spans, w, np * sizeof(*w));
 			return 0;
 		}
+	}
+	if (asked) {
+		res->hit = 1;
+		res->question = 1;
+		memcpy(res->spans, qw, np * sizeof(*qw));
 	}
 	return 0;
 }

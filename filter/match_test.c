@@ -446,3 +446,27 @@ MF_TEST(match_unless_scoped_to_the_claims_clause)
 	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
 	mf_verdict_destroy(&v);
 }
+
+MF_TEST(match_question_about_the_sentence_next_to_it)
+{
+	static const struct { const char *text; int question; } c[] = {
+		{ "The MMR jab gives kids autism. Is that true?", 1 },
+		{ "Is this true? The MMR jab gives kids autism.", 1 },
+		/* A rhetorical "coincidence?" asks nothing. */
+		{ "The MMR jab gave my son autism. Coincidence?", 0 },
+		/* A reported claim is cancelled; asked about, it still
+		 * earns the evidence. */
+		{ "My doctor says the MMR jab never gives autism. Is that "
+		    "right?", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		mf_verdict_t	*v = s_judge(c[i].text, MF_FMT_TEXT, NULL);
+
+		MF_ASSERT(v->nhits >= 1);
+		MF_ASSERT_EQ(c[i].question, v->hits[0].question);
+		MF_ASSERT_EQ(c[i].question ? MF_ACT_ANNOTATE : MF_ACT_FLAG,
+		    v->action);
+		mf_verdict_destroy(&v);
+	}
+}
