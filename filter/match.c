@@ -700,7 +700,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	mf_action_t		 least = MF_ACT_NONE;
 	unsigned		 nopts = 0;
 	int			 timed_out = 0;
-	double			 ctx_scale = 1;
+	double			 ctx_scale = 1, qbest = 0;
 
 	*out = NULL;
 	so->culprit = MF_SCAN_NO_RULE;
@@ -806,10 +806,17 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			s = (res.question ? r->score * pol->question_scale :
 			    r->score) * ctx_scale;
 			ci = r->claim_index;
-			if (self->claim_best[ci] == 0)
-				self->claims_hit[nclaims_hit++] = ci;
-			if (s > self->claim_best[ci])
-				self->claim_best[ci] = s;
+			if (res.question) {
+				/* A question is asked once, however many
+				 * myths it names: questions do not add up. */
+				if (s > qbest)
+					qbest = s;
+			} else {
+				if (self->claim_best[ci] == 0)
+					self->claims_hit[nclaims_hit++] = ci;
+				if (s > self->claim_best[ci])
+					self->claim_best[ci] = s;
+			}
 			for (size_t e = 0; e < r->claim->nevidence; e++)
 				if (mf_verdict_add_evidence(v,
 				    r->claim->evidence[e]) == -1)
@@ -822,11 +829,15 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (autosh && v->nhits > had)
 			v->hits[v->nhits - 1].mode = mode;
 	}
-	/* Per claim the best hit; claims add up. Reset for the next post. */
+	/* Per claim the best hit; claims add up, the best question counts
+	 * once and only in a post that asserts nothing. Reset for the next
+	 * post. */
 	for (size_t k = 0; k < nclaims_hit; k++) {
 		score += self->claim_best[self->claims_hit[k]];
 		self->claim_best[self->claims_hit[k]] = 0;
 	}
+	if (nclaims_hit == 0)
+		score += qbest;
 	nclaims_hit = 0;
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
 	    s_source_topic(self, rs, v, &score) == -1)

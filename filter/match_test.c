@@ -470,3 +470,16 @@ MF_TEST(match_question_about_the_sentence_next_to_it)
 		mf_verdict_destroy(&v);
 	}
 }
+
+MF_TEST(match_questions_do_not_add_up)
+{
+	/* Two myths asked about in one question: still one question. */
+	mf_verdict_t *v = s_judge("Does MMS cure autism, and does the MMR jab "
+	    "cause autism?", MF_FMT_TEXT, NULL);
+
+	MF_ASSERT_EQ(2, v->nhits);
+	MF_ASSERT(v->hits[0].question && v->hits[1].question);
+	MF_ASSERT(v->score == 4);	/* the better of 10 x 0.4, 6 x 0.4 */
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	mf_verdict_destroy(&v);
+}
