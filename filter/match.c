@@ -122,6 +122,61 @@ mf_scanner_rules_run(const mf_scanner_t *self)
 	return self->rules_run;
 }
 
+/*
+ * The language a post is written in, from its most common short words
+ * (normalized: lower case, no accents), for the rules that carry a `lang`:
+ * a French rule does not judge a Spanish post. Words shared by two of the
+ * languages ("la", "que", "es", "de") are left out. NULL when the post
+ * is too short or too mixed to tell (then every rule runs).
+ */
+static const char *const s_lang_names[] = { "en", "fr", "es", "de" };
+static const char *const s_lang_words[4] = {
+	" the and is are of to that it this with my was you for have they but"
+	" what just not ",
+	" le les et est des une je il elle ce qui dans pour sur avec mais mon"
+	" ma vous nous du au sont pas ",
+	" el los las y una por con pero mi se lo del para esta como muy tiene"
+	" son su ",
+	" der die das und ist nicht ich mit ein eine zu auf den dem sie wir"
+	" aber auch mein sich von hat sind ",
+};
+
+static const char *
+s_guess_lang(const char *t, size_t len)
+{
+	size_t	n[4] = { 0 }, best = 0, second = 0, b = 0;
+	char	w[8];
+
+	for (size_t i = 0; i < len; ) {
+		size_t k = 0;
+
+		while (i < len && !(t[i] >= 'a' && t[i] <= 'z'))
+			i++;
+		while (i < len && t[i] >= 'a' && t[i] <= 'z') {
+			if (k < 6)
+				w[1 + k] = t[i];
+			k++;
+			i++;
+		}
+		if (k < 1 || k > 5)
+			continue;
+		w[0] = ' ';
+		w[k + 1] = ' ';
+		w[k + 2] = '\0';
+		for (size_t l = 0; l < 4; l++)
+			if (strstr(s_lang_words[l], w) != NULL)
+				n[l]++;
+	}
+	for (size_t l = 0; l < 4; l++)
+		if (n[l] > best) {
+			second = best;
+			best = n[l];
+			b = l;
+		} else if (n[l] > second)
+			second = n[l];
+	return best >= 3 && best >= 2 * second ? s_lang_names[b] : NULL;
+}
+
 /* Prepares the match context for 'rs' (limits) with our JIT stack. */
 static int
 s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
@@ -701,6 +756,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	unsigned		 nopts = 0;
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0;
+	const char		*lang;
 
 	*out = NULL;
 	so->culprit = MF_SCAN_NO_RULE;
@@ -744,6 +800,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			v->flags |= MF_VF_SARCASM;
 		}
 	}
+	lang = post->lang && (strcmp(post->lang, "en") == 0 ||
+	    strcmp(post->lang, "fr") == 0 || strcmp(post->lang, "es") == 0 ||
+	    strcmp(post->lang, "de") == 0) ? post->lang :
+	    s_guess_lang(self->norm.text, self->norm.len);
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
 		    self->norm.len, self->cand);
@@ -764,7 +824,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		mf_mode_t	 mode = autosh && r->mode == MF_MODE_ENFORCE ?
 				    MF_MODE_SHADOW : r->mode;
 
-		if (mode == MF_MODE_OFF)
+		if (mode == MF_MODE_OFF || (lang && r->lang &&
+		    strcmp(r->lang, lang) != 0))
 			continue;
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */

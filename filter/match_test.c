@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "alloc.h"
 #include "harness.h"
 #include "medflag.h"
 
@@ -482,4 +483,47 @@ MF_TEST(match_questions_do_not_add_up)
 	MF_ASSERT(v->score == 4);	/* the better of 10 x 0.4, 6 x 0.4 */
 	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
 	mf_verdict_destroy(&v);
+}
+
+MF_TEST(match_rules_of_another_language_stand_aside)
+{
+	const char	*rules =
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n"
+	    "rule c.fr\n score 6\n lang fr\n match /\\bcure\\b/\nend\n"
+	    "rule c.any\n score 5\n match /\\bcure\\b/\nend\n";
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("l.rules", rules, NULL,
+	    NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p;
+	mf_verdict_t	*v = NULL;
+
+	MF_ASSERT_NOT_NULL(rs);
+	/* An English post: the French rule stands aside. */
+	p = mf_post_new("1", "The cure is in the garden and it is cheap.");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT_EQ(1, v->nhits);
+	MF_ASSERT_STR_EQ("c.any", v->hits[0].rule);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	/* A French post: both run. */
+	p = mf_post_new("2", "Le cure est dans le jardin et il est pas cher.");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT_EQ(2, v->nhits);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	/* Too short to tell: every rule runs; the post's own lang decides. */
+	p = mf_post_new("3", "cure");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT_EQ(2, v->nhits);
+	mf_verdict_destroy(&v);
+	p->lang = mf_strdup("en");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT_EQ(1, v->nhits);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
 }
