@@ -421,8 +421,6 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		mf_verdict_t	*v = s_judge(c[i].text, MF_FMT_TEXT, NULL);
 
 		MF_ASSERT(v->nhits >= 1);
-		if (v->hits[0].question != c[i].question)
-			fprintf(stderr, "%s\n", c[i].text);
 		MF_ASSERT_EQ(c[i].question, v->hits[0].question);
 		mf_verdict_destroy(&v);
 	}

@@ -384,6 +384,21 @@ s_print_groups(const char *title, const s_tally_t *g, size_t n)
 	}
 }
 
+/* A threshold option of `rules eval` and where its value goes. */
+struct s_limit {
+	const char	*name;
+	double		*v;
+};
+
+static size_t
+s_limit_index(const struct s_limit *lim, const char *name)
+{
+	for (size_t k = 0; lim[k].name; k++)
+		if (strcmp(lim[k].name, name) == 0)
+			return k;
+	return (size_t)-1;
+}
+
 static void
 s_usage_eval(void)
 {
@@ -407,6 +422,15 @@ s_eval(int argc, char **argv)
 	size_t		 nerr = 0, quiet = 0, blind = 0;
 	double		 p, r;
 	int		 rc = 0, nfiles = 0;
+
+	struct s_limit	 lim[] = {
+		{ "--min-precision", &minp }, { "--min-recall", &minr },
+		{ "--max-negative-flag-rate", &maxneg },
+		{ "--min-lang-recall", &minlang },
+		{ "--min-question-annotate", &minqa },
+		{ "--max-flag-rate", &maxflag }, { NULL, NULL },
+	};
+	size_t		 li;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] :
@@ -433,18 +457,8 @@ s_eval(int argc, char **argv)
 			by = next;
 		else if (strcmp(a, "--labels") == 0)
 			labels = next;
-		else if (strcmp(a, "--min-precision") == 0)
-			minp = atof(next);
-		else if (strcmp(a, "--min-recall") == 0)
-			minr = atof(next);
-		else if (strcmp(a, "--max-negative-flag-rate") == 0)
-			maxneg = atof(next);
-		else if (strcmp(a, "--min-lang-recall") == 0)
-			minlang = atof(next);
-		else if (strcmp(a, "--min-question-annotate") == 0)
-			minqa = atof(next);
-		else if (strcmp(a, "--max-flag-rate") == 0)
-			maxflag = atof(next);
+		else if ((li = s_limit_index(lim, a)) != (size_t)-1)
+			*lim[li].v = atof(next);
 		else {
 			s_usage_eval();
 			return 2;

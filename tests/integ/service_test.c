@@ -206,7 +206,9 @@ MF_TEST(service_worker_sigkill_every_second)
 	mf_integ_setup(&t, 2, NULL);
 	mf_integ_medflagd_start(&t, 2, 10000);
 	s_pusher_init(&p, &t, 10000, 500, 0);
-	p.rate = 2000;		/* about 5 s of traffic: several kills */
+	p.rate = 1000;		/* about 10 s of traffic: several kills, even
+				 * with workers that take 3 s to compile
+				 * the rules after a restart */
 	next_kill = mf_integ_now_ms() + 500;
 	deadline = mf_integ_now_ms() + 45000;
 	while (p.received < p.n && mf_integ_now_ms() < deadline) {
