@@ -177,6 +177,20 @@ s_guess_lang(const char *t, size_t len)
 	return best >= 3 && best >= 2 * second ? s_lang_names[b] : NULL;
 }
 
+/* The post's language: its lang field when that is one of ours, else the
+ * guess from its words; "" when it cannot be told. */
+static const char *
+s_post_lang(const mf_post_t *post, const mf_norm_t *norm)
+{
+	const char *g;
+
+	for (size_t l = 0; post->lang && l < 4; l++)
+		if (strcmp(post->lang, s_lang_names[l]) == 0)
+			return s_lang_names[l];
+	g = s_guess_lang(norm->text, norm->len);
+	return g ? g : "";
+}
+
 /* Prepares the match context for 'rs' (limits) with our JIT stack. */
 static int
 s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
@@ -361,6 +375,14 @@ static const char *const s_rhetorical[] = {
 	"warum spricht niemand", "wieso wohl", NULL
 };
 
+/* Past U+00BF INVERTED QUESTION MARK, which opens a Spanish question. */
+static size_t
+s_past_inverted(const char *t, size_t s, size_t e)
+{
+	return e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
+	    (unsigned char)t[s + 1] == 0xBF ? s + 2 : s;
+}
+
 static int
 s_opens(const char *t, size_t s, size_t e, const char *const *v)
 {
@@ -388,11 +410,8 @@ s_asks(const char *t, size_t s, size_t e)
 	qmark = 0;
 	for (size_t k = i; k > s && (t[k - 1] == '?' || t[k - 1] == '!'); k--)
 		qmark |= t[k - 1] == '?';
-	/* U+00BF INVERTED QUESTION MARK opens a Spanish question. */
-	inverted = e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
-	    (unsigned char)t[s + 1] == 0xBF;
-	if (inverted)
-		s += 2;
+	inverted = s_past_inverted(t, s, e) != s;
+	s = s_past_inverted(t, s, e);
 	if (s_opens(t, s, e, s_rhetorical))
 		return 0;
 	return qmark || inverted || s_opens(t, s, e, s_ask_openings) ||
@@ -427,11 +446,8 @@ s_asks_back(const char *t, size_t len, size_t a)
 	s_sentence(t, len, a, a, &s, &e);
 	while (s < e && (t[s] == ' ' || t[s] == '\n' || t[s] == '"'))
 		s++;
-	if (e - s >= 2 && (unsigned char)t[s] == 0xC2 &&
-	    (unsigned char)t[s + 1] == 0xBF)
-		s += 2;
 	return e > s && e - s <= 80 && s_asks(t, s, e) &&
-	    s_opens(t, s, e, s_ask_back);
+	    s_opens(t, s_past_inverted(t, s, e), e, s_ask_back);
 }
 
 /*
@@ -509,13 +525,15 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 					return -1;
 				cancelled = n > 0;
 			}
+			if (cancelled && asked)
+				continue;
 			asks = s_asks(t, ss, se) ||
 			    (se < len && s_asks_back(t, len, se)) ||
 			    (ss > 0 && s_asks_back(t, len, ss - 1));
 			/* "My aunt says X. Is that true?": the reported claim is
 			 * cancelled, the question about it still deserves the
 			 * evidence (a question hit), unless a claim follows. */
-			if (cancelled && asks && !asked) {
+			if (cancelled && asks) {
 				asked = 1;
 				memcpy(qw, w, np * sizeof(*w));
 			}
@@ -646,6 +664,18 @@ s_sources(mf_verdict_t *v, const mf_sources_t *src, const mf_policy_t *pol,
 	return 0;
 }
 
+/* Whether 'code' (may be NULL: no) occurs in the normalized post. A PCRE2
+ * limit counts as no. */
+static int
+s_present(mf_scanner_t *self, const pcre2_code *code)
+{
+	const char	*lim = NULL;
+	s_occ_t		 o;
+
+	return code != NULL && s_find(self, code, self->norm.text, 0,
+	    self->norm.len, &o, 1, &lim) > 0;
+}
+
 /* An unreliable source cited in a post on a health topic (the named
  * pattern health-topic, in the text around the links) adds
  * source-unreliable-topic once: a bare link to a misinformation host with
@@ -654,16 +684,13 @@ static int
 s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
     double *score)
 {
-	const char	*lim = NULL;
-	s_occ_t		 o;
 	int		 unreliable = 0;
 
-	if (rs->topic.code == NULL || rs->policy.source_unreliable_topic == 0)
+	if (rs->policy.source_unreliable_topic == 0)
 		return 0;
 	for (size_t k = 0; k < v->nsources; k++)
 		unreliable |= v->sources[k].list == MF_LIST_UNRELIABLE;
-	if (unreliable && s_find(self, rs->topic.code, self->norm.text, 0,
-	    self->norm.len, &o, 1, &lim) > 0) {
+	if (unreliable && s_present(self, rs->topic.code)) {
 		*score += rs->policy.source_unreliable_topic *
 		    (v->flags & MF_VF_SARCASM ? rs->policy.sarcasm_scale : 1);
 		v->flags |= MF_VF_UNRELIABLE_TOPIC;
@@ -756,7 +783,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	unsigned		 nopts = 0;
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0;
-	const char		*lang;
+	const char		*lang = NULL;	/* "" once told: unknown */
 
 	*out = NULL;
 	so->culprit = MF_SCAN_NO_RULE;
@@ -790,20 +817,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
 		v->flags |= MF_VF_QUOTES_SKIPPED;
 	/* The post's context: sarcasm anywhere scales every hit. */
-	if (rs->sarcasm.code && pol->sarcasm_scale < 1) {
-		s_occ_t		 o;
-		const char	*lim = NULL;
-
-		if (s_find(self, rs->sarcasm.code, self->norm.text, 0,
-		    self->norm.len, &o, 1, &lim) > 0) {
-			ctx_scale = pol->sarcasm_scale;
-			v->flags |= MF_VF_SARCASM;
-		}
+	if (pol->sarcasm_scale < 1 && s_present(self, rs->sarcasm.code)) {
+		ctx_scale = pol->sarcasm_scale;
+		v->flags |= MF_VF_SARCASM;
 	}
-	lang = post->lang && (strcmp(post->lang, "en") == 0 ||
-	    strcmp(post->lang, "fr") == 0 || strcmp(post->lang, "es") == 0 ||
-	    strcmp(post->lang, "de") == 0) ? post->lang :
-	    s_guess_lang(self->norm.text, self->norm.len);
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
 		    self->norm.len, self->cand);
@@ -824,8 +841,13 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		mf_mode_t	 mode = autosh && r->mode == MF_MODE_ENFORCE ?
 				    MF_MODE_SHADOW : r->mode;
 
-		if (mode == MF_MODE_OFF || (lang && r->lang &&
-		    strcmp(r->lang, lang) != 0))
+		if (mode == MF_MODE_OFF)
+			continue;
+		/* Told once, and only for a post that has a candidate rule
+		 * with a language. */
+		if (r->lang && lang == NULL)
+			lang = s_post_lang(post, &self->norm);
+		if (r->lang && *lang && strcmp(r->lang, lang) != 0)
 			continue;
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */
@@ -964,18 +986,13 @@ s_lexicon_test(const mf_ruleset_t *rs, mf_scanner_t *self, mf_diags_t *diags)
 
 		for (size_t k = 0; d->lexicon && k < d->nexpect; k++) {
 			const mf_expect_t	*ex = &d->expect[k];
-			const char		*lim = NULL;
-			s_occ_t			 o;
 			int			 n;
 
 			if (mf_normalize(&self->norm, ex->text,
 			    strlen(ex->text), MF_FMT_TEXT, 0, NULL) == -1)
 				return -1;
-			n = s_find(self, d->test.code, self->norm.text, 0,
-			    self->norm.len, &o, 1, &lim);
-			if (n < 0)
-				return -1;
-			if ((n > 0) == (ex->kind == MF_EXPECT_MATCH))
+			n = s_present(self, d->test.code);
+			if (n == (ex->kind == MF_EXPECT_MATCH))
 				continue;
 			failed++;
 			mf_diags_add(diags, MF_DIAG_ERROR, d->file, ex->line,
