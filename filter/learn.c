@@ -1,0 +1,1001 @@
+/*
+ * learn.c - hashed features, logistic regression trained with AdaGrad, a
+ * sparse table of family words, and the model file.
+ *
+ * Why our own trainer rather than liblinear: the features are hashed into
+ * a fixed table (no vocabulary to build or ship), training must give the
+ * same bytes on every run so a test can retrain the shipped model and
+ * compare checksums, and moderators' outcomes later update the same
+ * weights one example at a time, which is what SGD does and a batch
+ * solver does not. Twenty lines of AdaGrad do all three.
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "hash.h"
+#include "learn.h"
+
+#define S_BITS_MIN	12
+#define S_BITS_MAX	24
+#define S_CLASS_MAX	4096
+#define S_HINT_MAX	(1u << 20)
+
+/* Seeds keep the kinds of feature apart: a word "abc" is not the
+ * character trigram "abc". */
+#define S_SEED_CHAR	0x6d66636872ULL		/* per n-gram length */
+#define S_SEED_WORD	0x6d66776f7264ULL
+#define S_SEED_PAIR	0x6d6670616972ULL
+#define S_SEED_SKIP	0x6d66736b6970ULL
+#define S_SEED_LANG	0x6d666c616e67ULL
+
+struct mf_model {
+	unsigned	 bits;
+	float		 bias;
+	float		 scale;		/* weight = q * scale */
+	int8_t		*w;		/* 1 << bits */
+	char		**cls;		/* claim ids of the family hint */
+	size_t		 ncls;
+	uint32_t	*hidx;		/* sorted by bucket */
+	uint16_t	*hcls;
+	int16_t		*hq;
+	size_t		 nhint;
+	float		 hscale;
+	char		 hash[17];
+};
+
+/* ---- features ------------------------------------------------------------ */
+
+typedef void (*s_emit_fn)(void *ctx, uint64_t h, size_t start, size_t end);
+
+static inline int
+s_word_byte(unsigned char b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') ||
+	    (b >= 'A' && b <= 'Z') || b >= 0x80;
+}
+
+static inline uint32_t
+s_bucket(uint64_t h, unsigned bits)
+{
+	return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+}
+
+/*
+ * Calls 'emit' once per feature of 'text' and returns how many. The
+ * character stream is the text with every run of other bytes as one space
+ * (`?` and `!` kept: they tell a question and a shout), framed by spaces,
+ * so n-grams cross word boundaries. Words are runs of letters and digits;
+ * pairs do not cross a sentence end.
+ */
+static size_t
+s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
+    void *ctx)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	unsigned char	 win[5];
+	size_t		 at[5], nwin = 0, n = 0;
+	size_t		 ws = 0, pws = 0, p2ws = 0;
+	uint64_t	 prev = 0, prev2 = 0;
+	int		 inword = 0, space = 0, haveprev = 0;
+
+	/* i == len is the closing space. */
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char	b = i < len ? t[i] : ' ';
+		int		wb = i < len && s_word_byte(b);
+		unsigned char	c;
+
+		if (wb && !inword) {
+			ws = i;
+			inword = 1;
+		} else if (!wb && inword) {
+			uint64_t wh = mf_fnv64(S_SEED_WORD, t + ws, i - ws);
+
+			emit(ctx, wh, ws, i);
+			n++;
+			if (haveprev) {
+				emit(ctx, (prev * MF_FNV64_PRIME) ^ wh ^
+				    S_SEED_PAIR, pws, i);
+				n++;
+			}
+			/* A word and the one two before it: "not (really)
+			 * cure", "my (aunt) says". */
+			if (haveprev > 1) {
+				emit(ctx, (prev2 * MF_FNV64_PRIME) ^ wh ^
+				    S_SEED_SKIP, p2ws, i);
+				n++;
+			}
+			prev2 = prev;
+			p2ws = pws;
+			prev = wh;
+			pws = ws;
+			haveprev++;
+			inword = 0;
+		}
+		if (!wb && (b == '.' || b == '?' || b == '!' || b == '\n' ||
+		    b == ';'))
+			haveprev = 0;
+		if (wb || b == '?' || b == '!')
+			c = b;
+		else if (space)
+			continue;
+		else
+			c = ' ';
+		space = c == ' ';
+		/* The leading space: a word start is a feature too. */
+		if (nwin == 0 && c != ' ') {
+			win[0] = ' ';
+			at[0] = i;
+			nwin = 1;
+		}
+		win[nwin % 5] = c;
+		at[nwin % 5] = i;
+		nwin++;
+		for (size_t k = 3; k <= 5 && k <= nwin; k++) {
+			uint64_t h = S_SEED_CHAR + k;
+
+			for (size_t j = nwin - k; j < nwin; j++) {
+				h ^= win[j % 5];
+				h *= MF_FNV64_PRIME;
+			}
+			emit(ctx, h, at[(nwin - k) % 5], i < len ? i + 1 : len);
+			n++;
+		}
+	}
+	if (lang && *lang) {
+		emit(ctx, mf_fnv64(S_SEED_LANG, lang, strlen(lang)), 0, 0);
+		n++;
+	}
+	return n;
+}
+
+/* ---- inference ----------------------------------------------------------- */
+
+typedef struct s_sum {
+	const int8_t	*w;
+	unsigned	 bits;
+	int32_t		 sum;
+} s_sum_t;
+
+static void
+s_emit_sum(void *ctx, uint64_t h, size_t start, size_t end)
+{
+	s_sum_t *s = ctx;
+
+	(void)start;
+	(void)end;
+	s->sum += s->w[s_bucket(h, s->bits)];
+}
+
+double
+mf_model_prob(const mf_model_t *self, const char *text, size_t len,
+    const char *lang)
+{
+	s_sum_t	s = { self->w, self->bits, 0 };
+	size_t	n = s_features(text, len, lang, s_emit_sum, &s);
+	double	z = self->bias;
+
+	if (n > 0)
+		z += self->scale * (double)s.sum / sqrt((double)n);
+	return 1 / (1 + exp(-z));
+}
+
+typedef struct s_contrib {
+	const mf_model_t *m;
+	mf_feat_span_t	*v;
+	size_t		 n, cap;
+} s_contrib_t;
+
+static void
+s_emit_contrib(void *ctx, uint64_t h, size_t start, size_t end)
+{
+	s_contrib_t *c = ctx;
+
+	if (c->n < c->cap && end > start) {
+		c->v[c->n].start = start;
+		c->v[c->n].end = end;
+		c->v[c->n].weight = c->m->w[s_bucket(h, c->m->bits)];
+		c->n++;
+	}
+}
+
+static int
+s_by_weight(const void *a, const void *b)
+{
+	const mf_feat_span_t *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * The explanation is in words (runs of word bytes): each word gets the
+ * weight of the features inside it (its character n-grams, itself) and
+ * half of each pair it is in. N-grams across a word boundary ("it c") say
+ * little to a reader and are left out.
+ */
+size_t
+mf_model_explain(const mf_model_t *self, const char *text, size_t len,
+    const char *lang, mf_feat_span_t *out, size_t max)
+{
+	s_contrib_t	 c = { self, NULL, 0, 6 * len + 8 };
+	mf_feat_span_t	*words;
+	size_t		 nwords = 0, nf, k = 0;
+	double		 norm;
+
+	if ((c.v = mf_calloc(c.cap, sizeof(*c.v))) == NULL)
+		return (size_t)-1;
+	if ((words = mf_calloc(len / 2 + 2, sizeof(*words))) == NULL) {
+		mf_free(c.v);
+		return (size_t)-1;
+	}
+	nf = s_features(text, len, lang, s_emit_contrib, &c);
+	norm = nf ? self->scale / sqrt((double)nf) : 0;
+	for (size_t i = 0; i < len; ) {
+		size_t s;
+
+		if (!s_word_byte((unsigned char)text[i])) {
+			i++;
+			continue;
+		}
+		for (s = i; i < len && s_word_byte((unsigned char)text[i]); i++)
+			;
+		words[nwords].start = s;
+		words[nwords].end = i;
+		words[nwords].weight = 0;
+		nwords++;
+	}
+	for (size_t f = 0; f < c.n; f++) {
+		size_t lo = 0, hi = nwords, first, cnt = 0;
+
+		/* The first word that ends after the feature starts. */
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (words[mid].end <= c.v[f].start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		first = lo;
+		for (size_t j = first; j < nwords &&
+		    words[j].start < c.v[f].end; j++)
+			cnt++;
+		if (cnt == 1 && (c.v[f].start < words[first].start ||
+		    c.v[f].end > words[first].end))
+			continue;	/* an n-gram with a space */
+		if (cnt == 1)
+			words[first].weight += c.v[f].weight * norm;
+		else if (c.v[f].start == words[first].start &&
+		    c.v[f].end == words[first + cnt - 1].end) {
+			/* A pair of words (or one with a word between). */
+			words[first].weight += c.v[f].weight * norm / 2;
+			words[first + cnt - 1].weight += c.v[f].weight * norm /
+			    2;
+		}
+	}
+	qsort(words, nwords, sizeof(*words), s_by_weight);
+	/* Words that weigh a quarter of the heaviest or more: "the" and
+	 * "it" carry a little of everything and explain nothing. */
+	for (size_t j = 0; j < nwords && k < max && words[j].weight > 0 &&
+	    words[j].weight >= words[0].weight / 4; j++)
+		out[k++] = words[j];
+	mf_free(words);
+	mf_free(c.v);
+	return k;
+}
+
+typedef struct s_hint {
+	const mf_model_t *m;
+	double		*score;
+	unsigned	 bits;
+} s_hint_t;
+
+static void
+s_emit_hint(void *ctx, uint64_t h, size_t start, size_t end)
+{
+	s_hint_t	*s = ctx;
+	const mf_model_t *m = s->m;
+	uint32_t	 b = s_bucket(h, m->bits);
+	size_t		 lo = 0, hi = m->nhint;
+
+	(void)start;
+	(void)end;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->hidx[mid] < b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->nhint && m->hidx[lo] == b; lo++)
+		s->score[m->hcls[lo]] += m->hq[lo] * (double)m->hscale;
+}
+
+long
+mf_model_hint(const mf_model_t *self, const char *text, size_t len,
+    const char *lang)
+{
+	s_hint_t	s = { self, NULL, self->bits };
+	long		best = -1;
+	double		top = 0;
+
+	if (self->ncls == 0 ||
+	    (s.score = mf_calloc(self->ncls, sizeof(*s.score))) == NULL)
+		return -1;
+	(void)s_features(text, len, lang, s_emit_hint, &s);
+	for (size_t c = 0; c < self->ncls; c++)
+		if (s.score[c] > top) {
+			top = s.score[c];
+			best = (long)c;
+		}
+	mf_free(s.score);
+	return best;
+}
+
+/* ---- the model ----------------------------------------------------------- */
+
+const char *
+mf_model_hash(const mf_model_t *self)
+{
+	return self->hash;
+}
+
+unsigned
+mf_model_bits(const mf_model_t *self)
+{
+	return self->bits;
+}
+
+size_t
+mf_model_nclass(const mf_model_t *self)
+{
+	return self->ncls;
+}
+
+const char *
+mf_model_class(const mf_model_t *self, size_t i)
+{
+	return i < self->ncls ? self->cls[i] : NULL;
+}
+
+void
+mf_model_destroy(mf_model_t **self_p)
+{
+	mf_model_t *m;
+
+	if (self_p == NULL || (m = *self_p) == NULL)
+		return;
+	for (size_t i = 0; i < m->ncls; i++)
+		mf_free(m->cls[i]);
+	mf_free(m->cls);
+	mf_free(m->w);
+	mf_free(m->hidx);
+	mf_free(m->hcls);
+	mf_free(m->hq);
+	mf_free(m);
+	*self_p = NULL;
+}
+
+static int
+s_put(mf_buf_t *b, uint64_t v, size_t n)
+{
+	unsigned char le[8];
+
+	for (size_t i = 0; i < n; i++)
+		le[i] = (unsigned char)(v >> (8 * i));
+	return mf_buf_append(b, le, n);
+}
+
+static uint32_t
+s_f32bits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static float
+s_bitsf32(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+static void
+s_set_hash(mf_model_t *m, uint64_t sum)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++)
+		m->hash[i] = hex[(sum >> (60 - 4 * i)) & 15];
+	m->hash[16] = '\0';
+}
+
+/*
+ * Layout, little-endian: magic (8), version u32, bits u32, bias f32,
+ * scale f32, weights i8 x 2^bits, family count u32 and each id (u16
+ * length, bytes), hint count u32, hint scale f32, hints (bucket u32,
+ * family u16, weight i16) sorted by bucket, FNV-1a 64 of all before.
+ */
+int
+mf_model_encode(const mf_model_t *self, unsigned char **out, size_t *len)
+{
+	mf_buf_t	b = { 0 };
+	int		rc = 0;
+	uint64_t	sum;
+
+	rc |= mf_buf_append(&b, MF_MODEL_MAGIC, 8);
+	rc |= s_put(&b, MF_MODEL_VERSION, 4) | s_put(&b, self->bits, 4);
+	rc |= s_put(&b, s_f32bits(self->bias), 4);
+	rc |= s_put(&b, s_f32bits(self->scale), 4);
+	rc |= mf_buf_append(&b, self->w, (size_t)1 << self->bits);
+	rc |= s_put(&b, self->ncls, 4);
+	for (size_t i = 0; i < self->ncls && rc == 0; i++) {
+		size_t n = strlen(self->cls[i]);
+
+		rc |= s_put(&b, n, 2) | mf_buf_append(&b, self->cls[i], n);
+	}
+	rc |= s_put(&b, self->nhint, 4) | s_put(&b, s_f32bits(self->hscale), 4);
+	for (size_t i = 0; i < self->nhint && rc == 0; i++)
+		rc |= s_put(&b, self->hidx[i], 4) | s_put(&b, self->hcls[i], 2) |
+		    s_put(&b, (uint16_t)self->hq[i], 2);
+	if (rc != 0) {
+		mf_buf_free(&b);
+		return -1;
+	}
+	sum = mf_fnv64(MF_FNV64_INIT, b.data, b.len);
+	if (s_put(&b, sum, 8) == -1) {
+		mf_buf_free(&b);
+		return -1;
+	}
+	*out = (unsigned char *)b.data;
+	*len = b.len;
+	return 0;
+}
+
+typedef struct s_rd {
+	const unsigned char *p;
+	size_t		 n, at;
+} s_rd_t;
+
+static int
+s_get(s_rd_t *r, size_t n, uint64_t *v)
+{
+	*v = 0;
+	if (r->n - r->at < n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		*v |= (uint64_t)r->p[r->at + i] << (8 * i);
+	r->at += n;
+	return 0;
+}
+
+mf_model_t *
+mf_model_decode(const void *buf, size_t len, const char *name, mf_err_t *err)
+{
+	s_rd_t		 r = { buf, len, 8 };
+	mf_model_t	*m;
+	uint64_t	 v, sum;
+	const char	*why = NULL;
+
+	if (len < 8 + 8 || memcmp(buf, MF_MODEL_MAGIC, 8) != 0)
+		return mf_err_set(err, MF_EWIRE, name, "not a medflag model "
+		    "file; train one with `medflag learn train`"), NULL;
+	r.n = len - 8;
+	(void)s_get(&(s_rd_t){ buf, len, len - 8 }, 8, &sum);
+	if (mf_fnv64(MF_FNV64_INIT, buf, len - 8) != sum)
+		return mf_err_set(err, MF_EWIRE, name, "checksum does not "
+		    "match: the file is damaged; copy or train it again"), NULL;
+	if (s_get(&r, 4, &v) == -1 || v != MF_MODEL_VERSION)
+		return mf_err_set(err, MF_EWIRE, name, "model version %llu; "
+		    "this medflag reads version %d: train it again",
+		    (unsigned long long)v, MF_MODEL_VERSION), NULL;
+	if ((m = mf_calloc(1, sizeof(*m))) == NULL)
+		goto oom;
+	s_set_hash(m, sum);
+	if (s_get(&r, 4, &v) == -1 || v < S_BITS_MIN || v > S_BITS_MAX) {
+		why = "weight table size out of range";
+		goto bad;
+	}
+	m->bits = (unsigned)v;
+	if (s_get(&r, 4, &v) == -1)
+		goto short_;
+	m->bias = s_bitsf32((uint32_t)v);
+	if (s_get(&r, 4, &v) == -1)
+		goto short_;
+	m->scale = s_bitsf32((uint32_t)v);
+	if (!isfinite(m->bias) || !isfinite(m->scale)) {
+		why = "bias or scale is not a number";
+		goto bad;
+	}
+	if (r.n - r.at < ((size_t)1 << m->bits))
+		goto short_;
+	if ((m->w = mf_malloc((size_t)1 << m->bits)) == NULL)
+		goto oom;
+	memcpy(m->w, r.p + r.at, (size_t)1 << m->bits);
+	r.at += (size_t)1 << m->bits;
+	if (s_get(&r, 4, &v) == -1)
+		goto short_;
+	if (v > S_CLASS_MAX) {
+		why = "too many claim families";
+		goto bad;
+	}
+	if (v > 0 && (m->cls = mf_calloc(v, sizeof(*m->cls))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < v; i++) {
+		uint64_t n;
+
+		if (s_get(&r, 2, &n) == -1 || r.n - r.at < n)
+			goto short_;
+		if ((m->cls[i] = mf_strndup((const char *)r.p + r.at, n)) ==
+		    NULL)
+			goto oom;
+		m->ncls++;
+		r.at += n;
+	}
+	if (s_get(&r, 4, &v) == -1)
+		goto short_;
+	if (v > S_HINT_MAX || (r.n - r.at) / 8 < v) {
+		why = "hint table size out of range";
+		goto bad;
+	}
+	m->nhint = v;
+	if (s_get(&r, 4, &v) == -1)
+		goto short_;
+	m->hscale = s_bitsf32((uint32_t)v);
+	if (m->nhint > 0 && ((m->hidx = mf_calloc(m->nhint, 4)) == NULL ||
+	    (m->hcls = mf_calloc(m->nhint, 2)) == NULL ||
+	    (m->hq = mf_calloc(m->nhint, 2)) == NULL))
+		goto oom;
+	for (size_t i = 0; i < m->nhint; i++) {
+		uint64_t b, c, q;
+
+		(void)s_get(&r, 4, &b);
+		(void)s_get(&r, 2, &c);
+		(void)s_get(&r, 2, &q);
+		if (b >= ((uint64_t)1 << m->bits) || c >= m->ncls ||
+		    (i > 0 && b < m->hidx[i - 1])) {
+			why = "hint table out of order or out of range";
+			goto bad;
+		}
+		m->hidx[i] = (uint32_t)b;
+		m->hcls[i] = (uint16_t)c;
+		m->hq[i] = (int16_t)(uint16_t)q;
+	}
+	if (r.at != r.n) {
+		why = "bytes left after the hint table";
+		goto bad;
+	}
+	return m;
+short_:
+	why = "the file ends early";
+bad:
+	mf_model_destroy(&m);
+	return mf_err_set(err, MF_EWIRE, name, "%s: the file is damaged or "
+	    "was written by another program; train it again", why), NULL;
+oom:
+	mf_model_destroy(&m);
+	return mf_err_set(err, MF_ENOMEM, name, "out of memory reading the "
+	    "model"), NULL;
+}
+
+/* ---- training ------------------------------------------------------------ */
+
+typedef struct s_example {
+	size_t	 off, n;	/* into the learner's feature buckets */
+	int	 label;
+	long	 cls;		/* family, or -1 */
+	float	 weight;
+} s_example_t;
+
+struct mf_learner {
+	mf_learn_opts_t	 o;
+	s_example_t	*ex;
+	size_t		 nex, capex;
+	uint32_t	*f;		/* feature buckets of every example */
+	size_t		 nf, capf;
+	char		**cls;
+	size_t		 ncls, capcls;
+};
+
+void
+mf_learn_defaults(mf_learn_opts_t *o)
+{
+	o->bits = 20;
+	o->epochs = 8;
+	o->rate = 0.5;
+	o->l2 = 1e-6;
+	o->seed = 0x6d65646661676c31ULL;
+	o->hint_per_class = 200;
+}
+
+mf_learner_t *
+mf_learner_new(const mf_learn_opts_t *o)
+{
+	mf_learner_t *l;
+
+	if (o->bits < S_BITS_MIN || o->bits > S_BITS_MAX || o->epochs == 0)
+		return NULL;
+	if ((l = mf_calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->o = *o;
+	return l;
+}
+
+void
+mf_learner_destroy(mf_learner_t **self_p)
+{
+	mf_learner_t *l;
+
+	if (self_p == NULL || (l = *self_p) == NULL)
+		return;
+	for (size_t i = 0; i < l->ncls; i++)
+		mf_free(l->cls[i]);
+	mf_free(l->cls);
+	mf_free(l->ex);
+	mf_free(l->f);
+	mf_free(l);
+	*self_p = NULL;
+}
+
+size_t
+mf_learner_count(const mf_learner_t *self)
+{
+	return self->nex;
+}
+
+typedef struct s_collect {
+	mf_learner_t	*l;
+	int		 oom;
+} s_collect_t;
+
+static void
+s_emit_collect(void *ctx, uint64_t h, size_t start, size_t end)
+{
+	s_collect_t	*c = ctx;
+	mf_learner_t	*l = c->l;
+
+	(void)start;
+	(void)end;
+	if (l->nf == l->capf) {
+		size_t	  cap = l->capf ? 2 * l->capf : 1 << 16;
+		uint32_t *f = mf_realloc(l->f, cap * sizeof(*f));
+
+		if (f == NULL) {
+			c->oom = 1;
+			return;
+		}
+		l->f = f;
+		l->capf = cap;
+	}
+	l->f[l->nf++] = s_bucket(h, l->o.bits);
+}
+
+static long
+s_class(mf_learner_t *l, const char *claim)
+{
+	if (claim == NULL || *claim == '\0')
+		return -1;
+	for (size_t i = 0; i < l->ncls; i++)
+		if (strcmp(l->cls[i], claim) == 0)
+			return (long)i;
+	if (l->ncls == S_CLASS_MAX)
+		return -1;
+	if (l->ncls == l->capcls) {
+		size_t	 cap = l->capcls ? 2 * l->capcls : 64;
+		char	**v = mf_realloc(l->cls, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -2;
+		l->cls = v;
+		l->capcls = cap;
+	}
+	if ((l->cls[l->ncls] = mf_strdup(claim)) == NULL)
+		return -2;
+	return (long)l->ncls++;
+}
+
+int
+mf_learner_add(mf_learner_t *self, const char *text, size_t len,
+    const char *lang, int label, const char *claim, double weight)
+{
+	s_collect_t	 c = { self, 0 };
+	s_example_t	*e;
+	size_t		 off = self->nf;
+	long		 cls = label ? s_class(self, claim) : -1;
+
+	if (cls == -2)
+		return -1;
+	if (self->nex == self->capex) {
+		size_t	     cap = self->capex ? 2 * self->capex : 1024;
+		s_example_t *v = mf_realloc(self->ex, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		self->ex = v;
+		self->capex = cap;
+	}
+	(void)s_features(text, len, lang, s_emit_collect, &c);
+	if (c.oom) {
+		self->nf = off;
+		return -1;
+	}
+	e = &self->ex[self->nex++];
+	e->off = off;
+	e->n = self->nf - off;
+	e->label = label != 0;
+	e->cls = cls;
+	e->weight = (float)weight;
+	return 0;
+}
+
+/* xorshift64*: the shuffle is the only randomness, and it is seeded. */
+static uint64_t
+s_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static int
+s_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+s_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Logistic regression, AdaGrad, classes weighted to count equally. */
+static int
+s_train_weights(mf_learner_t *l, float *w, float *bias)
+{
+	size_t	 size = (size_t)1 << l->o.bits, npos = 0;
+	float	*g = mf_calloc(size, sizeof(*g));
+	size_t	*order = mf_calloc(l->nex ? l->nex : 1, sizeof(*order));
+	double	 cw[2], gb = 0, b = 0;
+	uint64_t seed = l->o.seed ? l->o.seed : 1;
+
+	if (g == NULL || order == NULL) {
+		mf_free(g);
+		mf_free(order);
+		return -1;
+	}
+	for (size_t i = 0; i < l->nex; i++) {
+		npos += l->ex[i].label;
+		order[i] = i;
+	}
+	cw[1] = npos ? (double)l->nex / (2.0 * (double)npos) : 1;
+	cw[0] = npos < l->nex ? (double)l->nex / (2.0 *
+	    (double)(l->nex - npos)) : 1;
+	for (unsigned ep = 0; ep < l->o.epochs; ep++) {
+		for (size_t i = l->nex; i > 1; i--) {
+			size_t j = (size_t)(s_rand(&seed) % i), t = order[i - 1];
+
+			order[i - 1] = order[j];
+			order[j] = t;
+		}
+		for (size_t k = 0; k < l->nex; k++) {
+			const s_example_t *e = &l->ex[order[k]];
+			const uint32_t	  *f = l->f + e->off;
+			double		   s, z = b, p, gr;
+
+			if (e->n == 0)
+				continue;
+			s = 1 / sqrt((double)e->n);
+			for (size_t j = 0; j < e->n; j++)
+				z += w[f[j]] * s;
+			p = 1 / (1 + exp(-z));
+			gr = (p - e->label) * cw[e->label] * e->weight;
+			for (size_t j = 0; j < e->n; j++) {
+				float gi = (float)(gr * s + l->o.l2 * w[f[j]]);
+
+				g[f[j]] += gi * gi;
+				w[f[j]] -= (float)l->o.rate * gi /
+				    sqrtf(g[f[j]] + 1e-8f);
+			}
+			gb += gr * gr;
+			b -= l->o.rate * gr / sqrt(gb + 1e-8);
+		}
+	}
+	*bias = (float)b;
+	mf_free(g);
+	mf_free(order);
+	return 0;
+}
+
+typedef struct s_cand {
+	uint32_t	idx;
+	uint32_t	cls;
+	double		score;
+} s_cand_t;
+
+static int
+s_cand_by_class(const void *a, const void *b)
+{
+	const s_cand_t *x = a, *y = b;
+
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+s_cand_by_idx(const void *a, const void *b)
+{
+	const s_cand_t *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->cls < y->cls ? -1 : x->cls > y->cls;
+}
+
+/*
+ * The family hint: for each family the features present in at least two
+ * of its claims that are likeliest there against the other families (the
+ * log-odds of presence), the best 'hint_per_class' of them.
+ */
+static int
+s_train_hint(mf_learner_t *l, mf_model_t *m)
+{
+	size_t	  size = (size_t)1 << l->o.bits, np = 0, npairs = 0, nc = 0;
+	size_t	 *ncls = mf_calloc(l->ncls + 1, sizeof(*ncls));
+	uint32_t *df = mf_calloc(size, sizeof(*df));
+	uint32_t *u = NULL;
+	uint64_t *pairs = NULL;
+	s_cand_t *cand = NULL;
+	size_t	  capu = 0, kept = 0;
+	double	  top = 0;
+	int	  rc = -1;
+
+	if (ncls == NULL || df == NULL)
+		goto out;
+	for (size_t i = 0; i < l->nex; i++)
+		if (l->ex[i].cls >= 0)
+			npairs += l->ex[i].n;
+	if ((pairs = mf_calloc(npairs + 1, sizeof(*pairs))) == NULL)
+		goto out;
+	npairs = 0;
+	for (size_t i = 0; i < l->nex; i++) {
+		const s_example_t *e = &l->ex[i];
+		size_t		   nu = 0;
+
+		if (e->cls < 0)
+			continue;
+		if (e->n > capu) {
+			mf_free(u);
+			capu = e->n;
+			if ((u = mf_calloc(capu, sizeof(*u))) == NULL)
+				goto out;
+		}
+		memcpy(u, l->f + e->off, e->n * sizeof(*u));
+		qsort(u, e->n, sizeof(*u), s_u32_cmp);
+		for (size_t j = 0; j < e->n; j++)
+			if (j == 0 || u[j] != u[j - 1])
+				u[nu++] = u[j];
+		for (size_t j = 0; j < nu; j++) {
+			df[u[j]]++;
+			pairs[npairs++] = (uint64_t)e->cls << 32 | u[j];
+		}
+		ncls[e->cls]++;
+		np++;
+	}
+	qsort(pairs, npairs, sizeof(*pairs), s_u64_cmp);
+	if ((cand = mf_calloc(npairs + 1, sizeof(*cand))) == NULL)
+		goto out;
+	for (size_t i = 0; i < npairs; ) {
+		size_t	 j = i;
+		uint32_t c = (uint32_t)(pairs[i] >> 32), idx = (uint32_t)pairs[i];
+		double	 in, outside;
+
+		while (j < npairs && pairs[j] == pairs[i])
+			j++;
+		if (j - i >= 2) {
+			in = ((double)(j - i) + 0.1) / ((double)ncls[c] + 0.2);
+			outside = ((double)(df[idx] - (j - i)) + 0.1) /
+			    ((double)(np - ncls[c]) + 0.2);
+			if (in > outside) {
+				cand[nc].idx = idx;
+				cand[nc].cls = c;
+				cand[nc].score = log(in / outside);
+				nc++;
+			}
+		}
+		i = j;
+	}
+	qsort(cand, nc, sizeof(*cand), s_cand_by_class);
+	for (size_t i = 0, run = 0; i < nc; i++) {
+		run = i > 0 && cand[i].cls == cand[i - 1].cls ? run + 1 : 0;
+		if (run < l->o.hint_per_class) {
+			cand[kept++] = cand[i];
+			if (cand[i].score > top)
+				top = cand[i].score;
+		}
+	}
+	qsort(cand, kept, sizeof(*cand), s_cand_by_idx);
+	m->hscale = top > 0 ? (float)(top / 32767) : 1;
+	m->nhint = kept;
+	if (kept > 0 && ((m->hidx = mf_calloc(kept, 4)) == NULL ||
+	    (m->hcls = mf_calloc(kept, 2)) == NULL ||
+	    (m->hq = mf_calloc(kept, 2)) == NULL))
+		goto out;
+	for (size_t i = 0; i < kept; i++) {
+		m->hidx[i] = cand[i].idx;
+		m->hcls[i] = (uint16_t)cand[i].cls;
+		m->hq[i] = (int16_t)lround(cand[i].score / m->hscale);
+	}
+	if (l->ncls > 0 && (m->cls = mf_calloc(l->ncls, sizeof(char *))) ==
+	    NULL)
+		goto out;
+	for (size_t i = 0; i < l->ncls; i++) {
+		if ((m->cls[i] = mf_strdup(l->cls[i])) == NULL)
+			goto out;
+		m->ncls++;
+	}
+	rc = 0;
+out:
+	mf_free(ncls);
+	mf_free(df);
+	mf_free(u);
+	mf_free(pairs);
+	mf_free(cand);
+	return rc;
+}
+
+mf_model_t *
+mf_learner_train(mf_learner_t *self, mf_err_t *err)
+{
+	size_t		 size = (size_t)1 << self->o.bits;
+	mf_model_t	*m = mf_calloc(1, sizeof(*m));
+	float		*w = mf_calloc(size, sizeof(*w));
+	float		 maxw = 0;
+	unsigned char	*bytes = NULL;
+	size_t		 nbytes;
+
+	if (m == NULL || w == NULL || (m->w = mf_malloc(size)) == NULL)
+		goto oom;
+	m->bits = self->o.bits;
+	if (s_train_weights(self, w, &m->bias) == -1)
+		goto oom;
+	/* One byte per weight: the table stays in cache. The largest
+	 * weight sets the step. */
+	for (size_t i = 0; i < size; i++)
+		if (fabsf(w[i]) > maxw)
+			maxw = fabsf(w[i]);
+	m->scale = maxw > 0 ? maxw / 127 : 1;
+	for (size_t i = 0; i < size; i++)
+		m->w[i] = (int8_t)lrintf(w[i] / m->scale);
+	if (s_train_hint(self, m) == -1 ||
+	    mf_model_encode(m, &bytes, &nbytes) == -1)
+		goto oom;
+	s_set_hash(m, mf_fnv64(MF_FNV64_INIT, bytes, nbytes - 8));
+	mf_free(bytes);
+	mf_free(w);
+	return m;
+oom:
+	mf_free(w);
+	mf_model_destroy(&m);
+	return mf_err_set(err, MF_ENOMEM, NULL, "out of memory training the "
+	    "model"), NULL;
+}

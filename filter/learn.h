@@ -1,0 +1,103 @@
+/*
+ * learn.h - a linear classifier beside the rules: how likely a post is to
+ * make a misinformation claim, and which claim family it is nearest.
+ *
+ * Features are hashed from the normalized text (see normalize.h), so
+ * obfuscation, case and accents are already undone: character 3-5-grams
+ * across word boundaries (inflections, compounds, misspellings), words and
+ * word pairs, and the post's language. The model is logistic regression
+ * with its weights quantized to one byte each; the family hint is a
+ * sparse table of the words that set each family apart.
+ *
+ * Pure: no I/O. The model file's bytes are decoded and encoded here and
+ * read or written by the caller. Inference allocates nothing.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef MF_LEARN_H
+#define MF_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define MF_MODEL_VERSION	1
+#define MF_MODEL_MAGIC		"MFMODEL\n"
+
+typedef struct mf_model mf_model_t;
+
+/* ---- a trained model ---------------------------------------------------- */
+
+/*
+ * Decodes a model file. Checks the magic, the version, every size and the
+ * checksum; 'name' is used in the error. NULL with 'err' set (MF_EWIRE for
+ * a damaged or foreign file, MF_ENOMEM). OWNS: caller (mf_model_destroy).
+ */
+mf_model_t	*mf_model_decode(const void *buf, size_t len, const char *name,
+		    mf_err_t *err);
+/* The file's bytes. OWNS: *out (mf_free). 0, or -1 on ENOMEM. */
+int		 mf_model_encode(const mf_model_t *self, unsigned char **out,
+		    size_t *len);
+void		 mf_model_destroy(mf_model_t **self_p);
+
+/* BORROWS: 16 hex digits of the file's checksum. */
+const char	*mf_model_hash(const mf_model_t *self);
+unsigned	 mf_model_bits(const mf_model_t *self);
+size_t		 mf_model_nclass(const mf_model_t *self);
+/* BORROWS: the claim id of family 'i'. */
+const char	*mf_model_class(const mf_model_t *self, size_t i);
+
+/* The probability that 'text' (normalized, 'len' bytes) in language
+ * 'lang' ("en", ...; NULL or "" when unknown) makes a claim. */
+double		 mf_model_prob(const mf_model_t *self, const char *text,
+		    size_t len, const char *lang);
+
+/* The words that weigh most towards a claim, heaviest first: at most 'max'
+ * spans of 'text' (byte offsets into the normalized text) with what each
+ * added to the log-odds. Returns how many; (size_t)-1 on ENOMEM. */
+typedef struct mf_feat_span {
+	size_t	start, end;
+	double	weight;
+} mf_feat_span_t;
+
+size_t		 mf_model_explain(const mf_model_t *self, const char *text,
+		    size_t len, const char *lang, mf_feat_span_t *out,
+		    size_t max);
+
+/* The claim family 'text' is nearest to (an index for mf_model_class),
+ * or -1 when no family's words are there. */
+long		 mf_model_hint(const mf_model_t *self, const char *text,
+		    size_t len, const char *lang);
+
+/* ---- training ----------------------------------------------------------- */
+
+typedef struct mf_learn_opts {
+	unsigned	bits;		/* log2 of the weight table (16..24) */
+	unsigned	epochs;
+	double		rate;		/* AdaGrad's step */
+	double		l2;
+	uint64_t	seed;		/* the order examples are shown in */
+	unsigned	hint_per_class;	/* words kept per family */
+} mf_learn_opts_t;
+
+void		 mf_learn_defaults(mf_learn_opts_t *o);
+
+typedef struct mf_learner mf_learner_t;
+
+/* OWNS: caller (mf_learner_destroy). NULL on ENOMEM or bad options. */
+mf_learner_t	*mf_learner_new(const mf_learn_opts_t *o);
+void		 mf_learner_destroy(mf_learner_t **self_p);
+
+/* One example: normalized 'text', 1 for a claim, 0 for anything else,
+ * the claim id a claim belongs to (NULL: unknown) and how much it counts.
+ * The text itself is not kept, only its hashed features. 0, or -1. */
+int		 mf_learner_add(mf_learner_t *self, const char *text,
+		    size_t len, const char *lang, int label,
+		    const char *claim, double weight);
+size_t		 mf_learner_count(const mf_learner_t *self);
+
+/* Trains on every example added, deterministically (same examples, same
+ * options: the same bytes). OWNS: caller. NULL on ENOMEM. */
+mf_model_t	*mf_learner_train(mf_learner_t *self, mf_err_t *err);
+
+#endif
