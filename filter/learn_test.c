@@ -1,15 +1,15 @@
 /*
  * learn_test.c - the classifier: it learns, it is deterministic, its file
- * is checked, it explains itself.
+ * is checked, it explains itself, and the scanner uses it as policy says.
  * SPDX-License-Identifier: MIT
  */
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
 #include "harness.h"
 #include "hash.h"
-#include "learn.h"
+#include "medflag.h"
+#include "ruleset_internal.h"
 
 static const char *const s_claims[] = {
 	"garlic cures the flu, my whole family took it and nobody got sick",
@@ -195,4 +195,104 @@ MF_TEST(learn_oom_loop)
 		mf_learner_destroy(&l);
 	}
 	MF_ASSERT(done);
+}
+
+/* The scanner: bands, review, veto, and never a hold from the model. */
+static mf_verdict_t *
+s_scan(mf_ruleset_t *rs, const char *text)
+{
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p = mf_post_new("p1", text);
+	mf_verdict_t	*v = NULL;
+
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	return v;
+}
+
+static const mf_hit_t *
+s_model_hit(const mf_verdict_t *v)
+{
+	for (size_t i = 0; i < v->nhits; i++)
+		if (strcmp(v->hits[i].rule, "model") == 0)
+			return &v->hits[i];
+	return NULL;
+}
+
+static mf_ruleset_t *
+s_rules(mf_mode_t mode, double hold)
+{
+	static const char text[] =
+	    "claim garlic-flu\n  title Garlic cures the flu\n"
+	    "  fact It does not.\n  evidence https://www.cdc.gov/flu/\n"
+	    "  tier harmful\nend\n"
+	    "claim magnet-arthritis\n  title Magnets heal arthritis\n"
+	    "  fact They do not.\n  evidence https://www.nccih.nih.gov/\n"
+	    "  tier misleading\nend\n"
+	    "rule garlic-flu.weather\n  score 6\n  match /weather/\nend\n";
+	mf_policy_t	 pol;
+	mf_diags_t	 d = { 0 };
+	mf_ruleset_t	*rs;
+
+	mf_policy_defaults(&pol);
+	pol.model_mode = mode;
+	pol.model_review = 0.5;
+	pol.model_veto = 0.3;
+	pol.model_max = 9;
+	pol.hold = hold;
+	rs = mf_ruleset_load_string("t.rules", text, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	rs->model = s_small();
+	MF_ASSERT_NOT_NULL(rs->model);
+	mf_diags_free(&d);
+	return rs;
+}
+
+MF_TEST(learn_in_the_verdict)
+{
+	mf_ruleset_t	*rs = s_rules(MF_MODE_ENFORCE, 5.5);
+	mf_verdict_t	*v;
+	const mf_hit_t	*h;
+	const char	*t = "raw garlic cures flu, take it every day";
+
+	/* No rule names it: the model's hit carries the family, its
+	 * evidence, the words that weighed most; review. It may flag but
+	 * not hold, though its score is past the hold bar. */
+	v = s_scan(rs, t);
+	h = s_model_hit(v);
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT(h->probability > 0.5 && h->probability <= 1);
+	MF_ASSERT(h->score > 0);
+	MF_ASSERT_STR_EQ("garlic-flu", h->claim);
+	MF_ASSERT(h->nspans >= 1);
+	MF_ASSERT(h->spans[0].end <= strlen(t));
+	MF_ASSERT(v->flags & MF_VF_REVIEW);
+	MF_ASSERT(v->action >= MF_ACT_ANNOTATE);
+	MF_ASSERT(v->action <= MF_ACT_FLAG);
+	MF_ASSERT_EQ(1, v->nevidence);
+	mf_verdict_destroy(&v);
+	/* A rule hit in a post the model finds unlike a claim: vetoed
+	 * (score 6 x 0.4), and the model's hit says so. */
+	v = s_scan(rs, "the weather is cold, wear a warm coat");
+	MF_ASSERT_NOT_NULL(s_model_hit(v));
+	MF_ASSERT(s_model_hit(v)->probability < 0.3);
+	MF_ASSERT(v->score < 2.4 + 1e-9);
+	MF_ASSERT(v->action < MF_ACT_FLAG);
+	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
+	/* Shadow: reported with score 0, nothing changes. */
+	rs = s_rules(MF_MODE_SHADOW, 9);
+	v = s_scan(rs, t);
+	h = s_model_hit(v);
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT_EQ(MF_MODE_SHADOW, h->mode);
+	MF_ASSERT(h->score == 0);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT(!(v->flags & MF_VF_REVIEW));
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, "the weather is cold, wear a warm coat");
+	MF_ASSERT(v->score == 6);
+	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
 }

@@ -32,6 +32,7 @@
 #include <pcre2.h>
 
 #include "alloc.h"
+#include "learn.h"
 #include "match.h"
 #include "ruleset_internal.h"
 
@@ -699,6 +700,95 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
 }
 
 /* Cuts 'len' to at most 'max' bytes on a UTF-8 character boundary. */
+/*
+ * The model beside the rules: adds model_weight x its log-odds, within
+ * [model_min, model_max], to '*mscore' (enforce), and reports a hit named
+ * "model" with its probability, the words that weighed most as spans and,
+ * when no rule named a claim, the nearest claim family with its evidence.
+ * What it takes away it takes only from asserting rule hits ('asserted',
+ * already scaled when the model vetoed them: 'vetoed'):
+ * a question still earns its annotation, a cited source its score. What it
+ * adds is scaled like the hits by the post's context ('scale': sarcasm).
+ * The hit is reported when the model leans to a claim or when it lowered
+ * the rules' score.
+ */
+#define S_MODEL_SPANS	4
+
+static int
+s_model(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
+    const char *lang, double p, double asserted, double scale, int vetoed,
+    double *mscore)
+{
+	const mf_policy_t	*pol = &rs->policy;
+	const mf_model_t	*m = rs->model;
+	const mf_claim_t	*cl = NULL;
+	mf_feat_span_t		 fs[S_MODEL_SPANS];
+	double			 add;
+	size_t			 nfs;
+	mf_hit_t		*h;
+	int			 ruled = 0;
+	long			 c;
+
+	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
+	    pol->model_weight * log(p / (1 - p));
+	if (add < pol->model_min)
+		add = pol->model_min;
+	if (add > pol->model_max)
+		add = pol->model_max;
+	if (add > 0)
+		add *= scale;
+	else if (add < -asserted)
+		add = -asserted;
+	add = round(add * 100) / 100;
+	for (size_t i = 0; i < v->nhits && !ruled; i++)
+		ruled = v->hits[i].mode == MF_MODE_ENFORCE &&
+		    v->hits[i].score > 0;
+	if (p < 0.5 && add == 0 && !(vetoed && asserted > 0))
+		return 0;
+	if (pol->model_mode == MF_MODE_ENFORCE)
+		*mscore = add;
+	/* The claim it is about: the first rule hit's, else, when the model
+	 * leans to a claim, the nearest family by its words. */
+	for (size_t i = 0; cl == NULL && i < v->nhits; i++)
+		if (v->hits[i].mode == MF_MODE_ENFORCE && v->hits[i].claim)
+			cl = mf_ruleset_claim(rs, v->hits[i].claim);
+	if (cl == NULL && p >= 0.5 && (c = mf_model_hint(m, self->norm.text,
+	    self->norm.len, lang)) >= 0)
+		cl = mf_ruleset_claim(rs, mf_model_class(m, (size_t)c));
+	if ((h = mf_verdict_add_hit(v)) == NULL ||
+	    mf_verdict_set_str(&h->rule, "model") == -1 ||
+	    mf_verdict_set_str(&h->claim, cl ? cl->id : "") == -1 ||
+	    (cl && (mf_verdict_set_str(&h->category, cl->category) == -1 ||
+	    mf_verdict_set_str(&h->tier, mf_tier_name(cl->tier)) == -1)))
+		return -1;
+	h->mode = pol->model_mode;
+	h->score = pol->model_mode == MF_MODE_ENFORCE ? add : 0;
+	h->probability = round(p * 1000) / 1000;
+	if (h->probability <= 0)
+		h->probability = 0.001;
+	if (p < 0.5)
+		return 0;
+	/* The review queue, for a post about a claim medflag knows. */
+	if (pol->model_mode == MF_MODE_ENFORCE && pol->model_review >= 0 &&
+	    p >= pol->model_review && cl)
+		v->flags |= MF_VF_REVIEW;
+	/* No rule named a claim: the evidence of the nearest one. */
+	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)
+		if (mf_verdict_add_evidence(v, cl->evidence[e]) == -1)
+			return -1;
+	nfs = mf_model_explain(m, self->norm.text, self->norm.len, lang, fs,
+	    S_MODEL_SPANS);
+	if (nfs == (size_t)-1)
+		return -1;
+	if (nfs && (h->spans = mf_calloc(nfs, sizeof(*h->spans))) == NULL)
+		return -1;
+	h->nspans = nfs;
+	for (size_t j = 0; j < nfs; j++)
+		mf_norm_span(&self->norm, fs[j].start, fs[j].end,
+		    &h->spans[j].start, &h->spans[j].end);
+	return 0;
+}
+
 static size_t
 s_cut(const char *body, size_t len, size_t max)
 {
@@ -754,6 +844,35 @@ s_shadowed(const mf_scan_opts_t *so, size_t i)
 	    (so->shadow[i / 8] >> (i % 8)) & 1;
 }
 
+/* The post's text as rules see it: cut at max-body-bytes, quotes cut
+ * unless the policy or 'opts' keep them, normalized. */
+static int
+s_norm_post(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_post_t *post,
+    unsigned opts, mf_err_t *err)
+{
+	const mf_policy_t	*pol = &rs->policy;
+	unsigned		 nopts = 0;
+
+	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
+		nopts |= MF_NORM_KEEP_QUOTES;
+	return mf_normalize(&self->norm, post->body, s_cut(post->body,
+	    post->body_len, pol->max_body), post->body_format, nopts, err);
+}
+
+const mf_norm_t *
+mf_scan_norm(mf_scanner_t *self, const mf_ruleset_t *rs,
+    const mf_post_t *post, const char **lang, mf_err_t *err)
+{
+	if (post->body == NULL) {
+		mf_err_set(err, MF_EFIELD, post->post_id, "body: missing");
+		return NULL;
+	}
+	if (s_norm_post(self, rs, post, 0, err) == -1)
+		return NULL;
+	*lang = s_post_lang(post, &self->norm);
+	return &self->norm;
+}
+
 int
 mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
     const mf_sources_t *sources, const mf_post_t *post, unsigned opts,
@@ -780,9 +899,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	double			 score = 0;
 	size_t			 nclaims_hit = 0;
 	mf_action_t		 least = MF_ACT_NONE;
-	unsigned		 nopts = 0;
 	int			 timed_out = 0;
-	double			 ctx_scale = 1, qbest = 0;
+	double			 ctx_scale = 1, qbest = 0, mscore = 0;
+	double			 prob = -1, veto_scale = 1;
+	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
 
 	*out = NULL;
@@ -805,11 +925,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	len = s_cut(post->body, post->body_len, pol->max_body);
 	if (len < post->body_len)
 		v->flags |= MF_VF_TRUNCATED;
-	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
-		nopts |= MF_NORM_KEEP_QUOTES;
 	if (s_prepare(self, rs) == -1 ||
-	    mf_normalize(&self->norm, post->body, len, post->body_format,
-	    nopts, err) == -1 ||
+	    s_norm_post(self, rs, post, opts, err) == -1 ||
 	    s_grow(self, rs) == -1)
 		goto oom;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
@@ -820,6 +937,18 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (pol->sarcasm_scale < 1 && s_present(self, rs->sarcasm.code)) {
 		ctx_scale = pol->sarcasm_scale;
 		v->flags |= MF_VF_SARCASM;
+	}
+	/* The model's view, told before the rules run: a post it finds
+	 * unlike a claim has its asserting hits scaled by model-veto-scale
+	 * (debunks, reports and stories of harm share a claim's words). */
+	if (rs->model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
+	    !(opts & MF_SCAN_NO_MODEL)) {
+		lang = s_post_lang(post, &self->norm);
+		prob = mf_model_prob(rs->model, self->norm.text,
+		    self->norm.len, lang);
+		if (pol->model_mode == MF_MODE_ENFORCE &&
+		    prob < pol->model_veto)
+			veto_scale = pol->model_veto_scale;
 	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
@@ -887,7 +1016,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		s = 0;
 		if (res.hit && mode == MF_MODE_ENFORCE) {
 			s = (res.question ? r->score * pol->question_scale :
-			    r->score) * ctx_scale;
+			    r->score * veto_scale) * ctx_scale;
 			ci = r->claim_index;
 			if (res.question) {
 				/* A question is asked once, however many
@@ -919,15 +1048,29 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		score += self->claim_best[self->claims_hit[k]];
 		self->claim_best[self->claims_hit[k]] = 0;
 	}
+	asserted = score;
 	if (nclaims_hit == 0)
 		score += qbest;
 	nclaims_hit = 0;
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
 	    s_source_topic(self, rs, v, &score) == -1)
 		goto oom;
+	if (prob >= 0 && s_model(self, rs, v, lang, prob, asserted,
+	    ctx_scale, veto_scale < 1, &mscore) == -1)
+		goto oom;
 	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */
-	v->score = round(score * 100) / 100;
-	v->action = mf_policy_action(pol, score);
+	v->score = round((score + mscore) * 100) / 100;
+	v->action = mf_policy_action(pol, score + mscore);
+	/* The model alone never holds or blocks: what it adds may raise
+	 * the action up to flag, no further. */
+	if (mscore > 0 && v->action > MF_ACT_FLAG) {
+		mf_action_t rules_only = mf_policy_action(pol, score);
+
+		v->action = rules_only > MF_ACT_FLAG ? rules_only :
+		    MF_ACT_FLAG;
+	}
+	if ((v->flags & MF_VF_REVIEW) && v->action < MF_ACT_ANNOTATE)
+		v->action = MF_ACT_ANNOTATE;
 	if (timed_out) {
 		if (mf_verdict_set_error(v, MF_STATUS_TIMEOUT, "time budget "
 		    "of %u ms spent after %zu of %zu candidate rules; sent "

@@ -21,6 +21,7 @@ typedef struct mf_scanner mf_scanner_t;
 #define MF_SCAN_NO_PREFILTER	0x01u	/* run every rule (equivalence tests) */
 #define MF_SCAN_KEEP_QUOTES	0x02u	/* judge quoted material too */
 #define MF_SCAN_ONLY_RULE	0x04u	/* with mf_scan_rule(): one rule only */
+#define MF_SCAN_NO_MODEL	0x08u	/* the rules alone (rules eval) */
 
 /* OWNS: caller; free with mf_scanner_destroy(). NULL on ENOMEM. */
 mf_scanner_t	*mf_scanner_new(mf_err_t *err);
@@ -74,6 +75,12 @@ int		 mf_ruleset_test(const mf_ruleset_t *rules, mf_scanner_t *self,
 
 /* BORROWS: the normalized text of the last scan (explain --normalized). */
 const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);
+
+/* Normalizes 'post' exactly as mf_scan() does before matching and tells
+ * its language ("" when it cannot be told): what the model is trained on.
+ * BORROWS: valid until the next call on 'self'. NULL with 'err' set. */
+const mf_norm_t	*mf_scan_norm(mf_scanner_t *self, const mf_ruleset_t *rules,
+		    const mf_post_t *post, const char **lang, mf_err_t *err);
 
 /* Statistics of the last scan: rules run by PCRE2 (after prefilter). */
 size_t		 mf_scanner_rules_run(const mf_scanner_t *self);

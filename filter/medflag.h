@@ -16,6 +16,7 @@
 #include "normalize.h"
 #include "ruleset.h"
 #include "match.h"
+#include "learn.h"
 #include "wire.h"
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "learn.h"
 #include "normalize.h"
 #include "ruleset_internal.h"
 
@@ -50,6 +51,13 @@ mf_policy_defaults(mf_policy_t *p)
 	p->budget_ms = 50;
 	p->judge_quotes = 0;
 	p->limit_action = MF_ACT_FLAG;
+	p->model_mode = MF_MODE_SHADOW;
+	p->model_weight = 1.7;
+	p->model_veto = -1;
+	p->model_veto_scale = 0.4;
+	p->model_min = -5;
+	p->model_max = 5;
+	p->model_review = -1;
 }
 
 mf_action_t
@@ -66,7 +74,7 @@ mf_policy_action(const mf_policy_t *p, double score)
 	return MF_ACT_NONE;
 }
 
-enum { S_NUM, S_THRESH, S_SIZE, S_BOOL, S_ACTION };
+enum { S_NUM, S_THRESH, S_SIZE, S_BOOL, S_ACTION, S_MODE };
 
 /* Every policy directive: name, type, bounds, where it goes, what it is. */
 static const struct s_pdir {
@@ -115,6 +123,24 @@ static const struct s_pdir {
 	    "yes: quoted material is judged too" },
 	{ "limit-action", S_ACTION, 0, 0, offsetof(mf_policy_t, limit_action),
 	    "least action when a rule hits a PCRE2 limit" },
+	{ "model", S_MODE, 0, 0, offsetof(mf_policy_t, model_mode),
+	    "enforce: the model's score counts; shadow: it is reported only" },
+	{ "model-veto", S_THRESH, 0, 1, offsetof(mf_policy_t, model_veto),
+	    "probability below which asserting rule hits are scaled by "
+	    "model-veto-scale (or off)" },
+	{ "model-veto-scale", S_NUM, 0, 1,
+	    offsetof(mf_policy_t, model_veto_scale),
+	    "multiplier for asserting rule hits the model finds unlike a "
+	    "claim" },
+	{ "model-weight", S_NUM, 0, 100, offsetof(mf_policy_t, model_weight),
+	    "score per unit of the model's log-odds" },
+	{ "model-min", S_NUM, -100, 0, offsetof(mf_policy_t, model_min),
+	    "the least the model adds (a negative score lowers rule hits)" },
+	{ "model-max", S_NUM, 0, 100, offsetof(mf_policy_t, model_max),
+	    "the most the model adds" },
+	{ "model-review", S_THRESH, 0, 1, offsetof(mf_policy_t, model_review),
+	    "probability from which a post reaches the review queue (or off)"
+	},
 };
 
 int
@@ -183,6 +209,14 @@ mf_policy_load(mf_policy_t *pol, const char *path, mf_diags_t *diags)
 			*(mf_action_t *)(base + d->off) = a;
 			continue;
 		}
+		case S_MODE: {
+			mf_mode_t m;
+
+			if (mf_mode_parse(v, &m) == -1)
+				goto bad;
+			*(mf_mode_t *)(base + d->off) = m;
+			continue;
+		}
 		case S_THRESH:
 			if (strcmp(v, "off") == 0) {
 				*(double *)(base + d->off) = -1;
@@ -209,7 +243,8 @@ bad:
 		    (size_t)(v - line) + 1, d->help, "bad value '%s' for "
 		    "'%s'%s", v, k, d->type == S_BOOL ? " (yes or no)" :
 		    d->type == S_ACTION ? " (none, annotate, flag, hold, "
-		    "block)" : "");
+		    "block)" : d->type == S_MODE ? " (enforce, shadow, off)" :
+		    "");
 		errors++;
 	}
 	fclose(fp);
@@ -302,6 +337,7 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	}
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
+	mf_model_destroy(&rs->model);
 	mf_free(rs);
 	*self_p = NULL;
 }
@@ -708,6 +744,30 @@ mf_ruleset_load_files(const char *const *files, size_t nfiles,
 	return rs;
 }
 
+/* The model beside the rules: read, checked, and part of the hash. */
+static int
+s_load_model(mf_ruleset_t *rs, const char *path, mf_diags_t *diags)
+{
+	size_t	 len = 0;
+	char	*bytes = s_slurp(path, &len, diags);
+	mf_err_t err;
+
+	if (bytes == NULL)
+		return -1;
+	rs->model = mf_model_decode(bytes, len, path, &err);
+	mf_free(bytes);
+	if (rs->model == NULL) {
+		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "train it again "
+		    "with `medflag learn train`, or remove it", "%s",
+		    err.msg);
+		return -1;
+	}
+	s_hash_bytes(rs, mf_model_hash(rs->model), 16);
+	snprintf(rs->hash, sizeof(rs->hash), "%016llx",
+	    (unsigned long long)rs->hstate);
+	return 0;
+}
+
 mf_ruleset_t *
 mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
     mf_diags_t *diags)
@@ -748,6 +808,9 @@ mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
 		policy = path;
 	rs = mf_ruleset_load_files((const char *const *)files, n, policy,
 	    vetted, opts, diags);
+	snprintf(path, sizeof(path), "%s/medflag.model", dir);
+	if (rs && stat(path, &st) == 0 && s_load_model(rs, path, diags) == -1)
+		mf_ruleset_destroy(&rs);
 out:
 	closedir(d);
 	for (size_t i = 0; i < n; i++)
@@ -781,6 +844,12 @@ const char *
 mf_ruleset_hash(const mf_ruleset_t *self)
 {
 	return self->hash;
+}
+
+const struct mf_model *
+mf_ruleset_model(const mf_ruleset_t *self)
+{
+	return self->model;
 }
 
 const mf_policy_t *

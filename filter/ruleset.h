@@ -90,6 +90,17 @@ typedef struct mf_policy {
 	unsigned budget_ms;		/* time budget per post */
 	int	judge_quotes;		/* 1: quoted material is matched too */
 	mf_action_t limit_action;	/* least action when a rule hits a limit */
+	/* The model (learn.h), when the rules folder has one: it adds
+	 * model_weight x log-odds of its probability, kept within
+	 * [model_min, model_max]; from model_review up a post reaches the
+	 * review queue (annotate, flag "review"). It never holds or blocks
+	 * on its own. */
+	mf_mode_t model_mode;		/* shadow unless policy.conf says */
+	double	model_veto;		/* below it, asserting hits are */
+	double	model_veto_scale;	/* scaled by this */
+	double	model_weight;
+	double	model_min, model_max;
+	double	model_review;		/* < 0: off */
 } mf_policy_t;
 
 /* Defaults used when policy.conf is absent or silent. */
@@ -136,6 +147,8 @@ const mf_claim_t	*mf_ruleset_claim(const mf_ruleset_t *self,
 			    const char *id);
 const mf_rule_t		*mf_ruleset_find(const mf_ruleset_t *self,
 			    const char *id);
+/* The model loaded from DIR/medflag.model, or NULL. */
+const struct mf_model	*mf_ruleset_model(const mf_ruleset_t *self);
 /* The prefilter, or NULL when built without one. */
 const struct mf_prefilter *mf_ruleset_prefilter(const mf_ruleset_t *self);
 

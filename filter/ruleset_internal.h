@@ -44,6 +44,7 @@ struct mf_ruleset {
 	/* The post's context, from the named patterns `health-topic` and
 	 * `post-sarcasm` when they are defined (code NULL otherwise). */
 	mf_pattern_t	  topic, sarcasm;
+	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
 };
 
 /* Parses one rules file's text into 'rs' (claims and rules, uncompiled,

@@ -29,7 +29,8 @@ static const char *const s_mode_names[] = {
 /* Indexed by bit number: MF_VF_SOURCES_STALE is bit 0. */
 static const char *const s_vflag_names[MF_VF_COUNT] = {
 	"sources_stale", "duplicate", "truncated", "rule_limit",
-	"invalid_utf8", "quotes_skipped", "sarcasm", "unreliable_topic"
+	"invalid_utf8", "quotes_skipped", "sarcasm", "unreliable_topic",
+	"review"
 };
 
 #define S_COUNT(a)	(sizeof(a) / sizeof((a)[0]))
@@ -125,6 +126,7 @@ s_hit_copy(mf_hit_t *dst, const mf_hit_t *src)
 	dst->score = src->score;
 	dst->mode = src->mode;
 	dst->question = src->question;
+	dst->probability = src->probability;
 	if (s_strcopy(&dst->rule, src->rule) == -1 ||
 	    s_strcopy(&dst->claim, src->claim) == -1 ||
 	    s_strcopy(&dst->category, src->category) == -1 ||

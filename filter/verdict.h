@@ -45,7 +45,9 @@ typedef enum mf_list {
 #define MF_VF_SARCASM		0x40u	/* "sarcasm": hits scaled by sarcasm-scale */
 #define MF_VF_UNRELIABLE_TOPIC	0x80u	/* "unreliable_topic": an unreliable
 					 * source cited on a health topic */
-#define MF_VF_COUNT		8
+#define MF_VF_REVIEW		0x100u	/* "review": the model asks a moderator
+					 * to look though no rule flagged */
+#define MF_VF_COUNT		9
 
 typedef struct mf_span {
 	size_t	start, end;	/* byte offsets into the ORIGINAL body, end exclusive */
@@ -65,6 +67,8 @@ typedef struct mf_hit {
 	double		 score;		/* what this hit added (0 for shadow) */
 	mf_mode_t	 mode;		/* enforce | shadow */
 	int		 question;	/* the sentence asks rather than asserts */
+	double		 probability;	/* the model's hit: its probability;
+					 * 0 for a rule's */
 	char		*error;		/* "match limit", "depth limit", ...; NULL */
 	mf_span_t	*spans;		/* one per 'match' line, in rule order */
 	size_t		 nspans;

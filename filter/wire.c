@@ -548,6 +548,8 @@ s_hit(s_dec_t *d, const char *field, mf_hit_t *h)
 			kr = s_f64(d, f, &h->score);
 		else if (S_KEY_IS(k, klen, "question"))
 			kr = s_bool(d, f, &h->question);
+		else if (S_KEY_IS(k, klen, "probability"))
+			kr = s_f64(d, f, &h->probability);
 		else if (S_KEY_IS(k, klen, "spans"))
 			kr = s_spans(d, f, h);
 		else if (S_KEY_IS(k, klen, "mode")) {
@@ -1085,6 +1087,11 @@ s_put_hit(mf_buf_t *b, const mf_hit_t *h)
 		n++;
 		rc |= mf__mp_put_cstr(b, "question") |
 		    mf__mp_put_bool(b, 1);
+	}
+	if (h->probability > 0) {
+		n++;
+		rc |= mf__mp_put_cstr(b, "probability") |
+		    mf__mp_put_double(b, h->probability);
 	}
 	rc |= s_put_kstr(b, &n, "error", h->error);
 	rc |= mf__mp_put_cstr(b, "spans") | mf__mp_put_array(b, h->nspans);

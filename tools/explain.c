@@ -56,15 +56,21 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 			printf("flag:     %s\n", mf_vflag_name(b));
 	for (size_t i = 0; i < v->nhits; i++) {
 		const mf_hit_t		*h = &v->hits[i];
-		const mf_claim_t	*c = mf_ruleset_claim(rs, h->claim);
+		const mf_claim_t	*c = h->claim ?
+					    mf_ruleset_claim(rs, h->claim) : NULL;
 
-		printf("\nrule %s  (%s%s, %s, +%.1f)\n", h->rule,
+		printf("\nrule %s  (%s%s, %s, %+.1f)\n", h->rule,
 		    mf_mode_name(h->mode), h->question ? ", question" : "",
-		    h->tier, h->score);
+		    h->tier ? h->tier : "no claim", h->score);
+		if (h->probability > 0)
+			printf("  probability %.3f that the post makes a claim"
+			    "%s\n", h->probability, h->nspans ? "; the words "
+			    "that weighed most:" : "");
 		if (h->error)
 			printf("  stopped: %s\n", h->error);
 		for (size_t j = 0; j < h->nspans; j++)
-			printf("  match %zu: bytes %zu-%zu \"%.*s\"\n", j + 1,
+			printf("  %s %zu: bytes %zu-%zu \"%.*s\"\n",
+			    h->probability > 0 ? "word" : "match", j + 1,
 			    h->spans[j].start, h->spans[j].end,
 			    (int)(h->spans[j].end - h->spans[j].start),
 			    post->body + h->spans[j].start);
