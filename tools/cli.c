@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "hash.h"
 
 #ifndef MF_SHARE_DIR
 #define MF_SHARE_DIR "/usr/local/share/medflag"
@@ -140,7 +141,8 @@ mf_cli_table_row(FILE *fp, const mf_verdict_t *v)
 	for (size_t i = 0; i < v->nhits && n < sizeof(claims) - 1; i++) {
 		const mf_hit_t *h = &v->hits[i];
 
-		if (h->mode != MF_MODE_ENFORCE || strstr(claims, h->claim))
+		if (h->mode != MF_MODE_ENFORCE || h->claim == NULL ||
+		    strstr(claims, h->claim))
 			continue;
 		n += (size_t)snprintf(claims + n, sizeof(claims) - n, "%s%s%s",
 		    n ? "," : "", h->claim, h->question ? "?" : "");
@@ -222,4 +224,118 @@ mf_cli_each_post(const char *path, int need_label, mf_cli_post_fn *fn,
 	free(line);
 	fclose(fp);
 	return rc;
+}
+
+/* ---- labels by id, parts of a corpus ---------------------------------- */
+
+struct mf_cli_label {
+	char	*id, *label;
+};
+
+static int
+s_cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_cli_label *)a)->id,
+	    ((const struct mf_cli_label *)b)->id);
+}
+
+int
+mf_cli_labels_load(mf_cli_labels_t *self, const char *path)
+{
+	FILE	*fp = fopen(path, "r");
+	char	*line = NULL, *tab;
+	size_t	 cap = 0, lineno = 0;
+	int	 rc = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, fp) != -1) {
+		struct mf_cli_label *nv;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if ((tab = strchr(line, '\t')) == NULL || tab[1] == '\0') {
+			fprintf(stderr, "%s:%zu: error: need \"id<TAB>label\"\n"
+			    "  hint: label is claim, debunk, news, question, "
+			    "off-topic ...\n", path, lineno);
+			continue;
+		}
+		*tab = '\0';
+		if ((nv = realloc(self->v, (self->n + 1) * sizeof(*nv))) ==
+		    NULL) {
+			rc = -1;
+			break;
+		}
+		self->v = nv;
+		nv[self->n].id = strdup(line);
+		nv[self->n].label = strdup(tab + 1);
+		if (nv[self->n].id == NULL || nv[self->n].label == NULL) {
+			free(nv[self->n].id);
+			free(nv[self->n].label);
+			rc = -1;
+			break;
+		}
+		self->n++;
+	}
+	if (rc == -1)
+		fprintf(stderr, "%s: out of memory\n", path);
+	free(line);
+	fclose(fp);
+	if (self->n)
+		qsort(self->v, self->n, sizeof(*self->v), s_cmp_label);
+	return rc;
+}
+
+const char *
+mf_cli_labels_find(const mf_cli_labels_t *self, const char *id)
+{
+	struct mf_cli_label key = { .id = (char *)id }, *r;
+
+	if (self->n == 0)
+		return NULL;
+	r = bsearch(&key, self->v, self->n, sizeof(key), s_cmp_label);
+	return r ? r->label : NULL;
+}
+
+void
+mf_cli_labels_free(mf_cli_labels_t *self)
+{
+	for (size_t k = 0; k < self->n; k++) {
+		free(self->v[k].id);
+		free(self->v[k].label);
+	}
+	free(self->v);
+	self->v = NULL;
+	self->n = 0;
+}
+
+int
+mf_cli_part_parse(mf_cli_part_t *self, const char *s)
+{
+	unsigned	i, k;
+	char		c;
+
+	if (strcmp(s, "all") == 0) {
+		self->i = self->k = 0;
+		return 0;
+	}
+	if (sscanf(s, "%u/%u%c", &i, &k, &c) != 2 || k == 0 || i >= k) {
+		fprintf(stderr, "medflag: --part %s: give I/K with 0 <= I < K "
+		    "(e.g. 1/2), or all\n", s);
+		return -1;
+	}
+	self->i = i;
+	self->k = k;
+	return 0;
+}
+
+int
+mf_cli_part_has(const mf_cli_part_t *self, const char *id)
+{
+	return self->k == 0 ||
+	    mf_fnv64(MF_FNV64_INIT, id, strlen(id)) % self->k == self->i;
 }

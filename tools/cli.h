@@ -20,8 +20,8 @@ typedef struct mf_cli {
 /* argv[0] is the subcommand name; returns the exit status. */
 typedef int mf_cmd_fn(int argc, char **argv, const mf_cli_t *cli);
 
-/* Offline (tools/scan.c, explain.c, rules.c). */
-mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules;
+/* Offline (tools/scan.c, explain.c, rules.c, learn.c). */
+mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn;
 /* Service clients (tools/push.c, check.c, tail.c, stats.c, sources.c ...);
  * declared weak in medflag.c so that a build without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
@@ -72,6 +72,36 @@ typedef struct mf_cli_line {
 typedef int	 mf_cli_post_fn(const mf_cli_line_t *line, void *arg);
 int		 mf_cli_each_post(const char *path, int need_label,
 		    mf_cli_post_fn *fn, void *arg, size_t *bad);
+
+/*
+ * Labels given by a file of ids (`--labels FILE`): "id<TAB>label" lines,
+ * '#' comments. The public corpora are labelled by topic; such a file
+ * relabels them by stance without copying their text. A label "claim" is
+ * misinformation; every other label (debunk, news, question ...) is not.
+ */
+typedef struct mf_cli_labels {
+	struct mf_cli_label	*v;	/* sorted by id */
+	size_t			 n;
+} mf_cli_labels_t;
+
+int		 mf_cli_labels_load(mf_cli_labels_t *self, const char *path);
+/* BORROWS: the label of 'id', or NULL. */
+const char	*mf_cli_labels_find(const mf_cli_labels_t *self,
+		    const char *id);
+void		 mf_cli_labels_free(mf_cli_labels_t *self);
+
+/*
+ * `--part I/K`: the posts whose id hashes to part I of K (FNV-1a of the id
+ * mod K), so that one half of a corpus can teach and the other judge.
+ * Zeroed: every post.
+ */
+typedef struct mf_cli_part {
+	unsigned	 i, k;
+} mf_cli_part_t;
+
+/* Parses "I/K" (0 <= I < K) or "all"; -1 with a message on stderr. */
+int		 mf_cli_part_parse(mf_cli_part_t *self, const char *s);
+int		 mf_cli_part_has(const mf_cli_part_t *self, const char *id);
 
 /* `medflag rules backtest` (backtest.c); argv[0] is "backtest". */
 int		 mf_cli_rules_backtest(int argc, char **argv);

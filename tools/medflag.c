@@ -39,6 +39,10 @@ static const struct {
 	    "eval [--rules DIR] FILE.jsonl\n"
 	    "                                  | backtest [--rules DIR] NEW_DIR "
 	    "FILE.jsonl" },
+	{ "learn", mf_cmd_learn, "learn train [--rules DIR] [--out FILE] "
+	    "CORPUS.jsonl...\n"
+	    "                                  the model beside the rules, "
+	    "with k-fold figures" },
 	{ "push", mf_cmd_push, "push [--async] [--window N]   JSON Lines "
 	    "posts on stdin -> medflagd" },
 	{ "check", mf_cmd_check, "check TEXT|-                 one post "

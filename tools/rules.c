@@ -125,14 +125,9 @@ typedef struct s_tally {
 	const char	*name;
 	size_t		 tp, fp, fn, tn;	/* flagged = flag or more */
 	size_t		 reach;		/* misinfo that got annotate or more */
-	size_t		 neg_hard, neg_hard_flag, nq, nq_annot;
+	size_t		 neg_hard, neg_hard_flag, neg_hard_reach, nq, nq_annot;
 } s_tally_t;
 
-/* A label given by a file of ids (`--labels`): the public corpora are
- * labelled by topic; this relabels them by stance without copying text. */
-typedef struct s_relabel {
-	char	*id, *label;
-} s_relabel_t;
 
 static int
 s_cmp_case(const void *a, const void *b)
@@ -140,13 +135,6 @@ s_cmp_case(const void *a, const void *b)
 	const s_case_t *x = a, *y = b;
 
 	return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
-}
-
-static int
-s_cmp_relabel(const void *a, const void *b)
-{
-	return strcmp(((const s_relabel_t *)a)->id,
-	    ((const s_relabel_t *)b)->id);
 }
 
 static int
@@ -179,50 +167,12 @@ typedef struct s_eval {
 	s_case_t	*cases;
 	size_t		 ncases, cap;
 	size_t		 nacts[5];
-	s_relabel_t	*relabel;
-	size_t		 nrelabel, ndropped;
+	mf_cli_labels_t	 relabel;
+	size_t		 ndropped;
 	int		 labelled_only;
+	mf_cli_part_t	 part;
+	unsigned	 scan_flags;	/* MF_SCAN_NO_MODEL: rules alone */
 } s_eval_t;
-
-/* Reads `--labels FILE`: "id<TAB>label" lines, label claim (misinfo) or
- * any kind of post that is not one (debunk, news, question, off-topic...). */
-static int
-s_relabel_load(s_eval_t *e, const char *path)
-{
-	FILE	*fp = fopen(path, "r");
-	char	*line = NULL, *tab;
-	size_t	 cap = 0, lineno = 0;
-
-	if (fp == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (getline(&line, &cap, fp) != -1) {
-		s_relabel_t *nv;
-
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if ((tab = strchr(line, '\t')) == NULL || tab[1] == '\0') {
-			fprintf(stderr, "%s:%zu: error: need \"id<TAB>label\"\n"
-			    "  hint: label is claim, debunk, news, question, "
-			    "off-topic ...\n", path, lineno);
-			continue;
-		}
-		*tab = '\0';
-		if ((nv = realloc(e->relabel, (e->nrelabel + 1) *
-		    sizeof(*nv))) == NULL)
-			break;
-		e->relabel = nv;
-		nv[e->nrelabel].id = strdup(line);
-		nv[e->nrelabel++].label = strdup(tab + 1);
-	}
-	free(line);
-	fclose(fp);
-	qsort(e->relabel, e->nrelabel, sizeof(*e->relabel), s_cmp_relabel);
-	return 0;
-}
 
 static int
 s_eval_post(const mf_cli_line_t *l, void *arg)
@@ -233,22 +183,23 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 	mf_buf_t	 rl = {0};
 	const char	*label = l->label, *kind = l->kind;
 
-	if (e->nrelabel) {
-		s_relabel_t key = { .id = (char *)l->id }, *r;
+	if (!mf_cli_part_has(&e->part, l->id))
+		return 0;
+	if (e->relabel.n) {
+		const char *r = mf_cli_labels_find(&e->relabel, l->id);
 
-		r = bsearch(&key, e->relabel, e->nrelabel, sizeof(key),
-		    s_cmp_relabel);
 		if (r == NULL && e->labelled_only) {
 			e->ndropped++;
 			return 0;
 		}
 		if (r) {
-			label = strcmp(r->label, "claim") == 0 ? "misinfo" :
+			label = strcmp(r, "claim") == 0 ? "misinfo" :
 			    "reliable";
-			kind = r->label;
+			kind = r;
 		}
 	}
-	if (mf_scan(e->sc, e->rs, e->src, l->post, 0, &v, NULL) == -1) {
+	if (mf_scan(e->sc, e->rs, e->src, l->post, e->scan_flags, &v, NULL) ==
+	    -1) {
 		fprintf(stderr, "medflag: out of memory\n");
 		return -1;
 	}
@@ -301,6 +252,7 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 	if (!c->misinfo && s_is_hard_negative(c->kind)) {
 		t->neg_hard++;
 		t->neg_hard_flag += flagged;
+		t->neg_hard_reach += c->action >= MF_ACT_ANNOTATE;
 	}
 	if (strcmp(c->kind, "question") == 0 && !c->misinfo) {
 		t->nq++;
@@ -404,11 +356,14 @@ s_usage_eval(void)
 {
 	fprintf(stderr, "usage: medflag rules eval [--rules DIR] [--blind] "
 	    "[--by family,lang,kind]\n"
-	    "           [--labels FILE [--labelled-only]] [--min-precision P] "
-	    "[--min-recall R]\n"
-	    "           [--max-negative-flag-rate F] [--min-lang-recall R] "
-	    "[--min-question-annotate Q]\n"
-	    "           [--max-flag-rate F] [--quiet] FILE.jsonl...\n");
+	    "           [--labels FILE [--labelled-only]] [--part I/K] "
+	    "[--no-model]\n"
+	    "           [--min-precision P] [--min-recall R] "
+	    "[--max-negative-flag-rate F]\n"
+	    "           [--min-lang-recall R] [--min-question-annotate Q]\n"
+	    "           [--max-flag-rate F] [--min-reach R] "
+	    "[--max-negative-reach F]\n"
+	    "           [--quiet] FILE.jsonl...\n");
 }
 
 static int
@@ -416,7 +371,8 @@ s_eval(int argc, char **argv)
 {
 	const char	*dir = mf_cli_rules_dir(), *by = "", *labels = NULL;
 	double		 minp = -1, minr = -1, maxneg = -1, minlang = -1;
-	double		 minqa = -1, maxflag = -1;
+	double		 minqa = -1, maxflag = -1, minreach = -1;
+	double		 maxnegreach = -1;
 	s_eval_t	 e = {0};
 	s_tally_t	 all = { .name = "all" };
 	size_t		 nerr = 0, quiet = 0, blind = 0;
@@ -428,7 +384,8 @@ s_eval(int argc, char **argv)
 		{ "--max-negative-flag-rate", &maxneg },
 		{ "--min-lang-recall", &minlang },
 		{ "--min-question-annotate", &minqa },
-		{ "--max-flag-rate", &maxflag }, { NULL, NULL },
+		{ "--max-flag-rate", &maxflag }, { "--min-reach", &minreach },
+		{ "--max-negative-reach", &maxnegreach }, { NULL, NULL },
 	};
 	size_t		 li;
 
@@ -441,10 +398,12 @@ s_eval(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--quiet") == 0 || strcmp(a, "--blind") == 0 ||
-		    strcmp(a, "--labelled-only") == 0) {
+		    strcmp(a, "--labelled-only") == 0 ||
+		    strcmp(a, "--no-model") == 0) {
 			quiet |= a[2] == 'q';
 			blind |= a[2] == 'b';
 			e.labelled_only |= a[2] == 'l';
+			e.scan_flags |= a[2] == 'n' ? MF_SCAN_NO_MODEL : 0;
 			argv[i] = NULL;
 			continue;
 		}
@@ -457,6 +416,10 @@ s_eval(int argc, char **argv)
 			by = next;
 		else if (strcmp(a, "--labels") == 0)
 			labels = next;
+		else if (strcmp(a, "--part") == 0) {
+			if (mf_cli_part_parse(&e.part, next) == -1)
+				return 2;
+		}
 		else if ((li = s_limit_index(lim, a)) != (size_t)-1)
 			*lim[li].v = atof(next);
 		else {
@@ -472,7 +435,7 @@ s_eval(int argc, char **argv)
 	}
 	if (blind && !*by)
 		by = "family,lang,kind";
-	if (labels && s_relabel_load(&e, labels) == -1)
+	if (labels && mf_cli_labels_load(&e.relabel, labels) == -1)
 		return 1;
 	if ((e.rs = mf_cli_load_rules(dir, &e.src, 1)) == NULL)
 		return 1;
@@ -497,9 +460,9 @@ s_eval(int argc, char **argv)
 	printf("posts %zu (misinfo %zu, other %zu), rule set %s, %zu rules\n",
 	    e.ncases, all.tp + all.fn, all.fp + all.tn, mf_ruleset_hash(e.rs),
 	    mf_ruleset_size(e.rs));
-	if (e.nrelabel)
+	if (e.relabel.n)
 		printf("labels from %s: %zu ids; %zu posts without one "
-		    "dropped\n", labels, e.nrelabel, e.ndropped);
+		    "dropped\n", labels, e.relabel.n, e.ndropped);
 	printf("actions: none %zu, annotate %zu, flag %zu, hold %zu, block "
 	    "%zu\n", e.nacts[0], e.nacts[1], e.nacts[2], e.nacts[3],
 	    e.nacts[4]);
@@ -515,8 +478,10 @@ s_eval(int argc, char **argv)
 	if (all.neg_hard)
 		printf("hard negatives (debunk, question, legit, news, sarcasm, "
 		    "quote, reported, harm, former) flagged: %zu of %zu "
-		    "(%.1f%%)\n", all.neg_hard_flag, all.neg_hard, 100.0 *
-		    all.neg_hard_flag / all.neg_hard);
+		    "(%.1f%%), reach a moderator: %zu (%.1f%%)\n",
+		    all.neg_hard_flag, all.neg_hard, 100.0 *
+		    all.neg_hard_flag / all.neg_hard, all.neg_hard_reach,
+		    100.0 * all.neg_hard_reach / all.neg_hard);
 	if (all.nq)
 		printf("questions annotated: %zu of %zu\n", all.nq_annot,
 		    all.nq);
@@ -591,6 +556,20 @@ s_eval(int argc, char **argv)
 		    100.0 * all.neg_hard_flag / all.neg_hard, 100 * maxneg);
 		rc = 1;
 	}
+	if (minreach >= 0 && all.tp + all.fn && (double)all.reach /
+	    (double)(all.tp + all.fn) < minreach) {
+		printf("FAIL: %.1f%% of misinformation reaches a moderator, "
+		    "below %.1f%%\n", 100.0 * all.reach / (all.tp + all.fn),
+		    100 * minreach);
+		rc = 1;
+	}
+	if (maxnegreach >= 0 && all.neg_hard && (double)all.neg_hard_reach /
+	    all.neg_hard > maxnegreach) {
+		printf("FAIL: %.1f%% of hard negatives reach a moderator, "
+		    "above %.1f%%\n", 100.0 * all.neg_hard_reach /
+		    all.neg_hard, 100 * maxnegreach);
+		rc = 1;
+	}
 	if (minqa >= 0 && all.nq && (double)all.nq_annot / all.nq < minqa) {
 		printf("FAIL: %.1f%% of questions annotated, below %.1f%%\n",
 		    100.0 * all.nq_annot / all.nq, 100 * minqa);
@@ -624,11 +603,7 @@ out:
 		free(e.cases[k].family);
 		free(e.cases[k].lang);
 	}
-	for (size_t k = 0; k < e.nrelabel; k++) {
-		free(e.relabel[k].id);
-		free(e.relabel[k].label);
-	}
-	free(e.relabel);
+	mf_cli_labels_free(&e.relabel);
 	free(e.cases);
 	free(e.rst);
 	mf_scanner_destroy(&e.sc);

@@ -1,0 +1,520 @@
+/*
+ * learn.c - `medflag learn train`: the model beside the rules, trained
+ * from labelled JSON Lines corpora and the rules' own `expect` lines, with
+ * k-fold precision and recall printed before the file is written.
+ *
+ * Posts are normalized exactly as the scanner normalizes them
+ * (mf_scan_norm), so the features seen in training are the ones seen in
+ * judging. Texts live in memory for the k-fold check only; the model file
+ * holds hashed weights, never text.
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "hash.h"
+#include "learn.h"
+
+typedef struct s_ex {
+	char	*text;		/* normalized */
+	size_t	 len;
+	char	 lang[4];
+	int	 label;
+	char	*claim;
+	double	 weight;
+	unsigned fold;
+} s_ex_t;
+
+typedef struct s_train {
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc;
+	s_ex_t		*ex;
+	size_t		 nex, cap;
+	unsigned	 folds;
+	size_t		 bad;
+	/* What applies to the corpus files that follow on the command
+	 * line: labels by id, what to do with a post without one (keep its
+	 * own label, drop it, or keep it only when it is not a claim), the
+	 * part of the corpus that teaches. */
+	mf_cli_labels_t	 labels;
+	enum { S_KEEP, S_DROP, S_NEGATIVE } unlabelled;
+	mf_cli_part_t	 part;
+} s_train_t;
+
+static int
+s_add(s_train_t *t, const char *id, const mf_post_t *post, int label,
+    const char *claim, double weight)
+{
+	const mf_norm_t	*n;
+	const char	*lang;
+	mf_err_t	 err;
+	s_ex_t		*e;
+
+	if ((n = mf_scan_norm(t->sc, t->rs, post, &lang, &err)) == NULL) {
+		fprintf(stderr, "%s: %s\n", id, err.msg);
+		t->bad++;
+		return 0;
+	}
+	if (t->nex == t->cap) {
+		size_t	 cap = t->cap ? 2 * t->cap : 4096;
+		s_ex_t	*v = realloc(t->ex, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		t->ex = v;
+		t->cap = cap;
+	}
+	e = &t->ex[t->nex];
+	memset(e, 0, sizeof(*e));
+	if ((e->text = malloc(n->len + 1)) == NULL)
+		return -1;
+	memcpy(e->text, n->text, n->len + 1);
+	e->len = n->len;
+	snprintf(e->lang, sizeof(e->lang), "%s", lang);
+	e->label = label;
+	e->claim = claim ? strdup(claim) : NULL;
+	e->weight = weight;
+	/* The fold by the post's id, so that a post stays in its fold
+	 * whatever else the corpus holds. */
+	e->fold = (unsigned)(mf_fnv64(MF_FNV64_INIT, id, strlen(id)) %
+	    (t->folds ? t->folds : 1));
+	t->nex++;
+	return 0;
+}
+
+static int
+s_corpus_line(const mf_cli_line_t *l, void *arg)
+{
+	s_train_t	*t = arg;
+	const char	*given;
+	int		 label = strcmp(l->label, "misinfo") == 0;
+
+	if (!mf_cli_part_has(&t->part, l->id))
+		return 0;
+	if ((given = mf_cli_labels_find(&t->labels, l->id)) != NULL)
+		label = strcmp(given, "claim") == 0;
+	else if (t->unlabelled == S_DROP ||
+	    (t->unlabelled == S_NEGATIVE && label))
+		return 0;
+	return s_add(t, l->id, l->post, label, label ? l->family : NULL, 1);
+}
+
+/* The options that may stand between corpus files; 1 if 'a' was one. */
+static int
+s_corpus_opt(s_train_t *t, const char *a, const char *v)
+{
+	if (strcmp(a, "--labels") == 0) {
+		mf_cli_labels_free(&t->labels);
+		return strcmp(v, "-") == 0 ? 1 :
+		    mf_cli_labels_load(&t->labels, v) == -1 ? -1 : 1;
+	}
+	if (strcmp(a, "--part") == 0)
+		return mf_cli_part_parse(&t->part, v) == -1 ? -1 : 1;
+	if (strcmp(a, "--unlabelled") == 0) {
+		if (strcmp(v, "keep") == 0)
+			t->unlabelled = S_KEEP;
+		else if (strcmp(v, "drop") == 0)
+			t->unlabelled = S_DROP;
+		else if (strcmp(v, "negative") == 0)
+			t->unlabelled = S_NEGATIVE;
+		else {
+			fprintf(stderr, "medflag learn: --unlabelled %s: "
+			    "keep, drop or negative\n", v);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads the corpus files of argv[i..], with the options between them. */
+static int
+s_corpora(s_train_t *t, int i, int argc, char **argv)
+{
+	for (; i < argc; i++) {
+		size_t	bad = 0;
+		int	o;
+
+		if (argv[i][0] == '-' && i + 1 < argc) {
+			if ((o = s_corpus_opt(t, argv[i], argv[i + 1])) == -1)
+				return -1;
+			if (o == 1) {
+				i++;
+				continue;
+			}
+		}
+		if (mf_cli_each_post(argv[i], 1, s_corpus_line, t, &bad) ==
+		    -1)
+			return -1;
+		t->bad += bad;
+	}
+	return 0;
+}
+
+/* Every rule's `expect` lines: a match line is a claim of the rule's
+ * family, a nomatch or question line is not. */
+static int
+s_expects(s_train_t *t, double weight)
+{
+	char id[64];
+
+	for (size_t i = 0; i < mf_ruleset_size(t->rs); i++) {
+		const mf_rule_t *r = mf_ruleset_rule(t->rs, i);
+
+		if (r->mode == MF_MODE_OFF)
+			continue;
+		for (size_t k = 0; k < r->nexpect; k++) {
+			const mf_expect_t *x = &r->expect[k];
+			mf_post_t	  *p;
+			int		   label = x->kind == MF_EXPECT_MATCH;
+			int		   rc;
+
+			snprintf(id, sizeof(id), "%s:%zu", r->file, x->line);
+			if ((p = mf_post_new(id, x->text)) == NULL)
+				return -1;
+			if (r->lang)
+				p->lang = strdup(r->lang);
+			rc = s_add(t, id, p, label, label ? r->claim->id : NULL,
+			    weight);
+			mf_post_destroy(&p);
+			if (rc == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static mf_learner_t *
+s_learner(const s_train_t *t, const mf_learn_opts_t *o, long hold)
+{
+	mf_learner_t *l = mf_learner_new(o);
+
+	for (size_t i = 0; l && i < t->nex; i++) {
+		const s_ex_t *e = &t->ex[i];
+
+		if (hold >= 0 && e->fold == (unsigned)hold)
+			continue;
+		if (mf_learner_add(l, e->text, e->len, e->lang, e->label,
+		    e->claim, e->weight) == -1)
+			mf_learner_destroy(&l);
+	}
+	return l;
+}
+
+/* k-fold: every post judged by a model that never saw it. */
+static const double s_bars[] = { 0.3, 0.5, 0.7, 0.8, 0.9, 0.95 };
+#define S_NBARS	(sizeof(s_bars) / sizeof(*s_bars))
+
+typedef struct s_score {
+	size_t	tp[S_NBARS], fp[S_NBARS], pos, neg, hint, hinted;
+} s_score_t;
+
+static void
+s_print_bars(const s_score_t *s)
+{
+	printf("  %-6s %9s %7s %10s\n", "p >=", "precision", "recall",
+	    "other hit");
+	for (size_t b = 0; b < S_NBARS; b++)
+		printf("  %-6.2f %9.3f %7.3f %10.3f\n", s_bars[b],
+		    s->tp[b] + s->fp[b] ? (double)s->tp[b] /
+		    (double)(s->tp[b] + s->fp[b]) : 0, s->pos ?
+		    (double)s->tp[b] / (double)s->pos : 0, s->neg ?
+		    (double)s->fp[b] / (double)s->neg : 0);
+	printf("  family hint right for %.3f of %zu claims\n", s->hinted ?
+	    (double)s->hint / (double)s->hinted : 0, s->hinted);
+}
+
+/* Judges the examples of fold 'fold' (every one when -1) written in
+ * 'lang' (all when NULL) with 'm'. */
+static void
+s_judge(const s_train_t *t, const mf_model_t *m, long fold, const char *lang,
+    s_score_t *s)
+{
+	for (size_t i = 0; i < t->nex; i++) {
+		const s_ex_t	*e = &t->ex[i];
+		double		 p;
+
+		if ((fold >= 0 && e->fold != (unsigned)fold) ||
+		    (lang && strcmp(e->lang, lang) != 0))
+			continue;
+		p = mf_model_prob(m, e->text, e->len, e->lang);
+		e->label ? s->pos++ : s->neg++;
+		for (size_t b = 0; b < S_NBARS; b++)
+			if (p >= s_bars[b]) {
+				s->tp[b] += e->label;
+				s->fp[b] += !e->label;
+			}
+		if (e->label && e->claim) {
+			long c = mf_model_hint(m, e->text, e->len, e->lang);
+
+			s->hinted++;
+			s->hint += c >= 0 && strcmp(mf_model_class(m,
+			    (size_t)c), e->claim) == 0;
+		}
+	}
+}
+
+static int
+s_kfold(const s_train_t *t, const mf_learn_opts_t *o)
+{
+	s_score_t s = { 0 };
+
+	for (unsigned f = 0; f < t->folds; f++) {
+		mf_learner_t	*l = s_learner(t, o, f);
+		mf_model_t	*m = l ? mf_learner_train(l, NULL) : NULL;
+
+		mf_learner_destroy(&l);
+		if (m == NULL)
+			return -1;
+		s_judge(t, m, f, NULL, &s);
+		mf_model_destroy(&m);
+	}
+	printf("%u-fold (each post judged by a model that never saw it):\n",
+	    t->folds);
+	s_print_bars(&s);
+	return 0;
+}
+
+static int
+s_write(const char *path, const mf_model_t *m)
+{
+	unsigned char	*bytes;
+	size_t		 len;
+	char		 tmp[4200];
+	FILE		*fp;
+
+	if (mf_model_encode(m, &bytes, &len) == -1)
+		return -1;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		fprintf(stderr, "medflag: %s: path too long\n", path);
+		mf_free(bytes);
+		return -1;
+	}
+	if ((fp = fopen(tmp, "wb")) == NULL ||
+	    fwrite(bytes, 1, len, fp) != len || fclose(fp) != 0 ||
+	    rename(tmp, path) != 0) {
+		fprintf(stderr, "medflag: %s: %s\n", path, strerror(errno));
+		mf_free(bytes);
+		return -1;
+	}
+	mf_free(bytes);
+	return 0;
+}
+
+static void
+s_usage(FILE *fp)
+{
+	fprintf(fp, "usage: medflag learn train [--rules DIR] [--out FILE] "
+	    "[--folds K] [--bits N]\n"
+	    "           [--epochs N] [--rate R] [--expect-weight W]\n"
+	    "           [[--labels FILE|-] [--unlabelled keep|drop|negative] "
+	    "[--part I/K|all]\n"
+	    "            CORPUS.jsonl...]...\n"
+	    "  Trains the model from labelled posts (\"label\": misinfo or "
+	    "anything else,\n"
+	    "  \"family\": the claim id) and the rules' expect lines; prints "
+	    "k-fold\n"
+	    "  precision and recall; writes FILE (default DIR/medflag.model)."
+	    "\n"
+	    "  --labels, --unlabelled and --part apply to the corpus files "
+	    "after them:\n"
+	    "  labels by id (claim, or anything else), what a post without "
+	    "one becomes\n"
+	    "  (negative: kept only when its own label is not misinfo), the "
+	    "part of\n"
+	    "  the corpus that teaches (the other part can judge).\n");
+}
+
+static int
+s_train(int argc, char **argv)
+{
+	s_train_t	 t = { .folds = 5 };
+	mf_learn_opts_t	 o;
+	const char	*dir = mf_cli_rules_dir(), *out = NULL;
+	char		 defout[4096];
+	double		 xw = 1;
+	mf_learner_t	*l = NULL;
+	mf_model_t	*m = NULL;
+	size_t		 pos = 0;
+	int		 i, rc = 1;
+	struct timespec	 t0, t1;
+
+	mf_learn_defaults(&o);
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			s_usage(stdout);
+			return 0;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "medflag learn train: %s needs a "
+			    "value\n", a);
+			return 2;
+		}
+		if (strcmp(a, "--rules") == 0)
+			dir = v;
+		else if (strcmp(a, "--out") == 0)
+			out = v;
+		else if (strcmp(a, "--folds") == 0)
+			t.folds = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--bits") == 0)
+			o.bits = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--epochs") == 0)
+			o.epochs = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--rate") == 0)
+			o.rate = strtod(v, NULL);
+		else if (strcmp(a, "--expect-weight") == 0)
+			xw = strtod(v, NULL);
+		else if (strcmp(a, "--labels") == 0 ||
+		    strcmp(a, "--part") == 0 || strcmp(a, "--unlabelled") == 0)
+			break;
+		else {
+			fprintf(stderr, "medflag learn train: unknown option "
+			    "%s\n", a);
+			s_usage(stderr);
+			return 2;
+		}
+		i++;
+	}
+	if (i == argc) {
+		s_usage(stderr);
+		return 2;
+	}
+	if (out == NULL) {
+		snprintf(defout, sizeof(defout), "%s/medflag.model", dir);
+		out = defout;
+	}
+	if ((t.rs = mf_cli_load_rules(dir, NULL, 1)) == NULL ||
+	    (t.sc = mf_scanner_new(NULL)) == NULL)
+		goto out;
+	if (s_corpora(&t, i, argc, argv) == -1)
+		goto out;
+	if (xw > 0 && s_expects(&t, xw) == -1)
+		goto out;
+	if (t.bad) {
+		fprintf(stderr, "medflag learn train: %zu lines could not be "
+		    "read (above); fix them first\n", t.bad);
+		goto out;
+	}
+	for (size_t k = 0; k < t.nex; k++)
+		pos += t.ex[k].label;
+	printf("examples %zu (claims %zu, other %zu), 2^%u weights, "
+	    "%u epochs\n", t.nex, pos, t.nex - pos, o.bits, o.epochs);
+	if (t.folds > 1 && s_kfold(&t, &o) == -1)
+		goto oom;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((l = s_learner(&t, &o, -1)) == NULL ||
+	    (m = mf_learner_train(l, NULL)) == NULL)
+		goto oom;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s_write(out, m) == -1)
+		goto out;
+	printf("model %s: %s, %zu families, trained in %.1f s\n", out,
+	    mf_model_hash(m), mf_model_nclass(m), (double)(t1.tv_sec -
+	    t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	rc = 0;
+	goto out;
+oom:
+	fprintf(stderr, "medflag learn train: out of memory or bad options "
+	    "(--bits 12..24, --epochs >= 1)\n");
+out:
+	for (size_t k = 0; k < t.nex; k++) {
+		free(t.ex[k].text);
+		free(t.ex[k].claim);
+	}
+	free(t.ex);
+	mf_cli_labels_free(&t.labels);
+	mf_model_destroy(&m);
+	mf_learner_destroy(&l);
+	mf_scanner_destroy(&t.sc);
+	mf_ruleset_destroy(&t.rs);
+	return rc;
+}
+
+/* `learn eval`: figures only, never text, so it may read a blind set. */
+static int
+s_eval(int argc, char **argv)
+{
+	static const char *const langs[] = { "en", "fr", "es", "de" };
+	s_train_t	 t = { .folds = 1 };
+	const char	*dir = mf_cli_rules_dir(), *path = NULL;
+	char		*bytes = NULL, defpath[4096];
+	size_t		 len;
+	mf_model_t	*m = NULL;
+	mf_err_t	 err;
+	int		 i, rc = 1;
+
+	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2)
+		if (strcmp(argv[i], "--rules") == 0)
+			dir = argv[i + 1];
+		else if (strcmp(argv[i], "--model") == 0)
+			path = argv[i + 1];
+		else
+			break;
+	if (i == argc) {
+		fprintf(stderr, "usage: medflag learn eval [--rules DIR] "
+		    "[--model FILE] CORPUS.jsonl...\n");
+		return 2;
+	}
+	if (path == NULL) {
+		snprintf(defpath, sizeof(defpath), "%s/medflag.model", dir);
+		path = defpath;
+	}
+	if ((bytes = mf_cli_slurp(path, &len)) == NULL)
+		return 1;
+	if ((m = mf_model_decode(bytes, len, path, &err)) == NULL) {
+		fprintf(stderr, "%s: %s\n", err.where, err.msg);
+		goto out;
+	}
+	if ((t.rs = mf_cli_load_rules(dir, NULL, 1)) == NULL ||
+	    (t.sc = mf_scanner_new(NULL)) == NULL)
+		goto out;
+	if (s_corpora(&t, i, argc, argv) == -1)
+		goto out;
+	printf("model %s, %zu posts\n", mf_model_hash(m), t.nex);
+	for (int k = -1; k < 4; k++) {
+		s_score_t s = { 0 };
+
+		s_judge(&t, m, -1, k < 0 ? NULL : langs[k], &s);
+		if (s.pos + s.neg == 0)
+			continue;
+		printf("%s (claims %zu, other %zu):\n", k < 0 ? "all" :
+		    langs[k], s.pos, s.neg);
+		s_print_bars(&s);
+	}
+	rc = t.bad ? 1 : 0;
+out:
+	for (size_t k = 0; k < t.nex; k++) {
+		free(t.ex[k].text);
+		free(t.ex[k].claim);
+	}
+	free(t.ex);
+	mf_cli_labels_free(&t.labels);
+	free(bytes);
+	mf_model_destroy(&m);
+	mf_scanner_destroy(&t.sc);
+	mf_ruleset_destroy(&t.rs);
+	return rc;
+}
+
+int
+mf_cmd_learn(int argc, char **argv, const mf_cli_t *cli)
+{
+	(void)cli;
+	if (argc >= 2 && strcmp(argv[1], "train") == 0)
+		return s_train(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "eval") == 0)
+		return s_eval(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		s_usage(stdout);
+		return 0;
+	}
+	s_usage(stderr);
+	return 2;
+}
