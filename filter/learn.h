@@ -3,8 +3,8 @@
  * make a misinformation claim, and which claim family it is nearest.
  *
  * Features are hashed from the normalized text (see normalize.h), so
- * obfuscation, case and accents are already undone: character 3-5-grams
- * across word boundaries (inflections, compounds, misspellings), words and
+ * obfuscation, case and accents are already undone: character 4- and
+ * 5-grams across word boundaries (inflections, compounds, misspellings), words and
  * word pairs, and the post's language. The model is logistic regression
  * with its weights quantized to one byte each; the family hint is a
  * sparse table of the words that set each family apart.
