@@ -29,6 +29,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "learn.h"
 #include "match.h"
 #include "normalize.h"
 #include "post.h"
@@ -287,6 +288,25 @@ s_norm_all(const s_corpus_t *c)
 	return t0;
 }
 
+/* Time of the model alone over the normalized corpus; 0 without one. */
+static double
+s_model_all(const mf_ruleset_t *rs, const s_corpus_t *c)
+{
+	const mf_model_t	*m = mf_ruleset_model(rs);
+	mf_norm_t		 norm = {0};
+	double			 t = 0, t0, sum = 0;
+
+	for (size_t i = 0; i < c->n && m; i++) {
+		(void)mf_normalize(&norm, c->posts[i]->body,
+		    c->posts[i]->body_len, c->posts[i]->body_format, 0, NULL);
+		t0 = s_now();
+		sum += mf_model_prob(m, norm.text, norm.len, "en");
+		t += s_now() - t0;
+	}
+	mf_norm_free(&norm);
+	return sum >= 0 ? t : 0;	/* 'sum' keeps the calls */
+}
+
 /* Time of the prefilter alone over the normalized corpus. */
 static double
 s_prefilter_all(const mf_ruleset_t *rs, const s_corpus_t *c)
@@ -428,6 +448,13 @@ s_bench_set(const char *name, mf_ruleset_t *rs, double compile, size_t grew,
 	printf("    %-26s %12.1f %% of the scan time (%.2f us/post)\n",
 	    "prefilter share", 100.0 * tnorm / t, tnorm * 1e6 /
 	    (double)c->n);
+	if (mf_ruleset_model(rs)) {
+		tnorm = s_model_all(rs, c);
+		s_check("model per post", tnorm * 1e6 / (double)c->n, "us",
+		    2, 0);
+		printf("    %-26s %12.1f %% of the scan time\n", "model share",
+		    100.0 * tnorm / t);
+	}
 	if (nnaive > c->n)
 		nnaive = c->n;
 	tn = tmax = 0;
