@@ -344,6 +344,93 @@ mf_model_hint(const mf_model_t *self, const char *text, size_t len,
 	return best;
 }
 
+/* ---- learning from outcomes ---------------------------------------------- */
+
+typedef struct s_buckets {
+	unsigned	 bits;
+	uint32_t	*v;
+	size_t		 n, cap;
+} s_buckets_t;
+
+static void
+s_emit_bucket(void *ctx, uint64_t h, size_t start, size_t end)
+{
+	s_buckets_t *b = ctx;
+
+	(void)start;
+	(void)end;
+	if (b->n < b->cap)
+		b->v[b->n++] = s_bucket(h, b->bits);
+}
+
+static int s_u32_cmp(const void *a, const void *b);
+
+size_t
+mf_model_step(const mf_model_t *self, const char *text, size_t len,
+    const char *lang, int label, double rate, mf_model_delta_t **out,
+    double *p)
+{
+	s_buckets_t	 b = { self->bits, NULL, 0, 3 * len + 8 };
+	mf_model_delta_t *d;
+	size_t		 n, k = 0;
+	double		 pr = mf_model_prob(self, text, len, lang), s;
+
+	*out = NULL;
+	if (p)
+		*p = pr;
+	if ((b.v = mf_calloc(b.cap, sizeof(*b.v))) == NULL)
+		return (size_t)-1;
+	n = s_features(text, len, lang, s_emit_bucket, &b);
+	if ((d = mf_calloc(b.n + 1, sizeof(*d))) == NULL) {
+		mf_free(b.v);
+		return (size_t)-1;
+	}
+	/* The gradient of the log-loss: (label - p) x the feature's value
+	 * (1/sqrt(n) per occurrence); times n so that the text's own
+	 * log-odds move by rate x (label - p). */
+	s = n ? rate * ((label != 0) - pr) / sqrt((double)n) : 0;
+	qsort(b.v, b.n, sizeof(*b.v), s_u32_cmp);
+	for (size_t i = 0; i < b.n; ) {
+		size_t j = i;
+
+		while (j < b.n && b.v[j] == b.v[i])
+			j++;
+		d[k].bucket = b.v[i];
+		d[k].delta = (float)(s * (double)(j - i));
+		k++;
+		i = j;
+	}
+	mf_free(b.v);
+	*out = d;
+	return k;
+}
+
+mf_model_t *
+mf_model_with(const mf_model_t *self, const mf_model_delta_t *d, size_t n)
+{
+	unsigned char	*bytes;
+	size_t		 len;
+	mf_model_t	*m;
+
+	for (size_t i = 0; i < n; i++)
+		if (d[i].bucket >= ((uint32_t)1 << self->bits) ||
+		    !isfinite(d[i].delta))
+			return NULL;
+	if (mf_model_encode(self, &bytes, &len) == -1)
+		return NULL;
+	m = mf_model_decode(bytes, len, NULL, NULL);
+	mf_free(bytes);
+	if (m == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		double q = m->w[d[i].bucket] + d[i].delta / m->scale;
+
+		m->w[d[i].bucket] = (int8_t)lround(q > 127 ? 127 : q < -127 ?
+		    -127 : q);
+	}
+	return m;
+}
+
 /* ---- the model ----------------------------------------------------------- */
 
 const char *

@@ -69,6 +69,32 @@ size_t		 mf_model_explain(const mf_model_t *self, const char *text,
 long		 mf_model_hint(const mf_model_t *self, const char *text,
 		    size_t len, const char *lang);
 
+/* ---- learning from outcomes ---------------------------------------------- */
+
+/* A change to one weight. */
+typedef struct mf_model_delta {
+	uint32_t	bucket;
+	float		delta;
+} mf_model_delta_t;
+
+/*
+ * One step towards 'label' on 'text' (a moderator's outcome): the weight
+ * changes, one per bucket the text touches, that move the model's log-odds
+ * on this text by about rate x (label - p), where p (into '*p' when not
+ * NULL) is what the model said before. Only bucket numbers and amounts
+ * come out; the text is not kept. OWNS: *out (mf_free). Returns how many,
+ * or (size_t)-1 on ENOMEM.
+ */
+size_t		 mf_model_step(const mf_model_t *self, const char *text,
+		    size_t len, const char *lang, int label, double rate,
+		    mf_model_delta_t **out, double *p);
+
+/* A copy of 'self' with the changes added, each weight kept within its
+ * byte. The copy's hash is the original's: it is the same model taught.
+ * OWNS: caller. NULL on ENOMEM or a bucket out of range. */
+mf_model_t	*mf_model_with(const mf_model_t *self,
+		    const mf_model_delta_t *d, size_t n);
+
 /* ---- training ----------------------------------------------------------- */
 
 typedef struct mf_learn_opts {
