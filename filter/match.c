@@ -715,12 +715,11 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
 #define S_MODEL_SPANS	4
 
 static int
-s_model(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
-    const char *lang, double p, double asserted, double scale, int vetoed,
-    double *mscore)
+s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
+    mf_verdict_t *v, const char *lang, double p, double asserted,
+    double scale, int vetoed, double *mscore)
 {
 	const mf_policy_t	*pol = &rs->policy;
-	const mf_model_t	*m = rs->model;
 	const mf_claim_t	*cl = NULL;
 	mf_feat_span_t		 fs[S_MODEL_SPANS];
 	double			 add;
@@ -844,19 +843,29 @@ s_shadowed(const mf_scan_opts_t *so, size_t i)
 	    (so->shadow[i / 8] >> (i % 8)) & 1;
 }
 
-/* The post's text as rules see it: cut at max-body-bytes, quotes cut
- * unless the policy or 'opts' keep them, normalized. */
+int
+mf_scan_text(mf_norm_t *norm, const mf_policy_t *pol, const mf_post_t *post,
+    unsigned opts, mf_err_t *err)
+{
+	unsigned nopts = 0;
+
+	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
+		nopts |= MF_NORM_KEEP_QUOTES;
+	return mf_normalize(norm, post->body, s_cut(post->body,
+	    post->body_len, pol->max_body), post->body_format, nopts, err);
+}
+
+const char *
+mf_post_lang(const mf_post_t *post, const mf_norm_t *norm)
+{
+	return s_post_lang(post, norm);
+}
+
 static int
 s_norm_post(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_post_t *post,
     unsigned opts, mf_err_t *err)
 {
-	const mf_policy_t	*pol = &rs->policy;
-	unsigned		 nopts = 0;
-
-	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
-		nopts |= MF_NORM_KEEP_QUOTES;
-	return mf_normalize(&self->norm, post->body, s_cut(post->body,
-	    post->body_len, pol->max_body), post->body_format, nopts, err);
+	return mf_scan_text(&self->norm, &rs->policy, post, opts, err);
 }
 
 const mf_norm_t *
@@ -878,7 +887,7 @@ mf_scan(mf_scanner_t *self, const mf_ruleset_t *rs,
     const mf_sources_t *sources, const mf_post_t *post, unsigned opts,
     mf_verdict_t **out, mf_err_t *err)
 {
-	mf_scan_opts_t	so = { opts, NULL, 0, 0 };
+	mf_scan_opts_t	so = { opts, NULL, 0, 0, NULL };
 
 	return mf_scan_opts(self, rs, sources, post, &so, out, err);
 }
@@ -902,6 +911,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0, mscore = 0;
 	double			 prob = -1, veto_scale = 1;
+	const mf_model_t	*model = so->model ? so->model : rs->model;
 	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
 
@@ -941,11 +951,11 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	/* The model's view, told before the rules run: a post it finds
 	 * unlike a claim has its asserting hits scaled by model-veto-scale
 	 * (debunks, reports and stories of harm share a claim's words). */
-	if (rs->model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
+	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
 	    !(opts & MF_SCAN_NO_MODEL)) {
 		lang = s_post_lang(post, &self->norm);
-		prob = mf_model_prob(rs->model, self->norm.text,
-		    self->norm.len, lang);
+		prob = mf_model_prob(model, self->norm.text, self->norm.len,
+		    lang);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
 		    prob < pol->model_veto)
 			veto_scale = pol->model_veto_scale;
@@ -1055,7 +1065,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
 	    s_source_topic(self, rs, v, &score) == -1)
 		goto oom;
-	if (prob >= 0 && s_model(self, rs, v, lang, prob, asserted,
+	if (prob >= 0 && s_model(self, rs, model, v, lang, prob, asserted,
 	    ctx_scale, veto_scale < 1, &mscore) == -1)
 		goto oom;
 	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */

@@ -54,6 +54,9 @@ typedef struct mf_scan_opts {
 	const unsigned char *shadow;	/* BORROWS: bitmap, or NULL */
 	size_t		 nshadow;	/* bits in 'shadow' */
 	size_t		 culprit;	/* out */
+	/* BORROWS: the rule set's model as moderators taught it
+	 * (mf_model_with), or NULL for the rule set's own. */
+	const struct mf_model *model;
 } mf_scan_opts_t;
 
 int		 mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rules,
@@ -75,6 +78,15 @@ int		 mf_ruleset_test(const mf_ruleset_t *rules, mf_scanner_t *self,
 
 /* BORROWS: the normalized text of the last scan (explain --normalized). */
 const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);
+
+/* The post's text as rules see it under 'pol': cut at max-body-bytes,
+ * quotes cut unless the policy or 'opts' keep them, normalized into
+ * 'norm' (reused). 0, or -1 with 'err' set. */
+int		 mf_scan_text(mf_norm_t *norm, const mf_policy_t *pol,
+		    const mf_post_t *post, unsigned opts, mf_err_t *err);
+/* The post's language: its lang field when it is en, fr, es or de, else
+ * told from the words of 'norm'; "" when it cannot be told. BORROWS. */
+const char	*mf_post_lang(const mf_post_t *post, const mf_norm_t *norm);
 
 /* Normalizes 'post' exactly as mf_scan() does before matching and tells
  * its language ("" when it cannot be told): what the model is trained on.

@@ -55,6 +55,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_weight = 1.7;
 	p->model_veto = -1;
 	p->model_veto_scale = 0.4;
+	p->model_learn_rate = 4;
 	p->model_min = -5;
 	p->model_max = 5;
 	p->model_review = -1;
@@ -138,6 +139,10 @@ static const struct s_pdir {
 	    "the least the model adds (a negative score lowers rule hits)" },
 	{ "model-max", S_NUM, 0, 100, offsetof(mf_policy_t, model_max),
 	    "the most the model adds" },
+	{ "model-learn-rate", S_NUM, 0, 100,
+	    offsetof(mf_policy_t, model_learn_rate),
+	    "how far one moderator's outcome moves the model on its post "
+	    "(log-odds)" },
 	{ "model-review", S_THRESH, 0, 1, offsetof(mf_policy_t, model_review),
 	    "probability from which a post reaches the review queue (or off)"
 	},

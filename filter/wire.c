@@ -818,6 +818,8 @@ mf_feedback_destroy(mf_feedback_t **self_p)
 		mf_free(self->rules[i]);
 	mf_free(self->rules);
 	mf_free(self->by);
+	mf_free(self->body);
+	mf_free(self->lang);
 	mf_free(self);
 	*self_p = NULL;
 }
@@ -856,6 +858,10 @@ mf__wire_decode_feedback(const void *data, size_t len, size_t max,
 			    &is_int);
 		else if (S_KEY_IS(k, klen, "by"))
 			kr = s_str(&d, "by", &f->by, 0);
+		else if (S_KEY_IS(k, klen, "body"))
+			kr = s_str(&d, "body", &f->body, 0);
+		else if (S_KEY_IS(k, klen, "lang"))
+			kr = s_str(&d, "lang", &f->lang, 0);
 		else if (S_KEY_IS(k, klen, "rules"))
 			kr = s_strings(&d, "rules", &f->rules, &f->nrules);
 		else if (S_KEY_IS(k, klen, "outcome")) {
@@ -1207,6 +1213,8 @@ mf_wire_encode_feedback(const mf_feedback_t *f, mf_buf_t *out, mf_err_t *err)
 			    f->rules[i] ? f->rules[i] : "");
 	}
 	rc |= s_put_kstr(out, &n, "by", f->by);
+	rc |= s_put_kstr(out, &n, "body", f->body);
+	rc |= s_put_kstr(out, &n, "lang", f->lang);
 	if (rc != 0)
 		return s_encode_fail(out, err, "feedback");
 	s_map_close(out, at, n);

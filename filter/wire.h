@@ -63,6 +63,10 @@ typedef struct mf_feedback {
 	char	**rules;
 	size_t	 nrules;
 	char	*by;
+	/* The post's text and language, optional: with them the outcome
+	 * also teaches the model (only its hashed features are kept). */
+	char	*body;
+	char	*lang;
 } mf_feedback_t;
 
 mf_feedback_t	*mf_wire_decode_feedback(const void *data, size_t len,

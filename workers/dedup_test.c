@@ -188,7 +188,7 @@ MF_TEST(guard_shadows_after_threshold)
 	mf_ruleset_t	*rs = mf_ruleset_load_string("t.rules", s_rules, NULL,
 			    NULL, 0, &diags);
 	mf_guard_t	*g;
-	mf_scan_opts_t	 so = { 0, NULL, 0, 0 };
+	mf_scan_opts_t	 so = { 0, NULL, 0, 0, NULL };
 	size_t		 two;
 
 	MF_ASSERT_NOT_NULL(rs);
