@@ -111,11 +111,30 @@ int		 mf_mp_json(const msgpack_object *o, mf_buf_t *out);
 /* Appends 's' (length 'n') as a JSON string literal. */
 int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
 
-/* Stores one feedback record (JSON, docs/protocol.md) in Redis: 0, 1 when
- * it is not valid (why in 'why'), -1 when Redis failed (why too). */
+/*
+ * What teaches the model from moderators' outcomes that carry the post's
+ * text (`body`): the model and policy of the rules folder 'dir', loaded
+ * once, and the lessons already in Redis. The text is normalized as the
+ * scanner does, turned into weight changes (learn.h) and dropped; only
+ * bucket numbers and amounts reach Redis. OWNS: caller. NULL on ENOMEM.
+ */
+typedef struct mf_teacher mf_teacher_t;
 struct mf_store;
-int		 mf_feedback_record(struct mf_store *st, const char *json,
-		    size_t len, char *why, size_t cap);
+mf_teacher_t	*mf_teacher_new(const char *dir);
+void		 mf_teacher_destroy(mf_teacher_t **self_p);
+/* One lesson: 0, 1 when it cannot be taught (no model; why in 'why'),
+ * -1 when Redis failed. '*p' gets what the model said before. */
+int		 mf_teacher_teach(mf_teacher_t *self, struct mf_store *st,
+		    const char *post_id, const char *body, const char *lang,
+		    int label, const char *by, double *p, char *why,
+		    size_t cap);
+
+/* Stores one feedback record (JSON, docs/protocol.md) in Redis, and when
+ * it carries the post's text and 'teacher' is not NULL teaches the model:
+ * 0, 1 when it is not valid (why in 'why'), -1 when Redis failed (why
+ * too). */
+int		 mf_feedback_record(struct mf_store *st, mf_teacher_t *teacher,
+		    const char *json, size_t len, char *why, size_t cap);
 
 /* Writes stats reply 'r' to 'fp' in the Prometheus text format
  * (`medflag stats --prometheus`, GET /metrics of `medflag http`). */

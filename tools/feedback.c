@@ -15,10 +15,13 @@
  * at a terminal may name fewer (the rule that was wrong).
  * SPDX-License-Identifier: MIT
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "client.h"
 #include "rulehits.h"
 #include "store.h"
@@ -30,6 +33,8 @@
 static const char s_usage[] =
     "usage: medflag feedback POST_ID agreed|overturned RULE... "
     "[--revision N] [--by NAME]\n"
+    "                [--text FILE|- [--lang L]]   (the post's text teaches "
+    "the model)\n"
     "       medflag feedback -          (JSON Lines on stdin)\n"
     "       medflag feedback --summary\n";
 
@@ -75,9 +80,182 @@ s_one(mf_store_t *st, const char *post_id, const char *rev, int agreed,
 	return 0;
 }
 
+/* ---- teaching the model ------------------------------------------------ */
+
+struct mf_teacher {
+	pthread_mutex_t	 mu;		/* the gateway teaches from threads */
+	char		 dir[1024];
+	int		 loaded;
+	mf_model_t	*base;		/* as trained; NULL: no model */
+	mf_model_t	*taught;	/* base + what Redis and we added */
+	float		*acc;		/* the lessons, per bucket */
+	mf_policy_t	 pol;
+	mf_norm_t	 norm;
+	char		 why[1400];	/* why there is nothing to teach */
+};
+
+mf_teacher_t *
+mf_teacher_new(const char *dir)
+{
+	mf_teacher_t *t = calloc(1, sizeof(*t));
+
+	if (t != NULL) {
+		pthread_mutex_init(&t->mu, NULL);
+		snprintf(t->dir, sizeof(t->dir), "%s", dir);
+	}
+	return t;
+}
+
+void
+mf_teacher_destroy(mf_teacher_t **self_p)
+{
+	mf_teacher_t *t;
+
+	if (self_p == NULL || (t = *self_p) == NULL)
+		return;
+	mf_model_destroy(&t->base);
+	mf_model_destroy(&t->taught);
+	free(t->acc);
+	mf_norm_free(&t->norm);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+	*self_p = NULL;
+}
+
+/* The model as trained and as taught so far. 0, 1 (no model: why), -1. */
+static int
+s_teacher_load(mf_teacher_t *t, mf_store_t *st)
+{
+	char		 path[1100];
+	char		*bytes;
+	size_t		 len, n = 0;
+	mf_err_t	 err;
+	mf_diags_t	 d = {0};
+	mf_model_delta_t *les = NULL;
+
+	if (t->loaded)
+		return t->base ? 0 : 1;
+	t->loaded = 1;
+	mf_policy_defaults(&t->pol);
+	snprintf(path, sizeof(path), "%s/policy.conf", t->dir);
+	if (access(path, R_OK) == 0)
+		(void)mf_policy_load(&t->pol, path, &d);
+	mf_diags_free(&d);
+	snprintf(path, sizeof(path), "%s/medflag.model", t->dir);
+	if (access(path, R_OK) != 0 ||
+	    (bytes = mf_cli_slurp(path, &len)) == NULL) {
+		snprintf(t->why, sizeof(t->why), "%s: no model to teach "
+		    "(train one with `medflag learn train`)", path);
+		return 1;
+	}
+	t->base = mf_model_decode(bytes, len, path, &err);
+	free(bytes);
+	if (t->base == NULL) {
+		snprintf(t->why, sizeof(t->why), "%.1000s: %.300s", path,
+		    err.msg);
+		return 1;
+	}
+	if ((t->acc = calloc((size_t)1 << mf_model_bits(t->base),
+	    sizeof(*t->acc))) == NULL)
+		return -1;
+	if (mf_store_learn_fetch(st, mf_model_hash(t->base), &les, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (les[i].bucket < (1u << mf_model_bits(t->base)))
+			t->acc[les[i].bucket] = les[i].delta;
+	t->taught = mf_model_with(t->base, les, n);
+	free(les);
+	return t->taught ? 0 : -1;
+}
+
+static int
+s_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
+    const char *body, const char *lang, int label, const char *by,
+    double *p, char *why, size_t cap)
+{
+	mf_post_t	 *post;
+	mf_model_delta_t *d = NULL;
+	mf_model_t	 *next;
+	size_t		  n;
+	int		  rc;
+	mf_err_t	  err;
+
+	if ((rc = s_teacher_load(t, st)) != 0) {
+		snprintf(why, cap, "%s", rc > 0 ? t->why :
+		    mf_store_error(st));
+		return rc;
+	}
+	if ((post = mf_post_new(post_id, body)) == NULL)
+		return -1;
+	if (lang && (post->lang = mf_strdup(lang)) == NULL) {
+		mf_post_destroy(&post);
+		return -1;
+	}
+	if (mf_scan_text(&t->norm, &t->pol, post, 0, &err) == -1) {
+		mf_post_destroy(&post);
+		return -1;
+	}
+	n = mf_model_step(t->taught, t->norm.text, t->norm.len,
+	    mf_post_lang(post, &t->norm), label, t->pol.model_learn_rate, &d,
+	    p);
+	mf_post_destroy(&post);
+	if (n == (size_t)-1)
+		return -1;
+	if (mf_store_learn_add(st, mf_model_hash(t->base), d, n, by ? by : "",
+	    *p, label) != 0) {
+		snprintf(why, cap, "redis: %s", mf_store_error(st));
+		free(d);
+		return -1;
+	}
+	/* The next lesson starts from this one. */
+	for (size_t i = 0; i < n; i++) {
+		t->acc[d[i].bucket] += d[i].delta;
+		d[i].delta = t->acc[d[i].bucket];
+	}
+	next = mf_model_with(t->base, d, n);
+	mf_free(d);
+	if (next == NULL)
+		return -1;
+	/* mf_model_with starts from the trained weights: carry the rest. */
+	{
+		size_t			 size = (size_t)1 << mf_model_bits(t->base);
+		mf_model_delta_t	*all = calloc(size, sizeof(*all));
+		size_t			 k = 0;
+
+		mf_model_destroy(&next);
+		if (all == NULL)
+			return -1;
+		for (size_t i = 0; i < size; i++)
+			if (t->acc[i] != 0) {
+				all[k].bucket = (uint32_t)i;
+				all[k++].delta = t->acc[i];
+			}
+		next = mf_model_with(t->base, all, k);
+		free(all);
+		if (next == NULL)
+			return -1;
+	}
+	mf_model_destroy(&t->taught);
+	t->taught = next;
+	return 0;
+}
+
 int
-mf_feedback_record(mf_store_t *st, const char *json, size_t len, char *why,
-    size_t cap)
+mf_teacher_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
+    const char *body, const char *lang, int label, const char *by,
+    double *p, char *why, size_t cap)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->mu);
+	rc = s_teach(t, st, post_id, body, lang, label, by, p, why, cap);
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+int
+mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher, const char *json,
+    size_t len, char *why, size_t cap)
 {
 	mf_err_t	 err = {0};
 	mf_feedback_t	*f;
@@ -94,6 +272,16 @@ mf_feedback_record(mf_store_t *st, const char *json, size_t len, char *why,
 		    (const char *const *)f->rules, f->nrules, f->by);
 		if (rc != 0)
 			snprintf(why, cap, "redis: %s", mf_store_error(st));
+		else if (f->body && teacher) {
+			double p;
+
+			/* Recorded either way; a lesson that cannot be
+			 * taught (no model) is not an error of the record. */
+			rc = mf_teacher_teach(teacher, st, f->post_id, f->body,
+			    f->lang, f->agreed, f->by, &p, why, cap);
+			if (rc > 0)
+				rc = 0;
+		}
 	}
 	mf_feedback_destroy(&f);
 	return rc;
@@ -102,7 +290,7 @@ mf_feedback_record(mf_store_t *st, const char *json, size_t len, char *why,
 /* JSON Lines from stdin (the feedback record of docs/protocol.md, read
  * by the wire codec); bad lines are located and skipped. */
 static int
-s_lines(mf_store_t *st)
+s_lines(mf_store_t *st, mf_teacher_t *teacher)
 {
 	char	*line = NULL, why[160];
 	size_t	 cap = 0, lineno = 0, ok = 0, bad = 0;
@@ -115,7 +303,7 @@ s_lines(mf_store_t *st)
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if ((r = mf_feedback_record(st, line, (size_t)n, why,
+		if ((r = mf_feedback_record(st, teacher, line, (size_t)n, why,
 		    sizeof(why))) < 0) {
 			rc = 1;
 			break;
@@ -214,11 +402,12 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
 	mf_store_t	*st;
+	mf_teacher_t	*teacher = NULL;
 	const char	*rules[S_RULES_MAX], *pos[2] = { NULL, NULL };
-	const char	*by = NULL, *mode = NULL;
-	const char	*rev = NULL;
-	char		 err[512], why[160], *end;
-	size_t		 nrules = 0, npos = 0;
+	const char	*by = NULL, *mode = NULL, *textfile = NULL;
+	const char	*rev = NULL, *lang = NULL;
+	char		 err[512], why[600], *end, *text = NULL;
+	size_t		 nrules = 0, npos = 0, tlen;
 	int		 rc = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -233,6 +422,10 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 			}
 		} else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc)
 			by = argv[++i];
+		else if (strcmp(argv[i], "--text") == 0 && i + 1 < argc)
+			textfile = argv[++i];
+		else if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
+			lang = argv[++i];
 		else if (strcmp(argv[i], "--summary") == 0 ||
 		    strcmp(argv[i], "-") == 0)
 			mode = argv[i];
@@ -249,7 +442,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
-	if (mode != NULL ? npos > 0 : npos < 2) {
+	if (mode != NULL ? npos > 0 || textfile : npos < 2) {
 		fputs(s_usage, stderr);
 		return 2;
 	}
@@ -258,23 +451,47 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 		fprintf(stderr, "medflag feedback: %s\n", why);
 		return 2;
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (textfile && (text = mf_cli_slurp(textfile, &tlen)) == NULL)
 		return 1;
+	if (mf_client_config(cli, &cfg) == -1) {
+		free(text);
+		return 1;
+	}
 	if ((st = mf_store_connect(&cfg, cfg.redis_timeout_ms > 1000 ?
 	    cfg.redis_timeout_ms : 2000, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "medflag feedback: %s\n", err);
+		free(text);
 		return 1;
+	}
+	if ((mode == NULL || strcmp(mode, "-") == 0) &&
+	    (teacher = mf_teacher_new(cfg.rules)) == NULL) {
+		fprintf(stderr, "medflag feedback: out of memory\n");
+		goto out;
 	}
 	if (mode != NULL && strcmp(mode, "--summary") == 0)
 		rc = s_summary(st);
 	else if (mode != NULL)
-		rc = s_lines(st);
+		rc = s_lines(st, teacher);
 	else if (s_one(st, pos[0], rev, strcmp(pos[1], "agreed") == 0, rules,
 	    nrules, by) == 0) {
+		double	p;
+		int	t;
+
 		printf("recorded: %s %s for %zu rule%s\n", pos[0], pos[1],
 		    nrules, nrules == 1 ? "" : "s");
 		rc = 0;
+		if (text && (t = mf_teacher_teach(teacher, st, pos[0], text,
+		    lang, strcmp(pos[1], "agreed") == 0, by, &p, why,
+		    sizeof(why))) != 0) {
+			fprintf(stderr, "medflag feedback: not taught: %s\n",
+			    why);
+			rc = t < 0;
+		} else if (text)
+			printf("taught: the model said %.3f before\n", p);
 	}
+out:
+	mf_teacher_destroy(&teacher);
 	mf_store_destroy(&st);
+	free(text);
 	return rc;
 }

@@ -33,6 +33,7 @@
 typedef struct s_gw {
 	mf_config_t	 cfg;
 	int		 timeout_ms;
+	mf_teacher_t	*teacher;	/* feedback with text teaches */
 } s_gw_t;
 
 /* POST /v1/check: the post through medflagd's check endpoint. */
@@ -90,8 +91,8 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 	if ((st = mf_store_connect(&gw->cfg, gw->cfg.redis_timeout_ms > 1000 ?
 	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL)
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
-	r = mf_feedback_record(st, rq->body ? rq->body : "", rq->len, why,
-	    sizeof(why));
+	r = mf_feedback_record(st, gw->teacher, rq->body ? rq->body : "",
+	    rq->len, why, sizeof(why));
 	mf_store_destroy(&st);
 	if (r > 0)
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
@@ -206,8 +207,11 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	mf_client_catch_signals();
 	snprintf(banner, sizeof(banner), "(check %s, control %s)",
 	    gw.cfg.check, gw.cfg.control);
+	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL)
+		return 1;
 	rc = mf_httpd_run("medflag http", "--listen", listen, s_handle, &gw,
 	    banner);
+	mf_teacher_destroy(&gw.teacher);
 	mf_client_term();
 	if (rc != 0)
 		return rc;

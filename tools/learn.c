@@ -16,8 +16,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "client.h"
 #include "hash.h"
 #include "learn.h"
+#include "store.h"
 
 typedef struct s_ex {
 	char	*text;		/* normalized */
@@ -326,7 +328,15 @@ s_usage(FILE *fp)
 	    "one becomes\n"
 	    "  (negative: kept only when its own label is not misinfo), the "
 	    "part of\n"
-	    "  the corpus that teaches (the other part can judge).\n");
+	    "  the corpus that teaches (the other part can judge).\n"
+	    "       medflag learn eval [--rules DIR] [--model FILE] [--taught] "
+	    "CORPUS.jsonl...\n"
+	    "  Figures only (never text); --taught: with what moderators "
+	    "taught it.\n"
+	    "       medflag learn status\n"
+	    "  What moderators taught the model (medflag feedback --text), "
+	    "by whom, and\n"
+	    "  how right it was on their recent outcomes.\n");
 }
 
 static int
@@ -437,8 +447,44 @@ out:
 }
 
 /* `learn eval`: figures only, never text, so it may read a blind set. */
+/* The model with what moderators taught it (Redis of the configuration),
+ * in place of '*m'. 0, or -1 with a message. */
 static int
-s_eval(int argc, char **argv)
+s_taught(const mf_cli_t *cli, mf_model_t **m)
+{
+	mf_config_t	  cfg;
+	mf_store_t	 *st;
+	mf_model_delta_t *d = NULL;
+	mf_model_t	 *t;
+	size_t		  n = 0;
+	char		  err[512];
+
+	if (mf_client_config(cli, &cfg) == -1)
+		return -1;
+	if ((st = mf_store_connect(&cfg, 2000, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "medflag learn: %s\n", err);
+		return -1;
+	}
+	if (mf_store_learn_fetch(st, mf_model_hash(*m), &d, &n) != 0) {
+		fprintf(stderr, "medflag learn: %s\n", mf_store_error(st));
+		mf_store_destroy(&st);
+		return -1;
+	}
+	mf_store_destroy(&st);
+	t = mf_model_with(*m, d, n);
+	free(d);
+	if (t == NULL) {
+		fprintf(stderr, "medflag learn: lessons out of range\n");
+		return -1;
+	}
+	printf("with %zu weights taught by moderators\n", n);
+	mf_model_destroy(m);
+	*m = t;
+	return 0;
+}
+
+static int
+s_eval(int argc, char **argv, const mf_cli_t *cli)
 {
 	static const char *const langs[] = { "en", "fr", "es", "de" };
 	s_train_t	 t = { .folds = 1 };
@@ -447,18 +493,23 @@ s_eval(int argc, char **argv)
 	size_t		 len;
 	mf_model_t	*m = NULL;
 	mf_err_t	 err;
-	int		 i, rc = 1;
+	int		 i, rc = 1, taught = 0;
 
 	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2)
 		if (strcmp(argv[i], "--rules") == 0)
 			dir = argv[i + 1];
 		else if (strcmp(argv[i], "--model") == 0)
 			path = argv[i + 1];
-		else
+		else if (strcmp(argv[i], "--taught") == 0) {
+			taught = 1;
+			i--;
+		} else
 			break;
 	if (i == argc) {
 		fprintf(stderr, "usage: medflag learn eval [--rules DIR] "
-		    "[--model FILE] CORPUS.jsonl...\n");
+		    "[--model FILE] [--taught] [--labels FILE|-]\n"
+		    "           [--unlabelled keep|drop|negative] [--part "
+		    "I/K|all] CORPUS.jsonl...\n");
 		return 2;
 	}
 	if (path == NULL) {
@@ -471,6 +522,8 @@ s_eval(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", err.where, err.msg);
 		goto out;
 	}
+	if (taught && s_taught(cli, &m) == -1)
+		goto out;
 	if ((t.rs = mf_cli_load_rules(dir, NULL, 1)) == NULL ||
 	    (t.sc = mf_scanner_new(NULL)) == NULL)
 		goto out;
@@ -502,14 +555,74 @@ out:
 	return rc;
 }
 
+/* `learn status`: what moderators taught the model, and how right it was
+ * on their recent outcomes (its answer before each lesson). */
+static int
+s_status(const mf_cli_t *cli)
+{
+	mf_config_t		 cfg;
+	mf_store_t		*st;
+	mf_learn_status_t	 ls;
+	mf_model_t		*m;
+	mf_err_t		 err;
+	char			 path[1100], e[512], *bytes;
+	size_t			 len;
+	int			 rc = 1;
+
+	if (mf_client_config(cli, &cfg) == -1)
+		return 1;
+	snprintf(path, sizeof(path), "%s/medflag.model", cfg.rules);
+	if ((bytes = mf_cli_slurp(path, &len)) == NULL)
+		return 1;
+	m = mf_model_decode(bytes, len, path, &err);
+	free(bytes);
+	if (m == NULL) {
+		fprintf(stderr, "%s: %s\n", path, err.msg);
+		return 1;
+	}
+	if ((st = mf_store_connect(&cfg, 2000, e, sizeof(e))) == NULL) {
+		fprintf(stderr, "medflag learn: %s\n", e);
+		goto out;
+	}
+	if (mf_store_learn_status(st, mf_model_hash(m), &ls) != 0) {
+		fprintf(stderr, "medflag learn: %s\n", mf_store_error(st));
+		goto out;
+	}
+	printf("model %s (%s), %zu claim families\n", mf_model_hash(m), path,
+	    mf_model_nclass(m));
+	printf("outcomes taught: %lld; weights changed: %lld of %zu\n",
+	    ls.taught, ls.buckets, (size_t)1 << mf_model_bits(m));
+	for (size_t i = 0; i < ls.nby; i++)
+		printf("  by %-24s %lld\n", ls.by[i], ls.by_n[i]);
+	if (ls.recent) {
+		printf("the last %zu outcomes (at most %d kept): the model "
+		    "agreed with the moderator before the lesson on %.1f%%\n",
+		    ls.recent, MF_LEARN_RECENT, 100.0 * (double)ls.recent_right /
+		    (double)ls.recent);
+		if (ls.recent_flagged)
+			printf("  precision of its claims (p >= 0.5): %.3f "
+			    "(%zu of %zu)\n", (double)ls.recent_flagged_right /
+			    (double)ls.recent_flagged, ls.recent_flagged_right,
+			    ls.recent_flagged);
+	} else
+		printf("no outcomes with the post's text yet: teach with "
+		    "`medflag feedback ... --text FILE`\n");
+	rc = 0;
+out:
+	mf_store_destroy(&st);
+	mf_model_destroy(&m);
+	return rc;
+}
+
 int
 mf_cmd_learn(int argc, char **argv, const mf_cli_t *cli)
 {
-	(void)cli;
 	if (argc >= 2 && strcmp(argv[1], "train") == 0)
 		return s_train(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "eval") == 0)
-		return s_eval(argc - 1, argv + 1);
+		return s_eval(argc - 1, argv + 1, cli);
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return s_status(cli);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
 		s_usage(stdout);

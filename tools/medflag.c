@@ -40,9 +40,9 @@ static const struct {
 	    "                                  | backtest [--rules DIR] NEW_DIR "
 	    "FILE.jsonl" },
 	{ "learn", mf_cmd_learn, "learn train [--rules DIR] [--out FILE] "
-	    "CORPUS.jsonl...\n"
-	    "                                  the model beside the rules, "
-	    "with k-fold figures" },
+	    "CORPUS.jsonl... | eval | status\n"
+	    "                                  the model beside the rules: "
+	    "train, measure, what it was taught" },
 	{ "push", mf_cmd_push, "push [--async] [--window N]   JSON Lines "
 	    "posts on stdin -> medflagd" },
 	{ "check", mf_cmd_check, "check TEXT|-                 one post "

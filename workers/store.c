@@ -1048,3 +1048,191 @@ mf_store_rule_hits_add(mf_store_t *s, const mf_rulehits_t *h)
 		rc = -1;
 	return rc;
 }
+
+/* ---- what moderators taught the model ---------------------------------- */
+
+/* PREFIXlearn:WHAT:HASH */
+static void
+s_learn_key(const mf_store_t *s, const char *what, const char *model_hash,
+    char *out, size_t cap)
+{
+	char suffix[64];
+
+	snprintf(suffix, sizeof(suffix), "learn:%s:%.16s", what, model_hash);
+	s_key(s, suffix, out, cap);
+}
+
+int
+mf_store_learn_add(mf_store_t *s, const char *model_hash,
+    const mf_model_delta_t *d, size_t n, const char *by, double p_before,
+    int label)
+{
+	char		 kd[160], kby[160], krec[160], kver[128], kn[160];
+	char		 field[16], val[32], rec[64], last[16];
+	const char	*argv[4];
+	size_t		 lens[4], sent = 0;
+
+	if (s->broken || s->c == NULL) {
+		s_seterr(s, "connection is in error; reconnect");
+		return -1;
+	}
+	s_learn_key(s, "delta", model_hash, kd, sizeof(kd));
+	s_learn_key(s, "by", model_hash, kby, sizeof(kby));
+	s_learn_key(s, "recent", model_hash, krec, sizeof(krec));
+	s_learn_key(s, "taught", model_hash, kn, sizeof(kn));
+	s_key(s, "learn:version", kver, sizeof(kver));
+	snprintf(rec, sizeof(rec), "%.3f %d", p_before, label != 0);
+	snprintf(last, sizeof(last), "%d", MF_LEARN_RECENT - 1);
+#define S_APPEND(argc) do {						\
+	for (int a = 0; a < (argc); a++)				\
+		lens[a] = strlen(argv[a]);				\
+	if (redisAppendCommandArgv(s->c, (argc), argv, lens) != REDIS_OK) \
+		goto oom;						\
+	sent++;								\
+} while (0)
+	argv[0] = "MULTI";
+	S_APPEND(1);
+	argv[0] = "HINCRBYFLOAT";
+	argv[1] = kd;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(field, sizeof(field), "%u", d[i].bucket);
+		snprintf(val, sizeof(val), "%.9g", (double)d[i].delta);
+		argv[2] = field;
+		argv[3] = val;
+		S_APPEND(4);
+	}
+	argv[0] = "HINCRBY";	argv[1] = kby;	argv[2] = by[0] ? by : "-";
+	argv[3] = "1";
+	S_APPEND(4);
+	argv[0] = "LPUSH";	argv[1] = krec;	argv[2] = rec;
+	S_APPEND(3);
+	argv[0] = "LTRIM";	argv[1] = krec;	argv[2] = "0";	argv[3] = last;
+	S_APPEND(4);
+	argv[0] = "INCR";	argv[1] = kn;
+	S_APPEND(2);
+	argv[0] = "INCR";	argv[1] = kver;
+	S_APPEND(2);
+	argv[0] = "EXEC";
+	S_APPEND(1);
+#undef S_APPEND
+	return s_replies(s, sent, "learn", NULL);
+oom:
+	s->broken = 1;
+	s_seterr(s, "learn: out of memory");
+	return -1;
+}
+
+int
+mf_store_learn_version(mf_store_t *s, long long *version)
+{
+	char		 key[128];
+	redisReply	*r;
+
+	s_key(s, "learn:version", key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
+		return -1;
+	*version = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) :
+	    0;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+mf_store_learn_fetch(mf_store_t *s, const char *model_hash,
+    mf_model_delta_t **out, size_t *n)
+{
+	char		 key[160];
+	redisReply	*r;
+
+	*out = NULL;
+	*n = 0;
+	s_learn_key(s, "delta", model_hash, key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+	    (*out = calloc(r->elements / 2, sizeof(**out))) == NULL) {
+		freeReplyObject(r);
+		s_seterr(s, "HGETALL: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < r->elements; i += 2) {
+		const redisReply	*f = r->element[i];
+		const redisReply	*v = r->element[i + 1];
+
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING)
+			continue;
+		(*out)[*n].bucket = (uint32_t)strtoul(f->str, NULL, 10);
+		(*out)[*n].delta = strtof(v->str, NULL);
+		(*n)++;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+mf_store_learn_status(mf_store_t *s, const char *model_hash,
+    mf_learn_status_t *st)
+{
+	char		 key[160];
+	redisReply	*r;
+
+	memset(st, 0, sizeof(*st));
+	s_learn_key(s, "taught", model_hash, key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
+		return -1;
+	st->taught = r->type == REDIS_REPLY_STRING ?
+	    strtoll(r->str, NULL, 10) : 0;
+	freeReplyObject(r);
+	s_learn_key(s, "delta", model_hash, key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "HLEN", key)) == NULL)
+		return -1;
+	st->buckets = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	s_learn_key(s, "by", model_hash, key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+		return -1;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < r->elements; i += 2) {
+		long long	 c = strtoll(r->element[i + 1]->str ?
+				    r->element[i + 1]->str : "0", NULL, 10);
+		size_t		 at = st->nby;
+
+		/* Keep the most active, in order. */
+		while (at > 0 && st->by_n[at - 1] < c)
+			at--;
+		if (at >= 8)
+			continue;
+		if (st->nby < 8)
+			st->nby++;
+		memmove(&st->by[at + 1], &st->by[at],
+		    (st->nby - 1 - at) * sizeof(st->by[0]));
+		memmove(&st->by_n[at + 1], &st->by_n[at],
+		    (st->nby - 1 - at) * sizeof(st->by_n[0]));
+		snprintf(st->by[at], sizeof(st->by[at]), "%s",
+		    r->element[i]->str ? r->element[i]->str : "");
+		st->by_n[at] = c;
+	}
+	freeReplyObject(r);
+	s_learn_key(s, "recent", model_hash, key, sizeof(key));
+	if ((r = s_cmdv(s, 4, "LRANGE", key, "0", "-1")) == NULL)
+		return -1;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	    i++) {
+		double	p;
+		int	label;
+
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    sscanf(r->element[i]->str, "%lf %d", &p, &label) != 2)
+			continue;
+		st->recent++;
+		st->recent_right += (p >= 0.5) == (label != 0);
+		if (p >= 0.5) {
+			st->recent_flagged++;
+			st->recent_flagged_right += label != 0;
+		}
+	}
+	freeReplyObject(r);
+	return 0;
+}

@@ -87,6 +87,35 @@ int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src);
 int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
 		    const char *revision, int agreed, const char *const *rules,
 		    size_t nrules, const char *by, size_t max);
+/*
+ * What moderators taught the model (learn.h), kept per model (its hash:
+ * a retrained model starts afresh) and never with post text: the weight
+ * changes of one outcome added to the hash learn:delta:HASH (one field per
+ * bucket, so at most 2^bits fields), who taught it counted, the model's
+ * answer before the lesson and the outcome kept in a list of the last
+ * MF_LEARN_RECENT, and learn:version bumped so workers fetch the sum.
+ * All in one MULTI/EXEC.
+ */
+#define MF_LEARN_RECENT	1000
+int		 mf_store_learn_add(mf_store_t *s, const char *model_hash,
+		    const mf_model_delta_t *d, size_t n, const char *by,
+		    double p_before, int label);
+int		 mf_store_learn_version(mf_store_t *s, long long *version);
+/* Every weight change taught to model 'model_hash'. OWNS: *out (free).
+ * 0 or -1. */
+int		 mf_store_learn_fetch(mf_store_t *s, const char *model_hash,
+		    mf_model_delta_t **out, size_t *n);
+typedef struct mf_learn_status {
+	long long	 taught;	/* outcomes taught */
+	long long	 buckets;	/* weights changed */
+	size_t		 recent, recent_flagged, recent_flagged_right;
+	size_t		 recent_right;	/* the model's answer agreed */
+	char		 by[8][64];	/* the most active teachers */
+	long long	 by_n[8];
+	size_t		 nby;
+} mf_learn_status_t;
+int		 mf_store_learn_status(mf_store_t *s, const char *model_hash,
+		    mf_learn_status_t *st);
 /* The counts per rule into 'out' (added to what it holds): 'hits' is
  * agreed and 'shadow' overturned. */
 int		 mf_store_feedback_counts(mf_store_t *s, mf_rulehits_t *out);

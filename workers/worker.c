@@ -48,6 +48,16 @@ typedef struct s_refresh {
 	mf_store_t	*st;		/* thread-only */
 	int		 backoff;
 	int64_t		 next_try;
+	/* What moderators taught the model (medflag feedback with the
+	 * post's text): main names the model ('model_hash', "" for none);
+	 * the refresher fetches its weight changes when learn:version
+	 * moves and leaves them in 'lessons' for main to apply. */
+	char		 model_hash[17];
+	long long	 learn_version;
+	mf_model_delta_t *lessons;	/* OWNS */
+	size_t		 nlessons;
+	char		 lessons_for[17];
+	int		 have_lessons;
 } s_refresh_t;
 
 static void
@@ -55,6 +65,44 @@ s_on_term(int sig)
 {
 	(void)sig;
 	s_stop = 1;
+}
+
+/* The model's lessons, when learn:version moved or the model changed. */
+static void
+s_refresh_lessons(s_refresh_t *r)
+{
+	char		  hash[17];
+	long long	  v = 0;
+	mf_model_delta_t *d = NULL;
+	size_t		  n = 0;
+
+	pthread_mutex_lock(&r->mu);
+	memcpy(hash, r->model_hash, sizeof(hash));
+	pthread_mutex_unlock(&r->mu);
+	if (hash[0] == '\0' || r->st == NULL ||
+	    mf_store_learn_version(r->st, &v) != 0)
+		return;
+	pthread_mutex_lock(&r->mu);
+	if (v == r->learn_version && strcmp(hash, r->lessons_for) == 0) {
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (mf_store_learn_fetch(r->st, hash, &d, &n) != 0) {
+		mf_log_warnx("redis: %s; the model's lessons wait",
+		    mf_store_error(r->st));
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	free(r->lessons);
+	r->lessons = d;
+	r->nlessons = n;
+	memcpy(r->lessons_for, hash, sizeof(hash));
+	r->have_lessons = 1;
+	r->learn_version = v;
+	pthread_mutex_unlock(&r->mu);
+	mf_log_debug("model %s: %zu weights taught (learn version %lld)",
+	    hash, n, v);
 }
 
 /* One refresh step: connect if needed, compare versions, fetch if new. */
@@ -109,6 +157,7 @@ s_refresh_once(s_refresh_t *r)
 		}
 		mf_log_debug("sources version %lld", v);
 	}
+	s_refresh_lessons(r);
 	pthread_mutex_lock(&r->mu);
 	if (snap != NULL) {
 		mf_sources_destroy(&r->pending);
@@ -230,6 +279,7 @@ typedef struct s_judge {
 	mf_scanner_t	*scanner;
 	mf_ruleset_t	*rules;		/* BORROWS (main's) */
 	mf_sources_t	*sources;	/* BORROWS (main's) */
+	const mf_model_t *taught;	/* BORROWS (main's), or NULL */
 	int		 stale;
 	const char	*who;
 	mf_guard_t	*guard;		/* OWNS: rules auto-shadowed here */
@@ -267,9 +317,10 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 		mf_log_rated(&j->rate_bad, MF_LOG_INFO, "post %.64s: %s",
 		    id[0] ? id : "(no id)", err.msg);
 	} else {
-		mf_scan_opts_t	so = { 0, NULL, 0, 0 };
+		mf_scan_opts_t	so = { 0, NULL, 0, 0, NULL };
 
 		mf_guard_opts(j->guard, &so);
+		so.model = j->taught;
 		if (mf_scan_opts(j->scanner, j->rules, j->sources, post, &so,
 		    &v, &err) != 0)
 			v = NULL;
@@ -362,6 +413,43 @@ s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
 	s_flush_verdicts(j, sock);
 }
 
+/* Tells the refresher which model's lessons to fetch (under r->mu or
+ * before the thread starts). */
+static void
+s_name_model(s_refresh_t *r, const mf_ruleset_t *rules)
+{
+	const mf_model_t *m = mf_ruleset_model(rules);
+
+	pthread_mutex_lock(&r->mu);
+	snprintf(r->model_hash, sizeof(r->model_hash), "%s",
+	    m ? mf_model_hash(m) : "");
+	r->lessons_for[0] = '\0';
+	r->learn_version = -1;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Builds the taught model from the rule set's and the lessons fetched for
+ * it (called with r->mu held). Lessons for another model are dropped. */
+static void
+s_adopt_lessons(s_refresh_t *r, const mf_ruleset_t *rules,
+    mf_model_t **taught)
+{
+	const mf_model_t	*m = mf_ruleset_model(rules);
+	mf_model_t		*t;
+
+	if (m == NULL || strcmp(mf_model_hash(m), r->lessons_for) != 0)
+		return;
+	if ((t = mf_model_with(m, r->lessons, r->nlessons)) == NULL) {
+		mf_log_warnx("model %s: lessons out of range or out of memory; "
+		    "judging with the model as trained", mf_model_hash(m));
+		return;
+	}
+	mf_model_destroy(taught);
+	*taught = t;
+	mf_log_info("model %s: %zu weights taught by moderators",
+	    mf_model_hash(m), r->nlessons);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -378,6 +466,7 @@ main(int argc, char **argv)
 	void		*ctx, *sock;
 	int64_t		 last_heard, next_hb;
 	s_judge_t	 j;
+	mf_model_t	*taught = NULL;	/* the model with its lessons */
 	struct sigaction sa;
 
 	while ((ch = getopt(argc, argv, "c:b:i:dh")) != -1) {
@@ -447,6 +536,7 @@ main(int argc, char **argv)
 	pthread_cond_init(&r.cv, NULL);
 	r.cfg = &cfg;
 	r.version = -1;
+	s_name_model(&r, rules);
 	s_refresh_once(&r);
 	if (pthread_create(&th, NULL, s_refresh_main, &r) != 0)
 		mf_log_fatalx("cannot start the source refresher");
@@ -474,12 +564,17 @@ main(int argc, char **argv)
 		int64_t		now = mf_now_ms();
 		int		rc;
 
-		/* Adopt a new source snapshot between posts. */
+		/* Adopt a new source snapshot and the model's lessons
+		 * between posts. */
 		pthread_mutex_lock(&r.mu);
 		if (r.pending != NULL) {
 			mf_sources_destroy(&sources);
 			sources = r.pending;
 			r.pending = NULL;
+		}
+		if (r.have_lessons) {
+			s_adopt_lessons(&r, rules, &taught);
+			r.have_lessons = 0;
 		}
 		stale = r.stale;
 		pthread_mutex_unlock(&r.mu);
@@ -517,6 +612,7 @@ main(int argc, char **argv)
 		}
 		j.rules = rules;
 		j.sources = sources;
+		j.taught = taught;
 		j.stale = stale;
 		for (int batch = 0; batch < 64; batch++) {
 			mf_frames_t	 f;
@@ -556,6 +652,11 @@ main(int argc, char **argv)
 					mf_ruleset_destroy(&rules);
 					rules = nr;
 					j.rules = rules;
+					/* A new model, or the same one: its
+					 * lessons are fetched again. */
+					mf_model_destroy(&taught);
+					j.taught = NULL;
+					s_name_model(&r, rules);
 					s_send_strs(sock, 2, m);
 					mf_log_info("ruleset %s",
 					    mf_ruleset_hash(rules));
@@ -593,6 +694,8 @@ main(int argc, char **argv)
 	pthread_mutex_unlock(&r.mu);
 	pthread_join(th, NULL);
 	mf_sources_destroy(&r.pending);
+	free(r.lessons);
+	mf_model_destroy(&taught);
 	mf_sources_destroy(&sources);
 	mf_scanner_destroy(&scanner);
 	mf_guard_destroy(&j.guard);

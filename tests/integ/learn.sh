@@ -1,0 +1,128 @@
+#!/bin/sh
+# Moderators teach the model. A model trained on the open corpora alone
+# (the forum's own posts are new to it) judges real forum posts
+# (reddit-hm of ../shared/data, labelled by stance in tests/public); 200
+# outcomes on one half (part 0 of 2), sent with the post's text through
+# `medflag feedback -` as a forum adapter would, teach it. Then, on the
+# other half, held back, the model's precision is higher; `learn status`
+# counts 200 lessons by their teacher; the workers adopt the lessons (a
+# post the moderators overturned gets a lower probability from
+# `medflag check`); and no taught text is in Redis or on disk.
+B=${MF_BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+. tools/service-env.sh
+fail() { echo "FAIL: $*"; exit 1; }
+DATA=${MF_SHARED_DATA:-../shared/data}/public/reddit-hm.jsonl
+LABELS=tests/public/reddit-hm.labels
+[ -f "$DATA" ] || { echo "no $DATA"; exit 77; }
+
+R=$(mktemp -d "${TMPDIR:-/tmp}/mflearnrules.XXXXXX") || exit 1
+cp -r rules/. "$R/"
+"$B/medflag" learn train --folds 1 --rules "$R" --out "$R/medflag.model" \
+    tests/corpus/*.jsonl >"$R/train.log" || fail "training"
+mf_env_start learn "$R" "log_level info"
+trap 'mf_env_cleanup; rm -rf "$R"' EXIT
+mf_env_medflagd
+i=0
+until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "medflagd never had 2 workers"
+	sleep 0.1
+done
+
+# precision P: the held-back half's precision at p >= P, taught so far.
+precision() {
+	"$B/medflag" -c "$CONF" learn eval --rules "$R" --taught \
+	    --labels "$LABELS" --part 1/2 "$DATA" |
+	    awk -v bar="$1" '/^all/ { on = 1 } on && $1 == bar { print $2; exit }'
+}
+p5=$(precision 0.50); p7=$(precision 0.70)
+[ -n "$p5" ] && [ -n "$p7" ] || fail "learn eval printed no figures"
+
+# A probe: one of the lessons the moderators overturn that the model
+# calls a claim now.
+/usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" overturned |
+/usr/bin/python3 -c '
+import json, subprocess, sys
+medflag, conf = sys.argv[1:3]
+for line in sys.stdin:
+    pid, text = json.loads(line)
+    v = json.loads(subprocess.run([medflag, "-c", conf, "check", "--json",
+        "-"], input=text.encode(), capture_output=True).stdout)
+    p = [h.get("probability", 0) for h in v.get("hits", [])
+         if h["rule"] == "model"]
+    if p and p[0] >= 0.5:
+        print(pid, p[0])
+        break
+' "$B/medflag" "$CONF" >"$D/probe"
+read -r probe pbefore <"$D/probe" || fail "no overturned post the model calls a claim"
+
+# The lessons, as a forum adapter sends them: JSON Lines on a pipe.
+/usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" feedback |
+"$B/medflag" -c "$CONF" feedback - 2>"$D/feedback.log" ||
+    { cat "$D/feedback.log"; fail "feedback -"; }
+grep -q "200 recorded, 0 bad" "$D/feedback.log" ||
+    { cat "$D/feedback.log"; fail "not 200 recorded"; }
+
+q5=$(precision 0.50); q7=$(precision 0.70)
+echo "held-back precision at p >= 0.5: $p5 -> $q5; at p >= 0.7: $p7 -> $q7"
+awk "BEGIN { exit !($q5 > $p5 && $q7 > $p7) }" ||
+    fail "precision did not rise"
+
+"$B/medflag" -c "$CONF" learn status >"$D/status" || fail "learn status"
+grep -q "outcomes taught: 200;" "$D/status" || { cat "$D/status"; fail "status count"; }
+grep -Eq "by test-mod +200" "$D/status" || { cat "$D/status"; fail "status teacher"; }
+grep -q "precision of its claims" "$D/status" || { cat "$D/status"; fail "status precision"; }
+
+# The workers adopt the lessons (they poll Redis every second or so).
+i=0
+until [ "$(grep -c 'weights taught by moderators' "$D/medflagd.log")" -ge 2 ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && { tail "$D/medflagd.log"; fail "workers did not adopt the lessons"; }
+	sleep 0.1
+done
+/usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" overturned |
+/usr/bin/python3 -c '
+import json, subprocess, sys
+probe, before, medflag, conf = sys.argv[1:5]
+text = next(t for p, t in map(json.loads, sys.stdin) if p == probe)
+v = json.loads(subprocess.run([medflag, "-c", conf, "check", "--json", "-"],
+    input=text.encode(), capture_output=True).stdout)
+p = ([h.get("probability", 0) for h in v.get("hits", [])
+      if h["rule"] == "model"] or [0])[0]
+print("probe %s: probability %s -> %s" % (probe, before, p))
+sys.exit(0 if p < float(before) else 1)
+' "$probe" "$pbefore" "$B/medflag" "$CONF" || fail "the probe did not move"
+
+# No taught text anywhere: every Redis value, and every file of the run.
+/usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" snippets >"$D/snips.json"
+nothing='
+import json, os, sys
+snips = [json.loads(l) for l in open(sys.argv[1])]
+d, r = sys.argv[2:4]
+dump = sys.stdin.read()
+assert len(dump) > 1000, "nothing read from Redis"
+bad = [s for s in snips if s in dump]
+for top in (d, r):
+    for root, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(root, f)
+            if p.endswith("snips.json") or not os.path.isfile(p):
+                continue
+            b = open(p, "rb").read().decode("utf-8", "replace")
+            bad += [p + ": " + s for s in snips if s in b]
+print("%d taught texts looked for in Redis (%d bytes) and on disk: %d found"
+      % (len(snips), len(dump), len(bad)))
+sys.exit(1 if bad else 0)
+'
+for k in $(redis-cli -s "$D/redis.sock" --scan); do
+	case $(redis-cli -s "$D/redis.sock" type "$k") in
+	hash)	redis-cli -s "$D/redis.sock" hgetall "$k" ;;
+	list)	redis-cli -s "$D/redis.sock" lrange "$k" 0 -1 ;;
+	string)	redis-cli -s "$D/redis.sock" get "$k" ;;
+	stream)	redis-cli -s "$D/redis.sock" xrange "$k" - + ;;
+	set)	redis-cli -s "$D/redis.sock" smembers "$k" ;;
+	zset)	redis-cli -s "$D/redis.sock" zrange "$k" 0 -1 ;;
+	esac
+done | /usr/bin/python3 -c "$nothing" "$D/snips.json" "$D" "$R" ||
+    fail "taught text found"
+echo "ok"
