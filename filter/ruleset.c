@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "hash.h"
 #include "learn.h"
 #include "normalize.h"
 #include "ruleset_internal.h"
@@ -272,12 +273,7 @@ bad:
 static void
 s_hash_bytes(mf_ruleset_t *rs, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		rs->hstate ^= b[i];
-		rs->hstate *= 1099511628211ULL;
-	}
+	rs->hstate = mf_fnv64(rs->hstate, p, n);
 }
 
 static mf_ruleset_t *
@@ -292,7 +288,7 @@ s_new(const mf_policy_t *policy, unsigned opts)
 	else
 		mf_policy_defaults(&rs->policy);
 	rs->opts = opts;
-	rs->hstate = 1469598103934665603ULL;
+	rs->hstate = MF_FNV64_INIT;
 	return rs;
 }
 

@@ -20,6 +20,7 @@
 #include <libpsl.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "source.h"
 
 #define MF_HOST_MAX	253
@@ -40,13 +41,7 @@ struct mf_sources {
 static uint64_t
 s_hash(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return mf_fnv64(MF_FNV64_INIT, s, n);
 }
 
 mf_sources_t *

@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "client.h"
+#include "hash.h"
 #include "curve.h"
 #include "proto.h"
 
@@ -171,11 +172,7 @@ struct mf_checker {
 static uint64_t
 s_hash(const char *s)
 {
-	uint64_t	h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return mf_fnv64(MF_FNV64_INIT, s, strlen(s));
 }
 
 static char *

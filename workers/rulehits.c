@@ -7,14 +7,13 @@
 
 #include "ruleset.h"
 #include "rulehits.h"
+#include "hash.h"
 
 static size_t
 s_hash(const char *s, size_t n)
 {
-	uint64_t	h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t	h = mf_fnv64(MF_FNV64_INIT, s, n);
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
 	return (size_t)(h ^ (h >> 29));
 }
 
