@@ -420,6 +420,41 @@ s_asks(const char *t, size_t s, size_t e)
 	    s_opens(t, s, e, s_ask_bare));
 }
 
+/* Whether [s, e) holds a letter or digit (a sentence, not a run of
+ * punctuation or emoji). */
+static int
+s_word_byte_at(const char *t, size_t s, size_t e)
+{
+	for (; s < e; s++)
+		if (isalnum((unsigned char)t[s]) || (unsigned char)t[s] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* Whether every sentence of the post asks (a post that is a question):
+ * the model's view of it counts like a question hit, question-scale. */
+static int
+s_post_asks(const char *t, size_t len)
+{
+	size_t	i = 0, s, e;
+	int	any = 0;
+
+	while (i < len) {
+		s_sentence(t, len, i, i, &s, &e);
+		if (e <= i)
+			e = i + 1;
+		while (s < e && (t[s] == ' ' || t[s] == '\n'))
+			s++;
+		if (e > s && s_word_byte_at(t, s, e)) {
+			if (!s_asks(t, s, e))
+				return 0;
+			any = 1;
+		}
+		i = e;
+	}
+	return any;
+}
+
 /* A short question that asks about what the sentence next to it says:
  * "My aunt says turmeric cures cancer. Is that true?" asks, it does not
  * claim. Normalized text: lower case, no accents. */
@@ -708,7 +743,8 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
  * What it takes away it takes only from asserting rule hits ('asserted',
  * already scaled when the model vetoed them: 'vetoed'):
  * a question still earns its annotation, a cited source its score. What it
- * adds is scaled like the hits by the post's context ('scale': sarcasm).
+ * adds is scaled like the hits by the post's context ('scale': sarcasm),
+ * and by question-scale in a post that only asks.
  * The hit is reported when the model leans to a claim or when it lowered
  * the rules' score.
  */
@@ -735,7 +771,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (add > pol->model_max)
 		add = pol->model_max;
 	if (add > 0)
-		add *= scale;
+		add *= scale * (s_post_asks(self->norm.text, self->norm.len) ?
+		    pol->question_scale : 1);
 	else if (add < -asserted)
 		add = -asserted;
 	add = round(add * 100) / 100;

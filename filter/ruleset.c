@@ -53,7 +53,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->judge_quotes = 0;
 	p->limit_action = MF_ACT_FLAG;
 	p->model_mode = MF_MODE_SHADOW;
-	p->model_weight = 1.7;
+	p->model_weight = 2;
 	p->model_veto = -1;
 	p->model_veto_scale = 0.4;
 	p->model_learn_rate = 4;
