@@ -1,6 +1,6 @@
 # medflag - flags medical misinformation in forum posts for moderators.
 # A plain GNU Makefile: `make`, `make check`, `make demo`, `make asan`,
-# `make bench`, `make fuzz`, `make chaos`, `make install`.
+# `make bench`, `make fuzz`, `make chaos`, `make install`, `make model`.
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -56,7 +56,7 @@ REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: all check check-all check-unit check-rules check-integ check-fuzz \
-        deps fuzz-deps demo asan bench fuzz chaos install uninstall clean
+        deps fuzz-deps demo asan bench fuzz chaos install uninstall clean model
 
 all: $(LIB) $(BINS) $(BUILD)/tests/unit $(INTEG_BINS) $(REPLAY)
 
@@ -129,6 +129,25 @@ $(BUILD)/bench: $(call obj,tests/bench.c) $(SVC) $(LIB)
 
 $(BUILD)/bench_service: $(call obj,tests/bench_service.c) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+# The model beside the rules (docs/learn.md), trained from the open
+# corpora, the rules' expect lines and one half (part 0 of 2) of the
+# public corpora of ../shared/data relabelled by stance; the other half
+# judges it (tests/rules/public.sh). Deterministic: tests/rules/model.sh
+# trains it again and compares the bytes with rules/medflag.model.
+SHARED      ?= ../shared/data
+MODEL_OUT   ?= rules/medflag.model
+MODEL_FOLDS ?= 5
+MODEL_ARGS   = --rules rules --folds $(MODEL_FOLDS) --out $(MODEL_OUT) \
+               tests/corpus/*.jsonl --part 0/2 \
+               --labels tests/public/reddit-hm.labels $(SHARED)/public/reddit-hm.jsonl \
+               --labels - $(SHARED)/public/covid-q.jsonl \
+               --labels tests/public/constraint.labels --unlabelled negative \
+               $(SHARED)/public/constraint.jsonl
+model: $(BUILD)/medflag
+	@test -f $(SHARED)/public/reddit-hm.jsonl || { echo "make model: \
+	    $(SHARED)/public is missing (set SHARED=DIR)"; exit 1; }
+	$(BUILD)/medflag learn train $(MODEL_ARGS)
 
 # The library is instrumented for coverage (fuzzer-no-link); each
 # tests/fuzz/fuzz_<name>.c is linked with libFuzzer into build/fuzz/bin/.

@@ -1,9 +1,16 @@
 #!/bin/sh
-# The curated rules measured on the project's labelled corpus: make check
-# fails if a rule change drops below the targets (docs/rules.md). The
-# corpus holds the hand-written posts (0.996 / 0.967 on their own) and the
-# open half of the blind corpus; together 0.951 / 0.825, 4.3% of hard
-# negatives flagged: the floors sit just under that.
+# The curated rules and the model measured on the project's labelled
+# corpus (tests/corpus/: the hand-written posts and the open half of the
+# blind corpus, batches 1 and 2): make check fails if a change drops below
+# the floors (docs/rules.md). The model is trained on this corpus, so with
+# it the figures are those of its training set (1.000 / 0.967); the rules
+# alone reach 0.869 / 0.727 with 11.0% of hard negatives flagged (batch 2
+# is new to them). Both are held just under.
 B=${MF_BUILD:-build}
-exec "$B/medflag" rules eval --quiet --min-precision 0.94 --min-recall 0.81 \
-    --max-negative-flag-rate 0.05 tests/corpus/*.jsonl
+rc=0
+"$B/medflag" rules eval --quiet --min-precision 0.99 --min-recall 0.95 \
+    --max-negative-flag-rate 0.01 tests/corpus/*.jsonl || rc=1
+"$B/medflag" rules eval --quiet --no-model --min-precision 0.86 \
+    --min-recall 0.72 --max-negative-flag-rate 0.115 tests/corpus/*.jsonl ||
+    rc=1
+exit $rc
