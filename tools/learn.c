@@ -47,6 +47,19 @@ typedef struct s_train {
 	mf_cli_part_t	 part;
 } s_train_t;
 
+static void
+s_train_free(s_train_t *t)
+{
+	for (size_t k = 0; k < t->nex; k++) {
+		free(t->ex[k].text);
+		free(t->ex[k].claim);
+	}
+	free(t->ex);
+	mf_cli_labels_free(&t->labels);
+	mf_scanner_destroy(&t->sc);
+	mf_ruleset_destroy(&t->rs);
+}
+
 static int
 s_add(s_train_t *t, const char *id, const mf_post_t *post, int label,
     const char *claim, double weight)
@@ -312,7 +325,7 @@ s_usage(FILE *fp)
 {
 	fprintf(fp, "usage: medflag learn train [--rules DIR] [--out FILE] "
 	    "[--folds K] [--bits N]\n"
-	    "           [--epochs N] [--rate R] [--expect-weight W]\n"
+	    "           [--epochs N] [--rate R] [--l2 L] [--expect-weight W]\n"
 	    "           [[--labels FILE|-] [--unlabelled keep|drop|negative] "
 	    "[--part I/K|all]\n"
 	    "            CORPUS.jsonl...]...\n"
@@ -378,6 +391,8 @@ s_train(int argc, char **argv)
 			o.epochs = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--rate") == 0)
 			o.rate = strtod(v, NULL);
+		else if (strcmp(a, "--l2") == 0)
+			o.l2 = strtod(v, NULL);
 		else if (strcmp(a, "--expect-weight") == 0)
 			xw = strtod(v, NULL);
 		else if (strcmp(a, "--labels") == 0 ||
@@ -433,16 +448,9 @@ oom:
 	fprintf(stderr, "medflag learn train: out of memory or bad options "
 	    "(--bits 12..24, --epochs >= 1)\n");
 out:
-	for (size_t k = 0; k < t.nex; k++) {
-		free(t.ex[k].text);
-		free(t.ex[k].claim);
-	}
-	free(t.ex);
-	mf_cli_labels_free(&t.labels);
+	s_train_free(&t);
 	mf_model_destroy(&m);
 	mf_learner_destroy(&l);
-	mf_scanner_destroy(&t.sc);
-	mf_ruleset_destroy(&t.rs);
 	return rc;
 }
 
@@ -542,16 +550,9 @@ s_eval(int argc, char **argv, const mf_cli_t *cli)
 	}
 	rc = t.bad ? 1 : 0;
 out:
-	for (size_t k = 0; k < t.nex; k++) {
-		free(t.ex[k].text);
-		free(t.ex[k].claim);
-	}
-	free(t.ex);
-	mf_cli_labels_free(&t.labels);
+	s_train_free(&t);
 	free(bytes);
 	mf_model_destroy(&m);
-	mf_scanner_destroy(&t.sc);
-	mf_ruleset_destroy(&t.rs);
 	return rc;
 }
 
