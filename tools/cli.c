@@ -13,10 +13,15 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "config.h"
 
-#ifndef MF_SHARE_DIR
-#define MF_SHARE_DIR "/usr/local/share/medflag"
-#endif
+static const char	*s_config;	/* -c FILE of `medflag`, or NULL */
+
+void
+mf_cli_set_config(const char *path)
+{
+	s_config = path;
+}
 
 void
 mf_cli_print_diags(FILE *fp, const mf_diags_t *d)
@@ -70,14 +75,24 @@ out:
 const char *
 mf_cli_rules_dir(void)
 {
-	struct stat	 st;
-	const char	*e = getenv("MEDFLAG_RULES");
+	static mf_config_t	 cfg;
+	mf_diags_t		 d = {0};
+	const char		*e = getenv("MEDFLAG_RULES");
+	const char		*path = s_config ? s_config :
+				    mf_config_default_path();
+	int			 errors;
 
 	if (e && *e)
 		return e;
-	if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
-		return "rules";
-	return MF_SHARE_DIR "/rules";
+	errors = mf_config_read(&cfg, path, &d);
+	mf_cli_print_diags(stderr, &d);
+	mf_diags_free(&d);
+	if (errors) {
+		fprintf(stderr, "medflag: %s: %d error%s in the configuration"
+		    "\n", path, errors, errors == 1 ? "" : "s");
+		exit(1);
+	}
+	return cfg.rules;
 }
 
 mf_ruleset_t *

@@ -38,9 +38,14 @@ char		*mf_cli_slurp(const char *path, size_t *len);
 void		mf_cli_table_head(FILE *fp);
 void		mf_cli_table_row(FILE *fp, const mf_verdict_t *v);
 
-/* The default rules directory: $MEDFLAG_RULES, ./rules, or the installed
- * share/medflag/rules. */
+/* The rules directory of the offline subcommands when --rules is not
+ * given: $MEDFLAG_RULES, else the `rules` of the configuration (-c FILE,
+ * $MEDFLAG_CONF or $sysconfdir/medflag/medflag.conf; config.h), else the
+ * installed $datadir/medflag/rules. Prints the problems of a configuration
+ * that does not read and exits 1. BORROWS: static storage. */
 const char	*mf_cli_rules_dir(void);
+/* Records the -c FILE given to `medflag` for mf_cli_rules_dir(). */
+void		 mf_cli_set_config(const char *path);
 /* Loads DIR/sources/ *.list into 'src', then the rules of 'dir' (evidence
  * checked against the vetted list when there is one); every problem goes
  * to 'd'. NULL on error. */

@@ -40,9 +40,7 @@ mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
 	int		 errors = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	mf_config_defaults(cfg);
-	if (path != NULL)
-		errors = mf_config_load(cfg, path, &diags);
+	errors = mf_config_read(cfg, path, &diags);
 	mf_cli_print_diags(stderr, &diags);
 	mf_diags_free(&diags);
 	if (errors) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 
 /* Service clients live in their own files; weak so that a build without
  * one still links and says so. */
@@ -73,7 +74,7 @@ s_usage(FILE *fp)
 		if (s_cmds[i].fn)
 			fprintf(fp, "  medflag %s\n", s_cmds[i].usage);
 	fprintf(fp, "\n  -c FILE   configuration file (default "
-	    "$MEDFLAG_CONF or ./medflag.conf)\n");
+	    "$MEDFLAG_CONF, else %s)\n", MF_CONFIG_SYSTEM);
 }
 
 int
@@ -104,6 +105,7 @@ main(int argc, char **argv)
 		s_usage(i == argc ? stderr : stdout);
 		return i == argc ? 2 : 0;
 	}
+	mf_cli_set_config(cli.config);
 	for (size_t k = 0; k < sizeof(s_cmds) / sizeof(*s_cmds); k++) {
 		if (strcmp(s_cmds[k].name, argv[i]) != 0)
 			continue;

@@ -28,7 +28,7 @@ s_bad_line(const char *line, size_t len, size_t lineno, const mf_err_t *err)
 int
 mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 {
-	const char	*dir = mf_cli_rules_dir();
+	const char	*dir = NULL;
 	mf_ruleset_t	*rs;
 	mf_sources_t	*src = NULL;
 	mf_scanner_t	*sc;
@@ -50,6 +50,8 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
+	if (dir == NULL)
+		dir = mf_cli_rules_dir();
 	if ((rs = mf_cli_load_rules(dir, &src, 1)) == NULL)
 		return 1;
 	if ((sc = mf_scanner_new(NULL)) == NULL)

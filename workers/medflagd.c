@@ -433,10 +433,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		s_usage();
 	mf_log_init("medflagd", "info");
-	mf_config_defaults(&b.cfg);
 	if (conf == NULL)
 		conf = mf_config_default_path();
-	if (conf != NULL && mf_config_load(&b.cfg, conf, &diags) != 0) {
+	if (mf_config_read(&b.cfg, conf, &diags) != 0) {
 		s_print_diags(&diags);
 		fprintf(stderr, "medflagd: %zu errors in %s; not started\n",
 		    diags.errors, conf);

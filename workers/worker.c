@@ -394,10 +394,7 @@ main(int argc, char **argv)
 	}
 	snprintf(prog, sizeof(prog), "worker[%.20s]", idx);
 	mf_log_init(prog, "info");
-	mf_config_defaults(&cfg);
-	if (conf == NULL)
-		conf = mf_config_default_path();
-	if (conf != NULL && mf_config_load(&cfg, conf, &diags) != 0) {
+	if (mf_config_read(&cfg, conf, &diags) != 0) {
 		for (size_t i = 0; i < diags.n; i++)
 			mf_log_warnx("%s: %s", diags.v[i].where,
 			    diags.v[i].msg);
