@@ -74,7 +74,7 @@ $(PATHS_H): FORCE
 	@printf '#define MF_SYSCONFDIR "%s"\n#define MF_DATADIR "%s"\n#define MF_LOCALSTATEDIR "%s"\n' \
 	    '$(SYSCONFDIR)' '$(DATADIR)' '$(LOCALSTATEDIR)' >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/workers/config.o $(BUILD)/tools/cli.o: $(PATHS_H)
+$(BUILD)/workers/config.o $(BUILD)/tools/cli.o $(BUILD)/workers/medflagd.o: $(PATHS_H)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -199,7 +199,9 @@ install: all
 	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
 	    filter/post.h filter/verdict.h filter/source.h filter/normalize.h \
 	    filter/ruleset.h filter/match.h filter/wire.h $(DESTDIR)$(PREFIX)/include/medflag/
-	install -m 644 rules/*.rules rules/policy.conf $(DESTDIR)$(DATADIR)/medflag/rules/
+	install -d $(DESTDIR)$(LOCALSTATEDIR)/run/medflag
+	install -m 644 rules/*.rules rules/policy.conf rules/canary.jsonl \
+	    $(DESTDIR)$(DATADIR)/medflag/rules/
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc

@@ -110,6 +110,13 @@ static const mf_config_directive_t s_table[] = {
 	{ "discourse_review", MF_CONF_INT, F(discourse_review), 0, 0, 1, "1",
 	    0, "medflag discourse: a hold verdict hides the post until "
 	    "reviewed (needs a staff user); 0 = flag only" },
+	{ "canary", MF_CONF_ONOFF, F(canary), 0, 0, 1, "on", 0,
+	    "on: a rule set is loaded only when RULES/canary.jsonl exists and "
+	    "it flags at most 20 points more of it; off: no sample" },
+	{ "pidfile", MF_CONF_PATH, F(pidfile), S(pidfile), 0, 0, "", 0,
+	    "medflagd's lock file; empty: CONTROL.pid beside an ipc:// control "
+	    "socket, else one per set of endpoints in "
+	    "$localstatedir/run/medflag, else $TMPDIR" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };
@@ -168,6 +175,20 @@ s_set(mf_config_t *c, const mf_config_directive_t *d, const char *v,
 			return -1;
 		}
 		*(int *)p = (int)n;
+		return 0;
+	case MF_CONF_ONOFF:
+		if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 ||
+		    strcmp(v, "1") == 0)
+			*(int *)p = 1;
+		else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 ||
+		    strcmp(v, "0") == 0)
+			*(int *)p = 0;
+		else {
+			snprintf(msg, msgcap, "%s: '%s' is neither on nor off",
+			    d->name, v);
+			snprintf(hint, hintcap, "write on or off");
+			return -1;
+		}
 		return 0;
 	case MF_CONF_ENDPOINT:
 		if (strncmp(v, "tcp://", 6) && strncmp(v, "ipc://", 6) &&

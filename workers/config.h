@@ -56,6 +56,9 @@ typedef struct mf_config {
 	char	discourse_webhook_secret_file[1024];
 	char	discourse_listen[64];	/* default 127.0.0.1:7781 */
 	int	discourse_review;	/* hold: hide until reviewed; 1 */
+	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
+	int	canary;
+	char	pidfile[1024];		/* medflagd's lock; "" automatic */
 } mf_config_t;
 
 /* Fills every field with its default. */
@@ -88,7 +91,7 @@ int		 mf_config_read(mf_config_t *c, const char *path,
 /* MF_CONF_PATH: a string that, when relative, is made absolute against
  * the folder of the file it was read from. */
 typedef enum { MF_CONF_STR, MF_CONF_INT, MF_CONF_ENDPOINT, MF_CONF_REDIS,
-	MF_CONF_LEVEL, MF_CONF_PATH } mf_conf_type_t;
+	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF } mf_conf_type_t;
 
 typedef struct mf_config_directive {
 	const char	*name;

@@ -15,7 +15,8 @@ fail() { echo "FAIL: $*"; [ -f "$D/medflagd.log" ] && cat "$D/medflagd.log"; exi
 
 mf_env_start paths myrules "log_level info"
 mkdir "$D/myrules" || exit 1
-cp tests/integ/paths/garlic.rules rules/policy.conf "$D/myrules/" &&
+cp tests/integ/paths/garlic.rules rules/policy.conf rules/canary.jsonl \
+    "$D/myrules/" &&
     cp -r rules/sources "$D/myrules/" || exit 1
 POST="Raw garlic cured my flu in two days"
 
