@@ -149,7 +149,7 @@ s_async(const mf_config_t *cfg, s_push_t *p)
 			}
 		}
 	}
-	rc = mf_client_stop ? 1 : 0;
+	rc = mf_client_stop || p->bad > 0 ? 1 : 0;
 out:
 	fflush(stdout);
 	fprintf(stderr, "medflag push: %llu posts sent to %s "
@@ -193,9 +193,13 @@ s_sync(const mf_config_t *cfg, s_push_t *p, size_t window, int timeout_ms)
 		if (mf_checker_poll(ck, mf_checker_room(ck) > 0 && !eof ? 0 :
 		    100, s_on_verdict, p) == -1)
 			break;
+		mf_checker_report(ck, "medflag push");
 		fflush(stdout);
 	}
-	rc = mf_checker_pending(ck) == 0 && !mf_client_stop ? 0 : 1;
+	/* A line that was not a post got its error verdict, and the exit
+	 * status says so, as for every other failure. */
+	rc = mf_checker_pending(ck) == 0 && !mf_client_stop && p->bad == 0 ?
+	    0 : 1;
 out:
 	fflush(stdout);
 	st = mf_checker_stats(ck);
@@ -205,7 +209,7 @@ out:
 	    (unsigned long long)st->verdicts, (unsigned long long)st->resent,
 	    (unsigned long long)st->reconnects,
 	    (unsigned long long)st->stray, (unsigned long long)p->bad,
-	    rc ? "; some posts got no verdict" : "");
+	    mf_checker_pending(ck) ? "; some posts got no verdict" : "");
 	mf_checker_destroy(&ck);
 	free(line);
 	mf_buf_free(&msg);

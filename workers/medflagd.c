@@ -114,10 +114,18 @@ s_lock(mf_broker_t *b)
 }
 
 static void
-s_usage(void)
+s_usage(FILE *fp)
 {
-	fprintf(stderr, "usage: medflagd [-n] [-d] [-c FILE] [-w WORKERS]\n");
-	exit(2);
+	fprintf(fp, "usage: medflagd [-n] [-d] [-c FILE] [-w WORKERS]\n"
+	    "The medflag broker: binds the endpoints, starts the workers "
+	    "(docs/operations.md).\n"
+	    "  -c FILE    configuration (default $MEDFLAG_CONF, else %s)\n"
+	    "  -n         check the configuration and the rules, print "
+	    "\"configuration OK\"\n"
+	    "  -d         log to stderr (the default; never daemonizes)\n"
+	    "  -w N       local workers, overriding 'workers'\n"
+	    "  --help, --version\n", MF_CONFIG_SYSTEM);
+	exit(fp == stdout ? 0 : 2);
 }
 
 static void
@@ -496,17 +504,26 @@ main(int argc, char **argv)
 	size_t			 blen;
 
 	memset(&b, 0, sizeof(b));
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0)
+			s_usage(stdout);
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("medflagd %s\n", MF_VERSION);
+			return 0;
+		}
+	}
 	while ((ch = getopt(argc, argv, "c:dnw:h")) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'd': break;
 		case 'n': check_only = 1; break;
 		case 'w': nworkers = atoi(optarg); break;
-		default: s_usage();
+		case 'h': s_usage(stdout); break;
+		default: s_usage(stderr);
 		}
 	}
 	if (optind != argc)
-		s_usage();
+		s_usage(stderr);
 	mf_log_init("medflagd", "info");
 	if (conf == NULL)
 		conf = mf_config_default_path();

@@ -362,6 +362,17 @@ s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
 	s_flush_verdicts(j, sock);
 }
 
+static const char s_usage[] =
+    "usage: medflag-worker [-c FILE] [-b BACKEND] [-i INDEX]\n"
+    "Judges posts for medflagd; medflagd starts local ones itself, a "
+    "worker on\nanother host connects to its backend "
+    "(docs/operations.md).\n"
+    "  -c FILE     configuration (default $MEDFLAG_CONF, else %s)\n"
+    "  -b BACKEND  medflagd's backend endpoint (default: 'backend' of "
+    "the configuration)\n"
+    "  -i INDEX    the name in its log lines, worker[INDEX]\n"
+    "  --help, --version\n";
+
 int
 main(int argc, char **argv)
 {
@@ -380,15 +391,25 @@ main(int argc, char **argv)
 	s_judge_t	 j;
 	struct sigaction sa;
 
-	while ((ch = getopt(argc, argv, "c:b:i:dh")) != -1) {
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			printf(s_usage, MF_CONFIG_SYSTEM);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("medflag-worker %s\n", MF_VERSION);
+			return 0;
+		}
+	}
+	while ((ch = getopt(argc, argv, "c:b:i:d")) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'b': backend = optarg; break;
 		case 'i': idx = optarg; break;
 		case 'd': break;
 		default:
-			fprintf(stderr, "usage: medflag-worker [-c FILE] "
-			    "[-b BACKEND] [-i INDEX]\n");
+			fprintf(stderr, s_usage, MF_CONFIG_SYSTEM);
 			return 2;
 		}
 	}
