@@ -187,6 +187,16 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 		goto out;
 	}
 	c.post = post;
+	if (msg.len > MF_WIRE_MAX_MSG) {
+		/* medflagd would refuse it (or, over 2 MiB, drop the
+		 * connection and leave us waiting): its verdict, now. */
+		mf_verdict_t	*v = mf_cli_too_big(post->post_id);
+
+		if (v != NULL)
+			s_on_verdict(v, NULL, 0, NULL, &c);
+		mf_verdict_destroy(&v);
+		goto out;
+	}
 	if ((ck = mf_checker_new(cfg.check, 1, resend_ms)) == NULL ||
 	    mf_checker_send(ck, post, msg.data, msg.len, NULL) == -1)
 		goto out;

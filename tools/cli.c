@@ -38,6 +38,45 @@ mf_cli_print_diags(FILE *fp, const mf_diags_t *d)
 	}
 }
 
+mf_verdict_t *
+mf_cli_too_big(const char *post_id)
+{
+	mf_verdict_t	*v = mf_verdict_new(post_id);
+
+	if (v != NULL && mf_verdict_set_error(v, MF_STATUS_ERROR, "%s",
+	    MF_WIRE_TOO_BIG) == -1)
+		mf_verdict_destroy(&v);
+	return v;
+}
+
+int
+mf_cli_post_too_big(const mf_post_t *post)
+{
+	mf_buf_t	b = {0};
+	mf_err_t	err;
+	int		rc;
+
+	const char	*f[] = { post->post_id, post->revision, post->instance,
+			    post->thread_id, post->title, post->lang,
+			    post->url };
+	size_t		 sum = post->body_len + post->author.len +
+			    post->ext.len + 512;	/* keys, headers */
+
+	/* Cheap bounds first: the body alone, or every part together. */
+	if (post->body_len > MF_WIRE_MAX_MSG)
+		return 1;
+	for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
+		sum += f[i] ? strlen(f[i]) : 0;
+	if (sum <= MF_WIRE_MAX_MSG)
+		return 0;
+	if (mf_wire_encode_post(post, &b, &err) == -1)
+		rc = err.code == MF_ENOMEM ? -1 : 1;
+	else
+		rc = b.len > MF_WIRE_MAX_MSG;
+	mf_buf_free(&b);
+	return rc;
+}
+
 char *
 mf_cli_slurp(const char *path, size_t *len)
 {

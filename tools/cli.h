@@ -30,6 +30,14 @@ mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 
 /* Prints every diagnostic as "where: severity: msg\n  hint: ..." to 'fp'. */
 void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);
+/* The error verdict of a post over MF_WIRE_MAX_MSG, as JSON text or as
+ * msgpack: status error, MF_WIRE_TOO_BIG, the same from check, push, scan
+ * and HTTP as from medflagd. 'post_id' may be NULL. OWNS: caller. NULL if
+ * out of memory. */
+mf_verdict_t	*mf_cli_too_big(const char *post_id);
+/* 1 if 'post' is over MF_WIRE_MAX_MSG once encoded as msgpack, the form
+ * medflagd takes; 0 if not; -1 out of memory. */
+int		 mf_cli_post_too_big(const mf_post_t *post);
 /* Reads all of 'path' ("-" = stdin). OWNS: caller (free). NULL on error
  * with a message printed. */
 char		*mf_cli_slurp(const char *path, size_t *len);

@@ -297,12 +297,13 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 
 		if (mf_wire_peek_post_id(f->data[i], f->len[i], id,
 		    sizeof(id)) == 0) {
-			mf_broker_error(b, NULL, f->data[i], f->len[i], NULL, 0,
-			    0, 1, f->len[i] > MF_WIRE_MAX_MSG ?
-			    "post: message larger than %u bytes" :
-			    "post: malformed message (%d frames)",
-			    f->len[i] > MF_WIRE_MAX_MSG ? MF_WIRE_MAX_MSG :
-			    (unsigned)(f->n + f->extra));
+			if (f->len[i] > MF_WIRE_MAX_MSG)
+				mf_broker_error(b, NULL, f->data[i], f->len[i],
+				    NULL, 0, 0, 1, "%s", MF_WIRE_TOO_BIG);
+			else
+				mf_broker_error(b, NULL, f->data[i], f->len[i],
+				    NULL, 0, 0, 1, "post: malformed message "
+				    "(%d frames)", f->n + f->extra);
 			break;
 		}
 	}
@@ -331,9 +332,9 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 		post = pi > 0 ? f->data[pi] : NULL;
 		len = pi > 0 ? f->len[pi] : 0;
 		mf_broker_error(b, NULL, post, len, f->data[0], f->len[0], 1,
-		    1, len > MF_WIRE_MAX_MSG ? "post: message larger than "
-		    "1 MiB" : f->n != 3 || f->len[1] != 0 ? "post: expected "
-		    "frames [\"\", post]" : "post: malformed msgpack");
+		    1, len > MF_WIRE_MAX_MSG ? MF_WIRE_TOO_BIG : f->n != 3 ||
+		    f->len[1] != 0 ? "post: expected frames [\"\", post]" :
+		    "post: malformed msgpack");
 		return;
 	}
 	if (b->qlen >= (size_t)b->cfg.max_queue) {
