@@ -517,10 +517,18 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 		if (je.text[0] == '\0' ||
 		    json_error_code(&je) == json_error_out_of_memory)
 			s_oom(err, what);
-		else
+		else {
+			/* jansson ends its text with "near '<the input>'":
+			 * a piece of the post, which an error (logged,
+			 * journalled in a verdict) must never carry. */
+			char	*near = strstr(je.text, " near ");
+
+			if (near != NULL)
+				*near = '\0';
 			mf_err_set(err, MF_EWIRE, what,
 			    "%s: invalid JSON at line %d, column %d: %s",
 			    what, je.line, je.column, je.text);
+		}
 		return NULL;
 	}
 	if (!json_is_object(j)) {

@@ -28,6 +28,7 @@
 
 #include "client.h"
 #include "httpd.h"
+#include "log.h"
 #include "store.h"
 #include "wire.h"
 
@@ -230,6 +231,8 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (mf_client_config(cli, &gw.cfg) == -1)
 		return 1;
+	mf_log_init("medflag-http", gw.cfg.log_level);
+	(void)mf_log_set_sink(gw.cfg.log);
 	/* The context and the CURVE keys, made once before the threads. */
 	if ((probe = mf_client_socket(ZMQ_DEALER, gw.cfg.check)) == NULL)
 		return 1;
@@ -242,6 +245,6 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	mf_client_term();
 	if (rc != 0)
 		return rc;
-	fprintf(stderr, "medflag http: stopped\n");
+	mf_log_info("stopped");
 	return 0;
 }

@@ -117,6 +117,9 @@ static const mf_config_directive_t s_table[] = {
 	    "medflagd's lock file; empty: CONTROL.pid beside an ipc:// control "
 	    "socket, else one per set of endpoints in "
 	    "$localstatedir/run/medflag, else $TMPDIR" },
+	{ "log", MF_CONF_SINK, F(log), S(log), 0, 0, "stderr", 0,
+	    "stderr (one line each: time, level, component, message), json "
+	    "(the same as JSON Lines on stderr) or syslog (facility daemon)" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };
@@ -215,6 +218,15 @@ s_set(mf_config_t *c, const mf_config_directive_t *d, const char *v,
 			snprintf(msg, msgcap, "log_level: unknown level '%s'",
 			    v);
 			snprintf(hint, hintcap, "use debug, info or warn");
+			return -1;
+		}
+		break;
+	case MF_CONF_SINK:
+		if (strcmp(v, "stderr") && strcmp(v, "syslog") &&
+		    strcmp(v, "json")) {
+			snprintf(msg, msgcap, "log: unknown destination '%s'",
+			    v);
+			snprintf(hint, hintcap, "use stderr, syslog or json");
 			return -1;
 		}
 		break;

@@ -39,6 +39,7 @@ typedef struct mf_config {
 	int	dedup_max_entries;	/* verdicts held; default 50000 */
 	int	dedup_max_mb;		/* their bytes, MiB; default 32 */
 	char	log_level[16];		/* debug|info|warn */
+	char	log[16];		/* stderr|syslog|json (log.h) */
 	char	path[1024];		/* file it was read from, "" defaults */
 	/* Additions beyond the shared minimum (all have defaults). */
 	int	worker_credit;		/* posts in flight per worker; 64 */
@@ -91,7 +92,8 @@ int		 mf_config_read(mf_config_t *c, const char *path,
 /* MF_CONF_PATH: a string that, when relative, is made absolute against
  * the folder of the file it was read from. */
 typedef enum { MF_CONF_STR, MF_CONF_INT, MF_CONF_ENDPOINT, MF_CONF_REDIS,
-	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF } mf_conf_type_t;
+	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF, MF_CONF_SINK }
+	mf_conf_type_t;
 
 typedef struct mf_config_directive {
 	const char	*name;

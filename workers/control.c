@@ -249,18 +249,16 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 	if (mf_broker_check_rules_count(&b->cfg, hash, sizeof(hash), diags,
 	    &rate, &n, &nrules) != 0 || mf_canary_judge(b->canary_rate,
 	    b->canary_n, rate, n, diags) != 0) {
-		mf_log_warnx("reload refused: %zu error%s; keeping ruleset %s "
-		    "(%zu rules)", diags->errors, diags->errors == 1 ? "" :
-		    "s", b->ruleset, b->nrules);
-		for (size_t i = 0; i < diags->n; i++)
-			mf_log_warnx("%s: %s%s%s", diags->v[i].where,
-			    diags->v[i].msg, diags->v[i].hint[0] ?
-			    "; hint: " : "", diags->v[i].hint);
+		mf_log_warnx("reload refused: %zu error%s, %zu warning%s; "
+		    "keeping ruleset %s (%zu rules)", diags->errors,
+		    diags->errors == 1 ? "" : "s", diags->warnings,
+		    diags->warnings == 1 ? "" : "s", b->ruleset, b->nrules);
+		mf_log_diags(diags);
 		return -1;
 	}
 	mf_log_info("reload: ruleset %s -> %s (%zu rules; canary %s); telling "
-	    "%zu workers", b->ruleset, hash, nrules, !b->cfg.canary ? "off" :
-	    "passed", mf_broker_alive(b));
+	    "%zu worker%s", b->ruleset, hash, nrules, !b->cfg.canary ? "off" :
+	    "passed", mf_broker_alive(b), mf_broker_alive(b) == 1 ? "" : "s");
 	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
 	b->nrules = nrules;
 	b->canary_rate = rate;
@@ -282,8 +280,9 @@ s_pack_reload(mf_broker_t *b, msgpack_packer *pk)
 	} else {
 		char	first[900];
 
-		snprintf(first, sizeof(first), "%zu errors; kept ruleset %s; "
-		    "first: %.600s", diags.errors, b->ruleset,
+		snprintf(first, sizeof(first), "%zu error%s; kept ruleset %s; "
+		    "first: %.600s", diags.errors, diags.errors == 1 ? "" :
+		    "s", b->ruleset,
 		    diags.n ? diags.v[0].msg : "");
 		msgpack_pack_map(pk, 4);
 		s_kv_bool(pk, "ok", 0);

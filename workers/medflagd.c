@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,33 @@ s_print_diags(const mf_diags_t *d)
 	}
 }
 
+/*
+ * What cannot start: for -n, as a compiler would say it on stderr; else
+ * through the log, so that a service manager's journal (or the JSON
+ * lines, or syslog) has it too. Returns the exit status, 1.
+ */
+static int
+s_refuse(int check_only, mf_diags_t *d, const char *fmt, ...)
+{
+	char	where[1200];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(where, sizeof(where), fmt, ap);
+	va_end(ap);
+	if (check_only) {
+		s_print_diags(d);
+		fprintf(stderr, "medflagd: %zu error%s %s; not started\n",
+		    d->errors, d->errors == 1 ? "" : "s", where);
+	} else {
+		mf_log_diags(d);
+		mf_log_warnx("%zu error%s %s; not started", d->errors,
+		    d->errors == 1 ? "" : "s", where);
+	}
+	mf_diags_free(d);
+	return 1;
+}
+
 static void *
 s_bind(mf_broker_t *b, int type, const char *name, const char *ep)
 {
@@ -188,8 +216,7 @@ s_curve_reload(mf_broker_t *b)
 	if (mf_curve_allow_load(&a, b->cfg.curve_allow, b->curve_secret,
 	    &d) != 0) {
 		mf_curve_allow_free(&a);
-		for (size_t i = 0; i < d.n; i++)
-			mf_log_warnx("%s: %s", d.v[i].where, d.v[i].msg);
+		mf_log_diags(&d);
 		mf_log_warnx("CURVE: allow lists not reloaded; the old ones "
 		    "stay");
 	} else {
@@ -197,7 +224,8 @@ s_curve_reload(mf_broker_t *b)
 		b->allow = a;
 		for (int r = 0; r < MF_NROLES; r++)
 			n += a.n[r];
-		mf_log_info("CURVE: allow lists reloaded: %zu keys", n);
+		mf_log_info("CURVE: allow lists reloaded: %zu key%s", n,
+		    n == 1 ? "" : "s");
 	}
 	mf_diags_free(&d);
 }
@@ -478,6 +506,9 @@ s_loop(mf_broker_t *b)
 				s_drain_socket(b, b->ingest, s_ingest);
 		}
 		now = mf_now_ms();
+		mf_log_rated_tick(&b->rate_bad);
+		mf_log_rated_tick(&b->rate_late);
+		mf_log_rated_tick(&b->rate_zap);
 		mf_broker_heartbeat(b, now);
 		mf_supervise_tick(b, now);
 		mf_broker_dispatch(b);
@@ -528,28 +559,21 @@ main(int argc, char **argv)
 	mf_log_init("medflagd", "info");
 	if (conf == NULL)
 		conf = mf_config_default_path();
-	if (mf_config_read(&b.cfg, conf, &diags) != 0) {
-		s_print_diags(&diags);
-		fprintf(stderr, "medflagd: %zu errors in %s; not started\n",
-		    diags.errors, conf);
-		return 1;
-	}
+	if (mf_config_read(&b.cfg, conf, &diags) != 0)
+		return s_refuse(check_only, &diags, "in %s", conf);
 	if (nworkers >= 0)
 		b.cfg.workers = nworkers;
 	mf_log_set_level(b.cfg.log_level);
+	if (!check_only)
+		(void)mf_log_set_sink(b.cfg.log);
 	if (mf_broker_check_rules_count(&b.cfg, b.ruleset, sizeof(b.ruleset),
-	    &diags, &b.canary_rate, &b.canary_n, &b.nrules) != 0) {
-		s_print_diags(&diags);
-		fprintf(stderr, "medflagd: %zu errors in the rules of %s\n",
-		    diags.errors, b.cfg.rules);
-		return 1;
-	}
+	    &diags, &b.canary_rate, &b.canary_n, &b.nrules) != 0)
+		return s_refuse(check_only, &diags, "in the rules of %s",
+		    b.cfg.rules);
 	if (s_curve_load(&b, &diags) != 0) {
 		mf_curve_allow_free(&b.allow);
-		s_print_diags(&diags);
-		fprintf(stderr, "medflagd: CURVE keys of %s not usable; not "
-		    "started\n", conf ? conf : "the defaults");
-		return 1;
+		return s_refuse(check_only, &diags, "in the CURVE keys of %s",
+		    conf ? conf : "the defaults");
 	}
 	if (check_only) {
 		mf_curve_allow_free(&b.allow);
@@ -635,15 +659,17 @@ main(int argc, char **argv)
 	if (!b.cfg.canary)
 		mf_log_warnx("canary off: reloads are not compared with a "
 		    "sample of posts");
-	mf_log_info("ready: %zu rules, ruleset %s, %d local workers, ingest %s, "
-	    "check %s, verdicts %s, control %s, backend %s (local workers: %s)",
-	    b.nrules, b.ruleset, b.cfg.workers, b.cfg.ingest, b.cfg.check,
+	mf_log_info("ready: %zu rule%s, ruleset %s, %d local worker%s, ingest "
+	    "%s, check %s, verdicts %s, control %s, backend %s (local workers: "
+	    "%s)", b.nrules, b.nrules == 1 ? "" : "s", b.ruleset,
+	    b.cfg.workers, b.cfg.workers == 1 ? "" : "s", b.cfg.ingest,
+	    b.cfg.check,
 	    b.cfg.verdicts, b.cfg.control, b.cfg.backend, b.backend_ep);
 
 	s_loop(&b);
 
-	mf_log_info("stopping: %llu verdicts published; telling workers to "
-	    "exit", (unsigned long long)b.seq);
+	mf_log_info("stopping: %llu verdict%s published; telling workers to "
+	    "exit", (unsigned long long)b.seq, b.seq == 1 ? "" : "s");
 	mf_broker_broadcast(&b, MF_PROTO_EXIT);
 	mf_supervise_stop(&b, 3000);
 	mf_replay_stop(&b);

@@ -416,27 +416,24 @@ main(int argc, char **argv)
 	snprintf(prog, sizeof(prog), "worker[%.20s]", idx);
 	mf_log_init(prog, "info");
 	if (mf_config_read(&cfg, conf, &diags) != 0) {
-		for (size_t i = 0; i < diags.n; i++)
-			mf_log_warnx("%s: %s", diags.v[i].where,
-			    diags.v[i].msg);
-		return 1;
+		mf_log_diags(&diags);
+		mf_log_fatalx("%zu error%s in %s; not started", diags.errors,
+		    diags.errors == 1 ? "" : "s", conf);
 	}
 	mf_log_set_level(cfg.log_level);
+	(void)mf_log_set_sink(cfg.log);
 	if (backend == NULL)
 		backend = cfg.backend;
 	if ((s_curve = mf_curve_client_keys(&cfg, s_server_pub, s_secret,
 	    &diags)) < 0) {
-		for (size_t i = 0; i < diags.n; i++)
-			mf_log_warnx("%s: %s", diags.v[i].where,
-			    diags.v[i].msg);
-		return 1;
+		mf_log_diags(&diags);
+		mf_log_fatalx("CURVE keys not usable; not started");
 	}
 	mf_diags_free(&diags);
 	if ((rules = s_load_rules(&cfg, &diags)) == NULL) {
-		for (size_t i = 0; i < diags.n && i < 20; i++)
-			mf_log_warnx("%s: %s", diags.v[i].where,
-			    diags.v[i].msg);
-		mf_log_fatalx("cannot load the rules in %s", cfg.rules);
+		mf_log_diags(&diags);
+		mf_log_fatalx("%zu error%s in the rules of %s; not started",
+		    diags.errors, diags.errors == 1 ? "" : "s", cfg.rules);
 	}
 	mf_diags_free(&diags);
 	if ((scanner = mf_scanner_new(NULL)) == NULL)
@@ -502,6 +499,7 @@ main(int argc, char **argv)
 		stale = r.stale;
 		pthread_mutex_unlock(&r.mu);
 
+		mf_log_rated_tick(&j.rate_bad);
 		if (now >= next_hb) {
 			const char	*f[6] = { MF_PROTO_HB,
 			    mf_ruleset_hash(rules), mf_sources_version(sources),
@@ -582,8 +580,10 @@ main(int argc, char **argv)
 					const char	*m[2] = {
 					    MF_PROTO_RELOADFAIL, msg };
 
-					snprintf(msg, sizeof(msg), "%zu errors; "
-					    "first: %.200s: %.300s", diags.errors,
+					snprintf(msg, sizeof(msg), "%zu "
+					    "error%s; first: %.200s: %.300s",
+					    diags.errors,
+					    diags.errors == 1 ? "" : "s",
 					    diags.n ? diags.v[0].where : "",
 					    diags.n ? diags.v[0].msg : "");
 					s_send_strs(sock, 2, m);

@@ -76,7 +76,7 @@ echo "$out" | grep -q "another medflagd (pid $MPID) serves these endpoints" ||
 rm "$D/r/canary.jsonl"
 out=$("$B/medflag" -c "$CONF" reload 2>&1) && fail "reload took no canary"
 echo "$out" | grep -q 'no canary' || fail "reload answer: $out"
-grep -q 'reload refused: 1 error; keeping ruleset' "$D/medflagd.log" &&
+grep -q 'reload refused: 1 error, 0 warnings; keeping ruleset' "$D/medflagd.log" &&
     grep -q 'no canary: canary.jsonl is missing' "$D/medflagd.log" ||
     fail "reload log: $(cat "$D/medflagd.log")"
 echo "ok: hash, canary, empty rule set, rule count and lock file"
