@@ -9,6 +9,8 @@ DESTDIR    ?=
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DATADIR    ?= $(PREFIX)/share
 LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(DATADIR)/doc/medflag
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
@@ -191,9 +193,10 @@ fuzz-deps:
 
 # ---- install ---------------------------------------------------------------
 
-install: all
+install: $(LIB) $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources
+	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources \
+	    $(DESTDIR)$(SYSCONFDIR)/medflag $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
@@ -205,11 +208,24 @@ install: all
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	@# The example configuration, unless there is one: that is the operator's.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf ]; then \
+	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf"; \
+	else install -m 644 etc/medflag/medflag.conf $(DESTDIR)$(SYSCONFDIR)/medflag/; fi
+	for u in medflagd medflag-http; do \
+	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        -e 's|@DATADIR@|$(DATADIR)|g' etc/systemd/$$u.service.in \
+	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.service || exit 1; done
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
 	rm -f $(DESTDIR)$(PREFIX)/lib/libmedflag.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
-	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag
+	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag \
+	    $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/medflagd.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service
+	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
 
 clean:
 	rm -rf build
