@@ -176,7 +176,7 @@ MF_TEST(service_10k_posts_exactly_once)
 	int64_t		deadline;
 
 	mf_integ_setup(&t, 2, NULL);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	s_pusher_init(&p, &t, 10000, 1000, 0);
 	deadline = mf_integ_now_ms() + 40000;
 	while (p.received < p.n && mf_integ_now_ms() < deadline)
@@ -204,7 +204,7 @@ MF_TEST(service_worker_sigkill_every_second)
 	int		kills = 0;
 
 	mf_integ_setup(&t, 2, NULL);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	s_pusher_init(&p, &t, 10000, 500, 0);
 	p.rate = 1000;		/* about 10 s of traffic: several kills, even
 				 * with workers that take 3 s to compile
@@ -235,7 +235,7 @@ MF_TEST(service_worker_sigkill_every_second)
 	MF_ASSERT_EQ(0, p.dups);
 	s_check_exactly_once(&p);
 	MF_ASSERT_EQ(10000, mf_integ_stat(&t, "seq"));
-	MF_ASSERT_EQ(0, mf_integ_wait_workers(&t, 2, 10000));
+	MF_ASSERT_EQ(0, mf_integ_wait_workers(&t, 2, 20000));
 	s_pusher_free(&p);
 	MF_ASSERT_EQ(0, mf_integ_medflagd_stop(&t, SIGTERM, 10000));
 	mf_integ_teardown(&t);
@@ -258,7 +258,7 @@ MF_TEST(service_signal_storm_loses_nothing)
 	int		status;
 
 	mf_integ_setup(&t, 2, NULL);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	storm = fork();
 	MF_ASSERT(storm >= 0);
 	if (storm == 0) {
@@ -313,7 +313,7 @@ MF_TEST(service_redis_down_marks_stale)
 	int		before;
 
 	mf_integ_setup(&t, 2, NULL);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	s_pusher_init(&p, &t, 200000, 20, 0);
 	p.rate = 500;
 	MF_ASSERT_EQ(0, s_push_until(&p, 0, 5000));
@@ -359,7 +359,7 @@ MF_TEST(service_broken_reload_keeps_old_rules)
 	MF_ASSERT_NOT_NULL(fp);
 	fputs(extra, fp);
 	fclose(fp);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	mf_integ_stat_str(&t, "ruleset", old, sizeof(old));
 	MF_ASSERT(old[0] != '\0');
 
@@ -410,7 +410,7 @@ MF_TEST(service_sigterm_under_load_loses_nothing)
 	int		rc;
 
 	mf_integ_setup(&t, 2, NULL);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	s_pusher_init(&p, &t, 6000, 500, 2000);
 	p.rate = 3000;
 	deadline = mf_integ_now_ms() + 10000;
@@ -434,7 +434,7 @@ MF_TEST(service_sigterm_under_load_loses_nothing)
 		}
 	}
 	MF_ASSERT_EQ(0, rc);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	deadline = mf_integ_now_ms() + 30000;
 	while (p.received < p.n && mf_integ_now_ms() < deadline)
 		s_pusher_turn(&p, 20);
@@ -491,7 +491,7 @@ MF_TEST(service_hostile_input)
 	long long	 bad0;
 
 	mf_integ_setup(&t, 2, NULL);
-	mf_integ_medflagd_start(&t, 2, 10000);
+	mf_integ_medflagd_start(&t, 2, 20000);
 	bad0 = mf_integ_stat(&t, "bad_messages");
 	chk = zmq_socket(t.zctx, ZMQ_DEALER);
 	ing = zmq_socket(t.zctx, ZMQ_PUSH);
