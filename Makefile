@@ -4,6 +4,13 @@
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+# Where the installed programs look for their files; compiled in (see
+# $(PATHS_H)). PREFIX=/usr gives /etc and /var, as Debian does.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DATADIR    ?= $(PREFIX)/share
+LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(DATADIR)/doc/medflag
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
@@ -21,7 +28,7 @@ HTTP_LIBS  := $(shell $(PKG_CONFIG) --libs $(HTTP_DEPS) 2>/dev/null)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(HTTP_DEPS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
 MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) \
-              -Ifilter -Iworkers -Itools -Itests $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+              -Ifilter -Iworkers -Itools -Itests -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS     += $(PKG_LIBS) -lpthread -lm
 
 # Debian packages that building and testing need; `make deps` installs the
@@ -55,10 +62,21 @@ REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: all check check-all check-unit check-rules check-integ check-fuzz \
+.PHONY: FORCE all check check-all check-unit check-rules check-integ check-fuzz \
         deps fuzz-deps demo asan bench fuzz chaos install uninstall clean model
 
 all: $(LIB) $(BINS) $(BUILD)/tests/unit $(INTEG_BINS) $(REPLAY)
+
+# The directories of this build, rewritten only when they change, so that
+# `make install PREFIX=/opt/medflag` recompiles what uses them and a plain
+# `make` afterwards recompiles nothing else.
+PATHS_H    := $(BUILD)/gen/mf_paths.h
+$(PATHS_H): FORCE
+	@mkdir -p $(@D)
+	@printf '#define MF_SYSCONFDIR "%s"\n#define MF_DATADIR "%s"\n#define MF_LOCALSTATEDIR "%s"\n' \
+	    '$(SYSCONFDIR)' '$(DATADIR)' '$(LOCALSTATEDIR)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/workers/config.o $(BUILD)/tools/cli.o $(BUILD)/workers/medflagd.o: $(PATHS_H)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -194,23 +212,40 @@ fuzz-deps:
 
 # ---- install ---------------------------------------------------------------
 
-install: all
+install: $(LIB) $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(PREFIX)/share/medflag/rules/sources
+	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources \
+	    $(DESTDIR)$(SYSCONFDIR)/medflag $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
 	    filter/post.h filter/verdict.h filter/source.h filter/normalize.h \
-	    filter/ruleset.h filter/match.h filter/wire.h $(DESTDIR)$(PREFIX)/include/medflag/
-	install -m 644 rules/*.rules rules/policy.conf $(DESTDIR)$(PREFIX)/share/medflag/rules/
-	install -m 644 rules/sources/*.list $(DESTDIR)$(PREFIX)/share/medflag/rules/sources/
+	    filter/ruleset.h filter/match.h filter/wire.h filter/learn.h \
+	    $(DESTDIR)$(PREFIX)/include/medflag/
+	install -d $(DESTDIR)$(LOCALSTATEDIR)/run/medflag
+	install -m 644 rules/*.rules rules/policy.conf rules/canary.jsonl \
+	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/
+	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	@# The example configuration, unless there is one: that is the operator's.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf ]; then \
+	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf"; \
+	else install -m 644 etc/medflag/medflag.conf $(DESTDIR)$(SYSCONFDIR)/medflag/; fi
+	for u in medflagd medflag-http; do \
+	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        -e 's|@DATADIR@|$(DATADIR)|g' etc/systemd/$$u.service.in \
+	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.service || exit 1; done
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
 	rm -f $(DESTDIR)$(PREFIX)/lib/libmedflag.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
-	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(PREFIX)/share/medflag
+	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag \
+	    $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/medflagd.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service
+	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
 
 clean:
 	rm -rf build

@@ -706,6 +706,17 @@ oom:
 	return 1;
 }
 
+/* The file's name without its folder: the hash takes the name, not
+ * the path, so the same rules read as "rules" or "/etc/medflag/rules"
+ * are one rule set. */
+static const char *
+s_basename(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 mf_ruleset_t *
 mf_ruleset_load_files(const char *const *files, size_t nfiles,
     const char *policy, const mf_sources_t *vetted, unsigned opts,
@@ -729,7 +740,8 @@ mf_ruleset_load_files(const char *const *files, size_t nfiles,
 			errors++;
 			continue;
 		}
-		s_hash_bytes(rs, files[i], strlen(files[i]) + 1);
+		s_hash_bytes(rs, s_basename(files[i]),
+		    strlen(s_basename(files[i])) + 1);
 		s_hash_bytes(rs, text, len);
 		errors += mf__rules_parse(rs, files[i], text, len, diags);
 		mf_free(text);

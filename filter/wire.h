@@ -19,6 +19,10 @@
 
 #define MF_WIRE_VERSION		1
 #define MF_WIRE_MAX_MSG		(1u << 20)	/* 1 MiB per message */
+/* The error of a post over MF_WIRE_MAX_MSG (msgpack or JSON text), in the
+ * error verdict it gets from medflagd, check, push, scan and HTTP alike. */
+#define MF_WIRE_TOO_BIG		"post: larger than 1 MiB (1048576 bytes), " \
+				"the most medflag judges"
 #define MF_WIRE_MAX_DEPTH	16		/* map/array nesting */
 #define MF_WIRE_MAX_STR		(1u << 20)
 

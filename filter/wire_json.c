@@ -6,8 +6,10 @@
  * encoded msgpack message is converted to JSON, so both codecs accept and
  * reject the same things and name fields the same way. 'ext' and 'author'
  * are maps in both. JSON cannot hold invalid UTF-8: such bytes (a post
- * body may have them) are written as U+FFFD. Not responsible for msgpack
- * field handling (wire.c).
+ * body may have them) are written as U+FFFD; read, a text holding them
+ * (or unpaired surrogate escapes) is taken with the bytes kept, as
+ * msgpack would carry them (s_escape_invalid). Not responsible for
+ * msgpack field handling (wire.c).
  * SPDX-License-Identifier: MIT
  */
 #include <math.h>
@@ -292,9 +294,42 @@ s_mp_to_text(const mf_buf_t *mp, mf_buf_t *out, const char *what,
 
 /* ---- JSON -> msgpack ------------------------------------------------- */
 
+/* Appends string 's' to 'b' as msgpack; with 'raw', the stand-ins of
+ * s_escape_invalid() become the bytes they stand for again. */
 static int
-s_json_to_mp(const json_t *j, mf_buf_t *b, int depth, const char *what,
-    mf_err_t *err)
+s_put_str(mf_buf_t *b, const char *s, size_t len, int raw)
+{
+	mf_buf_t	 t = { 0 };
+	size_t		 i;
+	int		 rc;
+
+	if (!raw || memmem(s, len, "\xf4\x8f", 2) == NULL)
+		return mf__mp_put_str(b, s, len);
+	for (i = 0; i < len; i++) {
+		const unsigned char	*u = (const unsigned char *)s + i;
+		unsigned char		 c;
+
+		if (i + 3 < len && u[0] == 0xf4 && u[1] == 0x8f &&
+		    u[2] >= 0xbc && u[2] <= 0xbf && u[3] >= 0x80 &&
+		    u[3] <= 0xbf) {
+			c = (unsigned char)(((u[2] - 0xbc) << 6) |
+			    (u[3] & 0x3f));
+			i += 3;
+		} else
+			c = u[0];
+		if (mf_buf_append(&t, &c, 1) == -1) {
+			mf_buf_free(&t);
+			return -1;
+		}
+	}
+	rc = mf__mp_put_str(b, t.data ? t.data : "", t.len);
+	mf_buf_free(&t);
+	return rc;
+}
+
+static int
+s_json_to_mp(const json_t *j, mf_buf_t *b, int depth, int raw,
+    const char *what, mf_err_t *err)
 {
 	const char	*key;
 	size_t		 keylen, i;
@@ -311,8 +346,8 @@ s_json_to_mp(const json_t *j, mf_buf_t *b, int depth, const char *what,
 			if (mf__mp_put_array(b, json_array_size(j)) == -1)
 				return s_oom(err, what);
 			json_array_foreach(j, i, val)
-				if (s_json_to_mp(val, b, depth + 1, what,
-				    err) == -1)
+				if (s_json_to_mp(val, b, depth + 1, raw,
+				    what, err) == -1)
 					return -1;
 			return 0;
 		}
@@ -321,13 +356,14 @@ s_json_to_mp(const json_t *j, mf_buf_t *b, int depth, const char *what,
 		json_object_keylen_foreach((json_t *)j, key, keylen, val) {
 			if (mf__mp_put_str(b, key, keylen) == -1)
 				return s_oom(err, what);
-			if (s_json_to_mp(val, b, depth + 1, what, err) == -1)
+			if (s_json_to_mp(val, b, depth + 1, raw, what,
+			    err) == -1)
 				return -1;
 		}
 		return 0;
 	case JSON_STRING:
-		if (mf__mp_put_str(b, json_string_value(j),
-		    json_string_length(j)) == -1)
+		if (s_put_str(b, json_string_value(j), json_string_length(j),
+		    raw) == -1)
 			return s_oom(err, what);
 		return 0;
 	case JSON_INTEGER:
@@ -346,12 +382,109 @@ s_json_to_mp(const json_t *j, mf_buf_t *b, int depth, const char *what,
 	return mf_err_set(err, MF_EWIRE, what, "%s: unknown JSON type", what);
 }
 
-/* Parses one JSON object of at most MF_WIRE_MAX_MSG bytes. */
+/* Appends the stand-in of byte 'c': U+10FF00 + c, in UTF-8. */
+static int
+s_stand_in(mf_buf_t *b, unsigned char c)
+{
+	unsigned char	u[4] = { 0xf4, 0x8f, (unsigned char)(0xbc + (c >> 6)),
+			    (unsigned char)(0x80 | (c & 0x3f)) };
+
+	return mf_buf_append(b, u, 4);
+}
+
+static int
+s_hex4(const char *s, unsigned *cp)
+{
+	*cp = 0;
+	for (int i = 0; i < 4; i++) {
+		char	c = s[i];
+
+		*cp <<= 4;
+		if (c >= '0' && c <= '9')
+			*cp |= (unsigned)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*cp |= (unsigned)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * JSON cannot hold invalid UTF-8, but a post body may: it is repaired
+ * before matching and the verdict says "invalid_utf8" (docs/protocol.md).
+ * So that a post in JSON (JSON Lines, HTTP) is judged as the same bytes
+ * over msgpack are, a text jansson refuses is rewritten: each invalid
+ * byte, and each byte of the generalized UTF-8 form of an unpaired
+ * \uD800..\uDFFF escape (what Python writes for surrogateescape'd bytes),
+ * becomes U+10FF00 + the byte, which s_put_str() turns back into the
+ * byte. The worker then repairs and flags them. (A body holding both
+ * invalid bytes and real U+10FF00..U+10FFFF, private use of the last
+ * plane, loses those characters.) Returns 1 when 'out' holds a
+ * rewritten text, 0 when there was nothing to rewrite, -1 out of memory.
+ */
+static int
+s_escape_invalid(const char *text, size_t len, mf_buf_t *out)
+{
+	const unsigned char	*u = (const unsigned char *)text;
+	size_t			 i = 0, k;
+	int			 in_str = 0, changed = 0;
+	unsigned		 cp, lo;
+
+	while (i < len) {
+		if ((k = s_utf8_seq(u + i, len - i)) == 0) {
+			if (s_stand_in(out, u[i]) == -1)
+				return -1;
+			changed = 1;
+			i++;
+			continue;
+		}
+		if (k == 1 && u[i] == '"')
+			in_str = !in_str;
+		if (!(k == 1 && in_str && u[i] == '\\' && i + 1 < len)) {
+			if (mf_buf_append(out, u + i, k) == -1)
+				return -1;
+			i += k;
+			continue;
+		}
+		/* An escape inside a string. */
+		if (u[i + 1] != 'u' || i + 6 > len ||
+		    s_hex4(text + i + 2, &cp) != 0 || cp < 0xd800 ||
+		    cp > 0xdfff) {
+			if (mf_buf_append(out, u + i, 2) == -1)
+				return -1;
+			i += 2;
+			continue;
+		}
+		if (cp <= 0xdbff && i + 12 <= len && u[i + 6] == '\\' &&
+		    u[i + 7] == 'u' && s_hex4(text + i + 8, &lo) == 0 &&
+		    lo >= 0xdc00 && lo <= 0xdfff) {
+			if (mf_buf_append(out, u + i, 12) == -1)
+				return -1;
+			i += 12;
+			continue;
+		}
+		if (s_stand_in(out, 0xed) == -1 ||
+		    s_stand_in(out, (unsigned char)(0x80 | ((cp >> 6) &
+		    0x3f))) == -1 ||
+		    s_stand_in(out, (unsigned char)(0x80 | (cp & 0x3f))) == -1)
+			return -1;
+		changed = 1;
+		i += 6;
+	}
+	return changed;
+}
+
+/* Parses one JSON object of at most MF_WIRE_MAX_MSG bytes; '*raw' says
+ * whether s_escape_invalid() rewrote it. */
 static json_t *
-s_load(const char *text, size_t len, const char *what, mf_err_t *err)
+s_load(const char *text, size_t len, int *raw, const char *what,
+    mf_err_t *err)
 {
 	json_error_t	 je;
 	json_t		*j;
+	mf_buf_t	 fixed = { 0 };
+	int		 r;
 
 	if (text == NULL || len == 0) {
 		mf_err_set(err, MF_EWIRE, what, "%s: empty message", what);
@@ -363,17 +496,39 @@ s_load(const char *text, size_t len, const char *what, mf_err_t *err)
 		    MF_WIRE_MAX_MSG);
 		return NULL;
 	}
+	*raw = 0;
 	memset(&je, 0, sizeof(je));
-	if ((j = json_loadb(text, len, JSON_ALLOW_NUL, &je)) == NULL) {
+	j = json_loadb(text, len, JSON_ALLOW_NUL, &je);
+	if (j == NULL && json_error_code(&je) != json_error_out_of_memory &&
+	    je.text[0] != '\0') {
+		if ((r = s_escape_invalid(text, len, &fixed)) == -1) {
+			mf_buf_free(&fixed);
+			s_oom(err, what);
+			return NULL;
+		}
+		if (r == 1 && (j = json_loadb(fixed.data, fixed.len,
+		    JSON_ALLOW_NUL, NULL)) != NULL)
+			*raw = 1;
+		mf_buf_free(&fixed);
+	}
+	if (j == NULL) {
 		/* jansson leaves the text empty when its first allocation
 		 * fails, and says so in it for later ones. */
 		if (je.text[0] == '\0' ||
 		    json_error_code(&je) == json_error_out_of_memory)
 			s_oom(err, what);
-		else
+		else {
+			/* jansson ends its text with "near '<the input>'":
+			 * a piece of the post, which an error (logged,
+			 * journalled in a verdict) must never carry. */
+			char	*near = strstr(je.text, " near ");
+
+			if (near != NULL)
+				*near = '\0';
 			mf_err_set(err, MF_EWIRE, what,
 			    "%s: invalid JSON at line %d, column %d: %s",
 			    what, je.line, je.column, je.text);
+		}
 		return NULL;
 	}
 	if (!json_is_object(j)) {
@@ -391,12 +546,12 @@ s_text_to_mp(const char *text, size_t len, mf_buf_t *mp, const char *what,
     mf_err_t *err)
 {
 	json_t	*j;
-	int	 rc;
+	int	 rc, raw;
 
 	mf_err_clear(err);
-	if ((j = s_load(text, len, what, err)) == NULL)
+	if ((j = s_load(text, len, &raw, what, err)) == NULL)
 		return -1;
-	rc = s_json_to_mp(j, mp, 0, what, err);
+	rc = s_json_to_mp(j, mp, 0, raw, what, err);
 	json_decref(j);
 	return rc;
 }

@@ -63,9 +63,14 @@ mf_test_skip(const char *fmt, ...)
 const char *
 mf_test_top(void)
 {
-	const char *t = getenv("MF_TOP");
+	static char	 cwd[2048];
+	const char	*t = getenv("MF_TOP");
 
-	return t ? t : ".";
+	/* Absolute: a configuration written into a temp dir resolves
+	 * relative paths against that dir, not against ours. */
+	if (t != NULL)
+		return t;
+	return getcwd(cwd, sizeof(cwd)) ? cwd : ".";
 }
 
 const char *

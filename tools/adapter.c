@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "adapter.h"
+#include "log.h"
 #include "client.h"
 
 #define S_QUOTE_MAX	120	/* bytes of matched text quoted per span */
@@ -187,9 +188,8 @@ mf_outbox_put(mf_outbox_t *ob, long long id, int hide, char *reason)
 		ob->c.dropped++;
 		pthread_mutex_unlock(&ob->mu);
 		free(reason);
-		fprintf(stderr, "%s: %s %lld: not acted on: %d actions already "
-		    "wait for the forum\n", ob->prog, ob->noun, id,
-		    MF_OUTBOX_MAX);
+		mf_log_warnx("%s %lld: not acted on: %d actions already wait "
+		    "for the forum", ob->noun, id, MF_OUTBOX_MAX);
 		return -1;
 	}
 	a->it.id = id;
@@ -221,8 +221,7 @@ s_perform(mf_outbox_t *ob)
 		ob->c.done++;
 		if (a->it.hide)
 			ob->c.hidden++;
-		fprintf(stderr, "%s: %s %lld: %s\n", ob->prog, ob->noun,
-		    a->it.id, why);
+		mf_log_info("%s %lld: %s", ob->noun, a->it.id, why);
 		s_act_free(a);
 		return;
 	}
@@ -230,18 +229,17 @@ s_perform(mf_outbox_t *ob)
 	    "%.200s", ob->noun, a->it.id, why);
 	if (r < 0 || ++a->tries >= MF_OUTBOX_TRIES) {
 		ob->c.failed++;
-		fprintf(stderr, "%s: %s %lld: %s; gave up after %d tries\n  "
-		    "hint: %s\n", ob->prog, ob->noun, a->it.id, why, a->tries +
-		    (r < 0), ob->hint);
+		mf_log_warnx("%s %lld: %s; gave up after %d tr%s; hint: %s",
+		    ob->noun, a->it.id, why, a->tries + (r < 0),
+		    a->tries + (r < 0) == 1 ? "y" : "ies", ob->hint);
 		s_act_free(a);
 		return;
 	}
 	ob->c.retries++;
 	a->due_ms = mf_client_now_ms() + (retry_s > 0 ? retry_s * 1000 :
 	    1000LL << (a->tries - 1 < 6 ? a->tries - 1 : 6));
-	fprintf(stderr, "%s: %s %lld: %s; trying again in %lld ms\n",
-	    ob->prog, ob->noun, a->it.id, why,
-	    (long long)(a->due_ms - mf_client_now_ms()));
+	mf_log_warnx("%s %lld: %s; trying again in %lld ms", ob->noun,
+	    a->it.id, why, (long long)(a->due_ms - mf_client_now_ms()));
 	s_insert(ob, a);
 }
 
@@ -321,8 +319,8 @@ mf_outbox_stop(mf_outbox_t *ob, int drain_ms)
 		ob->threaded = 0;
 	}
 	if (ob->c.pending > 0)
-		fprintf(stderr, "%s: stopped with %zu actions not taken by the "
-		    "forum\n", ob->prog, ob->c.pending);
+		mf_log_warnx("stopped with %zu action%s not taken by the forum",
+		    ob->c.pending, ob->c.pending == 1 ? "" : "s");
 }
 
 void

@@ -16,6 +16,7 @@
 typedef struct s_check {
 	const mf_post_t	*post;
 	int		 json, color, done;
+	mf_action_t	 action;	/* of the verdict, once done */
 } s_check_t;
 
 /* Prints body[start, end) on one line, at most 100 bytes, control
@@ -118,7 +119,8 @@ s_on_verdict(const mf_verdict_t *v, const void *msg, size_t len, void *tag,
 	} else {
 		s_print(stdout, v, c->post, c->color);
 	}
-	if (v->status == MF_STATUS_ERROR)
+	c->action = v->action;
+	if (v->status == MF_STATUS_ERROR || v->status == MF_STATUS_TIMEOUT)
 		c->done = -1;
 }
 
@@ -134,7 +136,7 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 	const char	*text = NULL, *format = NULL;
 	char		*body = NULL, id[64], *e;
 	size_t		 len;
-	int		 rc = 1, resend_ms = 2000;
+	int		 rc = 2, resend_ms = 2000;
 	long		 wait_ms = 30000;
 	int64_t		 end;
 
@@ -162,12 +164,12 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 		return 2;
 	}
 	if (mf_client_config(cli, &cfg) == -1)
-		return 1;
+		return 2;
 	mf_client_catch_signals();
 	c.color = cli->color && !c.json;
 	if (strcmp(text, "-") == 0) {
 		if ((body = mf_cli_slurp("-", &len)) == NULL)
-			return 1;
+			return 2;
 	} else {
 		len = strlen(text);
 	}
@@ -185,19 +187,35 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 		goto out;
 	}
 	c.post = post;
+	if (msg.len > MF_WIRE_MAX_MSG) {
+		/* medflagd would refuse it (or, over 2 MiB, drop the
+		 * connection and leave us waiting): its verdict, now. */
+		mf_verdict_t	*v = mf_cli_too_big(post->post_id);
+
+		if (v != NULL)
+			s_on_verdict(v, NULL, 0, NULL, &c);
+		mf_verdict_destroy(&v);
+		goto out;
+	}
 	if ((ck = mf_checker_new(cfg.check, 1, resend_ms)) == NULL ||
 	    mf_checker_send(ck, post, msg.data, msg.len, NULL) == -1)
 		goto out;
 	end = mf_client_now_ms() + wait_ms;
-	while (!c.done && mf_client_now_ms() < end)
+	while (!c.done && mf_client_now_ms() < end) {
 		if (mf_checker_poll(ck, 100, s_on_verdict, &c) == -1)
 			break;
-	if (!c.done)
+		if (!c.done)
+			mf_checker_report(ck, "medflag check");
+	}
+	if (c.done)
+		mf_checker_report(ck, "medflag check");	/* answers again */
+	else
 		fprintf(stderr, "medflag check: no verdict from %s within "
 		    "%ld ms (%llu resends)\n  hint: is medflagd running? "
 		    "`medflag stats` asks it\n", cfg.check, wait_ms,
 		    (unsigned long long)mf_checker_stats(ck)->resent);
-	rc = c.done == 1 ? 0 : 1;
+	/* As spamc -c: 0 nothing to do, 1 for a moderator, 2 trouble. */
+	rc = c.done != 1 ? 2 : c.action >= MF_ACT_ANNOTATE ? 1 : 0;
 out:
 	mf_checker_destroy(&ck);
 	mf_post_destroy(&post);

@@ -13,11 +13,16 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "config.h"
 #include "hash.h"
 
-#ifndef MF_SHARE_DIR
-#define MF_SHARE_DIR "/usr/local/share/medflag"
-#endif
+static const char	*s_config;	/* -c FILE of `medflag`, or NULL */
+
+void
+mf_cli_set_config(const char *path)
+{
+	s_config = path;
+}
 
 void
 mf_cli_print_diags(FILE *fp, const mf_diags_t *d)
@@ -32,6 +37,45 @@ mf_cli_print_diags(FILE *fp, const mf_diags_t *d)
 		if (x->hint[0])
 			fprintf(fp, "  hint: %s\n", x->hint);
 	}
+}
+
+mf_verdict_t *
+mf_cli_too_big(const char *post_id)
+{
+	mf_verdict_t	*v = mf_verdict_new(post_id);
+
+	if (v != NULL && mf_verdict_set_error(v, MF_STATUS_ERROR, "%s",
+	    MF_WIRE_TOO_BIG) == -1)
+		mf_verdict_destroy(&v);
+	return v;
+}
+
+int
+mf_cli_post_too_big(const mf_post_t *post)
+{
+	mf_buf_t	b = {0};
+	mf_err_t	err;
+	int		rc;
+
+	const char	*f[] = { post->post_id, post->revision, post->instance,
+			    post->thread_id, post->title, post->lang,
+			    post->url };
+	size_t		 sum = post->body_len + post->author.len +
+			    post->ext.len + 512;	/* keys, headers */
+
+	/* Cheap bounds first: the body alone, or every part together. */
+	if (post->body_len > MF_WIRE_MAX_MSG)
+		return 1;
+	for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
+		sum += f[i] ? strlen(f[i]) : 0;
+	if (sum <= MF_WIRE_MAX_MSG)
+		return 0;
+	if (mf_wire_encode_post(post, &b, &err) == -1)
+		rc = err.code == MF_ENOMEM ? -1 : 1;
+	else
+		rc = b.len > MF_WIRE_MAX_MSG;
+	mf_buf_free(&b);
+	return rc;
 }
 
 char *
@@ -71,14 +115,24 @@ out:
 const char *
 mf_cli_rules_dir(void)
 {
-	struct stat	 st;
-	const char	*e = getenv("MEDFLAG_RULES");
+	static mf_config_t	 cfg;
+	mf_diags_t		 d = {0};
+	const char		*e = getenv("MEDFLAG_RULES");
+	const char		*path = s_config ? s_config :
+				    mf_config_default_path();
+	int			 errors;
 
 	if (e && *e)
 		return e;
-	if (stat("rules", &st) == 0 && S_ISDIR(st.st_mode))
-		return "rules";
-	return MF_SHARE_DIR "/rules";
+	errors = mf_config_read(&cfg, path, &d);
+	mf_cli_print_diags(stderr, &d);
+	mf_diags_free(&d);
+	if (errors) {
+		fprintf(stderr, "medflag: %s: %d error%s in the configuration"
+		    "\n", path, errors, errors == 1 ? "" : "s");
+		exit(1);
+	}
+	return cfg.rules;
 }
 
 mf_ruleset_t *

@@ -30,6 +30,14 @@ mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 
 /* Prints every diagnostic as "where: severity: msg\n  hint: ..." to 'fp'. */
 void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);
+/* The error verdict of a post over MF_WIRE_MAX_MSG, as JSON text or as
+ * msgpack: status error, MF_WIRE_TOO_BIG, the same from check, push, scan
+ * and HTTP as from medflagd. 'post_id' may be NULL. OWNS: caller. NULL if
+ * out of memory. */
+mf_verdict_t	*mf_cli_too_big(const char *post_id);
+/* 1 if 'post' is over MF_WIRE_MAX_MSG once encoded as msgpack, the form
+ * medflagd takes; 0 if not; -1 out of memory. */
+int		 mf_cli_post_too_big(const mf_post_t *post);
 /* Reads all of 'path' ("-" = stdin). OWNS: caller (free). NULL on error
  * with a message printed. */
 char		*mf_cli_slurp(const char *path, size_t *len);
@@ -38,9 +46,14 @@ char		*mf_cli_slurp(const char *path, size_t *len);
 void		mf_cli_table_head(FILE *fp);
 void		mf_cli_table_row(FILE *fp, const mf_verdict_t *v);
 
-/* The default rules directory: $MEDFLAG_RULES, ./rules, or the installed
- * share/medflag/rules. */
+/* The rules directory of the offline subcommands when --rules is not
+ * given: $MEDFLAG_RULES, else the `rules` of the configuration (-c FILE,
+ * $MEDFLAG_CONF or $sysconfdir/medflag/medflag.conf; config.h), else the
+ * installed $datadir/medflag/rules. Prints the problems of a configuration
+ * that does not read and exits 1. BORROWS: static storage. */
 const char	*mf_cli_rules_dir(void);
+/* Records the -c FILE given to `medflag` for mf_cli_rules_dir(). */
+void		 mf_cli_set_config(const char *path);
 /* Loads DIR/sources/ *.list into 'src', then the rules of 'dir' (evidence
  * checked against the vetted list when there is one); every problem goes
  * to 'd'. NULL on error. */

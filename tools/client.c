@@ -41,9 +41,7 @@ mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
 	int		 errors = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	mf_config_defaults(cfg);
-	if (path != NULL)
-		errors = mf_config_load(cfg, path, &diags);
+	errors = mf_config_read(cfg, path, &diags);
 	mf_cli_print_diags(stderr, &diags);
 	mf_diags_free(&diags);
 	if (errors) {
@@ -166,6 +164,10 @@ struct mf_checker {
 	s_slot_t		*slots, *free, **buckets;
 	uint64_t		 order;
 	int64_t			 last_rx;	/* ms of the last message */
+	/* ms since which posts wait with nothing heard: the last message,
+	 * or the send that made the pending set non-empty */
+	int64_t			 heard;
+	int			 told;		/* "does not answer" said */
 	mf_checker_stats_t	 st;
 };
 
@@ -317,7 +319,8 @@ mf_checker_send(mf_checker_t *self, const mf_post_t *post, const void *msg,
 	b = s_hash(sl->key) & (self->nbuckets - 1);
 	sl->next = self->buckets[b];
 	self->buckets[b] = sl;
-	self->npending++;
+	if (self->npending++ == 0)
+		self->heard = mf_client_now_ms();
 	self->st.sent++;
 	return s_send(self, sl);
 }
@@ -496,13 +499,37 @@ mf_checker_poll(mf_checker_t *self, int wait_ms, mf_checker_fn *fn,
 		}
 		/* Drain what is ready without waiting. */
 		while ((n = s_recv(self->sock, parts, 4)) > 0) {
-			self->last_rx = mf_client_now_ms();
+			self->last_rx = self->heard = mf_client_now_ms();
 			delivered += s_on_message(self, parts, n, fn, arg);
 			for (int i = 0; i < n && i < 4; i++)
 				zmq_msg_close(&parts[i]);
 			if (delivered >= 1024)
 				break;
 		}
+	}
+}
+
+int64_t
+mf_checker_silence_ms(const mf_checker_t *self)
+{
+	return self->npending == 0 ? 0 : mf_client_now_ms() - self->heard;
+}
+
+void
+mf_checker_report(mf_checker_t *self, const char *prog)
+{
+	int64_t	silent = mf_checker_silence_ms(self);
+
+	if (!self->told && silent >= MF_CLIENT_SILENT_MS) {
+		fprintf(stderr, "%s: medflagd does not answer on %s (nothing "
+		    "for %lld s); still trying\n  hint: is medflagd running? "
+		    "`medflag stats` asks it\n", prog, self->endpoint,
+		    (long long)silent / 1000);
+		self->told = 1;
+	} else if (self->told && silent < MF_CLIENT_SILENT_MS) {
+		fprintf(stderr, "%s: medflagd answers again on %s\n", prog,
+		    self->endpoint);
+		self->told = 0;
 	}
 }
 
@@ -546,6 +573,23 @@ mf_client_check_one(const char *endpoint, const void *msg, size_t len,
 	return rc;
 }
 
+/* mf_client_ping(): no message on stderr. */
+static int	s_control_quiet;
+
+int
+mf_client_ping(const mf_config_t *cfg, int timeout_ms)
+{
+	msgpack_unpacked	reply;
+	int			rc;
+
+	s_control_quiet = 1;
+	rc = mf_client_control(cfg, "health", NULL, 0, timeout_ms, &reply);
+	s_control_quiet = 0;
+	if (rc == 0)
+		msgpack_unpacked_destroy(&reply);
+	return rc;
+}
+
 int
 mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
     size_t alen, int timeout_ms, msgpack_unpacked *reply)
@@ -563,8 +607,9 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 	zmq_msg_init(&m);
 	if (mf_zsend(sock, cmd, strlen(cmd), args ? ZMQ_SNDMORE : 0) == -1 ||
 	    (args && mf_zsend(sock, args, alen, 0) == -1)) {
-		fprintf(stderr, "medflag: control %s: %s\n", cfg->control,
-		    zmq_strerror(errno));
+		if (!s_control_quiet)
+			fprintf(stderr, "medflag: control %s: %s\n",
+			    cfg->control, zmq_strerror(errno));
 		goto out;
 	}
 	it.socket = sock;
@@ -573,9 +618,11 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 	    !mf_client_stop)
 		;
 	if (rc <= 0) {
-		fprintf(stderr, "medflag: control %s: no answer to '%s' in "
-		    "%d ms\n  hint: is medflagd running? check 'control' in "
-		    "the config\n", cfg->control, cmd, timeout_ms);
+		if (!s_control_quiet)
+			fprintf(stderr, "medflag: control %s: no answer to "
+			    "'%s' in %d ms\n  hint: is medflagd running? check "
+			    "'control' in the config\n", cfg->control, cmd,
+			    timeout_ms);
 		rc = -1;
 		goto out;
 	}
@@ -598,15 +645,18 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 			    MSGPACK_UNPACK_SUCCESS || !msgpack_zone_push_finalizer(
 			    reply->zone, free, copy)) {
 				free(copy);
-				fprintf(stderr, "medflag: control %s: the "
-				    "reply to '%s' is not msgpack\n",
-				    cfg->control, cmd);
+				if (!s_control_quiet)
+					fprintf(stderr, "medflag: control %s: "
+					    "the reply to '%s' is not "
+					    "msgpack\n", cfg->control, cmd);
 				goto out;
 			}
 			if (reply->data.type != MSGPACK_OBJECT_MAP) {
-				fprintf(stderr, "medflag: control %s: the "
-				    "reply to '%s' is not a msgpack map\n",
-				    cfg->control, cmd);
+				if (!s_control_quiet)
+					fprintf(stderr, "medflag: control %s: "
+					    "the reply to '%s' is not a "
+					    "msgpack map\n", cfg->control,
+					    cmd);
 				goto out;
 			}
 			rc = 0;

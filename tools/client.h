@@ -76,6 +76,15 @@ int		 mf_checker_send(mf_checker_t *self, const mf_post_t *post,
 int		 mf_checker_poll(mf_checker_t *self, int wait_ms,
 		    mf_checker_fn *fn, void *arg);
 const mf_checker_stats_t *mf_checker_stats(const mf_checker_t *self);
+/* Milliseconds medflagd has said nothing while posts wait for verdicts
+ * (since the last message, or since the first of them was sent); 0 when
+ * none waits. */
+int64_t		 mf_checker_silence_ms(const mf_checker_t *self);
+/* After MF_CLIENT_SILENT_MS of that silence, says once on stderr that
+ * medflagd does not answer (the caller keeps trying), and once when it
+ * answers again. 'prog' starts the line ("medflag push"). */
+#define MF_CLIENT_SILENT_MS	2000
+void		 mf_checker_report(mf_checker_t *self, const char *prog);
 
 /*
  * One post through check, for callers that answer one request at a time
@@ -96,6 +105,10 @@ int		 mf_client_check_one(const char *endpoint, const void *msg,
 int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
 		    const void *args, size_t alen, int timeout_ms,
 		    msgpack_unpacked *reply);
+
+/* 0 if medflagd answers 'health' on cfg->control within 'timeout_ms';
+ * -1 otherwise, saying nothing. */
+int		 mf_client_ping(const mf_config_t *cfg, int timeout_ms);
 
 /* msgpack helpers for printing replies. */
 /* The value of string key 'key' in map 'map', or NULL. BORROWS. */

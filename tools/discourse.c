@@ -37,6 +37,7 @@
 #include "adapter.h"
 #include "client.h"
 #include "httpd.h"
+#include "log.h"
 #include "wire.h"
 
 #define S_PATH		"/v1/discourse"
@@ -547,6 +548,8 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (mf_client_config(cli, &ad.cfg) == -1)
 		return 1;
+	mf_log_init("medflag-discourse", ad.cfg.log_level);
+	(void)mf_log_set_sink(ad.cfg.log);
 	if (listen == NULL)
 		listen = ad.cfg.discourse_listen;
 	n = strlen(ad.cfg.discourse_url);
@@ -604,10 +607,9 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		mf_outbox_counts_t	oc;
 
 		mf_outbox_counts(ad.outbox, &oc);
-		fprintf(stderr, "medflag discourse: stopped: %llu webhooks, "
-		    "%llu judged, %llu flagged, %llu hidden, %llu failed\n",
-		    ad.webhooks, ad.judged, oc.done - oc.hidden, oc.hidden,
-		    oc.failed);
+		mf_log_info("stopped: %llu webhooks, %llu judged, %llu "
+		    "flagged, %llu hidden, %llu failed", ad.webhooks, ad.judged,
+		    oc.done - oc.hidden, oc.hidden, oc.failed);
 	}
 out:
 	mf_outbox_destroy(&ad.outbox);

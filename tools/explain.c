@@ -97,7 +97,7 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 int
 mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 {
-	const char	*dir = mf_cli_rules_dir(), *arg = NULL;
+	const char	*dir = NULL, *arg = NULL;
 	int		 json = 0, normalized = 0, rc = 1, quotes = 0;
 	mf_format_t	 fmt = MF_FMT_TEXT;
 	mf_ruleset_t	*rs = NULL;
@@ -140,6 +140,8 @@ mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 		    "[--normalized] [--format F] TEXT|-\n");
 		return 2;
 	}
+	if (dir == NULL)
+		dir = mf_cli_rules_dir();
 	if (strcmp(arg, "-") == 0) {
 		if ((text = mf_cli_slurp("-", &len)) == NULL)
 			return 1;

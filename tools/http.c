@@ -13,7 +13,8 @@
  * endpoints, CURVE keys of the configuration), with libmicrohttpd serving
  * each connection in a thread of its own, each request on its own
  * sockets. Errors are JSON {"error": "..."} naming the field or the cause;
- * a body over 1 MiB is refused (413). Loopback by default: put a reverse
+ * a body over 1 MiB is refused (413; for a post, with the error verdict
+ * medflagd gives one). Loopback by default: put a reverse
  * proxy with TLS in front to serve other hosts. Never logs post text.
  * SPDX-License-Identifier: MIT
  */
@@ -27,6 +28,7 @@
 
 #include "client.h"
 #include "httpd.h"
+#include "log.h"
 #include "store.h"
 #include "wire.h"
 
@@ -35,6 +37,28 @@ typedef struct s_gw {
 	int		 timeout_ms;
 	mf_teacher_t	*teacher;	/* feedback with text teaches */
 } s_gw_t;
+
+/* 413 and the error verdict medflagd gives a post over 1 MiB (with
+ * "error", as every error answer here). */
+static enum MHD_Result
+s_too_big(struct MHD_Connection *c, const char *post_id)
+{
+	mf_verdict_t	*v = mf_cli_too_big(post_id);
+	mf_buf_t	 out = {0};
+	mf_err_t	 err;
+	enum MHD_Result	 rc;
+
+	if (v == NULL || mf_wire_encode_verdict_json(v, &out, &err) != 0 ||
+	    mf_buf_puts(&out, "\n") != 0)
+		rc = mf_httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		    MF_WIRE_TOO_BIG);
+	else
+		rc = mf_httpd_send(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "application/json", out.data, out.len);
+	mf_verdict_destroy(&v);
+	mf_buf_free(&out);
+	return rc;
+}
 
 /* POST /v1/check: the post through medflagd's check endpoint. */
 static enum MHD_Result
@@ -48,12 +72,20 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	enum MHD_Result		 rc;
 	char			 why[600];
 
+	if (rq->too_big || rq->len > MF_WIRE_MAX_MSG)
+		return s_too_big(c, NULL);
 	if ((post = mf_wire_decode_post_json(rq->body ? rq->body : "",
 	    rq->len, &err)) == NULL)
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, err.msg);
 	if (mf_wire_encode_post(post, &mp, &err) != 0) {
 		mf_post_destroy(&post);
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, err.msg);
+	}
+	if (mp.len > MF_WIRE_MAX_MSG) {
+		rc = s_too_big(c, post->post_id);
+		mf_post_destroy(&post);
+		mf_buf_free(&mp);
+		return rc;
 	}
 	mf_post_destroy(&post);
 	if (mf_client_check_one(gw->cfg.check, mp.data, mp.len,
@@ -155,7 +187,7 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "use POST with a JSON body");
-		if (rq->too_big)
+		if (rq->too_big && url[4] != 'c')
 			return mf_httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "the body is over 1 MiB");
 		return url[4] == 'c' ? s_check(gw, c, rq) :
@@ -200,6 +232,8 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (mf_client_config(cli, &gw.cfg) == -1)
 		return 1;
+	mf_log_init("medflag-http", gw.cfg.log_level);
+	(void)mf_log_set_sink(gw.cfg.log);
 	/* The context and the CURVE keys, made once before the threads. */
 	if ((probe = mf_client_socket(ZMQ_DEALER, gw.cfg.check)) == NULL)
 		return 1;
@@ -215,6 +249,6 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	mf_client_term();
 	if (rc != 0)
 		return rc;
-	fprintf(stderr, "medflag http: stopped\n");
+	mf_log_info("stopped");
 	return 0;
 }

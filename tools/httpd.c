@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "httpd.h"
+#include "log.h"
 
 typedef struct s_srv {
 	mf_httpd_fn	*fn;
@@ -126,7 +127,7 @@ mf_httpd_run(const char *prog, const char *what, const char *listen,
 	    port < 1 || port > 65535 ||
 	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
 		fprintf(stderr, "%s: %s %s: give an IPv4 address and a port, "
-		    "as 127.0.0.1:7780\n", prog, what, listen);
+		    "as 127.0.0.1:7780\n", prog, what, listen);	/* usage */
 		return 2;
 	}
 	sa.sin_port = htons((uint16_t)port);
@@ -137,12 +138,10 @@ mf_httpd_run(const char *prog, const char *what, const char *listen,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
 	if (d == NULL) {
-		fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, listen,
-		    strerror(errno));
+		mf_log_warn("cannot listen on %s", listen);
 		return 1;
 	}
-	fprintf(stderr, "%s: listening on http://%s %s\n", prog, listen,
-	    banner);
+	mf_log_info("listening on http://%s %s", listen, banner);
 	while (!mf_client_stop) {
 		struct timespec	ts = { 0, 100000000L };
 

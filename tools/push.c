@@ -78,13 +78,31 @@ s_bad_line(s_push_t *p, const char *line, size_t len, const mf_err_t *err)
 	v = mf_verdict_new(mf_wire_peek_post_id_json(line, len, id,
 	    sizeof(id)) == 0 ? id : NULL);
 	if (v == NULL || mf_verdict_set_error(v, MF_STATUS_ERROR,
-	    "stdin:%llu: %s%s%s", (unsigned long long)p->lines, err->where,
-	    err->where[0] ? ": " : "", err->msg) == -1 ||
+	    "stdin:%llu: %s", (unsigned long long)p->lines, err->msg) == -1 ||
 	    (mf_buf_reset(&p->json), mf_wire_encode_verdict_json(v, &p->json,
 	    &e2)) == -1) {
 		fprintf(stderr, "medflag push: stdin:%llu: %s\n",
 		    (unsigned long long)p->lines, err->msg);
 	} else {
+		fwrite(p->json.data, 1, p->json.len, stdout);
+		fputc('\n', stdout);
+	}
+	mf_verdict_destroy(&v);
+}
+
+/* The error verdict of a post over MF_WIRE_MAX_MSG, on stdout. */
+static void
+s_too_big(s_push_t *p, const char *post_id)
+{
+	mf_verdict_t	*v = mf_cli_too_big(post_id);
+	mf_err_t	 err;
+
+	p->bad++;
+	mf_buf_reset(&p->json);
+	if (v == NULL || mf_wire_encode_verdict_json(v, &p->json, &err) == -1)
+		fprintf(stderr, "medflag push: stdin:%llu: %s\n",
+		    (unsigned long long)p->lines, MF_WIRE_TOO_BIG);
+	else {
 		fwrite(p->json.data, 1, p->json.len, stdout);
 		fputc('\n', stdout);
 	}
@@ -111,10 +129,23 @@ s_next(s_push_t *p, char **line, size_t *cap, mf_post_t **post,
 			break;
 	}
 	mf_buf_reset(msg);
+	if ((size_t)n > MF_WIRE_MAX_MSG) {
+		char	id[256];
+
+		s_too_big(p, mf_wire_peek_post_id_json(*line, (size_t)n, id,
+		    sizeof(id)) == 0 ? id : NULL);
+		return -1;
+	}
 	if ((*post = mf_wire_decode_post_json(*line, (size_t)n, &err)) ==
 	    NULL || mf_wire_encode_post(*post, msg, &err) == -1) {
 		mf_post_destroy(post);
 		s_bad_line(p, *line, (size_t)n, &err);
+		return -1;
+	}
+	if (msg->len > MF_WIRE_MAX_MSG) {
+		/* medflagd would refuse it; say so now, as it would. */
+		s_too_big(p, (*post)->post_id);
+		mf_post_destroy(post);
 		return -1;
 	}
 	p->posts++;
@@ -149,7 +180,7 @@ s_async(const mf_config_t *cfg, s_push_t *p)
 			}
 		}
 	}
-	rc = mf_client_stop ? 1 : 0;
+	rc = mf_client_stop || p->bad > 0 ? 1 : 0;
 out:
 	fflush(stdout);
 	fprintf(stderr, "medflag push: %llu posts sent to %s "
@@ -193,9 +224,13 @@ s_sync(const mf_config_t *cfg, s_push_t *p, size_t window, int timeout_ms)
 		if (mf_checker_poll(ck, mf_checker_room(ck) > 0 && !eof ? 0 :
 		    100, s_on_verdict, p) == -1)
 			break;
+		mf_checker_report(ck, "medflag push");
 		fflush(stdout);
 	}
-	rc = mf_checker_pending(ck) == 0 && !mf_client_stop ? 0 : 1;
+	/* A line that was not a post got its error verdict, and the exit
+	 * status says so, as for every other failure. */
+	rc = mf_checker_pending(ck) == 0 && !mf_client_stop && p->bad == 0 ?
+	    0 : 1;
 out:
 	fflush(stdout);
 	st = mf_checker_stats(ck);
@@ -205,7 +240,7 @@ out:
 	    (unsigned long long)st->verdicts, (unsigned long long)st->resent,
 	    (unsigned long long)st->reconnects,
 	    (unsigned long long)st->stray, (unsigned long long)p->bad,
-	    rc ? "; some posts got no verdict" : "");
+	    mf_checker_pending(ck) ? "; some posts got no verdict" : "");
 	mf_checker_destroy(&ck);
 	free(line);
 	mf_buf_free(&msg);

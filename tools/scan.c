@@ -20,15 +20,25 @@ s_bad_line(const char *line, size_t len, size_t lineno, const mf_err_t *err)
 	v = mf_verdict_new(mf_wire_peek_post_id_json(line, len, id,
 	    sizeof(id)) == 0 ? id : NULL);
 	if (v)
-		mf_verdict_set_error(v, MF_STATUS_ERROR, "line %zu: %s%s%s",
-		    lineno, err->where, err->where[0] ? ": " : "", err->msg);
+		mf_verdict_set_error(v, MF_STATUS_ERROR, "line %zu: %s",
+		    lineno, err->msg);
 	return v;
+}
+
+/* A line over MF_WIRE_MAX_MSG: the error verdict medflagd would give. */
+static mf_verdict_t *
+s_too_big(const char *line, size_t len)
+{
+	char	id[256];
+
+	return mf_cli_too_big(mf_wire_peek_post_id_json(line, len, id,
+	    sizeof(id)) == 0 ? id : NULL);
 }
 
 int
 mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 {
-	const char	*dir = mf_cli_rules_dir();
+	const char	*dir = NULL;
 	mf_ruleset_t	*rs;
 	mf_sources_t	*src = NULL;
 	mf_scanner_t	*sc;
@@ -50,6 +60,8 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
+	if (dir == NULL)
+		dir = mf_cli_rules_dir();
 	if ((rs = mf_cli_load_rules(dir, &src, 1)) == NULL)
 		return 1;
 	if ((sc = mf_scanner_new(NULL)) == NULL)
@@ -58,7 +70,7 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 		mf_cli_table_head(stdout);
 	while ((n = getline(&line, &cap, stdin)) != -1) {
 		mf_err_t	 err = {0};
-		mf_post_t	*post;
+		mf_post_t	*post = NULL;
 		mf_verdict_t	*v = NULL;
 
 		lineno++;
@@ -66,9 +78,13 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		if ((post = mf_wire_decode_post_json(line, (size_t)n, &err)) ==
-		    NULL)
+		if ((size_t)n > MF_WIRE_MAX_MSG)
+			v = s_too_big(line, (size_t)n);
+		else if ((post = mf_wire_decode_post_json(line, (size_t)n,
+		    &err)) == NULL)
 			v = s_bad_line(line, (size_t)n, lineno, &err);
+		else if (mf_cli_post_too_big(post) != 0)
+			v = mf_cli_too_big(post->post_id);
 		else if (mf_scan(sc, rs, src, post, 0, &v, &err) == -1)
 			v = NULL;
 		mf_post_destroy(&post);

@@ -239,7 +239,8 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 	mf_config_t	 cfg;
 	s_tail_t	 t = { .json = 0 };
 	void		*sock = NULL;
-	int		 rc = 1, since_given = 0, hwm = 1000000;
+	int		 rc = 1, since_given = 0, hwm = 1000000, told = 0;
+	int64_t		 heard;
 	uint64_t	 since = 0;
 	char		*e, topic[64];
 	zmq_msg_t	 m[2];
@@ -296,11 +297,48 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 		    "showing live verdicts only\n");
 	else if (since_given)
 		s_catch_up(&t);
+	/* A SUB socket cannot tell a quiet forum from a dead medflagd: ask
+	 * its control endpoint, now and after each 10 s without a verdict,
+	 * and say so (once) when it does not answer within 2 s. */
+	if (mf_client_ping(&cfg, MF_CLIENT_SILENT_MS) != 0) {
+		fprintf(stderr, "medflag tail: medflagd does not answer on %s "
+		    "(2 s); waiting for verdicts on %s\n  hint: is medflagd "
+		    "running? `medflag stats` asks it\n", cfg.control,
+		    cfg.verdicts);
+		told = 1;
+	}
+	heard = mf_client_now_ms();
 	/* 3. ... then live, dropping what the replay already printed. */
 	while (!mf_client_stop && !(t.count && t.printed >= t.count)) {
-		int	n, more = 0;
-		size_t	ms = sizeof(more);
+		int		n, more = 0;
+		size_t		ms = sizeof(more);
+		zmq_pollitem_t	it = { sock, 0, ZMQ_POLLIN, 0 };
 
+		if ((n = zmq_poll(&it, 1, 1000)) == -1)
+			continue;	/* EINTR: the loop checks the flag */
+		if (n == 0) {
+			if (mf_client_now_ms() - heard < 10000)
+				continue;
+			heard = mf_client_now_ms();
+			if (mf_client_ping(&cfg, MF_CLIENT_SILENT_MS) == 0) {
+				if (told)
+					fprintf(stderr, "medflag tail: "
+					    "medflagd answers again on %s\n",
+					    cfg.control);
+				told = 0;
+			} else if (!told) {
+				fprintf(stderr, "medflag tail: medflagd does "
+				    "not answer on %s (2 s); still waiting for "
+				    "verdicts\n", cfg.control);
+				told = 1;
+			}
+			continue;
+		}
+		heard = mf_client_now_ms();
+		if (told)
+			fprintf(stderr, "medflag tail: verdicts arrive again "
+			    "on %s\n", cfg.verdicts);
+		told = 0;
 		zmq_msg_init(&m[0]);
 		zmq_msg_init(&m[1]);
 		if (zmq_msg_recv(&m[0], sock, 0) == -1) {

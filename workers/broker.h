@@ -165,6 +165,7 @@ typedef struct mf_broker {
 	void		*replay;	/* replay.c: its thread */
 	double		 canary_rate;	/* canary.c: flag rate of the rules */
 	size_t		 canary_n;	/* posts in the canary sample, 0 none */
+	size_t		 nrules;	/* rules in the current rule set */
 } mf_broker_t;
 
 /* dispatch.c */
@@ -249,6 +250,12 @@ size_t	 mf_journal_gaps(mf_journal_t *j, uint64_t since,
  * sample ('*n' posts, 0 when there is no sample). */
 int	 mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash,
 	    size_t cap, mf_diags_t *diags, double *rate, size_t *n);
+/* The same, also giving the number of rules in '*nrules'. A rule set of
+ * no rules is refused; so is one without RULES/canary.jsonl (or with no
+ * post in it) when cfg->canary is on and 'rate' is given. */
+int	 mf_broker_check_rules_count(const mf_config_t *cfg, char *hash,
+	    size_t cap, mf_diags_t *diags, double *rate, size_t *n,
+	    size_t *nrules);
 
 /* canary.c */
 #define MF_CANARY_MAX_RISE	0.20	/* flag rate may rise 20 points */

@@ -20,7 +20,9 @@ typedef struct mf_config {
 	/* ZeroMQ endpoints; defaults tcp://127.0.0.1:7701..7705 */
 	char	ingest[256], check[256], verdicts[256], control[256],
 		backend[256];
-	char	rules[1024];		/* rules directory; default "rules" */
+	/* rules directory; default $datadir/medflag/rules; absolute once
+	 * read from a file */
+	char	rules[1024];
 	/* redis://host:port/db or unix:///path[?db=N];
 	 * default redis://127.0.0.1:6379/0 */
 	char	redis[1024];
@@ -37,6 +39,7 @@ typedef struct mf_config {
 	int	dedup_max_entries;	/* verdicts held; default 50000 */
 	int	dedup_max_mb;		/* their bytes, MiB; default 32 */
 	char	log_level[16];		/* debug|info|warn */
+	char	log[16];		/* stderr|syslog|json (log.h) */
 	char	path[1024];		/* file it was read from, "" defaults */
 	/* Additions beyond the shared minimum (all have defaults). */
 	int	worker_credit;		/* posts in flight per worker; 64 */
@@ -54,6 +57,9 @@ typedef struct mf_config {
 	char	discourse_webhook_secret_file[1024];
 	char	discourse_listen[64];	/* default 127.0.0.1:7781 */
 	int	discourse_review;	/* hold: hide until reviewed; 1 */
+	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
+	int	canary;
+	char	pidfile[1024];		/* medflagd's lock; "" automatic */
 } mf_config_t;
 
 /* Fills every field with its default. */
@@ -64,14 +70,30 @@ void		 mf_config_defaults(mf_config_t *c);
  * (-1 style failures such as an unreadable file count as one error). */
 int		 mf_config_load(mf_config_t *c, const char *path,
 		    mf_diags_t *diags);
-/* The path used when -c is not given: $MEDFLAG_CONF, ./medflag.conf if it
- * exists, else NULL (defaults).
+/* The path used when -c is not given: $MEDFLAG_CONF, else
+ * MF_CONFIG_SYSTEM if it exists, else NULL (defaults).
  * BORROWS: static or environment storage. */
 const char	*mf_config_default_path(void);
+/* The system configuration, $sysconfdir/medflag/medflag.conf of the
+ * build (Makefile: SYSCONFDIR). */
+extern const char mf_config_system[];
+#define MF_CONFIG_SYSTEM	mf_config_system
+/*
+ * What every program does: the defaults, then 'path' (-c) or the default
+ * path. Relative paths in a file (rules, key files) resolve against the
+ * file's folder. Without any file, and when the installed rules directory
+ * does not exist, ./rules is used if there is one (a build run from its
+ * source tree). Returns the number of errors, as mf_config_load().
+ */
+int		 mf_config_read(mf_config_t *c, const char *path,
+		    mf_diags_t *diags);
 
 /* The directive table, for `medflagd -n`, docs and `medflag top`. */
+/* MF_CONF_PATH: a string that, when relative, is made absolute against
+ * the folder of the file it was read from. */
 typedef enum { MF_CONF_STR, MF_CONF_INT, MF_CONF_ENDPOINT, MF_CONF_REDIS,
-	MF_CONF_LEVEL } mf_conf_type_t;
+	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF, MF_CONF_SINK }
+	mf_conf_type_t;
 
 typedef struct mf_config_directive {
 	const char	*name;

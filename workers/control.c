@@ -178,12 +178,23 @@ int
 mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash, size_t cap,
     mf_diags_t *diags, double *rate, size_t *n)
 {
+	size_t	nrules;
+
+	return mf_broker_check_rules_count(cfg, hash, cap, diags, rate, n,
+	    &nrules);
+}
+
+int
+mf_broker_check_rules_count(const mf_config_t *cfg, char *hash, size_t cap,
+    mf_diags_t *diags, double *rate, size_t *n, size_t *nrules)
+{
 	char		 dir[1200];
 	mf_sources_t	*vetted = NULL;
 	mf_ruleset_t	*rs = NULL;
 	mf_scanner_t	*sc = NULL;
 	int		 rc = -1;
 
+	*nrules = 0;
 	snprintf(dir, sizeof(dir), "%s/sources", cfg->rules);
 	if ((vetted = mf_sources_new("files")) == NULL)
 		goto out;
@@ -192,13 +203,34 @@ mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash, size_t cap,
 	rs = mf_ruleset_load(cfg->rules, vetted, 0, diags);
 	if (rs == NULL)
 		goto out;
+	/* A directory that compiles to nothing (a wrong path, files not
+	 * yet copied) would pass every post as "none". */
+	if (mf_ruleset_size(rs) == 0) {
+		mf_diags_add(diags, MF_DIAG_ERROR, cfg->rules, 0, 0, "check "
+		    "'rules' in the configuration; the directory must hold "
+		    "*.rules files", "no rules: the rule set is empty");
+		goto out;
+	}
 	if ((sc = mf_scanner_new(NULL)) == NULL)
 		goto out;
 	if (mf_ruleset_test(rs, sc, diags) != 0)
 		goto out;
-	if (rate != NULL && mf_canary_rate(cfg->rules, rs, sc, rate, n) != 0)
-		*n = 0;		/* no sample: no canary */
+	if (rate != NULL && cfg->canary &&
+	    mf_canary_rate(cfg->rules, rs, sc, rate, n) != 0) {
+		/* Without the sample a rule that matches every post would
+		 * go live unnoticed: refuse, unless the operator said so. */
+		mf_diags_add(diags, MF_DIAG_ERROR, cfg->rules, 0, 0, "install "
+		    "rules/canary.jsonl there (make install does), or write "
+		    "'canary off' in the configuration to load rules without "
+		    "it", "no canary: canary.jsonl is missing or holds no "
+		    "post, so the rules cannot be compared with the running "
+		    "ones");
+		goto out;
+	}
+	if (rate != NULL && !cfg->canary)
+		*n = 0;		/* canary off: nothing to compare */
 	snprintf(hash, cap, "%s", mf_ruleset_hash(rs));
+	*nrules = mf_ruleset_size(rs);
 	rc = 0;
 out:
 	mf_scanner_destroy(&sc);
@@ -212,22 +244,23 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 {
 	char	hash[40];
 	double	rate = 0;
-	size_t	n = 0;
+	size_t	n = 0, nrules = 0;
 
-	if (mf_broker_check_rules_canary(&b->cfg, hash, sizeof(hash), diags,
-	    &rate, &n) != 0 || mf_canary_judge(b->canary_rate, b->canary_n,
-	    rate, n, diags) != 0) {
-		mf_log_warnx("reload refused: %zu errors; keeping ruleset %s",
-		    diags->errors, b->ruleset);
-		for (size_t i = 0; i < diags->n; i++)
-			mf_log_warnx("%s: %s%s%s", diags->v[i].where,
-			    diags->v[i].msg, diags->v[i].hint[0] ?
-			    "; hint: " : "", diags->v[i].hint);
+	if (mf_broker_check_rules_count(&b->cfg, hash, sizeof(hash), diags,
+	    &rate, &n, &nrules) != 0 || mf_canary_judge(b->canary_rate,
+	    b->canary_n, rate, n, diags) != 0) {
+		mf_log_warnx("reload refused: %zu error%s, %zu warning%s; "
+		    "keeping ruleset %s (%zu rules)", diags->errors,
+		    diags->errors == 1 ? "" : "s", diags->warnings,
+		    diags->warnings == 1 ? "" : "s", b->ruleset, b->nrules);
+		mf_log_diags(diags);
 		return -1;
 	}
-	mf_log_info("reload: ruleset %s -> %s; telling %zu workers", b->ruleset,
-	    hash, mf_broker_alive(b));
+	mf_log_info("reload: ruleset %s -> %s (%zu rules; canary %s); telling "
+	    "%zu worker%s", b->ruleset, hash, nrules, !b->cfg.canary ? "off" :
+	    "passed", mf_broker_alive(b), mf_broker_alive(b) == 1 ? "" : "s");
 	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
+	b->nrules = nrules;
 	b->canary_rate = rate;
 	b->canary_n = n;
 	mf_broker_broadcast(b, MF_PROTO_RELOAD);
@@ -247,8 +280,9 @@ s_pack_reload(mf_broker_t *b, msgpack_packer *pk)
 	} else {
 		char	first[900];
 
-		snprintf(first, sizeof(first), "%zu errors; kept ruleset %s; "
-		    "first: %.600s", diags.errors, b->ruleset,
+		snprintf(first, sizeof(first), "%zu error%s; kept ruleset %s; "
+		    "first: %.600s", diags.errors, diags.errors == 1 ? "" :
+		    "s", b->ruleset,
 		    diags.n ? diags.v[0].msg : "");
 		msgpack_pack_map(pk, 4);
 		s_kv_bool(pk, "ok", 0);

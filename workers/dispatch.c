@@ -526,8 +526,9 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 			}
 		}
 	}
-	mf_log_warnx("worker %d (pid %ld) %s; re-dispatching %zu posts%s",
+	mf_log_warnx("worker %d (pid %ld) %s; re-dispatching %zu post%s%s",
 	    w->id, (long)w->pid, why, total - poisoned,
+	    total - poisoned == 1 ? "" : "s",
 	    poisoned ? " (some got poison verdicts)" : "");
 	w->in_flight = 0;
 	w->used = 0;

@@ -1,21 +1,32 @@
 /*
  * log.c - stderr logging with levels and a per-message rate limiter.
  *
- * Not responsible for syslog: medflagd runs in the foreground under a
- * service manager that collects stderr.
+ * Lines go to stderr (plain or JSON) or to syslog, as the configuration's
+ * 'log' says; each names its time, level and component.
  * SPDX-License-Identifier: MIT
  */
+#include <sys/time.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "err.h"
 #include "log.h"
 
+enum { S_STDERR, S_SYSLOG, S_JSON };
+
 static char	s_prog[64] = "medflag";
+static char	s_ident[64] = "medflag";	/* syslog's ident */
 static int	s_level = MF_LOG_INFO;
+static int	s_sink = S_STDERR;
+
+static const char *const s_names[] = { "debug", "info", "warn", "fatal" };
 
 void
 mf_log_set_level(const char *level)
@@ -32,7 +43,31 @@ void
 mf_log_init(const char *prog, const char *level)
 {
 	snprintf(s_prog, sizeof(s_prog), "%s", prog ? prog : "medflag");
+	/* syslog names the program: the workers all as medflag-worker,
+	 * with worker[N] kept in the message. */
+	snprintf(s_ident, sizeof(s_ident), "%s",
+	    strncmp(s_prog, "worker[", 7) == 0 ? "medflag-worker" : s_prog);
 	mf_log_set_level(level);
+}
+
+int
+mf_log_set_sink(const char *sink)
+{
+	int	was = s_sink;
+
+	if (sink == NULL || strcmp(sink, "stderr") == 0)
+		s_sink = S_STDERR;
+	else if (strcmp(sink, "json") == 0)
+		s_sink = S_JSON;
+	else if (strcmp(sink, "syslog") == 0)
+		s_sink = S_SYSLOG;
+	else
+		return -1;
+	if (s_sink == S_SYSLOG && was != S_SYSLOG)
+		openlog(s_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (s_sink != S_SYSLOG && was == S_SYSLOG)
+		closelog();
+	return 0;
 }
 
 const char *
@@ -41,31 +76,87 @@ mf_log_prog(void)
 	return s_prog;
 }
 
-/* One line, written with a single fputs so lines of several processes
- * sharing stderr do not interleave. */
+/* "2026-12-03T14:05:06.123Z": UTC, milliseconds. */
+static void
+s_stamp(char *buf, size_t cap)
+{
+	struct timeval	tv;
+	struct tm	tm;
+	size_t		n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%03dZ", (int)(tv.tv_usec / 1000) % 1000);
+}
+
+/* Appends 's' to 'out' as the inside of a JSON string. */
+static size_t
+s_json_esc(char *out, size_t cap, size_t n, const char *s)
+{
+	for (; *s && n + 7 < cap; s++) {
+		unsigned char	c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * One line, written with a single write so lines of several processes
+ * sharing stderr do not interleave. Every line names the time, the level
+ * and the component (medflagd, worker[3], medflag-http):
+ *   stderr  2026-12-03T14:05:06.123Z info medflagd: ready: ...
+ *   json    {"ts":"...","level":"info","component":"medflagd","pid":4242,
+ *            "msg":"ready: ..."}
+ *   syslog  the priority and time are syslog's; "worker[3]: " stays.
+ */
 static void
 s_vlog(int level, int with_errno, int saved, const char *fmt, va_list ap)
 {
-	char	line[1024];
-	int	n;
+	char	msg[1024], line[2400], ts[40];
+	size_t	n;
 
 	if (level < s_level)
 		return;
-	n = snprintf(line, sizeof(line), "%s: ", s_prog);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	if (with_errno && n < sizeof(msg) - 2)
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	if (s_sink == S_SYSLOG) {
+		static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING,
+		    LOG_ERR };
+		int	is_worker = strcmp(s_ident, s_prog) != 0;
+
+		syslog(prio[level], "%s%s%s: %s", is_worker ? s_prog : "",
+		    is_worker ? ": " : "", s_names[level], msg);
 		return;
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	n = (int)strlen(line);
-	if (with_errno && (size_t)n < sizeof(line) - 2)
-		snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
-		    strerror(saved));
-	n = (int)strlen(line);
-	if ((size_t)n >= sizeof(line) - 1)
-		n = (int)sizeof(line) - 2;
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	fputs(line, stderr);
-	fflush(stderr);
+	}
+	s_stamp(ts, sizeof(ts));
+	if (s_sink == S_JSON) {
+		n = (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\","
+		    "\"level\":\"%s\",\"component\":\"", ts, s_names[level]);
+		n = s_json_esc(line, sizeof(line) - 40, n, s_prog);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"pid\":"
+		    "%ld,\"msg\":\"", (long)getpid());
+		n = s_json_esc(line, sizeof(line) - 4, n, msg);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "\"}\n");
+	} else {
+		n = (size_t)snprintf(line, sizeof(line), "%s %s %s: %s\n", ts,
+		    s_names[level], s_prog, msg);
+		if (n >= sizeof(line)) {
+			n = sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+	}
+	(void)!write(STDERR_FILENO, line, n);
 }
 
 #define S_LOGFN(name, level, with_errno)				\
@@ -109,6 +200,25 @@ mf_log_fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+/* Reports what 'r' held back in the window that ended (or now, for a
+ * window that ended with nothing after it). */
+static void
+s_rated_report(mf_lograte_t *r, int level, int64_t now)
+{
+	uint64_t	sup = r->suppressed;
+	long long	secs = (now - r->window_start + 500) / 1000;
+
+	r->suppressed = 0;
+	if (sup == 0)
+		return;
+	if (level == MF_LOG_WARN)
+		mf_log_warnx("(%llu more such message%s held back in %llds)",
+		    (unsigned long long)sup, sup == 1 ? "" : "s", secs);
+	else
+		mf_log_info("(%llu more such message%s held back in %llds)",
+		    (unsigned long long)sup, sup == 1 ? "" : "s", secs);
+}
+
 void
 mf_log_rated(mf_lograte_t *r, int level, const char *fmt, ...)
 {
@@ -117,24 +227,14 @@ mf_log_rated(mf_lograte_t *r, int level, const char *fmt, ...)
 	char	msg[768];
 
 	if (now - r->window_start >= (int64_t)r->window_s * 1000) {
-		uint64_t	sup = r->suppressed;
-
+		s_rated_report(r, level == MF_LOG_WARN ? MF_LOG_WARN :
+		    MF_LOG_INFO, now);
 		r->window_start = now;
 		r->used = 0;
-		r->suppressed = 0;
-		if (sup > 0) {
-			if (level == MF_LOG_WARN)
-				mf_log_warnx("(last message repeated %llu "
-				    "times in %ds)", (unsigned long long)sup,
-				    r->window_s);
-			else
-				mf_log_info("(last message repeated %llu "
-				    "times in %ds)", (unsigned long long)sup,
-				    r->window_s);
-		}
 	}
 	if (r->used >= r->burst) {
 		r->suppressed++;
+		r->level = level;
 		return;
 	}
 	r->used++;
@@ -147,6 +247,36 @@ mf_log_rated(mf_lograte_t *r, int level, const char *fmt, ...)
 		mf_log_info("%s", msg);
 	else
 		mf_log_debug("%s", msg);
+}
+
+void
+mf_log_rated_tick(mf_lograte_t *r)
+{
+	int64_t	now;
+
+	if (r->suppressed == 0)
+		return;
+	now = mf_now_ms();
+	if (now - r->window_start < (int64_t)r->window_s * 1000)
+		return;
+	s_rated_report(r, r->level == MF_LOG_WARN ? MF_LOG_WARN :
+	    MF_LOG_INFO, now);
+	r->window_start = now;
+	r->used = 0;
+}
+
+void
+mf_log_diags(const mf_diags_t *d)
+{
+	static const char *const sev[] = { "error", "warning", "note" };
+
+	for (size_t i = 0; i < d->n; i++) {
+		const mf_diag_t	*x = &d->v[i];
+
+		mf_log_warnx("%s%s%s: %s%s%s", x->where, x->where[0] ? ": " :
+		    "", sev[x->severity], x->msg, x->hint[0] ? "; hint: " : "",
+		    x->hint);
+	}
 }
 
 int64_t

@@ -1,11 +1,15 @@
 /*
- * log.h - logging for medflagd, medflag-worker and the tools.
+ * log.h - logging for medflagd, medflag-worker and the long-running
+ * tools (medflag http, medflag discourse).
  *
- * Lines go to stderr as "prog: message" (prog may carry an index, as in
- * "worker[3]"). Levels debug, info, warn (adds strerror(errno)), warnx,
- * fatal/fatalx (log and exit 1). Never log post text or author data.
- * Per-post messages go through a rate limiter that reports how many were
- * suppressed.
+ * Every line names its time (UTC, ms), level and component ("medflagd",
+ * "worker[3]", "medflag-http"): on stderr as
+ *   2026-12-03T14:05:06.123Z info medflagd: ready: 817 rules, ...
+ * or as one JSON object per line, or to syslog (configuration key 'log').
+ * Levels debug, info, warn (adds strerror(errno)), warnx, fatal/fatalx
+ * (log and exit 1). Never log post text or author data. Per-post
+ * messages go through a rate limiter that reports how many were held
+ * back.
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_LOG_H
@@ -20,6 +24,9 @@ enum { MF_LOG_DEBUG = 0, MF_LOG_INFO = 1, MF_LOG_WARN = 2 };
 void	mf_log_init(const char *prog, const char *level);
 void	mf_log_set_level(const char *level);
 const char *mf_log_prog(void);
+/* Where lines go: "stderr" (the default), "json" (JSON Lines on stderr)
+ * or "syslog" (facility daemon). -1 for another name. */
+int	mf_log_set_sink(const char *sink);
 void	mf_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	mf_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	mf_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -31,21 +38,32 @@ void	mf_log_fatalx(const char *fmt, ...)
 
 /*
  * A rate limiter for messages that can repeat per post: at most 'burst'
- * lines per 'window_s' seconds; when a window ends with suppressed lines,
- * the next line is followed by "(repeated N times in Ws)".
+ * lines per 'window_s' seconds. The lines held back are counted and
+ * reported once the window is over, as "(N more such messages held back
+ * in Ws)": by the next line, or by mf_log_rated_tick() from a main loop
+ * when no line comes.
  */
 typedef struct mf_lograte {
 	int		burst, window_s;
 	int64_t		window_start;	/* monotonic ms */
 	int		used;
 	uint64_t	suppressed;
+	int		level;		/* of the last line held back */
 } mf_lograte_t;
 
-#define MF_LOGRATE_INIT(burst, window)	{ (burst), (window), 0, 0, 0 }
+#define MF_LOGRATE_INIT(burst, window)	{ (burst), (window), 0, 0, 0, 0 }
 
 /* Logs at 'level' unless the limiter says no. */
 void	mf_log_rated(mf_lograte_t *r, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Reports lines held back in a window that has ended. Cheap; call it
+ * from a main loop. */
+void	mf_log_rated_tick(mf_lograte_t *r);
+
+/* Logs every diagnostic of 'd' at warn, one line each:
+ * "FILE:LINE:COL: error: what; hint: what to do". */
+struct mf_diags;
+void	mf_log_diags(const struct mf_diags *d);
 
 /* Monotonic clock helpers shared by the daemons. */
 int64_t	mf_now_ms(void);

@@ -450,6 +450,17 @@ s_adopt_lessons(s_refresh_t *r, const mf_ruleset_t *rules,
 	    mf_model_hash(m), r->nlessons);
 }
 
+static const char s_usage[] =
+    "usage: medflag-worker [-c FILE] [-b BACKEND] [-i INDEX]\n"
+    "Judges posts for medflagd; medflagd starts local ones itself, a "
+    "worker on\nanother host connects to its backend "
+    "(docs/operations.md).\n"
+    "  -c FILE     configuration (default $MEDFLAG_CONF, else %s)\n"
+    "  -b BACKEND  medflagd's backend endpoint (default: 'backend' of "
+    "the configuration)\n"
+    "  -i INDEX    the name in its log lines, worker[INDEX]\n"
+    "  --help, --version\n";
+
 int
 main(int argc, char **argv)
 {
@@ -469,45 +480,49 @@ main(int argc, char **argv)
 	mf_model_t	*taught = NULL;	/* the model with its lessons */
 	struct sigaction sa;
 
-	while ((ch = getopt(argc, argv, "c:b:i:dh")) != -1) {
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			printf(s_usage, MF_CONFIG_SYSTEM);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("medflag-worker %s\n", MF_VERSION);
+			return 0;
+		}
+	}
+	while ((ch = getopt(argc, argv, "c:b:i:d")) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'b': backend = optarg; break;
 		case 'i': idx = optarg; break;
 		case 'd': break;
 		default:
-			fprintf(stderr, "usage: medflag-worker [-c FILE] "
-			    "[-b BACKEND] [-i INDEX]\n");
+			fprintf(stderr, s_usage, MF_CONFIG_SYSTEM);
 			return 2;
 		}
 	}
 	snprintf(prog, sizeof(prog), "worker[%.20s]", idx);
 	mf_log_init(prog, "info");
-	mf_config_defaults(&cfg);
-	if (conf == NULL)
-		conf = mf_config_default_path();
-	if (conf != NULL && mf_config_load(&cfg, conf, &diags) != 0) {
-		for (size_t i = 0; i < diags.n; i++)
-			mf_log_warnx("%s: %s", diags.v[i].where,
-			    diags.v[i].msg);
-		return 1;
+	if (mf_config_read(&cfg, conf, &diags) != 0) {
+		mf_log_diags(&diags);
+		mf_log_fatalx("%zu error%s in %s; not started", diags.errors,
+		    diags.errors == 1 ? "" : "s", conf);
 	}
 	mf_log_set_level(cfg.log_level);
+	(void)mf_log_set_sink(cfg.log);
 	if (backend == NULL)
 		backend = cfg.backend;
 	if ((s_curve = mf_curve_client_keys(&cfg, s_server_pub, s_secret,
 	    &diags)) < 0) {
-		for (size_t i = 0; i < diags.n; i++)
-			mf_log_warnx("%s: %s", diags.v[i].where,
-			    diags.v[i].msg);
-		return 1;
+		mf_log_diags(&diags);
+		mf_log_fatalx("CURVE keys not usable; not started");
 	}
 	mf_diags_free(&diags);
 	if ((rules = s_load_rules(&cfg, &diags)) == NULL) {
-		for (size_t i = 0; i < diags.n && i < 20; i++)
-			mf_log_warnx("%s: %s", diags.v[i].where,
-			    diags.v[i].msg);
-		mf_log_fatalx("cannot load the rules in %s", cfg.rules);
+		mf_log_diags(&diags);
+		mf_log_fatalx("%zu error%s in the rules of %s; not started",
+		    diags.errors, diags.errors == 1 ? "" : "s", cfg.rules);
 	}
 	mf_diags_free(&diags);
 	if ((scanner = mf_scanner_new(NULL)) == NULL)
@@ -579,6 +594,7 @@ main(int argc, char **argv)
 		stale = r.stale;
 		pthread_mutex_unlock(&r.mu);
 
+		mf_log_rated_tick(&j.rate_bad);
 		if (now >= next_hb) {
 			const char	*f[6] = { MF_PROTO_HB,
 			    mf_ruleset_hash(rules), mf_sources_version(sources),
@@ -665,8 +681,10 @@ main(int argc, char **argv)
 					const char	*m[2] = {
 					    MF_PROTO_RELOADFAIL, msg };
 
-					snprintf(msg, sizeof(msg), "%zu errors; "
-					    "first: %.200s: %.300s", diags.errors,
+					snprintf(msg, sizeof(msg), "%zu "
+					    "error%s; first: %.200s: %.300s",
+					    diags.errors,
+					    diags.errors == 1 ? "" : "s",
 					    diags.n ? diags.v[0].where : "",
 					    diags.n ? diags.v[0].msg : "");
 					s_send_strs(sock, 2, m);

@@ -233,7 +233,8 @@ MF_TEST(clients_push_bad_line_check_stats)
 	    "{\"post_id\":\"b\"}\nnot json\n"
 	    "{\"post_id\":\"c\",\"body\":\"hi\"}\n", fp);
 	fclose(fp);
-	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s push < %s", bin, t.conf, path));
+	/* every line answered; the bad ones make the exit status 1 */
+	MF_ASSERT_EQ(1, s_run(&out, "%s -c %s push < %s", bin, t.conf, path));
 	MF_ASSERT_EQ(4, s_lines(out));
 	MF_ASSERT_STR_CONTAINS(out, "stdin:3: ");
 	MF_ASSERT_STR_CONTAINS(out, "stdin:4: ");
@@ -241,7 +242,8 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_STR_CONTAINS(out, "\"post_id\":\"c\"");
 	free(out);
 
-	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s check 'The MMR jab gave my son "
+	/* a flag: exit status 1, as spamc -c for spam */
+	MF_ASSERT_EQ(1, s_run(&out, "%s -c %s check 'The MMR jab gave my son "
 	    "autism, I am sure of it.'", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "post cli-");
 	MF_ASSERT_STR_CONTAINS(out, "ruleset ");

@@ -46,7 +46,8 @@ client producer; client operator; client stranger
 grep -v '^curve_' "$CONF" >"$D/plain.conf"
 
 out=$("$B/medflag" -c "$D/producer.conf" check --timeout 10000 \
-    'The MMR jab gave my son autism.') || fail "allowed producer: no verdict"
+    'The MMR jab gave my son autism.')
+[ $? = 1 ] || fail "allowed producer: no verdict"
 echo "$out" | grep -q 'flag' || fail "allowed producer: verdict without a flag: $out"
 "$B/medflag" -c "$D/operator.conf" stats >/dev/null 2>&1 ||
     fail "allowed operator: no stats"

@@ -17,7 +17,7 @@ cd "$TOP" || exit 1
 . tools/service-env.sh
 fail() { echo "FAIL: $*"; [ -f "$D/ad.log" ] && cat "$D/ad.log"; exit 1; }
 
-mf_env_start discourse "$TOP/rules" "log_level warn"
+mf_env_start discourse "$TOP/rules" "log_level info"
 mf_env_medflagd
 FPID= APID=
 trap 'kill $APID $FPID 2>/dev/null; mf_env_cleanup' EXIT

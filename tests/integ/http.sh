@@ -60,7 +60,7 @@ echo "$out" | grep -q '^405 ' || fail "GET on check: $out"
 out=$(req GET /nothing)
 echo "$out" | grep -q '^404 {"error":"no such path' || fail "unknown path: $out"
 out=$(req POST /v1/check @big)
-echo "$out" | grep -q '^413 {"error":"the body is over 1 MiB"}' ||
+echo "$out" | grep -q '^413 {.*"status":"error","error":"post: larger than 1 MiB' ||
     fail "big body: $out"
 
 out=$(req POST /v1/feedback '{"post_id":"h-1","outcome":"agreed","rules":["vaccines-autism.causal"]}')

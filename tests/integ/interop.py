@@ -137,6 +137,7 @@ def run(tmp, procs):
     rules = os.path.join(tmp, "rules")
     os.mkdir(rules)
     shutil.copy(os.path.join(TOP, "rules", "policy.conf"), rules)
+    shutil.copy(os.path.join(TOP, "rules", "canary.jsonl"), rules)
     shutil.copytree(os.path.join(TOP, "rules", "sources"),
                     os.path.join(rules, "sources"))
     with open(os.path.join(rules, "interop.rules"), "w") as f:

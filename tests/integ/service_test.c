@@ -235,7 +235,7 @@ MF_TEST(service_worker_sigkill_every_second)
 	MF_ASSERT_EQ(0, p.dups);
 	s_check_exactly_once(&p);
 	MF_ASSERT_EQ(10000, mf_integ_stat(&t, "seq"));
-	MF_ASSERT_EQ(0, mf_integ_wait_workers(&t, 2, 10000));
+	MF_ASSERT_EQ(0, mf_integ_wait_workers(&t, 2, 20000));
 	s_pusher_free(&p);
 	MF_ASSERT_EQ(0, mf_integ_medflagd_stop(&t, SIGTERM, 10000));
 	mf_integ_teardown(&t);

@@ -54,7 +54,7 @@ s_listed_unreliable(const char *bin, const mf_integ_t *t, int n)
 	rc = s_run(&out, "%s -c %s check --json 'post %d, see "
 	    "https://news.quack-%d.example/cure' ", bin, t->conf, n,
 	    (int)getpid());
-	MF_ASSERT_EQ(0, rc);
+	MF_ASSERT(rc == 0 || rc == 1);	/* none, or annotate and up */
 	rc = strstr(out, "\"list\":\"unreliable\"") != NULL ||
 	    strstr(out, "\"list\": \"unreliable\"") != NULL;
 	free(out);

@@ -1,0 +1,96 @@
+#!/bin/sh
+# An installed medflag runs by itself: `make install` into a fresh temp
+# prefix (its own build directory, so build/ keeps its paths) installs
+# the programs, the rules with canary.jsonl, the example configuration
+# (kept on a second install), the documentation and systemd units with
+# the prefix's paths and their sandbox. Then, from / and without -c or
+# any MEDFLAG_* variable, the installed medflagd -n passes, medflag
+# explain judges with the installed rules, and medflagd with medflag
+# check work once the installed configuration names private endpoints.
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+fail() { echo "FAIL: $*"; [ -f "$T/medflagd.log" ] && cat "$T/medflagd.log"; exit 1; }
+command -v redis-server >/dev/null 2>&1 ||
+    { echo "SKIP: redis-server not found (make deps installs it)"; exit 77; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/mfinstall.XXXXXX") || exit 1
+RPID= MPID=
+trap '[ -n "$MPID" ] && kill $MPID; [ -n "$RPID" ] && kill $RPID; wait; rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+P=$T/prefix
+unset MEDFLAG_CONF MEDFLAG_RULES
+
+inst() {
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -j2 install \
+	    PREFIX="$P" BUILD="$T/build" >"$T/install.log" 2>&1 ||
+	    { cat "$T/install.log"; fail "make install PREFIX=$P"; }
+}
+inst
+for f in bin/medflagd bin/medflag-worker bin/medflag etc/medflag/medflag.conf \
+    share/medflag/rules/canary.jsonl share/medflag/rules/policy.conf \
+    share/medflag/rules/sources/vetted.list share/doc/medflag/operations.md \
+    lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
+    var/run/medflag; do
+	[ -e "$P/$f" ] || fail "make install left out $f"
+done
+U=$P/lib/systemd/system
+grep -qx "ExecStart=$P/bin/medflagd -c $P/etc/medflag/medflag.conf" \
+    "$U/medflagd.service" || fail "medflagd.service: $(grep Exec "$U/medflagd.service")"
+grep -qx "ExecStartPre=$P/bin/medflagd -n -c $P/etc/medflag/medflag.conf" \
+    "$U/medflagd.service" || fail "medflagd.service runs no -n first"
+grep -q "^ExecStart=$P/bin/medflag -c $P/etc/medflag/medflag.conf http " \
+    "$U/medflag-http.service" || fail "medflag-http.service: ExecStart"
+for u in medflagd medflag-http; do
+	for k in DynamicUser=yes ProtectSystem=strict ProtectHome=yes \
+	    PrivateTmp=yes NoNewPrivileges=yes CapabilityBoundingSet= \
+	    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'; do
+		grep -qx "$k" "$U/$u.service" || fail "$u.service: no $k"
+	done
+	grep -q '@[A-Z]*@' "$U/$u.service" && fail "$u.service: @VAR@ left"
+	if command -v systemd-analyze >/dev/null 2>&1; then
+		systemd-analyze verify "$U/$u.service" >"$T/verify" 2>&1 ||
+		    grep -q 'not executable\|No such file' "$T/verify" ||
+		    fail "systemd-analyze verify $u: $(cat "$T/verify")"
+	fi
+done
+
+# From /, nothing given: the installed configuration and rules.
+out=$(cd / && "$P/bin/medflagd" -n 2>&1) || fail "installed medflagd -n: $out"
+echo "$out" | grep -q "^rules: $P/share/medflag/rules: [0-9]* rules" &&
+    echo "$out" | grep -q '^canary: 46 sample posts' &&
+    echo "$out" | grep -q '^configuration OK$' || fail "medflagd -n: $out"
+out=$(cd / && "$P/bin/medflag" explain "The MMR jab gave my son autism." 2>&1)
+echo "$out" | grep -q '^verdict:  flag' || fail "installed explain: $out"
+out=$(cd / && "$P/bin/medflagd" --version) && [ "$out" = "medflagd 0.1.0" ] ||
+    fail "medflagd --version: $out"
+
+# The service: the installed configuration names a private redis and
+# ipc:// endpoints (no fixed ports), and a second install keeps it.
+redis-server --port 0 --unixsocket "$T/redis.sock" --save '' \
+    --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
+RPID=$!
+cat >>"$P/etc/medflag/medflag.conf" <<CONF
+# added by tests/integ/install.sh
+ingest   ipc://$T/ingest
+check    ipc://$T/check
+verdicts ipc://$T/verdicts
+control  ipc://$T/control
+backend  ipc://$T/backend
+redis    unix://$T/redis.sock
+workers  1
+CONF
+inst
+grep -q 'added by tests/integ/install.sh' "$P/etc/medflag/medflag.conf" ||
+    fail "a second make install replaced the configuration"
+(cd / && exec "$P/bin/medflagd") 2>"$T/medflagd.log" &
+MPID=$!
+i=0
+until (cd / && "$P/bin/medflag" stats 2>/dev/null) | grep -q 'workers (1)'; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "installed medflagd never had a worker"
+	sleep 0.1
+done
+out=$(cd / && "$P/bin/medflag" check "The MMR jab gave my son autism." 2>&1)
+rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q 'flag' ||
+    fail "installed check: exit $rc: $out"
+kill $MPID; wait $MPID; MPID=
+echo "ok: make install gives a medflag that runs from / by itself"
