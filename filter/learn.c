@@ -160,6 +160,20 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
 
 /* ---- inference ----------------------------------------------------------- */
 
+/*
+ * Every feature of a post counts 1/sqrt(n), so that long and short posts
+ * weigh alike; but a post of a word or two carries little evidence, and
+ * with few features one word would decide: below S_NORM_MIN features the
+ * post counts as if it had that many (it leans to the bias).
+ */
+#define S_NORM_MIN	100
+
+static inline double
+s_norm(size_t n)
+{
+	return 1 / sqrt((double)(n > S_NORM_MIN ? n : S_NORM_MIN));
+}
+
 typedef struct s_sum {
 	const int8_t	*w;
 	unsigned	 bits;
@@ -185,7 +199,7 @@ mf_model_prob(const mf_model_t *self, const char *text, size_t len,
 	double	z = self->bias;
 
 	if (n > 0)
-		z += self->scale * (double)s.sum / sqrt((double)n);
+		z += self->scale * (double)s.sum * s_norm(n);
 	return 1 / (1 + exp(-z));
 }
 
@@ -240,7 +254,7 @@ mf_model_explain(const mf_model_t *self, const char *text, size_t len,
 		return (size_t)-1;
 	}
 	nf = s_features(text, len, lang, s_emit_contrib, &c);
-	norm = nf ? self->scale / sqrt((double)nf) : 0;
+	norm = self->scale * s_norm(nf);
 	for (size_t i = 0; i < len; ) {
 		size_t s;
 
@@ -388,7 +402,7 @@ mf_model_step(const mf_model_t *self, const char *text, size_t len,
 	/* The gradient of the log-loss: (label - p) x the feature's value
 	 * (1/sqrt(n) per occurrence); times n so that the text's own
 	 * log-odds move by rate x (label - p). */
-	s = n ? rate * ((label != 0) - pr) / sqrt((double)n) : 0;
+	s = n ? rate * ((label != 0) - pr) / ((double)n * s_norm(n)) : 0;
 	qsort(b.v, b.n, sizeof(*b.v), s_u32_cmp);
 	for (size_t i = 0; i < b.n; ) {
 		size_t j = i;
@@ -893,7 +907,7 @@ s_train_weights(mf_learner_t *l, float *w, float *bias)
 
 			if (e->n == 0)
 				continue;
-			s = 1 / sqrt((double)e->n);
+			s = s_norm(e->n);
 			for (size_t j = 0; j < e->n; j++)
 				z += w[f[j]] * s;
 			p = 1 / (1 + exp(-z));

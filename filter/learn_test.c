@@ -83,6 +83,18 @@ MF_TEST(learn_separates_claims)
 	mf_model_destroy(&m);
 }
 
+/* A word or two is little evidence: it leans to the bias, less than a
+ * whole claim in the same words. */
+MF_TEST(learn_short_posts_say_little)
+{
+	mf_model_t	*m = s_small();
+	double		 one = s_p(m, "garlic"), all = s_p(m, s_claims[1]);
+
+	MF_ASSERT(fabs(one - 0.5) < fabs(all - 0.5));
+	MF_ASSERT(one > 0.1 && one < 0.9);
+	mf_model_destroy(&m);
+}
+
 MF_TEST(learn_is_deterministic)
 {
 	mf_model_t	*a = s_small(), *b = s_small();

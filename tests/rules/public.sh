@@ -4,7 +4,7 @@
 # from part 0 of 2 of each (make model), so they are judged on part 1,
 # which it never saw (docs/rules.md, "Measuring on posts nobody tuned on";
 # docs/learn.md). Today, rules and model: reddit-hm recall 0.288 at
-# precision 0.869; COVID-Q 1 of 786 questions flagged; CONSTRAINT 0.792 of
+# precision 0.855; COVID-Q 1 of 786 questions flagged; CONSTRAINT 0.789 of
 # the flagged rows are claims (the rules alone: 0.239 / 0.936, 0 of 786,
 # 0.757). Floors just under; the goals are 0.35, 0.3% and 0.95. Without
 # ../shared/data the test cannot run: under CI that is a failure (exit 77
