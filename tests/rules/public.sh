@@ -15,7 +15,7 @@ D=${MF_SHARED_DATA:-../shared/data}/public
 rc=0
 "$B/medflag" rules eval --quiet --part 1/2 \
     --labels tests/public/reddit-hm.labels \
-    --min-recall "${MF_REDDIT_RECALL:-0.28}" --min-precision 0.85 \
+    --min-recall "${MF_REDDIT_RECALL:-0.28}" --min-precision 0.84 \
     "$D/reddit-hm.jsonl" || rc=1
 "$B/medflag" rules eval --quiet --part 1/2 --max-flag-rate 0.003 \
     "$D/covid-q.jsonl" || rc=1
