@@ -46,3 +46,16 @@ mf_env_medflagd() {
 	"$B/medflagd" -c "$CONF" 2>"$D/medflagd.log" &
 	MPID=$!
 }
+
+# 'mf_env_workers [N] [CONF]': waits (up to 30 s) until medflagd of CONF
+# ($CONF) reports N workers (2); says so and exits 1 if it never does.
+mf_env_workers() {
+	_n=${1:-2} _i=0
+	until "$B/medflag" -c "${2:-$CONF}" stats 2>/dev/null |
+	    grep -q "workers ($_n)"; do
+		_i=$((_i + 1))
+		[ $_i -gt 300 ] && { echo "FAIL: medflagd never had $_n workers"
+		    exit 1; }
+		sleep 0.1
+	done
+}

@@ -40,11 +40,7 @@ discourse_api_user medflag-bot
 discourse_webhook_secret_file $D/hook.secret
 discourse_listen 127.0.0.1:$APORT
 CONF
-i=0
-until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
-	i=$((i + 1)); [ $i -gt 150 ] && fail "medflagd never had 2 workers"
-	sleep 0.1
-done
+mf_env_workers
 "$B/medflag" -c "$CONF" discourse --timeout 3000 2>"$D/ad.log" &
 APID=$!
 

@@ -15,11 +15,7 @@ BIG='post: larger than 1 MiB (1048576 bytes), the most medflag judges'
 
 mf_env_start inputs "$TOP/rules" "log_level warn"
 mf_env_medflagd
-i=0
-until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
-	i=$((i + 1)); [ $i -gt 150 ] && fail "medflagd never had 2 workers"
-	sleep 0.1
-done
+mf_env_workers
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$B/medflag" -c "$CONF" http --listen "127.0.0.1:$PORT" 2>"$D/http.log" &

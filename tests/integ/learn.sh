@@ -24,11 +24,7 @@ cp -r rules/. "$R/"
 mf_env_start learn "$R" "log_level info"
 trap 'mf_env_cleanup; rm -rf "$R"' EXIT
 mf_env_medflagd
-i=0
-until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
-	i=$((i + 1)); [ $i -gt 300 ] && fail "medflagd never had 2 workers"
-	sleep 0.1
-done
+mf_env_workers
 
 # precision P: the held-back half's precision at p >= P, taught so far.
 precision() {

@@ -19,11 +19,7 @@ mkdir "$D/r" && cp rules/*.rules rules/policy.conf rules/canary.jsonl \
     "$D/r/" && cp -r rules/sources "$D/r/" || exit 1
 
 wait_workers() {
-	i=0
-	until "$B/medflag" -c "$1" stats 2>/dev/null | grep -q 'workers (2)'; do
-		i=$((i + 1)); [ $i -gt 200 ] && fail "medflagd never had 2 workers"
-		sleep 0.1
-	done
+	mf_env_workers 2 "$1"
 }
 # traffic CONF: good posts, a post whose JSON is broken, a post with a
 # bad field and raw garbage on ingest, all carrying $MARK.
