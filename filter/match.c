@@ -455,6 +455,25 @@ s_post_asks(const char *t, size_t len)
 	return any;
 }
 
+/* Whether some sentence of the post asks. */
+static int
+s_post_has_ask(const char *t, size_t len)
+{
+	size_t	i = 0, s, e;
+
+	while (i < len) {
+		s_sentence(t, len, i, i, &s, &e);
+		if (e <= i)
+			e = i + 1;
+		while (s < e && (t[s] == ' ' || t[s] == '\n'))
+			s++;
+		if (e > s && s_word_byte_at(t, s, e) && s_asks(t, s, e))
+			return 1;
+		i = e;
+	}
+	return 0;
+}
+
 /* A short question that asks about what the sentence next to it says:
  * "My aunt says turmeric cures cancer. Is that true?" asks, it does not
  * claim. Normalized text: lower case, no accents. */
@@ -762,8 +781,16 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	size_t			 nfs;
 	mf_hit_t		*h;
 	int			 ruled = 0;
+	int			 asks = pol->model_review_question >= 0 &&
+				    s_post_has_ask(self->norm.text,
+				    self->norm.len);
+	double			 lean = 0.5;	/* leans to a claim */
 	long			 c;
 
+	/* A post that asks about a claim medflag knows gets the evidence
+	 * from a lower probability (model-review-question). */
+	if (asks && pol->model_review_question < lean)
+		lean = pol->model_review_question;
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
 	    pol->model_weight * log(p / (1 - p));
 	if (add < pol->model_min)
@@ -779,7 +806,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t i = 0; i < v->nhits && !ruled; i++)
 		ruled = v->hits[i].mode == MF_MODE_ENFORCE &&
 		    v->hits[i].score > 0;
-	if (p < 0.5 && add == 0 && !(vetoed && asserted > 0))
+	if (p < lean && add == 0 && !(vetoed && asserted > 0))
 		return 0;
 	if (pol->model_mode == MF_MODE_ENFORCE)
 		*mscore = add;
@@ -788,7 +815,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t i = 0; cl == NULL && i < v->nhits; i++)
 		if (v->hits[i].mode == MF_MODE_ENFORCE && v->hits[i].claim)
 			cl = mf_ruleset_claim(rs, v->hits[i].claim);
-	if (cl == NULL && p >= 0.5 && (c = mf_model_hint(m, self->norm.text,
+	if (cl == NULL && p >= lean && (c = mf_model_hint(m, self->norm.text,
 	    self->norm.len, lang)) >= 0)
 		cl = mf_ruleset_claim(rs, mf_model_class(m, (size_t)c));
 	if ((h = mf_verdict_add_hit(v)) == NULL ||
@@ -802,11 +829,12 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	h->probability = round(p * 1000) / 1000;
 	if (h->probability <= 0)
 		h->probability = 0.001;
-	if (p < 0.5)
+	if (p < lean)
 		return 0;
 	/* The review queue, for a post about a claim medflag knows. */
-	if (pol->model_mode == MF_MODE_ENFORCE && pol->model_review >= 0 &&
-	    p >= pol->model_review && cl)
+	if (pol->model_mode == MF_MODE_ENFORCE && cl &&
+	    ((pol->model_review >= 0 && p >= pol->model_review) ||
+	    (asks && p >= pol->model_review_question)))
 		v->flags |= MF_VF_REVIEW;
 	/* No rule named a claim: the evidence of the nearest one. */
 	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)

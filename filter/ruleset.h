@@ -101,6 +101,8 @@ typedef struct mf_policy {
 	double	model_weight;
 	double	model_min, model_max;
 	double	model_review;		/* < 0: off */
+	double	model_review_question;	/* the same for a post that
+					 * asks; < 0: off */
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
 } mf_policy_t;
