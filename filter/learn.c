@@ -426,23 +426,30 @@ mf_model_with(const mf_model_t *self, const mf_model_delta_t *d, size_t n)
 	size_t		 len;
 	mf_model_t	*m;
 
-	for (size_t i = 0; i < n; i++)
-		if (d[i].bucket >= ((uint32_t)1 << self->bits) ||
-		    !isfinite(d[i].delta))
-			return NULL;
 	if (mf_model_encode(self, &bytes, &len) == -1)
 		return NULL;
 	m = mf_model_decode(bytes, len, NULL, NULL);
 	mf_free(bytes);
-	if (m == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		double q = m->w[d[i].bucket] + d[i].delta / m->scale;
-
-		m->w[d[i].bucket] = (int8_t)lround(q > 127 ? 127 : q < -127 ?
-		    -127 : q);
-	}
+	if (m != NULL && mf_model_retaught(m, self, d, n) == -1)
+		mf_model_destroy(&m);
 	return m;
+}
+
+int
+mf_model_retaught(mf_model_t *self, const mf_model_t *base,
+    const mf_model_delta_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i].bucket >= ((uint32_t)1 << base->bits) ||
+		    !isfinite(d[i].delta))
+			return -1;
+	for (size_t i = 0; i < n; i++) {
+		double q = base->w[d[i].bucket] + d[i].delta / base->scale;
+
+		self->w[d[i].bucket] = (int8_t)lround(q > 127 ? 127 :
+		    q < -127 ? -127 : q);
+	}
+	return 0;
 }
 
 /* ---- the model ----------------------------------------------------------- */

@@ -94,6 +94,12 @@ size_t		 mf_model_step(const mf_model_t *self, const char *text,
  * OWNS: caller. NULL on ENOMEM or a bucket out of range. */
 mf_model_t	*mf_model_with(const mf_model_t *self,
 		    const mf_model_delta_t *d, size_t n);
+/* In 'self', a copy of 'base' (mf_model_with), sets the weights of the
+ * buckets of 'd' to base's plus d's amount (the sum taught so far): a
+ * new lesson changes only the weights it touches. 0, or -1 for a bucket
+ * out of range (nothing changed). */
+int		 mf_model_retaught(mf_model_t *self, const mf_model_t *base,
+		    const mf_model_delta_t *d, size_t n);
 
 /* ---- training ----------------------------------------------------------- */
 

@@ -431,14 +431,15 @@ s_word_byte_at(const char *t, size_t s, size_t e)
 	return 0;
 }
 
-/* Whether every sentence of the post asks (a post that is a question):
- * the model's view of it counts like a question hit, question-scale. */
-static int
-s_post_asks(const char *t, size_t len)
+/* The post's sentences that ask, in one walk: '*any' one of them does,
+ * '*all' every one does (the post is a question). */
+static void
+s_post_asks(const char *t, size_t len, int *any, int *all)
 {
 	size_t	i = 0, s, e;
-	int	any = 0;
 
+	*any = 0;
+	*all = 1;
 	while (i < len) {
 		s_sentence(t, len, i, i, &s, &e);
 		if (e <= i)
@@ -446,32 +447,14 @@ s_post_asks(const char *t, size_t len)
 		while (s < e && (t[s] == ' ' || t[s] == '\n'))
 			s++;
 		if (e > s && s_word_byte_at(t, s, e)) {
-			if (!s_asks(t, s, e))
-				return 0;
-			any = 1;
+			if (s_asks(t, s, e))
+				*any = 1;
+			else
+				*all = 0;
 		}
 		i = e;
 	}
-	return any;
-}
-
-/* Whether some sentence of the post asks. */
-static int
-s_post_has_ask(const char *t, size_t len)
-{
-	size_t	i = 0, s, e;
-
-	while (i < len) {
-		s_sentence(t, len, i, i, &s, &e);
-		if (e <= i)
-			e = i + 1;
-		while (s < e && (t[s] == ' ' || t[s] == '\n'))
-			s++;
-		if (e > s && s_word_byte_at(t, s, e) && s_asks(t, s, e))
-			return 1;
-		i = e;
-	}
-	return 0;
+	*all = *all && *any;
 }
 
 /* A short question that asks about what the sentence next to it says:
@@ -780,15 +763,18 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	double			 add;
 	size_t			 nfs;
 	mf_hit_t		*h;
-	int			 ruled = 0;
-	int			 asks = pol->model_review_question >= 0 &&
-				    s_post_has_ask(self->norm.text,
-				    self->norm.len);
+	int			 ruled = 0, any = 0, all = 0, asks;
 	double			 lean = 0.5;	/* leans to a claim */
 	long			 c;
 
+	/* Sentences that ask matter only from there on: the walk is skipped
+	 * for most posts. */
+	if (p >= 0.5 || (pol->model_review_question >= 0 &&
+	    p >= pol->model_review_question))
+		s_post_asks(self->norm.text, self->norm.len, &any, &all);
 	/* A post that asks about a claim medflag knows gets the evidence
 	 * from a lower probability (model-review-question). */
+	asks = pol->model_review_question >= 0 && any;
 	if (asks && pol->model_review_question < lean)
 		lean = pol->model_review_question;
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
@@ -798,8 +784,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (add > pol->model_max)
 		add = pol->model_max;
 	if (add > 0)
-		add *= scale * (s_post_asks(self->norm.text, self->norm.len) ?
-		    pol->question_scale : 1);
+		add *= scale * (all ? pol->question_scale : 1);
 	else if (add < -asserted)
 		add = -asserted;
 	add = round(add * 100) / 100;

@@ -393,3 +393,36 @@ mf_cli_part_has(const mf_cli_part_t *self, const char *id)
 	return self->k == 0 ||
 	    mf_fnv64(MF_FNV64_INIT, id, strlen(id)) % self->k == self->i;
 }
+
+mf_model_t *
+mf_cli_model_load(const char *path, char *why, size_t cap)
+{
+	FILE		*fp = fopen(path, "rb");
+	char		*buf = NULL;
+	size_t		 len = 0, got;
+	mf_model_t	*m = NULL;
+	mf_err_t	 err;
+
+	if (fp == NULL) {
+		snprintf(why, cap, "%.1000s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* A model is 256 KiB and a little; 64 MiB bounds a wrong file. */
+	if (fseek(fp, 0, SEEK_END) == 0 && ftell(fp) > 0 &&
+	    ftell(fp) < (64L << 20)) {
+		len = (size_t)ftell(fp);
+		rewind(fp);
+		if ((buf = malloc(len)) != NULL &&
+		    (got = fread(buf, 1, len, fp)) == len)
+			m = mf_model_decode(buf, len, path, &err);
+		else
+			snprintf(err.msg, sizeof(err.msg), "cannot read it");
+	} else
+		snprintf(err.msg, sizeof(err.msg), "empty or over 64 MiB: "
+		    "not a model");
+	fclose(fp);
+	free(buf);
+	if (m == NULL)
+		snprintf(why, cap, "%.1000s: %.300s", path, err.msg);
+	return m;
+}

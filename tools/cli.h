@@ -116,6 +116,11 @@ typedef struct mf_cli_part {
 int		 mf_cli_part_parse(mf_cli_part_t *self, const char *s);
 int		 mf_cli_part_has(const mf_cli_part_t *self, const char *id);
 
+/* Reads and checks the model file 'path' (learn.h). NULL with why in
+ * 'why' (it cannot be read, or it is damaged). OWNS: caller
+ * (mf_model_destroy). */
+mf_model_t	*mf_cli_model_load(const char *path, char *why, size_t cap);
+
 /* `medflag rules backtest` (backtest.c); argv[0] is "backtest". */
 int		 mf_cli_rules_backtest(int argc, char **argv);
 

@@ -127,9 +127,7 @@ static int
 s_teacher_load(mf_teacher_t *t, mf_store_t *st)
 {
 	char		 path[1100];
-	char		*bytes;
-	size_t		 len, n = 0;
-	mf_err_t	 err;
+	size_t		 n = 0;
 	mf_diags_t	 d = {0};
 	mf_model_delta_t *les = NULL;
 
@@ -142,19 +140,14 @@ s_teacher_load(mf_teacher_t *t, mf_store_t *st)
 		(void)mf_policy_load(&t->pol, path, &d);
 	mf_diags_free(&d);
 	snprintf(path, sizeof(path), "%s/medflag.model", t->dir);
-	if (access(path, R_OK) != 0 ||
-	    (bytes = mf_cli_slurp(path, &len)) == NULL) {
-		snprintf(t->why, sizeof(t->why), "%s: no model to teach "
+	if (access(path, R_OK) != 0) {
+		snprintf(t->why, sizeof(t->why), "%.1000s: no model to teach "
 		    "(train one with `medflag learn train`)", path);
 		return 1;
 	}
-	t->base = mf_model_decode(bytes, len, path, &err);
-	free(bytes);
-	if (t->base == NULL) {
-		snprintf(t->why, sizeof(t->why), "%.1000s: %.300s", path,
-		    err.msg);
+	if ((t->base = mf_cli_model_load(path, t->why, sizeof(t->why))) ==
+	    NULL)
 		return 1;
-	}
 	if ((t->acc = calloc((size_t)1 << mf_model_bits(t->base),
 	    sizeof(*t->acc))) == NULL)
 		return -1;
@@ -175,7 +168,6 @@ s_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 {
 	mf_post_t	 *post;
 	mf_model_delta_t *d = NULL;
-	mf_model_t	 *next;
 	size_t		  n;
 	int		  rc;
 	mf_err_t	  err;
@@ -207,37 +199,15 @@ s_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 		free(d);
 		return -1;
 	}
-	/* The next lesson starts from this one. */
+	/* The next lesson starts from this one: the sums of the buckets it
+	 * touched, as workers will add them to the trained weights. */
 	for (size_t i = 0; i < n; i++) {
 		t->acc[d[i].bucket] += d[i].delta;
 		d[i].delta = t->acc[d[i].bucket];
 	}
-	next = mf_model_with(t->base, d, n);
+	rc = mf_model_retaught(t->taught, t->base, d, n);
 	mf_free(d);
-	if (next == NULL)
-		return -1;
-	/* mf_model_with starts from the trained weights: carry the rest. */
-	{
-		size_t			 size = (size_t)1 << mf_model_bits(t->base);
-		mf_model_delta_t	*all = calloc(size, sizeof(*all));
-		size_t			 k = 0;
-
-		mf_model_destroy(&next);
-		if (all == NULL)
-			return -1;
-		for (size_t i = 0; i < size; i++)
-			if (t->acc[i] != 0) {
-				all[k].bucket = (uint32_t)i;
-				all[k++].delta = t->acc[i];
-			}
-		next = mf_model_with(t->base, all, k);
-		free(all);
-		if (next == NULL)
-			return -1;
-	}
-	mf_model_destroy(&t->taught);
-	t->taught = next;
-	return 0;
+	return rc;
 }
 
 int

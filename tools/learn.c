@@ -497,10 +497,8 @@ s_eval(int argc, char **argv, const mf_cli_t *cli)
 	static const char *const langs[] = { "en", "fr", "es", "de" };
 	s_train_t	 t = { .folds = 1 };
 	const char	*dir = mf_cli_rules_dir(), *path = NULL;
-	char		*bytes = NULL, defpath[4096];
-	size_t		 len;
+	char		 defpath[4096], why[1400];
 	mf_model_t	*m = NULL;
-	mf_err_t	 err;
 	int		 i, rc = 1, taught = 0;
 
 	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2)
@@ -524,11 +522,9 @@ s_eval(int argc, char **argv, const mf_cli_t *cli)
 		snprintf(defpath, sizeof(defpath), "%s/medflag.model", dir);
 		path = defpath;
 	}
-	if ((bytes = mf_cli_slurp(path, &len)) == NULL)
+	if ((m = mf_cli_model_load(path, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "%s\n", why);
 		return 1;
-	if ((m = mf_model_decode(bytes, len, path, &err)) == NULL) {
-		fprintf(stderr, "%s: %s\n", err.where, err.msg);
-		goto out;
 	}
 	if (taught && s_taught(cli, &m) == -1)
 		goto out;
@@ -551,7 +547,6 @@ s_eval(int argc, char **argv, const mf_cli_t *cli)
 	rc = t.bad ? 1 : 0;
 out:
 	s_train_free(&t);
-	free(bytes);
 	mf_model_destroy(&m);
 	return rc;
 }
@@ -565,20 +560,14 @@ s_status(const mf_cli_t *cli)
 	mf_store_t		*st;
 	mf_learn_status_t	 ls;
 	mf_model_t		*m;
-	mf_err_t		 err;
-	char			 path[1100], e[512], *bytes;
-	size_t			 len;
+	char			 path[1100], e[1400];
 	int			 rc = 1;
 
 	if (mf_client_config(cli, &cfg) == -1)
 		return 1;
 	snprintf(path, sizeof(path), "%s/medflag.model", cfg.rules);
-	if ((bytes = mf_cli_slurp(path, &len)) == NULL)
-		return 1;
-	m = mf_model_decode(bytes, len, path, &err);
-	free(bytes);
-	if (m == NULL) {
-		fprintf(stderr, "%s: %s\n", path, err.msg);
+	if ((m = mf_cli_model_load(path, e, sizeof(e))) == NULL) {
+		fprintf(stderr, "%s\n", e);
 		return 1;
 	}
 	if ((st = mf_store_connect(&cfg, 2000, e, sizeof(e))) == NULL) {
