@@ -827,7 +827,8 @@ mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
 	rs = mf_ruleset_load_files((const char *const *)files, n, policy,
 	    vetted, opts, diags);
 	snprintf(path, sizeof(path), "%s/medflag.model", dir);
-	if (rs && stat(path, &st) == 0 && s_load_model(rs, path, diags) == -1)
+	if (rs && !(opts & MF_LOAD_NO_MODEL) && stat(path, &st) == 0 &&
+	    s_load_model(rs, path, diags) == -1)
 		mf_ruleset_destroy(&rs);
 out:
 	closedir(d);

@@ -120,6 +120,7 @@ typedef struct mf_ruleset mf_ruleset_t;
 
 #define MF_LOAD_NO_PREFILTER	0x01u	/* build no prefilter (tests, bench) */
 #define MF_LOAD_NO_JIT		0x02u
+#define MF_LOAD_NO_MODEL	0x04u	/* leave DIR/medflag.model alone */
 
 /*
  * Loads every DIR/ *.rules file (sorted by name) and DIR/policy.conf.

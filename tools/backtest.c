@@ -133,7 +133,7 @@ out:
 static int
 s_load(s_side_t *s)
 {
-	return (s->rs = mf_cli_load_rules(s->dir, &s->src, 1)) == NULL ? -1 :
+	return (s->rs = mf_cli_load_rules(s->dir, &s->src, MF_CLI_QUIET)) == NULL ? -1 :
 	    0;
 }
 

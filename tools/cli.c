@@ -136,7 +136,8 @@ mf_cli_rules_dir(void)
 }
 
 mf_ruleset_t *
-mf_cli_load_rules_diags(const char *dir, mf_sources_t *src, mf_diags_t *d)
+mf_cli_load_rules_diags(const char *dir, mf_sources_t *src, unsigned opts,
+    mf_diags_t *d)
 {
 	char path[4096];
 
@@ -149,11 +150,11 @@ mf_cli_load_rules_diags(const char *dir, mf_sources_t *src, mf_diags_t *d)
 		    "sources/vetted.list beside the rules",
 		    "no vetted list: evidence links not checked");
 	return mf_ruleset_load(dir, mf_sources_count(src, MF_LIST_VETTED) ?
-	    src : NULL, 0, d);
+	    src : NULL, opts, d);
 }
 
 mf_ruleset_t *
-mf_cli_load_rules(const char *dir, mf_sources_t **sources, int quiet)
+mf_cli_load_rules(const char *dir, mf_sources_t **sources, unsigned flags)
 {
 	mf_diags_t	 d = {0};
 	mf_sources_t	*src = mf_sources_new("files");
@@ -163,8 +164,9 @@ mf_cli_load_rules(const char *dir, mf_sources_t **sources, int quiet)
 		fprintf(stderr, "medflag: out of memory\n");
 		return NULL;
 	}
-	rs = mf_cli_load_rules_diags(dir, src, &d);
-	if (rs == NULL || !quiet)
+	rs = mf_cli_load_rules_diags(dir, src, flags & MF_CLI_NO_MODEL ?
+	    MF_LOAD_NO_MODEL : 0, &d);
+	if (rs == NULL || !(flags & MF_CLI_QUIET))
 		mf_cli_print_diags(stderr, &d);
 	if (rs == NULL)
 		fprintf(stderr, "medflag: %s: %zu errors; nothing was "

@@ -58,10 +58,14 @@ void		 mf_cli_set_config(const char *path);
  * checked against the vetted list when there is one); every problem goes
  * to 'd'. NULL on error. */
 mf_ruleset_t	*mf_cli_load_rules_diags(const char *dir, mf_sources_t *src,
-		    mf_diags_t *d);
-/* Loads rules and sources from 'dir'; prints diagnostics; NULL on error. */
+		    unsigned opts, mf_diags_t *d);
+/* Loads rules and sources from 'dir'; prints diagnostics (the errors
+ * only with MF_CLI_QUIET); NULL on error. MF_CLI_NO_MODEL: without the
+ * folder's model (`learn train` makes a new one). */
+#define MF_CLI_QUIET	0x01u
+#define MF_CLI_NO_MODEL	0x02u
 mf_ruleset_t	*mf_cli_load_rules(const char *dir, mf_sources_t **sources,
-		    int quiet);
+		    unsigned flags);
 
 /*
  * A labelled or plain corpus in JSON Lines: one object per line with

@@ -147,7 +147,7 @@ mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 			return 1;
 	} else if ((text = strdup(arg)) != NULL)
 		len = strlen(text);
-	if (text == NULL || (rs = mf_cli_load_rules(dir, &src, 1)) == NULL ||
+	if (text == NULL || (rs = mf_cli_load_rules(dir, &src, MF_CLI_QUIET)) == NULL ||
 	    (sc = mf_scanner_new(&err)) == NULL ||
 	    (post = mf_post_new_len("explain", text, len)) == NULL)
 		goto out;

@@ -414,7 +414,10 @@ s_train(int argc, char **argv)
 		snprintf(defout, sizeof(defout), "%s/medflag.model", dir);
 		out = defout;
 	}
-	if ((t.rs = mf_cli_load_rules(dir, NULL, 1)) == NULL ||
+	/* The folder's model may be one this medflag no longer reads: a new
+	 * one is made from the rules, not from it. */
+	if ((t.rs = mf_cli_load_rules(dir, NULL, MF_CLI_QUIET |
+	    MF_CLI_NO_MODEL)) == NULL ||
 	    (t.sc = mf_scanner_new(NULL)) == NULL)
 		goto out;
 	if (s_corpora(&t, i, argc, argv) == -1)
@@ -528,7 +531,8 @@ s_eval(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (taught && s_taught(cli, &m) == -1)
 		goto out;
-	if ((t.rs = mf_cli_load_rules(dir, NULL, 1)) == NULL ||
+	if ((t.rs = mf_cli_load_rules(dir, NULL, MF_CLI_QUIET |
+	    MF_CLI_NO_MODEL)) == NULL ||
 	    (t.sc = mf_scanner_new(NULL)) == NULL)
 		goto out;
 	if (s_corpora(&t, i, argc, argv) == -1)

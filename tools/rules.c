@@ -67,7 +67,7 @@ s_check(int argc, char **argv)
 
 	if (src == NULL)
 		return 1;
-	rs = mf_cli_load_rules_diags(dir, src, &d);
+	rs = mf_cli_load_rules_diags(dir, src, 0, &d);
 	if (rs && (sc = mf_scanner_new(NULL)) != NULL) {
 		const mf_prefilter_t *pf = mf_ruleset_prefilter(rs);
 
@@ -448,7 +448,7 @@ s_eval(int argc, char **argv)
 		by = "family,lang,kind";
 	if (labels && mf_cli_labels_load(&e.relabel, labels) == -1)
 		return 1;
-	if ((e.rs = mf_cli_load_rules(dir, &e.src, 1)) == NULL)
+	if ((e.rs = mf_cli_load_rules(dir, &e.src, MF_CLI_QUIET)) == NULL)
 		return 1;
 	if ((e.sc = mf_scanner_new(NULL)) == NULL ||
 	    (e.rst = calloc(mf_ruleset_size(e.rs) + 1, sizeof(*e.rst))) ==

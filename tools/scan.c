@@ -62,7 +62,7 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (dir == NULL)
 		dir = mf_cli_rules_dir();
-	if ((rs = mf_cli_load_rules(dir, &src, 1)) == NULL)
+	if ((rs = mf_cli_load_rules(dir, &src, MF_CLI_QUIET)) == NULL)
 		return 1;
 	if ((sc = mf_scanner_new(NULL)) == NULL)
 		return 1;
