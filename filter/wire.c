@@ -381,8 +381,12 @@ s_post_field(s_dec_t *d, mf_post_t *p, const char *k, size_t klen)
 		p->v = i ? (int)i : 1;
 		return 0;
 	}
-	if (S_KEY_IS(k, klen, "post_id"))
-		return s_str(d, "post_id", &p->post_id, 1);
+	if (S_KEY_IS(k, klen, "post_id")) {
+		if (s_str(d, "post_id", &p->post_id, 1) == -1)
+			return -1;
+		return mf_wire_check_post_id(p->post_id, strlen(p->post_id),
+		    d->err);
+	}
 	if (S_KEY_IS(k, klen, "body"))
 		return s_body(d, p);
 	if (S_KEY_IS(k, klen, "body_format")) {
@@ -902,6 +906,93 @@ mf_wire_decode_feedback(const void *data, size_t len, mf_err_t *err)
 	return mf__wire_decode_feedback(data, len, MF_WIRE_MAX_MSG, err);
 }
 
+/* ---- post_id ---------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if none
+ * (overlong forms, surrogates and values over U+10FFFF are invalid). */
+static size_t
+s_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned	c = p[0], need, min;
+	uint32_t	cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	min = need == 2 ? 0x80 : need == 3 ? 0x800 : 0x10000;
+	if (n < need)
+		return 0;
+	cp = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
+	for (unsigned i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+int
+mf_wire_check_post_id(const char *id, size_t len, mf_err_t *err)
+{
+	const unsigned char	*p = (const unsigned char *)id;
+
+	if (len > MF_WIRE_MAX_POST_ID)
+		return mf_err_set(err, MF_EFIELD, "post_id", "post_id: %zu "
+		    "bytes, longer than %d", len, MF_WIRE_MAX_POST_ID);
+	for (size_t i = 0, n; i < len; i += n)
+		if (p[i] == 0 || (n = s_utf8_len(p + i, len - i)) == 0)
+			return mf_err_set(err, MF_EFIELD, "post_id",
+			    "post_id: not valid UTF-8 (byte %zu)", i);
+	return 0;
+}
+
+int
+mf_wire_safe_id(const char *id, size_t len, char *out, size_t cap)
+{
+	const unsigned char	*p = (const unsigned char *)id;
+	size_t			 i, n, o = 0, end;
+
+	assert(out != NULL && cap > 0);
+	if (mf_wire_check_post_id(id, len, NULL) == 0) {
+		n = len < cap - 1 ? len : cap - 1;
+		memcpy(out, id, n);
+		out[n] = '\0';
+		return 0;
+	}
+	end = len < MF_WIRE_MAX_POST_ID ? len : MF_WIRE_MAX_POST_ID;
+	for (i = 0; i < end; i += n) {
+		n = s_utf8_len(p + i, end - i);
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\'))
+			n = 0;
+		if (n == 0) {
+			if (o + 5 > cap)
+				break;
+			if (p[i] == '\\') {
+				memcpy(out + o, "\\\\", 2);
+				o += 2;
+			} else
+				o += (size_t)snprintf(out + o, cap - o,
+				    "\\x%02x", p[i]);
+			n = 1;
+			continue;
+		}
+		if (o + n + 1 > cap)
+			break;
+		memcpy(out + o, p + i, n);
+		o += n;
+	}
+	if (len > i && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return 1;
+}
+
 /* ---- peek ------------------------------------------------------------ */
 
 int
@@ -923,12 +1014,9 @@ mf_wire_peek_post_id(const void *data, size_t len, char *id, size_t cap)
 			return -1;
 		if (v.type == MF__MP_STR && S_KEY_IS(v.s, v.len, "post_id")) {
 			if (mf__mp_read(&r, &v) == -1 ||
-			    v.type != MF__MP_STR || v.len == 0 ||
-			    memchr(v.s, '\0', v.len) != NULL)
+			    v.type != MF__MP_STR || v.len == 0)
 				return -1;
-			n = v.len < cap - 1 ? v.len : cap - 1;
-			memcpy(id, v.s, n);
-			id[n] = '\0';
+			(void)mf_wire_safe_id(v.s, v.len, id, cap);
 			return 0;
 		}
 		if (v.type == MF__MP_ARRAY || v.type == MF__MP_MAP) {

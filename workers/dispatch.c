@@ -383,7 +383,7 @@ mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post, size_t len,
     const void *ident, size_t identlen, int from_check, int publish,
     const char *fmt, ...)
 {
-	char		 id[256], msg[512];
+	char		 id[MF_WIRE_ID_CAP], msg[512];
 	mf_verdict_t	*v;
 	mf_buf_t	 out = {0};
 	va_list		 ap;

@@ -321,7 +321,7 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 	mf_log_rated(&b->rate_bad, MF_LOG_WARN, "ingest: bad message (%d "
 	    "frames, %zu bytes)", f->n + f->extra, f->n ? f->len[0] : 0);
 	for (int i = 0; i < f->n; i++) {
-		char	id[256];
+		char	id[MF_WIRE_ID_CAP];
 
 		if (mf_wire_peek_post_id(f->data[i], f->len[i], id,
 		    sizeof(id)) == 0) {

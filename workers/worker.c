@@ -304,7 +304,7 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 	meta[0] = meta[1] = meta[2] = 0;
 	post = mf_wire_decode_post(data, len, &err);
 	if (post == NULL) {
-		char	id[256];
+		char	id[MF_WIRE_ID_CAP];
 
 		if (mf_wire_peek_post_id(data, len, id, sizeof(id)) != 0)
 			id[0] = '\0';
