@@ -346,6 +346,58 @@ s_missing(mf_err_t *err, const char *field, const char *what)
 
 /* ---- post ------------------------------------------------------------ */
 
+/*
+ * A key given twice in a post is refused. msgpack allows it, and readers
+ * disagree on which copy counts (this decoder kept the last, medflagd's
+ * dedup key read the first), so a post could be judged on one body and
+ * remembered under another. Keys are compared after the whole map was
+ * read: sorted, then neighbours; most posts have a handful of keys, on
+ * the stack.
+ */
+#define S_KEYS_STACK	16
+
+typedef struct s_keyref {
+	const char	*s;
+	size_t		 len;
+} s_keyref_t;
+
+static int
+s_keycmp(const void *a, const void *b)
+{
+	const s_keyref_t	*x = a, *y = b;
+	size_t			 n = x->len < y->len ? x->len : y->len;
+	int			 c = memcmp(x->s, y->s, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int
+s_keys_once(s_dec_t *d, s_keyref_t *keys, size_t n)
+{
+	char	name[40];
+
+	if (n < 2)
+		return 0;
+	qsort(keys, n, sizeof(*keys), s_keycmp);
+	for (size_t i = 1; i < n; i++) {
+		size_t	m;
+
+		if (s_keycmp(&keys[i - 1], &keys[i]) != 0)
+			continue;
+		m = keys[i].len < sizeof(name) - 1 ? keys[i].len :
+		    sizeof(name) - 1;
+		for (size_t j = 0; j < m; j++) {
+			unsigned char	c = (unsigned char)keys[i].s[j];
+
+			name[j] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		}
+		name[m] = '\0';
+		return mf_err_set(d->err, MF_EFIELD, name, "%s: given twice; "
+		    "each key of a post may appear once", name);
+	}
+	return 0;
+}
+
 static int
 s_body(s_dec_t *d, mf_post_t *p)
 {
@@ -434,8 +486,9 @@ mf__wire_decode_post(const void *data, size_t len, size_t max,
 	s_dec_t		 d;
 	mf_post_t	*p = NULL;
 	const char	*k;
-	size_t		 i, n, klen;
+	size_t		 i, n, klen, nkeys = 0;
 	int		 rc = -1, kr;
+	s_keyref_t	 stack[S_KEYS_STACK], *keys = stack;
 
 	mf_err_clear(err);
 	if (mf__mp_check(data, len, max, 1, "post", err) == -1)
@@ -449,12 +502,22 @@ mf__wire_decode_post(const void *data, size_t len, size_t max,
 		goto out;
 	}
 	p->v = 1;
+	if (n > S_KEYS_STACK && (keys = mf_calloc(n, sizeof(*keys))) == NULL) {
+		s_oom(err, "post");
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if ((kr = s_key(&d, "post", &k, &klen)) == -1)
 			goto out;
+		if (kr == 1) {
+			keys[nkeys].s = k;
+			keys[nkeys++].len = klen;
+		}
 		if (kr == 1 && s_post_field(&d, p, k, klen) == -1)
 			goto out;
 	}
+	if (s_keys_once(&d, keys, nkeys) == -1)
+		goto out;
 	if (p->post_id == NULL) {
 		s_missing(err, "post_id", "every post needs a string post_id");
 		goto out;
@@ -469,6 +532,8 @@ mf__wire_decode_post(const void *data, size_t len, size_t max,
 	}
 	rc = 0;
 out:
+	if (keys != stack)
+		mf_free(keys);
 	if (rc == -1)
 		mf_post_destroy(&p);
 	return p;

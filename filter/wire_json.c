@@ -498,7 +498,8 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 	}
 	*raw = 0;
 	memset(&je, 0, sizeof(je));
-	j = json_loadb(text, len, JSON_ALLOW_NUL, &je);
+	/* A key given twice is refused, as in msgpack (wire.c). */
+	j = json_loadb(text, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL && json_error_code(&je) != json_error_out_of_memory &&
 	    je.text[0] != '\0') {
 		if ((r = s_escape_invalid(text, len, &fixed)) == -1) {
@@ -507,7 +508,7 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 			return NULL;
 		}
 		if (r == 1 && (j = json_loadb(fixed.data, fixed.len,
-		    JSON_ALLOW_NUL, NULL)) != NULL)
+		    JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, NULL)) != NULL)
 			*raw = 1;
 		mf_buf_free(&fixed);
 	}
@@ -523,7 +524,10 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 			 * journalled in a verdict) must never carry. */
 			char	*near = strstr(je.text, " near ");
 
-			if (near != NULL)
+			/* Except after a key given twice, where it is that
+			 * key, which the error should name. */
+			if (near != NULL && strncmp(je.text, "duplicate object "
+			    "key", 20) != 0)
 				*near = '\0';
 			mf_err_set(err, MF_EWIRE, what,
 			    "%s: invalid JSON at line %d, column %d: %s",

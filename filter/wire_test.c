@@ -832,3 +832,22 @@ MF_TEST(wire_post_id_utf8_and_length)
 	MF_ASSERT_EQ(-1, mf_wire_check_post_id("\xed\xa0\x80", 3, NULL));
 	mf_buf_free(&b);
 }
+
+/* A key given twice is refused, naming it, in msgpack and JSON alike:
+ * readers disagree on which copy counts. */
+MF_TEST(wire_post_key_twice)
+{
+	static const char	 mp[] = "\x83\xa7post_id\xa2p1\xa4" "body"
+	    "\xa1x\xa4" "body\xa1y";
+	static const char	 js[] = "{\"post_id\":\"p1\",\"body\":\"x\","
+	    "\"body\":\"y\"}";
+	mf_err_t		 err = {0};
+
+	MF_ASSERT_NULL(mf_wire_decode_post(mp, sizeof(mp) - 1, &err));
+	MF_ASSERT_EQ(MF_EFIELD, err.code);
+	MF_ASSERT_STR_EQ("body", err.where);
+	MF_ASSERT_STR_CONTAINS(err.msg, "body: given twice");
+	MF_ASSERT_NULL(mf_wire_decode_post_json(js, sizeof(js) - 1, &err));
+	MF_ASSERT_STR_CONTAINS(err.msg, "duplicate object key");
+	MF_ASSERT_STR_CONTAINS(err.msg, "body");
+}

@@ -197,12 +197,13 @@ size_t	 mf_broker_alive(const mf_broker_t *b);
 /* Sends a command frame to every worker. */
 void	 mf_broker_broadcast(mf_broker_t *b, const char *cmd);
 
-/* dedup.c. Looks 'post' up: 1 if it was answered or attached to the
- * same post in flight (nothing more to do), 0 if it must be queued, with
- * '*rec' its new in-flight record (NULL when not deduplicated). */
-int	 mf_broker_dedup_post(mf_broker_t *b, const void *post, size_t len,
-	    const void *ident, size_t identlen, int from_check,
-	    mf_drec_t **rec);
+/* dedup.c. Looks 'post' ('p' decoded) up: 1 if it was answered or
+ * attached to the same post in flight (nothing more to do), 0 if it
+ * must be queued, with '*rec' its new in-flight record (NULL when not
+ * deduplicated). */
+int	 mf_broker_dedup_post(mf_broker_t *b, const mf_post_t *p,
+	    const void *post, size_t len, const void *ident, size_t identlen,
+	    int from_check, mf_drec_t **rec);
 /* Links 'rec' (may be NULL) to the post just queued at the back. */
 void	 mf_broker_dedup_attach(mf_broker_t *b, mf_drec_t *rec);
 /* Keeps the verdict of record 'r' and answers the copies waiting on it. */

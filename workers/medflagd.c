@@ -290,6 +290,56 @@ s_local_backend_remove(void)
 	(void)rmdir(s_ipc_dir);
 }
 
+/*
+ * A post read from ingest or check, 'len' bytes at '*postp'. It is
+ * decoded here, with the decoder the workers use: a post that does not
+ * decode (a bad field, a key given twice, a post_id that is not UTF-8)
+ * is answered at once with an error verdict naming the field, never
+ * dispatched and never kept by dedup, and dedup keys on the decoded
+ * fields, the values the judge reads. The queue TAKES the post: then
+ * '*postp' is set to NULL.
+ */
+static void
+s_admit(mf_broker_t *b, void **postp, size_t len, const void *ident,
+    size_t identlen, int from_check)
+{
+	mf_err_t	 err = {0};
+	mf_post_t	*p;
+	mf_drec_t	*rec;
+	int		 done;
+
+	b->st.posts_in++;
+	if ((p = mf_wire_decode_post(*postp, len, &err)) == NULL) {
+		char		 id[MF_WIRE_ID_CAP];
+		size_t		 n = strlen(err.where);
+		const char	*where = n && strncmp(err.msg, err.where,
+				    n) == 0 ? "" : err.where;
+
+		if (mf_wire_peek_post_id(*postp, len, id, sizeof(id)) != 0)
+			snprintf(id, sizeof(id), "(no id)");
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_INFO, "post %.300s: %s", id,
+		    err.msg);
+		mf_broker_error(b, NULL, *postp, len, ident, identlen,
+		    from_check, 1, "%s%s%s", where, *where ? ": " : "",
+		    err.msg);
+		return;
+	}
+	done = mf_broker_dedup_post(b, p, *postp, len, ident, identlen,
+	    from_check, &rec);
+	mf_post_destroy(&p);
+	if (done)
+		return;
+	if (mf_broker_enqueue(b, *postp, len, ident, identlen,
+	    from_check) != 0) {
+		mf_dedup_abandon(&b->dedup, rec);
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of memory "
+		    "queueing a post");
+	} else
+		mf_broker_dedup_attach(b, rec);
+	*postp = NULL;
+}
+
 /* Reads one message from ingest: one frame, a msgpack map, at most
  * MF_WIRE_MAX_MSG bytes. Anything else is counted and, when a post id
  * can be found, answered with a published error verdict. */
@@ -300,21 +350,9 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 	    f->len[0] <= MF_WIRE_MAX_MSG &&
 	    mf_proto_mp_skip(f->data[0], f->len[0], MF_WIRE_MAX_DEPTH + 1) ==
 	    f->len[0]) {
-		mf_drec_t	*rec;
-
-		b->st.posts_in++;
-		if (mf_broker_dedup_post(b, f->data[0], f->len[0], NULL, 0, 0,
-		    &rec))
-			return;
-		if (mf_broker_enqueue(b, f->data[0], f->len[0], NULL, 0,
-		    0) != 0) {
-			mf_dedup_abandon(&b->dedup, rec);
-			mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of "
-			    "memory queueing a post");
-		} else
-			mf_broker_dedup_attach(b, rec);
-		f->data[0] = NULL;
-		f->n = 0;
+		s_admit(b, &f->data[0], f->len[0], NULL, 0, 0);
+		if (f->data[0] == NULL)
+			f->n = 0;
 		return;
 	}
 	b->st.bad_messages++;
@@ -343,7 +381,6 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 {
 	const void	*post;
 	size_t		 len;
-	mf_drec_t	*rec;
 
 	if (f->n < 1 || f->len[0] > MF_IDENT_MAX)
 		return;
@@ -371,19 +408,9 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 		    f->len[0], 1, 0, "busy: queue full, retry");
 		return;
 	}
-	b->st.posts_in++;
-	if (mf_broker_dedup_post(b, f->data[2], f->len[2], f->data[0],
-	    f->len[0], 1, &rec))
-		return;
-	if (mf_broker_enqueue(b, f->data[2], f->len[2], f->data[0],
-	    f->len[0], 1) != 0) {
-		mf_dedup_abandon(&b->dedup, rec);
-		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of memory "
-		    "queueing a post");
-	} else
-		mf_broker_dedup_attach(b, rec);
-	f->data[2] = NULL;
-	f->n = 2;
+	s_admit(b, &f->data[2], f->len[2], f->data[0], f->len[0], 1);
+	if (f->data[2] == NULL)
+		f->n = 2;
 }
 
 static void
