@@ -66,6 +66,10 @@ typedef struct mf_wrec {
 	uint64_t	 done;
 	int64_t		 last_seen_ms;
 	int64_t		 joined_ms;
+	/* Its last verdict, or when it last went from holding nothing to
+	 * holding posts: a worker that holds posts and sends no verdict
+	 * for worker_timeout_ms loses them, heartbeats or not. */
+	int64_t		 progress_ms;
 } mf_wrec_t;
 
 /* One local worker process slot (supervise.c). */
@@ -114,6 +118,9 @@ typedef struct mf_stats {
 	uint64_t	 bad_messages;
 	uint64_t	 requeued;
 	uint64_t	 late_duplicates;
+	/* Verdicts dropped: from a peer that is not the registered worker
+	 * holding the post, or not a valid verdict for it. */
+	uint64_t	 rejected_verdicts;
 	uint64_t	 busy;
 	uint64_t	 poison;
 	uint64_t	 stale;
@@ -157,6 +164,10 @@ typedef struct mf_broker {
 	mf_lograte_t	 rate_bad, rate_late;
 	mf_dedup_t	 dedup;		/* dedup.c */
 	mf_rulehits_t	 rule_hits;	/* since start, from heartbeats */
+	/* The rule ids workers may report hits for: those of the current
+	 * rule set and the ones before it, and "model" (counts all 0). */
+	mf_rulehits_t	 rule_ids;
+	mf_lograte_t	 rate_reject;
 	/* CURVE: the secret key ("" when off), allow lists, ZAP handler. */
 	char		 curve_secret[MF_CURVE_Z85 + 1];
 	mf_curve_allow_t allow;
@@ -257,6 +268,11 @@ int	 mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash,
 int	 mf_broker_check_rules_count(const mf_config_t *cfg, char *hash,
 	    size_t cap, mf_diags_t *diags, double *rate, size_t *n,
 	    size_t *nrules);
+/* The same, also adding every rule id of the set (and "model") to
+ * 'ids' when it is not NULL. */
+int	 mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash,
+	    size_t cap, mf_diags_t *diags, double *rate, size_t *n,
+	    size_t *nrules, mf_rulehits_t *ids);
 
 /* canary.c */
 #define MF_CANARY_MAX_RISE	0.20	/* flag rate may rise 20 points */

@@ -108,6 +108,20 @@ s_ht_put(mf_broker_t *b, mf_entry_t *e)
 	return 0;
 }
 
+/* The entry for 'did', left in the table, or NULL. */
+static mf_entry_t *
+s_ht_find(const mf_broker_t *b, uint64_t did)
+{
+	size_t	i, mask = b->htcap - 1;
+
+	if (b->htcap == 0)
+		return NULL;
+	i = s_hash(did, b->htcap);
+	while (b->ht[i] != NULL && b->ht[i]->did != did)
+		i = (i + 1) & mask;
+	return b->ht[i];
+}
+
 /* Removes and returns the entry for 'did', or NULL. Backward-shift
  * deletion keeps every probe chain intact without tombstones. */
 static mf_entry_t *
@@ -147,6 +161,7 @@ mf_broker_init_tables(mf_broker_t *b)
 {
 	b->rate_bad = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 	b->rate_late = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
+	b->rate_reject = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 	b->next_did = 1;
 	return s_q_grow(b);
 }
@@ -540,7 +555,8 @@ static void
 s_sent(mf_broker_t *b, mf_entry_t *e, size_t wi)
 {
 	e->worker = (int)wi;
-	b->w[wi].in_flight++;
+	if (b->w[wi].in_flight++ == 0)
+		b->w[wi].progress_ms = mf_now_ms();
 	if (s_ht_put(b, e) != 0) {
 		b->w[wi].in_flight--;
 		mf_broker_error(b, e, e->post, e->len, e->ident,
@@ -687,30 +703,129 @@ s_copy_str(char *dst, size_t cap, const mf_frames_t *f, int i)
 			dst[k] = '?';
 }
 
-/* One verdict from worker 'wi' (-1: unknown) for dispatch id 'didp'. The
- * first verdict for an id in flight completes the post; any other is a
- * late duplicate. */
+static void
+s_reject(mf_broker_t *b, int wi, uint64_t did, const char *why)
+{
+	b->st.rejected_verdicts++;
+	if (wi >= 0)
+		mf_log_rated(&b->rate_reject, MF_LOG_WARN, "worker %d: "
+		    "dropped its verdict for dispatch %llu: %s", b->w[wi].id,
+		    (unsigned long long)did, why);
+	else
+		mf_log_rated(&b->rate_reject, MF_LOG_WARN, "backend: dropped "
+		    "a verdict for dispatch %llu from a peer that is not a "
+		    "registered worker", (unsigned long long)did);
+}
+
+/*
+ * One verdict from worker 'wi' (-1: a peer that never sent READY, or
+ * one declared dead) for dispatch id 'didp'. Without CURVE anyone who
+ * reaches the backend can send one, and dispatch ids are sequential, so
+ * a verdict counts only when (1) it comes from the registered worker
+ * that holds that id, and (2) it is a well-formed verdict map for that
+ * post (mf_proto_verdict_check): its action and status agree with the
+ * header medflagd files and publishes it under, its post_id is the
+ * post's. Anything else is dropped and counted (rejected_verdicts); the
+ * post stays with its worker, and goes to another if that one sends no
+ * valid verdict within worker_timeout_ms. The first valid verdict for
+ * an id in flight completes the post; a later one is a late duplicate.
+ */
 static void
 s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
     const void *verdict, size_t len)
 {
 	mf_entry_t	*e;
 	uint64_t	 did;
+	int		 action = -1, status = -1;
+	const uint8_t	*vid;
+	size_t		 vidlen;
+	char		 id[MF_WIRE_ID_CAP];
 
 	memcpy(&did, didp, 8);
-	e = s_ht_take(b, did);
+	if (wi < 0) {
+		s_reject(b, wi, did, "");
+		return;
+	}
+	e = s_ht_find(b, did);
 	if (e == NULL) {
 		b->st.late_duplicates++;
 		mf_log_rated(&b->rate_late, MF_LOG_INFO, "dropped a late "
 		    "verdict for dispatch %llu", (unsigned long long)did);
 		return;
 	}
-	if (e->worker >= 0)
-		b->w[e->worker].in_flight--;
-	if (wi >= 0)
-		b->w[wi].done++;
+	if (e->worker != wi) {
+		s_reject(b, wi, did, "another worker holds that post");
+		return;
+	}
+	if (mf_proto_verdict_check(verdict, len, &action, &status, &vid,
+	    &vidlen) != 0) {
+		s_reject(b, wi, did, "not a verdict map with a known action "
+		    "and status");
+		return;
+	}
+	if (action != meta[0] || status != meta[1]) {
+		s_reject(b, wi, did, "its header and its verdict disagree on "
+		    "the action or status");
+		return;
+	}
+	if (mf_wire_peek_post_id(e->post, e->len, id, sizeof(id)) == 0 &&
+	    (vid == NULL || vidlen != strlen(id) ||
+	    memcmp(vid, id, vidlen) != 0)) {
+		s_reject(b, wi, did, "the post_id is not the post's");
+		return;
+	}
+	e = s_ht_take(b, did);
+	b->w[wi].in_flight--;
+	b->w[wi].done++;
+	b->w[wi].progress_ms = mf_now_ms();
 	mf_broker_complete(b, e, e->ident, e->identlen, e->from_check,
 	    verdict, len, meta[0], meta[1], meta[2]);
+}
+
+/*
+ * The rule hits of a heartbeat ("RULE_ID HITS SHADOW" lines). A frame
+ * with more lines than there are known rule ids is dropped whole, and
+ * only ids of the current (or the previous) rule set are counted: each
+ * id costs a field of the Redis hashes of all-time counts, and a peer
+ * on the backend could otherwise add tens of thousands per heartbeat.
+ */
+static void
+s_rule_hits(mf_broker_t *b, int wi, const char *text, size_t len)
+{
+	mf_rulehits_t	 h = {0}, known = {0};
+	size_t		 lines = 0, bad = 0;
+
+	for (const char *p = text, *end = text + len; p < end; lines++) {
+		const char	*nl = memchr(p, '\n', (size_t)(end - p));
+
+		p = nl ? nl + 1 : end;
+	}
+	if (lines > b->rule_ids.len) {
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent hits "
+		    "for %zu rules, more than the %zu it can know; skipped",
+		    b->w[wi].id, lines, b->rule_ids.len);
+		return;
+	}
+	/* Parsed once; the totals since start and the journal's all-time
+	 * counts take the same table. */
+	bad = mf_rulehits_parse(&h, text, len);
+	for (size_t i = 0; i < h.cap; i++)
+		if (h.v[i].id != NULL && (mf_rulehits_get(&b->rule_ids,
+		    h.v[i].id) == NULL || mf_rulehits_add(&known, h.v[i].id,
+		    strlen(h.v[i].id), h.v[i].hits, h.v[i].shadow) != 0))
+			bad++;
+	if (bad > 0 || mf_rulehits_merge(&b->rule_hits, &known) != 0) {
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent %zu "
+		    "rule hit line%s that are not \"RULE_ID HITS SHADOW\" "
+		    "for a rule of the current rules; skipped", b->w[wi].id,
+		    bad, bad == 1 ? "" : "s");
+	}
+	if (known.len > 0)
+		mf_journal_rule_hits(&b->journal, &known);
+	mf_rulehits_free(&known);
+	mf_rulehits_free(&h);
 }
 
 void
@@ -795,23 +910,8 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		b->w[wi].stale = mf_frames_is(f, 4, "1");
 		s_copy_str(b->w[wi].auto_shadowed,
 		    sizeof(b->w[wi].auto_shadowed), f, 5);
-		if (f->n > 6) {
-			/* Parsed once; the totals since start and the
-			 * journal's all-time counts take the same table. */
-			mf_rulehits_t	h = {0};
-
-			if (mf_rulehits_parse(&h, f->data[6], f->len[6]) != 0 ||
-			    mf_rulehits_merge(&b->rule_hits, &h) != 0) {
-				b->st.bad_messages++;
-				mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker "
-				    "%d sent rule hits that are not \"RULE_ID "
-				    "HITS SHADOW\" lines (or more than %d "
-				    "rules); skipped", b->w[wi].id,
-				    MF_RULEHITS_MAX);
-			}
-			mf_journal_rule_hits(&b->journal, &h);
-			mf_rulehits_free(&h);
-		}
+		if (f->n > 6)
+			s_rule_hits(b, wi, f->data[6], f->len[6]);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
 		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,
@@ -843,6 +943,22 @@ mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 
 			snprintf(why, sizeof(why), "silent for %lld ms",
 			    (long long)(now - b->w[i].last_seen_ms));
+			mf_broker_worker_dead(b, i, why);
+			continue;
+		}
+		/* Heartbeats alone do not keep posts: a worker judging
+		 * sends verdicts (in VERDICTS messages of at most 8, each
+		 * post within the policy's time budget), so one that holds
+		 * posts and sends none for worker_timeout_ms is stuck or
+		 * keeping them. */
+		if (b->w[i].in_flight > 0 &&
+		    now - b->w[i].progress_ms > b->cfg.worker_timeout_ms) {
+			char	why[96];
+
+			snprintf(why, sizeof(why), "held %d post%s for %lld "
+			    "ms without a verdict", b->w[i].in_flight,
+			    b->w[i].in_flight == 1 ? "" : "s",
+			    (long long)(now - b->w[i].progress_ms));
 			mf_broker_worker_dead(b, i, why);
 			continue;
 		}

@@ -230,12 +230,47 @@ s_curve_reload(mf_broker_t *b)
 	mf_diags_free(&d);
 }
 
+/*
+ * 1 when the endpoint 'ep' can be reached from other hosts: anything but
+ * ipc://, inproc:// and tcp:// on a loopback address. Without CURVE, a
+ * peer on the backend can take posts (their full text) and answer for
+ * them, so such a backend needs a worker key.
+ */
+static int
+s_exposed(const char *ep)
+{
+	static const char *const loop[] = { "127.", "localhost:", "[::1]:",
+	    "::1:", "lo:" };
+	const char	*host;
+
+	if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
+		return 0;
+	if (strncmp(ep, "tcp://", 6) != 0)
+		return 1;
+	host = ep + 6;
+	for (size_t i = 0; i < sizeof(loop) / sizeof(*loop); i++)
+		if (strncmp(host, loop[i], strlen(loop[i])) == 0)
+			return 0;
+	return 1;
+}
+
 /* CURVE on: medflagd's key and the allow lists of curve_allow. Problems
  * go to 'd'. 0 or -1. */
 static int
 s_curve_load(mf_broker_t *b, mf_diags_t *d)
 {
 	b->curve_secret[0] = '\0';
+	if (b->cfg.curve_secret_key[0] == '\0' && s_exposed(b->cfg.backend)) {
+		mf_diags_add(d, MF_DIAG_ERROR, b->cfg.path[0] ? b->cfg.path :
+		    "medflag.conf", 0, 0, "set curve_secret_key and put the "
+		    "workers' public keys in workers.keys under curve_allow "
+		    "(docs/operations.md, \"Encryption and allow lists\"), or "
+		    "bind the backend to ipc:// or 127.0.0.1", "backend %s is "
+		    "reachable from other hosts and CURVE is off: any peer "
+		    "there could take posts and forge their verdicts",
+		    b->cfg.backend);
+		return -1;
+	}
 	if (b->cfg.curve_secret_key[0] == '\0')
 		return 0;
 	if (mf_curve_read_secret(b->cfg.curve_secret_key, b->curve_secret,
@@ -535,6 +570,7 @@ s_loop(mf_broker_t *b)
 		now = mf_now_ms();
 		mf_log_rated_tick(&b->rate_bad);
 		mf_log_rated_tick(&b->rate_late);
+		mf_log_rated_tick(&b->rate_reject);
 		mf_log_rated_tick(&b->rate_zap);
 		mf_broker_heartbeat(b, now);
 		mf_supervise_tick(b, now);
@@ -593,8 +629,8 @@ main(int argc, char **argv)
 	mf_log_set_level(b.cfg.log_level);
 	if (!check_only)
 		(void)mf_log_set_sink(b.cfg.log);
-	if (mf_broker_check_rules_count(&b.cfg, b.ruleset, sizeof(b.ruleset),
-	    &diags, &b.canary_rate, &b.canary_n, &b.nrules) != 0)
+	if (mf_broker_check_rules_ids(&b.cfg, b.ruleset, sizeof(b.ruleset),
+	    &diags, &b.canary_rate, &b.canary_n, &b.nrules, &b.rule_ids) != 0)
 		return s_refuse(check_only, &diags, "in the rules of %s",
 		    b.cfg.rules);
 	if (s_curve_load(&b, &diags) != 0) {
@@ -716,6 +752,7 @@ main(int argc, char **argv)
 	mf_broker_free_tables(&b);
 	mf_dedup_free(&b.dedup);
 	mf_rulehits_free(&b.rule_hits);
+	mf_rulehits_free(&b.rule_ids);
 	mf_buf_free(&b.scratch);
 	free(b.slots);
 	mf_log_info("stopped");

@@ -29,6 +29,10 @@
  *              still counts posts, and each did is answered on its own.
  *     HB | RELOAD | EXIT
  *     RESET    "I do not know you": the worker sends READY again
+ * medflagd takes a VERDICT(S) entry only from the registered worker that
+ * holds its did, and only when the verdict passes
+ * mf_proto_verdict_check and agrees with its meta; other entries are
+ * dropped and counted (dispatch.c, s_verdict).
  * Not responsible for dispatch policy (dispatch.c) or supervision.
  * SPDX-License-Identifier: MIT
  */
@@ -109,6 +113,16 @@ int	 mf_frames_send(void *sock, int n, const void *const *data,
  */
 int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
 	    uint64_t latency_us, mf_buf_t *out);
+/*
+ * Checks a verdict from a worker before medflagd publishes it: one
+ * well-formed msgpack map (nesting bounded) holding "action" and
+ * "status" (known names, each once) and, when present, "post_id" (a
+ * string, once). Their values in '*action', '*status' and '*post_id'
+ * ('*idlen' bytes, BORROWS from 'verdict'; NULL when absent). 0, or -1
+ * when it is not such a map.
+ */
+int	 mf_proto_verdict_check(const void *verdict, size_t len, int *action,
+	    int *status, const uint8_t **post_id, size_t *idlen);
 /* Little-endian 32-bit lengths of the POSTS and VERDICTS indexes. */
 void	 mf_proto_put_le32(uint8_t *p, uint32_t v);
 uint32_t mf_proto_le32(const uint8_t *p);
