@@ -63,6 +63,8 @@ typedef struct mf_wrec {
 	int		 stale;
 	int		 credit, in_flight;
 	int		 batch;		/* posts per POSTS message; 0: POST */
+	size_t		 maxmsg;	/* largest frame it takes (READY) */
+	int		 reloading;	/* told RELOAD, no answer yet */
 	uint64_t	 done;
 	int64_t		 last_seen_ms;
 	int64_t		 joined_ms;
@@ -158,6 +160,7 @@ typedef struct mf_broker {
 	char		 ruleset[40];	/* hash of the current rules */
 	int64_t		 started_ms;
 	int64_t		 next_hb_ms;
+	int64_t		 hb_checked_ms;	/* the last timeout check */
 	int		 draining;
 	mf_journal_t	 journal;
 	mf_buf_t	 scratch;
@@ -237,6 +240,10 @@ int	 mf_supervise_init(mf_broker_t *b);
 void	 mf_supervise_tick(mf_broker_t *b, int64_t now);
 void	 mf_supervise_reap(mf_broker_t *b);
 void	 mf_supervise_stop(mf_broker_t *b, int grace_ms);
+/* Kills (SIGKILL) the local worker process of record 'w', if it is one,
+ * so that it is reaped and started anew: a worker declared dead while
+ * its process lives (stopped, or blocked) would otherwise stay so. */
+void	 mf_supervise_kill(mf_broker_t *b, const mf_wrec_t *w);
 int64_t	 mf_supervise_next_ms(const mf_broker_t *b);
 
 /* journal.c */

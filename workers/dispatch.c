@@ -470,6 +470,7 @@ s_worker_add(mf_broker_t *b, const void *ident, size_t len)
 	memcpy(b->w[i].ident, ident, len);
 	b->w[i].identlen = len;
 	b->w[i].joined_ms = b->w[i].last_seen_ms = mf_now_ms();
+	b->w[i].maxmsg = (size_t)MF_PROTO_MAX_SOCKET_MSG;
 	return (int)i;
 }
 
@@ -490,8 +491,12 @@ mf_broker_broadcast(mf_broker_t *b, const char *cmd)
 			s_send_worker(b, &b->w[i], cmd);
 }
 
-void
-mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
+/* What worker 'wi' held goes back to the front of the queue. With
+ * 'blame', each post counts the death towards poison_kills; without (the
+ * same process came back on a new connection: its messages were lost,
+ * not its life), it does not. */
+static void
+s_worker_gone(mf_broker_t *b, size_t wi, const char *why, int blame)
 {
 	mf_wrec_t	*w = &b->w[wi];
 	mf_entry_t	*held[256];
@@ -499,7 +504,7 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 
 	if (!w->used)
 		return;
-	b->st.worker_deaths++;
+	b->st.worker_deaths += (uint64_t)blame;
 	/* Collect what it held; the table changes as we take entries, so
 	 * scan again until none is left (a worker holds at most its credit). */
 	for (;;) {
@@ -523,9 +528,9 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 
 			w->in_flight--;
 			e->worker = -1;
-			e->kills++;
+			e->kills += blame;
 			total++;
-			if (e->kills >= b->cfg.poison_kills) {
+			if (blame && e->kills >= b->cfg.poison_kills) {
 				poisoned++;
 				b->st.poison++;
 				mf_broker_error(b, e, e->post, e->len, e->ident,
@@ -548,6 +553,12 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 	w->in_flight = 0;
 	w->used = 0;
 	assert(s_broker_ok(b));
+}
+
+void
+mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
+{
+	s_worker_gone(b, wi, why, 1);
 }
 
 /* Entry 'e' went to worker 'wi': in flight until its verdict. */
@@ -601,10 +612,19 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 		n = MF_PROTO_BATCH_MAX;
 	if (n > b->qlen)
 		n = b->qlen;
+	/* Bytes bound the batch too: the posts go in one frame, and a frame
+	 * over the worker's ZMQ_MAXMSGSIZE makes libzmq drop the connection
+	 * (16 posts of 300 KB once wedged every worker). The first post
+	 * fits: mf_broker_dispatch chose a worker it fits. */
 	for (size_t k = 0; k < n; k++) {
-		uint8_t	*ent = idx + k * MF_PROTO_POSTS_ENT;
+		uint8_t		*ent = idx + k * MF_PROTO_POSTS_ENT;
+		mf_entry_t	*e = b->q[(b->qhead + k) % b->qcap];
 
-		es[k] = b->q[(b->qhead + k) % b->qcap];
+		if (k > 0 && e->len > w->maxmsg - total) {
+			n = k;
+			break;
+		}
+		es[k] = e;
 		memcpy(ent, &es[k]->did, 8);
 		mf_proto_put_le32(ent + 8, (uint32_t)es[k]->len);
 		total += es[k]->len;
@@ -642,22 +662,40 @@ mf_broker_dispatch(mf_broker_t *b)
 	while (b->qlen > 0) {
 		mf_wrec_t	*w = NULL;
 		mf_entry_t	*e;
-		size_t		 best = 0;
-		int		 room = 0;
+		size_t		 best = 0, front = b->q[b->qhead]->len;
+		size_t		 biggest = 0;
+		int		 room = 0, alive = 0;
 
-		/* The worker with the most credit left, round robin on ties,
-		 * so two idle workers share a burst evenly. */
+		/* The worker with the most credit left that takes the post
+		 * at the front, round robin on ties, so two idle workers
+		 * share a burst evenly. */
 		for (size_t k = 0; k < b->nw; k++) {
 			size_t	 i = (b->rr + k) % b->nw;
 			int	 r;
 
 			if (!b->w[i].used)
 				continue;
+			alive++;
+			if (b->w[i].maxmsg > biggest)
+				biggest = b->w[i].maxmsg;
+			if (b->w[i].maxmsg < front)
+				continue;
 			r = b->w[i].credit - b->w[i].in_flight;
 			if (r > room) {
 				room = r;
 				best = i;
 			}
+		}
+		if (alive > 0 && front > biggest) {
+			/* No worker takes it: said at once, not sent to be
+			 * dropped with the connection, nor counted as a
+			 * worker's death. */
+			e = s_q_pop(b);
+			mf_broker_error(b, e, e->post, e->len, e->ident,
+			    e->identlen, e->from_check, 1, "post: %zu bytes, "
+			    "more than any worker takes (%zu bytes)", e->len,
+			    biggest);
+			continue;
 		}
 		if (room <= 0)
 			return;
@@ -860,10 +898,24 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		credit = strtol(num, NULL, 10);
 		b->w[wi].batch = credit < 1 ? 0 : credit > MF_PROTO_BATCH_MAX ?
 		    MF_PROTO_BATCH_MAX : (int)credit;
+		s_copy_str(num, sizeof(num), f, 7);
+		credit = strtol(num, NULL, 10);
+		b->w[wi].maxmsg = credit < 1 || credit >
+		    MF_PROTO_MAX_SOCKET_MSG ? (size_t)MF_PROTO_MAX_SOCKET_MSG :
+		    (size_t)credit;
 		b->w[wi].last_seen_ms = mf_now_ms();
 		mf_log_info("worker %d (pid %ld on %s) ready: credit %d, "
 		    "ruleset %s", b->w[wi].id, (long)b->w[wi].pid,
 		    b->w[wi].host, b->w[wi].credit, b->w[wi].ruleset);
+		/* The same process on a new connection (it reconnects when
+		 * medflagd was silent, or a send did not go out): what the
+		 * old one held goes on now, and the process is not killed
+		 * when the old connection times out. */
+		for (size_t k = 0; k < b->nw; k++)
+			if (k != (size_t)wi && b->w[k].used &&
+			    b->w[k].pid == b->w[wi].pid &&
+			    strcmp(b->w[k].host, b->w[wi].host) == 0)
+				s_worker_gone(b, k, "connected again", 0);
 		return;
 	}
 	if (wi >= 0)
@@ -913,12 +965,14 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		if (f->n > 6)
 			s_rule_hits(b, wi, f->data[6], f->len[6]);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
+		b->w[wi].reloading = 0;
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
 		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,
 		    b->w[wi].ruleset);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADFAIL)) {
 		char	msg[256];
 
+		b->w[wi].reloading = 0;
 		s_copy_str(msg, sizeof(msg), f, 2);
 		mf_log_warnx("worker %d could not reload: %s", b->w[wi].id,
 		    msg);
@@ -932,9 +986,25 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 	}
 }
 
+/* The main loop checks timeouts at least every 100 ms; a longer gap
+ * means medflagd itself was busy (a reload compiles the rules and runs
+ * the canary, seconds on a big rule set) and read no heartbeats. */
+#define S_STALL_MS	500
+
 void
 mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 {
+	if (b->hb_checked_ms != 0 && now - b->hb_checked_ms > S_STALL_MS) {
+		/* Not the workers' silence: their clocks start over, or a
+		 * slow reload would have every worker killed. */
+		int64_t	gap = now - b->hb_checked_ms;
+
+		for (size_t i = 0; i < b->nw; i++) {
+			b->w[i].last_seen_ms += gap;
+			b->w[i].progress_ms += gap;
+		}
+	}
+	b->hb_checked_ms = now;
 	for (size_t i = 0; i < b->nw; i++) {
 		if (!b->w[i].used)
 			continue;
@@ -943,6 +1013,11 @@ mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 
 			snprintf(why, sizeof(why), "silent for %lld ms",
 			    (long long)(now - b->w[i].last_seen_ms));
+			/* A worker compiling new rules says nothing until it
+			 * is done (seconds for a big set, on a busy host):
+			 * its posts go on, but it is not killed for it. */
+			if (!b->w[i].reloading)
+				mf_supervise_kill(b, &b->w[i]);
 			mf_broker_worker_dead(b, i, why);
 			continue;
 		}
@@ -959,6 +1034,8 @@ mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 			    "ms without a verdict", b->w[i].in_flight,
 			    b->w[i].in_flight == 1 ? "" : "s",
 			    (long long)(now - b->w[i].progress_ms));
+			if (!b->w[i].reloading)
+				mf_supervise_kill(b, &b->w[i]);
 			mf_broker_worker_dead(b, i, why);
 			continue;
 		}

@@ -5,7 +5,10 @@
  * Backend protocol (worker DEALER -> medflagd ROUTER; frames, strings are
  * not NUL-terminated on the wire):
  *   worker -> medflagd
- *     READY    credit pid host ruleset   announce; credit = posts it takes
+ *     READY    credit pid host ruleset [batch [maxmsg]]   announce;
+ *              credit = posts it takes; maxmsg = the largest frame its
+ *              socket takes (ZMQ_MAXMSGSIZE; MF_PROTO_MAX_SOCKET_MSG when
+ *              absent): no POSTS body or POST frame sent to it is larger
  *     HB       ruleset sources_version stale("0"|"1") auto_shadowed
  *              [rule_hits]
  *              (auto_shadowed: rule ids the worker judges as shadow,

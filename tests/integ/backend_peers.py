@@ -46,13 +46,17 @@ def check(cond, what):
     print("ok   " + what)
 
 
+PIDS = iter(range(4242, 5000))
+
+
 def peer(d, ready=True, credit=10000):
     s = d.ctx.socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
     s.connect(d.ep["backend"])
     if ready:
-        s.send_multipart([b"READY", str(credit).encode(), b"4242",
-                          b"peer", b"0" * 16, b"32"])
+        s.send_multipart([b"READY", str(credit).encode(),
+                          str(next(PIDS)).encode(), b"peer", b"0" * 16,
+                          b"32"])
     return s
 
 
