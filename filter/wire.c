@@ -346,6 +346,58 @@ s_missing(mf_err_t *err, const char *field, const char *what)
 
 /* ---- post ------------------------------------------------------------ */
 
+/*
+ * A key given twice in a post is refused. msgpack allows it, and readers
+ * disagree on which copy counts (this decoder kept the last, medflagd's
+ * dedup key read the first), so a post could be judged on one body and
+ * remembered under another. Keys are compared after the whole map was
+ * read: sorted, then neighbours; most posts have a handful of keys, on
+ * the stack.
+ */
+#define S_KEYS_STACK	16
+
+typedef struct s_keyref {
+	const char	*s;
+	size_t		 len;
+} s_keyref_t;
+
+static int
+s_keycmp(const void *a, const void *b)
+{
+	const s_keyref_t	*x = a, *y = b;
+	size_t			 n = x->len < y->len ? x->len : y->len;
+	int			 c = memcmp(x->s, y->s, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int
+s_keys_once(s_dec_t *d, s_keyref_t *keys, size_t n)
+{
+	char	name[40];
+
+	if (n < 2)
+		return 0;
+	qsort(keys, n, sizeof(*keys), s_keycmp);
+	for (size_t i = 1; i < n; i++) {
+		size_t	m;
+
+		if (s_keycmp(&keys[i - 1], &keys[i]) != 0)
+			continue;
+		m = keys[i].len < sizeof(name) - 1 ? keys[i].len :
+		    sizeof(name) - 1;
+		for (size_t j = 0; j < m; j++) {
+			unsigned char	c = (unsigned char)keys[i].s[j];
+
+			name[j] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		}
+		name[m] = '\0';
+		return mf_err_set(d->err, MF_EFIELD, name, "%s: given twice; "
+		    "each key of a post may appear once", name);
+	}
+	return 0;
+}
+
 static int
 s_body(s_dec_t *d, mf_post_t *p)
 {
@@ -381,8 +433,12 @@ s_post_field(s_dec_t *d, mf_post_t *p, const char *k, size_t klen)
 		p->v = i ? (int)i : 1;
 		return 0;
 	}
-	if (S_KEY_IS(k, klen, "post_id"))
-		return s_str(d, "post_id", &p->post_id, 1);
+	if (S_KEY_IS(k, klen, "post_id")) {
+		if (s_str(d, "post_id", &p->post_id, 1) == -1)
+			return -1;
+		return mf_wire_check_post_id(p->post_id, strlen(p->post_id),
+		    d->err);
+	}
 	if (S_KEY_IS(k, klen, "body"))
 		return s_body(d, p);
 	if (S_KEY_IS(k, klen, "body_format")) {
@@ -430,8 +486,9 @@ mf__wire_decode_post(const void *data, size_t len, size_t max,
 	s_dec_t		 d;
 	mf_post_t	*p = NULL;
 	const char	*k;
-	size_t		 i, n, klen;
+	size_t		 i, n, klen, nkeys = 0;
 	int		 rc = -1, kr;
+	s_keyref_t	 stack[S_KEYS_STACK], *keys = stack;
 
 	mf_err_clear(err);
 	if (mf__mp_check(data, len, max, 1, "post", err) == -1)
@@ -445,12 +502,22 @@ mf__wire_decode_post(const void *data, size_t len, size_t max,
 		goto out;
 	}
 	p->v = 1;
+	if (n > S_KEYS_STACK && (keys = mf_calloc(n, sizeof(*keys))) == NULL) {
+		s_oom(err, "post");
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if ((kr = s_key(&d, "post", &k, &klen)) == -1)
 			goto out;
+		if (kr == 1) {
+			keys[nkeys].s = k;
+			keys[nkeys++].len = klen;
+		}
 		if (kr == 1 && s_post_field(&d, p, k, klen) == -1)
 			goto out;
 	}
+	if (s_keys_once(&d, keys, nkeys) == -1)
+		goto out;
 	if (p->post_id == NULL) {
 		s_missing(err, "post_id", "every post needs a string post_id");
 		goto out;
@@ -465,6 +532,8 @@ mf__wire_decode_post(const void *data, size_t len, size_t max,
 	}
 	rc = 0;
 out:
+	if (keys != stack)
+		mf_free(keys);
 	if (rc == -1)
 		mf_post_destroy(&p);
 	return p;
@@ -902,6 +971,93 @@ mf_wire_decode_feedback(const void *data, size_t len, mf_err_t *err)
 	return mf__wire_decode_feedback(data, len, MF_WIRE_MAX_MSG, err);
 }
 
+/* ---- post_id ---------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if none
+ * (overlong forms, surrogates and values over U+10FFFF are invalid). */
+static size_t
+s_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned	c = p[0], need, min;
+	uint32_t	cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	min = need == 2 ? 0x80 : need == 3 ? 0x800 : 0x10000;
+	if (n < need)
+		return 0;
+	cp = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
+	for (unsigned i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+int
+mf_wire_check_post_id(const char *id, size_t len, mf_err_t *err)
+{
+	const unsigned char	*p = (const unsigned char *)id;
+
+	if (len > MF_WIRE_MAX_POST_ID)
+		return mf_err_set(err, MF_EFIELD, "post_id", "post_id: %zu "
+		    "bytes, longer than %d", len, MF_WIRE_MAX_POST_ID);
+	for (size_t i = 0, n; i < len; i += n)
+		if (p[i] == 0 || (n = s_utf8_len(p + i, len - i)) == 0)
+			return mf_err_set(err, MF_EFIELD, "post_id",
+			    "post_id: not valid UTF-8 (byte %zu)", i);
+	return 0;
+}
+
+int
+mf_wire_safe_id(const char *id, size_t len, char *out, size_t cap)
+{
+	const unsigned char	*p = (const unsigned char *)id;
+	size_t			 i, n, o = 0, end;
+
+	assert(out != NULL && cap > 0);
+	if (mf_wire_check_post_id(id, len, NULL) == 0) {
+		n = len < cap - 1 ? len : cap - 1;
+		memcpy(out, id, n);
+		out[n] = '\0';
+		return 0;
+	}
+	end = len < MF_WIRE_MAX_POST_ID ? len : MF_WIRE_MAX_POST_ID;
+	for (i = 0; i < end; i += n) {
+		n = s_utf8_len(p + i, end - i);
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\'))
+			n = 0;
+		if (n == 0) {
+			if (o + 5 > cap)
+				break;
+			if (p[i] == '\\') {
+				memcpy(out + o, "\\\\", 2);
+				o += 2;
+			} else
+				o += (size_t)snprintf(out + o, cap - o,
+				    "\\x%02x", p[i]);
+			n = 1;
+			continue;
+		}
+		if (o + n + 1 > cap)
+			break;
+		memcpy(out + o, p + i, n);
+		o += n;
+	}
+	if (len > i && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return 1;
+}
+
 /* ---- peek ------------------------------------------------------------ */
 
 int
@@ -923,12 +1079,9 @@ mf_wire_peek_post_id(const void *data, size_t len, char *id, size_t cap)
 			return -1;
 		if (v.type == MF__MP_STR && S_KEY_IS(v.s, v.len, "post_id")) {
 			if (mf__mp_read(&r, &v) == -1 ||
-			    v.type != MF__MP_STR || v.len == 0 ||
-			    memchr(v.s, '\0', v.len) != NULL)
+			    v.type != MF__MP_STR || v.len == 0)
 				return -1;
-			n = v.len < cap - 1 ? v.len : cap - 1;
-			memcpy(id, v.s, n);
-			id[n] = '\0';
+			(void)mf_wire_safe_id(v.s, v.len, id, cap);
 			return 0;
 		}
 		if (v.type == MF__MP_ARRAY || v.type == MF__MP_MAP) {

@@ -498,7 +498,8 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 	}
 	*raw = 0;
 	memset(&je, 0, sizeof(je));
-	j = json_loadb(text, len, JSON_ALLOW_NUL, &je);
+	/* A key given twice is refused, as in msgpack (wire.c). */
+	j = json_loadb(text, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL && json_error_code(&je) != json_error_out_of_memory &&
 	    je.text[0] != '\0') {
 		if ((r = s_escape_invalid(text, len, &fixed)) == -1) {
@@ -507,7 +508,7 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 			return NULL;
 		}
 		if (r == 1 && (j = json_loadb(fixed.data, fixed.len,
-		    JSON_ALLOW_NUL, NULL)) != NULL)
+		    JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, NULL)) != NULL)
 			*raw = 1;
 		mf_buf_free(&fixed);
 	}
@@ -523,7 +524,10 @@ s_load(const char *text, size_t len, int *raw, const char *what,
 			 * journalled in a verdict) must never carry. */
 			char	*near = strstr(je.text, " near ");
 
-			if (near != NULL)
+			/* Except after a key given twice, where it is that
+			 * key, which the error should name. */
+			if (near != NULL && strncmp(je.text, "duplicate object "
+			    "key", 20) != 0)
 				*near = '\0';
 			mf_err_set(err, MF_EWIRE, what,
 			    "%s: invalid JSON at line %d, column %d: %s",
@@ -626,16 +630,14 @@ mf_wire_encode_verdict_json(const mf_verdict_t *v, mf_buf_t *out,
 	return rc;
 }
 
-/* Copies a post id of 'n' bytes unless it is empty or holds a NUL. */
+/* The safe form of a post id of 'n' bytes (mf_wire_safe_id), unless it
+ * is empty. */
 static int
 s_copy_id(const char *s, size_t n, char *id, size_t cap)
 {
-	if (n == 0 || memchr(s, '\0', n) != NULL)
+	if (n == 0)
 		return -1;
-	if (n > cap - 1)
-		n = cap - 1;
-	memcpy(id, s, n);
-	id[n] = '\0';
+	(void)mf_wire_safe_id(s, n, id, cap);
 	return 0;
 }
 
@@ -646,6 +648,7 @@ mf_wire_peek_post_id_json(const char *text, size_t len, char *id,
 	static const char	 key[] = "\"post_id\"";
 	json_error_t		 je;
 	json_t			*j, *pid;
+	char			 raw[MF_WIRE_MAX_POST_ID + 1];
 	size_t			 i, n;
 	int			 rc = -1;
 
@@ -676,15 +679,15 @@ mf_wire_peek_post_id_json(const char *text, size_t len, char *id,
 			i++;
 		if (i >= len || text[i++] != '"')
 			return -1;
-		for (n = 0; i < len && text[i] != '"' && n + 1 < cap; i++) {
+		for (n = 0; i < len && text[i] != '"' && n < sizeof(raw);
+		    i++) {
 			if (text[i] == '\\' && ++i >= len)
 				break;
 			if (text[i] == '\0')
 				return -1;
-			id[n++] = text[i];
+			raw[n++] = text[i];
 		}
-		id[n] = '\0';
-		return n ? 0 : -1;
+		return s_copy_id(raw, n, id, cap);
 	}
 	return -1;
 }

@@ -794,3 +794,60 @@ MF_TEST(wire_json_nul_in_key)
 	mf_post_destroy(&p);
 	mf_buf_free(&b);
 }
+
+/* A post_id is valid UTF-8 of at most 256 bytes; the error verdict of
+ * one that is not carries its escaped form, which peek gives too. */
+MF_TEST(wire_post_id_utf8_and_length)
+{
+	static const char	 bad[] = "\x82\xa7post_id\xa5p-\xff\n\\"
+	    "\xa4" "body\xa1x";
+	mf_err_t		 err = {0};
+	mf_post_t		*p;
+	char			 id[MF_WIRE_ID_CAP], big[300];
+	mf_buf_t		 b = {0};
+
+	MF_ASSERT_NULL(mf_wire_decode_post(bad, sizeof(bad) - 1, &err));
+	MF_ASSERT_STR_EQ("post_id", err.where);
+	MF_ASSERT_STR_CONTAINS(err.msg, "not valid UTF-8");
+	MF_ASSERT_EQ(0, mf_wire_peek_post_id(bad, sizeof(bad) - 1, id,
+	    sizeof(id)));
+	MF_ASSERT_STR_EQ("p-\\xff\\x0a\\\\", id);
+
+	memset(big, 'a', sizeof(big));
+	MF_ASSERT_NOT_NULL(p = mf_post_new_len("x", "body", 4));
+	mf_free(p->post_id);
+	MF_ASSERT_NOT_NULL(p->post_id = mf_strndup(big, 256));
+	MF_ASSERT_EQ(0, mf_wire_encode_post(p, &b, &err));
+	mf_post_destroy(&p);
+	MF_ASSERT_NOT_NULL(p = mf_wire_decode_post(b.data, b.len, &err));
+	MF_ASSERT_EQ(256, (int)strlen(p->post_id));
+	mf_post_destroy(&p);
+
+	MF_ASSERT_EQ(1, mf_wire_safe_id(big, sizeof(big), id, sizeof(id)));
+	MF_ASSERT_EQ(259, (int)strlen(id));
+	MF_ASSERT(strcmp(id + 256, "...") == 0);
+	MF_ASSERT_EQ(0, mf_wire_safe_id("caf\xc3\xa9", 5, id, sizeof(id)));
+	MF_ASSERT_STR_EQ("caf\xc3\xa9", id);
+	MF_ASSERT_EQ(-1, mf_wire_check_post_id(big, 257, NULL));
+	MF_ASSERT_EQ(-1, mf_wire_check_post_id("\xed\xa0\x80", 3, NULL));
+	mf_buf_free(&b);
+}
+
+/* A key given twice is refused, naming it, in msgpack and JSON alike:
+ * readers disagree on which copy counts. */
+MF_TEST(wire_post_key_twice)
+{
+	static const char	 mp[] = "\x83\xa7post_id\xa2p1\xa4" "body"
+	    "\xa1x\xa4" "body\xa1y";
+	static const char	 js[] = "{\"post_id\":\"p1\",\"body\":\"x\","
+	    "\"body\":\"y\"}";
+	mf_err_t		 err = {0};
+
+	MF_ASSERT_NULL(mf_wire_decode_post(mp, sizeof(mp) - 1, &err));
+	MF_ASSERT_EQ(MF_EFIELD, err.code);
+	MF_ASSERT_STR_EQ("body", err.where);
+	MF_ASSERT_STR_CONTAINS(err.msg, "body: given twice");
+	MF_ASSERT_NULL(mf_wire_decode_post_json(js, sizeof(js) - 1, &err));
+	MF_ASSERT_STR_CONTAINS(err.msg, "duplicate object key");
+	MF_ASSERT_STR_CONTAINS(err.msg, "body");
+}

@@ -363,7 +363,7 @@ s_on_message(mf_checker_t *self, zmq_msg_t *parts, int n, mf_checker_fn *fn,
 	size_t		 len;
 	mf_verdict_t	*v;
 	mf_err_t	 err;
-	char		*key, id[256];
+	char		*key, id[MF_WIRE_ID_CAP];
 	s_slot_t	*sl;
 	int		 got = 0;
 

@@ -151,6 +151,9 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 		{ "requeued", "requeued_total", "posts re-dispatched", 0 },
 		{ "late_duplicates", "late_duplicates_total", "late verdicts "
 		    "dropped", 0 },
+		{ "rejected_verdicts", "rejected_verdicts_total", "verdicts "
+		    "dropped: not from the worker holding the post, or not "
+		    "valid", 0 },
 		{ "busy", "busy_total", "check requests answered busy", 0 },
 		{ "poison", "poison_total", "posts given up as poison", 0 },
 		{ "sources_stale", "sources_stale_total", "verdicts judged "

@@ -63,9 +63,15 @@ typedef struct mf_wrec {
 	int		 stale;
 	int		 credit, in_flight;
 	int		 batch;		/* posts per POSTS message; 0: POST */
+	size_t		 maxmsg;	/* largest frame it takes (READY) */
+	int		 reloading;	/* told RELOAD, no answer yet */
 	uint64_t	 done;
 	int64_t		 last_seen_ms;
 	int64_t		 joined_ms;
+	/* Its last verdict, or when it last went from holding nothing to
+	 * holding posts: a worker that holds posts and sends no verdict
+	 * for worker_timeout_ms loses them, heartbeats or not. */
+	int64_t		 progress_ms;
 } mf_wrec_t;
 
 /* One local worker process slot (supervise.c). */
@@ -114,6 +120,9 @@ typedef struct mf_stats {
 	uint64_t	 bad_messages;
 	uint64_t	 requeued;
 	uint64_t	 late_duplicates;
+	/* Verdicts dropped: from a peer that is not the registered worker
+	 * holding the post, or not a valid verdict for it. */
+	uint64_t	 rejected_verdicts;
 	uint64_t	 busy;
 	uint64_t	 poison;
 	uint64_t	 stale;
@@ -151,12 +160,17 @@ typedef struct mf_broker {
 	char		 ruleset[40];	/* hash of the current rules */
 	int64_t		 started_ms;
 	int64_t		 next_hb_ms;
+	int64_t		 hb_checked_ms;	/* the last timeout check */
 	int		 draining;
 	mf_journal_t	 journal;
 	mf_buf_t	 scratch;
 	mf_lograte_t	 rate_bad, rate_late;
 	mf_dedup_t	 dedup;		/* dedup.c */
 	mf_rulehits_t	 rule_hits;	/* since start, from heartbeats */
+	/* The rule ids workers may report hits for: those of the current
+	 * rule set and the ones before it, and "model" (counts all 0). */
+	mf_rulehits_t	 rule_ids;
+	mf_lograte_t	 rate_reject;
 	/* CURVE: the secret key ("" when off), allow lists, ZAP handler. */
 	char		 curve_secret[MF_CURVE_Z85 + 1];
 	mf_curve_allow_t allow;
@@ -197,12 +211,13 @@ size_t	 mf_broker_alive(const mf_broker_t *b);
 /* Sends a command frame to every worker. */
 void	 mf_broker_broadcast(mf_broker_t *b, const char *cmd);
 
-/* dedup.c. Looks 'post' up: 1 if it was answered or attached to the
- * same post in flight (nothing more to do), 0 if it must be queued, with
- * '*rec' its new in-flight record (NULL when not deduplicated). */
-int	 mf_broker_dedup_post(mf_broker_t *b, const void *post, size_t len,
-	    const void *ident, size_t identlen, int from_check,
-	    mf_drec_t **rec);
+/* dedup.c. Looks 'post' ('p' decoded) up: 1 if it was answered or
+ * attached to the same post in flight (nothing more to do), 0 if it
+ * must be queued, with '*rec' its new in-flight record (NULL when not
+ * deduplicated). */
+int	 mf_broker_dedup_post(mf_broker_t *b, const mf_post_t *p,
+	    const void *post, size_t len, const void *ident, size_t identlen,
+	    int from_check, mf_drec_t **rec);
 /* Links 'rec' (may be NULL) to the post just queued at the back. */
 void	 mf_broker_dedup_attach(mf_broker_t *b, mf_drec_t *rec);
 /* Keeps the verdict of record 'r' and answers the copies waiting on it. */
@@ -225,6 +240,10 @@ int	 mf_supervise_init(mf_broker_t *b);
 void	 mf_supervise_tick(mf_broker_t *b, int64_t now);
 void	 mf_supervise_reap(mf_broker_t *b);
 void	 mf_supervise_stop(mf_broker_t *b, int grace_ms);
+/* Kills (SIGKILL) the local worker process of record 'w', if it is one,
+ * so that it is reaped and started anew: a worker declared dead while
+ * its process lives (stopped, or blocked) would otherwise stay so. */
+void	 mf_supervise_kill(mf_broker_t *b, const mf_wrec_t *w);
 int64_t	 mf_supervise_next_ms(const mf_broker_t *b);
 
 /* journal.c */
@@ -256,6 +275,11 @@ int	 mf_broker_check_rules_canary(const mf_config_t *cfg, char *hash,
 int	 mf_broker_check_rules_count(const mf_config_t *cfg, char *hash,
 	    size_t cap, mf_diags_t *diags, double *rate, size_t *n,
 	    size_t *nrules);
+/* The same, also adding every rule id of the set (and "model") to
+ * 'ids' when it is not NULL. */
+int	 mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash,
+	    size_t cap, mf_diags_t *diags, double *rate, size_t *n,
+	    size_t *nrules, mf_rulehits_t *ids);
 
 /* canary.c */
 #define MF_CANARY_MAX_RISE	0.20	/* flag rate may rise 20 points */

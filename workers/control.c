@@ -93,7 +93,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23 + 9);
+	msgpack_pack_map(pk, 23 + 10);
 	s_kv_bool(pk, "ok", 1);
 	s_kv_u64(pk, "posts_in", b->st.posts_in);
 	s_str(pk, "verdicts");
@@ -110,6 +110,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	s_kv_u64(pk, "bad_messages", b->st.bad_messages);
 	s_kv_u64(pk, "requeued", b->st.requeued);
 	s_kv_u64(pk, "late_duplicates", b->st.late_duplicates);
+	s_kv_u64(pk, "rejected_verdicts", b->st.rejected_verdicts);
 	s_kv_u64(pk, "busy", b->st.busy);
 	s_kv_u64(pk, "poison", b->st.poison);
 	s_kv_u64(pk, "sources_stale", b->st.stale);
@@ -188,6 +189,15 @@ int
 mf_broker_check_rules_count(const mf_config_t *cfg, char *hash, size_t cap,
     mf_diags_t *diags, double *rate, size_t *n, size_t *nrules)
 {
+	return mf_broker_check_rules_ids(cfg, hash, cap, diags, rate, n,
+	    nrules, NULL);
+}
+
+int
+mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
+    mf_diags_t *diags, double *rate, size_t *n, size_t *nrules,
+    mf_rulehits_t *ids)
+{
 	char		 dir[1200];
 	mf_sources_t	*vetted = NULL;
 	mf_ruleset_t	*rs = NULL;
@@ -231,6 +241,14 @@ mf_broker_check_rules_count(const mf_config_t *cfg, char *hash, size_t cap,
 		*n = 0;		/* canary off: nothing to compare */
 	snprintf(hash, cap, "%s", mf_ruleset_hash(rs));
 	*nrules = mf_ruleset_size(rs);
+	for (size_t i = 0; ids != NULL && i < *nrules; i++) {
+		const char	*id = mf_ruleset_rule(rs, i)->id;
+
+		if (mf_rulehits_add(ids, id, strlen(id), 0, 0) != 0)
+			goto out;
+	}
+	if (ids != NULL && mf_rulehits_add(ids, "model", 5, 0, 0) != 0)
+		goto out;
 	rc = 0;
 out:
 	mf_scanner_destroy(&sc);
@@ -242,13 +260,15 @@ out:
 int
 mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 {
-	char	hash[40];
-	double	rate = 0;
-	size_t	n = 0, nrules = 0;
+	char		hash[40];
+	double		rate = 0;
+	size_t		n = 0, nrules = 0;
+	mf_rulehits_t	ids = {0};
 
-	if (mf_broker_check_rules_count(&b->cfg, hash, sizeof(hash), diags,
-	    &rate, &n, &nrules) != 0 || mf_canary_judge(b->canary_rate,
+	if (mf_broker_check_rules_ids(&b->cfg, hash, sizeof(hash), diags,
+	    &rate, &n, &nrules, &ids) != 0 || mf_canary_judge(b->canary_rate,
 	    b->canary_n, rate, n, diags) != 0) {
+		mf_rulehits_free(&ids);
 		mf_log_warnx("reload refused: %zu error%s, %zu warning%s; "
 		    "keeping ruleset %s (%zu rules)", diags->errors,
 		    diags->errors == 1 ? "" : "s", diags->warnings,
@@ -261,9 +281,16 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 	    "passed", mf_broker_alive(b), mf_broker_alive(b) == 1 ? "" : "s");
 	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
 	b->nrules = nrules;
+	/* Workers still on the old rules report their hits for a while;
+	 * ids of both sets are taken. */
+	(void)mf_rulehits_merge(&ids, &b->rule_ids);
+	mf_rulehits_free(&b->rule_ids);
+	b->rule_ids = ids;
 	b->canary_rate = rate;
 	b->canary_n = n;
 	mf_broker_broadcast(b, MF_PROTO_RELOAD);
+	for (size_t i = 0; i < b->nw; i++)
+		b->w[i].reloading = b->w[i].used;
 	return 0;
 }
 

@@ -185,74 +185,44 @@ mf_dedup_free(mf_dedup_t *self)
 	self->htcap = self->n = self->ndone = self->bytes = 0;
 }
 
-static const char *const s_fields[] = { "instance", "post_id", "revision",
-	"body" };
-static const size_t s_flen[] = { 8, 7, 8, 4 };
+/* One field into the key: its tag, its length, its bytes (absent fields
+ * are left out, so "" and none differ). */
+static void
+s_key_field(s_sip_t *a, uint8_t tag, const void *v, size_t n)
+{
+	uint64_t	len = n;
+
+	if (v == NULL)
+		return;
+	s_sip_add(a, &tag, 1);
+	s_sip_add(a, &len, sizeof(len));
+	s_sip_add(a, v, n);
+}
 
 int
-mf_dedup_key(const mf_dedup_t *self, const void *post, size_t len,
-    uint64_t key[2])
+mf_dedup_key(const mf_dedup_t *self, const mf_post_t *p, uint64_t key[2])
 {
-	const uint8_t	*p = post;
-	size_t		 off = 1, pairs, fn[4] = {0};
-	const uint8_t	*fv[4] = { NULL, NULL, NULL, NULL };
-	s_sip_t		 a;
+	s_sip_t		a;
+	uint8_t		fmt = (uint8_t)p->body_format;
+	uint8_t		rev = (uint8_t)p->revision_is_int;
+	int64_t		dl = p->deadline_ms;
 
-	if (len < 1)
+	if (p->post_id == NULL)
 		return -1;
-	if ((p[0] & 0xf0) == 0x80)
-		pairs = p[0] & 0x0f;
-	else if (p[0] == 0xde && len >= 3) {
-		pairs = (size_t)p[1] << 8 | p[2];
-		off = 3;
-	} else if (p[0] == 0xdf && len >= 5) {
-		pairs = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
-		    (size_t)p[3] << 8 | p[4];
-		off = 5;
-	} else
-		return -1;
-	/* One pass finds the first occurrence of each field; they are then
-	 * hashed in a fixed order whatever the order of the map. */
-	for (size_t i = 0; i < pairs; i++) {
-		size_t	kn, vn, kl = 0, kh = 0;
-
-		kn = mf_proto_mp_skip(p + off, len - off, 2);
-		if (kn == 0)
-			return -1;
-		vn = mf_proto_mp_skip(p + off + kn, len - off - kn, 40);
-		if (vn == 0)
-			return -1;
-		if ((p[off] & 0xe0) == 0xa0) {
-			kl = p[off] & 0x1f;
-			kh = 1;
-		} else if (p[off] == 0xd9 && kn >= 2) {
-			kl = p[off + 1];
-			kh = 2;
-		}
-		if (kh)
-			for (size_t fi = 0; fi < 4; fi++)
-				if (fv[fi] == NULL && kl == s_flen[fi] &&
-				    memcmp(p + off + kh, s_fields[fi],
-				    kl) == 0) {
-					fv[fi] = p + off + kn;
-					fn[fi] = vn;
-					break;
-				}
-		off += kn + vn;
-	}
-	if (fv[1] == NULL)
-		return -1;	/* no post_id */
+	/* What the verdict depends on or echoes, as decoded: the same
+	 * values the worker judges, whatever their msgpack encoding. */
 	s_sip_init(&a, self->sipkey[0], self->sipkey[1]);
-	for (size_t fi = 0; fi < 4; fi++) {
-		uint8_t		tag = (uint8_t)fi;
-		uint64_t	n = fn[fi];
-
-		if (fv[fi] == NULL)
-			continue;
-		s_sip_add(&a, &tag, 1);
-		s_sip_add(&a, &n, sizeof(n));
-		s_sip_add(&a, fv[fi], fn[fi]);
-	}
+	s_key_field(&a, 0, p->instance, p->instance ?
+	    strlen(p->instance) : 0);
+	s_key_field(&a, 1, p->post_id, strlen(p->post_id));
+	s_key_field(&a, 2, p->revision, p->revision ?
+	    strlen(p->revision) : 0);
+	s_key_field(&a, 3, &rev, 1);
+	s_key_field(&a, 4, p->body, p->body_len);
+	s_key_field(&a, 5, &fmt, 1);
+	s_key_field(&a, 6, p->lang, p->lang ? strlen(p->lang) : 0);
+	s_key_field(&a, 7, &dl, sizeof(dl));
+	s_key_field(&a, 8, p->ext.len ? p->ext.data : NULL, p->ext.len);
 	s_sip_end128(&a, key);
 	return 0;
 }
@@ -387,6 +357,13 @@ mf_dedup_abandon(mf_dedup_t *self, mf_drec_t *r)
 }
 
 void
+mf_dedup_drop(mf_dedup_t *self, mf_drec_t *r)
+{
+	if (r != NULL)
+		s_remove(self, r);
+}
+
+void
 mf_dedup_trim(mf_dedup_t *self, int64_t now_ms)
 {
 	while (self->oldest != NULL &&
@@ -468,15 +445,15 @@ s_answer(mf_broker_t *b, const mf_drec_t *r, const void *ident,
 }
 
 int
-mf_broker_dedup_post(mf_broker_t *b, const void *post, size_t len,
-    const void *ident, size_t identlen, int from_check, mf_drec_t **rec)
+mf_broker_dedup_post(mf_broker_t *b, const mf_post_t *p, const void *post,
+    size_t len, const void *ident, size_t identlen, int from_check,
+    mf_drec_t **rec)
 {
 	uint64_t	 key[2];
 	mf_drec_t	*r;
 
 	*rec = NULL;
-	if (b->dedup.ht == NULL || mf_dedup_key(&b->dedup, post, len,
-	    key) != 0)
+	if (b->dedup.ht == NULL || mf_dedup_key(&b->dedup, p, key) != 0)
 		return 0;
 	r = mf_dedup_find(&b->dedup, key, mf_now_ms());
 	if (r == NULL) {
@@ -515,6 +492,11 @@ mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r, const void *verdict,
 		s_answer(b, r, r->wait[i].ident, r->wait[i].identlen,
 		    r->wait[i].from_check);
 	mf_dedup_clear_waiters(r);
+	/* Nor is an error verdict (poison, a worker's failure): copies in
+	 * flight share it, a later one is judged again. Kept, it would let
+	 * a post sent first under another's key answer that one. */
+	if (status == MF_STATUS_ERROR)
+		mf_dedup_drop(&b->dedup, r);
 	mf_dedup_trim(&b->dedup, now);
 }
 

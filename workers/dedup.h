@@ -4,7 +4,8 @@
  * verdict it already had, flagged "duplicate", without a second scan.
  *
  * A post is known by a keyed hash (SipHash-2-4, a random key per run) of
- * its raw instance, post_id, revision and body fields; the table keeps
+ * the decoded fields its verdict depends on (mf_dedup_key); error
+ * verdicts are never kept. The table keeps
  * that hash and the worker's encoded verdict (never the post text).
  * A record is in flight (its post is queued or on a worker: later copies
  * wait on it and are answered with the one verdict) or done (answered
@@ -18,6 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "post.h"
 
 #define MF_DEDUP_MAX_WAITERS	256
 
@@ -64,10 +67,12 @@ typedef struct mf_dedup {
 int		 mf_dedup_init(mf_dedup_t *self, int window_s,
 		    size_t max_entries, size_t max_bytes);
 void		 mf_dedup_free(mf_dedup_t *self);
-/* The key of a msgpack post: 0, or -1 when it has no post_id (such a
- * post is never deduplicated). */
-int		 mf_dedup_key(const mf_dedup_t *self, const void *post,
-		    size_t len, uint64_t key[2]);
+/* The key of a decoded post, over the fields its verdict depends on or
+ * echoes (instance, post_id, revision, body, body_format, lang,
+ * deadline_ms, ext): 0, or -1 when it has no post_id (such a post is
+ * never deduplicated). */
+int		 mf_dedup_key(const mf_dedup_t *self, const mf_post_t *p,
+		    uint64_t key[2]);
 /* BORROWS: the live record for 'key', or NULL (an expired one is
  * dropped). */
 mf_drec_t	*mf_dedup_find(mf_dedup_t *self, const uint64_t key[2],
@@ -89,5 +94,7 @@ void		 mf_dedup_clear_waiters(mf_drec_t *r);
 void		 mf_dedup_trim(mf_dedup_t *self, int64_t now_ms);
 /* Drops an in-flight record whose post will get no verdict. */
 void		 mf_dedup_abandon(mf_dedup_t *self, mf_drec_t *r);
+/* Drops a record, done or not (a verdict not to keep: an error). */
+void		 mf_dedup_drop(mf_dedup_t *self, mf_drec_t *r);
 
 #endif

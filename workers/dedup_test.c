@@ -53,29 +53,44 @@ s_post(char *out, size_t cap, const char *id, const char *body,
 	return n;
 }
 
+/* The key of a decoded post: what the judge reads, however the msgpack
+ * was written (field order, string widths). */
 MF_TEST(dedup_key)
 {
-	mf_dedup_t	d;
-	char		p[256];
-	size_t		n;
-	uint64_t	a[2], b[2];
+	mf_dedup_t	 d;
+	char		 p[256];
+	size_t		 n;
+	uint64_t	 a[2], b[2];
+	mf_post_t	*x;
 
 	MF_ASSERT_EQ(0, mf_dedup_init(&d, 600, 50000, 1 << 20));
 	n = s_post(p, sizeof(p), "p1", "hello", 1, 0);
-	MF_ASSERT_EQ(0, mf_dedup_key(&d, p, n, a));
+	MF_ASSERT_NOT_NULL(x = mf_wire_decode_post(p, n, NULL));
+	MF_ASSERT_EQ(0, mf_dedup_key(&d, x, a));
+	mf_post_destroy(&x);
 	n = s_post(p, sizeof(p), "p1", "hello", 1, 1);
-	MF_ASSERT_EQ(0, mf_dedup_key(&d, p, n, b));
+	MF_ASSERT_NOT_NULL(x = mf_wire_decode_post(p, n, NULL));
+	MF_ASSERT_EQ(0, mf_dedup_key(&d, x, b));
 	MF_ASSERT(a[0] == b[0] && a[1] == b[1]);	/* field order */
+	x->body_format = MF_FMT_MARKDOWN;
+	MF_ASSERT_EQ(0, mf_dedup_key(&d, x, b));
+	MF_ASSERT(a[0] != b[0] || a[1] != b[1]);	/* body_format */
+	mf_post_destroy(&x);
 	n = s_post(p, sizeof(p), "p1", "hellp", 1, 0);
-	MF_ASSERT_EQ(0, mf_dedup_key(&d, p, n, b));
+	MF_ASSERT_NOT_NULL(x = mf_wire_decode_post(p, n, NULL));
+	MF_ASSERT_EQ(0, mf_dedup_key(&d, x, b));
 	MF_ASSERT(a[0] != b[0] || a[1] != b[1]);	/* body */
+	mf_post_destroy(&x);
 	n = s_post(p, sizeof(p), "p1", "hello", 2, 0);
-	MF_ASSERT_EQ(0, mf_dedup_key(&d, p, n, b));
+	MF_ASSERT_NOT_NULL(x = mf_wire_decode_post(p, n, NULL));
+	MF_ASSERT_EQ(0, mf_dedup_key(&d, x, b));
 	MF_ASSERT(a[0] != b[0] || a[1] != b[1]);	/* revision */
-	n = s_post(p, sizeof(p), NULL, "hello", 1, 0);
-	MF_ASSERT_EQ(-1, mf_dedup_key(&d, p, n, b));	/* no post_id */
-	MF_ASSERT_EQ(-1, mf_dedup_key(&d, "\xc1", 1, b));
-	MF_ASSERT_EQ(-1, mf_dedup_key(&d, "\x81\xa1", 2, b));
+	mf_post_destroy(&x);
+	MF_ASSERT_NOT_NULL(x = mf_post_new("p1", "hello"));
+	mf_free(x->post_id);
+	x->post_id = NULL;
+	MF_ASSERT_EQ(-1, mf_dedup_key(&d, x, b));	/* no post_id */
+	mf_post_destroy(&x);
 	mf_dedup_free(&d);
 }
 

@@ -108,6 +108,20 @@ s_ht_put(mf_broker_t *b, mf_entry_t *e)
 	return 0;
 }
 
+/* The entry for 'did', left in the table, or NULL. */
+static mf_entry_t *
+s_ht_find(const mf_broker_t *b, uint64_t did)
+{
+	size_t	i, mask = b->htcap - 1;
+
+	if (b->htcap == 0)
+		return NULL;
+	i = s_hash(did, b->htcap);
+	while (b->ht[i] != NULL && b->ht[i]->did != did)
+		i = (i + 1) & mask;
+	return b->ht[i];
+}
+
 /* Removes and returns the entry for 'did', or NULL. Backward-shift
  * deletion keeps every probe chain intact without tombstones. */
 static mf_entry_t *
@@ -147,6 +161,7 @@ mf_broker_init_tables(mf_broker_t *b)
 {
 	b->rate_bad = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 	b->rate_late = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
+	b->rate_reject = (mf_lograte_t)MF_LOGRATE_INIT(5, 60);
 	b->next_did = 1;
 	return s_q_grow(b);
 }
@@ -383,7 +398,7 @@ mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post, size_t len,
     const void *ident, size_t identlen, int from_check, int publish,
     const char *fmt, ...)
 {
-	char		 id[256], msg[512];
+	char		 id[MF_WIRE_ID_CAP], msg[512];
 	mf_verdict_t	*v;
 	mf_buf_t	 out = {0};
 	va_list		 ap;
@@ -455,6 +470,7 @@ s_worker_add(mf_broker_t *b, const void *ident, size_t len)
 	memcpy(b->w[i].ident, ident, len);
 	b->w[i].identlen = len;
 	b->w[i].joined_ms = b->w[i].last_seen_ms = mf_now_ms();
+	b->w[i].maxmsg = (size_t)MF_PROTO_MAX_SOCKET_MSG;
 	return (int)i;
 }
 
@@ -475,8 +491,12 @@ mf_broker_broadcast(mf_broker_t *b, const char *cmd)
 			s_send_worker(b, &b->w[i], cmd);
 }
 
-void
-mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
+/* What worker 'wi' held goes back to the front of the queue. With
+ * 'blame', each post counts the death towards poison_kills; without (the
+ * same process came back on a new connection: its messages were lost,
+ * not its life), it does not. */
+static void
+s_worker_gone(mf_broker_t *b, size_t wi, const char *why, int blame)
 {
 	mf_wrec_t	*w = &b->w[wi];
 	mf_entry_t	*held[256];
@@ -484,7 +504,7 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 
 	if (!w->used)
 		return;
-	b->st.worker_deaths++;
+	b->st.worker_deaths += (uint64_t)blame;
 	/* Collect what it held; the table changes as we take entries, so
 	 * scan again until none is left (a worker holds at most its credit). */
 	for (;;) {
@@ -508,9 +528,9 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 
 			w->in_flight--;
 			e->worker = -1;
-			e->kills++;
+			e->kills += blame;
 			total++;
-			if (e->kills >= b->cfg.poison_kills) {
+			if (blame && e->kills >= b->cfg.poison_kills) {
 				poisoned++;
 				b->st.poison++;
 				mf_broker_error(b, e, e->post, e->len, e->ident,
@@ -535,12 +555,19 @@ mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
 	assert(s_broker_ok(b));
 }
 
+void
+mf_broker_worker_dead(mf_broker_t *b, size_t wi, const char *why)
+{
+	s_worker_gone(b, wi, why, 1);
+}
+
 /* Entry 'e' went to worker 'wi': in flight until its verdict. */
 static void
 s_sent(mf_broker_t *b, mf_entry_t *e, size_t wi)
 {
 	e->worker = (int)wi;
-	b->w[wi].in_flight++;
+	if (b->w[wi].in_flight++ == 0)
+		b->w[wi].progress_ms = mf_now_ms();
 	if (s_ht_put(b, e) != 0) {
 		b->w[wi].in_flight--;
 		mf_broker_error(b, e, e->post, e->len, e->ident,
@@ -585,10 +612,19 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 		n = MF_PROTO_BATCH_MAX;
 	if (n > b->qlen)
 		n = b->qlen;
+	/* Bytes bound the batch too: the posts go in one frame, and a frame
+	 * over the worker's ZMQ_MAXMSGSIZE makes libzmq drop the connection
+	 * (16 posts of 300 KB once wedged every worker). The first post
+	 * fits: mf_broker_dispatch chose a worker it fits. */
 	for (size_t k = 0; k < n; k++) {
-		uint8_t	*ent = idx + k * MF_PROTO_POSTS_ENT;
+		uint8_t		*ent = idx + k * MF_PROTO_POSTS_ENT;
+		mf_entry_t	*e = b->q[(b->qhead + k) % b->qcap];
 
-		es[k] = b->q[(b->qhead + k) % b->qcap];
+		if (k > 0 && e->len > w->maxmsg - total) {
+			n = k;
+			break;
+		}
+		es[k] = e;
 		memcpy(ent, &es[k]->did, 8);
 		mf_proto_put_le32(ent + 8, (uint32_t)es[k]->len);
 		total += es[k]->len;
@@ -626,22 +662,40 @@ mf_broker_dispatch(mf_broker_t *b)
 	while (b->qlen > 0) {
 		mf_wrec_t	*w = NULL;
 		mf_entry_t	*e;
-		size_t		 best = 0;
-		int		 room = 0;
+		size_t		 best = 0, front = b->q[b->qhead]->len;
+		size_t		 biggest = 0;
+		int		 room = 0, alive = 0;
 
-		/* The worker with the most credit left, round robin on ties,
-		 * so two idle workers share a burst evenly. */
+		/* The worker with the most credit left that takes the post
+		 * at the front, round robin on ties, so two idle workers
+		 * share a burst evenly. */
 		for (size_t k = 0; k < b->nw; k++) {
 			size_t	 i = (b->rr + k) % b->nw;
 			int	 r;
 
 			if (!b->w[i].used)
 				continue;
+			alive++;
+			if (b->w[i].maxmsg > biggest)
+				biggest = b->w[i].maxmsg;
+			if (b->w[i].maxmsg < front)
+				continue;
 			r = b->w[i].credit - b->w[i].in_flight;
 			if (r > room) {
 				room = r;
 				best = i;
 			}
+		}
+		if (alive > 0 && front > biggest) {
+			/* No worker takes it: said at once, not sent to be
+			 * dropped with the connection, nor counted as a
+			 * worker's death. */
+			e = s_q_pop(b);
+			mf_broker_error(b, e, e->post, e->len, e->ident,
+			    e->identlen, e->from_check, 1, "post: %zu bytes, "
+			    "more than any worker takes (%zu bytes)", e->len,
+			    biggest);
+			continue;
 		}
 		if (room <= 0)
 			return;
@@ -687,30 +741,129 @@ s_copy_str(char *dst, size_t cap, const mf_frames_t *f, int i)
 			dst[k] = '?';
 }
 
-/* One verdict from worker 'wi' (-1: unknown) for dispatch id 'didp'. The
- * first verdict for an id in flight completes the post; any other is a
- * late duplicate. */
+static void
+s_reject(mf_broker_t *b, int wi, uint64_t did, const char *why)
+{
+	b->st.rejected_verdicts++;
+	if (wi >= 0)
+		mf_log_rated(&b->rate_reject, MF_LOG_WARN, "worker %d: "
+		    "dropped its verdict for dispatch %llu: %s", b->w[wi].id,
+		    (unsigned long long)did, why);
+	else
+		mf_log_rated(&b->rate_reject, MF_LOG_WARN, "backend: dropped "
+		    "a verdict for dispatch %llu from a peer that is not a "
+		    "registered worker", (unsigned long long)did);
+}
+
+/*
+ * One verdict from worker 'wi' (-1: a peer that never sent READY, or
+ * one declared dead) for dispatch id 'didp'. Without CURVE anyone who
+ * reaches the backend can send one, and dispatch ids are sequential, so
+ * a verdict counts only when (1) it comes from the registered worker
+ * that holds that id, and (2) it is a well-formed verdict map for that
+ * post (mf_proto_verdict_check): its action and status agree with the
+ * header medflagd files and publishes it under, its post_id is the
+ * post's. Anything else is dropped and counted (rejected_verdicts); the
+ * post stays with its worker, and goes to another if that one sends no
+ * valid verdict within worker_timeout_ms. The first valid verdict for
+ * an id in flight completes the post; a later one is a late duplicate.
+ */
 static void
 s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
     const void *verdict, size_t len)
 {
 	mf_entry_t	*e;
 	uint64_t	 did;
+	int		 action = -1, status = -1;
+	const uint8_t	*vid;
+	size_t		 vidlen;
+	char		 id[MF_WIRE_ID_CAP];
 
 	memcpy(&did, didp, 8);
-	e = s_ht_take(b, did);
+	if (wi < 0) {
+		s_reject(b, wi, did, "");
+		return;
+	}
+	e = s_ht_find(b, did);
 	if (e == NULL) {
 		b->st.late_duplicates++;
 		mf_log_rated(&b->rate_late, MF_LOG_INFO, "dropped a late "
 		    "verdict for dispatch %llu", (unsigned long long)did);
 		return;
 	}
-	if (e->worker >= 0)
-		b->w[e->worker].in_flight--;
-	if (wi >= 0)
-		b->w[wi].done++;
+	if (e->worker != wi) {
+		s_reject(b, wi, did, "another worker holds that post");
+		return;
+	}
+	if (mf_proto_verdict_check(verdict, len, &action, &status, &vid,
+	    &vidlen) != 0) {
+		s_reject(b, wi, did, "not a verdict map with a known action "
+		    "and status");
+		return;
+	}
+	if (action != meta[0] || status != meta[1]) {
+		s_reject(b, wi, did, "its header and its verdict disagree on "
+		    "the action or status");
+		return;
+	}
+	if (mf_wire_peek_post_id(e->post, e->len, id, sizeof(id)) == 0 &&
+	    (vid == NULL || vidlen != strlen(id) ||
+	    memcmp(vid, id, vidlen) != 0)) {
+		s_reject(b, wi, did, "the post_id is not the post's");
+		return;
+	}
+	e = s_ht_take(b, did);
+	b->w[wi].in_flight--;
+	b->w[wi].done++;
+	b->w[wi].progress_ms = mf_now_ms();
 	mf_broker_complete(b, e, e->ident, e->identlen, e->from_check,
 	    verdict, len, meta[0], meta[1], meta[2]);
+}
+
+/*
+ * The rule hits of a heartbeat ("RULE_ID HITS SHADOW" lines). A frame
+ * with more lines than there are known rule ids is dropped whole, and
+ * only ids of the current (or the previous) rule set are counted: each
+ * id costs a field of the Redis hashes of all-time counts, and a peer
+ * on the backend could otherwise add tens of thousands per heartbeat.
+ */
+static void
+s_rule_hits(mf_broker_t *b, int wi, const char *text, size_t len)
+{
+	mf_rulehits_t	 h = {0}, known = {0};
+	size_t		 lines = 0, bad = 0;
+
+	for (const char *p = text, *end = text + len; p < end; lines++) {
+		const char	*nl = memchr(p, '\n', (size_t)(end - p));
+
+		p = nl ? nl + 1 : end;
+	}
+	if (lines > b->rule_ids.len) {
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent hits "
+		    "for %zu rules, more than the %zu it can know; skipped",
+		    b->w[wi].id, lines, b->rule_ids.len);
+		return;
+	}
+	/* Parsed once; the totals since start and the journal's all-time
+	 * counts take the same table. */
+	bad = mf_rulehits_parse(&h, text, len);
+	for (size_t i = 0; i < h.cap; i++)
+		if (h.v[i].id != NULL && (mf_rulehits_get(&b->rule_ids,
+		    h.v[i].id) == NULL || mf_rulehits_add(&known, h.v[i].id,
+		    strlen(h.v[i].id), h.v[i].hits, h.v[i].shadow) != 0))
+			bad++;
+	if (bad > 0 || mf_rulehits_merge(&b->rule_hits, &known) != 0) {
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent %zu "
+		    "rule hit line%s that are not \"RULE_ID HITS SHADOW\" "
+		    "for a rule of the current rules; skipped", b->w[wi].id,
+		    bad, bad == 1 ? "" : "s");
+	}
+	if (known.len > 0)
+		mf_journal_rule_hits(&b->journal, &known);
+	mf_rulehits_free(&known);
+	mf_rulehits_free(&h);
 }
 
 void
@@ -745,10 +898,24 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		credit = strtol(num, NULL, 10);
 		b->w[wi].batch = credit < 1 ? 0 : credit > MF_PROTO_BATCH_MAX ?
 		    MF_PROTO_BATCH_MAX : (int)credit;
+		s_copy_str(num, sizeof(num), f, 7);
+		credit = strtol(num, NULL, 10);
+		b->w[wi].maxmsg = credit < 1 || credit >
+		    MF_PROTO_MAX_SOCKET_MSG ? (size_t)MF_PROTO_MAX_SOCKET_MSG :
+		    (size_t)credit;
 		b->w[wi].last_seen_ms = mf_now_ms();
 		mf_log_info("worker %d (pid %ld on %s) ready: credit %d, "
 		    "ruleset %s", b->w[wi].id, (long)b->w[wi].pid,
 		    b->w[wi].host, b->w[wi].credit, b->w[wi].ruleset);
+		/* The same process on a new connection (it reconnects when
+		 * medflagd was silent, or a send did not go out): what the
+		 * old one held goes on now, and the process is not killed
+		 * when the old connection times out. */
+		for (size_t k = 0; k < b->nw; k++)
+			if (k != (size_t)wi && b->w[k].used &&
+			    b->w[k].pid == b->w[wi].pid &&
+			    strcmp(b->w[k].host, b->w[wi].host) == 0)
+				s_worker_gone(b, k, "connected again", 0);
 		return;
 	}
 	if (wi >= 0)
@@ -795,30 +962,17 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		b->w[wi].stale = mf_frames_is(f, 4, "1");
 		s_copy_str(b->w[wi].auto_shadowed,
 		    sizeof(b->w[wi].auto_shadowed), f, 5);
-		if (f->n > 6) {
-			/* Parsed once; the totals since start and the
-			 * journal's all-time counts take the same table. */
-			mf_rulehits_t	h = {0};
-
-			if (mf_rulehits_parse(&h, f->data[6], f->len[6]) != 0 ||
-			    mf_rulehits_merge(&b->rule_hits, &h) != 0) {
-				b->st.bad_messages++;
-				mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker "
-				    "%d sent rule hits that are not \"RULE_ID "
-				    "HITS SHADOW\" lines (or more than %d "
-				    "rules); skipped", b->w[wi].id,
-				    MF_RULEHITS_MAX);
-			}
-			mf_journal_rule_hits(&b->journal, &h);
-			mf_rulehits_free(&h);
-		}
+		if (f->n > 6)
+			s_rule_hits(b, wi, f->data[6], f->len[6]);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
+		b->w[wi].reloading = 0;
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
 		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,
 		    b->w[wi].ruleset);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADFAIL)) {
 		char	msg[256];
 
+		b->w[wi].reloading = 0;
 		s_copy_str(msg, sizeof(msg), f, 2);
 		mf_log_warnx("worker %d could not reload: %s", b->w[wi].id,
 		    msg);
@@ -832,9 +986,25 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 	}
 }
 
+/* The main loop checks timeouts at least every 100 ms; a longer gap
+ * means medflagd itself was busy (a reload compiles the rules and runs
+ * the canary, seconds on a big rule set) and read no heartbeats. */
+#define S_STALL_MS	500
+
 void
 mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 {
+	if (b->hb_checked_ms != 0 && now - b->hb_checked_ms > S_STALL_MS) {
+		/* Not the workers' silence: their clocks start over, or a
+		 * slow reload would have every worker killed. */
+		int64_t	gap = now - b->hb_checked_ms;
+
+		for (size_t i = 0; i < b->nw; i++) {
+			b->w[i].last_seen_ms += gap;
+			b->w[i].progress_ms += gap;
+		}
+	}
+	b->hb_checked_ms = now;
 	for (size_t i = 0; i < b->nw; i++) {
 		if (!b->w[i].used)
 			continue;
@@ -843,6 +1013,29 @@ mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 
 			snprintf(why, sizeof(why), "silent for %lld ms",
 			    (long long)(now - b->w[i].last_seen_ms));
+			/* A worker compiling new rules says nothing until it
+			 * is done (seconds for a big set, on a busy host):
+			 * its posts go on, but it is not killed for it. */
+			if (!b->w[i].reloading)
+				mf_supervise_kill(b, &b->w[i]);
+			mf_broker_worker_dead(b, i, why);
+			continue;
+		}
+		/* Heartbeats alone do not keep posts: a worker judging
+		 * sends verdicts (in VERDICTS messages of at most 8, each
+		 * post within the policy's time budget), so one that holds
+		 * posts and sends none for worker_timeout_ms is stuck or
+		 * keeping them. */
+		if (b->w[i].in_flight > 0 &&
+		    now - b->w[i].progress_ms > b->cfg.worker_timeout_ms) {
+			char	why[96];
+
+			snprintf(why, sizeof(why), "held %d post%s for %lld "
+			    "ms without a verdict", b->w[i].in_flight,
+			    b->w[i].in_flight == 1 ? "" : "s",
+			    (long long)(now - b->w[i].progress_ms));
+			if (!b->w[i].reloading)
+				mf_supervise_kill(b, &b->w[i]);
 			mf_broker_worker_dead(b, i, why);
 			continue;
 		}

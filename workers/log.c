@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,70 @@ s_json_esc(char *out, size_t cap, size_t n, const char *s)
 	return n;
 }
 
+/* Length of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if none. */
+static size_t
+s_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned	c = p[0], need;
+	uint32_t	cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (n < need)
+		return 0;
+	cp = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
+	for (unsigned i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+/*
+ * Every message is one line of valid UTF-8, whatever its values hold: a
+ * post id, a worker's host name or an error text can come from a peer,
+ * and a newline in one would forge a log line of its own. Control
+ * characters become \n, \t, \r or \xHH, and so does every byte that is
+ * not part of valid UTF-8.
+ */
+static void
+s_escape(char *out, size_t cap, const char *in)
+{
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 i, n, o = 0, len = strlen(in);
+
+	for (i = 0; i < len; i += n) {
+		n = s_utf8_len(p + i, len - i);
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+			n = 0;
+		if (n > 0) {
+			if (o + n >= cap)
+				break;
+			memcpy(out + o, p + i, n);
+			o += n;
+			continue;
+		}
+		if (o + 5 >= cap)
+			break;
+		if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
+			out[o++] = '\\';
+			out[o++] = p[i] == '\n' ? 'n' : p[i] == '\t' ? 't' :
+			    'r';
+		} else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x",
+			    p[i]);
+		n = 1;
+	}
+	out[o] = '\0';
+}
+
 /*
  * One line, written with a single write so lines of several processes
  * sharing stderr do not interleave. Every line names the time, the level
@@ -121,15 +186,16 @@ s_json_esc(char *out, size_t cap, size_t n, const char *s)
 static void
 s_vlog(int level, int with_errno, int saved, const char *fmt, va_list ap)
 {
-	char	msg[1024], line[2400], ts[40];
+	char	raw[1024], msg[1200], line[2400], ts[40];
 	size_t	n;
 
 	if (level < s_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	if (with_errno && n < sizeof(msg) - 2)
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = strlen(raw);
+	if (with_errno && n < sizeof(raw) - 2)
+		snprintf(raw + n, sizeof(raw) - n, ": %s", strerror(saved));
+	s_escape(msg, sizeof(msg), raw);
 	if (s_sink == S_SYSLOG) {
 		static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING,
 		    LOG_ERR };

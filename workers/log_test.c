@@ -82,8 +82,30 @@ MF_TEST(log_json_lines)
 	MF_ASSERT(strncmp(out, "{\"ts\":\"", 7) == 0);
 	MF_ASSERT_STR_CONTAINS(out, "Z\",\"level\":\"warn\",\"component\":"
 	    "\"medflagd\",\"pid\":");
+	/* The tab was escaped before the JSON escaping (log_one_line). */
 	MF_ASSERT_STR_CONTAINS(out, ",\"msg\":\"a \\\"quoted\\\" \\\\ word"
-	    "\\u0009and a tab\"}\n");
+	    "\\\\tand a tab\"}\n");
+	free(out);
+	mf_log_init("medflag", "info");
+}
+
+/* A value from a peer (a post id with a newline, bytes that are not
+ * UTF-8) cannot start a line of its own or break the line's encoding. */
+MF_TEST(log_one_line)
+{
+	char	 path[256], *out;
+	int	 saved = s_capture(path, sizeof(path));
+
+	mf_log_init("worker[1]", "info");
+	MF_ASSERT_EQ(0, mf_log_set_sink("stderr"));
+	mf_log_info("post %s: body: missing",
+	    "p-1\nFORGED worker[2]: x\xff\x01");
+	mf_log_info("caf\xc3\xa9 ok");
+	out = s_release(path, saved);
+	MF_ASSERT_STR_CONTAINS(out, "info worker[1]: post p-1\\nFORGED "
+	    "worker[2]: x\\xff\\x01: body: missing\n");
+	MF_ASSERT(strstr(out, "\nFORGED") == NULL);
+	MF_ASSERT_STR_CONTAINS(out, "info worker[1]: caf\xc3\xa9 ok\n");
 	free(out);
 	mf_log_init("medflag", "info");
 }

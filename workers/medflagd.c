@@ -230,12 +230,47 @@ s_curve_reload(mf_broker_t *b)
 	mf_diags_free(&d);
 }
 
+/*
+ * 1 when the endpoint 'ep' can be reached from other hosts: anything but
+ * ipc://, inproc:// and tcp:// on a loopback address. Without CURVE, a
+ * peer on the backend can take posts (their full text) and answer for
+ * them, so such a backend needs a worker key.
+ */
+static int
+s_exposed(const char *ep)
+{
+	static const char *const loop[] = { "127.", "localhost:", "[::1]:",
+	    "::1:", "lo:" };
+	const char	*host;
+
+	if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
+		return 0;
+	if (strncmp(ep, "tcp://", 6) != 0)
+		return 1;
+	host = ep + 6;
+	for (size_t i = 0; i < sizeof(loop) / sizeof(*loop); i++)
+		if (strncmp(host, loop[i], strlen(loop[i])) == 0)
+			return 0;
+	return 1;
+}
+
 /* CURVE on: medflagd's key and the allow lists of curve_allow. Problems
  * go to 'd'. 0 or -1. */
 static int
 s_curve_load(mf_broker_t *b, mf_diags_t *d)
 {
 	b->curve_secret[0] = '\0';
+	if (b->cfg.curve_secret_key[0] == '\0' && s_exposed(b->cfg.backend)) {
+		mf_diags_add(d, MF_DIAG_ERROR, b->cfg.path[0] ? b->cfg.path :
+		    "medflag.conf", 0, 0, "set curve_secret_key and put the "
+		    "workers' public keys in workers.keys under curve_allow "
+		    "(docs/operations.md, \"Encryption and allow lists\"), or "
+		    "bind the backend to ipc:// or 127.0.0.1", "backend %s is "
+		    "reachable from other hosts and CURVE is off: any peer "
+		    "there could take posts and forge their verdicts",
+		    b->cfg.backend);
+		return -1;
+	}
 	if (b->cfg.curve_secret_key[0] == '\0')
 		return 0;
 	if (mf_curve_read_secret(b->cfg.curve_secret_key, b->curve_secret,
@@ -290,6 +325,56 @@ s_local_backend_remove(void)
 	(void)rmdir(s_ipc_dir);
 }
 
+/*
+ * A post read from ingest or check, 'len' bytes at '*postp'. It is
+ * decoded here, with the decoder the workers use: a post that does not
+ * decode (a bad field, a key given twice, a post_id that is not UTF-8)
+ * is answered at once with an error verdict naming the field, never
+ * dispatched and never kept by dedup, and dedup keys on the decoded
+ * fields, the values the judge reads. The queue TAKES the post: then
+ * '*postp' is set to NULL.
+ */
+static void
+s_admit(mf_broker_t *b, void **postp, size_t len, const void *ident,
+    size_t identlen, int from_check)
+{
+	mf_err_t	 err = {0};
+	mf_post_t	*p;
+	mf_drec_t	*rec;
+	int		 done;
+
+	b->st.posts_in++;
+	if ((p = mf_wire_decode_post(*postp, len, &err)) == NULL) {
+		char		 id[MF_WIRE_ID_CAP];
+		size_t		 n = strlen(err.where);
+		const char	*where = n && strncmp(err.msg, err.where,
+				    n) == 0 ? "" : err.where;
+
+		if (mf_wire_peek_post_id(*postp, len, id, sizeof(id)) != 0)
+			snprintf(id, sizeof(id), "(no id)");
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_INFO, "post %.300s: %s", id,
+		    err.msg);
+		mf_broker_error(b, NULL, *postp, len, ident, identlen,
+		    from_check, 1, "%s%s%s", where, *where ? ": " : "",
+		    err.msg);
+		return;
+	}
+	done = mf_broker_dedup_post(b, p, *postp, len, ident, identlen,
+	    from_check, &rec);
+	mf_post_destroy(&p);
+	if (done)
+		return;
+	if (mf_broker_enqueue(b, *postp, len, ident, identlen,
+	    from_check) != 0) {
+		mf_dedup_abandon(&b->dedup, rec);
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of memory "
+		    "queueing a post");
+	} else
+		mf_broker_dedup_attach(b, rec);
+	*postp = NULL;
+}
+
 /* Reads one message from ingest: one frame, a msgpack map, at most
  * MF_WIRE_MAX_MSG bytes. Anything else is counted and, when a post id
  * can be found, answered with a published error verdict. */
@@ -300,28 +385,16 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 	    f->len[0] <= MF_WIRE_MAX_MSG &&
 	    mf_proto_mp_skip(f->data[0], f->len[0], MF_WIRE_MAX_DEPTH + 1) ==
 	    f->len[0]) {
-		mf_drec_t	*rec;
-
-		b->st.posts_in++;
-		if (mf_broker_dedup_post(b, f->data[0], f->len[0], NULL, 0, 0,
-		    &rec))
-			return;
-		if (mf_broker_enqueue(b, f->data[0], f->len[0], NULL, 0,
-		    0) != 0) {
-			mf_dedup_abandon(&b->dedup, rec);
-			mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of "
-			    "memory queueing a post");
-		} else
-			mf_broker_dedup_attach(b, rec);
-		f->data[0] = NULL;
-		f->n = 0;
+		s_admit(b, &f->data[0], f->len[0], NULL, 0, 0);
+		if (f->data[0] == NULL)
+			f->n = 0;
 		return;
 	}
 	b->st.bad_messages++;
 	mf_log_rated(&b->rate_bad, MF_LOG_WARN, "ingest: bad message (%d "
 	    "frames, %zu bytes)", f->n + f->extra, f->n ? f->len[0] : 0);
 	for (int i = 0; i < f->n; i++) {
-		char	id[256];
+		char	id[MF_WIRE_ID_CAP];
 
 		if (mf_wire_peek_post_id(f->data[i], f->len[i], id,
 		    sizeof(id)) == 0) {
@@ -343,7 +416,6 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 {
 	const void	*post;
 	size_t		 len;
-	mf_drec_t	*rec;
 
 	if (f->n < 1 || f->len[0] > MF_IDENT_MAX)
 		return;
@@ -371,19 +443,9 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 		    f->len[0], 1, 0, "busy: queue full, retry");
 		return;
 	}
-	b->st.posts_in++;
-	if (mf_broker_dedup_post(b, f->data[2], f->len[2], f->data[0],
-	    f->len[0], 1, &rec))
-		return;
-	if (mf_broker_enqueue(b, f->data[2], f->len[2], f->data[0],
-	    f->len[0], 1) != 0) {
-		mf_dedup_abandon(&b->dedup, rec);
-		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of memory "
-		    "queueing a post");
-	} else
-		mf_broker_dedup_attach(b, rec);
-	f->data[2] = NULL;
-	f->n = 2;
+	s_admit(b, &f->data[2], f->len[2], f->data[0], f->len[0], 1);
+	if (f->data[2] == NULL)
+		f->n = 2;
 }
 
 static void
@@ -508,6 +570,7 @@ s_loop(mf_broker_t *b)
 		now = mf_now_ms();
 		mf_log_rated_tick(&b->rate_bad);
 		mf_log_rated_tick(&b->rate_late);
+		mf_log_rated_tick(&b->rate_reject);
 		mf_log_rated_tick(&b->rate_zap);
 		mf_broker_heartbeat(b, now);
 		mf_supervise_tick(b, now);
@@ -566,8 +629,8 @@ main(int argc, char **argv)
 	mf_log_set_level(b.cfg.log_level);
 	if (!check_only)
 		(void)mf_log_set_sink(b.cfg.log);
-	if (mf_broker_check_rules_count(&b.cfg, b.ruleset, sizeof(b.ruleset),
-	    &diags, &b.canary_rate, &b.canary_n, &b.nrules) != 0)
+	if (mf_broker_check_rules_ids(&b.cfg, b.ruleset, sizeof(b.ruleset),
+	    &diags, &b.canary_rate, &b.canary_n, &b.nrules, &b.rule_ids) != 0)
 		return s_refuse(check_only, &diags, "in the rules of %s",
 		    b.cfg.rules);
 	if (s_curve_load(&b, &diags) != 0) {
@@ -689,6 +752,7 @@ main(int argc, char **argv)
 	mf_broker_free_tables(&b);
 	mf_dedup_free(&b.dedup);
 	mf_rulehits_free(&b.rule_hits);
+	mf_rulehits_free(&b.rule_ids);
 	mf_buf_free(&b.scratch);
 	free(b.slots);
 	mf_log_info("stopped");

@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "proto.h"
+#include "verdict.h"
 
 /* Empty frames (the REQ-style delimiter of every check request) share
  * this instead of a malloc'd byte; no caller takes an empty frame. */
@@ -330,4 +331,79 @@ mf_proto_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[3] << 24;
+}
+
+/* The string at 'p' (a msgpack str of any width, 'n' bytes taken):
+ * its bytes in '*s' and '*slen', or -1 when it is not a string. */
+static int
+s_str_at(const uint8_t *p, size_t n, const uint8_t **s, size_t *slen)
+{
+	size_t		h, payload;
+	uint64_t	children;
+
+	if (n == 0 || !((p[0] & 0xe0) == 0xa0 || p[0] == 0xd9 ||
+	    p[0] == 0xda || p[0] == 0xdb))
+		return -1;
+	h = s_head(p, n, &payload, &children);
+	if (h == 0 || h + payload != n)
+		return -1;
+	*s = p + h;
+	*slen = payload;
+	return 0;
+}
+
+int
+mf_proto_verdict_check(const void *verdict, size_t len, int *action,
+    int *status, const uint8_t **post_id, size_t *idlen)
+{
+	const uint8_t	*p = verdict, *s;
+	size_t		 h, payload, off, slen;
+	uint64_t	 children;
+	char		 name[16];
+	int		 seen = 0;
+
+	*post_id = NULL;
+	*idlen = 0;
+	if (len == 0 || mf_proto_mp_skip(p, len, 17) != len)
+		return -1;
+	h = s_head(p, len, &payload, &children);
+	if (!(p[0] == 0xde || p[0] == 0xdf || (p[0] & 0xf0) == 0x80))
+		return -1;
+	off = h;
+	for (uint64_t i = 0; i < children / 2; i++) {
+		size_t	kn = mf_proto_mp_skip(p + off, len - off, 17);
+		size_t	vn = mf_proto_mp_skip(p + off + kn, len - off - kn, 17);
+		int	which = s_key_is(p + off, kn, "action") ? 1 :
+			    s_key_is(p + off, kn, "status") ? 2 :
+			    s_key_is(p + off, kn, "post_id") ? 3 : 0;
+
+		if (which != 0) {
+			if (seen & (1 << which) || s_str_at(p + off + kn, vn,
+			    &s, &slen) != 0)
+				return -1;	/* twice, or not a string */
+			seen |= 1 << which;
+			if (which == 3) {
+				*post_id = s;
+				*idlen = slen;
+			} else {
+				mf_action_t	a;
+				mf_status_t	st;
+
+				if (slen >= sizeof(name))
+					return -1;
+				memcpy(name, s, slen);
+				name[slen] = '\0';
+				if (which == 1 &&
+				    mf_action_parse(name, &a) == 0)
+					*action = (int)a;
+				else if (which == 2 &&
+				    mf_status_parse(name, &st) == 0)
+					*status = (int)st;
+				else
+					return -1;
+			}
+		}
+		off += kn + vn;
+	}
+	return (seen & 0x6) == 0x6 ? 0 : -1;
 }

@@ -5,7 +5,10 @@
  * Backend protocol (worker DEALER -> medflagd ROUTER; frames, strings are
  * not NUL-terminated on the wire):
  *   worker -> medflagd
- *     READY    credit pid host ruleset   announce; credit = posts it takes
+ *     READY    credit pid host ruleset [batch [maxmsg]]   announce;
+ *              credit = posts it takes; maxmsg = the largest frame its
+ *              socket takes (ZMQ_MAXMSGSIZE; MF_PROTO_MAX_SOCKET_MSG when
+ *              absent): no POSTS body or POST frame sent to it is larger
  *     HB       ruleset sources_version stale("0"|"1") auto_shadowed
  *              [rule_hits]
  *              (auto_shadowed: rule ids the worker judges as shadow,
@@ -29,6 +32,10 @@
  *              still counts posts, and each did is answered on its own.
  *     HB | RELOAD | EXIT
  *     RESET    "I do not know you": the worker sends READY again
+ * medflagd takes a VERDICT(S) entry only from the registered worker that
+ * holds its did, and only when the verdict passes
+ * mf_proto_verdict_check and agrees with its meta; other entries are
+ * dropped and counted (dispatch.c, s_verdict).
  * Not responsible for dispatch policy (dispatch.c) or supervision.
  * SPDX-License-Identifier: MIT
  */
@@ -109,6 +116,16 @@ int	 mf_frames_send(void *sock, int n, const void *const *data,
  */
 int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
 	    uint64_t latency_us, mf_buf_t *out);
+/*
+ * Checks a verdict from a worker before medflagd publishes it: one
+ * well-formed msgpack map (nesting bounded) holding "action" and
+ * "status" (known names, each once) and, when present, "post_id" (a
+ * string, once). Their values in '*action', '*status' and '*post_id'
+ * ('*idlen' bytes, BORROWS from 'verdict'; NULL when absent). 0, or -1
+ * when it is not such a map.
+ */
+int	 mf_proto_verdict_check(const void *verdict, size_t len, int *action,
+	    int *status, const uint8_t **post_id, size_t *idlen);
 /* Little-endian 32-bit lengths of the POSTS and VERDICTS indexes. */
 void	 mf_proto_put_le32(uint8_t *p, uint32_t v);
 uint32_t mf_proto_le32(const uint8_t *p);

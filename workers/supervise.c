@@ -3,6 +3,10 @@
  * and restarts a crashed one with backoff (100 ms doubling to 5 s; back to
  * 100 ms once a worker has run for 10 s).
  *
+ * A local worker that dispatch.c declares dead while its process lives
+ * (silent, or holding posts without verdicts: stopped, or blocked in a
+ * send) is killed here, and so restarted like a crashed one.
+ *
  * The worker binary is the one next to medflagd's own executable. Not
  * responsible for the posts a dead worker held (dispatch.c re-dispatches
  * them when the death is reaped here or a heartbeat is missed).
@@ -163,6 +167,20 @@ mf_supervise_reap(mf_broker_t *b)
 			    "in %d ms", i + 1, (long)pid, why,
 			    b->slots[i].backoff_ms);
 	}
+}
+
+void
+mf_supervise_kill(mf_broker_t *b, const mf_wrec_t *w)
+{
+	if (w->pid <= 0 || strcmp(w->host, b->hostname) != 0)
+		return;
+	for (size_t i = 0; i < b->nslots; i++)
+		if (b->slots[i].pid == w->pid) {
+			mf_log_warnx("worker slot %zu (pid %ld) is alive but "
+			    "not working; killing it", i + 1, (long)w->pid);
+			(void)kill(w->pid, SIGKILL);
+			return;
+		}
 }
 
 /* Waits up to 'grace_ms' for every local worker to exit, then kills the

@@ -35,6 +35,13 @@
 #define S_FLUSH		8	/* verdicts per VERDICTS message, at most */
 
 static volatile sig_atomic_t	s_stop;
+/* A send to medflagd did not go out within worker_timeout_ms
+ * (ZMQ_SNDTIMEO): the connection is gone (libzmq drops it, for one, on a frame over
+ * ZMQ_MAXMSGSIZE, and a DEALER without a peer blocks every send). The
+ * main loop connects again; medflagd gives what we held to others. A
+ * blocking send without a deadline once left a worker alive, silent and
+ * never restarted. */
+static int			s_send_lost;
 
 /* Shared with the refresher thread, under 'mu'. */
 typedef struct s_refresh {
@@ -231,7 +238,7 @@ static int	s_curve;
 static char	s_server_pub[MF_CURVE_Z85 + 1], s_secret[MF_CURVE_Z85 + 1];
 
 static void *
-s_connect(void *ctx, const char *ep)
+s_connect(void *ctx, const char *ep, int send_timeout_ms)
 {
 	void	*s = zmq_socket(ctx, ZMQ_DEALER);
 	int	 linger = 1000, hwm = 100000;
@@ -243,6 +250,8 @@ s_connect(void *ctx, const char *ep)
 	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &send_timeout_ms,
+	    sizeof(send_timeout_ms));
 	if (zmq_connect(s, ep) != 0)
 		mf_log_fatalx("cannot connect to %s: %s", ep,
 		    zmq_strerror(errno));
@@ -259,19 +268,22 @@ s_send_strs(void *sock, int n, const char *const *s)
 		d[i] = s[i];
 		l[i] = strlen(s[i]);
 	}
-	(void)mf_frames_send(sock, n, d, l, 0);
+	if (mf_frames_send(sock, n, d, l, 0) != 0)
+		s_send_lost = 1;
 }
 
 static void
 s_ready(void *sock, int credit, const char *host, const char *hash)
 {
-	char		 c[16], pid[16], batch[16];
-	const char	*f[6] = { MF_PROTO_READY, c, pid, host, hash, batch };
+	char		 c[16], pid[16], batch[16], max[24];
+	const char	*f[7] = { MF_PROTO_READY, c, pid, host, hash, batch,
+	    max };
 
 	snprintf(c, sizeof(c), "%d", credit);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	snprintf(batch, sizeof(batch), "%d", MF_PROTO_BATCH_MAX);
-	s_send_strs(sock, 6, f);
+	snprintf(max, sizeof(max), "%lld", (long long)MF_PROTO_MAX_SOCKET_MSG);
+	s_send_strs(sock, 7, f);
 }
 
 /* What judging a post needs; the verdict buffers are reused. */
@@ -304,7 +316,7 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 	meta[0] = meta[1] = meta[2] = 0;
 	post = mf_wire_decode_post(data, len, &err);
 	if (post == NULL) {
-		char	id[256];
+		char	id[MF_WIRE_ID_CAP];
 
 		if (mf_wire_peek_post_id(data, len, id, sizeof(id)) != 0)
 			id[0] = '\0';
@@ -370,8 +382,8 @@ s_flush_verdicts(s_judge_t *j, void *sock)
 	size_t		 l[3] = { strlen(MF_PROTO_VERDICTS), j->idx.len,
 	    j->body.len };
 
-	if (j->idx.len > 0)
-		(void)mf_frames_send(sock, 3, d, l, 0);
+	if (j->idx.len > 0 && mf_frames_send(sock, 3, d, l, 0) != 0)
+		s_send_lost = 1;
 	mf_buf_reset(&j->idx);
 	mf_buf_reset(&j->body);
 }
@@ -409,6 +421,8 @@ s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
 			mf_log_fatalx("out of memory");
 		if (j->idx.len == S_FLUSH * MF_PROTO_VERDICTS_ENT)
 			s_flush_verdicts(j, sock);
+		if (s_send_lost)
+			break;
 	}
 	s_flush_verdicts(j, sock);
 }
@@ -568,7 +582,7 @@ main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(who, sizeof(who), "%s:%ld", host, (long)getpid());
 	ctx = zmq_ctx_new();
-	sock = s_connect(ctx, backend);
+	sock = s_connect(ctx, backend, cfg.worker_timeout_ms);
 	s_ready(sock, cfg.worker_credit, host, mf_ruleset_hash(rules));
 	last_heard = mf_now_ms();
 	next_hb = last_heard + cfg.heartbeat_ms;
@@ -608,12 +622,19 @@ main(int argc, char **argv)
 			mf_rulehits_zero(&j.hits);
 			next_hb = now + cfg.heartbeat_ms;
 		}
-		if (now - last_heard > cfg.worker_timeout_ms) {
+		if (now - last_heard > cfg.worker_timeout_ms || s_send_lost) {
 			/* medflagd is gone or forgot us: reconnect. */
-			mf_log_warnx("no word from medflagd for %lld ms; "
-			    "reconnecting", (long long)(now - last_heard));
+			if (s_send_lost)
+				mf_log_warnx("a message to medflagd did not go "
+				    "out within %d ms; reconnecting",
+				    cfg.worker_timeout_ms);
+			else
+				mf_log_warnx("no word from medflagd for %lld "
+				    "ms; reconnecting",
+				    (long long)(now - last_heard));
+			s_send_lost = 0;
 			zmq_close(sock);
-			sock = s_connect(ctx, backend);
+			sock = s_connect(ctx, backend, cfg.worker_timeout_ms);
 			s_ready(sock, cfg.worker_credit, host,
 			    mf_ruleset_hash(rules));
 			last_heard = now;
@@ -648,7 +669,9 @@ main(int argc, char **argv)
 					size_t		 l[4] = { 7, 8, 3,
 					    j.out.len };
 
-					(void)mf_frames_send(sock, 4, d, l, 0);
+					if (mf_frames_send(sock, 4, d, l,
+					    0) != 0)
+						s_send_lost = 1;
 				}
 			} else if (mf_frames_is(&f, 0, MF_PROTO_POSTS) &&
 			    f.n == 3 && f.len[1] % MF_PROTO_POSTS_ENT == 0) {
@@ -697,6 +720,8 @@ main(int argc, char **argv)
 				s_stop = 1;
 			}
 			mf_frames_free(&f);
+			if (s_send_lost)
+				break;
 		}
 	}
 	{
