@@ -41,6 +41,7 @@ struct mf_model {
 	char		**cls;		/* claim ids of the family hint */
 	size_t		 ncls;
 	uint32_t	*hidx;		/* sorted by bucket */
+	uint64_t	*hmap;		/* 1 << bits: buckets in hidx */
 	uint16_t	*hcls;
 	int16_t		*hq;
 	size_t		 nhint;
@@ -132,21 +133,20 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
 			at[0] = i;
 			nwin = 1;
 		}
-		/* The last five characters, one per byte: a k-gram is the
-		 * low k bytes, told apart from the others by its length.
-		 * 4- and 5-grams only: trigrams cost as much again (on
-		 * k-fold and blind figures they add nothing the words and
-		 * 4-grams do not carry), and the model must stay within a
-		 * few microseconds of a post. */
+		/* The last five characters, one per byte: a 5-gram. 4-grams
+		 * cost as much again and add nothing the 5-grams and words
+		 * do not carry (trained on the open corpus, measured on a
+		 * held-out half of it: the same ranking, 4-grams or not);
+		 * trigrams and word triples neither. */
 		reg = reg << 8 | c;
 		at[nwin % 5] = i;
 		nwin++;
-		for (size_t k = 4; k <= 5 && k <= nwin; k++) {
-			uint64_t h = (reg & ((1ULL << (8 * k)) - 1)) ^
-			    (uint64_t)k << 56 ^ S_SEED_CHAR;
+		if (nwin >= 5) {
+			uint64_t h = (reg & 0xffffffffffULL) ^ 5ULL << 56 ^
+			    S_SEED_CHAR;
 
 			h *= 0xff51afd7ed558ccdULL;
-			emit(ctx, h ^ h >> 32, at[(nwin - k) % 5],
+			emit(ctx, h ^ h >> 32, at[nwin % 5],
 			    i < len ? i + 1 : len);
 			n++;
 		}
@@ -309,6 +309,18 @@ mf_model_explain(const mf_model_t *self, const char *text, size_t len,
 	return k;
 }
 
+/* The bit map of the buckets the hint table holds. 0, or -1 on ENOMEM. */
+static int
+s_hint_map(mf_model_t *m)
+{
+	if ((m->hmap = mf_calloc(((size_t)1 << m->bits) / 64 + 1,
+	    sizeof(*m->hmap))) == NULL)
+		return -1;
+	for (size_t i = 0; i < m->nhint; i++)
+		m->hmap[m->hidx[i] >> 6] |= 1ULL << (m->hidx[i] & 63);
+	return 0;
+}
+
 typedef struct s_hint {
 	const mf_model_t *m;
 	double		*score;
@@ -325,6 +337,9 @@ s_emit_hint(void *ctx, uint64_t h, size_t start, size_t end)
 
 	(void)start;
 	(void)end;
+	/* Most features are in no family's list: one bit says so. */
+	if (!(m->hmap[b >> 6] >> (b & 63) & 1))
+		return;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -339,13 +354,15 @@ s_emit_hint(void *ctx, uint64_t h, size_t start, size_t end)
 
 long
 mf_model_hint(const mf_model_t *self, const char *text, size_t len,
-    const char *lang)
+    const char *lang, double *score)
 {
 	s_hint_t	s = { self, NULL, self->bits };
 	long		best = -1;
 	double		top = 0;
 
-	if (self->ncls == 0 ||
+	if (score)
+		*score = 0;
+	if (self->ncls == 0 || self->hmap == NULL ||
 	    (s.score = mf_calloc(self->ncls, sizeof(*s.score))) == NULL)
 		return -1;
 	(void)s_features(text, len, lang, s_emit_hint, &s);
@@ -355,6 +372,8 @@ mf_model_hint(const mf_model_t *self, const char *text, size_t len,
 			best = (long)c;
 		}
 	mf_free(s.score);
+	if (score)
+		*score = top;
 	return best;
 }
 
@@ -490,6 +509,7 @@ mf_model_destroy(mf_model_t **self_p)
 	mf_free(m->cls);
 	mf_free(m->w);
 	mf_free(m->hidx);
+	mf_free(m->hmap);
 	mf_free(m->hcls);
 	mf_free(m->hq);
 	mf_free(m);
@@ -689,6 +709,8 @@ mf_model_decode(const void *buf, size_t len, const char *name, mf_err_t *err)
 		why = "bytes left after the hint table";
 		goto bad;
 	}
+	if (s_hint_map(m) == -1)
+		goto oom;
 	return m;
 short_:
 	why = "the file ends early";
@@ -724,7 +746,7 @@ struct mf_learner {
 void
 mf_learn_defaults(mf_learn_opts_t *o)
 {
-	o->bits = 18;
+	o->bits = 20;
 	o->epochs = 8;
 	o->rate = 0.5;
 	o->l2 = 1e-6;
@@ -1058,6 +1080,8 @@ s_train_hint(mf_learner_t *l, mf_model_t *m)
 		m->hcls[i] = (uint16_t)cand[i].cls;
 		m->hq[i] = (int16_t)lround(cand[i].score / m->hscale);
 	}
+	if (s_hint_map(m) == -1)
+		goto out;
 	if (l->ncls > 0 && (m->cls = mf_calloc(l->ncls, sizeof(char *))) ==
 	    NULL)
 		goto out;

@@ -21,7 +21,10 @@
 
 #include "err.h"
 
-#define MF_MODEL_VERSION	1
+/* The version names the features as well as the layout: a model trained
+ * on other features would load and answer nonsense. 2: character 5-grams
+ * only (1 had 4-grams too). */
+#define MF_MODEL_VERSION	2
 #define MF_MODEL_MAGIC		"MFMODEL\n"
 
 typedef struct mf_model mf_model_t;
@@ -65,9 +68,11 @@ size_t		 mf_model_explain(const mf_model_t *self, const char *text,
 		    size_t max);
 
 /* The claim family 'text' is nearest to (an index for mf_model_class),
- * or -1 when no family's words are there. */
+ * or -1 when no family's words are there; '*score' (may be NULL) how near:
+ * the sum of that family's word weights found in 'text' (0 for none; a
+ * post about the family scores in the tens, others mostly near 0). */
 long		 mf_model_hint(const mf_model_t *self, const char *text,
-		    size_t len, const char *lang);
+		    size_t len, const char *lang, double *score);
 
 /* ---- learning from outcomes ---------------------------------------------- */
 

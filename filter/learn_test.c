@@ -157,6 +157,7 @@ MF_TEST(learn_explains_and_hints)
 {
 	mf_model_t	*m = s_small();
 	mf_feat_span_t	 fs[3];
+	double		 near = -1;
 	const char	*t = "the weather is cold but garlic cures the flu";
 	size_t		 n = mf_model_explain(m, t, strlen(t), "en", fs, 3);
 	int		 named = 0;
@@ -173,10 +174,13 @@ MF_TEST(learn_explains_and_hints)
 	MF_ASSERT(named);
 	MF_ASSERT_STR_EQ("magnet-arthritis", mf_model_class(m,
 	    (size_t)mf_model_hint(m, "magnet bracelet for arthritis", 29,
-	    "en")));
+	    "en", &near)));
+	MF_ASSERT(near > 0);
 	MF_ASSERT_STR_EQ("garlic-flu", mf_model_class(m,
-	    (size_t)mf_model_hint(m, "raw garlic and the flu", 22, "en")));
-	MF_ASSERT_EQ(-1, mf_model_hint(m, "zzz qqq", 7, "en"));
+	    (size_t)mf_model_hint(m, "raw garlic and the flu", 22, "en",
+	    NULL)));
+	MF_ASSERT_EQ(-1, mf_model_hint(m, "zzz qqq", 7, "en", &near));
+	MF_ASSERT(near == 0);
 	mf_model_destroy(&m);
 }
 
@@ -305,6 +309,42 @@ MF_TEST(learn_in_the_verdict)
 	mf_verdict_destroy(&v);
 	v = s_scan(rs, "the weather is cold, wear a warm coat");
 	MF_ASSERT(v->score == 6);
+	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
+}
+
+/* A question the model finds unlike a claim, about a claim family's
+ * words: with model-hint-question it gets that family's evidence and the
+ * review flag, without a score; a question about nothing it knows, and a
+ * post that asks nothing, do not. */
+MF_TEST(learn_hint_answers_questions)
+{
+	mf_ruleset_t	*rs = s_rules(MF_MODE_ENFORCE, 9);
+	mf_verdict_t	*v;
+	const char	*q = "does anyone know if magnets help arthritis?";
+
+	rs->policy.model_review = -1;
+	v = s_scan(rs, q);
+	MF_ASSERT(s_model_hit(v) == NULL ||
+	    s_model_hit(v)->probability < 0.5);
+	MF_ASSERT(!(v->flags & MF_VF_REVIEW));
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+	rs->policy.model_hint_question = 30;
+	v = s_scan(rs, q);
+	MF_ASSERT_NOT_NULL(s_model_hit(v));
+	MF_ASSERT_STR_EQ("magnet-arthritis", s_model_hit(v)->claim);
+	MF_ASSERT(s_model_hit(v)->score == 0);
+	MF_ASSERT(v->flags & MF_VF_REVIEW);
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT_EQ(1, v->nevidence);
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, "copper magnets are on sale at the market.");
+	MF_ASSERT(!(v->flags & MF_VF_REVIEW));
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, "what time does the market open?");
+	MF_ASSERT(!(v->flags & MF_VF_REVIEW));
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
 	mf_verdict_destroy(&v);
 	mf_ruleset_destroy(&rs);
 }
