@@ -764,19 +764,29 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	size_t			 nfs;
 	mf_hit_t		*h;
 	int			 ruled = 0, any = 0, all = 0, asks;
+	int			 hinted = 0;
 	double			 lean = 0.5;	/* leans to a claim */
-	long			 c;
+	double			 near = 0;
+	long			 c = -2;	/* the hint, -2: not asked yet */
 
 	/* Sentences that ask matter only from there on: the walk is skipped
 	 * for most posts. */
 	if (p >= 0.5 || (pol->model_review_question >= 0 &&
-	    p >= pol->model_review_question))
+	    p >= pol->model_review_question) || pol->model_hint_question >= 0)
 		s_post_asks(self->norm.text, self->norm.len, &any, &all);
 	/* A post that asks about a claim medflag knows gets the evidence
-	 * from a lower probability (model-review-question). */
+	 * from a lower probability (model-review-question), or whatever
+	 * its probability when its words are near enough a claim family's
+	 * (model-hint-question): the model learned that a question is not
+	 * a claim, the family hint still knows what it is about. */
 	asks = pol->model_review_question >= 0 && any;
 	if (asks && pol->model_review_question < lean)
 		lean = pol->model_review_question;
+	if (any && pol->model_hint_question >= 0) {
+		c = mf_model_hint(m, self->norm.text, self->norm.len, lang,
+		    &near);
+		hinted = c >= 0 && near >= pol->model_hint_question;
+	}
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
 	    pol->model_weight * log(p / (1 - p));
 	if (add < pol->model_min)
@@ -791,7 +801,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t i = 0; i < v->nhits && !ruled; i++)
 		ruled = v->hits[i].mode == MF_MODE_ENFORCE &&
 		    v->hits[i].score > 0;
-	if (p < lean && add == 0 && !(vetoed && asserted > 0))
+	if (p < lean && add == 0 && !(vetoed && asserted > 0) && !hinted)
 		return 0;
 	if (pol->model_mode == MF_MODE_ENFORCE)
 		*mscore = add;
@@ -800,9 +810,14 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t i = 0; cl == NULL && i < v->nhits; i++)
 		if (v->hits[i].mode == MF_MODE_ENFORCE && v->hits[i].claim)
 			cl = mf_ruleset_claim(rs, v->hits[i].claim);
-	if (cl == NULL && p >= lean && (c = mf_model_hint(m, self->norm.text,
-	    self->norm.len, lang)) >= 0)
-		cl = mf_ruleset_claim(rs, mf_model_class(m, (size_t)c));
+	if (cl == NULL && (p >= lean || hinted)) {
+		if (c == -2)
+			c = mf_model_hint(m, self->norm.text, self->norm.len,
+			    lang, NULL);
+		if (c >= 0)
+			cl = mf_ruleset_claim(rs, mf_model_class(m,
+			    (size_t)c));
+	}
 	if ((h = mf_verdict_add_hit(v)) == NULL ||
 	    mf_verdict_set_str(&h->rule, "model") == -1 ||
 	    mf_verdict_set_str(&h->claim, cl ? cl->id : "") == -1 ||
@@ -814,12 +829,12 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	h->probability = round(p * 1000) / 1000;
 	if (h->probability <= 0)
 		h->probability = 0.001;
-	if (p < lean)
+	if (p < lean && !hinted)
 		return 0;
 	/* The review queue, for a post about a claim medflag knows. */
 	if (pol->model_mode == MF_MODE_ENFORCE && cl &&
 	    ((pol->model_review >= 0 && p >= pol->model_review) ||
-	    (asks && p >= pol->model_review_question)))
+	    (asks && p >= pol->model_review_question) || hinted))
 		v->flags |= MF_VF_REVIEW;
 	/* No rule named a claim: the evidence of the nearest one. */
 	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)

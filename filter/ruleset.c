@@ -58,6 +58,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_veto_scale = 0.4;
 	p->model_learn_rate = 4;
 	p->model_review_question = -1;
+	p->model_hint_question = -1;
 	p->model_min = -5;
 	p->model_max = 5;
 	p->model_review = -1;
@@ -149,6 +150,10 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, model_review_question),
 	    "the same for a post that asks (a sincere question gets the "
 	    "evidence), or off" },
+	{ "model-hint-question", S_THRESH, 0, 1000,
+	    offsetof(mf_policy_t, model_hint_question),
+	    "a post that asks and is this near a claim family (the model's "
+	    "family hint) gets the evidence, or off" },
 	{ "model-review", S_THRESH, 0, 1, offsetof(mf_policy_t, model_review),
 	    "probability from which a post reaches the review queue (or off)"
 	},

@@ -103,6 +103,10 @@ typedef struct mf_policy {
 	double	model_review;		/* < 0: off */
 	double	model_review_question;	/* the same for a post that
 					 * asks; < 0: off */
+	double	model_hint_question;	/* a post that asks, as near a
+					 * claim family as this (the
+					 * hint's score): annotate and
+					 * review; < 0: off */
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
 } mf_policy_t;

@@ -35,6 +35,25 @@ s_highlight(const char *text, size_t len, const mf_verdict_t *v, int color)
 	free(mark);
 }
 
+/* The family hint's answer, to choose model-hint-question by. */
+static void
+s_print_hint(const mf_post_t *post, const mf_ruleset_t *rs,
+    const mf_scanner_t *sc)
+{
+	const mf_model_t	*m = mf_ruleset_model(rs);
+	const mf_norm_t		*n = mf_scanner_norm(sc);
+	double			 near;
+	long			 c;
+
+	if (m == NULL || n->len == 0)
+		return;
+	c = mf_model_hint(m, n->text, n->len, mf_post_lang(post, n), &near);
+	if (c >= 0)
+		printf("\nnearest claim family: %s (%.1f; model-hint-question "
+		    "%g)\n", mf_model_class(m, (size_t)c), near,
+		    mf_ruleset_policy(rs)->model_hint_question);
+}
+
 static void
 s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
     const mf_scanner_t *sc, int normalized, int color)
@@ -92,6 +111,7 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 	}
 	if (v->nhits == 0 && v->nsources == 0)
 		printf("\nno rule matched.\n");
+	s_print_hint(post, rs, sc);
 }
 
 int
@@ -147,7 +167,8 @@ mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 			return 1;
 	} else if ((text = strdup(arg)) != NULL)
 		len = strlen(text);
-	if (text == NULL || (rs = mf_cli_load_rules(dir, &src, MF_CLI_QUIET)) == NULL ||
+	if (text == NULL || (rs = mf_cli_load_rules(dir, &src,
+	    MF_CLI_QUIET)) == NULL ||
 	    (sc = mf_scanner_new(&err)) == NULL ||
 	    (post = mf_post_new_len("explain", text, len)) == NULL)
 		goto out;

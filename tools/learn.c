@@ -264,7 +264,8 @@ s_judge(const s_train_t *t, const mf_model_t *m, long fold, const char *lang,
 				s->fp[b] += !e->label;
 			}
 		if (e->label && e->claim) {
-			long c = mf_model_hint(m, e->text, e->len, e->lang);
+			long c = mf_model_hint(m, e->text, e->len, e->lang,
+			    NULL);
 
 			s->hinted++;
 			s->hint += c >= 0 && strcmp(mf_model_class(m,
