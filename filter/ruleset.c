@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -307,10 +308,6 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	for (size_t i = 0; i < rs->nrules; i++) {
 		mf_rule_t *r = rs->rules[i];
 
-		for (size_t j = 0; j < r->nmatch; j++)
-			pcre2_code_free(r->match[j].code);
-		for (size_t j = 0; j < r->nunless; j++)
-			pcre2_code_free(r->unless[j].code);
 		mf__rule_free(r);
 	}
 	for (size_t i = 0; i < rs->nclaims; i++)
@@ -331,7 +328,6 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf_free(d->expect);
 		mf_free(d->test.source);
 		mf_free(d->test.flags);
-		pcre2_code_free(d->test.code);
 	}
 	mf_free(rs->defines);
 	for (int k = 0; k < 2; k++) {
@@ -339,8 +335,19 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 
 		mf_free(c->source);
 		mf_free(c->flags);
-		pcre2_code_free(c->code);
 	}
+	for (size_t i = 0; i < rs->ncodes; i++) {
+		mf_code_t *c = &rs->codes[i];
+
+		mf_free(c->key);
+		mf_free(c->src);
+		pcre2_code_free(c->code);
+		if (c->req)
+			mf_litreq_free(c->req);
+		mf_free(c->req);
+	}
+	mf_free(rs->codes);
+	mf_free(rs->slots);
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
 	mf_model_destroy(&rs->model);
@@ -432,6 +439,67 @@ mf__define_expand(const mf_ruleset_t *rs, const char *src, char *why,
 	return out.data ? out.data : mf_strdup("");
 }
 
+/* The shared code whose key is 'key', or NULL. */
+static mf_code_t *
+s_code_find(const mf_ruleset_t *rs, const char *key, uint64_t h)
+{
+	if (rs->nslots == 0)
+		return NULL;
+	for (size_t i = h & (rs->nslots - 1); rs->slots[i];
+	    i = (i + 1) & (rs->nslots - 1))
+		if (strcmp(rs->codes[rs->slots[i] - 1].key, key) == 0)
+			return &rs->codes[rs->slots[i] - 1];
+	return NULL;
+}
+
+/* Adds code 'code' compiled from 'key' as 'src'. TAKES 'key', 'src' and
+ * 'code' (freed here on failure). 0, or -1 on ENOMEM. */
+static int
+s_code_add(mf_ruleset_t *rs, char *key, char *src, void *code)
+{
+	size_t	 i;
+
+	if (rs->ncodes == rs->capcodes) {
+		size_t		 cap = rs->capcodes ? 2 * rs->capcodes : 64;
+		mf_code_t	*p = mf_realloc(rs->codes, cap * sizeof(*p));
+
+		if (p == NULL)
+			goto oom;
+		rs->codes = p;
+		rs->capcodes = cap;
+	}
+	/* At most half full: rehash into twice the slots. */
+	if (2 * (rs->ncodes + 1) > rs->nslots) {
+		size_t	 n = rs->nslots ? 2 * rs->nslots : 128;
+		size_t	*sl = mf_calloc(n, sizeof(*sl));
+
+		if (sl == NULL)
+			goto oom;
+		for (size_t k = 0; k < rs->ncodes; k++) {
+			const char *kk = rs->codes[k].key;
+
+			for (i = mf_fnv64(MF_FNV64_INIT, kk, strlen(kk)) &
+			    (n - 1); sl[i]; i = (i + 1) & (n - 1))
+				;
+			sl[i] = k + 1;
+		}
+		mf_free(rs->slots);
+		rs->slots = sl;
+		rs->nslots = n;
+	}
+	for (i = mf_fnv64(MF_FNV64_INIT, key, strlen(key)) &
+	    (rs->nslots - 1); rs->slots[i]; i = (i + 1) & (rs->nslots - 1))
+		;
+	rs->codes[rs->ncodes] = (mf_code_t){ key, src, code, NULL };
+	rs->slots[i] = ++rs->ncodes;
+	return 0;
+oom:
+	mf_free(key);
+	mf_free(src);
+	pcre2_code_free(code);
+	return -1;
+}
+
 static int
 s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
     mf_diags_t *diags)
@@ -440,8 +508,12 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 			    PCRE2_MATCH_INVALID_UTF;
 	int		 ec;
 	PCRE2_SIZE	 eo;
-	char		*src;
+	char		*src, *key = NULL, *copy;
+	const mf_code_t	*c;
+	uint64_t	 h;
+	void		*code;
 	mf_err_t	 err = {0};
+	mf_buf_t	 kb = {0};
 
 	if (strchr(pat->flags, 'x'))
 		flags |= PCRE2_EXTENDED;
@@ -462,17 +534,32 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		mf_free(pat->source);
 		pat->source = x;
 	}
+	/* The same source with the same flags is compiled once. */
+	if (mf_buf_printf(&kb, "%08x%s", (unsigned)flags, pat->source) == -1)
+		goto oom;
+	key = kb.data;
+	h = mf_fnv64(MF_FNV64_INIT, key, strlen(key));
+	if ((c = s_code_find(rs, key, h)) != NULL) {
+		mf_free(key);
+		if ((copy = mf_strdup(c->src)) == NULL)
+			goto oom;
+		mf_free(pat->source);
+		pat->source = copy;
+		pat->code = c->code;
+		return 0;
+	}
 	/* The text is normalized (folded, accents stripped): so is the
 	 * pattern, so that "médicament" in a rule matches "medicament". */
 	if ((src = mf_normalize_pattern(pat->source, &err)) == NULL) {
+		mf_free(key);
 		mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line,
 		    pat->col, NULL, "%s", err.msg[0] ? err.msg :
 		    "out of memory");
 		return -1;
 	}
-	pat->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
 	    flags, &ec, &eo, NULL);
-	if (pat->code == NULL) {
+	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(ec, msg, sizeof(msg));
@@ -481,15 +568,31 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		    "see PCRE2 syntax in docs/rules.md; test it with "
 		    "'medflag rules test'", "rule %s: bad pattern: %s", r->id,
 		    (char *)msg);
+		mf_free(key);
 		mf_free(src);
 		return -1;
 	}
 	if (!(rs->opts & MF_LOAD_NO_JIT))
-		(void)pcre2_jit_compile(pat->code, PCRE2_JIT_COMPLETE);
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if ((copy = mf_strdup(src)) == NULL) {
+		mf_free(key);
+		mf_free(src);
+		pcre2_code_free(code);
+		goto oom;
+	}
+	if (s_code_add(rs, key, copy, code) == -1) {
+		mf_free(src);
+		goto oom;
+	}
 	/* The pattern as compiled is what the prefilter must reason about. */
 	mf_free(pat->source);
 	pat->source = src;
+	pat->code = code;
 	return 0;
+oom:
+	mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line, pat->col, NULL,
+	    "out of memory");
+	return -1;
 }
 
 /* Compiles the named pattern 'd' into 'pat', as whole words where 'words'
@@ -574,6 +677,37 @@ s_index(mf_ruleset_t *rs, mf_diags_t *diags, int *errors)
 		    r->id, a->file, a->line);
 		(*errors)++;
 	}
+	return 0;
+}
+
+static int
+s_cmp_code(const void *a, const void *b)
+{
+	const mf_code_t *x = a, *y = b;
+
+	return (uintptr_t)x->code < (uintptr_t)y->code ? -1 :
+	    (uintptr_t)x->code > (uintptr_t)y->code;
+}
+
+/* The literals of compiled pattern 'pat' into '*out' (a shallow copy:
+ * they belong to its shared code, extracted from it once). The codes
+ * are sorted by address by then (the key table is no longer needed).
+ * 0, -1 on ENOMEM. */
+static int
+s_code_req(mf_ruleset_t *rs, const mf_pattern_t *pat, mf_litreq_t *out)
+{
+	mf_code_t	 k = { .code = pat->code }, *c;
+
+	c = bsearch(&k, rs->codes, rs->ncodes, sizeof(*c), s_cmp_code);
+	assert(c != NULL);
+	if (c->req == NULL) {
+		if ((c->req = mf_calloc(1, sizeof(*c->req))) == NULL)
+			return -1;
+		if (mf_prefilter_extract(c->src, strchr(pat->flags, 'x') !=
+		    NULL, c->req) == -1)
+			return -1;
+	}
+	*out = *c->req;
 	return 0;
 }
 
@@ -679,19 +813,20 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		if ((reqs = mf_calloc(rs->max_match + 1, sizeof(*reqs))) ==
 		    NULL)
 			goto oom;
+		/* By address from here on: the slots are stale, dropped. */
+		qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
+		mf_free(rs->slots);
+		rs->slots = NULL;
+		rs->nslots = 0;
 		for (size_t i = 0; i < rs->nrules; i++) {
 			mf_rule_t	*r = rs->rules[i];
 			int		 rc = 0;
 
 			for (size_t j = 0; j < r->nmatch && rc == 0; j++)
-				rc = mf_prefilter_extract(r->match[j].source,
-				    strchr(r->match[j].flags, 'x') != NULL,
-				    &reqs[j]);
+				rc = s_code_req(rs, &r->match[j], &reqs[j]);
 			if (rc == 0)
 				rc = mf_prefilter_add(rs->pf, i, reqs,
 				    r->nmatch);
-			for (size_t j = 0; j < r->nmatch; j++)
-				mf_litreq_free(&reqs[j]);
 			if (rc == -1) {
 				mf_free(reqs);
 				goto oom;

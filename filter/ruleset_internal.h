@@ -25,6 +25,17 @@ typedef struct mf_define {
 	mf_pattern_t	 test;		/* \b(?:{{NAME}})\b, for the expects */
 } mf_define_t;
 
+/* One compiled pattern, shared by every pattern of the rule set written
+ * with the same flags and the same source once {{NAME}}s are expanded:
+ * `unless @en-negation` in 300 rules is one pcre2_code, compiled and JIT
+ * compiled once, and its literals are extracted once. */
+typedef struct mf_code {
+	char		*key;	/* flags as 8 hex digits, expanded source */
+	char		*src;	/* normalized source, as compiled */
+	void		*code;	/* pcre2_code *, owned here */
+	mf_litreq_t	*req;	/* its literals, once the prefilter asked */
+} mf_code_t;
+
 struct mf_ruleset {
 	mf_define_t	 *defines;
 	size_t		  ndefines;
@@ -45,6 +56,11 @@ struct mf_ruleset {
 	 * `post-sarcasm` when they are defined (code NULL otherwise). */
 	mf_pattern_t	  topic, sarcasm;
 	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
+	/* Every distinct compiled pattern; patterns borrow their code. */
+	mf_code_t	 *codes;
+	size_t		  ncodes, capcodes;
+	size_t		 *slots;	/* open addressing: index + 1, or 0 */
+	size_t		  nslots;
 };
 
 /* Parses one rules file's text into 'rs' (claims and rules, uncompiled,
