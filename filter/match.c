@@ -43,6 +43,25 @@ typedef struct s_occ {
 	size_t	start, end;
 } s_occ_t;
 
+/*
+ * What one pattern found in one span of the post being judged. The same
+ * shared pattern runs many times on one post: a lexicon is the `match`
+ * of dozens of candidate rules, and @en-negation is the `unless` of most
+ * of them, tested on the same clause for each. The first search is kept
+ * (its occurrences in the scanner's arena) and the others read it. Valid
+ * while 'epoch' is the scanner's: each new text starts a new one.
+ */
+#define S_MEMO_SLOTS	1024	/* a power of two */
+#define S_MEMO_MAX	512	/* then no more are kept for this text */
+
+typedef struct s_memo {
+	const void	*code;
+	size_t		 from, to, max;
+	size_t		 first;	/* in the arena */
+	int		 n;
+	unsigned	 epoch;
+} s_memo_t;
+
 struct mf_scanner {
 	pcre2_match_data	*md;
 	pcre2_jit_stack		*jit;
@@ -58,6 +77,11 @@ struct mf_scanner {
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
 	size_t			 nocc[MF_MAX_PAT];
 	size_t			 rules_run;
+	s_memo_t		*memo;	/* S_MEMO_SLOTS */
+	size_t			 nmemo;
+	unsigned		 epoch;
+	s_occ_t			*arena;
+	size_t			 narena, caparena;
 	struct timespec		 t0;
 	unsigned		 budget_ms;
 };
@@ -85,6 +109,10 @@ mf_scanner_new(mf_err_t *err)
 	if ((self->jit = pcre2_jit_stack_create(64 * 1024, 2 * 1024 * 1024,
 	    NULL)) == NULL)
 		goto oom;
+	if ((self->memo = mf_calloc(S_MEMO_SLOTS, sizeof(*self->memo))) ==
+	    NULL)
+		goto oom;
+	self->epoch = 1;
 	return self;
 oom:
 	mf_scanner_destroy(&self);
@@ -107,6 +135,8 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	mf_free(self->cand);
 	mf_free(self->claim_best);
 	mf_free(self->claims_hit);
+	mf_free(self->memo);
+	mf_free(self->arena);
 	mf_free(self);
 	*self_p = NULL;
 }
@@ -264,6 +294,67 @@ s_find(mf_scanner_t *self, const pcre2_code *code, const char *text,
 		}
 	}
 	return (int)n;
+}
+
+/* A new text: what was kept of the previous one is forgotten. */
+static void
+s_memo_reset(mf_scanner_t *self)
+{
+	if (++self->epoch == 0) {
+		memset(self->memo, 0, S_MEMO_SLOTS * sizeof(*self->memo));
+		self->epoch = 1;
+	}
+	self->nmemo = 0;
+	self->narena = 0;
+}
+
+/* s_find() through the memo: the same answer, computed once per text.
+ * A PCRE2 limit is not kept (it is found again, and reported again). */
+static int
+s_find_memo(mf_scanner_t *self, const pcre2_code *code, const char *text,
+    size_t from, size_t to, s_occ_t *occ, size_t max, const char **limit)
+{
+	s_memo_t	*m;
+	size_t		 i;
+	int		 n;
+
+	i = (size_t)(((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull ^
+	    from * 0xC2B2AE3D27D4EB4Full ^ to * 0x165667B19E3779F9ull ^ max);
+	i = (i ^ (i >> 29)) & (S_MEMO_SLOTS - 1);
+	for (;;) {
+		m = &self->memo[i];
+		if (m->epoch != self->epoch)
+			break;
+		if (m->code == code && m->from == from && m->to == to &&
+		    m->max == max) {
+			if (m->n > 0)
+				memcpy(occ, self->arena + m->first,
+				    (size_t)m->n * sizeof(*occ));
+			return m->n;
+		}
+		i = (i + 1) & (S_MEMO_SLOTS - 1);
+	}
+	if ((n = s_find(self, code, text, from, to, occ, max, limit)) < 0 ||
+	    self->nmemo >= S_MEMO_MAX)
+		return n;
+	if (self->narena + (size_t)n > self->caparena) {
+		size_t	 cap = self->caparena ? 2 * self->caparena : 256;
+		s_occ_t	*p;
+
+		while (cap < self->narena + (size_t)n)
+			cap *= 2;
+		if ((p = mf_realloc(self->arena, cap * sizeof(*p))) == NULL)
+			return n;	/* not kept: found again next time */
+		self->arena = p;
+		self->caparena = cap;
+	}
+	if (n > 0)	/* the arena may not exist yet */
+		memcpy(self->arena + self->narena, occ, (size_t)n *
+		    sizeof(*occ));
+	*m = (s_memo_t){ code, from, to, max, self->narena, n, self->epoch };
+	self->narena += (size_t)n;
+	self->nmemo++;
+	return n;
 }
 
 static int
@@ -506,7 +597,7 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 	memset(res, 0, sizeof(*res));
 	self->rules_run++;
 	for (size_t j = 0; j < np; j++) {
-		int n = s_find(self, r->match[j].code, t, 0, len,
+		int n = s_find_memo(self, r->match[j].code, t, 0, len,
 		    self->occ[j], MF_MAX_OCC, &res->limit);
 
 		if (n < 0)
@@ -556,7 +647,7 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 			cs = s_clause_start(t, ss, lo);
 			for (size_t u = 0; u < r->nunless && !cancelled; u++) {
 				s_occ_t	o;
-				int	n = s_find(self, r->unless[u].code, t,
+				int	n = s_find_memo(self, r->unless[u].code, t,
 				    cs, se, &o, 1, &res->limit);
 
 				if (n < 0)
@@ -989,6 +1080,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    s_norm_post(self, rs, post, opts, err) == -1 ||
 	    s_grow(self, rs) == -1)
 		goto oom;
+	s_memo_reset(self);
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
@@ -1169,6 +1261,7 @@ mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    err) == -1)
 		return mf_err_set(err, MF_ENOMEM, rule->id, "out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &self->t0);
+	s_memo_reset(self);
 	if (s_run_rule(self, rule, self->norm.text, self->norm.len, &res) ==
 	    -1)
 		return mf_err_set(err, MF_EREGEX, rule->id, "%s", res.limit);
