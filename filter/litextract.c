@@ -38,6 +38,7 @@
 #include <utf8proc.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
@@ -247,38 +248,84 @@ s_set_minlen(const s_set_t *s)
 	return s->n ? m : 0;
 }
 
-static int
-s_contains(const s_str_t *hay, const s_str_t *needle)
+/* Index + 1 of the first member of 's' equal to a[0, n) in the table
+ * 'tab' of 'cap' slots (a power of two), or 0. */
+static size_t
+s_tab_find(const s_set_t *s, const size_t *tab, size_t cap, const char *a,
+    size_t n)
 {
-	if (needle->n > hay->n)
-		return 0;
-	for (size_t i = 0; i + needle->n <= hay->n; i++)
-		if (memcmp(hay->p + i, needle->p, needle->n) == 0)
-			return 1;
+	for (size_t i = mf_fnv64(MF_FNV64_INIT, a, n) & (cap - 1); tab[i];
+	    i = (i + 1) & (cap - 1))
+		if (s->v[tab[i] - 1].n == n &&
+		    memcmp(s->v[tab[i] - 1].p, a, n) == 0)
+			return tab[i];
 	return 0;
 }
 
 /*
  * The required set an exact set implies: the set itself, less every
  * string that contains another member (a text holding "foobar" holds
- * "bar"). 0 if it has the empty string (no requirement), 1 if done.
+ * "bar") and every repeat of an earlier one. 0 if it has the empty
+ * string (no requirement), 1 if done.
+ *
+ * A lexicon's alternation makes sets of up to S_MAXREQ strings, reduced
+ * again for every branch it adds (s_alt_parts()), so comparing every
+ * pair was most of the time a rule set took to load. Instead the
+ * members go into a hash table, and each member's substrings of the
+ * lengths some member has are looked up in it: a few dozen lookups for
+ * a word, whatever the size of the set.
  */
 static int
 s_req_of(s_px_t *px, const s_set_t *ex, s_set_t *out)
 {
+	/* Per first byte, the lengths (bit n, 1 to 63) of the members that
+	 * start with it; bit 0: one of 64 bytes or more starts with it. */
+	uint64_t	 first[256];
+	size_t		 cap = 16, *tab;
+
 	if (ex->n == 0 || s_set_minlen(ex) == 0)
 		return 0;
 	if (s_set_new(px, out, ex->n) < 0)
 		return -1;
+	while (cap < 2 * ex->n)
+		cap *= 2;
+	if ((tab = s_alloc(px, cap * sizeof(*tab))) == NULL)
+		return -1;
+	memset(tab, 0, cap * sizeof(*tab));
+	memset(first, 0, sizeof(first));
 	for (size_t i = 0; i < ex->n; i++) {
-		int absorbed = 0;
+		const s_str_t	*a = &ex->v[i];
+		size_t		 k;
 
-		for (size_t j = 0; j < ex->n && !absorbed; j++) {
-			if (i == j)
+		first[(unsigned char)a->p[0]] |= (uint64_t)1 << (a->n < 64 ?
+		    a->n : 0);
+		if (s_tab_find(ex, tab, cap, a->p, a->n))
+			continue;	/* the first of equal strings stays */
+		for (k = mf_fnv64(MF_FNV64_INIT, a->p, a->n) & (cap - 1);
+		    tab[k]; k = (k + 1) & (cap - 1))
+			;
+		tab[k] = i + 1;
+	}
+	for (size_t i = 0; i < ex->n; i++) {
+		const s_str_t	*a = &ex->v[i];
+		int		 absorbed = s_tab_find(ex, tab, cap, a->p, a->n) <
+				    i + 1;
+
+		/* Any shorter member inside it: only a member that starts
+		 * with the byte at 'off' can start there. */
+		for (size_t off = 0; off < a->n && !absorbed; off++) {
+			uint64_t m = first[(unsigned char)a->p[off]];
+
+			if (m == 0)
 				continue;
-			if (s_contains(&ex->v[i], &ex->v[j]) &&
-			    (ex->v[i].n > ex->v[j].n || j < i))
-				absorbed = 1;
+			for (size_t len = 1; off + len <= a->n && len < a->n &&
+			    !absorbed; len++) {
+				if (len < 64 && !(m & ((uint64_t)1 << len)) &&
+				    !(m & 1))
+					continue;
+				absorbed = s_tab_find(ex, tab, cap, a->p + off,
+				    len) != 0;
+			}
 		}
 		if (!absorbed)
 			out->v[out->n++] = ex->v[i];
