@@ -333,6 +333,58 @@ s_req_of(s_px_t *px, const s_set_t *ex, s_set_t *out)
 	return 1;
 }
 
+static int
+s_contains(const s_str_t *hay, const s_str_t *needle)
+{
+	if (needle->n > hay->n)
+		return 0;
+	return needle->n == 0 ||
+	    memmem(hay->p, hay->n, needle->p, needle->n) != NULL;
+}
+
+/*
+ * s_set_union(a, b, S_MAXREQ) reduced by s_req_of(), when 'a' is itself
+ * an output of s_req_of(): no member of 'a' holds another and none
+ * repeats, so only a pair with a member of 'b' can drop one. This is
+ * what an alternation does once per branch with its parts so far (up to
+ * S_MAXREQ strings) and the branch's few. 1 with the set in 'out', 0 if
+ * it does not fit or requires nothing, -1 ENOMEM.
+ */
+static int
+s_req_union(s_px_t *px, const s_set_t *a, const s_set_t *b, s_set_t *out)
+{
+	s_set_t	u;
+
+	if (a->n + b->n > S_MAXREQ * 2 + 2 || a->n > S_MAXREQ)
+		return 0;
+	if (s_set_new(px, &u, a->n + b->n) < 0)
+		return -1;
+	memcpy(u.v, a->v, a->n * sizeof(*u.v));
+	u.n = a->n;
+	for (size_t i = 0; i < b->n; i++) {
+		if (s_set_has(&u, b->v[i].p, b->v[i].n))
+			continue;
+		if (u.n == S_MAXREQ)
+			return 0;
+		u.v[u.n++] = b->v[i];
+	}
+	if (u.n == 0 || s_set_minlen(&u) == 0)
+		return 0;
+	if (s_set_new(px, out, u.n) < 0)
+		return -1;
+	for (size_t i = 0; i < u.n; i++) {
+		int absorbed = 0;
+
+		for (size_t j = i < a->n ? a->n : 0; j < u.n && !absorbed;
+		    j++)
+			absorbed = j != i && s_contains(&u.v[i], &u.v[j]) &&
+			    (u.v[i].n > u.v[j].n || j < i);
+		if (!absorbed)
+			out->v[out->n++] = u.v[i];
+	}
+	return 1;
+}
+
 /* The node's required set, from 'req' or from 'ex'. 1, 0 (none), -1. */
 static int
 s_info_req(s_px_t *px, const s_info_t *in, s_set_t *out)
@@ -1299,14 +1351,16 @@ s_branch_parts(s_px_t *px, const s_info_t *in, s_set_t *v)
  * the new parts, the best S_MAXPARTS of them. How many.
  */
 static size_t
-s_alt_parts(s_px_t *px, s_set_t *p, size_t np, const s_set_t *q, size_t nq)
+s_alt_parts(s_px_t *px, s_set_t *p, size_t np, const s_set_t *q, size_t nq,
+    int reduced)
 {
 	s_set_t	 all[S_MAXPARTS * S_MAXPARTS], u, r;
 	size_t	 n = 0, k = 0;
 
 	for (size_t i = 0; i < np; i++)
 		for (size_t j = 0; j < nq; j++)
-			if (s_set_union(px, &p[i], &q[j], S_MAXREQ, &u) == 1 &&
+			if (reduced ? s_req_union(px, &p[i], &q[j], &r) == 1 :
+			    s_set_union(px, &p[i], &q[j], S_MAXREQ, &u) == 1 &&
 			    s_req_of(px, &u, &r) == 1)
 				all[n++] = r;
 	/* Selection of the best: longer shortest literal, fewer literals. */
@@ -1329,7 +1383,7 @@ s_alt(s_px_t *px, s_info_t *out)
 	s_info_t	acc, br;
 	s_set_t		ra, rb, tmp, pp[S_MAXPARTS], qp[S_MAXPARTS], *parts;
 	size_t		np, nq;
-	int		hasreq, exact, ok;
+	int		hasreq, exact, ok, reduced = 0;
 
 	s_seq(px, &acc);
 	if (px->fail || px->nomem)
@@ -1347,7 +1401,9 @@ s_alt(s_px_t *px, s_info_t *out)
 		if (px->fail || px->nomem)
 			return;
 		nq = s_branch_parts(px, &br, qp);
-		np = nq == 0 ? 0 : s_alt_parts(px, pp, np, qp, nq);
+		/* After the first pass the parts are outputs of s_req_of(). */
+		np = nq == 0 ? 0 : s_alt_parts(px, pp, np, qp, nq, reduced);
+		reduced = 1;
 		if (exact && br.exact && (ok = s_set_union(px, &acc.ex,
 		    &br.ex, S_MAXSET, &tmp)) == 1)
 			acc.ex = tmp;
