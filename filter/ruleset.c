@@ -29,6 +29,7 @@
 #include "hash.h"
 #include "learn.h"
 #include "normalize.h"
+#include "prefilter_internal.h"
 #include "ruleset_internal.h"
 
 /* ---- policy ------------------------------------------------------------ */
@@ -342,12 +343,19 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf_free(c->key);
 		mf_free(c->src);
 		pcre2_code_free(c->code);
+		pcre2_code_free(c->anch);
+		for (size_t k = 0; c->slit && k < c->nslit; k++)
+			mf_free(c->slit[k]);
+		mf_free(c->slit);
+		mf_free(c->smask);
 		if (c->req)
 			mf_litreq_free(c->req);
 		mf_free(c->req);
 	}
 	mf_free(rs->codes);
 	mf_free(rs->slots);
+	mf__ls_destroy(&rs->starts);
+	mf_free(rs->startlen);
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
 	mf_model_destroy(&rs->model);
@@ -490,7 +498,8 @@ s_code_add(mf_ruleset_t *rs, char *key, char *src, void *code)
 	for (i = mf_fnv64(MF_FNV64_INIT, key, strlen(key)) &
 	    (rs->nslots - 1); rs->slots[i]; i = (i + 1) & (rs->nslots - 1))
 		;
-	rs->codes[rs->ncodes] = (mf_code_t){ key, src, code, NULL };
+	rs->codes[rs->ncodes] = (mf_code_t){ key, src, code, NULL, NULL, 0,
+	    NULL, NULL };
 	rs->slots[i] = ++rs->ncodes;
 	return 0;
 oom:
@@ -498,6 +507,122 @@ oom:
 	mf_free(src);
 	pcre2_code_free(code);
 	return -1;
+}
+
+/*
+ * Where every match of 'c' starts with one of a few literals, the means
+ * for match.c to try it only there: the literals (numbered with those of
+ * every other code by s_starts()) and the pattern anchored at its start
+ * offset, \G(?:...), JIT compiled (PCRE2_ANCHORED at match time would
+ * leave JIT). Nothing is set when the pattern has no such literals or
+ * its anchored form does not compile or JIT compile. 0, -1 on ENOMEM.
+ */
+static int
+s_code_starts(mf_code_t *c, uint32_t flags)
+{
+	char		**lits = NULL;
+	size_t		  n = 0, jit = 0;
+	mf_buf_t	  b = {0};
+	int		  ec, rc = -1;
+	PCRE2_SIZE	  eo;
+	pcre2_code	 *anch = NULL;
+
+	if (mf__start_lits(c->src, &lits, &n) == -1)
+		return -1;
+	if (lits == NULL)
+		return 0;
+	if (mf_buf_printf(&b, "\\G(?:%s)", c->src) == -1)
+		goto out;
+	rc = 0;
+	if ((anch = pcre2_compile((PCRE2_SPTR)b.data, PCRE2_ZERO_TERMINATED,
+	    flags, &ec, &eo, NULL)) == NULL ||
+	    pcre2_jit_compile(anch, PCRE2_JIT_COMPLETE) != 0 ||
+	    pcre2_pattern_info(anch, PCRE2_INFO_JITSIZE, &jit) != 0 ||
+	    jit == 0)
+		goto out;
+	c->slit = lits;
+	c->nslit = n;
+	c->anch = anch;
+	lits = NULL;
+	anch = NULL;
+out:
+	for (size_t i = 0; lits && i < n; i++)
+		mf_free(lits[i]);
+	mf_free(lits);
+	mf_buf_free(&b);
+	pcre2_code_free(anch);
+	return rc;
+}
+
+static int
+s_cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Numbers the start literals of all codes (one scanner finds them in a
+ * post), gives each code the bitmap of its own, and drops the strings.
+ * 0, -1 on ENOMEM. */
+static int
+s_starts(mf_ruleset_t *rs)
+{
+	char	**all = NULL;
+	size_t	  n = 0, u = 0, words;
+	int	  rc = -1;
+
+	for (size_t i = 0; i < rs->ncodes; i++)
+		n += rs->codes[i].nslit;
+	if (n == 0)
+		return 0;
+	if ((all = mf_malloc(n * sizeof(*all))) == NULL)
+		return -1;
+	n = 0;
+	for (size_t i = 0; i < rs->ncodes; i++)
+		for (size_t k = 0; k < rs->codes[i].nslit; k++)
+			all[n++] = rs->codes[i].slit[k];
+	qsort(all, n, sizeof(*all), s_cmp_strp);
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || strcmp(all[u - 1], all[i]) != 0)
+			all[u++] = all[i];
+	if ((rs->startlen = mf_malloc(u * sizeof(*rs->startlen))) == NULL)
+		goto out;
+	for (size_t i = 0; i < u; i++)
+		rs->startlen[i] = strlen(all[i]);
+	words = (u + 63) / 64;
+	for (size_t i = 0; i < rs->ncodes; i++) {
+		mf_code_t *c = &rs->codes[i];
+
+		if (c->nslit == 0)
+			continue;
+		if ((c->smask = mf_calloc(words, sizeof(*c->smask))) == NULL)
+			goto out;
+		for (size_t k = 0; k < c->nslit; k++) {
+			char	**f = bsearch(&c->slit[k], all, u, sizeof(*all),
+			    s_cmp_strp);
+			size_t	  id = (size_t)(f - all);
+
+			assert(f != NULL);
+			c->smask[id / 64] |= (uint64_t)1 << (id % 64);
+		}
+	}
+	if ((rs->starts = mf__ls_build((const char *const *)all,
+	    rs->startlen, u, NULL)) == NULL)
+		goto out;
+	rs->nstarts = u;
+	rc = 0;
+out:
+	mf_free(all);
+	/* The strings are in the scanner now (or the load fails). */
+	for (size_t i = 0; i < rs->ncodes; i++) {
+		mf_code_t *c = &rs->codes[i];
+
+		for (size_t k = 0; k < c->nslit; k++)
+			mf_free(c->slit[k]);
+		mf_free(c->slit);
+		c->slit = NULL;
+		c->nslit = 0;
+	}
+	return rc;
 }
 
 static int
@@ -581,6 +706,11 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		goto oom;
 	}
 	if (s_code_add(rs, key, copy, code) == -1) {
+		mf_free(src);
+		goto oom;
+	}
+	if (!(flags & PCRE2_EXTENDED) && !(rs->opts & MF_LOAD_NO_JIT) &&
+	    s_code_starts(&rs->codes[rs->ncodes - 1], flags) == -1) {
 		mf_free(src);
 		goto oom;
 	}
@@ -687,6 +817,15 @@ s_cmp_code(const void *a, const void *b)
 
 	return (uintptr_t)x->code < (uintptr_t)y->code ? -1 :
 	    (uintptr_t)x->code > (uintptr_t)y->code;
+}
+
+const mf_code_t *
+mf__ruleset_code(const mf_ruleset_t *rs, const void *code)
+{
+	mf_code_t k = { .code = (void *)code };
+
+	return code == NULL || rs->ncodes == 0 ? NULL : bsearch(&k, rs->codes,
+	    rs->ncodes, sizeof(k), s_cmp_code);
 }
 
 /* The literals of compiled pattern 'pat' into '*out' (a shallow copy:
@@ -799,6 +938,14 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 	}
 	if (errors)
 		return errors;
+	/* By address from here on (s_code_req(), mf__ruleset_code()): the
+	 * slots are stale, dropped. */
+	qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
+	mf_free(rs->slots);
+	rs->slots = NULL;
+	rs->nslots = 0;
+	if (s_starts(rs) == -1)
+		goto oom;
 	if ((rs->mctx = pcre2_match_context_create(NULL)) == NULL)
 		goto oom;
 	pcre2_set_match_limit(rs->mctx, rs->policy.match_limit);
@@ -813,11 +960,7 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		if ((reqs = mf_calloc(rs->max_match + 1, sizeof(*reqs))) ==
 		    NULL)
 			goto oom;
-		/* By address from here on: the slots are stale, dropped. */
-		qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
-		mf_free(rs->slots);
-		rs->slots = NULL;
-		rs->nslots = 0;
+
 		for (size_t i = 0; i < rs->nrules; i++) {
 			mf_rule_t	*r = rs->rules[i];
 			int		 rc = 0;
