@@ -38,6 +38,7 @@
 #include <utf8proc.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
@@ -247,41 +248,139 @@ s_set_minlen(const s_set_t *s)
 	return s->n ? m : 0;
 }
 
-static int
-s_contains(const s_str_t *hay, const s_str_t *needle)
+/* Index + 1 of the first member of 's' equal to a[0, n) in the table
+ * 'tab' of 'cap' slots (a power of two), or 0. */
+static size_t
+s_tab_find(const s_set_t *s, const size_t *tab, size_t cap, const char *a,
+    size_t n)
 {
-	if (needle->n > hay->n)
-		return 0;
-	for (size_t i = 0; i + needle->n <= hay->n; i++)
-		if (memcmp(hay->p + i, needle->p, needle->n) == 0)
-			return 1;
+	for (size_t i = mf_fnv64(MF_FNV64_INIT, a, n) & (cap - 1); tab[i];
+	    i = (i + 1) & (cap - 1))
+		if (s->v[tab[i] - 1].n == n &&
+		    memcmp(s->v[tab[i] - 1].p, a, n) == 0)
+			return tab[i];
 	return 0;
 }
 
 /*
  * The required set an exact set implies: the set itself, less every
  * string that contains another member (a text holding "foobar" holds
- * "bar"). 0 if it has the empty string (no requirement), 1 if done.
+ * "bar") and every repeat of an earlier one. 0 if it has the empty
+ * string (no requirement), 1 if done.
+ *
+ * A lexicon's alternation makes sets of up to S_MAXREQ strings, reduced
+ * again for every branch it adds (s_alt_parts()), so comparing every
+ * pair was most of the time a rule set took to load. Instead the
+ * members go into a hash table, and each member's substrings of the
+ * lengths some member has are looked up in it: a few dozen lookups for
+ * a word, whatever the size of the set.
  */
 static int
 s_req_of(s_px_t *px, const s_set_t *ex, s_set_t *out)
 {
+	/* Per first byte, the lengths (bit n, 1 to 63) of the members that
+	 * start with it; bit 0: one of 64 bytes or more starts with it. */
+	uint64_t	 first[256];
+	size_t		 cap = 16, *tab;
+
 	if (ex->n == 0 || s_set_minlen(ex) == 0)
 		return 0;
 	if (s_set_new(px, out, ex->n) < 0)
 		return -1;
+	while (cap < 2 * ex->n)
+		cap *= 2;
+	if ((tab = s_alloc(px, cap * sizeof(*tab))) == NULL)
+		return -1;
+	memset(tab, 0, cap * sizeof(*tab));
+	memset(first, 0, sizeof(first));
 	for (size_t i = 0; i < ex->n; i++) {
-		int absorbed = 0;
+		const s_str_t	*a = &ex->v[i];
+		size_t		 k;
 
-		for (size_t j = 0; j < ex->n && !absorbed; j++) {
-			if (i == j)
+		first[(unsigned char)a->p[0]] |= (uint64_t)1 << (a->n < 64 ?
+		    a->n : 0);
+		if (s_tab_find(ex, tab, cap, a->p, a->n))
+			continue;	/* the first of equal strings stays */
+		for (k = mf_fnv64(MF_FNV64_INIT, a->p, a->n) & (cap - 1);
+		    tab[k]; k = (k + 1) & (cap - 1))
+			;
+		tab[k] = i + 1;
+	}
+	for (size_t i = 0; i < ex->n; i++) {
+		const s_str_t	*a = &ex->v[i];
+		int		 absorbed = s_tab_find(ex, tab, cap, a->p, a->n) <
+				    i + 1;
+
+		/* Any shorter member inside it: only a member that starts
+		 * with the byte at 'off' can start there. */
+		for (size_t off = 0; off < a->n && !absorbed; off++) {
+			uint64_t m = first[(unsigned char)a->p[off]];
+
+			if (m == 0)
 				continue;
-			if (s_contains(&ex->v[i], &ex->v[j]) &&
-			    (ex->v[i].n > ex->v[j].n || j < i))
-				absorbed = 1;
+			for (size_t len = 1; off + len <= a->n && len < a->n &&
+			    !absorbed; len++) {
+				if (len < 64 && !(m & ((uint64_t)1 << len)) &&
+				    !(m & 1))
+					continue;
+				absorbed = s_tab_find(ex, tab, cap, a->p + off,
+				    len) != 0;
+			}
 		}
 		if (!absorbed)
 			out->v[out->n++] = ex->v[i];
+	}
+	return 1;
+}
+
+static int
+s_contains(const s_str_t *hay, const s_str_t *needle)
+{
+	if (needle->n > hay->n)
+		return 0;
+	return needle->n == 0 ||
+	    memmem(hay->p, hay->n, needle->p, needle->n) != NULL;
+}
+
+/*
+ * s_set_union(a, b, S_MAXREQ) reduced by s_req_of(), when 'a' is itself
+ * an output of s_req_of(): no member of 'a' holds another and none
+ * repeats, so only a pair with a member of 'b' can drop one. This is
+ * what an alternation does once per branch with its parts so far (up to
+ * S_MAXREQ strings) and the branch's few. 1 with the set in 'out', 0 if
+ * it does not fit or requires nothing, -1 ENOMEM.
+ */
+static int
+s_req_union(s_px_t *px, const s_set_t *a, const s_set_t *b, s_set_t *out)
+{
+	s_set_t	u;
+
+	if (a->n + b->n > S_MAXREQ * 2 + 2 || a->n > S_MAXREQ)
+		return 0;
+	if (s_set_new(px, &u, a->n + b->n) < 0)
+		return -1;
+	memcpy(u.v, a->v, a->n * sizeof(*u.v));
+	u.n = a->n;
+	for (size_t i = 0; i < b->n; i++) {
+		if (s_set_has(&u, b->v[i].p, b->v[i].n))
+			continue;
+		if (u.n == S_MAXREQ)
+			return 0;
+		u.v[u.n++] = b->v[i];
+	}
+	if (u.n == 0 || s_set_minlen(&u) == 0)
+		return 0;
+	if (s_set_new(px, out, u.n) < 0)
+		return -1;
+	for (size_t i = 0; i < u.n; i++) {
+		int absorbed = 0;
+
+		for (size_t j = i < a->n ? a->n : 0; j < u.n && !absorbed;
+		    j++)
+			absorbed = j != i && s_contains(&u.v[i], &u.v[j]) &&
+			    (u.v[i].n > u.v[j].n || j < i);
+		if (!absorbed)
+			out->v[out->n++] = u.v[i];
 	}
 	return 1;
 }
@@ -1252,14 +1351,16 @@ s_branch_parts(s_px_t *px, const s_info_t *in, s_set_t *v)
  * the new parts, the best S_MAXPARTS of them. How many.
  */
 static size_t
-s_alt_parts(s_px_t *px, s_set_t *p, size_t np, const s_set_t *q, size_t nq)
+s_alt_parts(s_px_t *px, s_set_t *p, size_t np, const s_set_t *q, size_t nq,
+    int reduced)
 {
 	s_set_t	 all[S_MAXPARTS * S_MAXPARTS], u, r;
 	size_t	 n = 0, k = 0;
 
 	for (size_t i = 0; i < np; i++)
 		for (size_t j = 0; j < nq; j++)
-			if (s_set_union(px, &p[i], &q[j], S_MAXREQ, &u) == 1 &&
+			if (reduced ? s_req_union(px, &p[i], &q[j], &r) == 1 :
+			    s_set_union(px, &p[i], &q[j], S_MAXREQ, &u) == 1 &&
 			    s_req_of(px, &u, &r) == 1)
 				all[n++] = r;
 	/* Selection of the best: longer shortest literal, fewer literals. */
@@ -1282,7 +1383,7 @@ s_alt(s_px_t *px, s_info_t *out)
 	s_info_t	acc, br;
 	s_set_t		ra, rb, tmp, pp[S_MAXPARTS], qp[S_MAXPARTS], *parts;
 	size_t		np, nq;
-	int		hasreq, exact, ok;
+	int		hasreq, exact, ok, reduced = 0;
 
 	s_seq(px, &acc);
 	if (px->fail || px->nomem)
@@ -1300,7 +1401,9 @@ s_alt(s_px_t *px, s_info_t *out)
 		if (px->fail || px->nomem)
 			return;
 		nq = s_branch_parts(px, &br, qp);
-		np = nq == 0 ? 0 : s_alt_parts(px, pp, np, qp, nq);
+		/* After the first pass the parts are outputs of s_req_of(). */
+		np = nq == 0 ? 0 : s_alt_parts(px, pp, np, qp, nq, reduced);
+		reduced = 1;
 		if (exact && br.exact && (ok = s_set_union(px, &acc.ex,
 		    &br.ex, S_MAXSET, &tmp)) == 1)
 			acc.ex = tmp;

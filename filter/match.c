@@ -8,14 +8,18 @@
  *   3. prefilter: the literal automaton names the candidate rules;
  *   4. each candidate rule: every `match` must hit, within `near` bytes if
  *      set; no `unless` may hit in the sentences of the match; a hit in a
- *      sentence that asks is a question hit, scaled down;
+ *      sentence that asks is a question hit, scaled down (a shared
+ *      pattern is searched once per span of the post, and one with start
+ *      literals only where they stand: s_find_memo());
  *   5. sources: URLs in the original body, registrable domain, list;
  *   6. score: per claim the best enforced hit, claims add up, sources add
  *      their policy scores; score -> action; a rule that hit a PCRE2 limit
  *      or a spent time budget raises the action to at least the policy's
  *      limit action, never a silent pass.
  * Invariants: (1) every span is inside the original body and start <= end;
- * (2) a verdict names exactly one rule-set hash; (3) shadow hits add 0.
+ * (2) a verdict names exactly one rule-set hash; (3) shadow hits add 0;
+ * (4) what the memo and the start literals give a rule is what s_find()
+ * over the same span gives (equiv_test.c).
  *
  * Not responsible for decoding posts (wire.c) or the text transform
  * (normalize.c).
@@ -34,6 +38,7 @@
 #include "alloc.h"
 #include "learn.h"
 #include "match.h"
+#include "prefilter_internal.h"
 #include "ruleset_internal.h"
 
 #define MF_MAX_OCC	32	/* occurrences of one pattern considered */
@@ -42,6 +47,31 @@
 typedef struct s_occ {
 	size_t	start, end;
 } s_occ_t;
+
+/* Where a start literal (startlit.c) begins in the text. */
+typedef struct s_start {
+	size_t		 at;
+	uint32_t	 lit;
+} s_start_t;
+
+/*
+ * What one pattern found in one span of the post being judged. The same
+ * shared pattern runs many times on one post: a lexicon is the `match`
+ * of dozens of candidate rules, and @en-negation is the `unless` of most
+ * of them, tested on the same clause for each. The first search is kept
+ * (its occurrences in the scanner's arena) and the others read it. Valid
+ * while 'epoch' is the scanner's: each new text starts a new one.
+ */
+#define S_MEMO_SLOTS	1024	/* a power of two */
+#define S_MEMO_MAX	512	/* then no more are kept for this text */
+
+typedef struct s_memo {
+	const void	*code;
+	size_t		 from, to, max;
+	size_t		 first;	/* in the arena */
+	int		 n;
+	unsigned	 epoch;
+} s_memo_t;
 
 struct mf_scanner {
 	pcre2_match_data	*md;
@@ -58,6 +88,19 @@ struct mf_scanner {
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
 	size_t			 nocc[MF_MAX_PAT];
 	size_t			 rules_run;
+	s_memo_t		*memo;	/* S_MEMO_SLOTS */
+	size_t			 nmemo;
+	unsigned		 epoch;
+	s_occ_t			*arena;
+	size_t			 narena, caparena;
+	const mf_ruleset_t	*rs;	/* of mctx_of */
+	/* The start literals in the text (s_starts()), by position, and
+	 * whether they stand for the patterns in it: -1 not told yet. */
+	s_start_t		*starts;
+	size_t			 nstarts, capstarts;
+	int			 starts_oom;
+	int			 plain;
+	int			 no_starts;	/* MF_SCAN_NO_STARTS */
 	struct timespec		 t0;
 	unsigned		 budget_ms;
 };
@@ -85,6 +128,10 @@ mf_scanner_new(mf_err_t *err)
 	if ((self->jit = pcre2_jit_stack_create(64 * 1024, 2 * 1024 * 1024,
 	    NULL)) == NULL)
 		goto oom;
+	if ((self->memo = mf_calloc(S_MEMO_SLOTS, sizeof(*self->memo))) ==
+	    NULL)
+		goto oom;
+	self->epoch = 1;
 	return self;
 oom:
 	mf_scanner_destroy(&self);
@@ -107,6 +154,9 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	mf_free(self->cand);
 	mf_free(self->claim_best);
 	mf_free(self->claims_hit);
+	mf_free(self->memo);
+	mf_free(self->arena);
+	mf_free(self->starts);
 	mf_free(self);
 	*self_p = NULL;
 }
@@ -203,6 +253,7 @@ s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
 		return -1;
 	pcre2_jit_stack_assign(self->mctx, NULL, self->jit);
 	self->mctx_of = rs;
+	self->rs = rs;
 	return 0;
 }
 
@@ -264,6 +315,208 @@ s_find(mf_scanner_t *self, const pcre2_code *code, const char *text,
 		}
 	}
 	return (int)n;
+}
+
+/* A new text: what was kept of the previous one is forgotten. */
+static void
+s_memo_reset(mf_scanner_t *self)
+{
+	if (++self->epoch == 0) {
+		memset(self->memo, 0, S_MEMO_SLOTS * sizeof(*self->memo));
+		self->epoch = 1;
+	}
+	self->nmemo = 0;
+	self->narena = 0;
+	self->plain = -1;
+}
+
+typedef struct s_starts_ctx {
+	mf_scanner_t	*self;
+	const size_t	*len;	/* per literal */
+} s_starts_ctx_t;
+
+static void
+s_on_start(void *ctx, uint32_t lit, size_t end)
+{
+	s_starts_ctx_t	*c = ctx;
+	mf_scanner_t	*self = c->self;
+
+	if (self->nstarts == self->capstarts) {
+		size_t		 cap = self->capstarts ? 2 * self->capstarts :
+				    64;
+		s_start_t	*p;
+
+		if (self->starts_oom || (p = mf_realloc(self->starts, cap *
+		    sizeof(*p))) == NULL) {
+			self->starts_oom = 1;
+			return;
+		}
+		self->starts = p;
+		self->capstarts = cap;
+	}
+	self->starts[self->nstarts].at = end - c->len[lit];
+	self->starts[self->nstarts++].lit = lit;
+}
+
+/*
+ * Whether the start literals stand for the patterns in the normalized
+ * text, told once per text; they are then found in it, in one pass, and
+ * sorted by position. Patterns are caseless: a literal 'k' also matches
+ * 'K' and U+212A KELVIN SIGN, 's' U+017F LONG S, and 'i' may match
+ * U+0130 and U+0131. Normalization folds all of these, so a text that
+ * still holds one (or an ASCII capital) is searched the usual way.
+ */
+static int
+s_starts(mf_scanner_t *self)
+{
+	const unsigned char	*t = (const unsigned char *)self->norm.text;
+	size_t			 n = self->norm.len;
+	s_starts_ctx_t		 ctx = { self, self->rs->startlen };
+
+	if (self->plain >= 0)
+		return self->plain;
+	self->plain = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] >= 'A' && t[i] <= 'Z')
+			return 0;
+		if (t[i] < 0xC4)
+			continue;
+		if ((t[i] == 0xC4 && i + 1 < n && (t[i + 1] == 0xB0 ||
+		    t[i + 1] == 0xB1)) || (t[i] == 0xC5 && i + 1 < n &&
+		    t[i + 1] == 0xBF) || (t[i] == 0xE2 && i + 2 < n &&
+		    t[i + 1] == 0x84 && t[i + 2] == 0xAA))
+			return 0;
+	}
+	self->nstarts = 0;
+	self->starts_oom = 0;
+	mf__ls_scan(self->rs->starts, self->norm.text, n, s_on_start, &ctx);
+	if (self->starts_oom)
+		return 0;	/* searched the usual way */
+	/* Reported by their end: nearly in order already. */
+	for (size_t i = 1; i < self->nstarts; i++) {
+		s_start_t	x = self->starts[i];
+		size_t		k = i;
+
+		while (k > 0 && self->starts[k - 1].at > x.at) {
+			self->starts[k] = self->starts[k - 1];
+			k--;
+		}
+		self->starts[k] = x;
+	}
+	self->plain = 1;
+	return 1;
+}
+
+/*
+ * s_find() for a pattern whose every match starts with one of its start
+ * literals (startlit.c): the anchored pattern is tried where one of them
+ * lies in text[from, to), from the left. The leftmost match at or after
+ * 'at' starts at one of them, so the first that matches is the one
+ * s_find() finds; then the search goes on from its end, as there.
+ */
+static int
+s_find_starts(mf_scanner_t *self, const mf_code_t *c, const char *text,
+    size_t from, size_t to, s_occ_t *occ, size_t max, const char **limit)
+{
+	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(self->md);
+	size_t		 n = 0, at = from, lo = 0, hi = self->nstarts, last;
+	const size_t	*len = self->rs->startlen;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (self->starts[mid].at < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	last = (size_t)-1;
+	for (size_t k = lo; k < self->nstarts && n < max; k++) {
+		const s_start_t	*st = &self->starts[k];
+		int		 rc;
+
+		if (st->at >= to)
+			break;
+		if (st->at < at || st->at == last || st->at + len[st->lit] >
+		    to || !(c->smask[st->lit / 64] >> (st->lit % 64) & 1))
+			continue;
+		last = st->at;
+		rc = pcre2_jit_match(c->anch, (PCRE2_SPTR)text, to, st->at, 0,
+		    self->md, self->mctx);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (rc < 0) {
+			*limit = s_limit_name(rc);
+			return -1;
+		}
+		occ[n].start = ov[0];
+		occ[n].end = ov[1];
+		n++;
+		if (ov[1] > ov[0])
+			at = ov[1];
+		else {
+			at = ov[1] + 1;
+			while (at < to && ((unsigned char)text[at] & 0xC0) ==
+			    0x80)
+				at++;
+		}
+	}
+	return (int)n;
+}
+
+/* s_find() through the memo: the same answer, computed once per text.
+ * A PCRE2 limit is not kept (it is found again, and reported again). */
+static int
+s_find_memo(mf_scanner_t *self, const pcre2_code *code, const char *text,
+    size_t from, size_t to, s_occ_t *occ, size_t max, const char **limit)
+{
+	s_memo_t	*m;
+	const mf_code_t	*c;
+	size_t		 i;
+	int		 n;
+
+	i = (size_t)(((uintptr_t)code >> 4) * 0x9E3779B97F4A7C15ull ^
+	    from * 0xC2B2AE3D27D4EB4Full ^ to * 0x165667B19E3779F9ull ^ max);
+	i = (i ^ (i >> 29)) & (S_MEMO_SLOTS - 1);
+	for (;;) {
+		m = &self->memo[i];
+		if (m->epoch != self->epoch)
+			break;
+		if (m->code == code && m->from == from && m->to == to &&
+		    m->max == max) {
+			if (m->n > 0)
+				memcpy(occ, self->arena + m->first,
+				    (size_t)m->n * sizeof(*occ));
+			return m->n;
+		}
+		i = (i + 1) & (S_MEMO_SLOTS - 1);
+	}
+	c = self->rs ? mf__ruleset_code(self->rs, code) : NULL;
+	if (c && c->anch && !self->no_starts && text == self->norm.text &&
+	    s_starts(self))
+		n = s_find_starts(self, c, text, from, to, occ, max, limit);
+	else
+		n = s_find(self, code, text, from, to, occ, max, limit);
+	if (n < 0 || self->nmemo >= S_MEMO_MAX)
+		return n;
+	if (self->narena + (size_t)n > self->caparena) {
+		size_t	 cap = self->caparena ? 2 * self->caparena : 256;
+		s_occ_t	*p;
+
+		while (cap < self->narena + (size_t)n)
+			cap *= 2;
+		if ((p = mf_realloc(self->arena, cap * sizeof(*p))) == NULL)
+			return n;	/* not kept: found again next time */
+		self->arena = p;
+		self->caparena = cap;
+	}
+	if (n > 0)	/* the arena may not exist yet */
+		memcpy(self->arena + self->narena, occ, (size_t)n *
+		    sizeof(*occ));
+	*m = (s_memo_t){ code, from, to, max, self->narena, n, self->epoch };
+	self->narena += (size_t)n;
+	self->nmemo++;
+	return n;
 }
 
 static int
@@ -506,7 +759,7 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 	memset(res, 0, sizeof(*res));
 	self->rules_run++;
 	for (size_t j = 0; j < np; j++) {
-		int n = s_find(self, r->match[j].code, t, 0, len,
+		int n = s_find_memo(self, r->match[j].code, t, 0, len,
 		    self->occ[j], MF_MAX_OCC, &res->limit);
 
 		if (n < 0)
@@ -556,7 +809,7 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 			cs = s_clause_start(t, ss, lo);
 			for (size_t u = 0; u < r->nunless && !cancelled; u++) {
 				s_occ_t	o;
-				int	n = s_find(self, r->unless[u].code, t,
+				int	n = s_find_memo(self, r->unless[u].code, t,
 				    cs, se, &o, 1, &res->limit);
 
 				if (n < 0)
@@ -1004,6 +1257,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    s_norm_post(self, rs, post, opts, err) == -1 ||
 	    s_grow(self, rs) == -1)
 		goto oom;
+	s_memo_reset(self);
+	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
@@ -1184,6 +1439,8 @@ mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    err) == -1)
 		return mf_err_set(err, MF_ENOMEM, rule->id, "out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &self->t0);
+	s_memo_reset(self);
+	self->no_starts = 0;
 	if (s_run_rule(self, rule, self->norm.text, self->norm.len, &res) ==
 	    -1)
 		return mf_err_set(err, MF_EREGEX, rule->id, "%s", res.limit);

@@ -22,6 +22,8 @@ typedef struct mf_scanner mf_scanner_t;
 #define MF_SCAN_KEEP_QUOTES	0x02u	/* judge quoted material too */
 #define MF_SCAN_ONLY_RULE	0x04u	/* with mf_scan_rule(): one rule only */
 #define MF_SCAN_NO_MODEL	0x08u	/* the rules alone (rules eval) */
+#define MF_SCAN_NO_STARTS	0x10u	/* every pattern at every position
+					   (equivalence tests) */
 
 /* OWNS: caller; free with mf_scanner_destroy(). NULL on ENOMEM. */
 mf_scanner_t	*mf_scanner_new(mf_err_t *err);

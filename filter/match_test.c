@@ -525,3 +525,42 @@ MF_TEST(match_rules_of_another_language_stand_aside)
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&d);
 }
+
+/* A scanner remembers what each shared pattern found only for the text
+ * at hand: posts of the same length, whose clauses span the same bytes,
+ * are judged in a row exactly as by fresh scanners. */
+MF_TEST(match_one_scanner_judges_like_fresh_ones)
+{
+	static const char *texts[] = {
+		"The mmr jab gave him autism, we saw it.",
+		"The mmr jab ,not him autism, we saw it.",
+		"The mmr jab gave him autism, we saw it.",
+		"MMS cures it and the mmr jab gave autism",
+		"MMS heals it and the mmr jab ,no autism.",
+	};
+	mf_ruleset_t	*rs = s_load();
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_NOT_NULL(sc);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		mf_post_t	*p = mf_post_new("p-1", texts[i]);
+		mf_verdict_t	*v = NULL, *w = s_judge(texts[i],
+		    MF_FMT_TEXT, NULL);
+
+		MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+		MF_ASSERT_EQ(w->action, v->action);
+		MF_ASSERT(w->score == v->score);
+		MF_ASSERT_EQ(w->nhits, v->nhits);
+		for (size_t k = 0; k < v->nhits; k++)
+			MF_ASSERT_STR_EQ(w->hits[k].rule, v->hits[k].rule);
+		MF_ASSERT_EQ(i == 1 || i == 4 ? 0 : 1,
+		    s_hit(v, "vaccines-autism.causal") != NULL &&
+		    s_hit(v, "vaccines-autism.causal")->spans != NULL);
+		mf_verdict_destroy(&v);
+		mf_verdict_destroy(&w);
+		mf_post_destroy(&p);
+	}
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+}

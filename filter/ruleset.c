@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "hash.h"
 #include "learn.h"
 #include "normalize.h"
+#include "prefilter_internal.h"
 #include "ruleset_internal.h"
 
 /* ---- policy ------------------------------------------------------------ */
@@ -312,10 +314,6 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	for (size_t i = 0; i < rs->nrules; i++) {
 		mf_rule_t *r = rs->rules[i];
 
-		for (size_t j = 0; j < r->nmatch; j++)
-			pcre2_code_free(r->match[j].code);
-		for (size_t j = 0; j < r->nunless; j++)
-			pcre2_code_free(r->unless[j].code);
 		mf__rule_free(r);
 	}
 	for (size_t i = 0; i < rs->nclaims; i++)
@@ -336,7 +334,6 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf_free(d->expect);
 		mf_free(d->test.source);
 		mf_free(d->test.flags);
-		pcre2_code_free(d->test.code);
 	}
 	mf_free(rs->defines);
 	for (int k = 0; k < 2; k++) {
@@ -344,8 +341,26 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 
 		mf_free(c->source);
 		mf_free(c->flags);
-		pcre2_code_free(c->code);
 	}
+	for (size_t i = 0; i < rs->ncodes; i++) {
+		mf_code_t *c = &rs->codes[i];
+
+		mf_free(c->key);
+		mf_free(c->src);
+		pcre2_code_free(c->code);
+		pcre2_code_free(c->anch);
+		for (size_t k = 0; c->slit && k < c->nslit; k++)
+			mf_free(c->slit[k]);
+		mf_free(c->slit);
+		mf_free(c->smask);
+		if (c->req)
+			mf_litreq_free(c->req);
+		mf_free(c->req);
+	}
+	mf_free(rs->codes);
+	mf_free(rs->slots);
+	mf__ls_destroy(&rs->starts);
+	mf_free(rs->startlen);
 	mf_prefilter_destroy(&rs->pf);
 	pcre2_match_context_free(rs->mctx);
 	mf_model_destroy(&rs->model);
@@ -437,6 +452,184 @@ mf__define_expand(const mf_ruleset_t *rs, const char *src, char *why,
 	return out.data ? out.data : mf_strdup("");
 }
 
+/* The shared code whose key is 'key', or NULL. */
+static mf_code_t *
+s_code_find(const mf_ruleset_t *rs, const char *key, uint64_t h)
+{
+	if (rs->nslots == 0)
+		return NULL;
+	for (size_t i = h & (rs->nslots - 1); rs->slots[i];
+	    i = (i + 1) & (rs->nslots - 1))
+		if (strcmp(rs->codes[rs->slots[i] - 1].key, key) == 0)
+			return &rs->codes[rs->slots[i] - 1];
+	return NULL;
+}
+
+/* Adds code 'code' compiled from 'key' as 'src'. TAKES 'key', 'src' and
+ * 'code' (freed here on failure). 0, or -1 on ENOMEM. */
+static int
+s_code_add(mf_ruleset_t *rs, char *key, char *src, void *code)
+{
+	size_t	 i;
+
+	if (rs->ncodes == rs->capcodes) {
+		size_t		 cap = rs->capcodes ? 2 * rs->capcodes : 64;
+		mf_code_t	*p = mf_realloc(rs->codes, cap * sizeof(*p));
+
+		if (p == NULL)
+			goto oom;
+		rs->codes = p;
+		rs->capcodes = cap;
+	}
+	/* At most half full: rehash into twice the slots. */
+	if (2 * (rs->ncodes + 1) > rs->nslots) {
+		size_t	 n = rs->nslots ? 2 * rs->nslots : 128;
+		size_t	*sl = mf_calloc(n, sizeof(*sl));
+
+		if (sl == NULL)
+			goto oom;
+		for (size_t k = 0; k < rs->ncodes; k++) {
+			const char *kk = rs->codes[k].key;
+
+			for (i = mf_fnv64(MF_FNV64_INIT, kk, strlen(kk)) &
+			    (n - 1); sl[i]; i = (i + 1) & (n - 1))
+				;
+			sl[i] = k + 1;
+		}
+		mf_free(rs->slots);
+		rs->slots = sl;
+		rs->nslots = n;
+	}
+	for (i = mf_fnv64(MF_FNV64_INIT, key, strlen(key)) &
+	    (rs->nslots - 1); rs->slots[i]; i = (i + 1) & (rs->nslots - 1))
+		;
+	rs->codes[rs->ncodes] = (mf_code_t){ key, src, code, NULL, NULL, 0,
+	    NULL, NULL };
+	rs->slots[i] = ++rs->ncodes;
+	return 0;
+oom:
+	mf_free(key);
+	mf_free(src);
+	pcre2_code_free(code);
+	return -1;
+}
+
+/*
+ * Where every match of 'c' starts with one of a few literals, the means
+ * for match.c to try it only there: the literals (numbered with those of
+ * every other code by s_starts()) and the pattern anchored at its start
+ * offset, \G(?:...), JIT compiled (PCRE2_ANCHORED at match time would
+ * leave JIT). Nothing is set when the pattern has no such literals or
+ * its anchored form does not compile or JIT compile. 0, -1 on ENOMEM.
+ */
+static int
+s_code_starts(mf_code_t *c, uint32_t flags)
+{
+	char		**lits = NULL;
+	size_t		  n = 0, jit = 0;
+	mf_buf_t	  b = {0};
+	int		  ec, rc = -1;
+	PCRE2_SIZE	  eo;
+	pcre2_code	 *anch = NULL;
+
+	if (mf__start_lits(c->src, &lits, &n) == -1)
+		return -1;
+	if (lits == NULL)
+		return 0;
+	if (mf_buf_printf(&b, "\\G(?:%s)", c->src) == -1)
+		goto out;
+	rc = 0;
+	if ((anch = pcre2_compile((PCRE2_SPTR)b.data, PCRE2_ZERO_TERMINATED,
+	    flags, &ec, &eo, NULL)) == NULL ||
+	    pcre2_jit_compile(anch, PCRE2_JIT_COMPLETE) != 0 ||
+	    pcre2_pattern_info(anch, PCRE2_INFO_JITSIZE, &jit) != 0 ||
+	    jit == 0)
+		goto out;
+	c->slit = lits;
+	c->nslit = n;
+	c->anch = anch;
+	lits = NULL;
+	anch = NULL;
+out:
+	for (size_t i = 0; lits && i < n; i++)
+		mf_free(lits[i]);
+	mf_free(lits);
+	mf_buf_free(&b);
+	pcre2_code_free(anch);
+	return rc;
+}
+
+static int
+s_cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Numbers the start literals of all codes (one scanner finds them in a
+ * post), gives each code the bitmap of its own, and drops the strings.
+ * 0, -1 on ENOMEM. */
+static int
+s_starts(mf_ruleset_t *rs)
+{
+	char	**all = NULL;
+	size_t	  n = 0, u = 0, words;
+	int	  rc = -1;
+
+	for (size_t i = 0; i < rs->ncodes; i++)
+		n += rs->codes[i].nslit;
+	if (n == 0)
+		return 0;
+	if ((all = mf_malloc(n * sizeof(*all))) == NULL)
+		return -1;
+	n = 0;
+	for (size_t i = 0; i < rs->ncodes; i++)
+		for (size_t k = 0; k < rs->codes[i].nslit; k++)
+			all[n++] = rs->codes[i].slit[k];
+	qsort(all, n, sizeof(*all), s_cmp_strp);
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || strcmp(all[u - 1], all[i]) != 0)
+			all[u++] = all[i];
+	if ((rs->startlen = mf_malloc(u * sizeof(*rs->startlen))) == NULL)
+		goto out;
+	for (size_t i = 0; i < u; i++)
+		rs->startlen[i] = strlen(all[i]);
+	words = (u + 63) / 64;
+	for (size_t i = 0; i < rs->ncodes; i++) {
+		mf_code_t *c = &rs->codes[i];
+
+		if (c->nslit == 0)
+			continue;
+		if ((c->smask = mf_calloc(words, sizeof(*c->smask))) == NULL)
+			goto out;
+		for (size_t k = 0; k < c->nslit; k++) {
+			char	**f = bsearch(&c->slit[k], all, u, sizeof(*all),
+			    s_cmp_strp);
+			size_t	  id = (size_t)(f - all);
+
+			assert(f != NULL);
+			c->smask[id / 64] |= (uint64_t)1 << (id % 64);
+		}
+	}
+	if ((rs->starts = mf__ls_build((const char *const *)all,
+	    rs->startlen, u, NULL)) == NULL)
+		goto out;
+	rs->nstarts = u;
+	rc = 0;
+out:
+	mf_free(all);
+	/* The strings are in the scanner now (or the load fails). */
+	for (size_t i = 0; i < rs->ncodes; i++) {
+		mf_code_t *c = &rs->codes[i];
+
+		for (size_t k = 0; k < c->nslit; k++)
+			mf_free(c->slit[k]);
+		mf_free(c->slit);
+		c->slit = NULL;
+		c->nslit = 0;
+	}
+	return rc;
+}
+
 static int
 s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
     mf_diags_t *diags)
@@ -445,8 +638,12 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 			    PCRE2_MATCH_INVALID_UTF;
 	int		 ec;
 	PCRE2_SIZE	 eo;
-	char		*src;
+	char		*src, *key = NULL, *copy;
+	const mf_code_t	*c;
+	uint64_t	 h;
+	void		*code;
 	mf_err_t	 err = {0};
+	mf_buf_t	 kb = {0};
 
 	if (strchr(pat->flags, 'x'))
 		flags |= PCRE2_EXTENDED;
@@ -467,17 +664,32 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		mf_free(pat->source);
 		pat->source = x;
 	}
+	/* The same source with the same flags is compiled once. */
+	if (mf_buf_printf(&kb, "%08x%s", (unsigned)flags, pat->source) == -1)
+		goto oom;
+	key = kb.data;
+	h = mf_fnv64(MF_FNV64_INIT, key, strlen(key));
+	if ((c = s_code_find(rs, key, h)) != NULL) {
+		mf_free(key);
+		if ((copy = mf_strdup(c->src)) == NULL)
+			goto oom;
+		mf_free(pat->source);
+		pat->source = copy;
+		pat->code = c->code;
+		return 0;
+	}
 	/* The text is normalized (folded, accents stripped): so is the
 	 * pattern, so that "médicament" in a rule matches "medicament". */
 	if ((src = mf_normalize_pattern(pat->source, &err)) == NULL) {
+		mf_free(key);
 		mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line,
 		    pat->col, NULL, "%s", err.msg[0] ? err.msg :
 		    "out of memory");
 		return -1;
 	}
-	pat->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
 	    flags, &ec, &eo, NULL);
-	if (pat->code == NULL) {
+	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(ec, msg, sizeof(msg));
@@ -486,15 +698,36 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		    "see PCRE2 syntax in docs/rules.md; test it with "
 		    "'medflag rules test'", "rule %s: bad pattern: %s", r->id,
 		    (char *)msg);
+		mf_free(key);
 		mf_free(src);
 		return -1;
 	}
 	if (!(rs->opts & MF_LOAD_NO_JIT))
-		(void)pcre2_jit_compile(pat->code, PCRE2_JIT_COMPLETE);
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if ((copy = mf_strdup(src)) == NULL) {
+		mf_free(key);
+		mf_free(src);
+		pcre2_code_free(code);
+		goto oom;
+	}
+	if (s_code_add(rs, key, copy, code) == -1) {
+		mf_free(src);
+		goto oom;
+	}
+	if (!(flags & PCRE2_EXTENDED) && !(rs->opts & MF_LOAD_NO_JIT) &&
+	    s_code_starts(&rs->codes[rs->ncodes - 1], flags) == -1) {
+		mf_free(src);
+		goto oom;
+	}
 	/* The pattern as compiled is what the prefilter must reason about. */
 	mf_free(pat->source);
 	pat->source = src;
+	pat->code = code;
 	return 0;
+oom:
+	mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line, pat->col, NULL,
+	    "out of memory");
+	return -1;
 }
 
 /* Compiles the named pattern 'd' into 'pat', as whole words where 'words'
@@ -579,6 +812,46 @@ s_index(mf_ruleset_t *rs, mf_diags_t *diags, int *errors)
 		    r->id, a->file, a->line);
 		(*errors)++;
 	}
+	return 0;
+}
+
+static int
+s_cmp_code(const void *a, const void *b)
+{
+	const mf_code_t *x = a, *y = b;
+
+	return (uintptr_t)x->code < (uintptr_t)y->code ? -1 :
+	    (uintptr_t)x->code > (uintptr_t)y->code;
+}
+
+const mf_code_t *
+mf__ruleset_code(const mf_ruleset_t *rs, const void *code)
+{
+	mf_code_t k = { .code = (void *)code };
+
+	return code == NULL || rs->ncodes == 0 ? NULL : bsearch(&k, rs->codes,
+	    rs->ncodes, sizeof(k), s_cmp_code);
+}
+
+/* The literals of compiled pattern 'pat' into '*out' (a shallow copy:
+ * they belong to its shared code, extracted from it once). The codes
+ * are sorted by address by then (the key table is no longer needed).
+ * 0, -1 on ENOMEM. */
+static int
+s_code_req(mf_ruleset_t *rs, const mf_pattern_t *pat, mf_litreq_t *out)
+{
+	mf_code_t	 k = { .code = pat->code }, *c;
+
+	c = bsearch(&k, rs->codes, rs->ncodes, sizeof(*c), s_cmp_code);
+	assert(c != NULL);
+	if (c->req == NULL) {
+		if ((c->req = mf_calloc(1, sizeof(*c->req))) == NULL)
+			return -1;
+		if (mf_prefilter_extract(c->src, strchr(pat->flags, 'x') !=
+		    NULL, c->req) == -1)
+			return -1;
+	}
+	*out = *c->req;
 	return 0;
 }
 
@@ -670,6 +943,14 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 	}
 	if (errors)
 		return errors;
+	/* By address from here on (s_code_req(), mf__ruleset_code()): the
+	 * slots are stale, dropped. */
+	qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
+	mf_free(rs->slots);
+	rs->slots = NULL;
+	rs->nslots = 0;
+	if (s_starts(rs) == -1)
+		goto oom;
 	if ((rs->mctx = pcre2_match_context_create(NULL)) == NULL)
 		goto oom;
 	pcre2_set_match_limit(rs->mctx, rs->policy.match_limit);
@@ -684,19 +965,16 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		if ((reqs = mf_calloc(rs->max_match + 1, sizeof(*reqs))) ==
 		    NULL)
 			goto oom;
+
 		for (size_t i = 0; i < rs->nrules; i++) {
 			mf_rule_t	*r = rs->rules[i];
 			int		 rc = 0;
 
 			for (size_t j = 0; j < r->nmatch && rc == 0; j++)
-				rc = mf_prefilter_extract(r->match[j].source,
-				    strchr(r->match[j].flags, 'x') != NULL,
-				    &reqs[j]);
+				rc = s_code_req(rs, &r->match[j], &reqs[j]);
 			if (rc == 0)
 				rc = mf_prefilter_add(rs->pf, i, reqs,
 				    r->nmatch);
-			for (size_t j = 0; j < r->nmatch; j++)
-				mf_litreq_free(&reqs[j]);
 			if (rc == -1) {
 				mf_free(reqs);
 				goto oom;

@@ -25,6 +25,27 @@ typedef struct mf_define {
 	mf_pattern_t	 test;		/* \b(?:{{NAME}})\b, for the expects */
 } mf_define_t;
 
+/* One compiled pattern, shared by every pattern of the rule set written
+ * with the same flags and the same source once {{NAME}}s are expanded:
+ * `unless @en-negation` in 300 rules is one pcre2_code, compiled and JIT
+ * compiled once, and its literals are extracted once. */
+struct mf__ls;
+
+typedef struct mf_code {
+	char		*key;	/* flags as 8 hex digits, expanded source */
+	char		*src;	/* normalized source, as compiled */
+	void		*code;	/* pcre2_code *, owned here */
+	mf_litreq_t	*req;	/* its literals, once the prefilter asked */
+	/* When every match starts with one of a few literals (startlit.c):
+	 * their numbers in the rule set's start scanner (a bit each) and
+	 * \G(?:src) JIT compiled, which match.c tries only where one of
+	 * them starts. NULL when not. 'slit' only while compiling. */
+	char		**slit;
+	size_t		  nslit;
+	uint64_t	 *smask;
+	void		 *anch;	/* pcre2_code * */
+} mf_code_t;
+
 struct mf_ruleset {
 	mf_define_t	 *defines;
 	size_t		  ndefines;
@@ -45,6 +66,15 @@ struct mf_ruleset {
 	 * `post-sarcasm` when they are defined (code NULL otherwise). */
 	mf_pattern_t	  topic, sarcasm;
 	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
+	/* Every distinct compiled pattern; patterns borrow their code. */
+	mf_code_t	 *codes;
+	size_t		  ncodes, capcodes;
+	size_t		 *slots;	/* open addressing: index + 1, or 0 */
+	size_t		  nslots;
+	/* Every code's start literals, found in a post in one pass. */
+	struct mf__ls	 *starts;
+	size_t		 *startlen;
+	size_t		  nstarts;
 };
 
 /* Parses one rules file's text into 'rs' (claims and rules, uncompiled,
@@ -59,5 +89,13 @@ void	mf__claim_free(mf_claim_t *c);
 char	*mf__define_expand(const mf_ruleset_t *rs, const char *src,
 	    char *why, size_t whylen);
 void	mf__rule_free(mf_rule_t *r);
+/* The literals every match of 'src' (a pattern as compiled, caseless,
+ * not extended) starts with, folded and at most 8 bytes each, into
+ * '*lits' (OWNS: caller, each and the array); *lits NULL when matches
+ * may start otherwise or the pattern is beyond its reader (startlit.c).
+ * 0, or -1 on ENOMEM. */
+int	mf__start_lits(const char *src, char ***lits, size_t *nlits);
+/* The shared code of compiled pattern 'code', or NULL. */
+const mf_code_t	*mf__ruleset_code(const mf_ruleset_t *rs, const void *code);
 
 #endif
