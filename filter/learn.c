@@ -242,14 +242,16 @@ size_t
 mf_model_explain(const mf_model_t *self, const char *text, size_t len,
     const char *lang, mf_feat_span_t *out, size_t max)
 {
-	s_contrib_t	 c = { self, NULL, 0, 6 * len + 8 };
+	/* At most a 5-gram per byte, and per word itself, a pair and a
+	 * pair with a word between; every entry used is written first. */
+	s_contrib_t	 c = { self, NULL, 0, 3 * len + 8 };
 	mf_feat_span_t	*words;
 	size_t		 nwords = 0, nf, k = 0;
 	double		 norm;
 
-	if ((c.v = mf_calloc(c.cap, sizeof(*c.v))) == NULL)
+	if ((c.v = mf_malloc(c.cap * sizeof(*c.v))) == NULL)
 		return (size_t)-1;
-	if ((words = mf_calloc(len / 2 + 2, sizeof(*words))) == NULL) {
+	if ((words = mf_malloc((len / 2 + 2) * sizeof(*words))) == NULL) {
 		mf_free(c.v);
 		return (size_t)-1;
 	}

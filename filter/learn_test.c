@@ -296,6 +296,16 @@ MF_TEST(learn_in_the_verdict)
 	MF_ASSERT(v->score < 2.4 + 1e-9);
 	MF_ASSERT(v->action < MF_ACT_FLAG);
 	mf_verdict_destroy(&v);
+	/* Vetoed to nothing (model-veto-scale 0): the rule's hit stays
+	 * with score 0, and the model's hit says why. */
+	rs->policy.model_veto_scale = 0;
+	v = s_scan(rs, "the weather is cold, wear a warm coat");
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT(v->score == 0);
+	MF_ASSERT_NOT_NULL(s_model_hit(v));
+	MF_ASSERT(s_model_hit(v)->probability < 0.3);
+	MF_ASSERT_STR_EQ("garlic-flu", s_model_hit(v)->claim);
+	mf_verdict_destroy(&v);
 	mf_ruleset_destroy(&rs);
 	/* Shadow: reported with score 0, nothing changes. */
 	rs = s_rules(MF_MODE_SHADOW, 9);

@@ -1054,7 +1054,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t i = 0; i < v->nhits && !ruled; i++)
 		ruled = v->hits[i].mode == MF_MODE_ENFORCE &&
 		    v->hits[i].score > 0;
-	if (p < lean && add == 0 && !(vetoed && asserted > 0) && !hinted)
+	if (p < lean && add == 0 && !vetoed && !hinted)
 		return 0;
 	if (pol->model_mode == MF_MODE_ENFORCE)
 		*mscore = add;
@@ -1225,6 +1225,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	size_t			 len, ncand, nhits = 0;
 	double			 score = 0;
 	size_t			 nclaims_hit = 0;
+	int			 asserts = 0;	/* an asserting hit */
 	mf_action_t		 least = MF_ACT_NONE;
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0, mscore = 0;
@@ -1354,7 +1355,11 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 				if (s > qbest)
 					qbest = s;
 			} else {
-				if (self->claim_best[ci] == 0)
+				/* Once per claim, and only what scores: a hit
+				 * the model vetoed to 0 (model-veto-scale 0)
+				 * may repeat for every rule of the post. */
+				asserts = 1;
+				if (s > 0 && self->claim_best[ci] == 0)
 					self->claims_hit[nclaims_hit++] = ci;
 				if (s > self->claim_best[ci])
 					self->claim_best[ci] = s;
@@ -1379,14 +1384,14 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		self->claim_best[self->claims_hit[k]] = 0;
 	}
 	asserted = score;
-	if (nclaims_hit == 0)
+	if (!asserts)
 		score += qbest;
 	nclaims_hit = 0;
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
 	    s_source_topic(self, rs, v, &score) == -1)
 		goto oom;
 	if (prob >= 0 && s_model(self, rs, model, v, lang, prob, asserted,
-	    ctx_scale, veto_scale < 1, &mscore) == -1)
+	    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
 		goto oom;
 	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */
 	v->score = round((score + mscore) * 100) / 100;
