@@ -246,3 +246,30 @@ class Deployment:
         if kind == zmq.SUB:
             s.setsockopt(zmq.SUBSCRIBE, b"verdict.")
         return s
+
+
+# ---- what every service test shares --------------------------------------
+
+MYTH = "The MMR jab gave my son autism, I am sure of it."
+
+
+class Fail(Exception):
+    """A check that did not hold."""
+
+
+def check(cond, what):
+    """Raises Fail(what) unless 'cond'; prints the check that held."""
+    if not cond:
+        raise Fail(what)
+    print("ok   " + what)
+
+
+def require_service():
+    """Exits 77 (a skip, a failure under CI) when medflagd is not built
+    or redis-server is not installed."""
+    if not os.access(MEDFLAGD, os.X_OK):
+        print("SKIP: medflagd not built")
+        sys.exit(77)
+    if shutil.which("redis-server") is None:
+        print("SKIP: redis-server not found")
+        sys.exit(77)

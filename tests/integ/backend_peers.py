@@ -10,7 +10,6 @@
 # SPDX-License-Identifier: MIT
 
 import os
-import shutil
 import struct
 import sys
 import time
@@ -20,30 +19,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 try:
     import zmq
     import mfdeploy
-    from mfdeploy import pack, unpack
+    from mfdeploy import Fail, MYTH, check, pack, unpack
 except ImportError as e:
     print("SKIP: python3 modules missing (%s)" % e)
     sys.exit(77)
 
-if not os.access(mfdeploy.MEDFLAGD, os.X_OK):
-    print("SKIP: medflagd not built")
-    sys.exit(77)
-if shutil.which("redis-server") is None:
-    print("SKIP: redis-server not found")
-    sys.exit(77)
+mfdeploy.require_service()
 
-MYTH = "The MMR jab gave my son autism, I am sure of it."
 BLOCK, OK = 4, 0
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    print("ok   " + what)
 
 
 PIDS = iter(range(4242, 5000))

@@ -8,7 +8,6 @@
 # SPDX-License-Identifier: MIT
 
 import os
-import shutil
 import struct
 import sys
 import time
@@ -19,28 +18,12 @@ try:
     import msgpack
     import zmq
     import mfdeploy
+    from mfdeploy import Fail, MYTH, check
 except ImportError as e:
     print("SKIP: python3 modules missing (%s)" % e)
     sys.exit(77)
 
-if not os.access(mfdeploy.MEDFLAGD, os.X_OK):
-    print("SKIP: medflagd not built")
-    sys.exit(77)
-if shutil.which("redis-server") is None:
-    print("SKIP: redis-server not found")
-    sys.exit(77)
-
-MYTH = "The MMR jab gave my son autism, I am sure of it."
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-    print("ok   " + what)
+mfdeploy.require_service()
 
 
 def mp_str(b):
