@@ -242,9 +242,10 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_STR_CONTAINS(out, "\"post_id\":\"c\"");
 	free(out);
 
-	/* a flag: exit status 1, as spamc -c for spam */
-	MF_ASSERT_EQ(1, s_run(&out, "%s -c %s check 'The MMR jab gave my son "
-	    "autism, I am sure of it.'", bin, t.conf));
+	/* a flag: exit status 1, as spamc -c for spam (the shipped rules'
+	 * own example: "I am sure of it" is one the model vetoes) */
+	MF_ASSERT_EQ(1, s_run(&out, "%s -c %s check 'Vaccines cause autism "
+	    "and the CDC has known it for years!!'", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "post cli-");
 	MF_ASSERT_STR_CONTAINS(out, "ruleset ");
 	free(out);
