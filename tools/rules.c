@@ -127,6 +127,7 @@ typedef struct s_tally {
 	size_t		 reach;		/* misinfo that got annotate or more */
 	size_t		 neg_hard, neg_hard_flag, neg_hard_reach, nq, nq_annot;
 	size_t		 nq_reach;	/* sincere questions annotated or more */
+	size_t		 nord, nord_flag, nord_reach;	/* kind "ordinary" */
 } s_tally_t;
 
 
@@ -255,6 +256,11 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 		t->neg_hard_flag += flagged;
 		t->neg_hard_reach += c->action >= MF_ACT_ANNOTATE;
 	}
+	if (strcmp(c->kind, "ordinary") == 0 && !c->misinfo) {
+		t->nord++;
+		t->nord_flag += flagged;
+		t->nord_reach += c->action >= MF_ACT_ANNOTATE;
+	}
 	if (strcmp(c->kind, "question") == 0 && !c->misinfo) {
 		t->nq++;
 		t->nq_annot += c->action == MF_ACT_ANNOTATE;
@@ -374,6 +380,7 @@ s_usage_eval(void)
 	    "           [--min-lang-recall R] [--min-question-annotate Q]\n"
 	    "           [--max-flag-rate F] [--min-reach R] "
 	    "[--max-negative-reach F]\n"
+	    "           [--max-ordinary-flag-rate F]\n"
 	    "           [--quiet] FILE.jsonl...\n");
 }
 
@@ -383,7 +390,7 @@ s_eval(int argc, char **argv)
 	const char	*dir = mf_cli_rules_dir(), *by = "", *labels = NULL;
 	double		 minp = -1, minr = -1, maxneg = -1, minlang = -1;
 	double		 minqa = -1, maxflag = -1, minreach = -1;
-	double		 maxnegreach = -1;
+	double		 maxnegreach = -1, maxord = -1;
 	s_eval_t	 e = {0};
 	s_tally_t	 all = { .name = "all" };
 	size_t		 nerr = 0, quiet = 0, blind = 0;
@@ -396,7 +403,8 @@ s_eval(int argc, char **argv)
 		{ "--min-lang-recall", &minlang },
 		{ "--min-question-annotate", &minqa },
 		{ "--max-flag-rate", &maxflag }, { "--min-reach", &minreach },
-		{ "--max-negative-reach", &maxnegreach }, { NULL, NULL },
+		{ "--max-negative-reach", &maxnegreach },
+		{ "--max-ordinary-flag-rate", &maxord }, { NULL, NULL },
 	};
 	size_t		 li;
 
@@ -498,6 +506,13 @@ s_eval(int argc, char **argv)
 	if (all.nq)
 		printf("questions annotated: %zu of %zu\n", all.nq_annot,
 		    all.nq);
+	/* Everyday posts (greetings, chat, ordinary health-forum news): not
+	 * hard negatives, but most of a forum's traffic. */
+	if (all.nord)
+		printf("ordinary posts flagged: %zu of %zu (%.1f%%); reach a "
+		    "moderator: %zu (%.1f%%)\n", all.nord_flag, all.nord,
+		    100.0 * all.nord_flag / all.nord, all.nord_reach,
+		    100.0 * all.nord_reach / all.nord);
 	for (const char *f = by; *f; f += strcspn(f, ","), f += *f == ',') {
 		static const struct { const char *name; size_t off; } fld[] = {
 			{ "family", offsetof(s_case_t, family) },
@@ -580,6 +595,12 @@ s_eval(int argc, char **argv)
 		printf("FAIL: %.1f%% of hard negatives (questions aside) reach "
 		    "a moderator, above %.1f%%\n", 100.0 * s_neg_reach(&all),
 		    100 * maxnegreach);
+		rc = 1;
+	}
+	if (maxord >= 0 && all.nord && (double)all.nord_flag / all.nord >
+	    maxord) {
+		printf("FAIL: %.1f%% of ordinary posts flagged, above %.1f%%\n",
+		    100.0 * all.nord_flag / all.nord, 100 * maxord);
 		rc = 1;
 	}
 	if (minqa >= 0 && all.nq && (double)all.nq_annot / all.nq < minqa) {
