@@ -164,7 +164,9 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
  * Every feature of a post counts 1/sqrt(n), so that long and short posts
  * weigh alike; but a post of a word or two carries little evidence, and
  * with few features one word would decide: below S_NORM_MIN features the
- * post counts as if it had that many (it leans to the bias).
+ * post counts as if it had that many. The bias is evidence of the same
+ * kind (what a typical post leans to) and counts in the same share: a
+ * post with no features is even odds, not the bias ("hello" had 0.72).
  */
 #define S_NORM_MIN	100
 
@@ -172,6 +174,12 @@ static inline double
 s_norm(size_t n)
 {
 	return 1 / sqrt((double)(n > S_NORM_MIN ? n : S_NORM_MIN));
+}
+
+static inline double
+s_bias_share(size_t n)
+{
+	return n >= S_NORM_MIN ? 1 : (double)n / S_NORM_MIN;
 }
 
 typedef struct s_sum {
@@ -196,7 +204,7 @@ mf_model_prob(const mf_model_t *self, const char *text, size_t len,
 {
 	s_sum_t	s = { self->w, self->bits, 0 };
 	size_t	n = s_features(text, len, lang, s_emit_sum, &s);
-	double	z = self->bias;
+	double	z = self->bias * s_bias_share(n);
 
 	if (n > 0)
 		z += self->scale * (double)s.sum * s_norm(n);
@@ -934,11 +942,13 @@ s_train_weights(mf_learner_t *l, float *w, float *bias)
 		for (size_t k = 0; k < l->nex; k++) {
 			const s_example_t *e = &l->ex[order[k]];
 			const uint32_t	  *f = l->f + e->off;
-			double		   s, z = b, p, gr;
+			double		   s, z, p, gr, share;
 
 			if (e->n == 0)
 				continue;
 			s = s_norm(e->n);
+			share = s_bias_share(e->n);
+			z = b * share;
 			for (size_t j = 0; j < e->n; j++)
 				z += w[f[j]] * s;
 			p = 1 / (1 + exp(-z));
@@ -950,8 +960,8 @@ s_train_weights(mf_learner_t *l, float *w, float *bias)
 				w[f[j]] -= (float)l->o.rate * gi /
 				    sqrtf(g[f[j]] + 1e-8f);
 			}
-			gb += gr * gr;
-			b -= l->o.rate * gr / sqrt(gb + 1e-8);
+			gb += gr * share * gr * share;
+			b -= l->o.rate * gr * share / sqrt(gb + 1e-8);
 		}
 	}
 	*bias = (float)b;
