@@ -288,6 +288,13 @@ MF_TEST(learn_in_the_verdict)
 	MF_ASSERT(v->action <= MF_ACT_FLAG);
 	MF_ASSERT_EQ(1, v->nevidence);
 	mf_verdict_destroy(&v);
+	/* A few words are no evidence for the model alone, however it
+	 * leans on them. */
+	MF_ASSERT(s_p(rs->model, "garlic cures flu") > 0.5);
+	v = s_scan(rs, "garlic cures flu");
+	MF_ASSERT_NULL(s_model_hit(v));
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
 	/* A rule hit in a post the model finds unlike a claim: vetoed
 	 * (score 6 x 0.4), and the model's hit says so. */
 	v = s_scan(rs, "the weather is cold, wear a warm coat");

@@ -280,6 +280,24 @@ s_limit_name(int rc)
 	return "match error";
 }
 
+/* Keeps the match 'ov' as occ[*n] and returns where the next search
+ * starts: after it, or one UTF-8 character on when it was empty. */
+static size_t
+s_take(s_occ_t *occ, size_t *n, const PCRE2_SIZE *ov, const char *text,
+    size_t to)
+{
+	size_t at = ov[1] + 1;
+
+	occ[*n].start = ov[0];
+	occ[*n].end = ov[1];
+	(*n)++;
+	if (ov[1] > ov[0])
+		return ov[1];
+	while (at < to && ((unsigned char)text[at] & 0xC0) == 0x80)
+		at++;
+	return at;
+}
+
 /*
  * Finds up to MF_MAX_OCC occurrences of 'code' in text[from, to).
  * Returns the count, or -1 with *limit set when PCRE2 gives up.
@@ -301,18 +319,7 @@ s_find(mf_scanner_t *self, const pcre2_code *code, const char *text,
 			*limit = s_limit_name(rc);
 			return -1;
 		}
-		occ[n].start = ov[0];
-		occ[n].end = ov[1];
-		n++;
-		if (ov[1] > ov[0])
-			at = ov[1];
-		else {
-			/* Empty match: step over one UTF-8 character. */
-			at = ov[1] + 1;
-			while (at < to && ((unsigned char)text[at] & 0xC0) ==
-			    0x80)
-				at++;
-		}
+		at = s_take(occ, &n, ov, text, to);
 	}
 	return (int)n;
 }
@@ -449,17 +456,7 @@ s_find_starts(mf_scanner_t *self, const mf_code_t *c, const char *text,
 			*limit = s_limit_name(rc);
 			return -1;
 		}
-		occ[n].start = ov[0];
-		occ[n].end = ov[1];
-		n++;
-		if (ov[1] > ov[0])
-			at = ov[1];
-		else {
-			at = ov[1] + 1;
-			while (at < to && ((unsigned char)text[at] & 0xC0) ==
-			    0x80)
-				at++;
-		}
+		at = s_take(occ, &n, ov, text, to);
 	}
 	return (int)n;
 }
@@ -1004,6 +1001,25 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
  * the rules' score.
  */
 #define S_MODEL_SPANS	4
+#define S_MODEL_WORDS	5	/* fewer, and the model alone says nothing */
+
+/* Whether 'text' has fewer than 'min' words (runs of letters, digits or
+ * other than ASCII). */
+static int
+s_few_words(const char *text, size_t len, size_t min)
+{
+	size_t	n = 0;
+	int	in = 0;
+
+	for (size_t i = 0; i < len && n < min; i++) {
+		unsigned char c = (unsigned char)text[i];
+		int w = isalnum(c) || c >= 0x80;
+
+		n += w && !in;
+		in = w;
+	}
+	return n < min;
+}
 
 static int
 s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
@@ -1055,6 +1071,12 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 		ruled = v->hits[i].mode == MF_MODE_ENFORCE &&
 		    v->hits[i].score > 0;
 	if (p < lean && add == 0 && !vetoed && !hinted)
+		return 0;
+	/* "hello", "plain words", "thanks, see you tomorrow": a post of a
+	 * few words is no evidence the model alone may act on (what it
+	 * learned of such words came from the chat around claims). */
+	if (!ruled && !vetoed && s_few_words(self->norm.text,
+	    self->norm.len, S_MODEL_WORDS))
 		return 0;
 	if (pol->model_mode == MF_MODE_ENFORCE)
 		*mscore = add;
