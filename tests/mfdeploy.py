@@ -273,3 +273,11 @@ def require_service():
     if shutil.which("redis-server") is None:
         print("SKIP: redis-server not found")
         sys.exit(77)
+
+
+def failed(d, ex):
+    """Reports 'ex' with the tail of the deployment's log; returns 1."""
+    print("FAIL %s: %s" % (type(ex).__name__, ex))
+    d.log.flush()
+    sys.stdout.write(open(d.log.name, errors="replace").read()[-3000:])
+    return 1

@@ -156,10 +156,7 @@ def main():
               "a known rule's count is taken")
         check(d.medflagd.poll() is None, "medflagd still runs")
     except Exception as ex:
-        print("FAIL %s: %s" % (type(ex).__name__, ex))
-        d.log.flush()
-        sys.stdout.write(open(d.log.name, errors="replace").read()[-3000:])
-        return 1
+        return mfdeploy.failed(d, ex)
     finally:
         d.teardown()
     return 0

@@ -159,10 +159,7 @@ def main():
                 wk.wait()
             r.close()
     except Exception as e:
-        print("FAIL %s: %s" % (type(e).__name__, e))
-        d.log.flush()
-        sys.stdout.write(open(d.log.name, errors="replace").read()[-3000:])
-        return 1
+        return mfdeploy.failed(d, e)
     finally:
         for p in stopped:
             try:

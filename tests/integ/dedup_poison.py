@@ -76,10 +76,7 @@ def main():
         check(st["duplicates"] == 1, "one duplicate in all (%d)"
               % st["duplicates"])
     except Exception as e:
-        print("FAIL %s: %s" % (type(e).__name__, e))
-        d.log.flush()
-        sys.stdout.write(open(d.log.name, errors="replace").read()[-3000:])
-        return 1
+        return mfdeploy.failed(d, e)
     finally:
         d.teardown()
     return 0

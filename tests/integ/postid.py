@@ -116,10 +116,7 @@ def main():
         check(b"\xff" not in log, "no invalid byte in the log")
         check(MYTH.encode() not in log, "no post text in the log")
     except Exception as e:
-        print("FAIL %s: %s" % (type(e).__name__, e))
-        d.log.flush()
-        sys.stdout.write(open(d.log.name, errors="replace").read()[-3000:])
-        return 1
+        return mfdeploy.failed(d, e)
     finally:
         d.teardown()
     return 0
