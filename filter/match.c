@@ -77,7 +77,8 @@ struct mf_scanner {
 	pcre2_match_data	*md;
 	pcre2_jit_stack		*jit;
 	pcre2_match_context	*mctx;	/* ours, with the JIT stack */
-	const void		*mctx_of; /* rule set whose limits it holds */
+	unsigned long		 mctx_of; /* serial of the rule set whose
+					   * limits it holds */
 	mf_norm_t		 norm;
 	mf_pfscratch_t		 pf;
 	size_t			*cand;
@@ -246,13 +247,15 @@ s_post_lang(const mf_post_t *post, const mf_norm_t *norm)
 static int
 s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
 {
-	if (self->mctx_of == rs && self->mctx)
+	/* By serial, not address: a reload may free the old rule set and
+	 * place the new one, with other limits, where it was. */
+	if (self->mctx_of == rs->serial && self->mctx)
 		return 0;
 	pcre2_match_context_free(self->mctx);
 	if ((self->mctx = pcre2_match_context_copy(rs->mctx)) == NULL)
 		return -1;
 	pcre2_jit_stack_assign(self->mctx, NULL, self->jit);
-	self->mctx_of = rs;
+	self->mctx_of = rs->serial;
 	self->rs = rs;
 	return 0;
 }

@@ -286,6 +286,47 @@ MF_TEST(match_limit_is_reported_and_flagged)
 	mf_diags_free(&d);
 }
 
+/* One scanner, rule sets loaded and freed in turn with other limits: each
+ * new one may land where the last one was, and its limits must hold
+ * (the scanner once kept the old ones, known by address). */
+MF_TEST(match_limits_follow_a_reloaded_rule_set)
+{
+	const char	*rules =
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n"
+	    "rule c.slow\n score 1\n match /(a|aa)+$/\nend\n";
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	char		 body[26];
+	mf_post_t	*p;
+
+	/* About 10^5 steps to fail: past 100, well within 10^8. */
+	memset(body, 'a', sizeof(body) - 2);
+	body[sizeof(body) - 2] = 'b';
+	body[sizeof(body) - 1] = '\0';
+	p = mf_post_new("p", body);
+	for (int i = 0; i < 12; i++) {
+		mf_policy_t	 pol;
+		mf_diags_t	 d = {0};
+		mf_ruleset_t	*rs;
+		mf_verdict_t	*v = NULL;
+
+		mf_policy_defaults(&pol);
+		pol.match_limit = i % 2 ? 100 : 100000000;
+		rs = mf_ruleset_load_string("slow.rules", rules, &pol, NULL,
+		    0, &d);
+		MF_ASSERT_NOT_NULL(rs);
+		MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, MF_SCAN_NO_PREFILTER,
+		    &v, NULL));
+		MF_ASSERT_EQ(i % 2 ? MF_VF_RULE_LIMIT : 0u,
+		    v->flags & MF_VF_RULE_LIMIT);
+		mf_verdict_destroy(&v);
+		mf_ruleset_destroy(&rs);
+		mf_diags_free(&d);
+	}
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+}
+
 MF_TEST(match_truncates_at_the_size_limit)
 {
 	mf_policy_t	 pol;

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,10 +292,12 @@ s_hash_bytes(mf_ruleset_t *rs, const void *p, size_t n)
 static mf_ruleset_t *
 s_new(const mf_policy_t *policy, unsigned opts)
 {
-	mf_ruleset_t *rs = mf_calloc(1, sizeof(*rs));
+	static atomic_ulong	 serial;
+	mf_ruleset_t		*rs = mf_calloc(1, sizeof(*rs));
 
 	if (rs == NULL)
 		return NULL;
+	rs->serial = atomic_fetch_add(&serial, 1) + 1;
 	if (policy)
 		rs->policy = *policy;
 	else

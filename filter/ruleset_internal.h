@@ -58,6 +58,8 @@ struct mf_ruleset {
 	mf_policy_t	  policy;
 	char		  hash[17];
 	uint64_t	  hstate;	/* FNV-1a over every input byte */
+	unsigned long	  serial;	/* one per rule set loaded: a new one
+					 * may land where an old one was */
 	mf_prefilter_t	 *pf;
 	unsigned	  opts;
 	void		 *mctx;		/* pcre2_match_context with limits */
