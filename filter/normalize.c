@@ -24,6 +24,14 @@
 /* ---- UTF-8 --------------------------------------------------------------- */
 
 size_t
+mf_utf8_len(const void *p, size_t n)
+{
+	uint32_t cp;
+
+	return mf__utf8_dec(p, n, &cp);
+}
+
+size_t
 mf__utf8_dec(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	uint32_t	c = p[0];

@@ -53,4 +53,8 @@ void	mf_norm_span(const mf_norm_t *self, size_t a, size_t b,
  * digits and punctuation are syntax). OWNS: caller (mf_free). */
 char	*mf_normalize_pattern(const char *pattern, mf_err_t *err);
 
+/* Length (1-4) of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if
+ * none: overlong forms, surrogates and values over U+10FFFF are not. */
+size_t	mf_utf8_len(const void *p, size_t n);
+
 #endif

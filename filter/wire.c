@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "normalize.h"
 #include "wire_internal.h"
 
 /* At most this many hits, sources, evidence links, spans or feedback
@@ -973,33 +974,6 @@ mf_wire_decode_feedback(const void *data, size_t len, mf_err_t *err)
 
 /* ---- post_id ---------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if none
- * (overlong forms, surrogates and values over U+10FFFF are invalid). */
-static size_t
-s_utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned	c = p[0], need, min;
-	uint32_t	cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	min = need == 2 ? 0x80 : need == 3 ? 0x800 : 0x10000;
-	if (n < need)
-		return 0;
-	cp = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
-	for (unsigned i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 int
 mf_wire_check_post_id(const char *id, size_t len, mf_err_t *err)
 {
@@ -1009,7 +983,7 @@ mf_wire_check_post_id(const char *id, size_t len, mf_err_t *err)
 		return mf_err_set(err, MF_EFIELD, "post_id", "post_id: %zu "
 		    "bytes, longer than %d", len, MF_WIRE_MAX_POST_ID);
 	for (size_t i = 0, n; i < len; i += n)
-		if (p[i] == 0 || (n = s_utf8_len(p + i, len - i)) == 0)
+		if (p[i] == 0 || (n = mf_utf8_len(p + i, len - i)) == 0)
 			return mf_err_set(err, MF_EFIELD, "post_id",
 			    "post_id: not valid UTF-8 (byte %zu)", i);
 	return 0;
@@ -1030,7 +1004,7 @@ mf_wire_safe_id(const char *id, size_t len, char *out, size_t cap)
 	}
 	end = len < MF_WIRE_MAX_POST_ID ? len : MF_WIRE_MAX_POST_ID;
 	for (i = 0; i < end; i += n) {
-		n = s_utf8_len(p + i, end - i);
+		n = mf_utf8_len(p + i, end - i);
 		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\'))
 			n = 0;
 		if (n == 0) {

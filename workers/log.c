@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "normalize.h"
 
 enum { S_STDERR, S_SYSLOG, S_JSON };
 
@@ -110,32 +111,6 @@ s_json_esc(char *out, size_t cap, size_t n, const char *s)
 	return n;
 }
 
-/* Length of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if none. */
-static size_t
-s_utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned	c = p[0], need;
-	uint32_t	cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	if (n < need)
-		return 0;
-	cp = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
-	for (unsigned i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 /*
  * Every message is one line of valid UTF-8, whatever its values hold: a
  * post id, a worker's host name or an error text can come from a peer,
@@ -150,7 +125,7 @@ s_escape(char *out, size_t cap, const char *in)
 	size_t			 i, n, o = 0, len = strlen(in);
 
 	for (i = 0; i < len; i += n) {
-		n = s_utf8_len(p + i, len - i);
+		n = mf_utf8_len(p + i, len - i);
 		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
 			n = 0;
 		if (n > 0) {
