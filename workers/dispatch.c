@@ -108,18 +108,23 @@ s_ht_put(mf_broker_t *b, mf_entry_t *e)
 	return 0;
 }
 
+/* The slot holding 'did', or the empty one its probe ends on (the table
+ * has room: htcap > 0). */
+static size_t
+s_ht_slot(const mf_broker_t *b, uint64_t did)
+{
+	size_t	i = s_hash(did, b->htcap), mask = b->htcap - 1;
+
+	while (b->ht[i] != NULL && b->ht[i]->did != did)
+		i = (i + 1) & mask;
+	return i;
+}
+
 /* The entry for 'did', left in the table, or NULL. */
 static mf_entry_t *
 s_ht_find(const mf_broker_t *b, uint64_t did)
 {
-	size_t	i, mask = b->htcap - 1;
-
-	if (b->htcap == 0)
-		return NULL;
-	i = s_hash(did, b->htcap);
-	while (b->ht[i] != NULL && b->ht[i]->did != did)
-		i = (i + 1) & mask;
-	return b->ht[i];
+	return b->htcap ? b->ht[s_ht_slot(b, did)] : NULL;
 }
 
 /* Removes and returns the entry for 'did', or NULL. Backward-shift
@@ -132,9 +137,7 @@ s_ht_take(mf_broker_t *b, uint64_t did)
 
 	if (b->htcap == 0)
 		return NULL;
-	i = s_hash(did, b->htcap);
-	while (b->ht[i] != NULL && b->ht[i]->did != did)
-		i = (i + 1) & mask;
+	i = s_ht_slot(b, did);
 	if ((e = b->ht[i]) == NULL)
 		return NULL;
 	b->ht[i] = NULL;
