@@ -62,10 +62,7 @@ static uint64_t s_rng;
 static uint32_t
 s_rand(void)
 {
-	s_rng ^= s_rng << 13;
-	s_rng ^= s_rng >> 7;
-	s_rng ^= s_rng << 17;
-	return (uint32_t)(s_rng >> 11);
+	return (uint32_t)(mf_test_xorshift(&s_rng) >> 11);
 }
 
 #define S_PICK(a)	((a)[s_rand() % S_N(a)])

@@ -81,10 +81,7 @@ static uint64_t s_rng = 0x2545f4914f6cdd1dULL;
 static uint32_t
 s_rand(void)
 {
-	s_rng ^= s_rng << 13;
-	s_rng ^= s_rng >> 7;
-	s_rng ^= s_rng << 17;
-	return (uint32_t)s_rng;
+	return (uint32_t)mf_test_xorshift(&s_rng);
 }
 
 /* A random piece of pattern over the letters a-d (so that it matches

@@ -60,6 +60,15 @@ mf_test_skip(const char *fmt, ...)
 	exit(77);
 }
 
+uint64_t
+mf_test_xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 const char *
 mf_test_top(void)
 {

@@ -7,6 +7,7 @@
 #ifndef MF_HARNESS_H
 #define MF_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ void	mf__test_fail(const char *file, int line, const char *fmt, ...)
 const char *mf_test_shared_data(void);
 /* Path of the project's top directory (where rules/ is). */
 const char *mf_test_top(void);
+/* xorshift64: the next state of '*state' (not 0), stored and returned;
+ * random enough for generated test inputs, the same on every run. */
+uint64_t mf_test_xorshift(uint64_t *state);
 /* Skip this test with a reason (exit 77); a failure under CI=true. */
 void	mf_test_skip(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
