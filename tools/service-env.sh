@@ -3,11 +3,14 @@
 # [EXTRA_CONF_LINES]': $D is the dir, $CONF its medflag.conf (ipc://
 # endpoints in $D, unix-socket redis), $RPID the redis-server; the EXIT
 # trap stops medflagd ($MPID, once started) and redis and removes $D.
-# 'mf_env_medflagd' starts medflagd with its stderr in $D/medflagd.log.
+# 'mf_env_medflagd' starts medflagd with its stderr in $D/medflagd.log;
+# 'mf_env_http' the HTTP gateway on a free loopback port ($PORT, $HPID),
+# its stderr in $D/http.log, stopped with the rest.
 # SPDX-License-Identifier: MIT
 
-RPID= MPID= D=
+RPID= MPID= HPID= D=
 mf_env_cleanup() {
+	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
 	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
 	[ -n "$D" ] && rm -rf "$D"
@@ -45,6 +48,19 @@ CONF
 mf_env_medflagd() {
 	"$B/medflagd" -c "$CONF" 2>"$D/medflagd.log" &
 	MPID=$!
+}
+
+# 'mf_env_port': prints a free TCP port on loopback.
+mf_env_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+mf_env_http() {
+	PORT=$(mf_env_port)
+	"$B/medflag" -c "$CONF" http --listen "127.0.0.1:$PORT" \
+	    2>"$D/http.log" &
+	HPID=$!
 }
 
 # 'mf_env_workers [N] [CONF]': waits (up to 30 s) until medflagd of CONF

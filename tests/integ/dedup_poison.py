@@ -12,15 +12,11 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
-try:
-    import msgpack
-    import zmq
-    import mfdeploy
-    from mfdeploy import Fail, MYTH, check, pack, unpack
-    from postid import mp_str, mp_map, raw_check
-except ImportError as e:
-    print("SKIP: python3 modules missing (%s)" % e)
-    sys.exit(77)
+import mfdeploy
+from mfdeploy import Fail, MYTH, check, pack, unpack
+import msgpack
+import zmq
+from postid import mp_str, mp_map, raw_check
 
 mfdeploy.require_service()
 

@@ -31,8 +31,7 @@ until [ -s "$D/fd.port" ]; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "the fake Discourse did not start"
 	sleep 0.05
 done
-APORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+APORT=$(mf_env_port)
 cat >>"$CONF" <<CONF
 discourse_url http://127.0.0.1:$(cat "$D/fd.port")/
 discourse_api_key_file $D/api.key

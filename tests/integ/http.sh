@@ -14,11 +14,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 mf_env_start http "$TOP/rules" "log_level warn"
 mf_env_medflagd
 mf_env_workers
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$B/medflag" -c "$CONF" http --listen "127.0.0.1:$PORT" 2>"$D/http.log" &
-HPID=$!
-trap 'kill $HPID 2>/dev/null; mf_env_cleanup' EXIT
+mf_env_http
 
 # req METHOD PATH [BODY]: prints "STATUS BODY".
 req() {

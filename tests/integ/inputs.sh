@@ -16,11 +16,7 @@ BIG='post: larger than 1 MiB (1048576 bytes), the most medflag judges'
 mf_env_start inputs "$TOP/rules" "log_level warn"
 mf_env_medflagd
 mf_env_workers
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$B/medflag" -c "$CONF" http --listen "127.0.0.1:$PORT" 2>"$D/http.log" &
-HPID=$!
-trap 'kill $HPID 2>/dev/null; mf_env_cleanup' EXIT
+mf_env_http
 
 # Posts, written by Python: big.jsonl (1.5 MiB and 3 MiB bodies),
 # big.txt (3 MiB), bad.jsonl (raw invalid bytes; an unpaired escape),

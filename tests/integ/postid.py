@@ -14,14 +14,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
-try:
-    import msgpack
-    import zmq
-    import mfdeploy
-    from mfdeploy import Fail, MYTH, check
-except ImportError as e:
-    print("SKIP: python3 modules missing (%s)" % e)
-    sys.exit(77)
+import mfdeploy
+from mfdeploy import Fail, MYTH, check
+import msgpack
+import zmq
 
 mfdeploy.require_service()
 

@@ -16,13 +16,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
-try:
-    import zmq
-    import mfdeploy
-    from mfdeploy import Fail, MYTH, check, pack, unpack
-except ImportError as e:
-    print("SKIP: python3 modules missing (%s)" % e)
-    sys.exit(77)
+import mfdeploy
+from mfdeploy import Fail, MYTH, check, pack, unpack
+import zmq
 
 mfdeploy.require_service()
 
