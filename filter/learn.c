@@ -213,109 +213,98 @@ mf_model_prob(const mf_model_t *self, const char *text, size_t len,
 
 typedef struct s_contrib {
 	const mf_model_t *m;
-	mf_feat_span_t	*v;
-	size_t		 n, cap;
+	mf_feat_span_t	*words;
+	uint32_t	*wid;		/* per byte: its word + 1, 0 outside */
 } s_contrib_t;
 
+/*
+ * A feature inside one word gives that word its weight; a pair of words
+ * (or one with a word between) gives each of the two half of it. N-grams
+ * across a word boundary ("it c") say little to a reader and are left out.
+ */
 static void
 s_emit_contrib(void *ctx, uint64_t h, size_t start, size_t end)
 {
-	s_contrib_t *c = ctx;
+	s_contrib_t	*c = ctx;
+	uint32_t	 a, b;
+	double		 w;
 
-	if (c->n < c->cap && end > start) {
-		c->v[c->n].start = start;
-		c->v[c->n].end = end;
-		c->v[c->n].weight = c->m->w[s_bucket(h, c->m->bits)];
-		c->n++;
+	if (end <= start || (a = c->wid[start]) == 0 ||
+	    (b = c->wid[end - 1]) == 0)
+		return;
+	w = c->m->w[s_bucket(h, c->m->bits)];
+	if (a == b)
+		c->words[a - 1].weight += w;
+	else if (start == c->words[a - 1].start &&
+	    end == c->words[b - 1].end) {
+		c->words[a - 1].weight += w / 2;
+		c->words[b - 1].weight += w / 2;
 	}
 }
 
+/* Is 'x' heavier than 'y' (ties: the earlier first)? */
 static int
-s_by_weight(const void *a, const void *b)
+s_heavier(const mf_feat_span_t *x, const mf_feat_span_t *y)
 {
-	const mf_feat_span_t *x = a, *y = b;
-
 	if (x->weight != y->weight)
-		return x->weight < y->weight ? 1 : -1;
-	return x->start < y->start ? -1 : x->start > y->start;
+		return x->weight > y->weight;
+	return x->start < y->start;
 }
 
 /*
- * The explanation is in words (runs of word bytes): each word gets the
- * weight of the features inside it (its character n-grams, itself) and
- * half of each pair it is in. N-grams across a word boundary ("it c") say
- * little to a reader and are left out.
+ * The explanation is in words (runs of word bytes), weighed in one walk
+ * of the features: each word gets the weight of the features inside it
+ * (its character n-grams, itself) and half of each pair it is in. The
+ * heaviest 'max' are kept as they come, so nothing is sorted.
  */
 size_t
 mf_model_explain(const mf_model_t *self, const char *text, size_t len,
     const char *lang, mf_feat_span_t *out, size_t max)
 {
-	/* At most a 5-gram per byte, and per word itself, a pair and a
-	 * pair with a word between; every entry used is written first. */
-	s_contrib_t	 c = { self, NULL, 0, 3 * len + 8 };
-	mf_feat_span_t	*words;
+	s_contrib_t	 c = { self, NULL, NULL };
 	size_t		 nwords = 0, nf, k = 0;
-	double		 norm;
+	double		 norm, top = 0;
 
-	if ((c.v = mf_malloc(c.cap * sizeof(*c.v))) == NULL)
+	if ((c.words = mf_malloc((len / 2 + 2) * sizeof(*c.words) +
+	    (len + 1) * sizeof(*c.wid))) == NULL)
 		return (size_t)-1;
-	if ((words = mf_malloc((len / 2 + 2) * sizeof(*words))) == NULL) {
-		mf_free(c.v);
-		return (size_t)-1;
-	}
-	nf = s_features(text, len, lang, s_emit_contrib, &c);
-	norm = self->scale * s_norm(nf);
+	c.wid = (uint32_t *)(c.words + len / 2 + 2);
 	for (size_t i = 0; i < len; ) {
 		size_t s;
 
 		if (!s_word_byte((unsigned char)text[i])) {
-			i++;
+			c.wid[i++] = 0;
 			continue;
 		}
 		for (s = i; i < len && s_word_byte((unsigned char)text[i]); i++)
-			;
-		words[nwords].start = s;
-		words[nwords].end = i;
-		words[nwords].weight = 0;
+			c.wid[i] = (uint32_t)nwords + 1;
+		c.words[nwords].start = s;
+		c.words[nwords].end = i;
+		c.words[nwords].weight = 0;
 		nwords++;
 	}
-	for (size_t f = 0; f < c.n; f++) {
-		size_t lo = 0, hi = nwords, first, cnt = 0;
-
-		/* The first word that ends after the feature starts. */
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (words[mid].end <= c.v[f].start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		first = lo;
-		for (size_t j = first; j < nwords &&
-		    words[j].start < c.v[f].end; j++)
-			cnt++;
-		if (cnt == 1 && (c.v[f].start < words[first].start ||
-		    c.v[f].end > words[first].end))
-			continue;	/* an n-gram with a space */
-		if (cnt == 1)
-			words[first].weight += c.v[f].weight * norm;
-		else if (c.v[f].start == words[first].start &&
-		    c.v[f].end == words[first + cnt - 1].end) {
-			/* A pair of words (or one with a word between). */
-			words[first].weight += c.v[f].weight * norm / 2;
-			words[first + cnt - 1].weight += c.v[f].weight * norm /
-			    2;
-		}
+	nf = s_features(text, len, lang, s_emit_contrib, &c);
+	norm = self->scale * s_norm(nf);
+	for (size_t j = 0; j < nwords; j++) {
+		c.words[j].weight *= norm;
+		if (c.words[j].weight > top)
+			top = c.words[j].weight;
 	}
-	qsort(words, nwords, sizeof(*words), s_by_weight);
 	/* Words that weigh a quarter of the heaviest or more: "the" and
 	 * "it" carry a little of everything and explain nothing. */
-	for (size_t j = 0; j < nwords && k < max && words[j].weight > 0 &&
-	    words[j].weight >= words[0].weight / 4; j++)
-		out[k++] = words[j];
-	mf_free(words);
-	mf_free(c.v);
+	for (size_t j = 0; j < nwords && max > 0; j++) {
+		const mf_feat_span_t	*wd = &c.words[j];
+		size_t			 at;
+
+		if (wd->weight <= 0 || wd->weight < top / 4 ||
+		    (k == max && !s_heavier(wd, &out[k - 1])))
+			continue;
+		at = k < max ? k++ : max - 1;
+		for (; at > 0 && s_heavier(wd, &out[at - 1]); at--)
+			out[at] = out[at - 1];
+		out[at] = *wd;
+	}
+	mf_free(c.words);
 	return k;
 }
 
