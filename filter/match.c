@@ -27,6 +27,7 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,31 +194,72 @@ static const char *const s_lang_words[4] = {
 	" aber auch mein sich von hat sind ",
 };
 
+/*
+ * The words above in a table: a word of up to 5 letters is a number in
+ * base 27, and its slot holds that number and its language + 1 (0: free).
+ * Built once; four strstr() per word of every post cost more than the
+ * rules' literal scan.
+ */
+#define S_LW_SLOTS	256
+
+static uint32_t	s_lw_key[S_LW_SLOTS];
+static uint8_t	s_lw_lang[S_LW_SLOTS];
+static pthread_once_t s_lw_once = PTHREAD_ONCE_INIT;
+
+static unsigned
+s_lw_slot(uint32_t key)
+{
+	return (key * 0x9e3779b1u) >> 24;
+}
+
+static void
+s_lw_build(void)
+{
+	for (uint8_t l = 0; l < 4; l++)
+		for (const char *p = s_lang_words[l]; *p; ) {
+			uint32_t	key = 0;
+			unsigned	k;
+
+			for (; *p == ' '; p++)
+				;
+			for (; *p >= 'a' && *p <= 'z'; p++)
+				key = key * 27 + (uint32_t)(*p - 'a' + 1);
+			if (key == 0)
+				continue;
+			for (k = s_lw_slot(key); s_lw_lang[k] != 0;
+			    k = (k + 1) % S_LW_SLOTS)
+				;
+			s_lw_key[k] = key;
+			s_lw_lang[k] = l + 1;
+		}
+}
+
 static const char *
 s_guess_lang(const char *t, size_t len)
 {
 	size_t	n[4] = { 0 }, best = 0, second = 0, b = 0;
-	char	w[8];
 
+	(void)pthread_once(&s_lw_once, s_lw_build);
 	for (size_t i = 0; i < len; ) {
-		size_t k = 0;
+		uint32_t	key = 0;
+		size_t		k = 0;
 
 		while (i < len && !(t[i] >= 'a' && t[i] <= 'z'))
 			i++;
 		while (i < len && t[i] >= 'a' && t[i] <= 'z') {
-			if (k < 6)
-				w[1 + k] = t[i];
+			if (k < 5)
+				key = key * 27 + (uint32_t)(t[i] - 'a' + 1);
 			k++;
 			i++;
 		}
 		if (k < 1 || k > 5)
 			continue;
-		w[0] = ' ';
-		w[k + 1] = ' ';
-		w[k + 2] = '\0';
-		for (size_t l = 0; l < 4; l++)
-			if (strstr(s_lang_words[l], w) != NULL)
-				n[l]++;
+		for (unsigned s = s_lw_slot(key); s_lw_lang[s] != 0;
+		    s = (s + 1) % S_LW_SLOTS)
+			if (s_lw_key[s] == key) {
+				n[s_lw_lang[s] - 1]++;
+				break;
+			}
 	}
 	for (size_t l = 0; l < 4; l++)
 		if (n[l] > best) {
