@@ -12,6 +12,7 @@
  * share of the scan. Every figure is printed with its target.
  *
  *   bench [-n POSTS] [-r RULESDIR]	the whole run
+ *   bench -c [-n POSTS] [-r RULESDIR]	curated rules only, no naive loop
  *   bench -m NRULES			worker memory only: load, scan, RSS
  * SPDX-License-Identifier: MIT
  */
@@ -472,6 +473,8 @@ s_bench_set(const char *name, mf_ruleset_t *rs, double compile, size_t grew,
 	}
 	if (nnaive > c->n)
 		nnaive = c->n;
+	if (nnaive == 0)
+		return;
 	tn = tmax = 0;
 	for (int k = 0; k < S_ROUNDS_NAIVE; k++) {
 		double	tk = s_naive(rs, c, nnaive);
@@ -553,7 +556,7 @@ main(int argc, char **argv)
 	const char	*rulesdir = "rules";
 	size_t		 nposts = 20000;
 	s_corpus_t	 c;
-	int		 opt;
+	int		 opt, curated_only = 0;
 	static const struct {
 		size_t		n, naive;
 		s_target_t	tg;
@@ -563,8 +566,11 @@ main(int argc, char **argv)
 		{ 5000, 120, { 30000, 0, 5.0, 0 } },
 	};
 
-	while ((opt = getopt(argc, argv, "m:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "cm:n:r:")) != -1) {
 		switch (opt) {
+		case 'c':
+			curated_only = 1;
+			break;
 		case 'm':
 			return s_worker_memory((size_t)atol(optarg));
 		case 'n':
@@ -574,7 +580,7 @@ main(int argc, char **argv)
 			rulesdir = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench [-n POSTS] [-r RULESDIR] "
+			fprintf(stderr, "usage: bench [-c] [-n POSTS] [-r RULESDIR] "
 			    "| -m NRULES\n");
 			return 2;
 		}
@@ -583,7 +589,7 @@ main(int argc, char **argv)
 	printf("corpus: %zu posts, %.1f bytes on average, generated in "
 	    "memory\none core, one thread; figures vary with the machine\n",
 	    c.n, (double)c.bytes / (double)c.n);
-	for (size_t k = 0; k < S_N(sets); k++) {
+	for (size_t k = 0; !curated_only && k < S_N(sets); k++) {
 		char		 name[64];
 		double		 compile;
 		size_t		 grew;
@@ -609,8 +615,8 @@ main(int argc, char **argv)
 			    rulesdir, diags.n ? diags.v[0].msg : "no rules");
 		else
 			s_bench_set("curated rules/", rs, compile,
-			    s_rss() > before ? s_rss() - before : 0, &c, 1500,
-			    &none);
+			    s_rss() > before ? s_rss() - before : 0, &c,
+			    curated_only ? 0 : 1500, &none);
 		mf_ruleset_destroy(&rs);
 		mf_diags_free(&diags);
 	}
