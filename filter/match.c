@@ -1173,16 +1173,6 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	return 0;
 }
 
-static size_t
-s_cut(const char *body, size_t len, size_t max)
-{
-	if (len <= max)
-		return len;
-	while (max > 0 && ((unsigned char)body[max] & 0xC0) == 0x80)
-		max--;
-	return max;
-}
-
 /* Grows the per-rule and per-claim scratch space for 'rs' (once). */
 static int
 s_grow(mf_scanner_t *self, const mf_ruleset_t *rs)
@@ -1236,7 +1226,7 @@ mf_scan_text(mf_norm_t *norm, const mf_policy_t *pol, const mf_post_t *post,
 
 	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
 		nopts |= MF_NORM_KEEP_QUOTES;
-	return mf_normalize(norm, post->body, s_cut(post->body,
+	return mf_normalize(norm, post->body, mf_utf8_cut(post->body,
 	    post->body_len, pol->max_body), post->body_format, nopts, err);
 }
 
@@ -1318,7 +1308,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		*out = v;
 		return 0;
 	}
-	len = s_cut(post->body, post->body_len, pol->max_body);
+	len = mf_utf8_cut(post->body, post->body_len, pol->max_body);
 	if (len < post->body_len)
 		v->flags |= MF_VF_TRUNCATED;
 	if (s_prepare(self, rs) == -1 ||

@@ -32,6 +32,16 @@ mf_utf8_len(const void *p, size_t n)
 }
 
 size_t
+mf_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+size_t
 mf__utf8_dec(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	uint32_t	c = p[0];

@@ -56,5 +56,8 @@ char	*mf_normalize_pattern(const char *pattern, mf_err_t *err);
 /* Length (1-4) of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if
  * none: overlong forms, surrogates and values over U+10FFFF are not. */
 size_t	mf_utf8_len(const void *p, size_t n);
+/* Where to cut 'len' bytes of UTF-8 to keep at most 'max': 'len' if they
+ * fit, else 'max' moved back to the start of a sequence. */
+size_t	mf_utf8_cut(const char *s, size_t len, size_t max);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "normalize.h"
 #include "prefilter.h"
 
 /* The languages every claim family is written for: a claim without a
@@ -154,10 +155,13 @@ s_is_hard_negative(const char *kind)
 static void
 s_show(const char *tag, const s_case_t *c)
 {
-	printf("  %-5s %-14s score %5.1f  %-8s %s\n        \"%.110s%s\"\n",
+	size_t	len = strlen(c->text), cut = mf_utf8_cut(c->text, len, 110);
+
+	/* Never half a character: the excerpt ends on a sequence's start. */
+	printf("  %-5s %-14s score %5.1f  %-8s %s\n        \"%.*s%s\"\n",
 	    tag, c->id, c->score, mf_action_name(c->action),
-	    c->rules[0] ? c->rules : "-", c->text,
-	    strlen(c->text) > 110 ? "..." : "");
+	    c->rules[0] ? c->rules : "-", (int)cut, c->text,
+	    cut < len ? "..." : "");
 }
 
 /* What eval gathers over the corpus. */
