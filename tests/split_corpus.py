@@ -23,7 +23,7 @@ import sys
 
 LANGS = {"en", "fr", "es", "de"}
 KINDS = {"claim", "debunk", "question", "reported", "sarcasm", "news",
-         "legit", "harm", "former", "quote", "ordinary"}
+         "legit", "harm", "former", "quote", "joke", "ordinary"}
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -144,7 +144,7 @@ static int
 s_is_hard_negative(const char *kind)
 {
 	static const char *const k[] = { "debunk", "question", "legit", "news",
-	    "sarcasm", "quote", "reported", "harm", "former", NULL };
+	    "sarcasm", "quote", "reported", "harm", "former", "joke", NULL };
 
 	for (size_t i = 0; kind && k[i]; i++)
 		if (strcmp(kind, k[i]) == 0)
@@ -500,7 +500,7 @@ s_eval(int argc, char **argv)
 		    100.0 * all.reach / (all.tp + all.fn));
 	if (all.neg_hard)
 		printf("hard negatives (debunk, question, legit, news, sarcasm, "
-		    "quote, reported, harm, former) flagged: %zu of %zu "
+		    "quote, reported, harm, former, joke) flagged: %zu of %zu "
 		    "(%.1f%%)\n  reach a moderator (annotate or more): %zu "
 		    "(%.1f%%); questions aside, whose annotation is meant: "
 		    "%.1f%%\n", all.neg_hard_flag, all.neg_hard, 100.0 *
