@@ -313,6 +313,23 @@ MF_TEST(learn_in_the_verdict)
 	MF_ASSERT(s_model_hit(v)->probability < 0.3);
 	MF_ASSERT_STR_EQ("garlic-flu", s_model_hit(v)->claim);
 	mf_verdict_destroy(&v);
+	/* A post of a few words vetoes from model-veto-short: at 0 the
+	 * rule's hit stands (with model-min 0, as in rules/: the model
+	 * takes nothing away); the same words at length are still vetoed. */
+	rs->policy.model_veto_short = 0;
+	rs->policy.model_min = 0;
+	v = s_scan(rs, "the weather is cold, wear a warm coat");
+	MF_ASSERT(v->action >= MF_ACT_FLAG);
+	MF_ASSERT(v->score >= 6);
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, "the weather is cold, wear a warm coat, and the "
+	    "weather will be cold all week, wear a warm coat");
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT_NOT_NULL(s_model_hit(v));
+	MF_ASSERT(s_model_hit(v)->probability < 0.3);
+	mf_verdict_destroy(&v);
+	rs->policy.model_veto_short = -1;
+	rs->policy.model_min = -5;
 	mf_ruleset_destroy(&rs);
 	/* Shadow: reported with score 0, nothing changes. */
 	rs = s_rules(MF_MODE_SHADOW, 9);

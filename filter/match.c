@@ -1049,7 +1049,8 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
 #define S_MODEL_WORDS	5	/* fewer, and the model alone says nothing */
 
 /* Whether 'text' has fewer than 'min' words (runs of letters, digits or
- * other than ASCII). */
+ * other than ASCII; an apostrophe inside one, "I'm", "don't", does not
+ * end it). */
 static int
 s_few_words(const char *text, size_t len, size_t min)
 {
@@ -1060,10 +1061,25 @@ s_few_words(const char *text, size_t len, size_t min)
 		unsigned char c = (unsigned char)text[i];
 		int w = isalnum(c) || c >= 0x80;
 
+		if (!w && c == '\'' && in && i + 1 < len &&
+		    (isalnum((unsigned char)text[i + 1]) ||
+		    (unsigned char)text[i + 1] >= 0x80))
+			continue;
 		n += w && !in;
 		in = w;
 	}
 	return n < min;
+}
+
+/* The probability below which the model vetoes the post's asserting
+ * hits: model-veto-short for a post of a few words, if set. */
+static double
+s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
+{
+	if (pol->model_veto_short >= 0 && s_few_words(norm->text, norm->len,
+	    MF_VETO_WORDS))
+		return pol->model_veto_short;
+	return pol->model_veto;
 }
 
 static int
@@ -1335,7 +1351,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		prob = mf_model_prob(model, self->norm.text, self->norm.len,
 		    lang);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
-		    prob < pol->model_veto)
+		    prob < s_veto_at(pol, &self->norm))
 			veto_scale = pol->model_veto_scale;
 	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {

@@ -98,6 +98,8 @@ typedef struct mf_policy {
 	mf_mode_t model_mode;		/* shadow unless policy.conf says */
 	double	model_veto;		/* below it, asserting hits are */
 	double	model_veto_scale;	/* scaled by this */
+	double	model_veto_short;	/* model_veto for a post of fewer
+					 * than MF_VETO_WORDS words */
 	double	model_weight;
 	double	model_min, model_max;
 	double	model_review;		/* < 0: off */
@@ -110,6 +112,11 @@ typedef struct mf_policy {
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
 } mf_policy_t;
+
+/* A post this short gives the model a handful of features, and one of
+ * them ("I'm sure of it") may swing it: it vetoes there from
+ * model_veto_short. */
+#define MF_VETO_WORDS	12
 
 /* Defaults used when policy.conf is absent or silent. */
 void		 mf_policy_defaults(mf_policy_t *p);
