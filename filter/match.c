@@ -113,6 +113,11 @@ typedef struct s_result {
 	int		question;
 	const char	*limit;		/* PCRE2 limit hit, or NULL */
 	s_occ_t		spans[MF_MAX_PAT];
+	/* No hit, but a window an `unless` cancelled: which one (index
+	 * + 1; 0 for none), where it stood, and the window. */
+	size_t		cancel;
+	s_occ_t		cancel_at;
+	s_occ_t		cancel_spans[MF_MAX_PAT];
 } s_result_t;
 
 mf_scanner_t *
@@ -857,6 +862,12 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 				if (n < 0)
 					return -1;
 				cancelled = n > 0;
+				if (cancelled && res->cancel == 0) {
+					res->cancel = u + 1;
+					res->cancel_at = o;
+					memcpy(res->cancel_spans, w,
+					    np * sizeof(*w));
+				}
 			}
 			if (cancelled && asked)
 				continue;
@@ -886,12 +897,16 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 	return 0;
 }
 
-/* Adds the hit of 'r' to 'v'; spans mapped to the original body. */
+/* Adds the hit of 'r' to 'v' (to its suppressed hits when an `unless`
+ * cancelled it); spans mapped to the original body. */
 static int
 s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
     const s_result_t *res, double score)
 {
-	mf_hit_t *h = mf_verdict_add_hit(v);
+	int		 supp = !res->hit && res->cancel > 0;
+	const s_occ_t	*sp = supp ? res->cancel_spans : res->spans;
+	mf_hit_t	*h = supp ? mf_verdict_add_suppressed(v) :
+			    mf_verdict_add_hit(v);
 
 	if (h == NULL)
 		return -1;
@@ -904,13 +919,19 @@ s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
 	    mf_verdict_set_str(&h->tier, mf_tier_name(r->claim->tier)) == -1 ||
 	    (res->limit && mf_verdict_set_str(&h->error, res->limit) == -1))
 		return -1;
-	if (!res->hit)
+	if (supp) {
+		if (mf_verdict_set_str(&h->unless,
+		    r->unless[res->cancel - 1].source) == -1)
+			return -1;
+		mf_norm_span(norm, res->cancel_at.start, res->cancel_at.end,
+		    &h->unless_span.start, &h->unless_span.end);
+	} else if (!res->hit)
 		return 0;
 	if ((h->spans = mf_calloc(r->nmatch, sizeof(*h->spans))) == NULL)
 		return -1;
 	h->nspans = r->nmatch;
 	for (size_t j = 0; j < r->nmatch; j++)
-		mf_norm_span(norm, res->spans[j].start, res->spans[j].end,
+		mf_norm_span(norm, sp[j].start, sp[j].end,
 		    &h->spans[j].start, &h->spans[j].end);
 	return 0;
 }
@@ -1391,8 +1412,13 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 				slow_idx = idx;
 			}
 		}
-		if (!res.hit && res.limit == NULL)
+		if (!res.hit && res.limit == NULL) {
+			if (res.cancel > 0 && (opts & MF_SCAN_EXPLAIN) &&
+			    v->nsuppressed < pol->max_hits &&
+			    s_add_hit(v, r, &self->norm, &res, 0) == -1)
+				goto oom;
 			continue;
+		}
 		if (res.limit) {
 			v->flags |= MF_VF_RULE_LIMIT;
 			if (!autosh) {

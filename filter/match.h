@@ -24,6 +24,8 @@ typedef struct mf_scanner mf_scanner_t;
 #define MF_SCAN_NO_MODEL	0x08u	/* the rules alone (rules eval) */
 #define MF_SCAN_NO_STARTS	0x10u	/* every pattern at every position
 					   (equivalence tests) */
+#define MF_SCAN_EXPLAIN		0x20u	/* also report the rules an `unless`
+					   cancelled (verdict 'suppressed') */
 
 /* OWNS: caller; free with mf_scanner_destroy(). NULL on ENOMEM. */
 mf_scanner_t	*mf_scanner_new(mf_err_t *err);
