@@ -1571,64 +1571,71 @@ s_lexicon_test(const mf_ruleset_t *rs, mf_scanner_t *self, mf_diags_t *diags)
 }
 
 int
+mf_rule_test(const mf_ruleset_t *rs, mf_scanner_t *self, const mf_rule_t *r,
+    mf_diags_t *diags)
+{
+	int failed = 0;
+
+	for (size_t k = 0; k < r->nexpect; k++) {
+		const mf_expect_t	*ex = &r->expect[k];
+		int			 hit = 0, q = 0, ok;
+		mf_err_t		 err = {0};
+
+		if (mf_scan_rule(self, rs, r, ex->text, &hit, &q, &err) == -1) {
+			if (err.code == MF_ENOMEM)
+				return -1;
+			mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line,
+			    ex->col, "simplify the pattern (bounded gaps, "
+			    "fewer nested repeats)", "rule %s: %s on this "
+			    "example", r->id, err.msg);
+			failed++;
+			continue;
+		}
+		switch (ex->kind) {
+		case MF_EXPECT_MATCH:
+			ok = hit && !q;
+			break;
+		case MF_EXPECT_NOMATCH:
+			ok = !hit || q;
+			break;
+		default:
+			ok = hit && q;
+			break;
+		}
+		if (ok)
+			continue;
+		failed++;
+		mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line, ex->col,
+		    ex->kind == MF_EXPECT_NOMATCH ?
+		    "tighten a 'match', add an 'unless', or lower 'near'; "
+		    "'medflag explain' shows what matched" :
+		    ex->kind == MF_EXPECT_MATCH && hit ?
+		    "the sentence reads as a question; rephrase the example "
+		    "or expect question" :
+		    "widen a 'match' or check the 'unless' lines; 'medflag "
+		    "explain' shows what matched",
+		    "rule %s: expect %s failed: %s", r->id,
+		    ex->kind == MF_EXPECT_MATCH ? "match" :
+		    ex->kind == MF_EXPECT_NOMATCH ? "nomatch" : "question",
+		    hit ? (q ? "it hit as a question" : "it hit") :
+		    "it did not hit");
+	}
+	return failed;
+}
+
+int
 mf_ruleset_test(const mf_ruleset_t *rs, mf_scanner_t *self,
     mf_diags_t *diags)
 {
-	int failed;
+	int failed, n;
 
 	if (s_prepare(self, rs) == -1 ||
 	    (failed = s_lexicon_test(rs, self, diags)) == -1)
 		return -1;
-
 	for (size_t i = 0; i < rs->nrules; i++) {
-		const mf_rule_t *r = rs->rules[i];
-
-		for (size_t k = 0; k < r->nexpect; k++) {
-			const mf_expect_t	*ex = &r->expect[k];
-			int			 hit = 0, q = 0, ok;
-			mf_err_t		 err = {0};
-
-			if (mf_scan_rule(self, rs, r, ex->text, &hit, &q,
-			    &err) == -1) {
-				if (err.code == MF_ENOMEM)
-					return -1;
-				mf_diags_add(diags, MF_DIAG_ERROR, r->file,
-				    ex->line, ex->col, "simplify the pattern "
-				    "(bounded gaps, fewer nested repeats)",
-				    "rule %s: %s on this example", r->id,
-				    err.msg);
-				failed++;
-				continue;
-			}
-			switch (ex->kind) {
-			case MF_EXPECT_MATCH:
-				ok = hit && !q;
-				break;
-			case MF_EXPECT_NOMATCH:
-				ok = !hit || q;
-				break;
-			default:
-				ok = hit && q;
-				break;
-			}
-			if (ok)
-				continue;
-			failed++;
-			mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line,
-			    ex->col, ex->kind == MF_EXPECT_NOMATCH ?
-			    "tighten a 'match', add an 'unless', or lower "
-			    "'near'; 'medflag explain' shows what matched" :
-			    ex->kind == MF_EXPECT_MATCH && hit ?
-			    "the sentence reads as a question; rephrase the "
-			    "example or expect question" :
-			    "widen a 'match' or check the 'unless' lines; "
-			    "'medflag explain' shows what matched",
-			    "rule %s: expect %s failed: %s", r->id,
-			    ex->kind == MF_EXPECT_MATCH ? "match" :
-			    ex->kind == MF_EXPECT_NOMATCH ? "nomatch" :
-			    "question", hit ? (q ? "it hit as a question" :
-			    "it hit") : "it did not hit");
-		}
+		if ((n = mf_rule_test(rs, self, rs->rules[i], diags)) == -1)
+			return -1;
+		failed += n;
 	}
 	return failed;
 }

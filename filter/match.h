@@ -80,6 +80,10 @@ int		 mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rules,
 int		 mf_ruleset_test(const mf_ruleset_t *rules, mf_scanner_t *self,
 		    mf_diags_t *diags);
 
+/* The same for the `expect` lines of one rule of 'rules'. */
+int		 mf_rule_test(const mf_ruleset_t *rules, mf_scanner_t *self,
+		    const mf_rule_t *rule, mf_diags_t *diags);
+
 /* BORROWS: the normalized text of the last scan (explain --normalized). */
 const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);
 
