@@ -1,7 +1,9 @@
 /*
  * console.c - the web console's pages and JSON (console.h):
  *
- *   GET  /ui/, /ui/FILE        the pages (the --ui folder)
+ *   GET  /ui/, /ui/FILE        the pages (the console_ui folder)
+ *   GET  /v1/console           what the pages need to know first: whether
+ *                              a token is needed, the text window
  *   GET  /v1/stats             medflagd's stats (as `medflag top` reads)
  *   GET  /v1/events            live verdicts (events.c)
  *   POST /v1/try               a post explained, as `explain --json`
@@ -168,6 +170,23 @@ s_page(mf_console_t *self, struct MHD_Connection *c, const char *name)
 	fclose(fp);
 	rc = mf_httpd_send_h(c, MHD_HTTP_OK, type, data, len, hdr);
 	free(data);
+	return rc;
+}
+
+/* GET /v1/console: asked before anything else, without the token, so
+ * that a page asks for the token instead of failing request after
+ * request. Says nothing a page could not learn from a 401. */
+static enum MHD_Result
+s_about(mf_console_t *self, struct MHD_Connection *c)
+{
+	mf_buf_t	o = {0};
+	enum MHD_Result	rc;
+
+	rc = mf_buf_printf(&o, "{\"token\":%s,\"text_window_s\":%d,"
+	    "\"backtest\":%s}", self->o.token ? "true" : "false",
+	    self->o.text_window_s, self->o.ncorpus ? "true" : "false") != 0 ?
+	    MHD_NO : s_json(c, MHD_HTTP_OK, &o);
+	mf_buf_free(&o);
 	return rc;
 }
 
@@ -836,15 +855,15 @@ s_method(struct MHD_Connection *c, const char *want)
 int
 mf_console_path(const char *url)
 {
-	static const char *const p[] = { "/ui", "/v1/stats", "/v1/events",
-	    "/v1/try", "/v1/rules" };
+	static const char *const p[] = { "/ui", "/v1/console", "/v1/stats",
+	    "/v1/events", "/v1/try", "/v1/rules" };
 
 	if (strcmp(url, "/") == 0)
-		return 1;
+		return MF_CONSOLE_PUBLIC;
 	for (size_t i = 0; i < sizeof(p) / sizeof(*p); i++)
 		if (strncmp(url, p[i], strlen(p[i])) == 0 &&
 		    (url[strlen(p[i])] == '/' || url[strlen(p[i])] == '\0'))
-			return 1;
+			return i < 2 ? MF_CONSOLE_PUBLIC : MF_CONSOLE_PRIVATE;
 	return 0;
 }
 
@@ -866,6 +885,8 @@ mf_console_handle(mf_console_t *self, struct MHD_Connection *c,
 		    5, hdr);
 	} else if (strncmp(url, "/ui/", 4) == 0)
 		*rc = get ? s_page(self, c, url + 4) : s_method(c, "GET");
+	else if (strcmp(url, "/v1/console") == 0)
+		*rc = get ? s_about(self, c) : s_method(c, "GET");
 	else if (strcmp(url, "/v1/stats") == 0)
 		*rc = get ? s_stats(self, c) : s_method(c, "GET");
 	else if (strcmp(url, "/v1/events") == 0)

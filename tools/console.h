@@ -27,6 +27,7 @@ typedef struct mf_console_opts {
 	size_t		 ncorpus;
 	int		 text_window_s;	/* 0: off */
 	int		 timeout_ms;	/* for medflagd's control endpoint */
+	int		 token;		/* 1: requests carry a token */
 } mf_console_opts_t;
 
 /* Loads the rules of cfg->rules (as `medflag explain` does) for "Try a
@@ -44,7 +45,11 @@ int		 mf_console_handle(mf_console_t *self,
 		    const char *method, const mf_httpd_req_t *rq,
 		    enum MHD_Result *rc);
 
-/* Whether 'url' is one of the console's paths (/ui, /v1/stats ...). */
+/* Whether 'url' is one of the console's paths: 0 if not; public (the
+ * pages, /v1/console: nothing of medflag's data) or private (the rest,
+ * which needs the token when there is one). */
+#define MF_CONSOLE_PUBLIC	1
+#define MF_CONSOLE_PRIVATE	2
 int		 mf_console_path(const char *url);
 
 /* Keeps the text of 'post' for the live view for the text window's

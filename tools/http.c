@@ -296,13 +296,12 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 		return s_control(gw, c, url[1] == 'm');
 	}
 	if (gw->console != NULL && gw->token[0] != '\0' &&
-	    strncmp(url, "/ui/", 4) != 0 && !s_token_ok(gw, c) &&
-	    mf_console_path(url))
+	    mf_console_path(url) == MF_CONSOLE_PRIVATE && !s_token_ok(gw, c))
 		return s_unauthorized(c);
 	if (gw->console != NULL && mf_console_handle(gw->console, c, url,
 	    method, rq, &rc))
 		return rc;
-	if (gw->console == NULL && mf_console_path(url))
+	if (gw->console == NULL && mf_console_path(url) != 0)
 		return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, "the web console "
 		    "is off: set `console on` in the configuration "
 		    "(docs/operations.md, \"Web console\")");
@@ -331,6 +330,7 @@ s_console(s_gw_t *gw, const char *listen)
 		    "(docs/operations.md, \"Web console\")\n", listen);
 		return -1;
 	}
+	o.token = gw->token[0] != '\0';
 	if (gw->cfg.console_corpus[0] != '\0')
 		o.corpus[o.ncorpus++] = gw->cfg.console_corpus;
 	if ((gw->console = mf_console_new(&gw->cfg, &o)) == NULL)
