@@ -320,7 +320,6 @@ function feedbackButtons(v, ids) {
   const send = async (outcome, btn) => {
     const rec = { post_id: v.post_id, outcome: outcome, rules: ids, by: "console" };
     if (v.revision !== undefined) rec.revision = v.revision;
-    if (v.instance !== undefined) rec.instance = v.instance;
     for (const b of box.querySelectorAll("button")) b.disabled = true;
     try {
       const r = await api("/v1/feedback", { method: "POST", body: JSON.stringify(rec),
