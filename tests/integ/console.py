@@ -161,12 +161,7 @@ class Browser:
             self.ws.close()
         except Exception:
             pass
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        mf.end(self.proc)
         self.log.close()
 
 
@@ -188,12 +183,6 @@ def gateway(conf, tmp, name):
             return False
     wait(up, "the gateway to answer")
     return p, base, log
-
-
-def stop(p):
-    if p is not None and p.poll() is None:
-        p.terminate()
-        p.wait(10)
 
 
 def verdict_ids(b):
@@ -448,8 +437,8 @@ def main():
     finally:
         if b is not None:
             b.close()
-        stop(g1)
-        stop(g2)
+        mf.end(g1)
+        mf.end(g2)
         d.teardown()
         shutil.rmtree(tmp, ignore_errors=True)
 
