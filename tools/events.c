@@ -23,7 +23,6 @@
 #include <zmq.h>
 
 #include "console.h"
-#include "proto.h"
 #include "wire.h"
 
 #define S_KEEPALIVE_MS	10000
@@ -202,37 +201,17 @@ s_fill(s_stream_t *s)
 				return -1;
 			continue;
 		}
-		for (int k = 0; k < 64; k++) {
-			zmq_msg_t	m[2];
-			int		more = 0, parts = 0;
-			size_t		ms = sizeof(more);
+		for (int k = 0; k < 64; k++) {	/* what is there, at most 64 */
+			zmq_msg_t	m;
+			int		parts;
 
-			zmq_msg_init(&m[0]);
-			zmq_msg_init(&m[1]);
-			if (zmq_msg_recv(&m[0], s->sub, ZMQ_DONTWAIT) == -1) {
-				zmq_msg_close(&m[0]);
-				zmq_msg_close(&m[1]);
+			zmq_msg_init(&m);
+			parts = mf_client_recv_verdict(s->sub, ZMQ_DONTWAIT, &m);
+			if (parts == 2)
+				s_event(s, zmq_msg_data(&m), zmq_msg_size(&m));
+			zmq_msg_close(&m);
+			if (parts == -1)
 				break;
-			}
-			parts = 1;
-			zmq_getsockopt(s->sub, ZMQ_RCVMORE, &more, &ms);
-			while (more) {
-				zmq_msg_t	x, *p = parts < 2 ? &m[1] : &x;
-
-				if (p == &x)
-					zmq_msg_init(&x);
-				if (mf_zmsg_recv_more(p, s->sub) == -1)
-					break;
-				if (p == &x)
-					zmq_msg_close(&x);
-				parts++;
-				zmq_getsockopt(s->sub, ZMQ_RCVMORE, &more, &ms);
-			}
-			if (parts == 2)	/* topic, verdict */
-				s_event(s, zmq_msg_data(&m[1]),
-				    zmq_msg_size(&m[1]));
-			zmq_msg_close(&m[0]);
-			zmq_msg_close(&m[1]);
 		}
 	}
 	return 0;
