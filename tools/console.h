@@ -59,10 +59,12 @@ void		 mf_console_remember(mf_console_t *self,
 
 /*
  * The text window (events.c): post id -> text, each for at most 'secs'
- * seconds, at most MF_TEXTWIN_POSTS posts, in memory only; an entry is
- * wiped (zeroed) when it expires or is pushed out. Thread-safe.
+ * seconds, at most MF_TEXTWIN_POSTS posts and MF_TEXTWIN_BYTES of text,
+ * in memory only; an entry is wiped (zeroed) when it expires or is
+ * pushed out. Thread-safe.
  */
 #define MF_TEXTWIN_POSTS	1000
+#define MF_TEXTWIN_BYTES	(16u << 20)
 typedef struct mf_textwin mf_textwin_t;
 
 mf_textwin_t	*mf_textwin_new(int secs);

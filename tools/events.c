@@ -43,6 +43,7 @@ struct mf_textwin {
 	int		 secs;
 	s_text_t	 v[MF_TEXTWIN_POSTS];	/* a ring, oldest at 'head' */
 	size_t		 head, n;
+	size_t		 bytes;			/* of text held */
 };
 
 static void
@@ -81,15 +82,22 @@ mf_textwin_destroy(mf_textwin_t **self_p)
 	*self_p = NULL;
 }
 
+/* Drops the oldest entry. Under the lock. */
+static void
+s_drop(mf_textwin_t *w)
+{
+	w->bytes -= w->v[w->head].len;
+	s_wipe(&w->v[w->head]);
+	w->head = (w->head + 1) % MF_TEXTWIN_POSTS;
+	w->n--;
+}
+
 /* Drops what expired, oldest first. Under the lock. */
 static void
 s_expire(mf_textwin_t *w, int64_t now)
 {
-	while (w->n > 0 && w->v[w->head].until_ms <= now) {
-		s_wipe(&w->v[w->head]);
-		w->head = (w->head + 1) % MF_TEXTWIN_POSTS;
-		w->n--;
-	}
+	while (w->n > 0 && w->v[w->head].until_ms <= now)
+		s_drop(w);
 }
 
 void
@@ -103,11 +111,10 @@ mf_textwin_put(mf_textwin_t *w, const char *post_id, const char *text,
 		return;
 	pthread_mutex_lock(&w->mu);
 	s_expire(w, now);
-	if (w->n == MF_TEXTWIN_POSTS) {		/* full: the oldest goes */
-		s_wipe(&w->v[w->head]);
-		w->head = (w->head + 1) % MF_TEXTWIN_POSTS;
-		w->n--;
-	}
+	/* Full: the oldest go. */
+	while (w->n > 0 && (w->n == MF_TEXTWIN_POSTS ||
+	    w->bytes + len > MF_TEXTWIN_BYTES))
+		s_drop(w);
 	t = &w->v[(w->head + w->n) % MF_TEXTWIN_POSTS];
 	if ((t->post_id = strdup(post_id)) != NULL &&
 	    (t->text = malloc(len + 1)) != NULL) {
@@ -115,6 +122,7 @@ mf_textwin_put(mf_textwin_t *w, const char *post_id, const char *text,
 		t->text[len] = '\0';
 		t->len = len;
 		t->until_ms = now + (int64_t)w->secs * 1000;
+		w->bytes += len;
 		w->n++;
 	} else
 		s_wipe(t);

@@ -10,7 +10,8 @@
 # `unless` cancels shows what suppressed it; a rule's edited block is
 # backtested on the open corpus; the rules table sorts and filters; on a
 # phone's width in the dark theme nothing overflows. A second gateway with
-# the text window on shows a post's text beside its verdict. The browser
+# a text window of 3 s shows a post's text beside its verdict, and not
+# once the window has passed. The browser
 # logs no error; the pages weigh under 200 KB. Screenshots go to
 # $MF_BUILD/console-*.png (docs/operations.md, "Web console").
 # SPDX-License-Identifier: MIT
@@ -42,6 +43,7 @@ TOKEN = "console-test-token-0123456789"
 SUPPRESSED = "There is no link between the MMR jab and autism."
 UI = os.path.join(mf.TOP, "ui")
 CORPUS = os.path.join(mf.TOP, "tests", "corpus", "open-en.jsonl")
+WINDOW_S = 3		# the second gateway's text window
 
 
 def wait(cond, what, timeout=20):
@@ -395,7 +397,8 @@ def main():
         # The text window: a second gateway keeps text for 30 s.
         conf2 = os.path.join(tmp, "medflag-window.conf")
         with open(conf2, "w") as f:
-            f.write(open(d.conf).read() + "console_text_window_s 30\n")
+            f.write(open(d.conf).read() + "console_text_window_s %d\n"
+                    % WINDOW_S)
         g2, base2, _ = gateway(conf2, tmp, "gateway-window")
         b.go(base2 + "/ui/#live")
         wait(lambda: b.has("document.activeElement.id === 'token'"),
@@ -409,6 +412,7 @@ def main():
             data=json.dumps({"post_id": "window-1",
                              "body": mf.MYTH}).encode())
         urllib.request.urlopen(req, timeout=20).read()
+        checked = time.time()
         body = wait(lambda: b.js(
             "(document.querySelector('#verdicts li[data-post=\"window-1\"]"
             " .body') || {}).textContent"), "the post's text in the window")
@@ -417,6 +421,18 @@ def main():
                    "\"window-1\"] .body mark').length") >= 2,
               "with its spans marked")
         b.shot("console-text-window.png")
+        # Once the window has passed, the same post's next verdict (pushed
+        # around the gateway) comes without its text.
+        time.sleep(max(0, checked + WINDOW_S + 0.3 - time.time()))
+        subprocess.run([MEDFLAG, "-c", d.conf, "push"], input=json.dumps(
+            {"post_id": "window-1", "body": mf.MYTH}) + "\n", text=True,
+            check=True, capture_output=True, timeout=60)
+        wait(lambda: b.js("document.querySelectorAll('#verdicts li[data-post"
+                          "=\"window-1\"]').length") == 2,
+             "the post's second verdict")
+        check(b.js("document.querySelectorAll('#verdicts li[data-post="
+                   "\"window-1\"] .body').length") == 1,
+              "after %d s the window no longer has the text" % WINDOW_S)
 
         check(not b.errors, "no error in the browser's log: %s" % b.errors)
         for log in (g1log.name, os.path.join(tmp, "gateway-window.log"),
