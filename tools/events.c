@@ -8,7 +8,8 @@
  * verdict as JSON (the wire's fields, which hold no post text). A
  * comment line every 10 s keeps proxies from closing a quiet stream. A
  * client that falls behind loses verdicts at the socket's high-water
- * mark, never blocks medflagd; seq shows the gap.
+ * mark, never blocks medflagd; seq shows the gap. A page that
+ * reconnects with Last-Event-ID gets what it missed from the journal.
  *
  * The text window is off unless the operator gives --text-window: then
  * the text of a post checked through this gateway is kept in memory for
@@ -23,11 +24,13 @@
 #include <zmq.h>
 
 #include "console.h"
+#include "store.h"
 #include "wire.h"
 
 #define S_KEEPALIVE_MS	10000
 #define S_STREAMS_MAX	32	/* live views at once */
 #define S_BLOCK		65536
+#define S_REPLAY_MAX	1000	/* verdicts replayed on a reconnect */
 
 /* ---- the text window ---------------------------------------------------- */
 
@@ -163,29 +166,72 @@ typedef struct s_stream {
 	void			*sub;	/* made in the connection's thread */
 	mf_buf_t		 out;	/* what is yet to be sent */
 	size_t			 sent;
+	uint64_t		 since;	/* Last-Event-ID: replay after it */
+	uint64_t		 last;	/* highest seq sent */
 	int			 failed;
 } s_stream_t;
 
-/* One published verdict as an event into s->out. */
+/* One verdict as an event into s->out, unless its seq was sent already
+ * (the journal's replay and the live stream overlap). */
 static void
 s_event(s_stream_t *s, const void *msg, size_t len)
 {
 	msgpack_unpacked	u;
 	char			id[MF_WIRE_MAX_POST_ID + 1];
 	mf_buf_t		*o = &s->out;
+	long long		seq;
 
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, msg, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
-	    u.data.type == MSGPACK_OBJECT_MAP) {
+	    u.data.type == MSGPACK_OBJECT_MAP &&
+	    (seq = mf_mp_int(&u.data, "seq", 0)) >= 0) {
+		/* seq 1 after more: medflagd restarted and counts anew. */
+		if (seq == 1 && s->last > 1)
+			s->last = 0;
+		if ((uint64_t)seq <= s->last && seq > 0) {
+			msgpack_unpacked_destroy(&u);
+			return;
+		}
+		if ((uint64_t)seq > s->last)
+			s->last = (uint64_t)seq;
 		mf_mp_str(&u.data, "post_id", id, sizeof(id));
 		if (mf_buf_printf(o, "id: %lld\nevent: verdict\ndata: "
-		    "{\"verdict\":", mf_mp_int(&u.data, "seq", 0)) != 0 ||
+		    "{\"verdict\":", seq) != 0 ||
 		    mf_mp_json(&u.data, o) != 0 ||
 		    mf_textwin_json(s->win, id, o) != 0 ||
 		    mf_buf_puts(o, "}\n\n") != 0)
 			s->failed = 1;
 	}
 	msgpack_unpacked_destroy(&u);
+}
+
+static int
+s_on_journal(uint64_t seq, const void *msg, size_t len, void *arg)
+{
+	(void)seq;
+	s_event(arg, msg, len);
+	return 0;
+}
+
+/*
+ * What a page missed while it reconnected: the journal from the seq
+ * after its Last-Event-ID, at most S_REPLAY_MAX verdicts, after the
+ * subscription (as `medflag tail --since`: nothing published meanwhile
+ * is missed, and s_event() drops the overlap). Without Redis the page
+ * sees the gap in seq.
+ */
+static void
+s_replay(s_stream_t *s)
+{
+	mf_store_t	*st;
+	char		 why[600];
+
+	s->last = s->since;
+	if ((st = mf_store_connect(s->cfg, 1000, why, sizeof(why))) == NULL)
+		return;
+	(void)mf_store_journal_since(st, s->since + 1, S_REPLAY_MAX,
+	    s_on_journal, s);
+	mf_store_destroy(&st);
 }
 
 /* Waits for verdicts until there is something to send: verdicts, or a
@@ -245,6 +291,8 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
 		 * verdict: a page shows "live" at once. */
 		if (mf_buf_puts(&s->out, ": medflag verdicts\n\n") != 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (s->since > 0)
+			s_replay(s);
 	}
 	if (s->sent == s->out.len) {
 		mf_buf_reset(&s->out);
@@ -286,6 +334,8 @@ mf_console_events(const mf_config_t *cfg, mf_textwin_t *win,
 	s_stream_t		*s;
 	enum MHD_Result		 rc;
 	int			 full;
+	const char		*h;
+	char			*end;
 
 	pthread_mutex_lock(&s_streams_mu);
 	if (!(full = s_streams >= S_STREAMS_MAX))
@@ -300,6 +350,12 @@ mf_console_events(const mf_config_t *cfg, mf_textwin_t *win,
 	}
 	s->cfg = cfg;
 	s->win = win;
+	if ((h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Last-Event-ID")) != NULL) {
+		s->since = strtoull(h, &end, 10);
+		if (*h < '0' || *h > '9' || *end != '\0')
+			s->since = 0;
+	}
 	/* The socket is made in s_read(), in the thread that uses it. */
 	if ((r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, S_BLOCK,
 	    s_read, s, s_free)) == NULL) {

@@ -21,6 +21,7 @@ let prev = null;		/* the previous stats reading */
 const hist = { t: [], rates: [], lat: [] };
 let sortKey = "hits_all", sortDir = -1;
 let streaming = false;
+let lastSeq = 0;		/* the last event's id, sent on a reconnect */
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -258,7 +259,8 @@ async function stream() {
   streaming = true;
   for (;;) {
     try {
-      const r = await api("/v1/events");
+      /* A reconnect asks for what it missed (from the journal). */
+      const r = await api("/v1/events", lastSeq ? { headers: { "Last-Event-ID": String(lastSeq) } } : {});
       if (!r.ok) throw new Error("HTTP " + r.status);
       setConn("live", "live");
       const rd = r.body.getReader(), dec = new TextDecoder();
@@ -283,8 +285,10 @@ async function stream() {
 
 function onEvent(text) {
   let data = "";
-  for (const line of text.split("\n"))
+  for (const line of text.split("\n")) {
     if (line.startsWith("data: ")) data += line.slice(6);
+    else if (line.startsWith("id: ")) lastSeq = Number(line.slice(4)) || lastSeq;
+  }
   if (!data) return;
   let ev;
   try { ev = JSON.parse(data); } catch (e) { return; }

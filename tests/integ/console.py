@@ -4,7 +4,8 @@
 # Debian's headless Chromium driven over the DevTools protocol (its
 # websocket, python3-websocket). The page is used as a moderator would,
 # with the keyboard: the token typed in; posts pushed with `medflag push`
-# appear live without their text; "Agree" then "Overturn" move the rule's
+# appear live without their text, and a stream reopened with
+# Last-Event-ID replays what it missed from the journal; "Agree" then "Overturn" move the rule's
 # precision (1.00, then 0.50, read back from Redis by `medflag feedback
 # --summary`); a pasted post shows its spans highlighted, and one an
 # `unless` cancels shows what suppressed it; a rule's edited block is
@@ -17,6 +18,7 @@
 # SPDX-License-Identifier: MIT
 
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -204,6 +206,27 @@ def summary_row(d, rule):
     return [ln.split() for ln in out.splitlines() if ln.startswith(rule)]
 
 
+def replayed(base, since, n):
+    """The seq of the first 'n' events of a stream opened with
+    Last-Event-ID 'since'."""
+    host, port = base[len("http://"):].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", "/v1/events", headers={
+        "Authorization": "Bearer " + TOKEN, "Last-Event-ID": str(since)})
+    r = conn.getresponse()
+    ids = []
+    try:
+        while len(ids) < n:
+            line = r.readline()
+            if not line:
+                break
+            if line.startswith(b"id: "):
+                ids.append(int(line[4:]))
+    finally:
+        conn.close()
+    return ids
+
+
 def press(b, selector):
     """Focuses 'selector' and presses Enter on it: keyboard only."""
     check(b.js("(() => { const e = document.querySelector('%s'); if (!e) "
@@ -262,6 +285,9 @@ def main():
                                                    "live-3"},
              "the pushed posts appear live")
         check(True, "posts pushed with `medflag push` appear live")
+        seqs = replayed(base, 1, 2)
+        check(seqs == [2, 3], "a stream opened with Last-Event-ID 1 "
+              "replays 2 and 3 from the journal: %s" % seqs)
         check(b.js("document.querySelectorAll('#verdicts .body').length")
               == 0 and mf.MYTH not in b.js("document.body.innerText"),
               "the live view shows no post text (window off)")
