@@ -461,8 +461,8 @@ s_block(const mf_rule_t *r, mf_buf_t *o, size_t *first, size_t *last)
 			continue;
 		if (mf_buf_append(&b, line, (size_t)n) != 0)
 			goto out;
-		if (strncmp(t, "end", 3) == 0 && strchr(" \t\r\n#", t[3]) &&
-		    t[3] != '\0') {
+		/* strchr() finds the NUL too: "end" as the file's end. */
+		if (strncmp(t, "end", 3) == 0 && strchr(" \t\r\n#", t[3])) {
 			rc = 0;
 			break;
 		}
@@ -714,7 +714,7 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 	s_bt_t		 bt;
 	enum MHD_Result	 rc = MHD_NO;
 	unsigned	 status = MHD_HTTP_OK;
-	int		 e = 0, expect_failed = 0;
+	int		 e = 0, expect_failed = 0, made = 0;
 
 	if (self->o.ncorpus == 0)
 		return mf_httpd_error(c, MHD_HTTP_CONFLICT, "no corpus to "
@@ -730,7 +730,7 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 	snprintf(tmp, sizeof(tmp), "%s/mfconsole.XXXXXX", getenv("TMPDIR") ?
 	    getenv("TMPDIR") : "/tmp");
 	memset(&bt, 0, sizeof(bt));
-	if (mkdtemp(tmp) == NULL ||
+	if ((made = mkdtemp(tmp) != NULL) == 0 ||
 	    s_bt_dir(self->cfg->rules, tmp, r, block) != 0 ||
 	    (src = mf_sources_new("files")) == NULL) {
 		rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot "
@@ -806,7 +806,7 @@ out:
 	mf_diags_free(&d);
 	mf_buf_free(&o);
 	mf_buf_free(&changed);
-	if (tmp[strlen(tmp) - 1] != 'X')
+	if (made)
 		s_rm_dir(tmp);
 	pthread_mutex_unlock(&self->bt_mu);
 	free(block);
