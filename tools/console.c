@@ -58,9 +58,10 @@ mf_console_new(const mf_config_t *cfg, const mf_console_opts_t *o)
 
 	snprintf(path, sizeof(path), "%s/index.html", o->ui);
 	if (access(path, R_OK) != 0) {
-		fprintf(stderr, "medflag http: --ui %s: no index.html there\n"
-		    "  hint: give the folder of the console's pages (ui/ in "
-		    "the source tree, $datadir/medflag/ui installed)\n", o->ui);
+		fprintf(stderr, "medflag http: console_ui %s: no index.html "
+		    "there\n  hint: give the folder of the console's pages (ui/ "
+		    "in the source tree, $datadir/medflag/ui installed)\n",
+		    o->ui);
 		return NULL;
 	}
 	if ((self = calloc(1, sizeof(*self))) == NULL)
@@ -718,8 +719,9 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 
 	if (self->o.ncorpus == 0)
 		return mf_httpd_error(c, MHD_HTTP_CONFLICT, "no corpus to "
-		    "backtest on: start medflag http with --corpus FILE.jsonl "
-		    "(labelled posts, as `medflag rules eval` reads)");
+		    "backtest on: set console_corpus in the configuration to "
+		    "labelled posts (JSON Lines, as `medflag rules eval` "
+		    "reads)");
 	if ((block = s_body_block(rq, why, sizeof(why))) == NULL)
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
 	if (pthread_mutex_trylock(&self->bt_mu) != 0) {

@@ -16,8 +16,7 @@
 #include "client.h"
 #include "httpd.h"
 
-#define MF_CONSOLE_CORPORA	16	/* --corpus files */
-#define MF_TEXTWIN_MAX_S	600	/* --text-window at most */
+#define MF_CONSOLE_CORPORA	16	/* corpus files at most */
 
 typedef struct mf_console mf_console_t;
 

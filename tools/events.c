@@ -11,7 +11,7 @@
  * mark, never blocks medflagd; seq shows the gap. A page that
  * reconnects with Last-Event-ID gets what it missed from the journal.
  *
- * The text window is off unless the operator gives --text-window: then
+ * The text window is off unless console_text_window_s says: then
  * the text of a post checked through this gateway is kept in memory for
  * that many seconds and sent with its verdict. Nothing else keeps text.
  * Not responsible for access (http.c) nor for the pages (console.c).
