@@ -19,8 +19,6 @@
  * Backtests name posts by id and line, never quote them (backtest.c).
  * SPDX-License-Identifier: MIT
  */
-#include <sys/stat.h>
-
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -707,7 +705,7 @@ static enum MHD_Result
 s_backtest(mf_console_t *self, struct MHD_Connection *c,
     const mf_rule_t *r, const mf_httpd_req_t *rq)
 {
-	char		 tmp[1024], why[300], *block;
+	char		 tmp[1024], why[1400], *block;
 	mf_diags_t	 d = {0};
 	mf_sources_t	*src = NULL;
 	mf_ruleset_t	*rs = NULL;
@@ -735,8 +733,10 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 	if ((made = mkdtemp(tmp) != NULL) == 0 ||
 	    s_bt_dir(self->cfg->rules, tmp, r, block) != 0 ||
 	    (src = mf_sources_new("files")) == NULL) {
-		rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot "
-		    "write the edited rules to a temporary folder");
+		snprintf(why, sizeof(why), "%s: cannot write the edited rules "
+		    "there: %s; set TMPDIR to a writable folder", tmp,
+		    strerror(errno));
+		rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, why);
 		goto out;
 	}
 	rs = mf_cli_load_rules_diags(tmp, src, MF_LOAD_NO_MODEL |
