@@ -32,12 +32,14 @@ MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE
 LDLIBS     += $(PKG_LIBS) -lpthread -lm
 
 # Debian packages that building and testing need; `make deps` installs the
-# missing ones (as root) or prints the command.
+# missing ones (as root) or prints the command. chromium and
+# python3-websocket: the web console's test drives a real browser.
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
               libcurl4-openssl-dev libsodium-dev redis-server \
-              python3 python3-zmq python3-msgpack
+              python3 python3-zmq python3-msgpack \
+              chromium python3-websocket
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
@@ -226,6 +228,8 @@ install: $(LIB) $(BINS)
 	install -m 644 rules/*.rules rules/policy.conf rules/canary.jsonl \
 	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
+	install -d $(DESTDIR)$(DATADIR)/medflag/ui
+	install -m 644 ui/*.html ui/*.css ui/*.js $(DESTDIR)$(DATADIR)/medflag/ui/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
 	@# The example configuration, unless there is one: that is the operator's.

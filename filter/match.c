@@ -113,6 +113,11 @@ typedef struct s_result {
 	int		question;
 	const char	*limit;		/* PCRE2 limit hit, or NULL */
 	s_occ_t		spans[MF_MAX_PAT];
+	/* No hit, but a window an `unless` cancelled: which one (index
+	 * + 1; 0 for none), where it stood, and the window. */
+	size_t		cancel;
+	s_occ_t		cancel_at;
+	s_occ_t		cancel_spans[MF_MAX_PAT];
 } s_result_t;
 
 mf_scanner_t *
@@ -857,6 +862,12 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 				if (n < 0)
 					return -1;
 				cancelled = n > 0;
+				if (cancelled && res->cancel == 0) {
+					res->cancel = u + 1;
+					res->cancel_at = o;
+					memcpy(res->cancel_spans, w,
+					    np * sizeof(*w));
+				}
 			}
 			if (cancelled && asked)
 				continue;
@@ -886,12 +897,16 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 	return 0;
 }
 
-/* Adds the hit of 'r' to 'v'; spans mapped to the original body. */
+/* Adds the hit of 'r' to 'v' (to its suppressed hits when an `unless`
+ * cancelled it); spans mapped to the original body. */
 static int
 s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
     const s_result_t *res, double score)
 {
-	mf_hit_t *h = mf_verdict_add_hit(v);
+	int		 supp = !res->hit && res->cancel > 0;
+	const s_occ_t	*sp = supp ? res->cancel_spans : res->spans;
+	mf_hit_t	*h = supp ? mf_verdict_add_suppressed(v) :
+			    mf_verdict_add_hit(v);
 
 	if (h == NULL)
 		return -1;
@@ -904,13 +919,19 @@ s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
 	    mf_verdict_set_str(&h->tier, mf_tier_name(r->claim->tier)) == -1 ||
 	    (res->limit && mf_verdict_set_str(&h->error, res->limit) == -1))
 		return -1;
-	if (!res->hit)
+	if (supp) {
+		if (mf_verdict_set_str(&h->unless,
+		    r->unless[res->cancel - 1].source) == -1)
+			return -1;
+		mf_norm_span(norm, res->cancel_at.start, res->cancel_at.end,
+		    &h->unless_span.start, &h->unless_span.end);
+	} else if (!res->hit)
 		return 0;
 	if ((h->spans = mf_calloc(r->nmatch, sizeof(*h->spans))) == NULL)
 		return -1;
 	h->nspans = r->nmatch;
 	for (size_t j = 0; j < r->nmatch; j++)
-		mf_norm_span(norm, res->spans[j].start, res->spans[j].end,
+		mf_norm_span(norm, sp[j].start, sp[j].end,
 		    &h->spans[j].start, &h->spans[j].end);
 	return 0;
 }
@@ -1407,8 +1428,13 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 				slow_idx = idx;
 			}
 		}
-		if (!res.hit && res.limit == NULL)
+		if (!res.hit && res.limit == NULL) {
+			if (res.cancel > 0 && (opts & MF_SCAN_EXPLAIN) &&
+			    v->nsuppressed < pol->max_hits &&
+			    s_add_hit(v, r, &self->norm, &res, 0) == -1)
+				goto oom;
 			continue;
+		}
 		if (res.limit) {
 			v->flags |= MF_VF_RULE_LIMIT;
 			if (!autosh) {
@@ -1561,64 +1587,71 @@ s_lexicon_test(const mf_ruleset_t *rs, mf_scanner_t *self, mf_diags_t *diags)
 }
 
 int
+mf_rule_test(const mf_ruleset_t *rs, mf_scanner_t *self, const mf_rule_t *r,
+    mf_diags_t *diags)
+{
+	int failed = 0;
+
+	for (size_t k = 0; k < r->nexpect; k++) {
+		const mf_expect_t	*ex = &r->expect[k];
+		int			 hit = 0, q = 0, ok;
+		mf_err_t		 err = {0};
+
+		if (mf_scan_rule(self, rs, r, ex->text, &hit, &q, &err) == -1) {
+			if (err.code == MF_ENOMEM)
+				return -1;
+			mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line,
+			    ex->col, "simplify the pattern (bounded gaps, "
+			    "fewer nested repeats)", "rule %s: %s on this "
+			    "example", r->id, err.msg);
+			failed++;
+			continue;
+		}
+		switch (ex->kind) {
+		case MF_EXPECT_MATCH:
+			ok = hit && !q;
+			break;
+		case MF_EXPECT_NOMATCH:
+			ok = !hit || q;
+			break;
+		default:
+			ok = hit && q;
+			break;
+		}
+		if (ok)
+			continue;
+		failed++;
+		mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line, ex->col,
+		    ex->kind == MF_EXPECT_NOMATCH ?
+		    "tighten a 'match', add an 'unless', or lower 'near'; "
+		    "'medflag explain' shows what matched" :
+		    ex->kind == MF_EXPECT_MATCH && hit ?
+		    "the sentence reads as a question; rephrase the example "
+		    "or expect question" :
+		    "widen a 'match' or check the 'unless' lines; 'medflag "
+		    "explain' shows what matched",
+		    "rule %s: expect %s failed: %s", r->id,
+		    ex->kind == MF_EXPECT_MATCH ? "match" :
+		    ex->kind == MF_EXPECT_NOMATCH ? "nomatch" : "question",
+		    hit ? (q ? "it hit as a question" : "it hit") :
+		    "it did not hit");
+	}
+	return failed;
+}
+
+int
 mf_ruleset_test(const mf_ruleset_t *rs, mf_scanner_t *self,
     mf_diags_t *diags)
 {
-	int failed;
+	int failed, n;
 
 	if (s_prepare(self, rs) == -1 ||
 	    (failed = s_lexicon_test(rs, self, diags)) == -1)
 		return -1;
-
 	for (size_t i = 0; i < rs->nrules; i++) {
-		const mf_rule_t *r = rs->rules[i];
-
-		for (size_t k = 0; k < r->nexpect; k++) {
-			const mf_expect_t	*ex = &r->expect[k];
-			int			 hit = 0, q = 0, ok;
-			mf_err_t		 err = {0};
-
-			if (mf_scan_rule(self, rs, r, ex->text, &hit, &q,
-			    &err) == -1) {
-				if (err.code == MF_ENOMEM)
-					return -1;
-				mf_diags_add(diags, MF_DIAG_ERROR, r->file,
-				    ex->line, ex->col, "simplify the pattern "
-				    "(bounded gaps, fewer nested repeats)",
-				    "rule %s: %s on this example", r->id,
-				    err.msg);
-				failed++;
-				continue;
-			}
-			switch (ex->kind) {
-			case MF_EXPECT_MATCH:
-				ok = hit && !q;
-				break;
-			case MF_EXPECT_NOMATCH:
-				ok = !hit || q;
-				break;
-			default:
-				ok = hit && q;
-				break;
-			}
-			if (ok)
-				continue;
-			failed++;
-			mf_diags_add(diags, MF_DIAG_ERROR, r->file, ex->line,
-			    ex->col, ex->kind == MF_EXPECT_NOMATCH ?
-			    "tighten a 'match', add an 'unless', or lower "
-			    "'near'; 'medflag explain' shows what matched" :
-			    ex->kind == MF_EXPECT_MATCH && hit ?
-			    "the sentence reads as a question; rephrase the "
-			    "example or expect question" :
-			    "widen a 'match' or check the 'unless' lines; "
-			    "'medflag explain' shows what matched",
-			    "rule %s: expect %s failed: %s", r->id,
-			    ex->kind == MF_EXPECT_MATCH ? "match" :
-			    ex->kind == MF_EXPECT_NOMATCH ? "nomatch" :
-			    "question", hit ? (q ? "it hit as a question" :
-			    "it hit") : "it did not hit");
-		}
+		if ((n = mf_rule_test(rs, self, rs->rules[i], diags)) == -1)
+			return -1;
+		failed += n;
 	}
 	return failed;
 }

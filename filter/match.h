@@ -24,6 +24,8 @@ typedef struct mf_scanner mf_scanner_t;
 #define MF_SCAN_NO_MODEL	0x08u	/* the rules alone (rules eval) */
 #define MF_SCAN_NO_STARTS	0x10u	/* every pattern at every position
 					   (equivalence tests) */
+#define MF_SCAN_EXPLAIN		0x20u	/* also report the rules an `unless`
+					   cancelled (verdict 'suppressed') */
 
 /* OWNS: caller; free with mf_scanner_destroy(). NULL on ENOMEM. */
 mf_scanner_t	*mf_scanner_new(mf_err_t *err);
@@ -77,6 +79,10 @@ int		 mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rules,
  * a reload whose rules fail any. */
 int		 mf_ruleset_test(const mf_ruleset_t *rules, mf_scanner_t *self,
 		    mf_diags_t *diags);
+
+/* The same for the `expect` lines of one rule of 'rules'. */
+int		 mf_rule_test(const mf_ruleset_t *rules, mf_scanner_t *self,
+		    const mf_rule_t *rule, mf_diags_t *diags);
 
 /* BORROWS: the normalized text of the last scan (explain --normalized). */
 const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);

@@ -141,6 +141,47 @@ MF_TEST(match_near_bounds_the_window)
 	mf_verdict_destroy(&v);
 }
 
+MF_TEST(match_explain_names_the_unless_that_suppressed)
+{
+	const char	*t = "There is no link between the MMR jab and autism.";
+	mf_ruleset_t	*rs = s_load();
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p = mf_post_new("p-1", t);
+	mf_verdict_t	*v = NULL, *d;
+	const mf_hit_t	*h;
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	MF_ASSERT_EQ(0, v->nsuppressed);	/* only when asked */
+	mf_verdict_destroy(&v);
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, MF_SCAN_EXPLAIN, &v, NULL));
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT_EQ(1, v->nsuppressed);
+	h = &v->suppressed[0];
+	MF_ASSERT_STR_EQ("vaccines-autism.causal", h->rule);
+	MF_ASSERT_STR_EQ("\\b(no|not|never|myth|debunk\\w*)\\b", h->unless);
+	MF_ASSERT_EQ(0, strncmp(t + h->unless_span.start, "no ", 3));
+	MF_ASSERT_EQ(2, h->unless_span.end - h->unless_span.start);
+	MF_ASSERT_EQ(2, h->nspans);
+	MF_ASSERT_EQ(0, strncmp(t + h->spans[0].start, "MMR", 3));
+	MF_ASSERT_EQ(0, strncmp(t + h->spans[1].start, "autism", 6));
+	MF_ASSERT_NOT_NULL(d = mf_verdict_dup(v));
+	MF_ASSERT_STR_EQ(h->unless, d->suppressed[0].unless);
+	mf_verdict_destroy(&d);
+	mf_verdict_destroy(&v);
+	/* A rule that hits is not suppressed, though a window was. */
+	mf_post_destroy(&p);
+	p = mf_post_new("p-2", "Vaccines do not cause autism, they said. "
+	    "Well the MMR jab gave my son autism!");
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, MF_SCAN_EXPLAIN, &v, NULL));
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT_EQ(0, v->nsuppressed);
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+}
+
 MF_TEST(match_unless_only_in_the_sentence)
 {
 	mf_verdict_t *v;

@@ -59,6 +59,7 @@ s_hit_clear(mf_hit_t *h)
 	mf_free(h->tier);
 	mf_free(h->error);
 	mf_free(h->spans);
+	mf_free(h->unless);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -127,7 +128,9 @@ s_hit_copy(mf_hit_t *dst, const mf_hit_t *src)
 	dst->mode = src->mode;
 	dst->question = src->question;
 	dst->probability = src->probability;
+	dst->unless_span = src->unless_span;
 	if (s_strcopy(&dst->rule, src->rule) == -1 ||
+	    s_strcopy(&dst->unless, src->unless) == -1 ||
 	    s_strcopy(&dst->claim, src->claim) == -1 ||
 	    s_strcopy(&dst->category, src->category) == -1 ||
 	    s_strcopy(&dst->tier, src->tier) == -1 ||
@@ -180,6 +183,16 @@ mf_verdict_dup(const mf_verdict_t *self)
 			if (s_hit_copy(&d->hits[i], &self->hits[i]) == -1)
 				goto fail;
 	}
+	if (self->nsuppressed) {
+		d->suppressed = mf_calloc(self->nsuppressed,
+		    sizeof(*d->suppressed));
+		if (d->suppressed == NULL)
+			goto fail;
+		for (i = 0; i < self->nsuppressed; i++, d->nsuppressed++)
+			if (s_hit_copy(&d->suppressed[i],
+			    &self->suppressed[i]) == -1)
+				goto fail;
+	}
 	if (self->nsources) {
 		d->sources = mf_calloc(self->nsources, sizeof(*d->sources));
 		if (d->sources == NULL)
@@ -228,6 +241,9 @@ mf_verdict_destroy(mf_verdict_t **self_p)
 	for (i = 0; i < self->nhits; i++)
 		s_hit_clear(&self->hits[i]);
 	mf_free(self->hits);
+	for (i = 0; i < self->nsuppressed; i++)
+		s_hit_clear(&self->suppressed[i]);
+	mf_free(self->suppressed);
 	for (i = 0; i < self->nsources; i++) {
 		mf_free(self->sources[i].url);
 		mf_free(self->sources[i].domain);
@@ -292,6 +308,19 @@ mf_verdict_add_hit(mf_verdict_t *self)
 		return NULL;
 	self->hits = h;
 	return &self->hits[self->nhits++];
+}
+
+mf_hit_t *
+mf_verdict_add_suppressed(mf_verdict_t *self)
+{
+	mf_hit_t	*h;
+
+	assert(self != NULL);
+	if ((h = s_grow(self->suppressed, self->nsuppressed,
+	    sizeof(*h))) == NULL)
+		return NULL;
+	self->suppressed = h;
+	return &self->suppressed[self->nsuppressed++];
 }
 
 int

@@ -72,6 +72,10 @@ typedef struct mf_hit {
 	char		*error;		/* "match limit", "depth limit", ...; NULL */
 	mf_span_t	*spans;		/* one per 'match' line, in rule order */
 	size_t		 nspans;
+	/* A suppressed hit (MF_SCAN_EXPLAIN): the `unless` pattern, as
+	 * written, that cancelled it, and where it stood; else NULL. */
+	char		*unless;
+	mf_span_t	 unless_span;
 } mf_hit_t;
 
 typedef struct mf_srcref {
@@ -103,6 +107,10 @@ typedef struct mf_verdict {
 	uint64_t	 latency_us;
 	uint64_t	 seq;
 	unsigned	 flags;		/* MF_VF_* */
+	/* With MF_SCAN_EXPLAIN only (explain, the console's "Try a post"):
+	 * the rules whose every `match` hit but an `unless` cancelled. */
+	mf_hit_t	*suppressed;
+	size_t		 nsuppressed;
 } mf_verdict_t;
 
 /* Empty verdict (status ok, action none) for 'post_id' (copied; may be
@@ -120,6 +128,8 @@ int		 mf_verdict_set_error(mf_verdict_t *self, mf_status_t status,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Appends a zeroed hit and returns it (owned by 'self'); NULL on ENOMEM. */
 mf_hit_t	*mf_verdict_add_hit(mf_verdict_t *self);
+/* The same in 'suppressed'. */
+mf_hit_t	*mf_verdict_add_suppressed(mf_verdict_t *self);
 int		 mf_verdict_add_source(mf_verdict_t *self, const char *url,
 		    const char *domain, mf_list_t list);
 /* Appends 'url' unless it is already there. */

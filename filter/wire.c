@@ -1227,6 +1227,14 @@ s_put_hit(mf_buf_t *b, const mf_hit_t *h)
 		    mf__mp_put_double(b, h->probability);
 	}
 	rc |= s_put_kstr(b, &n, "error", h->error);
+	if (h->unless != NULL) {
+		n++;
+		rc |= s_put_kstr(b, &n, "unless", h->unless);
+		rc |= mf__mp_put_cstr(b, "unless_span") |
+		    mf__mp_put_array(b, 2) |
+		    mf__mp_put_uint(b, h->unless_span.start) |
+		    mf__mp_put_uint(b, h->unless_span.end);
+	}
 	rc |= mf__mp_put_cstr(b, "spans") | mf__mp_put_array(b, h->nspans);
 	for (i = 0; i < h->nspans; i++)
 		rc |= mf__mp_put_array(b, 2) |
@@ -1270,6 +1278,13 @@ mf_wire_encode_verdict(const mf_verdict_t *vd, mf_buf_t *out, mf_err_t *err)
 	rc |= mf__mp_put_cstr(out, "hits") | mf__mp_put_array(out, vd->nhits);
 	for (i = 0; i < vd->nhits && rc == 0; i++)
 		rc |= s_put_hit(out, &vd->hits[i]);
+	if (vd->nsuppressed > 0) {
+		n++;
+		rc |= mf__mp_put_cstr(out, "suppressed") |
+		    mf__mp_put_array(out, vd->nsuppressed);
+		for (i = 0; i < vd->nsuppressed && rc == 0; i++)
+			rc |= s_put_hit(out, &vd->suppressed[i]);
+	}
 	rc |= mf__mp_put_cstr(out, "sources") |
 	    mf__mp_put_array(out, vd->nsources);
 	for (i = 0; i < vd->nsources && rc == 0; i++) {

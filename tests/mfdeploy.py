@@ -82,6 +82,19 @@ def free_port():
     return port
 
 
+def end(proc, timeout=10):
+    """Terminates 'proc' and waits; kills it after 'timeout' seconds.
+    Returns its exit status (None if it was None)."""
+    if proc is None:
+        return None
+    proc.terminate()
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 def rss_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -163,12 +176,7 @@ class Deployment:
     def redis_stop(self):
         if self.redis is not None:
             self.redis.send_signal(signal.SIGCONT)
-            self.redis.terminate()
-            try:
-                self.redis.wait(10)
-            except subprocess.TimeoutExpired:
-                self.redis.kill()
-                self.redis.wait()
+            end(self.redis)
             self.redis = None
             try:
                 os.unlink(self.redis_sock)

@@ -125,6 +125,13 @@ int		 mf_cli_part_has(const mf_cli_part_t *self, const char *id);
  * (mf_model_destroy). */
 mf_model_t	*mf_cli_model_load(const char *path, char *why, size_t cap);
 
+/* What `medflag explain --json` prints for 'post' (explain.c): its
+ * verdict as JSON, with the hits an `unless` suppressed, into 'out'. The
+ * gateway's POST /v1/try answers the same. 0, or -1 with 'err' set. */
+int		 mf_cli_explain_json(mf_scanner_t *sc, const mf_ruleset_t *rs,
+		    const mf_sources_t *src, const mf_post_t *post,
+		    unsigned opts, mf_buf_t *out, mf_err_t *err);
+
 /* `medflag rules backtest` (backtest.c); argv[0] is "backtest". */
 int		 mf_cli_rules_backtest(int argc, char **argv);
 

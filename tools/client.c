@@ -577,6 +577,38 @@ mf_client_check_one(const char *endpoint, const void *msg, size_t len,
 static int	s_control_quiet;
 
 int
+mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict)
+{
+	zmq_msg_t	topic;
+	int		n = 1, more = 0;
+	size_t		ms = sizeof(more);
+
+	zmq_msg_init(&topic);
+	if (zmq_msg_recv(&topic, sub, flags) == -1) {
+		zmq_msg_close(&topic);
+		return -1;
+	}
+	zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ms);
+	while (more) {
+		zmq_msg_t	x, *p = n < 2 ? verdict : &x;
+
+		if (p == &x)
+			zmq_msg_init(&x);
+		if (mf_zmsg_recv_more(p, sub) == -1) {
+			if (p == &x)
+				zmq_msg_close(&x);
+			break;
+		}
+		if (p == &x)
+			zmq_msg_close(&x);
+		n++;
+		zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ms);
+	}
+	zmq_msg_close(&topic);
+	return n;
+}
+
+int
 mf_client_ping(const mf_config_t *cfg, int timeout_ms)
 {
 	msgpack_unpacked	reply;

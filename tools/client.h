@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <msgpack.h>
+#include <zmq.h>
 
 #include "cli.h"
 #include "config.h"
@@ -105,6 +106,13 @@ int		 mf_client_check_one(const char *endpoint, const void *msg,
 int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
 		    const void *args, size_t alen, int timeout_ms,
 		    msgpack_unpacked *reply);
+
+/* One message of a SUB socket on the verdicts endpoint, [topic,
+ * verdict]: the verdict frame into 'verdict' (initialised by the caller,
+ * closed by it), any further frame dropped. 'flags' as zmq_msg_recv's
+ * (ZMQ_DONTWAIT). Returns the number of frames (2 for a verdict), or -1
+ * with errno set when nothing was received. */
+int		 mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict);
 
 /* 0 if medflagd answers 'health' on cfg->control within 'timeout_ms';
  * -1 otherwise, saying nothing. */

@@ -109,9 +109,34 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 		printf("%ssource %s  (%s, %+.1f)  %s\n", i == 0 ? "\n" : "",
 		    s->domain, mf_list_name(s->list), add, s->url);
 	}
+	for (size_t i = 0; i < v->nsuppressed; i++) {
+		const mf_hit_t	*h = &v->suppressed[i];
+
+		printf("%srule %s  suppressed: unless /%.60s%s/ at bytes "
+		    "%zu-%zu \"%.*s\"\n", i == 0 ? "\n" : "", h->rule,
+		    h->unless, strlen(h->unless) > 60 ? "..." : "",
+		    h->unless_span.start, h->unless_span.end,
+		    (int)(h->unless_span.end - h->unless_span.start),
+		    post->body + h->unless_span.start);
+	}
 	if (v->nhits == 0 && v->nsources == 0)
 		printf("\nno rule matched.\n");
 	s_print_hint(post, rs, sc);
+}
+
+int
+mf_cli_explain_json(mf_scanner_t *sc, const mf_ruleset_t *rs,
+    const mf_sources_t *src, const mf_post_t *post, unsigned opts,
+    mf_buf_t *out, mf_err_t *err)
+{
+	mf_verdict_t	*v = NULL;
+	int		 rc;
+
+	if (mf_scan(sc, rs, src, post, opts | MF_SCAN_EXPLAIN, &v, err) == -1)
+		return -1;
+	rc = mf_wire_encode_verdict_json(v, out, err);
+	mf_verdict_destroy(&v);
+	return rc;
 }
 
 int
@@ -173,17 +198,21 @@ mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 	    (post = mf_post_new_len("explain", text, len)) == NULL)
 		goto out;
 	post->body_format = fmt;
-	if (mf_scan(sc, rs, src, post, quotes ? MF_SCAN_KEEP_QUOTES : 0, &v,
-	    &err) == -1) {
-		fprintf(stderr, "medflag explain: %s\n", err.msg);
-		goto out;
-	}
 	if (json) {
 		mf_buf_t out = {0};
 
-		if (mf_wire_encode_verdict_json(v, &out, &err) == 0)
+		if (mf_cli_explain_json(sc, rs, src, post, quotes ?
+		    MF_SCAN_KEEP_QUOTES : 0, &out, &err) == 0)
 			printf("%s\n", out.data);
 		mf_buf_free(&out);
+		if (err.code != 0) {
+			fprintf(stderr, "medflag explain: %s\n", err.msg);
+			goto out;
+		}
+	} else if (mf_scan(sc, rs, src, post, MF_SCAN_EXPLAIN | (quotes ?
+	    MF_SCAN_KEEP_QUOTES : 0), &v, &err) == -1) {
+		fprintf(stderr, "medflag explain: %s\n", err.msg);
+		goto out;
 	} else
 		s_print(post, v, rs, sc, normalized, cli->color);
 	rc = 0;

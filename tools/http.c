@@ -8,6 +8,15 @@
  *   POST /v1/feedback   a moderator's outcome as JSON -> 204
  *   GET  /metrics       stats in the Prometheus text format
  *   GET  /healthz       medflagd's health; 200, or 503 when not healthy
+ *   /ui/, /v1/stats, /v1/events, /v1/try, /v1/rules...
+ *                       the web console (console.c), when the
+ *                       configuration says `console on`
+ *
+ * Access: a token (console_token_file) is checked here, before any
+ * handler runs: when one is configured, every console request but the
+ * pages themselves and every feedback carry "Authorization: Bearer
+ * TOKEN". Without one the console is read-only (feedback refused while
+ * it is on) and served on a loopback listen only.
  *
  * A client of medflagd like the other subcommands (the check and control
  * endpoints, CURVE keys of the configuration), with libmicrohttpd serving
@@ -18,25 +27,102 @@
  * proxy with TLS in front to serve other hosts. Never logs post text.
  * SPDX-License-Identifier: MIT
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "client.h"
+#include "console.h"
 #include "httpd.h"
 #include "log.h"
 #include "store.h"
 #include "wire.h"
 
+#define S_TOKEN_MIN	16
+#define S_TOKEN_MAX	256
+
 typedef struct s_gw {
 	mf_config_t	 cfg;
 	int		 timeout_ms;
 	mf_teacher_t	*teacher;	/* feedback with text teaches */
+	mf_console_t	*console;	/* NULL: `console off` */
+	char		 token[S_TOKEN_MAX + 1];	/* "": none */
 } s_gw_t;
+
+/* Whether the request carries the token: "Authorization: Bearer T",
+ * compared in constant time. */
+static int
+s_token_ok(const s_gw_t *gw, struct MHD_Connection *c)
+{
+	const char	*h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t		 n = strlen(gw->token);
+
+	return h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
+	    strlen(h + 7) == n && sodium_memcmp(h + 7, gw->token, n) == 0;
+}
+
+static enum MHD_Result
+s_unauthorized(struct MHD_Connection *c)
+{
+	static const char *const hdr[] = { "WWW-Authenticate",
+	    "Bearer realm=\"medflag\"", NULL };
+	static const char why[] = "{\"error\":\"this needs the console's "
+	    "token: send Authorization: Bearer TOKEN (the token is in the "
+	    "file console_token_file names)\"}\n";
+
+	return mf_httpd_send_h(c, MHD_HTTP_UNAUTHORIZED, "application/json",
+	    why, sizeof(why) - 1, hdr);
+}
+
+/* The token of console_token_file into gw->token: one line of 16 to 256
+ * printable bytes, in a file only its owner may read. 0, or -1 said. */
+static int
+s_token_load(s_gw_t *gw)
+{
+	const char	*path = gw->cfg.console_token_file;
+	struct stat	 sb;
+	FILE		*fp;
+	size_t		 n;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &sb) != 0) {
+		fprintf(stderr, "medflag http: console_token_file %s: %s\n",
+		    path, strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
+		return -1;
+	}
+	n = fread(gw->token, 1, S_TOKEN_MAX, fp);
+	fclose(fp);
+	gw->token[n] = '\0';
+	while (n > 0 && strchr(" \t\r\n", gw->token[n - 1]))
+		gw->token[--n] = '\0';
+	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+		fprintf(stderr, "medflag http: console_token_file %s: others "
+		    "may read it\n  hint: chmod 600 %s\n", path, path);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (gw->token[i] <= ' ' || gw->token[i] > '~')
+			n = 0;
+	if (n < S_TOKEN_MIN) {
+		fprintf(stderr, "medflag http: console_token_file %s: give "
+		    "one line of %d to %d printable characters\n  hint: "
+		    "head -c 24 /dev/urandom | base64 > %s\n", path,
+		    S_TOKEN_MIN, S_TOKEN_MAX, path);
+		return -1;
+	}
+	return 0;
+}
 
 /* 413 and the error verdict medflagd gives a post over 1 MiB (with
  * "error", as every error answer here). */
@@ -87,6 +173,7 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 		mf_buf_free(&mp);
 		return rc;
 	}
+	mf_console_remember(gw->console, post);
 	mf_post_destroy(&post);
 	if (mf_client_check_one(gw->cfg.check, mp.data, mp.len,
 	    gw->timeout_ms, &v, why, sizeof(why)) != 0) {
@@ -181,7 +268,16 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
     const char *method, const mf_httpd_req_t *rq)
 {
 	const s_gw_t	*gw = arg;
+	enum MHD_Result	 rc;
 
+	if (strcmp(url, "/v1/feedback") == 0 && gw->console != NULL &&
+	    gw->token[0] == '\0')
+		return mf_httpd_error(c, MHD_HTTP_FORBIDDEN, "the console is "
+		    "read-only: feedback needs console_token_file set in the "
+		    "configuration");
+	if (strcmp(url, "/v1/feedback") == 0 && gw->token[0] != '\0' &&
+	    !s_token_ok(gw, c))
+		return s_unauthorized(c);
 	if (strcmp(url, "/v1/check") == 0 || strcmp(url, "/v1/feedback") ==
 	    0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -199,8 +295,50 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 			    "use GET");
 		return s_control(gw, c, url[1] == 'm');
 	}
-	return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, "no such path; there are "
-	    "POST /v1/check, POST /v1/feedback, GET /metrics, GET /healthz");
+	if (gw->console != NULL && gw->token[0] != '\0' &&
+	    mf_console_path(url) == MF_CONSOLE_PRIVATE && !s_token_ok(gw, c))
+		return s_unauthorized(c);
+	if (gw->console != NULL && mf_console_handle(gw->console, c, url,
+	    method, rq, &rc))
+		return rc;
+	if (gw->console == NULL && mf_console_path(url) != 0)
+		return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, "the web console "
+		    "is off: set `console on` in the configuration "
+		    "(docs/operations.md, \"Web console\")");
+	return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, gw->console ? "no such "
+	    "path; there are POST /v1/check, POST /v1/feedback, GET /metrics, "
+	    "GET /healthz and the console under /ui/" : "no such path; there "
+	    "are POST /v1/check, POST /v1/feedback, GET /metrics, GET "
+	    "/healthz");
+}
+
+/* The console of `console on`, or why not. 0 or -1 (said). */
+static int
+s_console(s_gw_t *gw, const char *listen)
+{
+	mf_console_opts_t	o = {
+		.ui = gw->cfg.console_ui,
+		.text_window_s = gw->cfg.console_text_window_s,
+		.timeout_ms = gw->timeout_ms < 5000 ? gw->timeout_ms : 5000,
+	};
+
+	if (sodium_init() < 0 || s_token_load(gw) != 0)
+		return -1;
+	if (gw->token[0] == '\0' && strncmp(listen, "127.", 4) != 0) {
+		fprintf(stderr, "medflag http: console on %s without a token\n"
+		    "  hint: set console_token_file, or listen on 127.0.0.1 "
+		    "(docs/operations.md, \"Web console\")\n", listen);
+		return -1;
+	}
+	o.token = gw->token[0] != '\0';
+	if (gw->cfg.console_corpus[0] != '\0')
+		o.corpus[o.ncorpus++] = gw->cfg.console_corpus;
+	if ((gw->console = mf_console_new(&gw->cfg, &o)) == NULL)
+		return -1;
+	mf_log_info("web console on http://%s/ui/ (%s%s)", listen,
+	    gw->token[0] ? "token" : "read-only, no token",
+	    o.text_window_s ? ", text window on" : "");
+	return 0;
 }
 
 int
@@ -243,8 +381,14 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	    gw.cfg.check, gw.cfg.control);
 	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL)
 		return 1;
+	if (gw.cfg.console && s_console(&gw, listen) != 0) {
+		mf_teacher_destroy(&gw.teacher);
+		mf_client_term();
+		return 1;
+	}
 	rc = mf_httpd_run("medflag http", "--listen", listen, s_handle, &gw,
 	    banner);
+	mf_console_destroy(&gw.console);
 	mf_teacher_destroy(&gw.teacher);
 	mf_client_term();
 	if (rc != 0)

@@ -25,6 +25,13 @@ enum MHD_Result
 mf_httpd_send(struct MHD_Connection *c, unsigned status, const char *type,
     const char *data, size_t len)
 {
+	return mf_httpd_send_h(c, status, type, data, len, NULL);
+}
+
+enum MHD_Result
+mf_httpd_send_h(struct MHD_Connection *c, unsigned status, const char *type,
+    const char *data, size_t len, const char *const *hdr)
+{
 	struct MHD_Response	*r;
 	enum MHD_Result		 rc;
 
@@ -34,6 +41,8 @@ mf_httpd_send(struct MHD_Connection *c, unsigned status, const char *type,
 		return MHD_NO;
 	if (type != NULL)
 		MHD_add_response_header(r, "Content-Type", type);
+	for (size_t i = 0; hdr != NULL && hdr[i] != NULL; i += 2)
+		MHD_add_response_header(r, hdr[i], hdr[i + 1]);
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;

@@ -36,6 +36,11 @@ int		mf_httpd_run(const char *prog, const char *what,
 		    const char *banner);
 enum MHD_Result	mf_httpd_send(struct MHD_Connection *c, unsigned status,
 		    const char *type, const char *data, size_t len);
+/* The same with more headers: 'hdr' holds name, value, name, value ...,
+ * NULL (or is NULL). */
+enum MHD_Result	mf_httpd_send_h(struct MHD_Connection *c, unsigned status,
+		    const char *type, const char *data, size_t len,
+		    const char *const *hdr);
 /* {"error": why} with 'status'. */
 enum MHD_Result	mf_httpd_error(struct MHD_Connection *c, unsigned status,
 		    const char *why);

@@ -243,7 +243,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 	int64_t		 heard;
 	uint64_t	 since = 0;
 	char		*e, topic[64];
-	zmq_msg_t	 m[2];
+	zmq_msg_t	 m;
 
 	t.actions = (1u << (MF_ACT_BLOCK + 1)) - 1;
 	t.all = 1;
@@ -310,8 +310,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 	heard = mf_client_now_ms();
 	/* 3. ... then live, dropping what the replay already printed. */
 	while (!mf_client_stop && !(t.count && t.printed >= t.count)) {
-		int		n, more = 0;
-		size_t		ms = sizeof(more);
+		int		n;
 		zmq_pollitem_t	it = { sock, 0, ZMQ_POLLIN, 0 };
 
 		if ((n = zmq_poll(&it, 1, 1000)) == -1)
@@ -339,36 +338,18 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 			fprintf(stderr, "medflag tail: verdicts arrive again "
 			    "on %s\n", cfg.verdicts);
 		told = 0;
-		zmq_msg_init(&m[0]);
-		zmq_msg_init(&m[1]);
-		if (zmq_msg_recv(&m[0], sock, 0) == -1) {
-			zmq_msg_close(&m[0]);
-			zmq_msg_close(&m[1]);
+		zmq_msg_init(&m);
+		if ((n = mf_client_recv_verdict(sock, 0, &m)) == -1) {
+			zmq_msg_close(&m);
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "medflag tail: %s: %s\n", cfg.verdicts,
 			    zmq_strerror(errno));
 			goto out;
 		}
-		n = 1;
-		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
-		while (more) {
-			zmq_msg_t	x, *p = n < 2 ? &m[1] : &x;
-
-			if (p == &x)
-				zmq_msg_init(&x);
-			if (mf_zmsg_recv_more(p, sock) == -1)
-				break;
-			if (p == &x)
-				zmq_msg_close(&x);
-			n++;
-			zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
-		}
-		if (n == 2 && s_live(&t, zmq_msg_data(&m[1]),
-		    zmq_msg_size(&m[1])))
+		if (n == 2 && s_live(&t, zmq_msg_data(&m), zmq_msg_size(&m)))
 			mf_client_stop = 1;
-		zmq_msg_close(&m[0]);
-		zmq_msg_close(&m[1]);
+		zmq_msg_close(&m);
 	}
 	rc = 0;
 out:

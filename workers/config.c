@@ -110,6 +110,25 @@ static const mf_config_directive_t s_table[] = {
 	{ "discourse_review", MF_CONF_INT, F(discourse_review), 0, 0, 1, "1",
 	    0, "medflag discourse: a hold verdict hides the post until "
 	    "reviewed (needs a staff user); 0 = flag only" },
+	{ "console", MF_CONF_ONOFF, F(console), 0, 0, 1, "off", 0,
+	    "medflag http: on serves the web console (/ui/ and its /v1/ "
+	    "paths); off answers 404 there" },
+	{ "console_token_file", MF_CONF_PATH, F(console_token_file),
+	    S(console_token_file), 0, 0, "", 0,
+	    "medflag http: a file holding the console's token; every "
+	    "console request and every feedback must carry it. Empty: the "
+	    "console is read-only and on a loopback listen only" },
+	{ "console_ui", MF_CONF_PATH, F(console_ui), S(console_ui), 0, 0,
+	    MF_DATADIR "/medflag/ui", 0,
+	    "medflag http: the folder of the console's pages" },
+	{ "console_corpus", MF_CONF_PATH, F(console_corpus),
+	    S(console_corpus), 0, 0, "", 0,
+	    "medflag http: labelled posts (JSON Lines) a rule's backtest "
+	    "runs on; empty: no backtest" },
+	{ "console_text_window_s", MF_CONF_INT, F(console_text_window_s), 0,
+	    0, 600, "0", 0,
+	    "medflag http: seconds the live view may show the text of a post "
+	    "checked through the gateway, kept in memory only; 0: never" },
 	{ "canary", MF_CONF_ONOFF, F(canary), 0, 0, 1, "on", 0,
 	    "on: a rule set is loaded only when RULES/canary.jsonl exists and "
 	    "it flags at most 20 points more of it; off: no sample" },

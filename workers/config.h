@@ -60,6 +60,12 @@ typedef struct mf_config {
 	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
 	int	canary;
 	char	pidfile[1024];		/* medflagd's lock; "" automatic */
+	/* medflag http's web console (docs/operations.md); off by default. */
+	int	console;		/* 1: /ui/ and its /v1/ paths */
+	char	console_token_file[1024];	/* "": loopback reads only */
+	char	console_ui[1024];	/* the pages' folder */
+	char	console_corpus[1024];	/* backtests' posts; "" none */
+	int	console_text_window_s;	/* 0: no post text, ever */
 } mf_config_t;
 
 /* Fills every field with its default. */

@@ -2,7 +2,8 @@
 # `medflag http` in front of a real medflagd (2 workers, redis): a claim
 # through POST /v1/check comes back flagged; a post without post_id, a
 # body that is not JSON, a GET on /v1/check, an unknown path and a body
-# over 1 MiB get their 4xx with a JSON error naming the cause; feedback is
+# over 1 MiB get their 4xx with a JSON error naming the cause; the web
+# console is off unless configured; feedback is
 # stored (and a bad one refused); /metrics and /healthz answer. Requests
 # are made with Python's urllib.
 B=${MF_BUILD:-build}
@@ -49,6 +50,12 @@ out=$(req POST /v1/check 'nope')
 echo "$out" | grep -q '^400 {"error":"post: invalid JSON' || fail "not JSON: $out"
 out=$(req GET /v1/check)
 echo "$out" | grep -q '^405 ' || fail "GET on check: $out"
+out=$(req GET /ui/)
+echo "$out" | grep -q '^404 {"error":"the web console is off' ||
+    fail "console not off by default: $out"
+out=$(req GET /v1/rules)
+echo "$out" | grep -q '^404 {"error":"the web console is off' ||
+    fail "console API not off by default: $out"
 out=$(req GET /nothing)
 echo "$out" | grep -q '^404 {"error":"no such path' || fail "unknown path: $out"
 out=$(req POST /v1/check @big)

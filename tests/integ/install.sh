@@ -28,6 +28,7 @@ inst
 for f in bin/medflagd bin/medflag-worker bin/medflag etc/medflag/medflag.conf \
     share/medflag/rules/canary.jsonl share/medflag/rules/policy.conf \
     share/medflag/rules/sources/vetted.list share/doc/medflag/operations.md \
+    share/medflag/ui/index.html share/medflag/ui/console.js \
     lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
     var/run/medflag; do
 	[ -e "$P/$f" ] || fail "make install left out $f"
