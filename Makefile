@@ -229,7 +229,7 @@ install: $(LIB) $(BINS)
 	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
 	install -d $(DESTDIR)$(DATADIR)/medflag/ui
-	install -m 644 ui/*.html ui/*.css ui/*.js $(DESTDIR)$(DATADIR)/medflag/ui/
+	install -m 644 tools/ui/*.html tools/ui/*.css tools/ui/*.js $(DESTDIR)$(DATADIR)/medflag/ui/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
 	@# The example configuration, unless there is one: that is the operator's.
