@@ -35,12 +35,15 @@ precision() {
 p5=$(precision 0.50); p7=$(precision 0.70)
 [ -n "$p5" ] && [ -n "$p7" ] || fail "learn eval printed no figures"
 
-# A probe: one of the lessons the moderators overturn that the model
-# calls a claim now.
+# A probe: the last of the lessons the moderators overturn that the model
+# calls a claim now. Lessons are taught one after another, each from
+# where the last left the model, so one taught earlier may be pushed
+# back by those that follow; nothing follows the last.
 /usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" overturned |
 /usr/bin/python3 -c '
 import json, subprocess, sys
 medflag, conf = sys.argv[1:3]
+last = None
 for line in sys.stdin:
     pid, text = json.loads(line)
     v = json.loads(subprocess.run([medflag, "-c", conf, "check", "--json",
@@ -48,8 +51,9 @@ for line in sys.stdin:
     p = [h.get("probability", 0) for h in v.get("hits", [])
          if h["rule"] == "model"]
     if p and p[0] >= 0.5:
-        print(pid, p[0])
-        break
+        last = (pid, p[0])
+if last:
+    print(*last)
 ' "$B/medflag" "$CONF" >"$D/probe"
 read -r probe pbefore <"$D/probe" || fail "no overturned post the model calls a claim"
 
@@ -85,7 +89,8 @@ v = json.loads(subprocess.run([medflag, "-c", conf, "check", "--json", "-"],
     input=text.encode(), capture_output=True).stdout)
 p = ([h.get("probability", 0) for h in v.get("hits", [])
       if h["rule"] == "model"] or [0])[0]
-print("probe %s: probability %s -> %s" % (probe, before, p))
+print("probe %s: probability %s -> %s" % (probe, before, p if p else
+      "under 0.5 (the model leans to no claim: no hit)"))
 sys.exit(0 if p < float(before) else 1)
 ' "$probe" "$pbefore" "$B/medflag" "$CONF" || fail "the probe did not move"
 
