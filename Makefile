@@ -11,6 +11,7 @@ DATADIR    ?= $(PREFIX)/share
 LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR     ?= $(DATADIR)/doc/medflag
+MANDIR     ?= $(DATADIR)/man
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
@@ -37,7 +38,7 @@ DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
               libcurl4-openssl-dev libsodium-dev redis-server \
-              python3 python3-zmq python3-msgpack
+              python3 python3-zmq python3-msgpack mandoc
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
@@ -237,6 +238,12 @@ install: $(LIB) $(BINS)
 	        -e 's|@DATADIR@|$(DATADIR)|g' etc/systemd/$$u.service.in \
 	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.service || exit 1; done
 	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 644 docs/man/medflag.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/man/medflag.conf.5 docs/man/medflag.rules.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/man/medflagd.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
@@ -245,6 +252,10 @@ uninstall:
 	    $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/medflagd.service \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service
+	rm -f $(DESTDIR)$(MANDIR)/man1/medflag.1 \
+	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
+	    $(DESTDIR)$(MANDIR)/man8/medflagd.8
 	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
 
 clean:

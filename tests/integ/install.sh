@@ -2,16 +2,19 @@
 # An installed medflag runs by itself: `make install` into a fresh temp
 # prefix (its own build directory, so build/ keeps its paths) installs
 # the programs, the rules with canary.jsonl, the example configuration
-# (kept on a second install), the documentation and systemd units with
-# the prefix's paths and their sandbox. Then, from / and without -c or
-# any MEDFLAG_* variable, the installed medflagd -n passes, medflag
-# explain judges with the installed rules, and medflagd with medflag
-# check work once the installed configuration names private endpoints.
+# (kept on a second install), the documentation, the manual pages (no
+# mandoc warning) and systemd units with the prefix's paths and their
+# sandbox. Then, from / and without -c or any MEDFLAG_* variable, the
+# installed medflagd -n passes, medflag explain judges with the
+# installed rules, and medflagd with medflag check work once the
+# installed configuration names private endpoints.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 fail() { echo "FAIL: $*"; [ -f "$T/medflagd.log" ] && cat "$T/medflagd.log"; exit 1; }
 command -v redis-server >/dev/null 2>&1 ||
     { echo "SKIP: redis-server not found (make deps installs it)"; exit 77; }
+command -v mandoc >/dev/null 2>&1 ||
+    { echo "SKIP: mandoc not found (make deps installs it)"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/mfinstall.XXXXXX") || exit 1
 RPID= MPID=
 trap '[ -n "$MPID" ] && kill $MPID; [ -n "$RPID" ] && kill $RPID; wait; rm -rf "$T"' EXIT
@@ -29,8 +32,17 @@ for f in bin/medflagd bin/medflag-worker bin/medflag etc/medflag/medflag.conf \
     share/medflag/rules/canary.jsonl share/medflag/rules/policy.conf \
     share/medflag/rules/sources/vetted.list share/doc/medflag/operations.md \
     lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
-    var/run/medflag; do
+    var/run/medflag share/man/man1/medflag.1 share/man/man8/medflagd.8 \
+    share/man/man5/medflag.conf.5 share/man/man5/medflag.rules.5; do
 	[ -e "$P/$f" ] || fail "make install left out $f"
+done
+# The manual pages: no mandoc warning, and man finds them by name.
+for m in "$P"/share/man/man*/*; do
+	out=$(mandoc -T lint -W warning "$m" 2>&1) || fail "mandoc -T lint $m: $out"
+done
+for m in medflag medflagd medflag.conf medflag.rules; do
+	MANPATH=$P/share/man man -w "$m" >/dev/null 2>&1 ||
+	    fail "man -w $m finds no page under $P/share/man"
 done
 U=$P/lib/systemd/system
 grep -qx "ExecStart=$P/bin/medflagd -c $P/etc/medflag/medflag.conf" \
