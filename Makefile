@@ -12,6 +12,7 @@ LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR     ?= $(DATADIR)/doc/medflag
 MANDIR     ?= $(DATADIR)/man
+LIBDIR     ?= $(PREFIX)/lib
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
@@ -51,6 +52,13 @@ INTEG_UTIL := $(wildcard tests/integ_util.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB        := $(BUILD)/libmedflag.a
+# The shared library: its own position-independent objects, so that the
+# programs keep linking the static one as they always did. The soname's
+# number changes when the ABI does, the file's with every release.
+VERSION    := $(shell sed -n 's/^\#define MF_VERSION[^"]*"\(.*\)"/\1/p' filter/medflag.h)
+SOMAJOR    := 0
+SONAME     := libmedflag.so.$(SOMAJOR)
+SOLIB      := $(BUILD)/libmedflag.so.$(VERSION)
 SVC        := $(BUILD)/libmfsvc.a
 BINS       := $(BUILD)/medflag $(if $(wildcard workers/medflagd.c),$(BUILD)/medflagd) \
               $(if $(wildcard workers/worker.c),$(BUILD)/medflag-worker)
@@ -86,6 +94,14 @@ $(BUILD)/%.o: %.c
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(MF_CFLAGS) -fPIC -c -o $@ $<
+
+$(SOLIB): $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRC))
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	    -Wl,--as-needed -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(SVC): $(call obj,$(SVC_SRC)) $(LIB)
 	@mkdir -p $(@D)
@@ -213,12 +229,15 @@ fuzz-deps:
 
 # ---- install ---------------------------------------------------------------
 
-install: $(LIB) $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+install: $(LIB) $(SOLIB) $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources \
 	    $(DESTDIR)$(SYSCONFDIR)/medflag $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmedflag.so
 	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
 	    filter/post.h filter/verdict.h filter/source.h filter/normalize.h \
 	    filter/ruleset.h filter/match.h filter/wire.h filter/learn.h \
@@ -227,8 +246,9 @@ install: $(LIB) $(BINS)
 	install -m 644 rules/*.rules rules/policy.conf rules/canary.jsonl \
 	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/medflag.pc
 	@# The example configuration, unless there is one: that is the operator's.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf"; \
@@ -247,7 +267,8 @@ install: $(LIB) $(BINS)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
-	rm -f $(DESTDIR)$(PREFIX)/lib/libmedflag.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libmedflag.a $(DESTDIR)$(LIBDIR)/libmedflag.so* \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/medflag.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag \
 	    $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/medflagd.service \

@@ -75,6 +75,60 @@ echo "$out" | grep -q '^verdict:  flag' || fail "installed explain: $out"
 out=$(cd / && "$P/bin/medflagd" --version) && [ "$out" = "medflagd 0.1.0" ] ||
     fail "medflagd --version: $out"
 
+# The library: a program built with nothing but pkg-config and the
+# installed prefix links the shared libmedflag (its soname), includes
+# the system's <err.h> beside <medflag/medflag.h>, and judges as explain.
+for f in lib/libmedflag.a lib/libmedflag.so "lib/$(readlink "$P/lib/libmedflag.so")" \
+    include/medflag/medflag.h; do
+	[ -e "$P/$f" ] || fail "make install left out $f"
+done
+cat >"$T/prog.c" <<'PROG'
+#include <err.h>
+#include <stdio.h>
+
+#include <medflag/medflag.h>
+
+int
+main(int argc, char **argv)
+{
+	mf_diags_t	 diags = {0};
+	mf_err_t	 e = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc;
+	mf_post_t	*post;
+	mf_verdict_t	*v = NULL;
+
+	if (argc != 3)
+		errx(2, "usage: prog RULES TEXT");
+	if ((rs = mf_ruleset_load(argv[1], NULL, 0, &diags)) == NULL)
+		errx(1, "%s: %zu errors", argv[1], diags.errors);
+	if ((sc = mf_scanner_new(&e)) == NULL ||
+	    (post = mf_post_new("p-1", argv[2])) == NULL ||
+	    mf_scan(sc, rs, NULL, post, 0, &v, &e) != 0)
+		errx(1, "scan: %s", e.msg);
+	printf("%s %s %zu\n", MF_VERSION, mf_action_name(v->action),
+	    mf_ruleset_size(rs));
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&post);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&diags);
+	return 0;
+}
+PROG
+PKG_CONFIG_PATH=$P/lib/pkgconfig
+export PKG_CONFIG_PATH
+cc -std=c11 -Wall -Werror $(pkg-config --cflags medflag) -o "$T/prog" "$T/prog.c" \
+    $(pkg-config --libs medflag) -Wl,-rpath,"$P/lib" >"$T/cc.log" 2>&1 ||
+    fail "a program with pkg-config medflag: $(cat "$T/cc.log")"
+unset PKG_CONFIG_PATH
+readelf -d "$T/prog" | grep -q 'NEEDED.*\[libmedflag\.so\.0\]' ||
+    fail "the program does not use the shared libmedflag.so.0"
+ver=$("$P/bin/medflag" --version | sed 's/^medflag //')
+out=$(cd / && "$T/prog" "$P/share/medflag/rules" "The MMR jab gave my son autism.") &&
+    [ "${out% *}" = "$ver flag" ] && [ "${out##* }" -gt 0 ] ||
+    fail "the program: $out (medflag $ver)"
+
 # The service: the installed configuration names a private redis and
 # ipc:// endpoints (no fixed ports), and a second install keeps it.
 redis-server --port 0 --unixsocket "$T/redis.sock" --save '' \
