@@ -232,7 +232,8 @@ fuzz-deps:
 install: $(LIB) $(SOLIB) $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources \
-	    $(DESTDIR)$(SYSCONFDIR)/medflag $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(SYSCONFDIR)/medflag/local.d $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(SOLIB) $(DESTDIR)$(LIBDIR)/

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -125,6 +126,7 @@ static const mf_config_directive_t s_table[] = {
 };
 
 #define NTABLE	(sizeof(s_table) / sizeof(s_table[0]))
+_Static_assert(NTABLE <= MF_CONFIG_MAX_KEYS, "raise MF_CONFIG_MAX_KEYS");
 
 const mf_config_directive_t *
 mf_config_directives(size_t *n)
@@ -345,17 +347,27 @@ s_folder(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-int
-mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
+/*
+ * Reads one file over 'c'. The first file read is the configuration
+ * ('c->path', and 'c->local' beside it); the others are local.d's.
+ */
+static int
+s_load_file(mf_config_t *c, const char *path, mf_diags_t *diags)
 {
 	FILE	*fp;
 	char	 line[4096], abs[8192], dir[4096];
-	size_t	 lineno = 0, errors0;
+	size_t	 lineno = 0, errors0, fileno;
 	mf_diags_t	 local = {0};
 
 	if (diags == NULL)
 		diags = &local;	/* count only */
 	errors0 = diags->errors;
+	if (c->nfiles == MF_CONFIG_MAX_FILES) {
+		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "merge some "
+		    "of the files of local.d", "more than %d files of "
+		    "configuration", MF_CONFIG_MAX_FILES - 1);
+		return 1;
+	}
 	fp = fopen(path, "r");
 	if (fp == NULL) {
 		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0,
@@ -384,7 +396,12 @@ mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
 		mf_diags_free(&local);
 		return 1;
 	}
-	memcpy(c->path, abs, strlen(abs) + 1);
+	fileno = c->nfiles++;
+	memcpy(c->files[fileno], abs, strlen(abs) + 1);
+	if (fileno == 0) {
+		memcpy(c->path, abs, strlen(abs) + 1);
+		snprintf(c->local, sizeof(c->local), "%.1000s/local.d", dir);
+	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char				*k, *v, *e, msg[512], hint[512];
 		const mf_config_directive_t	*d;
@@ -467,6 +484,10 @@ mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
 		if (s_set(c, d, v, msg, sizeof(msg), hint, sizeof(hint)) != 0)
 			mf_diags_add(diags, MF_DIAG_ERROR, path, lineno, vcol,
 			    hint[0] ? hint : NULL, "%s", msg);
+		else {
+			c->from_file[d - s_table] = (unsigned char)(fileno + 1);
+			c->from_line[d - s_table] = (unsigned)lineno;
+		}
 	}
 	if (ferror(fp))
 		mf_diags_add(diags, MF_DIAG_ERROR, path, lineno, 0, NULL,
@@ -475,6 +496,66 @@ mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
 	errors0 = diags->errors - errors0;
 	mf_diags_free(&local);
 	return (int)errors0;
+}
+
+static int
+s_cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every local.d/ *.conf, sorted by name; a missing folder is fine. */
+static int
+s_load_local(mf_config_t *c, mf_diags_t *diags)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*names[MF_CONFIG_MAX_FILES], path[2048];
+	size_t		 n = 0;
+	int		 errors = 0;
+
+	if ((d = opendir(c->local)) == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		mf_diags_add(diags, MF_DIAG_ERROR, c->local, 0, 0, "make it "
+		    "readable by the service, or remove it", "cannot open "
+		    "the folder of local overrides: %s", strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t	len = strlen(de->d_name);
+
+		if (len < 6 || de->d_name[0] == '.' ||
+		    strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		if (n == MF_CONFIG_MAX_FILES - 1 ||
+		    (names[n] = strdup(de->d_name)) == NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, c->local, 0, 0,
+			    "merge some of them", "more than %d *.conf files",
+			    MF_CONFIG_MAX_FILES - 2);
+			errors++;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), s_cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->local, names[i]);
+		errors += s_load_file(c, path, diags);
+		free(names[i]);
+	}
+	return errors;
+}
+
+int
+mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
+{
+	int	errors = s_load_file(c, path, diags);
+
+	if (c->nfiles == 1)
+		errors += s_load_local(c, diags);
+	return errors;
 }
 
 const char *

@@ -16,6 +16,9 @@
 
 #include "err.h"
 
+#define MF_CONFIG_MAX_KEYS	64	/* directives in the table, at most */
+#define MF_CONFIG_MAX_FILES	16	/* the file and those of local.d/ */
+
 typedef struct mf_config {
 	/* ZeroMQ endpoints; defaults tcp://127.0.0.1:7701..7705 */
 	char	ingest[256], check[256], verdicts[256], control[256],
@@ -60,13 +63,24 @@ typedef struct mf_config {
 	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
 	int	canary;
 	char	pidfile[1024];		/* medflagd's lock; "" automatic */
+	/* local.d/ beside the file read ("" without one): *.conf files read
+	 * after it, *.rules and sources/ *.list added to the rules. */
+	char	local[1024];
+	/* Where each directive's value came from, for `medflag config`:
+	 * files[from_file[i] - 1], line from_line[i]; 0 is the default. i
+	 * indexes the directive table. */
+	char	files[MF_CONFIG_MAX_FILES][1024];
+	size_t	nfiles;
+	unsigned char from_file[MF_CONFIG_MAX_KEYS];
+	unsigned from_line[MF_CONFIG_MAX_KEYS];
 } mf_config_t;
 
 /* Fills every field with its default. */
 void		 mf_config_defaults(mf_config_t *c);
 /* Reads "key value" lines ('#' comments) over the current values of 'c'
- * (call mf_config_defaults() first). Unknown keys and bad values go to
- * 'diags' with file:line:col and a hint; returns the number of errors
+ * (call mf_config_defaults() first), then every local.d/ *.conf beside
+ * the file, sorted by name, the same way. Unknown keys and bad values go
+ * to 'diags' with file:line:col and a hint; returns the number of errors
  * (-1 style failures such as an unreadable file count as one error). */
 int		 mf_config_load(mf_config_t *c, const char *path,
 		    mf_diags_t *diags);

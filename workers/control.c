@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "broker.h"
+#include "local.h"
 
 static void
 s_str(msgpack_packer *pk, const char *s)
@@ -198,19 +199,15 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
     mf_diags_t *diags, double *rate, size_t *n, size_t *nrules,
     mf_rulehits_t *ids)
 {
-	char		 dir[1200];
 	mf_sources_t	*vetted = NULL;
 	mf_ruleset_t	*rs = NULL;
 	mf_scanner_t	*sc = NULL;
 	int		 rc = -1;
 
 	*nrules = 0;
-	snprintf(dir, sizeof(dir), "%s/sources", cfg->rules);
 	if ((vetted = mf_sources_new("files")) == NULL)
 		goto out;
-	if (mf_sources_load_dir(vetted, dir, diags) != 0)
-		goto out;
-	rs = mf_ruleset_load(cfg->rules, vetted, 0, diags);
+	rs = mf_local_ruleset_load(cfg->rules, cfg->local, vetted, 0, diags);
 	if (rs == NULL)
 		goto out;
 	/* A directory that compiles to nothing (a wrong path, files not

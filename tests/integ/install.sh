@@ -159,4 +159,54 @@ rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q 'flag' ||
     fail "installed check: exit $rc: $out"
 kill $MPID; wait $MPID; MPID=
+# Local overrides: local.d/ beside the installed configuration changes a
+# key, turns a curated rule off and adds a rule with its own vetted
+# source; the programs from / follow it, `medflag config` says where each
+# value came from, and a reinstall leaves local.d/ as it was.
+L=$P/etc/medflag/local.d
+[ -d "$L" ] || fail "make install made no $L"
+mkdir -p "$L/sources"
+echo 'log_level warn' >"$L/50-site.conf"
+cat >"$L/site.rules" <<'RULES'
+override vaccines-autism.causal off
+claim garlic-flu
+  title      Garlic cures the flu
+  fact       No trial has found that garlic cures influenza.
+  evidence   https://health.example.org/garlic
+  tier       misleading
+end
+rule garlic-flu.cures
+  score      6
+  match      /\bgarlic\b/
+  match      /\bflu\b/
+  near       40
+  expect     match   "Garlic cures the flu."
+  expect     nomatch "Nothing about it here."
+end
+RULES
+echo health.example.org >"$L/sources/vetted-site.list"
+cp -R "$L" "$T/local.before"
+inst
+diff -r "$T/local.before" "$L" >/dev/null || fail "make install changed $L"
+out=$(cd / && "$P/bin/medflag" explain "The MMR jab gave my son autism. Garlic cures the flu." 2>&1)
+echo "$out" | grep -q '^rule garlic-flu.cures  (enforce' &&
+    ! echo "$out" | grep -q '^rule vaccines-autism.causal' ||
+    fail "explain with local.d: $out"
+conf=$(cd / && "$P/bin/medflag" config 2>&1) || fail "medflag config: $conf"
+echo "$conf" | grep -q "^log_level  *warn  *# $L/50-site.conf:1$" &&
+    echo "$conf" | grep -q "^workers  *1  *# $P/etc/medflag/medflag.conf:[0-9]*$" &&
+    echo "$conf" | grep -q "^ingest  *ipc://$T/ingest  *# $P/etc/medflag/medflag.conf:[0-9]*$" &&
+    echo "$conf" | grep -q '^heartbeat_ms  *1000  *# default$' &&
+    echo "$conf" | grep -q "^override vaccines-autism.causal mode off	# was enforce; $L/site.rules:1$" &&
+    echo "$conf" | grep -q "^# rule garlic-flu.cures: added, $L/site.rules:8$" ||
+    fail "medflag config: $conf"
+h1=$(echo "$conf" | sed -n 's/^# rules: .*ruleset \([0-9a-f]*\)$/\1/p')
+out=$(cd / && "$P/bin/medflagd" -n 2>&1) || fail "medflagd -n with local.d: $out"
+echo "$out" | grep -q "ruleset $h1\$" || fail "medflagd -n and config disagree ($h1): $out"
+echo 'override no-such.rule score 1' >>"$L/site.rules"
+out=$(cd / && "$P/bin/medflagd" -n 2>&1) &&
+    fail "medflagd -n passed an override of a rule that does not exist"
+n=$(wc -l <"$L/site.rules")
+echo "$out" | grep -q "^$L/site.rules:$n:1: error: override: no rule 'no-such.rule'" ||
+    fail "medflagd -n: $out"
 echo "ok: make install gives a medflag that runs from / by itself"
