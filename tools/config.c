@@ -31,6 +31,10 @@ s_value(const mf_config_t *c, const mf_config_directive_t *d, char *out,
 	case MF_CONF_ONOFF:
 		snprintf(out, cap, "%s", *(const int *)p ? "on" : "off");
 		break;
+	case MF_CONF_MODE:
+		snprintf(out, cap, "%s", *(const int *)p ? "shadow" :
+		    "enforce");
+		break;
 	default:
 		/* A secret is not printed, only whether there is one. */
 		if (strcmp(d->name, "redis_password") == 0 && *p)

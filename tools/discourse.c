@@ -415,7 +415,11 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    "\"status\":\"%s\",\"duplicate\":%s", id, mf_action_name(v->action),
 	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
 	    "false");
-	if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
+	/* Detect only (mode shadow): the verdict says what would be done. */
+	if (v->flags & MF_VF_SHADOW)
+		strncat(out, ",\"flag\":\"shadow\"", sizeof(out) -
+		    strlen(out) - 1);
+	else if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
 		mf_buf_t	msg = {0};
 		int		queued = -1;
 

@@ -118,6 +118,10 @@ static const mf_config_directive_t s_table[] = {
 	    "medflagd's lock file; empty: CONTROL.pid beside an ipc:// control "
 	    "socket, else one per set of endpoints in "
 	    "$localstatedir/run/medflag, else $TMPDIR" },
+	{ "mode", MF_CONF_MODE, F(shadow), 0, 0, 1, "enforce", 0,
+	    "enforce, or shadow: detect only (verdicts are published with "
+	    "the action they would take, flagged shadow; adapters act on "
+	    "none)" },
 	{ "log", MF_CONF_SINK, F(log), S(log), 0, 0, "stderr", 0,
 	    "stderr (one line each: time, level, component, message), json "
 	    "(the same as JSON Lines on stderr) or syslog (facility daemon)" },
@@ -192,6 +196,19 @@ s_set(mf_config_t *c, const mf_config_directive_t *d, const char *v,
 			snprintf(msg, msgcap, "%s: '%s' is neither on nor off",
 			    d->name, v);
 			snprintf(hint, hintcap, "write on or off");
+			return -1;
+		}
+		return 0;
+	case MF_CONF_MODE:
+		if (strcmp(v, "enforce") == 0)
+			*(int *)p = 0;
+		else if (strcmp(v, "shadow") == 0)
+			*(int *)p = 1;
+		else {
+			snprintf(msg, msgcap, "%s: unknown mode '%s'",
+			    d->name, v);
+			snprintf(hint, hintcap, "use enforce, or shadow to "
+			    "detect only");
 			return -1;
 		}
 		return 0;

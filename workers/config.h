@@ -63,6 +63,9 @@ typedef struct mf_config {
 	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
 	int	canary;
 	char	pidfile[1024];		/* medflagd's lock; "" automatic */
+	/* `mode shadow` (1): detect only, every verdict flagged "shadow" by
+	 * medflagd and no adapter acts on it; 0: enforce, the default. */
+	int	shadow;
 	/* local.d/ beside the file read ("" without one): *.conf files read
 	 * after it, *.rules and sources/ *.list added to the rules. */
 	char	local[1024];
@@ -106,7 +109,8 @@ int		 mf_config_read(mf_config_t *c, const char *path,
 /* MF_CONF_PATH: a string that, when relative, is made absolute against
  * the folder of the file it was read from. */
 typedef enum { MF_CONF_STR, MF_CONF_INT, MF_CONF_ENDPOINT, MF_CONF_REDIS,
-	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF, MF_CONF_SINK }
+	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF, MF_CONF_SINK,
+	MF_CONF_MODE }
 	mf_conf_type_t;
 
 typedef struct mf_config_directive {

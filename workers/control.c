@@ -366,13 +366,14 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		size_t		q;
 
 		mf_journal_status(&b->journal, &up, &w, &s, &q);
-		msgpack_pack_map(&pk, 5);
+		msgpack_pack_map(&pk, 6);
 		s_kv_bool(&pk, "ok", b->cfg.workers == 0 ||
 		    mf_broker_alive(b) > 0);
 		s_kv_u64(&pk, "workers_alive", mf_broker_alive(b));
 		s_kv_bool(&pk, "redis", up);
 		s_kv_str(&pk, "ruleset", b->ruleset);
 		s_kv_bool(&pk, "draining", b->draining);
+		s_kv_str(&pk, "mode", b->cfg.shadow ? "shadow" : "enforce");
 	} else if (strcmp(cmd, "workers") == 0) {
 		msgpack_pack_map(&pk, 2);
 		s_kv_bool(&pk, "ok", 1);

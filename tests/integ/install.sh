@@ -209,4 +209,29 @@ out=$(cd / && "$P/bin/medflagd" -n 2>&1) &&
 n=$(wc -l <"$L/site.rules")
 echo "$out" | grep -q "^$L/site.rules:$n:1: error: override: no rule 'no-such.rule'" ||
     fail "medflagd -n: $out"
+sed -i '$d' "$L/site.rules"
+
+# mode shadow (detect only), from local.d: medflagd says so, and a post
+# it would flag comes back with that action, flagged shadow, and check
+# exits 0, so that a hook acting on the status does nothing.
+echo 'mode shadow' >"$L/60-shadow.conf"
+out=$(cd / && "$P/bin/medflagd" -n 2>&1) && echo "$out" | grep -q '^mode: shadow: detect only' ||
+    fail "medflagd -n in mode shadow: $out"
+(cd / && exec "$P/bin/medflagd") 2>"$T/medflagd.log" &
+MPID=$!
+i=0
+until (cd / && "$P/bin/medflag" stats 2>/dev/null) | grep -q 'workers (1)'; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "medflagd in mode shadow never had a worker"
+	sleep 0.1
+done
+grep -q 'warn medflagd: mode shadow: detect only' "$T/medflagd.log" ||
+    fail "medflagd does not log mode shadow"
+out=$(cd / && "$P/bin/medflag" check --json "Garlic cures the flu." 2>"$T/check.err")
+rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q '"action": *"flag"' &&
+    echo "$out" | grep -q '"flags": *\[[^]]*"shadow"' &&
+    grep -q 'mode shadow (detect only): flag is what would be done' "$T/check.err" ||
+    fail "check in mode shadow: exit $rc: $out $(cat "$T/check.err")"
+kill $MPID; wait $MPID; MPID=
+rm "$L/60-shadow.conf"
 echo "ok: make install gives a medflag that runs from / by itself"
