@@ -6,8 +6,11 @@
  *
  *   POST /v1/check      a post as JSON (docs/protocol.md) -> its verdict
  *   POST /v1/feedback   a moderator's outcome as JSON -> 204
- *   GET  /metrics       stats in the Prometheus text format
+ *   GET  /metrics       stats in the Prometheus text format, medflag_up
  *   GET  /healthz       medflagd's health; 200, or 503 when not healthy
+ *
+ * /metrics and /healthz (and HEAD on them) answer within a second
+ * whatever medflagd does; a wrong method is 405 with Allow.
  *
  * A client of medflagd like the other subcommands (the check and control
  * endpoints, CURVE keys of the configuration), with libmicrohttpd serving
@@ -133,18 +136,35 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 	return mf_httpd_send(c, MHD_HTTP_NO_CONTENT, NULL, "", 0);
 }
 
+/*
+ * GET /metrics and /healthz answer within a second whatever medflagd does
+ * (down, stopped, slow): Prometheus gives a scrape 10 s, a load balancer
+ * a health check often 1 or 2. medflagd answers `stats` in about a
+ * millisecond when it answers at all.
+ */
+#define S_CONTROL_MS	800
+
 /* GET /metrics and /healthz: a control request. */
 static enum MHD_Result
 s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 {
 	msgpack_unpacked	 reply;
 	enum MHD_Result		 rc;
+	int			 up;
 
-	if (mf_client_control(&gw->cfg, metrics ? "stats" : "health", NULL, 0,
-	    gw->timeout_ms, &reply) != 0) {
+	up = mf_client_control(&gw->cfg, metrics ? "stats" : "health", NULL,
+	    0, gw->timeout_ms < S_CONTROL_MS ? gw->timeout_ms : S_CONTROL_MS,
+	    &reply) == 0;
+	if (!up && !metrics) {
+		char	body[160];
+		int	n;
+
 		msgpack_unpacked_destroy(&reply);
-		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd did "
-		    "not answer on its control endpoint");
+		n = snprintf(body, sizeof(body), "{\"ok\":false,\"error\":"
+		    "\"medflagd did not answer on its control endpoint within "
+		    "%d ms\"}\n", S_CONTROL_MS);
+		return mf_httpd_send(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "application/json", body, (size_t)n);
 	}
 	if (metrics) {
 		char	*text = NULL;
@@ -154,10 +174,16 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 		if (fp == NULL)
 			rc = MHD_NO;
 		else {
-			mf_stats_prometheus(&reply.data, fp);
+			/* Down is a value, as exporters say it: the scrape
+			 * works and medflag_up is 0. */
+			fprintf(fp, "# HELP medflag_up 1 when medflagd "
+			    "answered this scrape\n# TYPE medflag_up gauge\n"
+			    "medflag_up %d\n", up);
+			if (up)
+				mf_stats_prometheus(&reply.data, fp);
 			fclose(fp);
-			rc = mf_httpd_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4",
-			    text, len);
+			rc = mf_httpd_send(c, MHD_HTTP_OK, "text/plain; "
+			    "version=0.0.4", text, len);
 		}
 		free(text);
 	} else {
@@ -185,8 +211,7 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 	if (strcmp(url, "/v1/check") == 0 || strcmp(url, "/v1/feedback") ==
 	    0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "use POST with a JSON body");
+			return mf_httpd_not_allowed(c, "POST");
 		if (rq->too_big && url[4] != 'c')
 			return mf_httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "the body is over 1 MiB");
@@ -194,14 +219,19 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 		    s_feedback(gw, c, rq);
 	}
 	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0) {
-		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "use GET");
+		/* HEAD: the same answer, libmicrohttpd leaves the body out. */
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return mf_httpd_not_allowed(c, "GET, HEAD");
 		return s_control(gw, c, url[1] == 'm');
 	}
 	return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, "no such path; there are "
 	    "POST /v1/check, POST /v1/feedback, GET /metrics, GET /healthz");
 }
+
+static const char *const s_paths[] = {
+	"/v1/check", "/v1/feedback", "/metrics", "/healthz", NULL
+};
 
 int
 mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
@@ -244,7 +274,7 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL)
 		return 1;
 	rc = mf_httpd_run("medflag http", "--listen", listen, s_handle, &gw,
-	    banner);
+	    banner, s_paths);
 	mf_teacher_destroy(&gw.teacher);
 	mf_client_term();
 	if (rc != 0)
