@@ -114,6 +114,14 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	return rc;
 }
 
+/*
+ * GET /metrics and /healthz answer within a second whatever medflagd does
+ * (down, stopped, slow): Prometheus gives a scrape 10 s, a load balancer
+ * a health check often 1 or 2. medflagd answers `stats` in about a
+ * millisecond when it answers at all.
+ */
+#define S_CONTROL_MS	800
+
 /* POST /v1/feedback: into Redis, as `medflag feedback -` does. */
 static enum MHD_Result
 s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
@@ -123,11 +131,22 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 	char		 why[600];
 	int		 r;
 
+	mf_feedback_rules_t	 known;
+
+	/* Rule ids are checked against the running rule set, which a
+	 * reload changes: asked for each record (feedback is rare). */
+	if (mf_feedback_rules_running(&gw->cfg, S_CONTROL_MS, &known) != 0)
+		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
+		    "did not answer: the rule ids cannot be checked; send the "
+		    "feedback again later");
 	if ((st = mf_store_connect(&gw->cfg, gw->cfg.redis_timeout_ms > 1000 ?
-	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL)
+	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL) {
+		mf_rulehits_free(&known.ids);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
-	r = mf_feedback_record(st, gw->teacher, rq->body ? rq->body : "",
-	    rq->len, why, sizeof(why));
+	}
+	r = mf_feedback_record(st, gw->teacher, &known, rq->body ? rq->body :
+	    "", rq->len, why, sizeof(why));
+	mf_rulehits_free(&known.ids);
 	mf_store_destroy(&st);
 	if (r > 0)
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
@@ -135,14 +154,6 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
 	return mf_httpd_send(c, MHD_HTTP_NO_CONTENT, NULL, "", 0);
 }
-
-/*
- * GET /metrics and /healthz answer within a second whatever medflagd does
- * (down, stopped, slow): Prometheus gives a scrape 10 s, a load balancer
- * a health check often 1 or 2. medflagd answers `stats` in about a
- * millisecond when it answers at all.
- */
-#define S_CONTROL_MS	800
 
 /* GET /metrics and /healthz: a control request. */
 static enum MHD_Result

@@ -379,6 +379,17 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		s_kv_bool(&pk, "ok", 1);
 		s_str(&pk, "workers");
 		s_pack_workers(b, &pk);
+	} else if (strcmp(cmd, "rules") == 0) {
+		/* The ids feedback may name (medflag feedback checks them):
+		 * the running rule set's, the one's before a reload, model. */
+		msgpack_pack_map(&pk, 3);
+		s_kv_bool(&pk, "ok", 1);
+		s_kv_str(&pk, "ruleset", b->ruleset);
+		s_str(&pk, "rules");
+		msgpack_pack_array(&pk, b->rule_ids.len);
+		for (size_t i = 0; i < b->rule_ids.cap; i++)
+			if (b->rule_ids.v[i].id != NULL)
+				s_str(&pk, b->rule_ids.v[i].id);
 	} else if (strcmp(cmd, "reload") == 0)
 		s_pack_reload(b, &pk);
 	else {
@@ -386,7 +397,7 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 
 		b->st.bad_messages++;
 		snprintf(msg, sizeof(msg), "unknown command; try stats, "
-		    "health, workers, reload or replay");
+		    "health, workers, rules, reload or replay");
 		msgpack_pack_map(&pk, 2);
 		s_kv_bool(&pk, "ok", 0);
 		s_kv_str(&pk, "error", msg);

@@ -85,6 +85,9 @@ out=$(req POST /v1/feedback '{"post_id":"h-1","outcome":"agreed","rules":["vacci
 echo "$out" | grep -q '^204 ' || fail "feedback: $out"
 out=$(req POST /v1/feedback '{"post_id":"h-1","outcome":"maybe","rules":["x.y"]}')
 echo "$out" | grep -q '^400 {"error":"outcome: ' || fail "bad feedback: $out"
+out=$(req POST /v1/feedback '{"post_id":"h-1","outcome":"agreed","rules":["no-such.rule"]}')
+echo "$out" | grep -q "^400 {\"error\":\"rules: 'no-such.rule' is not a rule of the running rule set" ||
+    fail "feedback for an unknown rule: $out"
 "$B/medflag" -c "$CONF" feedback --summary |
     grep -Eq '^vaccines-autism.causal +[0-9]+ +[0-9]+ +1 +0 +1.00$' ||
     fail "feedback not stored"
