@@ -1,6 +1,7 @@
 # medflag - flags medical misinformation in forum posts for moderators.
 # A plain GNU Makefile: `make`, `make check`, `make demo`, `make asan`,
-# `make bench`, `make fuzz`, `make chaos`, `make install`, `make model`.
+# `make bench`, `make fuzz`, `make chaos`, `make install`, `make deb`,
+# `make model`.
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -41,6 +42,8 @@ DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libcurl4-openssl-dev libsodium-dev redis-server \
               python3 python3-zmq python3-msgpack mandoc
 FUZZ_PKGS  := clang libclang-rt-14-dev
+# `make deb` (and the test of its package, so `make check` too).
+DEB_BUILD_PKGS := debhelper dpkg-dev fakeroot lintian
 
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
 SVC_SRC    := $(filter-out workers/medflagd.c workers/worker.c %_test.c,$(wildcard workers/*.c))
@@ -71,10 +74,14 @@ REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: FORCE all check check-all check-unit check-rules check-integ check-fuzz \
-        deps fuzz-deps demo asan bench fuzz chaos install uninstall clean model
+.PHONY: FORCE all programs check check-all check-unit check-rules check-integ \
+        check-fuzz deps fuzz-deps deb-deps demo asan bench fuzz chaos install \
+        uninstall clean model deb
 
 all: $(LIB) $(BINS) $(BUILD)/tests/unit $(INTEG_BINS) $(REPLAY)
+
+# What `make install` installs, and nothing of the tests.
+programs: $(LIB) $(SOLIB) $(BINS)
 
 # The directories of this build, rewritten only when they change, so that
 # `make install PREFIX=/opt/medflag` recompiles what uses them and a plain
@@ -89,7 +96,7 @@ $(BUILD)/workers/config.o $(BUILD)/tools/cli.o $(BUILD)/workers/medflagd.o: $(PA
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(MF_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(MF_CFLAGS) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(@D)
@@ -97,7 +104,7 @@ $(LIB): $(call obj,$(LIB_SRC))
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(MF_CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(MF_CFLAGS) -fPIC -c -o $@ $<
 
 $(SOLIB): $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRC))
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
@@ -131,7 +138,7 @@ $(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(L
 
 # ---- tests ---------------------------------------------------------------
 
-check: deps
+check: deps deb-deps
 	@$(MAKE) --no-print-directory check-all
 
 check-all: all
@@ -227,6 +234,9 @@ deps:
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_PKGS)"
 
+deb-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_BUILD_PKGS)"
+
 # ---- install ---------------------------------------------------------------
 
 install: $(LIB) $(SOLIB) $(BINS)
@@ -265,6 +275,7 @@ install: $(LIB) $(SOLIB) $(BINS)
 	install -m 644 docs/man/medflag.conf.5 docs/man/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 docs/man/medflagd.8 $(DESTDIR)$(MANDIR)/man8/
+	ln -sf medflagd.8 $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
@@ -277,10 +288,29 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/medflag.1 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
-	    $(DESTDIR)$(MANDIR)/man8/medflagd.8
+	    $(DESTDIR)$(MANDIR)/man8/medflagd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
+
+# ---- Debian package ----------------------------------------------------------
+
+# debian/ packaged from a copy of the sources in $(BUILD)/deb (the tests
+# stay out), so that dpkg-buildpackage writes nowhere else; the .deb
+# files land in $(BUILD)/deb, then lintian must find no error in them.
+DEB_SRC := Makefile README.md medflag.pc.in filter workers tools rules etc \
+           docs debian
+deb: deb-deps
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src/medflag-$(VERSION)
+	tar -cf - $(DEB_SRC) | tar -xf - -C $(BUILD)/deb/src/medflag-$(VERSION)
+	cd $(BUILD)/deb/src/medflag-$(VERSION) && env -u MAKEFLAGS -u MFLAGS \
+	    -u MAKELEVEL dpkg-buildpackage -b -us -uc -j2 \
+	    >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
+	lintian --fail-on error $(BUILD)/deb/*.deb
+	@ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' \
+    -type f -print 2>/dev/null)
