@@ -264,7 +264,7 @@ install: $(LIB) $(SOLIB) $(BINS)
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf"; \
 	else install -m 644 etc/medflag/medflag.conf $(DESTDIR)$(SYSCONFDIR)/medflag/; fi
-	for u in medflagd medflag-http; do \
+	for u in medflagd medflag-http medflag-discourse; do \
 	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        -e 's|@DATADIR@|$(DATADIR)|g' etc/systemd/$$u.service.in \
 	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.service || exit 1; done
@@ -284,7 +284,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag \
 	    $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/medflagd.service \
-	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-discourse.service
 	rm -f $(DESTDIR)$(MANDIR)/man1/medflag.1 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \

@@ -32,6 +32,7 @@ for f in bin/medflagd bin/medflag-worker bin/medflag etc/medflag/medflag.conf \
     share/medflag/rules/canary.jsonl share/medflag/rules/policy.conf \
     share/medflag/rules/sources/vetted.list share/doc/medflag/operations.md \
     lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
+    lib/systemd/system/medflag-discourse.service \
     var/run/medflag share/man/man1/medflag.1 share/man/man8/medflagd.8 \
     share/man/man5/medflag.conf.5 share/man/man5/medflag.rules.5; do
 	[ -e "$P/$f" ] || fail "make install left out $f"
@@ -51,7 +52,9 @@ grep -qx "ExecStartPre=$P/bin/medflagd -n -c $P/etc/medflag/medflag.conf" \
     "$U/medflagd.service" || fail "medflagd.service runs no -n first"
 grep -q "^ExecStart=$P/bin/medflag -c $P/etc/medflag/medflag.conf http " \
     "$U/medflag-http.service" || fail "medflag-http.service: ExecStart"
-for u in medflagd medflag-http; do
+grep -qx "ExecStart=$P/bin/medflag -c $P/etc/medflag/medflag.conf discourse" \
+    "$U/medflag-discourse.service" || fail "medflag-discourse.service: ExecStart"
+for u in medflagd medflag-http medflag-discourse; do
 	for k in DynamicUser=yes ProtectSystem=strict ProtectHome=yes \
 	    PrivateTmp=yes NoNewPrivileges=yes CapabilityBoundingSet= \
 	    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'; do
