@@ -257,6 +257,8 @@ install: $(LIB) $(SOLIB) $(BINS)
 	install -m 644 rules/*.rules rules/policy.conf rules/canary.jsonl \
 	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
+	install -d $(DESTDIR)$(DATADIR)/medflag/corpus
+	install -m 644 tests/corpus/*.jsonl $(DESTDIR)$(DATADIR)/medflag/corpus/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/medflag.pc
@@ -295,11 +297,11 @@ uninstall:
 
 # ---- Debian package ----------------------------------------------------------
 
-# debian/ packaged from a copy of the sources in $(BUILD)/deb (the tests
-# stay out), so that dpkg-buildpackage writes nowhere else; the .deb
+# debian/ packaged from a copy of the sources in $(BUILD)/deb (of the
+# tests only the corpus, which is installed), so that dpkg-buildpackage writes nowhere else; the .deb
 # files land in $(BUILD)/deb, then lintian must find no error in them.
 DEB_SRC := Makefile README.md medflag.pc.in filter workers tools rules etc \
-           docs debian
+           docs debian tests/corpus
 deb: deb-deps
 	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src/medflag-$(VERSION)
 	tar -cf - $(DEB_SRC) | tar -xf - -C $(BUILD)/deb/src/medflag-$(VERSION)

@@ -68,6 +68,14 @@ for u in medflagd medflag-http medflag-discourse; do
 	fi
 done
 
+# The labelled corpus, for `rules eval` on the installed rules.
+for c in tests/corpus/*.jsonl; do
+	cmp -s "$c" "$P/share/medflag/corpus/${c##*/}" ||
+	    fail "make install left out or changed the corpus file ${c##*/}"
+done
+out=$(cd / && "$P/bin/medflag" rules eval "$P/share/medflag/corpus/vaccines.jsonl" 2>&1) &&
+    echo "$out" | grep -q '^posts [1-9][0-9]* (misinfo' || fail "rules eval on the installed corpus: $out"
+
 # From /, nothing given: the installed configuration and rules.
 out=$(cd / && "$P/bin/medflagd" -n 2>&1) || fail "installed medflagd -n: $out"
 echo "$out" | grep -q "^rules: $P/share/medflag/rules: [0-9]* rules" &&
