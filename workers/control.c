@@ -202,6 +202,7 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
 	mf_sources_t	*vetted = NULL;
 	mf_ruleset_t	*rs = NULL;
 	mf_scanner_t	*sc = NULL;
+	mf_canary_top_t	 top;
 	int		 rc = -1;
 
 	*nrules = 0;
@@ -223,7 +224,7 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
 	if (mf_ruleset_test(rs, sc, diags) != 0)
 		goto out;
 	if (rate != NULL && cfg->canary &&
-	    mf_canary_rate(cfg->rules, rs, sc, rate, n) != 0) {
+	    mf_canary_rate(cfg->rules, rs, sc, rate, n, &top) != 0) {
 		/* Without the sample a rule that matches every post would
 		 * go live unnoticed: refuse, unless the operator said so. */
 		mf_diags_add(diags, MF_DIAG_ERROR, cfg->rules, 0, 0, "install "
@@ -234,6 +235,9 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
 		    "ones");
 		goto out;
 	}
+	if (rate != NULL && cfg->canary &&
+	    mf_canary_rule_check(&top, *n, diags) != 0)
+		goto out;
 	if (rate != NULL && !cfg->canary)
 		*n = 0;		/* canary off: nothing to compare */
 	snprintf(hash, cap, "%s", mf_ruleset_hash(rs));

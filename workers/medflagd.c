@@ -645,9 +645,10 @@ main(int argc, char **argv)
 		    b.nrules, b.ruleset);
 		if (b.cfg.canary)
 			printf("canary: %zu sample posts, %.0f%% flagged; a "
-			    "reload may flag at most %.0f points more\n",
-			    b.canary_n, b.canary_rate * 100,
-			    MF_CANARY_MAX_RISE * 100);
+			    "reload may flag at most %.0f points more, a rule "
+			    "hit at most %.0f%%\n", b.canary_n,
+			    b.canary_rate * 100, MF_CANARY_MAX_RISE * 100,
+			    MF_CANARY_MAX_RULE_SHARE * 100);
 		else
 			printf("canary: off (canary off in %s): reloads are "
 			    "not compared with a sample\n", conf ? conf :
