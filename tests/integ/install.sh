@@ -169,6 +169,50 @@ out=$(cd / && "$P/bin/medflag" check "The MMR jab gave my son autism." 2>&1)
 rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q 'flag' ||
     fail "installed check: exit $rc: $out"
+out=$(cd / && "$P/bin/medflag" check "Any tips for a long-haul flight with a toddler?" 2>&1)
+rc=$?
+[ $rc = 0 ] || fail "installed check of an ordinary post: exit $rc: $out"
+
+# push: JSON Lines in, one verdict per line out; tail replays them from
+# the journal.
+printf '%s\n' '{"post_id":"i-1","body":"The MMR jab gave my son autism."}' \
+    '{"post_id":"i-2","body":"Any tips for a long-haul flight with a toddler?"}' \
+    >"$T/posts.jsonl"
+out=$(cd / && "$P/bin/medflag" push <"$T/posts.jsonl" 2>"$T/push.err")
+rc=$?
+[ $rc = 0 ] && [ "$(echo "$out" | grep -c '"post_id":"i-[12]"')" = 2 ] &&
+    echo "$out" | grep '"post_id":"i-1"' | grep -q '"action":"flag"' ||
+    fail "installed push: exit $rc: $out $(cat "$T/push.err")"
+out=$(cd / && timeout 20 "$P/bin/medflag" tail --since 1 --count 4 --json 2>&1)
+echo "$out" | grep -q '"post_id":"i-1"' && echo "$out" | grep -q '"post_id":"i-2"' ||
+    fail "installed tail --since 1: $out"
+
+# Reloads from local.d: a rule that does not compile and a catch-all
+# rule (score 9 on "the|a|i|you") are both refused, the running rules
+# stay.
+rs0=$(cd / && "$P/bin/medflag" stats --json | sed -n 's/.*"ruleset":"\([0-9a-f]*\)".*/\1/p')
+L=$P/etc/medflag/local.d
+printf 'rule vaccines-autism.broken\n  score 6\n  match /(unclosed/\nend\n' \
+    >"$L/broken.rules"
+out=$(cd / && "$P/bin/medflag" reload 2>&1) && fail "a reload with a broken rule passed: $out"
+echo "$out" | grep -q "$L/broken.rules:3:[0-9]*: error: " ||
+    fail "reload with a broken rule: $out"
+rm "$L/broken.rules"
+cat >"$L/catchall.rules" <<'RULES'
+rule vaccines-autism.everything
+  score 9
+  match /\b(the|a|i|you)\b/
+  expect match "you"
+end
+RULES
+out=$(cd / && "$P/bin/medflag" reload 2>&1) && fail "a reload with a catch-all rule passed: $out"
+echo "$out" | grep -q 'canary' || fail "reload with a catch-all rule: $out"
+rm "$L/catchall.rules"
+rs1=$(cd / && "$P/bin/medflag" stats --json | sed -n 's/.*"ruleset":"\([0-9a-f]*\)".*/\1/p')
+[ -n "$rs0" ] && [ "$rs0" = "$rs1" ] || fail "the ruleset changed: $rs0 -> $rs1"
+grep -q 'warn medflagd: reload refused' "$T/medflagd.log" ||
+    fail "medflagd did not log the refused reloads"
+out=$(cd / && "$P/bin/medflag" reload 2>&1) || fail "a reload of the good rules: $out"
 kill $MPID; wait $MPID; MPID=
 # Local overrides: local.d/ beside the installed configuration changes a
 # key, turns a curated rule off and adds a rule with its own vetted
