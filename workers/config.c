@@ -124,7 +124,8 @@ static const mf_config_directive_t s_table[] = {
 	    "none)" },
 	{ "log", MF_CONF_SINK, F(log), S(log), 0, 0, "stderr", 0,
 	    "stderr (one line each: time, level, component, message), json "
-	    "(the same as JSON Lines on stderr) or syslog (facility daemon)" },
+	    "(the same as JSON Lines on stderr), syslog (facility daemon) or "
+	    "journald (its native protocol)" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };
@@ -242,10 +243,11 @@ s_set(mf_config_t *c, const mf_config_directive_t *d, const char *v,
 		break;
 	case MF_CONF_SINK:
 		if (strcmp(v, "stderr") && strcmp(v, "syslog") &&
-		    strcmp(v, "json")) {
+		    strcmp(v, "json") && strcmp(v, "journald")) {
 			snprintf(msg, msgcap, "log: unknown destination '%s'",
 			    v);
-			snprintf(hint, hintcap, "use stderr, syslog or json");
+			snprintf(hint, hintcap, "use stderr, syslog, journald "
+			    "or json");
 			return -1;
 		}
 		break;

@@ -42,7 +42,7 @@ typedef struct mf_config {
 	int	dedup_max_entries;	/* verdicts held; default 50000 */
 	int	dedup_max_mb;		/* their bytes, MiB; default 32 */
 	char	log_level[16];		/* debug|info|warn */
-	char	log[16];		/* stderr|syslog|json (log.h) */
+	char	log[16];		/* stderr|syslog|json|journald (log.h) */
 	char	path[1024];		/* file it was read from, "" defaults */
 	/* Additions beyond the shared minimum (all have defaults). */
 	int	worker_credit;		/* posts in flight per worker; 64 */
