@@ -1,13 +1,16 @@
 #!/bin/sh
 # An installed medflag runs by itself: `make install` into a fresh temp
 # prefix (its own build directory, so build/ keeps its paths) installs
-# the programs, the rules with canary.jsonl, the example configuration
-# (kept on a second install), the documentation, the manual pages (no
-# mandoc warning) and systemd units with the prefix's paths and their
-# sandbox. Then, from / and without -c or any MEDFLAG_* variable, the
-# installed medflagd -n passes, medflag explain judges with the
-# installed rules, and medflagd with medflag check work once the
-# installed configuration names private endpoints.
+# the programs, the shared and static library with a medflag.pc that
+# links, the rules with canary.jsonl, the labelled corpus, the example
+# configuration and local.d/ (both kept on a second install), the
+# documentation, the manual pages (no mandoc warning) and systemd units
+# with the prefix's paths and their sandbox. Then, from / and without -c
+# or any MEDFLAG_* variable: medflagd -n, explain and rules eval on the
+# installed files; medflagd with check, push, tail, a second medflagd
+# refused, a 3 MB post, invalid UTF-8, and reloads of a broken and of a
+# catch-all rule refused; local.d's overrides and `medflag config`; and
+# mode shadow. Log lines carry time, level and component, no post text.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 fail() { echo "FAIL: $*"; [ -f "$T/medflagd.log" ] && cat "$T/medflagd.log"; exit 1; }
@@ -173,6 +176,24 @@ out=$(cd / && "$P/bin/medflag" check "Any tips for a long-haul flight with a tod
 rc=$?
 [ $rc = 0 ] || fail "installed check of an ordinary post: exit $rc: $out"
 
+# A second medflagd on the same endpoints is refused and names the
+# first; a 3 MB post is an error verdict at once (exit 2); invalid UTF-8
+# is repaired and flagged; --help is on stdout with exit 0.
+out=$(cd / && timeout 20 "$P/bin/medflagd" 2>&1) && fail "a second medflagd started"
+echo "$out" | grep -q "another medflagd (pid $MPID) serves these endpoints" ||
+    fail "second medflagd: $out"
+head -c 3000000 /dev/zero | tr '\0' 'a' >"$T/big.txt"
+t0=$(date +%s)
+out=$(cd / && "$P/bin/medflag" check - <"$T/big.txt" 2>&1)
+rc=$?
+[ $rc = 2 ] && [ $(($(date +%s) - t0)) -le 2 ] &&
+    echo "$out" | grep -q 'larger than 1 MiB' || fail "check of 3 MB: exit $rc: $out"
+out=$(cd / && printf 'The MMR jab gave my son autism \377\n' |
+    "$P/bin/medflag" check --json - 2>&1)
+echo "$out" | grep -q '"invalid_utf8"' || fail "check of invalid UTF-8: $out"
+out=$(cd / && "$P/bin/medflag" rules check --help 2>/dev/null) &&
+    echo "$out" | grep -q '^usage: medflag rules' || fail "rules check --help: $out"
+
 # push: JSON Lines in, one verdict per line out; tail replays them from
 # the journal.
 printf '%s\n' '{"post_id":"i-1","body":"The MMR jab gave my son autism."}' \
@@ -183,7 +204,8 @@ rc=$?
 [ $rc = 0 ] && [ "$(echo "$out" | grep -c '"post_id":"i-[12]"')" = 2 ] &&
     echo "$out" | grep '"post_id":"i-1"' | grep -q '"action":"flag"' ||
     fail "installed push: exit $rc: $out $(cat "$T/push.err")"
-out=$(cd / && timeout 20 "$P/bin/medflag" tail --since 1 --count 4 --json 2>&1)
+seq=$(cd / && "$P/bin/medflag" stats --json | sed -n 's/.*"seq":\([0-9]*\).*/\1/p')
+out=$(cd / && timeout 20 "$P/bin/medflag" tail --since 1 --count "$seq" --json 2>&1)
 echo "$out" | grep -q '"post_id":"i-1"' && echo "$out" | grep -q '"post_id":"i-2"' ||
     fail "installed tail --since 1: $out"
 
@@ -214,6 +236,9 @@ grep -q 'warn medflagd: reload refused' "$T/medflagd.log" ||
     fail "medflagd did not log the refused reloads"
 out=$(cd / && "$P/bin/medflag" reload 2>&1) || fail "a reload of the good rules: $out"
 kill $MPID; wait $MPID; MPID=
+bad=$(grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z (debug|info|warn|fatal) (medflagd|worker\[[0-9]+\]): ' "$T/medflagd.log")
+[ -z "$bad" ] || fail "log lines without time, level, component: $bad"
+grep -q 'MMR jab\|toddler' "$T/medflagd.log" && fail "post text in medflagd's log"
 # Local overrides: local.d/ beside the installed configuration changes a
 # key, turns a curated rule off and adds a rule with its own vetted
 # source; the programs from / follow it, `medflag config` says where each
