@@ -27,11 +27,7 @@ printf 's3cret-hook\n' >"$D/hook.secret"
 /usr/bin/python3 tests/fake_discourse.py "$D/fd.port" "$D/flags.jsonl" \
     k-123 medflag-bot 303 &
 FPID=$!
-i=0
-until [ -s "$D/fd.port" ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "the fake Discourse did not start"
-	sleep 0.05
-done
+mf_env_until "the fake Discourse did not start" test -s "$D/fd.port"
 APORT=$(mf_env_port)
 cat >>"$CONF" <<CONF
 discourse_url http://127.0.0.1:$(cat "$D/fd.port")/

@@ -25,6 +25,18 @@ trap 'exit 1' INT TERM
 P=$T/prefix
 unset MEDFLAG_CONF MEDFLAG_RULES
 
+# The installed medflagd from /, with the installed configuration, until
+# its worker is ready (20 s at most).
+start_medflagd() {
+	(cd / && exec "$P/bin/medflagd") 2>"$T/medflagd.log" &
+	MPID=$!
+	i=0
+	until (cd / && "$P/bin/medflag" stats 2>/dev/null) | grep -q 'workers (1)'; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "installed medflagd never had a worker"
+		sleep 0.1
+	done
+}
+
 inst() {
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -j2 install \
 	    PREFIX="$P" BUILD="$T/build" >"$T/install.log" 2>&1 ||
@@ -161,13 +173,7 @@ CONF
 inst
 grep -q 'added by tests/integ/install.sh' "$P/etc/medflag/medflag.conf" ||
     fail "a second make install replaced the configuration"
-(cd / && exec "$P/bin/medflagd") 2>"$T/medflagd.log" &
-MPID=$!
-i=0
-until (cd / && "$P/bin/medflag" stats 2>/dev/null) | grep -q 'workers (1)'; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "installed medflagd never had a worker"
-	sleep 0.1
-done
+start_medflagd
 out=$(cd / && "$P/bin/medflag" check "The MMR jab gave my son autism." 2>&1)
 rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q 'flag' ||
@@ -297,13 +303,7 @@ sed -i '$d' "$L/site.rules"
 echo 'mode shadow' >"$L/60-shadow.conf"
 out=$(cd / && "$P/bin/medflagd" -n 2>&1) && echo "$out" | grep -q '^mode: shadow: detect only' ||
     fail "medflagd -n in mode shadow: $out"
-(cd / && exec "$P/bin/medflagd") 2>"$T/medflagd.log" &
-MPID=$!
-i=0
-until (cd / && "$P/bin/medflag" stats 2>/dev/null) | grep -q 'workers (1)'; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "medflagd in mode shadow never had a worker"
-	sleep 0.1
-done
+start_medflagd
 grep -q 'warn medflagd: mode shadow: detect only' "$T/medflagd.log" ||
     fail "medflagd does not log mode shadow"
 out=$(cd / && "$P/bin/medflag" check --json "Garlic cures the flu." 2>"$T/check.err")

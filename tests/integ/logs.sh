@@ -114,11 +114,7 @@ with open(sys.argv[2], "wb") as out:
         out.flush()
 PY
 JPID=$!
-i=0
-until [ -S "$D/journal.socket" ]; do
-	i=$((i + 1)); [ $i -gt 50 ] && fail "the journal stand-in never bound"
-	sleep 0.1
-done
+mf_env_until "the journal stand-in never bound" test -S "$D/journal.socket"
 MEDFLAG_JOURNAL_SOCKET=$D/journal.socket "$B/medflagd" -c "$D/journald.conf" \
     2>"$D/journald.err" &
 MPID=$!
