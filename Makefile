@@ -1,6 +1,7 @@
 # medflag - flags medical misinformation in forum posts for moderators.
 # A plain GNU Makefile: `make`, `make check`, `make demo`, `make asan`,
-# `make bench`, `make fuzz`, `make chaos`, `make install`, `make model`.
+# `make bench`, `make fuzz`, `make chaos`, `make install`, `make deb`,
+# `make model`.
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -11,6 +12,8 @@ DATADIR    ?= $(PREFIX)/share
 LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR     ?= $(DATADIR)/doc/medflag
+MANDIR     ?= $(DATADIR)/man
+LIBDIR     ?= $(PREFIX)/lib
 PKG_CONFIG ?= pkg-config
 CC         ?= cc
 BUILD      ?= build
@@ -38,9 +41,11 @@ DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
               libcurl4-openssl-dev libsodium-dev redis-server \
-              python3 python3-zmq python3-msgpack \
+              python3 python3-zmq python3-msgpack mandoc \
               chromium python3-websocket
 FUZZ_PKGS  := clang libclang-rt-14-dev
+# `make deb` (and the test of its package, so `make check` too).
+DEB_BUILD_PKGS := debhelper dpkg-dev fakeroot lintian
 
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
 SVC_SRC    := $(filter-out workers/medflagd.c workers/worker.c %_test.c,$(wildcard workers/*.c))
@@ -52,6 +57,13 @@ INTEG_UTIL := $(wildcard tests/integ_util.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB        := $(BUILD)/libmedflag.a
+# The shared library: its own position-independent objects, so that the
+# programs keep linking the static one as they always did. The soname's
+# number changes when the ABI does, the file's with every release.
+VERSION    := $(shell sed -n 's/^\#define MF_VERSION[^"]*"\(.*\)"/\1/p' filter/medflag.h)
+SOMAJOR    := 0
+SONAME     := libmedflag.so.$(SOMAJOR)
+SOLIB      := $(BUILD)/libmedflag.so.$(VERSION)
 SVC        := $(BUILD)/libmfsvc.a
 BINS       := $(BUILD)/medflag $(if $(wildcard workers/medflagd.c),$(BUILD)/medflagd) \
               $(if $(wildcard workers/worker.c),$(BUILD)/medflag-worker)
@@ -64,10 +76,14 @@ REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-.PHONY: FORCE all check check-all check-unit check-rules check-integ check-fuzz \
-        deps fuzz-deps demo asan bench fuzz chaos install uninstall clean model
+.PHONY: FORCE all programs check check-all check-unit check-rules check-integ \
+        check-fuzz deps fuzz-deps deb-deps demo asan bench fuzz chaos install \
+        uninstall clean model deb
 
 all: $(LIB) $(BINS) $(BUILD)/tests/unit $(INTEG_BINS) $(REPLAY)
+
+# What `make install` installs, and nothing of the tests.
+programs: $(LIB) $(SOLIB) $(BINS)
 
 # The directories of this build, rewritten only when they change, so that
 # `make install PREFIX=/opt/medflag` recompiles what uses them and a plain
@@ -82,11 +98,19 @@ $(BUILD)/workers/config.o $(BUILD)/tools/cli.o $(BUILD)/workers/medflagd.o: $(PA
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(MF_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(MF_CFLAGS) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(MF_CFLAGS) -fPIC -c -o $@ $<
+
+$(SOLIB): $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRC))
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	    -Wl,--as-needed -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(SVC): $(call obj,$(SVC_SRC)) $(LIB)
 	@mkdir -p $(@D)
@@ -116,7 +140,7 @@ $(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(L
 
 # ---- tests ---------------------------------------------------------------
 
-check: deps
+check: deps deb-deps
 	@$(MAKE) --no-print-directory check-all
 
 check-all: all
@@ -212,14 +236,21 @@ deps:
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEB_PKGS="$(FUZZ_PKGS)"
 
+deb-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_BUILD_PKGS)"
+
 # ---- install ---------------------------------------------------------------
 
-install: $(LIB) $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+install: $(LIB) $(SOLIB) $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources \
-	    $(DESTDIR)$(SYSCONFDIR)/medflag $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(SYSCONFDIR)/medflag/local.d $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmedflag.so
 	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
 	    filter/post.h filter/verdict.h filter/source.h filter/normalize.h \
 	    filter/ruleset.h filter/match.h filter/wire.h filter/learn.h \
@@ -230,28 +261,63 @@ install: $(LIB) $(BINS)
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
 	install -d $(DESTDIR)$(DATADIR)/medflag/ui
 	install -m 644 tools/ui/*.html tools/ui/*.css tools/ui/*.js $(DESTDIR)$(DATADIR)/medflag/ui/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	install -d $(DESTDIR)$(DATADIR)/medflag/corpus
+	install -m 644 tests/corpus/*.jsonl $(DESTDIR)$(DATADIR)/medflag/corpus/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@DEPS@|$(DEPS)|' medflag.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/medflag.pc
 	@# The example configuration, unless there is one: that is the operator's.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/medflag/medflag.conf"; \
 	else install -m 644 etc/medflag/medflag.conf $(DESTDIR)$(SYSCONFDIR)/medflag/; fi
-	for u in medflagd medflag-http; do \
+	for u in medflagd medflag-http medflag-discourse; do \
 	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        -e 's|@DATADIR@|$(DATADIR)|g' etc/systemd/$$u.service.in \
 	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.service || exit 1; done
 	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 644 docs/man/medflag.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/man/medflag.conf.5 docs/man/medflag.rules.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/man/medflagd.8 $(DESTDIR)$(MANDIR)/man8/
+	ln -sf medflagd.8 $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
-	rm -f $(DESTDIR)$(PREFIX)/lib/libmedflag.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/medflag.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libmedflag.a $(DESTDIR)$(LIBDIR)/libmedflag.so* \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/medflag.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag \
 	    $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/medflagd.service \
-	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-discourse.service
+	rm -f $(DESTDIR)$(MANDIR)/man1/medflag.1 \
+	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
+	    $(DESTDIR)$(MANDIR)/man8/medflagd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
+
+# ---- Debian package ----------------------------------------------------------
+
+# debian/ packaged from a copy of the sources in $(BUILD)/deb (of the
+# tests only the corpus, which is installed), so that dpkg-buildpackage writes nowhere else; the .deb
+# files land in $(BUILD)/deb, then lintian must find no error in them.
+DEB_SRC := Makefile README.md medflag.pc.in filter workers tools rules etc \
+           docs debian tests/corpus
+deb: deb-deps
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src/medflag-$(VERSION)
+	tar -cf - $(DEB_SRC) | tar -xf - -C $(BUILD)/deb/src/medflag-$(VERSION)
+	cd $(BUILD)/deb/src/medflag-$(VERSION) && env -u MAKEFLAGS -u MFLAGS \
+	    -u MAKELEVEL dpkg-buildpackage -b -us -uc -j2 \
+	    >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
+	lintian --fail-on error $(BUILD)/deb/*.deb
+	@ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' \
+    -type f -print 2>/dev/null)

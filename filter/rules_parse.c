@@ -793,6 +793,89 @@ s_end_lexicon(s_parser_t *p, const char *at)
 	p->lex = NULL;
 }
 
+/* The length of the word at 'w': up to a blank, '#' or the line's end. */
+static size_t
+s_word(const char *w, const char *end)
+{
+	size_t	n = 0;
+
+	while (w + n < end && w[n] != ' ' && w[n] != '\t' && w[n] != '\r' &&
+	    w[n] != '#')
+		n++;
+	return n;
+}
+
+/* 'w' moved past blanks. */
+static const char *
+s_skip_blanks(const char *w, const char *end)
+{
+	while (w < end && (*w == ' ' || *w == '\t'))
+		w++;
+	return w;
+}
+
+/*
+ * `override RULE score N`, `override RULE mode enforce|shadow|off` or
+ * `override RULE off`, at the top level: kept for ruleset.c, which
+ * applies it once every file is read and refuses an unknown RULE.
+ */
+static void
+s_override(s_parser_t *p, const char *kw, const char *v, const char *end)
+{
+	mf_override_t	 o = {0};
+	const char	*what, *val;
+	size_t		 n = s_word(v, end), wn, vn;
+
+	if (n == 0 || !s_valid_id(v, n, 1)) {
+		S_ERR(p, n ? v : kw, "write 'override RULE score N', "
+		    "'override RULE mode enforce|shadow|off' or 'override "
+		    "RULE off'", "override needs a rule id");
+		return;
+	}
+	what = s_skip_blanks(v + n, end);
+	wn = s_word(what, end);
+	val = s_skip_blanks(what + wn, end);
+	vn = s_plain_value(val, end);
+	if (wn == 3 && memcmp(what, "off", 3) == 0 && vn == 0) {
+		o.mode = MF_MODE_OFF;
+	} else if (wn == 5 && memcmp(what, "score", 5) == 0 && vn) {
+		o.sets_score = 1;
+		if (s_parse_number(val, vn, &o.score) == -1 || o.score < 0 ||
+		    o.score > 100) {
+			S_ERR(p, val, "a score is a number from 0 to 100",
+			    "invalid score '%.*s'", (int)vn, val);
+			return;
+		}
+	} else if (wn == 4 && memcmp(what, "mode", 4) == 0 && vn) {
+		if (vn == 7 && memcmp(val, "enforce", 7) == 0)
+			o.mode = MF_MODE_ENFORCE;
+		else if (vn == 6 && memcmp(val, "shadow", 6) == 0)
+			o.mode = MF_MODE_SHADOW;
+		else if (vn == 3 && memcmp(val, "off", 3) == 0)
+			o.mode = MF_MODE_OFF;
+		else {
+			S_ERR(p, val, "use enforce, shadow or off",
+			    "unknown mode '%.*s'", (int)vn, val);
+			return;
+		}
+	} else {
+		S_ERR(p, wn ? what : kw, "write 'override RULE score N', "
+		    "'override RULE mode enforce|shadow|off' or 'override "
+		    "RULE off'", "override %.*s: what to change?", (int)n, v);
+		return;
+	}
+	if (s_grow((void **)&p->rs->overrides, &p->rs->capoverrides,
+	    p->rs->noverrides, sizeof(o)) == -1 ||
+	    (o.rule = mf_strndup(v, n)) == NULL ||
+	    (o.file = mf_strdup(p->file)) == NULL) {
+		mf_free(o.rule);
+		p->oom = 1;
+		return;
+	}
+	o.line = p->line;
+	p->rs->overrides[p->rs->noverrides++] = o;
+}
+
 int
 mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
     size_t len, mf_diags_t *diags)
@@ -864,6 +947,9 @@ mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 		else if (kwn == 7 && memcmp(kw, "lexicon", 7) == 0 &&
 		    p.claim == NULL && p.rule == NULL)
 			s_lexicon(&p, kw, v, end);
+		else if (kwn == 8 && memcmp(kw, "override", 8) == 0 &&
+		    p.claim == NULL && p.rule == NULL)
+			s_override(&p, kw, v, end);
 		else if (p.claim)
 			s_claim_kw(&p, kw, kwn, kw, v, s_plain_value(v, end));
 		else if (p.rule)

@@ -284,3 +284,57 @@ MF_TEST(parse_lexicons_are_tested_word_classes)
 	s_expect_error(CLAIM "rule c.r\n score 1\n match /a/\n near far\n"
 	    "end\n", "x.rules:10:7", "invalid distance");
 }
+
+MF_TEST(parse_overrides_change_a_rule_by_id)
+{
+	mf_diags_t		 d = {0};
+	mf_ruleset_t		*rs, *plain;
+	const mf_override_t	*o;
+
+	rs = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.a\n score 6\n match /a/\nend\n"
+	    "rule c.b\n score 5\n match /b/\nend\n"
+	    "override c.a score 0.5   # a comment\n"
+	    "override c.b mode shadow\n"
+	    "override c.b off\n", NULL, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, d.errors);
+	MF_ASSERT(mf_ruleset_find(rs, "c.a")->score == 0.5);
+	MF_ASSERT_EQ(MF_MODE_OFF, mf_ruleset_find(rs, "c.b")->mode);
+	MF_ASSERT_EQ(3, mf_ruleset_noverrides(rs));
+	o = mf_ruleset_override(rs, 0);
+	MF_ASSERT_STR_EQ("c.a", o->rule);
+	MF_ASSERT(o->sets_score && o->was_score == 6 && o->score == 0.5);
+	MF_ASSERT_STR_EQ("x.rules", o->file);
+	MF_ASSERT_EQ(15, o->line);
+	/* In order: the second sees the first's mode. */
+	MF_ASSERT_EQ(MF_MODE_SHADOW, mf_ruleset_override(rs, 2)->was_mode);
+	MF_ASSERT_NULL(mf_ruleset_override(rs, 3));
+	/* The overrides are part of what the hash covers. */
+	plain = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.a\n score 6\n match /a/\nend\n"
+	    "rule c.b\n score 5\n match /b/\nend\n", NULL, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(plain);
+	MF_ASSERT(strcmp(mf_ruleset_hash(rs), mf_ruleset_hash(plain)) != 0);
+	mf_ruleset_destroy(&plain);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
+MF_TEST(parse_override_errors_are_located)
+{
+	s_expect_error(CLAIM "rule c.a\n score 6\n match /a/\nend\n"
+	    "override c.z off\n", "x.rules:11:1", "no rule 'c.z'");
+	s_expect_error(CLAIM "override c.a score 200\n", "x.rules:7:20",
+	    "invalid score");
+	s_expect_error(CLAIM "override c.a mode loud\n", "x.rules:7:19",
+	    "unknown mode 'loud'");
+	s_expect_error(CLAIM "override c.a weight 2\n", "x.rules:7:14",
+	    "what to change?");
+	s_expect_error(CLAIM "override c.a off now\n", "x.rules:7:14",
+	    "what to change?");
+	s_expect_error(CLAIM "override\n", "x.rules:7:1",
+	    "needs a rule id");
+	s_expect_error(CLAIM "rule c.a\n score 6\n match /a/\n override c.a "
+	    "off\nend\n", "x.rules:10:2", "unknown keyword 'override'");
+}

@@ -330,6 +330,11 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	mf_free(rs->claims);
 	mf_free(rs->rules_by_id);
 	mf_free(rs->claims_by_id);
+	for (size_t i = 0; i < rs->noverrides; i++) {
+		mf_free(rs->overrides[i].rule);
+		mf_free(rs->overrides[i].file);
+	}
+	mf_free(rs->overrides);
 	for (size_t i = 0; i < rs->ndefines; i++) {
 		mf_define_t *d = &rs->defines[i];
 
@@ -867,6 +872,40 @@ s_code_req(mf_ruleset_t *rs, const mf_pattern_t *pat, mf_litreq_t *out)
  * prefilter. Runs even after reading errors ('errors' so far), so that one
  * pass reports every problem; builds nothing then. Returns the number of
  * errors, including those. */
+/*
+ * Applies the `override` lines in the order they were read; an override
+ * of a rule that is not there (renamed or dropped by an upgrade, a typo)
+ * is an error, so that what the operator wrote is never silently lost.
+ * Returns the number of errors.
+ */
+static int
+s_apply_overrides(mf_ruleset_t *rs, mf_diags_t *diags)
+{
+	int	errors = 0;
+
+	for (size_t i = 0; i < rs->noverrides; i++) {
+		mf_override_t	*o = &rs->overrides[i];
+		mf_rule_t	*r = (mf_rule_t *)mf_ruleset_find(rs, o->rule);
+
+		if (r == NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, o->file, o->line, 1,
+			    "check the id with `medflag explain` or the rules "
+			    "directory (an upgrade may have renamed the rule), "
+			    "or remove the line", "override: no rule '%s'",
+			    o->rule);
+			errors++;
+			continue;
+		}
+		o->was_score = r->score;
+		o->was_mode = r->mode;
+		if (o->sets_score)
+			r->score = o->score;
+		else
+			r->mode = o->mode;
+	}
+	return errors;
+}
+
 static int
 s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
     mf_diags_t *diags)
@@ -879,6 +918,7 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	if (s_index(rs, diags, &errors) == -1)
 		goto oom;
+	errors += s_apply_overrides(rs, diags);
 	for (size_t i = 0; i < rs->nclaims; i++) {
 		mf_claim_t *c = rs->claims[i];
 
@@ -1077,23 +1117,27 @@ s_load_model(mf_ruleset_t *rs, const char *path, mf_diags_t *diags)
 	return 0;
 }
 
-mf_ruleset_t *
-mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
+/*
+ * Appends DIR/ *.rules, sorted by name, to '*files'. A missing DIR is
+ * fine when 'optional'. Returns 0, or -1 with the problem in 'diags'.
+ */
+static int
+s_list_rules(const char *dir, int optional, char ***files, size_t *n,
     mf_diags_t *diags)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		**files = NULL, path[4096], *policy = NULL;
-	size_t		 n = 0;
-	struct stat	 st;
-	mf_ruleset_t	*rs = NULL;
+	char		 path[4096];
+	size_t		 n0 = *n;
 
 	if ((d = opendir(dir)) == NULL) {
+		if (optional && errno == ENOENT)
+			return 0;
 		mf_diags_add(diags, MF_DIAG_ERROR, dir, 0, 0, "give the "
 		    "rules directory (the one holding *.rules and "
 		    "policy.conf)", "cannot open directory: %s",
 		    strerror(errno));
-		return NULL;
+		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		size_t	 len = strlen(de->d_name);
@@ -1103,15 +1147,42 @@ mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
 		    de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((p = mf_realloc(files, (n + 1) * sizeof(*p))) == NULL)
-			goto out;
-		files = p;
-		if ((files[n] = mf_strdup(path)) == NULL)
-			goto out;
-		n++;
+		if ((p = mf_realloc(*files, (*n + 1) * sizeof(*p))) == NULL)
+			goto oom;
+		*files = p;
+		if (((*files)[*n] = mf_strdup(path)) == NULL)
+			goto oom;
+		(*n)++;
 	}
-	if (n)
-		qsort(files, n, sizeof(*files), s_cmp_str);
+	closedir(d);
+	if (*n > n0)
+		qsort(*files + n0, *n - n0, sizeof(**files), s_cmp_str);
+	return 0;
+oom:
+	closedir(d);
+	mf_diags_add(diags, MF_DIAG_ERROR, dir, 0, 0, NULL, "out of memory");
+	return -1;
+}
+
+mf_ruleset_t *
+mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
+    mf_diags_t *diags)
+{
+	return mf_ruleset_load_local(dir, NULL, vetted, opts, diags);
+}
+
+mf_ruleset_t *
+mf_ruleset_load_local(const char *dir, const char *local,
+    const mf_sources_t *vetted, unsigned opts, mf_diags_t *diags)
+{
+	char		**files = NULL, path[4096], *policy = NULL;
+	size_t		 n = 0;
+	struct stat	 st;
+	mf_ruleset_t	*rs = NULL;
+
+	if (s_list_rules(dir, 0, &files, &n, diags) == -1 ||
+	    (local != NULL && s_list_rules(local, 1, &files, &n, diags) == -1))
+		goto out;
 	snprintf(path, sizeof(path), "%s/policy.conf", dir);
 	if (stat(path, &st) == 0)
 		policy = path;
@@ -1122,7 +1193,6 @@ mf_ruleset_load(const char *dir, const mf_sources_t *vetted, unsigned opts,
 	    s_load_model(rs, path, diags) == -1)
 		mf_ruleset_destroy(&rs);
 out:
-	closedir(d);
 	for (size_t i = 0; i < n; i++)
 		mf_free(files[i]);
 	mf_free(files);
@@ -1228,6 +1298,18 @@ mf_ruleset_find(const mf_ruleset_t *self, const char *id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+size_t
+mf_ruleset_noverrides(const mf_ruleset_t *self)
+{
+	return self->noverrides;
+}
+
+const mf_override_t *
+mf_ruleset_override(const mf_ruleset_t *self, size_t i)
+{
+	return i < self->noverrides ? &self->overrides[i] : NULL;
 }
 
 const struct mf_prefilter *

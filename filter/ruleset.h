@@ -127,6 +127,22 @@ int		 mf_policy_load(mf_policy_t *p, const char *path,
 /* The action a score earns. */
 mf_action_t	 mf_policy_action(const mf_policy_t *p, double score);
 
+/*
+ * One line `override RULE score N`, `override RULE mode M` or `override
+ * RULE off` of a rules file (docs/rules.md, "Local overrides"): applied
+ * once every file is read, in the order read, so a folder of local files
+ * read after the curated ones changes a curated rule without editing it.
+ * 'was_*' hold the rule's own values, for `medflag config`.
+ */
+typedef struct mf_override {
+	char		*rule;		/* the rule's id */
+	int		 sets_score;	/* 1: score; 0: mode */
+	double		 score, was_score;
+	mf_mode_t	 mode, was_mode;
+	char		*file;
+	size_t		 line;
+} mf_override_t;
+
 typedef struct mf_ruleset mf_ruleset_t;
 
 #define MF_LOAD_NO_PREFILTER	0x01u	/* build no prefilter (tests, bench) */
@@ -141,6 +157,14 @@ typedef struct mf_ruleset mf_ruleset_t;
  */
 mf_ruleset_t	*mf_ruleset_load(const char *dir, const mf_sources_t *vetted,
 		    unsigned opts, mf_diags_t *diags);
+/*
+ * The same, then every LOCAL/ *.rules file (sorted by name; LOCAL may be
+ * NULL or missing): rules added by the operator, and `override` lines
+ * that change a rule of DIR. policy.conf and the model come from DIR.
+ */
+mf_ruleset_t	*mf_ruleset_load_local(const char *dir, const char *local,
+		    const mf_sources_t *vetted, unsigned opts,
+		    mf_diags_t *diags);
 /* Same for an explicit list of rule files and an optional policy path. */
 mf_ruleset_t	*mf_ruleset_load_files(const char *const *files, size_t nfiles,
 		    const char *policy, const mf_sources_t *vetted,
@@ -163,6 +187,10 @@ const mf_claim_t	*mf_ruleset_claim(const mf_ruleset_t *self,
 			    const char *id);
 const mf_rule_t		*mf_ruleset_find(const mf_ruleset_t *self,
 			    const char *id);
+/* The overrides applied, in order. BORROWS: valid with the rule set. */
+size_t			 mf_ruleset_noverrides(const mf_ruleset_t *self);
+const mf_override_t	*mf_ruleset_override(const mf_ruleset_t *self,
+			    size_t i);
 /* The model loaded from DIR/medflag.model, or NULL. */
 const struct mf_model	*mf_ruleset_model(const mf_ruleset_t *self);
 /* The prefilter, or NULL when built without one. */

@@ -55,6 +55,8 @@ struct mf_ruleset {
 	size_t		  nrules, caprules;
 	mf_claim_t	**claims_by_id;	/* sorted, for lookups */
 	mf_rule_t	**rules_by_id;
+	mf_override_t	 *overrides;	/* `override` lines, as read */
+	size_t		  noverrides, capoverrides;
 	mf_policy_t	  policy;
 	char		  hash[17];
 	uint64_t	  hstate;	/* FNV-1a over every input byte */

@@ -47,7 +47,10 @@ typedef enum mf_list {
 					 * source cited on a health topic */
 #define MF_VF_REVIEW		0x100u	/* "review": the model asks a moderator
 					 * to look though no rule flagged */
-#define MF_VF_COUNT		9
+#define MF_VF_SHADOW		0x200u	/* "shadow": medflagd runs detect only
+					 * (mode shadow): the action is what
+					 * would be done; adapters do nothing */
+#define MF_VF_COUNT		10
 
 typedef struct mf_span {
 	size_t	start, end;	/* byte offsets into the ORIGINAL body, end exclusive */

@@ -17,6 +17,7 @@ typedef struct s_check {
 	const mf_post_t	*post;
 	int		 json, color, done;
 	mf_action_t	 action;	/* of the verdict, once done */
+	int		 shadow;	/* it is flagged shadow */
 } s_check_t;
 
 /* Prints body[start, end) on one line, at most 100 bytes, control
@@ -120,6 +121,11 @@ s_on_verdict(const mf_verdict_t *v, const void *msg, size_t len, void *tag,
 		s_print(stdout, v, c->post, c->color);
 	}
 	c->action = v->action;
+	c->shadow = (v->flags & MF_VF_SHADOW) != 0;
+	if (c->shadow && v->action > MF_ACT_NONE)
+		fprintf(stderr, "medflag check: mode shadow (detect only): "
+		    "%s is what would be done; exit 0\n",
+		    mf_action_name(v->action));
 	if (v->status == MF_STATUS_ERROR || v->status == MF_STATUS_TIMEOUT)
 		c->done = -1;
 }
@@ -215,7 +221,9 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 		    "`medflag stats` asks it\n", cfg.check, wait_ms,
 		    (unsigned long long)mf_checker_stats(ck)->resent);
 	/* As spamc -c: 0 nothing to do, 1 for a moderator, 2 trouble. */
-	rc = c.done != 1 ? 2 : c.action >= MF_ACT_ANNOTATE ? 1 : 0;
+	/* Detect only: a hook acting on the status acts on nothing. */
+	rc = c.done != 1 ? 2 : c.action >= MF_ACT_ANNOTATE && !c.shadow ? 1 :
+	    0;
 out:
 	mf_checker_destroy(&ck);
 	mf_post_destroy(&post);

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hash.h"
+#include "local.h"
 
 static const char	*s_config;	/* -c FILE of `medflag`, or NULL */
 
@@ -112,10 +113,13 @@ out:
 	return buf;
 }
 
+/* The configuration read by mf_cli_rules_dir(): its local.d/ applies to
+ * its own rules directory, not to one given with --rules. */
+static mf_config_t	s_cfg;
+
 const char *
 mf_cli_rules_dir(void)
 {
-	static mf_config_t	 cfg;
 	mf_diags_t		 d = {0};
 	const char		*e = getenv("MEDFLAG_RULES");
 	const char		*path = s_config ? s_config :
@@ -124,7 +128,7 @@ mf_cli_rules_dir(void)
 
 	if (e && *e)
 		return e;
-	errors = mf_config_read(&cfg, path, &d);
+	errors = mf_config_read(&s_cfg, path, &d);
 	mf_cli_print_diags(stderr, &d);
 	mf_diags_free(&d);
 	if (errors) {
@@ -132,25 +136,15 @@ mf_cli_rules_dir(void)
 		    "\n", path, errors, errors == 1 ? "" : "s");
 		exit(1);
 	}
-	return cfg.rules;
+	return s_cfg.rules;
 }
 
 mf_ruleset_t *
 mf_cli_load_rules_diags(const char *dir, mf_sources_t *src, unsigned opts,
     mf_diags_t *d)
 {
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/sources", dir);
-	if (mf_sources_load_dir(src, path, d) != 0)
-		return NULL;
-	/* Without a vetted list, evidence links cannot be checked. */
-	if (mf_sources_count(src, MF_LIST_VETTED) == 0)
-		mf_diags_add(d, MF_DIAG_WARNING, path, 0, 0, "add "
-		    "sources/vetted.list beside the rules",
-		    "no vetted list: evidence links not checked");
-	return mf_ruleset_load(dir, mf_sources_count(src, MF_LIST_VETTED) ?
-	    src : NULL, opts, d);
+	return mf_local_ruleset_load(dir, strcmp(dir, s_cfg.rules) == 0 ?
+	    s_cfg.local : NULL, src, opts, d);
 }
 
 mf_ruleset_t *

@@ -21,7 +21,8 @@ typedef struct mf_cli {
 typedef int mf_cmd_fn(int argc, char **argv, const mf_cli_t *cli);
 
 /* Offline (tools/scan.c, explain.c, rules.c, learn.c). */
-mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn;
+mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn,
+		mf_cmd_config;
 /* Service clients (tools/push.c, check.c, tail.c, stats.c, sources.c ...);
  * declared weak in medflag.c so that a build without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
@@ -55,8 +56,9 @@ const char	*mf_cli_rules_dir(void);
 /* Records the -c FILE given to `medflag` for mf_cli_rules_dir(). */
 void		 mf_cli_set_config(const char *path);
 /* Loads DIR/sources/ *.list into 'src', then the rules of 'dir' (evidence
- * checked against the vetted list when there is one); every problem goes
- * to 'd'. NULL on error. */
+ * checked against the vetted list when there is one), with the local.d/
+ * of the configuration when 'dir' is its rules (local.h); every problem
+ * goes to 'd'. NULL on error. */
 mf_ruleset_t	*mf_cli_load_rules_diags(const char *dir, mf_sources_t *src,
 		    unsigned opts, mf_diags_t *d);
 /* Loads rules and sources from 'dir'; prints diagnostics (the errors

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "rulehits.h"
 
 /* Loads the configuration: cli->config, else mf_config_default_path(),
  * else the defaults. Prints every diagnostic; returns 0 or -1. Also
@@ -150,12 +151,24 @@ int		 mf_teacher_teach(mf_teacher_t *self, struct mf_store *st,
 		    int label, const char *by, double *p, char *why,
 		    size_t cap);
 
+/* The rule ids feedback may name, and where they come from. */
+typedef struct mf_feedback_rules {
+	mf_rulehits_t	 ids;		/* OWNS (mf_rulehits_free) */
+	char		 ruleset[40];	/* their hash */
+	char		 from[64];	/* "the running rule set" ... */
+} mf_feedback_rules_t;
+/* Fills 'known' with the ids of the rule set medflagd runs (control
+ * command `rules`: also those of the set before a reload, and "model").
+ * 0, or -1 when medflagd does not answer within 'timeout_ms'. */
+int		 mf_feedback_rules_running(const mf_config_t *cfg,
+		    int timeout_ms, mf_feedback_rules_t *known);
 /* Stores one feedback record (JSON, docs/protocol.md) in Redis, and when
  * it carries the post's text and 'teacher' is not NULL teaches the model:
- * 0, 1 when it is not valid (why in 'why'), -1 when Redis failed (why
- * too). */
+ * 0, 1 when it is not valid or names a rule not in 'known' (NULL: not
+ * checked; why in 'why'), -1 when Redis failed (why too). */
 int		 mf_feedback_record(struct mf_store *st, mf_teacher_t *teacher,
-		    const char *json, size_t len, char *why, size_t cap);
+		    const mf_feedback_rules_t *known, const char *json,
+		    size_t len, char *why, size_t cap);
 
 /* Writes stats reply 'r' to 'fp' in the Prometheus text format
  * (`medflag stats --prometheus`, GET /metrics of `medflag http`). */

@@ -415,7 +415,11 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    "\"status\":\"%s\",\"duplicate\":%s", id, mf_action_name(v->action),
 	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
 	    "false");
-	if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
+	/* Detect only (mode shadow): the verdict says what would be done. */
+	if (v->flags & MF_VF_SHADOW)
+		strncat(out, ",\"flag\":\"shadow\"", sizeof(out) -
+		    strlen(out) - 1);
+	else if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
 		mf_buf_t	msg = {0};
 		int		queued = -1;
 
@@ -470,15 +474,20 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 
 	if (strcmp(url, S_PATH) == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "use POST: this is the Discourse webhook");
+			return mf_httpd_not_allowed(c, "POST");
 		return s_webhook(ad, c, rq);
 	}
-	if (strcmp(url, "/healthz") == 0)
+	if (strcmp(url, "/healthz") == 0) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return mf_httpd_not_allowed(c, "GET, HEAD");
 		return s_health(ad, c);
+	}
 	return mf_httpd_error(c, MHD_HTTP_NOT_FOUND, "no such path; there are "
 	    "POST " S_PATH " (the webhook) and GET /healthz");
 }
+
+static const char *const s_paths[] = { S_PATH, "/healthz", NULL };
 
 /* ---- setup ------------------------------------------------------------ */
 
@@ -601,7 +610,7 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	    "%s; check %s)", S_PATH, ad.cfg.discourse_url,
 	    ad.cfg.discourse_api_user, ad.cfg.check);
 	rc = mf_httpd_run("medflag discourse", "--listen", listen, s_handle,
-	    &ad, banner);
+	    &ad, banner, s_paths);
 	mf_outbox_stop(ad.outbox, 10000);
 	if (rc == 0) {
 		mf_outbox_counts_t	oc;

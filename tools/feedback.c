@@ -68,6 +68,91 @@ s_valid(const char *post_id, const char *outcome, const char *const *rules,
 	return 0;
 }
 
+/* Checks that every rule named is in 'known' (NULL: not checked). */
+static int
+s_known(const mf_feedback_rules_t *known, const char *const *rules,
+    size_t nrules, char *why, size_t cap)
+{
+	for (size_t i = 0; known != NULL && i < nrules; i++)
+		if (mf_rulehits_get(&known->ids, rules[i]) == NULL) {
+			snprintf(why, cap, "rules: '%.80s' is not a rule of %s "
+			    "(ruleset %s); name the rules of the verdict's hits",
+			    rules[i], known->from, known->ruleset);
+			return -1;
+		}
+	return 0;
+}
+
+int
+mf_feedback_rules_running(const mf_config_t *cfg, int timeout_ms,
+    mf_feedback_rules_t *known)
+{
+	msgpack_unpacked	 reply;
+	const msgpack_object	*a, *h;
+	int			 rc = -1;
+
+	memset(known, 0, sizeof(*known));
+	if (mf_client_control(cfg, "rules", NULL, 0, timeout_ms, &reply) != 0)
+		goto out;
+	if ((a = mf_mp_get(&reply.data, "rules")) == NULL ||
+	    a->type != MSGPACK_OBJECT_ARRAY)
+		goto out;
+	for (uint32_t i = 0; i < a->via.array.size; i++) {
+		const msgpack_object	*o = &a->via.array.ptr[i];
+
+		if (o->type == MSGPACK_OBJECT_STR)
+			(void)mf_rulehits_add(&known->ids, o->via.str.ptr,
+			    o->via.str.size, 0, 0);
+	}
+	if ((h = mf_mp_get(&reply.data, "ruleset")) != NULL &&
+	    h->type == MSGPACK_OBJECT_STR)
+		snprintf(known->ruleset, sizeof(known->ruleset), "%.*s",
+		    (int)h->via.str.size, h->via.str.ptr);
+	snprintf(known->from, sizeof(known->from), "the running rule set");
+	rc = known->ids.len > 0 ? 0 : -1;
+out:
+	msgpack_unpacked_destroy(&reply);
+	if (rc != 0)
+		mf_rulehits_free(&known->ids);
+	return rc;
+}
+
+/* medflagd not answering: the rules of the configuration, as it would
+ * load them. 0 or -1 (they do not load; said on stderr). */
+static int
+s_rules_configured(mf_feedback_rules_t *known)
+{
+	mf_diags_t	 d = {0};
+	mf_sources_t	*src = mf_sources_new("files");
+	mf_ruleset_t	*rs;
+	const char	*dir = mf_cli_rules_dir();
+
+	memset(known, 0, sizeof(*known));
+	if (src == NULL)
+		return -1;
+	rs = mf_cli_load_rules_diags(dir, src, MF_LOAD_NO_PREFILTER |
+	    MF_LOAD_NO_JIT, &d);
+	mf_sources_destroy(&src);
+	if (rs == NULL) {
+		mf_cli_print_diags(stderr, &d);
+		mf_diags_free(&d);
+		return -1;
+	}
+	mf_diags_free(&d);
+	for (size_t i = 0; i < mf_ruleset_size(rs); i++) {
+		const char *id = mf_ruleset_rule(rs, i)->id;
+
+		(void)mf_rulehits_add(&known->ids, id, strlen(id), 0, 0);
+	}
+	(void)mf_rulehits_add(&known->ids, "model", 5, 0, 0);
+	snprintf(known->ruleset, sizeof(known->ruleset), "%s",
+	    mf_ruleset_hash(rs));
+	snprintf(known->from, sizeof(known->from), "the rules of the "
+	    "configuration");
+	mf_ruleset_destroy(&rs);
+	return 0;
+}
+
 static int
 s_one(mf_store_t *st, const char *post_id, const char *rev, int agreed,
     const char *const *rules, size_t nrules, const char *by)
@@ -224,8 +309,9 @@ mf_teacher_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 }
 
 int
-mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher, const char *json,
-    size_t len, char *why, size_t cap)
+mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher,
+    const mf_feedback_rules_t *known, const char *json, size_t len,
+    char *why, size_t cap)
 {
 	mf_err_t	 err = {0};
 	mf_feedback_t	*f;
@@ -237,7 +323,9 @@ mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher, const char *json,
 		return 1;
 	}
 	if (s_valid(f->post_id, f->agreed ? "agreed" : "overturned",
-	    (const char *const *)f->rules, f->nrules, why, cap) == 0) {
+	    (const char *const *)f->rules, f->nrules, why, cap) == 0 &&
+	    s_known(known, (const char *const *)f->rules, f->nrules, why,
+	    cap) == 0) {
 		rc = s_one(st, f->post_id, f->revision, f->agreed,
 		    (const char *const *)f->rules, f->nrules, f->by);
 		if (rc != 0)
@@ -260,9 +348,10 @@ mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher, const char *json,
 /* JSON Lines from stdin (the feedback record of docs/protocol.md, read
  * by the wire codec); bad lines are located and skipped. */
 static int
-s_lines(mf_store_t *st, mf_teacher_t *teacher)
+s_lines(mf_store_t *st, mf_teacher_t *teacher,
+    const mf_feedback_rules_t *known)
 {
-	char	*line = NULL, why[160];
+	char	*line = NULL, why[400];
 	size_t	 cap = 0, lineno = 0, ok = 0, bad = 0;
 	ssize_t	 n;
 	int	 rc = 0;
@@ -273,8 +362,8 @@ s_lines(mf_store_t *st, mf_teacher_t *teacher)
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if ((r = mf_feedback_record(st, teacher, line, (size_t)n, why,
-		    sizeof(why))) < 0) {
+		if ((r = mf_feedback_record(st, teacher, known, line,
+		    (size_t)n, why, sizeof(why))) < 0) {
 			rc = 1;
 			break;
 		}
@@ -373,6 +462,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	mf_config_t	 cfg;
 	mf_store_t	*st;
 	mf_teacher_t	*teacher = NULL;
+	mf_feedback_rules_t known = {0};
 	const char	*rules[S_RULES_MAX], *pos[2] = { NULL, NULL };
 	const char	*by = NULL, *mode = NULL, *textfile = NULL;
 	const char	*rev = NULL, *lang = NULL;
@@ -438,10 +528,27 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 		fprintf(stderr, "medflag feedback: out of memory\n");
 		goto out;
 	}
+	/* Only ids of the rules that judge posts are kept for ever: those
+	 * of the running rule set, else of the configuration's rules. */
+	if (mode == NULL || strcmp(mode, "-") == 0) {
+		if (mf_feedback_rules_running(&cfg, 2000, &known) != 0) {
+			fprintf(stderr, "medflag feedback: medflagd does not "
+			    "answer; checking the rule ids against the rules "
+			    "of the configuration\n");
+			if (s_rules_configured(&known) != 0)
+				goto out;
+		}
+		if (mode == NULL && s_known(&known, rules, nrules, why,
+		    sizeof(why)) != 0) {
+			fprintf(stderr, "medflag feedback: %s; nothing was "
+			    "recorded\n", why);
+			goto out;
+		}
+	}
 	if (mode != NULL && strcmp(mode, "--summary") == 0)
 		rc = s_summary(st);
 	else if (mode != NULL)
-		rc = s_lines(st, teacher);
+		rc = s_lines(st, teacher, &known);
 	else if (s_one(st, pos[0], rev, strcmp(pos[1], "agreed") == 0, rules,
 	    nrules, by) == 0) {
 		double	p;
@@ -460,6 +567,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 			printf("taught: the model said %.3f before\n", p);
 	}
 out:
+	mf_rulehits_free(&known.ids);
 	mf_teacher_destroy(&teacher);
 	mf_store_destroy(&st);
 	free(text);

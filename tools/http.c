@@ -6,7 +6,7 @@
  *
  *   POST /v1/check      a post as JSON (docs/protocol.md) -> its verdict
  *   POST /v1/feedback   a moderator's outcome as JSON -> 204
- *   GET  /metrics       stats in the Prometheus text format
+ *   GET  /metrics       stats in the Prometheus text format, medflag_up
  *   GET  /healthz       medflagd's health; 200, or 503 when not healthy
  *   /ui/, /v1/stats, /v1/events, /v1/try, /v1/rules...
  *                       the web console (console.c), when the
@@ -17,6 +17,9 @@
  * pages themselves and every feedback carry "Authorization: Bearer
  * TOKEN". Without one the console is read-only (feedback refused while
  * it is on) and served on a loopback listen only.
+ *
+ * /metrics and /healthz (and HEAD on them) answer within a second
+ * whatever medflagd does; a wrong method is 405 with Allow.
  *
  * A client of medflagd like the other subcommands (the check and control
  * endpoints, CURVE keys of the configuration), with libmicrohttpd serving
@@ -198,6 +201,14 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	return rc;
 }
 
+/*
+ * GET /metrics and /healthz answer within a second whatever medflagd does
+ * (down, stopped, slow): Prometheus gives a scrape 10 s, a load balancer
+ * a health check often 1 or 2. medflagd answers `stats` in about a
+ * millisecond when it answers at all.
+ */
+#define S_CONTROL_MS	800
+
 /* POST /v1/feedback: into Redis, as `medflag feedback -` does. */
 static enum MHD_Result
 s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
@@ -207,11 +218,22 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 	char		 why[600];
 	int		 r;
 
+	mf_feedback_rules_t	 known;
+
+	/* Rule ids are checked against the running rule set, which a
+	 * reload changes: asked for each record (feedback is rare). */
+	if (mf_feedback_rules_running(&gw->cfg, S_CONTROL_MS, &known) != 0)
+		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
+		    "did not answer: the rule ids cannot be checked; send the "
+		    "feedback again later");
 	if ((st = mf_store_connect(&gw->cfg, gw->cfg.redis_timeout_ms > 1000 ?
-	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL)
+	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL) {
+		mf_rulehits_free(&known.ids);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
-	r = mf_feedback_record(st, gw->teacher, rq->body ? rq->body : "",
-	    rq->len, why, sizeof(why));
+	}
+	r = mf_feedback_record(st, gw->teacher, &known, rq->body ? rq->body :
+	    "", rq->len, why, sizeof(why));
+	mf_rulehits_free(&known.ids);
 	mf_store_destroy(&st);
 	if (r > 0)
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
@@ -226,12 +248,21 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 {
 	msgpack_unpacked	 reply;
 	enum MHD_Result		 rc;
+	int			 up;
 
-	if (mf_client_control(&gw->cfg, metrics ? "stats" : "health", NULL, 0,
-	    gw->timeout_ms, &reply) != 0) {
+	up = mf_client_control(&gw->cfg, metrics ? "stats" : "health", NULL,
+	    0, gw->timeout_ms < S_CONTROL_MS ? gw->timeout_ms : S_CONTROL_MS,
+	    &reply) == 0;
+	if (!up && !metrics) {
+		char	body[160];
+		int	n;
+
 		msgpack_unpacked_destroy(&reply);
-		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd did "
-		    "not answer on its control endpoint");
+		n = snprintf(body, sizeof(body), "{\"ok\":false,\"error\":"
+		    "\"medflagd did not answer on its control endpoint within "
+		    "%d ms\"}\n", S_CONTROL_MS);
+		return mf_httpd_send(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "application/json", body, (size_t)n);
 	}
 	if (metrics) {
 		char	*text = NULL;
@@ -241,10 +272,16 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 		if (fp == NULL)
 			rc = MHD_NO;
 		else {
-			mf_stats_prometheus(&reply.data, fp);
+			/* Down is a value, as exporters say it: the scrape
+			 * works and medflag_up is 0. */
+			fprintf(fp, "# HELP medflag_up 1 when medflagd "
+			    "answered this scrape\n# TYPE medflag_up gauge\n"
+			    "medflag_up %d\n", up);
+			if (up)
+				mf_stats_prometheus(&reply.data, fp);
 			fclose(fp);
-			rc = mf_httpd_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4",
-			    text, len);
+			rc = mf_httpd_send(c, MHD_HTTP_OK, "text/plain; "
+			    "version=0.0.4", text, len);
 		}
 		free(text);
 	} else {
@@ -281,8 +318,7 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 	if (strcmp(url, "/v1/check") == 0 || strcmp(url, "/v1/feedback") ==
 	    0) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "use POST with a JSON body");
+			return mf_httpd_not_allowed(c, "POST");
 		if (rq->too_big && url[4] != 'c')
 			return mf_httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "the body is over 1 MiB");
@@ -290,9 +326,10 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 		    s_feedback(gw, c, rq);
 	}
 	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0) {
-		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-			return mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-			    "use GET");
+		/* HEAD: the same answer, libmicrohttpd leaves the body out. */
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return mf_httpd_not_allowed(c, "GET, HEAD");
 		return s_control(gw, c, url[1] == 'm');
 	}
 	if (gw->console != NULL && gw->token[0] != '\0' &&
@@ -341,6 +378,10 @@ s_console(s_gw_t *gw, const char *listen)
 	return 0;
 }
 
+static const char *const s_paths[] = {
+	"/v1/check", "/v1/feedback", "/metrics", "/healthz", NULL
+};
+
 int
 mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 {
@@ -387,7 +428,7 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 		return 1;
 	}
 	rc = mf_httpd_run("medflag http", "--listen", listen, s_handle, &gw,
-	    banner);
+	    banner, s_paths);
 	mf_console_destroy(&gw.console);
 	mf_teacher_destroy(&gw.teacher);
 	mf_client_term();

@@ -17,9 +17,18 @@
 #include "log.h"
 
 typedef struct s_srv {
-	mf_httpd_fn	*fn;
-	void		*arg;
+	mf_httpd_fn		*fn;
+	void			*arg;
+	const char *const	*paths;
 } s_srv_t;
+
+/* The answer queued by this thread's request, for the access log: one
+ * thread per connection (MHD_USE_THREAD_PER_CONNECTION), one request at
+ * a time on it. */
+static _Thread_local unsigned	s_status;
+static _Thread_local size_t	s_bytes;
+
+static _Thread_local const char	*s_allow;	/* for a 405 */
 
 enum MHD_Result
 mf_httpd_send(struct MHD_Connection *c, unsigned status, const char *type,
@@ -43,7 +52,11 @@ mf_httpd_send_h(struct MHD_Connection *c, unsigned status, const char *type,
 		MHD_add_response_header(r, "Content-Type", type);
 	for (size_t i = 0; hdr != NULL && hdr[i] != NULL; i += 2)
 		MHD_add_response_header(r, hdr[i], hdr[i + 1]);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && s_allow != NULL)
+		MHD_add_response_header(r, "Allow", s_allow);
 	rc = MHD_queue_response(c, status, r);
+	s_status = status;
+	s_bytes = len;
 	MHD_destroy_response(r);
 	return rc;
 }
@@ -63,6 +76,49 @@ mf_httpd_error(struct MHD_Connection *c, unsigned status, const char *why)
 	rc = mf_httpd_send(c, status, "application/json", out.data, out.len);
 	mf_buf_free(&out);
 	return rc;
+}
+
+enum MHD_Result
+mf_httpd_not_allowed(struct MHD_Connection *c, const char *allow)
+{
+	char		why[128];
+	enum MHD_Result	rc;
+
+	snprintf(why, sizeof(why), "method not allowed; use %s", allow);
+	s_allow = allow;
+	rc = mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, why);
+	s_allow = NULL;
+	return rc;
+}
+
+/* One access log line. The method only when it is a word of letters (at
+ * most 16), the path only when it is one the server knows. */
+static void
+s_access(const s_srv_t *srv, struct MHD_Connection *c, const char *url,
+    const char *method, const struct timespec *t0)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct timespec			 t1;
+	char				 addr[64] = "-", m[17] = "-";
+	const char			*path = "-";
+	size_t				 n = strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	long				 ms;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL &&
+	    ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    ci->client_addr)->sin_addr, addr, sizeof(addr));
+	if (n > 0 && n < sizeof(m) && method[n] == '\0')
+		memcpy(m, method, n + 1);
+	for (size_t i = 0; srv->paths != NULL && srv->paths[i]; i++)
+		if (strcmp(url, srv->paths[i]) == 0)
+			path = srv->paths[i];
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) /
+	    1000000;
+	mf_log_info("access: %s \"%s %s\" %u %zu %ld ms", addr, m, path,
+	    s_status, s_bytes, ms);
 }
 
 static enum MHD_Result
@@ -99,7 +155,17 @@ s_handle(void *cls, struct MHD_Connection *c, const char *url,
 		*size = 0;
 		return MHD_YES;
 	}
-	return srv->fn(srv->arg, c, url, method, rq);
+	{
+		struct timespec	t0;
+		enum MHD_Result	rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		s_status = 0;
+		s_bytes = 0;
+		rc = srv->fn(srv->arg, c, url, method, rq);
+		s_access(srv, c, url, method, &t0);
+		return rc;
+	}
 }
 
 static void
@@ -120,9 +186,9 @@ s_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int
 mf_httpd_run(const char *prog, const char *what, const char *listen,
-    mf_httpd_fn *fn, void *arg, const char *banner)
+    mf_httpd_fn *fn, void *arg, const char *banner, const char *const *paths)
 {
-	s_srv_t			 srv = { fn, arg };
+	s_srv_t			 srv = { fn, arg, paths };
 	struct sockaddr_in	 sa;
 	struct MHD_Daemon	*d;
 	char			 host[64], *colon, *end;

@@ -29,11 +29,14 @@ typedef enum MHD_Result mf_httpd_fn(void *arg, struct MHD_Connection *c,
 
 /* Serves 'fn' on 'listen' ("127.0.0.1:7780") until SIGINT or SIGTERM
  * (mf_client_stop). 'what' names the setting in errors ("--listen").
- * Prints 'banner' once listening. Returns 0, 1 (cannot listen) or 2 (a
- * bad address). */
+ * Prints 'banner' once listening. Every request is logged at info as
+ * `access: ADDR "METHOD PATH" STATUS BYTES MS` (docs/operations.md),
+ * PATH only when it is one of 'paths' (NULL-terminated), else "-": never
+ * a query, a body or anything else a client wrote. Returns 0, 1 (cannot
+ * listen) or 2 (a bad address). */
 int		mf_httpd_run(const char *prog, const char *what,
 		    const char *listen, mf_httpd_fn *fn, void *arg,
-		    const char *banner);
+		    const char *banner, const char *const *paths);
 enum MHD_Result	mf_httpd_send(struct MHD_Connection *c, unsigned status,
 		    const char *type, const char *data, size_t len);
 /* The same with more headers: 'hdr' holds name, value, name, value ...,
@@ -44,5 +47,9 @@ enum MHD_Result	mf_httpd_send_h(struct MHD_Connection *c, unsigned status,
 /* {"error": why} with 'status'. */
 enum MHD_Result	mf_httpd_error(struct MHD_Connection *c, unsigned status,
 		    const char *why);
+/* 405 with the methods the path takes in an Allow header ("POST",
+ * "GET, HEAD"), and {"error": ...} saying the same. */
+enum MHD_Result	mf_httpd_not_allowed(struct MHD_Connection *c,
+		    const char *allow);
 
 #endif

@@ -44,6 +44,8 @@ static const struct {
 	    "CORPUS.jsonl... | eval | status\n"
 	    "                                  the model beside the rules: "
 	    "train, measure, what it was taught" },
+	{ "config", mf_cmd_config, "config                        the "
+	    "configuration in effect, and where each value comes from" },
 	{ "push", mf_cmd_push, "push [--async] [--window N]   JSON Lines "
 	    "posts on stdin -> medflagd" },
 	{ "check", mf_cmd_check, "check TEXT|-                 one post "
@@ -110,6 +112,11 @@ static const struct {
 	    "Compile and test rules, measure them on a labelled corpus, "
 	    "compare two sets.\n"
 	    "DIR defaults to 'rules' of the configuration (docs/rules.md).\n" },
+	{ "config", "usage: medflag config\n"
+	    "The configuration in effect: every key, its value and where it "
+	    "comes from\n(the default, the configuration file or local.d/, "
+	    "with the line), then the\nrules: their hash, the rules local.d/ "
+	    "adds and the overrides it makes.\n" },
 	{ "push", "usage: medflag push [--async] [--window N] "
 	    "[--timeout MS] < posts.jsonl\n"
 	    "JSON Lines posts to medflagd; one verdict per line on stdout.\n"

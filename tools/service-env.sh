@@ -63,6 +63,18 @@ mf_env_http() {
 	HPID=$!
 }
 
+# 'mf_env_until WHAT CMD...': runs CMD every 0.1 s until it succeeds;
+# after 10 s says "FAIL: WHAT" and exits 1.
+mf_env_until() {
+	_what=$1 _i=0
+	shift
+	until "$@"; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && { echo "FAIL: $_what"; exit 1; }
+		sleep 0.1
+	done
+}
+
 # 'mf_env_workers [N] [CONF]': waits (up to 30 s) until medflagd of CONF
 # ($CONF) reports N workers (2); says so and exits 1 if it never does.
 mf_env_workers() {

@@ -24,22 +24,32 @@ s_usage(void)
 	    "       medflag sources lookup URL|DOMAIN\n");
 }
 
+/*
+ * `sources load [DIR]`: the lists of DIR (default: RULES/sources, and
+ * local.d/sources beside the configuration) replace those in Redis; what
+ * `sources add` added stays, in its own sets, and is said.
+ */
 static int
 s_load(mf_store_t *st, const mf_config_t *cfg, const char *dir)
 {
 	mf_sources_t	*src;
 	mf_diags_t	 diags = {0};
-	char		 def[1100];
-	long long	 ver = 0;
+	char		 def[1100], local[1100] = "";
+	long long	 ver = 0, kept[2] = { 0, 0 };
 	int		 errors, rc = 1;
 
 	if (dir == NULL) {
 		snprintf(def, sizeof(def), "%s/sources", cfg->rules);
 		dir = def;
+		if (cfg->local[0])
+			snprintf(local, sizeof(local), "%s/sources",
+			    cfg->local);
 	}
 	if ((src = mf_sources_new(NULL)) == NULL)
 		return 1;
 	errors = mf_sources_load_dir(src, dir, &diags);
+	if (local[0])
+		errors += mf_sources_load_dir(src, local, &diags);
 	mf_cli_print_diags(stderr, &diags);
 	if (errors) {
 		fprintf(stderr, "medflag sources load: %s: %d error%s; "
@@ -53,15 +63,19 @@ s_load(mf_store_t *st, const mf_config_t *cfg, const char *dir)
 		    "give the directory that holds the .list files\n", dir);
 		goto out;
 	}
-	if (mf_store_sources_replace(st, src) == -1 ||
+	if (mf_store_sources_replace(st, src, kept) == -1 ||
 	    mf_store_sources_version(st, &ver) == -1) {
 		fprintf(stderr, "medflag sources load: %s\n",
 		    mf_store_error(st));
 		goto out;
 	}
-	printf("loaded %zu vetted and %zu unreliable domains from %s "
+	printf("loaded %zu vetted and %zu unreliable domains from %s%s%s "
 	    "(version %lld)\n", mf_sources_count(src, MF_LIST_VETTED),
-	    mf_sources_count(src, MF_LIST_UNRELIABLE), dir, ver);
+	    mf_sources_count(src, MF_LIST_UNRELIABLE), dir, local[0] ?
+	    " and " : "", local, ver);
+	printf("kept %lld vetted and %lld unreliable domains added with "
+	    "`sources add` (their own set, %ssources:local:*; `sources "
+	    "remove` takes one out)\n", kept[0], kept[1], cfg->redis_prefix);
 	rc = 0;
 out:
 	mf_diags_free(&diags);

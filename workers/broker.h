@@ -283,10 +283,24 @@ int	 mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash,
 
 /* canary.c */
 #define MF_CANARY_MAX_RISE	0.20	/* flag rate may rise 20 points */
-/* Flag rate (action flag or above) of 'rs' over RULES_DIR/canary.jsonl.
+/* One rule may hit (enforce) at most this share of the sample: the
+ * curated rules hit at most 2 of its 46 posts, the 6 myths among them. */
+#define MF_CANARY_MAX_RULE_SHARE 0.25
+/* The rule hitting (in enforce mode) the most sample posts. */
+typedef struct mf_canary_top {
+	char	rule[MF_RULEHITS_ID_MAX + 1];	/* "" when none hit */
+	size_t	posts;
+} mf_canary_top_t;
+/* Flag rate (action flag or above) of 'rs' over RULES_DIR/canary.jsonl,
+ * and the rule that hits most of its posts in '*top' (may be NULL).
  * 0, or -1 when there is no usable sample. */
 int	 mf_canary_rate(const char *rules_dir, const mf_ruleset_t *rs,
-	    mf_scanner_t *sc, double *rate, size_t *n);
+	    mf_scanner_t *sc, double *rate, size_t *n, mf_canary_top_t *top);
+/* 0 if no rule hits more than MF_CANARY_MAX_RULE_SHARE of the 'n' sample
+ * posts, else -1 with the rule in 'diags': a pattern that matches
+ * ordinary posts, whose hits the model may hide from the flag rate. */
+int	 mf_canary_rule_check(const mf_canary_top_t *top, size_t n,
+	    mf_diags_t *diags);
 /* 0 if the new rate is acceptable, else -1 with the reason in 'diags'. */
 int	 mf_canary_judge(double old_rate, size_t old_n, double new_rate,
 	    size_t new_n, mf_diags_t *diags);

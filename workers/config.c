@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -136,14 +137,20 @@ static const mf_config_directive_t s_table[] = {
 	    "medflagd's lock file; empty: CONTROL.pid beside an ipc:// control "
 	    "socket, else one per set of endpoints in "
 	    "$localstatedir/run/medflag, else $TMPDIR" },
+	{ "mode", MF_CONF_MODE, F(shadow), 0, 0, 1, "enforce", 0,
+	    "enforce, or shadow: detect only (verdicts are published with "
+	    "the action they would take, flagged shadow; adapters act on "
+	    "none)" },
 	{ "log", MF_CONF_SINK, F(log), S(log), 0, 0, "stderr", 0,
 	    "stderr (one line each: time, level, component, message), json "
-	    "(the same as JSON Lines on stderr) or syslog (facility daemon)" },
+	    "(the same as JSON Lines on stderr), syslog (facility daemon) or "
+	    "journald (its native protocol)" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };
 
 #define NTABLE	(sizeof(s_table) / sizeof(s_table[0]))
+_Static_assert(NTABLE <= MF_CONFIG_MAX_KEYS, "raise MF_CONFIG_MAX_KEYS");
 
 const mf_config_directive_t *
 mf_config_directives(size_t *n)
@@ -212,6 +219,19 @@ s_set(mf_config_t *c, const mf_config_directive_t *d, const char *v,
 			return -1;
 		}
 		return 0;
+	case MF_CONF_MODE:
+		if (strcmp(v, "enforce") == 0)
+			*(int *)p = 0;
+		else if (strcmp(v, "shadow") == 0)
+			*(int *)p = 1;
+		else {
+			snprintf(msg, msgcap, "%s: unknown mode '%s'",
+			    d->name, v);
+			snprintf(hint, hintcap, "use enforce, or shadow to "
+			    "detect only");
+			return -1;
+		}
+		return 0;
 	case MF_CONF_ENDPOINT:
 		if (strncmp(v, "tcp://", 6) && strncmp(v, "ipc://", 6) &&
 		    strncmp(v, "inproc://", 9)) {
@@ -242,10 +262,11 @@ s_set(mf_config_t *c, const mf_config_directive_t *d, const char *v,
 		break;
 	case MF_CONF_SINK:
 		if (strcmp(v, "stderr") && strcmp(v, "syslog") &&
-		    strcmp(v, "json")) {
+		    strcmp(v, "json") && strcmp(v, "journald")) {
 			snprintf(msg, msgcap, "log: unknown destination '%s'",
 			    v);
-			snprintf(hint, hintcap, "use stderr, syslog or json");
+			snprintf(hint, hintcap, "use stderr, syslog, journald "
+			    "or json");
 			return -1;
 		}
 		break;
@@ -364,17 +385,27 @@ s_folder(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-int
-mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
+/*
+ * Reads one file over 'c'. The first file read is the configuration
+ * ('c->path', and 'c->local' beside it); the others are local.d's.
+ */
+static int
+s_load_file(mf_config_t *c, const char *path, mf_diags_t *diags)
 {
 	FILE	*fp;
 	char	 line[4096], abs[8192], dir[4096];
-	size_t	 lineno = 0, errors0;
+	size_t	 lineno = 0, errors0, fileno;
 	mf_diags_t	 local = {0};
 
 	if (diags == NULL)
 		diags = &local;	/* count only */
 	errors0 = diags->errors;
+	if (c->nfiles == MF_CONFIG_MAX_FILES) {
+		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "merge some "
+		    "of the files of local.d", "more than %d files of "
+		    "configuration", MF_CONFIG_MAX_FILES - 1);
+		return 1;
+	}
 	fp = fopen(path, "r");
 	if (fp == NULL) {
 		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0,
@@ -403,7 +434,12 @@ mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
 		mf_diags_free(&local);
 		return 1;
 	}
-	memcpy(c->path, abs, strlen(abs) + 1);
+	fileno = c->nfiles++;
+	memcpy(c->files[fileno], abs, strlen(abs) + 1);
+	if (fileno == 0) {
+		memcpy(c->path, abs, strlen(abs) + 1);
+		snprintf(c->local, sizeof(c->local), "%.1000s/local.d", dir);
+	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char				*k, *v, *e, msg[512], hint[512];
 		const mf_config_directive_t	*d;
@@ -486,6 +522,10 @@ mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
 		if (s_set(c, d, v, msg, sizeof(msg), hint, sizeof(hint)) != 0)
 			mf_diags_add(diags, MF_DIAG_ERROR, path, lineno, vcol,
 			    hint[0] ? hint : NULL, "%s", msg);
+		else {
+			c->from_file[d - s_table] = (unsigned char)(fileno + 1);
+			c->from_line[d - s_table] = (unsigned)lineno;
+		}
 	}
 	if (ferror(fp))
 		mf_diags_add(diags, MF_DIAG_ERROR, path, lineno, 0, NULL,
@@ -494,6 +534,66 @@ mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
 	errors0 = diags->errors - errors0;
 	mf_diags_free(&local);
 	return (int)errors0;
+}
+
+static int
+s_cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every local.d/ *.conf, sorted by name; a missing folder is fine. */
+static int
+s_load_local(mf_config_t *c, mf_diags_t *diags)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*names[MF_CONFIG_MAX_FILES], path[2048];
+	size_t		 n = 0;
+	int		 errors = 0;
+
+	if ((d = opendir(c->local)) == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		mf_diags_add(diags, MF_DIAG_ERROR, c->local, 0, 0, "make it "
+		    "readable by the service, or remove it", "cannot open "
+		    "the folder of local overrides: %s", strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t	len = strlen(de->d_name);
+
+		if (len < 6 || de->d_name[0] == '.' ||
+		    strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		if (n == MF_CONFIG_MAX_FILES - 1 ||
+		    (names[n] = strdup(de->d_name)) == NULL) {
+			mf_diags_add(diags, MF_DIAG_ERROR, c->local, 0, 0,
+			    "merge some of them", "more than %d *.conf files",
+			    MF_CONFIG_MAX_FILES - 2);
+			errors++;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), s_cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->local, names[i]);
+		errors += s_load_file(c, path, diags);
+		free(names[i]);
+	}
+	return errors;
+}
+
+int
+mf_config_load(mf_config_t *c, const char *path, mf_diags_t *diags)
+{
+	int	errors = s_load_file(c, path, diags);
+
+	if (c->nfiles == 1)
+		errors += s_load_local(c, diags);
+	return errors;
 }
 
 const char *

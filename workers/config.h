@@ -16,6 +16,9 @@
 
 #include "err.h"
 
+#define MF_CONFIG_MAX_KEYS	64	/* directives in the table, at most */
+#define MF_CONFIG_MAX_FILES	16	/* the file and those of local.d/ */
+
 typedef struct mf_config {
 	/* ZeroMQ endpoints; defaults tcp://127.0.0.1:7701..7705 */
 	char	ingest[256], check[256], verdicts[256], control[256],
@@ -39,7 +42,7 @@ typedef struct mf_config {
 	int	dedup_max_entries;	/* verdicts held; default 50000 */
 	int	dedup_max_mb;		/* their bytes, MiB; default 32 */
 	char	log_level[16];		/* debug|info|warn */
-	char	log[16];		/* stderr|syslog|json (log.h) */
+	char	log[16];		/* stderr|syslog|json|journald (log.h) */
 	char	path[1024];		/* file it was read from, "" defaults */
 	/* Additions beyond the shared minimum (all have defaults). */
 	int	worker_credit;		/* posts in flight per worker; 64 */
@@ -66,13 +69,27 @@ typedef struct mf_config {
 	char	console_ui[1024];	/* the pages' folder */
 	char	console_corpus[1024];	/* backtests' posts; "" none */
 	int	console_text_window_s;	/* 0: no post text, ever */
+	/* `mode shadow` (1): detect only, every verdict flagged "shadow" by
+	 * medflagd and no adapter acts on it; 0: enforce, the default. */
+	int	shadow;
+	/* local.d/ beside the file read ("" without one): *.conf files read
+	 * after it, *.rules and sources/ *.list added to the rules. */
+	char	local[1024];
+	/* Where each directive's value came from, for `medflag config`:
+	 * files[from_file[i] - 1], line from_line[i]; 0 is the default. i
+	 * indexes the directive table. */
+	char	files[MF_CONFIG_MAX_FILES][1024];
+	size_t	nfiles;
+	unsigned char from_file[MF_CONFIG_MAX_KEYS];
+	unsigned from_line[MF_CONFIG_MAX_KEYS];
 } mf_config_t;
 
 /* Fills every field with its default. */
 void		 mf_config_defaults(mf_config_t *c);
 /* Reads "key value" lines ('#' comments) over the current values of 'c'
- * (call mf_config_defaults() first). Unknown keys and bad values go to
- * 'diags' with file:line:col and a hint; returns the number of errors
+ * (call mf_config_defaults() first), then every local.d/ *.conf beside
+ * the file, sorted by name, the same way. Unknown keys and bad values go
+ * to 'diags' with file:line:col and a hint; returns the number of errors
  * (-1 style failures such as an unreadable file count as one error). */
 int		 mf_config_load(mf_config_t *c, const char *path,
 		    mf_diags_t *diags);
@@ -98,7 +115,8 @@ int		 mf_config_read(mf_config_t *c, const char *path,
 /* MF_CONF_PATH: a string that, when relative, is made absolute against
  * the folder of the file it was read from. */
 typedef enum { MF_CONF_STR, MF_CONF_INT, MF_CONF_ENDPOINT, MF_CONF_REDIS,
-	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF, MF_CONF_SINK }
+	MF_CONF_LEVEL, MF_CONF_PATH, MF_CONF_ONOFF, MF_CONF_SINK,
+	MF_CONF_MODE }
 	mf_conf_type_t;
 
 typedef struct mf_config_directive {

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "broker.h"
+#include "local.h"
 
 static void
 s_str(msgpack_packer *pk, const char *s)
@@ -198,19 +199,16 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
     mf_diags_t *diags, double *rate, size_t *n, size_t *nrules,
     mf_rulehits_t *ids)
 {
-	char		 dir[1200];
 	mf_sources_t	*vetted = NULL;
 	mf_ruleset_t	*rs = NULL;
 	mf_scanner_t	*sc = NULL;
+	mf_canary_top_t	 top;
 	int		 rc = -1;
 
 	*nrules = 0;
-	snprintf(dir, sizeof(dir), "%s/sources", cfg->rules);
 	if ((vetted = mf_sources_new("files")) == NULL)
 		goto out;
-	if (mf_sources_load_dir(vetted, dir, diags) != 0)
-		goto out;
-	rs = mf_ruleset_load(cfg->rules, vetted, 0, diags);
+	rs = mf_local_ruleset_load(cfg->rules, cfg->local, vetted, 0, diags);
 	if (rs == NULL)
 		goto out;
 	/* A directory that compiles to nothing (a wrong path, files not
@@ -226,7 +224,7 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
 	if (mf_ruleset_test(rs, sc, diags) != 0)
 		goto out;
 	if (rate != NULL && cfg->canary &&
-	    mf_canary_rate(cfg->rules, rs, sc, rate, n) != 0) {
+	    mf_canary_rate(cfg->rules, rs, sc, rate, n, &top) != 0) {
 		/* Without the sample a rule that matches every post would
 		 * go live unnoticed: refuse, unless the operator said so. */
 		mf_diags_add(diags, MF_DIAG_ERROR, cfg->rules, 0, 0, "install "
@@ -237,6 +235,9 @@ mf_broker_check_rules_ids(const mf_config_t *cfg, char *hash, size_t cap,
 		    "ones");
 		goto out;
 	}
+	if (rate != NULL && cfg->canary &&
+	    mf_canary_rule_check(&top, *n, diags) != 0)
+		goto out;
 	if (rate != NULL && !cfg->canary)
 		*n = 0;		/* canary off: nothing to compare */
 	snprintf(hash, cap, "%s", mf_ruleset_hash(rs));
@@ -369,18 +370,30 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		size_t		q;
 
 		mf_journal_status(&b->journal, &up, &w, &s, &q);
-		msgpack_pack_map(&pk, 5);
+		msgpack_pack_map(&pk, 6);
 		s_kv_bool(&pk, "ok", b->cfg.workers == 0 ||
 		    mf_broker_alive(b) > 0);
 		s_kv_u64(&pk, "workers_alive", mf_broker_alive(b));
 		s_kv_bool(&pk, "redis", up);
 		s_kv_str(&pk, "ruleset", b->ruleset);
 		s_kv_bool(&pk, "draining", b->draining);
+		s_kv_str(&pk, "mode", b->cfg.shadow ? "shadow" : "enforce");
 	} else if (strcmp(cmd, "workers") == 0) {
 		msgpack_pack_map(&pk, 2);
 		s_kv_bool(&pk, "ok", 1);
 		s_str(&pk, "workers");
 		s_pack_workers(b, &pk);
+	} else if (strcmp(cmd, "rules") == 0) {
+		/* The ids feedback may name (medflag feedback checks them):
+		 * the running rule set's, the one's before a reload, model. */
+		msgpack_pack_map(&pk, 3);
+		s_kv_bool(&pk, "ok", 1);
+		s_kv_str(&pk, "ruleset", b->ruleset);
+		s_str(&pk, "rules");
+		msgpack_pack_array(&pk, b->rule_ids.len);
+		for (size_t i = 0; i < b->rule_ids.cap; i++)
+			if (b->rule_ids.v[i].id != NULL)
+				s_str(&pk, b->rule_ids.v[i].id);
 	} else if (strcmp(cmd, "reload") == 0)
 		s_pack_reload(b, &pk);
 	else {
@@ -388,7 +401,7 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 
 		b->st.bad_messages++;
 		snprintf(msg, sizeof(msg), "unknown command; try stats, "
-		    "health, workers, reload or replay");
+		    "health, workers, rules, reload or replay");
 		msgpack_pack_map(&pk, 2);
 		s_kv_bool(&pk, "ok", 0);
 		s_kv_str(&pk, "error", msg);

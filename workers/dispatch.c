@@ -342,7 +342,8 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 			b->st.latency_max = lat;
 	}
 	b->seq++;
-	if (mf_proto_stamp(verdict, len, b->seq, lat, &b->scratch) == 0) {
+	if (mf_proto_stamp(verdict, len, b->seq, lat, b->cfg.shadow,
+	    &b->scratch) == 0) {
 		msg = b->scratch.data;
 		msglen = b->scratch.len;
 	}

@@ -5,7 +5,8 @@
  * Every line names its time (UTC, ms), level and component ("medflagd",
  * "worker[3]", "medflag-http"): on stderr as
  *   2026-12-03T14:05:06.123Z info medflagd: ready: 817 rules, ...
- * or as one JSON object per line, or to syslog (configuration key 'log').
+ * or as one JSON object per line, or to syslog or journald (configuration
+ * key 'log').
  * Levels debug, info, warn (adds strerror(errno)), warnx, fatal/fatalx
  * (log and exit 1). Never log post text or author data. Per-post
  * messages go through a rate limiter that reports how many were held
@@ -24,8 +25,9 @@ enum { MF_LOG_DEBUG = 0, MF_LOG_INFO = 1, MF_LOG_WARN = 2 };
 void	mf_log_init(const char *prog, const char *level);
 void	mf_log_set_level(const char *level);
 const char *mf_log_prog(void);
-/* Where lines go: "stderr" (the default), "json" (JSON Lines on stderr)
- * or "syslog" (facility daemon). -1 for another name. */
+/* Where lines go: "stderr" (the default), "json" (JSON Lines on stderr),
+ * "syslog" (facility daemon) or "journald" (its native protocol, fields
+ * MEDFLAG_COMPONENT and MEDFLAG_LEVEL too). -1 for another name. */
 int	mf_log_set_sink(const char *sink);
 void	mf_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	mf_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -645,13 +645,17 @@ main(int argc, char **argv)
 		    b.nrules, b.ruleset);
 		if (b.cfg.canary)
 			printf("canary: %zu sample posts, %.0f%% flagged; a "
-			    "reload may flag at most %.0f points more\n",
-			    b.canary_n, b.canary_rate * 100,
-			    MF_CANARY_MAX_RISE * 100);
+			    "reload may flag at most %.0f points more, a rule "
+			    "hit at most %.0f%%\n", b.canary_n,
+			    b.canary_rate * 100, MF_CANARY_MAX_RISE * 100,
+			    MF_CANARY_MAX_RULE_SHARE * 100);
 		else
 			printf("canary: off (canary off in %s): reloads are "
 			    "not compared with a sample\n", conf ? conf :
 			    "the defaults");
+		if (b.cfg.shadow)
+			printf("mode: shadow: detect only; verdicts are "
+			    "flagged shadow and adapters act on none\n");
 		printf("configuration OK\n");
 		mf_diags_free(&diags);
 		return 0;
@@ -722,6 +726,9 @@ main(int argc, char **argv)
 	if (!b.cfg.canary)
 		mf_log_warnx("canary off: reloads are not compared with a "
 		    "sample of posts");
+	if (b.cfg.shadow)
+		mf_log_warnx("mode shadow: detect only; every verdict is "
+		    "flagged shadow and adapters act on none");
 	mf_log_info("ready: %zu rule%s, ruleset %s, %d local worker%s, ingest "
 	    "%s, check %s, verdicts %s, control %s, backend %s (local workers: "
 	    "%s)", b.nrules, b.nrules == 1 ? "" : "s", b.ruleset,

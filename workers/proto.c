@@ -266,12 +266,50 @@ s_key_is(const uint8_t *p, size_t n, const char *k)
 	return 0;
 }
 
+/*
+ * Appends the entry "flags" (key 'k' of 'kn' bytes, then an array of 'vn'
+ * bytes) with "shadow" added, unless the array holds it already.
+ */
+static int
+s_flags_shadow(const uint8_t *k, size_t kn, size_t vn, mf_buf_t *out)
+{
+	const uint8_t	*a = k + kn;
+	size_t		 h, payload, off;
+	uint64_t	 n;
+	uint8_t		 hdr[5];
+
+	h = s_head(a, vn, &payload, &n);
+	if (h == 0 || payload != 0 || !((a[0] & 0xf0) == 0x90 ||
+	    a[0] == 0xdc || a[0] == 0xdd) || n >= UINT32_MAX)
+		return -1;
+	for (off = h; off < vn; ) {
+		size_t	en = mf_proto_mp_skip(a + off, vn - off, 2);
+
+		if (en == 0)
+			return -1;
+		if (s_key_is(a + off, en, "shadow"))
+			return mf_buf_append(out, k, kn + vn);
+		off += en;
+	}
+	hdr[0] = 0xdd;
+	hdr[1] = (uint8_t)((n + 1) >> 24);
+	hdr[2] = (uint8_t)((n + 1) >> 16);
+	hdr[3] = (uint8_t)((n + 1) >> 8);
+	hdr[4] = (uint8_t)(n + 1);
+	if (mf_buf_append(out, k, kn) != 0 || mf_buf_append(out, hdr, 5) ||
+	    mf_buf_append(out, a + h, vn - h) != 0 ||
+	    mf_buf_append(out, "\xa6" "shadow", 7) != 0)
+		return -1;
+	return 0;
+}
+
 int
 mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
-    mf_buf_t *out)
+    int shadow, mf_buf_t *out)
 {
 	const uint8_t	*p = in;
 	size_t		 h, payload, off, kept = 0, body_at;
+	int		 flagged = 0;
 	uint64_t	 children;
 	uint8_t		 hdr[5];
 
@@ -295,13 +333,24 @@ mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
 		vn = mf_proto_mp_skip(p + off + kn, len - off - kn, 32);
 		if (vn == 0)
 			return -1;
-		if (!s_key_is(p + off, kn, "seq") &&
+		if (shadow && s_key_is(p + off, kn, "flags")) {
+			if (s_flags_shadow(p + off, kn, vn, out) != 0)
+				return -1;
+			kept++;
+			flagged = 1;
+		} else if (!s_key_is(p + off, kn, "seq") &&
 		    !s_key_is(p + off, kn, "latency_us")) {
 			if (mf_buf_append(out, p + off, kn + vn) != 0)
 				return -1;
 			kept++;
 		}
 		off += kn + vn;
+	}
+	if (shadow && !flagged) {
+		if (mf_buf_append(out, "\xa5" "flags" "\x91\xa6" "shadow",
+		    14) != 0)
+			return -1;
+		kept++;
 	}
 	if (mf_buf_append(out, "\xa3seq", 4) != 0 || s_put_u64(out, seq) ||
 	    mf_buf_append(out, "\xaalatency_us", 11) != 0 ||

@@ -111,11 +111,13 @@ int	 mf_frames_send(void *sock, int n, const void *const *data,
 
 /*
  * Writes to 'out' the msgpack map 'in' with its "seq" and "latency_us"
- * entries replaced (or added) by the given values; other entries are
+ * entries replaced (or added) by the given values and, when 'shadow', the
+ * flag "shadow" added to its "flags" (mode shadow: medflagd's mark, so
+ * that no worker's configuration can leave it out); other entries are
  * copied byte for byte. Returns 0, or -1 if 'in' is not a well-formed map.
  */
 int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
-	    uint64_t latency_us, mf_buf_t *out);
+	    uint64_t latency_us, int shadow, mf_buf_t *out);
 /*
  * Checks a verdict from a worker before medflagd publishes it: one
  * well-formed msgpack map (nesting bounded) holding "action" and

@@ -376,6 +376,15 @@ s_list_key(mf_list_t list)
 	    "sources:unreliable";
 }
 
+/* What `medflag sources add` put on a list, kept apart so that `sources
+ * load` can put it back over the files' entries. */
+static const char *
+s_local_key(mf_list_t list)
+{
+	return list == MF_LIST_VETTED ? "sources:local:vetted" :
+	    "sources:local:unreliable";
+}
+
 int
 mf_store_sources_version(mf_store_t *s, long long *version)
 {
@@ -477,6 +486,7 @@ int
 mf_store_sources_add(mf_store_t *s, const char *domain, mf_list_t list)
 {
 	char	 d[256], kver[128], kin[128], kother[128];
+	char	 klin[128], klother[128];
 
 	assert(s && domain);
 	if (list != MF_LIST_VETTED && list != MF_LIST_UNRELIABLE) {
@@ -490,10 +500,15 @@ mf_store_sources_add(mf_store_t *s, const char *domain, mf_list_t list)
 	s_key(s, s_list_key(list), kin, sizeof(kin));
 	s_key(s, s_list_key(list == MF_LIST_VETTED ? MF_LIST_UNRELIABLE :
 	    MF_LIST_VETTED), kother, sizeof(kother));
+	s_key(s, s_local_key(list), klin, sizeof(klin));
+	s_key(s, s_local_key(list == MF_LIST_VETTED ? MF_LIST_UNRELIABLE :
+	    MF_LIST_VETTED), klother, sizeof(klother));
 	if (s_ok(s, 1, "MULTI") == -1)
 		return -1;
 	if (s_ok(s, 3, "SREM", kother, d) == -1 ||
 	    s_ok(s, 3, "SADD", kin, d) == -1 ||
+	    s_ok(s, 3, "SREM", klother, d) == -1 ||
+	    s_ok(s, 3, "SADD", klin, d) == -1 ||
 	    s_ok(s, 2, "INCR", kver) == -1) {
 		(void)s_ok(s, 1, "DISCARD");
 		return -1;
@@ -505,6 +520,7 @@ int
 mf_store_sources_remove(mf_store_t *s, const char *domain)
 {
 	char		 d[256], kver[128], kvet[128], kunr[128];
+	char		 klvet[128], klunr[128];
 	redisReply	*r;
 	long long	 n = 0;
 
@@ -514,10 +530,14 @@ mf_store_sources_remove(mf_store_t *s, const char *domain)
 	s_key(s, "sources:version", kver, sizeof(kver));
 	s_key(s, s_list_key(MF_LIST_VETTED), kvet, sizeof(kvet));
 	s_key(s, s_list_key(MF_LIST_UNRELIABLE), kunr, sizeof(kunr));
+	s_key(s, s_local_key(MF_LIST_VETTED), klvet, sizeof(klvet));
+	s_key(s, s_local_key(MF_LIST_UNRELIABLE), klunr, sizeof(klunr));
 	if (s_ok(s, 1, "MULTI") == -1)
 		return -1;
 	if (s_ok(s, 3, "SREM", kvet, d) == -1 ||
-	    s_ok(s, 3, "SREM", kunr, d) == -1) {
+	    s_ok(s, 3, "SREM", kunr, d) == -1 ||
+	    s_ok(s, 3, "SREM", klvet, d) == -1 ||
+	    s_ok(s, 3, "SREM", klunr, d) == -1) {
 		(void)s_ok(s, 1, "DISCARD");
 		return -1;
 	}
@@ -587,11 +607,13 @@ s_sadd_all(mf_store_t *s, const char *key, const s_members_t *m)
 }
 
 int
-mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src)
+mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src,
+    long long kept[2])
 {
-	char		 kver[128], kvet[128], kunr[128];
+	char		 kver[128], kvet[128], kunr[128], klvet[128], klunr[128];
 	s_members_t	 vet = { .list = MF_LIST_VETTED },
 			 unr = { .list = MF_LIST_UNRELIABLE };
+	redisReply	*r;
 	int		 rc = -1;
 
 	assert(s && src);
@@ -604,16 +626,39 @@ mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src)
 	s_key(s, "sources:version", kver, sizeof(kver));
 	s_key(s, s_list_key(MF_LIST_VETTED), kvet, sizeof(kvet));
 	s_key(s, s_list_key(MF_LIST_UNRELIABLE), kunr, sizeof(kunr));
+	s_key(s, s_local_key(MF_LIST_VETTED), klvet, sizeof(klvet));
+	s_key(s, s_local_key(MF_LIST_UNRELIABLE), klunr, sizeof(klunr));
 	if (s_ok(s, 1, "MULTI") == -1)
 		goto out;
+	/* The files' entries, then what `sources add` put there over them
+	 * (a local addition wins where the two lists disagree); the two
+	 * SCARDs come last in the EXEC reply. */
 	if (s_ok(s, 3, "DEL", kvet, kunr) == -1 ||
 	    s_sadd_all(s, kvet, &vet) == -1 ||
 	    s_sadd_all(s, kunr, &unr) == -1 ||
-	    s_ok(s, 2, "INCR", kver) == -1) {
+	    s_ok(s, 4, "SDIFFSTORE", kvet, kvet, klunr) == -1 ||
+	    s_ok(s, 4, "SDIFFSTORE", kunr, kunr, klvet) == -1 ||
+	    s_ok(s, 4, "SUNIONSTORE", kvet, kvet, klvet) == -1 ||
+	    s_ok(s, 4, "SUNIONSTORE", kunr, kunr, klunr) == -1 ||
+	    s_ok(s, 2, "INCR", kver) == -1 ||
+	    s_ok(s, 2, "SCARD", klvet) == -1 ||
+	    s_ok(s, 2, "SCARD", klunr) == -1) {
 		(void)s_ok(s, 1, "DISCARD");
 		goto out;
 	}
-	rc = s_ok(s, 1, "EXEC");
+	if ((r = s_cmdv(s, 1, "EXEC")) == NULL)
+		goto out;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+	    r->element[r->elements - 2]->type == REDIS_REPLY_INTEGER &&
+	    r->element[r->elements - 1]->type == REDIS_REPLY_INTEGER) {
+		if (kept != NULL) {
+			kept[0] = r->element[r->elements - 2]->integer;
+			kept[1] = r->element[r->elements - 1]->integer;
+		}
+		rc = 0;
+	} else
+		s_seterr(s, "the source lists were not replaced (EXEC)");
+	freeReplyObject(r);
 out:
 	free(vet.v);
 	free(unr.v);

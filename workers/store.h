@@ -13,6 +13,9 @@
  *   <prefix>sources:vetted       SET of domains
  *   <prefix>sources:unreliable   SET of domains
  *   <prefix>sources:version      string, INCR on every change
+ *   <prefix>sources:local:vetted, sources:local:unreliable
+ *                                SETs: what `sources add` added, which
+ *                                `sources load` puts back
  *   <prefix>journal              STREAM, fields "seq" (decimal) and "v"
  *                                (msgpack verdict), auto IDs, MAXLEN ~
  *   <prefix>rules:hits           HASH rule id -> enforce hits, all time
@@ -77,8 +80,12 @@ int		 mf_store_sources_add(mf_store_t *s, const char *domain,
  * was removed, 1 if it was in neither list (nothing changes), -1 on error. */
 int		 mf_store_sources_remove(mf_store_t *s, const char *domain);
 /* Replaces both lists with the contents of 'src' in one MULTI/EXEC and
- * bumps the version. */
-int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src);
+ * bumps the version, then puts back over them what mf_store_sources_add()
+ * added since (kept in sets of their own, which mf_store_sources_remove()
+ * edits too); kept[0] and kept[1] (when not NULL) get how many vetted and
+ * unreliable local additions there are. */
+int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src,
+		    long long kept[2]);
 
 /* Moderator feedback: one outcome (agreed 1: the flag was right; 0: it
  * was overturned) on the verdict of post 'post_id' ('revision' and 'by'

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "curve.h"
 #include "guard.h"
+#include "local.h"
 #include "log.h"
 #include "proto.h"
 #include "rulehits.h"
@@ -220,15 +221,12 @@ s_where(const mf_err_t *err)
 static mf_ruleset_t *
 s_load_rules(const mf_config_t *cfg, mf_diags_t *diags)
 {
-	char		 dir[1200];
 	mf_sources_t	*vetted = mf_sources_new("files");
 	mf_ruleset_t	*rs = NULL;
 
 	if (vetted == NULL)
 		return NULL;
-	snprintf(dir, sizeof(dir), "%s/sources", cfg->rules);
-	if (mf_sources_load_dir(vetted, dir, diags) == 0)
-		rs = mf_ruleset_load(cfg->rules, vetted, 0, diags);
+	rs = mf_local_ruleset_load(cfg->rules, cfg->local, vetted, 0, diags);
 	mf_sources_destroy(&vetted);
 	return rs;
 }
@@ -558,6 +556,10 @@ main(int argc, char **argv)
 		if (sources == NULL)
 			mf_log_fatalx("out of memory");
 		(void)mf_sources_load_dir(sources, dir, &diags);
+		if (cfg.local[0]) {
+			snprintf(dir, sizeof(dir), "%s/sources", cfg.local);
+			(void)mf_sources_load_dir(sources, dir, &diags);
+		}
 		mf_diags_free(&diags);
 	}
 	memset(&r, 0, sizeof(r));

@@ -162,10 +162,19 @@ MF_TEST(clients_sources)
 	    "--vetted 2>/dev/null", bin, t.conf));
 	MF_ASSERT_EQ(2, s_run(NULL, "%s -c %s sources add x.org 2>/dev/null",
 	    bin, t.conf));
-	/* the project's own lists load */
+	/* the project's own lists load, and what `sources add` added is
+	 * kept and said */
+	MF_ASSERT_EQ(0, s_run(NULL, "%s -c %s sources add forum.example "
+	    "--vetted", bin, t.conf));
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources load %s/rules/sources",
 	    bin, t.conf, mf_test_top()));
 	MF_ASSERT_STR_CONTAINS(out, "loaded ");
+	MF_ASSERT_STR_CONTAINS(out, "kept 1 vetted and 0 unreliable domains "
+	    "added with `sources add` (their own set, ");
+	free(out);
+	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s sources lookup forum.example",
+	    bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "forum.example: vetted");
 	free(out);
 	mf_integ_teardown(&t);
 }
@@ -301,7 +310,8 @@ MF_TEST(clients_push_bad_line_check_stats)
 	free(out);
 
 	/* Moderators' feedback: two agreed, one overturned; a bad outcome
-	 * and a bad rule id are refused before Redis is touched. */
+	 * and a bad rule id are refused before Redis is touched, an id not
+	 * in the running rule set before anything is stored. */
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s feedback m-1 agreed %s --by t",
 	    bin, t.conf, rule));
 	MF_ASSERT_STR_CONTAINS(out, "recorded: m-1 agreed for 1 rule");
@@ -317,6 +327,21 @@ MF_TEST(clients_push_bad_line_check_stats)
 	    "2>/dev/null", bin, t.conf));
 	MF_ASSERT_EQ(1, s_run(NULL, "echo 'nope' | %s -c %s feedback - "
 	    "2>/dev/null", bin, t.conf));
+	/* A well-formed id that is not a rule of the running set is
+	 * refused too, alone or in a line of feedback -, and not kept. */
+	MF_ASSERT_EQ(1, s_run(&out, "%s -c %s feedback m-5 agreed %s "
+	    "no-such.rule 2>&1", bin, t.conf, rule));
+	MF_ASSERT_STR_CONTAINS(out, "rules: 'no-such.rule' is not a rule of "
+	    "the running rule set (ruleset ");
+	MF_ASSERT_STR_CONTAINS(out, "nothing was recorded");
+	free(out);
+	MF_ASSERT_EQ(1, s_run(&out, "echo '{\"post_id\":\"m-6\",\"outcome\":"
+	    "\"agreed\",\"rules\":[\"no-such.rule\"]}' | %s -c %s feedback "
+	    "- 2>&1", bin, t.conf));
+	MF_ASSERT_STR_CONTAINS(out, "stdin:1: error: rules: 'no-such.rule' "
+	    "is not a rule of the running rule set");
+	MF_ASSERT_STR_CONTAINS(out, "0 recorded, 1 bad lines");
+	free(out);
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s feedback --summary", bin,
 	    t.conf));
 	/* All-time hits come from medflagd's journal thread (at least the

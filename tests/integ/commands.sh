@@ -30,8 +30,8 @@ help() {
 help "medflag \[-c FILE\]" "$B/medflag" --help
 help "medflagd" "$B/medflagd" --help
 help "medflag-worker" "$B/medflag-worker" --help
-for sub in scan explain push check tail stats top reload sources feedback \
-    http discourse keygen; do
+for sub in scan explain config push check tail stats top reload sources \
+    feedback http discourse keygen; do
 	help "medflag $sub" "$B/medflag" -c "$D/noredis.conf" "$sub" --help
 done
 for sub in check test eval backtest; do

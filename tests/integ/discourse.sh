@@ -9,8 +9,9 @@
 # missing signature is 401 and bad JSON 400 naming line and column; a
 # flag Discourse refuses with 502 is raised again; a redelivered event
 # gets the duplicate verdict and raises no second flag; with medflagd
-# down the webhook is 503 (Discourse delivers it again later); post text
-# never reaches the adapter's log.
+# down the webhook is 503 (Discourse delivers it again later); with
+# medflagd in mode shadow no flag is raised; post text never reaches the
+# adapter's log.
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
@@ -26,11 +27,7 @@ printf 's3cret-hook\n' >"$D/hook.secret"
 /usr/bin/python3 tests/fake_discourse.py "$D/fd.port" "$D/flags.jsonl" \
     k-123 medflag-bot 303 &
 FPID=$!
-i=0
-until [ -s "$D/fd.port" ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "the fake Discourse did not start"
-	sleep 0.05
-done
+mf_env_until "the fake Discourse did not start" test -s "$D/fd.port"
 APORT=$(mf_env_port)
 cat >>"$CONF" <<CONF
 discourse_url http://127.0.0.1:$(cat "$D/fd.port")/
@@ -145,9 +142,22 @@ kill "$MPID"; wait "$MPID"; MPID=
 out=$(hook post_created "$(post 108 "$MMR")")
 echo "$out" | grep -q '^503 {"error":"medflagd did not answer in 3000 ms"}' ||
     fail "medflagd down: $out"
+# medflagd again, in mode shadow (detect only): the verdict says flag,
+# the adapter raises none.
+echo 'mode shadow' >>"$CONF"
+mf_env_medflagd
+mf_env_workers
+out=$(hook post_created "$(post 109 "$MMR")")
+echo "$out" | grep -q '^200 {"post_id":109,"action":"flag",.*"flag":"shadow"}' ||
+    fail "mode shadow: $out"
+# The webhook's answer comes after the flag is queued, if it is.
+out=$(health)
+echo "$out" | grep -q '"judged":6,"flagged":2,"held":1,"pending":0,' &&
+    [ "$(grep -c . "$D/flags.jsonl")" = 3 ] ||
+    fail "a flag raised in mode shadow: $out $(cat "$D/flags.jsonl")"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
-grep -Eq 'stopped: [0-9]+ webhooks, 5 judged, 2 flagged, 1 hidden, 0 failed' "$D/ad.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 6 judged, 2 flagged, 1 hidden, 0 failed' "$D/ad.log" ||
     fail "no summary at exit"
 grep -q 'MMR jab\|cinnamon' "$D/ad.log" && fail "post text in the adapter's log"
 echo "ok: medflag discourse judges webhooks and raises flags that say why"

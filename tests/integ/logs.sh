@@ -4,7 +4,8 @@
 # comes twice; a refused reload counts the errors and warnings it then
 # lists, each named so; with `log json` every line is a JSON object with
 # ts, level, component and msg; with `log syslog` nothing goes to
-# stderr. Post text appears in no line, not even for posts that are not
+# stderr; with `log journald` every line is a datagram of journald's
+# native protocol (to a stand-in for its socket) and none goes to stderr. Post text appears in no line, not even for posts that are not
 # valid (the JSON reader's "near '...'" is cut).
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,7 +92,64 @@ MPID=$!
 wait_workers "$D/syslog.conf"
 kill "$MPID"; wait "$MPID"; MPID=
 [ -s "$D/syslog.err" ] && fail "log syslog wrote to stderr: $(cat "$D/syslog.err")"
+# --- journald ----------------------------------------------------------
+# A stand-in for journald's socket (it cannot run here) that keeps the
+# datagrams of the native protocol it is sent, until medflagd is gone.
+cp "$CONF" "$D/journald.conf" && echo 'log journald' >>"$D/journald.conf"
+/usr/bin/python3 - "$D/journal.socket" "$D/journal.out" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+with open(sys.argv[2], "wb") as out:
+    idle = 0
+    while idle < 20:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            idle += 1
+            continue
+        idle = 0
+        out.write(d + b"\x1e")
+        out.flush()
+PY
+JPID=$!
+mf_env_until "the journal stand-in never bound" test -S "$D/journal.socket"
+MEDFLAG_JOURNAL_SOCKET=$D/journal.socket "$B/medflagd" -c "$D/journald.conf" \
+    2>"$D/journald.err" &
+MPID=$!
+wait_workers "$D/journald.conf"
+traffic "$D/journald.conf"
+kill "$MPID"; wait "$MPID"; MPID=
+wait "$JPID"
+[ -s "$D/journald.err" ] && fail "log journald wrote to stderr: $(cat "$D/journald.err")"
+/usr/bin/python3 - "$D/journal.out" <<'PY' || fail "journald: $(head -c 600 "$D/journal.out")"
+import re, sys
+n = idents = 0
+seen = set()
+for d in open(sys.argv[1], "rb").read().split(b"\x1e")[:-1]:
+    f = dict(l.split(b"=", 1) for l in d.decode().encode().split(b"\n") if l)
+    assert set(f) == {b"PRIORITY", b"SYSLOG_IDENTIFIER", b"MEDFLAG_COMPONENT",
+                      b"MEDFLAG_LEVEL", b"MESSAGE"}, f
+    assert f[b"PRIORITY"] in (b"3", b"4", b"6", b"7"), f
+    seen.add((f[b"SYSLOG_IDENTIFIER"], f[b"MEDFLAG_COMPONENT"][:7]))
+    assert b"Zyxwvut" not in d, d
+    n += 1
+assert n >= 3, n
+assert (b"medflagd", b"medflag") in seen and \
+    (b"medflag-worker", b"worker[") in seen, seen
+PY
+grep -q 'MESSAGE=ready: \|MESSAGE=info: ready: ' "$D/journal.out" ||
+    fail "journald: no ready line: $(head -c 600 "$D/journal.out")"
+# No journal to take the lines: they go to stderr, none is lost.
+MEDFLAG_JOURNAL_SOCKET=$D/no-journal "$B/medflagd" -c "$D/journald.conf" \
+    2>"$D/nojournal.err" &
+MPID=$!
+wait_workers "$D/journald.conf"
+kill "$MPID"; wait "$MPID"; MPID=
+grep -q ' info medflagd: ready: ' "$D/nojournal.err" ||
+    fail "log journald without a journal: $(cat "$D/nojournal.err")"
 echo "log carrier-pigeon" >>"$D/syslog.conf"
 out=$("$B/medflagd" -n -c "$D/syslog.conf" 2>&1) && fail "-n took log carrier-pigeon"
 echo "$out" | grep -q "unknown destination 'carrier-pigeon'" || fail "log key: $out"
-echo "ok: log lines carry time, level, component; json; syslog; no post text"
+echo "ok: log lines carry time, level, component; json; syslog; journald; no post text"

@@ -199,7 +199,7 @@ MF_TEST(store_sources_roundtrip)
 	MF_ASSERT_EQ(0, mf_sources_add(src, "nih.gov", MF_LIST_VETTED, NULL));
 	MF_ASSERT_EQ(0, mf_sources_add(src, "naturalnews.com",
 	    MF_LIST_UNRELIABLE, NULL));
-	MF_ASSERT_EQ(0, mf_store_sources_replace(s, src));
+	MF_ASSERT_EQ(0, mf_store_sources_replace(s, src, NULL));
 	mf_sources_destroy(&src);
 	MF_ASSERT_EQ(0, mf_store_sources_version(s, &v0));
 	MF_ASSERT(v0 >= 1);
@@ -241,6 +241,45 @@ MF_TEST(store_sources_roundtrip)
 	s_redis_stop();
 }
 
+MF_TEST(store_sources_replace_keeps_local_additions)
+{
+	mf_config_t	 cfg;
+	mf_store_t	*s;
+	mf_sources_t	*src, *got;
+	long long	 kept[2] = { -1, -1 };
+
+	s_redis_start(&cfg, NULL);
+	s = s_connect(&cfg);
+	MF_ASSERT_NOT_NULL(src = mf_sources_new(NULL));
+	MF_ASSERT_EQ(0, mf_sources_add(src, "who.int", MF_LIST_VETTED, NULL));
+	MF_ASSERT_EQ(0, mf_sources_add(src, "cdc.gov", MF_LIST_VETTED, NULL));
+	MF_ASSERT_EQ(0, mf_store_sources_replace(s, src, kept));
+	MF_ASSERT(kept[0] == 0 && kept[1] == 0);
+	/* Added at run time: one new, one moved off the files' list, one
+	 * added and removed again. */
+	MF_ASSERT_EQ(0, mf_store_sources_add(s, "forum-doctors.example",
+	    MF_LIST_VETTED));
+	MF_ASSERT_EQ(0, mf_store_sources_add(s, "cdc.gov",
+	    MF_LIST_UNRELIABLE));
+	MF_ASSERT_EQ(0, mf_store_sources_add(s, "gone.example",
+	    MF_LIST_VETTED));
+	MF_ASSERT_EQ(0, mf_store_sources_remove(s, "gone.example"));
+	/* The files again: the additions stay, the removal too. */
+	MF_ASSERT_EQ(0, mf_store_sources_replace(s, src, kept));
+	MF_ASSERT(kept[0] == 1 && kept[1] == 1);
+	MF_ASSERT_NOT_NULL(got = mf_store_sources_fetch(s));
+	MF_ASSERT_EQ(MF_LIST_VETTED, mf_sources_lookup(got,
+	    "forum-doctors.example"));
+	MF_ASSERT_EQ(MF_LIST_UNRELIABLE, mf_sources_lookup(got, "cdc.gov"));
+	MF_ASSERT_EQ(MF_LIST_VETTED, mf_sources_lookup(got, "who.int"));
+	MF_ASSERT_EQ(MF_LIST_UNKNOWN, mf_sources_lookup(got, "gone.example"));
+	MF_ASSERT_EQ(2, mf_sources_count(got, MF_LIST_VETTED));
+	mf_sources_destroy(&got);
+	mf_sources_destroy(&src);
+	mf_store_destroy(&s);
+	s_redis_stop();
+}
+
 MF_TEST(store_sources_replace_many)
 {
 	mf_config_t	 cfg;
@@ -256,7 +295,7 @@ MF_TEST(store_sources_replace_many)
 		MF_ASSERT_EQ(0, mf_sources_add(src, d, i % 3 ? MF_LIST_VETTED :
 		    MF_LIST_UNRELIABLE, NULL));
 	}
-	MF_ASSERT_EQ(0, mf_store_sources_replace(s, src));
+	MF_ASSERT_EQ(0, mf_store_sources_replace(s, src, NULL));
 	MF_ASSERT_NOT_NULL(got = mf_store_sources_fetch(s));
 	MF_ASSERT_EQ(2000, mf_sources_count(got, MF_LIST_VETTED));
 	MF_ASSERT_EQ(1000, mf_sources_count(got, MF_LIST_UNRELIABLE));
