@@ -3,6 +3,7 @@
  * adapter.h).
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,4 +349,37 @@ mf_outbox_counts(mf_outbox_t *ob, mf_outbox_counts_t *c)
 	pthread_mutex_lock(&ob->mu);
 	*c = ob->c;
 	pthread_mutex_unlock(&ob->mu);
+}
+
+char *
+mf_adapter_secret(const char *prog, const char *key, const char *path,
+    const char *what)
+{
+	FILE	*fp;
+	char	 line[1024];
+	size_t	 n;
+
+	if (path[0] == '\0') {
+		fprintf(stderr, "%s: %s is not set\n  hint: write %s to a file "
+		    "only medflag can read (chmod 600) and name it in "
+		    "medflag.conf: %s /etc/medflag/...\n", prog, key, what,
+		    key);
+		return NULL;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: %s %s: %s\n", prog, key, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "%s:1:1: error: %s: the file is empty\n  hint: "
+		    "its first line must hold %s\n", path, key, what);
+		return NULL;
+	}
+	return strdup(line);
 }

@@ -75,4 +75,11 @@ void		 mf_outbox_counts(mf_outbox_t *self, mf_outbox_counts_t *c);
 int		 mf_adapter_reason(const mf_verdict_t *v, const char *body,
 		    size_t blen, size_t oneline, mf_buf_t *out);
 
+/* The first line of file 'path' (setting 'key'), malloc'd: an API key,
+ * a webhook secret, a bot password. NULL with a message on stderr naming
+ * 'prog', the setting and the fix ('what' says what the line holds).
+ * OWNS: caller. */
+char		*mf_adapter_secret(const char *prog, const char *key,
+		    const char *path, const char *what);
+
 #endif

@@ -23,7 +23,6 @@
  * posts (its flag messages are PMs) are not judged. Never logs post text.
  * SPDX-License-Identifier: MIT
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,40 +481,6 @@ s_handle(void *arg, struct MHD_Connection *c, const char *url,
 
 /* ---- setup ------------------------------------------------------------ */
 
-/* The first line of file 'path' (setting 'key'), malloc'd; NULL with a
- * message naming the setting and the fix. */
-static char *
-s_read_secret(const char *key, const char *path, const char *what)
-{
-	FILE	*fp;
-	char	 line[1024];
-	size_t	 n;
-
-	if (path[0] == '\0') {
-		fprintf(stderr, "medflag discourse: %s is not set\n  hint: "
-		    "write %s to a file only medflag can read (chmod 600) "
-		    "and name it in medflag.conf: %s /etc/medflag/...\n", key,
-		    what, key);
-		return NULL;
-	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "medflag discourse: %s %s: %s\n", key, path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), fp) == NULL)
-		line[0] = '\0';
-	fclose(fp);
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "%s:1:1: error: %s: the file is empty\n  hint: "
-		    "its first line must hold %s\n", path, key, what);
-		return NULL;
-	}
-	return strdup(line);
-}
-
 int
 mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 {
@@ -569,10 +534,12 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		    "not start\n");
 		return 1;
 	}
-	if ((ad.api_key = s_read_secret("discourse_api_key_file",
+	if ((ad.api_key = mf_adapter_secret("medflag discourse",
+	    "discourse_api_key_file",
 	    ad.cfg.discourse_api_key_file, "an API key made in Discourse "
 	    "(Admin > API > New API Key, for discourse_api_user)")) == NULL ||
-	    (ad.secret = s_read_secret("discourse_webhook_secret_file",
+	    (ad.secret = mf_adapter_secret("medflag discourse",
+	    "discourse_webhook_secret_file",
 	    ad.cfg.discourse_webhook_secret_file, "the Secret of the "
 	    "webhook (Admin > API > Webhooks)")) == NULL) {
 		free(ad.api_key);
