@@ -26,7 +26,7 @@ mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn;
  * declared weak in medflag.c so that a build without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 		mf_cmd_top, mf_cmd_reload, mf_cmd_sources, mf_cmd_feedback,
-		mf_cmd_keygen, mf_cmd_http, mf_cmd_discourse;
+		mf_cmd_keygen, mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
 
 /* Prints every diagnostic as "where: severity: msg\n  hint: ..." to 'fp'. */
 void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);

@@ -60,6 +60,15 @@ typedef struct mf_config {
 	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
 	int	canary;
 	char	pidfile[1024];		/* medflagd's lock; "" automatic */
+	/* medflag mediawiki (docs/adapters.md); "" = not set. */
+	char	mediawiki_api[512];	/* https://wiki.example/w/api.php */
+	char	mediawiki_user[128];	/* a bot password's login name */
+	char	mediawiki_password_file[1024];
+	char	mediawiki_namespaces[128];	/* "0|2", default "0" */
+	char	mediawiki_rc_listen[64];	/* UDP RC feed; "" none */
+	int	mediawiki_poll_ms;	/* default 30000 */
+	char	mediawiki_state_file[1024];	/* where the cursor is kept */
+	char	mediawiki_tag_flag[64], mediawiki_tag_hold[64];
 } mf_config_t;
 
 /* Fills every field with its default. */
