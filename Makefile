@@ -32,12 +32,15 @@ MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE
 LDLIBS     += $(PKG_LIBS) -lpthread -lm
 
 # Debian packages that building and testing need; `make deps` installs the
-# missing ones (as root) or prints the command.
+# missing ones (as root) or prints the command. mediawiki, php-cli and
+# php-sqlite3: tests/integ/mediawiki.sh runs a wiki on SQLite under
+# `php -S` (the package also pulls in a web server it does not use).
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
               libcurl4-openssl-dev libsodium-dev redis-server \
-              python3 python3-zmq python3-msgpack
+              python3 python3-zmq python3-msgpack \
+              mediawiki php-cli php-sqlite3
 FUZZ_PKGS  := clang libclang-rt-14-dev
 
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
