@@ -11,6 +11,8 @@ scripts (tests/integ/mediawiki.sh), standard library only.
       prints {revid: {"user", "comment", "added"}} of the tag log (JSON)
   mediawiki_api.py API defined
       prints {tag: active} of the tags made through the API (JSON)
+  mediawiki_api.py API deactivate TAG USER PASSWORD
+      deactivates change tag TAG, logged in with a bot password
 
 Exits 1 with the wiki's error on stderr when it refuses.
 """
@@ -87,6 +89,10 @@ def main(argv):
         print(json.dumps({t["name"]: t.get("active", False) for t in api.all(
             list="tags", tgprop="defined|active", tglimit="max")
             if t.get("defined")}, sort_keys=True))
+    elif cmd == "deactivate":
+        api.login(argv[4], argv[5])
+        api.call(True, action="managetags", operation="deactivate",
+                 tag=argv[3], token=api.token("csrf"))
     else:
         sys.exit(__doc__)
 

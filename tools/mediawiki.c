@@ -277,17 +277,18 @@ s_login(s_mw_t *mw, char *why, size_t cap)
 }
 
 /*
- * Whether change tag 'tag' is defined (made through the API or at
- * Special:Tags) and active, from list=tags: 0, 1 (later) or -1.
+ * Whether change tag 'tag' is known to the wiki (defined, or still on
+ * revisions after it was deactivated) and active, from list=tags: 0, 1
+ * (later) or -1.
  */
 static int
-s_tag_state(s_mw_t *mw, const char *tag, int *defined, int *active,
+s_tag_state(s_mw_t *mw, const char *tag, int *known, int *active,
     char *why, size_t cap)
 {
 	char	 cont[256] = "";
 	int	 r;
 
-	*defined = *active = 0;
+	*known = *active = 0;
 	do {
 		mf_buf_t	 p = {0};
 		json_t		*root, *t, *c;
@@ -295,7 +296,7 @@ s_tag_state(s_mw_t *mw, const char *tag, int *defined, int *active,
 		long		 ra;
 
 		if (mf_buf_puts(&p, "action=query&list=tags&tglimit=max"
-		    "&tgprop=defined%7Cactive") != 0 || (cont[0] != '\0' &&
+		    "&tgprop=active") != 0 || (cont[0] != '\0' &&
 		    s_param(mw, &p, "tgcontinue", cont) != 0) ||
 		    mf_buf_append(&p, "", 1) != 0) {
 			mf_buf_free(&p);
@@ -316,8 +317,7 @@ s_tag_state(s_mw_t *mw, const char *tag, int *defined, int *active,
 			    "name"));
 
 			if (name != NULL && strcmp(name, tag) == 0) {
-				*defined = json_is_true(json_object_get(t,
-				    "defined"));
+				*known = 1;
 				*active = json_is_true(json_object_get(t,
 				    "active"));
 			}
@@ -333,8 +333,10 @@ s_tag_state(s_mw_t *mw, const char *tag, int *defined, int *active,
 
 /*
  * Makes change tag 'tag' exist and be active (action=managetags): made
- * when it is not defined, activated when it is not active. 0, 1 (later)
- * or -1 (never: the bot password may not manage tags; 'why' says so).
+ * when the wiki does not know it, activated when it is not active (a
+ * deactivated tag is no longer "defined" but stays known while revisions
+ * carry it, and cannot be made again). 0, 1 (later) or -1 (never: the
+ * bot password may not manage tags; 'why' says so).
  */
 static int
 s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
@@ -343,13 +345,13 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 	mf_buf_t	 p = {0};
 	json_t		*root;
 	long		 ra;
-	int		 r, defined, active;
+	int		 r, known, active;
 
-	if ((r = s_tag_state(mw, tag, &defined, &active, why, cap)) != 0)
+	if ((r = s_tag_state(mw, tag, &known, &active, why, cap)) != 0)
 		return r;
-	if (defined && active)
+	if (active)
 		return 0;
-	op = defined ? "activate" : "create";
+	op = known ? "activate" : "create";
 	if (mf_buf_puts(&p, "action=managetags&ignorewarnings=1") != 0 ||
 	    s_param(mw, &p, "operation", op) != 0 ||
 	    s_param(mw, &p, "tag", tag) != 0 ||
@@ -372,7 +374,7 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 		return -1;
 	}
 	json_decref(root);
-	mf_log_info("change tag %s %s", tag, defined ? "activated" :
+	mf_log_info("change tag %s %s", tag, known ? "activated" :
 	    "created");
 	return 0;
 }

@@ -9,7 +9,7 @@
 # log (reason, user); the tags are made by the adapter; with the periodic
 # read an hour away, only the feed can have told it of the edits. Then:
 # SIGTERM ends it with a summary; an edit made while it is down is judged
-# by --once from the cursor; a datagram that is not a change is logged
+# by --once from the cursor, which activates a tag deactivated meanwhile; a datagram that is not a change is logged
 # and ignored; a wrong bot password stops it with a hint; no post text in
 # its log. Kills only what it started.
 B=${MF_BUILD:-build}
@@ -160,10 +160,15 @@ kill $APID; wait $APID; rc=$?; APID=
 grep -Eq 'stopped: 7 judged, 2 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; [0-9]+ datagrams; cursor [0-9]+ ' \
     "$D/mw.log" || fail "no summary"
 
-# Down while an edit is made: --once judges it from the cursor.
+# Down while an edit is made: --once judges it from the cursor. A tag
+# deactivated meanwhile is activated again.
 late=$(api edit Garlic "$INSULIN") || fail "edit"
+api deactivate medflag-hold Medflag@medflag "$BOTPW" || fail "deactivate"
+api defined | grep -q '"medflag-hold"' && fail "tags: $(api defined)"
 "$B/medflag" -c "$CONF" mediawiki --once 2>"$D/mw2.log" ||
     fail "--once: $(cat "$D/mw2.log")"
+grep -q 'change tag medflag-hold activated' "$D/mw2.log" ||
+    fail "not activated: $(cat "$D/mw2.log")"
 grep -q 'stopped: 1 judged, 0 tagged medflag-flag, 1 tagged medflag-hold' \
     "$D/mw2.log" || fail "--once: $(cat "$D/mw2.log")"
 api tags | grep -q "\"$late\": \[\"medflag-hold\"\]" || fail "$late: $(api tags)"
