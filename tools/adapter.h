@@ -35,8 +35,9 @@ typedef struct mf_outbox_item {
 
 /* Performs 'it'. Returns 0 when done (what was done in 'why'), 1 to try
  * again later (after '*retry_s' seconds when the forum said so), -1 to
- * give up; 'why' says what the forum answered. */
-typedef int	 mf_outbox_fn(void *arg, const mf_outbox_item_t *it,
+ * give up; 'why' says what the forum answered. Clears it->hide when the
+ * forum took the action without hiding (it is then counted as such). */
+typedef int	 mf_outbox_fn(void *arg, mf_outbox_item_t *it,
 		    long *retry_s, char *why, size_t cap);
 
 typedef struct mf_outbox_counts {

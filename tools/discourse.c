@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -65,15 +66,18 @@ s_count(s_ad_t *ad, unsigned long long *c)
 
 /* ---- raising flags: libcurl, from the outbox's thread ----------------- */
 
+#define S_ANSWER_MAX	(256u << 10)	/* bytes of Discourse's answer kept */
+#define S_NOTIFY_MODS	7		/* notify_moderators: takes a message */
+
 static size_t
 s_curl_body(char *p, size_t size, size_t n, void *arg)
 {
 	mf_buf_t	*b = arg;
 	size_t		 len = size * n;
 
-	if (b->len < 2048)
-		(void)mf_buf_append(b, p, len < 2048 - b->len ? len :
-		    2048 - b->len);
+	if (b->len < S_ANSWER_MAX)
+		(void)mf_buf_append(b, p, len < S_ANSWER_MAX - b->len ? len :
+		    S_ANSWER_MAX - b->len);
 	return len;
 }
 
@@ -96,91 +100,182 @@ s_discourse_error(const mf_buf_t *b, char *why, size_t cap)
 }
 
 /*
- * POSTs one flag. Returns 0 when done (raised, or Discourse says it
- * already was), 1 to try again later (after '*retry_s' seconds when
- * Discourse said so), -1 to give up; 'why' says what happened.
+ * One call of Discourse's API as discourse_api_user: GET 'path', or POST
+ * it with 'form' (URL-encoded) when not NULL. The answer goes to 'body',
+ * its status to '*code' (0: no answer; 'why' says why), Retry-After to
+ * '*retry_s'.
  */
-static int
-s_raise(void *arg, const mf_outbox_item_t *a, long *retry_s, char *why,
-    size_t cap)
+static void
+s_api(const s_ad_t *ad, const char *path, const char *form, mf_buf_t *body,
+    long *code, long *retry_s, char *why, size_t cap)
 {
-	const s_ad_t		*ad = arg;
 	CURL			*h = ad->curl;
-	char			 url[600], head[2][1200], *msg, *form;
+	char			 url[700], head[2][1200];
 	struct curl_slist	*hl = NULL;
-	mf_buf_t		 body = {0};
-	long			 code = 0;
+	curl_off_t		 ra = 0;
 	CURLcode		 cc;
-	size_t			 flen;
-	int			 rc;
 
+	*code = 0;
 	*retry_s = 0;
-	if (h == NULL) {
-		snprintf(why, cap, "libcurl did not start");
-		return 1;
-	}
-	snprintf(url, sizeof(url), "%s/post_actions.json", ad->cfg.discourse_url);
+	snprintf(url, sizeof(url), "%s%s", ad->cfg.discourse_url, path);
 	snprintf(head[0], sizeof(head[0]), "Api-Key: %s", ad->api_key);
 	snprintf(head[1], sizeof(head[1]), "Api-Username: %s",
 	    ad->cfg.discourse_api_user);
-	if ((msg = curl_easy_escape(h, a->reason, 0)) == NULL) {
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	flen = strlen(msg) + 128;
-	if ((form = malloc(flen)) == NULL) {
-		curl_free(msg);
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	/* 7: notify_moderators, "Something else", the one that takes a
-	 * message. */
-	snprintf(form, flen, "id=%lld&post_action_type_id=7&flag_topic=false"
-	    "%s&message=%s", a->id, a->hide ? "&queue_for_review=true" :
-	    "", msg);
-	curl_free(msg);
 	hl = curl_slist_append(hl, head[0]);
 	hl = curl_slist_append(hl, head[1]);
 	hl = curl_slist_append(hl, "Accept: application/json");
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+	if (form != NULL)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_curl_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "medflag-discourse/1");
 	cc = curl_easy_perform(h);
+	curl_slist_free_all(hl);
 	if (cc != CURLE_OK) {
 		snprintf(why, cap, "%.200s: %s", url, curl_easy_strerror(cc));
-		rc = 1;
-	} else {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		if (code >= 200 && code < 300) {
-			snprintf(why, cap, "%s (HTTP %ld)", a->hide ? "flagged "
-			    "and hidden for review" : "flagged for moderators",
-			    code);
-			rc = 0;
-		} else {
-			char	e[300];
-			curl_off_t ra = 0;
-
-			s_discourse_error(&body, e, sizeof(e));
-			snprintf(why, cap, "Discourse answered %ld: %s", code, e);
-			if (code == 429 || code >= 500) {
-				if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER,
-				    &ra) == CURLE_OK && ra > 0)
-					*retry_s = ra > 3600 ? 3600 : (long)ra;
-				rc = 1;
-			} else if (code == 403 && strstr(e, "already") != NULL)
-				rc = 0;		/* flagged before: done */
-			else
-				rc = -1;
-		}
+		return;
 	}
-	curl_slist_free_all(hl);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+	    ra > 0)
+		*retry_s = ra > 86400 ? 86400 : (long)ra;
+}
+
+/*
+ * Whether discourse_api_user has flagged post 'id' for the moderators
+ * already, from the post's actions_summary ({"id": 7, "acted": true}):
+ * 1, 0, or -1 when Discourse did not say. A refused flag is told apart
+ * this way, not by the words of the refusal, which are in the forum's
+ * language.
+ */
+static int
+s_flagged(const s_ad_t *ad, long long id)
+{
+	char		 path[64], why[300];
+	mf_buf_t	 body = {0};
+	json_t		*root, *a;
+	json_error_t	 jerr;
+	long		 code, ra;
+	size_t		 i;
+	int		 rc = -1;
+
+	snprintf(path, sizeof(path), "/posts/%lld.json", id);
+	s_api(ad, path, NULL, &body, &code, &ra, why, sizeof(why));
+	if (code != 200) {
+		mf_buf_free(&body);
+		return -1;
+	}
+	root = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
+	mf_buf_free(&body);
+	if (json_is_array(json_object_get(root, "actions_summary")))
+		rc = 0;
+	json_array_foreach(json_object_get(root, "actions_summary"), i, a)
+		if (json_integer_value(json_object_get(a, "id")) ==
+		    S_NOTIFY_MODS && json_is_true(json_object_get(a, "acted")))
+			rc = 1;
+	json_decref(root);
+	return rc;
+}
+
+/* POSTs the flag: "id=...&..." into 'form'; 'hide' asks for review. */
+static char *
+s_flag_form(const s_ad_t *ad, long long id, int hide, const char *reason)
+{
+	char	*msg, *form;
+	size_t	 flen;
+
+	if ((msg = curl_easy_escape(ad->curl, reason, 0)) == NULL)
+		return NULL;
+	flen = strlen(msg) + 128;
+	if ((form = malloc(flen)) != NULL)
+		snprintf(form, flen, "id=%lld&post_action_type_id=%d"
+		    "&flag_topic=false%s&message=%s", id, S_NOTIFY_MODS,
+		    hide ? "&queue_for_review=true" : "", msg);
+	curl_free(msg);
+	return form;
+}
+
+/*
+ * Raises one flag. Returns 0 when done (raised, or Discourse says it
+ * already was), 1 to try again later (after '*retry_s' seconds when
+ * Discourse said so), -1 to give up; 'why' says what happened.
+ *
+ * A 403 is one of three things, told apart by asking the post (not by
+ * the refusal's words, which are in the forum's language): the flag is
+ * already there (done); a hold from an API user that is not staff
+ * (Discourse lets only staff queue a post for review: a plain flag is
+ * raised instead, and the log says so); or the key or user may not flag
+ * (given up, with the hint).
+ */
+static int
+s_raise(void *arg, mf_outbox_item_t *a, long *retry_s, char *why,
+    size_t cap)
+{
+	const s_ad_t	*ad = arg;
+	char		*form = NULL, e[300];
+	mf_buf_t	 body = {0};
+	long		 code = 0;
+	int		 rc = 1, plain = 0;
+
+	*retry_s = 0;
+	if (ad->curl == NULL) {
+		snprintf(why, cap, "libcurl did not start");
+		return 1;
+	}
+again:
+	free(form);
+	mf_buf_reset(&body);
+	if ((form = s_flag_form(ad, a->id, a->hide, a->reason)) == NULL) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	s_api(ad, "/post_actions.json", form, &body, &code, retry_s, why, cap);
+	if (code == 0)
+		goto out;
+	if (code >= 200 && code < 300) {
+		snprintf(why, cap, "%s (HTTP %ld)", a->hide ? "flagged and "
+		    "hidden for review" : plain ? "flagged for moderators, not "
+		    "hidden: discourse_api_user is not staff" : "flagged for "
+		    "moderators", code);
+		rc = 0;
+		goto out;
+	}
+	s_discourse_error(&body, e, sizeof(e));
+	snprintf(why, cap, "Discourse answered %ld: %s", code, e);
+	if (code == 429 || code >= 500)
+		goto out;
+	rc = -1;
+	if (code != 403)
+		goto out;
+	switch (s_flagged(ad, a->id)) {
+	case 1:
+		snprintf(why, cap, "flagged already (the post's "
+		    "actions_summary says so)");
+		rc = 0;
+		break;
+	case 0:
+		if (a->hide) {
+			mf_log_warnx("post %lld: Discourse refused to hide it "
+			    "for review (%s); raising a plain flag: only a "
+			    "staff discourse_api_user can hold a post", a->id,
+			    e);
+			a->hide = 0;
+			plain = 1;
+			goto again;
+		}
+		break;
+	default:
+		snprintf(why + strlen(why), cap - strlen(why), "; reading the "
+		    "post back failed too");
+		break;
+	}
+out:
 	free(form);
 	mf_buf_free(&body);
 	return rc;
@@ -278,8 +373,9 @@ s_post(const s_ad_t *ad, json_t *p, long long *id, int *skip, char *why,
 		snprintf(why, cap, "a private message");
 		return NULL;
 	}
+	/* Discourse's usernames are unique without regard to case. */
 	if ((s = s_jstr(p, "username")) != NULL &&
-	    strcmp(s, ad->cfg.discourse_api_user) == 0) {
+	    strcasecmp(s, ad->cfg.discourse_api_user) == 0) {
 		*skip = 1;
 		snprintf(why, cap, "posted by %s, the adapter's own user", s);
 		return NULL;
@@ -556,8 +652,9 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	pthread_mutex_init(&ad.mu, NULL);
 	ad.curl = curl_easy_init();
 	if ((ad.outbox = mf_outbox_new("medflag discourse", "post", "check "
-	    "discourse_url, the API key, and that discourse_api_user may flag "
-	    "(staff, to hide)", s_raise, &ad)) == NULL ||
+	    "discourse_url and that the API key is a global one (no granular "
+	    "scope of Discourse covers flagging) for discourse_api_user, a "
+	    "user who may flag (staff, to hide)", s_raise, &ad)) == NULL ||
 	    mf_outbox_start(ad.outbox) != 0) {
 		fprintf(stderr, "medflag discourse: cannot start a thread\n");
 		rc = 1;

@@ -382,7 +382,7 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 /* ---- tagging: the outbox's action ------------------------------------- */
 
 static int
-s_tag(void *arg, const mf_outbox_item_t *it, long *retry_s, char *why,
+s_tag(void *arg, mf_outbox_item_t *it, long *retry_s, char *why,
     size_t cap)
 {
 	s_mw_t		*mw = arg;

@@ -8,9 +8,15 @@
 # private message and the adapter's own posts raise nothing; a wrong or
 # missing signature is 401 and bad JSON 400 naming line and column; a
 # flag Discourse refuses with 502 is raised again; a redelivered event
-# gets the duplicate verdict and raises no second flag; with medflagd
-# down the webhook is 503 (Discourse delivers it again later); post text
-# never reaches the adapter's log.
+# gets the duplicate verdict and raises no second flag. The forum's
+# refusals are in German: an edit that keeps the claim is refused a second
+# flag and counted as flagged from the post's actions_summary; the bot's
+# own posts are known whatever the case of its name; a hold from a user
+# who is not staff becomes a plain flag, logged; the daily flag limit's
+# 429 is waited out as its Retry-After says; a granular key is given up
+# with the hint that only a global key flags. With medflagd down the
+# webhook is 503 (Discourse delivers it again later); post text never
+# reaches the adapter's log.
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
@@ -19,8 +25,8 @@ fail() { echo "FAIL: $*"; [ -f "$D/ad.log" ] && cat "$D/ad.log"; exit 1; }
 
 mf_env_start discourse "$TOP/rules" "log_level info"
 mf_env_medflagd
-FPID= APID=
-trap 'kill $APID $FPID 2>/dev/null; mf_env_cleanup' EXIT
+FPID= APID= APID2=
+trap 'kill $APID $APID2 $FPID 2>/dev/null; mf_env_cleanup' EXIT
 printf 'k-123\n' >"$D/api.key"
 printf 's3cret-hook\n' >"$D/hook.secret"
 /usr/bin/python3 tests/fake_discourse.py "$D/fd.port" "$D/flags.jsonl" \
@@ -31,6 +37,14 @@ until [ -s "$D/fd.port" ]; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "the fake Discourse did not start"
 	sleep 0.05
 done
+W=http://127.0.0.1:$(cat "$D/fd.port")
+# set JSON: the fake forum's settings (staff, locale, daily flag limit).
+set_forum() {
+	/usr/bin/python3 -c 'import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_test/set",
+    data=sys.argv[2].encode(), method="POST"), timeout=5).read()' "$W" "$1"
+}
+set_forum '{"locale": "de"}'	# its refusals in German
 APORT=$(mf_env_port)
 cat >>"$CONF" <<CONF
 discourse_url http://127.0.0.1:$(cat "$D/fd.port")/
@@ -65,15 +79,16 @@ except urllib.error.HTTPError as e:
     print(e.code, e.read().decode())
 PY
 }
-# post ID TEXT [USER] [ARCHETYPE]: Discourse's post payload.
+# post ID TEXT [USER] [ARCHETYPE] [VERSION]: Discourse's post payload.
 post() {
 	/usr/bin/python3 -c 'import json, sys
 print(json.dumps({"post": {"id": int(sys.argv[1]), "raw": sys.argv[2],
     "cooked": "<p>" + sys.argv[2] + "</p>", "post_number": 2,
-    "post_type": 1, "version": 1, "topic_id": 7, "topic_slug": "jabs",
+    "post_type": 1, "version": int(sys.argv[5]), "topic_id": 7,
+    "topic_slug": "jabs",
     "topic_title": "About jabs", "username": sys.argv[3],
     "topic_archetype": sys.argv[4], "deleted_at": None}}))' \
-	    "$1" "$2" "${3:-alice}" "${4:-regular}"
+	    "$1" "$2" "${3:-alice}" "${4:-regular}" "${5:-1}"
 }
 health() {
 	/usr/bin/python3 -c 'import sys, urllib.request
@@ -140,6 +155,70 @@ out=$(health)
 echo "$out" | grep -q '"judged":5,"flagged":2,"held":1,"pending":0,"retries":1,"failed":0' ||
     fail "healthz: $out"
 echo "$out" | grep -q '"bad_signature":2,"bad_request":1' || fail "healthz: $out"
+# An edit that keeps the claim: Discourse refuses a second flag (403, in
+# German here); the post's actions_summary says it is flagged: done.
+out=$(hook post_edited "$(post 101 "$MMR Really." alice regular 2)")
+echo "$out" | grep -q '"action":"flag",.*"duplicate":false,"flag":"queued"' ||
+    fail "edited: $out"
+i=0
+until grep -q 'post 101: flagged already (the post.s actions_summary says so)' \
+    "$D/ad.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "a refused second flag"
+	sleep 0.1
+done
+# The bot's own posts, whatever the case of its name.
+out=$(hook post_created "$(post 109 "$MMR" Medflag-Bot)")
+echo "$out" | grep -q '^200 {"ignored":"posted by Medflag-Bot' || fail "own: $out"
+# A hold from a user who is not staff: a plain flag, and the log says so.
+set_forum '{"staff": false}'
+out=$(hook post_created "$(post 204 "Stop taking insulin, cinnamon cures diabetes")")
+echo "$out" | grep -q '"action":"hold"' || fail "hold: $out"
+i=0
+until grep -q '"id": "204"' "$D/flags.jsonl"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no plain flag for a hold: $(cat "$D/ad.log")"
+	sleep 0.1
+done
+grep '"id": "204"' "$D/flags.jsonl" | grep -q queue_for_review &&
+    fail "204 asked for review"
+grep -q 'post 204: Discourse refused to hide it for review (Du darfst .*); raising a plain flag' \
+    "$D/ad.log" || fail "no word of the plain flag"
+# The daily flag limit: 429 with Retry-After; the flag waits that long.
+set_forum '{"staff": true, "daily_limit": 1, "retry_after": 2}'
+hook post_created "$(post 205 "$MMR")" >/dev/null
+hook post_created "$(post 206 "$MMR")" >/dev/null
+i=0
+until grep -q '"id": "206"' "$D/flags.jsonl" && grep -q '"id": "205"' "$D/flags.jsonl"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "rate limit: $(cat "$D/flags.jsonl")"
+	sleep 0.1
+done
+grep -Eq 'post 20[56]: Discourse answered 429: .*; trying again in [12][0-9]{3} ms' \
+    "$D/ad.log" || fail "no wait after 429"
+
+# A granular key (or a wrong one): 403 error_type invalid_access, for the
+# flag and for reading the post back; given up with the hint that only a
+# global key can flag.
+printf 'granular-posts-write\n' >"$D/granular.key"
+APORT2=$(mf_env_port)
+sed -e "s|^discourse_api_key_file .*|discourse_api_key_file $D/granular.key|" \
+    -e "s|^discourse_listen .*|discourse_listen 127.0.0.1:$APORT2|" \
+    "$CONF" >"$D/granular.conf"
+"$B/medflag" -c "$D/granular.conf" discourse --timeout 3000 2>"$D/ad2.log" &
+APID2=$!
+i=0
+until APORT=$APORT2 hook post_created "$(post 207 "$MMR")" 2>/dev/null |
+    grep -q '"flag":"queued"'; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "second adapter: $(cat "$D/ad2.log")"
+	sleep 0.1
+done
+i=0
+until grep -q 'post 207: .*gave up' "$D/ad2.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "granular key: $(cat "$D/ad2.log")"
+	sleep 0.1
+done
+kill $APID2; wait $APID2; APID2=
+grep -q 'post 207: Discourse answered 403: You are not permitted .*; reading the post back failed too; gave up after 1 try; hint: .*global one (no granular scope of Discourse covers flagging)' \
+    "$D/ad2.log" || fail "granular key: $(cat "$D/ad2.log")"
+
 # medflagd gone: 503, so that Discourse delivers the event again later.
 kill "$MPID"; wait "$MPID"; MPID=
 out=$(hook post_created "$(post 108 "$MMR")")
@@ -147,7 +226,7 @@ echo "$out" | grep -q '^503 {"error":"medflagd did not answer in 3000 ms"}' ||
     fail "medflagd down: $out"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
-grep -Eq 'stopped: [0-9]+ webhooks, 5 judged, 2 flagged, 1 hidden, 0 failed' "$D/ad.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 9 judged, 6 flagged, 1 hidden, 0 failed' "$D/ad.log" ||
     fail "no summary at exit"
-grep -q 'MMR jab\|cinnamon' "$D/ad.log" && fail "post text in the adapter's log"
+cat "$D"/ad*.log | grep -q 'MMR jab\|cinnamon' && fail "post text in the adapter's log"
 echo "ok: medflag discourse judges webhooks and raises flags that say why"
