@@ -962,6 +962,49 @@ out:
 	return rc;
 }
 
+int
+mf_store_acted_put(mf_store_t *s, const char *forum, const char *id,
+    const char *record, long ttl_s)
+{
+	char	key[256], ttl[32];
+
+	assert(s && forum && id && record && ttl_s > 0);
+	snprintf(key, sizeof(key), "%sacted:%s:%s", s->prefix, forum, id);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	return s_ok(s, 5, "SET", key, record, "EX", ttl);
+}
+
+int
+mf_store_acted_take(mf_store_t *s, const char *forum, const char *id,
+    mf_buf_t *out)
+{
+	char		 key[256];
+	redisReply	*r, *g;
+	int		 rc = -1;
+
+	assert(s && forum && id && out);
+	snprintf(key, sizeof(key), "%sacted:%s:%s", s->prefix, forum, id);
+	/* GET and DEL in one transaction: GETDEL needs Redis 6.2. */
+	if (s_ok(s, 1, "MULTI") == -1 || s_ok(s, 2, "GET", key) == -1 ||
+	    s_ok(s, 2, "DEL", key) == -1 ||
+	    (r = s_cmdv(s, 1, "EXEC")) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		s_seterr(s, "EXEC: an unexpected reply");
+		goto out;
+	}
+	g = r->element[0];
+	if (g->type == REDIS_REPLY_NIL)
+		rc = 0;
+	else if (g->type != REDIS_REPLY_STRING)
+		s_seterr(s, "%s: not a string", key);
+	else
+		rc = mf_buf_append(out, g->str, g->len) == 0 ? 1 : -1;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
 /* Adds two hashes of rule id -> count to 'out': the first as 'hits', the
  * second as 'shadow' (ids that are not rule ids are skipped). */
 static int

@@ -22,6 +22,11 @@
  *   <prefix>feedback             STREAM of outcomes: post_id, revision,
  *                                outcome, rules (comma-separated), by;
  *                                auto IDs, MAXLEN ~
+ *   <prefix>acted:FORUM:ID       string: the feedback record (JSON, no
+ *                                outcome, no text) of a forum adapter's
+ *                                flag or tag on post or revision ID,
+ *                                until the forum's outcome comes back;
+ *                                expires
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_STORE_H
@@ -87,6 +92,20 @@ int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src);
 int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
 		    const char *revision, int agreed, const char *const *rules,
 		    size_t nrules, const char *by, size_t max);
+/*
+ * An adapter of 'forum' ("discourse") acted on post or revision 'id':
+ * 'record' (the feedback record of that verdict without its outcome: post
+ * id, revision, rule ids; never text) is kept for 'ttl_s' seconds, so
+ * that the moderators' outcome can be counted when the forum tells it.
+ * 0 or -1.
+ */
+int		 mf_store_acted_put(mf_store_t *s, const char *forum,
+		    const char *id, const char *record, long ttl_s);
+/* Takes that record (read and deleted, so an outcome told twice counts
+ * once): 1 with it appended to 'out', 0 when there is none (never acted
+ * on, expired, or taken already), -1 on error. */
+int		 mf_store_acted_take(mf_store_t *s, const char *forum,
+		    const char *id, mf_buf_t *out);
 /*
  * What moderators taught the model (learn.h), kept per model (its hash:
  * a retrained model starts afresh) and never with post text: the weight
