@@ -1,6 +1,6 @@
 /*
- * adapter.c - the outbox and the reason text of the forum adapters (see
- * adapter.h).
+ * adapter.c - the outbox, the reason text and the moderators' outcomes of
+ * the forum adapters (see adapter.h).
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -10,9 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "adapter.h"
-#include "log.h"
 #include "client.h"
+#include "log.h"
+#include "store.h"
 
 #define S_QUOTE_MAX	120	/* bytes of matched text quoted per span */
 
@@ -382,4 +385,117 @@ mf_adapter_secret(const char *prog, const char *key, const char *path,
 		return NULL;
 	}
 	return strdup(line);
+}
+
+/* ---- the moderators' outcomes ---------------------------------------- */
+
+static mf_store_t *
+s_store(const mf_config_t *cfg, char *why, size_t cap)
+{
+	return mf_store_connect(cfg, cfg->redis_timeout_ms > 1000 ?
+	    cfg->redis_timeout_ms : 2000, why, cap);
+}
+
+int
+mf_adapter_acted(const mf_config_t *cfg, const char *forum, long long id,
+    const mf_verdict_t *v)
+{
+	json_t		*rec, *rules;
+	mf_store_t	*st = NULL;
+	char		*js = NULL, num[32], why[400];
+	int		 rc = -1;
+
+	rec = json_object();
+	rules = json_array();
+	if (rec == NULL || rules == NULL)
+		goto out;
+	for (size_t i = 0; i < v->nhits; i++)
+		if (v->hits[i].mode == MF_MODE_ENFORCE && v->hits[i].rule)
+			json_array_append_new(rules,
+			    json_string(v->hits[i].rule));
+	if (json_array_size(rules) == 0) {
+		rc = 0;			/* nothing a rule could be told */
+		goto out;
+	}
+	json_object_set_new(rec, "post_id", json_string(v->post_id ?
+	    v->post_id : ""));
+	if (v->revision != NULL)
+		json_object_set_new(rec, "revision", json_string(v->revision));
+	json_object_set(rec, "rules", rules);
+	if ((js = json_dumps(rec, JSON_COMPACT)) == NULL)
+		goto out;
+	snprintf(num, sizeof(num), "%lld", id);
+	if ((st = s_store(cfg, why, sizeof(why))) == NULL ||
+	    mf_store_acted_put(st, forum, num, js, MF_ACTED_TTL_S) != 0) {
+		mf_log_warnx("%s %lld: the rules acted on are not kept (%s); "
+		    "the moderators' outcome will not count", forum, id,
+		    st ? mf_store_error(st) : why);
+		goto out;
+	}
+	rc = 0;
+out:
+	mf_store_destroy(&st);
+	free(js);
+	json_decref(rules);
+	json_decref(rec);
+	return rc;
+}
+
+int
+mf_adapter_outcome(const mf_config_t *cfg, const char *forum, long long id,
+    int agreed, const char *by, char *why, size_t cap)
+{
+	mf_store_t	*st;
+	mf_buf_t	 b = {0};
+	json_t		*rec = NULL;
+	json_error_t	 jerr;
+	char		 num[32], *js = NULL;
+	int		 r;
+
+	snprintf(num, sizeof(num), "%lld", id);
+	if ((st = s_store(cfg, why, cap)) == NULL)
+		return -1;
+	if ((r = mf_store_acted_take(st, forum, num, &b)) <= 0) {
+		if (r < 0)
+			snprintf(why, cap, "redis: %s", mf_store_error(st));
+		else
+			snprintf(why, cap, "no action of medflag's on record");
+		goto out;
+	}
+	r = -1;
+	if ((rec = json_loadb(b.data, b.len, 0, &jerr)) == NULL ||
+	    !json_is_object(rec)) {
+		snprintf(why, cap, "redis: the record of %s %lld is not JSON",
+		    forum, id);
+		goto out;
+	}
+	json_object_set_new(rec, "outcome", json_string(agreed ? "agreed" :
+	    "overturned"));
+	if (by != NULL && by[0] != '\0')
+		json_object_set_new(rec, "by", json_string(by));
+	if ((js = json_dumps(rec, JSON_COMPACT)) == NULL) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	if ((r = mf_feedback_record(st, NULL, js, strlen(js), why, cap)) ==
+	    0) {
+		mf_buf_t	l = {0};
+		json_t		*x;
+		size_t		 i;
+
+		json_array_foreach(json_object_get(rec, "rules"), i, x)
+			(void)mf_buf_printf(&l, "%s%s", i ? "," : "",
+			    json_string_value(x));
+		snprintf(why, cap, "%s for %s", agreed ? "agreed" :
+		    "overturned", l.data ? l.data : "");
+		mf_buf_free(&l);
+		r = 1;
+	} else
+		r = -1;
+out:
+	free(js);
+	json_decref(rec);
+	mf_buf_free(&b);
+	mf_store_destroy(&st);
+	return r;
 }

@@ -76,6 +76,29 @@ void		 mf_outbox_counts(mf_outbox_t *self, mf_outbox_counts_t *c);
 int		 mf_adapter_reason(const mf_verdict_t *v, const char *body,
 		    size_t blen, size_t oneline, mf_buf_t *out);
 
+/*
+ * The moderators' outcomes. When an adapter acts on a verdict it keeps, in
+ * the configuration's Redis, the feedback record of that action (post id,
+ * revision, the rules of its enforce-mode hits; no text) under 'forum'
+ * and 'id' (the post, or the wiki revision, acted on) for
+ * MF_ACTED_TTL_S; when the forum tells how moderators decided, the record
+ * is taken and stored as feedback (docs/protocol.md), so each rule's
+ * precision in use moves.
+ */
+#define MF_ACTED_TTL_S	(90L * 86400)
+struct mf_config;
+/* Keeps the record of verdict 'v' acted on as 'id'. 0, or -1 (logged:
+ * the outcome will not count). */
+int		 mf_adapter_acted(const struct mf_config *cfg,
+		    const char *forum, long long id, const mf_verdict_t *v);
+/* Records the outcome on 'id': agreed (1) or overturned (0), by
+ * moderator 'by' (NULL: unknown). Returns 1 when recorded (the rules in
+ * 'why'), 0 when medflag has no action on record for 'id' (told twice,
+ * expired, or not medflag's), -1 when Redis failed ('why' says so). */
+int		 mf_adapter_outcome(const struct mf_config *cfg,
+		    const char *forum, long long id, int agreed,
+		    const char *by, char *why, size_t cap);
+
 /* The first line of file 'path' (setting 'key'), malloc'd: an API key,
  * a webhook secret, a bot password. NULL with a message on stderr naming
  * 'prog', the setting and the fix ('what' says what the line holds).

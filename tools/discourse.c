@@ -53,7 +53,7 @@ typedef struct s_ad {
 	pthread_mutex_t	 mu;
 	/* counters, under 'mu' */
 	unsigned long long webhooks, judged, ignored, bad_signature,
-			 bad_request, unavailable;
+			 bad_request, unavailable, outcomes;
 } s_ad_t;
 
 static void
@@ -420,6 +420,103 @@ s_post(const s_ad_t *ad, json_t *p, long long *id, int *skip, char *why,
 	return post;
 }
 
+/*
+ * A Reviewable Event: moderators decided on a flagged post. The score of
+ * discourse_api_user's flag says how (ReviewableScore statuses: 1 agreed,
+ * 2 disagreed, 3 ignored; by number or by name), and an agreed or
+ * disagreed flag is recorded as feedback (agreed, overturned) for the
+ * rules of the verdict it was raised for. Ignored and pending ones are
+ * not counted. Redis down is a 503: Discourse delivers it again later.
+ */
+static const char *const s_score_status[] = { "pending", "agreed",
+    "disagreed", "ignored" };
+
+static enum MHD_Result
+s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
+{
+	json_t		*root, *r, *sc, *mine = NULL, *st;
+	json_error_t	 jerr;
+	const char	*type, *by = NULL;
+	long long	 id;
+	size_t		 i;
+	int		 status = -1, rc;
+	char		 why[600], out[800];
+
+	root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
+	if (root == NULL || !json_is_object(r = json_object_get(root,
+	    "reviewable"))) {
+		if (root == NULL)
+			snprintf(why, sizeof(why), "body:%d:%d: %s", jerr.line,
+			    jerr.column, jerr.text);
+		else
+			snprintf(why, sizeof(why), "body: no \"reviewable\" "
+			    "object; is the webhook's event a Reviewable "
+			    "Event?");
+		json_decref(root);
+		s_count(ad, &ad->bad_request);
+		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
+	}
+	type = s_jstr(r, "type");
+	if (type == NULL || strcmp(type, "ReviewableFlaggedPost") != 0) {
+		snprintf(why, sizeof(why), "a reviewable of type %.60s; "
+		    "medflag's flags are ReviewableFlaggedPost", type ? type :
+		    "(none)");
+		json_decref(root);
+		s_count(ad, &ad->ignored);
+		return s_ignored(c, why);
+	}
+	id = json_integer_value(json_object_get(r, json_is_integer(
+	    json_object_get(r, "post_id")) ? "post_id" : "target_id"));
+	json_array_foreach(json_object_get(r, "reviewable_scores"), i, sc) {
+		const char *u = s_jstr(json_object_get(sc, "user"),
+		    "username");
+
+		if (u != NULL && strcasecmp(u, ad->cfg.discourse_api_user) ==
+		    0)
+			mine = sc;
+	}
+	st = json_object_get(mine, "status");
+	if (json_is_integer(st))
+		status = (int)json_integer_value(st);
+	else if (json_is_string(st))
+		for (int k = 0; k < 4; k++)
+			if (strcmp(json_string_value(st), s_score_status[k]) ==
+			    0)
+				status = k;
+	by = s_jstr(json_object_get(mine, "reviewed_by"), "username");
+	if (id <= 0 || mine == NULL || status < 1 || status > 3) {
+		snprintf(why, sizeof(why), id <= 0 ? "no post_id" : mine ==
+		    NULL ? "no flag of discourse_api_user's in it" :
+		    "its flag is not decided");
+		json_decref(root);
+		s_count(ad, &ad->ignored);
+		return s_ignored(c, why);
+	}
+	if (status == 3) {
+		mf_log_info("post %lld: moderators ignored its flag; not "
+		    "counted", id);
+		rc = 0;
+	} else {
+		rc = mf_adapter_outcome(&ad->cfg, "discourse", id, status == 1,
+		    by, why, sizeof(why));
+		if (rc < 0) {
+			json_decref(root);
+			s_count(ad, &ad->unavailable);
+			return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    why);
+		}
+		mf_log_info("post %lld: moderators %s its flag: %s", id,
+		    s_score_status[status], rc ? why : "not counted (no flag "
+		    "of medflag's on record)");
+	}
+	json_decref(root);
+	s_count(ad, &ad->outcomes);
+	snprintf(out, sizeof(out), "{\"post_id\":%lld,\"outcome\":\"%s\","
+	    "\"recorded\":%s}\n", id, s_score_status[status], rc > 0 ? "true" :
+	    "false");
+	return s_ok(c, out);
+}
+
 static enum MHD_Result
 s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 {
@@ -455,6 +552,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    "X-Discourse-Event");
 	if (ev != NULL && strcmp(ev, "ping") == 0)
 		return s_ok(c, "{\"ok\":true}\n");
+	if (ev != NULL && strcmp(ev, "reviewable_transitioned_to") == 0)
+		return s_reviewable(ad, c, rq);
 	if (ev == NULL || (strcmp(ev, "post_created") != 0 &&
 	    strcmp(ev, "post_edited") != 0)) {
 		s_count(ad, &ad->ignored);
@@ -519,6 +618,7 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 			queued = mf_outbox_put(ad->outbox, id, v->action >=
 			    MF_ACT_HOLD && ad->cfg.discourse_review, msg.data);
 			msg.data = NULL;
+			(void)mf_adapter_acted(&ad->cfg, "discourse", id, v);
 		}
 		mf_buf_free(&msg);
 		strncat(out, queued == 0 ? ",\"flag\":\"queued\"" :
@@ -544,10 +644,10 @@ s_health(s_ad_t *ad, struct MHD_Connection *c)
 	    "\"judged\":%llu,\"flagged\":%llu,\"held\":%llu,\"pending\":%zu,"
 	    "\"retries\":%llu,\"failed\":%llu,\"dropped\":%llu,\"ignored\":"
 	    "%llu,\"bad_signature\":%llu,\"bad_request\":%llu,"
-	    "\"unavailable\":%llu,\"last_error\":", ad->webhooks, ad->judged,
-	    oc.done - oc.hidden, oc.hidden, oc.pending, oc.retries, oc.failed,
-	    oc.dropped, ad->ignored, ad->bad_signature, ad->bad_request,
-	    ad->unavailable);
+	    "\"unavailable\":%llu,\"outcomes\":%llu,\"last_error\":",
+	    ad->webhooks, ad->judged, oc.done - oc.hidden, oc.hidden,
+	    oc.pending, oc.retries, oc.failed, oc.dropped, ad->ignored,
+	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes);
 	pthread_mutex_unlock(&ad->mu);
 	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, oc.last_error,
 	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
@@ -672,8 +772,9 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 
 		mf_outbox_counts(ad.outbox, &oc);
 		mf_log_info("stopped: %llu webhooks, %llu judged, %llu "
-		    "flagged, %llu hidden, %llu failed", ad.webhooks, ad.judged,
-		    oc.done - oc.hidden, oc.hidden, oc.failed);
+		    "flagged, %llu hidden, %llu failed, %llu outcomes",
+		    ad.webhooks, ad.judged, oc.done - oc.hidden, oc.hidden,
+		    oc.failed, ad.outcomes);
 	}
 out:
 	mf_outbox_destroy(&ad.outbox);

@@ -155,6 +155,39 @@ out=$(health)
 echo "$out" | grep -q '"judged":5,"flagged":2,"held":1,"pending":0,"retries":1,"failed":0' ||
     fail "healthz: $out"
 echo "$out" | grep -q '"bad_signature":2,"bad_request":1' || fail "healthz: $out"
+# Moderators' decisions on the flags (Reviewable Events): agreed and
+# disagreed count for the rules of the flag's verdict, once; ignored and
+# others' flags do not.
+# reviewed POST_ID STATUS [USER]: a reviewable_transitioned_to payload.
+reviewed() {
+	/usr/bin/python3 -c 'import json, sys
+print(json.dumps({"reviewable": {"id": int(sys.argv[1]) + 1000,
+    "status": 1, "type": "ReviewableFlaggedPost", "post_id":
+    int(sys.argv[1]), "topic_id": 7, "reviewable_scores": [
+    {"id": 1, "score": 6.0, "status": 1, "user": {"id": 9,
+     "username": "alice"}},
+    {"id": 2, "score": 6.0, "status": int(sys.argv[2]), "user": {"id": 5,
+     "username": sys.argv[3]}, "reviewed_by": {"id": 2,
+     "username": "mod-anna"}}]}}))' "$1" "$2" "${3:-Medflag-Bot}"
+}
+out=$(hook reviewable_transitioned_to "$(reviewed 101 1)")
+echo "$out" | grep -q '^200 {"post_id":101,"outcome":"agreed","recorded":true}' ||
+    fail "agreed: $out"
+out=$(hook reviewable_transitioned_to "$(reviewed 202 2)")
+echo "$out" | grep -q '"outcome":"disagreed","recorded":true' || fail "disagreed: $out"
+out=$(hook reviewable_transitioned_to "$(reviewed 101 1)")
+echo "$out" | grep -q '"recorded":false' || fail "told twice: $out"
+out=$(hook reviewable_transitioned_to "$(reviewed 303 3)")
+echo "$out" | grep -q '"outcome":"ignored","recorded":false' || fail "ignored: $out"
+out=$(hook reviewable_transitioned_to "$(reviewed 303 1 bob)")
+echo "$out" | grep -q '^200 {"ignored":"no flag of discourse_api_user' ||
+    fail "another's flag: $out"
+"$B/medflag" -c "$CONF" feedback --summary >"$D/summary" 2>&1 ||
+    fail "summary: $(cat "$D/summary")"
+grep -Eq '^vaccines-autism\.causal +[0-9]+ +[0-9]+ +1 +0 ' "$D/summary" &&
+    grep -Eq '^insulin-stop[a-z.-]* +[0-9]+ +[0-9]+ +0 +1 ' "$D/summary" ||
+    fail "summary: $(cat "$D/summary")"
+
 # An edit that keeps the claim: Discourse refuses a second flag (403, in
 # German here); the post's actions_summary says it is flagged: done.
 out=$(hook post_edited "$(post 101 "$MMR Really." alice regular 2)")
