@@ -182,7 +182,8 @@ mf_outbox_new(const char *prog, const char *noun, const char *hint,
 }
 
 int
-mf_outbox_put(mf_outbox_t *ob, long long id, int hide, char *reason)
+mf_outbox_put(mf_outbox_t *ob, long long id, int hide, int edited,
+    char *reason)
 {
 	s_act_t	*a;
 
@@ -198,6 +199,7 @@ mf_outbox_put(mf_outbox_t *ob, long long id, int hide, char *reason)
 	}
 	a->it.id = id;
 	a->it.hide = hide;
+	a->it.edited = edited;
 	a->it.reason = reason;
 	a->due_ms = mf_client_now_ms();
 	s_insert(ob, a);

@@ -26,10 +26,11 @@
 
 typedef struct mf_outbox mf_outbox_t;
 
-/* One action: on post or revision 'id'; 'hide' for a hold. */
+/* One action: on post or revision 'id'; 'hide' for a hold; 'edited'
+ * when the verdict is for an edit of the post. */
 typedef struct mf_outbox_item {
 	long long	 id;
-	int		 hide;
+	int		 hide, edited;
 	char		*reason;	/* OWNS */
 } mf_outbox_item_t;
 
@@ -53,7 +54,7 @@ mf_outbox_t	*mf_outbox_new(const char *prog, const char *noun,
 /* Queues an action (takes 'reason'); 0, or -1 when MF_OUTBOX_MAX wait
  * (then it is counted as dropped and logged). Thread-safe. */
 int		 mf_outbox_put(mf_outbox_t *self, long long id, int hide,
-		    char *reason);
+		    int edited, char *reason);
 /* Performs the actions that are due, in the caller's thread. */
 void		 mf_outbox_run(mf_outbox_t *self);
 /* Performs them in a thread of its own as they fall due. 0 or -1. */

@@ -183,6 +183,56 @@ s_flagged(const s_ad_t *ad, long long id)
 	return rc;
 }
 
+/*
+ * Tells the moderators of the verdict on an edit of post 'a->id' that is
+ * flagged already: Discourse refuses a second flag of one user on one
+ * post, so a message to the moderators group (POST /posts.json, a
+ * private message; the API user must be staff) carries the new reason.
+ * 0, 1 or -1 as s_raise.
+ */
+static int
+s_tell_moderators(const s_ad_t *ad, const mf_outbox_item_t *a,
+    long *retry_s, char *why, size_t cap)
+{
+	mf_buf_t	 form = {0}, raw = {0}, body = {0};
+	char		 title[128], *t = NULL, *r = NULL, e[300];
+	long		 code;
+	int		 rc = 1;
+
+	snprintf(title, sizeof(title), "medflag: post %lld was edited after "
+	    "its flag", a->id);
+	if (mf_buf_printf(&raw, "%s/p/%lld was edited after medflag flagged "
+	    "it; Discourse takes one flag per post, so here is the verdict on "
+	    "the edit.\n\n%s", ad->cfg.discourse_url, a->id, a->reason) != 0 ||
+	    (t = curl_easy_escape(ad->curl, title, 0)) == NULL ||
+	    (r = curl_easy_escape(ad->curl, raw.data, 0)) == NULL ||
+	    mf_buf_printf(&form, "archetype=private_message"
+	    "&target_recipients=moderators&title=%s&raw=%s", t, r) != 0) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	s_api(ad, "/posts.json", form.data, &body, &code, retry_s, why, cap);
+	if (code == 0)
+		goto out;
+	if (code >= 200 && code < 300) {
+		snprintf(why, cap, "flagged already; the verdict on the edit "
+		    "went to the moderators in a message (HTTP %ld)", code);
+		rc = 0;
+		goto out;
+	}
+	s_discourse_error(&body, e, sizeof(e));
+	snprintf(why, cap, "flagged already, and the message on the edit "
+	    "was refused: Discourse answered %ld: %s", code, e);
+	rc = code == 429 || code >= 500 ? 1 : -1;
+out:
+	curl_free(t);
+	curl_free(r);
+	mf_buf_free(&form);
+	mf_buf_free(&raw);
+	mf_buf_free(&body);
+	return rc;
+}
+
 /* POSTs the flag: "id=...&..." into 'form'; 'hide' asks for review. */
 static char *
 s_flag_form(const s_ad_t *ad, long long id, int hide, const char *reason)
@@ -255,6 +305,10 @@ again:
 		goto out;
 	switch (s_flagged(ad, a->id)) {
 	case 1:
+		if (a->edited) {
+			rc = s_tell_moderators(ad, a, retry_s, why, cap);
+			break;
+		}
 		snprintf(why, cap, "flagged already (the post's "
 		    "actions_summary says so)");
 		rc = 0;
@@ -616,7 +670,9 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		if (mf_adapter_reason(v, post->body, post->body_len, 0,
 		    &msg) == 0) {
 			queued = mf_outbox_put(ad->outbox, id, v->action >=
-			    MF_ACT_HOLD && ad->cfg.discourse_review, msg.data);
+			    MF_ACT_HOLD && ad->cfg.discourse_review,
+			    v->revision != NULL && strcmp(v->revision, "1") != 0,
+			    msg.data);
 			msg.data = NULL;
 			(void)mf_adapter_acted(&ad->cfg, "discourse", id, v);
 		}

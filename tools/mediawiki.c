@@ -620,7 +620,7 @@ s_judge(s_mw_t *mw, const s_change_t *ch, const char *cur, const char *old)
 		if (mf_adapter_reason(v, post->body, post->body_len,
 		    S_REASON_MAX, &r) == 0) {
 			(void)mf_outbox_put(mw->outbox, ch->revid,
-			    v->action >= MF_ACT_HOLD, r.data);
+			    v->action >= MF_ACT_HOLD, 0, r.data);
 			r.data = NULL;
 		}
 		mf_buf_free(&r);

@@ -8,9 +8,11 @@
 # private message and the adapter's own posts raise nothing; a wrong or
 # missing signature is 401 and bad JSON 400 naming line and column; a
 # flag Discourse refuses with 502 is raised again; a redelivered event
-# gets the duplicate verdict and raises no second flag. The forum's
+# gets the duplicate verdict and raises no second flag. Moderators'
+# decisions (Reviewable Events) move the rules' precision. The forum's
 # refusals are in German: an edit that keeps the claim is refused a second
-# flag and counted as flagged from the post's actions_summary; the bot's
+# flag, known as flagged from the post's actions_summary, and its verdict
+# goes to the moderators in a message; the bot's
 # own posts are known whatever the case of its name; a hold from a user
 # who is not staff becomes a plain flag, logged; the daily flag limit's
 # 429 is waited out as its Retry-After says; a granular key is given up
@@ -189,16 +191,28 @@ grep -Eq '^vaccines-autism\.causal +[0-9]+ +[0-9]+ +1 +0 ' "$D/summary" &&
     fail "summary: $(cat "$D/summary")"
 
 # An edit that keeps the claim: Discourse refuses a second flag (403, in
-# German here); the post's actions_summary says it is flagged: done.
+# German here); the post's actions_summary says it is flagged, so the
+# verdict on the edit goes to the moderators in a message. The same edit
+# delivered again is a duplicate: no second message.
 out=$(hook post_edited "$(post 101 "$MMR Really." alice regular 2)")
 echo "$out" | grep -q '"action":"flag",.*"duplicate":false,"flag":"queued"' ||
     fail "edited: $out"
 i=0
-until grep -q 'post 101: flagged already (the post.s actions_summary says so)' \
+until grep -q 'post 101: flagged already; the verdict on the edit went to the moderators' \
     "$D/ad.log"; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "a refused second flag"
 	sleep 0.1
 done
+out=$(hook post_edited "$(post 101 "$MMR Really." alice regular 2)")
+echo "$out" | grep -q '"duplicate":true}' || fail "edit redelivered: $out"
+/usr/bin/python3 - "$D/flags.jsonl" <<'PY' || fail "message: $(cat "$D/flags.jsonl")"
+import json, sys
+m = [x for x in map(json.loads, open(sys.argv[1])) if x.get("pm")]
+assert len(m) == 1, m
+assert m[0]["target_recipients"] == "moderators", m
+assert "post 101" in m[0]["title"] and "/p/101 was edited" in m[0]["raw"], m
+assert "claim `vaccines-autism`" in m[0]["raw"], m
+PY
 # The bot's own posts, whatever the case of its name.
 out=$(hook post_created "$(post 109 "$MMR" Medflag-Bot)")
 echo "$out" | grep -q '^200 {"ignored":"posted by Medflag-Bot' || fail "own: $out"
@@ -259,7 +273,7 @@ echo "$out" | grep -q '^503 {"error":"medflagd did not answer in 3000 ms"}' ||
     fail "medflagd down: $out"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
-grep -Eq 'stopped: [0-9]+ webhooks, 9 judged, 6 flagged, 1 hidden, 0 failed' "$D/ad.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 10 judged, 6 flagged, 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
     fail "no summary at exit"
 cat "$D"/ad*.log | grep -q 'MMR jab\|cinnamon' && fail "post text in the adapter's log"
 echo "ok: medflag discourse judges webhooks and raises flags that say why"
