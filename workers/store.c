@@ -966,7 +966,7 @@ int
 mf_store_acted_put(mf_store_t *s, const char *forum, const char *id,
     const char *record, long ttl_s)
 {
-	char	key[256], ttl[32];
+	char	key[1200], ttl[32];
 
 	assert(s && forum && id && record && ttl_s > 0);
 	snprintf(key, sizeof(key), "%sacted:%s:%s", s->prefix, forum, id);
@@ -978,7 +978,7 @@ int
 mf_store_acted_take(mf_store_t *s, const char *forum, const char *id,
     mf_buf_t *out)
 {
-	char		 key[256];
+	char		 key[1200];
 	redisReply	*r, *g;
 	int		 rc = -1;
 
@@ -1001,6 +1001,55 @@ mf_store_acted_take(mf_store_t *s, const char *forum, const char *id,
 	else
 		rc = mf_buf_append(out, g->str, g->len) == 0 ? 1 : -1;
 out:
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+mf_store_outbox_put(mf_store_t *s, const char *forum, const char *field,
+    const char *json)
+{
+	char	key[1200];
+
+	assert(s && forum && field && json);
+	snprintf(key, sizeof(key), "%soutbox:%s", s->prefix, forum);
+	return s_ok(s, 4, "HSET", key, field, json);
+}
+
+int
+mf_store_outbox_del(mf_store_t *s, const char *forum, const char *field)
+{
+	char	key[1200];
+
+	assert(s && forum && field);
+	snprintf(key, sizeof(key), "%soutbox:%s", s->prefix, forum);
+	return s_ok(s, 3, "HDEL", key, field);
+}
+
+int
+mf_store_outbox_all(mf_store_t *s, const char *forum, mf_store_outbox_fn *fn,
+    void *arg)
+{
+	char		 key[1200];
+	redisReply	*r;
+	int		 rc = 0;
+
+	assert(s && forum && fn);
+	snprintf(key, sizeof(key), "%soutbox:%s", s->prefix, forum);
+	if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+		s_seterr(s, "HGETALL %s: an unexpected reply", key);
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i + 1 < r->elements; i += 2) {
+		redisReply	*f = r->element[i], *v = r->element[i + 1];
+
+		if (f->type == REDIS_REPLY_STRING &&
+		    v->type == REDIS_REPLY_STRING &&
+		    fn(f->str, v->str, v->len, arg) != 0)
+			break;
+	}
 	freeReplyObject(r);
 	return rc;
 }

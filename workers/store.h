@@ -27,6 +27,7 @@
  *                                flag or tag on post or revision ID,
  *                                until the forum's outcome comes back;
  *                                expires
+ *   <prefix>outbox:FORUM         HASH: actions an adapter owes the forum
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_STORE_H
@@ -93,7 +94,9 @@ int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
 		    const char *revision, int agreed, const char *const *rules,
 		    size_t nrules, const char *by, size_t max);
 /*
- * An adapter of 'forum' ("discourse") acted on post or revision 'id':
+ * An adapter of 'forum' ("discourse:https://forum.example.org": the kind
+ * and the instance, so that two forums' ids never meet) acted on post or
+ * revision 'id':
  * 'record' (the feedback record of that verdict without its outcome: post
  * id, revision, rule ids; never text) is kept for 'ttl_s' seconds, so
  * that the moderators' outcome can be counted when the forum tells it.
@@ -106,6 +109,22 @@ int		 mf_store_acted_put(mf_store_t *s, const char *forum,
  * on, expired, or taken already), -1 on error. */
 int		 mf_store_acted_take(mf_store_t *s, const char *forum,
 		    const char *id, mf_buf_t *out);
+/*
+ * A forum adapter's outbox (adapter.h), kept across restarts: the hash
+ * <prefix>outbox:FORUM, one field per action waiting for the forum, its
+ * value the action as JSON (ids, the reason without post text, when it
+ * was first queued). put sets a field, del removes it (0 or -1); all
+ * calls 'fn' for each field, stopping at its first non-zero return:
+ * 0, or -1 on error.
+ */
+int		 mf_store_outbox_put(mf_store_t *s, const char *forum,
+		    const char *field, const char *json);
+int		 mf_store_outbox_del(mf_store_t *s, const char *forum,
+		    const char *field);
+typedef int	 mf_store_outbox_fn(const char *field, const char *json,
+		    size_t len, void *arg);
+int		 mf_store_outbox_all(mf_store_t *s, const char *forum,
+		    mf_store_outbox_fn *fn, void *arg);
 /*
  * What moderators taught the model (learn.h), kept per model (its hash:
  * a retrained model starts afresh) and never with post text: the weight
