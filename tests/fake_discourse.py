@@ -26,7 +26,8 @@
 #
 # Test controls outside Discourse's paths: POST /_test/set with JSON
 # {"staff": bool, "locale": "en"|"de", "daily_limit": n, "retry_after":
-# s} (the limiter's window, in seconds). Each accepted flag and message is one JSON line
+# s (the limiter's window, in seconds), "down": bool (every call answered
+# 503 in HTML, as the proxy in front of a forum being rebuilt does)}. Each accepted flag and message is one JSON line
 # in LOG. Listens on a free loopback port written to PORTFILE.
 # SPDX-License-Identifier: MIT
 import json
@@ -40,7 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 portfile, log, key, user = sys.argv[1:5]
 fail_once = set(sys.argv[5].split(",")) if len(sys.argv) > 5 else set()
-state = {"staff": True, "locale": "en", "daily_limit": 0, "retry_after": 1}
+state = {"staff": True, "locale": "en", "daily_limit": 0, "retry_after": 1,
+         "down": False}
 done = set()            # (post id, action type) flagged by the API user
 flags_at = []           # times of flags within the limiter's window
 lock = threading.Lock()
@@ -95,7 +97,18 @@ class H(BaseHTTPRequestHandler):
             return [{"id": 7, "count": 1, "acted": True, "can_undo": True}]
         return [{"id": t, "count": 0, "can_act": True} for t in (3, 4, 7, 8)]
 
+    def down(self):
+        # What the proxy in front of a rebuilding forum answers.
+        body = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+        self.send_response(503)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self):
+        if state["down"]:
+            return self.down()
         m = re.fullmatch(r"/posts/(\d+)\.json", self.path)
         if not m:
             return self.answer(404, {"errors": ["The requested URL or "
@@ -114,6 +127,8 @@ class H(BaseHTTPRequestHandler):
             with lock:
                 state.update(json.loads(raw))
             return self.answer(200, state)
+        if state["down"]:
+            return self.down()
         f = {k: v[0] for k, v in urllib.parse.parse_qs(
             raw, keep_blank_values=True).items()}
         if self.path == "/posts.json":

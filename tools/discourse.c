@@ -45,6 +45,7 @@
 typedef struct s_ad {
 	mf_config_t	 cfg;
 	int		 timeout_ms;
+	char		 forum[600];	/* "discourse:URL", in redis keys */
 	char		*api_key;
 	char		*secret;
 	size_t		 secret_len;
@@ -551,7 +552,7 @@ s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		    "counted", id);
 		rc = 0;
 	} else {
-		rc = mf_adapter_outcome(&ad->cfg, "discourse", id, status == 1,
+		rc = mf_adapter_outcome(&ad->cfg, ad->forum, id, status == 1,
 		    by, why, sizeof(why));
 		if (rc < 0) {
 			json_decref(root);
@@ -664,19 +665,13 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
 	    "false");
 	if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
-		mf_buf_t	msg = {0};
-		int		queued = -1;
-
-		if (mf_adapter_reason(v, post->body, post->body_len, 0,
-		    &msg) == 0) {
-			queued = mf_outbox_put(ad->outbox, id, v->action >=
+		int	queued = mf_outbox_put(ad->outbox, id, v->action >=
 			    MF_ACT_HOLD && ad->cfg.discourse_review,
 			    v->revision != NULL && strcmp(v->revision, "1") != 0,
-			    msg.data);
-			msg.data = NULL;
-			(void)mf_adapter_acted(&ad->cfg, "discourse", id, v);
-		}
-		mf_buf_free(&msg);
+			    v, post->body, post->body_len);
+
+		if (queued == 0)
+			(void)mf_adapter_acted(&ad->cfg, ad->forum, id, v);
 		strncat(out, queued == 0 ? ",\"flag\":\"queued\"" :
 		    ",\"flag\":\"dropped\"", sizeof(out) - strlen(out) - 1);
 	}
@@ -780,6 +775,8 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		    n ? ad.cfg.discourse_url : "not set");
 		return 1;
 	}
+	snprintf(ad.forum, sizeof(ad.forum), "discourse:%s",
+	    ad.cfg.discourse_url);
 	if (sodium_init() < 0 ||
 	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "medflag discourse: libsodium or libcurl did "
@@ -810,8 +807,14 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	if ((ad.outbox = mf_outbox_new("medflag discourse", "post", "check "
 	    "discourse_url and that the API key is a global one (no granular "
 	    "scope of Discourse covers flagging) for discourse_api_user, a "
-	    "user who may flag (staff, to hide)", s_raise, &ad)) == NULL ||
-	    mf_outbox_start(ad.outbox) != 0) {
+	    "user who may flag (staff, to hide)", &ad.cfg, 0, s_raise,
+	    &ad)) == NULL) {
+		fprintf(stderr, "medflag discourse: out of memory\n");
+		rc = 1;
+		goto out;
+	}
+	(void)mf_outbox_keep(ad.outbox, ad.forum);	/* -1: logged */
+	if (mf_outbox_start(ad.outbox) != 0) {
 		fprintf(stderr, "medflag discourse: cannot start a thread\n");
 		rc = 1;
 		goto out;
@@ -822,7 +825,9 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	    ad.cfg.discourse_api_user, ad.cfg.check);
 	rc = mf_httpd_run("medflag discourse", "--listen", listen, s_handle,
 	    &ad, banner);
-	mf_outbox_stop(ad.outbox, 10000);
+	/* What the forum did not take yet is kept in redis for the next
+	 * run: a short last try. */
+	mf_outbox_stop(ad.outbox, 2000);
 	if (rc == 0) {
 		mf_outbox_counts_t	oc;
 

@@ -614,17 +614,9 @@ s_judge(s_mw_t *mw, const s_change_t *ch, const char *cur, const char *old)
 	/* A duplicate (judged before a restart whose tag may not have been
 	 * applied) is tagged again: action=tag of a tag already there is a
 	 * no-op the wiki reports as such. */
-	if (v != NULL && v->action >= MF_ACT_FLAG) {
-		mf_buf_t	r = {0};
-
-		if (mf_adapter_reason(v, post->body, post->body_len,
-		    S_REASON_MAX, &r) == 0) {
-			(void)mf_outbox_put(mw->outbox, ch->revid,
-			    v->action >= MF_ACT_HOLD, 0, r.data);
-			r.data = NULL;
-		}
-		mf_buf_free(&r);
-	}
+	if (v != NULL && v->action >= MF_ACT_FLAG)
+		(void)mf_outbox_put(mw->outbox, ch->revid, v->action >=
+		    MF_ACT_HOLD, 0, v, post->body, post->body_len);
 	mf_verdict_destroy(&v);
 	mf_post_destroy(&post);
 	return 0;
@@ -1051,8 +1043,10 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 	if ((mw.outbox = mf_outbox_new(S_PROG, "revision", "the tags must "
 	    "exist and be active at Special:Tags, and the bot password needs "
 	    "the grant to edit existing pages (it holds applychangetags)",
-	    s_tag, &mw)) == NULL)
+	    &mw.cfg, S_REASON_MAX, s_tag, &mw)) == NULL)
 		goto out;
+	snprintf(why, sizeof(why), "mediawiki:%s", mw.cfg.mediawiki_api);
+	(void)mf_outbox_keep(mw.outbox, why);	/* -1: logged */
 	mf_client_catch_signals();
 	if ((r = s_login(&mw, why, sizeof(why))) != 0) {
 		fprintf(stderr, "%s: %s\n  hint: %s\n", S_PROG, why, r < 0 ?

@@ -120,6 +120,10 @@ static const mf_config_directive_t s_table[] = {
 	{ "log", MF_CONF_SINK, F(log), S(log), 0, 0, "stderr", 0,
 	    "stderr (one line each: time, level, component, message), json "
 	    "(the same as JSON Lines on stderr) or syslog (facility daemon)" },
+	{ "adapter_retry_s", MF_CONF_INT, F(adapter_retry_s), 0, 1,
+	    30 * 86400, "172800", 0, "medflag discourse and mediawiki: how "
+	    "long a flag or tag the forum does not take is tried again (and "
+	    "kept in redis across restarts)" },
 	{ "mediawiki_api", MF_CONF_STR, F(mediawiki_api), S(mediawiki_api),
 	    0, 0, "", 0, "medflag mediawiki: the wiki's api.php, as "
 	    "https://wiki.example.org/w/api.php" },

@@ -60,6 +60,7 @@ typedef struct mf_config {
 	/* 1: rules load only beside RULES/canary.jsonl (canary.c) */
 	int	canary;
 	char	pidfile[1024];		/* medflagd's lock; "" automatic */
+	int	adapter_retry_s;	/* an adapter's action, retried */
 	/* medflag mediawiki (docs/adapters.md); "" = not set. */
 	char	mediawiki_api[512];	/* https://wiki.example/w/api.php */
 	char	mediawiki_user[128];	/* a bot password's login name */

@@ -241,6 +241,54 @@ done
 grep -Eq 'post 20[56]: Discourse answered 429: .*; trying again in [12][0-9]{3} ms' \
     "$D/ad.log" || fail "no wait after 429"
 
+# The forum down (a rebuild): the flag waits in redis, without the
+# post's words, through a restart of the adapter, and is raised when the
+# forum is back. With the retry horizon passed, it is given up.
+set_forum '{"down": true}'
+hook post_created "$(post 210 "$MMR")" 2>/dev/null | grep -q '"flag":"queued"' ||
+    fail "210 not queued"
+i=0
+until grep -q 'post 210: Discourse answered 503' "$D/ad.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no 503 for 210"
+	sleep 0.1
+done
+kill $APID; wait $APID; rc=$?; APID=
+[ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
+grep -q 'stopped with 1 action not taken by the forum: 1 kept in redis for the next run, 0 lost' \
+    "$D/ad.log" || fail "210 not kept"
+grep -Eq 'stopped: [0-9]+ webhooks, 11 judged, 6 flagged, 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
+    fail "no summary at exit"
+kept=$(redis-cli -s "$D/redis.sock" --raw HGETALL "medflag:outbox:discourse:$W")
+echo "$kept" | grep -q '"reason":"medflag: flag' || fail "kept: $kept"
+echo "$kept" | grep -q 'MMR\|jab' && fail "post text in redis: $kept"
+set_forum '{"down": false}'
+cp "$CONF" "$D/short.conf"
+echo "adapter_retry_s 3" >>"$D/short.conf"
+"$B/medflag" -c "$D/short.conf" discourse --timeout 3000 2>"$D/ad3.log" &
+APID=$!
+i=0
+until grep -q '"id": "210"' "$D/flags.jsonl"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "210 after the restart: $(cat "$D/ad3.log")"
+	sleep 0.1
+done
+grep -q 'outbox: 1 action kept from an earlier run' "$D/ad3.log" ||
+    fail "not loaded: $(cat "$D/ad3.log")"
+[ "$(redis-cli -s "$D/redis.sock" HLEN "medflag:outbox:discourse:$W")" = 0 ] ||
+    fail "210 still in redis"
+set_forum '{"down": true}'
+i=0
+until hook post_created "$(post 211 "$MMR")" 2>/dev/null | grep -q '"flag":"queued"'; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "211: $(cat "$D/ad3.log")"
+	sleep 0.1
+done
+i=0
+until grep -q 'post 211: Discourse answered 503.*gave up after [0-9]* tries (adapter_retry_s passed)' \
+    "$D/ad3.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "211 never given up: $(cat "$D/ad3.log")"
+	sleep 0.1
+done
+set_forum '{"down": false}'
+
 # A granular key (or a wrong one): 403 error_type invalid_access, for the
 # flag and for reading the post back; given up with the hint that only a
 # global key can flag.
@@ -273,7 +321,7 @@ echo "$out" | grep -q '^503 {"error":"medflagd did not answer in 3000 ms"}' ||
     fail "medflagd down: $out"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
-grep -Eq 'stopped: [0-9]+ webhooks, 10 judged, 6 flagged, 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
-    fail "no summary at exit"
+grep -Eq 'stopped: [0-9]+ webhooks, 1 judged, 1 flagged, 0 hidden, 1 failed, 0 outcomes' "$D/ad3.log" ||
+    fail "no summary at exit: $(cat "$D/ad3.log")"
 cat "$D"/ad*.log | grep -q 'MMR jab\|cinnamon' && fail "post text in the adapter's log"
 echo "ok: medflag discourse judges webhooks and raises flags that say why"
