@@ -796,6 +796,17 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		return 1;
 	}
 	ad.secret_len = strlen(ad.secret);
+	/* WebHook validates secret, length: { minimum: 12 }: a shorter one
+	 * cannot be what Discourse signs with. */
+	if (ad.secret_len < 12) {
+		fprintf(stderr, "%s:1:1: error: discourse_webhook_secret_file: "
+		    "the secret has %zu characters\n  hint: Discourse refuses a "
+		    "webhook secret of fewer than 12; make a long random one "
+		    "(openssl rand -hex 24) and give the same to the webhook\n",
+		    ad.cfg.discourse_webhook_secret_file, ad.secret_len);
+		rc = 1;
+		goto out;
+	}
 	/* The context and the CURVE keys, made once before the threads. */
 	if ((probe = mf_client_socket(ZMQ_DEALER, ad.cfg.check)) == NULL) {
 		rc = 1;

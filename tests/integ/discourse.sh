@@ -30,7 +30,7 @@ mf_env_medflagd
 FPID= APID= APID2=
 trap 'kill $APID $APID2 $FPID 2>/dev/null; mf_env_cleanup' EXIT
 printf 'k-123\n' >"$D/api.key"
-printf 's3cret-hook\n' >"$D/hook.secret"
+printf 's3cret-hook-of-medflag\n' >"$D/hook.secret"
 /usr/bin/python3 tests/fake_discourse.py "$D/fd.port" "$D/flags.jsonl" \
     k-123 medflag-bot 303 &
 FPID=$!
@@ -65,7 +65,7 @@ hook() {
 	/usr/bin/python3 - "$APORT" "$@" <<'PY'
 import hashlib, hmac, sys, urllib.request, urllib.error
 port, event, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
-secret = sys.argv[4] if len(sys.argv) > 4 else "s3cret-hook"
+secret = sys.argv[4] if len(sys.argv) > 4 else "s3cret-hook-of-medflag"
 h = {"Content-Type": "application/json", "X-Discourse-Event": event,
      "X-Discourse-Event-Type": "post", "X-Discourse-Event-Id": "1",
      "X-Discourse-Instance": "http://forum.test"}
@@ -288,6 +288,16 @@ until grep -q 'post 211: Discourse answered 503.*gave up after [0-9]* tries (ada
 	sleep 0.1
 done
 set_forum '{"down": false}'
+
+# A webhook secret Discourse would refuse (under 12 characters): the
+# adapter refuses it at start, naming the file.
+printf 'short\n' >"$D/short.secret"
+sed -e "s|^discourse_webhook_secret_file .*|discourse_webhook_secret_file $D/short.secret|" \
+    "$CONF" >"$D/secret.conf"
+"$B/medflag" -c "$D/secret.conf" discourse 2>"$D/secret.log" &&
+    fail "a short secret was accepted"
+grep -q "^$D/short.secret:1:1: error: discourse_webhook_secret_file: the secret has 5 characters" \
+    "$D/secret.log" || fail "short secret: $(cat "$D/secret.log")"
 
 # A granular key (or a wrong one): 403 error_type invalid_access, for the
 # flag and for reading the post back; given up with the hint that only a
