@@ -13,6 +13,13 @@ scripts (tests/integ/mediawiki.sh), standard library only.
       prints {tag: active} of the tags made through the API (JSON)
   mediawiki_api.py API deactivate TAG USER PASSWORD
       deactivates change tag TAG, logged in with a bot password
+  mediawiki_api.py API undo TITLE REVID USER PASSWORD
+      undoes revision REVID of page TITLE (an edit), logged in
+  mediawiki_api.py API untag REVID TAG USER PASSWORD
+      removes change tag TAG from revision REVID, logged in
+
+USER PASSWORD: a bot password's login, or an account's own (MediaWiki
+1.39 still takes it with action=login, with a warning).
 
 Exits 1 with the wiki's error on stderr when it refuses.
 """
@@ -89,6 +96,17 @@ def main(argv):
         print(json.dumps({t["name"]: t.get("active", False) for t in api.all(
             list="tags", tgprop="defined|active", tglimit="max")
             if t.get("defined")}, sort_keys=True))
+    elif cmd == "undo":
+        api.login(argv[5], argv[6])
+        a = api.call(True, action="edit", title=argv[3], undo=argv[4],
+                     token=api.token("csrf"))
+        print(a["edit"]["newrevid"])
+    elif cmd == "untag":
+        api.login(argv[5], argv[6])
+        a = api.call(True, action="tag", revid=argv[3], remove=argv[4],
+                     reason="not misinformation", token=api.token("csrf"))
+        if a["tag"][0].get("status") != "success":
+            sys.exit("tag: %s" % a)
     elif cmd == "deactivate":
         api.login(argv[4], argv[5])
         api.call(True, action="managetags", operation="deactivate",

@@ -59,6 +59,8 @@
 #define S_FETCH		10	/* changes per content query: 20 revids
 				 * of the 50 one query may name */
 #define S_DGRAM_MAX	65536	/* bytes of one RC feed datagram */
+#define S_SEEN		1024	/* reverted revisions remembered */
+#define S_OUTCOMES_MS	5000	/* between reads of the patrollers' work */
 #define S_REASON_MAX	480			/* a log reason: 500 at most */
 
 typedef struct s_mw {
@@ -77,7 +79,14 @@ typedef struct s_mw {
 	long long	 want;		/* the highest rcid the feed announced */
 	int		 udp;		/* the RC feed's socket; -1: none */
 	mf_lograte_t	 bad_dgram;
-	unsigned long long judged, skipped, datagrams;
+	char		 forum[600];	/* "mediawiki:API", in redis keys */
+	/* the patrollers' outcomes (s_outcomes) */
+	long long	 logid;		/* the last tag log entry read */
+	char		 logts[32];
+	long long	 seen[S_SEEN];	/* reverted revisions looked up: */
+	size_t		 nseen, seen_at;	/* a ring, the next slot */
+	int64_t		 next_outcomes;	/* monotonic ms */
+	unsigned long long judged, skipped, datagrams, outcomes;
 } s_mw_t;
 
 /* ---- the Action API ---------------------------------------------------- */
@@ -614,9 +623,10 @@ s_judge(s_mw_t *mw, const s_change_t *ch, const char *cur, const char *old)
 	/* A duplicate (judged before a restart whose tag may not have been
 	 * applied) is tagged again: action=tag of a tag already there is a
 	 * no-op the wiki reports as such. */
-	if (v != NULL && v->action >= MF_ACT_FLAG)
-		(void)mf_outbox_put(mw->outbox, ch->revid, v->action >=
-		    MF_ACT_HOLD, 0, v, post->body, post->body_len);
+	if (v != NULL && v->action >= MF_ACT_FLAG &&
+	    mf_outbox_put(mw->outbox, ch->revid, v->action >= MF_ACT_HOLD, 0,
+	    v, post->body, post->body_len) == 0)
+		(void)mf_adapter_acted(&mw->cfg, mw->forum, ch->revid, v);
 	mf_verdict_destroy(&v);
 	mf_post_destroy(&post);
 	return 0;
@@ -761,6 +771,132 @@ s_poll(s_mw_t *mw)
 	}
 	json_decref(root);
 	return more;
+}
+
+/* ---- the patrollers' outcomes ---------------------------------------- */
+
+/* 1 if 'tags' (a JSON array of names) holds one of the adapter's tags. */
+static int
+s_ours(const s_mw_t *mw, json_t *tags)
+{
+	size_t	 i;
+	json_t	*t;
+
+	json_array_foreach(tags, i, t)
+		if (json_is_string(t) && (strcmp(json_string_value(t),
+		    mw->cfg.mediawiki_tag_flag) == 0 ||
+		    strcmp(json_string_value(t), mw->cfg.mediawiki_tag_hold) ==
+		    0))
+			return 1;
+	return 0;
+}
+
+/* Records one outcome on revision 'revid' and logs it. */
+static void
+s_outcome(s_mw_t *mw, long long revid, int agreed, const char *by,
+    const char *what)
+{
+	char	why[600];
+	int	r;
+
+	r = mf_adapter_outcome(&mw->cfg, mw->forum, revid, agreed, by, why,
+	    sizeof(why));
+	if (r > 0) {
+		mw->outcomes++;
+		mf_log_info("revision %lld: %s: %s", revid, what, why);
+	} else if (r < 0)
+		mf_log_warnx("revision %lld: %s, not counted: %s", revid, what,
+		    why);
+}
+
+/*
+ * What patrollers did with the tagged revisions. A revision MediaWiki
+ * tagged mw-reverted (an undo, a rollback, or an edit restoring an
+ * earlier text) counts as agreed: the edit was taken back. One of the
+ * adapter's tags removed by someone else (action=tag, or
+ * Special:EditTags; the tag log) counts as overturned, by that user.
+ * Each outcome counts once (mf_adapter_outcome takes the record).
+ * Reverted revisions are read newest first, 100 at a time: a revert of
+ * an edit older than the newest 100 reverted ones is not seen.
+ */
+static void
+s_outcomes(s_mw_t *mw)
+{
+	mf_buf_t	 p = {0};
+	json_t		*root = NULL, *e;
+	char		 why[600];
+	long		 ra;
+	size_t		 i;
+
+	if (mf_buf_puts(&p, "action=query&list=recentchanges&rctag=") != 0 ||
+	    mf_buf_puts(&p, "mw-reverted&rcprop=ids%7Ctags&rclimit=100") !=
+	    0 || s_param(mw, &p, "rcnamespace",
+	    mw->cfg.mediawiki_namespaces) != 0 ||
+	    mf_buf_append(&p, "", 1) != 0 ||
+	    s_call(mw, p.data, 0, &root, &ra, why, sizeof(why)) != 0 ||
+	    s_api_error(root, why, sizeof(why), NULL)) {
+		mf_log_warnx("reading reverted changes: %s", p.data ? why :
+		    "out of memory");
+		goto log;
+	}
+	json_array_foreach(json_object_get(json_object_get(root, "query"),
+	    "recentchanges"), i, e) {
+		long long	revid = json_integer_value(json_object_get(e,
+				    "revid"));
+		size_t		k;
+
+		if (!s_ours(mw, json_object_get(e, "tags")))
+			continue;
+		for (k = 0; k < mw->nseen && mw->seen[k] != revid; k++)
+			;
+		if (k < mw->nseen)
+			continue;
+		mw->seen[mw->seen_at] = revid;
+		mw->seen_at = (mw->seen_at + 1) % S_SEEN;
+		if (mw->nseen < S_SEEN)
+			mw->nseen++;
+		s_outcome(mw, revid, 1, NULL, "reverted");
+	}
+log:
+	json_decref(root);
+	root = NULL;
+	mf_buf_reset(&p);
+	if (mf_buf_puts(&p, "action=query&list=logevents&letype=tag"
+	    "&ledir=newer&lelimit=100&leprop=ids%7Cuser%7Cdetails%7Ctimestamp")
+	    != 0 || s_param(mw, &p, "lestart", mw->logts) != 0 ||
+	    mf_buf_append(&p, "", 1) != 0 ||
+	    s_call(mw, p.data, 0, &root, &ra, why, sizeof(why)) != 0 ||
+	    s_api_error(root, why, sizeof(why), NULL)) {
+		mf_log_warnx("reading the tag log: %s", p.data ? why :
+		    "out of memory");
+		goto out;
+	}
+	json_array_foreach(json_object_get(json_object_get(root, "query"),
+	    "logevents"), i, e) {
+		long long	 id = json_integer_value(json_object_get(e,
+				    "logid"));
+		const char	*user = json_string_value(json_object_get(e,
+				    "user"));
+		const char	*ts = json_string_value(json_object_get(e,
+				    "timestamp"));
+		json_t		*par = json_object_get(e, "params");
+		char		 what[300];
+
+		if (id <= mw->logid)
+			continue;
+		mw->logid = id;
+		if (ts != NULL)
+			snprintf(mw->logts, sizeof(mw->logts), "%s", ts);
+		if (user == NULL || strcmp(user, mw->botname) == 0 ||
+		    !s_ours(mw, json_object_get(par, "tagsRemoved")))
+			continue;
+		snprintf(what, sizeof(what), "%s removed its tag", user);
+		s_outcome(mw, json_integer_value(json_object_get(par,
+		    "revid")), 0, user, what);
+	}
+out:
+	json_decref(root);
+	mf_buf_free(&p);
 }
 
 /* ---- the RC feed ------------------------------------------------------ */
@@ -917,6 +1053,7 @@ s_setup(s_mw_t *mw)
 		mw->botname[0] -= 'a' - 'A';
 	if (s_cursor_load(mw) != 0)
 		return -1;
+	snprintf(mw->logts, sizeof(mw->logts), "%s", mw->ts);
 	mw->password = mf_adapter_secret(S_PROG, "mediawiki_password_file",
 	    mw->cfg.mediawiki_password_file, "a bot password made at "
 	    "Special:BotPasswords (grants: basic rights, edit existing pages "
@@ -947,6 +1084,10 @@ s_run(s_mw_t *mw, int once)
 		struct pollfd	pf = { mw->udp, POLLIN, 0 };
 		int		r, wait;
 
+		if (!once && now >= mw->next_outcomes) {
+			s_outcomes(mw);
+			mw->next_outcomes = now + S_OUTCOMES_MS;
+		}
 		if (now >= next) {
 			r = s_poll(mw);
 			mf_outbox_run(mw->outbox);
@@ -1045,8 +1186,9 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 	    "the grant to edit existing pages (it holds applychangetags)",
 	    &mw.cfg, S_REASON_MAX, s_tag, &mw)) == NULL)
 		goto out;
-	snprintf(why, sizeof(why), "mediawiki:%s", mw.cfg.mediawiki_api);
-	(void)mf_outbox_keep(mw.outbox, why);	/* -1: logged */
+	snprintf(mw.forum, sizeof(mw.forum), "mediawiki:%s",
+	    mw.cfg.mediawiki_api);
+	(void)mf_outbox_keep(mw.outbox, mw.forum);	/* -1: logged */
 	mf_client_catch_signals();
 	if ((r = s_login(&mw, why, sizeof(why))) != 0) {
 		fprintf(stderr, "%s: %s\n  hint: %s\n", S_PROG, why, r < 0 ?
@@ -1073,10 +1215,10 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 	s_cursor_save(&mw);
 	mf_outbox_counts(mw.outbox, &oc);
 	mf_log_info("stopped: %llu judged, %llu tagged %s, %llu tagged %s, "
-	    "%llu failed; %llu datagrams; cursor %lld %s", mw.judged,
-	    oc.done - oc.hidden, mw.cfg.mediawiki_tag_flag, oc.hidden,
-	    mw.cfg.mediawiki_tag_hold, oc.failed, mw.datagrams, mw.rcid,
-	    mw.ts);
+	    "%llu failed; %llu outcomes; %llu datagrams; cursor %lld %s",
+	    mw.judged, oc.done - oc.hidden, mw.cfg.mediawiki_tag_flag,
+	    oc.hidden, mw.cfg.mediawiki_tag_hold, oc.failed, mw.outcomes,
+	    mw.datagrams, mw.rcid, mw.ts);
 	rc = 0;
 out:
 	mf_outbox_destroy(&mw.outbox);

@@ -7,7 +7,9 @@
 # with an old claim that adds none, an obfuscated claim, the bot's own
 # edit, a talk page. Asserts on list=recentchanges&rcprop=tags and the tag
 # log (reason, user); the tags are made by the adapter; with the periodic
-# read an hour away, only the feed can have told it of the edits. Then:
+# read an hour away, only the feed can have told it of the edits. An
+# undone edit (mw-reverted) and a tag removed by an administrator move
+# `medflag feedback --summary` (agreed, overturned). Then:
 # SIGTERM ends it with a summary; an edit made while it is down is judged
 # by --once from the cursor, which activates a tag deactivated meanwhile; a datagram that is not a change is logged
 # and ignored; a wrong bot password stops it with a hint; no post text in
@@ -146,6 +148,26 @@ assert "counter-evidence https://" in r and len(r) <= 480, r
 assert "insulin-stop" in t[sys.argv[2]]["comment"], t[sys.argv[2]]
 ' "$claim" "$added" || fail "tag log: $(api taglog)"
 
+# Patrollers: an edit undone (MediaWiki tags it mw-reverted) counts as
+# agreed, a tag removed by someone as overturned, for the rules of the
+# verdict; `medflag feedback --summary` shows it.
+undo=$(api undo Diabetes "$added" Admin medflag-admin-pw-1) || fail "undo"
+# mw-reverted is applied by a job: the wiki's job runner (cron, systemd).
+php "$MW/maintenance/runJobs.php" --type revertedTagUpdate >>"$D/install.log" 2>&1 ||
+    fail "runJobs: $(tail -3 "$D/install.log")"
+api untag "$claim" medflag-flag Admin medflag-admin-pw-1 || fail "untag"
+i=0
+until grep -q "revision $added: reverted: agreed for " "$D/mw.log" &&
+    grep -q "revision $claim: Admin removed its tag: overturned for " "$D/mw.log"; do
+	i=$((i + 1)); [ $i -gt 150 ] && fail "no outcomes: $(api tags)"
+	sleep 0.1
+done
+"$B/medflag" -c "$CONF" feedback --summary >"$D/summary" 2>&1 ||
+    fail "summary: $(cat "$D/summary")"
+grep -Eq '^insulin-stop[a-z.-]* +[0-9]+ +[0-9]+ +1 +0 ' "$D/summary" &&
+    grep -Eq '^vaccines-autism[a-z.-]* +[0-9]+ +[0-9]+ +0 +1 ' "$D/summary" ||
+    fail "summary: $(cat "$D/summary")"
+
 # A datagram that is not a change: logged, ignored.
 /usr/bin/python3 -c 'import socket, sys
 socket.socket(type=socket.SOCK_DGRAM).sendto(b"hello", ("127.0.0.1",
@@ -157,7 +179,7 @@ until grep -q "is not a change of JSONRCFeedFormatter" "$D/mw.log"; do
 done
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "exit status $rc after SIGTERM"
-grep -Eq 'stopped: 7 judged, 2 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; [0-9]+ datagrams; cursor [0-9]+ ' \
+grep -Eq 'stopped: 7 judged, 2 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; 2 outcomes; [0-9]+ datagrams; cursor [0-9]+ ' \
     "$D/mw.log" || fail "no summary"
 
 # Down while an edit is made: --once judges it from the cursor. A tag
