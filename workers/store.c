@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -1097,6 +1098,123 @@ int
 mf_store_rule_hits(mf_store_t *s, mf_rulehits_t *out)
 {
 	return s_read_counts(s, "rules:hits", "rules:shadow_hits", out);
+}
+
+int
+mf_store_restored(mf_store_t *s, mf_rulehits_t *out)
+{
+	return s_read_counts(s, "rules:restored:agreed",
+	    "rules:restored:overturned", out);
+}
+
+int
+mf_store_demote(mf_store_t *s, const char *id, uint64_t agreed,
+    uint64_t overturned)
+{
+	char		 key[128], kver[128], val[96];
+	redisReply	*r;
+	int		 rc;
+
+	assert(s && id);
+	s_key(s, "rules:demoted", key, sizeof(key));
+	s_key(s, "rules:demoted:version", kver, sizeof(kver));
+	snprintf(val, sizeof(val), "%llu %llu %lld",
+	    (unsigned long long)agreed, (unsigned long long)overturned,
+	    (long long)time(NULL));
+	if ((r = s_cmdv(s, 4, "HSETNX", key, id, val)) == NULL)
+		return -1;
+	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	if (rc == 1 && s_ok(s, 2, "INCR", kver) != 0)
+		return -1;
+	return rc;
+}
+
+int
+mf_store_restore(mf_store_t *s, const char *id)
+{
+	static const char *const from[2] = { "feedback:agreed",
+	    "feedback:overturned" };
+	static const char *const to[2] = { "rules:restored:agreed",
+	    "rules:restored:overturned" };
+	char		 key[128], kver[128], k2[128];
+	redisReply	*r;
+	int		 rc = -1;
+
+	assert(s && id);
+	s_key(s, "rules:demoted", key, sizeof(key));
+	s_key(s, "rules:demoted:version", kver, sizeof(kver));
+	if ((r = s_cmdv(s, 3, "HDEL", key, id)) == NULL)
+		return -1;
+	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	if (rc == 0)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		s_key(s, from[k], k2, sizeof(k2));
+		if ((r = s_cmdv(s, 3, "HGET", k2, id)) == NULL)
+			return -1;
+		s_key(s, to[k], k2, sizeof(k2));
+		rc = s_ok(s, 4, "HSET", k2, id, r->type == REDIS_REPLY_STRING ?
+		    r->str : "0");
+		freeReplyObject(r);
+		if (rc != 0)
+			return -1;
+	}
+	return s_ok(s, 2, "INCR", kver) == 0 ? 1 : -1;
+}
+
+int
+mf_store_demoted(mf_store_t *s, mf_buf_t *ids, mf_buf_t *detail)
+{
+	char		 key[128];
+	redisReply	*r;
+	int		 rc = 0;
+
+	assert(s && ids);
+	s_key(s, "rules:demoted", key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+		return -1;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+	    i += 2) {
+		const redisReply	*f = r->element[i], *v = r->element[i + 1];
+
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING ||
+		    !mf_rule_id_valid(f->str, f->len))
+			continue;
+		if ((ids->len > 0 && mf_buf_append(ids, ",", 1) != 0) ||
+		    mf_buf_append(ids, f->str, f->len) != 0 ||
+		    (detail != NULL && mf_buf_printf(detail, "%s %s\n", f->str,
+		    v->str) != 0))
+			rc = -1;
+	}
+	freeReplyObject(r);
+	if (rc == 0 && (mf_buf_reserve(ids, 1) != 0 ||
+	    (detail != NULL && mf_buf_reserve(detail, 1) != 0)))
+		rc = -1;
+	if (rc == 0) {
+		ids->data[ids->len] = '\0';
+		if (detail != NULL)
+			detail->data[detail->len] = '\0';
+	} else
+		s_seterr(s, "out of memory");
+	return rc;
+}
+
+int
+mf_store_demoted_version(mf_store_t *s, long long *version)
+{
+	char		 key[128];
+	redisReply	*r;
+
+	s_key(s, "rules:demoted:version", key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
+		return -1;
+	*version = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) :
+	    0;
+	freeReplyObject(r);
+	return 0;
 }
 
 int

@@ -28,6 +28,14 @@
  *                                until the forum's outcome comes back;
  *                                expires
  *   <prefix>outbox:FORUM         HASH: actions an adapter owes the forum
+ *   <prefix>rules:demoted        HASH rule id -> "AGREED OVERTURNED TIME":
+ *                                rules the moderators' precision sent to
+ *                                shadow (unix TIME), until restored
+ *   <prefix>rules:demoted:version string, INCR on every change of it
+ *   <prefix>rules:restored:agreed, <prefix>rules:restored:overturned
+ *                                HASH rule id -> the counts of the
+ *                                feedback hashes when a person restored
+ *                                the rule: precision counts from there
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_STORE_H
@@ -109,6 +117,24 @@ int		 mf_store_acted_put(mf_store_t *s, const char *forum,
  * on, expired, or taken already), -1 on error. */
 int		 mf_store_acted_take(mf_store_t *s, const char *forum,
 		    const char *id, mf_buf_t *out);
+/*
+ * Demotion by the moderators' feedback. demote marks rule 'id' demoted
+ * with the counts that decided it: 1 when it was not demoted before, 0
+ * when it was, -1 on error. restore takes it out of the demoted hash and
+ * records the rule's feedback counts as its new baseline: 1, 0 when it
+ * was not demoted, -1. demoted appends the demoted ids, comma-separated,
+ * to 'ids' ("" none) with their details in 'detail' (NULL: not wanted;
+ * "ID AGREED OVERTURNED TIME" lines); demoted_version reads the version
+ * key (0 before any demotion). restored adds the baselines to 'out'
+ * (hits = agreed, shadow = overturned, as mf_store_feedback_counts).
+ */
+int		 mf_store_demote(mf_store_t *s, const char *id,
+		    uint64_t agreed, uint64_t overturned);
+int		 mf_store_restore(mf_store_t *s, const char *id);
+int		 mf_store_demoted(mf_store_t *s, mf_buf_t *ids,
+		    mf_buf_t *detail);
+int		 mf_store_demoted_version(mf_store_t *s, long long *version);
+int		 mf_store_restored(mf_store_t *s, mf_rulehits_t *out);
 /*
  * A forum adapter's outbox (adapter.h), kept across restarts: the hash
  * <prefix>outbox:FORUM, one field per action waiting for the forum, its
