@@ -677,8 +677,8 @@ mf_adapter_outcome(const mf_config_t *cfg, const char *forum, long long id,
 		snprintf(why, cap, "out of memory");
 		goto out;
 	}
-	if ((r = mf_feedback_record(st, NULL, js, strlen(js), why, cap)) ==
-	    0) {
+	if ((r = mf_feedback_record(cfg, st, NULL, js, strlen(js), why,
+	    cap)) == 0) {
 		mf_buf_t	l = {0};
 		json_t		*x;
 		size_t		 i;

@@ -142,11 +142,13 @@ int		 mf_teacher_teach(mf_teacher_t *self, struct mf_store *st,
 		    int label, const char *by, double *p, char *why,
 		    size_t cap);
 
-/* Stores one feedback record (JSON, docs/protocol.md) in Redis, and when
- * it carries the post's text and 'teacher' is not NULL teaches the model:
- * 0, 1 when it is not valid (why in 'why'), -1 when Redis failed (why
- * too). */
-int		 mf_feedback_record(struct mf_store *st, mf_teacher_t *teacher,
+/* Stores one feedback record (JSON, docs/protocol.md), and when it
+ * carries the post's text and 'teacher' is not NULL teaches the model;
+ * with 'cfg' (NULL: no), demotes a rule whose precision falls under
+ * cfg->demote_below (feedback.c): 0, 1 when it is not valid (why in
+ * 'why'), -1 when Redis failed (why too). */
+int		 mf_feedback_record(const mf_config_t *cfg,
+		    struct mf_store *st, mf_teacher_t *teacher,
 		    const char *json, size_t len, char *why, size_t cap);
 
 /* Writes stats reply 'r' to 'fp' in the Prometheus text format

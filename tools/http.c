@@ -123,8 +123,8 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 	if ((st = mf_store_connect(&gw->cfg, gw->cfg.redis_timeout_ms > 1000 ?
 	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL)
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
-	r = mf_feedback_record(st, gw->teacher, rq->body ? rq->body : "",
-	    rq->len, why, sizeof(why));
+	r = mf_feedback_record(&gw->cfg, st, gw->teacher, rq->body ?
+	    rq->body : "", rq->len, why, sizeof(why));
 	mf_store_destroy(&st);
 	if (r > 0)
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);

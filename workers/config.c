@@ -120,6 +120,13 @@ static const mf_config_directive_t s_table[] = {
 	{ "log", MF_CONF_SINK, F(log), S(log), 0, 0, "stderr", 0,
 	    "stderr (one line each: time, level, component, message), json "
 	    "(the same as JSON Lines on stderr) or syslog (facility daemon)" },
+	{ "demote_below", MF_CONF_INT, F(demote_below), 0, 0, 100, "50", 0,
+	    "a rule whose moderators' precision falls under this percent is "
+	    "judged as shadow until a person restores it (medflag feedback "
+	    "--restore); 0: never" },
+	{ "demote_min_outcomes", MF_CONF_INT, F(demote_min_outcomes), 0, 1,
+	    1000000, "20", 0, "moderators' outcomes on a rule (since it was "
+	    "last restored) before demote_below applies" },
 	{ "adapter_retry_s", MF_CONF_INT, F(adapter_retry_s), 0, 1,
 	    30 * 86400, "172800", 0, "medflag discourse and mediawiki: how "
 	    "long a flag or tag the forum does not take is tried again (and "

@@ -61,6 +61,9 @@ typedef struct mf_config {
 	int	canary;
 	char	pidfile[1024];		/* medflagd's lock; "" automatic */
 	int	adapter_retry_s;	/* an adapter's action, retried */
+	/* Auto-demotion by the moderators' precision (feedback.c). */
+	int	demote_below;		/* percent; 0: never */
+	int	demote_min_outcomes;	/* outcomes before it may */
 	/* medflag mediawiki (docs/adapters.md); "" = not set. */
 	char	mediawiki_api[512];	/* https://wiki.example/w/api.php */
 	char	mediawiki_user[128];	/* a bot password's login name */
