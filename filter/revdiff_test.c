@@ -26,7 +26,8 @@ MF_TEST(revdiff_new_page_is_all_added)
 MF_TEST(revdiff_only_new_lines)
 {
 	s_added("== Vaccines ==\nThey are tested.\n",
-	    "== Vaccines ==\nThey are tested.\nThe MMR jab gave my son autism.\n",
+	    "== Vaccines ==\nThey are tested.\n"
+	    "The MMR jab gave my son autism.\n",
 	    "The MMR jab gave my son autism.\n");
 }
 

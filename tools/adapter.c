@@ -252,8 +252,9 @@ s_forget(mf_outbox_t *ob, s_act_t *a)
 	if ((st = s_st(ob)) == NULL ||
 	    mf_store_outbox_del(st, ob->forum, a->field) != 0)
 		mf_log_rated(&ob->st_warn, MF_LOG_WARN, "outbox: %s %lld "
-		    "stays in redis (%s); a restart may act on it again", ob->noun,
-		    a->it.id, st ? mf_store_error(st) : "not connected");
+		    "stays in redis (%s); a restart may act on it again",
+		    ob->noun, a->it.id, st ? mf_store_error(st) :
+		    "not connected");
 	a->field[0] = '\0';
 }
 

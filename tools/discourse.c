@@ -665,10 +665,11 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
 	    "false");
 	if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
+		int	edit = v->revision != NULL &&
+			    strcmp(v->revision, "1") != 0;
 		int	queued = mf_outbox_put(ad->outbox, id, v->action >=
-			    MF_ACT_HOLD && ad->cfg.discourse_review,
-			    v->revision != NULL && strcmp(v->revision, "1") != 0,
-			    v, post->body, post->body_len);
+			    MF_ACT_HOLD && ad->cfg.discourse_review, edit, v,
+			    post->body, post->body_len);
 
 		if (queued == 0)
 			(void)mf_adapter_acted(&ad->cfg, ad->forum, id, v);
@@ -800,8 +801,8 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	 * cannot be what Discourse signs with. */
 	if (ad.secret_len < 12) {
 		fprintf(stderr, "%s:1:1: error: discourse_webhook_secret_file: "
-		    "the secret has %zu characters\n  hint: Discourse refuses a "
-		    "webhook secret of fewer than 12; make a long random one "
+		    "the secret has %zu characters\n  hint: Discourse refuses "
+		    "a webhook secret of fewer than 12; make a long random one "
 		    "(openssl rand -hex 24) and give the same to the webhook\n",
 		    ad.cfg.discourse_webhook_secret_file, ad.secret_len);
 		rc = 1;

@@ -333,7 +333,8 @@ s_lines(mf_store_t *st, const mf_config_t *cfg, mf_teacher_t *teacher)
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if ((r = mf_feedback_record(cfg, st, teacher, line, (size_t)n, why,
+		if ((r = mf_feedback_record(cfg, st, teacher, line,
+		    (size_t)n, why,
 		    sizeof(why))) < 0) {
 			rc = 1;
 			break;
@@ -545,7 +546,8 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 		rc = s_restore(st, restore);
 	else if (mode != NULL)
 		rc = s_lines(st, &cfg, teacher);
-	else if (s_one(st, &cfg, pos[0], rev, strcmp(pos[1], "agreed") == 0, rules,
+	else if (s_one(st, &cfg, pos[0], rev, strcmp(pos[1], "agreed") == 0,
+	    rules,
 	    nrules, by) == 0) {
 		double	p;
 		int	t;

@@ -55,7 +55,7 @@
 
 #define S_PROG		"medflag mediawiki"
 #define S_RESP_MAX	((size_t)32 << 20)	/* bytes of one API answer */
-#define S_BODY_MAX	((size_t)900 << 10)	/* wikitext judged per revision */
+#define S_BODY_MAX	((size_t)900 << 10)	/* bytes judged per revision */
 #define S_FETCH		10	/* changes per content query: 20 revids
 				 * of the 50 one query may name */
 #define S_DGRAM_MAX	65536	/* bytes of one RC feed datagram */
@@ -76,7 +76,7 @@ typedef struct s_mw {
 	char		 ts[32];	/* 2026-12-02T22:00:00Z */
 	int		 cursor_dirty;
 	char		 cont[128];	/* rccontinue of a long list */
-	long long	 want;		/* the highest rcid the feed announced */
+	long long	 want;		/* the last rcid the feed announced */
 	int		 udp;		/* the RC feed's socket; -1: none */
 	mf_lograte_t	 bad_dgram;
 	char		 forum[600];	/* "mediawiki:API", in redis keys */
@@ -115,7 +115,8 @@ s_call(s_mw_t *mw, const char *params, int post, json_t **root,
 {
 	mf_buf_t	 b = {0};
 	char		*url;
-	size_t		 ulen = strlen(mw->cfg.mediawiki_api) + strlen(params) + 64;
+	size_t		 ulen = strlen(mw->cfg.mediawiki_api) +
+			    strlen(params) + 64;
 	long		 code = 0;
 	CURLcode	 cc;
 	json_error_t	 jerr;
@@ -378,8 +379,8 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 		return r;
 	if (s_api_error(root, why, cap, NULL)) {
 		json_decref(root);
-		snprintf(why + strlen(why), cap - strlen(why), " (%s change tag "
-		    "%s)", op, tag);
+		snprintf(why + strlen(why), cap - strlen(why), " (%s change "
+		    "tag %s)", op, tag);
 		return -1;
 	}
 	json_decref(root);
@@ -756,7 +757,8 @@ s_poll(s_mw_t *mw)
 		snprintf(chs[n].ts, sizeof(chs[n].ts), "%s", ts);
 		if (++n == S_FETCH) {
 			if (s_judge_batch(mw, chs, n) != 0) {
-				mw->cont[0] = '\0';	/* again from the cursor */
+				/* Again from the cursor. */
+				mw->cont[0] = '\0';
 				json_decref(root);
 				return -1;
 			}

@@ -136,7 +136,8 @@ static const mf_config_directive_t s_table[] = {
 	    "https://wiki.example.org/w/api.php" },
 	{ "mediawiki_user", MF_CONF_STR, F(mediawiki_user),
 	    S(mediawiki_user), 0, 0, "", 0, "medflag mediawiki: the login "
-	    "name of a bot password (Special:BotPasswords), as Medflag@medflag" },
+	    "name of a bot password (Special:BotPasswords), as "
+	    "Medflag@medflag" },
 	{ "mediawiki_password_file", MF_CONF_PATH, F(mediawiki_password_file),
 	    S(mediawiki_password_file), 0, 0, "", 0,
 	    "medflag mediawiki: a file holding the bot password" },

@@ -1177,7 +1177,8 @@ mf_store_demoted(mf_store_t *s, mf_buf_t *ids, mf_buf_t *detail)
 		return -1;
 	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
 	    i += 2) {
-		const redisReply	*f = r->element[i], *v = r->element[i + 1];
+		const redisReply	*f = r->element[i];
+		const redisReply	*v = r->element[i + 1];
 
 		if (f->type != REDIS_REPLY_STRING ||
 		    v->type != REDIS_REPLY_STRING ||
