@@ -377,14 +377,16 @@ s_list_key(mf_list_t list)
 	    "sources:unreliable";
 }
 
-int
-mf_store_sources_version(mf_store_t *s, long long *version)
+/* The integer at version key 'suffix' into '*version' (0 when it is not
+ * set yet). 0 or -1. */
+static int
+s_version(mf_store_t *s, const char *suffix, long long *version)
 {
 	char		 key[128];
 	redisReply	*r;
 
 	assert(s && version);
-	s_key(s, "sources:version", key, sizeof(key));
+	s_key(s, suffix, key, sizeof(key));
 	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
 		return -1;
 	*version = 0;
@@ -392,6 +394,12 @@ mf_store_sources_version(mf_store_t *s, long long *version)
 		*version = strtoll(r->str, NULL, 10);
 	freeReplyObject(r);
 	return 0;
+}
+
+int
+mf_store_sources_version(mf_store_t *s, long long *version)
+{
+	return s_version(s, "sources:version", version);
 }
 
 /* Adds the string members of SMEMBERS reply 'r' to 'src'. */
@@ -1206,16 +1214,7 @@ mf_store_demoted(mf_store_t *s, mf_buf_t *ids, mf_buf_t *detail)
 int
 mf_store_demoted_version(mf_store_t *s, long long *version)
 {
-	char		 key[128];
-	redisReply	*r;
-
-	s_key(s, "rules:demoted:version", key, sizeof(key));
-	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
-		return -1;
-	*version = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) :
-	    0;
-	freeReplyObject(r);
-	return 0;
+	return s_version(s, "rules:demoted:version", version);
 }
 
 int
@@ -1336,16 +1335,7 @@ oom:
 int
 mf_store_learn_version(mf_store_t *s, long long *version)
 {
-	char		 key[128];
-	redisReply	*r;
-
-	s_key(s, "learn:version", key, sizeof(key));
-	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
-		return -1;
-	*version = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) :
-	    0;
-	freeReplyObject(r);
-	return 0;
+	return s_version(s, "learn:version", version);
 }
 
 int
