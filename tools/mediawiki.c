@@ -215,27 +215,61 @@ s_param(s_mw_t *mw, mf_buf_t *b, const char *name, const char *value)
 	return rc;
 }
 
+/*
+ * One call with the parameters built in 'p' ('built' is 0 when building
+ * them ran out of memory), which it frees: s_call, and an answer that
+ * holds the wiki's error is a failure too. 0 with the answer in '*root',
+ * 1 (later) or -1 (never, or the wiki's error: in 'why', its code in
+ * 'code' when not NULL, S_CODE_MAX bytes, "" for another failure).
+ */
+static int
+s_api(s_mw_t *mw, int built, mf_buf_t *p, int post, json_t **root,
+    long *retry_s, char *why, size_t cap, char *code)
+{
+	long	ra;
+	int	r;
+
+	*root = NULL;
+	if (code != NULL)
+		code[0] = '\0';
+	if (!built || mf_buf_append(p, "", 1) != 0) {
+		mf_buf_free(p);
+		snprintf(why, cap, "out of memory");
+		return 1;
+	}
+	r = s_call(mw, p->data, post, root, retry_s ? retry_s : &ra, why,
+	    cap);
+	mf_buf_free(p);
+	if (r != 0)
+		return r;
+	if (s_api_error(*root, why, cap, code)) {
+		json_decref(*root);
+		*root = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* A token of 'type' ("login", "csrf") into 'out'. 0, 1 or -1 (s_call). */
 static int
 s_token(s_mw_t *mw, const char *type, char *out, size_t outcap, char *why,
     size_t cap)
 {
-	char		 params[128], key[32];
+	mf_buf_t	 p = {0};
+	char		 key[32];
 	json_t		*root;
 	const char	*t;
-	long		 ra;
 	int		 r;
 
-	snprintf(params, sizeof(params), "action=query&meta=tokens&type=%s",
-	    type);
-	if ((r = s_call(mw, params, 0, &root, &ra, why, cap)) != 0)
+	if ((r = s_api(mw, mf_buf_printf(&p, "action=query&meta=tokens"
+	    "&type=%s", type) == 0, &p, 0, &root, NULL, why, cap,
+	    NULL)) != 0)
 		return r;
 	snprintf(key, sizeof(key), "%stoken", type);
 	t = json_string_value(json_object_get(json_object_get(json_object_get(
 	    root, "query"), "tokens"), key));
 	if (t == NULL) {
-		if (!s_api_error(root, why, cap, NULL))
-			snprintf(why, cap, "no %s token in the answer", type);
+		snprintf(why, cap, "no %s token in the answer", type);
 		json_decref(root);
 		return -1;
 	}
@@ -252,33 +286,24 @@ s_login(s_mw_t *mw, char *why, size_t cap)
 	mf_buf_t	 p = {0};
 	json_t		*root;
 	const char	*result, *reason;
-	long		 ra;
 	int		 r;
 
 	if ((r = s_token(mw, "login", tok, sizeof(tok), why, cap)) != 0)
 		return r;
-	if (mf_buf_puts(&p, "action=login") != 0 ||
-	    s_param(mw, &p, "lgname", mw->cfg.mediawiki_user) != 0 ||
-	    s_param(mw, &p, "lgpassword", mw->password) != 0 ||
-	    s_param(mw, &p, "lgtoken", tok) != 0 ||
-	    mf_buf_append(&p, "", 1) != 0) {
-		mf_buf_free(&p);
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	r = s_call(mw, p.data, 1, &root, &ra, why, cap);
-	mf_buf_free(&p);
-	if (r != 0)
+	if ((r = s_api(mw, mf_buf_puts(&p, "action=login") == 0 &&
+	    s_param(mw, &p, "lgname", mw->cfg.mediawiki_user) == 0 &&
+	    s_param(mw, &p, "lgpassword", mw->password) == 0 &&
+	    s_param(mw, &p, "lgtoken", tok) == 0, &p, 1, &root, NULL, why,
+	    cap, NULL)) != 0)
 		return r;
 	result = json_string_value(json_object_get(json_object_get(root,
 	    "login"), "result"));
 	reason = json_string_value(json_object_get(json_object_get(root,
 	    "login"), "reason"));
 	if (result == NULL || strcmp(result, "Success") != 0) {
-		if (!s_api_error(root, why, cap, NULL))
-			snprintf(why, cap, "login as %s: %s%s%s",
-			    mw->cfg.mediawiki_user, result ? result : "no "
-			    "answer", reason ? ": " : "", reason ? reason : "");
+		snprintf(why, cap, "login as %s: %s%s%s",
+		    mw->cfg.mediawiki_user, result ? result : "no answer",
+		    reason ? ": " : "", reason ? reason : "");
 		json_decref(root);
 		return -1;
 	}
@@ -303,24 +328,12 @@ s_tag_state(s_mw_t *mw, const char *tag, int *known, int *active,
 		mf_buf_t	 p = {0};
 		json_t		*root, *t, *c;
 		size_t		 i;
-		long		 ra;
 
-		if (mf_buf_puts(&p, "action=query&list=tags&tglimit=max"
-		    "&tgprop=active") != 0 || (cont[0] != '\0' &&
-		    s_param(mw, &p, "tgcontinue", cont) != 0) ||
-		    mf_buf_append(&p, "", 1) != 0) {
-			mf_buf_free(&p);
-			snprintf(why, cap, "out of memory");
-			return 1;
-		}
-		r = s_call(mw, p.data, 0, &root, &ra, why, cap);
-		mf_buf_free(&p);
-		if (r != 0)
+		if ((r = s_api(mw, mf_buf_puts(&p, "action=query&list=tags"
+		    "&tglimit=max&tgprop=active") == 0 && (cont[0] == '\0' ||
+		    s_param(mw, &p, "tgcontinue", cont) == 0), &p, 0, &root,
+		    NULL, why, cap, NULL)) != 0)
 			return r;
-		if (s_api_error(root, why, cap, NULL)) {
-			json_decref(root);
-			return -1;
-		}
 		json_array_foreach(json_object_get(json_object_get(root,
 		    "query"), "tags"), i, t) {
 			const char *name = json_string_value(json_object_get(t,
@@ -354,7 +367,6 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 	const char	*op;
 	mf_buf_t	 p = {0};
 	json_t		*root;
-	long		 ra;
 	int		 r, known, active;
 
 	if ((r = s_tag_state(mw, tag, &known, &active, why, cap)) != 0)
@@ -362,27 +374,18 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 	if (active)
 		return 0;
 	op = known ? "activate" : "create";
-	if (mf_buf_puts(&p, "action=managetags&ignorewarnings=1") != 0 ||
-	    s_param(mw, &p, "operation", op) != 0 ||
-	    s_param(mw, &p, "tag", tag) != 0 ||
+	r = s_api(mw, mf_buf_puts(&p, "action=managetags&ignorewarnings=1") ==
+	    0 && s_param(mw, &p, "operation", op) == 0 &&
+	    s_param(mw, &p, "tag", tag) == 0 &&
 	    s_param(mw, &p, "reason", "medflag: possible health "
-	    "misinformation; the tag's log reason says which claim") != 0 ||
-	    s_param(mw, &p, "token", mw->csrf) != 0 ||
-	    mf_buf_append(&p, "", 1) != 0) {
-		mf_buf_free(&p);
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	r = s_call(mw, p.data, 1, &root, &ra, why, cap);
-	mf_buf_free(&p);
-	if (r != 0)
-		return r;
-	if (s_api_error(root, why, cap, NULL)) {
-		json_decref(root);
+	    "misinformation; the tag's log reason says which claim") == 0 &&
+	    s_param(mw, &p, "token", mw->csrf) == 0, &p, 1, &root, NULL, why,
+	    cap, NULL);
+	if (r < 0)
 		snprintf(why + strlen(why), cap - strlen(why), " (%s change "
 		    "tag %s)", op, tag);
-		return -1;
-	}
+	if (r != 0)
+		return r;
 	json_decref(root);
 	mf_log_info("change tag %s %s", tag, known ? "activated" :
 	    "created");
@@ -404,22 +407,15 @@ s_tag(void *arg, mf_outbox_item_t *it, long *retry_s, char *why,
 	int		 r;
 
 	snprintf(rev, sizeof(rev), "%lld", it->id);
-	if (mf_buf_puts(&p, "action=tag&assert=user") != 0 ||
-	    s_param(mw, &p, "revid", rev) != 0 ||
-	    s_param(mw, &p, "add", tag) != 0 ||
-	    s_param(mw, &p, "reason", it->reason) != 0 ||
-	    s_param(mw, &p, "token", mw->csrf) != 0 ||
-	    mf_buf_append(&p, "", 1) != 0) {
-		mf_buf_free(&p);
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	r = s_call(mw, p.data, 1, &root, retry_s, why, cap);
-	mf_buf_free(&p);
-	if (r != 0)
+	r = s_api(mw, mf_buf_puts(&p, "action=tag&assert=user") == 0 &&
+	    s_param(mw, &p, "revid", rev) == 0 &&
+	    s_param(mw, &p, "add", tag) == 0 &&
+	    s_param(mw, &p, "reason", it->reason) == 0 &&
+	    s_param(mw, &p, "token", mw->csrf) == 0, &p, 1, &root, retry_s,
+	    why, cap, code);
+	if (r > 0 || (r < 0 && code[0] == '\0'))
 		return r;
-	if (s_api_error(root, why, cap, code)) {
-		json_decref(root);
+	if (r < 0) {
 		if (strcmp(code, "badtoken") == 0 ||
 		    strcmp(code, "assertuserfailed") == 0 ||
 		    strcmp(code, "assertbotfailed") == 0) {
@@ -641,32 +637,19 @@ s_judge_batch(s_mw_t *mw, const s_change_t *chs, size_t n)
 	mf_buf_t	 p = {0};
 	json_t		*root = NULL;
 	char		 why[600];
-	long		 ra;
-	int		 r;
+	int		 built;
 
-	if (mf_buf_puts(&p, "action=query&prop=revisions&rvprop=ids%7Ccontent"
-	    "&rvslots=main&revids=") != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char	num[32];
-
-		snprintf(num, sizeof(num), "%s%lld", i ? "%7C" : "",
-		    chs[i].revid);
-		if (mf_buf_puts(&p, num) != 0 || (chs[i].oldrevid > 0 &&
-		    mf_buf_printf(&p, "%%7C%lld", chs[i].oldrevid) != 0)) {
-			mf_buf_free(&p);
-			return -1;
-		}
-	}
-	if (mf_buf_append(&p, "", 1) != 0 ||
-	    (r = s_call(mw, p.data, 0, &root, &ra, why, sizeof(why))) != 0 ||
-	    s_api_error(root, why, sizeof(why), NULL)) {
+	built = mf_buf_puts(&p, "action=query&prop=revisions"
+	    "&rvprop=ids%7Ccontent&rvslots=main&revids=") == 0;
+	for (size_t i = 0; built && i < n; i++)
+		built = mf_buf_printf(&p, "%s%lld", i ? "%7C" : "",
+		    chs[i].revid) == 0 && (chs[i].oldrevid <= 0 ||
+		    mf_buf_printf(&p, "%%7C%lld", chs[i].oldrevid) == 0);
+	if (s_api(mw, built, &p, 0, &root, NULL, why, sizeof(why),
+	    NULL) != 0) {
 		mf_log_warnx("reading revisions: %s", why);
-		json_decref(root);
-		mf_buf_free(&p);
 		return -1;
 	}
-	mf_buf_free(&p);
 	for (size_t i = 0; i < n; i++) {
 		const char	*text = s_content(root, chs[i].revid);
 		const char	*old = chs[i].oldrevid > 0 ? s_content(root,
@@ -701,24 +684,17 @@ s_poll(s_mw_t *mw)
 	s_change_t	 chs[S_FETCH];
 	size_t		 n = 0, i;
 	char		 why[600];
-	long		 ra;
-	int		 more, r;
+	int		 more;
 
-	if (mf_buf_puts(&p, "action=query&list=recentchanges&rcdir=newer"
-	    "&rcprop=ids%7Ctitle%7Cuser%7Ctimestamp&rctype=new%7Cedit"
-	    "&rclimit=50") != 0 ||
-	    s_param(mw, &p, "rcnamespace", mw->cfg.mediawiki_namespaces) != 0 ||
-	    s_param(mw, &p, "rcstart", mw->ts) != 0 ||
-	    (mw->cont[0] && s_param(mw, &p, "rccontinue", mw->cont) != 0) ||
-	    mf_buf_append(&p, "", 1) != 0) {
-		mf_buf_free(&p);
-		return -1;
-	}
-	r = s_call(mw, p.data, 0, &root, &ra, why, sizeof(why));
-	mf_buf_free(&p);
-	if (r != 0 || s_api_error(root, why, sizeof(why), NULL)) {
+	if (s_api(mw, mf_buf_puts(&p, "action=query&list=recentchanges"
+	    "&rcdir=newer&rcprop=ids%7Ctitle%7Cuser%7Ctimestamp"
+	    "&rctype=new%7Cedit&rclimit=50") == 0 &&
+	    s_param(mw, &p, "rcnamespace", mw->cfg.mediawiki_namespaces) ==
+	    0 && s_param(mw, &p, "rcstart", mw->ts) == 0 &&
+	    (mw->cont[0] == '\0' || s_param(mw, &p, "rccontinue",
+	    mw->cont) == 0), &p, 0, &root, NULL, why, sizeof(why),
+	    NULL) != 0) {
 		mf_log_warnx("reading recent changes: %s", why);
-		json_decref(root);
 		return -1;
 	}
 	/* More than one answer's worth: the next pass continues this list
@@ -827,18 +803,13 @@ s_outcomes(s_mw_t *mw)
 	mf_buf_t	 p = {0};
 	json_t		*root = NULL, *e;
 	char		 why[600];
-	long		 ra;
 	size_t		 i;
 
-	if (mf_buf_puts(&p, "action=query&list=recentchanges&rctag=") != 0 ||
-	    mf_buf_puts(&p, "mw-reverted&rcprop=ids%7Ctags&rclimit=100") !=
-	    0 || s_param(mw, &p, "rcnamespace",
-	    mw->cfg.mediawiki_namespaces) != 0 ||
-	    mf_buf_append(&p, "", 1) != 0 ||
-	    s_call(mw, p.data, 0, &root, &ra, why, sizeof(why)) != 0 ||
-	    s_api_error(root, why, sizeof(why), NULL)) {
-		mf_log_warnx("reading reverted changes: %s", p.data ? why :
-		    "out of memory");
+	if (s_api(mw, mf_buf_puts(&p, "action=query&list=recentchanges"
+	    "&rctag=mw-reverted&rcprop=ids%7Ctags&rclimit=100") == 0 &&
+	    s_param(mw, &p, "rcnamespace", mw->cfg.mediawiki_namespaces) ==
+	    0, &p, 0, &root, NULL, why, sizeof(why), NULL) != 0) {
+		mf_log_warnx("reading reverted changes: %s", why);
 		goto log;
 	}
 	json_array_foreach(json_object_get(json_object_get(root, "query"),
@@ -861,17 +832,13 @@ s_outcomes(s_mw_t *mw)
 	}
 log:
 	json_decref(root);
-	root = NULL;
-	mf_buf_reset(&p);
-	if (mf_buf_puts(&p, "action=query&list=logevents&letype=tag"
-	    "&ledir=newer&lelimit=100&leprop=ids%7Cuser%7Cdetails%7Ctimestamp")
-	    != 0 || s_param(mw, &p, "lestart", mw->logts) != 0 ||
-	    mf_buf_append(&p, "", 1) != 0 ||
-	    s_call(mw, p.data, 0, &root, &ra, why, sizeof(why)) != 0 ||
-	    s_api_error(root, why, sizeof(why), NULL)) {
-		mf_log_warnx("reading the tag log: %s", p.data ? why :
-		    "out of memory");
-		goto out;
+	if (s_api(mw, mf_buf_puts(&p, "action=query&list=logevents"
+	    "&letype=tag&ledir=newer&lelimit=100"
+	    "&leprop=ids%7Cuser%7Cdetails%7Ctimestamp") == 0 &&
+	    s_param(mw, &p, "lestart", mw->logts) == 0, &p, 0, &root, NULL,
+	    why, sizeof(why), NULL) != 0) {
+		mf_log_warnx("reading the tag log: %s", why);
+		return;
 	}
 	json_array_foreach(json_object_get(json_object_get(root, "query"),
 	    "logevents"), i, e) {
@@ -896,9 +863,7 @@ log:
 		s_outcome(mw, json_integer_value(json_object_get(par,
 		    "revid")), 0, user, what);
 	}
-out:
 	json_decref(root);
-	mf_buf_free(&p);
 }
 
 /* ---- the RC feed ------------------------------------------------------ */
@@ -1131,7 +1096,7 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_mw_t			 mw;
 	mf_outbox_counts_t	 oc;
-	char			 why[600], *end;
+	char			 why[600];
 	int			 once = 0, rc = 1, r;
 	void			*probe;
 
@@ -1143,14 +1108,10 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 		if (strcmp(argv[i], "--once") == 0)
 			once = 1;
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-			mw.timeout_ms = (int)strtol(argv[++i], &end, 10);
-			if (*end != '\0' || mw.timeout_ms < 10 ||
-			    mw.timeout_ms > 600000) {
-				fprintf(stderr, "%s: --timeout %s: give "
-				    "milliseconds, 10 to 600000\n", S_PROG,
-				    argv[i]);
+			if (mf_cli_ms(S_PROG, argv[i], argv[i + 1],
+			    &mw.timeout_ms) != 0)
 				return 2;
-			}
+			i++;
 		} else {
 			fprintf(stderr, "usage: medflag mediawiki [--once] "
 			    "[--timeout MS]\n");
