@@ -41,6 +41,11 @@ int		 mf_cli_post_too_big(const mf_post_t *post);
 /* Reads all of 'path' ("-" = stdin). OWNS: caller (free). NULL on error
  * with a message printed. */
 char		*mf_cli_slurp(const char *path, size_t *len);
+/* A time option of a service subcommand ('prog' "medflag http", 'opt'
+ * "--timeout") from 'arg': milliseconds, 10 to 600000, into '*ms'. 0, or
+ * -1 with a message on stderr saying what to give. */
+int		 mf_cli_ms(const char *prog, const char *opt, const char *arg,
+		    int *ms);
 /* One verdict as a readable table row (post, action, score, claims,
  * first evidence link); mf_cli_table_head() prints the header. */
 void		mf_cli_table_head(FILE *fp);

@@ -476,6 +476,34 @@ s_post(const s_ad_t *ad, json_t *p, long long *id, int *skip, char *why,
 }
 
 /*
+ * The object 'key' of a webhook's JSON body (an event of 'kind'), or NULL
+ * with 'why' naming the line and column, or the missing key. '*root'
+ * holds the body (OWNS: caller, json_decref; NULL on failure).
+ */
+static json_t *
+s_body(const mf_httpd_req_t *rq, const char *key, const char *kind,
+    json_t **root, char *why, size_t cap)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+
+	*root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
+	if (*root == NULL) {
+		snprintf(why, cap, "body:%d:%d: %s", jerr.line, jerr.column,
+		    jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(o = json_object_get(*root, key))) {
+		snprintf(why, cap, "body: no \"%s\" object; is the webhook's "
+		    "event %s?", key, kind);
+		json_decref(*root);
+		*root = NULL;
+		return NULL;
+	}
+	return o;
+}
+
+/*
  * A Reviewable Event: moderators decided on a flagged post. The score of
  * discourse_api_user's flag says how (ReviewableScore statuses: 1 agreed,
  * 2 disagreed, 3 ignored; by number or by name), and an agreed or
@@ -490,24 +518,14 @@ static enum MHD_Result
 s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 {
 	json_t		*root, *r, *sc, *mine = NULL, *st;
-	json_error_t	 jerr;
 	const char	*type, *by = NULL;
 	long long	 id;
 	size_t		 i;
 	int		 status = -1, rc;
 	char		 why[600], out[800];
 
-	root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
-	if (root == NULL || !json_is_object(r = json_object_get(root,
-	    "reviewable"))) {
-		if (root == NULL)
-			snprintf(why, sizeof(why), "body:%d:%d: %s", jerr.line,
-			    jerr.column, jerr.text);
-		else
-			snprintf(why, sizeof(why), "body: no \"reviewable\" "
-			    "object; is the webhook's event a Reviewable "
-			    "Event?");
-		json_decref(root);
+	if ((r = s_body(rq, "reviewable", "a Reviewable Event", &root, why,
+	    sizeof(why))) == NULL) {
 		s_count(ad, &ad->bad_request);
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
 	}
@@ -577,7 +595,6 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 {
 	const char	*ev, *sig;
 	json_t		*root, *p;
-	json_error_t	 jerr;
 	mf_post_t	*post;
 	mf_verdict_t	*v;
 	mf_buf_t	 mp = {0}, vb = {0};
@@ -616,16 +633,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		    "post_created and post_edited", ev ? ev : "(none)");
 		return s_ignored(c, why);
 	}
-	root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
-	if (root == NULL || !json_is_object(p = json_object_get(root,
-	    "post"))) {
-		if (root == NULL)
-			snprintf(why, sizeof(why), "body:%d:%d: %s", jerr.line,
-			    jerr.column, jerr.text);
-		else
-			snprintf(why, sizeof(why), "body: no \"post\" object; "
-			    "is the webhook a Post Event?");
-		json_decref(root);
+	if ((p = s_body(rq, "post", "a Post Event", &root, why,
+	    sizeof(why))) == NULL) {
 		s_count(ad, &ad->bad_request);
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
 	}
@@ -734,7 +743,7 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_ad_t		 ad;
 	const char	*listen = NULL;
-	char		 banner[1200], *end;
+	char		 banner[1200];
 	void		*probe;
 	size_t		 n;
 	int		 rc;
@@ -745,14 +754,10 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-			ad.timeout_ms = (int)strtol(argv[++i], &end, 10);
-			if (*end != '\0' || ad.timeout_ms < 10 ||
-			    ad.timeout_ms > 600000) {
-				fprintf(stderr, "medflag discourse: --timeout "
-				    "%s: give milliseconds, 10 to 600000\n",
-				    argv[i]);
+			if (mf_cli_ms("medflag discourse", argv[i], argv[i + 1],
+			    &ad.timeout_ms) != 0)
 				return 2;
-			}
+			i++;
 		} else {
 			fprintf(stderr, "usage: medflag discourse [--listen "
 			    "HOST:PORT] [--timeout MS]\n");
