@@ -37,12 +37,16 @@ LDLIBS     += $(PKG_LIBS) -lpthread -lm
 # Debian packages that building and testing need; `make deps` installs the
 # missing ones (as root) or prints the command. chromium and
 # python3-websocket: the web console's test drives a real browser.
+# mediawiki, php-cli and php-sqlite3: tests/integ/mediawiki.sh runs a
+# wiki on SQLite under `php -S` (the package also pulls in a web server
+# it does not use).
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
               libcurl4-openssl-dev libsodium-dev redis-server \
               python3 python3-zmq python3-msgpack mandoc \
-              chromium python3-websocket
+              chromium python3-websocket \
+              mediawiki php-cli php-sqlite3
 FUZZ_PKGS  := clang libclang-rt-14-dev
 # `make deb` (and the test of its package, so `make check` too).
 DEB_BUILD_PKGS := debhelper dpkg-dev fakeroot lintian

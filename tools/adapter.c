@@ -1,17 +1,21 @@
 /*
- * adapter.c - the outbox and the reason text of the forum adapters (see
- * adapter.h).
+ * adapter.c - the outbox, the reason text and the moderators' outcomes of
+ * the forum adapters (see adapter.h).
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "adapter.h"
-#include "log.h"
 #include "client.h"
+#include "log.h"
+#include "store.h"
 
 #define S_QUOTE_MAX	120	/* bytes of matched text quoted per span */
 
@@ -64,10 +68,10 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 		if (h->mode != MF_MODE_ENFORCE)
 			continue;
 		snprintf(line, sizeof(line), "%sclaim %s%s%s%s%s%s, rule "
-		    "%s%s%s%s:", sep, q, h->claim ? h->claim : "?", q,
+		    "%s%s%s%s%s", sep, q, h->claim ? h->claim : "?", q,
 		    h->tier ? " (" : "", h->tier ? h->tier : "",
 		    h->tier ? ")" : "", q, h->rule ? h->rule : "?", q,
-		    h->question ? ", asked" : "");
+		    h->question ? ", asked" : "", body != NULL ? ":" : "");
 		if (mf_buf_puts(out, line) != 0)
 			return -1;
 		for (size_t k = 0; k < h->nspans; k++)
@@ -116,16 +120,31 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 
 /* ---- the outbox ------------------------------------------------------- */
 
+#define S_BACKOFF_MAX	8	/* 1 s << 8: at most 256 s between tries */
+#define S_STORE_RETRY_MS 5000	/* between attempts to reach Redis */
+
 typedef struct s_act {
 	struct s_act		*next;
 	mf_outbox_item_t	 it;
 	int			 tries;
-	int64_t			 due_ms;
+	int64_t			 due_ms;	/* monotonic */
+	int64_t			 since;		/* unix ms, first queued */
+	char			*kept;		/* OWNS: the reason in Redis */
+	char			 field[48];	/* its field there; "" none */
 } s_act_t;
 
+/*
+ * The outbox's state, under 'mu': (1) 'head' is the list of waiting
+ * actions in rising 'due_ms', c.pending long; (2) with 'forum' set, each
+ * action with a 'field' is in Redis under it, and none without; (3) an
+ * action is in the list or being performed (s_perform holds it with 'mu'
+ * released), never both.
+ */
 struct mf_outbox {
-	char			 prog[64], noun[32];
+	char			 prog[64], noun[32], forum[600];
 	const char		*hint;
+	const mf_config_t	*cfg;
+	size_t			 oneline;
 	mf_outbox_fn		*fn;
 	void			*arg;
 	pthread_mutex_t		 mu;
@@ -134,14 +153,28 @@ struct mf_outbox {
 	int			 threaded, stopping;
 	int64_t			 give_up_ms;	/* 0: none yet */
 	s_act_t			*head;		/* 'due_ms' rises along it */
+	mf_store_t		*st;		/* NULL until needed */
+	int64_t			 st_next_ms;	/* next attempt to connect */
+	unsigned long long	 seq;		/* for field names */
+	mf_lograte_t		 st_warn;
 	mf_outbox_counts_t	 c;
 };
+
+static int64_t
+s_wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 s_act_free(s_act_t *a)
 {
 	if (a != NULL) {
 		free(a->it.reason);
+		free(a->kept);
 		free(a);
 	}
 }
@@ -159,9 +192,75 @@ s_insert(mf_outbox_t *ob, s_act_t *a)
 	ob->c.pending++;
 }
 
+/* The Redis connection of a kept outbox, made when needed (under 'mu');
+ * NULL, said in the log at most every minute, when it cannot be made. */
+static mf_store_t *
+s_st(mf_outbox_t *ob)
+{
+	char	why[400];
+
+	if (ob->st != NULL && mf_store_broken(ob->st))
+		mf_store_destroy(&ob->st);
+	if (ob->st != NULL || mf_client_now_ms() < ob->st_next_ms)
+		return ob->st;
+	if ((ob->st = mf_store_connect(ob->cfg, ob->cfg->redis_timeout_ms >
+	    1000 ? ob->cfg->redis_timeout_ms : 2000, why, sizeof(why))) ==
+	    NULL) {
+		ob->st_next_ms = mf_client_now_ms() + S_STORE_RETRY_MS;
+		mf_log_rated(&ob->st_warn, MF_LOG_WARN, "outbox: %s; actions "
+		    "wait in memory only and are lost if the adapter stops",
+		    why);
+	}
+	return ob->st;
+}
+
+/* Keeps 'a' in Redis (under 'mu'); leaves a->field "" when it cannot. */
+static void
+s_keep(mf_outbox_t *ob, s_act_t *a)
+{
+	json_t		*j;
+	char		*js = NULL, field[48];
+	mf_store_t	*st;
+
+	if (ob->forum[0] == '\0' || a->kept == NULL || (st = s_st(ob)) ==
+	    NULL)
+		return;
+	snprintf(field, sizeof(field), "%lld.%lld.%llu", a->it.id,
+	    (long long)a->since, ++ob->seq);
+	j = json_pack("{sIsisisIss}", "id", (json_int_t)a->it.id, "hide",
+	    a->it.hide, "edited", a->it.edited, "since",
+	    (json_int_t)a->since, "reason", a->kept);
+	if (j != NULL && (js = json_dumps(j, JSON_COMPACT)) != NULL &&
+	    mf_store_outbox_put(st, ob->forum, field, js) == 0)
+		snprintf(a->field, sizeof(a->field), "%s", field);
+	else
+		mf_log_rated(&ob->st_warn, MF_LOG_WARN, "outbox: %s %lld is "
+		    "not kept in redis (%s); it is lost if the adapter stops",
+		    ob->noun, a->it.id, mf_store_error(st));
+	free(js);
+	json_decref(j);
+}
+
+/* Forgets 'a' in Redis (under 'mu'). */
+static void
+s_forget(mf_outbox_t *ob, s_act_t *a)
+{
+	mf_store_t	*st = NULL;
+
+	if (a->field[0] == '\0')
+		return;
+	if ((st = s_st(ob)) == NULL ||
+	    mf_store_outbox_del(st, ob->forum, a->field) != 0)
+		mf_log_rated(&ob->st_warn, MF_LOG_WARN, "outbox: %s %lld "
+		    "stays in redis (%s); a restart may act on it again",
+		    ob->noun, a->it.id, st ? mf_store_error(st) :
+		    "not connected");
+	a->field[0] = '\0';
+}
+
 mf_outbox_t *
 mf_outbox_new(const char *prog, const char *noun, const char *hint,
-    mf_outbox_fn *fn, void *arg)
+    const mf_config_t *cfg, size_t oneline, mf_outbox_fn *fn, void *arg)
 {
 	mf_outbox_t	*ob = calloc(1, sizeof(*ob));
 
@@ -170,36 +269,125 @@ mf_outbox_new(const char *prog, const char *noun, const char *hint,
 	snprintf(ob->prog, sizeof(ob->prog), "%s", prog);
 	snprintf(ob->noun, sizeof(ob->noun), "%s", noun);
 	ob->hint = hint;
+	ob->cfg = cfg;
+	ob->oneline = oneline;
 	ob->fn = fn;
 	ob->arg = arg;
+	ob->st_warn = (mf_lograte_t)MF_LOGRATE_INIT(1, 60);
 	pthread_mutex_init(&ob->mu, NULL);
 	pthread_cond_init(&ob->cv, NULL);
 	return ob;
 }
 
-int
-mf_outbox_put(mf_outbox_t *ob, long long id, int hide, char *reason)
+/* Queues 'a' now, counted against MF_OUTBOX_MAX (under 'mu'); takes it.
+ * 0, or -1 (dropped, logged). */
+static int
+s_queue(mf_outbox_t *ob, s_act_t *a)
 {
-	s_act_t	*a;
+	if (ob->c.pending >= MF_OUTBOX_MAX) {
+		ob->c.dropped++;
+		mf_log_warnx("%s %lld: not acted on: %d actions already wait "
+		    "for the forum", ob->noun, a->it.id, MF_OUTBOX_MAX);
+		if (a->field[0] != '\0')
+			s_forget(ob, a);
+		s_act_free(a);
+		return -1;
+	}
+	a->due_ms = mf_client_now_ms();
+	s_insert(ob, a);
+	pthread_cond_signal(&ob->cv);
+	return 0;
+}
+
+/* One kept action of an earlier run, as JSON (mf_store_outbox_fn). */
+static int
+s_load(const char *field, const char *js, size_t len, void *arg)
+{
+	mf_outbox_t	*ob = arg;
+	json_t		*j = json_loadb(js, len, 0, NULL);
+	json_int_t	 id = 0, since = 0;
+	int		 hide = 0, edited = 0;
+	const char	*reason = NULL;
+	s_act_t		*a;
+
+	if (j == NULL || json_unpack(j, "{sIsisisIss}", "id", &id, "hide",
+	    &hide, "edited", &edited, "since", &since, "reason", &reason) !=
+	    0 || (a = calloc(1, sizeof(*a))) == NULL) {
+		mf_log_warnx("outbox: redis field %s of %s is not an action; "
+		    "left there", field, ob->forum);
+		json_decref(j);
+		return 0;
+	}
+	a->it.id = id;
+	a->it.hide = hide;
+	a->it.edited = edited;
+	a->since = since;
+	a->it.reason = strdup(reason);
+	a->kept = strdup(reason);
+	snprintf(a->field, sizeof(a->field), "%s", field);
+	json_decref(j);
+	if (a->it.reason == NULL || a->kept == NULL) {
+		s_act_free(a);
+		return -1;
+	}
+	if (s_queue(ob, a) == 0)
+		ob->c.kept++;
+	return 0;
+}
+
+int
+mf_outbox_keep(mf_outbox_t *ob, const char *forum)
+{
+	mf_store_t	*st;
+	int		 rc = -1;
 
 	pthread_mutex_lock(&ob->mu);
-	if (ob->c.pending >= MF_OUTBOX_MAX || (a = calloc(1,
-	    sizeof(*a))) == NULL) {
+	snprintf(ob->forum, sizeof(ob->forum), "%s", forum);
+	if ((st = s_st(ob)) != NULL &&
+	    mf_store_outbox_all(st, forum, s_load, ob) == 0) {
+		rc = (int)ob->c.kept;
+		if (rc > 0)
+			mf_log_info("outbox: %d action%s kept from an earlier "
+			    "run", rc, rc == 1 ? "" : "s");
+	} else if (st != NULL)
+		mf_log_warnx("outbox: reading what an earlier run left: %s",
+		    mf_store_error(st));
+	pthread_mutex_unlock(&ob->mu);
+	return rc;
+}
+
+int
+mf_outbox_put(mf_outbox_t *ob, long long id, int hide, int edited,
+    const mf_verdict_t *v, const char *body, size_t blen)
+{
+	mf_buf_t	 r = {0}, k = {0};
+	s_act_t		*a;
+	int		 rc;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    mf_adapter_reason(v, body, blen, ob->oneline, &r) != 0 ||
+	    mf_adapter_reason(v, NULL, 0, ob->oneline, &k) != 0) {
+		mf_buf_free(&r);
+		mf_buf_free(&k);
+		free(a);
+		pthread_mutex_lock(&ob->mu);
 		ob->c.dropped++;
 		pthread_mutex_unlock(&ob->mu);
-		free(reason);
-		mf_log_warnx("%s %lld: not acted on: %d actions already wait "
-		    "for the forum", ob->noun, id, MF_OUTBOX_MAX);
+		mf_log_warnx("%s %lld: not acted on: out of memory", ob->noun,
+		    id);
 		return -1;
 	}
 	a->it.id = id;
 	a->it.hide = hide;
-	a->it.reason = reason;
-	a->due_ms = mf_client_now_ms();
-	s_insert(ob, a);
-	pthread_cond_signal(&ob->cv);
+	a->it.edited = edited;
+	a->it.reason = r.data;
+	a->kept = k.data;
+	a->since = s_wall_ms();
+	pthread_mutex_lock(&ob->mu);
+	s_keep(ob, a);
+	rc = s_queue(ob, a);
 	pthread_mutex_unlock(&ob->mu);
-	return 0;
+	return rc;
 }
 
 /* Performs the head (due) action with 'mu' released; under 'mu'. */
@@ -209,6 +397,7 @@ s_perform(mf_outbox_t *ob)
 	s_act_t	*a = ob->head;
 	char	 why[400];
 	long	 retry_s = 0;
+	int64_t	 left, wait;
 	int	 r;
 
 	ob->head = a->next;
@@ -222,24 +411,32 @@ s_perform(mf_outbox_t *ob)
 		if (a->it.hide)
 			ob->c.hidden++;
 		mf_log_info("%s %lld: %s", ob->noun, a->it.id, why);
+		s_forget(ob, a);
 		s_act_free(a);
 		return;
 	}
 	snprintf(ob->c.last_error, sizeof(ob->c.last_error), "%s %lld: "
 	    "%.200s", ob->noun, a->it.id, why);
-	if (r < 0 || ++a->tries >= MF_OUTBOX_TRIES) {
+	a->tries++;
+	left = a->since + (int64_t)ob->cfg->adapter_retry_s * 1000 -
+	    s_wall_ms();
+	if (r < 0 || left <= 0) {
 		ob->c.failed++;
-		mf_log_warnx("%s %lld: %s; gave up after %d tr%s; hint: %s",
-		    ob->noun, a->it.id, why, a->tries + (r < 0),
-		    a->tries + (r < 0) == 1 ? "y" : "ies", ob->hint);
+		mf_log_warnx("%s %lld: %s; gave up after %d tr%s%s; hint: %s",
+		    ob->noun, a->it.id, why, a->tries, a->tries == 1 ? "y" :
+		    "ies", r < 0 ? "" : " (adapter_retry_s passed)", ob->hint);
+		s_forget(ob, a);
 		s_act_free(a);
 		return;
 	}
 	ob->c.retries++;
-	a->due_ms = mf_client_now_ms() + (retry_s > 0 ? retry_s * 1000 :
-	    1000LL << (a->tries - 1 < 6 ? a->tries - 1 : 6));
+	wait = retry_s > 0 ? retry_s * 1000 : 1000LL << (a->tries - 1 <
+	    S_BACKOFF_MAX ? a->tries - 1 : S_BACKOFF_MAX);
+	if (wait > left)
+		wait = left;	/* a last try at the horizon */
+	a->due_ms = mf_client_now_ms() + wait;
 	mf_log_warnx("%s %lld: %s; trying again in %lld ms", ob->noun,
-	    a->it.id, why, (long long)(a->due_ms - mf_client_now_ms()));
+	    a->it.id, why, (long long)wait);
 	s_insert(ob, a);
 }
 
@@ -318,9 +515,16 @@ mf_outbox_stop(mf_outbox_t *ob, int drain_ms)
 		pthread_join(ob->th, NULL);
 		ob->threaded = 0;
 	}
-	if (ob->c.pending > 0)
-		mf_log_warnx("stopped with %zu action%s not taken by the forum",
-		    ob->c.pending, ob->c.pending == 1 ? "" : "s");
+	if (ob->c.pending > 0) {
+		size_t	kept = 0;
+
+		for (s_act_t *a = ob->head; a != NULL; a = a->next)
+			kept += a->field[0] != '\0';
+		mf_log_warnx("stopped with %zu action%s not taken by the "
+		    "forum: %zu kept in redis for the next run, %zu lost",
+		    ob->c.pending, ob->c.pending == 1 ? "" : "s", kept,
+		    ob->c.pending - kept);
+	}
 }
 
 void
@@ -336,6 +540,7 @@ mf_outbox_destroy(mf_outbox_t **self_p)
 		ob->head = a->next;
 		s_act_free(a);
 	}
+	mf_store_destroy(&ob->st);
 	pthread_mutex_destroy(&ob->mu);
 	pthread_cond_destroy(&ob->cv);
 	free(ob);
@@ -348,4 +553,152 @@ mf_outbox_counts(mf_outbox_t *ob, mf_outbox_counts_t *c)
 	pthread_mutex_lock(&ob->mu);
 	*c = ob->c;
 	pthread_mutex_unlock(&ob->mu);
+}
+
+char *
+mf_adapter_secret(const char *prog, const char *key, const char *path,
+    const char *what)
+{
+	FILE	*fp;
+	char	 line[1024];
+	size_t	 n;
+
+	if (path[0] == '\0') {
+		fprintf(stderr, "%s: %s is not set\n  hint: write %s to a file "
+		    "only medflag can read (chmod 600) and name it in "
+		    "medflag.conf: %s /etc/medflag/...\n", prog, key, what,
+		    key);
+		return NULL;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: %s %s: %s\n", prog, key, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "%s:1:1: error: %s: the file is empty\n  hint: "
+		    "its first line must hold %s\n", path, key, what);
+		return NULL;
+	}
+	return strdup(line);
+}
+
+/* ---- the moderators' outcomes ---------------------------------------- */
+
+static mf_store_t *
+s_store(const mf_config_t *cfg, char *why, size_t cap)
+{
+	return mf_store_connect(cfg, cfg->redis_timeout_ms > 1000 ?
+	    cfg->redis_timeout_ms : 2000, why, cap);
+}
+
+int
+mf_adapter_acted(const mf_config_t *cfg, const char *forum, long long id,
+    const mf_verdict_t *v)
+{
+	json_t		*rec, *rules;
+	mf_store_t	*st = NULL;
+	char		*js = NULL, num[32], why[400];
+	int		 rc = -1;
+
+	rec = json_object();
+	rules = json_array();
+	if (rec == NULL || rules == NULL)
+		goto out;
+	for (size_t i = 0; i < v->nhits; i++)
+		if (v->hits[i].mode == MF_MODE_ENFORCE && v->hits[i].rule)
+			json_array_append_new(rules,
+			    json_string(v->hits[i].rule));
+	if (json_array_size(rules) == 0) {
+		rc = 0;			/* nothing a rule could be told */
+		goto out;
+	}
+	json_object_set_new(rec, "post_id", json_string(v->post_id ?
+	    v->post_id : ""));
+	if (v->revision != NULL)
+		json_object_set_new(rec, "revision", json_string(v->revision));
+	json_object_set(rec, "rules", rules);
+	if ((js = json_dumps(rec, JSON_COMPACT)) == NULL)
+		goto out;
+	snprintf(num, sizeof(num), "%lld", id);
+	if ((st = s_store(cfg, why, sizeof(why))) == NULL ||
+	    mf_store_acted_put(st, forum, num, js, MF_ACTED_TTL_S) != 0) {
+		mf_log_warnx("%s %lld: the rules acted on are not kept (%s); "
+		    "the moderators' outcome will not count", forum, id,
+		    st ? mf_store_error(st) : why);
+		goto out;
+	}
+	rc = 0;
+out:
+	mf_store_destroy(&st);
+	free(js);
+	json_decref(rules);
+	json_decref(rec);
+	return rc;
+}
+
+int
+mf_adapter_outcome(const mf_config_t *cfg, const char *forum, long long id,
+    int agreed, const char *by, char *why, size_t cap)
+{
+	mf_store_t	*st;
+	mf_buf_t	 b = {0};
+	json_t		*rec = NULL;
+	json_error_t	 jerr;
+	char		 num[32], *js = NULL;
+	int		 r;
+
+	snprintf(num, sizeof(num), "%lld", id);
+	if ((st = s_store(cfg, why, cap)) == NULL)
+		return -1;
+	if ((r = mf_store_acted_take(st, forum, num, &b)) <= 0) {
+		if (r < 0)
+			snprintf(why, cap, "redis: %s", mf_store_error(st));
+		else
+			snprintf(why, cap, "no action of medflag's on record");
+		goto out;
+	}
+	r = -1;
+	if ((rec = json_loadb(b.data, b.len, 0, &jerr)) == NULL ||
+	    !json_is_object(rec)) {
+		snprintf(why, cap, "redis: the record of %s %lld is not JSON",
+		    forum, id);
+		goto out;
+	}
+	json_object_set_new(rec, "outcome", json_string(agreed ? "agreed" :
+	    "overturned"));
+	if (by != NULL && by[0] != '\0')
+		json_object_set_new(rec, "by", json_string(by));
+	if ((js = json_dumps(rec, JSON_COMPACT)) == NULL) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	/* The rules are those of medflag's own verdict, on record: not
+	 * checked against the running set, which may have moved on. */
+	if ((r = mf_feedback_record(cfg, st, NULL, NULL, js, strlen(js), why,
+	    cap)) == 0) {
+		mf_buf_t	l = {0};
+		json_t		*x;
+		size_t		 i;
+
+		json_array_foreach(json_object_get(rec, "rules"), i, x)
+			(void)mf_buf_printf(&l, "%s%s", i ? "," : "",
+			    json_string_value(x));
+		snprintf(why, cap, "%s for %s", agreed ? "agreed" :
+		    "overturned", l.data ? l.data : "");
+		mf_buf_free(&l);
+		r = 1;
+	} else
+		r = -1;
+out:
+	free(js);
+	json_decref(rec);
+	mf_buf_free(&b);
+	mf_store_destroy(&st);
+	return r;
 }

@@ -79,6 +79,21 @@ mf_cli_post_too_big(const mf_post_t *post)
 	return rc;
 }
 
+int
+mf_cli_ms(const char *prog, const char *opt, const char *arg, int *ms)
+{
+	char	*end;
+	long	 v = strtol(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < 10 || v > 600000) {
+		fprintf(stderr, "%s: %s %s: give milliseconds, 10 to 600000\n",
+		    prog, opt, arg);
+		return -1;
+	}
+	*ms = (int)v;
+	return 0;
+}
+
 char *
 mf_cli_slurp(const char *path, size_t *len)
 {

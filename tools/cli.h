@@ -27,7 +27,7 @@ mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn,
  * declared weak in medflag.c so that a build without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 		mf_cmd_top, mf_cmd_reload, mf_cmd_sources, mf_cmd_feedback,
-		mf_cmd_keygen, mf_cmd_http, mf_cmd_discourse;
+		mf_cmd_keygen, mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
 
 /* Prints every diagnostic as "where: severity: msg\n  hint: ..." to 'fp'. */
 void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);
@@ -42,6 +42,11 @@ int		 mf_cli_post_too_big(const mf_post_t *post);
 /* Reads all of 'path' ("-" = stdin). OWNS: caller (free). NULL on error
  * with a message printed. */
 char		*mf_cli_slurp(const char *path, size_t *len);
+/* A time option of a service subcommand ('prog' "medflag http", 'opt'
+ * "--timeout") from 'arg': milliseconds, 10 to 600000, into '*ms'. 0, or
+ * -1 with a message on stderr saying what to give. */
+int		 mf_cli_ms(const char *prog, const char *opt, const char *arg,
+		    int *ms);
 /* One verdict as a readable table row (post, action, score, claims,
  * first evidence link); mf_cli_table_head() prints the header. */
 void		mf_cli_table_head(FILE *fp);

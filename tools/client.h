@@ -163,10 +163,13 @@ typedef struct mf_feedback_rules {
 int		 mf_feedback_rules_running(const mf_config_t *cfg,
 		    int timeout_ms, mf_feedback_rules_t *known);
 /* Stores one feedback record (JSON, docs/protocol.md) in Redis, and when
- * it carries the post's text and 'teacher' is not NULL teaches the model:
- * 0, 1 when it is not valid or names a rule not in 'known' (NULL: not
- * checked; why in 'why'), -1 when Redis failed (why too). */
-int		 mf_feedback_record(struct mf_store *st, mf_teacher_t *teacher,
+ * it carries the post's text and 'teacher' is not NULL teaches the model;
+ * with 'cfg' (NULL: no), demotes a rule whose precision falls under
+ * cfg->demote_below (feedback.c): 0, 1 when it is not valid or names a
+ * rule not in 'known' (NULL: not checked; why in 'why'), -1 when Redis
+ * failed (why too). */
+int		 mf_feedback_record(const mf_config_t *cfg,
+		    struct mf_store *st, mf_teacher_t *teacher,
 		    const mf_feedback_rules_t *known, const char *json,
 		    size_t len, char *why, size_t cap);
 

@@ -23,11 +23,11 @@
  * posts (its flag messages are PMs) are not judged. Never logs post text.
  * SPDX-License-Identifier: MIT
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -45,6 +45,7 @@
 typedef struct s_ad {
 	mf_config_t	 cfg;
 	int		 timeout_ms;
+	char		 forum[600];	/* "discourse:URL", in redis keys */
 	char		*api_key;
 	char		*secret;
 	size_t		 secret_len;
@@ -53,7 +54,7 @@ typedef struct s_ad {
 	pthread_mutex_t	 mu;
 	/* counters, under 'mu' */
 	unsigned long long webhooks, judged, ignored, bad_signature,
-			 bad_request, unavailable;
+			 bad_request, unavailable, outcomes;
 } s_ad_t;
 
 static void
@@ -66,15 +67,18 @@ s_count(s_ad_t *ad, unsigned long long *c)
 
 /* ---- raising flags: libcurl, from the outbox's thread ----------------- */
 
+#define S_ANSWER_MAX	(256u << 10)	/* bytes of Discourse's answer kept */
+#define S_NOTIFY_MODS	7		/* notify_moderators: takes a message */
+
 static size_t
 s_curl_body(char *p, size_t size, size_t n, void *arg)
 {
 	mf_buf_t	*b = arg;
 	size_t		 len = size * n;
 
-	if (b->len < 2048)
-		(void)mf_buf_append(b, p, len < 2048 - b->len ? len :
-		    2048 - b->len);
+	if (b->len < S_ANSWER_MAX)
+		(void)mf_buf_append(b, p, len < S_ANSWER_MAX - b->len ? len :
+		    S_ANSWER_MAX - b->len);
 	return len;
 }
 
@@ -97,91 +101,236 @@ s_discourse_error(const mf_buf_t *b, char *why, size_t cap)
 }
 
 /*
- * POSTs one flag. Returns 0 when done (raised, or Discourse says it
- * already was), 1 to try again later (after '*retry_s' seconds when
- * Discourse said so), -1 to give up; 'why' says what happened.
+ * One call of Discourse's API as discourse_api_user: GET 'path', or POST
+ * it with 'form' (URL-encoded) when not NULL. The answer goes to 'body',
+ * its status to '*code' (0: no answer; 'why' says why), Retry-After to
+ * '*retry_s'.
  */
-static int
-s_raise(void *arg, const mf_outbox_item_t *a, long *retry_s, char *why,
-    size_t cap)
+static void
+s_api(const s_ad_t *ad, const char *path, const char *form, mf_buf_t *body,
+    long *code, long *retry_s, char *why, size_t cap)
 {
-	const s_ad_t		*ad = arg;
 	CURL			*h = ad->curl;
-	char			 url[600], head[2][1200], *msg, *form;
+	char			 url[700], head[2][1200];
 	struct curl_slist	*hl = NULL;
-	mf_buf_t		 body = {0};
-	long			 code = 0;
+	curl_off_t		 ra = 0;
 	CURLcode		 cc;
-	size_t			 flen;
-	int			 rc;
 
+	*code = 0;
 	*retry_s = 0;
-	if (h == NULL) {
-		snprintf(why, cap, "libcurl did not start");
-		return 1;
-	}
-	snprintf(url, sizeof(url), "%s/post_actions.json", ad->cfg.discourse_url);
+	snprintf(url, sizeof(url), "%s%s", ad->cfg.discourse_url, path);
 	snprintf(head[0], sizeof(head[0]), "Api-Key: %s", ad->api_key);
 	snprintf(head[1], sizeof(head[1]), "Api-Username: %s",
 	    ad->cfg.discourse_api_user);
-	if ((msg = curl_easy_escape(h, a->reason, 0)) == NULL) {
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	flen = strlen(msg) + 128;
-	if ((form = malloc(flen)) == NULL) {
-		curl_free(msg);
-		snprintf(why, cap, "out of memory");
-		return 1;
-	}
-	/* 7: notify_moderators, "Something else", the one that takes a
-	 * message. */
-	snprintf(form, flen, "id=%lld&post_action_type_id=7&flag_topic=false"
-	    "%s&message=%s", a->id, a->hide ? "&queue_for_review=true" :
-	    "", msg);
-	curl_free(msg);
 	hl = curl_slist_append(hl, head[0]);
 	hl = curl_slist_append(hl, head[1]);
 	hl = curl_slist_append(hl, "Accept: application/json");
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+	if (form != NULL)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_curl_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "medflag-discourse/1");
 	cc = curl_easy_perform(h);
+	curl_slist_free_all(hl);
 	if (cc != CURLE_OK) {
 		snprintf(why, cap, "%.200s: %s", url, curl_easy_strerror(cc));
-		rc = 1;
-	} else {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		if (code >= 200 && code < 300) {
-			snprintf(why, cap, "%s (HTTP %ld)", a->hide ? "flagged "
-			    "and hidden for review" : "flagged for moderators",
-			    code);
-			rc = 0;
-		} else {
-			char	e[300];
-			curl_off_t ra = 0;
-
-			s_discourse_error(&body, e, sizeof(e));
-			snprintf(why, cap, "Discourse answered %ld: %s", code, e);
-			if (code == 429 || code >= 500) {
-				if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER,
-				    &ra) == CURLE_OK && ra > 0)
-					*retry_s = ra > 3600 ? 3600 : (long)ra;
-				rc = 1;
-			} else if (code == 403 && strstr(e, "already") != NULL)
-				rc = 0;		/* flagged before: done */
-			else
-				rc = -1;
-		}
+		return;
 	}
-	curl_slist_free_all(hl);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+	    ra > 0)
+		*retry_s = ra > 86400 ? 86400 : (long)ra;
+}
+
+/*
+ * Whether discourse_api_user has flagged post 'id' for the moderators
+ * already, from the post's actions_summary ({"id": 7, "acted": true}):
+ * 1, 0, or -1 when Discourse did not say. A refused flag is told apart
+ * this way, not by the words of the refusal, which are in the forum's
+ * language.
+ */
+static int
+s_flagged(const s_ad_t *ad, long long id)
+{
+	char		 path[64], why[300];
+	mf_buf_t	 body = {0};
+	json_t		*root, *a;
+	json_error_t	 jerr;
+	long		 code, ra;
+	size_t		 i;
+	int		 rc = -1;
+
+	snprintf(path, sizeof(path), "/posts/%lld.json", id);
+	s_api(ad, path, NULL, &body, &code, &ra, why, sizeof(why));
+	if (code != 200) {
+		mf_buf_free(&body);
+		return -1;
+	}
+	root = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
+	mf_buf_free(&body);
+	if (json_is_array(json_object_get(root, "actions_summary")))
+		rc = 0;
+	json_array_foreach(json_object_get(root, "actions_summary"), i, a)
+		if (json_integer_value(json_object_get(a, "id")) ==
+		    S_NOTIFY_MODS && json_is_true(json_object_get(a, "acted")))
+			rc = 1;
+	json_decref(root);
+	return rc;
+}
+
+/*
+ * Tells the moderators of the verdict on an edit of post 'a->id' that is
+ * flagged already: Discourse refuses a second flag of one user on one
+ * post, so a message to the moderators group (POST /posts.json, a
+ * private message; the API user must be staff) carries the new reason.
+ * 0, 1 or -1 as s_raise.
+ */
+static int
+s_tell_moderators(const s_ad_t *ad, const mf_outbox_item_t *a,
+    long *retry_s, char *why, size_t cap)
+{
+	mf_buf_t	 form = {0}, raw = {0}, body = {0};
+	char		 title[128], *t = NULL, *r = NULL, e[300];
+	long		 code;
+	int		 rc = 1;
+
+	snprintf(title, sizeof(title), "medflag: post %lld was edited after "
+	    "its flag", a->id);
+	if (mf_buf_printf(&raw, "%s/p/%lld was edited after medflag flagged "
+	    "it; Discourse takes one flag per post, so here is the verdict on "
+	    "the edit.\n\n%s", ad->cfg.discourse_url, a->id, a->reason) != 0 ||
+	    (t = curl_easy_escape(ad->curl, title, 0)) == NULL ||
+	    (r = curl_easy_escape(ad->curl, raw.data, 0)) == NULL ||
+	    mf_buf_printf(&form, "archetype=private_message"
+	    "&target_recipients=moderators&title=%s&raw=%s", t, r) != 0) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	s_api(ad, "/posts.json", form.data, &body, &code, retry_s, why, cap);
+	if (code == 0)
+		goto out;
+	if (code >= 200 && code < 300) {
+		snprintf(why, cap, "flagged already; the verdict on the edit "
+		    "went to the moderators in a message (HTTP %ld)", code);
+		rc = 0;
+		goto out;
+	}
+	s_discourse_error(&body, e, sizeof(e));
+	snprintf(why, cap, "flagged already, and the message on the edit "
+	    "was refused: Discourse answered %ld: %s", code, e);
+	rc = code == 429 || code >= 500 ? 1 : -1;
+out:
+	curl_free(t);
+	curl_free(r);
+	mf_buf_free(&form);
+	mf_buf_free(&raw);
+	mf_buf_free(&body);
+	return rc;
+}
+
+/* POSTs the flag: "id=...&..." into 'form'; 'hide' asks for review. */
+static char *
+s_flag_form(const s_ad_t *ad, long long id, int hide, const char *reason)
+{
+	char	*msg, *form;
+	size_t	 flen;
+
+	if ((msg = curl_easy_escape(ad->curl, reason, 0)) == NULL)
+		return NULL;
+	flen = strlen(msg) + 128;
+	if ((form = malloc(flen)) != NULL)
+		snprintf(form, flen, "id=%lld&post_action_type_id=%d"
+		    "&flag_topic=false%s&message=%s", id, S_NOTIFY_MODS,
+		    hide ? "&queue_for_review=true" : "", msg);
+	curl_free(msg);
+	return form;
+}
+
+/*
+ * Raises one flag. Returns 0 when done (raised, or Discourse says it
+ * already was), 1 to try again later (after '*retry_s' seconds when
+ * Discourse said so), -1 to give up; 'why' says what happened.
+ *
+ * A 403 is one of three things, told apart by asking the post (not by
+ * the refusal's words, which are in the forum's language): the flag is
+ * already there (done); a hold from an API user that is not staff
+ * (Discourse lets only staff queue a post for review: a plain flag is
+ * raised instead, and the log says so); or the key or user may not flag
+ * (given up, with the hint).
+ */
+static int
+s_raise(void *arg, mf_outbox_item_t *a, long *retry_s, char *why,
+    size_t cap)
+{
+	const s_ad_t	*ad = arg;
+	char		*form = NULL, e[300];
+	mf_buf_t	 body = {0};
+	long		 code = 0;
+	int		 rc = 1, plain = 0;
+
+	*retry_s = 0;
+	if (ad->curl == NULL) {
+		snprintf(why, cap, "libcurl did not start");
+		return 1;
+	}
+again:
+	free(form);
+	mf_buf_reset(&body);
+	if ((form = s_flag_form(ad, a->id, a->hide, a->reason)) == NULL) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	s_api(ad, "/post_actions.json", form, &body, &code, retry_s, why, cap);
+	if (code == 0)
+		goto out;
+	if (code >= 200 && code < 300) {
+		snprintf(why, cap, "%s (HTTP %ld)", a->hide ? "flagged and "
+		    "hidden for review" : plain ? "flagged for moderators, not "
+		    "hidden: discourse_api_user is not staff" : "flagged for "
+		    "moderators", code);
+		rc = 0;
+		goto out;
+	}
+	s_discourse_error(&body, e, sizeof(e));
+	snprintf(why, cap, "Discourse answered %ld: %s", code, e);
+	if (code == 429 || code >= 500)
+		goto out;
+	rc = -1;
+	if (code != 403)
+		goto out;
+	switch (s_flagged(ad, a->id)) {
+	case 1:
+		if (a->edited) {
+			rc = s_tell_moderators(ad, a, retry_s, why, cap);
+			break;
+		}
+		snprintf(why, cap, "flagged already (the post's "
+		    "actions_summary says so)");
+		rc = 0;
+		break;
+	case 0:
+		if (a->hide) {
+			mf_log_warnx("post %lld: Discourse refused to hide it "
+			    "for review (%s); raising a plain flag: only a "
+			    "staff discourse_api_user can hold a post", a->id,
+			    e);
+			a->hide = 0;
+			plain = 1;
+			goto again;
+		}
+		break;
+	default:
+		snprintf(why + strlen(why), cap - strlen(why), "; reading the "
+		    "post back failed too");
+		break;
+	}
+out:
 	free(form);
 	mf_buf_free(&body);
 	return rc;
@@ -279,8 +428,9 @@ s_post(const s_ad_t *ad, json_t *p, long long *id, int *skip, char *why,
 		snprintf(why, cap, "a private message");
 		return NULL;
 	}
+	/* Discourse's usernames are unique without regard to case. */
 	if ((s = s_jstr(p, "username")) != NULL &&
-	    strcmp(s, ad->cfg.discourse_api_user) == 0) {
+	    strcasecmp(s, ad->cfg.discourse_api_user) == 0) {
 		*skip = 1;
 		snprintf(why, cap, "posted by %s, the adapter's own user", s);
 		return NULL;
@@ -325,12 +475,126 @@ s_post(const s_ad_t *ad, json_t *p, long long *id, int *skip, char *why,
 	return post;
 }
 
+/*
+ * The object 'key' of a webhook's JSON body (an event of 'kind'), or NULL
+ * with 'why' naming the line and column, or the missing key. '*root'
+ * holds the body (OWNS: caller, json_decref; NULL on failure).
+ */
+static json_t *
+s_body(const mf_httpd_req_t *rq, const char *key, const char *kind,
+    json_t **root, char *why, size_t cap)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+
+	*root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
+	if (*root == NULL) {
+		snprintf(why, cap, "body:%d:%d: %s", jerr.line, jerr.column,
+		    jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(o = json_object_get(*root, key))) {
+		snprintf(why, cap, "body: no \"%s\" object; is the webhook's "
+		    "event %s?", key, kind);
+		json_decref(*root);
+		*root = NULL;
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * A Reviewable Event: moderators decided on a flagged post. The score of
+ * discourse_api_user's flag says how (ReviewableScore statuses: 1 agreed,
+ * 2 disagreed, 3 ignored; by number or by name), and an agreed or
+ * disagreed flag is recorded as feedback (agreed, overturned) for the
+ * rules of the verdict it was raised for. Ignored and pending ones are
+ * not counted. Redis down is a 503: Discourse delivers it again later.
+ */
+static const char *const s_score_status[] = { "pending", "agreed",
+    "disagreed", "ignored" };
+
+static enum MHD_Result
+s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
+{
+	json_t		*root, *r, *sc, *mine = NULL, *st;
+	const char	*type, *by = NULL;
+	long long	 id;
+	size_t		 i;
+	int		 status = -1, rc;
+	char		 why[600], out[800];
+
+	if ((r = s_body(rq, "reviewable", "a Reviewable Event", &root, why,
+	    sizeof(why))) == NULL) {
+		s_count(ad, &ad->bad_request);
+		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
+	}
+	type = s_jstr(r, "type");
+	if (type == NULL || strcmp(type, "ReviewableFlaggedPost") != 0) {
+		snprintf(why, sizeof(why), "a reviewable of type %.60s; "
+		    "medflag's flags are ReviewableFlaggedPost", type ? type :
+		    "(none)");
+		json_decref(root);
+		s_count(ad, &ad->ignored);
+		return s_ignored(c, why);
+	}
+	id = json_integer_value(json_object_get(r, json_is_integer(
+	    json_object_get(r, "post_id")) ? "post_id" : "target_id"));
+	json_array_foreach(json_object_get(r, "reviewable_scores"), i, sc) {
+		const char *u = s_jstr(json_object_get(sc, "user"),
+		    "username");
+
+		if (u != NULL && strcasecmp(u, ad->cfg.discourse_api_user) ==
+		    0)
+			mine = sc;
+	}
+	st = json_object_get(mine, "status");
+	if (json_is_integer(st))
+		status = (int)json_integer_value(st);
+	else if (json_is_string(st))
+		for (int k = 0; k < 4; k++)
+			if (strcmp(json_string_value(st), s_score_status[k]) ==
+			    0)
+				status = k;
+	by = s_jstr(json_object_get(mine, "reviewed_by"), "username");
+	if (id <= 0 || mine == NULL || status < 1 || status > 3) {
+		snprintf(why, sizeof(why), id <= 0 ? "no post_id" : mine ==
+		    NULL ? "no flag of discourse_api_user's in it" :
+		    "its flag is not decided");
+		json_decref(root);
+		s_count(ad, &ad->ignored);
+		return s_ignored(c, why);
+	}
+	if (status == 3) {
+		mf_log_info("post %lld: moderators ignored its flag; not "
+		    "counted", id);
+		rc = 0;
+	} else {
+		rc = mf_adapter_outcome(&ad->cfg, ad->forum, id, status == 1,
+		    by, why, sizeof(why));
+		if (rc < 0) {
+			json_decref(root);
+			s_count(ad, &ad->unavailable);
+			return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    why);
+		}
+		mf_log_info("post %lld: moderators %s its flag: %s", id,
+		    s_score_status[status], rc ? why : "not counted (no flag "
+		    "of medflag's on record)");
+	}
+	json_decref(root);
+	s_count(ad, &ad->outcomes);
+	snprintf(out, sizeof(out), "{\"post_id\":%lld,\"outcome\":\"%s\","
+	    "\"recorded\":%s}\n", id, s_score_status[status], rc > 0 ? "true" :
+	    "false");
+	return s_ok(c, out);
+}
+
 static enum MHD_Result
 s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 {
 	const char	*ev, *sig;
 	json_t		*root, *p;
-	json_error_t	 jerr;
 	mf_post_t	*post;
 	mf_verdict_t	*v;
 	mf_buf_t	 mp = {0}, vb = {0};
@@ -360,6 +624,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	    "X-Discourse-Event");
 	if (ev != NULL && strcmp(ev, "ping") == 0)
 		return s_ok(c, "{\"ok\":true}\n");
+	if (ev != NULL && strcmp(ev, "reviewable_transitioned_to") == 0)
+		return s_reviewable(ad, c, rq);
 	if (ev == NULL || (strcmp(ev, "post_created") != 0 &&
 	    strcmp(ev, "post_edited") != 0)) {
 		s_count(ad, &ad->ignored);
@@ -367,16 +633,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		    "post_created and post_edited", ev ? ev : "(none)");
 		return s_ignored(c, why);
 	}
-	root = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
-	if (root == NULL || !json_is_object(p = json_object_get(root,
-	    "post"))) {
-		if (root == NULL)
-			snprintf(why, sizeof(why), "body:%d:%d: %s", jerr.line,
-			    jerr.column, jerr.text);
-		else
-			snprintf(why, sizeof(why), "body: no \"post\" object; "
-			    "is the webhook a Post Event?");
-		json_decref(root);
+	if ((p = s_body(rq, "post", "a Post Event", &root, why,
+	    sizeof(why))) == NULL) {
 		s_count(ad, &ad->bad_request);
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
 	}
@@ -420,16 +678,14 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		strncat(out, ",\"flag\":\"shadow\"", sizeof(out) -
 		    strlen(out) - 1);
 	else if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
-		mf_buf_t	msg = {0};
-		int		queued = -1;
+		int	edit = v->revision != NULL &&
+			    strcmp(v->revision, "1") != 0;
+		int	queued = mf_outbox_put(ad->outbox, id, v->action >=
+			    MF_ACT_HOLD && ad->cfg.discourse_review, edit, v,
+			    post->body, post->body_len);
 
-		if (mf_adapter_reason(v, post->body, post->body_len, 0,
-		    &msg) == 0) {
-			queued = mf_outbox_put(ad->outbox, id, v->action >=
-			    MF_ACT_HOLD && ad->cfg.discourse_review, msg.data);
-			msg.data = NULL;
-		}
-		mf_buf_free(&msg);
+		if (queued == 0)
+			(void)mf_adapter_acted(&ad->cfg, ad->forum, id, v);
 		strncat(out, queued == 0 ? ",\"flag\":\"queued\"" :
 		    ",\"flag\":\"dropped\"", sizeof(out) - strlen(out) - 1);
 	}
@@ -453,10 +709,10 @@ s_health(s_ad_t *ad, struct MHD_Connection *c)
 	    "\"judged\":%llu,\"flagged\":%llu,\"held\":%llu,\"pending\":%zu,"
 	    "\"retries\":%llu,\"failed\":%llu,\"dropped\":%llu,\"ignored\":"
 	    "%llu,\"bad_signature\":%llu,\"bad_request\":%llu,"
-	    "\"unavailable\":%llu,\"last_error\":", ad->webhooks, ad->judged,
-	    oc.done - oc.hidden, oc.hidden, oc.pending, oc.retries, oc.failed,
-	    oc.dropped, ad->ignored, ad->bad_signature, ad->bad_request,
-	    ad->unavailable);
+	    "\"unavailable\":%llu,\"outcomes\":%llu,\"last_error\":",
+	    ad->webhooks, ad->judged, oc.done - oc.hidden, oc.hidden,
+	    oc.pending, oc.retries, oc.failed, oc.dropped, ad->ignored,
+	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes);
 	pthread_mutex_unlock(&ad->mu);
 	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, oc.last_error,
 	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
@@ -491,46 +747,12 @@ static const char *const s_paths[] = { S_PATH, "/healthz", NULL };
 
 /* ---- setup ------------------------------------------------------------ */
 
-/* The first line of file 'path' (setting 'key'), malloc'd; NULL with a
- * message naming the setting and the fix. */
-static char *
-s_read_secret(const char *key, const char *path, const char *what)
-{
-	FILE	*fp;
-	char	 line[1024];
-	size_t	 n;
-
-	if (path[0] == '\0') {
-		fprintf(stderr, "medflag discourse: %s is not set\n  hint: "
-		    "write %s to a file only medflag can read (chmod 600) "
-		    "and name it in medflag.conf: %s /etc/medflag/...\n", key,
-		    what, key);
-		return NULL;
-	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "medflag discourse: %s %s: %s\n", key, path,
-		    strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), fp) == NULL)
-		line[0] = '\0';
-	fclose(fp);
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "%s:1:1: error: %s: the file is empty\n  hint: "
-		    "its first line must hold %s\n", path, key, what);
-		return NULL;
-	}
-	return strdup(line);
-}
-
 int
 mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_ad_t		 ad;
 	const char	*listen = NULL;
-	char		 banner[1200], *end;
+	char		 banner[1200];
 	void		*probe;
 	size_t		 n;
 	int		 rc;
@@ -541,14 +763,10 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-			ad.timeout_ms = (int)strtol(argv[++i], &end, 10);
-			if (*end != '\0' || ad.timeout_ms < 10 ||
-			    ad.timeout_ms > 600000) {
-				fprintf(stderr, "medflag discourse: --timeout "
-				    "%s: give milliseconds, 10 to 600000\n",
-				    argv[i]);
+			if (mf_cli_ms("medflag discourse", argv[i], argv[i + 1],
+			    &ad.timeout_ms) != 0)
 				return 2;
-			}
+			i++;
 		} else {
 			fprintf(stderr, "usage: medflag discourse [--listen "
 			    "HOST:PORT] [--timeout MS]\n");
@@ -572,16 +790,20 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		    n ? ad.cfg.discourse_url : "not set");
 		return 1;
 	}
+	snprintf(ad.forum, sizeof(ad.forum), "discourse:%s",
+	    ad.cfg.discourse_url);
 	if (sodium_init() < 0 ||
 	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "medflag discourse: libsodium or libcurl did "
 		    "not start\n");
 		return 1;
 	}
-	if ((ad.api_key = s_read_secret("discourse_api_key_file",
+	if ((ad.api_key = mf_adapter_secret("medflag discourse",
+	    "discourse_api_key_file",
 	    ad.cfg.discourse_api_key_file, "an API key made in Discourse "
 	    "(Admin > API > New API Key, for discourse_api_user)")) == NULL ||
-	    (ad.secret = s_read_secret("discourse_webhook_secret_file",
+	    (ad.secret = mf_adapter_secret("medflag discourse",
+	    "discourse_webhook_secret_file",
 	    ad.cfg.discourse_webhook_secret_file, "the Secret of the "
 	    "webhook (Admin > API > Webhooks)")) == NULL) {
 		free(ad.api_key);
@@ -589,6 +811,17 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		return 1;
 	}
 	ad.secret_len = strlen(ad.secret);
+	/* WebHook validates secret, length: { minimum: 12 }: a shorter one
+	 * cannot be what Discourse signs with. */
+	if (ad.secret_len < 12) {
+		fprintf(stderr, "%s:1:1: error: discourse_webhook_secret_file: "
+		    "the secret has %zu characters\n  hint: Discourse refuses "
+		    "a webhook secret of fewer than 12; make a long random one "
+		    "(openssl rand -hex 24) and give the same to the webhook\n",
+		    ad.cfg.discourse_webhook_secret_file, ad.secret_len);
+		rc = 1;
+		goto out;
+	}
 	/* The context and the CURVE keys, made once before the threads. */
 	if ((probe = mf_client_socket(ZMQ_DEALER, ad.cfg.check)) == NULL) {
 		rc = 1;
@@ -598,9 +831,16 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	pthread_mutex_init(&ad.mu, NULL);
 	ad.curl = curl_easy_init();
 	if ((ad.outbox = mf_outbox_new("medflag discourse", "post", "check "
-	    "discourse_url, the API key, and that discourse_api_user may flag "
-	    "(staff, to hide)", s_raise, &ad)) == NULL ||
-	    mf_outbox_start(ad.outbox) != 0) {
+	    "discourse_url and that the API key is a global one (no granular "
+	    "scope of Discourse covers flagging) for discourse_api_user, a "
+	    "user who may flag (staff, to hide)", &ad.cfg, 0, s_raise,
+	    &ad)) == NULL) {
+		fprintf(stderr, "medflag discourse: out of memory\n");
+		rc = 1;
+		goto out;
+	}
+	(void)mf_outbox_keep(ad.outbox, ad.forum);	/* -1: logged */
+	if (mf_outbox_start(ad.outbox) != 0) {
 		fprintf(stderr, "medflag discourse: cannot start a thread\n");
 		rc = 1;
 		goto out;
@@ -611,14 +851,17 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	    ad.cfg.discourse_api_user, ad.cfg.check);
 	rc = mf_httpd_run("medflag discourse", "--listen", listen, s_handle,
 	    &ad, banner, s_paths);
-	mf_outbox_stop(ad.outbox, 10000);
+	/* What the forum did not take yet is kept in redis for the next
+	 * run: a short last try. */
+	mf_outbox_stop(ad.outbox, 2000);
 	if (rc == 0) {
 		mf_outbox_counts_t	oc;
 
 		mf_outbox_counts(ad.outbox, &oc);
 		mf_log_info("stopped: %llu webhooks, %llu judged, %llu "
-		    "flagged, %llu hidden, %llu failed", ad.webhooks, ad.judged,
-		    oc.done - oc.hidden, oc.hidden, oc.failed);
+		    "flagged, %llu hidden, %llu failed, %llu outcomes",
+		    ad.webhooks, ad.judged, oc.done - oc.hidden, oc.hidden,
+		    oc.failed, ad.outcomes);
 	}
 out:
 	mf_outbox_destroy(&ad.outbox);

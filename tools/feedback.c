@@ -8,7 +8,8 @@
  *   medflag feedback -            JSON Lines on stdin: post_id, revision,
  *                                 outcome, rules [ids], by (docs/protocol.md)
  *   medflag feedback --summary    per rule: hits of all time, agreed,
- *                                 overturned, precision
+ *                                 overturned, precision, demoted
+ *   medflag feedback --restore RULE  a demoted rule enforced again
  *
  * Stores ids and outcomes only (store.h names the keys), never post text.
  * A forum adapter sends the rules of the verdict it acted on; a moderator
@@ -23,6 +24,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "log.h"
 #include "rulehits.h"
 #include "store.h"
 #include "wire.h"
@@ -36,7 +38,9 @@ static const char s_usage[] =
     "                [--text FILE|- [--lang L]]   (the post's text teaches "
     "the model)\n"
     "       medflag feedback -          (JSON Lines on stdin)\n"
-    "       medflag feedback --summary\n";
+    "       medflag feedback --summary\n"
+    "       medflag feedback --restore RULE   (a demoted rule enforced "
+    "again)\n";
 
 /* Checks one record; on error writes why into 'why'. 0 or -1. */
 static int
@@ -153,15 +157,70 @@ s_rules_configured(mf_feedback_rules_t *known)
 	return 0;
 }
 
+/*
+ * Auto-demotion: a rule of 'rules' whose moderators' precision, counted
+ * since a person last restored it, is below cfg->demote_below percent
+ * over at least cfg->demote_min_outcomes outcomes is marked demoted in
+ * Redis; workers then judge it as shadow (guard.h) until `medflag
+ * feedback --restore RULE`. Logged once, when it happens. 0, or -1 when
+ * Redis failed (the outcome is recorded either way).
+ */
 static int
-s_one(mf_store_t *st, const char *post_id, const char *rev, int agreed,
-    const char *const *rules, size_t nrules, const char *by)
+s_demote(mf_store_t *st, const mf_config_t *cfg, const char *const *rules,
+    size_t nrules)
+{
+	mf_rulehits_t	 fb = {0}, base = {0};
+	int		 rc = -1;
+
+	if (cfg == NULL || cfg->demote_below == 0)
+		return 0;
+	if (mf_store_feedback_counts(st, &fb) != 0 ||
+	    mf_store_restored(st, &base) != 0)
+		goto out;
+	for (size_t i = 0; i < nrules; i++) {
+		const mf_rulehit_t	*f = mf_rulehits_get(&fb, rules[i]);
+		const mf_rulehit_t	*b = mf_rulehits_get(&base, rules[i]);
+		uint64_t		 a, o;
+		int			 r;
+
+		if (f == NULL)
+			continue;
+		a = f->hits - (b && b->hits <= f->hits ? b->hits : 0);
+		o = f->shadow - (b && b->shadow <= f->shadow ? b->shadow : 0);
+		if (a + o < (uint64_t)cfg->demote_min_outcomes ||
+		    a * 100 >= (uint64_t)cfg->demote_below * (a + o))
+			continue;
+		if ((r = mf_store_demote(st, rules[i], a, o)) < 0)
+			goto out;
+		if (r == 1)
+			mf_log_warnx("rule %s: moderators agreed with %llu of "
+			    "its last %llu flags (%.0f%%, under demote_below "
+			    "%d%%); demoted: judged as shadow until a person "
+			    "restores it (medflag feedback --restore %s)",
+			    rules[i], (unsigned long long)a,
+			    (unsigned long long)(a + o), 100.0 * (double)a /
+			    (double)(a + o), cfg->demote_below, rules[i]);
+	}
+	rc = 0;
+out:
+	mf_rulehits_free(&fb);
+	mf_rulehits_free(&base);
+	return rc;
+}
+
+static int
+s_one(mf_store_t *st, const mf_config_t *cfg, const char *post_id,
+    const char *rev, int agreed, const char *const *rules, size_t nrules,
+    const char *by)
 {
 	if (mf_store_feedback_add(st, post_id, rev ? rev : "", agreed, rules,
 	    nrules, by ? by : "", S_STREAM_MAX) != 0) {
 		fprintf(stderr, "medflag feedback: %s\n", mf_store_error(st));
 		return -1;
 	}
+	if (s_demote(st, cfg, rules, nrules) != 0)
+		mf_log_warnx("demotion not checked: redis: %s",
+		    mf_store_error(st));
 	return 0;
 }
 
@@ -309,9 +368,9 @@ mf_teacher_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 }
 
 int
-mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher,
-    const mf_feedback_rules_t *known, const char *json, size_t len,
-    char *why, size_t cap)
+mf_feedback_record(const mf_config_t *cfg, mf_store_t *st,
+    mf_teacher_t *teacher, const mf_feedback_rules_t *known, const char *json,
+    size_t len, char *why, size_t cap)
 {
 	mf_err_t	 err = {0};
 	mf_feedback_t	*f;
@@ -326,7 +385,7 @@ mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher,
 	    (const char *const *)f->rules, f->nrules, why, cap) == 0 &&
 	    s_known(known, (const char *const *)f->rules, f->nrules, why,
 	    cap) == 0) {
-		rc = s_one(st, f->post_id, f->revision, f->agreed,
+		rc = s_one(st, cfg, f->post_id, f->revision, f->agreed,
 		    (const char *const *)f->rules, f->nrules, f->by);
 		if (rc != 0)
 			snprintf(why, cap, "redis: %s", mf_store_error(st));
@@ -348,7 +407,7 @@ mf_feedback_record(mf_store_t *st, mf_teacher_t *teacher,
 /* JSON Lines from stdin (the feedback record of docs/protocol.md, read
  * by the wire codec); bad lines are located and skipped. */
 static int
-s_lines(mf_store_t *st, mf_teacher_t *teacher,
+s_lines(mf_store_t *st, const mf_config_t *cfg, mf_teacher_t *teacher,
     const mf_feedback_rules_t *known)
 {
 	char	*line = NULL, why[400];
@@ -362,7 +421,7 @@ s_lines(mf_store_t *st, mf_teacher_t *teacher,
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if ((r = mf_feedback_record(st, teacher, known, line,
+		if ((r = mf_feedback_record(cfg, st, teacher, known, line,
 		    (size_t)n, why, sizeof(why))) < 0) {
 			rc = 1;
 			break;
@@ -404,12 +463,14 @@ static int
 s_summary(mf_store_t *st)
 {
 	mf_rulehits_t	 fb = {0}, hits = {0};
+	mf_buf_t	 demoted = {0};
 	s_row_t		*v;
 	size_t		 n = 0;
 	int		 rc = 1;
 
 	if (mf_store_feedback_counts(st, &fb) != 0 ||
-	    mf_store_rule_hits(st, &hits) != 0) {
+	    mf_store_rule_hits(st, &hits) != 0 ||
+	    mf_store_demoted(st, &demoted, NULL) != 0) {
 		fprintf(stderr, "medflag feedback: %s\n", mf_store_error(st));
 		goto out;
 	}
@@ -436,24 +497,59 @@ s_summary(mf_store_t *st)
 	else
 		printf("%-44s %9s %9s %8s %10s %9s\n", "rule", "hits",
 		    "shadow", "agreed", "overturned", "precision");
+	/* The demoted rules, as ",id,id," to find ",ID," in. */
+	{
+		mf_buf_t	d = {0};
+
+		(void)mf_buf_printf(&d, ",%s,", demoted.data ? demoted.data :
+		    "");
+		mf_buf_free(&demoted);
+		demoted = d;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char	p[16] = "-";
 
 		if (v[i].agreed + v[i].overturned > 0)
 			snprintf(p, sizeof(p), "%.2f", (double)v[i].agreed /
 			    (double)(v[i].agreed + v[i].overturned));
-		printf("%-44s %9llu %9llu %8llu %10llu %9s\n", v[i].id,
+		char	key[160];
+
+		snprintf(key, sizeof(key), ",%s,", v[i].id);
+		printf("%-44s %9llu %9llu %8llu %10llu %9s%s\n", v[i].id,
 		    (unsigned long long)v[i].hits,
 		    (unsigned long long)v[i].shadow,
 		    (unsigned long long)v[i].agreed,
-		    (unsigned long long)v[i].overturned, p);
+		    (unsigned long long)v[i].overturned, p, demoted.data &&
+		    strstr(demoted.data, key) ? "  demoted" : "");
 	}
 	free(v);
 	rc = 0;
 out:
 	mf_rulehits_free(&fb);
 	mf_rulehits_free(&hits);
+	mf_buf_free(&demoted);
 	return rc;
+}
+
+/* `--restore RULE`: enforced again; its precision counts from now. */
+static int
+s_restore(mf_store_t *st, const char *rule)
+{
+	int	r = mf_store_restore(st, rule);
+
+	if (r < 0) {
+		fprintf(stderr, "medflag feedback: %s\n", mf_store_error(st));
+		return 1;
+	}
+	if (r == 0) {
+		fprintf(stderr, "medflag feedback: rule %s is not demoted\n  "
+		    "hint: medflag feedback --summary marks the demoted "
+		    "ones\n", rule);
+		return 1;
+	}
+	printf("restored: %s is enforced again; its precision counts from "
+	    "now on\n", rule);
+	return 0;
 }
 
 int
@@ -465,7 +561,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	mf_feedback_rules_t known = {0};
 	const char	*rules[S_RULES_MAX], *pos[2] = { NULL, NULL };
 	const char	*by = NULL, *mode = NULL, *textfile = NULL;
-	const char	*rev = NULL, *lang = NULL;
+	const char	*rev = NULL, *lang = NULL, *restore = NULL;
 	char		 err[512], why[600], *end, *text = NULL;
 	size_t		 nrules = 0, npos = 0, tlen;
 	int		 rc = 1;
@@ -489,6 +585,10 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 		else if (strcmp(argv[i], "--summary") == 0 ||
 		    strcmp(argv[i], "-") == 0)
 			mode = argv[i];
+		else if (strcmp(argv[i], "--restore") == 0 && i + 1 < argc) {
+			mode = argv[i];
+			restore = argv[++i];
+		}
 		else if (argv[i][0] == '-') {
 			fputs(s_usage, stderr);
 			return 2;
@@ -547,10 +647,12 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (mode != NULL && strcmp(mode, "--summary") == 0)
 		rc = s_summary(st);
+	else if (mode != NULL && strcmp(mode, "--restore") == 0)
+		rc = s_restore(st, restore);
 	else if (mode != NULL)
-		rc = s_lines(st, teacher, &known);
-	else if (s_one(st, pos[0], rev, strcmp(pos[1], "agreed") == 0, rules,
-	    nrules, by) == 0) {
+		rc = s_lines(st, &cfg, teacher, &known);
+	else if (s_one(st, &cfg, pos[0], rev, strcmp(pos[1], "agreed") == 0,
+	    rules, nrules, by) == 0) {
 		double	p;
 		int	t;
 

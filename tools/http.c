@@ -231,8 +231,8 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 		mf_rulehits_free(&known.ids);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
 	}
-	r = mf_feedback_record(st, gw->teacher, &known, rq->body ? rq->body :
-	    "", rq->len, why, sizeof(why));
+	r = mf_feedback_record(&gw->cfg, st, gw->teacher, &known, rq->body ?
+	    rq->body : "", rq->len, why, sizeof(why));
 	mf_rulehits_free(&known.ids);
 	mf_store_destroy(&st);
 	if (r > 0)
@@ -387,7 +387,7 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_gw_t			 gw = { .timeout_ms = 10000 };
 	const char		*listen = "127.0.0.1:7780";
-	char			 banner[600], *end;
+	char			 banner[600];
 	void			*probe;
 	int			 rc;
 
@@ -395,14 +395,10 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-			gw.timeout_ms = (int)strtol(argv[++i], &end, 10);
-			if (*end != '\0' || gw.timeout_ms < 10 ||
-			    gw.timeout_ms > 600000) {
-				fprintf(stderr, "medflag http: --timeout %s: "
-				    "give milliseconds, 10 to 600000\n",
-				    argv[i]);
+			if (mf_cli_ms("medflag http", argv[i], argv[i + 1],
+			    &gw.timeout_ms) != 0)
 				return 2;
-			}
+			i++;
 		} else {
 			fprintf(stderr, "usage: medflag http [--listen "
 			    "HOST:PORT] [--timeout MS]\n");

@@ -185,27 +185,37 @@ s_done(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 int
+mf_httpd_addr(const char *prog, const char *what, const char *listen,
+    struct sockaddr_in *sa)
+{
+	char	 host[64], *colon, *end;
+	long	 port;
+
+	snprintf(host, sizeof(host), "%s", listen);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if ((colon = strrchr(host, ':')) == NULL ||
+	    (*colon = '\0', port = strtol(colon + 1, &end, 10), *end != '\0') ||
+	    port < 1 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+		fprintf(stderr, "%s: %s %s: give an IPv4 address and a port, "
+		    "as 127.0.0.1:7780\n", prog, what, listen);	/* usage */
+		return -1;
+	}
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+int
 mf_httpd_run(const char *prog, const char *what, const char *listen,
     mf_httpd_fn *fn, void *arg, const char *banner, const char *const *paths)
 {
 	s_srv_t			 srv = { fn, arg, paths };
 	struct sockaddr_in	 sa;
 	struct MHD_Daemon	*d;
-	char			 host[64], *colon, *end;
-	long			 port;
 
-	snprintf(host, sizeof(host), "%s", listen);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if ((colon = strrchr(host, ':')) == NULL ||
-	    (*colon = '\0', port = strtol(colon + 1, &end, 10), *end != '\0') ||
-	    port < 1 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		fprintf(stderr, "%s: %s %s: give an IPv4 address and a port, "
-		    "as 127.0.0.1:7780\n", prog, what, listen);	/* usage */
+	if (mf_httpd_addr(prog, what, listen, &sa) != 0)
 		return 2;
-	}
-	sa.sin_port = htons((uint16_t)port);
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    s_handle, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

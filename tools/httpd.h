@@ -27,6 +27,11 @@ typedef struct mf_httpd_req {
 typedef enum MHD_Result mf_httpd_fn(void *arg, struct MHD_Connection *c,
     const char *url, const char *method, const mf_httpd_req_t *rq);
 
+struct sockaddr_in;
+/* 'listen' ("127.0.0.1:7780", setting 'what') into '*sa': 0, or -1 with
+ * a message on stderr saying how to write it. */
+int		mf_httpd_addr(const char *prog, const char *what,
+		    const char *listen, struct sockaddr_in *sa);
 /* Serves 'fn' on 'listen' ("127.0.0.1:7780") until SIGINT or SIGTERM
  * (mf_client_stop). 'what' names the setting in errors ("--listen").
  * Prints 'banner' once listening. Every request is logged at info as

@@ -23,6 +23,7 @@
 #pragma weak mf_cmd_feedback
 #pragma weak mf_cmd_keygen
 #pragma weak mf_cmd_discourse
+#pragma weak mf_cmd_mediawiki
 #pragma weak mf_cmd_http
 
 static const struct {
@@ -68,6 +69,8 @@ static const struct {
 	    "/v1/check, /v1/feedback, /metrics" },
 	{ "discourse", mf_cmd_discourse, "discourse [--listen HOST:PORT]  "
 	    "Discourse adapter: webhook in, flags out" },
+	{ "mediawiki", mf_cmd_mediawiki, "mediawiki [--once]            "
+	    "MediaWiki adapter: recent changes in, tags out" },
 	{ "keygen", mf_cmd_keygen, "keygen NAME                   CURVE key "
 	    "pair: NAME.key, NAME.pub" },
 };

@@ -215,18 +215,20 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	for (uint32_t i = 0; i < w->via.array.size; i++) {
 		const msgpack_object	*x = &w->via.array.ptr[i];
 		const msgpack_object	*px = s_worker_in(prev, x);
-		char			 host[64], wr[32], sh[128];
+		char			 host[64], wr[32], sh[128], dm[128];
 
 		mf_mp_str(x, "auto_shadowed", sh, sizeof(sh));
+		mf_mp_str(x, "demoted", dm, sizeof(dm));
 		printf("  %-6lld %-8lld %-16.16s %-12.12s %9lld %6lld %9.1f "
-		    "%6lld ms  %s%s%s\n", mf_mp_int(x, "id", 0),
+		    "%6lld ms  %s%s%s%s%s\n", mf_mp_int(x, "id", 0),
 		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", host,
 		    sizeof(host)), mf_mp_str(x, "ruleset", wr, sizeof(wr)),
 		    mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "credit", 0),
 		    s_rate(x, px ? px : prev ? x : NULL, "done", secs),
 		    mf_mp_int(x, "last_seen_ms", 0),
 		    mf_mp_int(x, "sources_stale", 0) ? "stale" : "fresh",
-		    sh[0] ? "  auto-shadowed: " : "", sh);
+		    sh[0] ? "  auto-shadowed: " : "", sh,
+		    dm[0] ? "  demoted: " : "", dm);
 	}
 }
 

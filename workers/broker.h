@@ -60,6 +60,7 @@ typedef struct mf_wrec {
 	char		 ruleset[40];
 	char		 sources_version[32];
 	char		 auto_shadowed[512];	/* rule ids, comma-separated */
+	char		 demoted[512];	/* by feedback; rule ids, likewise */
 	int		 stale;
 	int		 credit, in_flight;
 	int		 batch;		/* posts per POSTS message; 0: POST */

@@ -145,6 +145,51 @@ static const mf_config_directive_t s_table[] = {
 	    "stderr (one line each: time, level, component, message), json "
 	    "(the same as JSON Lines on stderr), syslog (facility daemon) or "
 	    "journald (its native protocol)" },
+	{ "demote_below", MF_CONF_INT, F(demote_below), 0, 0, 100, "50", 0,
+	    "a rule whose moderators' precision falls under this percent is "
+	    "judged as shadow until a person restores it (medflag feedback "
+	    "--restore); 0: never" },
+	{ "demote_min_outcomes", MF_CONF_INT, F(demote_min_outcomes), 0, 1,
+	    1000000, "20", 0, "moderators' outcomes on a rule (since it was "
+	    "last restored) before demote_below applies" },
+	{ "adapter_retry_s", MF_CONF_INT, F(adapter_retry_s), 0, 1,
+	    30 * 86400, "172800", 0, "medflag discourse and mediawiki: how "
+	    "long a flag or tag the forum does not take is tried again (and "
+	    "kept in redis across restarts)" },
+	{ "mediawiki_api", MF_CONF_STR, F(mediawiki_api), S(mediawiki_api),
+	    0, 0, "", 0, "medflag mediawiki: the wiki's api.php, as "
+	    "https://wiki.example.org/w/api.php" },
+	{ "mediawiki_user", MF_CONF_STR, F(mediawiki_user),
+	    S(mediawiki_user), 0, 0, "", 0, "medflag mediawiki: the login "
+	    "name of a bot password (Special:BotPasswords), as "
+	    "Medflag@medflag" },
+	{ "mediawiki_password_file", MF_CONF_PATH, F(mediawiki_password_file),
+	    S(mediawiki_password_file), 0, 0, "", 0,
+	    "medflag mediawiki: a file holding the bot password" },
+	{ "mediawiki_namespaces", MF_CONF_STR, F(mediawiki_namespaces),
+	    S(mediawiki_namespaces), 0, 0, "0", 0,
+	    "medflag mediawiki: namespaces judged, as 0|1|4 (0: articles)" },
+	{ "mediawiki_rc_listen", MF_CONF_STR, F(mediawiki_rc_listen),
+	    S(mediawiki_rc_listen), 0, 0, "", 0, "medflag mediawiki: the "
+	    "UDP address of the wiki's RC feed ($wgRCFeeds, "
+	    "JSONRCFeedFormatter), as 127.0.0.1:7790; \"\": recent changes "
+	    "are polled only" },
+	{ "mediawiki_poll_ms", MF_CONF_INT, F(mediawiki_poll_ms), 0, 100,
+	    3600000, "30000", 0, "medflag mediawiki: how often recent changes "
+	    "are read without a word from the RC feed (a lost datagram is "
+	    "caught up by then)" },
+	{ "mediawiki_state_file", MF_CONF_PATH, F(mediawiki_state_file),
+	    S(mediawiki_state_file), 0, 0, "", 0, "medflag mediawiki: where "
+	    "the last change judged is kept across restarts (\"\": start "
+	    "from now each time)" },
+	{ "mediawiki_tag_flag", MF_CONF_STR, F(mediawiki_tag_flag),
+	    S(mediawiki_tag_flag), 0, 0, "medflag-flag", 0,
+	    "medflag mediawiki: the change tag a flag verdict applies (made "
+	    "if missing)" },
+	{ "mediawiki_tag_hold", MF_CONF_STR, F(mediawiki_tag_hold),
+	    S(mediawiki_tag_hold), 0, 0, "medflag-hold", 0,
+	    "medflag mediawiki: the change tag a hold or block verdict "
+	    "applies (made if missing)" },
 	{ "log_level", MF_CONF_LEVEL, F(log_level), S(log_level), 0, 0,
 	    "info", 1, "debug, info or warn" },
 };

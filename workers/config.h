@@ -82,6 +82,19 @@ typedef struct mf_config {
 	size_t	nfiles;
 	unsigned char from_file[MF_CONFIG_MAX_KEYS];
 	unsigned from_line[MF_CONFIG_MAX_KEYS];
+	int	adapter_retry_s;	/* an adapter's action, retried */
+	/* Auto-demotion by the moderators' precision (feedback.c). */
+	int	demote_below;		/* percent; 0: never */
+	int	demote_min_outcomes;	/* outcomes before it may */
+	/* medflag mediawiki (docs/adapters.md); "" = not set. */
+	char	mediawiki_api[512];	/* https://wiki.example/w/api.php */
+	char	mediawiki_user[128];	/* a bot password's login name */
+	char	mediawiki_password_file[1024];
+	char	mediawiki_namespaces[128];	/* "0|2", default "0" */
+	char	mediawiki_rc_listen[64];	/* UDP RC feed; "" none */
+	int	mediawiki_poll_ms;	/* default 30000 */
+	char	mediawiki_state_file[1024];	/* where the cursor is kept */
+	char	mediawiki_tag_flag[64], mediawiki_tag_hold[64];
 } mf_config_t;
 
 /* Fills every field with its default. */

@@ -61,7 +61,7 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 
 		if (!w->used)
 			continue;
-		msgpack_pack_map(pk, 12);
+		msgpack_pack_map(pk, 13);
 		s_kv_u64(pk, "id", (uint64_t)w->id);
 		s_kv_u64(pk, "pid", (uint64_t)w->pid);
 		s_kv_str(pk, "host", w->host);
@@ -74,6 +74,7 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 		s_kv_bool(pk, "alive", 1);
 		s_kv_u64(pk, "last_seen_ms", (uint64_t)(now - w->last_seen_ms));
 		s_kv_str(pk, "auto_shadowed", w->auto_shadowed);
+		s_kv_str(pk, "demoted", w->demoted);
 	}
 }
 

@@ -197,17 +197,27 @@ static const char s_rules[] =
     "  expect match \"bbb\"\n"
     "end\n";
 
-MF_TEST(guard_shadows_after_threshold)
+/* The rules of s_rules, and the index of c.two in them. */
+static mf_ruleset_t *
+s_guard_rules(size_t *two)
 {
 	mf_diags_t	 diags = {0};
 	mf_ruleset_t	*rs = mf_ruleset_load_string("t.rules", s_rules, NULL,
 			    NULL, 0, &diags);
+
+	mf_diags_free(&diags);
+	MF_ASSERT_NOT_NULL(rs);
+	*two = strcmp(mf_ruleset_rule(rs, 0)->id, "c.two") == 0 ? 0 : 1;
+	return rs;
+}
+
+MF_TEST(guard_shadows_after_threshold)
+{
+	size_t		 two;
+	mf_ruleset_t	*rs = s_guard_rules(&two);
 	mf_guard_t	*g;
 	mf_scan_opts_t	 so = { 0, NULL, 0, 0, NULL };
-	size_t		 two;
 
-	MF_ASSERT_NOT_NULL(rs);
-	two = strcmp(mf_ruleset_rule(rs, 0)->id, "c.two") == 0 ? 0 : 1;
 	g = mf_guard_new(rs);
 	MF_ASSERT_NOT_NULL(g);
 	for (int i = 0; i < MF_GUARD_EVENTS - 1; i++)
@@ -229,5 +239,30 @@ MF_TEST(guard_shadows_after_threshold)
 	mf_guard_destroy(&g);
 	mf_guard_destroy(&g);
 	mf_ruleset_destroy(&rs);
-	mf_diags_free(&diags);
+}
+
+MF_TEST(guard_demoted_rules_are_shadow_until_restored)
+{
+	size_t		 two;
+	mf_ruleset_t	*rs = s_guard_rules(&two);
+	mf_guard_t	*g;
+	mf_scan_opts_t	 so = { 0, NULL, 0, 0, NULL };
+
+	MF_ASSERT_NOT_NULL(g = mf_guard_new(rs));
+	MF_ASSERT_EQ(0, mf_guard_demote(g, "c.gone,c.two"));
+	MF_ASSERT_STR_EQ("c.gone,c.two", mf_guard_demoted(g));
+	mf_guard_opts(g, &so);
+	MF_ASSERT((so.shadow[two / 8] >> (two % 8)) & 1);
+	MF_ASSERT(!((so.shadow[(1 - two) / 8] >> ((1 - two) % 8)) & 1));
+	/* Not the guard's own: its list stays empty; a reload keeps it. */
+	MF_ASSERT_STR_EQ("", mf_guard_list(g));
+	MF_ASSERT_EQ(0, mf_guard_rules(g, rs));
+	mf_guard_opts(g, &so);
+	MF_ASSERT((so.shadow[two / 8] >> (two % 8)) & 1);
+	/* Restored: enforced again. */
+	MF_ASSERT_EQ(0, mf_guard_demote(g, ""));
+	mf_guard_opts(g, &so);
+	MF_ASSERT(!((so.shadow[two / 8] >> (two % 8)) & 1));
+	mf_guard_destroy(&g);
+	mf_ruleset_destroy(&rs);
 }

@@ -968,6 +968,7 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		    sizeof(b->w[wi].auto_shadowed), f, 5);
 		if (f->n > 6)
 			s_rule_hits(b, wi, f->data[6], f->len[6]);
+		s_copy_str(b->w[wi].demoted, sizeof(b->w[wi].demoted), f, 7);
 	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
 		b->w[wi].reloading = 0;
 		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);

@@ -4,7 +4,9 @@
  * out, and past a threshold (MF_GUARD_EVENTS within MF_GUARD_WINDOW_MS)
  * switches that rule to shadow in this worker only (a bitmap handed to
  * mf_scan_opts, not a rule set rebuild). Shadowed rules are kept by id
- * across reloads; a reload that drops the rule forgets it.
+ * across reloads; a reload that drops the rule forgets it. The rules the
+ * moderators' feedback demoted are judged as shadow through the same
+ * bitmap.
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_GUARD_H
@@ -36,5 +38,12 @@ int		 mf_guard_note(mf_guard_t *self, size_t idx, int64_t now_ms);
 /* BORROWS: the shadowed rule ids, comma-separated ("" none). */
 const char	*mf_guard_list(const mf_guard_t *self);
 size_t		 mf_guard_count(const mf_guard_t *self);
+/* The rules the moderators' feedback demoted (store.h, rules:demoted):
+ * judged as shadow too, until a person restores them. 'ids' is
+ * comma-separated ("" none); an id the rule set lacks is kept for a
+ * reload that brings it. 0, or -1 (ENOMEM; the guard is unchanged). */
+int		 mf_guard_demote(mf_guard_t *self, const char *ids);
+/* BORROWS: the demoted rule ids as given ("" none). */
+const char	*mf_guard_demoted(const mf_guard_t *self);
 
 #endif

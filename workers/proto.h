@@ -10,11 +10,12 @@
  *              socket takes (ZMQ_MAXMSGSIZE; MF_PROTO_MAX_SOCKET_MSG when
  *              absent): no POSTS body or POST frame sent to it is larger
  *     HB       ruleset sources_version stale("0"|"1") auto_shadowed
- *              [rule_hits]
+ *              [rule_hits [demoted]]
  *              (auto_shadowed: rule ids the worker judges as shadow,
  *              comma-separated; rule_hits: the hits since the last HB,
- *              lines "RULE_ID HITS SHADOW", see rulehits.h; an older
- *              worker sends no such frame)
+ *              lines "RULE_ID HITS SHADOW", see rulehits.h; demoted: the
+ *              rule ids the moderators' feedback demoted, which it also
+ *              judges as shadow; an older worker sends no such frames)
  *     VERDICT  did(8 bytes, host order) meta(3 bytes) verdict(msgpack)
  *              meta = action, status, MF_PROTO_M_* bits
  *     VERDICTS index verdicts   several at once: 'index' holds, per

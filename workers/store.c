@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -385,14 +386,17 @@ s_local_key(mf_list_t list)
 	    "sources:local:unreliable";
 }
 
-int
-mf_store_sources_version(mf_store_t *s, long long *version)
+
+/* The integer at version key 'suffix' into '*version' (0 when it is not
+ * set yet). 0 or -1. */
+static int
+s_version(mf_store_t *s, const char *suffix, long long *version)
 {
 	char		 key[128];
 	redisReply	*r;
 
 	assert(s && version);
-	s_key(s, "sources:version", key, sizeof(key));
+	s_key(s, suffix, key, sizeof(key));
 	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
 		return -1;
 	*version = 0;
@@ -400,6 +404,12 @@ mf_store_sources_version(mf_store_t *s, long long *version)
 		*version = strtoll(r->str, NULL, 10);
 	freeReplyObject(r);
 	return 0;
+}
+
+int
+mf_store_sources_version(mf_store_t *s, long long *version)
+{
+	return s_version(s, "sources:version", version);
 }
 
 /* Adds the string members of SMEMBERS reply 'r' to 'src'. */
@@ -1007,6 +1017,98 @@ out:
 	return rc;
 }
 
+int
+mf_store_acted_put(mf_store_t *s, const char *forum, const char *id,
+    const char *record, long ttl_s)
+{
+	char	key[1200], ttl[32];
+
+	assert(s && forum && id && record && ttl_s > 0);
+	snprintf(key, sizeof(key), "%sacted:%s:%s", s->prefix, forum, id);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	return s_ok(s, 5, "SET", key, record, "EX", ttl);
+}
+
+int
+mf_store_acted_take(mf_store_t *s, const char *forum, const char *id,
+    mf_buf_t *out)
+{
+	char		 key[1200];
+	redisReply	*r, *g;
+	int		 rc = -1;
+
+	assert(s && forum && id && out);
+	snprintf(key, sizeof(key), "%sacted:%s:%s", s->prefix, forum, id);
+	/* GET and DEL in one transaction: GETDEL needs Redis 6.2. */
+	if (s_ok(s, 1, "MULTI") == -1 || s_ok(s, 2, "GET", key) == -1 ||
+	    s_ok(s, 2, "DEL", key) == -1 ||
+	    (r = s_cmdv(s, 1, "EXEC")) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		s_seterr(s, "EXEC: an unexpected reply");
+		goto out;
+	}
+	g = r->element[0];
+	if (g->type == REDIS_REPLY_NIL)
+		rc = 0;
+	else if (g->type != REDIS_REPLY_STRING)
+		s_seterr(s, "%s: not a string", key);
+	else
+		rc = mf_buf_append(out, g->str, g->len) == 0 ? 1 : -1;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+mf_store_outbox_put(mf_store_t *s, const char *forum, const char *field,
+    const char *json)
+{
+	char	key[1200];
+
+	assert(s && forum && field && json);
+	snprintf(key, sizeof(key), "%soutbox:%s", s->prefix, forum);
+	return s_ok(s, 4, "HSET", key, field, json);
+}
+
+int
+mf_store_outbox_del(mf_store_t *s, const char *forum, const char *field)
+{
+	char	key[1200];
+
+	assert(s && forum && field);
+	snprintf(key, sizeof(key), "%soutbox:%s", s->prefix, forum);
+	return s_ok(s, 3, "HDEL", key, field);
+}
+
+int
+mf_store_outbox_all(mf_store_t *s, const char *forum, mf_store_outbox_fn *fn,
+    void *arg)
+{
+	char		 key[1200];
+	redisReply	*r;
+	int		 rc = 0;
+
+	assert(s && forum && fn);
+	snprintf(key, sizeof(key), "%soutbox:%s", s->prefix, forum);
+	if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+		s_seterr(s, "HGETALL %s: an unexpected reply", key);
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i + 1 < r->elements; i += 2) {
+		redisReply	*f = r->element[i], *v = r->element[i + 1];
+
+		if (f->type == REDIS_REPLY_STRING &&
+		    v->type == REDIS_REPLY_STRING &&
+		    fn(f->str, v->str, v->len, arg) != 0)
+			break;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 /* Adds two hashes of rule id -> count to 'out': the first as 'hits', the
  * second as 'shadow' (ids that are not rule ids are skipped). */
 static int
@@ -1050,6 +1152,115 @@ int
 mf_store_rule_hits(mf_store_t *s, mf_rulehits_t *out)
 {
 	return s_read_counts(s, "rules:hits", "rules:shadow_hits", out);
+}
+
+int
+mf_store_restored(mf_store_t *s, mf_rulehits_t *out)
+{
+	return s_read_counts(s, "rules:restored:agreed",
+	    "rules:restored:overturned", out);
+}
+
+int
+mf_store_demote(mf_store_t *s, const char *id, uint64_t agreed,
+    uint64_t overturned)
+{
+	char		 key[128], kver[128], val[96];
+	redisReply	*r;
+	int		 rc;
+
+	assert(s && id);
+	s_key(s, "rules:demoted", key, sizeof(key));
+	s_key(s, "rules:demoted:version", kver, sizeof(kver));
+	snprintf(val, sizeof(val), "%llu %llu %lld",
+	    (unsigned long long)agreed, (unsigned long long)overturned,
+	    (long long)time(NULL));
+	if ((r = s_cmdv(s, 4, "HSETNX", key, id, val)) == NULL)
+		return -1;
+	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	if (rc == 1 && s_ok(s, 2, "INCR", kver) != 0)
+		return -1;
+	return rc;
+}
+
+int
+mf_store_restore(mf_store_t *s, const char *id)
+{
+	static const char *const from[2] = { "feedback:agreed",
+	    "feedback:overturned" };
+	static const char *const to[2] = { "rules:restored:agreed",
+	    "rules:restored:overturned" };
+	char		 key[128], kver[128], k2[128];
+	redisReply	*r;
+	int		 rc = -1;
+
+	assert(s && id);
+	s_key(s, "rules:demoted", key, sizeof(key));
+	s_key(s, "rules:demoted:version", kver, sizeof(kver));
+	if ((r = s_cmdv(s, 3, "HDEL", key, id)) == NULL)
+		return -1;
+	rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	if (rc == 0)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		s_key(s, from[k], k2, sizeof(k2));
+		if ((r = s_cmdv(s, 3, "HGET", k2, id)) == NULL)
+			return -1;
+		s_key(s, to[k], k2, sizeof(k2));
+		rc = s_ok(s, 4, "HSET", k2, id, r->type == REDIS_REPLY_STRING ?
+		    r->str : "0");
+		freeReplyObject(r);
+		if (rc != 0)
+			return -1;
+	}
+	return s_ok(s, 2, "INCR", kver) == 0 ? 1 : -1;
+}
+
+int
+mf_store_demoted(mf_store_t *s, mf_buf_t *ids, mf_buf_t *detail)
+{
+	char		 key[128];
+	redisReply	*r;
+	int		 rc = 0;
+
+	assert(s && ids);
+	s_key(s, "rules:demoted", key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "HGETALL", key)) == NULL)
+		return -1;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+	    i += 2) {
+		const redisReply	*f = r->element[i];
+		const redisReply	*v = r->element[i + 1];
+
+		if (f->type != REDIS_REPLY_STRING ||
+		    v->type != REDIS_REPLY_STRING ||
+		    !mf_rule_id_valid(f->str, f->len))
+			continue;
+		if ((ids->len > 0 && mf_buf_append(ids, ",", 1) != 0) ||
+		    mf_buf_append(ids, f->str, f->len) != 0 ||
+		    (detail != NULL && mf_buf_printf(detail, "%s %s\n", f->str,
+		    v->str) != 0))
+			rc = -1;
+	}
+	freeReplyObject(r);
+	if (rc == 0 && (mf_buf_reserve(ids, 1) != 0 ||
+	    (detail != NULL && mf_buf_reserve(detail, 1) != 0)))
+		rc = -1;
+	if (rc == 0) {
+		ids->data[ids->len] = '\0';
+		if (detail != NULL)
+			detail->data[detail->len] = '\0';
+	} else
+		s_seterr(s, "out of memory");
+	return rc;
+}
+
+int
+mf_store_demoted_version(mf_store_t *s, long long *version)
+{
+	return s_version(s, "rules:demoted:version", version);
 }
 
 int
@@ -1170,16 +1381,7 @@ oom:
 int
 mf_store_learn_version(mf_store_t *s, long long *version)
 {
-	char		 key[128];
-	redisReply	*r;
-
-	s_key(s, "learn:version", key, sizeof(key));
-	if ((r = s_cmdv(s, 2, "GET", key)) == NULL)
-		return -1;
-	*version = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) :
-	    0;
-	freeReplyObject(r);
-	return 0;
+	return s_version(s, "learn:version", version);
 }
 
 int

@@ -25,6 +25,20 @@
  *   <prefix>feedback             STREAM of outcomes: post_id, revision,
  *                                outcome, rules (comma-separated), by;
  *                                auto IDs, MAXLEN ~
+ *   <prefix>acted:FORUM:ID       string: the feedback record (JSON, no
+ *                                outcome, no text) of a forum adapter's
+ *                                flag or tag on post or revision ID,
+ *                                until the forum's outcome comes back;
+ *                                expires
+ *   <prefix>outbox:FORUM         HASH: actions an adapter owes the forum
+ *   <prefix>rules:demoted        HASH rule id -> "AGREED OVERTURNED TIME":
+ *                                rules the moderators' precision sent to
+ *                                shadow (unix TIME), until restored
+ *   <prefix>rules:demoted:version string, INCR on every change of it
+ *   <prefix>rules:restored:agreed, <prefix>rules:restored:overturned
+ *                                HASH rule id -> the counts of the
+ *                                feedback hashes when a person restored
+ *                                the rule: precision counts from there
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_STORE_H
@@ -94,6 +108,56 @@ int		 mf_store_sources_replace(mf_store_t *s, const mf_sources_t *src,
 int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
 		    const char *revision, int agreed, const char *const *rules,
 		    size_t nrules, const char *by, size_t max);
+/*
+ * An adapter of 'forum' ("discourse:https://forum.example.org": the kind
+ * and the instance, so that two forums' ids never meet) acted on post or
+ * revision 'id':
+ * 'record' (the feedback record of that verdict without its outcome: post
+ * id, revision, rule ids; never text) is kept for 'ttl_s' seconds, so
+ * that the moderators' outcome can be counted when the forum tells it.
+ * 0 or -1.
+ */
+int		 mf_store_acted_put(mf_store_t *s, const char *forum,
+		    const char *id, const char *record, long ttl_s);
+/* Takes that record (read and deleted, so an outcome told twice counts
+ * once): 1 with it appended to 'out', 0 when there is none (never acted
+ * on, expired, or taken already), -1 on error. */
+int		 mf_store_acted_take(mf_store_t *s, const char *forum,
+		    const char *id, mf_buf_t *out);
+/*
+ * Demotion by the moderators' feedback. demote marks rule 'id' demoted
+ * with the counts that decided it: 1 when it was not demoted before, 0
+ * when it was, -1 on error. restore takes it out of the demoted hash and
+ * records the rule's feedback counts as its new baseline: 1, 0 when it
+ * was not demoted, -1. demoted appends the demoted ids, comma-separated,
+ * to 'ids' ("" none) with their details in 'detail' (NULL: not wanted;
+ * "ID AGREED OVERTURNED TIME" lines); demoted_version reads the version
+ * key (0 before any demotion). restored adds the baselines to 'out'
+ * (hits = agreed, shadow = overturned, as mf_store_feedback_counts).
+ */
+int		 mf_store_demote(mf_store_t *s, const char *id,
+		    uint64_t agreed, uint64_t overturned);
+int		 mf_store_restore(mf_store_t *s, const char *id);
+int		 mf_store_demoted(mf_store_t *s, mf_buf_t *ids,
+		    mf_buf_t *detail);
+int		 mf_store_demoted_version(mf_store_t *s, long long *version);
+int		 mf_store_restored(mf_store_t *s, mf_rulehits_t *out);
+/*
+ * A forum adapter's outbox (adapter.h), kept across restarts: the hash
+ * <prefix>outbox:FORUM, one field per action waiting for the forum, its
+ * value the action as JSON (ids, the reason without post text, when it
+ * was first queued). put sets a field, del removes it (0 or -1); all
+ * calls 'fn' for each field, stopping at its first non-zero return:
+ * 0, or -1 on error.
+ */
+int		 mf_store_outbox_put(mf_store_t *s, const char *forum,
+		    const char *field, const char *json);
+int		 mf_store_outbox_del(mf_store_t *s, const char *forum,
+		    const char *field);
+typedef int	 mf_store_outbox_fn(const char *field, const char *json,
+		    size_t len, void *arg);
+int		 mf_store_outbox_all(mf_store_t *s, const char *forum,
+		    mf_store_outbox_fn *fn, void *arg);
 /*
  * What moderators taught the model (learn.h), kept per model (its hash:
  * a retrained model starts afresh) and never with post text: the weight

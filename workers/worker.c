@@ -66,6 +66,11 @@ typedef struct s_refresh {
 	size_t		 nlessons;
 	char		 lessons_for[17];
 	int		 have_lessons;
+	/* The rules the moderators' feedback demoted, fetched when
+	 * rules:demoted:version moves, for main to hand to the guard. */
+	long long	 demoted_version;
+	char		*demoted;	/* OWNS: ids, comma-separated */
+	int		 have_demoted;
 } s_refresh_t;
 
 static void
@@ -113,6 +118,31 @@ s_refresh_lessons(s_refresh_t *r)
 	    hash, n, v);
 }
 
+/* The demoted rules, when rules:demoted:version moved (or after a
+ * reconnect: demoted_version is then -1). */
+static void
+s_refresh_demoted(s_refresh_t *r)
+{
+	long long	v = 0;
+	mf_buf_t	ids = {0};
+
+	if (r->st == NULL || mf_store_demoted_version(r->st, &v) != 0 ||
+	    v == r->demoted_version)
+		return;
+	if (mf_store_demoted(r->st, &ids, NULL) != 0) {
+		mf_log_warnx("redis: %s; the demoted rules wait",
+		    mf_store_error(r->st));
+		mf_buf_free(&ids);
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	free(r->demoted);
+	r->demoted = ids.data ? ids.data : strdup("");
+	r->have_demoted = r->demoted != NULL;
+	r->demoted_version = v;
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* One refresh step: connect if needed, compare versions, fetch if new. */
 static void
 s_refresh_once(s_refresh_t *r)
@@ -143,6 +173,7 @@ s_refresh_once(s_refresh_t *r)
 		}
 		r->backoff = 0;
 		r->version = -1;	/* fetch again after a reconnect */
+		r->demoted_version = -1;
 	}
 	if (mf_store_sources_version(r->st, &v) != 0) {
 		mf_log_warnx("redis: %s; reconnecting", mf_store_error(r->st));
@@ -166,6 +197,7 @@ s_refresh_once(s_refresh_t *r)
 		mf_log_debug("sources version %lld", v);
 	}
 	s_refresh_lessons(r);
+	s_refresh_demoted(r);
 	pthread_mutex_lock(&r->mu);
 	if (snap != NULL) {
 		mf_sources_destroy(&r->pending);
@@ -567,6 +599,7 @@ main(int argc, char **argv)
 	pthread_cond_init(&r.cv, NULL);
 	r.cfg = &cfg;
 	r.version = -1;
+	r.demoted_version = -1;
 	s_name_model(&r, rules);
 	s_refresh_once(&r);
 	if (pthread_create(&th, NULL, s_refresh_main, &r) != 0)
@@ -607,20 +640,30 @@ main(int argc, char **argv)
 			s_adopt_lessons(&r, rules, &taught);
 			r.have_lessons = 0;
 		}
+		if (r.have_demoted) {
+			if (strcmp(r.demoted, mf_guard_demoted(j.guard)) != 0)
+				mf_log_info("rules demoted by the moderators' "
+				    "feedback, judged as shadow: %s",
+				    r.demoted[0] ? r.demoted : "none");
+			if (mf_guard_demote(j.guard, r.demoted) != 0)
+				mf_log_fatalx("out of memory");
+			r.have_demoted = 0;
+		}
 		stale = r.stale;
 		pthread_mutex_unlock(&r.mu);
 
 		mf_log_rated_tick(&j.rate_bad);
 		if (now >= next_hb) {
-			const char	*f[6] = { MF_PROTO_HB,
+			const char	*f[7] = { MF_PROTO_HB,
 			    mf_ruleset_hash(rules), mf_sources_version(sources),
-			    stale ? "1" : "0", mf_guard_list(j.guard), "" };
+			    stale ? "1" : "0", mf_guard_list(j.guard), "",
+			    mf_guard_demoted(j.guard) };
 
 			mf_buf_reset(&j.hb);
 			if (mf_rulehits_format(&j.hits, &j.hb) == 0 &&
 			    j.hb.len > 0)
 				f[5] = j.hb.data;
-			s_send_strs(sock, 6, f);
+			s_send_strs(sock, 7, f);
 			mf_rulehits_zero(&j.hits);
 			next_hb = now + cfg.heartbeat_ms;
 		}
@@ -740,6 +783,7 @@ main(int argc, char **argv)
 	pthread_join(th, NULL);
 	mf_sources_destroy(&r.pending);
 	free(r.lessons);
+	free(r.demoted);
 	mf_model_destroy(&taught);
 	mf_sources_destroy(&sources);
 	mf_scanner_destroy(&scanner);
