@@ -1405,10 +1405,11 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			continue;
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */
-		if (track ? (s_now_ns() - shadow_ns - ((int64_t)self->t0.tv_sec *
+		if (!(opts & MF_SCAN_NO_BUDGET) && (track ?
+		    (s_now_ns() - shadow_ns - ((int64_t)self->t0.tv_sec *
 		    1000000000 + self->t0.tv_nsec)) / 1000000 >
 		    (int64_t)pol->budget_ms : (c & 15) == 15 &&
-		    s_elapsed_ms(self) > pol->budget_ms) {
+		    s_elapsed_ms(self) > pol->budget_ms)) {
 			if (autosh)
 				continue;
 			timed_out = 1;

@@ -26,6 +26,9 @@ typedef struct mf_scanner mf_scanner_t;
 					   (equivalence tests) */
 #define MF_SCAN_EXPLAIN		0x20u	/* also report the rules an `unless`
 					   cancelled (verdict 'suppressed') */
+#define MF_SCAN_NO_BUDGET	0x40u	/* no time budget (measurements:
+					   the same verdict whatever the
+					   machine's load) */
 
 /* OWNS: caller; free with mf_scanner_destroy(). NULL on ENOMEM. */
 mf_scanner_t	*mf_scanner_new(mf_err_t *err);

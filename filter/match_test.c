@@ -327,6 +327,53 @@ MF_TEST(match_limit_is_reported_and_flagged)
 	mf_diags_free(&d);
 }
 
+/* The time budget cuts a slow post short; measurements (rules eval,
+ * backtest) turn it off, so that their figures do not depend on the
+ * machine's load. */
+MF_TEST(match_budget_and_no_budget)
+{
+	char		 rules[8192];
+	size_t		 len = 0;
+	mf_policy_t	 pol;
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p;
+	mf_verdict_t	*v = NULL;
+	char		 body[30];
+	const unsigned	 opts = MF_SCAN_NO_PREFILTER | MF_SCAN_NO_STARTS;
+
+	len += (size_t)snprintf(rules + len, sizeof(rules) - len,
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n");
+	/* 32 rules that each backtrack for a while, none alike. */
+	for (int k = 1; k <= 32; k++)
+		len += (size_t)snprintf(rules + len, sizeof(rules) - len,
+		    "rule c.slow%d\n score 1\n match /(a|aa){%d,}$/\nend\n",
+		    k, k);
+	mf_policy_defaults(&pol);
+	pol.match_limit = 100000000;
+	pol.budget_ms = 1;
+	rs = mf_ruleset_load_string("slow.rules", rules, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	memset(body, 'a', sizeof(body) - 2);
+	body[sizeof(body) - 2] = 'c';
+	body[sizeof(body) - 1] = '\0';
+	p = mf_post_new("p", body);
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, opts, &v, NULL));
+	MF_ASSERT_EQ(MF_STATUS_TIMEOUT, v->status);
+	mf_verdict_destroy(&v);
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, opts | MF_SCAN_NO_BUDGET, &v,
+	    NULL));
+	MF_ASSERT_EQ(MF_STATUS_OK, v->status);
+	MF_ASSERT_EQ(32, mf_scanner_rules_run(sc));
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
 /* One scanner, rule sets loaded and freed in turn with other limits: each
  * new one may land where the last one was, and its limits must hold
  * (the scanner once kept the old ones, known by address). */

@@ -78,9 +78,12 @@ s_post(const mf_cli_line_t *l, void *arg)
 	mf_verdict_t	*a = NULL, *b = NULL;
 	int		 fa, fb, rc = 0;
 
-	if (mf_scan(bt->sc, bt->old.rs, bt->old.src, l->post, 0, &a,
-	    NULL) == -1 || mf_scan(bt->sc, bt->new.rs, bt->new.src, l->post,
-	    0, &b, NULL) == -1) {
+	/* No time budget: a post over it on a loaded machine would differ
+	 * between two runs of the same rules. */
+	if (mf_scan(bt->sc, bt->old.rs, bt->old.src, l->post,
+	    MF_SCAN_NO_BUDGET, &a, NULL) == -1 ||
+	    mf_scan(bt->sc, bt->new.rs, bt->new.src, l->post,
+	    MF_SCAN_NO_BUDGET, &b, NULL) == -1) {
 		fprintf(stderr, "medflag: out of memory\n");
 		rc = -1;
 		goto out;

@@ -395,7 +395,8 @@ s_eval(int argc, char **argv)
 	double		 minp = -1, minr = -1, maxneg = -1, minlang = -1;
 	double		 minqa = -1, maxflag = -1, minreach = -1;
 	double		 maxnegreach = -1, maxord = -1;
-	s_eval_t	 e = {0};
+	/* No time budget: a figure must not depend on the machine's load. */
+	s_eval_t	 e = { .scan_flags = MF_SCAN_NO_BUDGET };
 	s_tally_t	 all = { .name = "all" };
 	size_t		 nerr = 0, quiet = 0, blind = 0;
 	double		 p, r;
