@@ -1015,6 +1015,7 @@ mf_normalize(mf_norm_t *out, const char *body, size_t len, mf_format_t fmt,
 	c.symsp = SIZE_MAX;
 	out->len = 0;
 	out->flags = 0;
+	out->head_len = out->body_at = 0;
 	if (!s_reserve(&c, len + 16))
 		goto oom;
 	mf__markup_reduce(&c, fmt);
@@ -1041,6 +1042,59 @@ mf_norm_free(mf_norm_t *self)
 	mf_free(self->oend);
 	mf_free(self->scratch);
 	memset(self, 0, sizeof(*self));
+}
+
+int
+mf_norm_join(mf_norm_t *self, const mf_norm_t *head, size_t head_len,
+    mf_err_t *err)
+{
+	size_t	 k = head->len + 2, base = head_len + 2, need, cap;
+	void	*p;
+
+	assert(self != NULL && head != NULL && self->body_at == 0);
+	need = self->len + k;
+	if (need + 2 >= self->cap) {
+		cap = self->cap ? self->cap : 256;
+		while (cap <= need + 2)
+			cap *= 2;
+		/* Each grown array is kept: 'cap' is raised only once all
+		 * three hold it, so a failure leaves a usable 'self'. */
+		if ((p = mf_realloc(self->text, cap)) == NULL)
+			goto oom;
+		self->text = p;
+		if ((p = mf_realloc(self->ostart, cap * sizeof(size_t))) ==
+		    NULL)
+			goto oom;
+		self->ostart = p;
+		if ((p = mf_realloc(self->oend, cap * sizeof(size_t))) == NULL)
+			goto oom;
+		self->oend = p;
+		self->cap = cap;
+	}
+	memmove(self->text + k, self->text, self->len);
+	memmove(self->ostart + k, self->ostart, self->len * sizeof(size_t));
+	memmove(self->oend + k, self->oend, self->len * sizeof(size_t));
+	for (size_t i = k; i < need; i++) {
+		self->ostart[i] += base;
+		self->oend[i] += base;
+	}
+	memcpy(self->text, head->text, head->len);
+	memcpy(self->ostart, head->ostart, head->len * sizeof(size_t));
+	memcpy(self->oend, head->oend, head->len * sizeof(size_t));
+	for (size_t i = 0; i < 2; i++) {
+		self->text[head->len + i] = '\n';
+		self->ostart[head->len + i] = head_len + i;
+		self->oend[head->len + i] = head_len + i + 1;
+	}
+	self->len = need;
+	self->text[need] = '\0';
+	self->flags |= head->flags;
+	self->head_len = head_len;
+	self->body_at = base;
+	return 0;
+oom:
+	return mf_err_set(err, MF_ENOMEM, "normalize",
+	    "out of memory joining a %zu-byte title to the body", head_len);
 }
 
 void

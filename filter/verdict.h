@@ -50,7 +50,9 @@ typedef enum mf_list {
 #define MF_VF_COUNT		9
 
 typedef struct mf_span {
-	size_t	start, end;	/* byte offsets into the ORIGINAL body, end exclusive */
+	size_t		start, end;	/* byte offsets into the ORIGINAL field,
+					 * end exclusive */
+	mf_field_t	field;		/* the body, or the title */
 } mf_span_t;
 
 typedef enum mf_mode {
