@@ -38,6 +38,15 @@ static const mf_config_directive_t s_table[] = {
 	{ "control", MF_CONF_ENDPOINT, F(control), S(control), 0, 0,
 	    "tcp://127.0.0.1:7704", 0,
 	    "ROUTER endpoint for stats, health, workers, reload" },
+	{ "control_open", MF_CONF_ONOFF, F(control_open), 0, 0, 1, "off", 0,
+	    "on: a control endpoint other hosts can reach is served without "
+	    "CURVE, so anyone who reaches it may reload and replay; off: "
+	    "medflagd refuses to start so (bind ipc:// or 127.0.0.1, or set "
+	    "curve_secret_key)" },
+	{ "reload_min_interval_ms", MF_CONF_INT, F(reload_min_interval_ms),
+	    0, 0, 600000, "1000", 0,
+	    "a reload starts at most this often; requests in between wait and "
+	    "share the next one" },
 	{ "backend", MF_CONF_ENDPOINT, F(backend), S(backend), 0, 0,
 	    "tcp://127.0.0.1:7705", 0,
 	    "ROUTER endpoint medflag-worker processes connect to" },

@@ -66,6 +66,10 @@ typedef struct mf_config {
 	char	console_ui[1024];	/* the pages' folder */
 	char	console_corpus[1024];	/* backtests' posts; "" none */
 	int	console_text_window_s;	/* 0: no post text, ever */
+	/* Control: 1 lets a control endpoint other hosts can reach run
+	 * without CURVE (medflagd refuses to start so otherwise). */
+	int	control_open;
+	int	reload_min_interval_ms;	/* reloads start at most this often */
 } mf_config_t;
 
 /* Fills every field with its default. */
