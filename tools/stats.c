@@ -317,7 +317,7 @@ mf_cmd_stats(int argc, char **argv, const mf_cli_t *cli)
 static void
 s_print_reload(const msgpack_object *r)
 {
-	char		rs[128], note[256];
+	char		rs[128], note[300];
 	long long	n = mf_mp_int(r, "requests", 1);
 
 	if (mf_mp_int(r, "queued", 0) == 1) {

@@ -197,6 +197,7 @@ typedef struct mf_broker {
 	/* Reload requests (control.c): when the last reload ended, whether
 	 * one is due, and the control clients waiting for its answer. */
 	int64_t		 reload_last_ms;
+	int64_t		 reload_gap_ms;	/* from the last to the next */
 	int		 reload_pending;
 	size_t		 nreload_wait;
 	mf_reload_waiter_t reload_wait[MF_RELOAD_WAITERS];
@@ -252,8 +253,9 @@ void	 mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f);
 int	 mf_broker_reload(mf_broker_t *b, mf_diags_t *diags);
 /* Asks for a reload: from control client 'ident' (answered when it has
  * run) or, with 'ident' NULL, from SIGHUP. It runs at once unless one
- * ran less than reload_min_interval_ms ago; then it is due at the end of
- * that interval and every request until then shares it. */
+ * ended less than reload_min_interval_ms, or nine times the time it took,
+ * ago; then it is due at the end of that gap and every request until
+ * then shares it. */
 void	 mf_broker_reload_request(mf_broker_t *b, const void *ident,
 	    size_t identlen, int delim);
 /* Runs the reload that is due, if any (the main loop, each turn). */

@@ -45,8 +45,8 @@ static const mf_config_directive_t s_table[] = {
 	    "curve_secret_key)" },
 	{ "reload_min_interval_ms", MF_CONF_INT, F(reload_min_interval_ms),
 	    0, 0, 600000, "1000", 0,
-	    "a reload starts at most this often; requests in between wait and "
-	    "share the next one" },
+	    "the least time from a reload to the next (at least nine times "
+	    "what the last took); requests in between share the next one" },
 	{ "backend", MF_CONF_ENDPOINT, F(backend), S(backend), 0, 0,
 	    "tcp://127.0.0.1:7705", 0,
 	    "ROUTER endpoint medflag-worker processes connect to" },
