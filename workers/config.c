@@ -78,6 +78,9 @@ static const mf_config_directive_t s_table[] = {
 	    "posts queued before ingest stops reading and check says busy" },
 	{ "journal_max", MF_CONF_INT, F(journal_max), 0, 0, 100000000,
 	    "100000", 0, "verdicts kept in the Redis journal (0 = none)" },
+	{ "journal_max_mb", MF_CONF_INT, F(journal_max_mb), 0, 1, 65536, "256",
+	    0, "MiB the Redis journal holds at most (the oldest verdicts go "
+	    "first); a verdict over 16 KiB is kept without its ext" },
 	{ "dedup_window_s", MF_CONF_INT, F(dedup_window_s), 0, 0, 86400 * 30,
 	    "600", 0, "seconds a repeated post gets the stored verdict" },
 	{ "dedup_max_entries", MF_CONF_INT, F(dedup_max_entries), 0, 1,
