@@ -35,6 +35,10 @@ static const mf_config_directive_t s_table[] = {
 	{ "verdicts", MF_CONF_ENDPOINT, F(verdicts), S(verdicts), 0, 0,
 	    "tcp://127.0.0.1:7703", 0,
 	    "PUB endpoint: topic verdict.<action>, msgpack verdict" },
+	{ "verdicts_hwm", MF_CONF_INT, F(verdicts_hwm), 0, 100, 10000000,
+	    "10000", 0, "verdicts queued for one subscriber that does not "
+	    "read; past it that subscriber misses verdicts (a gap in seq) and "
+	    "catches up from the journal" },
 	{ "control", MF_CONF_ENDPOINT, F(control), S(control), 0, 0,
 	    "tcp://127.0.0.1:7704", 0,
 	    "ROUTER endpoint for stats, health, workers, reload" },

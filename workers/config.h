@@ -36,6 +36,7 @@ typedef struct mf_config {
 	int	max_queue;		/* posts queued before ingest stops */
 	int	journal_max;		/* verdict journal length in Redis */
 	int	journal_max_mb;		/* and its bytes, MiB; default 256 */
+	int	verdicts_hwm;		/* verdicts queued per subscriber */
 	int	dedup_window_s;		/* default 600 */
 	int	dedup_max_entries;	/* verdicts held; default 50000 */
 	int	dedup_max_mb;		/* their bytes, MiB; default 32 */

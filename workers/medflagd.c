@@ -181,6 +181,14 @@ s_bind(mf_broker_t *b, int type, const char *name, const char *ep)
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	if (type != ZMQ_PUB)
 		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	/*
+	 * A subscriber that does not read holds what is queued for it in
+	 * medflagd: with 100,000 each, 30 such subscribers grew medflagd to
+	 * 504 MB, and it stayed there. Past verdicts_hwm one misses
+	 * verdicts, sees the gap in seq and replays it from the journal.
+	 */
+	if (type == ZMQ_PUB)
+		hwm = b->cfg.verdicts_hwm;
 	if (type == ZMQ_PUB || type == ZMQ_ROUTER) {
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
