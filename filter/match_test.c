@@ -57,8 +57,10 @@ s_load(void)
 	return rs;
 }
 
+/* Judges a post of 'text' (and 'title', may be NULL) in format 'fmt'. */
 static mf_verdict_t *
-s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
+s_judge_post(const char *title, const char *text, mf_format_t fmt,
+    const mf_sources_t *src)
 {
 	mf_ruleset_t	*rs = s_load();
 	mf_scanner_t	*sc = mf_scanner_new(NULL);
@@ -68,12 +70,19 @@ s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
 	MF_ASSERT_NOT_NULL(rs);
 	MF_ASSERT_NOT_NULL(sc);
 	p->body_format = fmt;
+	p->title = title ? mf_strdup(title) : NULL;
 	MF_ASSERT_EQ(0, mf_scan(sc, rs, src, p, 0, &v, NULL));
 	MF_ASSERT_STR_EQ(mf_ruleset_hash(rs), v->ruleset);
 	mf_post_destroy(&p);
 	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
 	return v;
+}
+
+static mf_verdict_t *
+s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
+{
+	return s_judge_post(NULL, text, fmt, src);
 }
 
 static const mf_hit_t *
@@ -121,20 +130,7 @@ MF_TEST(match_spans_point_into_original_text)
 static mf_verdict_t *
 s_judge_titled(const char *title, const char *body)
 {
-	mf_ruleset_t	*rs = s_load();
-	mf_scanner_t	*sc = mf_scanner_new(NULL);
-	mf_post_t	*p = mf_post_new("p-1", body);
-	mf_verdict_t	*v = NULL;
-
-	MF_ASSERT_NOT_NULL(rs);
-	MF_ASSERT_NOT_NULL(sc);
-	p->title = title ? mf_strdup(title) : NULL;
-	p->body_format = MF_FMT_MARKDOWN;
-	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
-	mf_post_destroy(&p);
-	mf_scanner_destroy(&sc);
-	mf_ruleset_destroy(&rs);
-	return v;
+	return s_judge_post(title, body, MF_FMT_MARKDOWN, NULL);
 }
 
 MF_TEST(match_title_judged_with_body)
