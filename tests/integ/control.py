@@ -108,62 +108,55 @@ def exposed_control(d):
         f.write(conf)
 
 
-def main():
-    d = mfdeploy.Deployment(workers=1, extra="reload_min_interval_ms %d\n"
-                            % INTERVAL_MS)
-    try:
-        exposed_control(d)
-        d.medflagd_start()
-        before = rate(d, 1.0)
-        stop, out = threading.Event(), []
-        t = threading.Thread(target=checker, args=(d, stop, out))
-        t0 = time.time()
-        t.start()
-        answers = burst(d)
-        stop.set()
-        t.join()
-        during = out[0] / (time.time() - t0)
-        check(len(answers) == BURST and all(a["ok"] for a in answers),
-              "all %d reload requests answered ok (%d)"
-              % (BURST, len(answers)))
-        st = d.control("stats")
-        most = int(BURST_S * 1000 / INTERVAL_MS) + 2
-        check(1 <= st["reloads"] <= most,
-              "%d requests ran %d reloads (at most %d)"
-              % (BURST, st["reloads"], most))
-        # A reload runs at a request, or at the end of the interval for
-        # the requests that waited: each request is one or the other.
-        check(BURST - st["reloads"] <= st["reloads_coalesced"] < BURST,
-              "the others waited and were coalesced (%d)"
-              % st["reloads_coalesced"])
-        check(max(a.get("requests", 1) for a in answers) > 1,
-              "one reload answered several requests")
-        d.log.flush()
-        runs = open(d.log.name).read().count("reload: ruleset ")
-        check(runs == st["reloads"], "the log shows %d reloads" % runs)
-        # The edit made before the last request is live.
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            s = d.socket(zmq.DEALER, "check")
-            s.send_multipart([b"", mfdeploy.pack({"post_id": "after",
-                                                   "body": MYTH})])
-            v = msgpack.unpackb(s.recv_multipart()[-1], raw=False) \
-                if s.poll(5000) else {}
-            s.close()
-            if v.get("score") == 9:
-                break
-            time.sleep(0.2)
-        check(v.get("score") == 9, "the last edit of the rules is live "
-              "(score %s)" % v.get("score"))
-        print("checks/s: %.0f before, %.0f during %d reload requests"
-              % (before, during, BURST))
-        check(during > 0, "checks are answered during the burst")
-    except Exception as e:
-        return mfdeploy.failed(d, e)
-    finally:
-        d.teardown()
-    return 0
+def main(d):
+    exposed_control(d)
+    d.medflagd_start()
+    before = rate(d, 1.0)
+    stop, out = threading.Event(), []
+    t = threading.Thread(target=checker, args=(d, stop, out))
+    t0 = time.time()
+    t.start()
+    answers = burst(d)
+    stop.set()
+    t.join()
+    during = out[0] / (time.time() - t0)
+    check(len(answers) == BURST and all(a["ok"] for a in answers),
+          "all %d reload requests answered ok (%d)"
+          % (BURST, len(answers)))
+    st = d.control("stats")
+    most = int(BURST_S * 1000 / INTERVAL_MS) + 2
+    check(1 <= st["reloads"] <= most,
+          "%d requests ran %d reloads (at most %d)"
+          % (BURST, st["reloads"], most))
+    # A reload runs at a request, or at the end of the interval for
+    # the requests that waited: each request is one or the other.
+    check(BURST - st["reloads"] <= st["reloads_coalesced"] < BURST,
+          "the others waited and were coalesced (%d)"
+          % st["reloads_coalesced"])
+    check(max(a.get("requests", 1) for a in answers) > 1,
+          "one reload answered several requests")
+    d.log.flush()
+    runs = open(d.log.name).read().count("reload: ruleset ")
+    check(runs == st["reloads"], "the log shows %d reloads" % runs)
+    # The edit made before the last request is live.
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        s = d.socket(zmq.DEALER, "check")
+        s.send_multipart([b"", mfdeploy.pack({"post_id": "after",
+                                               "body": MYTH})])
+        v = msgpack.unpackb(s.recv_multipart()[-1], raw=False) \
+            if s.poll(5000) else {}
+        s.close()
+        if v.get("score") == 9:
+            break
+        time.sleep(0.2)
+    check(v.get("score") == 9, "the last edit of the rules is live "
+          "(score %s)" % v.get("score"))
+    print("checks/s: %.0f before, %.0f during %d reload requests"
+          % (before, during, BURST))
+    check(during > 0, "checks are answered during the burst")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    mfdeploy.run(main, workers=1, extra="reload_min_interval_ms %d\n"
+                 % INTERVAL_MS)

@@ -34,57 +34,50 @@ def spans(v):
     return [sp for h in v.get("hits", []) for sp in h.get("spans", [])]
 
 
-def main():
-    d = mfdeploy.Deployment(workers=1)
-    try:
-        d.medflagd_start()
-        title = "Re: " + MYTH
-        tb = title.encode()
+def main(d):
+    d.medflagd_start()
+    title = "Re: " + MYTH
+    tb = title.encode()
 
-        v = judge(d, {"post_id": "t-1", "title": title, "body": "hello"})
-        check(v["status"] == "ok" and v["action"] != "none",
-              "a claim in the title alone is flagged (%s, score %s)"
-              % (v["action"], v.get("score")))
-        sp = spans(v)
-        check(sp and all(len(s) == 3 and s[2] == "title" for s in sp),
-              "its spans point into the title (%r)" % sp)
-        words = sorted(tb[s[0]:s[1]].decode().lower() for s in sp)
-        check(words == ["autism", "mmr"] or words == ["autism", "jab"],
-              "title offsets cover the claim's words (%r)" % words)
+    v = judge(d, {"post_id": "t-1", "title": title, "body": "hello"})
+    check(v["status"] == "ok" and v["action"] != "none",
+          "a claim in the title alone is flagged (%s, score %s)"
+          % (v["action"], v.get("score")))
+    sp = spans(v)
+    check(sp and all(len(s) == 3 and s[2] == "title" for s in sp),
+          "its spans point into the title (%r)" % sp)
+    words = sorted(tb[s[0]:s[1]].decode().lower() for s in sp)
+    check(words == ["autism", "mmr"] or words == ["autism", "jab"],
+          "title offsets cover the claim's words (%r)" % words)
 
-        v = judge(d, {"post_id": "t-2", "title": "A question",
-                      "body": MYTH})
-        sp = spans(v)
-        bb = MYTH.encode()
-        check(v["action"] != "none" and sp and all(len(s) == 2 for s in sp),
-              "a claim in the body keeps [start, end] pairs (%r)" % sp)
-        check(sorted(bb[s[0]:s[1]].decode().lower() for s in sp)
-              == words, "those pairs point into the body")
+    v = judge(d, {"post_id": "t-2", "title": "A question",
+                  "body": MYTH})
+    sp = spans(v)
+    bb = MYTH.encode()
+    check(v["action"] != "none" and sp and all(len(s) == 2 for s in sp),
+          "a claim in the body keeps [start, end] pairs (%r)" % sp)
+    check(sorted(bb[s[0]:s[1]].decode().lower() for s in sp)
+          == words, "those pairs point into the body")
 
-        # Same instance, id, revision and body, another title: judged
-        # again, not a duplicate of the first answer.
-        a = judge(d, {"post_id": "t-3", "title": "hello", "body": "hello"})
-        b = judge(d, {"post_id": "t-3", "title": MYTH, "body": "hello"})
-        check(a["action"] == "none" and "duplicate" not in a.get("flags", []),
-              "a harmless title and body: none")
-        check(b["action"] != "none" and
-              "duplicate" not in b.get("flags", []),
-              "the same body under a claim as title is judged anew (%s, %r)"
-              % (b["action"], b.get("flags")))
-        c = judge(d, {"post_id": "t-3", "title": MYTH, "body": "hello"})
-        check("duplicate" in c.get("flags", []) and
-              c["action"] == b["action"],
-              "the same post again is the duplicate it is")
+    # Same instance, id, revision and body, another title: judged
+    # again, not a duplicate of the first answer.
+    a = judge(d, {"post_id": "t-3", "title": "hello", "body": "hello"})
+    b = judge(d, {"post_id": "t-3", "title": MYTH, "body": "hello"})
+    check(a["action"] == "none" and "duplicate" not in a.get("flags", []),
+          "a harmless title and body: none")
+    check(b["action"] != "none" and
+          "duplicate" not in b.get("flags", []),
+          "the same body under a claim as title is judged anew (%s, %r)"
+          % (b["action"], b.get("flags")))
+    c = judge(d, {"post_id": "t-3", "title": MYTH, "body": "hello"})
+    check("duplicate" in c.get("flags", []) and
+          c["action"] == b["action"],
+          "the same post again is the duplicate it is")
 
-        d.log.flush()
-        log = open(d.log.name, "rb").read()
-        check(MYTH.encode() not in log, "no title text in the log")
-    except Exception as e:
-        return mfdeploy.failed(d, e)
-    finally:
-        d.teardown()
-    return 0
+    d.log.flush()
+    log = open(d.log.name, "rb").read()
+    check(MYTH.encode() not in log, "no title text in the log")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    mfdeploy.run(main, workers=1)
