@@ -43,7 +43,7 @@ LDLIBS     += $(PKG_LIBS) -lpthread -lm
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
-              libcurl4-openssl-dev libsodium-dev redis-server \
+              libcurl4-openssl-dev libsodium-dev redis-server redis-tools \
               python3 python3-zmq python3-msgpack mandoc \
               chromium python3-websocket \
               mediawiki php-cli php-sqlite3

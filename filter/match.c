@@ -81,6 +81,7 @@ struct mf_scanner {
 	unsigned long		 mctx_of; /* serial of the rule set whose
 					   * limits it holds */
 	mf_norm_t		 norm;
+	mf_norm_t		 tnorm;	/* the title, before it joins 'norm' */
 	mf_pfscratch_t		 pf;
 	size_t			*cand;
 	size_t			 capcand;
@@ -157,6 +158,7 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	pcre2_jit_stack_free(self->jit);
 	pcre2_match_context_free(self->mctx);
 	mf_norm_free(&self->norm);
+	mf_norm_free(&self->tnorm);
 	mf_pfscratch_free(&self->pf);
 	mf_free(self->cand);
 	mf_free(self->claim_best);
@@ -897,8 +899,27 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 	return 0;
 }
 
+/* The normalized span [a, b) of 'norm' as bytes of the original field it
+ * came from. A span that starts in the title ends there (a pattern that
+ * crosses the blank line between title and body keeps its title part). */
+static void
+s_span(const mf_norm_t *norm, size_t a, size_t b, mf_span_t *out)
+{
+	size_t	s, e;
+
+	mf_norm_span(norm, a, b, &s, &e);
+	if (norm->body_at > 0 && s < norm->head_len) {
+		*out = (mf_span_t){ s, e < norm->head_len ? e :
+		    norm->head_len, MF_FIELD_TITLE };
+		return;
+	}
+	s = s >= norm->body_at ? s - norm->body_at : 0;
+	e = e >= norm->body_at ? e - norm->body_at : 0;
+	*out = (mf_span_t){ s, e < s ? s : e, MF_FIELD_BODY };
+}
+
 /* Adds the hit of 'r' to 'v' (to its suppressed hits when an `unless`
- * cancelled it); spans mapped to the original body. */
+ * cancelled it); spans mapped to the original title or body. */
 static int
 s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
     const s_result_t *res, double score)
@@ -923,16 +944,15 @@ s_add_hit(mf_verdict_t *v, const mf_rule_t *r, const mf_norm_t *norm,
 		if (mf_verdict_set_str(&h->unless,
 		    r->unless[res->cancel - 1].source) == -1)
 			return -1;
-		mf_norm_span(norm, res->cancel_at.start, res->cancel_at.end,
-		    &h->unless_span.start, &h->unless_span.end);
+		s_span(norm, res->cancel_at.start, res->cancel_at.end,
+		    &h->unless_span);
 	} else if (!res->hit)
 		return 0;
 	if ((h->spans = mf_calloc(r->nmatch, sizeof(*h->spans))) == NULL)
 		return -1;
 	h->nspans = r->nmatch;
 	for (size_t j = 0; j < r->nmatch; j++)
-		mf_norm_span(norm, sp[j].start, sp[j].end,
-		    &h->spans[j].start, &h->spans[j].end);
+		s_span(norm, sp[j].start, sp[j].end, &h->spans[j]);
 	return 0;
 }
 
@@ -1205,8 +1225,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 		return -1;
 	h->nspans = nfs;
 	for (size_t j = 0; j < nfs; j++)
-		mf_norm_span(&self->norm, fs[j].start, fs[j].end,
-		    &h->spans[j].start, &h->spans[j].end);
+		s_span(&self->norm, fs[j].start, fs[j].end, &h->spans[j]);
 	return 0;
 }
 
@@ -1255,16 +1274,45 @@ s_shadowed(const mf_scan_opts_t *so, size_t i)
 	    (so->shadow[i / 8] >> (i % 8)) & 1;
 }
 
+/*
+ * The post's text as rules see it: the body cut at max-body-bytes and
+ * reduced from its format; a title (plain text, cut at the same limit)
+ * before it, joined by a blank line so that each is its own sentence.
+ * Only the body's links are read for sources (s_sources()).
+ */
+static int
+s_post_text(mf_norm_t *norm, mf_norm_t *tnorm, const mf_policy_t *pol,
+    const mf_post_t *post, unsigned opts, mf_err_t *err)
+{
+	unsigned	nopts = 0;
+	size_t		tlen;
+
+	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
+		nopts |= MF_NORM_KEEP_QUOTES;
+	if (mf_normalize(norm, post->body, mf_utf8_cut(post->body,
+	    post->body_len, pol->max_body), post->body_format, nopts, err) ==
+	    -1)
+		return -1;
+	if (post->title == NULL || *post->title == '\0')
+		return 0;
+	tlen = mf_utf8_cut(post->title, strlen(post->title), pol->max_body);
+	/* A title quotes no one: a leading '>' is part of it. */
+	if (mf_normalize(tnorm, post->title, tlen, MF_FMT_TEXT,
+	    nopts | MF_NORM_KEEP_QUOTES, err) == -1)
+		return -1;
+	return tnorm->len == 0 ? 0 : mf_norm_join(norm, tnorm, tlen, err);
+}
+
 int
 mf_scan_text(mf_norm_t *norm, const mf_policy_t *pol, const mf_post_t *post,
     unsigned opts, mf_err_t *err)
 {
-	unsigned nopts = 0;
+	mf_norm_t	tnorm = { 0 };
+	int		rc;
 
-	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
-		nopts |= MF_NORM_KEEP_QUOTES;
-	return mf_normalize(norm, post->body, mf_utf8_cut(post->body,
-	    post->body_len, pol->max_body), post->body_format, nopts, err);
+	rc = s_post_text(norm, &tnorm, pol, post, opts, err);
+	mf_norm_free(&tnorm);
+	return rc;
 }
 
 const char *
@@ -1277,7 +1325,8 @@ static int
 s_norm_post(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_post_t *post,
     unsigned opts, mf_err_t *err)
 {
-	return mf_scan_text(&self->norm, &rs->policy, post, opts, err);
+	return s_post_text(&self->norm, &self->tnorm, &rs->policy, post, opts,
+	    err);
 }
 
 const mf_norm_t *

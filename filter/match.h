@@ -90,9 +90,11 @@ int		 mf_rule_test(const mf_ruleset_t *rules, mf_scanner_t *self,
 /* BORROWS: the normalized text of the last scan (explain --normalized). */
 const mf_norm_t	*mf_scanner_norm(const mf_scanner_t *self);
 
-/* The post's text as rules see it under 'pol': cut at max-body-bytes,
- * quotes cut unless the policy or 'opts' keep them, normalized into
- * 'norm' (reused). 0, or -1 with 'err' set. */
+/* The post's text as rules see it under 'pol': its title (if any) and
+ * a blank line before the body, each cut at max-body-bytes, quotes cut
+ * unless the policy or 'opts' keep them, normalized into 'norm'
+ * (reused; norm->body_at tells the title's offsets from the body's).
+ * 0, or -1 with 'err' set. */
 int		 mf_scan_text(mf_norm_t *norm, const mf_policy_t *pol,
 		    const mf_post_t *post, unsigned opts, mf_err_t *err);
 /* The post's language: its lang field when it is en, fr, es or de, else

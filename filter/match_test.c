@@ -57,8 +57,10 @@ s_load(void)
 	return rs;
 }
 
+/* Judges a post of 'text' (and 'title', may be NULL) in format 'fmt'. */
 static mf_verdict_t *
-s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
+s_judge_post(const char *title, const char *text, mf_format_t fmt,
+    const mf_sources_t *src)
 {
 	mf_ruleset_t	*rs = s_load();
 	mf_scanner_t	*sc = mf_scanner_new(NULL);
@@ -68,12 +70,19 @@ s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
 	MF_ASSERT_NOT_NULL(rs);
 	MF_ASSERT_NOT_NULL(sc);
 	p->body_format = fmt;
+	p->title = title ? mf_strdup(title) : NULL;
 	MF_ASSERT_EQ(0, mf_scan(sc, rs, src, p, 0, &v, NULL));
 	MF_ASSERT_STR_EQ(mf_ruleset_hash(rs), v->ruleset);
 	mf_post_destroy(&p);
 	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
 	return v;
+}
+
+static mf_verdict_t *
+s_judge(const char *text, mf_format_t fmt, const mf_sources_t *src)
+{
+	return s_judge_post(NULL, text, fmt, src);
 }
 
 static const mf_hit_t *
@@ -113,6 +122,56 @@ MF_TEST(match_spans_point_into_original_text)
 	MF_ASSERT_EQ(0, strncmp(t + h->spans[0].start, "MMR", 3));
 	MF_ASSERT_EQ(3, h->spans[0].end - h->spans[0].start);
 	MF_ASSERT_EQ(0, strncmp(t + h->spans[1].start, "autism", 6));
+	mf_verdict_destroy(&v);
+}
+
+/* The title is judged with the body, as its own sentence; spans say
+ * which field they point into, and a title moves no span of the body. */
+static mf_verdict_t *
+s_judge_titled(const char *title, const char *body)
+{
+	return s_judge_post(title, body, MF_FMT_MARKDOWN, NULL);
+}
+
+MF_TEST(match_title_judged_with_body)
+{
+	const char	*t = "> The MMR jab gave my son autism";
+	const char	*b = "Hello, *MMS* cures it all.";
+	mf_verdict_t	*v = s_judge_titled(t, "hello");
+	const mf_hit_t	*h;
+	mf_span_t	 body_only[2];
+
+	MF_ASSERT_NOT_NULL(h = s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_EQ(2, h->nspans);
+	for (size_t j = 0; j < 2; j++)
+		MF_ASSERT_EQ(MF_FIELD_TITLE, h->spans[j].field);
+	/* A title is plain text: its '>' quotes nothing. */
+	MF_ASSERT_EQ(0, memcmp(t + h->spans[0].start, "MMR", 3));
+	MF_ASSERT_EQ(6, h->spans[1].end - h->spans[1].start);
+	MF_ASSERT_EQ(0, memcmp(t + h->spans[1].start, "autism", 6));
+	mf_verdict_destroy(&v);
+
+	v = s_judge_titled(NULL, b);
+	MF_ASSERT_NOT_NULL(h = s_hit(v, "mms-cures.drink"));
+	memcpy(body_only, h->spans, sizeof(body_only));
+	mf_verdict_destroy(&v);
+	v = s_judge_titled("My jab and autism: a question", b);
+	MF_ASSERT_NOT_NULL(h = s_hit(v, "mms-cures.drink"));
+	for (size_t j = 0; j < 2; j++) {
+		MF_ASSERT_EQ(MF_FIELD_BODY, h->spans[j].field);
+		MF_ASSERT_EQ(body_only[j].start, h->spans[j].start);
+		MF_ASSERT_EQ(body_only[j].end, h->spans[j].end);
+	}
+	/* A sentence of the body does not cancel the title's claim, nor
+	 * the title's the body's. */
+	mf_verdict_destroy(&v);
+	v = s_judge_titled("The MMR jab gave my son autism",
+	    "It is not a myth.");
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	v = s_judge_titled("", "hello");
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
 	mf_verdict_destroy(&v);
 }
 

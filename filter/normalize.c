@@ -157,34 +157,43 @@ static const unsigned char s_ascii[128] = {
 
 /* Makes room for 'need' bytes of text (plus the NUL) and of map. Returns
  * 1, or 0 and sets c->oom. Grows by doubling: once warm, no allocation. */
+/* Grows the text and map of 'o' to hold 'need' bytes plus two spare
+ * (see s_words()) and the NUL. 0, or -1 out of memory: each array grown
+ * is kept, and 'cap' rises only once all three hold it. */
 static int
-s_reserve(mf__nctx_t *c, size_t need)
+s_grow(mf_norm_t *o, size_t need)
 {
-	mf_norm_t	*o = c->out;
-	size_t		 cap;
-	void		*p;
+	size_t	 cap;
+	void	*p;
 
 	if (need + 2 < o->cap)
-		return 1;	/* two spare bytes: see s_words() */
-	if (c->oom)
 		return 0;
 	cap = o->cap ? o->cap : 256;
 	while (cap <= need + 2)
 		cap *= 2;
 	if ((p = mf_realloc(o->text, cap)) == NULL)
-		goto fail;
+		return -1;
 	o->text = p;
 	if ((p = mf_realloc(o->ostart, cap * sizeof(size_t))) == NULL)
-		goto fail;
+		return -1;
 	o->ostart = p;
 	if ((p = mf_realloc(o->oend, cap * sizeof(size_t))) == NULL)
-		goto fail;
+		return -1;
 	o->oend = p;
 	o->cap = cap;
-	return 1;
-fail:
-	c->oom = 1;
 	return 0;
+}
+
+static int
+s_reserve(mf__nctx_t *c, size_t need)
+{
+	if (need + 2 < c->out->cap)
+		return 1;
+	if (c->oom || s_grow(c->out, need) == -1) {
+		c->oom = 1;
+		return 0;
+	}
+	return 1;
 }
 
 static inline void
@@ -1015,6 +1024,7 @@ mf_normalize(mf_norm_t *out, const char *body, size_t len, mf_format_t fmt,
 	c.symsp = SIZE_MAX;
 	out->len = 0;
 	out->flags = 0;
+	out->head_len = out->body_at = 0;
 	if (!s_reserve(&c, len + 16))
 		goto oom;
 	mf__markup_reduce(&c, fmt);
@@ -1041,6 +1051,40 @@ mf_norm_free(mf_norm_t *self)
 	mf_free(self->oend);
 	mf_free(self->scratch);
 	memset(self, 0, sizeof(*self));
+}
+
+int
+mf_norm_join(mf_norm_t *self, const mf_norm_t *head, size_t head_len,
+    mf_err_t *err)
+{
+	size_t	 k = head->len + 2, base = head_len + 2, need;
+
+	assert(self != NULL && head != NULL && self->body_at == 0);
+	need = self->len + k;
+	if (s_grow(self, need) == -1)
+		return mf_err_set(err, MF_ENOMEM, "normalize", "out of memory "
+		    "joining a %zu-byte title to the body", head_len);
+	memmove(self->text + k, self->text, self->len);
+	memmove(self->ostart + k, self->ostart, self->len * sizeof(size_t));
+	memmove(self->oend + k, self->oend, self->len * sizeof(size_t));
+	for (size_t i = k; i < need; i++) {
+		self->ostart[i] += base;
+		self->oend[i] += base;
+	}
+	memcpy(self->text, head->text, head->len);
+	memcpy(self->ostart, head->ostart, head->len * sizeof(size_t));
+	memcpy(self->oend, head->oend, head->len * sizeof(size_t));
+	for (size_t i = 0; i < 2; i++) {
+		self->text[head->len + i] = '\n';
+		self->ostart[head->len + i] = head_len + i;
+		self->oend[head->len + i] = head_len + i + 1;
+	}
+	self->len = need;
+	self->text[need] = '\0';
+	self->flags |= head->flags;
+	self->head_len = head_len;
+	self->body_at = base;
+	return 0;
 }
 
 void

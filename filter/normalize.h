@@ -34,6 +34,11 @@ typedef struct mf_norm {
 	size_t	*ostart;
 	size_t	*oend;
 	unsigned flags;		/* MF_NORMF_* */
+	/* After mf_norm_join(): the original offsets below 'body_at' are
+	 * the head's (a post's title, 'head_len' bytes), the others the
+	 * body's plus 'body_at'. Both 0 when the text is one field. */
+	size_t	 head_len;
+	size_t	 body_at;
 	size_t	 cap;		/* capacity of text/ostart/oend (reused) */
 	void	*scratch;	/* private reusable work space */
 } mf_norm_t;
@@ -44,6 +49,16 @@ typedef struct mf_norm {
 int	mf_normalize(mf_norm_t *out, const char *body, size_t len,
 	    mf_format_t fmt, unsigned opts, mf_err_t *err);
 void	mf_norm_free(mf_norm_t *self);
+/*
+ * Puts 'head' (a normalized title of 'head_len' original bytes) and a
+ * blank line before the text of 'self', so that rules read the two as
+ * separate sentences of one text. The map of the body moves up by
+ * head_len + 2 (self->body_at); mf_norm_span() then gives offsets into
+ * that virtual "head\n\nbody". Returns 0, or -1 with 'err' set (ENOMEM,
+ * and 'self' is left as it was).
+ */
+int	mf_norm_join(mf_norm_t *self, const mf_norm_t *head, size_t head_len,
+	    mf_err_t *err);
 /* Maps the normalized span [a, b) to the original. */
 void	mf_norm_span(const mf_norm_t *self, size_t a, size_t b,
 	    size_t *ostart, size_t *oend);

@@ -82,6 +82,24 @@ mf_post_text(const mf_post_t *self)
 }
 
 const char *
+mf_post_field(const mf_post_t *self, mf_field_t f, size_t *len)
+{
+	assert(self != NULL && len != NULL);
+	if (f == MF_FIELD_TITLE) {
+		*len = self->title ? strlen(self->title) : 0;
+		return self->title ? self->title : "";
+	}
+	*len = self->body ? self->body_len : 0;
+	return mf_post_text(self);
+}
+
+const char *
+mf_field_name(mf_field_t f)
+{
+	return f == MF_FIELD_TITLE ? "title" : "body";
+}
+
+const char *
 mf_format_name(mf_format_t f)
 {
 	if ((unsigned)f >= S_NFORMATS)

@@ -19,6 +19,12 @@ typedef enum mf_format {
 	MF_FMT_WIKITEXT
 } mf_format_t;
 
+/* The fields of a post that are judged (and a span points into). */
+typedef enum mf_field {
+	MF_FIELD_BODY = 0,
+	MF_FIELD_TITLE
+} mf_field_t;
+
 /* A raw msgpack object (a map for 'author' and 'ext'), kept as bytes so it
  * can be echoed back unchanged. len == 0 means absent. */
 typedef struct mf_raw {
@@ -54,6 +60,13 @@ mf_post_t	*mf_post_new_len(const char *post_id, const char *body,
 void		 mf_post_destroy(mf_post_t **self_p);
 /* BORROWS */
 const char	*mf_post_text(const mf_post_t *self);
+
+/* The text of field 'f' and its length in *len ("" and 0 for a post
+ * without a title). BORROWS. */
+const char	*mf_post_field(const mf_post_t *self, mf_field_t f,
+		    size_t *len);
+/* "body", "title". */
+const char	*mf_field_name(mf_field_t f);
 
 /* "text" <-> MF_FMT_TEXT ...; parse returns -1 for an unknown name. */
 const char	*mf_format_name(mf_format_t f);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "source.h"
 #include "verdict.h"
 
 static const char *const s_status_names[] = {
@@ -30,7 +31,7 @@ static const char *const s_mode_names[] = {
 static const char *const s_vflag_names[MF_VF_COUNT] = {
 	"sources_stale", "duplicate", "truncated", "rule_limit",
 	"invalid_utf8", "quotes_skipped", "sarcasm", "unreliable_topic",
-	"review", "shadow"
+	"review", "shadow", "ext_dropped"
 };
 
 #define S_COUNT(a)	(sizeof(a) / sizeof((a)[0]))
@@ -378,6 +379,27 @@ mf_verdict_set_str(char **field, const char *value)
 		return -1;
 	mf_free(*field);
 	*field = copy;
+	return 0;
+}
+
+int
+mf_verdict_links_to_hosts(mf_verdict_t *self)
+{
+	char	host[256];
+
+	assert(self != NULL);
+	for (size_t i = 0; i < self->nsources; i++) {
+		mf_srcref_t	*r = &self->sources[i];
+
+		if (r->url == NULL)
+			continue;
+		if (mf_url_host(r->url, strlen(r->url), host,
+		    sizeof(host)) == 0) {
+			if (mf_verdict_set_str(&r->url, host) == -1)
+				return -1;
+		} else if (mf_verdict_set_str(&r->url, r->domain) == -1)
+			return -1;
+	}
 	return 0;
 }
 

@@ -50,10 +50,14 @@ typedef enum mf_list {
 #define MF_VF_SHADOW		0x200u	/* "shadow": medflagd runs detect only
 					 * (mode shadow): the action is what
 					 * would be done; adapters do nothing */
-#define MF_VF_COUNT		10
+#define MF_VF_EXT_DROPPED	0x400u	/* "ext_dropped": at rest (the journal),
+					 * a verdict too big to keep whole */
+#define MF_VF_COUNT		11
 
 typedef struct mf_span {
-	size_t	start, end;	/* byte offsets into the ORIGINAL body, end exclusive */
+	size_t		start, end;	/* byte offsets into the ORIGINAL field,
+					 * end exclusive */
+	mf_field_t	field;		/* the body, or the title */
 } mf_span_t;
 
 typedef enum mf_mode {
@@ -138,6 +142,11 @@ int		 mf_verdict_add_source(mf_verdict_t *self, const char *url,
 /* Appends 'url' unless it is already there. */
 int		 mf_verdict_add_evidence(mf_verdict_t *self, const char *url);
 int		 mf_verdict_set_str(char **field, const char *value);
+/* Makes 'self' fit to keep at rest (the verdict journal): the url of
+ * each source cut to its host, so that no path or query string of a
+ * post's links is stored (a url without a host becomes its domain, or
+ * is dropped). Returns 0, or -1 on ENOMEM. */
+int		 mf_verdict_links_to_hosts(mf_verdict_t *self);
 
 const char	*mf_status_name(mf_status_t s);
 const char	*mf_action_name(mf_action_t a);

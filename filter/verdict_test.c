@@ -197,3 +197,27 @@ MF_TEST(verdict_oom_loop)
 	}
 	MF_ASSERT(done);
 }
+
+/* At rest a link keeps its host only; one without a host its domain. */
+MF_TEST(verdict_links_to_hosts)
+{
+	mf_verdict_t	*v = mf_verdict_new("p-1");
+
+	MF_ASSERT_NOT_NULL(v);
+	MF_ASSERT_EQ(0, mf_verdict_add_source(v,
+	    "https://www.Example.org/a/b?name=jane#x", "example.org",
+	    MF_LIST_UNKNOWN));
+	MF_ASSERT_EQ(0, mf_verdict_add_source(v, "www.who.int/path",
+	    "who.int", MF_LIST_VETTED));
+	MF_ASSERT_EQ(0, mf_verdict_add_source(v, "::", "x.org",
+	    MF_LIST_UNKNOWN));
+	MF_ASSERT_EQ(0, mf_verdict_add_source(v, NULL, "y.org",
+	    MF_LIST_UNKNOWN));
+	MF_ASSERT_EQ(0, mf_verdict_links_to_hosts(v));
+	MF_ASSERT_STR_EQ("www.example.org", v->sources[0].url);
+	MF_ASSERT_STR_EQ("www.who.int", v->sources[1].url);
+	MF_ASSERT_STR_EQ("x.org", v->sources[2].url);
+	MF_ASSERT_NULL(v->sources[3].url);
+	MF_ASSERT_STR_EQ("example.org", v->sources[0].domain);
+	mf_verdict_destroy(&v);
+}

@@ -548,6 +548,21 @@ mf_wire_decode_post(const void *data, size_t len, mf_err_t *err)
 
 /* ---- verdict --------------------------------------------------------- */
 
+/* The third element of a span: the field it points into. */
+static int
+s_span_field(s_dec_t *d, const char *field, mf_span_t *sp)
+{
+	char	name[16];
+
+	if (s_name(d, field, name, sizeof(name)) == -1)
+		return -1;
+	if (strcmp(name, "title") == 0)
+		sp->field = MF_FIELD_TITLE;
+	else if (strcmp(name, "body") != 0)
+		return s_unknown(d, field, name, "\"title\" or \"body\"");
+	return 0;
+}
+
 static int
 s_spans(s_dec_t *d, const char *field, mf_hit_t *h)
 {
@@ -569,9 +584,10 @@ s_spans(s_dec_t *d, const char *field, mf_hit_t *h)
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
 		if (s_read(d, f, &v) == -1)
 			return -1;
-		if (v.type != MF__MP_ARRAY || v.len != 2)
+		if (v.type != MF__MP_ARRAY || (v.len != 2 && v.len != 3))
 			return mf_err_set(d->err, MF_EFIELD, f,
-			    "%s: expected [start, end], got %s", f,
+			    "%s: expected [start, end] or [start, end, "
+			    "\"title\"], got %s", f,
 			    v.type == MF__MP_ARRAY ? "an array of another "
 			    "length" : mf__mp_type_desc(v.type));
 		se[0] = se[1] = 0;
@@ -582,6 +598,9 @@ s_spans(s_dec_t *d, const char *field, mf_hit_t *h)
 			    "%s: end before start", f);
 		h->spans[i].start = (size_t)se[0];
 		h->spans[i].end = (size_t)se[1];
+		h->spans[i].field = MF_FIELD_BODY;
+		if (v.len == 3 && s_span_field(d, f, &h->spans[i]) == -1)
+			return -1;
 		h->nspans++;
 	}
 	return 0;
@@ -1095,6 +1114,18 @@ s_map_close(mf_buf_t *b, size_t at, size_t n)
 	b->data[at + 2] = (char)(n & 0xff);
 }
 
+/* [start, end] for a span of the body, [start, end, "title"] for one of
+ * the title: a client that knows only bodies still reads the pair. */
+static int
+s_put_span(mf_buf_t *b, const mf_span_t *sp)
+{
+	int	title = sp->field == MF_FIELD_TITLE;
+
+	return mf__mp_put_array(b, title ? 3 : 2) |
+	    mf__mp_put_uint(b, sp->start) | mf__mp_put_uint(b, sp->end) |
+	    (title ? mf__mp_put_cstr(b, "title") : 0);
+}
+
 /* Appends "key": "value" unless 'value' is NULL; counts it in '*n'. */
 static int
 s_put_kstr(mf_buf_t *b, size_t *n, const char *key, const char *value)
@@ -1231,15 +1262,11 @@ s_put_hit(mf_buf_t *b, const mf_hit_t *h)
 		n++;
 		rc |= s_put_kstr(b, &n, "unless", h->unless);
 		rc |= mf__mp_put_cstr(b, "unless_span") |
-		    mf__mp_put_array(b, 2) |
-		    mf__mp_put_uint(b, h->unless_span.start) |
-		    mf__mp_put_uint(b, h->unless_span.end);
+		    s_put_span(b, &h->unless_span);
 	}
 	rc |= mf__mp_put_cstr(b, "spans") | mf__mp_put_array(b, h->nspans);
 	for (i = 0; i < h->nspans; i++)
-		rc |= mf__mp_put_array(b, 2) |
-		    mf__mp_put_uint(b, h->spans[i].start) |
-		    mf__mp_put_uint(b, h->spans[i].end);
+		rc |= s_put_span(b, &h->spans[i]);
 	if (rc == 0)
 		s_map_close(b, at, n);
 	return rc ? -1 : 0;

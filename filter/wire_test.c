@@ -177,12 +177,15 @@ s_full_verdict(void)
 	h->mode = MF_MODE_SHADOW;
 	h->question = 1;
 	h->error = mf_strdup("match limit");
-	h->spans = mf_calloc(2, sizeof(*h->spans));
-	h->nspans = 2;
+	h->spans = mf_calloc(3, sizeof(*h->spans));
+	h->nspans = 3;
 	h->spans[0].start = 4;
 	h->spans[0].end = 7;
 	h->spans[1].start = 30;
 	h->spans[1].end = 36;
+	h->spans[2].start = 2;		/* one in the title */
+	h->spans[2].end = 9;
+	h->spans[2].field = MF_FIELD_TITLE;
 	h = mf_verdict_add_hit(v);	/* an empty one: only defaults */
 	mf_verdict_add_source(v, "https://naturalnews.com/a",
 	    "naturalnews.com", MF_LIST_UNRELIABLE);
@@ -232,6 +235,7 @@ s_assert_same_verdict(const mf_verdict_t *a, const mf_verdict_t *b)
 		for (j = 0; j < x->nspans; j++) {
 			MF_ASSERT_EQ(x->spans[j].start, y->spans[j].start);
 			MF_ASSERT_EQ(x->spans[j].end, y->spans[j].end);
+			MF_ASSERT_EQ(x->spans[j].field, y->spans[j].field);
 		}
 	}
 	MF_ASSERT_STR_EQ(a->hits[0].tier, b->hits[0].tier);
@@ -268,7 +272,8 @@ MF_TEST(wire_verdict_roundtrip)
 	MF_ASSERT_EQ(0, mf_wire_encode_verdict_json(in, &buf, &err));
 	MF_ASSERT_STR_CONTAINS(buf.data, "\"revision\":4");
 	MF_ASSERT_STR_CONTAINS(buf.data, "\"ext\":{\"k\":7}");
-	MF_ASSERT_STR_CONTAINS(buf.data, "\"spans\":[[4,7],[30,36]]");
+	MF_ASSERT_STR_CONTAINS(buf.data,
+	    "\"spans\":[[4,7],[30,36],[2,9,\"title\"]]");
 	MF_ASSERT_STR_CONTAINS(buf.data,
 	    "\"flags\":[\"sources_stale\",\"invalid_utf8\",\"quotes_skipped\"]");
 	MF_ASSERT(strstr(buf.data, "null") == NULL);	/* NULLs omitted */
@@ -291,6 +296,36 @@ MF_TEST(wire_verdict_roundtrip)
 	mf_verdict_destroy(&out);
 	mf_verdict_destroy(&in);
 	mf_buf_free(&buf);
+}
+
+/* A span's third element names its field: "title" or "body", nothing
+ * else, and the error says which span. */
+MF_TEST(wire_span_field)
+{
+	static const char *ok[] = {
+		"{\"post_id\":\"p\",\"hits\":[{\"spans\":[[1,2,\"body\"],"
+		    "[0,3,\"title\"]]}]}",
+	};
+	mf_err_t	 err = { 0 };
+	mf_verdict_t	*v;
+	const char	*j;
+
+	v = mf_wire_decode_verdict_json(ok[0], strlen(ok[0]), &err);
+	if (v == NULL)
+		mf__test_fail(__FILE__, __LINE__, "%s", err.msg);
+	MF_ASSERT_EQ(2, v->hits[0].nspans);
+	MF_ASSERT_EQ(MF_FIELD_BODY, v->hits[0].spans[0].field);
+	MF_ASSERT_EQ(MF_FIELD_TITLE, v->hits[0].spans[1].field);
+	mf_verdict_destroy(&v);
+	j = "{\"post_id\":\"p\",\"hits\":[{\"spans\":[[1,2,\"url\"]]}]}";
+	v = mf_wire_decode_verdict_json(j, strlen(j), &err);
+	MF_ASSERT_NULL(v);
+	MF_ASSERT_STR_CONTAINS(err.msg, "hits[0].spans[0]");
+	MF_ASSERT_STR_CONTAINS(err.msg, "\"title\" or \"body\"");
+	j = "{\"post_id\":\"p\",\"hits\":[{\"spans\":[[1,2,3,4]]}]}";
+	v = mf_wire_decode_verdict_json(j, strlen(j), &err);
+	MF_ASSERT_NULL(v);
+	MF_ASSERT_STR_CONTAINS(err.msg, "[start, end, \"title\"]");
 }
 
 /* ---- hostile input --------------------------------------------------- */

@@ -295,3 +295,18 @@ def failed(d, ex):
     d.log.flush()
     sys.stdout.write(open(d.log.name, errors="replace").read()[-3000:])
     return 1
+
+
+def run(test, **deployment):
+    """Exits with what 'test' does to a new Deployment(**deployment): 0
+    when it returns, 1 (with the log's tail) when it raises; the
+    deployment is torn down either way."""
+    d = Deployment(**deployment)
+    try:
+        test(d)
+        rc = 0
+    except Exception as e:
+        rc = failed(d, e)
+    finally:
+        d.teardown()
+    sys.exit(rc)

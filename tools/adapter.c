@@ -75,7 +75,8 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 		if (mf_buf_puts(out, line) != 0)
 			return -1;
 		for (size_t k = 0; k < h->nspans; k++)
-			if (s_quote(out, body, blen, h->spans[k].start,
+			if (h->spans[k].field == MF_FIELD_BODY &&
+			    s_quote(out, body, blen, h->spans[k].start,
 			    h->spans[k].end) != 0)
 				return -1;
 	}

@@ -25,15 +25,19 @@ typedef struct s_check {
 static void
 s_excerpt(FILE *fp, const mf_post_t *post, const mf_span_t *sp)
 {
-	size_t	s = sp->start, e = sp->end;
+	size_t		 s = sp->start, e = sp->end, len;
+	const char	*text;
 
-	if (post == NULL || s >= e || e > post->body_len)
+	if (post == NULL)
+		return;
+	text = mf_post_field(post, sp->field, &len);
+	if (s >= e || e > len)
 		return;
 	if (e - s > 100)
 		e = s + 100;
 	fputc('"', fp);
 	for (size_t i = s; i < e; i++) {
-		unsigned char c = (unsigned char)post->body[i];
+		unsigned char c = (unsigned char)text[i];
 
 		fputc(c < 0x20 || c == 0x7f ? ' ' : c, fp);
 	}
@@ -74,8 +78,9 @@ s_print(FILE *fp, const mf_verdict_t *v, const mf_post_t *post, int color)
 		if (h->error != NULL)
 			fprintf(fp, "    limit: %s\n", h->error);
 		for (size_t j = 0; j < h->nspans; j++) {
-			fprintf(fp, "    matched [%zu,%zu) ", h->spans[j].start,
-			    h->spans[j].end);
+			fprintf(fp, "    matched %s[%zu,%zu) ",
+			    h->spans[j].field == MF_FIELD_TITLE ? "title " :
+			    "", h->spans[j].start, h->spans[j].end);
 			s_excerpt(fp, post, &h->spans[j]);
 			fputc('\n', fp);
 		}

@@ -22,6 +22,7 @@ s_highlight(const char *text, size_t len, const mf_verdict_t *v, int color)
 	for (size_t i = 0; i < v->nhits; i++)
 		for (size_t j = 0; j < v->hits[i].nspans; j++)
 			for (size_t k = v->hits[i].spans[j].start;
+			    v->hits[i].spans[j].field == MF_FIELD_BODY &&
 			    k < v->hits[i].spans[j].end && k < len; k++)
 				mark[k] = 1;
 	for (size_t i = 0; i < len; i++) {
@@ -87,12 +88,18 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 			    "that weighed most:" : "");
 		if (h->error)
 			printf("  stopped: %s\n", h->error);
-		for (size_t j = 0; j < h->nspans; j++)
-			printf("  %s %zu: bytes %zu-%zu \"%.*s\"\n",
+		for (size_t j = 0; j < h->nspans; j++) {
+			const mf_span_t	*sp = &h->spans[j];
+			size_t		 flen;
+			const char	*f = mf_post_field(post, sp->field,
+					    &flen);
+
+			printf("  %s %zu: %s bytes %zu-%zu \"%.*s\"\n",
 			    h->probability > 0 ? "word" : "match", j + 1,
-			    h->spans[j].start, h->spans[j].end,
-			    (int)(h->spans[j].end - h->spans[j].start),
-			    post->body + h->spans[j].start);
+			    mf_field_name(sp->field), sp->start, sp->end,
+			    sp->end <= flen ? (int)(sp->end - sp->start) : 0,
+			    sp->end <= flen ? f + sp->start : "");
+		}
 		if (c) {
 			printf("  claim:    %s\n", c->title);
 			printf("  fact:     %s\n", c->fact);

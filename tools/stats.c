@@ -160,6 +160,9 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 		    "without Redis", 0 },
 		{ "worker_deaths", "worker_deaths_total", "workers declared "
 		    "dead", 0 },
+		{ "reloads", "reloads_total", "rule reloads run", 0 },
+		{ "reloads_coalesced", "reloads_coalesced_total", "reload "
+		    "requests that waited and shared the next reload", 0 },
 		{ "seq", "seq", "last verdict sequence number", 1 },
 		{ "uptime_s", "uptime_seconds", "seconds since start", 1 },
 		{ "redis", "redis_up", "1 when Redis is connected", 1 },
@@ -314,10 +317,19 @@ mf_cmd_stats(int argc, char **argv, const mf_cli_t *cli)
 static void
 s_print_reload(const msgpack_object *r)
 {
-	char	rs[128];
+	char		rs[128], note[300];
+	long long	n = mf_mp_int(r, "requests", 1);
 
-	printf("reloaded: ruleset %s\n", mf_mp_str(r, "ruleset", rs,
+	if (mf_mp_int(r, "queued", 0) == 1) {
+		printf("reload queued: %s\n", mf_mp_str(r, "note", note,
+		    sizeof(note)));
+		return;
+	}
+	printf("reloaded: ruleset %s", mf_mp_str(r, "ruleset", rs,
 	    sizeof(rs)));
+	if (n > 1)	/* a burst of requests shared this reload */
+		printf(" (one reload for %lld requests)", n);
+	putchar('\n');
 }
 
 int

@@ -128,11 +128,25 @@ typedef struct mf_stats {
 	uint64_t	 poison;
 	uint64_t	 stale;
 	uint64_t	 worker_deaths;
+	uint64_t	 reloads;		/* rule reloads run */
+	/* Reload requests that waited for the next reload and shared it
+	 * (at most one starts per reload_min_interval_ms). */
+	uint64_t	 reloads_coalesced;
 	/* Arrival to verdict of every judged post (not dedup answers). */
 	uint64_t	 latency[MF_LATHIST_N];
 	uint64_t	 latency_max;
 	uint64_t	 latency_sum;		/* us, for averages */
 } mf_stats_t;
+
+/* A control client waiting for the reload its request was coalesced
+ * into: its ROUTER identity and whether it sent a REQ delimiter. A
+ * burst of requests beyond MF_RELOAD_WAITERS is answered at once. */
+#define MF_RELOAD_WAITERS	32
+typedef struct mf_reload_waiter {
+	uint8_t		 ident[MF_IDENT_MAX];
+	size_t		 identlen;
+	int		 delim;
+} mf_reload_waiter_t;
 
 typedef struct mf_broker {
 	mf_config_t	 cfg;
@@ -181,6 +195,13 @@ typedef struct mf_broker {
 	double		 canary_rate;	/* canary.c: flag rate of the rules */
 	size_t		 canary_n;	/* posts in the canary sample, 0 none */
 	size_t		 nrules;	/* rules in the current rule set */
+	/* Reload requests (control.c): when the last reload ended, whether
+	 * one is due, and the control clients waiting for its answer. */
+	int64_t		 reload_last_ms;
+	int64_t		 reload_gap_ms;	/* from the last to the next */
+	int		 reload_pending;
+	size_t		 nreload_wait;
+	mf_reload_waiter_t reload_wait[MF_RELOAD_WAITERS];
 } mf_broker_t;
 
 /* dispatch.c */
@@ -231,6 +252,17 @@ void	 mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f);
 /* Compiles the rules; on success switches workers and returns 0; on
  * failure fills 'diags' and keeps the old rules. */
 int	 mf_broker_reload(mf_broker_t *b, mf_diags_t *diags);
+/* Asks for a reload: from control client 'ident' (answered when it has
+ * run) or, with 'ident' NULL, from SIGHUP. It runs at once unless one
+ * ended less than reload_min_interval_ms, or nine times the time it took,
+ * ago; then it is due at the end of that gap and every request until
+ * then shares it. */
+void	 mf_broker_reload_request(mf_broker_t *b, const void *ident,
+	    size_t identlen, int delim);
+/* Runs the reload that is due, if any (the main loop, each turn). */
+void	 mf_broker_reload_tick(mf_broker_t *b, int64_t now);
+/* When the due reload may run, or INT64_MAX when none is due. */
+int64_t	 mf_broker_reload_next_ms(const mf_broker_t *b);
 /* Loads and tests the rules of 'cfg' (medflagd -n and reload). Returns
  * the ruleset hash in 'hash' or -1 with every problem in 'diags'. */
 int	 mf_broker_check_rules(const mf_config_t *cfg, char *hash,

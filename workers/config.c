@@ -36,9 +36,22 @@ static const mf_config_directive_t s_table[] = {
 	{ "verdicts", MF_CONF_ENDPOINT, F(verdicts), S(verdicts), 0, 0,
 	    "tcp://127.0.0.1:7703", 0,
 	    "PUB endpoint: topic verdict.<action>, msgpack verdict" },
+	{ "verdicts_hwm", MF_CONF_INT, F(verdicts_hwm), 0, 100, 10000000,
+	    "10000", 0, "verdicts queued for one subscriber that does not "
+	    "read; past it that subscriber misses verdicts (a gap in seq) and "
+	    "catches up from the journal" },
 	{ "control", MF_CONF_ENDPOINT, F(control), S(control), 0, 0,
 	    "tcp://127.0.0.1:7704", 0,
 	    "ROUTER endpoint for stats, health, workers, reload" },
+	{ "control_open", MF_CONF_ONOFF, F(control_open), 0, 0, 1, "off", 0,
+	    "on: a control endpoint other hosts can reach is served without "
+	    "CURVE, so anyone who reaches it may reload and replay; off: "
+	    "medflagd refuses to start so (bind ipc:// or 127.0.0.1, or set "
+	    "curve_secret_key)" },
+	{ "reload_min_interval_ms", MF_CONF_INT, F(reload_min_interval_ms),
+	    0, 0, 600000, "1000", 0,
+	    "the least time from a reload to the next (at least nine times "
+	    "what the last took); requests in between share the next one" },
 	{ "backend", MF_CONF_ENDPOINT, F(backend), S(backend), 0, 0,
 	    "tcp://127.0.0.1:7705", 0,
 	    "ROUTER endpoint medflag-worker processes connect to" },
@@ -70,6 +83,9 @@ static const mf_config_directive_t s_table[] = {
 	    "posts queued before ingest stops reading and check says busy" },
 	{ "journal_max", MF_CONF_INT, F(journal_max), 0, 0, 100000000,
 	    "100000", 0, "verdicts kept in the Redis journal (0 = none)" },
+	{ "journal_max_mb", MF_CONF_INT, F(journal_max_mb), 0, 1, 65536, "256",
+	    0, "MiB the Redis journal holds at most (the oldest verdicts go "
+	    "first); a verdict over 16 KiB is kept without its ext" },
 	{ "dedup_window_s", MF_CONF_INT, F(dedup_window_s), 0, 0, 86400 * 30,
 	    "600", 0, "seconds a repeated post gets the stored verdict" },
 	{ "dedup_max_entries", MF_CONF_INT, F(dedup_max_entries), 0, 1,

@@ -38,6 +38,8 @@ typedef struct mf_config {
 	int	worker_timeout_ms;
 	int	max_queue;		/* posts queued before ingest stops */
 	int	journal_max;		/* verdict journal length in Redis */
+	int	journal_max_mb;		/* and its bytes, MiB; default 256 */
+	int	verdicts_hwm;		/* verdicts queued per subscriber */
 	int	dedup_window_s;		/* default 600 */
 	int	dedup_max_entries;	/* verdicts held; default 50000 */
 	int	dedup_max_mb;		/* their bytes, MiB; default 32 */
@@ -95,6 +97,10 @@ typedef struct mf_config {
 	int	mediawiki_poll_ms;	/* default 30000 */
 	char	mediawiki_state_file[1024];	/* where the cursor is kept */
 	char	mediawiki_tag_flag[64], mediawiki_tag_hold[64];
+	/* Control: 1 lets a control endpoint other hosts can reach run
+	 * without CURVE (medflagd refuses to start so otherwise). */
+	int	control_open;
+	int	reload_min_interval_ms;	/* reloads start at most this often */
 } mf_config_t;
 
 /* Fills every field with its default. */

@@ -223,6 +223,7 @@ mf_dedup_key(const mf_dedup_t *self, const mf_post_t *p, uint64_t key[2])
 	s_key_field(&a, 6, p->lang, p->lang ? strlen(p->lang) : 0);
 	s_key_field(&a, 7, &dl, sizeof(dl));
 	s_key_field(&a, 8, p->ext.len ? p->ext.data : NULL, p->ext.len);
+	s_key_field(&a, 9, p->title, p->title ? strlen(p->title) : 0);
 	s_sip_end128(&a, key);
 	return 0;
 }

@@ -9,6 +9,14 @@
  * is counted (stats: journal_skipped) and its seq kept as a gap that
  * `replay` reports, never hidden. The thread
  * reconnects with backoff (100 ms doubling to 5 s).
+ *
+ * At rest a verdict keeps less than on the wire: the links of a post are
+ * journalled as their host only (docs/protocol.md: no text of a post
+ * reaches Redis, and a path or query string is text), and a verdict over
+ * S_ENTRY_MAX without its ext. The stream is bounded by entries
+ * (journal_max) and by bytes (journal_max_mb): s_window_t counts the
+ * bytes of the newest entries, so that each XADD trims it to as many
+ * entries as fit.
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -22,6 +30,138 @@
 #define S_RING		65536
 #define S_BATCH		256
 #define S_GATHER_US	2000
+/* A journalled verdict bigger than this loses its ext (flag ext_dropped):
+ * verdicts are about 1 KiB, and 100 posts with a 900 KB ext added 92 MB
+ * to Redis and made one replay page 90 MB. */
+#define S_ENTRY_MAX	(16 * 1024)
+/* What Redis adds to each entry besides the verdict (ID, "seq", "v"). */
+#define S_ENTRY_COST	48
+
+/*
+ * The newest entries of the stream, as runs of 'n' entries of 'each'
+ * bytes, oldest first: a run for what was there at start (the sampled
+ * average), then one per entry written. Trimmed from the front to
+ * 'max_bytes' and 'max_n', so it never holds more runs than the stream
+ * holds entries.
+ */
+typedef struct s_run {
+	uint64_t	each, n;
+} s_run_t;
+
+typedef struct s_window {
+	s_run_t		*v;
+	size_t		 head, len, cap;
+	uint64_t	 bytes, count, max_bytes, max_n;
+} s_window_t;
+
+static void
+s_win_trim(s_window_t *w)
+{
+	while (w->len > 0 && w->count > 1 && (w->bytes > w->max_bytes ||
+	    w->count > w->max_n)) {
+		s_run_t		*r = &w->v[w->head];
+		uint64_t	 k = 1;
+
+		if (w->bytes > w->max_bytes && r->each > 0)
+			k = (w->bytes - w->max_bytes + r->each - 1) / r->each;
+		if (w->count > w->max_n && w->count - w->max_n > k)
+			k = w->count - w->max_n;
+		if (k > r->n)
+			k = r->n;
+		if (k >= w->count)
+			k = w->count - 1;
+		r->n -= k;
+		w->bytes -= k * r->each;
+		w->count -= k;
+		if (r->n == 0) {
+			w->head = (w->head + 1) % w->cap;
+			w->len--;
+		}
+	}
+}
+
+/* Counts 'n' entries of 'each' bytes at the new end. */
+static void
+s_win_push(s_window_t *w, uint64_t each, uint64_t n)
+{
+	if (n == 0)
+		return;
+	if (w->len > 0 && w->v[(w->head + w->len - 1) % w->cap].each ==
+	    each)
+		w->v[(w->head + w->len - 1) % w->cap].n += n;
+	else {
+		if (w->len == w->cap) {
+			size_t	 cap = w->cap ? w->cap * 2 : 1024;
+			s_run_t	*v = malloc(cap * sizeof(*v));
+
+			if (v == NULL) {	/* counted with the last run */
+				if (w->len > 0)
+					w->v[(w->head + w->len - 1) %
+					    w->cap].n += n;
+				w->bytes += each * n;
+				w->count += n;
+				s_win_trim(w);
+				return;
+			}
+			for (size_t i = 0; i < w->len; i++)
+				v[i] = w->v[(w->head + i) % w->cap];
+			free(w->v);
+			w->v = v;
+			w->head = 0;
+			w->cap = cap;
+		}
+		w->v[(w->head + w->len) % w->cap] = (s_run_t){ each, n };
+		w->len++;
+	}
+	w->bytes += each * n;
+	w->count += n;
+	s_win_trim(w);
+}
+
+/*
+ * The at-rest form of the verdict in 'm' (replaced in place): links cut
+ * to their host, ext dropped from a verdict over S_ENTRY_MAX. A verdict
+ * without a url or ext to cut is kept as it is, undecoded. -1 when it
+ * cannot be made so (undecodable, or out of memory): it is not
+ * journalled.
+ */
+static int
+s_at_rest(zmq_msg_t *m)
+{
+	const void	*data = zmq_msg_data(m);
+	size_t		 len = zmq_msg_size(m);
+	mf_verdict_t	*v;
+	mf_buf_t	 out = { 0 };
+	mf_err_t	 err;
+	int		 rc = -1;
+
+	if (len <= S_ENTRY_MAX && memmem(data, len, "\xa3url", 4) == NULL)
+		return 0;
+	if ((v = mf_wire_decode_verdict(data, len, &err)) == NULL)
+		return -1;
+	if (mf_verdict_links_to_hosts(v) != 0 ||
+	    mf_wire_encode_verdict(v, &out, &err) != 0)
+		goto out;
+	if (out.len > S_ENTRY_MAX && v->ext.len > 0) {
+		mf_free(v->ext.data);
+		v->ext = (mf_raw_t){ NULL, 0 };
+		v->flags |= MF_VF_EXT_DROPPED;
+		out.len = 0;
+		if (mf_wire_encode_verdict(v, &out, &err) != 0)
+			goto out;
+	}
+	zmq_msg_close(m);
+	if (zmq_msg_init_size(m, out.len) != 0) {
+		zmq_msg_init(m);
+		goto out;
+	}
+	memcpy(zmq_msg_data(m), out.data, out.len);
+	rc = 0;
+out:
+	mf_buf_free(&out);
+	mf_verdict_destroy(&v);
+	return rc;
+}
 
 static void
 s_sleep_ms(mf_journal_t *j, int ms)
@@ -160,6 +300,11 @@ s_main(void *arg)
 	int		 backoff = 0;
 	mf_jitem_t	 batch[S_BATCH];
 	char		 err[256];
+	s_window_t	 win = { NULL, 0, 0, 0, 0, 0, 0, 0 };
+	int		 seeded = 0;
+
+	win.max_bytes = (uint64_t)j->cfg->journal_max_mb << 20;
+	win.max_n = (uint64_t)j->cfg->journal_max;
 
 	for (;;) {
 		size_t	n = 0;
@@ -190,6 +335,19 @@ s_main(void *arg)
 				    "resumed", mf_store_name(st));
 			s_drop_landed(j, st);
 			backoff = 0;
+			/* What earlier runs left counts against the bound:
+			 * once, at the first connection. */
+			if (!seeded) {
+				uint64_t	had = 0, bytes = 0;
+
+				if (mf_store_journal_size(st, &had, &bytes) ==
+				    0) {
+					seeded = 1;
+					if (had > 0)
+						s_win_push(&win, bytes / had,
+						    had);
+				}
+			}
 		}
 		pthread_mutex_lock(&j->mu);
 		while (j->len == 0 && !j->hits_dirty && !j->stop)
@@ -204,18 +362,32 @@ s_main(void *arg)
 		if (n > 0) {
 			uint64_t	 seqs[S_BATCH];
 			const void	*msgs[S_BATCH];
-			size_t		 lens[S_BATCH], done = 0;
+			size_t		 lens[S_BATCH], done = 0, kept = 0;
 			int		 ok;
 
-			/* One pipelined round trip for the whole batch. */
+			/* At rest form; what cannot take it is a gap. */
+			for (size_t i = 0; i < n; i++) {
+				if (s_at_rest(&batch[i].msg) != 0) {
+					pthread_mutex_lock(&j->mu);
+					s_gap(j, batch[i].seq);
+					pthread_mutex_unlock(&j->mu);
+					zmq_msg_close(&batch[i].msg);
+					continue;
+				}
+				batch[kept++] = batch[i];
+			}
+			n = kept;
+			/* One pipelined round trip for the whole batch,
+			 * trimmed to the entries that fit the bounds. */
 			for (size_t i = 0; i < n; i++) {
 				seqs[i] = batch[i].seq;
 				msgs[i] = zmq_msg_data(&batch[i].msg);
 				lens[i] = zmq_msg_size(&batch[i].msg);
+				s_win_push(&win, lens[i] + S_ENTRY_COST, 1);
 			}
-			ok = st != NULL && mf_store_journal_append_many(st, n,
-			    seqs, msgs, lens, (size_t)j->cfg->journal_max,
-			    &done) == 0;
+			ok = n == 0 || (st != NULL &&
+			    mf_store_journal_append_many(st, n, seqs, msgs,
+			    lens, (size_t)win.count, &done) == 0);
 			if (!ok && st != NULL) {
 				mf_log_warnx("redis: journal: %s; reconnecting",
 				    mf_store_error(st));
@@ -253,6 +425,7 @@ s_main(void *arg)
 			break;
 	}
 	mf_store_destroy(&st);
+	free(win.v);
 	return NULL;
 }
 

@@ -181,6 +181,14 @@ s_bind(mf_broker_t *b, int type, const char *name, const char *ep)
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	if (type != ZMQ_PUB)
 		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	/*
+	 * A subscriber that does not read holds what is queued for it in
+	 * medflagd: with 100,000 each, 30 such subscribers grew medflagd to
+	 * 504 MB, and it stayed there. Past verdicts_hwm one misses
+	 * verdicts, sees the gap in seq and replays it from the journal.
+	 */
+	if (type == ZMQ_PUB)
+		hwm = b->cfg.verdicts_hwm;
 	if (type == ZMQ_PUB || type == ZMQ_ROUTER) {
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
@@ -259,20 +267,42 @@ s_exposed(const char *ep)
 static int
 s_curve_load(mf_broker_t *b, mf_diags_t *d)
 {
+	const char	*where = b->cfg.path[0] ? b->cfg.path : "medflag.conf";
+	int		 bad = 0;
+
 	b->curve_secret[0] = '\0';
 	if (b->cfg.curve_secret_key[0] == '\0' && s_exposed(b->cfg.backend)) {
-		mf_diags_add(d, MF_DIAG_ERROR, b->cfg.path[0] ? b->cfg.path :
-		    "medflag.conf", 0, 0, "set curve_secret_key and put the "
+		mf_diags_add(d, MF_DIAG_ERROR, where, 0, 0, "set "
+		    "curve_secret_key and put the "
 		    "workers' public keys in workers.keys under curve_allow "
 		    "(docs/operations.md, \"Encryption and allow lists\"), or "
 		    "bind the backend to ipc:// or 127.0.0.1", "backend %s is "
 		    "reachable from other hosts and CURVE is off: any peer "
 		    "there could take posts and forge their verdicts",
 		    b->cfg.backend);
-		return -1;
+		bad = 1;
 	}
-	if (b->cfg.curve_secret_key[0] == '\0')
+	if (b->cfg.curve_secret_key[0] == '\0' && s_exposed(b->cfg.control) &&
+	    !b->cfg.control_open) {
+		mf_diags_add(d, MF_DIAG_ERROR, where, 0, 0, "bind control to "
+		    "ipc:// or 127.0.0.1, or set curve_secret_key and put the "
+		    "operators' public keys in operators.keys under "
+		    "curve_allow (docs/operations.md, \"Encryption and allow "
+		    "lists\"); to serve it so all the same, write "
+		    "'control_open on'", "control %s is reachable from other "
+		    "hosts and CURVE is off: anyone there could reload the "
+		    "rules and replay every verdict", b->cfg.control);
+		bad = 1;
+	}
+	if (bad)
+		return -1;
+	if (b->cfg.curve_secret_key[0] == '\0') {
+		if (s_exposed(b->cfg.control))
+			mf_log_warnx("control %s is reachable from other hosts "
+			    "without CURVE (control_open on): anyone there "
+			    "may reload and replay", b->cfg.control);
 		return 0;
+	}
 	if (mf_curve_read_secret(b->cfg.curve_secret_key, b->curve_secret,
 	    d) != 0 || mf_curve_allow_load(&b->allow, b->cfg.curve_allow,
 	    b->curve_secret, d) != 0)
@@ -477,11 +507,8 @@ s_signals(mf_broker_t *b, int64_t *drain_deadline)
 		if (c == SIGCHLD)
 			mf_supervise_reap(b);
 		else if (c == SIGHUP) {
-			mf_diags_t	d = {0};
-
 			mf_log_info("SIGHUP: reloading rules");
-			(void)mf_broker_reload(b, &d);
-			mf_diags_free(&d);
+			mf_broker_reload_request(b, NULL, 0, 0);
 			s_curve_reload(b);
 		} else if ((c == SIGTERM || c == SIGINT) && !b->draining) {
 			b->draining = 1;
@@ -531,6 +558,8 @@ s_loop(mf_broker_t *b)
 		next = b->next_hb_ms;
 		if (mf_supervise_next_ms(b) < next)
 			next = mf_supervise_next_ms(b);
+		if (mf_broker_reload_next_ms(b) < next)
+			next = mf_broker_reload_next_ms(b);
 		timeout = next - now;
 		if (timeout < 0)
 			timeout = 0;
@@ -574,6 +603,7 @@ s_loop(mf_broker_t *b)
 		mf_log_rated_tick(&b->rate_zap);
 		mf_broker_heartbeat(b, now);
 		mf_supervise_tick(b, now);
+		mf_broker_reload_tick(b, now);
 		mf_broker_dispatch(b);
 		if (b->draining) {
 			if (b->qlen == 0 && mf_broker_in_flight(b) == 0)

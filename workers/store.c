@@ -891,6 +891,30 @@ mf_store_journal_last(mf_store_t *s, uint64_t *seq)
 }
 
 int
+mf_store_journal_size(mf_store_t *s, uint64_t *n, uint64_t *bytes)
+{
+	char		 key[128];
+	redisReply	*r;
+
+	assert(s && n && bytes);
+	*n = *bytes = 0;
+	s_key(s, "journal", key, sizeof(key));
+	if ((r = s_cmdv(s, 2, "XLEN", key)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		*n = (uint64_t)r->integer;
+	freeReplyObject(r);
+	if (*n == 0)
+		return 0;
+	if ((r = s_cmdv(s, 3, "MEMORY", "USAGE", key)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		*bytes = (uint64_t)r->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
 mf_store_journal_since(mf_store_t *s, uint64_t since, size_t limit,
     mf_store_journal_fn fn, void *arg)
 {

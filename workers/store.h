@@ -219,6 +219,11 @@ int		 mf_store_journal_since(mf_store_t *s, uint64_t since,
 /* The seq of the newest journal entry in '*seq' (0 if the journal is
  * empty), so that a restarted medflagd can continue the numbering. */
 int		 mf_store_journal_last(mf_store_t *s, uint64_t *seq);
+/* The journal's entries (XLEN) in '*n' and the bytes Redis says it
+ * takes (MEMORY USAGE, sampled) in '*bytes'; both 0 when it does not
+ * exist. 0 or -1. */
+int		 mf_store_journal_size(mf_store_t *s, uint64_t *n,
+		    uint64_t *bytes);
 
 /* Reads one journal stream entry 'e' ([id, [field, value, ...]]) as
  * returned by XRANGE: its ID, seq and msgpack verdict. BORROWS: the strings
