@@ -4,14 +4,14 @@
 # blind corpus, batches 1 to 5, and batches 7 and 8 whole): make check
 # fails if a change drops below the floors (docs/rules.md). The model is
 # trained on this corpus, so with it the figures are those of its
-# training set (1.000 / 0.980); the rules alone reach 0.744 / 0.626 with
-# 21.4% of hard negatives flagged (batches 2 to 8 are new to them). Both
+# training set (1.000 / 0.980); the rules alone reach 0.750 / 0.643 with
+# 21.3% of hard negatives flagged (batches 2 to 8 are new to them). Both
 # are held just under.
 B=${MF_BUILD:-build}
 rc=0
 "$B/medflag" rules eval --quiet --min-precision 0.99 --min-recall 0.95 \
     --max-negative-flag-rate 0.01 tests/corpus/*.jsonl || rc=1
-"$B/medflag" rules eval --quiet --no-model --min-precision 0.74 \
-    --min-recall 0.62 --max-negative-flag-rate 0.22 tests/corpus/*.jsonl ||
+"$B/medflag" rules eval --quiet --no-model --min-precision 0.745 \
+    --min-recall 0.635 --max-negative-flag-rate 0.22 tests/corpus/*.jsonl ||
     rc=1
 exit $rc
