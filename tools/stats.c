@@ -5,9 +5,11 @@
  * Not responsible for the counters themselves (medflagd keeps them).
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "lathist.h"
@@ -262,6 +264,16 @@ s_print_prometheus(const msgpack_object *r)
 	mf_stats_prometheus(r, stdout);
 }
 
+static void
+s_sleep_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) *
+	    1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 /* One control request; prints the reply with 'print', as JSON with
  * --json, or with 'prom' (when given) with --prometheus. */
 static int
@@ -292,6 +304,25 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 	if (mf_client_control(&cfg, cmd, NULL, 0, MF_CONTROL_TIMEOUT_MS,
 	    &reply) == -1)
 		goto out;
+	/* A reload rate-limited for more than 2 s is answered "queued" at
+	 * once. Asked again shortly before it is due, the request joins that
+	 * same reload and is answered when it has run: so the operator
+	 * learns whether it was taken or refused, not only that it will be
+	 * tried. */
+	for (int tries = 0; strcmp(cmd, "reload") == 0 && tries < 30 &&
+	    mf_mp_int(&reply.data, "ok", 0) == 1 &&
+	    mf_mp_int(&reply.data, "queued", 0) == 1; tries++) {
+		long long due = mf_mp_int(&reply.data, "due_ms", 1000);
+
+		if (tries == 0)
+			fprintf(stderr, "%s: rate-limited, due in %lld ms; "
+			    "waiting for it\n", prog, due);
+		msgpack_unpacked_destroy(&reply);
+		s_sleep_ms(due > 1500 ? due - 1000 : 500);
+		if (mf_client_control(&cfg, cmd, NULL, 0,
+		    MF_CONTROL_TIMEOUT_MS, &reply) == -1)
+			goto out;
+	}
 	if (json)
 		s_print_json(&reply.data);
 	if (mf_mp_int(&reply.data, "ok", 0) != 1) {

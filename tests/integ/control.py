@@ -4,8 +4,9 @@
 # the reload it was coalesced into, the last edit of the rules is the one
 # that goes live, and checks go on being answered meanwhile. Without
 # CURVE, medflagd refuses a control endpoint other hosts can reach unless
-# the configuration says 'control_open on'. Real redis-server, medflagd
-# and worker. Exit 0 pass, 77 skip, 1 fail.
+# the configuration says 'control_open on'. `medflag reload` rate-limited
+# past what its answer can wait asks again and says how the reload went.
+# Real redis-server, medflagd and worker. Exit 0 pass, 77 skip, 1 fail.
 # SPDX-License-Identifier: MIT
 
 import os
@@ -155,6 +156,32 @@ def main(d):
     print("checks/s: %.0f before, %.0f during %d reload requests"
           % (before, during, BURST))
     check(during > 0, "checks are answered during the burst")
+    cli_waits(d)
+
+
+def cli_waits(d):
+    """`medflag reload` rate-limited for longer than its answer can wait
+    is told "queued"; the command asks again shortly before the reload is
+    due and reports how it went."""
+    d.medflagd_stop()
+    conf = open(d.conf).read()
+    with open(d.conf, "w") as f:
+        f.write(conf.replace("reload_min_interval_ms %d" % INTERVAL_MS,
+                             "reload_min_interval_ms 4000"))
+    d.medflagd_start()
+    cmd = [os.path.join(mfdeploy.BUILD, "medflag"), "-c", d.conf, "reload"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    check(first.returncode == 0 and "reloaded" in first.stdout,
+          "a first reload runs at once: %s" % first.stdout.strip())
+    t0 = time.time()
+    second = subprocess.run(cmd, capture_output=True, text=True,
+                            timeout=60)
+    waited = time.time() - t0
+    check(second.returncode == 0 and "reloaded" in second.stdout and
+          "rate-limited" in second.stderr,
+          "a second one waits for it and says how it went (%.1f s): %s %s"
+          % (waited, second.stderr.strip(), second.stdout.strip()))
+    check(2.0 <= waited <= 10, "it waited for the gap (%.1f s)" % waited)
 
 
 if __name__ == "__main__":
