@@ -1541,13 +1541,15 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
 	    s_source_topic(self, rs, v, &score) == -1)
 		goto oom;
-	if (st)
-		s_lap(&st->ns_other, &mark);
-	if (prob >= 0 && s_model(self, rs, model, v, lang, prob, asserted,
-	    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
-		goto oom;
-	if (st)
-		s_lap(&st->ns_model, &mark);
+	if (prob >= 0) {
+		if (st)
+			s_lap(&st->ns_other, &mark);
+		if (s_model(self, rs, model, v, lang, prob, asserted,
+		    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
+			goto oom;
+		if (st)
+			s_lap(&st->ns_model, &mark);
+	}
 	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */
 	v->score = round((score + mscore) * 100) / 100;
 	v->action = mf_policy_action(pol, score + mscore);
