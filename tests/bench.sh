@@ -51,7 +51,9 @@ target() {
 }
 
 echo
-echo "== medflag scan, JSON in and out (best of 3; rules loaded first)"
+echo "== medflag scan, JSON in and out (best of 3; rules loaded first;" \
+    "load $(cut -d' ' -f1-3 /proc/loadavg): --jobs 2 gets the cores" \
+    "other work leaves)"
 echo "generated corpus, 1,000 generated rules:"
 one=$(pps "$tmp/rules" 1 cat "$tmp/posts.jsonl")
 two=$(pps "$tmp/rules" 2 cat "$tmp/posts.jsonl")
