@@ -3,9 +3,11 @@
  * per line on stdout, in order. A line that is not a post still gets an
  * error verdict (with its line number), never a crash or a gap.
  *
- * Lines are read in batches: what stdin holds at the moment (at most
- * S_BATCH_LINES lines or S_BATCH_BYTES), so a producer that sends one post
- * and waits gets its verdict at once, and a file is read in big pieces.
+ * Lines are read in batches: what stdin holds, and what comes within a
+ * millisecond after (at most S_BATCH_LINES lines or S_BATCH_BYTES, and
+ * for at most S_WAIT_MS), so a producer that sends one post and waits
+ * gets its verdict at once, and a file or a fast pipe is read in big
+ * pieces.
  * A batch is cut into chunks of S_CHUNK lines; each of --jobs threads (one
  * scanner each; the rule set is shared) takes the next chunk left until
  * none is, and writes its verdicts into that chunk's buffer; the buffers
@@ -38,6 +40,7 @@
 #define S_NCHUNKS	(S_BATCH_LINES / S_CHUNK)
 #define S_BATCH_BYTES	(1u << 20)
 #define S_READ		65536
+#define S_WAIT_MS	20	/* the most a line waits for its batch */
 #define S_MAX_JOBS	256
 #define S_TOP_RULES	10
 
@@ -196,13 +199,13 @@ typedef struct s_in {
 	int		eof;
 } s_in_t;
 
-/* 1 if stdin has bytes ready (or is at its end) now. */
+/* 1 if stdin has bytes ready (or is at its end) within 'ms'. */
 static int
-s_ready(void)
+s_ready(int ms)
 {
 	struct pollfd p = { 0, POLLIN, 0 };
 
-	return poll(&p, 1, 0) > 0;
+	return poll(&p, 1, ms) > 0;
 }
 
 /* The next batch of lines into 'lines' (room for S_BATCH_LINES); how
@@ -211,8 +214,9 @@ s_ready(void)
 static ssize_t
 s_batch(s_in_t *in, s_line_t *lines)
 {
-	size_t	n = 0, at, nl = 0;
-	int	have = 0;	/* a whole line is buffered */
+	size_t		n = 0, at, nl = 0;
+	int		have = 0;	/* a whole line is buffered */
+	uint64_t	first = 0;	/* when it was */
 
 	if (in->used > 0) {
 		memmove(in->b.data, in->b.data + in->used, in->b.len -
@@ -223,10 +227,17 @@ s_batch(s_in_t *in, s_line_t *lines)
 	while (!in->eof) {
 		ssize_t r;
 
-		if (!have && in->b.len > nl)
-			have = memchr(in->b.data + nl, '\n', in->b.len - nl) !=
-			    NULL;
-		if (have && (in->b.len >= S_BATCH_BYTES || !s_ready()))
+		if (!have && in->b.len > nl &&
+		    memchr(in->b.data + nl, '\n', in->b.len - nl) != NULL) {
+			have = 1;
+			first = s_ns();
+		}
+		/* A pipe is refilled in pieces of 64 KiB: wait a little
+		 * for the next one, so that the jobs get batches worth
+		 * sharing, but a post that waits for its verdict gets it
+		 * within S_WAIT_MS. */
+		if (have && (in->b.len >= S_BATCH_BYTES || s_ns() - first >
+		    S_WAIT_MS * 1000000u || !s_ready(1)))
 			break;
 		nl = in->b.len;
 		if (mf_buf_reserve(&in->b, S_READ) == -1) {
