@@ -8,8 +8,10 @@
  * are maps in both. JSON cannot hold invalid UTF-8: such bytes (a post
  * body may have them) are written as U+FFFD; read, a text holding them
  * (or unpaired surrogate escapes) is taken with the bytes kept, as
- * msgpack would carry them (s_escape_invalid). Not responsible for
- * msgpack field handling (wire.c).
+ * msgpack would carry them (s_escape_invalid). The common case takes a
+ * short path each way, with no tree (s_text_to_mp_fast, s_mp_to_text_fast),
+ * and gives the same bytes. Not responsible for msgpack field handling
+ * (wire.c).
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
