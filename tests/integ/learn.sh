@@ -5,8 +5,8 @@
 # outcomes on one half (part 0 of 2), sent with the post's text through
 # `medflag feedback -` as a forum adapter would, teach it. Then, on the
 # other half, held back, the model's precision is higher; `learn status`
-# counts 200 lessons by their teacher; the workers adopt the lessons (a
-# post the moderators overturned gets a lower probability from
+# counts 200 lessons by their teacher; the workers adopt the lessons (the
+# posts the moderators overturned get lower probabilities from
 # `medflag check`); and no taught text is in Redis or on disk.
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,8 +35,9 @@ precision() {
 p5=$(precision 0.50); p7=$(precision 0.70)
 [ -n "$p5" ] && [ -n "$p7" ] || fail "learn eval printed no figures"
 
-# A probe: one of the lessons the moderators overturn that the model
-# calls a claim now.
+# The probes: the lessons the moderators overturn that the model calls a
+# claim now (one post alone may move either way as 200 lessons of both
+# kinds are taught; together they must move down).
 /usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" overturned |
 /usr/bin/python3 -c '
 import json, subprocess, sys
@@ -49,9 +50,8 @@ for line in sys.stdin:
          if h["rule"] == "model"]
     if p and p[0] >= 0.5:
         print(pid, p[0])
-        break
 ' "$B/medflag" "$CONF" >"$D/probe"
-read -r probe pbefore <"$D/probe" || fail "no overturned post the model calls a claim"
+[ -s "$D/probe" ] || fail "no overturned post the model calls a claim"
 
 # The lessons, as a forum adapter sends them: JSON Lines on a pipe.
 /usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" feedback |
@@ -79,15 +79,24 @@ done
 /usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" overturned |
 /usr/bin/python3 -c '
 import json, subprocess, sys
-probe, before, medflag, conf = sys.argv[1:5]
-text = next(t for p, t in map(json.loads, sys.stdin) if p == probe)
-v = json.loads(subprocess.run([medflag, "-c", conf, "check", "--json", "-"],
-    input=text.encode(), capture_output=True).stdout)
-p = ([h.get("probability", 0) for h in v.get("hits", [])
-      if h["rule"] == "model"] or [0])[0]
-print("probe %s: probability %s -> %s" % (probe, before, p))
-sys.exit(0 if p < float(before) else 1)
-' "$probe" "$pbefore" "$B/medflag" "$CONF" || fail "the probe did not move"
+probes, medflag, conf = sys.argv[1:4]
+before = dict((l.split()[0], float(l.split()[1])) for l in open(probes))
+after = {}
+for pid, text in map(json.loads, sys.stdin):
+    if pid not in before:
+        continue
+    v = json.loads(subprocess.run([medflag, "-c", conf, "check", "--json",
+        "-"], input=text.encode(), capture_output=True).stdout)
+    after[pid] = ([h.get("probability", 0) for h in v.get("hits", [])
+                   if h["rule"] == "model"] or [0])[0]
+b = sum(before.values()) / len(before)
+a = sum(after.values()) / max(len(after), 1)
+down = sum(after[p] < before[p] for p in after)
+print("%d probes: mean probability %.3f -> %.3f, %d lower" % (len(after),
+    b, a, down))
+sys.exit(0 if len(after) == len(before) and a < b and 2 * down > len(after)
+         else 1)
+' "$D/probe" "$B/medflag" "$CONF" || fail "the probes did not move"
 
 # No taught text anywhere: every Redis value, and every file of the run.
 /usr/bin/python3 tests/lessons.py "$DATA" "$LABELS" snippets >"$D/snips.json"
