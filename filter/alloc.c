@@ -8,7 +8,10 @@
 
 #include "alloc.h"
 
-static size_t	s_count;	/* allocations since the last arm */
+/* Per thread: `medflag scan --jobs` allocates from several threads, and
+ * one counter for all was a data race whose cache line every allocation
+ * of every thread pulled to its core. The tests that arm it run in one. */
+static _Thread_local size_t s_count;	/* allocations since the last arm */
 static size_t	s_fail_at;	/* 0: disarmed */
 static int	s_sticky, s_failed;
 

@@ -106,6 +106,7 @@ struct mf_scanner {
 	int			 no_starts;	/* MF_SCAN_NO_STARTS */
 	struct timespec		 t0;
 	unsigned		 budget_ms;
+	mf_scan_stats_t		*stats;	/* BORROWS: or NULL */
 };
 
 /* The outcome of one rule on one text. */
@@ -180,6 +181,29 @@ size_t
 mf_scanner_rules_run(const mf_scanner_t *self)
 {
 	return self->rules_run;
+}
+
+void
+mf_scanner_stats(mf_scanner_t *self, mf_scan_stats_t *stats)
+{
+	self->stats = stats;
+}
+
+void
+mf_scan_stats_add(mf_scan_stats_t *into, const mf_scan_stats_t *from)
+{
+	into->posts += from->posts;
+	into->rules += from->rules;
+	into->candidates += from->candidates;
+	into->rules_run += from->rules_run;
+	into->ns_normalize += from->ns_normalize;
+	into->ns_litscan += from->ns_litscan;
+	into->ns_pcre += from->ns_pcre;
+	into->ns_model += from->ns_model;
+	into->ns_other += from->ns_other;
+	for (size_t i = 0; into->runs && from->runs && i < into->nruns &&
+	    i < from->nruns; i++)
+		into->runs[i] += from->runs[i];
 }
 
 /*
@@ -1266,6 +1290,17 @@ s_now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* Adds the time since '*mark' to '*into' and moves the mark (statistics
+ * only: a scan without them reads no clock for this). */
+static void
+s_lap(uint64_t *into, int64_t *mark)
+{
+	int64_t now = s_now_ns();
+
+	*into += (uint64_t)(now - *mark);
+	*mark = now;
+}
+
 /* 1 if bit 'i' of the caller's shadow bitmap is set. */
 static int
 s_shadowed(const mf_scan_opts_t *so, size_t i)
@@ -1376,10 +1411,13 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	const mf_model_t	*model = so->model ? so->model : rs->model;
 	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
+	mf_scan_stats_t		*st = self->stats;
+	int64_t			 mark;
 
 	*out = NULL;
 	so->culprit = MF_SCAN_NO_RULE;
 	clock_gettime(CLOCK_MONOTONIC, &self->t0);
+	mark = (int64_t)self->t0.tv_sec * 1000000000 + self->t0.tv_nsec;
 	self->rules_run = 0;
 	if ((v = mf_verdict_for(post)) == NULL)
 		goto oom;
@@ -1401,6 +1439,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    s_norm_post(self, rs, post, opts, err) == -1 ||
 	    s_grow(self, rs) == -1)
 		goto oom;
+	if (st)
+		s_lap(&st->ns_normalize, &mark);
 	s_memo_reset(self);
 	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
@@ -1417,18 +1457,26 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	 * (debunks, reports and stories of harm share a claim's words). */
 	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
 	    !(opts & MF_SCAN_NO_MODEL)) {
+		if (st)
+			s_lap(&st->ns_other, &mark);
 		lang = s_post_lang(post, &self->norm);
 		prob = mf_model_prob(model, self->norm.text, self->norm.len,
 		    lang);
+		if (st)
+			s_lap(&st->ns_model, &mark);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
 		    prob < s_veto_at(pol, &self->norm))
 			veto_scale = pol->model_veto_scale;
 	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
+		if (st)
+			s_lap(&st->ns_other, &mark);
 		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
 		    self->norm.len, self->cand);
 		if (ncand == (size_t)-1)
 			goto oom;
+		if (st)
+			s_lap(&st->ns_litscan, &mark);
 	} else {
 		for (size_t i = 0; i < rs->nrules; i++)
 			self->cand[i] = i;
@@ -1468,6 +1516,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			t_rule = s_now_ns();
 		(void)s_run_rule(self, r, self->norm.text, self->norm.len,
 		    &res);
+		if (st && st->runs && idx < st->nruns)
+			st->runs[idx]++;
 		if (track) {
 			int64_t	d = s_now_ns() - t_rule;
 
@@ -1525,6 +1575,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (autosh && v->nhits > had)
 			v->hits[v->nhits - 1].mode = mode;
 	}
+	if (st)
+		s_lap(&st->ns_pcre, &mark);
 	/* Per claim the best hit; claims add up, the best question counts
 	 * once and only in a post that asserts nothing. Reset for the next
 	 * post. */
@@ -1539,9 +1591,15 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (s_sources(v, sources, pol, post->body, len, &score) == -1 ||
 	    s_source_topic(self, rs, v, &score) == -1)
 		goto oom;
-	if (prob >= 0 && s_model(self, rs, model, v, lang, prob, asserted,
-	    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
-		goto oom;
+	if (prob >= 0) {
+		if (st)
+			s_lap(&st->ns_other, &mark);
+		if (s_model(self, rs, model, v, lang, prob, asserted,
+		    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
+			goto oom;
+		if (st)
+			s_lap(&st->ns_model, &mark);
+	}
 	/* Hundredths: 6 x 0.4 reads 2.4, not 2.4000000000000004. */
 	v->score = round((score + mscore) * 100) / 100;
 	v->action = mf_policy_action(pol, score + mscore);
@@ -1571,6 +1629,13 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (v->hits == NULL && v->sources == NULL && self->norm.len == 0 &&
 	    v->status == MF_STATUS_OK)
 		v->status = MF_STATUS_SKIPPED;
+	if (st) {
+		s_lap(&st->ns_other, &mark);
+		st->posts++;
+		st->rules += rs->nrules;
+		st->candidates += ncand;
+		st->rules_run += self->rules_run;
+	}
 	*out = v;
 	return 0;
 oom:

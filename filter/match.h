@@ -9,6 +9,8 @@
 #ifndef MF_MATCH_H
 #define MF_MATCH_H
 
+#include <stdint.h>
+
 #include "err.h"
 #include "normalize.h"
 #include "post.h"
@@ -109,5 +111,32 @@ const mf_norm_t	*mf_scan_norm(mf_scanner_t *self, const mf_ruleset_t *rules,
 
 /* Statistics of the last scan: rules run by PCRE2 (after prefilter). */
 size_t		 mf_scanner_rules_run(const mf_scanner_t *self);
+
+/*
+ * Where the time of many scans goes and which rules run (`medflag scan
+ * --stats`, `make bench`). Given to a scanner with mf_scanner_stats(),
+ * every later mf_scan() on it adds to it. Timing costs a few clock reads
+ * per post, so a scanner without one does not time anything. 'runs' (one
+ * count per rule index, 'nruns' of them) may be NULL.
+ */
+typedef struct mf_scan_stats {
+	size_t		 posts;		/* posts judged */
+	size_t		 rules;		/* rules of the set, summed per post */
+	size_t		 candidates;	/* rules past the prefilter */
+	size_t		 rules_run;	/* rules PCRE2 ran */
+	/* Nanoseconds: normalizing, the literal scan of the prefilter,
+	 * the rules (PCRE2 and the checks around it), the model, and the
+	 * rest of mf_scan (sources, score, the verdict). */
+	uint64_t	 ns_normalize, ns_litscan, ns_pcre, ns_model, ns_other;
+	size_t		*runs;		/* BORROWS: per rule, or NULL */
+	size_t		 nruns;
+} mf_scan_stats_t;
+
+/* BORROWS: 'stats' (NULL: no more statistics) until the next call. */
+void		 mf_scanner_stats(mf_scanner_t *self, mf_scan_stats_t *stats);
+/* Adds 'from' to 'into' (the jobs of one run); the runs of the rules
+ * both count. */
+void		 mf_scan_stats_add(mf_scan_stats_t *into,
+		    const mf_scan_stats_t *from);
 
 #endif

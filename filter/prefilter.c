@@ -884,6 +884,43 @@ mf_prefilter_rule_always(const mf_prefilter_t *self, size_t rule,
 	return 1;
 }
 
+/* Appends the literals of 'slot' to 'out' as "a"|"b"|... */
+static int
+s_slot_print(const mf_prefilter_t *self, uint32_t slot, mf_buf_t *out)
+{
+	uint32_t	 i, first = self->slot_first[slot];
+	uint32_t	 end = s_slot_end(self, slot);
+
+	for (i = first; i < end && i - first < 8; i++)
+		if (mf_buf_printf(out, "%s\"%.*s\"", i > first ? "|" : "",
+		    (int)self->lens[self->pair_lit[i]],
+		    self->lits[self->pair_lit[i]]) == -1)
+			return -1;
+	return i < end ? mf_buf_puts(out, "|...") : 0;
+}
+
+int
+mf_prefilter_rule_lits(const mf_prefilter_t *self, size_t rule,
+    mf_buf_t *out)
+{
+	uint32_t a;
+
+	if (self == NULL || !self->built || rule >= self->nrules ||
+	    self->need[rule] == 0 || self->need[rule] == S_UNSET)
+		return 0;
+	a = self->anchor[rule];
+	if (s_slot_print(self, a, out) == -1)
+		return -1;
+	for (uint32_t k = 0; k < self->need[rule]; k++) {
+		uint32_t slot = self->slot_base[rule] + k;
+
+		if (slot != a && (mf_buf_puts(out, " + ") == -1 ||
+		    s_slot_print(self, slot, out) == -1))
+			return -1;
+	}
+	return 0;
+}
+
 size_t
 mf_prefilter_bytes(const mf_prefilter_t *self)
 {

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 
 typedef struct mf_prefilter mf_prefilter_t;
@@ -70,6 +71,12 @@ size_t	mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 /* 1 if rule 'rule' runs on every post ('*why' says why), else 0. */
 int	mf_prefilter_rule_always(const mf_prefilter_t *self, size_t rule,
 	    const char **why);
+/* Appends to 'out' the literals that let rule 'rule' through, one group
+ * per required part, the part a scan looks up first (the rarest) first:
+ * "vaccin" + "cause"|"causes" + "autism" (at most 8 literals a part, then
+ * "..."). Nothing for a rule that runs always. 0, or -1 on ENOMEM. */
+int	mf_prefilter_rule_lits(const mf_prefilter_t *self, size_t rule,
+	    mf_buf_t *out);
 /* Memory held, for `make bench`. */
 size_t	mf_prefilter_bytes(const mf_prefilter_t *self);
 

@@ -74,6 +74,14 @@ int	mf__mp_put_double(mf_buf_t *b, double f);
 int	mf__mp_put_bool(mf_buf_t *b, int v);
 int	mf__mp_put_nil(mf_buf_t *b);
 
+/* wire_json.c's conversions by their short path ('fast': 0 done, 1 when
+ * the text or message is not the common case) or by a jansson tree, for
+ * the test that both give the same bytes. 0 or -1 with 'err' set. */
+int	mf__json_to_mp(const char *text, size_t len, mf_buf_t *mp, int fast,
+	    mf_err_t *err);
+int	mf__mp_to_json(const mf_buf_t *mp, mf_buf_t *out, int fast,
+	    mf_err_t *err);
+
 /* The msgpack decoders with an explicit size limit (the JSON decoders
  * convert to msgpack first, and msgpack can be larger than its JSON). */
 mf_post_t	*mf__wire_decode_post(const void *data, size_t len,

@@ -8,12 +8,16 @@
  * are maps in both. JSON cannot hold invalid UTF-8: such bytes (a post
  * body may have them) are written as U+FFFD; read, a text holding them
  * (or unpaired surrogate escapes) is taken with the bytes kept, as
- * msgpack would carry them (s_escape_invalid). Not responsible for
- * msgpack field handling (wire.c).
+ * msgpack would carry them (s_escape_invalid). The common case takes a
+ * short path each way, with no tree (s_text_to_mp_fast, s_mp_to_text_fast),
+ * and gives the same bytes. Not responsible for msgpack field handling
+ * (wire.c).
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -560,6 +564,597 @@ s_text_to_mp(const char *text, size_t len, mf_buf_t *mp, const char *what,
 	return rc;
 }
 
+/* ---- JSON text -> msgpack, without a tree ----------------------------- */
+
+/*
+ * The common case of s_text_to_mp() in one pass: an object of plain JSON
+ * (valid UTF-8, no control character in a string, integers that fit in
+ * 64 bits, finite reals, no key given twice, no key holding NUL, nested
+ * less than MF_WIRE_MAX_DEPTH) gives the very bytes the tree gives:
+ * members in their order, each container's count in its smallest form.
+ * Anything else returns 1 and the tree path decides, with its errors;
+ * so both paths accept and refuse the same texts, and name the same
+ * faults. Parsing posts through a tree and then msgpack took 40% of
+ * `medflag scan` (docs/performance.md).
+ */
+typedef struct s_jp {
+	const char	*p, *end;
+	mf_buf_t	*mp;
+	mf_buf_t	 str;	/* a decoded string */
+} s_jp_t;
+
+static int	s_jp_value(s_jp_t *jp, int depth);
+
+static void
+s_jp_ws(s_jp_t *jp)
+{
+	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
+	    *jp->p == '\n' || *jp->p == '\r'))
+		jp->p++;
+}
+
+static int
+s_jp_hex4(const char *s, unsigned *cp)
+{
+	*cp = 0;
+	for (int i = 0; i < 4; i++) {
+		char	c = s[i];
+
+		*cp <<= 4;
+		if (c >= '0' && c <= '9')
+			*cp |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*cp |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*cp |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* A string at jp->p (its opening quote) into jp->str. 0, 1 (not the
+ * common case) or -1 (out of memory). */
+static int
+s_jp_string(s_jp_t *jp)
+{
+	const unsigned char	*u;
+	unsigned		 cp, lo;
+	unsigned char		 e[4];
+	size_t			 k;
+
+	mf_buf_reset(&jp->str);
+	jp->p++;
+	for (;;) {
+		const char *s = jp->p;
+
+		while (jp->p < jp->end && *jp->p != '"' && *jp->p != '\\' &&
+		    (unsigned char)*jp->p >= 0x20 && (unsigned char)*jp->p <
+		    0x80)
+			jp->p++;
+		if (jp->p > s && mf_buf_append(&jp->str, s, (size_t)(jp->p -
+		    s)) == -1)
+			return -1;
+		if (jp->p >= jp->end)
+			return 1;
+		u = (const unsigned char *)jp->p;
+		if (*u == '"') {
+			jp->p++;
+			return 0;
+		}
+		if (*u < 0x20)
+			return 1;
+		if (*u >= 0x80) {
+			if ((k = s_utf8_seq(u, (size_t)(jp->end - jp->p))) == 0)
+				return 1;
+			if (mf_buf_append(&jp->str, u, k) == -1)
+				return -1;
+			jp->p += k;
+			continue;
+		}
+		/* A backslash. */
+		if (jp->end - jp->p < 2)
+			return 1;
+		switch (u[1]) {
+		case '"': case '\\': case '/':
+			e[0] = u[1]; break;
+		case 'b': e[0] = '\b'; break;
+		case 'f': e[0] = '\f'; break;
+		case 'n': e[0] = '\n'; break;
+		case 'r': e[0] = '\r'; break;
+		case 't': e[0] = '\t'; break;
+		case 'u':
+			if (jp->end - jp->p < 6 || s_jp_hex4(jp->p + 2, &cp))
+				return 1;
+			jp->p += 6;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return 1;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (jp->end - jp->p < 6 || jp->p[0] != '\\' ||
+				    jp->p[1] != 'u' || s_jp_hex4(jp->p + 2,
+				    &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return 1;
+				jp->p += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			}
+			if (cp < 0x80) {
+				e[0] = (unsigned char)cp;
+				k = 1;
+			} else if (cp < 0x800) {
+				e[0] = (unsigned char)(0xc0 | cp >> 6);
+				e[1] = (unsigned char)(0x80 | (cp & 0x3f));
+				k = 2;
+			} else if (cp < 0x10000) {
+				e[0] = (unsigned char)(0xe0 | cp >> 12);
+				e[1] = (unsigned char)(0x80 | ((cp >> 6) &
+				    0x3f));
+				e[2] = (unsigned char)(0x80 | (cp & 0x3f));
+				k = 3;
+			} else {
+				e[0] = (unsigned char)(0xf0 | cp >> 18);
+				e[1] = (unsigned char)(0x80 | ((cp >> 12) &
+				    0x3f));
+				e[2] = (unsigned char)(0x80 | ((cp >> 6) &
+				    0x3f));
+				e[3] = (unsigned char)(0x80 | (cp & 0x3f));
+				k = 4;
+			}
+			if (mf_buf_append(&jp->str, e, k) == -1)
+				return -1;
+			continue;
+		default:
+			return 1;
+		}
+		if (mf_buf_append(&jp->str, e, 1) == -1)
+			return -1;
+		jp->p += 2;
+	}
+}
+
+/* A number as jansson reads it: an integer without '.' or an exponent,
+ * else a real. */
+static int
+s_jp_number(s_jp_t *jp)
+{
+	const char	*s = jp->p, *q = jp->p;
+	char		 tmp[64], *endp;
+	int		 real = 0;
+
+	if (q < jp->end && *q == '-')
+		q++;
+	if (q >= jp->end || *q < '0' || *q > '9')
+		return 1;
+	if (*q == '0' && q + 1 < jp->end && q[1] >= '0' && q[1] <= '9')
+		return 1;
+	while (q < jp->end && *q >= '0' && *q <= '9')
+		q++;
+	if (q < jp->end && *q == '.') {
+		real = 1;
+		if (++q >= jp->end || *q < '0' || *q > '9')
+			return 1;
+		while (q < jp->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < jp->end && (*q == 'e' || *q == 'E')) {
+		real = 1;
+		if (++q < jp->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= jp->end || *q < '0' || *q > '9')
+			return 1;
+		while (q < jp->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if ((size_t)(q - s) >= sizeof(tmp))
+		return 1;
+	memcpy(tmp, s, (size_t)(q - s));
+	tmp[q - s] = '\0';
+	jp->p = q;
+	errno = 0;
+	if (!real) {
+		long long v = strtoll(tmp, &endp, 10);
+
+		if (errno != 0 || *endp != '\0')
+			return 1;
+		return mf__mp_put_int(jp->mp, (int64_t)v);
+	} else {
+		double v = strtod(tmp, &endp);
+
+		if (errno != 0 || *endp != '\0' || !isfinite(v))
+			return 1;
+		return mf__mp_put_double(jp->mp, v);
+	}
+}
+
+/* Writes the smallest header of a container of 'n' at 'at', where five
+ * bytes were kept for it, and closes the gap. */
+static int
+s_jp_close(s_jp_t *jp, size_t at, size_t n, int map)
+{
+	mf_buf_t	h = { 0 };
+	size_t		body = jp->mp->len - at - 5;
+
+	if ((map ? mf__mp_put_map(&h, n) : mf__mp_put_array(&h, n)) == -1)
+		return -1;
+	memcpy(jp->mp->data + at, h.data, h.len);
+	memmove(jp->mp->data + at + h.len, jp->mp->data + at + 5, body);
+	jp->mp->len = at + h.len + body;
+	mf_buf_free(&h);
+	return 0;
+}
+
+/* Opens the container at jp->p: 0 with five bytes kept for its header
+ * at '*at', 1 when it is too deep, -1 when memory runs out. */
+static int
+s_jp_open(s_jp_t *jp, int depth, size_t *at)
+{
+	if (depth >= MF_WIRE_MAX_DEPTH)
+		return 1;
+	*at = jp->mp->len;
+	if (mf_buf_append(jp->mp, "\0\0\0\0\0", 5) == -1)
+		return -1;
+	jp->p++;
+	s_jp_ws(jp);
+	return 0;
+}
+
+/* After a member: 0 when a ',' says another follows, 2 at 'close', 1
+ * on anything else. */
+static int
+s_jp_next(s_jp_t *jp, char close)
+{
+	s_jp_ws(jp);
+	if (jp->p < jp->end && *jp->p == ',') {
+		jp->p++;
+		s_jp_ws(jp);
+		return 0;
+	}
+	if (jp->p < jp->end && *jp->p == close) {
+		jp->p++;
+		return 2;
+	}
+	return 1;
+}
+
+#define S_JP_KEYS	64	/* members of one object checked for twins */
+
+static int
+s_jp_object(s_jp_t *jp, int depth)
+{
+	size_t	at, n = 0, koff[S_JP_KEYS], klen[S_JP_KEYS];
+	int	rc;
+
+	if ((rc = s_jp_open(jp, depth, &at)) != 0)
+		return rc;
+	if (jp->p < jp->end && *jp->p == '}') {
+		jp->p++;
+		return s_jp_close(jp, at, 0, 1);
+	}
+	for (;;) {
+		if (jp->p >= jp->end || *jp->p != '"' || n == S_JP_KEYS)
+			return 1;
+		if ((rc = s_jp_string(jp)) != 0)
+			return rc;
+		if (jp->str.len > 0 && memchr(jp->str.data, '\0',
+		    jp->str.len) != NULL)
+			return 1;
+		/* A key given twice: the tree refuses it, and says so. */
+		for (size_t k = 0; k < n; k++)
+			if (klen[k] == jp->str.len && (klen[k] == 0 ||
+			    memcmp(jp->mp->data + koff[k], jp->str.data,
+			    klen[k]) == 0))
+				return 1;
+		if (mf__mp_put_str(jp->mp, jp->str.data ? jp->str.data : "",
+		    jp->str.len) == -1)
+			return -1;
+		koff[n] = jp->mp->len - jp->str.len;
+		klen[n++] = jp->str.len;
+		s_jp_ws(jp);
+		if (jp->p >= jp->end || *jp->p != ':')
+			return 1;
+		jp->p++;
+		s_jp_ws(jp);
+		if ((rc = s_jp_value(jp, depth + 1)) != 0)
+			return rc;
+		if ((rc = s_jp_next(jp, '}')) != 0)
+			return rc == 2 ? s_jp_close(jp, at, n, 1) : rc;
+	}
+}
+
+static int
+s_jp_array(s_jp_t *jp, int depth)
+{
+	size_t	at, n = 0;
+	int	rc;
+
+	if ((rc = s_jp_open(jp, depth, &at)) != 0)
+		return rc;
+	if (jp->p < jp->end && *jp->p == ']') {
+		jp->p++;
+		return s_jp_close(jp, at, 0, 0);
+	}
+	for (;;) {
+		if ((rc = s_jp_value(jp, depth + 1)) != 0)
+			return rc;
+		n++;
+		if ((rc = s_jp_next(jp, ']')) != 0)
+			return rc == 2 ? s_jp_close(jp, at, n, 0) : rc;
+	}
+}
+
+static int
+s_jp_word(s_jp_t *jp, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, w, n) != 0)
+		return 1;
+	jp->p += n;
+	return 0;
+}
+
+static int
+s_jp_value(s_jp_t *jp, int depth)
+{
+	int rc;
+
+	if (jp->p >= jp->end)
+		return 1;
+	switch (*jp->p) {
+	case '{':
+		return s_jp_object(jp, depth);
+	case '[':
+		return s_jp_array(jp, depth);
+	case '"':
+		if ((rc = s_jp_string(jp)) != 0)
+			return rc;
+		return mf__mp_put_str(jp->mp, jp->str.data ? jp->str.data :
+		    "", jp->str.len);
+	case 't':
+		return s_jp_word(jp, "true") ? 1 : mf__mp_put_bool(jp->mp, 1);
+	case 'f':
+		return s_jp_word(jp, "false") ? 1 : mf__mp_put_bool(jp->mp,
+		    0);
+	case 'n':
+		return s_jp_word(jp, "null") ? 1 : mf__mp_put_nil(jp->mp);
+	default:
+		return s_jp_number(jp);
+	}
+}
+
+/* JSON text -> msgpack in 'mp' for the common case: 0, or 1 when the
+ * tree must decide (s_text_to_mp), or -1 when memory runs out. */
+static int
+s_text_to_mp_fast(const char *text, size_t len, mf_buf_t *mp)
+{
+	s_jp_t	jp = { text, text + len, mp, { 0 } };
+	int	rc;
+
+	if (text == NULL || len == 0 || len > MF_WIRE_MAX_MSG)
+		return 1;
+	s_jp_ws(&jp);
+	if (jp.p >= jp.end || *jp.p != '{')
+		rc = 1;
+	else if ((rc = s_jp_object(&jp, 0)) == 0) {
+		s_jp_ws(&jp);
+		rc = jp.p == jp.end ? 0 : 1;
+	}
+	mf_buf_free(&jp.str);
+	if (rc != 0)
+		mf_buf_reset(mp);
+	return rc;
+}
+
+/* ---- msgpack -> JSON text, without a tree ----------------------------- */
+
+/*
+ * What s_mp_to_text() gives, written straight into 'out': jansson's
+ * compact form (its escapes: \b \f \n \r \t, \uXXXX in capitals for the
+ * other control characters, everything else as it is; reals as "%.17g"
+ * with ".0" added to a whole number and the exponent's '+' and leading
+ * zeros dropped), members in their order, invalid UTF-8 as U+FFFD and a
+ * NUL in a key too (s_json_str, s_json_key). A map with a key twice
+ * (jansson keeps its first place and its last value), or anything the
+ * tree refuses, returns 1 and the tree decides. Encoding verdicts through
+ * a tree took a third of `medflag scan`.
+ */
+static int
+s_w_str(mf_buf_t *out, const char *s, size_t len, int key)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0, k, from;
+	char			 esc[8];
+
+	if (mf_buf_append(out, "\"", 1) == -1)
+		return -1;
+	while (i < len) {
+		from = i;
+		while (i < len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' &&
+		    u[i] != '\\')
+			i++;
+		if (i > from && mf_buf_append(out, s + from, i - from) == -1)
+			return -1;
+		if (i >= len)
+			break;
+		if (u[i] >= 0x80) {
+			k = s_utf8_seq(u + i, len - i);
+			if ((k == 0 ? mf_buf_append(out, "\xef\xbf\xbd", 3) :
+			    mf_buf_append(out, s + i, k)) == -1)
+				return -1;
+			i += k ? k : 1;
+			continue;
+		}
+		switch (u[i]) {
+		case '"': strcpy(esc, "\\\""); break;
+		case '\\': strcpy(esc, "\\\\"); break;
+		case '\b': strcpy(esc, "\\b"); break;
+		case '\f': strcpy(esc, "\\f"); break;
+		case '\n': strcpy(esc, "\\n"); break;
+		case '\r': strcpy(esc, "\\r"); break;
+		case '\t': strcpy(esc, "\\t"); break;
+		default:
+			if (u[i] == 0 && key)
+				strcpy(esc, "\xef\xbf\xbd");
+			else
+				snprintf(esc, sizeof(esc), "\\u%04X", u[i]);
+			break;
+		}
+		if (mf_buf_puts(out, esc) == -1)
+			return -1;
+		i++;
+	}
+	return mf_buf_append(out, "\"", 1);
+}
+
+/* A real as jansson writes it (jsonp_dtostr, precision 17). */
+static int
+s_w_real(mf_buf_t *out, double v)
+{
+	char	b[64], *e, *end;
+	size_t	n;
+	int	r = snprintf(b, sizeof(b) - 3, "%.17g", v);
+
+	if (r < 0 || (size_t)r >= sizeof(b) - 3)
+		return -1;
+	n = (size_t)r;
+	if (strchr(b, '.') == NULL && strchr(b, 'e') == NULL) {
+		memcpy(b + n, ".0", 3);
+		n += 2;
+	}
+	if ((e = strchr(b, 'e')) != NULL) {
+		e++;
+		end = e + 1;
+		if (*e == '-')
+			e++;
+		while (*end == '0')
+			end++;
+		if (end != e) {
+			memmove(e, end, n - (size_t)(end - b) + 1);
+			n -= (size_t)(end - e);
+		}
+	}
+	return mf_buf_append(out, b, n);
+}
+
+static int
+s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
+{
+	mf__mp_val_t	 v, k;
+	char		 num[32];
+	size_t		 koff[S_JP_KEYS], klen[S_JP_KEYS];
+	int		 rc;
+
+	if (mf__mp_read(r, &v) == -1)
+		return 1;
+	switch (v.type) {
+	case MF__MP_NIL:
+		return mf_buf_puts(out, "null");
+	case MF__MP_BOOL:
+		return mf_buf_puts(out, v.b ? "true" : "false");
+	case MF__MP_UINT:
+		if (v.u > (uint64_t)INT64_MAX)
+			return s_w_real(out, (double)v.u);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)v.u);
+		return mf_buf_puts(out, num);
+	case MF__MP_INT:
+		snprintf(num, sizeof(num), "%lld", (long long)v.i);
+		return mf_buf_puts(out, num);
+	case MF__MP_FLOAT:
+		return isfinite(v.f) ? s_w_real(out, v.f) :
+		    mf_buf_puts(out, "null");
+	case MF__MP_STR:
+	case MF__MP_BIN:
+		return s_w_str(out, v.s, v.len, 0);
+	case MF__MP_ARRAY:
+		if (depth >= MF_WIRE_MAX_DEPTH || v.len > (size_t)(r->end -
+		    r->p))
+			return 1;
+		if (mf_buf_append(out, "[", 1) == -1)
+			return -1;
+		for (size_t i = 0; i < v.len; i++) {
+			if (i > 0 && mf_buf_append(out, ",", 1) == -1)
+				return -1;
+			if ((rc = s_mp_write(r, depth + 1, out)) != 0)
+				return rc;
+		}
+		return mf_buf_append(out, "]", 1);
+	case MF__MP_MAP:
+		if (depth >= MF_WIRE_MAX_DEPTH || v.len > (size_t)(r->end -
+		    r->p) || v.len > S_JP_KEYS)
+			return 1;
+		if (mf_buf_append(out, "{", 1) == -1)
+			return -1;
+		for (size_t i = 0; i < v.len; i++) {
+			if (i > 0 && mf_buf_append(out, ",", 1) == -1)
+				return -1;
+			if (mf__mp_read(r, &k) == -1)
+				return 1;
+			koff[i] = out->len;
+			if (k.type == MF__MP_STR)
+				rc = s_w_str(out, k.s, k.len, 1);
+			else if (k.type == MF__MP_UINT) {
+				snprintf(num, sizeof(num), "\"%llu\"",
+				    (unsigned long long)k.u);
+				rc = mf_buf_puts(out, num);
+			} else if (k.type == MF__MP_INT) {
+				snprintf(num, sizeof(num), "\"%lld\"",
+				    (long long)k.i);
+				rc = mf_buf_puts(out, num);
+			} else
+				return 1;
+			if (rc == -1)
+				return -1;
+			klen[i] = out->len - koff[i];
+			for (size_t j = 0; j < i; j++)
+				if (klen[j] == klen[i] && memcmp(out->data +
+				    koff[j], out->data + koff[i], klen[i]) == 0)
+					return 1;
+			if (mf_buf_append(out, ":", 1) == -1)
+				return -1;
+			if ((rc = s_mp_write(r, depth + 1, out)) != 0)
+				return rc;
+		}
+		return mf_buf_append(out, "}", 1);
+	case MF__MP_EXT:
+		return 1;
+	}
+	return 1;
+}
+
+/* 'mp' as JSON text in 'out' for the common case: 0, 1 when the tree
+ * must decide (s_mp_to_text), -1 when memory runs out. */
+static int
+s_mp_to_text_fast(const mf_buf_t *mp, mf_buf_t *out)
+{
+	mf__mp_reader_t	r;
+	int		rc;
+
+	mf__mp_reader_init(&r, mp->data, mp->len);
+	mf_buf_reset(out);
+	if ((rc = s_mp_write(&r, 0, out)) != 0)
+		mf_buf_reset(out);
+	return rc;
+}
+
+int
+mf__json_to_mp(const char *text, size_t len, mf_buf_t *mp, int fast,
+    mf_err_t *err)
+{
+	int rc = fast ? s_text_to_mp_fast(text, len, mp) :
+	    s_text_to_mp(text, len, mp, "test", err);
+
+	return rc == -1 ? s_oom(err, "test") : rc;
+}
+
+int
+mf__mp_to_json(const mf_buf_t *mp, mf_buf_t *out, int fast, mf_err_t *err)
+{
+	int rc = fast ? s_mp_to_text_fast(mp, out) :
+	    s_mp_to_text(mp, out, "test", err);
+
+	return rc == -1 ? s_oom(err, "test") : rc;
+}
+
 /* ---- public ---------------------------------------------------------- */
 
 mf_post_t *
@@ -567,8 +1162,14 @@ mf_wire_decode_post_json(const char *text, size_t len, mf_err_t *err)
 {
 	mf_buf_t	 mp = { 0 };
 	mf_post_t	*p = NULL;
+	int		 rc;
 
-	if (s_text_to_mp(text, len, &mp, "post", err) == 0)
+	mf_err_clear(err);
+	if ((rc = s_text_to_mp_fast(text, len, &mp)) == 1)
+		rc = s_text_to_mp(text, len, &mp, "post", err);
+	else if (rc == -1)
+		s_oom(err, "post");
+	if (rc == 0)
 		p = mf__wire_decode_post(mp.data, mp.len, S_MAX_CONVERTED,
 		    err);
 	mf_buf_free(&mp);
@@ -622,8 +1223,12 @@ mf_wire_encode_verdict_json(const mf_verdict_t *v, mf_buf_t *out,
 	mf_buf_t	mp = { 0 };
 	int		rc = -1;
 
-	if (mf_wire_encode_verdict(v, &mp, err) == 0)
-		rc = s_mp_to_text(&mp, out, "verdict", err);
+	if (mf_wire_encode_verdict(v, &mp, err) == 0) {
+		if ((rc = s_mp_to_text_fast(&mp, out)) == 1)
+			rc = s_mp_to_text(&mp, out, "verdict", err);
+		else if (rc == -1)
+			s_oom(err, "verdict");
+	}
 	mf_buf_free(&mp);
 	if (rc == -1)
 		mf_buf_reset(out);

@@ -4,6 +4,7 @@
  * OOM loop, feedback and peeking at a broken message's post_id.
  * SPDX-License-Identifier: MIT
  */
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -885,4 +886,216 @@ MF_TEST(wire_post_key_twice)
 	MF_ASSERT_NULL(mf_wire_decode_post_json(js, sizeof(js) - 1, &err));
 	MF_ASSERT_STR_CONTAINS(err.msg, "duplicate object key");
 	MF_ASSERT_STR_CONTAINS(err.msg, "body");
+}
+
+/*
+ * The short paths of the JSON codec (no jansson tree) give the bytes the
+ * tree gives, or step aside: fixed texts at the edges of JSON, then
+ * random documents that jansson writes in several styles, and random
+ * msgpack maps with what JSON cannot say directly (invalid UTF-8, NUL in
+ * keys, integer keys, keys twice, huge integers, NaN).
+ */
+static uint64_t s_fz = 0x243f6a8885a308d3ULL;
+
+static uint32_t
+s_fz_rand(void)
+{
+	return (uint32_t)(mf_test_xorshift(&s_fz) >> 11);
+}
+
+static json_t *
+s_fz_json(int depth)
+{
+	static const char *const words[] = { "a", "body", "caf\xc3\xa9",
+	    "\xe2\x80\xa8", "\xf0\x9f\x98\x80", "q\"u\\o/te", "tab\there",
+	    "nl\n", "\x01\x1f\x7f", "", "post_id", "\xe4\xb8\xad\xe6\x96\x87" };
+	json_t	*j, *o;
+	char	 s[64];
+	size_t	 n = 0;
+
+	switch (depth > 3 ? s_fz_rand() % 5 : s_fz_rand() % 7) {
+	case 0:
+		return json_integer((json_int_t)(s_fz_rand() % 3 == 0 ?
+		    -(int64_t)s_fz_rand() * 1000003 : (int64_t)s_fz_rand()));
+	case 1:
+		return json_real((double)(int32_t)s_fz_rand() /
+		    (double)(1 + s_fz_rand() % 1000) * (s_fz_rand() % 2 ?
+		    1e-9 : 1e12));
+	case 2:
+		return s_fz_rand() % 3 ? json_boolean(s_fz_rand() % 2) :
+		    json_null();
+	case 3:
+	case 4:
+		for (int k = 1 + (int)(s_fz_rand() % 4); k > 0; k--)
+			n += (size_t)snprintf(s + n, sizeof(s) - n, "%s",
+			    words[s_fz_rand() % 12]);
+		if (s_fz_rand() % 9 == 0 && n + 1 < sizeof(s))
+			s[n++] = '\0';	/* a NUL inside */
+		return json_stringn(s, n);
+	case 5:
+		j = json_array();
+		for (int k = (int)(s_fz_rand() % 4); k > 0; k--)
+			json_array_append_new(j, s_fz_json(depth + 1));
+		return j;
+	default:
+		o = json_object();
+		for (int k = (int)(s_fz_rand() % 5); k > 0; k--) {
+			snprintf(s, sizeof(s), "%s%u", words[s_fz_rand() %
+			    12], s_fz_rand() % 4);
+			json_object_set_new(o, s, s_fz_json(depth + 1));
+		}
+		return o;
+	}
+}
+
+/* 'mp' back to JSON: when the short path writes it, the tree writes the
+ * same text. */
+static void
+s_fz_json_same(const mf_buf_t *mp)
+{
+	mf_buf_t	jf = { 0 }, jt = { 0 };
+	mf_err_t	err = { 0 };
+
+	if (mf__mp_to_json(mp, &jf, 1, &err) == 0) {
+		MF_ASSERT_EQ(0, mf__mp_to_json(mp, &jt, 0, &err));
+		if (strcmp(jf.data, jt.data) != 0)
+			mf__test_fail(__FILE__, __LINE__, "JSON differs: "
+			    "%s vs %s", jf.data, jt.data);
+	} else
+		MF_ASSERT_EQ(0, jf.len);
+	mf_buf_free(&jf);
+	mf_buf_free(&jt);
+}
+
+/* 'text': when the short path takes it, the tree gives the same bytes;
+ * the message back to JSON likewise. 1 if the short path took it. */
+static int
+s_fz_check(const char *text, size_t len)
+{
+	mf_buf_t	fast = { 0 }, tree = { 0 };
+	mf_err_t	err = { 0 };
+	int		took = 0;
+
+	if (mf__json_to_mp(text, len, &fast, 1, &err) == 0) {
+		took = 1;
+		if (mf__json_to_mp(text, len, &tree, 0, &err) != 0)
+			mf__test_fail(__FILE__, __LINE__, "the tree refused "
+			    "what the short path took: %.*s: %s", (int)len,
+			    text, err.msg);
+		if (fast.len != tree.len || memcmp(fast.data, tree.data,
+		    fast.len) != 0)
+			mf__test_fail(__FILE__, __LINE__, "msgpack differs "
+			    "for %.*s", (int)len, text);
+	} else
+		MF_ASSERT_EQ(0, fast.len);
+	if (took)
+		s_fz_json_same(&fast);
+	mf_buf_free(&fast);
+	mf_buf_free(&tree);
+	return took;
+}
+
+MF_TEST(wire_json_short_paths_agree)
+{
+	static const char *const fixed[] = {
+		"{}", " { } ", "{\"a\":1}", "{\"a\":-0,\"b\":0.0,\"c\":-1.5e3,"
+		"\"d\":1E-7,\"e\":9223372036854775807,\"f\":"
+		"-9223372036854775808}",
+		"{\"a\":9223372036854775808}", "{\"a\":1e999}",
+		"{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}",
+		"{\"a\":\"\\u00e9\\u4e2d\\ud83d\\ude00\\u0000x\"}",
+		"{\"a\":\"\\ud83d\"}", "{\"a\":\"\\ude00\"}",
+		"{\"a\":\"\\x\"}", "{\"a\":\"\\u12g4\"}",
+		"{\"a\":\"raw\ttab\"}", "{\"a\":\"\xff\"}",
+		"{\"a\":\"\xe2\x82\"}", "{\"a\":1,\"a\":2}",
+		"{\"a\\u0000\":1}", "{\"\":{\"\":[]}}", "{\"a\":[1,[2,[3]]]}",
+		"{\"a\":[1,]}", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":1} x",
+		"{\"a\":1}\n\r\t ", "[1]", "\"s\"", "", "{",
+		"{\"a\":tru}", "{\"a\":nul}", "{\"a\":true,\"b\":false,"
+		"\"c\":null}", "\xef\xbb\xbf{}",
+		"{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":"
+		"{\"i\":{\"j\":{\"k\":{\"l\":{\"m\":{\"n\":{\"o\":{\"p\":{"
+		"\"q\":{\"r\":{\"s\":{\"t\":{\"u\":{\"v\":{\"w\":{\"x\":{"
+		"\"y\":{\"z\":{\"A\":{\"B\":{\"C\":{\"D\":{\"E\":{\"F\":{"
+		"\"G\":{}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}",
+	};
+	static const size_t flags[] = { JSON_COMPACT, JSON_INDENT(2),
+	    JSON_ENSURE_ASCII | JSON_COMPACT, JSON_ESCAPE_SLASH,
+	    JSON_REAL_PRECISION(5) };
+	size_t	took = 0, tried = 0;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		took += (size_t)s_fz_check(fixed[i], strlen(fixed[i]));
+	/* Raw NUL and a lone control byte inside the text. */
+	(void)s_fz_check("{\"a\":\"x\0y\"}", 11);
+	for (int i = 0; i < 3000; i++) {
+		json_t	*o = json_object();
+		char	*t;
+
+		for (int k = 1 + (int)(s_fz_rand() % 6); k > 0; k--) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "k%u", s_fz_rand() % 9);
+			json_object_set_new(o, key, s_fz_json(0));
+		}
+		t = json_dumps(o, flags[s_fz_rand() % 5]);
+		MF_ASSERT_NOT_NULL(t);
+		took += (size_t)s_fz_check(t, strlen(t));
+		tried++;
+		free(t);
+		json_decref(o);
+	}
+	/* Most generated documents are the common case. */
+	MF_ASSERT(took > tried / 2);
+	for (int i = 0; i < 3000; i++) {
+		mf_buf_t	mp = { 0 };
+		int		n = 1 + (int)(s_fz_rand() % 5);
+
+		MF_ASSERT_EQ(0, mf__mp_put_map(&mp, (size_t)n));
+		for (int k = 0; k < n; k++) {
+			switch (s_fz_rand() % 4) {
+			case 0:
+				MF_ASSERT_EQ(0, mf__mp_put_uint(&mp,
+				    s_fz_rand() % 3));
+				break;
+			case 1:
+				MF_ASSERT_EQ(0, mf__mp_put_str(&mp, "k\0\xff",
+				    s_fz_rand() % 4));
+				break;
+			default:
+				MF_ASSERT_EQ(0, mf__mp_put_str(&mp, "key",
+				    s_fz_rand() % 4));
+				break;
+			}
+			switch (s_fz_rand() % 6) {
+			case 0:
+				MF_ASSERT_EQ(0, mf__mp_put_uint(&mp,
+				    UINT64_MAX - s_fz_rand()));
+				break;
+			case 1:
+				MF_ASSERT_EQ(0, mf__mp_put_double(&mp,
+				    s_fz_rand() % 2 ? NAN : -0.0));
+				break;
+			case 2:
+				MF_ASSERT_EQ(0, mf__mp_put_str(&mp,
+				    "a\xc3\x28\xed\xa0\x80\xf4\x90\x80\x80\x01"
+				    "\"", s_fz_rand() % 13));
+				break;
+			case 3:
+				MF_ASSERT_EQ(0, mf__mp_put_bin(&mp, "\0\x80",
+				    2));
+				break;
+			case 4:
+				MF_ASSERT_EQ(0, mf__mp_put_double(&mp,
+				    (double)s_fz_rand() * 1e300));
+				break;
+			default:
+				MF_ASSERT_EQ(0, mf__mp_put_int(&mp,
+				    -(int64_t)s_fz_rand()));
+				break;
+			}
+		}
+		s_fz_json_same(&mp);
+		mf_buf_free(&mp);
+	}
 }

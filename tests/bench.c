@@ -11,13 +11,24 @@
  * prefilter), the naive loop, their ratio, memory, and normalization's
  * share of the scan. Every figure is printed with its target.
  *
- *   bench [-n POSTS] [-r RULESDIR]	the whole run
+ * Then each corpus given with -p (JSON Lines with "text" or "body", held
+ * in memory and never written anywhere) with the 1,000 generated rules
+ * and the curated ones: posts/s, rules run per post, the prefilter's
+ * pass rate, the time split (mf_scan_stats_t) and the ratio to the naive
+ * loop.
+ *
+ *   bench [-n POSTS] [-r RULESDIR] [-p CORPUS.jsonl ...]	the whole run
  *   bench -c [-n POSTS] [-r RULESDIR]	curated rules only, no naive loop
  *   bench -m NRULES			worker memory only: load, scan, RSS
+ *   bench -R DIR -J FILE [-n POSTS]	the 1,000 generated rules into
+ *					DIR/generated.rules and the
+ *					generated posts as JSON Lines into
+ *					FILE, for `medflag scan`
  * SPDX-License-Identifier: MIT
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <pcre2.h>
 
 #include "alloc.h"
@@ -37,6 +49,7 @@
 #include "prefilter.h"
 #include "ruleset.h"
 #include "verdict.h"
+#include "wire.h"
 
 static const char *s_subj[] = {
 	"vaccin", "jab", "booster", "mmr", "ivermectin", "hydroxychloroquin",
@@ -250,14 +263,16 @@ s_mark(int pass)
 	return pass ? "PASS" : "MISS";
 }
 
-/* Scans the corpus with the prefilter: seconds, and hits found. */
+/* Scans the corpus with the prefilter: seconds, and hits found; adds to
+ * 'st' when it is not NULL. */
 static double
-s_scan_all(const mf_ruleset_t *rs, const s_corpus_t *c, size_t n,
-    unsigned opts, size_t *hits, size_t *run)
+s_scan_stats(const mf_ruleset_t *rs, const s_corpus_t *c, size_t n,
+    unsigned opts, size_t *hits, size_t *run, mf_scan_stats_t *st)
 {
 	mf_scanner_t	*sc = mf_scanner_new(NULL);
 	double		 t0;
 
+	mf_scanner_stats(sc, st);
 	*hits = *run = 0;
 	t0 = s_now();
 	for (size_t i = 0; i < n; i++) {
@@ -272,6 +287,13 @@ s_scan_all(const mf_ruleset_t *rs, const s_corpus_t *c, size_t n,
 	t0 = s_now() - t0;
 	mf_scanner_destroy(&sc);
 	return t0;
+}
+
+static double
+s_scan_all(const mf_ruleset_t *rs, const s_corpus_t *c, size_t n,
+    unsigned opts, size_t *hits, size_t *run)
+{
+	return s_scan_stats(rs, c, n, opts, hits, run, NULL);
 }
 
 /* Time of mf_normalize alone over the corpus. */
@@ -493,6 +515,124 @@ s_bench_set(const char *name, mf_ruleset_t *rs, double compile, size_t grew,
 	s_check("speed-up over naive", pps / npps, "x", tg->min_ratio, 1);
 }
 
+/*
+ * -p FILE: the "text" (or "body") of every line of a JSON Lines corpus,
+ * in memory. 0, or -1 with the reason on stderr.
+ */
+static int
+s_corpus_file(s_corpus_t *c, const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*line = NULL;
+	size_t	 cap = 0, lineno = 0, room = 0;
+	ssize_t	 n;
+
+	memset(c, 0, sizeof(*c));
+	if (f == NULL) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		json_t		*j, *t;
+		json_error_t	 je;
+		char		 id[32];
+
+		lineno++;
+		if ((j = json_loadb(line, (size_t)n, 0, &je)) == NULL)
+			continue;	/* blank or not JSON: not a post */
+		if (!json_is_string(t = json_object_get(j, "text")) &&
+		    !json_is_string(t = json_object_get(j, "body"))) {
+			json_decref(j);
+			continue;
+		}
+		if (c->n == room) {
+			room = room ? 2 * room : 1024;
+			c->posts = realloc(c->posts, room * sizeof(*c->posts));
+			if (c->posts == NULL) {
+				fprintf(stderr, "bench: out of memory\n");
+				exit(1);
+			}
+		}
+		snprintf(id, sizeof(id), "p%zu", lineno);
+		if ((c->posts[c->n] = mf_post_new(id, json_string_value(t)))
+		    == NULL) {
+			fprintf(stderr, "bench: out of memory\n");
+			exit(1);
+		}
+		c->bytes += c->posts[c->n++]->body_len;
+		json_decref(j);
+	}
+	free(line);
+	fclose(f);
+	return c->n > 0 ? 0 : (fprintf(stderr, "bench: %s: no post with a "
+	    "\"text\" or \"body\"\n", path), -1);
+}
+
+static void
+s_corpus_free(s_corpus_t *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		mf_post_destroy(&c->posts[i]);
+	free(c->posts);
+	c->posts = NULL;
+	c->n = 0;
+}
+
+/*
+ * One rule set over one corpus as a moderator's forum would send it:
+ * posts/s (the best of S_ROUNDS_SCAN, without statistics), then one more
+ * round that counts where the time goes, and the naive loop on the first
+ * 'nnaive' posts.
+ */
+static void
+s_bench_corpus(const char *name, const mf_ruleset_t *rs, const s_corpus_t *c,
+    size_t nnaive, const s_target_t *tg)
+{
+	mf_scan_stats_t	st = {0};
+	size_t		hits, run;
+	double		t = 0, tn = 0, pps, tot;
+
+	printf("\n%s: %zu posts, %.0f bytes on average, %zu rules\n", name,
+	    c->n, (double)c->bytes / (double)c->n, mf_ruleset_size(rs));
+	(void)s_scan_all(rs, c, c->n / 10, 0, &hits, &run);	/* warm */
+	for (int k = 0; k < S_ROUNDS_SCAN; k++) {
+		double	tk = s_scan_all(rs, c, c->n, 0, &hits, &run);
+
+		t = k == 0 || tk < t ? tk : t;
+	}
+	pps = (double)c->n / t;
+	s_check("medflag posts/s", pps, "posts/s", tg->min_pps, 1);
+	(void)s_scan_stats(rs, c, c->n, 0, &hits, &run, &st);
+	printf("    %-26s %12.2f per post (%zu hits)\n", "rules run by PCRE2",
+	    (double)st.rules_run / (double)c->n, hits);
+	printf("    %-26s %12.2f %% (%.2f rules per post)\n",
+	    "prefilter pass rate", st.rules ? 100.0 * (double)st.candidates /
+	    (double)st.rules : 0, (double)st.candidates / (double)c->n);
+	tot = (double)(st.ns_normalize + st.ns_litscan + st.ns_pcre +
+	    st.ns_model + st.ns_other);
+	if (tot <= 0)
+		tot = 1;
+	printf("    %-26s %5.1f %% normalize, %.1f %% literal scan, "
+	    "%.1f %% PCRE2,\n    %-26s %5.1f %% model, %.1f %% the rest\n",
+	    "time split", 100.0 * (double)st.ns_normalize / tot,
+	    100.0 * (double)st.ns_litscan / tot, 100.0 * (double)st.ns_pcre /
+	    tot, "", 100.0 * (double)st.ns_model / tot, 100.0 *
+	    (double)st.ns_other / tot);
+	if (nnaive > c->n)
+		nnaive = c->n;
+	for (int k = 0; k < S_ROUNDS_NAIVE && nnaive; k++) {
+		double	tk = s_naive(rs, c, nnaive);
+
+		tn = k == 0 || tk < tn ? tk : tn;
+	}
+	if (nnaive == 0)
+		return;
+	printf("    %-26s %12.1f posts/s (%zu posts)\n",
+	    "naive PCRE2-JIT loop", (double)nnaive / tn, nnaive);
+	s_check("speed-up over naive", pps / ((double)nnaive / tn), "x",
+	    tg->min_ratio, 1);
+}
+
 static mf_ruleset_t *
 s_load_generated(size_t n, double *compile, size_t *grew)
 {
@@ -517,6 +657,52 @@ s_load_generated(size_t n, double *compile, size_t *grew)
 	}
 	mf_diags_free(&diags);
 	return rs;
+}
+
+/* -R DIR -J FILE: the 1,000 generated rules and the generated corpus
+ * (made up here, no one's posts) for `medflag scan` in bench.sh. */
+static int
+s_write_generated(const char *dir, const char *posts, size_t nposts)
+{
+	char		 path[4096];
+	char		*text = s_rules(1000);
+	mf_buf_t	 b = {0};
+	FILE		*f;
+	int		 rc = 0;
+
+	snprintf(path, sizeof(path), "%s/generated.rules", dir);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		mf_free(text);
+		return 1;
+	}
+	mf_free(text);
+	if ((f = fopen(posts, "w")) == NULL) {
+		fprintf(stderr, "bench: %s: %s\n", posts, strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < nposts && rc == 0; i++) {
+		char		 id[32], *body = s_post();
+		mf_post_t	*p;
+
+		snprintf(id, sizeof(id), "b%zu", i);
+		p = mf_post_new(id, body);
+		mf_free(body);
+		if (p == NULL || mf_wire_encode_post_json(p, &b, NULL) == -1 ||
+		    fwrite(b.data, 1, b.len, f) != b.len || fputc('\n', f) ==
+		    EOF)
+			rc = 1;
+		mf_post_destroy(&p);
+	}
+	mf_buf_free(&b);
+	if (ferror(f))
+		rc = 1;
+	if (fclose(f) != 0)
+		rc = 1;
+	if (rc)
+		fprintf(stderr, "bench: %s: cannot write it\n", posts);
+	return rc;
 }
 
 /* -m N: what a worker holding N rules costs, in a fresh process. */
@@ -553,10 +739,14 @@ s_worker_memory(size_t n)
 int
 main(int argc, char **argv)
 {
-	const char	*rulesdir = "rules";
-	size_t		 nposts = 20000;
+	const char	*rulesdir = "rules", *files[16], *rdir = NULL;
+	const char	*jout = NULL;
+	size_t		 nposts = 20000, nfiles = 0;
 	s_corpus_t	 c;
+	mf_ruleset_t	*cur = NULL;
 	int		 opt, curated_only = 0;
+	/* The targets on real text, on one core. */
+	static const s_target_t real = { 150000, 100, 0, 0 };
 	static const struct {
 		size_t		n, naive;
 		s_target_t	tg;
@@ -566,7 +756,7 @@ main(int argc, char **argv)
 		{ 5000, 120, { 30000, 0, 5.0, 0 } },
 	};
 
-	while ((opt = getopt(argc, argv, "cm:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "cJ:m:n:p:R:r:")) != -1) {
 		switch (opt) {
 		case 'c':
 			curated_only = 1;
@@ -579,11 +769,30 @@ main(int argc, char **argv)
 		case 'r':
 			rulesdir = optarg;
 			break;
+		case 'p':
+			if (nfiles < S_N(files))
+				files[nfiles++] = optarg;
+			break;
+		case 'R':
+			rdir = optarg;
+			break;
+		case 'J':
+			jout = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: bench [-c] [-n POSTS] [-r RULESDIR] "
-			    "| -m NRULES\n");
+			    "[-p CORPUS.jsonl ...] | -m NRULES | -R DIR -J FILE "
+			    "[-n POSTS]\n");
 			return 2;
 		}
+	}
+	if (rdir || jout) {
+		if (rdir == NULL || jout == NULL) {
+			fprintf(stderr, "bench: -R DIR and -J FILE go "
+			    "together\n");
+			return 2;
+		}
+		return s_write_generated(rdir, jout, nposts);
 	}
 	s_corpus(&c, nposts);
 	printf("corpus: %zu posts, %.1f bytes on average, generated in "
@@ -605,6 +814,7 @@ main(int argc, char **argv)
 		mf_diags_t	 diags = {0};
 		mf_ruleset_t	*rs;
 		size_t		 before = s_rss();
+
 		double		 t0 = s_now(), compile;
 		s_target_t	 none = { 0, 0, 0, 0 };
 
@@ -617,12 +827,42 @@ main(int argc, char **argv)
 			s_bench_set("curated rules/", rs, compile,
 			    s_rss() > before ? s_rss() - before : 0, &c,
 			    curated_only ? 0 : 1500, &none);
-		mf_ruleset_destroy(&rs);
+		if (rs && mf_ruleset_size(rs) > 0)
+			cur = rs;
+		else
+			mf_ruleset_destroy(&rs);
 		mf_diags_free(&diags);
 	}
-	for (size_t i = 0; i < c.n; i++)
-		mf_post_destroy(&c.posts[i]);
-	free(c.posts);
+	s_corpus_free(&c);
+	if (nfiles > 0 && !curated_only) {
+		double		 compile;
+		size_t		 grew;
+		mf_ruleset_t	*gen = s_load_generated(1000, &compile, &grew);
+		s_target_t	 none = { 0, 0, 0, 0 };
+
+		printf("\n== the corpora of ../shared/data, read in memory\n");
+		for (size_t f = 0; f < nfiles; f++) {
+			const char	*base = files[f], *p;
+			char		 name[256];
+
+			if (s_corpus_file(&c, files[f]) == -1)
+				continue;
+			/* "public/constraint.jsonl": the last two parts. */
+			for (p = files[f]; *p; p++)
+				if (*p == '/' && p[1] && strchr(p + 1, '/'))
+					base = p + 1;
+			snprintf(name, sizeof(name), "%s, generated 1000",
+			    base);
+			s_bench_corpus(name, gen, &c, 600, &real);
+			snprintf(name, sizeof(name), "%s, curated rules/",
+			    base);
+			if (cur)
+				s_bench_corpus(name, cur, &c, 1500, &none);
+			s_corpus_free(&c);
+		}
+		mf_ruleset_destroy(&gen);
+	}
+	mf_ruleset_destroy(&cur);
 	printf("\n%d target(s) missed in this run\n", s_misses);
 	return 0;
 }

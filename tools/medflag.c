@@ -84,12 +84,20 @@ static const struct {
 	const char	*name;
 	const char	*text;
 } s_help[] = {
-	{ "scan", "usage: medflag scan [--rules DIR] [--table] < posts.jsonl\n"
+	{ "scan", "usage: medflag scan [--rules DIR] [--table] [--jobs N] "
+	    "[--stats | --stats-only] < posts.jsonl\n"
 	    "Judges JSON Lines posts (docs/protocol.md) offline; one verdict "
-	    "as JSON per line.\n"
+	    "as JSON per line, in the order of the input.\n"
 	    "  --rules DIR  rules directory (default: 'rules' of the "
 	    "configuration)\n"
-	    "  --table      a readable table instead of JSON\n" },
+	    "  --table      a readable table instead of JSON\n"
+	    "  --jobs N     judge with N threads (default: the number of "
+	    "cores)\n"
+	    "  --stats      then, on stderr: rules run per post, prefilter "
+	    "pass rate,\n"
+	    "               the time split, the rules run on the most posts "
+	    "and their literals\n"
+	    "  --stats-only the statistics on stdout, no verdicts\n" },
 	{ "explain", "usage: medflag explain [--rules DIR] [--json] "
 	    "[--normalized] [--quotes] [--format F] TEXT|-\n"
 	    "One post, offline: the matched words, the score and the "
