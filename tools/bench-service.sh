@@ -8,7 +8,7 @@
 #   (b) check latency paced at 20,000 posts/s and at half the max
 #   (c) the floor: the same paced client against an echo server, and
 #       through a relay in front of it, with no medflag code
-# Each figure is printed with its target (issue 6) and PASS or MISS, with
+# Each figure is printed with its target and PASS or MISS, with
 # the CPU seconds taken by the client, medflagd, the workers and Redis.
 # Usage: tools/bench-service.sh      MF_BENCH_RULES=DIR uses other rules
 # SPDX-License-Identifier: MIT
