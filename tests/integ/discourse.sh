@@ -244,11 +244,8 @@ grep -Eq 'post 20[56]: Discourse answered 429: .*; trying again in [12][0-9]{3} 
 set_forum '{"down": true}'
 hook post_created "$(post 210 "$MMR")" 2>/dev/null | grep -q '"flag":"queued"' ||
     fail "210 not queued"
-i=0
-until grep -q 'post 210: Discourse answered 503' "$D/ad.log"; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "no 503 for 210"
-	sleep 0.1
-done
+mf_env_until "no 503 for 210" \
+    grep -q 'post 210: Discourse answered 503' "$D/ad.log"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
 grep -q 'stopped with 1 action not taken by the forum: 1 kept in redis for the next run, 0 lost' \

@@ -172,11 +172,8 @@ grep -Eq '^insulin-stop[a-z.-]* +[0-9]+ +[0-9]+ +1 +0 ' "$D/summary" &&
 /usr/bin/python3 -c 'import socket, sys
 socket.socket(type=socket.SOCK_DGRAM).sendto(b"hello", ("127.0.0.1",
     int(sys.argv[1])))' "$UPORT"
-i=0
-until grep -q "is not a change of JSONRCFeedFormatter" "$D/mw.log"; do
-	i=$((i + 1)); [ $i -gt 50 ] && fail "a bad datagram was not reported"
-	sleep 0.1
-done
+mf_env_until "a bad datagram was not reported" \
+    grep -q "is not a change of JSONRCFeedFormatter" "$D/mw.log"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "exit status $rc after SIGTERM"
 grep -Eq 'stopped: 7 judged, 2 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; 2 outcomes; [0-9]+ datagrams; cursor [0-9]+ ' \
