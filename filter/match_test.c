@@ -352,11 +352,30 @@ MF_TEST(match_invalid_utf8_does_not_hide_a_match)
 	mf_verdict_destroy(&v);
 }
 
+/* The claim every rule of the slow-pattern tests below names. */
+#define S_CLAIM_C "claim c\n title t\n fact f\n evidence https://who.int/\n" \
+	" tier misleading\nend\n"
+
+/* A post of 'n' letters a and one 'last': slow for /(a|aa)+$/ and kin. */
+static mf_post_t *
+s_run_of_a(size_t n, char last)
+{
+	char		*body = mf_malloc(n + 2);
+	mf_post_t	*p;
+
+	MF_ASSERT_NOT_NULL(body);
+	memset(body, 'a', n);
+	body[n] = last;
+	body[n + 1] = '\0';
+	p = mf_post_new("p", body);
+	mf_free(body);
+	return p;
+}
+
 MF_TEST(match_limit_is_reported_and_flagged)
 {
 	const char	*rules =
-	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
-	    " tier misleading\nend\n"
+	    S_CLAIM_C
 	    "rule c.slow\n score 1\n match /(a|aa)+$/\nend\n";
 	mf_policy_t	 pol;
 	mf_diags_t	 d = {0};
@@ -364,16 +383,12 @@ MF_TEST(match_limit_is_reported_and_flagged)
 	mf_scanner_t	*sc = mf_scanner_new(NULL);
 	mf_post_t	*p;
 	mf_verdict_t	*v = NULL;
-	char		 body[4096];
 
 	mf_policy_defaults(&pol);
 	pol.match_limit = 1000;
 	rs = mf_ruleset_load_string("slow.rules", rules, &pol, NULL, 0, &d);
 	MF_ASSERT_NOT_NULL(rs);
-	memset(body, 'a', sizeof(body) - 2);
-	body[sizeof(body) - 2] = 'b';
-	body[sizeof(body) - 1] = '\0';
-	p = mf_post_new("p", body);
+	p = s_run_of_a(4094, 'b');
 	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
 	MF_ASSERT(v->flags & MF_VF_RULE_LIMIT);
 	MF_ASSERT(v->action >= MF_ACT_FLAG);
@@ -399,12 +414,10 @@ MF_TEST(match_budget_and_no_budget)
 	mf_scanner_t	*sc = mf_scanner_new(NULL);
 	mf_post_t	*p;
 	mf_verdict_t	*v = NULL;
-	char		 body[30];
 	const unsigned	 opts = MF_SCAN_NO_PREFILTER | MF_SCAN_NO_STARTS;
 
 	len += (size_t)snprintf(rules + len, sizeof(rules) - len,
-	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
-	    " tier misleading\nend\n");
+	    S_CLAIM_C);
 	/* 32 rules that each backtrack for a while, none alike. */
 	for (int k = 1; k <= 32; k++)
 		len += (size_t)snprintf(rules + len, sizeof(rules) - len,
@@ -415,10 +428,7 @@ MF_TEST(match_budget_and_no_budget)
 	pol.budget_ms = 1;
 	rs = mf_ruleset_load_string("slow.rules", rules, &pol, NULL, 0, &d);
 	MF_ASSERT_NOT_NULL(rs);
-	memset(body, 'a', sizeof(body) - 2);
-	body[sizeof(body) - 2] = 'c';
-	body[sizeof(body) - 1] = '\0';
-	p = mf_post_new("p", body);
+	p = s_run_of_a(28, 'c');
 	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, opts, &v, NULL));
 	MF_ASSERT_EQ(MF_STATUS_TIMEOUT, v->status);
 	mf_verdict_destroy(&v);
@@ -439,18 +449,13 @@ MF_TEST(match_budget_and_no_budget)
 MF_TEST(match_limits_follow_a_reloaded_rule_set)
 {
 	const char	*rules =
-	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
-	    " tier misleading\nend\n"
+	    S_CLAIM_C
 	    "rule c.slow\n score 1\n match /(a|aa)+$/\nend\n";
 	mf_scanner_t	*sc = mf_scanner_new(NULL);
-	char		 body[26];
 	mf_post_t	*p;
 
 	/* About 10^5 steps to fail: past 100, well within 10^8. */
-	memset(body, 'a', sizeof(body) - 2);
-	body[sizeof(body) - 2] = 'b';
-	body[sizeof(body) - 1] = '\0';
-	p = mf_post_new("p", body);
+	p = s_run_of_a(24, 'b');
 	for (int i = 0; i < 12; i++) {
 		mf_policy_t	 pol;
 		mf_diags_t	 d = {0};
@@ -503,8 +508,7 @@ MF_TEST(match_truncates_at_the_size_limit)
 MF_TEST(match_expect_lines_run)
 {
 	const char	*rules =
-	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
-	    " tier misleading\nend\n"
+	    S_CLAIM_C
 	    "rule c.r\n score 5\n match /\\bgarlic\\b.{0,20}\\bflu\\b/\n"
 	    " expect match \"garlic cures the flu\"\n"
 	    " expect nomatch \"garlic is tasty\"\n"
@@ -541,8 +545,7 @@ MF_TEST(match_post_context_sarcasm_and_linked_topic)
 	const char	*rules =
 	    "define post-sarcasm /(?:^|\\s)\\/s\\b/\n"
 	    "define health-topic /\\b(?:vaccines?|cures?)\\b/\n"
-	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
-	    " tier misleading\nend\n"
+	    S_CLAIM_C
 	    "rule c.r\n score 6\n match /\\bgarlic\\b.{0,20}\\bflu\\b/\nend\n";
 	mf_policy_t	 pol;
 	mf_diags_t	 d = {0};
@@ -674,8 +677,7 @@ MF_TEST(match_questions_do_not_add_up)
 MF_TEST(match_rules_of_another_language_stand_aside)
 {
 	const char	*rules =
-	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
-	    " tier misleading\nend\n"
+	    S_CLAIM_C
 	    "rule c.fr\n score 6\n lang fr\n match /\\bcure\\b/\nend\n"
 	    "rule c.any\n score 5\n match /\\bcure\\b/\nend\n";
 	mf_diags_t	 d = {0};
