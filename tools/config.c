@@ -32,8 +32,7 @@ s_value(const mf_config_t *c, const mf_config_directive_t *d, char *out,
 		snprintf(out, cap, "%s", *(const int *)p ? "on" : "off");
 		break;
 	case MF_CONF_MODE:
-		snprintf(out, cap, "%s", *(const int *)p ? "shadow" :
-		    "enforce");
+		snprintf(out, cap, "%s", mf_mode_name(*(const int *)p));
 		break;
 	default:
 		/* A secret is not printed, only whether there is one. */

@@ -151,6 +151,7 @@ mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 {
 	const char	*dir = NULL, *arg = NULL;
 	int		 json = 0, normalized = 0, rc = 1, quotes = 0;
+	unsigned	 opts;
 	mf_format_t	 fmt = MF_FMT_TEXT;
 	mf_ruleset_t	*rs = NULL;
 	mf_sources_t	*src = NULL;
@@ -205,19 +206,20 @@ mf_cmd_explain(int argc, char **argv, const mf_cli_t *cli)
 	    (post = mf_post_new_len("explain", text, len)) == NULL)
 		goto out;
 	post->body_format = fmt;
+	opts = quotes ? MF_SCAN_KEEP_QUOTES : 0;
 	if (json) {
 		mf_buf_t out = {0};
 
-		if (mf_cli_explain_json(sc, rs, src, post, quotes ?
-		    MF_SCAN_KEEP_QUOTES : 0, &out, &err) == 0)
+		if (mf_cli_explain_json(sc, rs, src, post, opts, &out,
+		    &err) == 0)
 			printf("%s\n", out.data);
 		mf_buf_free(&out);
 		if (err.code != 0) {
 			fprintf(stderr, "medflag explain: %s\n", err.msg);
 			goto out;
 		}
-	} else if (mf_scan(sc, rs, src, post, MF_SCAN_EXPLAIN | (quotes ?
-	    MF_SCAN_KEEP_QUOTES : 0), &v, &err) == -1) {
+	} else if (mf_scan(sc, rs, src, post, opts | MF_SCAN_EXPLAIN, &v,
+	    &err) == -1) {
 		fprintf(stderr, "medflag explain: %s\n", err.msg);
 		goto out;
 	} else

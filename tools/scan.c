@@ -139,14 +139,20 @@ s_judge(s_job_t *j, const char *line, size_t n, size_t lineno)
 	return v;
 }
 
+/* One past the last line of chunk 'c' of the batch. */
+static size_t
+s_chunk_end(const s_batch_t *b, size_t c)
+{
+	return (c + 1) * S_CHUNK < b->n ? (c + 1) * S_CHUNK : b->n;
+}
+
 /* Judges the lines of chunk 'c' of the batch into its buffer. */
 static void
 s_chunk_run(s_job_t *j, size_t c)
 {
 	s_batch_t	*b = j->b;
 	s_chunk_t	*ch = &b->chunks[c];
-	size_t		 end = (c + 1) * S_CHUNK < b->n ? (c + 1) * S_CHUNK :
-			    b->n;
+	size_t		 end = s_chunk_end(b, c);
 
 	mf_buf_reset(&ch->out);
 	ch->failed = 0;
@@ -386,8 +392,7 @@ s_run_batch(s_job_t *jobs, size_t njobs, s_batch_t *b, size_t n, int quiet)
 			pthread_join(jobs[k].tid, NULL);
 	for (size_t c = 0; c < b->nchunks && rc == 0; c++) {
 		s_chunk_t	*ch = &b->chunks[c];
-		size_t		 end = (c + 1) * S_CHUNK < n ? (c + 1) *
-				    S_CHUNK : n;
+		size_t		 end = s_chunk_end(b, c);
 
 		if (!quiet)
 			fwrite(ch->out.data, 1, ch->out.len, stdout);

@@ -206,7 +206,7 @@ mf_guard_note(mf_guard_t *self, size_t idx, int64_t now_ms)
 	if (len + idlen + 2 > sizeof(self->list))
 		return 0;
 	self->bits[idx / 8] |= (unsigned char)(1u << (idx % 8));
-	s_union(self);
+	self->all[idx / 8] |= (unsigned char)(1u << (idx % 8));
 	if (len > 0)
 		self->list[len++] = ',';
 	memcpy(self->list + len, id, idlen + 1);
