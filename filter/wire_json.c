@@ -23,47 +23,14 @@
 #include <jansson.h>
 
 #include "alloc.h"
+#include "normalize.h"
+#include "normalize_internal.h"
 #include "wire_internal.h"
 
 /* msgpack made from JSON can be larger than the JSON (a real "1e0" takes
  * 9 bytes), so the converted message gets more room than MF_WIRE_MAX_MSG;
  * the JSON text itself is held to MF_WIRE_MAX_MSG. */
 #define S_MAX_CONVERTED	(4 * (size_t)MF_WIRE_MAX_MSG)
-
-/* Length of the valid UTF-8 sequence at 's' (1..4), or 0 if invalid:
- * overlong forms, surrogates and code points past U+10FFFF are invalid,
- * as jansson requires. */
-static size_t
-s_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
-	size_t		len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
 
 /* A JSON string of 's' (NULs kept), invalid UTF-8 replaced by U+FFFD.
  * NULL when out of memory. */
@@ -76,7 +43,7 @@ s_json_str(const char *s, size_t len)
 	size_t			 i, k;
 
 	for (i = 0; i < len; i += k)
-		if ((k = s_utf8_seq(u + i, len - i)) == 0)
+		if ((k = mf_utf8_len(u + i, len - i)) == 0)
 			break;
 	if (i == len)
 		return json_stringn_nocheck(s, len);
@@ -84,7 +51,7 @@ s_json_str(const char *s, size_t len)
 		return NULL;
 	mf_buf_append(&b, s, i);
 	while (i < len) {
-		if ((k = s_utf8_seq(u + i, len - i)) == 0) {
+		if ((k = mf_utf8_len(u + i, len - i)) == 0) {
 			if (mf_buf_append(&b, "\xef\xbf\xbd", 3) == -1)
 				goto fail;
 			i++;
@@ -436,7 +403,7 @@ s_escape_invalid(const char *text, size_t len, mf_buf_t *out)
 	unsigned		 cp, lo;
 
 	while (i < len) {
-		if ((k = s_utf8_seq(u + i, len - i)) == 0) {
+		if ((k = mf_utf8_len(u + i, len - i)) == 0) {
 			if (s_stand_in(out, u[i]) == -1)
 				return -1;
 			changed = 1;
@@ -593,26 +560,6 @@ s_jp_ws(s_jp_t *jp)
 		jp->p++;
 }
 
-static int
-s_jp_hex4(const char *s, unsigned *cp)
-{
-	*cp = 0;
-	for (int i = 0; i < 4; i++) {
-		char	c = s[i];
-
-		*cp <<= 4;
-		if (c >= '0' && c <= '9')
-			*cp |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*cp |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*cp |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
 /* A string at jp->p (its opening quote) into jp->str. 0, 1 (not the
  * common case) or -1 (out of memory). */
 static int
@@ -620,7 +567,7 @@ s_jp_string(s_jp_t *jp)
 {
 	const unsigned char	*u;
 	unsigned		 cp, lo;
-	unsigned char		 e[4];
+	char			 e[4];
 	size_t			 k;
 
 	mf_buf_reset(&jp->str);
@@ -645,7 +592,7 @@ s_jp_string(s_jp_t *jp)
 		if (*u < 0x20)
 			return 1;
 		if (*u >= 0x80) {
-			if ((k = s_utf8_seq(u, (size_t)(jp->end - jp->p))) == 0)
+			if ((k = mf_utf8_len(u, (size_t)(jp->end - jp->p))) == 0)
 				return 1;
 			if (mf_buf_append(&jp->str, u, k) == -1)
 				return -1;
@@ -657,49 +604,28 @@ s_jp_string(s_jp_t *jp)
 			return 1;
 		switch (u[1]) {
 		case '"': case '\\': case '/':
-			e[0] = u[1]; break;
+			e[0] = (char)u[1]; break;
 		case 'b': e[0] = '\b'; break;
 		case 'f': e[0] = '\f'; break;
 		case 'n': e[0] = '\n'; break;
 		case 'r': e[0] = '\r'; break;
 		case 't': e[0] = '\t'; break;
 		case 'u':
-			if (jp->end - jp->p < 6 || s_jp_hex4(jp->p + 2, &cp))
+			if (jp->end - jp->p < 6 || s_hex4(jp->p + 2, &cp))
 				return 1;
 			jp->p += 6;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				return 1;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				if (jp->end - jp->p < 6 || jp->p[0] != '\\' ||
-				    jp->p[1] != 'u' || s_jp_hex4(jp->p + 2,
+				    jp->p[1] != 'u' || s_hex4(jp->p + 2,
 				    &lo) || lo < 0xdc00 || lo > 0xdfff)
 					return 1;
 				jp->p += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				    (lo - 0xdc00);
 			}
-			if (cp < 0x80) {
-				e[0] = (unsigned char)cp;
-				k = 1;
-			} else if (cp < 0x800) {
-				e[0] = (unsigned char)(0xc0 | cp >> 6);
-				e[1] = (unsigned char)(0x80 | (cp & 0x3f));
-				k = 2;
-			} else if (cp < 0x10000) {
-				e[0] = (unsigned char)(0xe0 | cp >> 12);
-				e[1] = (unsigned char)(0x80 | ((cp >> 6) &
-				    0x3f));
-				e[2] = (unsigned char)(0x80 | (cp & 0x3f));
-				k = 3;
-			} else {
-				e[0] = (unsigned char)(0xf0 | cp >> 18);
-				e[1] = (unsigned char)(0x80 | ((cp >> 12) &
-				    0x3f));
-				e[2] = (unsigned char)(0x80 | ((cp >> 6) &
-				    0x3f));
-				e[3] = (unsigned char)(0x80 | (cp & 0x3f));
-				k = 4;
-			}
+			k = mf__utf8_enc(cp, e);
 			if (mf_buf_append(&jp->str, e, k) == -1)
 				return -1;
 			continue;
@@ -977,7 +903,7 @@ s_w_str(mf_buf_t *out, const char *s, size_t len, int key)
 		if (i >= len)
 			break;
 		if (u[i] >= 0x80) {
-			k = s_utf8_seq(u + i, len - i);
+			k = mf_utf8_len(u + i, len - i);
 			if ((k == 0 ? mf_buf_append(out, "\xef\xbf\xbd", 3) :
 			    mf_buf_append(out, s + i, k)) == -1)
 				return -1;
