@@ -28,8 +28,6 @@ typedef struct s_srv {
 static _Thread_local unsigned	s_status;
 static _Thread_local size_t	s_bytes;
 
-static _Thread_local const char	*s_allow;	/* for a 405 */
-
 enum MHD_Result
 mf_httpd_send(struct MHD_Connection *c, unsigned status, const char *type,
     const char *data, size_t len)
@@ -52,8 +50,6 @@ mf_httpd_send_h(struct MHD_Connection *c, unsigned status, const char *type,
 		MHD_add_response_header(r, "Content-Type", type);
 	for (size_t i = 0; hdr != NULL && hdr[i] != NULL; i += 2)
 		MHD_add_response_header(r, hdr[i], hdr[i + 1]);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && s_allow != NULL)
-		MHD_add_response_header(r, "Allow", s_allow);
 	rc = MHD_queue_response(c, status, r);
 	s_status = status;
 	s_bytes = len;
@@ -61,8 +57,10 @@ mf_httpd_send_h(struct MHD_Connection *c, unsigned status, const char *type,
 	return rc;
 }
 
-enum MHD_Result
-mf_httpd_error(struct MHD_Connection *c, unsigned status, const char *why)
+/* {"error": why} with the extra headers 'hdr' (name, value, ..., NULL). */
+static enum MHD_Result
+s_error_h(struct MHD_Connection *c, unsigned status, const char *why,
+    const char *const *hdr)
 {
 	mf_buf_t		out = {0};
 	enum MHD_Result		rc;
@@ -73,22 +71,26 @@ mf_httpd_error(struct MHD_Connection *c, unsigned status, const char *why)
 		mf_buf_free(&out);
 		return MHD_NO;
 	}
-	rc = mf_httpd_send(c, status, "application/json", out.data, out.len);
+	rc = mf_httpd_send_h(c, status, "application/json", out.data,
+	    out.len, hdr);
 	mf_buf_free(&out);
 	return rc;
 }
 
 enum MHD_Result
+mf_httpd_error(struct MHD_Connection *c, unsigned status, const char *why)
+{
+	return s_error_h(c, status, why, NULL);
+}
+
+enum MHD_Result
 mf_httpd_not_allowed(struct MHD_Connection *c, const char *allow)
 {
-	char		why[128];
-	enum MHD_Result	rc;
+	const char	*hdr[] = { "Allow", allow, NULL };
+	char		 why[128];
 
 	snprintf(why, sizeof(why), "method not allowed; use %s", allow);
-	s_allow = allow;
-	rc = mf_httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, why);
-	s_allow = NULL;
-	return rc;
+	return s_error_h(c, MHD_HTTP_METHOD_NOT_ALLOWED, why, hdr);
 }
 
 /* One access log line. The method only when it is a word of letters (at
