@@ -204,9 +204,7 @@ s_st(mf_outbox_t *ob)
 		mf_store_destroy(&ob->st);
 	if (ob->st != NULL || mf_client_now_ms() < ob->st_next_ms)
 		return ob->st;
-	if ((ob->st = mf_store_connect(ob->cfg, ob->cfg->redis_timeout_ms >
-	    1000 ? ob->cfg->redis_timeout_ms : 2000, why, sizeof(why))) ==
-	    NULL) {
+	if ((ob->st = mf_client_store(ob->cfg, why, sizeof(why))) == NULL) {
 		ob->st_next_ms = mf_client_now_ms() + S_STORE_RETRY_MS;
 		mf_log_rated(&ob->st_warn, MF_LOG_WARN, "outbox: %s; actions "
 		    "wait in memory only and are lost if the adapter stops",
@@ -591,13 +589,6 @@ mf_adapter_secret(const char *prog, const char *key, const char *path,
 
 /* ---- the moderators' outcomes ---------------------------------------- */
 
-static mf_store_t *
-s_store(const mf_config_t *cfg, char *why, size_t cap)
-{
-	return mf_store_connect(cfg, cfg->redis_timeout_ms > 1000 ?
-	    cfg->redis_timeout_ms : 2000, why, cap);
-}
-
 int
 mf_adapter_acted(const mf_config_t *cfg, const char *forum, long long id,
     const mf_verdict_t *v)
@@ -627,7 +618,7 @@ mf_adapter_acted(const mf_config_t *cfg, const char *forum, long long id,
 	if ((js = json_dumps(rec, JSON_COMPACT)) == NULL)
 		goto out;
 	snprintf(num, sizeof(num), "%lld", id);
-	if ((st = s_store(cfg, why, sizeof(why))) == NULL ||
+	if ((st = mf_client_store(cfg, why, sizeof(why))) == NULL ||
 	    mf_store_acted_put(st, forum, num, js, MF_ACTED_TTL_S) != 0) {
 		mf_log_warnx("%s %lld: the rules acted on are not kept (%s); "
 		    "the moderators' outcome will not count", forum, id,
@@ -655,7 +646,7 @@ mf_adapter_outcome(const mf_config_t *cfg, const char *forum, long long id,
 	int		 r;
 
 	snprintf(num, sizeof(num), "%lld", id);
-	if ((st = s_store(cfg, why, cap)) == NULL)
+	if ((st = mf_client_store(cfg, why, cap)) == NULL)
 		return -1;
 	if ((r = mf_store_acted_take(st, forum, num, &b)) <= 0) {
 		if (r < 0)

@@ -21,6 +21,7 @@
 #include "hash.h"
 #include "curve.h"
 #include "proto.h"
+#include "store.h"
 
 /* The configuration of the running command, for CURVE keys: read when
  * the first socket is made (-1 before, then 0 off or 1 on). */
@@ -901,4 +902,11 @@ mf_stats_top_rules(const msgpack_object *cur, const msgpack_object *prev,
 		}
 	}
 	return len;
+}
+
+struct mf_store *
+mf_client_store(const mf_config_t *cfg, char *why, size_t cap)
+{
+	return mf_store_connect(cfg, cfg->redis_timeout_ms > 1000 ?
+	    cfg->redis_timeout_ms : 2000, why, cap);
 }

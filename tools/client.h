@@ -142,6 +142,11 @@ int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
  */
 typedef struct mf_teacher mf_teacher_t;
 struct mf_store;
+/* A Redis connection for a command or an adapter: the configuration's
+ * redis_timeout_ms, 2 s when it is 1 s or less (a command may wait for
+ * a busy Redis a little longer than a worker). NULL with 'why' set. */
+struct mf_store	*mf_client_store(const mf_config_t *cfg, char *why,
+		    size_t cap);
 mf_teacher_t	*mf_teacher_new(const char *dir);
 void		 mf_teacher_destroy(mf_teacher_t **self_p);
 /* One lesson: 0, 1 when it cannot be taught (no model; why in 'why'),

@@ -617,8 +617,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 		free(text);
 		return 1;
 	}
-	if ((st = mf_store_connect(&cfg, cfg.redis_timeout_ms > 1000 ?
-	    cfg.redis_timeout_ms : 2000, err, sizeof(err))) == NULL) {
+	if ((st = mf_client_store(&cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "medflag feedback: %s\n", err);
 		free(text);
 		return 1;

@@ -226,8 +226,7 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
 		    "did not answer: the rule ids cannot be checked; send the "
 		    "feedback again later");
-	if ((st = mf_store_connect(&gw->cfg, gw->cfg.redis_timeout_ms > 1000 ?
-	    gw->cfg.redis_timeout_ms : 2000, why, sizeof(why))) == NULL) {
+	if ((st = mf_client_store(&gw->cfg, why, sizeof(why))) == NULL) {
 		mf_rulehits_free(&known.ids);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, why);
 	}
@@ -369,7 +368,7 @@ s_console(s_gw_t *gw, const char *listen)
 	}
 	o.token = gw->token[0] != '\0';
 	if (gw->cfg.console_corpus[0] != '\0')
-		o.corpus[o.ncorpus++] = gw->cfg.console_corpus;
+		o.corpus = gw->cfg.console_corpus;
 	if ((gw->console = mf_console_new(&gw->cfg, &o)) == NULL)
 		return -1;
 	mf_log_info("web console on http://%s/ui/ (%s%s)", listen,

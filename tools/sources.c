@@ -169,8 +169,7 @@ mf_cmd_sources(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (mf_client_config(cli, &cfg) == -1)
 		return 1;
-	if ((st = mf_store_connect(&cfg, cfg.redis_timeout_ms > 1000 ?
-	    cfg.redis_timeout_ms : 2000, err, sizeof(err))) == NULL) {
+	if ((st = mf_client_store(&cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "medflag sources: %s\n", err);
 		return 1;
 	}
