@@ -184,7 +184,7 @@ s_about(mf_console_t *self, struct MHD_Connection *c)
 
 	rc = mf_buf_printf(&o, "{\"token\":%s,\"text_window_s\":%d,"
 	    "\"backtest\":%s}", self->o.token ? "true" : "false",
-	    self->o.text_window_s, self->o.ncorpus ? "true" : "false") != 0 ?
+	    self->o.text_window_s, self->o.corpus ? "true" : "false") != 0 ?
 	    MHD_NO : s_json(c, MHD_HTTP_OK, &o);
 	mf_buf_free(&o);
 	return rc;
@@ -715,8 +715,9 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 	enum MHD_Result	 rc = MHD_NO;
 	unsigned	 status = MHD_HTTP_OK;
 	int		 e = 0, expect_failed = 0, made = 0;
+	size_t		 bad = 0;
 
-	if (self->o.ncorpus == 0)
+	if (self->o.corpus == NULL)
 		return mf_httpd_error(c, MHD_HTTP_CONFLICT, "no corpus to "
 		    "backtest on: set console_corpus in the configuration to "
 		    "labelled posts (JSON Lines, as `medflag rules eval` "
@@ -782,15 +783,11 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 		mf_diags_free(&x);
 	}
 	bt.changed = &changed;
-	for (size_t i = 0; i < self->o.ncorpus; i++) {
-		size_t	bad = 0;
-
-		bt.file = self->o.corpus[i];
-		if (mf_cli_each_post(bt.file, 0, s_bt_post, &bt, &bad) != 0) {
-			rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			    "the corpus cannot be read; see the gateway's log");
-			goto out;
-		}
+	bt.file = self->o.corpus;
+	if (mf_cli_each_post(bt.file, 0, s_bt_post, &bt, &bad) != 0) {
+		rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the corpus cannot be read; see the gateway's log");
+		goto out;
 	}
 	e |= mf_buf_printf(&o, ",\"posts\":%zu,\"labelled\":%zu,"
 	    "\"misinfo\":%zu,\"old\":{\"hits\":%zu,\"true_pos\":%zu,"

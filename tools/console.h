@@ -16,14 +16,11 @@
 #include "client.h"
 #include "httpd.h"
 
-#define MF_CONSOLE_CORPORA	16	/* corpus files at most */
-
 typedef struct mf_console mf_console_t;
 
 typedef struct mf_console_opts {
 	const char	*ui;		/* the pages' folder */
-	const char	*corpus[MF_CONSOLE_CORPORA];	/* for backtests */
-	size_t		 ncorpus;
+	const char	*corpus;	/* for backtests; NULL: none */
 	int		 text_window_s;	/* 0: off */
 	int		 timeout_ms;	/* for medflagd's control endpoint */
 	int		 token;		/* 1: requests carry a token */
