@@ -626,7 +626,6 @@ s_starts(mf_ruleset_t *rs)
 	if ((rs->starts = mf__ls_build((const char *const *)all,
 	    rs->startlen, u, NULL)) == NULL)
 		goto out;
-	rs->nstarts = u;
 	rc = 0;
 out:
 	mf_free(all);

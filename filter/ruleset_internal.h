@@ -78,7 +78,6 @@ struct mf_ruleset {
 	/* Every code's start literals, found in a post in one pass. */
 	struct mf__ls	 *starts;
 	size_t		 *startlen;
-	size_t		  nstarts;
 };
 
 /* Parses one rules file's text into 'rs' (claims and rules, uncompiled,
