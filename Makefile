@@ -245,7 +245,7 @@ deb-deps:
 
 # ---- install ---------------------------------------------------------------
 
-install: $(LIB) $(SOLIB) $(BINS)
+install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include/medflag $(DESTDIR)$(DATADIR)/medflag/rules/sources \
 	    $(DESTDIR)$(SYSCONFDIR)/medflag/local.d $(DESTDIR)$(SYSTEMDUNITDIR) \

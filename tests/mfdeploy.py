@@ -82,12 +82,12 @@ def free_port():
     return port
 
 
-def end(proc, timeout=10):
-    """Terminates 'proc' and waits; kills it after 'timeout' seconds.
+def end(proc, timeout=10, sig=signal.SIGTERM):
+    """Sends 'proc' 'sig' and waits; kills it after 'timeout' seconds.
     Returns its exit status (None if it was None)."""
     if proc is None:
         return None
-    proc.terminate()
+    proc.send_signal(sig)
     try:
         return proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -200,15 +200,7 @@ class Deployment:
             time.sleep(0.1)
 
     def medflagd_stop(self, sig=signal.SIGTERM, timeout=20):
-        p = self.medflagd
-        if p is None:
-            return None
-        p.send_signal(sig)
-        try:
-            rc = p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = p.wait()
+        rc = end(self.medflagd, timeout, sig)
         self.medflagd = None
         return rc
 

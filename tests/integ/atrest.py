@@ -8,6 +8,7 @@
 # SPDX-License-Identifier: MIT
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -116,8 +117,7 @@ def main(d):
 
 
 if __name__ == "__main__":
-    if subprocess.run(["sh", "-c", "command -v redis-cli"],
-                      capture_output=True).returncode != 0:
+    if shutil.which("redis-cli") is None:
         print("SKIP: redis-cli missing (make deps installs redis-tools)")
         sys.exit(77)
     mfdeploy.run(main, workers=1, extra="journal_max_mb %d\n" % MAX_MB)
