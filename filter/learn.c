@@ -32,6 +32,7 @@
 #define S_SEED_PAIR	0x6d6670616972ULL
 #define S_SEED_SKIP	0x6d66736b6970ULL
 #define S_SEED_LANG	0x6d666c616e67ULL
+#define S_SEED_OPEN	0x6d666f70656eULL
 
 struct mf_model {
 	unsigned	 bits;
@@ -82,7 +83,7 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
 	size_t		 at[5], nwin = 0, n = 0;
 	size_t		 ws = 0, pws = 0, p2ws = 0;
 	uint64_t	 prev = 0, prev2 = 0;
-	int		 inword = 0, space = 0, haveprev = 0;
+	int		 inword = 0, space = 0, haveprev = 0, opened = 0;
 
 	/* i == len is the closing space. */
 	for (size_t i = 0; i <= len; i++) {
@@ -98,6 +99,22 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
 
 			emit(ctx, wh, ws, i);
 			n++;
+			/* The post's opening word and the mark after it:
+			 * "sure ," opens mockery, "sure that" a claim. A
+			 * post that opens with a cut quote opens with a
+			 * break, and has no opening word. */
+			if (!opened) {
+				size_t j = i;
+
+				while (j < len && t[j] == ' ')
+					j++;
+				if (t[0] != '\n')
+					emit(ctx, wh ^ S_SEED_OPEN ^ (j < len &&
+					    (t[j] == ',' || t[j] == '!' ||
+					    t[j] == '.') ? t[j] : 0), ws, i);
+				n += t[0] != '\n';
+				opened = 1;
+			}
 			if (haveprev) {
 				emit(ctx, (prev * MF_FNV64_PRIME) ^ wh ^
 				    S_SEED_PAIR, pws, i);

@@ -23,8 +23,9 @@
 
 /* The version names the features as well as the layout: a model trained
  * on other features would load and answer nonsense. 2: character 5-grams
- * only (1 had 4-grams too); 3: the bias counts in a short post's share. */
-#define MF_MODEL_VERSION	3
+ * only (1 had 4-grams too); 3: the bias counts in a short post's share;
+ * 4: the post's opening word with the mark after it. */
+#define MF_MODEL_VERSION	4
 #define MF_MODEL_MAGIC		"MFMODEL\n"
 
 typedef struct mf_model mf_model_t;
