@@ -592,11 +592,41 @@ s_find_memo(mf_scanner_t *self, const pcre2_code *code, const char *text,
 	return n;
 }
 
+/* Titles whose full stop ends no sentence ("Dr. Fauci says"), in the
+ * normalized text: lower case, no accents. */
+static const char *const s_titles[] = {
+	"dr", "dra", "drs", "mr", "mrs", "ms", "mme", "mlle", "pr", "prof",
+	"sr", "sra", "st", "vs", "hr", "fr", NULL
+};
+
+/* Whether the '.' at i closes an abbreviation: a title, or the last
+ * letter of a dotted one ("u.s.", "e.g.", "z.b."). */
+static int
+s_abbrev_at(const char *t, size_t i)
+{
+	size_t w = i;
+
+	while (w > 0 && t[w - 1] >= 'a' && t[w - 1] <= 'z')
+		w--;
+	if (w > 0 && isalnum((unsigned char)t[w - 1]))
+		return 0;
+	if (i - w == 1 && w >= 2 && t[w - 1] == '.' &&
+	    t[w - 2] >= 'a' && t[w - 2] <= 'z')
+		return 1;
+	for (size_t k = 0; s_titles[k]; k++)
+		if (strlen(s_titles[k]) == i - w &&
+		    memcmp(t + w, s_titles[k], i - w) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 s_is_boundary(const char *t, size_t len, size_t i)
 {
 	if (t[i] == '\n')
 		return 1;
+	if (t[i] == '.' && s_abbrev_at(t, i))
+		return 0;
 	if (t[i] == '.' || t[i] == '!' || t[i] == '?')
 		return i + 1 == len || t[i + 1] == ' ' || t[i + 1] == '\n' ||
 		    t[i + 1] == '\t' || t[i + 1] == '"' || t[i + 1] == ')';

@@ -259,6 +259,21 @@ MF_TEST(match_unless_only_in_the_sentence)
 	    "jab gave my son autism!", MF_FMT_TEXT, NULL);
 	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
 	mf_verdict_destroy(&v);
+	/* An abbreviation's full stop ends no sentence: the negation
+	 * before "Dr." and "U.S." still reads the claim after them. */
+	v = s_judge("There is no proof, says Dr. Smith, that the MMR jab "
+	    "causes autism.", MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	v = s_judge("No U.S. study found that the MMR jab causes autism.",
+	    MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	/* A letter's full stop after a word does end one ("vitamin C."). */
+	v = s_judge("Nobody sells vitamin C. The MMR jab causes autism.",
+	    MF_FMT_TEXT, NULL);
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
 }
 
 MF_TEST(match_question_earns_annotate)
