@@ -49,7 +49,6 @@
 #define S_MAXDEPTH	200	/* nested groups */
 #define S_MAXCLASS	4	/* [abc] expanded up to this many chars */
 #define S_MAXPARTS	16	/* required parts of the top concatenation */
-#define S_MAXALSO	3	/* of which this many become 'also' sets */
 
 typedef struct s_str {
 	const char	*p;
@@ -1483,35 +1482,29 @@ s_export(const s_set_t *set, char ***lits, size_t *nlits)
 }
 
 /*
- * The other required parts of the top-level concatenation become 'also'
- * sets, longest first: /vaccin.{0,40}cause.{0,20}autism/ then needs
- * "autism" and "cause" besides "vaccin", so a post that only speaks of
- * vaccines does not run it.
+ * Every other required part of the top-level concatenation becomes an
+ * 'also' set: /vaccin.{0,40}cause.{0,20}autism/ needs "autism" and
+ * "cause" besides "vaccin", so a post that only speaks of vaccines does
+ * not run it. All of them, not the best few: a lexicon's part of many
+ * words may be the one a post lacks, and the prefilter, not this reader,
+ * knows which part is rare in text (prefilter.c). Parts whose shortest
+ * literal is under MF__PF_MINLIT bytes are left out: every post has one.
  */
 static int
 s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out)
 {
-	const s_set_t	*pick[S_MAXALSO];
+	const s_set_t	*pick[S_MAXPARTS];
 	size_t		 npick = 0;
 
-	for (;;) {
-		const s_set_t *best = NULL;
+	for (size_t i = 0; i < px->nparts && npick < S_MAXPARTS; i++) {
+		const s_set_t	*c = &px->parts[i];
+		int		 dup = s_set_same(c, primary);
 
-		for (size_t i = 0; i < px->nparts; i++) {
-			const s_set_t	*c = &px->parts[i];
-			int		 dup = s_set_same(c, primary);
-
-			for (size_t k = 0; k < npick && !dup; k++)
-				dup = s_set_same(c, pick[k]);
-			if (dup || s_set_minlen(c) < MF__PF_MINLIT + 1 ||
-			    c->n > 16)
-				continue;
-			if (best == NULL || s_better(c, best))
-				best = c;
-		}
-		if (best == NULL || npick == S_MAXALSO)
-			break;
-		pick[npick++] = best;
+		for (size_t k = 0; k < npick && !dup; k++)
+			dup = s_set_same(c, pick[k]);
+		if (dup || s_set_minlen(c) < MF__PF_MINLIT)
+			continue;
+		pick[npick++] = c;
 	}
 	if (npick == 0)
 		return 0;

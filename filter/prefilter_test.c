@@ -73,7 +73,7 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("vaccine", "vaccine");
 	S_LITS("VACCINE", "vaccine");
 	S_LITS("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)\\b.{0,20}\\bautism\\b",
-	    "vaccin & autism & cause");
+	    "vaccin & cause & autism");
 	S_LITS("(vaccin|vacin)e", "vaccine|vacine");
 	S_LITS("colou?r", "color|colour");
 	S_LITS("\\b(vacc?in\\w*|mmr|jabs?)\\b", "jab|mmr|vaccin|vacin");
@@ -98,8 +98,8 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("a{,3}bc", "bc");
 	S_LITS("\\Qa.b\\E", "a.b");
 	S_LITS("\\Qa.b\\E+c", "a.b");
-	S_LITS("(?:ab)+cd", "ab");
-	S_LITS("xy(?:ab)+cd", "xyab");
+	S_LITS("(?:ab)+cd", "ab & cd");
+	S_LITS("xy(?:ab)+cd", "xyab & cd");
 	S_LITS("\\x{41}\\x42c", "abc");
 	S_LITS("5g\\.", "5g.");
 	S_LITS("\\/vax\\-", "/vax-");
@@ -112,14 +112,14 @@ MF_TEST(prefilter_extract_literals)
 	    "mmr|vaccin & vaccin|jab & autism|mmr & autism|jab");
 	S_LITS("turbo\\W?cancer|cancer turbo", "cancer & turbo");
 	S_LITS("\\b(?:plandemic|(?:covid|corona)\\W+(?:is|was)\\W+(?:hoax|fake))\\b",
-	    "corona|covid|plandemic & plandemic|hoax|fake");
+	    "corona|covid|plandemic & plandemic|hoax|fake & plandemic|is|was");
 	S_LITS("(?#a comment)bleach", "bleach");
 	S_LITS("bleach(?C1)es", "bleaches");
 	S_LITS("\xc3\x89" "COLE", "\xc3\xa9" "cole");	/* ÉCOLE -> école */
 	S_LITS("kill\\d+germs", "germs & kill");
 	S_LITS("ivermectin|(hydroxy)?chloroquine", "chloroquine|ivermectin");
 	S_LITS("ivermectin\\w*\\s+(?:cures?|treats?)\\s+covid",
-	    "ivermectin & covid & cure|treat");
+	    "ivermectin & cure|treat & covid");
 	S_LITS("(?|(a)bc|(d)ef)", "abc|def");
 	S_LITS("a++bcd", "bcd");
 	S_LITS("[.-]vax", "-vax|.vax");
