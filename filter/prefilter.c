@@ -6,8 +6,9 @@
  * literals, and one of each of its 'also' sets (litextract.c), or is
  * 'always'. The builder gives every such set a slot and numbers the
  * distinct literals. Each rule has one anchor slot, the one whose
- * literals the fewest other slots share (a literal used by hundreds of
- * rules, like "cause", is likely common in text as well).
+ * literals are rarest in health text by a table of byte triples built
+ * from the corpora (litfreq.c), ties going to the literals the fewest
+ * other slots share.
  *
  * Slots with the same literals (the verbs "cause|causes" of hundreds of
  * rules) share one literal set, numbered once.
@@ -38,11 +39,16 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "litfreq.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
 #define S_UNSET		UINT32_MAX
 #define S_MULTI		0x80000000u	/* in lit_prog: reachable twice */
+/* A literal's cost: its rarity (litfreq.c) above, the slots that use it
+ * below, so that the second only breaks ties of the first. */
+#define S_POPBITS	20
+#define S_POPMAX	((1u << S_POPBITS) - 1)
 
 struct mf_prefilter {
 	size_t		 nrules;
@@ -432,7 +438,8 @@ out:
 }
 
 /* The sets rule 'r' needs besides its anchor's, without repeats, into
- * 'v' (room for need[r]), the least shared first; how many. */
+ * 'v' (room for need[r]), the rarest first (the likeliest to be
+ * missing, so a scan stops soonest); how many. */
 static uint32_t
 s_rule_sets(const mf_prefilter_t *self, const uint32_t *slot_set,
     const uint64_t *setpop, size_t r, uint32_t *v)
@@ -482,7 +489,8 @@ s_cmp_entry(const void *a, const void *b)
  * can be reached twice in a scan.
  */
 static int
-s_program(mf_prefilter_t *self, const uint32_t *slot_set, uint32_t maxneed)
+s_program(mf_prefilter_t *self, const uint32_t *slot_set,
+    const uint64_t *litcost, uint32_t maxneed)
 {
 	uint64_t	*setpop = NULL;
 	uint32_t	*v = NULL, *rs_off = NULL, *rs = NULL;
@@ -495,8 +503,10 @@ s_program(mf_prefilter_t *self, const uint32_t *slot_set, uint32_t maxneed)
 	    (rs_off = mf_calloc(self->nrules + 1, sizeof(*rs_off))) == NULL ||
 	    (rs = mf_malloc((self->nslots + 1) * sizeof(*rs))) == NULL)
 		goto out;
-	for (size_t i = 0; i < self->nslots; i++)
-		setpop[slot_set[i]]++;
+	for (size_t t = 0; t < self->nsets; t++)
+		for (uint32_t i = self->set_first[t]; i < self->set_first[t + 1];
+		    i++)
+			setpop[t] += litcost[self->set_lits[i]];
 	for (size_t r = 0; r < self->nrules; r++) {
 		uint32_t n = 0;
 
@@ -574,24 +584,29 @@ out:
 }
 
 /*
- * Picks each rule's anchor: the slot whose literals the fewest other
- * slots share (a literal in many rules, like "cause", is likely a common
- * word too; "because" holds it). A scan looks up only anchors; the other
- * sets of a rule are checked once its anchor is found.
+ * Picks each rule's anchor: the slot whose literals are rarest in health
+ * text (litfreq.c: the posts in 100,000 that may hold each, added up over
+ * the slot), then the one the fewest other slots share (a literal used
+ * by hundreds of rules, like "cause", is likely common in text as well).
+ * A scan looks up only anchors; the other sets of a rule are checked
+ * once its anchor is found, the rarest first.
  */
 static int
 s_anchors(mf_prefilter_t *self)
 {
-	uint32_t	*pop = mf_calloc(self->nlits + 1, sizeof(*pop));
+	uint64_t	*cost = mf_calloc(self->nlits + 1, sizeof(*cost));
 	uint32_t	*slot_set = NULL, maxneed = 1;
 	int		 rc = -1;
 
-	if (pop == NULL ||
+	if (cost == NULL ||
 	    (slot_set = mf_malloc((self->nslots ? self->nslots : 1) *
 	    sizeof(*slot_set))) == NULL)
 		goto out;
 	for (size_t i = 0; i < self->npairs; i++)
-		pop[self->pair_lit[i]]++;
+		cost[self->pair_lit[i]]++;
+	for (size_t l = 0; l < self->nlits; l++)
+		cost[l] = (uint64_t)mf__litfreq(self->lits[l], self->lens[l]) <<
+		    S_POPBITS | (cost[l] < S_POPMAX ? cost[l] : S_POPMAX);
 	for (size_t r = 0; r < self->nrules; r++) {
 		uint64_t best = UINT64_MAX;
 
@@ -599,25 +614,25 @@ s_anchors(mf_prefilter_t *self)
 			maxneed = self->need[r];
 		for (uint32_t k = 0; k < self->need[r]; k++) {
 			uint32_t slot = self->slot_base[r] + k;
-			uint64_t cost = 0;
+			uint64_t c = 0;
 
 			for (uint32_t i = self->slot_first[slot];
 			    i < s_slot_end(self, slot); i++)
-				cost += pop[self->pair_lit[i]];
-			if (cost < best) {
-				best = cost;
+				c += cost[self->pair_lit[i]];
+			if (c < best) {
+				best = c;
 				self->anchor[r] = slot;
 			}
 		}
 	}
 	if (s_sets(self, slot_set) < 0 ||
-	    s_program(self, slot_set, maxneed) < 0)
+	    s_program(self, slot_set, cost, maxneed) < 0)
 		goto out;
 	mf_free(self->pair_slot);
 	self->pair_slot = NULL;
 	rc = 0;
 out:
-	mf_free(pop);
+	mf_free(cost);
 	mf_free(slot_set);
 	return rc;
 }
