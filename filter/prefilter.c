@@ -83,6 +83,13 @@ struct mf_prefilter {
 	uint32_t	*lit_prog;
 	size_t		 nprog;
 
+	/* Order and distance of the sets of one pattern (mf_litgap_t):
+	 * rule r's are gap_*[gap_base[r], gap_base[r] + gap_cnt[r]),
+	 * slots until built, sets after. */
+	uint32_t	*gap_base, *gap_cnt;
+	uint32_t	*gap_a, *gap_b, *gap_max;
+	size_t		 ngaps, cap_gaps;
+
 	size_t		*always;	/* rules that run on every post */
 	size_t		 nalways;
 	mf__ls_t	*ls;
@@ -112,7 +119,11 @@ mf_prefilter_new(size_t nrules)
 	    (self->slot_base = mf_calloc(nrules ? nrules : 1,
 	    sizeof(*self->slot_base))) == NULL ||
 	    (self->why = mf_calloc(nrules ? nrules : 1,
-	    sizeof(*self->why))) == NULL) {
+	    sizeof(*self->why))) == NULL ||
+	    (self->gap_base = mf_calloc(nrules ? nrules : 1,
+	    sizeof(*self->gap_base))) == NULL ||
+	    (self->gap_cnt = mf_calloc(nrules ? nrules : 1,
+	    sizeof(*self->gap_cnt))) == NULL) {
 		mf_prefilter_destroy(&self);
 		return NULL;
 	}
@@ -149,6 +160,11 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	mf_free(self->lit_off);
 	mf_free(self->lit_prog);
 	mf_free(self->always);
+	mf_free(self->gap_base);
+	mf_free(self->gap_cnt);
+	mf_free(self->gap_a);
+	mf_free(self->gap_b);
+	mf_free(self->gap_max);
 	mf__ls_destroy(&self->ls);
 	mf_free(self);
 	*self_p = NULL;
@@ -310,6 +326,49 @@ s_add_set(mf_prefilter_t *self, char *const *lits, size_t nlits,
 	return 0;
 }
 
+/* Adds the gaps of 'r', whose sets fill the slots from 'slot' on. */
+static int
+s_add_gaps(mf_prefilter_t *self, const mf_litreq_t *r, uint32_t slot)
+{
+	uint32_t	 map[1 + 64], n = 0;
+
+	if (r->ngaps == 0 || r->nalso >= 64)
+		return 0;
+	map[0] = slot++;
+	for (size_t k = 0; k < r->nalso; k++)
+		map[k + 1] = s_usable_set(r->also[k].lits, r->also[k].nlits) ?
+		    slot++ : S_UNSET;
+	for (size_t i = 0; i < r->ngaps; i++) {
+		const mf_litgap_t *g = &r->gaps[i];
+		size_t cap = self->cap_gaps;
+
+		if (g->a > r->nalso || g->b > r->nalso ||
+		    map[g->a] == S_UNSET || map[g->b] == S_UNSET)
+			continue;
+		if (s_grow((void **)&self->gap_a, &cap, self->ngaps + 1,
+		    sizeof(uint32_t)) < 0)
+			return -1;
+		if (cap != self->cap_gaps) {
+			uint32_t *b, *m;
+
+			if ((b = mf_realloc(self->gap_b, cap *
+			    sizeof(*b))) == NULL)
+				return -1;
+			self->gap_b = b;
+			if ((m = mf_realloc(self->gap_max, cap *
+			    sizeof(*m))) == NULL)
+				return -1;
+			self->gap_max = m;
+			self->cap_gaps = cap;
+		}
+		self->gap_a[self->ngaps] = map[g->a];
+		self->gap_b[self->ngaps] = map[g->b];
+		self->gap_max[self->ngaps++] = g->max;
+		n++;
+	}
+	return (int)n;
+}
+
 int
 mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
     size_t nreqs)
@@ -333,8 +392,15 @@ mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
 	for (size_t i = 0; i < nreqs; i++) {
 		const mf_litreq_t *r = &reqs[i];
 
+		int		   ng;
+
 		if (!s_usable(r))
 			continue;
+		if (self->gap_cnt[rule] == 0)
+			self->gap_base[rule] = (uint32_t)self->ngaps;
+		if ((ng = s_add_gaps(self, r, slot)) < 0)
+			return -1;
+		self->gap_cnt[rule] += (uint32_t)ng;
 		if (s_add_set(self, r->lits, r->nlits, slot) < 0)
 			return -1;
 		self->slot_rule[slot++] = (uint32_t)rule;
@@ -628,6 +694,10 @@ s_anchors(mf_prefilter_t *self)
 	if (s_sets(self, slot_set) < 0 ||
 	    s_program(self, slot_set, cost, maxneed) < 0)
 		goto out;
+	for (size_t i = 0; i < self->ngaps; i++) {
+		self->gap_a[i] = slot_set[self->gap_a[i]];
+		self->gap_b[i] = slot_set[self->gap_b[i]];
+	}
 	mf_free(self->pair_slot);
 	self->pair_slot = NULL;
 	rc = 0;
@@ -767,6 +837,8 @@ typedef struct s_scan {
 	uint32_t	*found;
 	size_t		 nfound;
 	unsigned	 cur;
+	const char	*text;
+	size_t		 len;
 } s_scan_t;
 
 /* The scanner's report: notes each literal the first time. */
@@ -780,6 +852,68 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 		sc->lit_epoch[lit] = sc->cur;
 		sc->found[sc->nfound++] = lit;
 	}
+}
+
+/*
+ * 1 if a literal of set 'a' ends at most 'max' bytes before one of set
+ * 'b' starts (litextract.c's gaps), or if that cannot be told cheaply:
+ * more than S_GAPOCC occurrences of set b's literals, or more than
+ * S_GAPWORK pairs to compare. Only the literals the scan found are
+ * looked for again, and only for a rule whose every part is there, so
+ * the scan itself keeps no positions.
+ */
+#define S_GAPOCC	64
+#define S_GAPWORK	4096
+static int
+s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t a,
+    uint32_t b, uint32_t max)
+{
+	size_t	starts[S_GAPOCC], n = 0, work = 0;
+
+	for (uint32_t j = self->set_first[b]; j < self->set_first[b + 1]; j++) {
+		uint32_t	 l = self->set_lits[j];
+		const char	*p = sc->text, *end = sc->text + sc->len;
+
+		if (sc->lit_epoch[l] != sc->cur)
+			continue;
+		while ((p = memmem(p, (size_t)(end - p), self->lits[l],
+		    self->lens[l])) != NULL) {
+			if (n == S_GAPOCC)
+				return 1;
+			starts[n++] = (size_t)(p++ - sc->text);
+		}
+	}
+	for (uint32_t i = self->set_first[a]; i < self->set_first[a + 1]; i++) {
+		uint32_t	 l = self->set_lits[i];
+		const char	*p = sc->text, *end = sc->text + sc->len;
+
+		if (sc->lit_epoch[l] != sc->cur)
+			continue;
+		while ((p = memmem(p, (size_t)(end - p), self->lits[l],
+		    self->lens[l])) != NULL) {
+			size_t e = (size_t)(p++ - sc->text) + self->lens[l];
+
+			for (size_t k = 0; k < n; k++)
+				if (e <= starts[k] && starts[k] - e <= max)
+					return 1;
+			if ((work += n + 1) > S_GAPWORK)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* 1 if every gap of rule 'r' holds in this scan. */
+static int
+s_gaps_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t r)
+{
+	uint32_t g = self->gap_base[r], end = g + self->gap_cnt[r];
+
+	for (; g < end; g++)
+		if (!s_gap_ok(self, sc, self->gap_a[g], self->gap_b[g],
+		    self->gap_max[g]))
+			return 0;
+	return 1;
 }
 
 /* 1 if a literal of set 'set' was found; decided once per scan. */
@@ -823,6 +957,8 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	sc.found = x->found;
 	sc.nfound = 0;
 	sc.cur = s->cur;
+	sc.text = text;
+	sc.len = len;
 	if (self->nlits > 0 && len > 0)
 		mf__ls_scan(self->ls, text, len, s_on_hit, &sc);
 	/* Rules whose anchor was found, once each, if the rest is too.
@@ -853,7 +989,8 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 				for (j = 0; j < n; j++)
 					if (!s_set_ok(self, x, &sc, e[2 + j]))
 						break;
-				if (j == n)
+				if (j == n && (self->gap_cnt[r] == 0 ||
+				    s_gaps_ok(self, &sc, r)))
 					out[nh++] = r;
 			}
 		}
