@@ -50,6 +50,15 @@
 #define S_POPBITS	20
 #define S_POPMAX	((1u << S_POPBITS) - 1)
 
+/* Where two sets of a rule stand (slots until built, sets after): a
+ * literal of 'a' ends at most 'max' bytes before one of 'b' starts
+ * (mf_litgap_t), or, for 'win', a literal of each lies in one window of
+ * 'max' bytes (`near`). */
+typedef struct s_gap {
+	uint32_t	a, b, max;
+	int		win;
+} s_gap_t;
+
 struct mf_prefilter {
 	size_t		 nrules;
 	uint32_t	*need;		/* per rule: slots to fill; S_UNSET */
@@ -83,11 +92,10 @@ struct mf_prefilter {
 	uint32_t	*lit_prog;
 	size_t		 nprog;
 
-	/* Order and distance of the sets of one pattern (mf_litgap_t):
-	 * rule r's are gap_*[gap_base[r], gap_base[r] + gap_cnt[r]),
-	 * slots until built, sets after. */
+	/* Order and distance of the sets of a rule: rule r's are
+	 * gaps[gap_base[r], gap_base[r] + gap_cnt[r]). */
 	uint32_t	*gap_base, *gap_cnt;
-	uint32_t	*gap_a, *gap_b, *gap_max;
+	s_gap_t		*gaps;
 	size_t		 ngaps, cap_gaps;
 
 	size_t		*always;	/* rules that run on every post */
@@ -162,9 +170,7 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	mf_free(self->always);
 	mf_free(self->gap_base);
 	mf_free(self->gap_cnt);
-	mf_free(self->gap_a);
-	mf_free(self->gap_b);
-	mf_free(self->gap_max);
+	mf_free(self->gaps);
 	mf__ls_destroy(&self->ls);
 	mf_free(self);
 	*self_p = NULL;
@@ -326,11 +332,29 @@ s_add_set(mf_prefilter_t *self, char *const *lits, size_t nlits,
 	return 0;
 }
 
+static int
+s_gap_push(mf_prefilter_t *self, size_t rule, uint32_t a, uint32_t b,
+    uint32_t max, int win)
+{
+	if (s_grow((void **)&self->gaps, &self->cap_gaps, self->ngaps + 1,
+	    sizeof(*self->gaps)) < 0)
+		return -1;
+	if (self->gap_cnt[rule] == 0)
+		self->gap_base[rule] = (uint32_t)self->ngaps;
+	self->gap_cnt[rule]++;
+	self->gaps[self->ngaps].a = a;
+	self->gaps[self->ngaps].b = b;
+	self->gaps[self->ngaps].max = max;
+	self->gaps[self->ngaps++].win = win;
+	return 0;
+}
+
 /* Adds the gaps of 'r', whose sets fill the slots from 'slot' on. */
 static int
-s_add_gaps(mf_prefilter_t *self, const mf_litreq_t *r, uint32_t slot)
+s_add_gaps(mf_prefilter_t *self, size_t rule, const mf_litreq_t *r,
+    uint32_t slot)
 {
-	uint32_t	 map[1 + 64], n = 0;
+	uint32_t	 map[1 + 64];
 
 	if (r->ngaps == 0 || r->nalso >= 64)
 		return 0;
@@ -340,40 +364,29 @@ s_add_gaps(mf_prefilter_t *self, const mf_litreq_t *r, uint32_t slot)
 		    slot++ : S_UNSET;
 	for (size_t i = 0; i < r->ngaps; i++) {
 		const mf_litgap_t *g = &r->gaps[i];
-		size_t cap = self->cap_gaps;
 
 		if (g->a > r->nalso || g->b > r->nalso ||
 		    map[g->a] == S_UNSET || map[g->b] == S_UNSET)
 			continue;
-		if (s_grow((void **)&self->gap_a, &cap, self->ngaps + 1,
-		    sizeof(uint32_t)) < 0)
+		if (s_gap_push(self, rule, map[g->a], map[g->b], g->max,
+		    0) < 0)
 			return -1;
-		if (cap != self->cap_gaps) {
-			uint32_t *b, *m;
-
-			if ((b = mf_realloc(self->gap_b, cap *
-			    sizeof(*b))) == NULL)
-				return -1;
-			self->gap_b = b;
-			if ((m = mf_realloc(self->gap_max, cap *
-			    sizeof(*m))) == NULL)
-				return -1;
-			self->gap_max = m;
-			self->cap_gaps = cap;
-		}
-		self->gap_a[self->ngaps] = map[g->a];
-		self->gap_b[self->ngaps] = map[g->b];
-		self->gap_max[self->ngaps++] = g->max;
-		n++;
 	}
-	return (int)n;
+	return 0;
 }
 
 int
 mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
     size_t nreqs)
 {
-	uint32_t	need = 0, base, slot;
+	return mf_prefilter_add_near(self, rule, reqs, nreqs, 0);
+}
+
+int
+mf_prefilter_add_near(mf_prefilter_t *self, size_t rule,
+    const mf_litreq_t *reqs, size_t nreqs, size_t near)
+{
+	uint32_t	need = 0, base, slot, prev = S_UNSET;
 	const char	*why = NULL;
 
 	if (self == NULL || self->built || rule >= self->nrules ||
@@ -392,15 +405,16 @@ mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
 	for (size_t i = 0; i < nreqs; i++) {
 		const mf_litreq_t *r = &reqs[i];
 
-		int		   ng;
-
 		if (!s_usable(r))
 			continue;
-		if (self->gap_cnt[rule] == 0)
-			self->gap_base[rule] = (uint32_t)self->ngaps;
-		if ((ng = s_add_gaps(self, r, slot)) < 0)
+		if (s_add_gaps(self, rule, r, slot) < 0)
 			return -1;
-		self->gap_cnt[rule] += (uint32_t)ng;
+		/* `near`: this pattern's hit and the previous one's lie in
+		 * one window, and so do a literal of each. */
+		if (near > 0 && near < UINT32_MAX && prev != S_UNSET &&
+		    s_gap_push(self, rule, prev, slot, (uint32_t)near, 1) < 0)
+			return -1;
+		prev = slot;
 		if (s_add_set(self, r->lits, r->nlits, slot) < 0)
 			return -1;
 		self->slot_rule[slot++] = (uint32_t)rule;
@@ -695,8 +709,8 @@ s_anchors(mf_prefilter_t *self)
 	    s_program(self, slot_set, cost, maxneed) < 0)
 		goto out;
 	for (size_t i = 0; i < self->ngaps; i++) {
-		self->gap_a[i] = slot_set[self->gap_a[i]];
-		self->gap_b[i] = slot_set[self->gap_b[i]];
+		self->gaps[i].a = slot_set[self->gaps[i].a];
+		self->gaps[i].b = slot_set[self->gaps[i].b];
 	}
 	mf_free(self->pair_slot);
 	self->pair_slot = NULL;
@@ -855,22 +869,21 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 }
 
 /*
- * 1 if a literal of set 'a' ends at most 'max' bytes before one of set
- * 'b' starts (litextract.c's gaps), or if that cannot be told cheaply:
- * more than S_GAPOCC occurrences of set b's literals, or more than
- * S_GAPWORK pairs to compare. Only the literals the scan found are
+ * 1 if gap 'g' holds in this scan (s_gap_t), or if that cannot be told
+ * cheaply: more than S_GAPOCC occurrences of set b's literals, or more
+ * than S_GAPWORK pairs to compare. Only the literals the scan found are
  * looked for again, and only for a rule whose every part is there, so
  * the scan itself keeps no positions.
  */
 #define S_GAPOCC	64
 #define S_GAPWORK	4096
 static int
-s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t a,
-    uint32_t b, uint32_t max)
+s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 {
-	size_t	starts[S_GAPOCC], n = 0, work = 0;
+	size_t	bs[S_GAPOCC], be[S_GAPOCC], n = 0, work = 0;
 
-	for (uint32_t j = self->set_first[b]; j < self->set_first[b + 1]; j++) {
+	for (uint32_t j = self->set_first[g->b]; j < self->set_first[g->b + 1];
+	    j++) {
 		uint32_t	 l = self->set_lits[j];
 		const char	*p = sc->text, *end = sc->text + sc->len;
 
@@ -880,10 +893,13 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t a,
 		    self->lens[l])) != NULL) {
 			if (n == S_GAPOCC)
 				return 1;
-			starts[n++] = (size_t)(p++ - sc->text);
+			bs[n] = (size_t)(p++ - sc->text);
+			be[n] = bs[n] + self->lens[l];
+			n++;
 		}
 	}
-	for (uint32_t i = self->set_first[a]; i < self->set_first[a + 1]; i++) {
+	for (uint32_t i = self->set_first[g->a]; i < self->set_first[g->a + 1];
+	    i++) {
 		uint32_t	 l = self->set_lits[i];
 		const char	*p = sc->text, *end = sc->text + sc->len;
 
@@ -891,11 +907,15 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t a,
 			continue;
 		while ((p = memmem(p, (size_t)(end - p), self->lits[l],
 		    self->lens[l])) != NULL) {
-			size_t e = (size_t)(p++ - sc->text) + self->lens[l];
+			size_t s = (size_t)(p++ - sc->text);
+			size_t e = s + self->lens[l];
 
-			for (size_t k = 0; k < n; k++)
-				if (e <= starts[k] && starts[k] - e <= max)
+			for (size_t k = 0; k < n; k++) {
+				if (g->win ? (e > be[k] ? e : be[k]) -
+				    (s < bs[k] ? s : bs[k]) <= g->max :
+				    e <= bs[k] && bs[k] - e <= g->max)
 					return 1;
+			}
 			if ((work += n + 1) > S_GAPWORK)
 				return 1;
 		}
@@ -910,8 +930,7 @@ s_gaps_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t r)
 	uint32_t g = self->gap_base[r], end = g + self->gap_cnt[r];
 
 	for (; g < end; g++)
-		if (!s_gap_ok(self, sc, self->gap_a[g], self->gap_b[g],
-		    self->gap_max[g]))
+		if (!s_gap_ok(self, sc, &self->gaps[g]))
 			return 0;
 	return 1;
 }

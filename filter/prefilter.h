@@ -64,6 +64,10 @@ mf_prefilter_t	*mf_prefilter_new(size_t nrules);
 /* TAKES nothing; copies literals. Pattern requirements of rule 'rule'. */
 int		 mf_prefilter_add(mf_prefilter_t *self, size_t rule,
 		    const mf_litreq_t *reqs, size_t nreqs);
+/* The same for a rule with `near N` ('near' bytes; 0 if none): a literal
+ * of each pattern must then lie in one window of that many bytes. */
+int		 mf_prefilter_add_near(mf_prefilter_t *self, size_t rule,
+		    const mf_litreq_t *reqs, size_t nreqs, size_t near);
 /* Builds the automaton; after this the prefilter is immutable. */
 int		 mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err);
 void		 mf_prefilter_destroy(mf_prefilter_t **self_p);

@@ -595,7 +595,7 @@ MF_TEST(prefilter_scan_order_and_distance)
 	mf_litreq_t	 r[2];
 	mf_pfscratch_t	 s = {0};
 
-	MF_ASSERT_NOT_NULL(pf = mf_prefilter_new(3));
+	MF_ASSERT_NOT_NULL(pf = mf_prefilter_new(4));
 	MF_ASSERT_EQ(0, mf_prefilter_extract("\\b(?:5|s)g\\W{0,6}"
 	    "(?:=|equals|is)\\W{0,6}(?:covid|corona)\\w*", 0, &r[0]));
 	MF_ASSERT_EQ(1, r[0].ngaps);
@@ -611,6 +611,12 @@ MF_TEST(prefilter_scan_order_and_distance)
 	MF_ASSERT_EQ(0, mf_prefilter_extract("bleach", 0, &r[0]));
 	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 2, r, 1));
 	mf_litreq_free(&r[0]);
+	/* `near 20`: both hits, so a literal of each, in 20 bytes. */
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\bzinc\\w*", 0, &r[0]));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\bcolds?\\b", 0, &r[1]));
+	MF_ASSERT_EQ(0, mf_prefilter_add_near(pf, 3, r, 2, 20));
+	mf_litreq_free(&r[0]);
+	mf_litreq_free(&r[1]);
 	MF_ASSERT_EQ(0, mf_prefilter_build(pf, NULL));
 
 	MF_ASSERT_STR_EQ(s_scan(pf, &s, "5g = covid, look it up"), "0");
@@ -625,6 +631,9 @@ MF_TEST(prefilter_scan_order_and_distance)
 	MF_ASSERT_STR_EQ(s_scan(pf, &s, "cures? garlic for covid"), "");
 	MF_ASSERT_STR_EQ(s_scan(pf, &s, "bleach, then garlic cures covid"),
 	    "1,2");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "colds? try zinc"), "3");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "zinc, 20 mg, and vitamin d, "
+	    "stopped my colds"), "");
 	mf_pfscratch_free(&s);
 	mf_prefilter_destroy(&pf);
 }
