@@ -877,48 +877,63 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
  */
 #define S_GAPOCC	64
 #define S_GAPWORK	4096
+
+/* Walks the occurrences in the text of the literals of a set that the
+ * scan found: literal by literal, left to right. */
+typedef struct s_occ {
+	uint32_t	 i, end;	/* in set_lits */
+	const char	*p;		/* where to look next; NULL: start */
+} s_occ_t;
+
+/* The next occurrence [*s, *e); 0 when there is none. */
+static int
+s_occ_next(const mf_prefilter_t *self, const s_scan_t *sc, s_occ_t *it,
+    size_t *s, size_t *e)
+{
+	for (; it->i < it->end; it->i++, it->p = NULL) {
+		uint32_t	 l = self->set_lits[it->i];
+		const char	*q;
+
+		if (sc->lit_epoch[l] != sc->cur)
+			continue;
+		if (it->p == NULL)
+			it->p = sc->text;
+		q = memmem(it->p, (size_t)(sc->text + sc->len - it->p),
+		    self->lits[l], self->lens[l]);
+		if (q == NULL)
+			continue;
+		it->p = q + 1;
+		*s = (size_t)(q - sc->text);
+		*e = *s + self->lens[l];
+		return 1;
+	}
+	return 0;
+}
+
 static int
 s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 {
-	size_t	bs[S_GAPOCC], be[S_GAPOCC], n = 0, work = 0;
+	size_t	 bs[S_GAPOCC], be[S_GAPOCC], n = 0, work = 0, s, e;
+	s_occ_t	 it = { self->set_first[g->b], self->set_first[g->b + 1],
+		    NULL };
 
-	for (uint32_t j = self->set_first[g->b]; j < self->set_first[g->b + 1];
-	    j++) {
-		uint32_t	 l = self->set_lits[j];
-		const char	*p = sc->text, *end = sc->text + sc->len;
-
-		if (sc->lit_epoch[l] != sc->cur)
-			continue;
-		while ((p = memmem(p, (size_t)(end - p), self->lits[l],
-		    self->lens[l])) != NULL) {
-			if (n == S_GAPOCC)
-				return 1;
-			bs[n] = (size_t)(p++ - sc->text);
-			be[n] = bs[n] + self->lens[l];
-			n++;
-		}
+	while (s_occ_next(self, sc, &it, &s, &e)) {
+		if (n == S_GAPOCC)
+			return 1;
+		bs[n] = s;
+		be[n++] = e;
 	}
-	for (uint32_t i = self->set_first[g->a]; i < self->set_first[g->a + 1];
-	    i++) {
-		uint32_t	 l = self->set_lits[i];
-		const char	*p = sc->text, *end = sc->text + sc->len;
-
-		if (sc->lit_epoch[l] != sc->cur)
-			continue;
-		while ((p = memmem(p, (size_t)(end - p), self->lits[l],
-		    self->lens[l])) != NULL) {
-			size_t s = (size_t)(p++ - sc->text);
-			size_t e = s + self->lens[l];
-
-			for (size_t k = 0; k < n; k++) {
-				if (g->win ? (e > be[k] ? e : be[k]) -
-				    (s < bs[k] ? s : bs[k]) <= g->max :
-				    e <= bs[k] && bs[k] - e <= g->max)
-					return 1;
-			}
-			if ((work += n + 1) > S_GAPWORK)
+	it.i = self->set_first[g->a];
+	it.end = self->set_first[g->a + 1];
+	it.p = NULL;
+	while (s_occ_next(self, sc, &it, &s, &e)) {
+		for (size_t k = 0; k < n; k++)
+			if (g->win ? (e > be[k] ? e : be[k]) -
+			    (s < bs[k] ? s : bs[k]) <= g->max :
+			    e <= bs[k] && bs[k] - e <= g->max)
 				return 1;
-		}
+		if ((work += n + 1) > S_GAPWORK)
+			return 1;
 	}
 	return 0;
 }
