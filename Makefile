@@ -82,7 +82,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 .PHONY: FORCE all programs check check-all check-unit check-rules check-integ \
         check-fuzz deps fuzz-deps deb-deps demo asan bench fuzz chaos install \
-        uninstall clean model deb
+        uninstall clean model deb litfreq
 
 all: $(LIB) $(BINS) $(BUILD)/tests/unit $(INTEG_BINS) $(REPLAY)
 
@@ -196,6 +196,22 @@ model: $(BUILD)/medflag
 	@test -f $(SHARED)/public/reddit-hm.jsonl || { echo "make model: \
 	    $(SHARED)/public is missing (set SHARED=DIR)"; exit 1; }
 	$(BUILD)/medflag learn train $(MODEL_ARGS)
+
+# How common each byte pair and triple is in normalized health text,
+# for the prefilter's choice of a rule's rarest part (filter/litfreq.c):
+# counts from the public corpora, the dev set and the open corpora,
+# never their text. Rebuild after the corpora change; `git diff` shows
+# what moved.
+LITFREQ_IN  = $(SHARED)/public/*.jsonl $(SHARED)/dev/posts.jsonl \
+              tests/corpus/open-*.jsonl
+litfreq: $(BUILD)/litfreq
+	@test -f $(SHARED)/dev/posts.jsonl || { echo "make litfreq: \
+	    $(SHARED) is missing (set SHARED=DIR)"; exit 1; }
+	$(BUILD)/litfreq $(LITFREQ_IN) > filter/litfreq_table.c.tmp
+	mv filter/litfreq_table.c.tmp filter/litfreq_table.c
+
+$(BUILD)/litfreq: $(call obj,tests/litfreq.c) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # The library is instrumented for coverage (fuzzer-no-link); each
 # tests/fuzz/fuzz_<name>.c is linked with libFuzzer into build/fuzz/bin/.

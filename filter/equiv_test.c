@@ -7,7 +7,9 @@
  * the prefilter, and with and without trying patterns only where their
  * start literals stand (match.c, startlit.c), and every verdict must be
  * the same: status, action, score, flags, and every hit with its spans.
- * Then the same on the public corpora, with the curated rules too.
+ * Then a dense corpus (most posts name several remedies, verbs and
+ * diseases, in every order and distance: every part of many rules is
+ * there), and the public corpora, with the curated rules too.
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -203,6 +205,63 @@ s_post(size_t i)
 	return (char *)b.data;
 }
 
+/*
+ * A dense post: most sentences name three or more remedies with a verb
+ * and a disease, in another order or farther apart than a claim puts
+ * them, so that every part of many rules is present; a share states a
+ * claim outright (s_post()'s phrases).
+ */
+static char *
+s_post_dense(size_t i)
+{
+	mf_buf_t	b = {0};
+	size_t		n = 2 + s_rand() % 4;
+
+	for (size_t k = 0; k < n; k++) {
+		const char	*s1 = S_PICK(s_subj), *s2 = S_PICK(s_subj);
+		const char	*s3 = S_PICK(s_subj), *ve = S_PICK(s_verb);
+		const char	*ob = S_PICK(s_obj);
+
+		switch (s_rand() % 5) {
+		case 0:
+			s_cat(&b, "my ");
+			s_phrase(&b, ob);
+			s_cat(&b, " got worse after i stopped %s, %s and ",
+			    s1, s2);
+			s_phrase(&b, s3);
+			s_cat(&b, ". ");
+			break;
+		case 1:
+			s_cat(&b, "i take %s, %s and %s daily; my doctor says "
+			    "nothing can really ", s1, s2, s3);
+			s_phrase(&b, ve);
+			s_cat(&b, " %s. ", ob);
+			break;
+		case 2:
+			s_cat(&b, "did the %s %s rumour about ", ve, ob);
+			s_phrase(&b, s1);
+			s_cat(&b, " start with %s or %s? ", s2, s3);
+			break;
+		case 3:
+			s_cat(&b, "%s, %s or %s: which would ", s1, s2, s3);
+			s_phrase(&b, ve);
+			s_cat(&b, "? the study was about %s. ", ob);
+			break;
+		default:
+			s_phrase(&b, s1);
+			s_cat(&b, "%s %s%s ", s_rand() % 2 ? "es" : "",
+			    s_rand() % 3 ? "" : "never ", ve);
+			s_phrase(&b, ob);
+			s_cat(&b, ". ");
+			break;
+		}
+		if (i % 7 == 0 && k == 0)
+			s_cat(&b, "\n> quoted: vaccines cause autism\n");
+	}
+	MF_ASSERT_EQ(0, mf_buf_append(&b, "", 1));
+	return (char *)b.data;
+}
+
 static void
 s_same(const mf_verdict_t *a, const mf_verdict_t *b, size_t post)
 {
@@ -231,7 +290,10 @@ s_same(const mf_verdict_t *a, const mf_verdict_t *b, size_t post)
 	}
 }
 
-MF_TEST(prefilter_equivalence_on_generated_corpus)
+/* The generated rules over S_NPOSTS posts of 'post', with and without
+ * the prefilter. */
+static void
+s_equiv_generated(const char *what, char *(*post_of)(size_t))
 {
 	mf_diags_t	 diags = {0};
 	mf_policy_t	 pol;
@@ -255,7 +317,7 @@ MF_TEST(prefilter_equivalence_on_generated_corpus)
 	MF_ASSERT_NOT_NULL(mf_ruleset_prefilter(rs));
 	MF_ASSERT_NOT_NULL(sc = mf_scanner_new(NULL));
 	for (size_t i = 0; i < S_NPOSTS; i++) {
-		char		 id[32], *body = s_post(i);
+		char		 id[32], *body = post_of(i);
 		mf_post_t	*post;
 		mf_verdict_t	*a = NULL, *b = NULL;
 
@@ -282,9 +344,9 @@ MF_TEST(prefilter_equivalence_on_generated_corpus)
 		mf_post_destroy(&post);
 		mf_free(body);
 	}
-	printf("%d posts, %d rules: %zu hits, %zu flagged; rules run %zu "
-	    "with the prefilter, %zu without\n", S_NPOSTS, S_NRULES, hits,
-	    flagged, run_pf, run_all);
+	printf("%s: %d posts, %d rules: %zu hits, %zu flagged; rules run %zu "
+	    "with the prefilter, %zu without\n", what, S_NPOSTS, S_NRULES,
+	    hits, flagged, run_pf, run_all);
 	/* The corpus must exercise matching, and the prefilter prune. */
 	MF_ASSERT(hits > S_NPOSTS / 4);
 	MF_ASSERT(flagged > 50);
@@ -293,6 +355,16 @@ MF_TEST(prefilter_equivalence_on_generated_corpus)
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&diags);
 	mf_free(text);
+}
+
+MF_TEST(prefilter_equivalence_on_generated_corpus)
+{
+	s_equiv_generated("generated", s_post);
+}
+
+MF_TEST(prefilter_equivalence_on_dense_corpus)
+{
+	s_equiv_generated("dense", s_post_dense);
 }
 
 /*

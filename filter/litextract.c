@@ -49,12 +49,19 @@
 #define S_MAXDEPTH	200	/* nested groups */
 #define S_MAXCLASS	4	/* [abc] expanded up to this many chars */
 #define S_MAXPARTS	16	/* required parts of the top concatenation */
-#define S_MAXALSO	3	/* of which this many become 'also' sets */
+#define S_MAXITEMS	64	/* items of a branch whose lengths are kept */
+#define S_INF		SIZE_MAX	/* no bound on a length */
+#define S_CHAR		4	/* bytes of one character of UTF-8, at most */
 
 typedef struct s_str {
 	const char	*p;
 	size_t		 n;
 } s_str_t;
+
+/* Where a part of a branch stands: its items [first, last]. */
+typedef struct s_span {
+	size_t	first, last;
+} s_span_t;
 
 /* An immutable set of strings in the arena. */
 typedef struct s_set {
@@ -74,6 +81,15 @@ typedef struct s_info {
 	 * alternation of them: /a.*b|b.*a/ needs {a} and {b}. */
 	const s_set_t	*parts;
 	size_t		 nparts;
+	/* The most bytes of text a match spans; S_INF if unbounded. */
+	size_t		 maxlen;
+	/* A branch's own: where each part stands (parallel to 'parts')
+	 * and the most bytes each item spans, so that the prefilter can
+	 * ask for the parts in their order and near enough. NULL when the
+	 * node is not one branch or has over S_MAXITEMS items. */
+	const s_span_t	*spans;
+	const size_t	*itemmax;
+	size_t		 nitems;
 } s_info_t;
 
 typedef struct s_block {
@@ -95,6 +111,9 @@ typedef struct s_px {
 	 * picks the best few as 'also' sets. */
 	const s_set_t	*parts;
 	size_t		 nparts;
+	const s_span_t	*spans;		/* of the top branch, or NULL */
+	const size_t	*itemmax;
+	size_t		 nitems;
 	char		 why[128];
 	s_block_t	*arena;
 } s_px_t;
@@ -413,12 +432,20 @@ static void
 s_info_unknown(s_info_t *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->maxlen = S_INF;
+}
+
+static size_t
+s_len_add(size_t a, size_t b)
+{
+	return a > S_INF - b ? S_INF : a + b;
 }
 
 static int
 s_info_empty(s_px_t *px, s_info_t *out)
 {
 	s_info_unknown(out);
+	out->maxlen = 0;
 	out->exact = 1;
 	return s_set_one(px, &out->ex, "", 0);
 }
@@ -436,6 +463,7 @@ s_info_char(s_px_t *px, int32_t cp, s_info_t *out)
 	int			 last = 0;
 
 	s_info_unknown(out);
+	out->maxlen = S_CHAR;	/* one code point of the text, caseless */
 	if (cp <= 0 || cp > 0x10ffff)
 		return;
 	if (cp < 0x80) {
@@ -702,14 +730,19 @@ s_escape(s_px_t *px, s_info_t *out)
 	case 'h': case 'H': case 'v': case 'V': case 'R': case 'X':
 	case 'C':
 		px->p++;
+		/* One character; \R may be \r\n; \X a whole cluster. */
+		out->maxlen = c == 'X' ? S_INF : c == 'R' ? 2 * S_CHAR :
+		    S_CHAR;
 		return;
 	case 'N':
 		px->p++;
+		out->maxlen = S_CHAR;
 		if (px->p < px->end && *px->p == '{')
 			s_skip_delim(px, '{');
 		return;
 	case 'p': case 'P':
 		px->p++;
+		out->maxlen = S_CHAR;
 		if (px->p < px->end && *px->p == '{') {
 			if (s_skip_delim(px, '{') < 0)
 				s_failf(px, "malformed \\p{...}");
@@ -768,6 +801,7 @@ s_class(s_px_t *px, s_info_t *out)
 	int32_t	 prev = -1;	/* last single character, for ranges */
 
 	s_info_unknown(out);
+	out->maxlen = S_CHAR;
 	if (px->p < px->end && *px->p == '^') {
 		plain = 0;
 		px->p++;
@@ -1123,6 +1157,10 @@ s_repeat(s_px_t *px, const s_info_t *in, long lo, long hi, s_info_t *out)
 	int	 ok = 1;
 
 	s_info_unknown(out);
+	if (in->maxlen == 0)
+		out->maxlen = 0;
+	else if (hi >= 0 && in->maxlen <= S_INF / ((size_t)hi + 1))
+		out->maxlen = in->maxlen * (size_t)hi;
 	if (in->exact && hi >= 0 && hi <= S_MAXREP) {
 		/* x? and friends: the union of x^lo .. x^hi. */
 		if (s_set_one(px, &pow, "", 0) < 0)
@@ -1167,72 +1205,96 @@ s_repeat(s_px_t *px, const s_info_t *in, long lo, long hi, s_info_t *out)
 
 /* ---- sequences and alternation ---------------------------------------- */
 
-/* Concatenation state: the exact run being joined and the best set. */
+/* Concatenation state: the exact run being joined and the best set;
+ * where each part stands, in items (one atom with its quantifiers). */
 typedef struct s_seq {
-	s_set_t	run;
-	int	allexact;
-	s_set_t	best;
-	int	hasbest;
-	s_set_t	parts[S_MAXPARTS];
-	size_t	nparts;
+	s_set_t		run;
+	size_t		run_first;	/* its first item; S_INF: empty */
+	int		allexact;
+	s_set_t		best;
+	int		hasbest;
+	s_set_t		parts[S_MAXPARTS];
+	s_span_t	spans[S_MAXPARTS];
+	size_t		nparts;
+	size_t		item;		/* the item being added */
+	size_t		itemmax[S_MAXITEMS];
+	size_t		maxlen;		/* of the items so far */
 } s_seq_t;
 
+/* Offers 'req', required by the items [first, last]. */
 static void
-s_seq_offer(s_px_t *px, s_seq_t *sq, const s_set_t *req)
+s_seq_offer(s_seq_t *sq, const s_set_t *req, size_t first, size_t last)
 {
-	(void)px;
 	if (req->n == 0 || s_set_minlen(req) == 0)
 		return;
-	if (sq->nparts < S_MAXPARTS)
+	if (sq->nparts < S_MAXPARTS) {
+		sq->spans[sq->nparts].first = first;
+		sq->spans[sq->nparts].last = last;
 		sq->parts[sq->nparts++] = *req;
+	}
 	if (!sq->hasbest || s_better(req, &sq->best)) {
 		sq->best = *req;
 		sq->hasbest = 1;
 	}
 }
 
+/* Offers the run, which ends with item 'last', and starts a new one. */
 static void
-s_seq_flush(s_px_t *px, s_seq_t *sq)
+s_seq_flush(s_px_t *px, s_seq_t *sq, size_t last)
 {
 	s_set_t req;
 
-	if (s_req_of(px, &sq->run, &req) == 1)
-		s_seq_offer(px, sq, &req);
+	if (sq->run_first != S_INF && s_req_of(px, &sq->run, &req) == 1)
+		s_seq_offer(sq, &req, sq->run_first, last);
 	s_set_one(px, &sq->run, "", 0);
+	sq->run_first = S_INF;
 }
 
 static void
 s_seq_add(s_px_t *px, s_seq_t *sq, const s_info_t *it)
 {
 	s_set_t joined, req;
+	size_t	i = sq->item;
 	int	ok;
 
+	if (i < S_MAXITEMS)
+		sq->itemmax[i] = it->maxlen;
+	sq->maxlen = s_len_add(sq->maxlen, it->maxlen);
+	sq->item++;
 	if (it->exact) {
 		if ((ok = s_set_cross(px, &sq->run, &it->ex, &joined)) == 1) {
 			sq->run = joined;
+			if (sq->run_first == S_INF)
+				sq->run_first = i;
 			return;
 		}
 		/* Too many or too long: keep what we have, start again. */
 		sq->allexact = 0;
-		s_seq_flush(px, sq);
+		s_seq_flush(px, sq, i - 1);
 		sq->run = it->ex;
+		sq->run_first = i;
 		return;
 	}
 	sq->allexact = 0;
 	if (it->haslead) {
 		/* x+ is x x*: x joins what precedes it. */
-		if ((ok = s_set_cross(px, &sq->run, &it->lead, &joined)) == 1)
+		if ((ok = s_set_cross(px, &sq->run, &it->lead, &joined)) ==
+		    1) {
 			sq->run = joined;
-		else
-			s_seq_offer(px, sq, &it->req);
-		s_seq_flush(px, sq);
+			if (sq->run_first == S_INF)
+				sq->run_first = i;
+			s_seq_flush(px, sq, i);
+		} else {
+			s_seq_offer(sq, &it->req, i, i);
+			s_seq_flush(px, sq, i - 1);
+		}
 		return;
 	}
-	s_seq_flush(px, sq);
+	s_seq_flush(px, sq, i - 1);
 	if (s_info_req(px, it, &req) == 1)
-		s_seq_offer(px, sq, &req);
-	for (size_t i = 0; i < it->nparts; i++)
-		s_seq_offer(px, sq, &it->parts[i]);
+		s_seq_offer(sq, &req, i, i);
+	for (size_t k = 0; k < it->nparts; k++)
+		s_seq_offer(sq, &it->parts[k], i, i);
 }
 
 /* One branch: items up to '|', ')' or the end. */
@@ -1241,11 +1303,13 @@ s_seq(s_px_t *px, s_info_t *out)
 {
 	s_seq_t	 sq;
 	s_set_t	*parts;
+	void	*p;
 
 	memset(&sq, 0, sizeof(sq));
 	s_info_unknown(out);
 	if (s_set_one(px, &sq.run, "", 0) < 0)
 		return;
+	sq.run_first = S_INF;
 	sq.allexact = 1;
 	for (;;) {
 		s_info_t	 it, rep;
@@ -1277,6 +1341,7 @@ s_seq(s_px_t *px, s_info_t *out)
 			case '.':
 				px->p++;
 				s_info_unknown(&it);
+				it.maxlen = S_CHAR;
 				break;
 			case '^': case '$':
 				px->p++;
@@ -1312,12 +1377,13 @@ s_seq(s_px_t *px, s_info_t *out)
 	}
 	if (px->fail || px->nomem)
 		return;
+	out->maxlen = sq.maxlen;
 	if (sq.allexact) {
 		out->exact = 1;
 		out->ex = sq.run;
 		return;
 	}
-	s_seq_flush(px, &sq);
+	s_seq_flush(px, &sq, sq.item - 1);
 	if (sq.hasbest) {
 		out->hasreq = 1;
 		out->req = sq.best;
@@ -1327,6 +1393,19 @@ s_seq(s_px_t *px, s_info_t *out)
 		memcpy(parts, sq.parts, sq.nparts * sizeof(*parts));
 		out->parts = parts;
 		out->nparts = sq.nparts;
+		if (sq.item <= S_MAXITEMS && (p = s_alloc(px, sq.nparts *
+		    sizeof(*sq.spans))) != NULL) {
+			memcpy(p, sq.spans, sq.nparts * sizeof(*sq.spans));
+			out->spans = p;
+			if ((p = s_alloc(px, sq.item * sizeof(size_t))) !=
+			    NULL) {
+				memcpy(p, sq.itemmax, sq.item * sizeof(size_t));
+				out->itemmax = p;
+				out->nitems = sq.item;
+			} else {
+				out->spans = NULL;
+			}
+		}
 	}
 }
 
@@ -1382,7 +1461,7 @@ s_alt(s_px_t *px, s_info_t *out)
 {
 	s_info_t	acc, br;
 	s_set_t		ra, rb, tmp, pp[S_MAXPARTS], qp[S_MAXPARTS], *parts;
-	size_t		np, nq;
+	size_t		np, nq, maxlen;
 	int		hasreq, exact, ok, reduced = 0;
 
 	s_seq(px, &acc);
@@ -1393,6 +1472,7 @@ s_alt(s_px_t *px, s_info_t *out)
 		return;
 	}
 	exact = acc.exact;
+	maxlen = acc.maxlen;
 	hasreq = s_info_req(px, &acc, &ra) == 1;
 	np = s_branch_parts(px, &acc, pp);
 	while (px->p < px->end && *px->p == '|') {
@@ -1401,6 +1481,8 @@ s_alt(s_px_t *px, s_info_t *out)
 		if (px->fail || px->nomem)
 			return;
 		nq = s_branch_parts(px, &br, qp);
+		if (br.maxlen > maxlen)
+			maxlen = br.maxlen;
 		/* After the first pass the parts are outputs of s_req_of(). */
 		np = nq == 0 ? 0 : s_alt_parts(px, pp, np, qp, nq, reduced);
 		reduced = 1;
@@ -1419,6 +1501,7 @@ s_alt(s_px_t *px, s_info_t *out)
 		}
 	}
 	s_info_unknown(out);
+	out->maxlen = maxlen;
 	if (exact) {
 		out->exact = 1;
 		out->ex = acc.ex;
@@ -1453,6 +1536,9 @@ mf_litreq_free(mf_litreq_t *r)
 	mf_free(r->also);
 	r->also = NULL;
 	r->nalso = 0;
+	mf_free(r->gaps);
+	r->gaps = NULL;
+	r->ngaps = 0;
 }
 
 static int
@@ -1483,35 +1569,29 @@ s_export(const s_set_t *set, char ***lits, size_t *nlits)
 }
 
 /*
- * The other required parts of the top-level concatenation become 'also'
- * sets, longest first: /vaccin.{0,40}cause.{0,20}autism/ then needs
- * "autism" and "cause" besides "vaccin", so a post that only speaks of
- * vaccines does not run it.
+ * Every other required part of the top-level concatenation becomes an
+ * 'also' set: /vaccin.{0,40}cause.{0,20}autism/ needs "autism" and
+ * "cause" besides "vaccin", so a post that only speaks of vaccines does
+ * not run it. All of them, not the best few: a lexicon's part of many
+ * words may be the one a post lacks, and the prefilter, not this reader,
+ * knows which part is rare in text (prefilter.c). Parts whose shortest
+ * literal is under MF__PF_MINLIT bytes are left out: every post has one.
  */
 static int
-s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out)
+s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out,
+    const s_set_t **pick)
 {
-	const s_set_t	*pick[S_MAXALSO];
 	size_t		 npick = 0;
 
-	for (;;) {
-		const s_set_t *best = NULL;
+	for (size_t i = 0; i < px->nparts && npick < S_MAXPARTS; i++) {
+		const s_set_t	*c = &px->parts[i];
+		int		 dup = s_set_same(c, primary);
 
-		for (size_t i = 0; i < px->nparts; i++) {
-			const s_set_t	*c = &px->parts[i];
-			int		 dup = s_set_same(c, primary);
-
-			for (size_t k = 0; k < npick && !dup; k++)
-				dup = s_set_same(c, pick[k]);
-			if (dup || s_set_minlen(c) < MF__PF_MINLIT + 1 ||
-			    c->n > 16)
-				continue;
-			if (best == NULL || s_better(c, best))
-				best = c;
-		}
-		if (best == NULL || npick == S_MAXALSO)
-			break;
-		pick[npick++] = best;
+		for (size_t k = 0; k < npick && !dup; k++)
+			dup = s_set_same(c, pick[k]);
+		if (dup || s_set_minlen(c) < MF__PF_MINLIT)
+			continue;
+		pick[npick++] = c;
 	}
 	if (npick == 0)
 		return 0;
@@ -1522,6 +1602,63 @@ s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out)
 		if (s_export(pick[k], &out->also[k].lits,
 		    &out->also[k].nlits) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* The set number (0 the main set, k + 1 also[k]) of part 'c', or -1. */
+static int
+s_set_number(const s_set_t *c, const s_set_t *primary,
+    const s_set_t *const *pick, size_t npick)
+{
+	if (s_set_same(c, primary))
+		return 0;
+	for (size_t k = 0; k < npick; k++)
+		if (s_set_same(c, pick[k]))
+			return (int)k + 1;
+	return -1;
+}
+
+/*
+ * The order and distance of the parts of the top branch: each part
+ * stands in its items, so a match holds its literal there; a part whose
+ * items all come before another's has its literal end before the
+ * other's starts, by at most the bytes all items from the first's to the
+ * second's can span (S_INF: order alone). Each part the prefilter
+ * gets is tied to the nearest such part wholly after it.
+ */
+static int
+s_gaps(s_px_t *px, const s_set_t *primary, const s_set_t *const *pick,
+    size_t npick, mf_litreq_t *out)
+{
+	int num[S_MAXPARTS];
+
+	if (px->spans == NULL || px->nparts < 2)
+		return 0;
+	for (size_t i = 0; i < px->nparts; i++)
+		num[i] = s_set_number(&px->parts[i], primary, pick, npick);
+	if ((out->gaps = mf_calloc(px->nparts, sizeof(*out->gaps))) == NULL)
+		return -1;
+	for (size_t i = 0; i < px->nparts; i++) {
+		const s_span_t	*si = &px->spans[i];
+		size_t		 next = px->nparts, max = 0;
+
+		if (num[i] < 0)
+			continue;
+		for (size_t j = 0; j < px->nparts; j++)
+			if (num[j] >= 0 && px->spans[j].first > si->last &&
+			    (next == px->nparts || px->spans[j].first <
+			    px->spans[next].first))
+				next = j;
+		if (next == px->nparts)
+			continue;
+		for (size_t k = si->first; k <= px->spans[next].last &&
+		    k < px->nitems; k++)
+			max = s_len_add(max, px->itemmax[k]);
+		out->gaps[out->ngaps].a = (uint32_t)num[i];
+		out->gaps[out->ngaps].b = (uint32_t)num[next];
+		out->gaps[out->ngaps++].max = max >= MF_LITGAP_ANY ?
+		    MF_LITGAP_ANY : (uint32_t)max;
 	}
 	return 0;
 }
@@ -1539,6 +1676,7 @@ mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
 	s_px_t		px;
 	s_info_t	top;
 	s_set_t		req;
+	const s_set_t	*pick[S_MAXPARTS];
 	int		rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -1594,7 +1732,11 @@ mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
 		goto out;
 	px.parts = top.parts;
 	px.nparts = top.nparts;
-	if (!top.exact && s_also(&px, &req, out) < 0)
+	px.spans = top.spans;
+	px.itemmax = top.itemmax;
+	px.nitems = top.nitems;
+	if (!top.exact && (s_also(&px, &req, out, pick) < 0 ||
+	    s_gaps(&px, &req, pick, out->nalso, out) < 0))
 		goto out;
 	rc = 0;
 out:

@@ -6,8 +6,9 @@
  * literals, and one of each of its 'also' sets (litextract.c), or is
  * 'always'. The builder gives every such set a slot and numbers the
  * distinct literals. Each rule has one anchor slot, the one whose
- * literals the fewest other slots share (a literal used by hundreds of
- * rules, like "cause", is likely common in text as well).
+ * literals are rarest in health text by a table of byte triples built
+ * from the corpora (litfreq.c), ties going to the literals the fewest
+ * other slots share.
  *
  * Slots with the same literals (the verbs "cause|causes" of hundreds of
  * rules) share one literal set, numbered once.
@@ -38,11 +39,25 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "litfreq.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
 #define S_UNSET		UINT32_MAX
 #define S_MULTI		0x80000000u	/* in lit_prog: reachable twice */
+/* A literal's cost: its rarity (litfreq.c) above, the slots that use it
+ * below, so that the second only breaks ties of the first. */
+#define S_POPBITS	20
+#define S_POPMAX	((1u << S_POPBITS) - 1)
+
+/* Where two sets of a rule stand (slots until built, sets after): a
+ * literal of 'a' ends at most 'max' bytes before one of 'b' starts
+ * (mf_litgap_t), or, for 'win', a literal of each lies in one window of
+ * 'max' bytes (`near`). */
+typedef struct s_gap {
+	uint32_t	a, b, max;
+	int		win;
+} s_gap_t;
 
 struct mf_prefilter {
 	size_t		 nrules;
@@ -77,6 +92,12 @@ struct mf_prefilter {
 	uint32_t	*lit_prog;
 	size_t		 nprog;
 
+	/* Order and distance of the sets of a rule: rule r's are
+	 * gaps[gap_base[r], gap_base[r] + gap_cnt[r]). */
+	uint32_t	*gap_base, *gap_cnt;
+	s_gap_t		*gaps;
+	size_t		 ngaps, cap_gaps;
+
 	size_t		*always;	/* rules that run on every post */
 	size_t		 nalways;
 	mf__ls_t	*ls;
@@ -106,7 +127,11 @@ mf_prefilter_new(size_t nrules)
 	    (self->slot_base = mf_calloc(nrules ? nrules : 1,
 	    sizeof(*self->slot_base))) == NULL ||
 	    (self->why = mf_calloc(nrules ? nrules : 1,
-	    sizeof(*self->why))) == NULL) {
+	    sizeof(*self->why))) == NULL ||
+	    (self->gap_base = mf_calloc(nrules ? nrules : 1,
+	    sizeof(*self->gap_base))) == NULL ||
+	    (self->gap_cnt = mf_calloc(nrules ? nrules : 1,
+	    sizeof(*self->gap_cnt))) == NULL) {
 		mf_prefilter_destroy(&self);
 		return NULL;
 	}
@@ -143,6 +168,9 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	mf_free(self->lit_off);
 	mf_free(self->lit_prog);
 	mf_free(self->always);
+	mf_free(self->gap_base);
+	mf_free(self->gap_cnt);
+	mf_free(self->gaps);
 	mf__ls_destroy(&self->ls);
 	mf_free(self);
 	*self_p = NULL;
@@ -304,11 +332,61 @@ s_add_set(mf_prefilter_t *self, char *const *lits, size_t nlits,
 	return 0;
 }
 
+static int
+s_gap_push(mf_prefilter_t *self, size_t rule, uint32_t a, uint32_t b,
+    uint32_t max, int win)
+{
+	if (s_grow((void **)&self->gaps, &self->cap_gaps, self->ngaps + 1,
+	    sizeof(*self->gaps)) < 0)
+		return -1;
+	if (self->gap_cnt[rule] == 0)
+		self->gap_base[rule] = (uint32_t)self->ngaps;
+	self->gap_cnt[rule]++;
+	self->gaps[self->ngaps].a = a;
+	self->gaps[self->ngaps].b = b;
+	self->gaps[self->ngaps].max = max;
+	self->gaps[self->ngaps++].win = win;
+	return 0;
+}
+
+/* Adds the gaps of 'r', whose sets fill the slots from 'slot' on. */
+static int
+s_add_gaps(mf_prefilter_t *self, size_t rule, const mf_litreq_t *r,
+    uint32_t slot)
+{
+	uint32_t	 map[1 + 64];
+
+	if (r->ngaps == 0 || r->nalso >= 64)
+		return 0;
+	map[0] = slot++;
+	for (size_t k = 0; k < r->nalso; k++)
+		map[k + 1] = s_usable_set(r->also[k].lits, r->also[k].nlits) ?
+		    slot++ : S_UNSET;
+	for (size_t i = 0; i < r->ngaps; i++) {
+		const mf_litgap_t *g = &r->gaps[i];
+
+		if (g->a > r->nalso || g->b > r->nalso ||
+		    map[g->a] == S_UNSET || map[g->b] == S_UNSET)
+			continue;
+		if (s_gap_push(self, rule, map[g->a], map[g->b], g->max,
+		    0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
     size_t nreqs)
 {
-	uint32_t	need = 0, base, slot;
+	return mf_prefilter_add_near(self, rule, reqs, nreqs, 0);
+}
+
+int
+mf_prefilter_add_near(mf_prefilter_t *self, size_t rule,
+    const mf_litreq_t *reqs, size_t nreqs, size_t near)
+{
+	uint32_t	need = 0, base, slot, prev = S_UNSET;
 	const char	*why = NULL;
 
 	if (self == NULL || self->built || rule >= self->nrules ||
@@ -329,6 +407,14 @@ mf_prefilter_add(mf_prefilter_t *self, size_t rule, const mf_litreq_t *reqs,
 
 		if (!s_usable(r))
 			continue;
+		if (s_add_gaps(self, rule, r, slot) < 0)
+			return -1;
+		/* `near`: this pattern's hit and the previous one's lie in
+		 * one window, and so do a literal of each. */
+		if (near > 0 && near < UINT32_MAX && prev != S_UNSET &&
+		    s_gap_push(self, rule, prev, slot, (uint32_t)near, 1) < 0)
+			return -1;
+		prev = slot;
 		if (s_add_set(self, r->lits, r->nlits, slot) < 0)
 			return -1;
 		self->slot_rule[slot++] = (uint32_t)rule;
@@ -432,7 +518,8 @@ out:
 }
 
 /* The sets rule 'r' needs besides its anchor's, without repeats, into
- * 'v' (room for need[r]), the least shared first; how many. */
+ * 'v' (room for need[r]), the rarest first (the likeliest to be
+ * missing, so a scan stops soonest); how many. */
 static uint32_t
 s_rule_sets(const mf_prefilter_t *self, const uint32_t *slot_set,
     const uint64_t *setpop, size_t r, uint32_t *v)
@@ -482,7 +569,8 @@ s_cmp_entry(const void *a, const void *b)
  * can be reached twice in a scan.
  */
 static int
-s_program(mf_prefilter_t *self, const uint32_t *slot_set, uint32_t maxneed)
+s_program(mf_prefilter_t *self, const uint32_t *slot_set,
+    const uint64_t *litcost, uint32_t maxneed)
 {
 	uint64_t	*setpop = NULL;
 	uint32_t	*v = NULL, *rs_off = NULL, *rs = NULL;
@@ -495,8 +583,10 @@ s_program(mf_prefilter_t *self, const uint32_t *slot_set, uint32_t maxneed)
 	    (rs_off = mf_calloc(self->nrules + 1, sizeof(*rs_off))) == NULL ||
 	    (rs = mf_malloc((self->nslots + 1) * sizeof(*rs))) == NULL)
 		goto out;
-	for (size_t i = 0; i < self->nslots; i++)
-		setpop[slot_set[i]]++;
+	for (size_t t = 0; t < self->nsets; t++)
+		for (uint32_t i = self->set_first[t]; i < self->set_first[t + 1];
+		    i++)
+			setpop[t] += litcost[self->set_lits[i]];
 	for (size_t r = 0; r < self->nrules; r++) {
 		uint32_t n = 0;
 
@@ -574,24 +664,29 @@ out:
 }
 
 /*
- * Picks each rule's anchor: the slot whose literals the fewest other
- * slots share (a literal in many rules, like "cause", is likely a common
- * word too; "because" holds it). A scan looks up only anchors; the other
- * sets of a rule are checked once its anchor is found.
+ * Picks each rule's anchor: the slot whose literals are rarest in health
+ * text (litfreq.c: the posts in 100,000 that may hold each, added up over
+ * the slot), then the one the fewest other slots share (a literal used
+ * by hundreds of rules, like "cause", is likely common in text as well).
+ * A scan looks up only anchors; the other sets of a rule are checked
+ * once its anchor is found, the rarest first.
  */
 static int
 s_anchors(mf_prefilter_t *self)
 {
-	uint32_t	*pop = mf_calloc(self->nlits + 1, sizeof(*pop));
+	uint64_t	*cost = mf_calloc(self->nlits + 1, sizeof(*cost));
 	uint32_t	*slot_set = NULL, maxneed = 1;
 	int		 rc = -1;
 
-	if (pop == NULL ||
+	if (cost == NULL ||
 	    (slot_set = mf_malloc((self->nslots ? self->nslots : 1) *
 	    sizeof(*slot_set))) == NULL)
 		goto out;
 	for (size_t i = 0; i < self->npairs; i++)
-		pop[self->pair_lit[i]]++;
+		cost[self->pair_lit[i]]++;
+	for (size_t l = 0; l < self->nlits; l++)
+		cost[l] = (uint64_t)mf__litfreq(self->lits[l], self->lens[l]) <<
+		    S_POPBITS | (cost[l] < S_POPMAX ? cost[l] : S_POPMAX);
 	for (size_t r = 0; r < self->nrules; r++) {
 		uint64_t best = UINT64_MAX;
 
@@ -599,25 +694,29 @@ s_anchors(mf_prefilter_t *self)
 			maxneed = self->need[r];
 		for (uint32_t k = 0; k < self->need[r]; k++) {
 			uint32_t slot = self->slot_base[r] + k;
-			uint64_t cost = 0;
+			uint64_t c = 0;
 
 			for (uint32_t i = self->slot_first[slot];
 			    i < s_slot_end(self, slot); i++)
-				cost += pop[self->pair_lit[i]];
-			if (cost < best) {
-				best = cost;
+				c += cost[self->pair_lit[i]];
+			if (c < best) {
+				best = c;
 				self->anchor[r] = slot;
 			}
 		}
 	}
 	if (s_sets(self, slot_set) < 0 ||
-	    s_program(self, slot_set, maxneed) < 0)
+	    s_program(self, slot_set, cost, maxneed) < 0)
 		goto out;
+	for (size_t i = 0; i < self->ngaps; i++) {
+		self->gaps[i].a = slot_set[self->gaps[i].a];
+		self->gaps[i].b = slot_set[self->gaps[i].b];
+	}
 	mf_free(self->pair_slot);
 	self->pair_slot = NULL;
 	rc = 0;
 out:
-	mf_free(pop);
+	mf_free(cost);
 	mf_free(slot_set);
 	return rc;
 }
@@ -752,6 +851,8 @@ typedef struct s_scan {
 	uint32_t	*found;
 	size_t		 nfound;
 	unsigned	 cur;
+	const char	*text;
+	size_t		 len;
 } s_scan_t;
 
 /* The scanner's report: notes each literal the first time. */
@@ -765,6 +866,88 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 		sc->lit_epoch[lit] = sc->cur;
 		sc->found[sc->nfound++] = lit;
 	}
+}
+
+/*
+ * 1 if gap 'g' holds in this scan (s_gap_t), or if that cannot be told
+ * cheaply: more than S_GAPOCC occurrences of set b's literals, or more
+ * than S_GAPWORK pairs to compare. Only the literals the scan found are
+ * looked for again, and only for a rule whose every part is there, so
+ * the scan itself keeps no positions.
+ */
+#define S_GAPOCC	64
+#define S_GAPWORK	4096
+
+/* Walks the occurrences in the text of the literals of a set that the
+ * scan found: literal by literal, left to right. */
+typedef struct s_occ {
+	uint32_t	 i, end;	/* in set_lits */
+	const char	*p;		/* where to look next; NULL: start */
+} s_occ_t;
+
+/* The next occurrence [*s, *e); 0 when there is none. */
+static int
+s_occ_next(const mf_prefilter_t *self, const s_scan_t *sc, s_occ_t *it,
+    size_t *s, size_t *e)
+{
+	for (; it->i < it->end; it->i++, it->p = NULL) {
+		uint32_t	 l = self->set_lits[it->i];
+		const char	*q;
+
+		if (sc->lit_epoch[l] != sc->cur)
+			continue;
+		if (it->p == NULL)
+			it->p = sc->text;
+		q = memmem(it->p, (size_t)(sc->text + sc->len - it->p),
+		    self->lits[l], self->lens[l]);
+		if (q == NULL)
+			continue;
+		it->p = q + 1;
+		*s = (size_t)(q - sc->text);
+		*e = *s + self->lens[l];
+		return 1;
+	}
+	return 0;
+}
+
+static int
+s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
+{
+	size_t	 bs[S_GAPOCC], be[S_GAPOCC], n = 0, work = 0, s, e;
+	s_occ_t	 it = { self->set_first[g->b], self->set_first[g->b + 1],
+		    NULL };
+
+	while (s_occ_next(self, sc, &it, &s, &e)) {
+		if (n == S_GAPOCC)
+			return 1;
+		bs[n] = s;
+		be[n++] = e;
+	}
+	it.i = self->set_first[g->a];
+	it.end = self->set_first[g->a + 1];
+	it.p = NULL;
+	while (s_occ_next(self, sc, &it, &s, &e)) {
+		for (size_t k = 0; k < n; k++)
+			if (g->win ? (e > be[k] ? e : be[k]) -
+			    (s < bs[k] ? s : bs[k]) <= g->max :
+			    e <= bs[k] && bs[k] - e <= g->max)
+				return 1;
+		if ((work += n + 1) > S_GAPWORK)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 if every gap of rule 'r' holds in this scan. */
+static int
+s_gaps_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t r)
+{
+	uint32_t g = self->gap_base[r], end = g + self->gap_cnt[r];
+
+	for (; g < end; g++)
+		if (!s_gap_ok(self, sc, &self->gaps[g]))
+			return 0;
+	return 1;
 }
 
 /* 1 if a literal of set 'set' was found; decided once per scan. */
@@ -808,6 +991,8 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	sc.found = x->found;
 	sc.nfound = 0;
 	sc.cur = s->cur;
+	sc.text = text;
+	sc.len = len;
 	if (self->nlits > 0 && len > 0)
 		mf__ls_scan(self->ls, text, len, s_on_hit, &sc);
 	/* Rules whose anchor was found, once each, if the rest is too.
@@ -838,7 +1023,8 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 				for (j = 0; j < n; j++)
 					if (!s_set_ok(self, x, &sc, e[2 + j]))
 						break;
-				if (j == n)
+				if (j == n && (self->gap_cnt[r] == 0 ||
+				    s_gaps_ok(self, &sc, r)))
 					out[nh++] = r;
 			}
 		}

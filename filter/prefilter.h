@@ -11,6 +11,7 @@
 #define MF_PREFILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -24,6 +25,16 @@ typedef struct mf_litset {
 	size_t	 nlits;
 } mf_litset_t;
 
+/* Where two sets of one pattern stand: a match holds a literal of set
+ * 'a' that ends at most 'max' bytes before a literal of set 'b' starts
+ * (MF_LITGAP_ANY: anywhere after it). Sets are numbered 0 for 'lits',
+ * k + 1 for also[k]. */
+#define MF_LITGAP_ANY	UINT32_MAX
+typedef struct mf_litgap {
+	uint32_t	a, b;
+	uint32_t	max;
+} mf_litgap_t;
+
 typedef struct mf_litreq {
 	char	**lits;
 	size_t	 nlits;
@@ -34,6 +45,11 @@ typedef struct mf_litreq {
 	 * freed by mf_litreq_free(). */
 	mf_litset_t *also;
 	size_t	 nalso;
+	/* The order and distance of those sets in a match, where the
+	 * pattern says (/5g\W{0,6}(?:=|is)\W{0,6}covid/); NULL/0 if not.
+	 * Freed by mf_litreq_free(). */
+	mf_litgap_t *gaps;
+	size_t	 ngaps;
 } mf_litreq_t;
 
 /* Derives the requirement of one PCRE2 pattern source (as compiled:
@@ -48,6 +64,10 @@ mf_prefilter_t	*mf_prefilter_new(size_t nrules);
 /* TAKES nothing; copies literals. Pattern requirements of rule 'rule'. */
 int		 mf_prefilter_add(mf_prefilter_t *self, size_t rule,
 		    const mf_litreq_t *reqs, size_t nreqs);
+/* The same for a rule with `near N` ('near' bytes; 0 if none): a literal
+ * of each pattern must then lie in one window of that many bytes. */
+int		 mf_prefilter_add_near(mf_prefilter_t *self, size_t rule,
+		    const mf_litreq_t *reqs, size_t nreqs, size_t near);
 /* Builds the automaton; after this the prefilter is immutable. */
 int		 mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err);
 void		 mf_prefilter_destroy(mf_prefilter_t **self_p);

@@ -61,6 +61,31 @@ s_lits(const char *pat, int extended)
 	return buf;
 }
 
+/* The gaps of 'pat' as "A<B:MAX", sets numbered as mf_litgap_t does. */
+static const char *
+s_gaps(const char *pat)
+{
+	static char	buf[512];
+	mf_litreq_t	r;
+
+	buf[0] = '\0';
+	if (mf_prefilter_extract(pat, 0, &r) != 0)
+		return "ENOMEM";
+	for (size_t i = 0; i < r.ngaps; i++) {
+		char one[64];
+
+		if (r.gaps[i].max == MF_LITGAP_ANY)
+			snprintf(one, sizeof(one), "%s%u<%u:any", i ? " " : "",
+			    r.gaps[i].a, r.gaps[i].b);
+		else
+			snprintf(one, sizeof(one), "%s%u<%u:%u", i ? " " : "",
+			    r.gaps[i].a, r.gaps[i].b, r.gaps[i].max);
+		strcat(buf, one);
+	}
+	mf_litreq_free(&r);
+	return buf;
+}
+
 #define S_LITS(pat, want)	MF_ASSERT_STR_EQ(s_lits(pat, 0), want)
 #define S_ALWAYS(pat, why)	do {					\
 	const char *mf__s = s_lits(pat, 0);				\
@@ -73,7 +98,7 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("vaccine", "vaccine");
 	S_LITS("VACCINE", "vaccine");
 	S_LITS("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)\\b.{0,20}\\bautism\\b",
-	    "vaccin & autism & cause");
+	    "vaccin & cause & autism");
 	S_LITS("(vaccin|vacin)e", "vaccine|vacine");
 	S_LITS("colou?r", "color|colour");
 	S_LITS("\\b(vacc?in\\w*|mmr|jabs?)\\b", "jab|mmr|vaccin|vacin");
@@ -98,8 +123,8 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("a{,3}bc", "bc");
 	S_LITS("\\Qa.b\\E", "a.b");
 	S_LITS("\\Qa.b\\E+c", "a.b");
-	S_LITS("(?:ab)+cd", "ab");
-	S_LITS("xy(?:ab)+cd", "xyab");
+	S_LITS("(?:ab)+cd", "ab & cd");
+	S_LITS("xy(?:ab)+cd", "xyab & cd");
 	S_LITS("\\x{41}\\x42c", "abc");
 	S_LITS("5g\\.", "5g.");
 	S_LITS("\\/vax\\-", "/vax-");
@@ -112,14 +137,14 @@ MF_TEST(prefilter_extract_literals)
 	    "mmr|vaccin & vaccin|jab & autism|mmr & autism|jab");
 	S_LITS("turbo\\W?cancer|cancer turbo", "cancer & turbo");
 	S_LITS("\\b(?:plandemic|(?:covid|corona)\\W+(?:is|was)\\W+(?:hoax|fake))\\b",
-	    "corona|covid|plandemic & plandemic|hoax|fake");
+	    "corona|covid|plandemic & plandemic|hoax|fake & plandemic|is|was");
 	S_LITS("(?#a comment)bleach", "bleach");
 	S_LITS("bleach(?C1)es", "bleaches");
 	S_LITS("\xc3\x89" "COLE", "\xc3\xa9" "cole");	/* ÉCOLE -> école */
 	S_LITS("kill\\d+germs", "germs & kill");
 	S_LITS("ivermectin|(hydroxy)?chloroquine", "chloroquine|ivermectin");
 	S_LITS("ivermectin\\w*\\s+(?:cures?|treats?)\\s+covid",
-	    "ivermectin & covid & cure|treat");
+	    "ivermectin & cure|treat & covid");
 	S_LITS("(?|(a)bc|(d)ef)", "abc|def");
 	S_LITS("a++bcd", "bcd");
 	S_LITS("[.-]vax", "-vax|.vax");
@@ -127,6 +152,25 @@ MF_TEST(prefilter_extract_literals)
 	MF_ASSERT_STR_EQ(s_lits("(?x) vac cine", 0), "vaccine");
 	MF_ASSERT_STR_EQ(s_lits("(?x: vac )cine", 0), "vaccine");
 	MF_ASSERT_STR_EQ(s_lits("vac[ ]cine", 1), "vac cine");
+}
+
+/* Parts in a row keep their order, and their distance where every item
+ * between them is bounded (4 bytes a character, at most). */
+MF_TEST(prefilter_extract_gaps)
+{
+	MF_ASSERT_STR_EQ(s_gaps("5g\\W{0,6}(?:=|equals|is)\\W{0,6}covid"),
+	    "1<0:100");
+	/* \w* leaves the order; .{0,20} with its neighbours 128 bytes. */
+	MF_ASSERT_STR_EQ(s_gaps("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)"
+	    "\\b.{0,20}\\bautism\\b"), "0<1:any 1<2:128");
+	MF_ASSERT_STR_EQ(s_gaps("covid.{0,3}covid"), "0<0:52");
+	MF_ASSERT_STR_EQ(s_gaps("xy(?:ab)+cd"), "0<1:any");
+	/* Not one branch: no order is known. */
+	MF_ASSERT_STR_EQ(s_gaps("(?:vaccin.*autism)"), "");
+	MF_ASSERT_STR_EQ(s_gaps("vaccin.*autism|mmr.*jab"), "");
+	/* A lookahead spans nothing. */
+	MF_ASSERT_STR_EQ(s_gaps("abc(?=.*xyz)def"), "");
+	MF_ASSERT_STR_EQ(s_gaps("abc(?=.*xyz)\\w+def"), "0<1:any");
 }
 
 MF_TEST(prefilter_extract_always)
@@ -543,11 +587,91 @@ s_gen(char *p, size_t cap, int depth)
 	}
 }
 
+/* A rule whose parts are all present but out of order or too far apart
+ * does not pass; in order and near enough, it does. */
+MF_TEST(prefilter_scan_order_and_distance)
+{
+	mf_prefilter_t	*pf;
+	mf_litreq_t	 r[2];
+	mf_pfscratch_t	 s = {0};
+
+	MF_ASSERT_NOT_NULL(pf = mf_prefilter_new(4));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\b(?:5|s)g\\W{0,6}"
+	    "(?:=|equals|is)\\W{0,6}(?:covid|corona)\\w*", 0, &r[0]));
+	MF_ASSERT_EQ(1, r[0].ngaps);
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 0, r, 1));
+	mf_litreq_free(&r[0]);
+	/* Two patterns: the gaps stay within each. */
+	MF_ASSERT_EQ(0, mf_prefilter_extract("garlic\\w*.{0,10}cures?", 0,
+	    &r[0]));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("covid", 0, &r[1]));
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 1, r, 2));
+	mf_litreq_free(&r[0]);
+	mf_litreq_free(&r[1]);
+	MF_ASSERT_EQ(0, mf_prefilter_extract("bleach", 0, &r[0]));
+	MF_ASSERT_EQ(0, mf_prefilter_add(pf, 2, r, 1));
+	mf_litreq_free(&r[0]);
+	/* `near 20`: both hits, so a literal of each, in 20 bytes. */
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\bzinc\\w*", 0, &r[0]));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\bcolds?\\b", 0, &r[1]));
+	MF_ASSERT_EQ(0, mf_prefilter_add_near(pf, 3, r, 2, 20));
+	mf_litreq_free(&r[0]);
+	mf_litreq_free(&r[1]);
+	MF_ASSERT_EQ(0, mf_prefilter_build(pf, NULL));
+
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "5g = covid, look it up"), "0");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "covid came before 5g"), "");
+	/* 100 bytes at most from "5g" to "covid": 4 a character. */
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "5g masts went up in our town in "
+	    "2019, and two years later, as everyone here knows by now, the "
+	    "first cases of covid"), "");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "covid, then 5g is corona"), "0");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "garlic cures covid"), "1");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "covid: garlic cures"), "1");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "cures? garlic for covid"), "");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "bleach, then garlic cures covid"),
+	    "1,2");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "colds? try zinc"), "3");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "zinc, 20 mg, and vitamin d, "
+	    "stopped my colds"), "");
+	mf_pfscratch_free(&s);
+	mf_prefilter_destroy(&pf);
+}
+
+/* The literals of set 'n' of 'r' (0: lits, k + 1: also[k]). */
+static char **
+s_set_lits(const mf_litreq_t *r, uint32_t n, size_t *nlits)
+{
+	*nlits = n == 0 ? r->nlits : r->also[n - 1].nlits;
+	return n == 0 ? r->lits : r->also[n - 1].lits;
+}
+
+/* 1 if 'text' holds a literal of gap g's set a ending at most g->max
+ * bytes before one of set b starts: by brute force. */
+static int
+s_gap_holds(const char *text, const mf_litreq_t *r, const mf_litgap_t *g)
+{
+	size_t	 na, nb;
+	char	**la = s_set_lits(r, g->a, &na), **lb = s_set_lits(r, g->b, &nb);
+
+	for (size_t i = 0; i < na; i++)
+		for (const char *x = strstr(text, la[i]); x != NULL;
+		    x = strstr(x + 1, la[i]))
+			for (size_t j = 0; j < nb; j++)
+				for (const char *y = strstr(text, lb[j]);
+				    y != NULL; y = strstr(y + 1, lb[j]))
+					if (x + strlen(la[i]) <= y &&
+					    (size_t)(y - x) - strlen(la[i]) <=
+					    g->max)
+						return 1;
+	return 0;
+}
+
 MF_TEST(prefilter_extract_never_drops_a_match)
 {
 	pcre2_match_data	*md = pcre2_match_data_create(8, NULL);
 	size_t			 tested = 0, matched = 0, literal = 0;
-	size_t			 withalso = 0;
+	size_t			 withalso = 0, withgaps = 0;
 	char			 text[64];
 
 	srand(20240611);
@@ -624,6 +748,15 @@ MF_TEST(prefilter_extract_never_drops_a_match)
 					    pat, text, a);
 				withalso++;
 			}
+			for (size_t g = 0; g < r.ngaps; g++) {
+				if (!s_gap_holds(text, &r, &r.gaps[g]))
+					mf__test_fail(__FILE__, __LINE__,
+					    "pattern /%s/ matches \"%s\" but "
+					    "its gap %u<%u within %u does not "
+					    "hold", pat, text, r.gaps[g].a,
+					    r.gaps[g].b, r.gaps[g].max);
+				withgaps += r.gaps[g].max != MF_LITGAP_ANY;
+			}
 		}
 		mf_litreq_free(&r);
 		pcre2_code_free(re);
@@ -631,9 +764,11 @@ MF_TEST(prefilter_extract_never_drops_a_match)
 	pcre2_match_data_free(md);
 	/* The grammar must exercise both outcomes, and matches. */
 	printf("%zu patterns (%zu with literals), %zu matches, %zu checks "
-	    "of also sets\n", tested, literal, matched, withalso);
+	    "of also sets, %zu of bounded gaps\n", tested, literal, matched,
+	    withalso, withgaps);
 	MF_ASSERT(tested > 3000);
 	MF_ASSERT(literal > tested / 5);
 	MF_ASSERT(matched > 10000);
 	MF_ASSERT(withalso > 100);
+	MF_ASSERT(withgaps > 50);
 }

@@ -1020,8 +1020,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			for (size_t j = 0; j < r->nmatch && rc == 0; j++)
 				rc = s_code_req(rs, &r->match[j], &reqs[j]);
 			if (rc == 0)
-				rc = mf_prefilter_add(rs->pf, i, reqs,
-				    r->nmatch);
+				rc = mf_prefilter_add_near(rs->pf, i, reqs,
+				    r->nmatch, r->near);
 			if (rc == -1) {
 				mf_free(reqs);
 				goto oom;

@@ -19,6 +19,10 @@
  *
  *   bench [-n POSTS] [-r RULESDIR] [-p CORPUS.jsonl ...]	the whole run
  *   bench -c [-n POSTS] [-r RULESDIR]	curated rules only, no naive loop
+ *   -d					the corpus dense: most posts name
+ *					three or more remedies with cure,
+ *					cause or prevent (the whole run
+ *					also judges one such corpus)
  *   bench -m NRULES			worker memory only: load, scan, RSS
  *   bench -R DIR -J FILE [-n POSTS]	the 1,000 generated rules into
  *					DIR/generated.rules and the
@@ -218,12 +222,52 @@ s_rules(size_t n)
 	return b.data;
 }
 
+/* -d: posts as a health forum writes them, most naming three or more
+ * remedies with cure, cause or prevent. */
+static int s_dense;
+
+/* A sentence of a dense post: the rules' words, in another order or
+ * farther apart than a claim puts them. */
+static void
+s_dense_sentence(mf_buf_t *b)
+{
+	const char	*s1 = s_subj[s_rand() % S_N(s_subj)];
+	const char	*s2 = s_subj[s_rand() % S_N(s_subj)];
+	const char	*s3 = s_subj[s_rand() % S_N(s_subj)];
+	const char	*ve = s_verb[s_rand() % S_N(s_verb)][s_rand() % 3];
+	const char	*ob = s_obj[s_rand() % S_N(s_obj)];
+
+	switch (s_rand() % 4) {
+	case 0:
+		s_cat(b, "my %s got worse after i stopped %s, %s and %s. ", ob,
+		    s1, s2, s3);
+		break;
+	case 1:
+		s_cat(b, "i take %s, %s and %s every day; my doctor says "
+		    "nothing we know of can really %s %s. ", s1, s2, s3, ve,
+		    ob);
+		break;
+	case 2:
+		s_cat(b, "does anyone know whether the %s %s rumour about %s "
+		    "started with %s or with %s? ", ve, ob, s1, s2, s3);
+		break;
+	default:
+		s_cat(b, "%s, %s or %s: which one did the study say would "
+		    "%s? it was about %s. ", s1, s2, s3, ve, ob);
+		break;
+	}
+}
+
 /* A ~450-byte post; ~5% state a claim from the vocabulary. */
 static char *
 s_post(void)
 {
 	mf_buf_t b = {0};
 
+	if (s_dense && s_rand() % 5 != 0) {
+		s_dense_sentence(&b);
+		s_dense_sentence(&b);
+	}
 	if (s_rand() % 20 == 0) {
 		const char **ve = s_verb[s_rand() % S_N(s_verb)];
 
@@ -756,10 +800,13 @@ main(int argc, char **argv)
 		{ 5000, 120, { 30000, 0, 5.0, 0 } },
 	};
 
-	while ((opt = getopt(argc, argv, "cJ:m:n:p:R:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "cdJ:m:n:p:R:r:")) != -1) {
 		switch (opt) {
 		case 'c':
 			curated_only = 1;
+			break;
+		case 'd':
+			s_dense = 1;
 			break;
 		case 'm':
 			return s_worker_memory((size_t)atol(optarg));
@@ -780,9 +827,9 @@ main(int argc, char **argv)
 			jout = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench [-c] [-n POSTS] [-r RULESDIR] "
+			fprintf(stderr, "usage: bench [-cd] [-n POSTS] [-r RULESDIR] "
 			    "[-p CORPUS.jsonl ...] | -m NRULES | -R DIR -J FILE "
-			    "[-n POSTS]\n");
+			    "[-d] [-n POSTS]\n");
 			return 2;
 		}
 	}
@@ -834,6 +881,23 @@ main(int argc, char **argv)
 		mf_diags_free(&diags);
 	}
 	s_corpus_free(&c);
+	if (!curated_only && !s_dense) {
+		double		 compile;
+		size_t		 grew;
+		mf_ruleset_t	*gen = s_load_generated(1000, &compile, &grew);
+		s_target_t	 none = { 0, 0, 0, 0 };
+
+		s_dense = 1;
+		s_corpus(&c, nposts);
+		s_dense = 0;
+		s_bench_corpus("dense corpus, generated 1000", gen, &c, 600,
+		    &real);
+		if (cur)
+			s_bench_corpus("dense corpus, curated rules/", cur, &c,
+			    1500, &none);
+		s_corpus_free(&c);
+		mf_ruleset_destroy(&gen);
+	}
 	if (nfiles > 0 && !curated_only) {
 		double		 compile;
 		size_t		 grew;

@@ -31,6 +31,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mfbench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir "$tmp/rules" && "$B/bench" -n "${MF_BENCH_POSTS:-20000}" \
     -R "$tmp/rules" -J "$tmp/posts.jsonl" || exit 1
+"$B/bench" -d -n "${MF_BENCH_POSTS:-20000}" -R "$tmp/rules" \
+    -J "$tmp/dense.jsonl" || exit 1
 
 # pps RULES JOBS CMD...: the best posts/s of 3 runs of `medflag scan` fed
 # by CMD (rules loaded before the clock starts: --stats-only's figure).
@@ -61,6 +63,11 @@ target "--jobs 1" "$one" posts/s 100000
 echo "    --jobs 2                           $two posts/s"
 target "speed-up of --jobs 2" "$(awk "BEGIN { printf \"%.2f\", \
     $two / ($one > 0 ? $one : 1) }")" x 1.8
+echo "dense generated corpus:"
+target "1,000 generated rules, --jobs 1" \
+    "$(pps "$tmp/rules" 1 cat "$tmp/dense.jsonl")" posts/s 100000
+echo "    curated rules, --jobs 1            $(pps rules 1 cat \
+    "$tmp/dense.jsonl") posts/s"
 set -- $corpora
 while [ $# -ge 2 ]; do
 	f=$2; shift 2
