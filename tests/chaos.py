@@ -439,6 +439,18 @@ def produce(d, st, total, duration=None):
     return posts
 
 
+def journal_drained(d, timeout):
+    """medflagd's stats once its journal writer has nothing queued and
+    Redis is up (or after 'timeout' seconds)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = d.control("stats")
+        if s and s["journal_queue"] == 0 and s["redis"]:
+            break
+        time.sleep(0.5)
+    return d.control("stats")
+
+
 def read_rec(path):
     keys = {}
     if not os.path.exists(path):
@@ -481,13 +493,7 @@ def main():
             t.join(10)
         # Wait for the journal to drain, then tell subscribers where the
         # end is.
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            s = d.control("stats")
-            if s and s["journal_queue"] == 0 and s["redis"]:
-                break
-            time.sleep(0.5)
-        s = d.control("stats")
+        s = journal_drained(d, 60)
         log("medflagd: seq %d, journal skipped %d, duplicates %d, "
             "poison %d, bad messages %d, requeued %d, worker deaths %d"
             % (s["seq"], s["journal_skipped"], s["duplicates"], s["poison"],
@@ -540,13 +546,7 @@ def combined():
         t.start()
         posts = produce(d, st, 4000, duration=14.0)
         t.join()
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            s = d.control("stats")
-            if s and s["journal_queue"] == 0 and s["redis"]:
-                break
-            time.sleep(0.5)
-        s = d.control("stats")
+        s = journal_drained(d, 30)
         log("medflagd: seq %d, journal skipped %d" % (s["seq"],
                                                      s["journal_skipped"]))
         subs.start("late", 0)
