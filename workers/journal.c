@@ -313,6 +313,10 @@ s_spool_open(mf_journal_t *j, const char *name)
 	}
 	if (p != MAP_FAILED)
 		munmap(p, size);
+	if (off < size && j->len == j->cap)
+		mf_log_warnx("journal spool %s: %llu bytes beyond the %zu "
+		    "verdicts the queue holds not journalled", name,
+		    (unsigned long long)(size - off), j->cap);
 	/* Appends go after what was queued again. */
 	if (j->recovered == 0)
 		s_spool_reset(j);
@@ -695,19 +699,6 @@ mf_journal_stop(mf_journal_t *j, int flush_ms)
 		nanosleep(&ts, NULL);
 	}
 	pthread_mutex_lock(&j->mu);
-	/* All written: the spool goes. Else it keeps the rest for the next
-	 * start (counted skipped for this run all the same). */
-	if (j->spool >= 0 && j->len == 0) {
-		close(j->spool);
-		j->spool = -1;
-		(void)shm_unlink(j->spool_name);
-	} else if (j->spool >= 0) {
-		mf_log_warnx("journal: %zu verdict%s wait for Redis in spool "
-		    "%s; the next start journals them", j->len,
-		    j->len == 1 ? "" : "s", j->spool_name);
-		close(j->spool);
-		j->spool = -1;
-	}
 	while (j->len > 0) {
 		s_gap(j, j->ring[j->head].seq);
 		zmq_msg_close(&j->ring[j->head].msg);
@@ -718,6 +709,20 @@ mf_journal_stop(mf_journal_t *j, int flush_ms)
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	pthread_join(j->thread, NULL);
+	/* The thread's last batch is written or not by now. All written:
+	 * the spool is empty and goes. Else it keeps the rest for the next
+	 * start (counted skipped for this run all the same). */
+	if (j->spool >= 0) {
+		if (j->spool_bytes == S_SPOOL_HEAD)
+			(void)shm_unlink(j->spool_name);
+		else
+			mf_log_warnx("journal: what Redis did not take waits "
+			    "in spool %s (%llu bytes); the next start "
+			    "journals it", j->spool_name,
+			    (unsigned long long)j->spool_bytes);
+		close(j->spool);
+		j->spool = -1;
+	}
 	j->started = 0;
 	mf_rulehits_free(&j->hits);
 	free(j->ring);
