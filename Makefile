@@ -39,14 +39,15 @@ LDLIBS     += $(PKG_LIBS) -lpthread -lm
 # python3-websocket: the web console's test drives a real browser.
 # mediawiki, php-cli and php-sqlite3: tests/integ/mediawiki.sh runs a
 # wiki on SQLite under `php -S` (the package also pulls in a web server
-# it does not use).
+# it does not use). iproute2 and nftables: tests/integ/multihost.py
+# builds hosts from network namespaces and drops packets on their links.
 DEB_PKGS   := build-essential pkg-config libzmq3-dev libpcre2-dev \
               libhiredis-dev libmsgpack-dev libutf8proc-dev libicu-dev \
               libpsl-dev libjansson-dev libmicrohttpd-dev \
               libcurl4-openssl-dev libsodium-dev redis-server redis-tools \
               python3 python3-zmq python3-msgpack mandoc \
               chromium python3-websocket \
-              mediawiki php-cli php-sqlite3
+              mediawiki php-cli php-sqlite3 iproute2 nftables
 FUZZ_PKGS  := clang libclang-rt-14-dev
 # `make deb` (and the test of its package, so `make check` too).
 DEB_BUILD_PKGS := debhelper dpkg-dev fakeroot lintian

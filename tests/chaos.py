@@ -12,7 +12,12 @@
 # largest RSS of medflagd and of a worker. Exit 1 if any post lost a
 # verdict anywhere. MF_CHAOS_SHORT=1: the same in about a minute.
 #
+# --combined: the faults together instead, Redis frozen and then medflagd
+# SIGKILLed while a subscriber is down; that subscriber, started after,
+# must catch up on the verdict of every post (about 20 s).
+#
 #   python3 tests/chaos.py                  (the coordinator)
+#   python3 tests/chaos.py --combined
 #   python3 tests/chaos.py --sub NAME DIR CONTROL VERDICTS SLOW_MS
 # SPDX-License-Identifier: MIT
 
@@ -340,12 +345,14 @@ class Subs:
                 p.wait()
 
 
-def produce(d, st, total):
+def produce(d, st, total, duration=None):
     """Sends 'total' posts through the check endpoint with a window and
-    resend; 10% of them three times. Returns per-post records."""
+    resend, in 'duration' seconds; 10% of them three times. Returns
+    per-post records."""
     window = 400
     timeout = 3.0
-    duration = 55.0 if SHORT else 165.0
+    if duration is None:
+        duration = 55.0 if SHORT else 165.0
     rate = total / duration
     posts = {}        # key -> [phase, t_first, t_verdict, verdicts list]
     pending = {}      # key -> [payload, t_last_sent]
@@ -432,6 +439,18 @@ def produce(d, st, total):
     return posts
 
 
+def journal_drained(d, timeout):
+    """medflagd's stats once its journal writer has nothing queued and
+    Redis is up (or after 'timeout' seconds)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = d.control("stats")
+        if s and s["journal_queue"] == 0 and s["redis"]:
+            break
+        time.sleep(0.5)
+    return d.control("stats")
+
+
 def read_rec(path):
     keys = {}
     if not os.path.exists(path):
@@ -474,13 +493,7 @@ def main():
             t.join(10)
         # Wait for the journal to drain, then tell subscribers where the
         # end is.
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            s = d.control("stats")
-            if s and s["journal_queue"] == 0 and s["redis"]:
-                break
-            time.sleep(0.5)
-        s = d.control("stats")
+        s = journal_drained(d, 60)
         log("medflagd: seq %d, journal skipped %d, duplicates %d, "
             "poison %d, bad messages %d, requeued %d, worker deaths %d"
             % (s["seq"], s["journal_skipped"], s["duplicates"], s["poison"],
@@ -494,6 +507,69 @@ def main():
         d.teardown()
         if os.environ.get("MF_CHAOS_KEEP") == "1":
             log("kept " + d.tmp)
+    return rc
+
+
+def combined():
+    """Faults together: Redis frozen, then medflagd SIGKILLed while
+    verdicts wait for the journal, with a subscriber down all along. That
+    subscriber, started after the run, must catch up on the verdict of
+    every post the producer got one for."""
+    global T0
+    T0 = time.time()
+    extra = ("dedup_window_s 600\njournal_max 1000000\n"
+             "heartbeat_ms 500\nworker_timeout_ms 2000\n")
+    d = mfdeploy.Deployment(workers=2, extra=extra,
+                            keep=os.environ.get("MF_CHAOS_KEEP") == "1")
+    st = Stats()
+    subs = Subs(d)
+    rc = 1
+
+    def faults():
+        set_phase(st, "baseline")
+        sleep_until(st, time.time() + 3)
+        set_phase(st, "redis SIGSTOP, medflagd SIGKILL")
+        d.redis.send_signal(signal.SIGSTOP)
+        st.counts["redis frozen"] += 1
+        time.sleep(3)
+        d.medflagd_stop(signal.SIGKILL)
+        st.counts["medflagd SIGKILLed"] += 1
+        time.sleep(2)
+        d.redis.send_signal(signal.SIGCONT)
+        time.sleep(0.5)
+        d.medflagd_start(timeout=30)
+        set_phase(st, "after")
+
+    try:
+        d.medflagd_start()
+        t = threading.Thread(target=faults, daemon=True)
+        t.start()
+        posts = produce(d, st, 4000, duration=14.0)
+        t.join()
+        s = journal_drained(d, 30)
+        log("medflagd: seq %d, journal skipped %d" % (s["seq"],
+                                                     s["journal_skipped"]))
+        subs.start("late", 0)
+        done = subs.finish(s["seq"], 60)
+        rec = read_rec(os.path.join(d.tmp, "late.rec"))
+        got = [k for k, p in posts.items() if p[3]]
+        missing = [k for k in got if k not in rec]
+        by_phase = {}
+        for k in missing:
+            by_phase[posts[k][0]] = by_phase.get(posts[k][0], 0) + 1
+        print("combined: %d posts, %d with a verdict at the producer, "
+              "%d of those not caught up by the late subscriber %s%s"
+              % (len(posts), len(got), len(missing),
+                 by_phase or "", "" if done else
+                 " (its catch-up did not finish)"))
+        ok = len(got) == len(posts) and not missing and done
+        print("chaos combined: %s (%.0f s)" % ("PASS" if ok else "FAIL",
+                                               time.time() - T0))
+        rc = 0 if ok else 1
+    finally:
+        st.stop = True
+        subs.kill()
+        d.teardown()
     return rc
 
 
@@ -575,4 +651,6 @@ if __name__ == "__main__":
     if shutil.which("redis-server") is None:
         print("SKIP: redis-server not found")
         sys.exit(77)
+    if len(sys.argv) > 1 and sys.argv[1] == "--combined":
+        sys.exit(combined())
     sys.exit(main())

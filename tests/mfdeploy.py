@@ -117,8 +117,30 @@ def children(pid):
     return out
 
 
+def keygen(dirpath, name):
+    """`medflag keygen NAME` in 'dirpath'; returns (public, secret), Z85."""
+    subprocess.run([os.path.join(BUILD, "medflag"), "keygen", name],
+                   cwd=dirpath, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    keys = []
+    for ext in ("pub", "key"):
+        with open(os.path.join(dirpath, "%s.%s" % (name, ext))) as f:
+            keys += [x.strip() for x in f if x.strip() and x[0] != "#"]
+    return keys[0], keys[1]
+
+
 class Deployment:
-    def __init__(self, workers=2, extra="", keep=False, persist=False):
+    """'backend': the backend endpoint (a free loopback port by default).
+    'redis_bind': addresses on which redis-server listens on a tcp port
+    too ('redis_port'), beside its unix socket, with a password
+    ('redis_password', in medflag.conf too). 'curve': medflagd gets a
+    key pair, an allow list whose workers.keys holds 'worker_keys' (names
+    of pairs made in the temp dir, the files NAME.key and NAME.pub), and
+    the sockets of this class use medflagd's own key."""
+
+    def __init__(self, workers=2, extra="", keep=False, persist=False,
+                 backend=None, redis_bind=None, curve=False,
+                 worker_keys=()):
         self.persist = persist
         self.tmp = tempfile.mkdtemp(prefix="mfdeploy.")
         self.ctx = zmq.Context()
@@ -127,6 +149,25 @@ class Deployment:
         self.ep = {k: "tcp://127.0.0.1:%d" % free_port()
                    for k in ("ingest", "check", "verdicts", "control",
                              "backend")}
+        if backend is not None:
+            self.ep["backend"] = backend
+        self.redis_bind = redis_bind
+        self.redis_port = free_port() if redis_bind else 0
+        self.redis_password = None
+        if redis_bind:
+            self.redis_password = os.urandom(12).hex()
+            extra = "redis_password %s\n" % self.redis_password + extra
+        self.curve = None
+        if curve:
+            pub, sec = keygen(self.tmp, "medflagd")
+            self.curve = (pub, sec)
+            allow = os.path.join(self.tmp, "allow")
+            os.mkdir(allow)
+            with open(os.path.join(allow, "workers.keys"), "w") as f:
+                for name in worker_keys:
+                    f.write(keygen(self.tmp, name)[0] + "\n")
+            extra = ("curve_secret_key %s/medflagd.key\ncurve_allow %s\n"
+                     % (self.tmp, allow)) + extra
         self.redis_sock = os.path.join(self.tmp, "redis.sock")
         self.redis = None
         self.medflagd = None
@@ -160,8 +201,12 @@ class Deployment:
 
     # ---- processes -------------------------------------------------------
     def redis_start(self):
+        tcp = ["--port", "0"]
+        if self.redis_bind:
+            tcp = ["--port", str(self.redis_port), "--requirepass",
+                   self.redis_password, "--bind"] + list(self.redis_bind)
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", self.redis_sock,
+            ["redis-server"] + tcp + ["--unixsocket", self.redis_sock,
              "--save", "", "--appendonly",
              "yes" if self.persist else "no", "--dir", self.tmp],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -228,9 +273,18 @@ class Deployment:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- sockets ----------------------------------------------------------
+    def _curve(self, s):
+        """A CURVE client of medflagd with medflagd's own key, when the
+        deployment has keys."""
+        if self.curve is not None:
+            s.curve_serverkey = self.curve[0].encode()
+            s.curve_publickey = self.curve[0].encode()
+            s.curve_secretkey = self.curve[1].encode()
+
     def control(self, cmd, args=None, timeout_ms=2000):
         req = self.ctx.socket(zmq.REQ)
         req.setsockopt(zmq.LINGER, 0)
+        self._curve(req)
         req.connect(self.ep["control"])
         try:
             if args is None:
@@ -246,6 +300,7 @@ class Deployment:
     def socket(self, kind, ep):
         s = self.ctx.socket(kind)
         s.setsockopt(zmq.LINGER, 0)
+        self._curve(s)
         if kind == zmq.SUB:
             s.setsockopt(zmq.RCVHWM, 0)
         s.connect(self.ep[ep])

@@ -112,6 +112,15 @@ typedef struct mf_journal {
 	/* Rule hits reported since the last write to Redis (under mu). */
 	mf_rulehits_t	 hits;
 	int		 hits_dirty;
+	/* The spool (journal.c): a copy of what waits for Redis, in shared
+	 * memory, so that a killed medflagd's successor journals it. */
+	int		 spool;		/* fd; -1 for none */
+	char		 spool_name[64];
+	uint64_t	 spool_bytes;
+	int		 spool_failed;	/* a write failed: warn once */
+	/* What the start took from a killed run's spool. */
+	size_t		 recovered;
+	uint64_t	 recovered_from, recovered_last;
 } mf_journal_t;
 
 typedef struct mf_stats {
@@ -280,7 +289,12 @@ void	 mf_supervise_kill(mf_broker_t *b, const mf_wrec_t *w);
 int64_t	 mf_supervise_next_ms(const mf_broker_t *b);
 
 /* journal.c */
-int	 mf_journal_start(mf_journal_t *j, const mf_config_t *cfg);
+/* Starts the writer. 'spool' names its shared memory object (shm_open,
+ * "/name"; NULL for none): every verdict queued is copied there first,
+ * and what a killed medflagd left in it is queued again, with its seq,
+ * before anything else (j->recovered, from ... last). */
+int	 mf_journal_start(mf_journal_t *j, const mf_config_t *cfg,
+	    const char *spool);
 /* Copies 'msg'. Never blocks: a full queue counts the verdict skipped. */
 void	 mf_journal_push(mf_journal_t *j, uint64_t seq, const void *msg,
 	    size_t len);

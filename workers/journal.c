@@ -17,12 +17,31 @@
  * (journal_max) and by bytes (journal_max_mb): s_window_t counts the
  * bytes of the newest entries, so that each XADD trims it to as many
  * entries as fit.
+ *
+ * The queue lives in medflagd, so a SIGKILL takes what it holds: with
+ * Redis frozen for seconds that was every verdict of those seconds,
+ * published but never journalled, out of reach of a subscriber's
+ * catch-up. Each verdict queued is therefore also appended to a spool, a
+ * shared memory object (shm_open: RAM, never disk, mode 0600) that
+ * outlives the process; it is emptied whenever the queue is (everything
+ * in it is in Redis), so it holds about what the queue holds. The next
+ * medflagd on the same endpoints queues what it finds there, with its
+ * seq, ahead of its own verdicts; what had landed all the same is
+ * dropped as after any reconnect (s_drop_landed). A clean stop that
+ * wrote everything removes the spool. One write(2) per verdict, into
+ * memory: the appends to Redis stay batched and pipelined.
  * SPDX-License-Identifier: MIT
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "store.h"
@@ -36,6 +55,14 @@
 #define S_ENTRY_MAX	(16 * 1024)
 /* What Redis adds to each entry besides the verdict (ID, "seq", "v"). */
 #define S_ENTRY_COST	48
+/* The spool: this magic, then records of seq (u64), length (u32), both
+ * little-endian, and the verdict as published. Bounded like the queue
+ * (S_RING verdicts of up to a few KiB); beyond it a verdict is queued
+ * but not spooled. */
+#define S_SPOOL_MAGIC	"MFSPOOL1"
+#define S_SPOOL_HEAD	8
+#define S_SPOOL_REC	12
+#define S_SPOOL_MAX	((uint64_t)512 << 20)
 
 /*
  * The newest entries of the stream, as runs of 'n' entries of 'each'
@@ -181,6 +208,133 @@ s_sleep_ms(mf_journal_t *j, int ms)
 	pthread_mutex_unlock(&j->mu);
 }
 
+/* ---- the spool ---------------------------------------------------------- */
+
+/* Stops spooling after a failed write (under mu); s_push warns. */
+static void
+s_spool_fail(mf_journal_t *j)
+{
+	close(j->spool);
+	j->spool = -1;
+	j->spool_failed = 1;
+}
+
+/* Empties the spool (under mu): all it held is in Redis. 'spool_bytes'
+ * is 0 until the first reset, so that one always truncates. */
+static void
+s_spool_reset(mf_journal_t *j)
+{
+	if (j->spool < 0 || j->spool_bytes == S_SPOOL_HEAD)
+		return;
+	if (ftruncate(j->spool, 0) != 0 ||
+	    lseek(j->spool, 0, SEEK_SET) != 0 ||
+	    write(j->spool, S_SPOOL_MAGIC, S_SPOOL_HEAD) != S_SPOOL_HEAD) {
+		s_spool_fail(j);
+		return;
+	}
+	j->spool_bytes = S_SPOOL_HEAD;
+}
+
+/* Appends one queued verdict to the spool (under mu). */
+static void
+s_spool_add(mf_journal_t *j, uint64_t seq, const zmq_msg_t *m)
+{
+	unsigned char	 h[S_SPOOL_REC];
+	struct iovec	 iov[2];
+	size_t		 len = zmq_msg_size((zmq_msg_t *)m);
+
+	if (j->spool < 0 ||
+	    j->spool_bytes + S_SPOOL_REC + len > S_SPOOL_MAX)
+		return;
+	for (int i = 0; i < 8; i++)
+		h[i] = (unsigned char)(seq >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		h[8 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+	iov[0] = (struct iovec){ h, sizeof(h) };
+	iov[1] = (struct iovec){ zmq_msg_data((zmq_msg_t *)m), len };
+	if (writev(j->spool, iov, 2) != (ssize_t)(S_SPOOL_REC + len)) {
+		s_spool_fail(j);
+		return;
+	}
+	j->spool_bytes += S_SPOOL_REC + len;
+}
+
+/*
+ * Opens the spool 'name' and queues what a killed run left in it, oldest
+ * first, up to the first record that is cut short, out of order or
+ * larger than a message may be (a run killed in mid-write). Before the
+ * thread starts. The records queued stay in the spool until written.
+ */
+static void
+s_spool_open(mf_journal_t *j, const char *name)
+{
+	struct stat	 sb;
+	unsigned char	*p = MAP_FAILED;
+	size_t		 size = 0, off = S_SPOOL_HEAD;
+	int		 fd;
+
+	fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		mf_log_warn("journal spool %s: cannot open; verdicts waiting "
+		    "for Redis are lost if medflagd is killed", name);
+		return;
+	}
+	snprintf(j->spool_name, sizeof(j->spool_name), "%s", name);
+	j->spool = fd;
+	if (fstat(fd, &sb) == 0 && sb.st_size > S_SPOOL_HEAD) {
+		size = (size_t)sb.st_size;
+		p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	}
+	if (p != MAP_FAILED && memcmp(p, S_SPOOL_MAGIC, S_SPOOL_HEAD) == 0) {
+		while (off + S_SPOOL_REC <= size && j->len < j->cap) {
+			uint64_t	 seq = 0, len = 0;
+			mf_jitem_t	*it;
+
+			for (int i = 7; i >= 0; i--)
+				seq = seq << 8 | p[off + i];
+			for (int i = 3; i >= 0; i--)
+				len = len << 8 | p[off + 8 + i];
+			if (len > (uint64_t)MF_PROTO_MAX_SOCKET_MSG ||
+			    off + S_SPOOL_REC + len > size ||
+			    (j->recovered > 0 && seq <= j->recovered_last))
+				break;
+			it = &j->ring[j->len];
+			if (zmq_msg_init_size(&it->msg, len) != 0)
+				break;
+			memcpy(zmq_msg_data(&it->msg), p + off + S_SPOOL_REC,
+			    len);
+			it->seq = seq;
+			j->len++;
+			if (j->recovered++ == 0)
+				j->recovered_from = seq;
+			j->recovered_last = seq;
+			off += S_SPOOL_REC + len;
+		}
+	}
+	if (p != MAP_FAILED)
+		munmap(p, size);
+	if (off < size && j->len == j->cap)
+		mf_log_warnx("journal spool %s: %llu bytes beyond the %zu "
+		    "verdicts the queue holds not journalled", name,
+		    (unsigned long long)(size - off), j->cap);
+	/* Appends go after what was queued again. */
+	if (j->recovered == 0)
+		s_spool_reset(j);
+	else if (ftruncate(fd, (off_t)off) != 0 ||
+	    lseek(fd, (off_t)off, SEEK_SET) != (off_t)off)
+		s_spool_fail(j);
+	else
+		j->spool_bytes = off;
+	if (j->recovered > 0)
+		mf_log_info("journal: %zu verdict%s a stopped medflagd had not "
+		    "journalled (seq %llu to %llu) queued again from spool %s",
+		    j->recovered, j->recovered == 1 ? "" : "s",
+		    (unsigned long long)j->recovered_from,
+		    (unsigned long long)j->recovered_last, name);
+}
+
+/* ---- the queue ------------------------------------------------------------ */
+
 /* Records 'seq' as never journalled (called under mu). */
 static void
 s_gap(mf_journal_t *j, uint64_t seq)
@@ -233,9 +387,10 @@ s_drop_landed(mf_journal_t *j, mf_store_t *st)
 	if (mf_store_journal_last(st, &last) != 0 || last == 0)
 		return;
 	pthread_mutex_lock(&j->mu);
-	if (last < j->first_seq) {
+	if (last < (j->recovered > 0 ? j->recovered_from : j->first_seq)) {
 		/* The newest entry is an older run's (this run could not
-		 * continue its numbering): nothing of ours landed yet. */
+		 * continue its numbering), older than what the spool gave
+		 * back: nothing of ours landed yet. */
 		pthread_mutex_unlock(&j->mu);
 		return;
 	}
@@ -245,6 +400,8 @@ s_drop_landed(mf_journal_t *j, mf_store_t *st)
 		j->len--;
 		j->written++;
 	}
+	if (j->len == 0)
+		s_spool_reset(j);
 	pthread_mutex_unlock(&j->mu);
 }
 
@@ -397,6 +554,8 @@ s_main(void *arg)
 				zmq_msg_close(&batch[i].msg);
 			pthread_mutex_lock(&j->mu);
 			j->written += done;
+			if (done == n && j->len == 0)
+				s_spool_reset(j);
 			/* What was not written waits for the next connection
 			 * (an append that timed out may still land: replay
 			 * readers drop a repeated seq); at stop it is a gap. */
@@ -430,11 +589,12 @@ s_main(void *arg)
 }
 
 int
-mf_journal_start(mf_journal_t *j, const mf_config_t *cfg)
+mf_journal_start(mf_journal_t *j, const mf_config_t *cfg, const char *spool)
 {
 	memset(j, 0, sizeof(*j));
 	j->cfg = cfg;
 	j->cap = S_RING;
+	j->spool = -1;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
 	if (cfg->journal_max <= 0)
@@ -442,7 +602,11 @@ mf_journal_start(mf_journal_t *j, const mf_config_t *cfg)
 	j->ring = calloc(j->cap, sizeof(*j->ring));
 	if (j->ring == NULL)
 		return -1;
+	if (spool != NULL)
+		s_spool_open(j, spool);
 	if (pthread_create(&j->thread, NULL, s_main, j) != 0) {
+		for (size_t i = 0; i < j->len; i++)
+			zmq_msg_close(&j->ring[i].msg);
 		free(j->ring);
 		j->ring = NULL;
 		return -1;
@@ -470,9 +634,15 @@ s_push(mf_journal_t *j, uint64_t seq, zmq_msg_t *m, int ok)
 	/* zmq_msg_move needs an initialised destination. */
 	zmq_msg_init(&it->msg);
 	(void)zmq_msg_move(&it->msg, m);
+	s_spool_add(j, seq, &it->msg);
 	/* The thread waits only on an empty queue: wake it once per batch. */
 	if (j->len++ == 0)
 		pthread_cond_signal(&j->cv);
+	if (j->spool_failed == 1) {
+		j->spool_failed = 2;
+		mf_log_warn("journal spool %s: cannot write; verdicts waiting "
+		    "for Redis are lost if medflagd is killed", j->spool_name);
+	}
 	pthread_mutex_unlock(&j->mu);
 	zmq_msg_close(m);
 }
@@ -539,6 +709,20 @@ mf_journal_stop(mf_journal_t *j, int flush_ms)
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	pthread_join(j->thread, NULL);
+	/* The thread's last batch is written or not by now. All written:
+	 * the spool is empty and goes. Else it keeps the rest for the next
+	 * start (counted skipped for this run all the same). */
+	if (j->spool >= 0) {
+		if (j->spool_bytes == S_SPOOL_HEAD)
+			(void)shm_unlink(j->spool_name);
+		else
+			mf_log_warnx("journal: what Redis did not take waits "
+			    "in spool %s (%llu bytes); the next start "
+			    "journals it", j->spool_name,
+			    (unsigned long long)j->spool_bytes);
+		close(j->spool);
+		j->spool = -1;
+	}
 	j->started = 0;
 	mf_rulehits_free(&j->hits);
 	free(j->ring);

@@ -54,6 +54,17 @@ s_on_signal(int sig)
  */
 static char	s_lock_path[1100];
 
+/* FNV-1a of 's' with its NUL, continuing from 'h'. */
+static uint64_t
+s_fnv(uint64_t h, const char *s)
+{
+	for (const char *p = s; ; p++) {
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		if (*p == '\0')
+			return h;
+	}
+}
+
 static void
 s_lock(mf_broker_t *b)
 {
@@ -66,11 +77,7 @@ s_lock(mf_broker_t *b)
 	ssize_t		 n;
 
 	for (size_t i = 0; i < sizeof(eps) / sizeof(*eps); i++)
-		for (const char *p = eps[i]; ; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-			if (*p == '\0')
-				break;
-		}
+		h = s_fnv(h, eps[i]);
 	if (b->cfg.pidfile[0] != '\0')
 		snprintf(s_lock_path, sizeof(s_lock_path), "%s",
 		    b->cfg.pidfile);
@@ -627,6 +634,7 @@ main(int argc, char **argv)
 	int			 ch, check_only = 0, nworkers = -1;
 	struct sigaction	 sa;
 	size_t			 blen;
+	char			 spool[64];
 
 	memset(&b, 0, sizeof(b));
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -743,9 +751,15 @@ main(int argc, char **argv)
 	if (b.cfg.workers > 0 && strncmp(b.backend_ep, "tcp://", 6) == 0)
 		s_local_backend(&b);
 	mf_broker_seq_resume(&b);
-	if (mf_journal_start(&b.journal, &b.cfg) != 0)
+	/* The journal's spool belongs to the lock: the next medflagd on
+	 * these endpoints finds it, and no other does. */
+	snprintf(spool, sizeof(spool), "/medflagd-%016llx.journal",
+	    (unsigned long long)s_fnv(1469598103934665603ULL, s_lock_path));
+	if (mf_journal_start(&b.journal, &b.cfg, spool) != 0)
 		mf_log_fatalx("cannot start the journal thread");
 	pthread_mutex_lock(&b.journal.mu);
+	if (b.journal.recovered_last > b.seq)
+		b.seq = b.journal.recovered_last;
 	b.journal.first_seq = b.seq + 1;
 	pthread_mutex_unlock(&b.journal.mu);
 	if (mf_replay_start(&b) != 0)
