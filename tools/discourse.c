@@ -849,8 +849,8 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 	snprintf(banner, sizeof(banner), "(webhook POST %s; flags to %s as "
 	    "%s; check %s)", S_PATH, ad.cfg.discourse_url,
 	    ad.cfg.discourse_api_user, ad.cfg.check);
-	rc = mf_httpd_run("medflag discourse", "--listen", listen, s_handle,
-	    &ad, banner, s_paths);
+	rc = mf_httpd_run("medflag discourse", "--listen", listen, &ad.cfg,
+	    s_handle, &ad, banner, s_paths);
 	/* What the forum did not take yet is kept in redis for the next
 	 * run: a short last try. */
 	mf_outbox_stop(ad.outbox, 2000);

@@ -422,8 +422,8 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 		mf_client_term();
 		return 1;
 	}
-	rc = mf_httpd_run("medflag http", "--listen", listen, s_handle, &gw,
-	    banner, s_paths);
+	rc = mf_httpd_run("medflag http", "--listen", listen, &gw.cfg,
+	    s_handle, &gw, banner, s_paths);
 	mf_console_destroy(&gw.console);
 	mf_teacher_destroy(&gw.teacher);
 	mf_client_term();

@@ -3,14 +3,20 @@
  * discourse` (see httpd.h).
  * SPDX-License-Identifier: MIT
  */
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "httpd.h"
@@ -20,7 +26,42 @@ typedef struct s_srv {
 	mf_httpd_fn		*fn;
 	void			*arg;
 	const char *const	*paths;
+	int64_t			 body_ms;
 } s_srv_t;
+
+/*
+ * The gate: connections are accepted here, not by libmicrohttpd, and
+ * handed to it only once their whole header has arrived (peeked, so
+ * libmicrohttpd reads it from the socket as usual). A connection whose
+ * header is not complete 'header_ms' after it was accepted is closed,
+ * however many bytes it trickles meanwhile: libmicrohttpd's own timeout
+ * is an idle one, which a header line every few seconds resets for ever
+ * (slowloris). One thread polls every waiting connection, so waiting
+ * ones hold no thread; a client address may hold 'per_client' of them,
+ * and when MF_HTTPD_WAITING wait at once the oldest gives way.
+ */
+#define MF_HTTPD_WAITING	1024
+#define MF_HTTPD_HEADER_MAX	16384
+
+typedef struct s_waiting {
+	int			fd;
+	struct sockaddr_in	addr;
+	int64_t			deadline_ms;
+	size_t			seen;	/* bytes peeked so far */
+} s_waiting_t;
+
+typedef struct s_gate {
+	struct MHD_Daemon	*d;
+	int			 lfd;
+	int64_t			 header_ms;
+	int			 per_client;
+	s_waiting_t		 w[MF_HTTPD_WAITING];
+	size_t			 n;
+	atomic_int		 stop;
+	/* connections cut since the last report, by cause */
+	unsigned long		 cut_deadline, cut_client, cut_big, cut_full;
+	int64_t			 next_report_ms;
+} s_gate_t;
 
 /* The answer queued by this thread's request, for the access log: one
  * thread per connection (MHD_USE_THREAD_PER_CONNECTION), one request at
@@ -48,6 +89,9 @@ mf_httpd_send_h(struct MHD_Connection *c, unsigned status, const char *type,
 		return MHD_NO;
 	if (type != NULL)
 		MHD_add_response_header(r, "Content-Type", type);
+	/* One request per connection, so every request passes the gate
+	 * and its header deadline (a kept-alive connection would not). */
+	MHD_add_response_header(r, "Connection", "close");
 	for (size_t i = 0; hdr != NULL && hdr[i] != NULL; i += 2)
 		MHD_add_response_header(r, hdr[i], hdr[i + 1]);
 	rc = MHD_queue_response(c, status, r);
@@ -135,10 +179,15 @@ s_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (rq == NULL) {		/* headers only, so far */
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
+		rq->deadline_ms = mf_now_ms() + srv->body_ms;
 		*con_cls = rq;
 		return MHD_YES;
 	}
 	if (*size > 0) {		/* a piece of the body */
+		/* The body's deadline counts from the end of the header;
+		 * trickled pieces do not extend it. */
+		if (mf_now_ms() > rq->deadline_ms)
+			return MHD_NO;
 		if (!rq->too_big && rq->len + *size <= MF_HTTPD_BODY_MAX) {
 			char	*b = realloc(rq->body, rq->len + *size + 1);
 
@@ -208,25 +257,245 @@ mf_httpd_addr(const char *prog, const char *what, const char *listen,
 	return 0;
 }
 
+/* Answers 'status' on a connection libmicrohttpd never saw, best
+ * effort (the socket is non-blocking; a full buffer loses the answer,
+ * the close still tells). */
+static void
+s_refuse(int fd, const char *status)
+{
+	char	msg[160];
+	int	n;
+
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %s\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n", status);
+	(void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void
+s_gate_drop(s_gate_t *g, size_t i, const char *status)
+{
+	if (status != NULL)
+		s_refuse(g->w[i].fd, status);
+	else
+		close(g->w[i].fd);
+	g->w[i] = g->w[--g->n];
+}
+
+/* Takes every connection waiting on the listening socket. */
+static void
+s_gate_accept(s_gate_t *g)
+{
+	for (;;) {
+		struct sockaddr_in	 a;
+		socklen_t		 alen = sizeof(a);
+		int			 fd, same = 0;
+		size_t			 i;
+
+		fd = accept4(g->lfd, (struct sockaddr *)&a, &alen,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1)
+			return;		/* EAGAIN, or a peer that left */
+		for (i = 0; i < g->n; i++)
+			same += g->w[i].addr.sin_addr.s_addr ==
+			    a.sin_addr.s_addr;
+		if (same >= g->per_client) {
+			g->cut_client++;
+			s_refuse(fd, "429 Too Many Requests");
+			continue;
+		}
+		if (g->n == MF_HTTPD_WAITING) {	/* the oldest gives way */
+			size_t	old = 0;
+
+			for (i = 1; i < g->n; i++)
+				if (g->w[i].deadline_ms < g->w[old].deadline_ms)
+					old = i;
+			g->cut_full++;
+			s_gate_drop(g, old, "408 Request Timeout");
+		}
+		g->w[g->n++] = (s_waiting_t){ fd, a,
+		    mf_now_ms() + g->header_ms, 0 };
+	}
+}
+
+/* Looks at what connection 'i' has sent: hands it to libmicrohttpd when
+ * its header is whole; else waits for more bytes than were seen (the
+ * socket's low-water mark, so poll() does not wake for bytes already
+ * looked at). Returns 1 when 'i' left the list. */
+static int
+s_gate_peek(s_gate_t *g, size_t i, short revents)
+{
+	static _Thread_local char	buf[MF_HTTPD_HEADER_MAX];
+	s_waiting_t			*w = &g->w[i];
+	ssize_t				 r;
+	int				 lowat;
+
+	r = recv(w->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r <= 0) {
+		s_gate_drop(g, i, NULL);
+		return 1;
+	}
+	if (memmem(buf, (size_t)r, "\r\n\r\n", 4) != NULL ||
+	    memmem(buf, (size_t)r, "\n\n", 2) != NULL) {
+		int	fl, fd = w->fd;
+		struct sockaddr_in a = w->addr;
+
+		lowat = 1;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+		    sizeof(lowat));
+		/* libmicrohttpd's thread per connection reads blocking. */
+		if ((fl = fcntl(fd, F_GETFL)) != -1)
+			(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		g->w[i] = g->w[--g->n];
+		/* It owns the socket now, and closes it if it cannot. */
+		(void)MHD_add_connection(g->d, fd, (struct sockaddr *)&a,
+		    sizeof(a));
+		return 1;
+	}
+	if ((size_t)r == sizeof(buf)) {
+		g->cut_big++;
+		s_gate_drop(g, i, "431 Request Header Fields Too Large");
+		return 1;
+	}
+	if (revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+		s_gate_drop(g, i, NULL);	/* left mid-header */
+		return 1;
+	}
+	w->seen = (size_t)r;
+	lowat = (int)r + 1;
+	(void)setsockopt(w->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+	    sizeof(lowat));
+	return 0;
+}
+
+/* Closes what is past its deadline; the time to the next one, at most
+ * 100 ms (so 'stop' is seen). */
+static int
+s_gate_expire(s_gate_t *g)
+{
+	int64_t	now = mf_now_ms(), next = now + 100;
+
+	for (size_t i = 0; i < g->n;) {
+		if (g->w[i].deadline_ms <= now) {
+			g->cut_deadline++;
+			s_gate_drop(g, i, "408 Request Timeout");
+			continue;
+		}
+		if (g->w[i].deadline_ms < next)
+			next = g->w[i].deadline_ms;
+		i++;
+	}
+	if (now >= g->next_report_ms) {
+		if (g->cut_deadline + g->cut_client + g->cut_big + g->cut_full)
+			mf_log_warn("http: connections cut in the last minute: "
+			    "%lu past the header deadline, %lu over the "
+			    "per-client limit, %lu with a header over %d "
+			    "bytes, %lu oldest when %d waited",
+			    g->cut_deadline, g->cut_client, g->cut_big,
+			    MF_HTTPD_HEADER_MAX, g->cut_full,
+			    MF_HTTPD_WAITING);
+		g->cut_deadline = g->cut_client = g->cut_big = 0;
+		g->cut_full = 0;
+		g->next_report_ms = now + 60000;
+	}
+	return (int)(next - now);
+}
+
+static void *
+s_gate_run(void *arg)
+{
+	s_gate_t		*g = arg;
+	static struct pollfd	 pfd[MF_HTTPD_WAITING + 1];
+	s_waiting_t		 order[MF_HTTPD_WAITING];
+
+	while (!atomic_load(&g->stop)) {
+		int	timeout = s_gate_expire(g), n;
+		size_t	nw = g->n;
+
+		pfd[0] = (struct pollfd){ g->lfd, POLLIN, 0 };
+		for (size_t i = 0; i < nw; i++) {
+			pfd[i + 1] = (struct pollfd){ g->w[i].fd,
+			    POLLIN | POLLRDHUP, 0 };
+			order[i] = g->w[i];
+		}
+		n = poll(pfd, nw + 1, timeout);
+		if (n <= 0)
+			continue;
+		/* The list moves as entries leave: find each by its fd. */
+		for (size_t i = 0; i < nw; i++) {
+			if (pfd[i + 1].revents == 0)
+				continue;
+			for (size_t j = 0; j < g->n; j++)
+				if (g->w[j].fd == order[i].fd) {
+					(void)s_gate_peek(g, j,
+					    pfd[i + 1].revents);
+					break;
+				}
+		}
+		if (pfd[0].revents & POLLIN)
+			s_gate_accept(g);
+	}
+	while (g->n > 0)
+		s_gate_drop(g, g->n - 1, NULL);
+	return NULL;
+}
+
+static int
+s_listen(const struct sockaddr_in *sa)
+{
+	int	fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) == -1 ||
+	    listen(fd, 512) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 mf_httpd_run(const char *prog, const char *what, const char *listen,
-    mf_httpd_fn *fn, void *arg, const char *banner, const char *const *paths)
+    const struct mf_config *cfg, mf_httpd_fn *fn, void *arg, const char *banner,
+    const char *const *paths)
 {
-	s_srv_t			 srv = { fn, arg, paths };
+	s_srv_t			 srv = { fn, arg, paths,
+				    (int64_t)cfg->http_body_timeout_s * 1000 };
+	static s_gate_t		 gate;
 	struct sockaddr_in	 sa;
-	struct MHD_Daemon	*d;
+	pthread_t		 th;
+	int			 rc = 1;
 
 	if (mf_httpd_addr(prog, what, listen, &sa) != 0)
 		return 2;
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    s_handle, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, s_done, NULL,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
-	if (d == NULL) {
+	memset(&gate, 0, sizeof(gate));
+	gate.header_ms = (int64_t)cfg->http_header_timeout_s * 1000;
+	gate.per_client = cfg->http_per_client;
+	gate.next_report_ms = mf_now_ms() + 60000;
+	if ((gate.lfd = s_listen(&sa)) == -1) {
 		mf_log_warn("cannot listen on %s", listen);
 		return 1;
+	}
+	gate.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    s_handle, &srv, MHD_OPTION_NOTIFY_COMPLETED, s_done, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)cfg->http_per_client,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+	if (gate.d == NULL) {
+		mf_log_warn("cannot start the HTTP server on %s", listen);
+		goto out;
+	}
+	if (pthread_create(&th, NULL, s_gate_run, &gate) != 0) {
+		mf_log_warn("cannot start the HTTP server's accept thread");
+		goto out;
 	}
 	mf_log_info("listening on http://%s %s", listen, banner);
 	while (!mf_client_stop) {
@@ -234,6 +503,12 @@ mf_httpd_run(const char *prog, const char *what, const char *listen,
 
 		nanosleep(&ts, NULL);
 	}
-	MHD_stop_daemon(d);
-	return 0;
+	atomic_store(&gate.stop, 1);
+	pthread_join(th, NULL);
+	rc = 0;
+out:
+	if (gate.d != NULL)
+		MHD_stop_daemon(gate.d);
+	close(gate.lfd);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #define MF_HTTPD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <microhttpd.h>
 
@@ -21,6 +22,7 @@ typedef struct mf_httpd_req {
 	char	*body;
 	size_t	 len;
 	int	 too_big;
+	int64_t	 deadline_ms;	/* the body's, mf_now_ms() */
 } mf_httpd_req_t;
 
 /* Answers one request; called from the connection's thread. */
@@ -34,13 +36,21 @@ int		mf_httpd_addr(const char *prog, const char *what,
 		    const char *listen, struct sockaddr_in *sa);
 /* Serves 'fn' on 'listen' ("127.0.0.1:7780") until SIGINT or SIGTERM
  * (mf_client_stop). 'what' names the setting in errors ("--listen").
+ * cfg's http_header_timeout_s, http_body_timeout_s and http_per_client
+ * bound each connection: its header must arrive whole within the first,
+ * counted from the connection (bytes trickled do not extend it), its
+ * body within the second, counted from the header; one client address
+ * holds at most http_per_client connections waiting for a header and as
+ * many being answered. One request per connection.
  * Prints 'banner' once listening. Every request is logged at info as
  * `access: ADDR "METHOD PATH" STATUS BYTES MS` (docs/operations.md),
  * PATH only when it is one of 'paths' (NULL-terminated), else "-": never
  * a query, a body or anything else a client wrote. Returns 0, 1 (cannot
  * listen) or 2 (a bad address). */
+struct mf_config;
 int		mf_httpd_run(const char *prog, const char *what,
-		    const char *listen, mf_httpd_fn *fn, void *arg,
+		    const char *listen, const struct mf_config *cfg,
+		    mf_httpd_fn *fn, void *arg,
 		    const char *banner, const char *const *paths);
 enum MHD_Result	mf_httpd_send(struct MHD_Connection *c, unsigned status,
 		    const char *type, const char *data, size_t len);

@@ -146,6 +146,20 @@ static const mf_config_directive_t s_table[] = {
 	    0, 600, "0", 0,
 	    "medflag http: seconds the live view may show the text of a post "
 	    "checked through the gateway, kept in memory only; 0: never" },
+	{ "http_header_timeout_s", MF_CONF_INT, F(http_header_timeout_s), 0,
+	    1, 300, "10", 0,
+	    "medflag http and discourse: seconds a connection has, from "
+	    "connecting, to send its whole request header; bytes trickled "
+	    "meanwhile do not extend it (408 and closed after)" },
+	{ "http_body_timeout_s", MF_CONF_INT, F(http_body_timeout_s), 0,
+	    1, 3600, "30", 0,
+	    "medflag http and discourse: seconds from the end of a request's "
+	    "header to the end of its body; closed after" },
+	{ "http_per_client", MF_CONF_INT, F(http_per_client), 0, 1, 10000,
+	    "64", 0,
+	    "medflag http and discourse: connections one client address may "
+	    "hold waiting for their header (429 past it), and as many being "
+	    "answered" },
 	{ "canary", MF_CONF_ONOFF, F(canary), 0, 0, 1, "on", 0,
 	    "on: a rule set is loaded only when RULES/canary.jsonl exists and "
 	    "it flags at most 20 points more of it; off: no sample" },

@@ -71,6 +71,10 @@ typedef struct mf_config {
 	char	console_ui[1024];	/* the pages' folder */
 	char	console_corpus[1024];	/* backtests' posts; "" none */
 	int	console_text_window_s;	/* 0: no post text, ever */
+	/* medflag http and discourse: each connection's limits (httpd.h) */
+	int	http_header_timeout_s;	/* from connect to a whole header */
+	int	http_body_timeout_s;	/* from the header to the whole body */
+	int	http_per_client;	/* connections per client address */
 	/* `mode shadow` (1): detect only, every verdict flagged "shadow" by
 	 * medflagd and no adapter acts on it; 0: enforce, the default. */
 	int	shadow;
