@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -38,6 +39,7 @@
 #include "client.h"
 #include "httpd.h"
 #include "log.h"
+#include "store.h"
 #include "wire.h"
 
 #define S_PATH		"/v1/discourse"
@@ -54,7 +56,7 @@ typedef struct s_ad {
 	pthread_mutex_t	 mu;
 	/* counters, under 'mu' */
 	unsigned long long webhooks, judged, ignored, bad_signature,
-			 bad_request, unavailable, outcomes;
+			 bad_request, unavailable, outcomes, replayed;
 } s_ad_t;
 
 static void
@@ -590,6 +592,81 @@ s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	return s_ok(c, out);
 }
 
+
+/*
+ * Replays. A delivery's signature covers its body only, with no time in
+ * it, so a delivery kept by anyone (or sent again by Discourse) would be
+ * judged and flagged again once medflagd's dedup has forgotten it (it
+ * lives in memory). Each judged delivery's X-Discourse-Event-Id is kept
+ * in redis for discourse_replay_window_s, and a post whose updated_at
+ * (or created_at) is older than that window is not judged at all.
+ */
+
+/* The event id of the delivery when it is one Discourse writes (digits,
+ * at most 20), else NULL. */
+static const char *
+s_event_id(struct MHD_Connection *c)
+{
+	const char	*e = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    "X-Discourse-Event-Id");
+	size_t		 n = e ? strspn(e, "0123456789") : 0;
+
+	return n > 0 && n <= 20 && e[n] == '\0' ? e : NULL;
+}
+
+/* Seconds since the post was last changed, from its updated_at (or
+ * created_at) "2026-12-04T15:33:18.123Z"; -1 when it has none. */
+static long long
+s_post_age(json_t *p)
+{
+	const char	*t = s_jstr(p, "updated_at");
+	struct tm	 tm = {0};
+	const char	*end;
+
+	if (t == NULL)
+		t = s_jstr(p, "created_at");
+	if (t == NULL || (end = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm)) ==
+	    NULL)
+		return -1;
+	return (long long)time(NULL) - (long long)timegm(&tm);
+}
+
+/* 1 when delivery 'ev' was judged already, 0 when not or unknown (redis
+ * down: judged, as before there was a memory). */
+static int
+s_replayed(s_ad_t *ad, const char *ev)
+{
+	struct mf_store	*st;
+	char		 why[300];
+	int		 r;
+
+	if (ev == NULL || (st = mf_client_store(&ad->cfg, why,
+	    sizeof(why))) == NULL)
+		return 0;
+	if ((r = mf_store_event_seen(st, ad->forum, ev)) < 0)
+		mf_log_warnx("event %s: cannot tell whether it was delivered "
+		    "before (redis: %s); judged", ev, mf_store_error(st));
+	mf_store_destroy(&st);
+	return r == 1;
+}
+
+static void
+s_remember(s_ad_t *ad, const char *ev)
+{
+	struct mf_store	*st;
+	char		 why[300];
+
+	if (ev == NULL)
+		return;
+	if ((st = mf_client_store(&ad->cfg, why, sizeof(why))) == NULL ||
+	    mf_store_event_put(st, ad->forum, ev,
+	    ad->cfg.discourse_replay_window_s) != 0)
+		mf_log_warnx("event %s: not remembered (redis: %s); a replay "
+		    "of it would be judged again", ev, st ? mf_store_error(st) :
+		    why);
+	mf_store_destroy(&st);
+}
+
 static enum MHD_Result
 s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 {
@@ -599,7 +676,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	mf_verdict_t	*v;
 	mf_buf_t	 mp = {0}, vb = {0};
 	mf_err_t	 err = {0};
-	long long	 id = 0;
+	long long	 id = 0, age;
+	const char	*evid;
 	int		 skip;
 	char		 why[600], out[400];
 
@@ -638,6 +716,20 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		s_count(ad, &ad->bad_request);
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, why);
 	}
+	evid = s_event_id(c);
+	if ((age = s_post_age(p)) > ad->cfg.discourse_replay_window_s ||
+	    s_replayed(ad, evid)) {
+		json_decref(root);
+		s_count(ad, &ad->replayed);
+		if (age > ad->cfg.discourse_replay_window_s)
+			snprintf(why, sizeof(why), "the post was last changed "
+			    "%lld s ago, over discourse_replay_window_s: a "
+			    "delivery replayed", age);
+		else
+			snprintf(why, sizeof(why), "event %s was judged "
+			    "before: a delivery replayed", evid);
+		return s_ignored(c, why);
+	}
 	post = s_post(ad, p, &id, &skip, why, sizeof(why));
 	json_decref(root);
 	if (post == NULL) {
@@ -669,6 +761,7 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	}
 	mf_buf_free(&vb);
 	s_count(ad, &ad->judged);
+	s_remember(ad, evid);
 	snprintf(out, sizeof(out), "{\"post_id\":%lld,\"action\":\"%s\","
 	    "\"status\":\"%s\",\"duplicate\":%s", id, mf_action_name(v->action),
 	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
@@ -709,10 +802,12 @@ s_health(s_ad_t *ad, struct MHD_Connection *c)
 	    "\"judged\":%llu,\"flagged\":%llu,\"held\":%llu,\"pending\":%zu,"
 	    "\"retries\":%llu,\"failed\":%llu,\"dropped\":%llu,\"ignored\":"
 	    "%llu,\"bad_signature\":%llu,\"bad_request\":%llu,"
-	    "\"unavailable\":%llu,\"outcomes\":%llu,\"last_error\":",
+	    "\"unavailable\":%llu,\"outcomes\":%llu,\"replayed\":%llu,"
+	    "\"last_error\":",
 	    ad->webhooks, ad->judged, oc.done - oc.hidden, oc.hidden,
 	    oc.pending, oc.retries, oc.failed, oc.dropped, ad->ignored,
-	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes);
+	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes,
+	    ad->replayed);
 	pthread_mutex_unlock(&ad->mu);
 	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, oc.last_error,
 	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?

@@ -186,6 +186,12 @@ static const mf_config_directive_t s_table[] = {
 	    30 * 86400, "172800", 0, "medflag discourse and mediawiki: how "
 	    "long a flag or tag the forum does not take is tried again (and "
 	    "kept in redis across restarts)" },
+	{ "discourse_replay_window_s", MF_CONF_INT,
+	    F(discourse_replay_window_s), 0, 60, 30 * 86400, "172800", 0,
+	    "medflag discourse: how long a webhook's event id is remembered "
+	    "in redis, so a delivery replayed (by Discourse or by anyone who "
+	    "kept one) is not judged again; a post last changed longer ago "
+	    "is not judged at all" },
 	{ "mediawiki_api", MF_CONF_STR, F(mediawiki_api), S(mediawiki_api),
 	    0, 0, "", 0, "medflag mediawiki: the wiki's api.php, as "
 	    "https://wiki.example.org/w/api.php" },

@@ -1054,6 +1054,37 @@ mf_store_acted_put(mf_store_t *s, const char *forum, const char *id,
 }
 
 int
+mf_store_event_seen(mf_store_t *s, const char *forum, const char *event)
+{
+	char		 key[1200];
+	redisReply	*r;
+	int		 rc = -1;
+
+	assert(s && forum && event);
+	snprintf(key, sizeof(key), "%sevent:%s:%s", s->prefix, forum, event);
+	if ((r = s_cmdv(s, 2, "EXISTS", key)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER)
+		rc = r->integer > 0;
+	else
+		s_seterr(s, "EXISTS: an unexpected reply");
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+mf_store_event_put(mf_store_t *s, const char *forum, const char *event,
+    long ttl_s)
+{
+	char	key[1200], ttl[32];
+
+	assert(s && forum && event && ttl_s > 0);
+	snprintf(key, sizeof(key), "%sevent:%s:%s", s->prefix, forum, event);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	return s_ok(s, 5, "SET", key, "1", "EX", ttl);
+}
+
+int
 mf_store_acted_take(mf_store_t *s, const char *forum, const char *id,
     mf_buf_t *out)
 {

@@ -119,6 +119,13 @@ int		 mf_store_feedback_add(mf_store_t *s, const char *post_id,
  */
 int		 mf_store_acted_put(mf_store_t *s, const char *forum,
 		    const char *id, const char *record, long ttl_s);
+/* Webhook deliveries already judged, by the forum's event id, for
+ * 'ttl_s' seconds: seen gives 1 when 'event' was put (and has not
+ * expired), 0 when not, -1 on error; put gives 0 or -1. */
+int		 mf_store_event_seen(mf_store_t *s, const char *forum,
+		    const char *event);
+int		 mf_store_event_put(mf_store_t *s, const char *forum,
+		    const char *event, long ttl_s);
 /* Takes that record (read and deleted, so an outcome told twice counts
  * once): 1 with it appended to 'out', 0 when there is none (never acted
  * on, expired, or taken already), -1 on error. */

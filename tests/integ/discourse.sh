@@ -57,14 +57,17 @@ mf_env_workers
 APID=$!
 
 # hook EVENT JSON [SECRET|-]: a webhook as Discourse sends it; prints
-# "STATUS BODY". SECRET '-' sends no signature.
+# "STATUS BODY". SECRET '-' sends no signature. Each delivery has an
+# event id of its own, or $EVID.
 hook() {
 	/usr/bin/python3 - "$APORT" "$@" <<'PY'
 import hashlib, hmac, sys, urllib.request, urllib.error
 port, event, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
 secret = sys.argv[4] if len(sys.argv) > 4 else "s3cret-hook-of-medflag"
+import os, time
+evid = os.environ.get("EVID") or str(time.time_ns() // 1000)
 h = {"Content-Type": "application/json", "X-Discourse-Event": event,
-     "X-Discourse-Event-Type": "post", "X-Discourse-Event-Id": "1",
+     "X-Discourse-Event-Type": "post", "X-Discourse-Event-Id": evid,
      "X-Discourse-Instance": "http://forum.test"}
 if secret != "-":
     h["X-Discourse-Event-Signature"] = "sha256=" + hmac.new(
@@ -78,10 +81,14 @@ except urllib.error.HTTPError as e:
     print(e.code, e.read().decode())
 PY
 }
-# post ID TEXT [USER] [ARCHETYPE] [VERSION]: Discourse's post payload.
+# post ID TEXT [USER] [ARCHETYPE] [VERSION]: Discourse's post payload,
+# last changed $AGE seconds ago (now).
 post() {
-	/usr/bin/python3 -c 'import json, sys
+	/usr/bin/python3 -c 'import json, os, sys, time
+t = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() -
+    int(os.environ.get("AGE", "0"))))
 print(json.dumps({"post": {"id": int(sys.argv[1]), "raw": sys.argv[2],
+    "created_at": t, "updated_at": t,
     "cooked": "<p>" + sys.argv[2] + "</p>", "post_number": 2,
     "post_type": 1, "version": int(sys.argv[5]), "topic_id": 7,
     "topic_slug": "jabs",
@@ -101,7 +108,7 @@ until hook ping '{"ping":"OK"}' 2>/dev/null | grep -q '^200 {"ok":true}'; do
 done
 
 MMR="The MMR jab gave my son autism."
-out=$(hook post_created "$(post 101 "$MMR")")
+out=$(EVID=9001 hook post_created "$(post 101 "$MMR")")
 echo "$out" | grep -q '^200 {"post_id":101,"action":"flag",.*"flag":"queued"' ||
     fail "claim: $out"
 out=$(hook post_created "$(post 102 "Nice weather today, going for a walk.")")
@@ -124,9 +131,25 @@ out=$(hook post_created '{"post": {"id": 1,')
 echo "$out" | grep -q '^400 {"error":"body:1:' || fail "bad JSON: $out"
 out=$(hook topic_created '{"topic": {"id": 7}}')
 echo "$out" | grep -q '^200 {"ignored":"event topic_created' || fail "topic: $out"
-# Discourse redelivers: the same verdict, flagged duplicate, no new flag.
+# Post 101 delivered again under another event id: medflagd's dedup gives
+# the same verdict, flagged duplicate, no new flag.
 out=$(hook post_created "$(post 101 "$MMR")")
 echo "$out" | grep -q '"action":"flag",.*"duplicate":true}' || fail "redelivery: $out"
+# The same delivery replayed after medflagd restarted (its dedup, in
+# memory, forgotten): not judged again, by its event id kept in redis
+# (with its expiry, without text); a post last changed longer ago than
+# discourse_replay_window_s is not judged either.
+kill $MPID; wait $MPID; mf_env_medflagd; mf_env_workers
+out=$(EVID=9001 hook post_created "$(post 101 "$MMR")")
+echo "$out" | grep -q '^200 {"ignored":"event 9001 was judged before: a delivery replayed"}' ||
+    fail "replayed: $out"
+ttl=$(redis-cli -s "$D/redis.sock" TTL "medflag:event:discourse:$W:9001")
+[ "$ttl" -gt 172000 ] && [ "$ttl" -le 172800 ] || fail "event ttl: $ttl"
+[ "$(redis-cli -s "$D/redis.sock" GET "medflag:event:discourse:$W:9001")" = 1 ] ||
+    fail "the event's record is not just a mark"
+out=$(hook post_created "$(AGE=$((3 * 86400)) post 107 "$MMR")")
+echo "$out" | grep -Eq '^200 \{"ignored":"the post was last changed 2592[0-9]{2} s ago, over discourse_replay_window_s' ||
+    fail "stale: $out"
 
 # The flags: 101 and 202 at once, 303 after Discourse's 502.
 i=0
