@@ -752,6 +752,34 @@ s_opens(const char *t, size_t s, size_t e, const char *const *v)
 	return 0;
 }
 
+/* A conditional one: "If vaccines worked, why ...?", "Si les vaccins
+ * marchaient, pourquoi ...?", "Wenn ..., warum ...?". It argues from its
+ * premise; it does not ask. (Whether it argues for a claim or against one,
+ * "If the jab caused cancer, why no rise in the registries?", is for the
+ * rules and the model to tell, as in any assertion.) */
+static const char *const s_if_openings[] = {
+	"if ", "si ", "wenn ", "falls ", NULL
+};
+static const char *const s_if_why[] = {
+	" why ", " how come ", " pourquoi ", " por que ", " porque ",
+	" para que ", " warum ", " wieso ", " weshalb ", NULL
+};
+
+static int
+s_if_then_why(const char *t, size_t s, size_t e)
+{
+	if (!s_opens(t, s, e, s_if_openings))
+		return 0;
+	for (size_t k = 0; s_if_why[k]; k++) {
+		size_t	n = strlen(s_if_why[k]);
+
+		for (size_t i = s; i + n <= e; i++)
+			if (memcmp(t + i, s_if_why[k], n) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 static int
 s_asks(const char *t, size_t s, size_t e)
 {
@@ -769,7 +797,7 @@ s_asks(const char *t, size_t s, size_t e)
 		qmark |= t[k - 1] == '?';
 	inverted = s_past_inverted(t, s, e) != s;
 	s = s_past_inverted(t, s, e);
-	if (s_opens(t, s, e, s_rhetorical))
+	if (s_opens(t, s, e, s_rhetorical) || s_if_then_why(t, s, e))
 		return 0;
 	return qmark || inverted || s_opens(t, s, e, s_ask_openings) ||
 	    (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
@@ -1177,6 +1205,19 @@ s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
 	return pol->model_veto;
 }
 
+/* "Why do you think they need boosters?": the model, which learned that
+ * sincere questions are not claims, is sure this one is (model-asserts).
+ * Not in a post of a few words: a one-line question gives it a handful
+ * of features to go on, as for the veto. */
+static int
+s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
+    double p)
+{
+	return pol->model_mode == MF_MODE_ENFORCE && pol->model_asserts >= 0 &&
+	    p >= pol->model_asserts && !s_few_words(norm->text, norm->len,
+	    MF_VETO_WORDS);
+}
+
 static int
 s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
     mf_verdict_t *v, const char *lang, double p, double asserted,
@@ -1219,7 +1260,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (add > pol->model_max)
 		add = pol->model_max;
 	if (add > 0)
-		add *= scale * (all ? pol->question_scale : 1);
+		add *= scale * (all && !s_rhetorical_by_model(pol,
+		    &self->norm, p) ? pol->question_scale : 1);
 	else if (add < -asserted)
 		add = -asserted;
 	add = round(add * 100) / 100;
@@ -1438,6 +1480,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0, mscore = 0;
 	double			 prob = -1, veto_scale = 1;
+	int			 rhetorical = 0;
 	const mf_model_t	*model = so->model ? so->model : rs->model;
 	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
@@ -1497,6 +1540,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (pol->model_mode == MF_MODE_ENFORCE &&
 		    prob < s_veto_at(pol, &self->norm))
 			veto_scale = pol->model_veto_scale;
+		rhetorical = s_rhetorical_by_model(pol, &self->norm, prob);
 	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		if (st)
@@ -1575,6 +1619,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		}
 		s = 0;
 		if (res.hit && mode == MF_MODE_ENFORCE) {
+			if (rhetorical)
+				res.question = 0;
 			s = (res.question ? r->score * pol->question_scale :
 			    r->score * veto_scale) * ctx_scale;
 			ci = r->claim_index;

@@ -621,6 +621,9 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		{ "Why do you think they hide that MMS cures autism???", 0 },
 		{ "How come nobody says the MMR jab gave kids autism?", 0 },
 		{ "does MMS cure autism??", 1 },
+		/* A conditional one argues from its premise. */
+		{ "If MMS cures autism, why is it banned?", 0 },
+		{ "If I take MMS, does it cure autism?", 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {

@@ -63,6 +63,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_learn_rate = 4;
 	p->model_review_question = -1;
 	p->model_hint_question = -1;
+	p->model_asserts = -1;
 	p->model_min = -5;
 	p->model_max = 5;
 	p->model_review = -1;
@@ -158,6 +159,10 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, model_review_question),
 	    "the same for a post that asks (a sincere question gets the "
 	    "evidence), or off" },
+	{ "model-asserts", S_THRESH, 0, 1,
+	    offsetof(mf_policy_t, model_asserts),
+	    "probability from which a sentence that asks counts as asserting "
+	    "(a rhetorical question: question-scale does not apply), or off" },
 	{ "model-hint-question", S_THRESH, 0, 1000,
 	    offsetof(mf_policy_t, model_hint_question),
 	    "a post that asks and is this near a claim family (the model's "

@@ -105,6 +105,10 @@ typedef struct mf_policy {
 	double	model_review;		/* < 0: off */
 	double	model_review_question;	/* the same for a post that
 					 * asks; < 0: off */
+	double	model_asserts;		/* from this probability a
+					 * question is taken as an
+					 * assertion: question-scale does
+					 * not apply; < 0: off */
 	double	model_hint_question;	/* a post that asks, as near a
 					 * claim family as this (the
 					 * hint's score): annotate and
