@@ -27,7 +27,10 @@ mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn,
  * declared weak in medflag.c so that a build without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 		mf_cmd_top, mf_cmd_reload, mf_cmd_sources, mf_cmd_feedback,
-		mf_cmd_keygen, mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
+		mf_cmd_keygen;
+/* The servers of `medflag-gateway` (tools/gateways/http.c, discourse.c,
+ * mediawiki.c), which `medflag` runs for these subcommands. */
+mf_cmd_fn	mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
 
 /*
  * A program made of subcommands (`medflag`, `medflag-gateway`): each with
