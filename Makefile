@@ -318,7 +318,8 @@ install: programs
 	install -m 644 docs/man/medflag.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/man/medflag.conf.5 docs/man/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 docs/man/medflagd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/man/medflagd.8 docs/man/medflag-gateway.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	ln -sf medflagd.8 $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 
 uninstall:
@@ -334,6 +335,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man8/medflagd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/medflag-gateway.8 \
 	    $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
 

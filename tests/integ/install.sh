@@ -52,6 +52,7 @@ for f in bin/medflagd bin/medflag-worker bin/medflag bin/medflag-gateway \
     lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
     lib/systemd/system/medflag-discourse.service \
     var/run/medflag share/man/man1/medflag.1 share/man/man8/medflagd.8 \
+    share/man/man8/medflag-gateway.8 \
     share/man/man5/medflag.conf.5 share/man/man5/medflag.rules.5; do
 	[ -e "$P/$f" ] || fail "make install left out $f"
 done
@@ -59,7 +60,7 @@ done
 for m in "$P"/share/man/man*/*; do
 	out=$(mandoc -T lint -W warning "$m" 2>&1) || fail "mandoc -T lint $m: $out"
 done
-for m in medflag medflagd medflag.conf medflag.rules; do
+for m in medflag medflagd medflag-gateway medflag.conf medflag.rules; do
 	MANPATH=$P/share/man man -w "$m" >/dev/null 2>&1 ||
 	    fail "man -w $m finds no page under $P/share/man"
 done
