@@ -58,8 +58,8 @@ mf_console_new(const mf_config_t *cfg, const mf_console_opts_t *o)
 	if (access(path, R_OK) != 0) {
 		fprintf(stderr, "medflag http: console_ui %s: no index.html "
 		    "there\n  hint: give the folder of the console's pages "
-		    "(tools/ui/ in the source tree, $datadir/medflag/ui "
-		    "installed)\n",
+		    "(tools/gateways/ui/ in the source tree, "
+		    "$datadir/medflag/ui installed)\n",
 		    o->ui);
 		return NULL;
 	}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/bench-service.sh - end-to-end service bench (tests/bench.sh runs it
+# tests/bench-service.sh - end-to-end service bench (tests/bench.sh runs it
 # when present): a private redis-server, medflagd with 2 workers, and the
 # C load generator build/bench_service (tests/bench_service.c) on the same
 # machine, all in a temporary directory with ipc:// endpoints.
@@ -10,7 +10,7 @@
 #       through a relay in front of it, with no medflag code
 # Each figure is printed with its target and PASS or MISS, with
 # the CPU seconds taken by the client, medflagd, the workers and Redis.
-# Usage: tools/bench-service.sh      MF_BENCH_RULES=DIR uses other rules
+# Usage: tests/bench-service.sh      MF_BENCH_RULES=DIR uses other rules
 # SPDX-License-Identifier: MIT
 B=${MF_BUILD:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -18,7 +18,7 @@ TOP=$(pwd)
 SECS=${MF_BENCH_SECONDS:-5}
 C="$B/bench_service"
 [ -x "$C" ] || { echo "bench-service: $C missing (make $C)"; exit 1; }
-. tools/service-env.sh
+. tests/service-env.sh
 mf_env_start bench "${MF_BENCH_RULES:-$TOP/rules}" "max_queue 100000
 log_level warn"
 mf_env_medflagd

@@ -1,4 +1,5 @@
-# tools/service-env.sh - sourced by tools/demo.sh and tools/bench-service.sh:
+# tests/service-env.sh - sourced by the shell tests of tests/integ/,
+# tests/bench-service.sh and tools/demo.sh (make demo):
 # a private deployment in a temp dir. After 'mf_env_start NAME RULES
 # [EXTRA_CONF_LINES]': $D is the dir, $CONF its medflag.conf (ipc://
 # endpoints in $D, unix-socket redis), $RPID the redis-server; the EXIT
