@@ -154,9 +154,11 @@ $(BUILD)/tests/integ/%: $(BUILD)/tests/integ/%.o $(call obj,tests/harness.c $(IN
 	$(CC) $(CFLAGS) -o $@ $< $(call obj,tests/harness.c $(INTEG_UTIL)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # A fuzz target built without libFuzzer replays its corpus (make check).
-$(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(LIB)
+# $(SVC) for the backend codec (workers/proto.c); the others take only
+# the library's objects from it.
+$(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(SVC) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(call obj,tests/fuzz/fuzz_$*.c tests/fuzz/replay.c) $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(call obj,tests/fuzz/fuzz_$*.c tests/fuzz/replay.c) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
 
@@ -230,7 +232,7 @@ litfreq: $(BUILD)/litfreq
 $(BUILD)/litfreq: $(call obj,tests/litfreq.c) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-# The library is instrumented for coverage (fuzzer-no-link); each
+# The libraries are instrumented for coverage (fuzzer-no-link); each
 # tests/fuzz/fuzz_<name>.c is linked with libFuzzer into build/fuzz/bin/.
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
@@ -238,13 +240,14 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer $(FUZZ_SAN)
 fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
-	    build/fuzz/libmedflag.a
+	    build/fuzz/libmedflag.a build/fuzz/libmfsvc.a
 	@mkdir -p build/fuzz/bin
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	    echo "fuzz: build/fuzz/bin/$$n"; \
 	    clang $(filter-out -MMD -MP $(CFLAGS),$(MF_CFLAGS)) \
 	        $(FUZZ_CFLAGS) -o build/fuzz/bin/$$n $$f \
-	        build/fuzz/libmedflag.a $(LDLIBS) || exit 1; done
+	        build/fuzz/libmfsvc.a build/fuzz/libmedflag.a $(LDLIBS) || \
+	        exit 1; done
 	@MF_FUZZ_SECONDS=$${MF_FUZZ_SECONDS:-60} sh tests/fuzz/run.sh build/fuzz/bin
 
 chaos: deps
