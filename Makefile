@@ -248,7 +248,8 @@ fuzz: deps fuzz-deps
 	        $(FUZZ_CFLAGS) -o build/fuzz/bin/$$n $$f \
 	        build/fuzz/libmfsvc.a build/fuzz/libmedflag.a $(LDLIBS) || \
 	        exit 1; done
-	@MF_FUZZ_SECONDS=$${MF_FUZZ_SECONDS:-60} sh tests/fuzz/run.sh build/fuzz/bin
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-$${MF_FUZZ_SECONDS:-60}} \
+	    sh tests/fuzz/run.sh build/fuzz/bin
 
 chaos: deps
 	@$(MAKE) --no-print-directory all

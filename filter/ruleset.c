@@ -997,7 +997,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		return errors;
 	/* By address from here on (s_code_req(), mf__ruleset_code()): the
 	 * slots are stale, dropped. */
-	qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
+	if (rs->ncodes > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
 	mf_free(rs->slots);
 	rs->slots = NULL;
 	rs->nslots = 0;
