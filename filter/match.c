@@ -1148,7 +1148,8 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
 		unreliable |= v->sources[k].list == MF_LIST_UNRELIABLE;
 	if (unreliable && s_present(self, rs->topic.code)) {
 		*score += rs->policy.source_unreliable_topic *
-		    (v->flags & MF_VF_SARCASM ? rs->policy.sarcasm_scale : 1);
+		    (v->flags & MF_VF_SARCASM ? rs->policy.sarcasm_scale :
+		    v->flags & MF_VF_REBUTTAL ? rs->policy.rebuttal_scale : 1);
 		v->flags |= MF_VF_UNRELIABLE_TOPIC;
 	}
 	return 0;
@@ -1520,10 +1521,16 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
 		v->flags |= MF_VF_QUOTES_SKIPPED;
-	/* The post's context: sarcasm anywhere scales every hit. */
+	/* The post's context: sarcasm anywhere scales every hit, and so
+	 * does a post that opens by quoting a claim to answer it (one
+	 * scale, not both: each says the post does not mean the claim). */
 	if (pol->sarcasm_scale < 1 && s_present(self, rs->sarcasm.code)) {
 		ctx_scale = pol->sarcasm_scale;
 		v->flags |= MF_VF_SARCASM;
+	} else if (pol->rebuttal_scale < 1 &&
+	    s_present(self, rs->rebuttal.code)) {
+		ctx_scale = pol->rebuttal_scale;
+		v->flags |= MF_VF_REBUTTAL;
 	}
 	/* The model's view, told before the rules run: a post it finds
 	 * unlike a claim has its asserting hits scaled by model-veto-scale

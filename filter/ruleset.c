@@ -47,6 +47,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->source_vetted = -1;
 	p->question_scale = 0.4;
 	p->sarcasm_scale = 1;
+	p->rebuttal_scale = 1;
 	p->max_body = 65536;
 	p->max_hits = 64;
 	p->match_limit = 1000000;
@@ -116,6 +117,9 @@ static const struct s_pdir {
 	{ "sarcasm-scale", S_NUM, 0, 1, offsetof(mf_policy_t, sarcasm_scale),
 	    "multiplier for every hit of a post that the named pattern "
 	    "post-sarcasm matches" },
+	{ "rebuttal-scale", S_NUM, 0, 1, offsetof(mf_policy_t, rebuttal_scale),
+	    "multiplier for every hit of a post that the named pattern "
+	    "post-rebuttal matches" },
 	{ "max-body-bytes", S_SIZE, 256, 16777216,
 	    offsetof(mf_policy_t, max_body), "bytes of a body judged" },
 	{ "max-hits", S_SIZE, 1, 4096, offsetof(mf_policy_t, max_hits),
@@ -354,8 +358,9 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf_free(d->test.flags);
 	}
 	mf_free(rs->defines);
-	for (int k = 0; k < 2; k++) {
-		mf_pattern_t *c = k ? &rs->sarcasm : &rs->topic;
+	for (int k = 0; k < 3; k++) {
+		mf_pattern_t *c = k == 2 ? &rs->rebuttal : k ? &rs->sarcasm :
+		    &rs->topic;
 
 		mf_free(c->source);
 		mf_free(c->flags);
@@ -989,6 +994,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			rc = s_compile_named(rs, d, 0, &rs->topic, diags);
 		if (rc == 0 && strcmp(d->name, "post-sarcasm") == 0)
 			rc = s_compile_named(rs, d, 0, &rs->sarcasm, diags);
+		if (rc == 0 && strcmp(d->name, "post-rebuttal") == 0)
+			rc = s_compile_named(rs, d, 0, &rs->rebuttal, diags);
 		if (rc == -2)
 			goto oom;
 		errors += rc == -1;

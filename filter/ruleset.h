@@ -82,6 +82,7 @@ typedef struct mf_policy {
 	double	question_scale;		/* a question hit's score multiplier */
 	double	source_unreliable_topic; /* unreliable source + health-topic */
 	double	sarcasm_scale;		/* every hit, when post-sarcasm hits */
+	double	rebuttal_scale;		/* every hit, when post-rebuttal hits */
 	size_t	max_body;		/* bytes judged; the rest is truncated */
 	size_t	max_hits;		/* hits reported per post */
 	unsigned match_limit;		/* PCRE2 match limit per call */
