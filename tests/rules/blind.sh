@@ -4,24 +4,24 @@
 # showing a post: make check fails if a change to the rules or the model
 # loses what they reach on posts nobody tuned on (docs/rules.md,
 # "Measuring on posts nobody tuned on"; docs/learn.md). Rules and model
-# today: precision 0.963, recall 0.826, 3.0% of hard negatives flagged
-# (338 of 11,099), recall 0.817 in de and fr (the weakest languages), 70%
-# of questions annotated, 90.8% of misinformation reaching a moderator
-# and 7.4% of hard negatives (questions aside), 0.8% of ordinary posts
-# flagged; the rules alone: precision 0.714, recall 0.594. The floors sit
-# just under; the goals are 0.95, 0.85, 3%, 0.75, 60%, 90% and 10%, and
-# the model must add 0.10 of recall.
+# today: precision 0.966, recall 0.851, 2.9% of hard negatives flagged
+# (323 of 11,099), recall 0.840 in de and 0.848 in fr (the weakest
+# languages), 70% of questions annotated, 91.7% of misinformation reaching
+# a moderator and 7.3% of hard negatives (questions aside), 0.6% of
+# ordinary posts flagged. The floors sit just under; the goals are 0.95,
+# 0.85, 3%, 0.75, 60%, 90% and 10%, and the model must add 0.10 of
+# recall.
 B=${MF_BUILD:-build}
 rc=0
 T=$(mktemp "${TMPDIR:-/tmp}/mfblind.XXXXXX") || exit 1
 "$B/medflag" rules eval --blind --quiet \
-    --min-precision "${MF_BLIND_PRECISION:-0.955}" \
-    --min-recall "${MF_BLIND_RECALL:-0.815}" \
-    --max-negative-flag-rate "${MF_BLIND_NEGFLAG:-0.033}" \
-    --min-lang-recall "${MF_BLIND_LANG_RECALL:-0.805}" \
-    --min-question-annotate "${MF_BLIND_QANN:-0.66}" \
-    --min-reach 0.895 --max-negative-reach 0.085 \
-    --max-ordinary-flag-rate 0.015 \
+    --min-precision "${MF_BLIND_PRECISION:-0.96}" \
+    --min-recall "${MF_BLIND_RECALL:-0.845}" \
+    --max-negative-flag-rate "${MF_BLIND_NEGFLAG:-0.031}" \
+    --min-lang-recall "${MF_BLIND_LANG_RECALL:-0.835}" \
+    --min-question-annotate "${MF_BLIND_QANN:-0.68}" \
+    --min-reach 0.91 --max-negative-reach 0.08 \
+    --max-ordinary-flag-rate 0.012 \
     tests/blind/*.jsonl >"$T" || rc=1
 cat "$T"
 with=$(sed -n 's/^precision [0-9.]*  recall \([0-9.]*\).*/\1/p' "$T")
