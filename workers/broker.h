@@ -311,6 +311,10 @@ void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
  * journalled that end at or after 'since'; returns how many. */
 size_t	 mf_journal_gaps(mf_journal_t *j, uint64_t since,
 	    uint64_t (*out)[2], size_t cap);
+/* Replaces the verdict in 'm' by its at-rest form: links cut to their
+ * host, ext dropped (flag ext_dropped) from a verdict over 16 KiB. 0, or
+ * -1 when it cannot be made so (undecodable, out of memory). */
+int	 mf_journal_at_rest(zmq_msg_t *m);
 
 /* control.c: mf_broker_check_rules and the canary's flag rate on the
  * sample ('*n' posts, 0 when there is no sample). */
