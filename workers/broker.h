@@ -287,6 +287,10 @@ void	 mf_supervise_stop(mf_broker_t *b, int grace_ms);
  * its process lives (stopped, or blocked) would otherwise stay so. */
 void	 mf_supervise_kill(mf_broker_t *b, const mf_wrec_t *w);
 int64_t	 mf_supervise_next_ms(const mf_broker_t *b);
+/* Slot 's' lost its process at 'now': sets when it starts again, 100 ms
+ * after the first crash, doubling to 5 s, back to 100 ms after a run of
+ * 10 s or more (not while draining). Returns the delay in ms. */
+int	 mf_supervise_backoff(mf_slot_t *s, int64_t now, int draining);
 
 /* journal.c */
 /* Starts the writer. 'spool' names its shared memory object (shm_open,
