@@ -39,6 +39,13 @@ static const mf_confline_spec_t	s_spec = {
 	"known keys are listed in docs/operations.md", s_apply
 };
 
+/* mf_confline_parse() of the 'len' bytes of 'text' as t.conf. */
+static int
+s_parse(const char *text, size_t len, s_got_t *g, mf_diags_t *d)
+{
+	return mf_confline_parse(&s_spec, "t.conf", text, len, g, d);
+}
+
 /* The value 'line' gives its key; "" for a blank or comment line. */
 static const char *
 s_value(const char *line, char *buf, size_t cap)
@@ -95,8 +102,7 @@ MF_TEST(confline_parse_reports_every_problem)
 	s_got_t			 g = {0};
 	mf_diags_t		 d = {0};
 
-	MF_ASSERT_EQ(2, mf_confline_parse(&s_spec, "t.conf", text,
-	    sizeof(text) - 1, &g, &d));
+	MF_ASSERT_EQ(2, s_parse(text, sizeof(text) - 1, &g, &d));
 	MF_ASSERT_EQ(2, g.calls);
 	MF_ASSERT_STR_EQ("debug", g.value);
 	MF_ASSERT_EQ(6, g.lineno);
@@ -110,8 +116,7 @@ MF_TEST(confline_parse_reports_every_problem)
 	    d.v[1].hint);
 	mf_diags_free(&d);
 	/* Without diagnostics the errors are still counted. */
-	MF_ASSERT_EQ(2, mf_confline_parse(&s_spec, "t.conf", text,
-	    sizeof(text) - 1, &g, NULL));
+	MF_ASSERT_EQ(2, s_parse(text, sizeof(text) - 1, &g, NULL));
 }
 
 MF_TEST(confline_long_line_is_an_error_not_cut)
@@ -127,16 +132,14 @@ MF_TEST(confline_long_line_is_an_error_not_cut)
 	memcpy(text + MF_CONFLINE_MAX - 1, "x\nlog ", 6);
 	n = MF_CONFLINE_MAX + 5;
 	memset(text + n, 'y', MF_CONFLINE_MAX + 64 - n);
-	MF_ASSERT_EQ(0, mf_confline_parse(&s_spec, "t.conf", text,
-	    MF_CONFLINE_MAX + 1, &g, &d));
+	MF_ASSERT_EQ(0, s_parse(text, MF_CONFLINE_MAX + 1, &g, &d));
 	MF_ASSERT_EQ(1, g.calls);
 	MF_ASSERT_STR_EQ("x", g.value);
 	/* One byte more is an error where it goes over, and nothing of
 	 * the line is applied, not even its start. */
 	text[MF_CONFLINE_MAX] = 'z';
 	g.calls = 0;
-	MF_ASSERT_EQ(1, mf_confline_parse(&s_spec, "t.conf", text,
-	    MF_CONFLINE_MAX + 1, &g, &d));
+	MF_ASSERT_EQ(1, s_parse(text, MF_CONFLINE_MAX + 1, &g, &d));
 	MF_ASSERT_EQ(0, g.calls);
 	MF_ASSERT_STR_EQ("t.conf:1:4095", d.v[0].where);
 	MF_ASSERT_STR_CONTAINS(d.v[0].msg, "line is longer than 4094 bytes");
@@ -149,8 +152,7 @@ MF_TEST(confline_nul_byte_is_an_error)
 	s_got_t			 g = {0};
 	mf_diags_t		 d = {0};
 
-	MF_ASSERT_EQ(1, mf_confline_parse(&s_spec, "t.conf", text,
-	    sizeof(text) - 1, &g, &d));
+	MF_ASSERT_EQ(1, s_parse(text, sizeof(text) - 1, &g, &d));
 	MF_ASSERT_EQ(1, g.calls);
 	MF_ASSERT_STR_EQ("2", g.value);
 	MF_ASSERT_STR_EQ("t.conf:1:6", d.v[0].where);
