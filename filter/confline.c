@@ -135,7 +135,7 @@ mf_confline_parse(const mf_confline_spec_t *spec, const char *path,
 	errors0 = diags->errors;
 	while (at < len) {
 		const char	*nl = memchr(text + at, '\n', len - at);
-		size_t		 n = (nl ? (size_t)(nl - text) : len) - at;
+		size_t		 n = nl ? (size_t)(nl - text) - at : len - at;
 
 		l.lineno++;
 		if (n > MF_CONFLINE_MAX)

@@ -20,7 +20,8 @@
 
 #include "err.h"
 
-#define MF_CONFLINE_MAX	4094	/* bytes of a line, without its newline */
+/* The most bytes of a line, without its newline. */
+#define MF_CONFLINE_MAX	4094
 
 /* One directive line, split. The strings point into the reader's copy of
  * the line and are valid during the apply call only. */
@@ -40,8 +41,8 @@ typedef struct mf_confline_spec {
 	const void	*table;
 	size_t		 n, size;
 	const char	*noun;		/* "key": "unknown key 'x'" */
-	const char	*doc;		/* where they are listed, for hints */
-	const char	*unknown_hint;	/* when no known name is close */
+	const char	*doc;		/* where they are listed */
+	const char	*unknown_hint;	/* when no name is close */
 	/* Checks and stores the value of 'line' for 'entry' (in 'table');
 	 * reports each problem in 'diags' (which may be NULL). */
 	void		(*apply)(void *ctx, const void *entry,

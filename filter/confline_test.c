@@ -33,7 +33,9 @@ s_apply(void *ctx, const void *entry, const mf_confline_t *l,
 	g->calls++;
 }
 
-static const s_dir_t		s_dirs[] = { { "workers", 0 }, { "log", 0 } };
+static const s_dir_t		s_dirs[] = {
+	{ "workers", 0 }, { "log", 0 }
+};
 static const mf_confline_spec_t	s_spec = {
 	s_dirs, 2, sizeof(s_dirs[0]), "key", "docs/operations.md",
 	"known keys are listed in docs/operations.md", s_apply

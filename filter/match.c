@@ -104,7 +104,7 @@ struct mf_scanner {
 	int			 starts_oom;
 	int			 plain;
 	int			 no_starts;	/* MF_SCAN_NO_STARTS */
-	int64_t			 t0_ns;	/* mf_now_ns() at the start */
+	int64_t			 t0_ns;	/* when the scan began */
 	unsigned		 budget_ms;
 	mf_scan_stats_t		*stats;	/* BORROWS: or NULL */
 };

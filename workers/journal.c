@@ -421,8 +421,8 @@ s_main(void *arg)
 				    0) {
 					seeded = 1;
 					if (had > 0)
-						mf_streamwin_push(&win, bytes / had,
-						    had);
+						mf_streamwin_push(&win,
+						    bytes / had, had);
 				}
 			}
 		}

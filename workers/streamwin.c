@@ -43,9 +43,11 @@ mf_streamwin_push(mf_streamwin_t *w, uint64_t each, uint64_t n)
 		w->v[(w->head + w->len - 1) % w->cap].n += n;
 	else {
 		if (w->len == w->cap) {
-			size_t			 cap = w->cap ? w->cap * 2 :
-						    1024;
-			mf_streamwin_run_t	*v = malloc(cap * sizeof(*v));
+			size_t			 cap;
+			mf_streamwin_run_t	*v;
+
+			cap = w->cap ? w->cap * 2 : 1024;
+			v = malloc(cap * sizeof(*v));
 
 			if (v == NULL) {	/* counted with the last run */
 				if (w->len > 0)

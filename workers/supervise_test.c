@@ -12,7 +12,9 @@
 MF_TEST(supervise_backoff_doubles_to_five_seconds)
 {
 	mf_slot_t	s = { .pid = 42, .started_ms = 1000 };
-	int		want[] = { 100, 200, 400, 800, 1600, 3200, 5000, 5000 };
+	int		want[] = {
+	    100, 200, 400, 800, 1600, 3200, 5000, 5000
+	};
 	int64_t		now = 1500;
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
