@@ -23,9 +23,10 @@ DEPS       := libzmq libpcre2-8 hiredis $(MSGPACK) libutf8proc icu-uc icu-i18n \
               libpsl jansson
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wwrite-strings -Wpointer-arith -Wformat=2 -Wvla
-# `medflag http` and `medflag discourse` only: libmicrohttpd serves HTTP,
-# libcurl calls Discourse's API (TLS included), libsodium's HMAC-SHA256
-# checks webhook signatures.
+# medflag-gateway only (tools/gateways/: `medflag http`, `discourse`,
+# `mediawiki`): libmicrohttpd serves HTTP, libcurl calls the forums' APIs
+# (TLS included), libsodium's HMAC-SHA256 checks webhook signatures. The
+# medflag command links none of them.
 HTTP_DEPS  := libmicrohttpd libcurl libsodium
 HTTP_LIBS  := $(shell $(PKG_CONFIG) --libs $(HTTP_DEPS) 2>/dev/null)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(HTTP_DEPS) 2>/dev/null)
@@ -55,6 +56,7 @@ DEB_BUILD_PKGS := debhelper dpkg-dev fakeroot lintian
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
 SVC_SRC    := $(filter-out workers/medflagd.c workers/worker.c %_test.c,$(wildcard workers/*.c))
 CLI_SRC    := $(filter-out %_test.c,$(wildcard tools/*.c))
+GW_SRC     := $(filter-out %_test.c,$(wildcard tools/gateways/*.c))
 UNIT_SRC   := $(wildcard filter/*_test.c workers/*_test.c tools/*_test.c) tests/harness.c \
               tests/ahocorasick.c
 INTEG_SRC  := $(wildcard tests/integ/*.c)
@@ -70,8 +72,12 @@ SOMAJOR    := 0
 SONAME     := libmedflag.so.$(SOMAJOR)
 SOLIB      := $(BUILD)/libmedflag.so.$(VERSION)
 SVC        := $(BUILD)/libmfsvc.a
+# What the subcommands share (tools/ but medflag.c), for medflag-gateway:
+# an archive, so that the gateway links only the parts it uses.
+CLILIB     := $(BUILD)/libmfcli.a
 BINS       := $(BUILD)/medflag $(if $(wildcard workers/medflagd.c),$(BUILD)/medflagd) \
-              $(if $(wildcard workers/worker.c),$(BUILD)/medflag-worker)
+              $(if $(wildcard workers/worker.c),$(BUILD)/medflag-worker) \
+              $(if $(GW_SRC),$(BUILD)/medflag-gateway)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ/%,$(INTEG_SRC))
 REPLAY     := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 
@@ -96,10 +102,11 @@ programs: $(LIB) $(SOLIB) $(BINS)
 PATHS_H    := $(BUILD)/gen/mf_paths.h
 $(PATHS_H): FORCE
 	@mkdir -p $(@D)
-	@printf '#define MF_SYSCONFDIR "%s"\n#define MF_DATADIR "%s"\n#define MF_LOCALSTATEDIR "%s"\n' \
-	    '$(SYSCONFDIR)' '$(DATADIR)' '$(LOCALSTATEDIR)' >$@.tmp
+	@printf '#define MF_SYSCONFDIR "%s"\n#define MF_DATADIR "%s"\n#define MF_LOCALSTATEDIR "%s"\n#define MF_BINDIR "%s"\n' \
+	    '$(SYSCONFDIR)' '$(DATADIR)' '$(LOCALSTATEDIR)' '$(PREFIX)/bin' >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/workers/config.o $(BUILD)/tools/cli.o $(BUILD)/workers/medflagd.o: $(PATHS_H)
+$(BUILD)/workers/config.o $(BUILD)/tools/cli.o $(BUILD)/workers/medflagd.o \
+    $(BUILD)/tools/medflag.o: $(PATHS_H)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -122,7 +129,15 @@ $(SVC): $(call obj,$(SVC_SRC)) $(LIB)
 	rm -f $@ && ar rcs $@ $(call obj,$(SVC_SRC))
 
 $(BUILD)/medflag: $(call obj,$(CLI_SRC)) $(SVC) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(HTTP_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(CLILIB): $(call obj,$(filter-out tools/medflag.c,$(CLI_SRC)))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/medflag-gateway: $(call obj,$(GW_SRC)) $(CLILIB) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(GW_SRC)) $(CLILIB) $(SVC) $(LIB) \
+	    $(LDFLAGS) $(HTTP_LIBS) $(LDLIBS)
 
 $(BUILD)/medflagd: $(call obj,workers/medflagd.c) $(SVC) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
@@ -139,9 +154,11 @@ $(BUILD)/tests/integ/%: $(BUILD)/tests/integ/%.o $(call obj,tests/harness.c $(IN
 	$(CC) $(CFLAGS) -o $@ $< $(call obj,tests/harness.c $(INTEG_UTIL)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # A fuzz target built without libFuzzer replays its corpus (make check).
-$(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(LIB)
+# $(SVC) for the backend codec (workers/proto.c); the others take only
+# the library's objects from it.
+$(BUILD)/tests/replay_%: $(call obj,tests/fuzz/fuzz_%.c tests/fuzz/replay.c) $(SVC) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(call obj,tests/fuzz/fuzz_$*.c tests/fuzz/replay.c) $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(call obj,tests/fuzz/fuzz_$*.c tests/fuzz/replay.c) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
 
@@ -215,7 +232,7 @@ litfreq: $(BUILD)/litfreq
 $(BUILD)/litfreq: $(call obj,tests/litfreq.c) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-# The library is instrumented for coverage (fuzzer-no-link); each
+# The libraries are instrumented for coverage (fuzzer-no-link); each
 # tests/fuzz/fuzz_<name>.c is linked with libFuzzer into build/fuzz/bin/.
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
@@ -223,14 +240,16 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer $(FUZZ_SAN)
 fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
-	    build/fuzz/libmedflag.a
+	    build/fuzz/libmedflag.a build/fuzz/libmfsvc.a
 	@mkdir -p build/fuzz/bin
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	    echo "fuzz: build/fuzz/bin/$$n"; \
 	    clang $(filter-out -MMD -MP $(CFLAGS),$(MF_CFLAGS)) \
 	        $(FUZZ_CFLAGS) -o build/fuzz/bin/$$n $$f \
-	        build/fuzz/libmedflag.a $(LDLIBS) || exit 1; done
-	@MF_FUZZ_SECONDS=$${MF_FUZZ_SECONDS:-60} sh tests/fuzz/run.sh build/fuzz/bin
+	        build/fuzz/libmfsvc.a build/fuzz/libmedflag.a $(LDLIBS) || \
+	        exit 1; done
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-$${MF_FUZZ_SECONDS:-60}} \
+	    sh tests/fuzz/run.sh build/fuzz/bin
 
 chaos: deps
 	@$(MAKE) --no-print-directory all
@@ -282,7 +301,8 @@ install: programs
 	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/
 	install -m 644 rules/sources/*.list $(DESTDIR)$(DATADIR)/medflag/rules/sources/
 	install -d $(DESTDIR)$(DATADIR)/medflag/ui
-	install -m 644 tools/ui/*.html tools/ui/*.css tools/ui/*.js $(DESTDIR)$(DATADIR)/medflag/ui/
+	install -m 644 tools/gateways/ui/*.html tools/gateways/ui/*.css \
+	    tools/gateways/ui/*.js $(DESTDIR)$(DATADIR)/medflag/ui/
 	install -d $(DESTDIR)$(DATADIR)/medflag/corpus
 	install -m 644 tests/corpus/*.jsonl $(DESTDIR)$(DATADIR)/medflag/corpus/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -302,7 +322,8 @@ install: programs
 	install -m 644 docs/man/medflag.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/man/medflag.conf.5 docs/man/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 docs/man/medflagd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/man/medflagd.8 docs/man/medflag-gateway.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	ln -sf medflagd.8 $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 
 uninstall:
@@ -318,6 +339,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man8/medflagd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/medflag-gateway.8 \
 	    $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
 	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/medflag is left as it is"
 

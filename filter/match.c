@@ -748,6 +748,34 @@ s_opens(const char *t, size_t s, size_t e, const char *const *v)
 	return 0;
 }
 
+/* A conditional one: "If vaccines worked, why ...?", "Si les vaccins
+ * marchaient, pourquoi ...?", "Wenn ..., warum ...?". It argues from its
+ * premise; it does not ask. (Whether it argues for a claim or against one,
+ * "If the jab caused cancer, why no rise in the registries?", is for the
+ * rules and the model to tell, as in any assertion.) */
+static const char *const s_if_openings[] = {
+	"if ", "si ", "wenn ", "falls ", NULL
+};
+static const char *const s_if_why[] = {
+	" why ", " how come ", " pourquoi ", " por que ", " porque ",
+	" para que ", " warum ", " wieso ", " weshalb ", NULL
+};
+
+static int
+s_if_then_why(const char *t, size_t s, size_t e)
+{
+	if (!s_opens(t, s, e, s_if_openings))
+		return 0;
+	for (size_t k = 0; s_if_why[k]; k++) {
+		size_t	n = strlen(s_if_why[k]);
+
+		for (size_t i = s; i + n <= e; i++)
+			if (memcmp(t + i, s_if_why[k], n) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 static int
 s_asks(const char *t, size_t s, size_t e)
 {
@@ -765,7 +793,7 @@ s_asks(const char *t, size_t s, size_t e)
 		qmark |= t[k - 1] == '?';
 	inverted = s_past_inverted(t, s, e) != s;
 	s = s_past_inverted(t, s, e);
-	if (s_opens(t, s, e, s_rhetorical))
+	if (s_opens(t, s, e, s_rhetorical) || s_if_then_why(t, s, e))
 		return 0;
 	return qmark || inverted || s_opens(t, s, e, s_ask_openings) ||
 	    (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
@@ -1116,7 +1144,8 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
 		unreliable |= v->sources[k].list == MF_LIST_UNRELIABLE;
 	if (unreliable && s_present(self, rs->topic.code)) {
 		*score += rs->policy.source_unreliable_topic *
-		    (v->flags & MF_VF_SARCASM ? rs->policy.sarcasm_scale : 1);
+		    (v->flags & MF_VF_SARCASM ? rs->policy.sarcasm_scale :
+		    v->flags & MF_VF_REBUTTAL ? rs->policy.rebuttal_scale : 1);
 		v->flags |= MF_VF_UNRELIABLE_TOPIC;
 	}
 	return 0;
@@ -1173,6 +1202,19 @@ s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
 	return pol->model_veto;
 }
 
+/* "Why do you think they need boosters?": the model, which learned that
+ * sincere questions are not claims, is sure this one is (model-asserts).
+ * Not in a post of a few words: a one-line question gives it a handful
+ * of features to go on, as for the veto. */
+static int
+s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
+    double p)
+{
+	return pol->model_mode == MF_MODE_ENFORCE && pol->model_asserts >= 0 &&
+	    p >= pol->model_asserts && !s_few_words(norm->text, norm->len,
+	    MF_VETO_WORDS);
+}
+
 static int
 s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
     mf_verdict_t *v, const char *lang, double p, double asserted,
@@ -1215,7 +1257,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (add > pol->model_max)
 		add = pol->model_max;
 	if (add > 0)
-		add *= scale * (all ? pol->question_scale : 1);
+		add *= scale * (all && !s_rhetorical_by_model(pol,
+		    &self->norm, p) ? pol->question_scale : 1);
 	else if (add < -asserted)
 		add = -asserted;
 	add = round(add * 100) / 100;
@@ -1425,6 +1468,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0, mscore = 0;
 	double			 prob = -1, veto_scale = 1;
+	int			 rhetorical = 0;
 	const mf_model_t	*model = so->model ? so->model : rs->model;
 	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
@@ -1463,10 +1507,16 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
 		v->flags |= MF_VF_QUOTES_SKIPPED;
-	/* The post's context: sarcasm anywhere scales every hit. */
+	/* The post's context: sarcasm anywhere scales every hit, and so
+	 * does a post that opens by quoting a claim to answer it (one
+	 * scale, not both: each says the post does not mean the claim). */
 	if (pol->sarcasm_scale < 1 && s_present(self, rs->sarcasm.code)) {
 		ctx_scale = pol->sarcasm_scale;
 		v->flags |= MF_VF_SARCASM;
+	} else if (pol->rebuttal_scale < 1 &&
+	    s_present(self, rs->rebuttal.code)) {
+		ctx_scale = pol->rebuttal_scale;
+		v->flags |= MF_VF_REBUTTAL;
 	}
 	/* The model's view, told before the rules run: a post it finds
 	 * unlike a claim has its asserting hits scaled by model-veto-scale
@@ -1483,6 +1533,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (pol->model_mode == MF_MODE_ENFORCE &&
 		    prob < s_veto_at(pol, &self->norm))
 			veto_scale = pol->model_veto_scale;
+		rhetorical = s_rhetorical_by_model(pol, &self->norm, prob);
 	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		if (st)
@@ -1560,6 +1611,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		}
 		s = 0;
 		if (res.hit && mode == MF_MODE_ENFORCE) {
+			if (rhetorical)
+				res.question = 0;
 			s = (res.question ? r->score * pol->question_scale :
 			    r->score * veto_scale) * ctx_scale;
 			ci = r->claim_index;

@@ -555,10 +555,29 @@ MF_TEST(match_empty_body_is_skipped)
 	mf_verdict_destroy(&v);
 }
 
-MF_TEST(match_post_context_sarcasm_and_linked_topic)
+/* The score and flags of 'text' judged with 'rs'. */
+static double
+s_score_of(mf_scanner_t *sc, const mf_ruleset_t *rs, const char *text,
+    unsigned *flags)
+{
+	mf_post_t	*p = mf_post_new("c", text);
+	mf_verdict_t	*v = NULL;
+	double		 score = -1;
+
+	if (p && mf_scan(sc, rs, NULL, p, 0, &v, NULL) == 0) {
+		score = v->score;
+		*flags = v->flags;
+	}
+	mf_verdict_destroy(&v);
+	mf_post_destroy(&p);
+	return score;
+}
+
+MF_TEST(match_post_context_sarcasm_rebuttal_and_linked_topic)
 {
 	const char	*rules =
 	    "define post-sarcasm /(?:^|\\s)\\/s\\b/\n"
+	    "define post-rebuttal /^\"[^\"\\n]{8,160}\":/\n"
 	    "define health-topic /\\b(?:vaccines?|cures?)\\b/\n"
 	    S_CLAIM_C
 	    "rule c.r\n score 6\n match /\\bgarlic\\b.{0,20}\\bflu\\b/\nend\n";
@@ -569,9 +588,11 @@ MF_TEST(match_post_context_sarcasm_and_linked_topic)
 	mf_sources_t	*src = mf_sources_new("1");
 	mf_post_t	*p;
 	mf_verdict_t	*v = NULL;
+	unsigned	 f = 0;
 
 	mf_policy_defaults(&pol);
 	pol.sarcasm_scale = 0.5;
+	pol.rebuttal_scale = 0.25;
 	pol.source_unreliable_topic = 2;
 	rs = mf_ruleset_load_string("c.rules", rules, &pol, NULL, 0, &d);
 	MF_ASSERT_NOT_NULL(rs);
@@ -584,6 +605,18 @@ MF_TEST(match_post_context_sarcasm_and_linked_topic)
 	MF_ASSERT(v->flags & MF_VF_SARCASM);
 	mf_verdict_destroy(&v);
 	mf_post_destroy(&p);
+	/* The claim quoted to open a post, then answered: a quarter. */
+	MF_ASSERT(s_score_of(sc, rs, "\"Garlic cures the flu\": no, it does "
+	    "not.", &f) == 1.5);
+	MF_ASSERT((f & (MF_VF_REBUTTAL | MF_VF_SARCASM)) == MF_VF_REBUTTAL);
+	/* Sarcasm and a rebuttal: one scale, sarcasm's. */
+	MF_ASSERT(s_score_of(sc, rs, "\"Garlic cures the flu\": sure it does "
+	    "/s", &f) == 3);
+	MF_ASSERT((f & (MF_VF_REBUTTAL | MF_VF_SARCASM)) == MF_VF_SARCASM);
+	/* The same words said, not quoted: in full. */
+	MF_ASSERT(s_score_of(sc, rs, "Garlic cures the flu: trust me.", &f)
+	    == 6);
+	MF_ASSERT(!(f & MF_VF_REBUTTAL));
 	/* A misinformation host linked on a health topic: 3 + 2 = flag. */
 	p = mf_post_new("2", "the truth about the vaccine "
 	    "https://www.naturalnews.com/x.html");
@@ -608,6 +641,7 @@ MF_TEST(match_post_context_sarcasm_and_linked_topic)
 	mf_diags_free(&d);
 }
 
+
 MF_TEST(match_search_questions_and_rhetorical_ones)
 {
 	static const struct { const char *text; int question; } c[] = {
@@ -621,6 +655,9 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		{ "Why do you think they hide that MMS cures autism???", 0 },
 		{ "How come nobody says the MMR jab gave kids autism?", 0 },
 		{ "does MMS cure autism??", 1 },
+		/* A conditional one argues from its premise. */
+		{ "If MMS cures autism, why is it banned?", 0 },
+		{ "If I take MMS, does it cure autism?", 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {

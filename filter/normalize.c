@@ -216,12 +216,13 @@ s_wordbyte(unsigned ch)
 
 /* The emoji that mark mockery or disbelief: face with tears of joy,
  * rolling on the floor laughing, face with rolling eyes, clown face,
- * face palm, smirking face. */
+ * face palm, smirking face, upside-down face. */
 static int
 s_expressive(uint32_t cp)
 {
 	return cp == 0x1F602 || cp == 0x1F923 || cp == 0x1F644 ||
-	    cp == 0x1F921 || cp == 0x1F926 || cp == 0x1F60F;
+	    cp == 0x1F921 || cp == 0x1F926 || cp == 0x1F60F ||
+	    cp == 0x1F643;
 }
 
 /*

@@ -441,6 +441,8 @@ MF_TEST(normalize_unicode_folding)
 	MF_ASSERT_STR_EQ("sure \xF0\x9F\x99\x84 jan \xF0\x9F\x98\x82 ",
 	    s_norm(&n, "sure\xF0\x9F\x99\x84jan\xF0\x9F\x98\x82",
 	    MF_FMT_TEXT, 0));
+	MF_ASSERT_STR_EQ("all fine \xF0\x9F\x99\x83 ",
+	    s_norm(&n, "All fine\xF0\x9F\x99\x83", MF_FMT_TEXT, 0));
 	mf_norm_free(&n);
 }
 

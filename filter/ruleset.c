@@ -48,6 +48,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->source_vetted = -1;
 	p->question_scale = 0.4;
 	p->sarcasm_scale = 1;
+	p->rebuttal_scale = 1;
 	p->max_body = 65536;
 	p->max_hits = 64;
 	p->match_limit = 1000000;
@@ -64,6 +65,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_learn_rate = 4;
 	p->model_review_question = -1;
 	p->model_hint_question = -1;
+	p->model_asserts = -1;
 	p->model_min = -5;
 	p->model_max = 5;
 	p->model_review = -1;
@@ -116,6 +118,9 @@ static const struct s_pdir {
 	{ "sarcasm-scale", S_NUM, 0, 1, offsetof(mf_policy_t, sarcasm_scale),
 	    "multiplier for every hit of a post that the named pattern "
 	    "post-sarcasm matches" },
+	{ "rebuttal-scale", S_NUM, 0, 1, offsetof(mf_policy_t, rebuttal_scale),
+	    "multiplier for every hit of a post that the named pattern "
+	    "post-rebuttal matches" },
 	{ "max-body-bytes", S_SIZE, 256, 16777216,
 	    offsetof(mf_policy_t, max_body), "bytes of a body judged" },
 	{ "max-hits", S_SIZE, 1, 4096, offsetof(mf_policy_t, max_hits),
@@ -159,6 +164,10 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, model_review_question),
 	    "the same for a post that asks (a sincere question gets the "
 	    "evidence), or off" },
+	{ "model-asserts", S_THRESH, 0, 1,
+	    offsetof(mf_policy_t, model_asserts),
+	    "probability from which a sentence that asks counts as asserting "
+	    "(a rhetorical question: question-scale does not apply), or off" },
 	{ "model-hint-question", S_THRESH, 0, 1000,
 	    offsetof(mf_policy_t, model_hint_question),
 	    "a post that asks and is this near a claim family (the model's "
@@ -330,8 +339,9 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf_free(d->test.flags);
 	}
 	mf_free(rs->defines);
-	for (int k = 0; k < 2; k++) {
-		mf_pattern_t *c = k ? &rs->sarcasm : &rs->topic;
+	for (int k = 0; k < 3; k++) {
+		mf_pattern_t *c = k == 2 ? &rs->rebuttal : k ? &rs->sarcasm :
+		    &rs->topic;
 
 		mf_free(c->source);
 		mf_free(c->flags);
@@ -965,6 +975,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			rc = s_compile_named(rs, d, 0, &rs->topic, diags);
 		if (rc == 0 && strcmp(d->name, "post-sarcasm") == 0)
 			rc = s_compile_named(rs, d, 0, &rs->sarcasm, diags);
+		if (rc == 0 && strcmp(d->name, "post-rebuttal") == 0)
+			rc = s_compile_named(rs, d, 0, &rs->rebuttal, diags);
 		if (rc == -2)
 			goto oom;
 		errors += rc == -1;
@@ -973,7 +985,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		return errors;
 	/* By address from here on (s_code_req(), mf__ruleset_code()): the
 	 * slots are stale, dropped. */
-	qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
+	if (rs->ncodes > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(rs->codes, rs->ncodes, sizeof(*rs->codes), s_cmp_code);
 	mf_free(rs->slots);
 	rs->slots = NULL;
 	rs->nslots = 0;

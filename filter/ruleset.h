@@ -82,6 +82,7 @@ typedef struct mf_policy {
 	double	question_scale;		/* a question hit's score multiplier */
 	double	source_unreliable_topic; /* unreliable source + health-topic */
 	double	sarcasm_scale;		/* every hit, when post-sarcasm hits */
+	double	rebuttal_scale;		/* every hit, when post-rebuttal hits */
 	size_t	max_body;		/* bytes judged; the rest is truncated */
 	size_t	max_hits;		/* hits reported per post */
 	unsigned match_limit;		/* PCRE2 match limit per call */
@@ -105,6 +106,10 @@ typedef struct mf_policy {
 	double	model_review;		/* < 0: off */
 	double	model_review_question;	/* the same for a post that
 					 * asks; < 0: off */
+	double	model_asserts;		/* from this probability a
+					 * question is taken as an
+					 * assertion: question-scale does
+					 * not apply; < 0: off */
 	double	model_hint_question;	/* a post that asks, as near a
 					 * claim family as this (the
 					 * hint's score): annotate and

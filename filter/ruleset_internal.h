@@ -66,9 +66,10 @@ struct mf_ruleset {
 	unsigned	  opts;
 	void		 *mctx;		/* pcre2_match_context with limits */
 	size_t		  max_match;	/* most `match` lines in one rule */
-	/* The post's context, from the named patterns `health-topic` and
-	 * `post-sarcasm` when they are defined (code NULL otherwise). */
-	mf_pattern_t	  topic, sarcasm;
+	/* The post's context, from the named patterns `health-topic`,
+	 * `post-sarcasm` and `post-rebuttal` when they are defined (code
+	 * NULL otherwise). */
+	mf_pattern_t	  topic, sarcasm, rebuttal;
 	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
 	/* Every distinct compiled pattern; patterns borrow their code. */
 	mf_code_t	 *codes;

@@ -52,7 +52,9 @@ typedef enum mf_list {
 					 * would be done; adapters do nothing */
 #define MF_VF_EXT_DROPPED	0x400u	/* "ext_dropped": at rest (the journal),
 					 * a verdict too big to keep whole */
-#define MF_VF_COUNT		11
+#define MF_VF_REBUTTAL		0x800u	/* "rebuttal": hits scaled by
+					 * rebuttal-scale */
+#define MF_VF_COUNT		12
 
 typedef struct mf_span {
 	size_t		start, end;	/* byte offsets into the ORIGINAL field,

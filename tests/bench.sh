@@ -95,14 +95,14 @@ else
 fi
 
 # ---- service benchmark (end to end through medflagd) ----------------------
-# Runs only when medflagd is built and tools/bench-service.sh exists; that
+# Runs only when medflagd is built and tests/bench-service.sh exists; that
 # script owns its figures and targets.
-if [ -x "$B/medflagd" ] && [ -f tools/bench-service.sh ]; then
+if [ -x "$B/medflagd" ] && [ -f tests/bench-service.sh ]; then
 	echo
 	echo "== service (medflagd)"
-	MF_BUILD="$B" sh tools/bench-service.sh || exit 1
+	MF_BUILD="$B" sh tests/bench-service.sh || exit 1
 else
 	echo
 	echo "== service (medflagd): skipped (needs $B/medflagd and" \
-	    "tools/bench-service.sh)"
+	    "tests/bench-service.sh)"
 fi

@@ -1,6 +1,7 @@
 /*
- * cli.c - helpers the subcommands share: diagnostics, reading input,
- * finding and loading the rules.
+ * cli.c - helpers the subcommands share: the global options and the
+ * dispatch to a subcommand, diagnostics, reading input, finding and
+ * loading the rules.
  * SPDX-License-Identifier: MIT
  */
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -23,6 +25,91 @@ void
 mf_cli_set_config(const char *path)
 {
 	s_config = path;
+}
+
+static void
+s_usage(FILE *fp, const char *prog, const mf_cli_cmd_t *cmds, size_t ncmds)
+{
+	fprintf(fp, "usage: %s [-c FILE] SUBCOMMAND [ARGS]\n\n", prog);
+	for (size_t i = 0; i < ncmds; i++)
+		if (cmds[i].fn)
+			fprintf(fp, "  %s %s\n", prog, cmds[i].usage);
+	fprintf(fp, "\n  -c FILE    configuration file (default "
+	    "$MEDFLAG_CONF, else %s)\n"
+	    "  --help     this, or '%s SUBCOMMAND --help'\n"
+	    "  --version  the version\n", MF_CONFIG_SYSTEM, prog);
+}
+
+/* --help or --version among the arguments of subcommand 'cmd' (before
+ * "--"): answered at once, exit 0. Returns -1 when there is none. */
+static int
+s_sub_help(const char *prog, const mf_cli_cmd_t *cmd, const mf_cli_cmd_t *cmds,
+    size_t ncmds, int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", prog, MF_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") != 0 &&
+		    strcmp(argv[i], "-h") != 0)
+			continue;
+		if (cmd->help != NULL)
+			fputs(cmd->help, stdout);
+		else
+			s_usage(stdout, prog, cmds, ncmds);
+		return 0;
+	}
+	return -1;
+}
+
+int
+mf_cli_main(const char *prog, const mf_cli_cmd_t *cmds, size_t ncmds,
+    int argc, char **argv)
+{
+	mf_cli_t	 cli = { .prog = prog };
+	int		 i = 1, rc;
+
+	cli.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			cli.config = argv[++i];
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			s_usage(stdout, prog, cmds, ncmds);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", prog, MF_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "%s: unknown option '%s'\n", prog,
+			    argv[i]);
+			s_usage(stderr, prog, cmds, ncmds);
+			return 2;
+		}
+	}
+	if (i == argc || strcmp(argv[i], "help") == 0) {
+		s_usage(i == argc ? stderr : stdout, prog, cmds, ncmds);
+		return i == argc ? 2 : 0;
+	}
+	mf_cli_set_config(cli.config);
+	for (size_t k = 0; k < ncmds; k++) {
+		if (strcmp(cmds[k].name, argv[i]) != 0)
+			continue;
+		if ((cmds[k].help == NULL || cmds[k].help[0] != '\0') &&
+		    (rc = s_sub_help(prog, &cmds[k], cmds, ncmds, argc - i,
+		    argv + i)) != -1)
+			return rc;
+		if (cmds[k].fn == NULL) {
+			fprintf(stderr, "%s: %s: not part of this build\n",
+			    prog, argv[i]);
+			return 2;
+		}
+		return cmds[k].fn(argc - i, argv + i, &cli);
+	}
+	fprintf(stderr, "%s: unknown subcommand '%s'; see '%s help'\n", prog,
+	    argv[i], prog);
+	return 2;
 }
 
 void

@@ -27,7 +27,31 @@ mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn,
  * declared weak in medflag.c so that a build without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 		mf_cmd_top, mf_cmd_reload, mf_cmd_sources, mf_cmd_feedback,
-		mf_cmd_keygen, mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
+		mf_cmd_keygen;
+/* The servers of `medflag-gateway` (tools/gateways/http.c, discourse.c,
+ * mediawiki.c), which `medflag` runs for these subcommands. */
+mf_cmd_fn	mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
+
+/*
+ * A program made of subcommands (`medflag`, `medflag-gateway`): each with
+ * its line of the program's usage and its --help text, NULL for the
+ * usage itself, or MF_CLI_OWN_HELP when the subcommand answers --help
+ * and --version itself (it runs another program that does). 'fn' NULL:
+ * not part of this build.
+ */
+#define MF_CLI_OWN_HELP	""
+typedef struct mf_cli_cmd {
+	const char	*name;
+	mf_cmd_fn	*fn;
+	const char	*usage;
+	const char	*help;
+} mf_cli_cmd_t;
+
+/* The main() of such a program named 'prog': the global options (-c
+ * FILE, --help, --version), then the subcommand of 'cmds' that argv
+ * names. Returns the exit status. */
+int		mf_cli_main(const char *prog, const mf_cli_cmd_t *cmds,
+		    size_t ncmds, int argc, char **argv);
 
 /* Prints every diagnostic as "where: severity: msg\n  hint: ..." to 'fp'. */
 void		mf_cli_print_diags(FILE *fp, const mf_diags_t *d);

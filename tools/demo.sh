@@ -15,7 +15,7 @@ for p in "$B/medflagd" "$B/medflag-worker" "$B/medflag"; do
 		exit 1
 	}
 done
-. tools/service-env.sh
+. tests/service-env.sh
 mf_env_start demo "$TOP/rules"
 echo "medflag demo: $(wc -l < tools/demo-posts.jsonl) example posts, rules in rules/"
 echo "redis-server, medflagd and 2 workers in $D"

@@ -239,8 +239,9 @@ void	 mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post,
 	    __attribute__((format(printf, 9, 10)));
 size_t	 mf_broker_in_flight(const mf_broker_t *b);
 size_t	 mf_broker_alive(const mf_broker_t *b);
-/* Sends a command frame to every worker. */
-void	 mf_broker_broadcast(mf_broker_t *b, const char *cmd);
+/* Sends every worker a message of one frame: MF_PROTO_T_HB_BROKER,
+ * _RELOAD or _EXIT. */
+void	 mf_broker_broadcast(mf_broker_t *b, mf_proto_type_t cmd);
 
 /* dedup.c. Looks 'post' ('p' decoded) up: 1 if it was answered or
  * attached to the same post in flight (nothing more to do), 0 if it

@@ -292,7 +292,7 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 	b->rule_ids = ids;
 	b->canary_rate = rate;
 	b->canary_n = n;
-	mf_broker_broadcast(b, MF_PROTO_RELOAD);
+	mf_broker_broadcast(b, MF_PROTO_T_RELOAD);
 	for (size_t i = 0; i < b->nw; i++)
 		b->w[i].reloading = b->w[i].used;
 	return 0;

@@ -478,21 +478,25 @@ s_worker_add(mf_broker_t *b, const void *ident, size_t len)
 	return (int)i;
 }
 
+/* A message of one frame (HB, RELOAD, EXIT, RESET) to the peer 'ident'. */
 static void
-s_send_worker(mf_broker_t *b, const mf_wrec_t *w, const char *cmd)
+s_send_cmd(mf_broker_t *b, const void *ident, size_t identlen,
+    mf_proto_type_t cmd)
 {
-	const void	*d[2] = { w->ident, cmd };
-	size_t		 l[2] = { w->identlen, strlen(cmd) };
+	mf_proto_msg_t	m = { .type = cmd };
+	mf_proto_out_t	o;
 
-	(void)mf_frames_send(b->backend, 2, d, l, ZMQ_DONTWAIT);
+	if (mf_proto_build(&m, &o, NULL) == 0)
+		(void)mf_proto_send(b->backend, ident, identlen, &o, NULL,
+		    ZMQ_DONTWAIT);
 }
 
 void
-mf_broker_broadcast(mf_broker_t *b, const char *cmd)
+mf_broker_broadcast(mf_broker_t *b, mf_proto_type_t cmd)
 {
 	for (size_t i = 0; i < b->nw; i++)
 		if (b->w[i].used)
-			s_send_worker(b, &b->w[i], cmd);
+			s_send_cmd(b, b->w[i].ident, b->w[i].identlen, cmd);
 }
 
 /* What worker 'wi' held goes back to the front of the queue. With
@@ -597,7 +601,8 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 {
 	mf_wrec_t	*w = &b->w[wi];
 	mf_entry_t	*es[MF_PROTO_BATCH_MAX];
-	uint8_t		 idx[MF_PROTO_BATCH_MAX * MF_PROTO_POSTS_ENT];
+	mf_proto_msg_t	 m = { .type = MF_PROTO_T_POSTS };
+	mf_proto_out_t	 o;
 	size_t		 n, idle = 0, share, total = 0, off = 0;
 	zmq_msg_t	 body;
 
@@ -621,7 +626,6 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 	 * (16 posts of 300 KB once wedged every worker). The first post
 	 * fits: mf_broker_dispatch chose a worker it fits. */
 	for (size_t k = 0; k < n; k++) {
-		uint8_t		*ent = idx + k * MF_PROTO_POSTS_ENT;
 		mf_entry_t	*e = b->q[(b->qhead + k) % b->qcap];
 
 		if (k > 0 && e->len > w->maxmsg - total) {
@@ -629,26 +633,25 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 			break;
 		}
 		es[k] = e;
-		memcpy(ent, &es[k]->did, 8);
-		mf_proto_put_le32(ent + 8, (uint32_t)es[k]->len);
 		total += es[k]->len;
 	}
 	/* The posts are copied once, straight into the message libzmq
 	 * sends (zmq_send would copy them a second time). */
 	if (zmq_msg_init_size(&body, total) != 0)
 		return -1;
+	m.u.batch.n = n;
 	for (size_t k = 0; k < n; k++) {
+		mf_proto_item_t	*it = &m.u.batch.v[k];
+
+		it->did = es[k]->did;
+		it->data = (uint8_t *)zmq_msg_data(&body) + off;
+		it->len = es[k]->len;
 		memcpy((uint8_t *)zmq_msg_data(&body) + off, es[k]->post,
 		    es[k]->len);
 		off += es[k]->len;
 	}
-	if (mf_zsend(b->backend, w->ident, w->identlen, ZMQ_SNDMORE |
-	    ZMQ_DONTWAIT) != (int)w->identlen ||
-	    mf_zsend(b->backend, MF_PROTO_POSTS, 5, ZMQ_SNDMORE |
-	    ZMQ_DONTWAIT) != 5 ||
-	    mf_zsend(b->backend, idx, n * MF_PROTO_POSTS_ENT, ZMQ_SNDMORE |
-	    ZMQ_DONTWAIT) != (int)(n * MF_PROTO_POSTS_ENT) ||
-	    mf_zmsg_send(&body, b->backend, ZMQ_DONTWAIT) < 0) {
+	if (mf_proto_build(&m, &o, NULL) != 0 || mf_proto_send(b->backend,
+	    w->ident, w->identlen, &o, &body, ZMQ_DONTWAIT) != 0) {
 		/* Gone or saturated: the heartbeat decides. */
 		zmq_msg_close(&body);
 		w->credit = w->in_flight;
@@ -666,6 +669,8 @@ mf_broker_dispatch(mf_broker_t *b)
 	while (b->qlen > 0) {
 		mf_wrec_t	*w = NULL;
 		mf_entry_t	*e;
+		mf_proto_msg_t	 m = { .type = MF_PROTO_T_POST };
+		mf_proto_out_t	 o;
 		size_t		 best = 0, front = b->q[b->qhead]->len;
 		size_t		 biggest = 0;
 		int		 room = 0, alive = 0;
@@ -711,33 +716,28 @@ mf_broker_dispatch(mf_broker_t *b)
 			continue;
 		}
 		e = s_q_pop(b);
-		{
-			const void	*d[4] = { w->ident, MF_PROTO_POST,
-			    &e->did, e->post };
-			size_t		 l[4] = { w->identlen, 4, 8, e->len };
-
-			if (mf_frames_send(b->backend, 4, d, l,
-			    ZMQ_DONTWAIT) != 0) {
-				/* The worker is gone or saturated: put the post
-				 * back and let the heartbeat decide. */
-				(void)s_q_push(b, e, 1);
-				w->credit = w->in_flight;
-				return;
-			}
+		m.u.item.did = e->did;
+		m.u.item.data = e->post;
+		m.u.item.len = e->len;
+		if (mf_proto_build(&m, &o, NULL) != 0 ||
+		    mf_proto_send(b->backend, w->ident, w->identlen, &o, NULL,
+		    ZMQ_DONTWAIT) != 0) {
+			/* The worker is gone or saturated: put the post back
+			 * and let the heartbeat decide. */
+			(void)s_q_push(b, e, 1);
+			w->credit = w->in_flight;
+			return;
 		}
 		s_sent(b, e, best);
 	}
 }
 
 static void
-s_copy_str(char *dst, size_t cap, const mf_frames_t *f, int i)
+s_copy_str(char *dst, size_t cap, mf_proto_str_t s)
 {
-	size_t	n = 0;
+	size_t	n = s.len < cap - 1 ? s.len : cap - 1;
 
-	if (i < f->n) {
-		n = f->len[i] < cap - 1 ? f->len[i] : cap - 1;
-		memcpy(dst, f->data[i], n);
-	}
+	memcpy(dst, s.s, n);
 	dst[n] = '\0';
 	/* Worker-supplied text ends up in logs and stats: keep it printable. */
 	for (size_t k = 0; k < n; k++)
@@ -773,17 +773,16 @@ s_reject(mf_broker_t *b, int wi, uint64_t did, const char *why)
  * an id in flight completes the post; a later one is a late duplicate.
  */
 static void
-s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
-    const void *verdict, size_t len)
+s_verdict(mf_broker_t *b, int wi, const mf_proto_item_t *v)
 {
 	mf_entry_t	*e;
-	uint64_t	 did;
+	uint64_t	 did = v->did;
+	const uint8_t	*meta = v->meta;
 	int		 action = -1, status = -1;
 	const uint8_t	*vid;
 	size_t		 vidlen;
 	char		 id[MF_WIRE_ID_CAP];
 
-	memcpy(&did, didp, 8);
 	if (wi < 0) {
 		s_reject(b, wi, did, "");
 		return;
@@ -799,7 +798,7 @@ s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
 		s_reject(b, wi, did, "another worker holds that post");
 		return;
 	}
-	if (mf_proto_verdict_check(verdict, len, &action, &status, &vid,
+	if (mf_proto_verdict_check(v->data, v->len, &action, &status, &vid,
 	    &vidlen) != 0) {
 		s_reject(b, wi, did, "not a verdict map with a known action "
 		    "and status");
@@ -821,7 +820,7 @@ s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
 	b->w[wi].done++;
 	b->w[wi].progress_ms = mf_now_ms();
 	mf_broker_complete(b, e, e->ident, e->identlen, e->from_check,
-	    verdict, len, meta[0], meta[1], meta[2]);
+	    v->data, v->len, meta[0], meta[1], meta[2]);
 }
 
 /*
@@ -832,11 +831,15 @@ s_verdict(mf_broker_t *b, int wi, const void *didp, const uint8_t *meta,
  * on the backend could otherwise add tens of thousands per heartbeat.
  */
 static void
-s_rule_hits(mf_broker_t *b, int wi, const char *text, size_t len)
+s_rule_hits(mf_broker_t *b, int wi, mf_proto_str_t hits)
 {
+	const char	*text = hits.s;
+	size_t		 len = hits.len;
 	mf_rulehits_t	 h = {0}, known = {0};
 	size_t		 lines = 0, bad = 0;
 
+	if (len == 0)
+		return;
 	for (const char *p = text, *end = text + len; p < end; lines++) {
 		const char	*nl = memchr(p, '\n', (size_t)(end - p));
 
@@ -870,124 +873,118 @@ s_rule_hits(mf_broker_t *b, int wi, const char *text, size_t len)
 	mf_rulehits_free(&h);
 }
 
+/* READY from the peer 'ident' (worker 'wi', or -1 if new). */
+static void
+s_ready(mf_broker_t *b, int wi, const void *ident, size_t identlen,
+    const mf_proto_ready_t *r)
+{
+	mf_wrec_t	*w;
+
+	if (wi < 0 && (wi = s_worker_add(b, ident, identlen)) < 0)
+		return;
+	w = &b->w[wi];
+	w->credit = r->credit > 10000 ? 10000 : r->credit;
+	w->pid = (pid_t)r->pid;
+	s_copy_str(w->host, sizeof(w->host), r->host);
+	s_copy_str(w->ruleset, sizeof(w->ruleset), r->ruleset);
+	w->batch = r->batch > MF_PROTO_BATCH_MAX ? MF_PROTO_BATCH_MAX :
+	    r->batch;
+	w->maxmsg = (size_t)(r->maxmsg > MF_PROTO_MAX_SOCKET_MSG ?
+	    MF_PROTO_MAX_SOCKET_MSG : r->maxmsg);
+	w->last_seen_ms = mf_now_ms();
+	mf_log_info("worker %d (pid %ld on %s) ready: credit %d, ruleset %s",
+	    w->id, (long)w->pid, w->host, w->credit, w->ruleset);
+	/* The same process on a new connection (it reconnects when medflagd
+	 * was silent, or a send did not go out): what the old one held goes
+	 * on now, and the process is not killed when the old connection
+	 * times out. */
+	for (size_t k = 0; k < b->nw; k++)
+		if (k != (size_t)wi && b->w[k].used && b->w[k].pid == w->pid &&
+		    strcmp(b->w[k].host, w->host) == 0)
+			s_worker_gone(b, k, "connected again", 0);
+}
+
 void
 mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 {
-	int	wi;
+	mf_proto_msg_t	 m;
+	mf_err_t	 err;
+	int		 wi;
 
 	if (f->n < 2 || f->len[0] > MF_IDENT_MAX) {
 		b->st.bad_messages++;
 		return;
 	}
 	wi = s_worker_find(b, f->data[0], f->len[0]);
-	if (mf_frames_is(f, 1, MF_PROTO_READY)) {
-		char	num[16];
-		long	credit;
-
-		if (wi < 0 && (wi = s_worker_add(b, f->data[0],
-		    f->len[0])) < 0)
-			return;
-		s_copy_str(num, sizeof(num), f, 2);
-		credit = strtol(num, NULL, 10);
-		if (credit < 1)
-			credit = 1;
-		if (credit > 10000)
-			credit = 10000;
-		b->w[wi].credit = (int)credit;
-		s_copy_str(num, sizeof(num), f, 3);
-		b->w[wi].pid = (pid_t)strtol(num, NULL, 10);
-		s_copy_str(b->w[wi].host, sizeof(b->w[wi].host), f, 4);
-		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 5);
-		s_copy_str(num, sizeof(num), f, 6);
-		credit = strtol(num, NULL, 10);
-		b->w[wi].batch = credit < 1 ? 0 : credit > MF_PROTO_BATCH_MAX ?
-		    MF_PROTO_BATCH_MAX : (int)credit;
-		s_copy_str(num, sizeof(num), f, 7);
-		credit = strtol(num, NULL, 10);
-		b->w[wi].maxmsg = credit < 1 || credit >
-		    MF_PROTO_MAX_SOCKET_MSG ? (size_t)MF_PROTO_MAX_SOCKET_MSG :
-		    (size_t)credit;
-		b->w[wi].last_seen_ms = mf_now_ms();
-		mf_log_info("worker %d (pid %ld on %s) ready: credit %d, "
-		    "ruleset %s", b->w[wi].id, (long)b->w[wi].pid,
-		    b->w[wi].host, b->w[wi].credit, b->w[wi].ruleset);
-		/* The same process on a new connection (it reconnects when
-		 * medflagd was silent, or a send did not go out): what the
-		 * old one held goes on now, and the process is not killed
-		 * when the old connection times out. */
-		for (size_t k = 0; k < b->nw; k++)
-			if (k != (size_t)wi && b->w[k].used &&
-			    b->w[k].pid == b->w[wi].pid &&
-			    strcmp(b->w[k].host, b->w[wi].host) == 0)
-				s_worker_gone(b, k, "connected again", 0);
-		return;
-	}
 	if (wi >= 0)
 		b->w[wi].last_seen_ms = mf_now_ms();
-	if (mf_frames_is(f, 1, MF_PROTO_VERDICT)) {
-		if (f->n != 5 || f->len[2] != 8 || f->len[3] != 3) {
-			b->st.bad_messages++;
-			return;
-		}
-		s_verdict(b, wi, f->data[2], f->data[3], f->data[4], f->len[4]);
-	} else if (mf_frames_is(f, 1, MF_PROTO_VERDICTS)) {
-		const uint8_t	*ix = f->data[2], *v = f->data[3];
-		size_t		 n, off = 0;
+	if (mf_frames_parse(f, 1, 1, &m, &err) != 0) {
+		char	who[48] = "a peer that is not a registered worker";
 
-		if (f->n != 4 || f->len[2] % MF_PROTO_VERDICTS_ENT != 0) {
-			b->st.bad_messages++;
-			return;
-		}
-		n = f->len[2] / MF_PROTO_VERDICTS_ENT;
-		for (size_t k = 0; k < n; k++, ix += MF_PROTO_VERDICTS_ENT) {
-			size_t	len = mf_proto_le32(ix + 11);
-
-			if (len > f->len[3] - off) {
-				b->st.bad_messages++;
-				break;
-			}
-			s_verdict(b, wi, ix, ix + 8, v + off, len);
-			off += len;
-		}
+		if (wi >= 0)
+			snprintf(who, sizeof(who), "worker %d", b->w[wi].id);
+		b->st.bad_messages++;
+		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "backend: %s sent a "
+		    "message that does not parse (%s%s%s); dropped", who,
+		    err.where, err.where[0] ? ": " : "", err.msg);
+		return;
+	}
+	switch (m.type) {
+	case MF_PROTO_T_READY:
+		s_ready(b, wi, f->data[0], f->len[0], &m.u.ready);
+		return;
+	case MF_PROTO_T_VERDICT:
+		s_verdict(b, wi, &m.u.item);
+		break;
+	case MF_PROTO_T_VERDICTS:
+		for (size_t k = 0; k < m.u.batch.n; k++)
+			s_verdict(b, wi, &m.u.batch.v[k]);
+		break;
+	default:
+		break;
 	}
 	if (wi < 0) {
 		/* A worker we declared dead (or never met): ask it to
 		 * announce itself again. */
-		const void	*d[2] = { f->data[0], MF_PROTO_RESET };
-		size_t		 l[2] = { f->len[0], strlen(MF_PROTO_RESET) };
-
-		(void)mf_frames_send(b->backend, 2, d, l, ZMQ_DONTWAIT);
+		s_send_cmd(b, f->data[0], f->len[0], MF_PROTO_T_RESET);
 		return;
 	}
-	if (mf_frames_is(f, 1, MF_PROTO_HB)) {
-		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
-		s_copy_str(b->w[wi].sources_version,
-		    sizeof(b->w[wi].sources_version), f, 3);
-		b->w[wi].stale = mf_frames_is(f, 4, "1");
-		s_copy_str(b->w[wi].auto_shadowed,
-		    sizeof(b->w[wi].auto_shadowed), f, 5);
-		if (f->n > 6)
-			s_rule_hits(b, wi, f->data[6], f->len[6]);
-		s_copy_str(b->w[wi].demoted, sizeof(b->w[wi].demoted), f, 7);
-	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADED)) {
+	switch (m.type) {
+	case MF_PROTO_T_HB: {
+		const mf_proto_hb_t	*h = &m.u.hb;
+		mf_wrec_t		*w = &b->w[wi];
+
+		s_copy_str(w->ruleset, sizeof(w->ruleset), h->ruleset);
+		s_copy_str(w->sources_version, sizeof(w->sources_version),
+		    h->sources_version);
+		w->stale = h->stale;
+		s_copy_str(w->auto_shadowed, sizeof(w->auto_shadowed),
+		    h->auto_shadowed);
+		s_rule_hits(b, wi, h->rule_hits);
+		s_copy_str(w->demoted, sizeof(w->demoted), h->demoted);
+		break;
+	}
+	case MF_PROTO_T_RELOADED:
 		b->w[wi].reloading = 0;
-		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset), f, 2);
+		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset),
+		    m.u.text);
 		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,
 		    b->w[wi].ruleset);
-	} else if (mf_frames_is(f, 1, MF_PROTO_RELOADFAIL)) {
+		break;
+	case MF_PROTO_T_RELOADFAIL: {
 		char	msg[256];
 
 		b->w[wi].reloading = 0;
-		s_copy_str(msg, sizeof(msg), f, 2);
+		s_copy_str(msg, sizeof(msg), m.u.text);
 		mf_log_warnx("worker %d could not reload: %s", b->w[wi].id,
 		    msg);
-	} else if (mf_frames_is(f, 1, MF_PROTO_BYE)) {
+		break;
+	}
+	case MF_PROTO_T_BYE:
 		mf_broker_worker_dead(b, (size_t)wi, "said goodbye");
-	} else if (!mf_frames_is(f, 1, MF_PROTO_VERDICT) &&
-	    !mf_frames_is(f, 1, MF_PROTO_VERDICTS)) {
-		b->st.bad_messages++;
-		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "worker %d sent an "
-		    "unknown message", b->w[wi].id);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -1046,7 +1043,7 @@ mf_broker_heartbeat(mf_broker_t *b, int64_t now)
 		}
 	}
 	if (now >= b->next_hb_ms) {
-		mf_broker_broadcast(b, MF_PROTO_HB);
+		mf_broker_broadcast(b, MF_PROTO_T_HB_BROKER);
 		b->next_hb_ms = now + b->cfg.heartbeat_ms;
 	}
 }

@@ -781,7 +781,7 @@ main(int argc, char **argv)
 
 	mf_log_info("stopping: %llu verdict%s published; telling workers to "
 	    "exit", (unsigned long long)b.seq, b.seq == 1 ? "" : "s");
-	mf_broker_broadcast(&b, MF_PROTO_EXIT);
+	mf_broker_broadcast(&b, MF_PROTO_T_EXIT);
 	mf_supervise_stop(&b, 3000);
 	mf_replay_stop(&b);
 	mf_journal_stop(&b.journal, 1000);

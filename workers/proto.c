@@ -1,10 +1,14 @@
 /*
- * proto.c - multipart frame helpers and the verdict stamp (seq and
- * latency_us written by medflagd into a worker's encoded verdict without
- * decoding it).
+ * proto.c - the backend codec (each message between medflagd and
+ * medflag-worker parsed from and built into frames, with no socket
+ * involved), the multipart frame helpers that move those frames, and
+ * the verdict stamp (seq and latency_us written by medflagd into a
+ * worker's encoded verdict without decoding it). Not responsible for
+ * what the messages make the programs do (dispatch.c, worker.c).
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,8 +370,9 @@ mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
 	return 0;
 }
 
-void
-mf_proto_put_le32(uint8_t *p, uint32_t v)
+/* Little-endian 32-bit lengths of the POSTS and VERDICTS indexes. */
+static void
+s_put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v;
 	p[1] = (uint8_t)(v >> 8);
@@ -375,8 +380,8 @@ mf_proto_put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-uint32_t
-mf_proto_le32(const uint8_t *p)
+static uint32_t
+s_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[3] << 24;
@@ -455,4 +460,458 @@ mf_proto_verdict_check(const void *verdict, size_t len, int *action,
 		off += kn + vn;
 	}
 	return (seen & 0x6) == 0x6 ? 0 : -1;
+}
+
+/* ---- the backend codec ------------------------------------------------ */
+
+/*
+ * One row per message: its name, its direction and how many frames it
+ * takes (the name included). The per-message readers below check each
+ * frame's size and value; nothing here reads past a frame's length.
+ */
+static const struct s_kind {
+	mf_proto_type_t	 type;
+	const char	*name;
+	int		 up;		/* sent by the worker */
+	int		 min, max;	/* frames, the name included */
+} s_kinds[] = {
+	{ MF_PROTO_T_READY,	 MF_PROTO_READY,	1, 5, 7 },
+	{ MF_PROTO_T_HB,	 MF_PROTO_HB,		1, 5, 7 },
+	{ MF_PROTO_T_VERDICT,	 MF_PROTO_VERDICT,	1, 4, 4 },
+	{ MF_PROTO_T_VERDICTS,	 MF_PROTO_VERDICTS,	1, 3, 3 },
+	{ MF_PROTO_T_RELOADED,	 MF_PROTO_RELOADED,	1, 2, 2 },
+	{ MF_PROTO_T_RELOADFAIL, MF_PROTO_RELOADFAIL,	1, 2, 2 },
+	{ MF_PROTO_T_BYE,	 MF_PROTO_BYE,		1, 1, 1 },
+	{ MF_PROTO_T_POST,	 MF_PROTO_POST,		0, 3, 3 },
+	{ MF_PROTO_T_POSTS,	 MF_PROTO_POSTS,	0, 3, 3 },
+	{ MF_PROTO_T_HB_BROKER,	 MF_PROTO_HB,		0, 1, 1 },
+	{ MF_PROTO_T_RELOAD,	 MF_PROTO_RELOAD,	0, 1, 1 },
+	{ MF_PROTO_T_EXIT,	 MF_PROTO_EXIT,		0, 1, 1 },
+	{ MF_PROTO_T_RESET,	 MF_PROTO_RESET,	0, 1, 1 },
+};
+#define S_NKINDS	(sizeof(s_kinds) / sizeof(s_kinds[0]))
+
+static const struct s_kind *
+s_kind(mf_proto_type_t t)
+{
+	for (size_t i = 0; i < S_NKINDS; i++)
+		if (s_kinds[i].type == t)
+			return &s_kinds[i];
+	return NULL;
+}
+
+const char *
+mf_proto_name(mf_proto_type_t t)
+{
+	const struct s_kind	*k = s_kind(t);
+
+	return k ? k->name : "?";
+}
+
+mf_proto_str_t
+mf_proto_str(const char *s)
+{
+	mf_proto_str_t	r = { s, strlen(s) };
+
+	return r;
+}
+
+/* Frame 'i' of a message being parsed. */
+typedef struct s_in {
+	const void *const	*data;
+	const size_t		*len;
+	int			 n;
+	const char		*name;
+} s_in_t;
+
+static mf_proto_str_t
+s_frame(const s_in_t *in, int i)
+{
+	mf_proto_str_t	r = { "", 0 };
+
+	if (i < in->n && in->len[i] > 0) {
+		r.s = in->data[i];
+		r.len = in->len[i];
+	}
+	return r;
+}
+
+/* A name (host, ruleset, sources version): at most MF_PROTO_NAME_MAX. */
+static int
+s_get_name(const s_in_t *in, int i, const char *what, mf_proto_str_t *out,
+    mf_err_t *err)
+{
+	*out = s_frame(in, i);
+	if (out->len > MF_PROTO_NAME_MAX)
+		return mf_err_set(err, MF_ELIMIT, in->name, "frame %d (%s): "
+		    "%zu bytes, more than %d", i, what, out->len,
+		    MF_PROTO_NAME_MAX);
+	return 0;
+}
+
+/* A decimal number in lo..hi (lo >= 0): digits only, no sign, no
+ * leading zero, no silent 0 for what strtoll cannot read. */
+static int
+s_get_num(const s_in_t *in, int i, const char *what, long long lo,
+    long long hi, long long *out, mf_err_t *err)
+{
+	mf_proto_str_t	 f = s_frame(in, i);
+	char		 buf[24], *end;
+	long long	 v;
+	int		 ok = f.len > 0 && f.len < sizeof(buf) &&
+			    (f.s[0] != '0' || f.len == 1);
+
+	for (size_t k = 0; ok && k < f.len; k++)
+		ok = f.s[k] >= '0' && f.s[k] <= '9';
+	if (ok) {
+		memcpy(buf, f.s, f.len);
+		buf[f.len] = '\0';
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		ok = errno == 0 && end == buf + f.len && v >= lo && v <= hi;
+	}
+	if (!ok)
+		return mf_err_set(err, MF_EFIELD, in->name, "frame %d (%s): "
+		    "not a decimal number in %lld..%lld", i, what, lo, hi);
+	*out = v;
+	return 0;
+}
+
+static int
+s_get_fixed(const s_in_t *in, int i, const char *what, size_t want,
+    mf_err_t *err)
+{
+	if (in->len[i] != want)
+		return mf_err_set(err, MF_ELIMIT, in->name, "frame %d (%s): "
+		    "%zu bytes, not %zu", i, what, in->len[i], want);
+	return 0;
+}
+
+static int
+s_parse_ready(const s_in_t *in, mf_proto_ready_t *r, mf_err_t *err)
+{
+	long long	v;
+
+	if (s_get_num(in, 1, "credit", 1, INT32_MAX, &v, err) != 0)
+		return -1;
+	r->credit = (int)v;
+	if (s_get_num(in, 2, "pid", 1, INT32_MAX, &v, err) != 0)
+		return -1;
+	r->pid = (long)v;
+	if (s_get_name(in, 3, "host", &r->host, err) != 0 ||
+	    s_get_name(in, 4, "ruleset", &r->ruleset, err) != 0)
+		return -1;
+	r->batch = 0;
+	r->maxmsg = MF_PROTO_MAX_SOCKET_MSG;
+	if (in->n > 5) {
+		if (s_get_num(in, 5, "batch", 0, INT32_MAX, &v, err) != 0)
+			return -1;
+		r->batch = (int)v;
+	}
+	if (in->n > 6) {
+		if (s_get_num(in, 6, "maxmsg", 1, INT64_MAX, &v, err) != 0)
+			return -1;
+		r->maxmsg = v;
+	}
+	return 0;
+}
+
+static int
+s_parse_hb(const s_in_t *in, mf_proto_hb_t *h, mf_err_t *err)
+{
+	mf_proto_str_t	stale = s_frame(in, 3);
+
+	if (s_get_name(in, 1, "ruleset", &h->ruleset, err) != 0 ||
+	    s_get_name(in, 2, "sources_version", &h->sources_version,
+	    err) != 0)
+		return -1;
+	if (stale.len != 1 || (stale.s[0] != '0' && stale.s[0] != '1'))
+		return mf_err_set(err, MF_EFIELD, in->name, "frame 3 "
+		    "(stale): not \"0\" or \"1\"");
+	h->stale = stale.s[0] == '1';
+	h->auto_shadowed = s_frame(in, 4);
+	h->rule_hits = s_frame(in, 5);
+	h->demoted = s_frame(in, 6);
+	return 0;
+}
+
+/* POST or VERDICT: did(8) [meta(3)] data. */
+static int
+s_parse_item(const s_in_t *in, int meta, mf_proto_item_t *it, mf_err_t *err)
+{
+	if (s_get_fixed(in, 1, "did", 8, err) != 0 ||
+	    (meta && s_get_fixed(in, 2, "meta", 3, err) != 0))
+		return -1;
+	memcpy(&it->did, in->data[1], 8);
+	memset(it->meta, 0, sizeof(it->meta));
+	if (meta)
+		memcpy(it->meta, in->data[2], 3);
+	it->data = s_frame(in, in->n - 1).s;
+	it->len = in->len[in->n - 1];
+	return 0;
+}
+
+/*
+ * POSTS or VERDICTS: index, then the bytes. The whole index is checked
+ * against the bytes before any item is taken: its lengths add up to the
+ * last frame exactly, or the message is refused.
+ */
+static int
+s_parse_batch(const s_in_t *in, int meta, mf_proto_batch_t *b,
+    mf_err_t *err)
+{
+	size_t		 ent = meta ? MF_PROTO_VERDICTS_ENT :
+			    MF_PROTO_POSTS_ENT;
+	size_t		 ixlen = in->len[1], blen = in->len[2], off = 0;
+	const uint8_t	*ix = in->data[1];
+	const uint8_t	*body = (const uint8_t *)s_frame(in, 2).s;
+
+	if (ixlen == 0 || ixlen % ent != 0 ||
+	    ixlen / ent > MF_PROTO_BATCH_MAX)
+		return mf_err_set(err, MF_ELIMIT, in->name, "frame 1 (index):"
+		    " %zu bytes, not 1 to %d entries of %zu", ixlen,
+		    MF_PROTO_BATCH_MAX, ent);
+	b->n = ixlen / ent;
+	for (size_t k = 0; k < b->n; k++, ix += ent) {
+		mf_proto_item_t	*it = &b->v[k];
+
+		it->len = s_le32(ix + ent - 4);
+		if (it->len > blen - off)
+			return mf_err_set(err, MF_ELIMIT, in->name, "entry %zu "
+			    "of the index: %zu bytes past the %zu of frame 2",
+			    k, it->len, blen);
+		memcpy(&it->did, ix, 8);
+		memset(it->meta, 0, sizeof(it->meta));
+		if (meta)
+			memcpy(it->meta, ix + 8, 3);
+		it->data = body + off;
+		off += it->len;
+	}
+	if (off != blen)
+		return mf_err_set(err, MF_ELIMIT, in->name, "frame 2: %zu "
+		    "bytes, but the index accounts for %zu", blen, off);
+	return 0;
+}
+
+static int
+s_parse(int up, const void *const *data, const size_t *len, int n,
+    mf_proto_msg_t *m, mf_err_t *err)
+{
+	const struct s_kind	*k = NULL;
+	s_in_t			 in = { data, len, n, "" };
+
+	if (n < 1)
+		return mf_err_set(err, MF_EWIRE, "", "no frames");
+	for (size_t i = 0; i < S_NKINDS; i++)
+		if (s_kinds[i].up == up &&
+		    len[0] == strlen(s_kinds[i].name) &&
+		    memcmp(data[0], s_kinds[i].name, len[0]) == 0)
+			k = &s_kinds[i];
+	if (k == NULL)
+		return mf_err_set(err, MF_EWIRE, "", "unknown message for %s",
+		    up ? "medflagd" : "a worker");
+	in.name = k->name;
+	if (n < k->min || n > k->max)
+		return mf_err_set(err, MF_EWIRE, k->name, "%d frames, not "
+		    "%d to %d", n, k->min, k->max);
+	m->type = k->type;
+	switch (k->type) {
+	case MF_PROTO_T_READY:
+		return s_parse_ready(&in, &m->u.ready, err);
+	case MF_PROTO_T_HB:
+		return s_parse_hb(&in, &m->u.hb, err);
+	case MF_PROTO_T_VERDICT:
+	case MF_PROTO_T_POST:
+		return s_parse_item(&in, k->type == MF_PROTO_T_VERDICT,
+		    &m->u.item, err);
+	case MF_PROTO_T_VERDICTS:
+	case MF_PROTO_T_POSTS:
+		return s_parse_batch(&in, k->type == MF_PROTO_T_VERDICTS,
+		    &m->u.batch, err);
+	case MF_PROTO_T_RELOADED:
+		return s_get_name(&in, 1, "ruleset", &m->u.text, err);
+	case MF_PROTO_T_RELOADFAIL:
+		m->u.text = s_frame(&in, 1);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+mf_proto_parse_up(const void *const *data, const size_t *len, int n,
+    mf_proto_msg_t *m, mf_err_t *err)
+{
+	return s_parse(1, data, len, n, m, err);
+}
+
+int
+mf_proto_parse_down(const void *const *data, const size_t *len, int n,
+    mf_proto_msg_t *m, mf_err_t *err)
+{
+	return s_parse(0, data, len, n, m, err);
+}
+
+int
+mf_frames_parse(const mf_frames_t *f, int first, int up, mf_proto_msg_t *m,
+    mf_err_t *err)
+{
+	if (f->extra > 0)
+		return mf_err_set(err, MF_ELIMIT, "", "more than %d frames",
+		    MF_PROTO_MAX_FRAMES - first);
+	if (first >= f->n)
+		return mf_err_set(err, MF_EWIRE, "", "no frames");
+	return s_parse(up, (const void *const *)f->data + first, f->len +
+	    first, f->n - first, m, err);
+}
+
+/* ---- building --------------------------------------------------------- */
+
+static void
+s_put(mf_proto_out_t *o, const void *data, size_t len)
+{
+	o->data[o->n] = data;
+	o->len[o->n++] = len;
+}
+
+static int
+s_put_name(mf_proto_out_t *o, const char *msg, const char *what,
+    mf_proto_str_t s, mf_err_t *err)
+{
+	if (s.len > MF_PROTO_NAME_MAX)
+		return mf_err_set(err, MF_ELIMIT, msg, "%s: %zu bytes, more "
+		    "than %d", what, s.len, MF_PROTO_NAME_MAX);
+	s_put(o, s.len ? s.s : "", s.len);
+	return 0;
+}
+
+static int
+s_put_num(mf_proto_out_t *o, int slot, const char *msg, const char *what,
+    long long v, long long lo, long long hi, mf_err_t *err)
+{
+	if (v < lo || v > hi)
+		return mf_err_set(err, MF_EFIELD, msg, "%s: %lld, not in "
+		    "%lld..%lld", what, v, lo, hi);
+	snprintf(o->num[slot], sizeof(o->num[slot]), "%lld", v);
+	s_put(o, o->num[slot], strlen(o->num[slot]));
+	return 0;
+}
+
+/* The index and the bytes of a batch (see mf_proto_batch_t). */
+static int
+s_build_batch(const mf_proto_batch_t *b, int meta, mf_proto_out_t *o,
+    const char *msg, mf_err_t *err)
+{
+	size_t		 ent = meta ? MF_PROTO_VERDICTS_ENT :
+			    MF_PROTO_POSTS_ENT, total = 0;
+	uintptr_t	 next;
+
+	if (b->n < 1 || b->n > MF_PROTO_BATCH_MAX)
+		return mf_err_set(err, MF_ELIMIT, msg, "%zu items, not 1 to "
+		    "%d", b->n, MF_PROTO_BATCH_MAX);
+	next = (uintptr_t)b->v[0].data;
+	for (size_t k = 0; k < b->n; k++) {
+		const mf_proto_item_t	*it = &b->v[k];
+		uint8_t			*ix = o->idx + k * ent;
+
+		if ((uintptr_t)it->data != next || it->len > UINT32_MAX)
+			return mf_err_set(err, MF_ELIMIT, msg, "item %zu: not "
+			    "right after the one before, or over 4 GiB", k);
+		memcpy(ix, &it->did, 8);
+		if (meta)
+			memcpy(ix + 8, it->meta, 3);
+		s_put_le32(ix + ent - 4, (uint32_t)it->len);
+		next += it->len;
+		total += it->len;
+	}
+	s_put(o, o->idx, b->n * ent);
+	s_put(o, b->v[0].data, total);
+	return 0;
+}
+
+int
+mf_proto_build(const mf_proto_msg_t *m, mf_proto_out_t *o, mf_err_t *err)
+{
+	const struct s_kind	*k = s_kind(m->type);
+	const char		*name;
+	int			 rc = 0;
+
+	o->n = 0;
+	if (k == NULL)
+		return mf_err_set(err, MF_EINVAL, "", "no message of type %d",
+		    (int)m->type);
+	name = k->name;
+	s_put(o, name, strlen(name));
+	switch (m->type) {
+	case MF_PROTO_T_READY: {
+		const mf_proto_ready_t	*r = &m->u.ready;
+
+		if (s_put_num(o, 0, name, "credit", r->credit, 1, INT32_MAX,
+		    err) != 0 || s_put_num(o, 1, name, "pid", r->pid, 1,
+		    INT32_MAX, err) != 0 || s_put_name(o, name, "host",
+		    r->host, err) != 0 || s_put_name(o, name, "ruleset",
+		    r->ruleset, err) != 0 || s_put_num(o, 2, name, "batch",
+		    r->batch, 0, INT32_MAX, err) != 0 || s_put_num(o, 3, name,
+		    "maxmsg", r->maxmsg, 1, INT64_MAX, err) != 0)
+			return -1;
+		break;
+	}
+	case MF_PROTO_T_HB: {
+		const mf_proto_hb_t	*h = &m->u.hb;
+
+		if (s_put_name(o, name, "ruleset", h->ruleset, err) != 0 ||
+		    s_put_name(o, name, "sources_version",
+		    h->sources_version, err) != 0)
+			return -1;
+		s_put(o, h->stale ? "1" : "0", 1);
+		s_put(o, h->auto_shadowed.len ? h->auto_shadowed.s : "",
+		    h->auto_shadowed.len);
+		s_put(o, h->rule_hits.len ? h->rule_hits.s : "",
+		    h->rule_hits.len);
+		s_put(o, h->demoted.len ? h->demoted.s : "", h->demoted.len);
+		break;
+	}
+	case MF_PROTO_T_VERDICT:
+	case MF_PROTO_T_POST:
+		memcpy(o->fixed, &m->u.item.did, 8);
+		s_put(o, o->fixed, 8);
+		if (m->type == MF_PROTO_T_VERDICT) {
+			memcpy(o->fixed + 8, m->u.item.meta, 3);
+			s_put(o, o->fixed + 8, 3);
+		}
+		s_put(o, m->u.item.data, m->u.item.len);
+		break;
+	case MF_PROTO_T_VERDICTS:
+	case MF_PROTO_T_POSTS:
+		rc = s_build_batch(&m->u.batch, m->type == MF_PROTO_T_VERDICTS,
+		    o, name, err);
+		break;
+	case MF_PROTO_T_RELOADED:
+		rc = s_put_name(o, name, "ruleset", m->u.text, err);
+		break;
+	case MF_PROTO_T_RELOADFAIL:
+		s_put(o, m->u.text.len ? m->u.text.s : "", m->u.text.len);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+int
+mf_proto_send(void *sock, const void *ident, size_t identlen,
+    const mf_proto_out_t *o, zmq_msg_t *last, int flags)
+{
+	int	n = last != NULL ? o->n - 1 : o->n;
+
+	if (ident != NULL && mf_zsend(sock, ident, identlen, flags |
+	    ZMQ_SNDMORE) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (mf_zsend(sock, o->data[i], o->len[i], flags |
+		    (i + 1 < o->n ? ZMQ_SNDMORE : 0)) < 0)
+			return -1;
+	if (last != NULL && mf_zmsg_send(last, sock, flags) < 0)
+		return -1;
+	return 0;
 }

@@ -37,6 +37,11 @@
  * holds its did, and only when the verdict passes
  * mf_proto_verdict_check and agrees with its meta; other entries are
  * dropped and counted (dispatch.c, s_verdict).
+ *
+ * Both programs read and write these messages only through the codec
+ * below (mf_proto_parse_up/down, mf_proto_build): one typed struct per
+ * message, every frame count, size and number checked, no socket
+ * involved. Numbers are decimal ASCII without sign or leading zero.
  * Not responsible for dispatch policy (dispatch.c) or supervision.
  * SPDX-License-Identifier: MIT
  */
@@ -49,6 +54,7 @@
 #include <zmq.h>
 
 #include "buf.h"
+#include "err.h"
 
 #define MF_PROTO_READY		"READY"
 #define MF_PROTO_HB		"HB"
@@ -129,9 +135,133 @@ int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
  */
 int	 mf_proto_verdict_check(const void *verdict, size_t len, int *action,
 	    int *status, const uint8_t **post_id, size_t *idlen);
-/* Little-endian 32-bit lengths of the POSTS and VERDICTS indexes. */
-void	 mf_proto_put_le32(uint8_t *p, uint32_t v);
-uint32_t mf_proto_le32(const uint8_t *p);
+/* ---- the backend codec ------------------------------------------------ */
+
+/* Longest host, ruleset and sources_version a message carries. */
+#define MF_PROTO_NAME_MAX	255
+
+typedef enum mf_proto_type {
+	/* worker -> medflagd */
+	MF_PROTO_T_READY,
+	MF_PROTO_T_HB,		/* the worker's heartbeat, with its state */
+	MF_PROTO_T_VERDICT,
+	MF_PROTO_T_VERDICTS,
+	MF_PROTO_T_RELOADED,
+	MF_PROTO_T_RELOADFAIL,
+	MF_PROTO_T_BYE,
+	/* medflagd -> worker */
+	MF_PROTO_T_POST,
+	MF_PROTO_T_POSTS,
+	MF_PROTO_T_HB_BROKER,	/* medflagd's heartbeat: "HB" alone */
+	MF_PROTO_T_RELOAD,
+	MF_PROTO_T_EXIT,
+	MF_PROTO_T_RESET
+} mf_proto_type_t;
+
+/* Bytes of a frame; not NUL-terminated. BORROWS. */
+typedef struct mf_proto_str {
+	const char	*s;
+	size_t		 len;
+} mf_proto_str_t;
+
+/* READY. Parsed from an older worker's shorter message, 'batch' is 0
+ * (POST only) and 'maxmsg' MF_PROTO_MAX_SOCKET_MSG. */
+typedef struct mf_proto_ready {
+	int		 credit;	/* 1..INT_MAX: posts it may hold */
+	long		 pid;		/* 1..INT_MAX */
+	mf_proto_str_t	 host;		/* at most MF_PROTO_NAME_MAX bytes */
+	mf_proto_str_t	 ruleset;	/* likewise */
+	int		 batch;		/* 0..INT_MAX: posts per POSTS */
+	int64_t		 maxmsg;	/* 1..INT64_MAX: its ZMQ_MAXMSGSIZE */
+} mf_proto_ready_t;
+
+/* The worker's HB. Frames an older worker does not send are empty. */
+typedef struct mf_proto_hb {
+	mf_proto_str_t	 ruleset;	/* at most MF_PROTO_NAME_MAX bytes */
+	mf_proto_str_t	 sources_version;	/* likewise */
+	int		 stale;		/* "0" or "1" on the wire */
+	mf_proto_str_t	 auto_shadowed;	/* rule ids, comma-separated */
+	mf_proto_str_t	 rule_hits;	/* "RULE_ID HITS SHADOW" lines */
+	mf_proto_str_t	 demoted;	/* rule ids, comma-separated */
+} mf_proto_hb_t;
+
+/* One post (POST) or verdict (VERDICT); an entry of POSTS or VERDICTS. */
+typedef struct mf_proto_item {
+	uint64_t	 did;		/* 8 bytes, host order */
+	uint8_t		 meta[3];	/* verdicts: action, status, M_ bits */
+	const void	*data;		/* BORROWS: the msgpack post/verdict */
+	size_t		 len;		/* at most UINT32_MAX in a batch */
+} mf_proto_item_t;
+
+/* POSTS or VERDICTS: 1..MF_PROTO_BATCH_MAX items whose bytes lie back
+ * to back in memory, in order, as in the message's last frame. */
+typedef struct mf_proto_batch {
+	size_t		 n;
+	mf_proto_item_t	 v[MF_PROTO_BATCH_MAX];
+} mf_proto_batch_t;
+
+typedef struct mf_proto_msg {
+	mf_proto_type_t	 type;
+	union {
+		mf_proto_ready_t ready;		/* READY */
+		mf_proto_hb_t	 hb;		/* HB (worker's) */
+		mf_proto_item_t	 item;		/* VERDICT, POST */
+		mf_proto_batch_t batch;		/* VERDICTS, POSTS */
+		mf_proto_str_t	 text;		/* RELOADED: the ruleset (at
+						 * most MF_PROTO_NAME_MAX);
+						 * RELOADFAIL: why */
+	} u;
+} mf_proto_msg_t;
+
+/* A message built for sending: frames 0..n-1, the name first (not the
+ * ROUTER's identity frame). BORROWS the bytes of the message it was
+ * built from; the numbers, did, meta and index live in it. */
+typedef struct mf_proto_out {
+	const void	*data[MF_PROTO_MAX_FRAMES];
+	size_t		 len[MF_PROTO_MAX_FRAMES];
+	int		 n;
+	char		 num[4][24];	/* READY's numbers */
+	uint8_t		 fixed[11];	/* did and meta of POST/VERDICT */
+	uint8_t		 idx[MF_PROTO_BATCH_MAX * MF_PROTO_VERDICTS_ENT];
+} mf_proto_out_t;
+
+/*
+ * Parses the 'n' frames 'data'/'len' (the name first; medflagd drops
+ * the identity frame before) of a message a worker sent (up) or
+ * medflagd sent (down) into '*m', whose pointers BORROW the frames.
+ * Returns 0, or -1 with 'err' (MF_EWIRE: unknown name or wrong frame
+ * count; MF_ELIMIT: a frame too long or short, a batch too large or its
+ * index not matching its bytes; MF_EFIELD: a bad number or flag). The
+ * message is then dropped whole; 'err' never quotes frame bytes.
+ */
+int	 mf_proto_parse_up(const void *const *data, const size_t *len, int n,
+	    mf_proto_msg_t *m, mf_err_t *err);
+int	 mf_proto_parse_down(const void *const *data, const size_t *len,
+	    int n, mf_proto_msg_t *m, mf_err_t *err);
+/* Frames 'first'.. of a received message, parsed as mf_proto_parse_up
+ * (with 'up') or _down does; a message with more frames than 'f' kept
+ * fails (MF_ELIMIT). */
+int	 mf_frames_parse(const mf_frames_t *f, int first, int up,
+	    mf_proto_msg_t *m, mf_err_t *err);
+/*
+ * Builds the frames of '*m' into '*o', checking what parse checks, so a
+ * built message always parses back to 'm'. A READY or HB always has
+ * every frame. Returns 0, or -1 with 'err' as above.
+ */
+int	 mf_proto_build(const mf_proto_msg_t *m, mf_proto_out_t *o,
+	    mf_err_t *err);
+/* A string of 's' (BORROWS 's'). */
+mf_proto_str_t mf_proto_str(const char *s);
+/* Wire name of 't' ("HB" for both heartbeats). */
+const char	*mf_proto_name(mf_proto_type_t t);
+/*
+ * Sends the routing identity 'ident' (unless NULL) and the frames of
+ * 'o'; with 'last', that message goes (zero-copy) in place of o's last
+ * frame, whose bytes it holds, and is left empty once sent. 'flags' 0
+ * or ZMQ_DONTWAIT. Returns 0, or -1 (errno from libzmq).
+ */
+int	 mf_proto_send(void *sock, const void *ident, size_t identlen,
+	    const mf_proto_out_t *o, zmq_msg_t *last, int flags);
 
 /* Bytes taken by the msgpack object at 'p' (depth-bounded), 0 if it is
  * truncated or malformed. */

@@ -288,32 +288,32 @@ s_connect(void *ctx, const char *ep, int send_timeout_ms)
 	return s;
 }
 
+/* Sends 'm' to medflagd. What we build is checked as what we parse; a
+ * message that does not build is a bug here, not input. */
 static void
-s_send_strs(void *sock, int n, const char *const *s)
+s_send(void *sock, const mf_proto_msg_t *m)
 {
-	const void	*d[8];
-	size_t		 l[8];
+	mf_proto_out_t	o;
+	mf_err_t	err;
 
-	for (int i = 0; i < n; i++) {
-		d[i] = s[i];
-		l[i] = strlen(s[i]);
-	}
-	if (mf_frames_send(sock, n, d, l, 0) != 0)
+	if (mf_proto_build(m, &o, &err) != 0)
+		mf_log_fatalx("%s: %s", mf_proto_name(m->type), err.msg);
+	if (mf_proto_send(sock, NULL, 0, &o, NULL, 0) != 0)
 		s_send_lost = 1;
 }
 
 static void
 s_ready(void *sock, int credit, const char *host, const char *hash)
 {
-	char		 c[16], pid[16], batch[16], max[24];
-	const char	*f[7] = { MF_PROTO_READY, c, pid, host, hash, batch,
-	    max };
+	mf_proto_msg_t	m = { .type = MF_PROTO_T_READY };
 
-	snprintf(c, sizeof(c), "%d", credit);
-	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	snprintf(batch, sizeof(batch), "%d", MF_PROTO_BATCH_MAX);
-	snprintf(max, sizeof(max), "%lld", (long long)MF_PROTO_MAX_SOCKET_MSG);
-	s_send_strs(sock, 7, f);
+	m.u.ready.credit = credit;
+	m.u.ready.pid = (long)getpid();
+	m.u.ready.host = mf_proto_str(host);
+	m.u.ready.ruleset = mf_proto_str(hash);
+	m.u.ready.batch = MF_PROTO_BATCH_MAX;
+	m.u.ready.maxmsg = MF_PROTO_MAX_SOCKET_MSG;
+	s_send(sock, &m);
 }
 
 /* What judging a post needs; the verdict buffers are reused. */
@@ -327,7 +327,10 @@ typedef struct s_judge {
 	mf_guard_t	*guard;		/* OWNS: rules auto-shadowed here */
 	mf_lograte_t	 rate_bad;
 	mf_buf_t	 out;		/* the last verdict encoded */
-	mf_buf_t	 idx, body;	/* a VERDICTS message being built */
+	/* A VERDICTS message being built: its entries (data set when it
+	 * is sent) and their verdicts back to back. */
+	mf_proto_msg_t	 vs;
+	mf_buf_t	 body;
 	mf_rulehits_t	 hits;		/* per rule, since the last heartbeat */
 	mf_buf_t	 hb;		/* their heartbeat frame */
 } s_judge_t;
@@ -404,52 +407,44 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 	mf_post_destroy(&post);
 }
 
-/* Sends the VERDICTS message built in j->idx and j->body, if any. */
+/* Sends the VERDICTS message built in j->vs and j->body, if any. The
+ * verdicts' places are set only now: j->body moves as it grows. */
 static void
 s_flush_verdicts(s_judge_t *j, void *sock)
 {
-	const void	*d[3] = { MF_PROTO_VERDICTS, j->idx.data, j->body.data };
-	size_t		 l[3] = { strlen(MF_PROTO_VERDICTS), j->idx.len,
-	    j->body.len };
+	mf_proto_batch_t	*vb = &j->vs.u.batch;
+	size_t			 off = 0;
 
-	if (j->idx.len > 0 && mf_frames_send(sock, 3, d, l, 0) != 0)
-		s_send_lost = 1;
-	mf_buf_reset(&j->idx);
+	for (size_t k = 0; k < vb->n; k++) {
+		vb->v[k].data = (const uint8_t *)j->body.data + off;
+		off += vb->v[k].len;
+	}
+	if (vb->n > 0)
+		s_send(sock, &j->vs);
+	vb->n = 0;
 	mf_buf_reset(&j->body);
 }
 
 /* Judges every post of a POSTS message and answers them in VERDICTS
  * messages of at most S_FLUSH verdicts, so the first posts of a large
- * batch do not wait for the last. A truncated index entry ends the batch:
- * medflagd re-dispatches what was not answered when it declares this
- * worker dead, and the index comes from medflagd, so this is a bug, not
- * input. */
+ * batch do not wait for the last. */
 static void
-s_judge_batch(s_judge_t *j, void *sock, const uint8_t *ix, size_t ixlen,
-    const uint8_t *posts, size_t plen)
+s_judge_batch(s_judge_t *j, void *sock, const mf_proto_batch_t *posts)
 {
-	size_t	off = 0;
+	mf_proto_batch_t	*vb = &j->vs.u.batch;
 
-	mf_buf_reset(&j->idx);
+	j->vs.type = MF_PROTO_T_VERDICTS;
+	vb->n = 0;
 	mf_buf_reset(&j->body);
-	for (size_t k = 0; k < ixlen / MF_PROTO_POSTS_ENT; k++,
-	    ix += MF_PROTO_POSTS_ENT) {
-		uint8_t		ent[MF_PROTO_VERDICTS_ENT];
-		size_t		len = mf_proto_le32(ix + 8);
+	for (size_t k = 0; k < posts->n; k++) {
+		mf_proto_item_t	*it = &vb->v[vb->n++];
 
-		if (len > plen - off) {
-			mf_log_warnx("POSTS: index past the posts; %zu of "
-			    "%zu judged", k, ixlen / MF_PROTO_POSTS_ENT);
-			break;
-		}
-		s_judge(j, posts + off, len, ent + 8);
-		off += len;
-		memcpy(ent, ix, 8);
-		mf_proto_put_le32(ent + 11, (uint32_t)j->out.len);
-		if (mf_buf_append(&j->idx, ent, sizeof(ent)) != 0 ||
-		    mf_buf_append(&j->body, j->out.data, j->out.len) != 0)
+		s_judge(j, posts->v[k].data, posts->v[k].len, it->meta);
+		it->did = posts->v[k].did;
+		it->len = j->out.len;
+		if (mf_buf_append(&j->body, j->out.data, j->out.len) != 0)
 			mf_log_fatalx("out of memory");
-		if (j->idx.len == S_FLUSH * MF_PROTO_VERDICTS_ENT)
+		if (vb->n == S_FLUSH)
 			s_flush_verdicts(j, sock);
 		if (s_send_lost)
 			break;
@@ -492,6 +487,43 @@ s_adopt_lessons(s_refresh_t *r, const mf_ruleset_t *rules,
 	*taught = t;
 	mf_log_info("model %s: %zu weights taught by moderators",
 	    mf_model_hash(m), r->nlessons);
+}
+
+/* RELOAD: the rules compiled again; RELOADED with their hash, or
+ * RELOADFAIL with the first error (the old rules stay). */
+static void
+s_reload(const mf_config_t *cfg, s_refresh_t *r, s_judge_t *j,
+    mf_ruleset_t **rules, mf_model_t **taught, void *sock)
+{
+	mf_diags_t	 diags = {0};
+	mf_ruleset_t	*nr = s_load_rules(cfg, &diags);
+	mf_proto_msg_t	 m = { .type = MF_PROTO_T_RELOADED };
+	char		 msg[600];
+
+	if (nr != NULL) {
+		if (mf_guard_rules(j->guard, nr) != 0)
+			mf_log_fatalx("out of memory");
+		mf_ruleset_destroy(rules);
+		*rules = nr;
+		j->rules = nr;
+		/* A new model, or the same one: its lessons are fetched
+		 * again. */
+		mf_model_destroy(taught);
+		j->taught = NULL;
+		s_name_model(r, nr);
+		m.u.text = mf_proto_str(mf_ruleset_hash(nr));
+		s_send(sock, &m);
+		mf_log_info("ruleset %s", mf_ruleset_hash(nr));
+	} else {
+		snprintf(msg, sizeof(msg), "%zu error%s; first: %.200s: %.300s",
+		    diags.errors, diags.errors == 1 ? "" : "s",
+		    diags.n ? diags.v[0].where : "",
+		    diags.n ? diags.v[0].msg : "");
+		m.type = MF_PROTO_T_RELOADFAIL;
+		m.u.text = mf_proto_str(msg);
+		s_send(sock, &m);
+	}
+	mf_diags_free(&diags);
 }
 
 static const char s_usage[] =
@@ -654,16 +686,21 @@ main(int argc, char **argv)
 
 		mf_log_rated_tick(&j.rate_bad);
 		if (now >= next_hb) {
-			const char	*f[7] = { MF_PROTO_HB,
-			    mf_ruleset_hash(rules), mf_sources_version(sources),
-			    stale ? "1" : "0", mf_guard_list(j.guard), "",
-			    mf_guard_demoted(j.guard) };
+			mf_proto_msg_t	 m = { .type = MF_PROTO_T_HB };
+			mf_proto_hb_t	*h = &m.u.hb;
 
+			h->ruleset = mf_proto_str(mf_ruleset_hash(rules));
+			h->sources_version =
+			    mf_proto_str(mf_sources_version(sources));
+			h->stale = stale;
+			h->auto_shadowed = mf_proto_str(mf_guard_list(j.guard));
+			h->rule_hits = mf_proto_str("");
+			h->demoted = mf_proto_str(mf_guard_demoted(j.guard));
 			mf_buf_reset(&j.hb);
 			if (mf_rulehits_format(&j.hits, &j.hb) == 0 &&
 			    j.hb.len > 0)
-				f[5] = j.hb.data;
-			s_send_strs(sock, 7, f);
+				h->rule_hits = mf_proto_str(j.hb.data);
+			s_send(sock, &m);
 			mf_rulehits_zero(&j.hits);
 			next_hb = now + cfg.heartbeat_ms;
 		}
@@ -698,71 +735,50 @@ main(int argc, char **argv)
 		j.stale = stale;
 		for (int batch = 0; batch < 64; batch++) {
 			mf_frames_t	 f;
+			mf_proto_msg_t	 m;
+			mf_err_t	 err;
 
 			if (mf_frames_recv(sock, &f, ZMQ_DONTWAIT) != 0)
 				break;
 			last_heard = mf_now_ms();
-			if (mf_frames_is(&f, 0, MF_PROTO_POST) && f.n == 3 &&
-			    f.len[1] == 8) {
-				uint8_t	meta[3];
+			if (mf_frames_parse(&f, 0, 0, &m, &err) != 0) {
+				/* Our own medflagd sent it: a bug, or a
+				 * newer medflagd; said, and dropped. */
+				mf_log_rated(&j.rate_bad, MF_LOG_WARN,
+				    "medflagd sent a message that does not "
+				    "parse (%s%s%s); dropped", err.where,
+				    err.where[0] ? ": " : "", err.msg);
+				mf_frames_free(&f);
+				continue;
+			}
+			switch (m.type) {
+			case MF_PROTO_T_POST: {
+				mf_proto_msg_t	v = { .type =
+				    MF_PROTO_T_VERDICT };
 
-				s_judge(&j, f.data[2], f.len[2], meta);
-				{
-					const void	*d[4] = {
-					    MF_PROTO_VERDICT, f.data[1], meta,
-					    j.out.data };
-					size_t		 l[4] = { 7, 8, 3,
-					    j.out.len };
-
-					if (mf_frames_send(sock, 4, d, l,
-					    0) != 0)
-						s_send_lost = 1;
-				}
-			} else if (mf_frames_is(&f, 0, MF_PROTO_POSTS) &&
-			    f.n == 3 && f.len[1] % MF_PROTO_POSTS_ENT == 0) {
-				s_judge_batch(&j, sock, f.data[1], f.len[1],
-				    f.data[2], f.len[2]);
-			} else if (mf_frames_is(&f, 0, MF_PROTO_RELOAD)) {
-				mf_ruleset_t	*nr = s_load_rules(&cfg,
-				    &diags);
-
-				if (nr != NULL) {
-					const char *m[2] = {
-					    MF_PROTO_RELOADED,
-					    mf_ruleset_hash(nr) };
-
-					if (mf_guard_rules(j.guard, nr) != 0)
-						mf_log_fatalx("out of memory");
-					mf_ruleset_destroy(&rules);
-					rules = nr;
-					j.rules = rules;
-					/* A new model, or the same one: its
-					 * lessons are fetched again. */
-					mf_model_destroy(&taught);
-					j.taught = NULL;
-					s_name_model(&r, rules);
-					s_send_strs(sock, 2, m);
-					mf_log_info("ruleset %s",
-					    mf_ruleset_hash(rules));
-				} else {
-					char		 msg[600];
-					const char	*m[2] = {
-					    MF_PROTO_RELOADFAIL, msg };
-
-					snprintf(msg, sizeof(msg), "%zu "
-					    "error%s; first: %.200s: %.300s",
-					    diags.errors,
-					    diags.errors == 1 ? "" : "s",
-					    diags.n ? diags.v[0].where : "",
-					    diags.n ? diags.v[0].msg : "");
-					s_send_strs(sock, 2, m);
-				}
-				mf_diags_free(&diags);
-			} else if (mf_frames_is(&f, 0, MF_PROTO_RESET)) {
+				s_judge(&j, m.u.item.data, m.u.item.len,
+				    v.u.item.meta);
+				v.u.item.did = m.u.item.did;
+				v.u.item.data = j.out.data;
+				v.u.item.len = j.out.len;
+				s_send(sock, &v);
+				break;
+			}
+			case MF_PROTO_T_POSTS:
+				s_judge_batch(&j, sock, &m.u.batch);
+				break;
+			case MF_PROTO_T_RELOAD:
+				s_reload(&cfg, &r, &j, &rules, &taught, sock);
+				break;
+			case MF_PROTO_T_RESET:
 				s_ready(sock, cfg.worker_credit, host,
 				    mf_ruleset_hash(rules));
-			} else if (mf_frames_is(&f, 0, MF_PROTO_EXIT)) {
+				break;
+			case MF_PROTO_T_EXIT:
 				s_stop = 1;
+				break;
+			default:
+				break;
 			}
 			mf_frames_free(&f);
 			if (s_send_lost)
@@ -770,9 +786,9 @@ main(int argc, char **argv)
 		}
 	}
 	{
-		const char	*bye[1] = { MF_PROTO_BYE };
+		mf_proto_msg_t	bye = { .type = MF_PROTO_T_BYE };
 
-		s_send_strs(sock, 1, bye);
+		s_send(sock, &bye);
 	}
 	zmq_close(sock);
 	zmq_ctx_term(ctx);
@@ -790,7 +806,6 @@ main(int argc, char **argv)
 	mf_guard_destroy(&j.guard);
 	mf_ruleset_destroy(&rules);
 	mf_buf_free(&j.out);
-	mf_buf_free(&j.idx);
 	mf_buf_free(&j.body);
 	mf_buf_free(&j.hb);
 	mf_rulehits_free(&j.hits);

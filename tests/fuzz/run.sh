@@ -1,16 +1,19 @@
 #!/bin/sh
 # tests/fuzz/run.sh [BINDIR] - runs each libFuzzer binary BINDIR/fuzz_<name>
-# (built by `make fuzz`) for MF_FUZZ_SECONDS (default 60) seconds, starting
-# from tests/fuzz/corpus/<name>/. Inputs the fuzzer finds interesting stay
-# in build/fuzz/corpus/<name>/ (not committed); crash, leak, timeout and
-# out-of-memory inputs are copied into tests/fuzz/corpus/<name>/, where
-# `make check` replays them. Exits 1 if any fuzzer found a problem.
+# (built by `make fuzz`) for FUZZ_SECONDS (or MF_FUZZ_SECONDS; default 60)
+# seconds, starting from tests/fuzz/corpus/<name>/. Inputs the fuzzer
+# finds interesting go to build/fuzz/corpus/<name>/ while it runs; at the
+# end those that reach code the kept corpus does not (libFuzzer's -merge)
+# are added to tests/fuzz/corpus/<name>/, to be committed, so the next run
+# and `make check`'s replay start from all that was reached. Crash, leak,
+# timeout and out-of-memory inputs are copied there too. Exits 1 if any
+# fuzzer found a problem.
 # SPDX-License-Identifier: MIT
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 BIN=${1:-build/fuzz/bin}
-SECS=${MF_FUZZ_SECONDS:-60}
+SECS=${FUZZ_SECONDS:-${MF_FUZZ_SECONDS:-60}}
 status=0 ran=0
 
 for bin in "$BIN"/fuzz_*; do
@@ -40,6 +43,12 @@ for bin in "$BIN"/fuzz_*; do
 		new=$((new + 1))
 		echo "fuzz $name: new $b -> $seeds/$b"
 	done
+	# Keep what reaches new code; file names are content hashes.
+	before=$(ls "$seeds" | wc -l)
+	"$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$seeds" "$work" \
+	    >"$log.merge" 2>&1 ||
+	    echo "fuzz $name: merge failed (log $log.merge)"
+	echo "fuzz $name: kept corpus $before -> $(ls "$seeds" | wc -l) inputs in $seeds"
 	if [ "$rc" != 0 ] || [ "$new" != 0 ]; then
 		grep -E 'ERROR|SUMMARY|==[0-9]+==' "$log" | head -n 20
 		status=1

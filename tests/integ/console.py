@@ -43,7 +43,7 @@ CHROMIUM = shutil.which("chromium")
 MEDFLAG = os.path.join(mf.BUILD, "medflag")
 TOKEN = "console-test-token-0123456789"
 SUPPRESSED = "There is no link between the MMR jab and autism."
-UI = os.path.join(mf.TOP, "tools", "ui")
+UI = os.path.join(mf.TOP, "tools", "gateways", "ui")
 CORPUS = os.path.join(mf.TOP, "tests", "corpus", "open-en.jsonl")
 WINDOW_S = 3		# the second gateway's text window
 

@@ -68,7 +68,7 @@ def conf_with(d, name, lines):
     path = os.path.join(d.tmp, name)
     with open(path, "w") as f:
         f.write(open(d.conf).read() + "console on\nconsole_ui %s\n%s"
-                % (os.path.join(mf.TOP, "tools", "ui"), lines))
+                % (os.path.join(mf.TOP, "tools", "gateways", "ui"), lines))
     return path
 
 

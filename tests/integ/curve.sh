@@ -8,7 +8,7 @@
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; [ -n "$D" ] && sed -n 1,30p "$D/medflagd.log"; exit 1; }
 
 mf_env_start curve "$TOP/rules" "log_level info

@@ -7,7 +7,7 @@
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; exit 1; }
 
 mf_env_start demote "$TOP/rules" "log_level info

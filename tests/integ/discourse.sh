@@ -23,7 +23,7 @@
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; [ -f "$D/ad.log" ] && cat "$D/ad.log"; exit 1; }
 
 mf_env_start discourse "$TOP/rules" "log_level info"

@@ -9,7 +9,7 @@ B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 B=$TOP/$B
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; exit 1; }
 BIG='post: larger than 1 MiB (1048576 bytes), the most medflag judges'
 

@@ -8,8 +8,9 @@
 # with the prefix's paths and their sandbox. Then, from / and without -c
 # or any MEDFLAG_* variable: medflagd -n, explain and rules eval on the
 # installed files; medflagd with check, push, tail, a second medflagd
-# refused, a 3 MB post, invalid UTF-8, and reloads of a broken and of a
-# catch-all rule refused; local.d's overrides and `medflag config`; and
+# refused, a 3 MB post, invalid UTF-8, `medflag http` through the
+# installed medflag-gateway, and reloads of a broken and of a catch-all
+# rule refused; local.d's overrides and `medflag config`; and
 # mode shadow. Log lines carry time, level and component, no post text.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
@@ -43,13 +44,15 @@ inst() {
 	    { cat "$T/install.log"; fail "make install PREFIX=$P"; }
 }
 inst
-for f in bin/medflagd bin/medflag-worker bin/medflag etc/medflag/medflag.conf \
+for f in bin/medflagd bin/medflag-worker bin/medflag bin/medflag-gateway \
+    etc/medflag/medflag.conf \
     share/medflag/rules/canary.jsonl share/medflag/rules/policy.conf \
     share/medflag/rules/sources/vetted.list share/doc/medflag/operations.md \
     share/medflag/ui/index.html share/medflag/ui/console.js \
     lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
     lib/systemd/system/medflag-discourse.service \
     var/run/medflag share/man/man1/medflag.1 share/man/man8/medflagd.8 \
+    share/man/man8/medflag-gateway.8 \
     share/man/man5/medflag.conf.5 share/man/man5/medflag.rules.5; do
 	[ -e "$P/$f" ] || fail "make install left out $f"
 done
@@ -57,7 +60,7 @@ done
 for m in "$P"/share/man/man*/*; do
 	out=$(mandoc -T lint -W warning "$m" 2>&1) || fail "mandoc -T lint $m: $out"
 done
-for m in medflag medflagd medflag.conf medflag.rules; do
+for m in medflag medflagd medflag-gateway medflag.conf medflag.rules; do
 	MANPATH=$P/share/man man -w "$m" >/dev/null 2>&1 ||
 	    fail "man -w $m finds no page under $P/share/man"
 done
@@ -66,9 +69,9 @@ grep -qx "ExecStart=$P/bin/medflagd -c $P/etc/medflag/medflag.conf" \
     "$U/medflagd.service" || fail "medflagd.service: $(grep Exec "$U/medflagd.service")"
 grep -qx "ExecStartPre=$P/bin/medflagd -n -c $P/etc/medflag/medflag.conf" \
     "$U/medflagd.service" || fail "medflagd.service runs no -n first"
-grep -q "^ExecStart=$P/bin/medflag -c $P/etc/medflag/medflag.conf http " \
+grep -q "^ExecStart=$P/bin/medflag-gateway -c $P/etc/medflag/medflag.conf http " \
     "$U/medflag-http.service" || fail "medflag-http.service: ExecStart"
-grep -qx "ExecStart=$P/bin/medflag -c $P/etc/medflag/medflag.conf discourse" \
+grep -qx "ExecStart=$P/bin/medflag-gateway -c $P/etc/medflag/medflag.conf discourse" \
     "$U/medflag-discourse.service" || fail "medflag-discourse.service: ExecStart"
 for u in medflagd medflag-http medflag-discourse; do
 	for k in DynamicUser=yes ProtectSystem=strict ProtectHome=yes \
@@ -200,6 +203,10 @@ out=$(cd / && printf 'The MMR jab gave my son autism \377\n' |
 echo "$out" | grep -q '"invalid_utf8"' || fail "check of invalid UTF-8: $out"
 out=$(cd / && "$P/bin/medflag" rules check --help 2>/dev/null) &&
     echo "$out" | grep -q '^usage: medflag rules' || fail "rules check --help: $out"
+# `medflag http` runs the installed medflag-gateway, with the same
+# arguments.
+out=$(cd / && "$P/bin/medflag" http --help 2>&1) &&
+    echo "$out" | grep -q '^usage: medflag http' || fail "medflag http --help: $out"
 
 # push: JSON Lines in, one verdict per line out; tail replays them from
 # the journal.

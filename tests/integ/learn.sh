@@ -11,7 +11,7 @@
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; exit 1; }
 DATA=${MF_SHARED_DATA:-../shared/data}/public/reddit-hm.jsonl
 LABELS=tests/public/reddit-hm.labels

@@ -11,7 +11,7 @@ B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 B=$TOP/$B
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; [ -f "$D/medflagd.log" ] && tail -n 30 "$D/medflagd.log"; exit 1; }
 MARK="Zyxwvut secret words of a patient"
 

@@ -17,7 +17,7 @@
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
-. tools/service-env.sh
+. tests/service-env.sh
 MW=/usr/share/mediawiki
 for f in /usr/bin/php "$MW/maintenance/install.php"; do
 	[ -e "$f" ] || { echo "SKIP: $f is missing (make deps installs" \

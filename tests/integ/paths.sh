@@ -10,7 +10,7 @@ B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 B=$TOP/$B
-. tools/service-env.sh
+. tests/service-env.sh
 fail() { echo "FAIL: $*"; [ -f "$D/medflagd.log" ] && cat "$D/medflagd.log"; exit 1; }
 
 mf_env_start paths myrules "log_level info"

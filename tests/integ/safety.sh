@@ -21,7 +21,7 @@ h3=$(cd / && hash_of "$TOP/rules")
 [ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h1" = "$h3" ] ||
     fail "one rule set, three hashes: '$h1' '$h2' '$h3'"
 
-. tools/service-env.sh
+. tests/service-env.sh
 mf_env_start safety r "log_level info"
 mkdir "$D/r" && cp rules/*.rules rules/policy.conf rules/canary.jsonl \
     "$D/r/" && cp -r rules/sources "$D/r/" || exit 1

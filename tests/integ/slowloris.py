@@ -9,7 +9,7 @@
 # sending. One address opening 20 such connections has 12 refused at once
 # (429); a header over 16 KiB gets 431; a body trickled after a whole
 # header is cut at the body deadline. `medflag discourse` serves its
-# webhook with the same code (tools/httpd.c).
+# webhook with the same code (tools/gateways/httpd.c).
 # SPDX-License-Identifier: MIT
 
 import json
