@@ -295,7 +295,7 @@ install: programs
 	install -m 644 filter/medflag.h filter/alloc.h filter/buf.h filter/err.h \
 	    filter/post.h filter/verdict.h filter/source.h filter/normalize.h \
 	    filter/ruleset.h filter/match.h filter/wire.h filter/learn.h \
-	    $(DESTDIR)$(PREFIX)/include/medflag/
+	    filter/feedback.h $(DESTDIR)$(PREFIX)/include/medflag/
 	install -d $(DESTDIR)$(LOCALSTATEDIR)/run/medflag
 	install -m 644 rules/*.rules rules/policy.conf rules/canary.jsonl \
 	    rules/medflag.model $(DESTDIR)$(DATADIR)/medflag/rules/

@@ -31,12 +31,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "learn.h"
 #include "match.h"
 #include "prefilter_internal.h"
@@ -104,7 +104,7 @@ struct mf_scanner {
 	int			 starts_oom;
 	int			 plain;
 	int			 no_starts;	/* MF_SCAN_NO_STARTS */
-	struct timespec		 t0;
+	int64_t			 t0_ns;	/* when the scan began */
 	unsigned		 budget_ms;
 	mf_scan_stats_t		*stats;	/* BORROWS: or NULL */
 };
@@ -336,11 +336,7 @@ s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
 static unsigned
 s_elapsed_ms(const mf_scanner_t *self)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (unsigned)((now.tv_sec - self->t0.tv_sec) * 1000 +
-	    (now.tv_nsec - self->t0.tv_nsec) / 1000000);
+	return (unsigned)((mf_now_ns() - self->t0_ns) / 1000000);
 }
 
 static const char *
@@ -1354,21 +1350,12 @@ s_grow(mf_scanner_t *self, const mf_ruleset_t *rs)
 	return 0;
 }
 
-static int64_t
-s_now_ns(void)
-{
-	struct timespec	t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* Adds the time since '*mark' to '*into' and moves the mark (statistics
  * only: a scan without them reads no clock for this). */
 static void
 s_lap(uint64_t *into, int64_t *mark)
 {
-	int64_t now = s_now_ns();
+	int64_t now = mf_now_ns();
 
 	*into += (uint64_t)(now - *mark);
 	*mark = now;
@@ -1490,8 +1477,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 
 	*out = NULL;
 	so->culprit = MF_SCAN_NO_RULE;
-	clock_gettime(CLOCK_MONOTONIC, &self->t0);
-	mark = (int64_t)self->t0.tv_sec * 1000000000 + self->t0.tv_nsec;
+	mark = self->t0_ns = mf_now_ns();
 	self->rules_run = 0;
 	if ((v = mf_verdict_for(post)) == NULL)
 		goto oom;
@@ -1584,8 +1570,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */
 		if (!(opts & MF_SCAN_NO_BUDGET) && (track ?
-		    (s_now_ns() - shadow_ns - ((int64_t)self->t0.tv_sec *
-		    1000000000 + self->t0.tv_nsec)) / 1000000 >
+		    (mf_now_ns() - shadow_ns - self->t0_ns) / 1000000 >
 		    (int64_t)pol->budget_ms : (c & 15) == 15 &&
 		    s_elapsed_ms(self) > pol->budget_ms)) {
 			if (autosh)
@@ -1594,13 +1579,13 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			break;
 		}
 		if (track)
-			t_rule = s_now_ns();
+			t_rule = mf_now_ns();
 		(void)s_run_rule(self, r, self->norm.text, self->norm.len,
 		    &res);
 		if (st && st->runs && idx < st->nruns)
 			st->runs[idx]++;
 		if (track) {
-			int64_t	d = s_now_ns() - t_rule;
+			int64_t	d = mf_now_ns() - t_rule;
 
 			if (autosh)
 				shadow_ns += d;
@@ -1740,7 +1725,7 @@ mf_scan_rule(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    mf_normalize(&self->norm, text, strlen(text), MF_FMT_TEXT, 0,
 	    err) == -1)
 		return mf_err_set(err, MF_ENOMEM, rule->id, "out of memory");
-	clock_gettime(CLOCK_MONOTONIC, &self->t0);
+	self->t0_ns = mf_now_ns();
 	s_memo_reset(self);
 	self->no_starts = 0;
 	if (s_run_rule(self, rule, self->norm.text, self->norm.len, &res) ==

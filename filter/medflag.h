@@ -17,6 +17,7 @@
 #include "ruleset.h"
 #include "match.h"
 #include "learn.h"
+#include "feedback.h"
 #include "wire.h"
 
 #endif

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "litfreq.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
@@ -176,16 +177,6 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	*self_p = NULL;
 }
 
-static uint32_t
-s_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
 /* Grows '*v' (elements of 'size') to hold at least 'need'. */
 static int
 s_grow(void **v, size_t *cap, size_t need, size_t size)
@@ -215,7 +206,7 @@ s_rehash(mf_prefilter_t *self)
 	for (size_t i = 0; i < cap; i++)
 		ix[i] = S_UNSET;
 	for (size_t l = 0; l < self->nlits; l++) {
-		size_t k = s_hash(self->lits[l], self->lens[l]) & (cap - 1);
+		size_t k = mf_fnv32(self->lits[l], self->lens[l]) & (cap - 1);
 
 		while (ix[k] != S_UNSET)
 			k = (k + 1) & (cap - 1);
@@ -235,7 +226,7 @@ s_lit_id(mf_prefilter_t *self, const char *s, size_t n)
 
 	if ((self->nlits + 1) * 2 > self->cap_index && s_rehash(self) < 0)
 		return S_UNSET;
-	k = s_hash(s, n) & (self->cap_index - 1);
+	k = mf_fnv32(s, n) & (self->cap_index - 1);
 	for (; self->index[k] != S_UNSET; k = (k + 1) & (self->cap_index - 1)) {
 		uint32_t l = self->index[k];
 
@@ -491,7 +482,7 @@ s_sets(mf_prefilter_t *self, uint32_t *slot_set)
 	self->set_first[0] = 0;
 	for (uint32_t slot = 0; slot < self->nslots; slot++) {
 		size_t		n = s_slot_lits(self, slot, v);
-		uint32_t	h = s_hash((const char *)v, n * sizeof(*v)) &
+		uint32_t	h = mf_fnv32(v, n * sizeof(*v)) &
 				    (uint32_t)(cap - 1);
 
 		for (; tab[h] != S_UNSET; h = (h + 1) & (uint32_t)(cap - 1)) {

@@ -27,6 +27,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "confline.h"
 #include "hash.h"
 #include "learn.h"
 #include "normalize.h"
@@ -176,111 +177,91 @@ static const struct s_pdir {
 	},
 };
 
+/* Sets one directive of a line of policy.conf (mf_confline_spec_t). */
+static void
+s_policy_apply(void *ctx, const void *entry, const mf_confline_t *l,
+    mf_diags_t *diags)
+{
+	const struct s_pdir	*d = entry;
+	const char		*v = l->value;
+	char			*base = ctx, *e;
+	double			 x;
+
+	if (*v == '\0') {
+		mf_diags_add(diags, MF_DIAG_ERROR, l->path, l->lineno,
+		    l->key_col, d->help, "'%s' needs a value", l->key);
+		return;
+	}
+	switch (d->type) {
+	case S_BOOL:
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			goto bad;
+		*(int *)(base + d->off) = strcmp(v, "yes") == 0;
+		return;
+	case S_ACTION: {
+		mf_action_t a;
+
+		if (mf_action_parse(v, &a) == -1)
+			goto bad;
+		*(mf_action_t *)(base + d->off) = a;
+		return;
+	}
+	case S_MODE: {
+		mf_mode_t m;
+
+		if (mf_mode_parse(v, &m) == -1)
+			goto bad;
+		*(mf_mode_t *)(base + d->off) = m;
+		return;
+	}
+	case S_THRESH:
+		if (strcmp(v, "off") == 0) {
+			*(double *)(base + d->off) = -1;
+			return;
+		}
+		break;
+	}
+	x = strtod(v, &e);
+	if (*e != '\0' || e == v || x < d->min || x > d->max)
+		goto bad;
+	if (d->type == S_SIZE) {
+		if (x != (double)(size_t)x)
+			goto bad;
+		if (d->off == offsetof(mf_policy_t, max_body) ||
+		    d->off == offsetof(mf_policy_t, max_hits))
+			*(size_t *)(base + d->off) = (size_t)x;
+		else
+			*(unsigned *)(base + d->off) = (unsigned)x;
+	} else
+		*(double *)(base + d->off) = x;
+	return;
+bad:
+	mf_diags_add(diags, MF_DIAG_ERROR, l->path, l->lineno, l->value_col,
+	    d->help, "bad value '%s' for '%s'%s", v, l->key,
+	    d->type == S_BOOL ? " (yes or no)" : d->type == S_ACTION ?
+	    " (none, annotate, flag, hold, block)" : d->type == S_MODE ?
+	    " (enforce, shadow, off)" : "");
+}
+
+static const mf_confline_spec_t	s_policy_spec = {
+	s_pdirs, sizeof(s_pdirs) / sizeof(*s_pdirs), sizeof(*s_pdirs),
+	"directive", "docs/rules.md", "see docs/rules.md for the policy "
+	"directives", s_policy_apply
+};
+
 int
 mf_policy_load(mf_policy_t *pol, const char *path, mf_diags_t *diags)
 {
-	FILE	*fp;
-	char	 line[1024];
-	size_t	 lineno = 0;
-	int	 errors = 0;
+	char	*text;
+	size_t	 len = 0;
+	int	 errors;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		mf_diags_add(diags, MF_DIAG_ERROR, path, 0, 0, "check the "
-		    "path", "cannot open: %s", strerror(errno));
+	if ((text = mf_confline_read(path, &len, "check the path",
+	    diags)) == NULL)
 		return 1;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char			*k, *v, *e, *h;
-		const struct s_pdir	*d = NULL;
-		double			 x = 0;
-		char			*base = (char *)pol;
-
-		lineno++;
-		if ((h = strchr(line, '#')) != NULL)
-			*h = '\0';
-		for (k = line; *k == ' ' || *k == '\t'; k++)
-			;
-		for (e = k + strlen(k); e > k && isspace((unsigned char)e[-1]);)
-			*--e = '\0';
-		if (*k == '\0')
-			continue;
-		for (v = k; *v && !isspace((unsigned char)*v); v++)
-			;
-		if (*v)
-			*v++ = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		for (size_t i = 0; i < sizeof(s_pdirs) / sizeof(*s_pdirs); i++)
-			if (strcmp(s_pdirs[i].name, k) == 0)
-				d = &s_pdirs[i];
-		if (d == NULL) {
-			mf_diags_add(diags, MF_DIAG_ERROR, path, lineno,
-			    (size_t)(k - line) + 1, "see docs/rules.md for "
-			    "the policy directives", "unknown directive '%s'",
-			    k);
-			errors++;
-			continue;
-		}
-		if (*v == '\0') {
-			mf_diags_add(diags, MF_DIAG_ERROR, path, lineno,
-			    (size_t)(k - line) + 1, d->help, "'%s' needs a "
-			    "value", k);
-			errors++;
-			continue;
-		}
-		switch (d->type) {
-		case S_BOOL:
-			if (strcmp(v, "yes") && strcmp(v, "no"))
-				goto bad;
-			*(int *)(base + d->off) = strcmp(v, "yes") == 0;
-			continue;
-		case S_ACTION: {
-			mf_action_t a;
-
-			if (mf_action_parse(v, &a) == -1)
-				goto bad;
-			*(mf_action_t *)(base + d->off) = a;
-			continue;
-		}
-		case S_MODE: {
-			mf_mode_t m;
-
-			if (mf_mode_parse(v, &m) == -1)
-				goto bad;
-			*(mf_mode_t *)(base + d->off) = m;
-			continue;
-		}
-		case S_THRESH:
-			if (strcmp(v, "off") == 0) {
-				*(double *)(base + d->off) = -1;
-				continue;
-			}
-			break;
-		}
-		x = strtod(v, &e);
-		if (*e != '\0' || e == v || x < d->min || x > d->max)
-			goto bad;
-		if (d->type == S_SIZE) {
-			if (x != (double)(size_t)x)
-				goto bad;
-			if (d->off == offsetof(mf_policy_t, max_body) ||
-			    d->off == offsetof(mf_policy_t, max_hits))
-				*(size_t *)(base + d->off) = (size_t)x;
-			else
-				*(unsigned *)(base + d->off) = (unsigned)x;
-		} else
-			*(double *)(base + d->off) = x;
-		continue;
-bad:
-		mf_diags_add(diags, MF_DIAG_ERROR, path, lineno,
-		    (size_t)(v - line) + 1, d->help, "bad value '%s' for "
-		    "'%s'%s", v, k, d->type == S_BOOL ? " (yes or no)" :
-		    d->type == S_ACTION ? " (none, annotate, flag, hold, "
-		    "block)" : d->type == S_MODE ? " (enforce, shadow, off)" :
-		    "");
-		errors++;
-	}
-	fclose(fp);
+	errors = mf_confline_parse(&s_policy_spec, path, text, len, pol,
+	    diags);
+	mf_free(text);
 	if (errors == 0) {
 		double a = pol->annotate, f = pol->flag, h = pol->hold;
 

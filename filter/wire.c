@@ -892,27 +892,6 @@ mf_wire_decode_verdict(const void *data, size_t len, mf_err_t *err)
 
 /* ---- feedback -------------------------------------------------------- */
 
-void
-mf_feedback_destroy(mf_feedback_t **self_p)
-{
-	mf_feedback_t	*self;
-	size_t		 i;
-
-	assert(self_p != NULL);
-	if ((self = *self_p) == NULL)
-		return;
-	mf_free(self->post_id);
-	mf_free(self->revision);
-	for (i = 0; i < self->nrules; i++)
-		mf_free(self->rules[i]);
-	mf_free(self->rules);
-	mf_free(self->by);
-	mf_free(self->body);
-	mf_free(self->lang);
-	mf_free(self);
-	*self_p = NULL;
-}
-
 mf_feedback_t *
 mf__wire_decode_feedback(const void *data, size_t len, size_t max,
     mf_err_t *err)
@@ -922,7 +901,7 @@ mf__wire_decode_feedback(const void *data, size_t len, size_t max,
 	const char	*k;
 	char		 name[32];
 	size_t		 i, n, klen;
-	int		 rc = -1, kr, is_int, outcome = 0;
+	int		 rc = -1, kr, is_int, outcome = -1;
 
 	mf_err_clear(err);
 	if (mf__mp_check(data, len, max, 1, "feedback", err) == -1)
@@ -931,7 +910,7 @@ mf__wire_decode_feedback(const void *data, size_t len, size_t max,
 	d.err = err;
 	if (s_map(&d, "feedback", &n) == -1)
 		goto out;
-	if ((f = mf_calloc(1, sizeof(*f))) == NULL) {
+	if ((f = mf_feedback_new()) == NULL) {
 		s_oom(err, "feedback");
 		goto out;
 	}
@@ -956,11 +935,8 @@ mf__wire_decode_feedback(const void *data, size_t len, size_t max,
 		else if (S_KEY_IS(k, klen, "outcome")) {
 			if ((kr = s_name(&d, "outcome", name,
 			    sizeof(name))) == 0) {
-				if (strcmp(name, "agreed") == 0)
-					outcome = 1;
-				else if (strcmp(name, "overturned") == 0)
-					outcome = 2;
-				else
+				outcome = mf_feedback_outcome_parse(name);
+				if (outcome == -1)
 					kr = s_unknown(&d, "outcome", name,
 					    "agreed or overturned");
 			}
@@ -973,11 +949,11 @@ mf__wire_decode_feedback(const void *data, size_t len, size_t max,
 		s_missing(err, "post_id", "feedback names the post it is for");
 		goto out;
 	}
-	if (outcome == 0) {
+	if (outcome == -1) {
 		s_missing(err, "outcome", "expected agreed or overturned");
 		goto out;
 	}
-	f->agreed = outcome == 1;
+	f->agreed = outcome;
 	rc = 0;
 out:
 	if (rc == -1)
@@ -1372,7 +1348,7 @@ mf_wire_encode_feedback(const mf_feedback_t *f, mf_buf_t *out, mf_err_t *err)
 	    mf__mp_put_cstr(out, f->post_id);
 	rc |= s_put_revision(out, &n, f->revision, 0);
 	rc |= mf__mp_put_cstr(out, "outcome") |
-	    mf__mp_put_cstr(out, f->agreed ? "agreed" : "overturned");
+	    mf__mp_put_cstr(out, mf_feedback_outcome_name(f->agreed));
 	if (f->nrules) {
 		n++;
 		rc |= mf__mp_put_cstr(out, "rules") |

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "feedback.h"
 #include "post.h"
 #include "verdict.h"
 
@@ -83,26 +84,12 @@ int		 mf_wire_safe_id(const char *id, size_t len, char *out,
 int		 mf_wire_check_post_id(const char *id, size_t len,
 		    mf_err_t *err);
 
-/* Moderator feedback: post_id, revision, outcome, rules, by. */
-typedef struct mf_feedback {
-	char	*post_id;
-	char	*revision;
-	int	 agreed;	/* 1 agreed, 0 overturned */
-	char	**rules;
-	size_t	 nrules;
-	char	*by;
-	/* The post's text and language, optional: with them the outcome
-	 * also teaches the model (only its hashed features are kept). */
-	char	*body;
-	char	*lang;
-} mf_feedback_t;
-
+/* Moderator feedback (feedback.h). */
 mf_feedback_t	*mf_wire_decode_feedback(const void *data, size_t len,
 		    mf_err_t *err);
 mf_feedback_t	*mf_wire_decode_feedback_json(const char *text, size_t len,
 		    mf_err_t *err);
 int		 mf_wire_encode_feedback(const mf_feedback_t *f, mf_buf_t *out,
 		    mf_err_t *err);
-void		 mf_feedback_destroy(mf_feedback_t **self_p);
 
 #endif

@@ -46,6 +46,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "clock.h"
 #include "learn.h"
 #include "match.h"
 #include "normalize.h"
@@ -125,10 +126,7 @@ s_rand(void)
 static double
 s_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)mf_now_ns() / 1e9;
 }
 
 /* Resident set size in bytes (from /proc/self/statm). */

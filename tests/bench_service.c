@@ -46,6 +46,7 @@
 #include <msgpack.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "wire.h"
 
 #define S_NPOSTS	4096		/* distinct generated posts */
@@ -96,15 +97,6 @@ static const char *const s_claims[] = {
 	"Colloidal silver cures infections better than antibiotics.",
 	"Masks cause oxygen deprivation in children.",
 };
-
-static int64_t
-s_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static uint64_t
 s_rand(uint64_t *st)
@@ -335,7 +327,7 @@ s_drain(s_run_t *r, int wait_ms)
 				break;
 			zmq_getsockopt(r->in, ZMQ_RCVMORE, &more, &sz);
 		}
-		now = s_now_ns();
+		now = mf_now_ns();
 		s_record(r, zmq_msg_data(&m), zmq_msg_size(&m), now);
 		zmq_msg_close(&m);
 		n++;
@@ -367,12 +359,12 @@ s_wait_healthy(s_run_t *r)
 {
 	void	*s = zmq_socket(r->ctx, ZMQ_DEALER);
 	int	 linger = 0, alive = 0;
-	int64_t	 deadline = s_now_ns() + 20000000000LL;
+	int64_t	 deadline = mf_now_ns() + 20000000000LL;
 
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	if (zmq_connect(s, r->control) != 0)
 		goto out;
-	while (s_now_ns() < deadline) {
+	while (mf_now_ns() < deadline) {
 		zmq_pollitem_t	 it = { s, 0, ZMQ_POLLIN, 0 };
 		char		 buf[4096];
 		int		 n;
@@ -448,14 +440,14 @@ s_socket(void *ctx, int type, const char *ep, int bind)
 static int
 s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 {
-	int64_t		 t0 = s_now_ns(), stop = t0 +
+	int64_t		 t0 = mf_now_ns(), stop = t0 +
 	    (int64_t)(r->seconds * 1e9), now, next = t0;
 	int64_t		 gap = r->rate > 0 ? (int64_t)(1e9 / r->rate) : 0;
 	uint64_t	 want;
 
 	*t_first = t0;
 	for (;;) {
-		now = s_now_ns();
+		now = mf_now_ns();
 		if (now >= stop)
 			break;
 		if (gap == 0) {
@@ -463,7 +455,7 @@ s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 
 			while (r->sent - r->got < (uint64_t)r->window &&
 			    burst++ < 256)
-				if (s_send_one(r, s_now_ns()) != 0)
+				if (s_send_one(r, mf_now_ns()) != 0)
 					return -1;
 			s_drain(r, r->sent - r->got < (uint64_t)r->window ?
 			    0 : 100);
@@ -479,7 +471,7 @@ s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 			next += gap;
 		}
 		s_drain(r, 0);
-		now = s_now_ns();
+		now = mf_now_ns();
 		if (next > now) {
 			struct timespec	ts = { (time_t)(next / 1000000000LL),
 			    (long)(next % 1000000000LL) };
@@ -490,11 +482,11 @@ s_run(s_run_t *r, int64_t *t_first, int64_t *t_last)
 		}
 	}
 	want = r->sent;
-	now = s_now_ns();
+	now = mf_now_ns();
 	while (r->got + r->foreign < want &&
-	    s_now_ns() - now < (int64_t)S_DRAIN_MS * 1000000)
+	    mf_now_ns() - now < (int64_t)S_DRAIN_MS * 1000000)
 		s_drain(r, 100);
-	*t_last = s_now_ns();
+	*t_last = mf_now_ns();
 	return 0;
 }
 

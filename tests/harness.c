@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "harness.h"
 
 #define MF_MAX_TESTS	2048
@@ -99,10 +100,7 @@ mf_test_shared_data(void)
 static double
 s_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)mf_now_ns() / 1e9;
 }
 
 /* Runs one test in a child; returns 0 pass, 1 fail, 77 skip. */

@@ -24,15 +24,6 @@
 
 static mf_integ_t	*s_cur;	/* what the exit and alarm handlers clean */
 
-int64_t
-mf_integ_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 s_sleep_ms(int ms)
 {
@@ -157,9 +148,9 @@ mf_integ_redis_start(mf_integ_t *t)
 	unlink(t->redis_sock);
 	t->redis_pid = s_spawn(argv, rlog);
 	MF_ASSERT(t->redis_pid > 0);
-	deadline = mf_integ_now_ms() + 5000;
+	deadline = mf_now_ms() + 5000;
 	while (access(t->redis_sock, F_OK) != 0) {
-		if (mf_integ_now_ms() > deadline)
+		if (mf_now_ms() > deadline)
 			return -1;
 		s_sleep_ms(10);
 	}
@@ -234,13 +225,13 @@ mf_integ_medflagd_start(mf_integ_t *t, int workers, int ms)
 int
 mf_integ_medflagd_stop(mf_integ_t *t, int sig, int ms)
 {
-	int64_t	deadline = mf_integ_now_ms() + ms;
+	int64_t	deadline = mf_now_ms() + ms;
 	int	status;
 
 	if (t->medflagd_pid <= 0)
 		return -1;
 	kill(t->medflagd_pid, sig);
-	while (mf_integ_now_ms() < deadline) {
+	while (mf_now_ms() < deadline) {
 		pid_t	r = waitpid(t->medflagd_pid, &status, WNOHANG);
 
 		if (r == t->medflagd_pid) {
@@ -395,9 +386,9 @@ mf_integ_stat_str(mf_integ_t *t, const char *path, char *buf, size_t cap)
 int
 mf_integ_wait_workers(mf_integ_t *t, int workers, int ms)
 {
-	int64_t	deadline = mf_integ_now_ms() + ms;
+	int64_t	deadline = mf_now_ms() + ms;
 
-	while (mf_integ_now_ms() < deadline) {
+	while (mf_now_ms() < deadline) {
 		size_t	 len = 0;
 		void	*m = mf_integ_control(t, "health", &len, 300);
 

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "clock.h"	/* mf_now_ms() */
+
 typedef struct mf_integ {
 	char	dir[256];
 	char	conf[320];
@@ -66,7 +68,5 @@ const char *mf_integ_field(const void *msg, size_t len, const char *key,
 long long mf_integ_field_u(const void *msg, size_t len, const char *key);
 /* 1 if the "flags" array holds 'flag'. */
 int	mf_integ_has_flag(const void *msg, size_t len, const char *flag);
-
-int64_t	mf_integ_now_ms(void);
 
 #endif

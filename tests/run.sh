@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/run.sh [unit|rules|integ|fuzz ...] - runs the test suites and ends
+# tests/run.sh [unit|rules|integ|fuzz|docs ...] - runs the test suites and ends
 # with one line "N passed, N failed" over all of them. Under CI=true a
 # skipped test counts as a failure.
 # SPDX-License-Identifier: MIT
@@ -9,7 +9,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 export MF_TOP="$TOP" MF_BUILD="$B"
 cd "$TOP" || exit 1
 passed=0 failed=0 skipped=0
-sections=${*:-unit rules integ fuzz}
+sections=${*:-unit rules integ fuzz docs}
 log=$(mktemp -d "${TMPDIR:-/tmp}/mfcheck.XXXXXX")
 trap 'rm -rf "$log"' EXIT INT TERM
 
@@ -78,6 +78,8 @@ for s in $sections; do
 			n=${r##*/replay_}
 			single "fuzz replay $n" "$r" "tests/fuzz/corpus/$n"
 		done ;;
+	docs)
+		single "docs internals.sh" sh tests/internals.sh ;;
 	esac
 done
 if [ "$skipped" != 0 ]; then

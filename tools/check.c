@@ -211,8 +211,8 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 	if ((ck = mf_checker_new(cfg.check, 1, resend_ms)) == NULL ||
 	    mf_checker_send(ck, post, msg.data, msg.len, NULL) == -1)
 		goto out;
-	end = mf_client_now_ms() + wait_ms;
-	while (!c.done && mf_client_now_ms() < end) {
+	end = mf_now_ms() + wait_ms;
+	while (!c.done && mf_now_ms() < end) {
 		if (mf_checker_poll(ck, 100, s_on_verdict, &c) == -1)
 			break;
 		if (!c.done)

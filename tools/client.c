@@ -112,15 +112,6 @@ mf_client_socket(int type, const char *endpoint)
 	return sock;
 }
 
-int64_t
-mf_client_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 s_on_signal(int sig)
 {
@@ -230,7 +221,7 @@ mf_checker_new(const char *endpoint, size_t window, int timeout_ms)
 		self->slots[i].next = self->free;
 		self->free = &self->slots[i];
 	}
-	self->last_rx = mf_client_now_ms();
+	self->last_rx = mf_now_ms();
 	if (s_checker_connect(self) == -1) {
 		mf_checker_destroy(&self);
 		return NULL;
@@ -316,12 +307,12 @@ mf_checker_send(mf_checker_t *self, const mf_post_t *post, const void *msg,
 	sl->len = len;
 	sl->tag = tag;
 	sl->order = self->order++;
-	sl->due = mf_client_now_ms() + self->timeout_ms;
+	sl->due = mf_now_ms() + self->timeout_ms;
 	b = s_hash(sl->key) & (self->nbuckets - 1);
 	sl->next = self->buckets[b];
 	self->buckets[b] = sl;
 	if (self->npending++ == 0)
-		self->heard = mf_client_now_ms();
+		self->heard = mf_now_ms();
 	self->st.sent++;
 	return s_send(self, sl);
 }
@@ -404,7 +395,7 @@ out:
 static int
 s_resend(mf_checker_t *self)
 {
-	int64_t	 now = mf_client_now_ms();
+	int64_t	 now = mf_now_ms();
 	int	 quiet = now - self->last_rx >= self->timeout_ms, any = 0;
 
 	for (size_t i = 0; i < self->window; i++)
@@ -469,10 +460,10 @@ mf_checker_poll(mf_checker_t *self, int wait_ms, mf_checker_fn *fn,
 	zmq_pollitem_t	 it;
 	zmq_msg_t	 parts[4];
 	int		 delivered = 0, n, rc;
-	int64_t		 end = mf_client_now_ms() + wait_ms;
+	int64_t		 end = mf_now_ms() + wait_ms;
 
 	for (;;) {
-		int64_t left = end - mf_client_now_ms();
+		int64_t left = end - mf_now_ms();
 
 		if (mf_client_stop)
 			return -1;
@@ -494,13 +485,13 @@ mf_checker_poll(mf_checker_t *self, int wait_ms, mf_checker_fn *fn,
 			return -1;
 		}
 		if (rc == 0) {
-			if (delivered || mf_client_now_ms() >= end)
+			if (delivered || mf_now_ms() >= end)
 				return delivered;
 			continue;
 		}
 		/* Drain what is ready without waiting. */
 		while ((n = s_recv(self->sock, parts, 4)) > 0) {
-			self->last_rx = self->heard = mf_client_now_ms();
+			self->last_rx = self->heard = mf_now_ms();
 			delivered += s_on_message(self, parts, n, fn, arg);
 			for (int i = 0; i < n && i < 4; i++)
 				zmq_msg_close(&parts[i]);
@@ -513,7 +504,7 @@ mf_checker_poll(mf_checker_t *self, int wait_ms, mf_checker_fn *fn,
 int64_t
 mf_checker_silence_ms(const mf_checker_t *self)
 {
-	return self->npending == 0 ? 0 : mf_client_now_ms() - self->heard;
+	return self->npending == 0 ? 0 : mf_now_ms() - self->heard;
 }
 
 void

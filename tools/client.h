@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "cli.h"
+#include "clock.h"	/* mf_now_ms() */
 #include "config.h"
 #include "rulehits.h"
 
@@ -33,8 +34,6 @@ void		 mf_client_term(void);
 /* A socket of 'type' connected to 'endpoint' with linger 0; NULL with a
  * message on stderr. */
 void		*mf_client_socket(int type, const char *endpoint);
-/* Milliseconds of a monotonic clock. */
-int64_t		 mf_client_now_ms(void);
 /* Set by SIGINT/SIGTERM once mf_client_catch_signals() was called. */
 extern volatile int	mf_client_stop;
 void		 mf_client_catch_signals(void);

@@ -42,34 +42,18 @@ static const char s_usage[] =
     "       medflag feedback --restore RULE   (a demoted rule enforced "
     "again)\n";
 
-/* Checks one record; on error writes why into 'why'. 0 or -1. */
+/* Checks one record (mf_feedback_valid()); on error writes why into
+ * 'why'. 0 or -1. */
 static int
 s_valid(const char *post_id, const char *outcome, const char *const *rules,
     size_t nrules, char *why, size_t cap)
 {
-	if (post_id == NULL || post_id[0] == '\0' || strlen(post_id) > 256) {
-		snprintf(why, cap, "post_id: give the id of the post (1 to 256 "
-		    "bytes)");
-		return -1;
-	}
-	if (outcome == NULL || (strcmp(outcome, "agreed") != 0 &&
-	    strcmp(outcome, "overturned") != 0)) {
-		snprintf(why, cap, "outcome: give agreed (the flag was right) "
-		    "or overturned (it was not)");
-		return -1;
-	}
-	if (nrules == 0) {
-		snprintf(why, cap, "rules: name the rules of the verdict (ids "
-		    "as in its hits)");
-		return -1;
-	}
-	for (size_t i = 0; i < nrules; i++)
-		if (!mf_rule_id_valid(rules[i], strlen(rules[i]))) {
-			snprintf(why, cap, "rules: '%.80s' is not a rule id "
-			    "([a-z0-9] then [a-z0-9._-])", rules[i]);
-			return -1;
-		}
-	return 0;
+	mf_err_t	err;
+
+	if (mf_feedback_valid(post_id, outcome, rules, nrules, &err) == 0)
+		return 0;
+	snprintf(why, cap, "%s", err.msg);
+	return -1;
 }
 
 /* Checks that every rule named is in 'known' (NULL: not checked). */
@@ -381,10 +365,10 @@ mf_feedback_record(const mf_config_t *cfg, mf_store_t *st,
 		snprintf(why, cap, "%s", err.msg);
 		return 1;
 	}
-	if (s_valid(f->post_id, f->agreed ? "agreed" : "overturned",
-	    (const char *const *)f->rules, f->nrules, why, cap) == 0 &&
-	    s_known(known, (const char *const *)f->rules, f->nrules, why,
-	    cap) == 0) {
+	if (mf_feedback_check(f, &err) != 0)
+		snprintf(why, cap, "%s", err.msg);
+	else if (s_known(known, (const char *const *)f->rules, f->nrules,
+	    why, cap) == 0) {
 		rc = s_one(st, cfg, f->post_id, f->revision, f->agreed,
 		    (const char *const *)f->rules, f->nrules, f->by);
 		if (rc != 0)

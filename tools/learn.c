@@ -365,7 +365,7 @@ s_train(int argc, char **argv)
 	mf_model_t	*m = NULL;
 	size_t		 pos = 0;
 	int		 i, rc = 1;
-	struct timespec	 t0, t1;
+	int64_t		 t0, t1;
 
 	mf_learn_defaults(&o);
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -436,16 +436,16 @@ s_train(int argc, char **argv)
 	    "%u epochs\n", t.nex, pos, t.nex - pos, o.bits, o.epochs);
 	if (t.folds > 1 && s_kfold(&t, &o) == -1)
 		goto oom;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = mf_now_ns();
 	if ((l = s_learner(&t, &o, -1)) == NULL ||
 	    (m = mf_learner_train(l, NULL)) == NULL)
 		goto oom;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = mf_now_ns();
 	if (s_write(out, m) == -1)
 		goto out;
 	printf("model %s: %s, %zu families, trained in %.1f s\n", out,
-	    mf_model_hash(m), mf_model_nclass(m), (double)(t1.tv_sec -
-	    t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	    mf_model_hash(m), mf_model_nclass(m), (double)(t1 - t0) /
+	    1e9);
 	rc = 0;
 	goto out;
 oom:

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "prefilter.h"
 
 #define S_BATCH_LINES	4096
@@ -80,15 +81,6 @@ typedef struct s_job {
 	pthread_t		 tid;
 } s_job_t;
 
-static uint64_t
-s_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* An error verdict for a line that did not decode. */
 static mf_verdict_t *
 s_bad_line(const char *line, size_t len, size_t lineno, const mf_err_t *err)
@@ -121,14 +113,14 @@ s_judge(s_job_t *j, const char *line, size_t n, size_t lineno)
 	mf_err_t	 err = {0};
 	mf_post_t	*post = NULL;
 	mf_verdict_t	*v = NULL;
-	uint64_t	 t0 = j->stats ? s_ns() : 0;
+	int64_t		 t0 = j->stats ? mf_now_ns() : 0;
 
 	if (n > MF_WIRE_MAX_MSG)
 		v = s_too_big(line, n);
 	else if ((post = mf_wire_decode_post_json(line, n, &err)) == NULL)
 		v = s_bad_line(line, n, lineno, &err);
 	if (j->stats)
-		j->ns_decode += s_ns() - t0;
+		j->ns_decode += (uint64_t)(mf_now_ns() - t0);
 	if (post == NULL)
 		return v;
 	if (mf_cli_post_too_big(post) != 0)
@@ -161,13 +153,13 @@ s_chunk_run(s_job_t *j, size_t c)
 		mf_err_t	 err = {0};
 		mf_verdict_t	*v = s_judge(j, b->text + l->off, l->len,
 				    l->lineno);
-		uint64_t	 t0;
+		int64_t		 t0;
 
 		if (v && b->table) {
 			b->table[i] = v;
 			continue;
 		}
-		t0 = j->stats ? s_ns() : 0;
+		t0 = j->stats ? mf_now_ns() : 0;
 		if (v == NULL || mf_wire_encode_verdict_json(v, &j->one,
 		    &err) == -1 || mf_buf_append(&ch->out, j->one.data,
 		    j->one.len) == -1 || mf_buf_append(&ch->out, "\n", 1) ==
@@ -179,7 +171,7 @@ s_chunk_run(s_job_t *j, size_t c)
 			break;
 		}
 		if (j->stats)
-			j->ns_encode += s_ns() - t0;
+			j->ns_encode += (uint64_t)(mf_now_ns() - t0);
 		mf_verdict_destroy(&v);
 	}
 }
@@ -222,7 +214,7 @@ s_batch(s_in_t *in, s_line_t *lines)
 {
 	size_t		n = 0, at, nl = 0;
 	int		have = 0;	/* a whole line is buffered */
-	uint64_t	first = 0;	/* when it was */
+	int64_t		first = 0;	/* when it was */
 
 	if (in->used > 0) {
 		memmove(in->b.data, in->b.data + in->used, in->b.len -
@@ -236,14 +228,14 @@ s_batch(s_in_t *in, s_line_t *lines)
 		if (!have && in->b.len > nl &&
 		    memchr(in->b.data + nl, '\n', in->b.len - nl) != NULL) {
 			have = 1;
-			first = s_ns();
+			first = mf_now_ns();
 		}
 		/* A pipe is refilled in pieces of 64 KiB: wait a little
 		 * for the next one, so that the jobs get batches worth
 		 * sharing, but a post that waits for its verdict gets it
 		 * within S_WAIT_MS. */
-		if (have && (in->b.len >= S_BATCH_BYTES || s_ns() - first >
-		    S_WAIT_MS * 1000000u || !s_ready(1)))
+		if (have && (in->b.len >= S_BATCH_BYTES || mf_now_ns() - first >
+		    S_WAIT_MS * 1000000LL || !s_ready(1)))
 			break;
 		nl = in->b.len;
 		if (mf_buf_reserve(&in->b, S_READ) == -1) {
@@ -509,7 +501,7 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (use_table && !quiet)
 		mf_cli_table_head(stdout);
-	t0 = (double)s_ns() / 1e9;
+	t0 = (double)mf_now_ns() / 1e9;
 	rc = 0;
 	while ((n = s_batch(&in, lines)) > 0) {
 		batch.text = in.b.data;
@@ -523,7 +515,7 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 	if (n < 0)
 		rc = 1;
 	if (stats) {
-		double	wall = (double)s_ns() / 1e9 - t0;
+		double	wall = (double)mf_now_ns() / 1e9 - t0;
 		s_job_t	sum = jobs[0];	/* its runs are job 0's array */
 
 		for (size_t k = 1; k < njobs; k++) {

@@ -307,7 +307,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 		    cfg.verdicts);
 		told = 1;
 	}
-	heard = mf_client_now_ms();
+	heard = mf_now_ms();
 	/* 3. ... then live, dropping what the replay already printed. */
 	while (!mf_client_stop && !(t.count && t.printed >= t.count)) {
 		int		n;
@@ -316,9 +316,9 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 		if ((n = zmq_poll(&it, 1, 1000)) == -1)
 			continue;	/* EINTR: the loop checks the flag */
 		if (n == 0) {
-			if (mf_client_now_ms() - heard < 10000)
+			if (mf_now_ms() - heard < 10000)
 				continue;
-			heard = mf_client_now_ms();
+			heard = mf_now_ms();
 			if (mf_client_ping(&cfg, MF_CLIENT_SILENT_MS) == 0) {
 				if (told)
 					fprintf(stderr, "medflag tail: "
@@ -333,7 +333,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 			}
 			continue;
 		}
-		heard = mf_client_now_ms();
+		heard = mf_now_ms();
 		if (told)
 			fprintf(stderr, "medflag tail: verdicts arrive again "
 			    "on %s\n", cfg.verdicts);

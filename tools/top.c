@@ -301,7 +301,7 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 	memset(rd, 0, sizeof(rd));
 	while (!mf_client_stop && (count == 0 || done < count)) {
 		s_reading_t	*now = &rd[cur], *before = &rd[!cur];
-		int64_t		 t0 = mf_client_now_ms();
+		int64_t		 t0 = mf_now_ms();
 
 		if (now->have)
 			msgpack_unpacked_destroy(&now->r);
@@ -310,7 +310,7 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 		    mf_mp_int(&now->r.data, "ok", 0) == 1;
 		if (!now->have)
 			msgpack_unpacked_destroy(&now->r);
-		now->t_ms = mf_client_now_ms();
+		now->t_ms = mf_now_ms();
 		done++;
 		if (tty)
 			printf("\033[H\033[2J");
@@ -343,7 +343,7 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 		fflush(stdout);
 		if (count == 0 || done < count)
 			s_sleep_ms((int64_t)(delay * 1000) -
-			    (mf_client_now_ms() - t0));
+			    (mf_now_ms() - t0));
 	}
 	for (int k = 0; k < 2; k++)
 		if (rd[k].have)

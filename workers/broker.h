@@ -288,6 +288,10 @@ void	 mf_supervise_stop(mf_broker_t *b, int grace_ms);
  * its process lives (stopped, or blocked) would otherwise stay so. */
 void	 mf_supervise_kill(mf_broker_t *b, const mf_wrec_t *w);
 int64_t	 mf_supervise_next_ms(const mf_broker_t *b);
+/* Slot 's' lost its process at 'now': sets when it starts again, 100 ms
+ * after the first crash, doubling to 5 s, back to 100 ms after a run of
+ * 10 s or more (not while draining). Returns the delay in ms. */
+int	 mf_supervise_backoff(mf_slot_t *s, int64_t now, int draining);
 
 /* journal.c */
 /* Starts the writer. 'spool' names its shared memory object (shm_open,
@@ -312,6 +316,10 @@ void	 mf_journal_status(mf_journal_t *j, int *up, uint64_t *written,
  * journalled that end at or after 'since'; returns how many. */
 size_t	 mf_journal_gaps(mf_journal_t *j, uint64_t since,
 	    uint64_t (*out)[2], size_t cap);
+/* Replaces the verdict in 'm' by its at-rest form: links cut to their
+ * host, ext dropped (flag ext_dropped) from a verdict over 16 KiB. 0, or
+ * -1 when it cannot be made so (undecodable, out of memory). */
+int	 mf_journal_at_rest(zmq_msg_t *m);
 
 /* control.c: mf_broker_check_rules and the canary's flag rate on the
  * sample ('*n' posts, 0 when there is no sample). */

@@ -14,7 +14,7 @@
  * journalled as their host only (docs/protocol.md: no text of a post
  * reaches Redis, and a path or query string is text), and a verdict over
  * S_ENTRY_MAX without its ext. The stream is bounded by entries
- * (journal_max) and by bytes (journal_max_mb): s_window_t counts the
+ * (journal_max) and by bytes (journal_max_mb): streamwin.c counts the
  * bytes of the newest entries, so that each XADD trims it to as many
  * entries as fit.
  *
@@ -45,6 +45,7 @@
 
 #include "broker.h"
 #include "store.h"
+#include "streamwin.h"
 
 #define S_RING		65536
 #define S_BATCH		256
@@ -65,95 +66,14 @@
 #define S_SPOOL_MAX	((uint64_t)512 << 20)
 
 /*
- * The newest entries of the stream, as runs of 'n' entries of 'each'
- * bytes, oldest first: a run for what was there at start (the sampled
- * average), then one per entry written. Trimmed from the front to
- * 'max_bytes' and 'max_n', so it never holds more runs than the stream
- * holds entries.
- */
-typedef struct s_run {
-	uint64_t	each, n;
-} s_run_t;
-
-typedef struct s_window {
-	s_run_t		*v;
-	size_t		 head, len, cap;
-	uint64_t	 bytes, count, max_bytes, max_n;
-} s_window_t;
-
-static void
-s_win_trim(s_window_t *w)
-{
-	while (w->len > 0 && w->count > 1 && (w->bytes > w->max_bytes ||
-	    w->count > w->max_n)) {
-		s_run_t		*r = &w->v[w->head];
-		uint64_t	 k = 1;
-
-		if (w->bytes > w->max_bytes && r->each > 0)
-			k = (w->bytes - w->max_bytes + r->each - 1) / r->each;
-		if (w->count > w->max_n && w->count - w->max_n > k)
-			k = w->count - w->max_n;
-		if (k > r->n)
-			k = r->n;
-		if (k >= w->count)
-			k = w->count - 1;
-		r->n -= k;
-		w->bytes -= k * r->each;
-		w->count -= k;
-		if (r->n == 0) {
-			w->head = (w->head + 1) % w->cap;
-			w->len--;
-		}
-	}
-}
-
-/* Counts 'n' entries of 'each' bytes at the new end. */
-static void
-s_win_push(s_window_t *w, uint64_t each, uint64_t n)
-{
-	if (n == 0)
-		return;
-	if (w->len > 0 && w->v[(w->head + w->len - 1) % w->cap].each ==
-	    each)
-		w->v[(w->head + w->len - 1) % w->cap].n += n;
-	else {
-		if (w->len == w->cap) {
-			size_t	 cap = w->cap ? w->cap * 2 : 1024;
-			s_run_t	*v = malloc(cap * sizeof(*v));
-
-			if (v == NULL) {	/* counted with the last run */
-				if (w->len > 0)
-					w->v[(w->head + w->len - 1) %
-					    w->cap].n += n;
-				w->bytes += each * n;
-				w->count += n;
-				s_win_trim(w);
-				return;
-			}
-			for (size_t i = 0; i < w->len; i++)
-				v[i] = w->v[(w->head + i) % w->cap];
-			free(w->v);
-			w->v = v;
-			w->head = 0;
-			w->cap = cap;
-		}
-		w->v[(w->head + w->len) % w->cap] = (s_run_t){ each, n };
-		w->len++;
-	}
-	w->bytes += each * n;
-	w->count += n;
-	s_win_trim(w);
-}
-
-/*
  * The at-rest form of the verdict in 'm' (replaced in place): links cut
  * to their host, ext dropped from a verdict over S_ENTRY_MAX. A verdict
  * without a url or ext to cut is kept as it is, undecoded. -1 when it
  * cannot be made so (undecodable, or out of memory): it is not
  * journalled.
  */
-static int
-s_at_rest(zmq_msg_t *m)
+int
+mf_journal_at_rest(zmq_msg_t *m)
 {
 	const void	*data = zmq_msg_data(m);
 	size_t		 len = zmq_msg_size(m);
@@ -457,7 +377,7 @@ s_main(void *arg)
 	int		 backoff = 0;
 	mf_jitem_t	 batch[S_BATCH];
 	char		 err[256];
-	s_window_t	 win = { NULL, 0, 0, 0, 0, 0, 0, 0 };
+	mf_streamwin_t	 win = { NULL, 0, 0, 0, 0, 0, 0, 0 };
 	int		 seeded = 0;
 
 	win.max_bytes = (uint64_t)j->cfg->journal_max_mb << 20;
@@ -501,8 +421,8 @@ s_main(void *arg)
 				    0) {
 					seeded = 1;
 					if (had > 0)
-						s_win_push(&win, bytes / had,
-						    had);
+						mf_streamwin_push(&win,
+						    bytes / had, had);
 				}
 			}
 		}
@@ -524,7 +444,7 @@ s_main(void *arg)
 
 			/* At rest form; what cannot take it is a gap. */
 			for (size_t i = 0; i < n; i++) {
-				if (s_at_rest(&batch[i].msg) != 0) {
+				if (mf_journal_at_rest(&batch[i].msg) != 0) {
 					pthread_mutex_lock(&j->mu);
 					s_gap(j, batch[i].seq);
 					pthread_mutex_unlock(&j->mu);
@@ -540,7 +460,8 @@ s_main(void *arg)
 				seqs[i] = batch[i].seq;
 				msgs[i] = zmq_msg_data(&batch[i].msg);
 				lens[i] = zmq_msg_size(&batch[i].msg);
-				s_win_push(&win, lens[i] + S_ENTRY_COST, 1);
+				mf_streamwin_push(&win, lens[i] + S_ENTRY_COST,
+				    1);
 			}
 			ok = n == 0 || (st != NULL &&
 			    mf_store_journal_append_many(st, n, seqs, msgs,
@@ -584,7 +505,7 @@ s_main(void *arg)
 			break;
 	}
 	mf_store_destroy(&st);
-	free(win.v);
+	mf_streamwin_free(&win);
 	return NULL;
 }
 

@@ -359,18 +359,3 @@ mf_log_diags(const mf_diags_t *d)
 		    x->hint);
 	}
 }
-
-int64_t
-mf_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-mf_now_ms(void)
-{
-	return mf_now_us() / 1000;
-}

@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "clock.h"	/* mf_now_ms(), mf_now_us() */
+
 enum { MF_LOG_DEBUG = 0, MF_LOG_INFO = 1, MF_LOG_WARN = 2 };
 
 /* 'prog' is copied; 'level' is one of "debug", "info", "warn" (NULL:
@@ -66,9 +68,5 @@ void	mf_log_rated_tick(mf_lograte_t *r);
  * "FILE:LINE:COL: error: what; hint: what to do". */
 struct mf_diags;
 void	mf_log_diags(const struct mf_diags *d);
-
-/* Monotonic clock helpers shared by the daemons. */
-int64_t	mf_now_ms(void);
-int64_t	mf_now_us(void);
 
 #endif

@@ -127,6 +127,21 @@ mf_supervise_next_ms(const mf_broker_t *b)
 	return next;
 }
 
+int
+mf_supervise_backoff(mf_slot_t *s, int64_t now, int draining)
+{
+	if (!draining && now - s->started_ms >= S_STABLE_MS)
+		s->backoff_ms = 0;
+	s->backoff_ms = s->backoff_ms == 0 ? S_BACKOFF_MIN :
+	    s->backoff_ms * 2;
+	if (s->backoff_ms > S_BACKOFF_MAX)
+		s->backoff_ms = S_BACKOFF_MAX;
+	s->pid = 0;
+	s->restarts++;
+	s->next_start_ms = now + s->backoff_ms;
+	return s->backoff_ms;
+}
+
 void
 mf_supervise_reap(mf_broker_t *b)
 {
@@ -153,15 +168,7 @@ mf_supervise_reap(mf_broker_t *b)
 				break;
 		if (i == b->nslots)
 			continue;
-		if (!b->draining && now - b->slots[i].started_ms >= S_STABLE_MS)
-			b->slots[i].backoff_ms = 0;
-		b->slots[i].backoff_ms = b->slots[i].backoff_ms == 0 ?
-		    S_BACKOFF_MIN : b->slots[i].backoff_ms * 2;
-		if (b->slots[i].backoff_ms > S_BACKOFF_MAX)
-			b->slots[i].backoff_ms = S_BACKOFF_MAX;
-		b->slots[i].pid = 0;
-		b->slots[i].restarts++;
-		b->slots[i].next_start_ms = now + b->slots[i].backoff_ms;
+		(void)mf_supervise_backoff(&b->slots[i], now, b->draining);
 		if (!b->draining)
 			mf_log_warnx("worker slot %zu (pid %ld) %s; restarting "
 			    "in %d ms", i + 1, (long)pid, why,

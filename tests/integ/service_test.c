@@ -68,7 +68,7 @@ s_pusher_init(s_pusher_t *p, mf_integ_t *t, int n, int window,
 	zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(p->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	MF_ASSERT_EQ(0, zmq_connect(p->sock, t->check));
-	p->started = mf_integ_now_ms();
+	p->started = mf_now_ms();
 }
 
 static void
@@ -91,7 +91,7 @@ s_send_post(s_pusher_t *p, int i)
 	MF_ASSERT(len > 0);
 	MF_ASSERT(zmq_send(p->sock, "", 0, ZMQ_SNDMORE) == 0);
 	MF_ASSERT((size_t)zmq_send(p->sock, msg, len, 0) == len);
-	p->sent_at[i] = mf_integ_now_ms();
+	p->sent_at[i] = mf_now_ms();
 }
 
 /* One turn: send what the window and pacing allow, resend what timed
@@ -99,7 +99,7 @@ s_send_post(s_pusher_t *p, int i)
 static void
 s_pusher_turn(s_pusher_t *p, int wait_ms)
 {
-	int64_t		now = mf_integ_now_ms();
+	int64_t		now = mf_now_ms();
 	zmq_pollitem_t	it = { p->sock, 0, ZMQ_POLLIN, 0 };
 
 	while (p->next < p->n && p->outstanding < p->window) {
@@ -178,11 +178,11 @@ MF_TEST(service_10k_posts_exactly_once)
 	mf_integ_setup(&t, 2, NULL);
 	mf_integ_medflagd_start(&t, 2, 30000);
 	s_pusher_init(&p, &t, 10000, 1000, 0);
-	deadline = mf_integ_now_ms() + 40000;
-	while (p.received < p.n && mf_integ_now_ms() < deadline)
+	deadline = mf_now_ms() + 40000;
+	while (p.received < p.n && mf_now_ms() < deadline)
 		s_pusher_turn(&p, 50);
 	fprintf(stderr, "10k: %d verdicts in %lld ms\n", p.received,
-	    (long long)(mf_integ_now_ms() - p.started));
+	    (long long)(mf_now_ms() - p.started));
 	MF_ASSERT_EQ(p.n, p.received);
 	MF_ASSERT_EQ(0, p.dups);
 	MF_ASSERT_EQ(0, p.errors);
@@ -209,11 +209,11 @@ MF_TEST(service_worker_sigkill_every_second)
 	p.rate = 1000;		/* about 10 s of traffic: several kills, even
 				 * with workers that take 3 s to compile
 				 * the rules after a restart */
-	next_kill = mf_integ_now_ms() + 500;
-	deadline = mf_integ_now_ms() + 45000;
-	while (p.received < p.n && mf_integ_now_ms() < deadline) {
+	next_kill = mf_now_ms() + 500;
+	deadline = mf_now_ms() + 45000;
+	while (p.received < p.n && mf_now_ms() < deadline) {
 		s_pusher_turn(&p, 20);
-		if (mf_integ_now_ms() >= next_kill && p.next < p.n) {
+		if (mf_now_ms() >= next_kill && p.next < p.n) {
 			char		 path[32];
 			long long	 pid;
 
@@ -224,7 +224,7 @@ MF_TEST(service_worker_sigkill_every_second)
 				pid = mf_integ_stat(&t, "workers.0.pid");
 			if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
 				kills++;
-			next_kill = mf_integ_now_ms() + 1000;
+			next_kill = mf_now_ms() + 1000;
 		}
 	}
 	fprintf(stderr, "kill: %d verdicts, %d kills, %lld requeued, %lld "
@@ -270,8 +270,8 @@ MF_TEST(service_signal_storm_loses_nothing)
 	}
 	s_pusher_init(&p, &t, 10000, 500, 0);
 	p.rate = 4000;
-	deadline = mf_integ_now_ms() + 30000;
-	while (p.received < p.n && mf_integ_now_ms() < deadline)
+	deadline = mf_now_ms() + 30000;
+	while (p.received < p.n && mf_now_ms() < deadline)
 		s_pusher_turn(&p, 20);
 	kill(storm, SIGKILL);
 	(void)waitpid(storm, &status, 0);
@@ -292,9 +292,9 @@ MF_TEST(service_signal_storm_loses_nothing)
 static int
 s_push_until(s_pusher_t *p, int want_stale, int ms)
 {
-	int64_t	deadline = mf_integ_now_ms() + ms;
+	int64_t	deadline = mf_now_ms() + ms;
 
-	while (mf_integ_now_ms() < deadline) {
+	while (mf_now_ms() < deadline) {
 		int	stale0 = p->stale, fresh0 = p->fresh;
 
 		s_pusher_turn(p, 50);
@@ -384,8 +384,8 @@ MF_TEST(service_broken_reload_keeps_old_rules)
 
 	/* The old rules keep serving. */
 	s_pusher_init(&p, &t, 100, 100, 0);
-	deadline = mf_integ_now_ms() + 10000;
-	while (p.received < p.n && mf_integ_now_ms() < deadline)
+	deadline = mf_now_ms() + 10000;
+	while (p.received < p.n && mf_now_ms() < deadline)
 		s_pusher_turn(&p, 50);
 	MF_ASSERT_EQ(p.n, p.received);
 	MF_ASSERT_STR_EQ(old, mf_integ_stat_str(&t, "workers.0.ruleset", now,
@@ -413,15 +413,15 @@ MF_TEST(service_sigterm_under_load_loses_nothing)
 	mf_integ_medflagd_start(&t, 2, 30000);
 	s_pusher_init(&p, &t, 6000, 500, 2000);
 	p.rate = 3000;
-	deadline = mf_integ_now_ms() + 10000;
-	while (p.received < 1500 && mf_integ_now_ms() < deadline)
+	deadline = mf_now_ms() + 10000;
+	while (p.received < 1500 && mf_now_ms() < deadline)
 		s_pusher_turn(&p, 20);
 	MF_ASSERT(p.received >= 1500);
 	kill(t.medflagd_pid, SIGTERM);
 	/* Keep the client running while medflagd drains and exits. */
-	deadline = mf_integ_now_ms() + 15000;
+	deadline = mf_now_ms() + 15000;
 	rc = -2;
-	while (mf_integ_now_ms() < deadline) {
+	while (mf_now_ms() < deadline) {
 		int	status;
 
 		s_pusher_turn(&p, 20);
@@ -435,8 +435,8 @@ MF_TEST(service_sigterm_under_load_loses_nothing)
 	}
 	MF_ASSERT_EQ(0, rc);
 	mf_integ_medflagd_start(&t, 2, 30000);
-	deadline = mf_integ_now_ms() + 30000;
-	while (p.received < p.n && mf_integ_now_ms() < deadline)
+	deadline = mf_now_ms() + 30000;
+	while (p.received < p.n && mf_now_ms() < deadline)
 		s_pusher_turn(&p, 20);
 	fprintf(stderr, "sigterm: %d/%d posts judged, %d resent, %d "
 	    "duplicate verdicts\n", p.received, p.n, p.resent, p.dups);
@@ -453,9 +453,9 @@ static void *
 s_recv_answer(void *s, size_t *len, int ms)
 {
 	zmq_pollitem_t	it = { s, 0, ZMQ_POLLIN, 0 };
-	int64_t		deadline = mf_integ_now_ms() + ms;
+	int64_t		deadline = mf_now_ms() + ms;
 
-	while (mf_integ_now_ms() < deadline) {
+	while (mf_now_ms() < deadline) {
 		zmq_msg_t	m;
 		int		more;
 		size_t		sz = sizeof(more);
@@ -597,10 +597,10 @@ MF_TEST(service_hostile_input)
 
 	/* Still alive, still judging, and it all shows in stats. */
 	{
-		int64_t	deadline = mf_integ_now_ms() + 5000;
+		int64_t	deadline = mf_now_ms() + 5000;
 
 		while (mf_integ_stat(&t, "bad_messages") < bad0 + 7 &&
-		    mf_integ_now_ms() < deadline)
+		    mf_now_ms() < deadline)
 			;
 	}
 	MF_ASSERT(mf_integ_stat(&t, "bad_messages") >= bad0 + 7);

@@ -74,7 +74,7 @@ s_switch_ms(const char *bin, const mf_integ_t *t, int *n, int listed,
 	int	streak = 0;
 	int64_t	start = 0, now;
 
-	while ((now = mf_integ_now_ms()) - t0 < 3000) {
+	while ((now = mf_now_ms()) - t0 < 3000) {
 		if (s_listed_unreliable(bin, t, (*n)++) == listed) {
 			if (streak++ == 0)
 				start = now;
@@ -103,14 +103,14 @@ MF_TEST(sources_add_reaches_running_workers_within_a_second)
 
 	MF_ASSERT_EQ(0, s_run(NULL, "%s -c %s sources add %s --unreliable",
 	    bin, t.conf, dom));
-	ms = s_switch_ms(bin, &t, &n, 1, mf_integ_now_ms());
+	ms = s_switch_ms(bin, &t, &n, 1, mf_now_ms());
 	fprintf(stderr, "sources add seen by both workers after %lld ms\n",
 	    (long long)ms);
 	MF_ASSERT(ms >= 0 && ms <= 1000);
 
 	MF_ASSERT_EQ(0, s_run(NULL, "%s -c %s sources remove %s", bin, t.conf,
 	    dom));
-	ms = s_switch_ms(bin, &t, &n, 0, mf_integ_now_ms());
+	ms = s_switch_ms(bin, &t, &n, 0, mf_now_ms());
 	fprintf(stderr, "sources remove seen by both workers after %lld ms\n",
 	    (long long)ms);
 	MF_ASSERT(ms >= 0 && ms <= 1000);

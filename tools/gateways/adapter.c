@@ -202,10 +202,10 @@ s_st(mf_outbox_t *ob)
 
 	if (ob->st != NULL && mf_store_broken(ob->st))
 		mf_store_destroy(&ob->st);
-	if (ob->st != NULL || mf_client_now_ms() < ob->st_next_ms)
+	if (ob->st != NULL || mf_now_ms() < ob->st_next_ms)
 		return ob->st;
 	if ((ob->st = mf_client_store(ob->cfg, why, sizeof(why))) == NULL) {
-		ob->st_next_ms = mf_client_now_ms() + S_STORE_RETRY_MS;
+		ob->st_next_ms = mf_now_ms() + S_STORE_RETRY_MS;
 		mf_log_rated(&ob->st_warn, MF_LOG_WARN, "outbox: %s; actions "
 		    "wait in memory only and are lost if the adapter stops",
 		    why);
@@ -292,7 +292,7 @@ s_queue(mf_outbox_t *ob, s_act_t *a)
 		s_act_free(a);
 		return -1;
 	}
-	a->due_ms = mf_client_now_ms();
+	a->due_ms = mf_now_ms();
 	s_insert(ob, a);
 	pthread_cond_signal(&ob->cv);
 	return 0;
@@ -433,7 +433,7 @@ s_perform(mf_outbox_t *ob)
 	    S_BACKOFF_MAX ? a->tries - 1 : S_BACKOFF_MAX);
 	if (wait > left)
 		wait = left;	/* a last try at the horizon */
-	a->due_ms = mf_client_now_ms() + wait;
+	a->due_ms = mf_now_ms() + wait;
 	mf_log_warnx("%s %lld: %s; trying again in %lld ms", ob->noun,
 	    a->it.id, why, (long long)wait);
 	s_insert(ob, a);
@@ -443,7 +443,7 @@ void
 mf_outbox_run(mf_outbox_t *ob)
 {
 	pthread_mutex_lock(&ob->mu);
-	while (ob->head != NULL && ob->head->due_ms <= mf_client_now_ms())
+	while (ob->head != NULL && ob->head->due_ms <= mf_now_ms())
 		s_perform(ob);
 	pthread_mutex_unlock(&ob->mu);
 }
@@ -454,7 +454,7 @@ static void
 s_loop(mf_outbox_t *ob)
 {
 	for (;;) {
-		int64_t		now = mf_client_now_ms(), wait;
+		int64_t		now = mf_now_ms(), wait;
 		struct timespec	ts;
 
 		if (ob->stopping && (ob->head == NULL || (ob->give_up_ms &&
@@ -505,7 +505,7 @@ mf_outbox_stop(mf_outbox_t *ob, int drain_ms)
 {
 	pthread_mutex_lock(&ob->mu);
 	ob->stopping = 1;
-	ob->give_up_ms = mf_client_now_ms() + drain_ms;
+	ob->give_up_ms = mf_now_ms() + drain_ms;
 	pthread_cond_signal(&ob->cv);
 	if (!ob->threaded)
 		s_loop(ob);

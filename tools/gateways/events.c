@@ -108,7 +108,7 @@ mf_textwin_put(mf_textwin_t *w, const char *post_id, const char *text,
     size_t len)
 {
 	s_text_t	*t;
-	int64_t		 now = mf_client_now_ms();
+	int64_t		 now = mf_now_ms();
 
 	if (w == NULL || post_id == NULL || text == NULL)
 		return;
@@ -140,7 +140,7 @@ mf_textwin_json(mf_textwin_t *w, const char *post_id, mf_buf_t *out)
 	if (w == NULL || post_id == NULL)
 		return 0;
 	pthread_mutex_lock(&w->mu);
-	s_expire(w, mf_client_now_ms());
+	s_expire(w, mf_now_ms());
 	/* Newest first: a post checked again has its latest text. */
 	for (size_t k = w->n; k-- > 0;) {
 		const s_text_t *t = &w->v[(w->head + k) % MF_TEXTWIN_POSTS];

@@ -1047,7 +1047,7 @@ s_run(s_mw_t *mw, int once)
 	int		tries = 0;
 
 	while (!mf_client_stop) {
-		int64_t		now = mf_client_now_ms();
+		int64_t		now = mf_now_ms();
 		struct pollfd	pf = { mw->udp, POLLIN, 0 };
 		int		r, wait;
 
