@@ -389,6 +389,22 @@ s_tag_ensure(s_mw_t *mw, const char *tag, char *why, size_t cap)
 	json_decref(root);
 	mf_log_info("change tag %s %s", tag, known ? "activated" :
 	    "created");
+	/* MediaWiki refreshes its cached list of tags after the request
+	 * that changed it ends (a deferred update): until then applying the
+	 * tag is refused as "badtags". Wait until the wiki says it is
+	 * active, up to 5 s. */
+	for (int i = 0; i < 50; i++) {
+		struct timespec	ts = { 0, 100000000L };
+
+		if (s_tag_state(mw, tag, &known, &active, why, cap) != 0 ||
+		    active)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (!active)
+		mf_log_warn("change tag %s: not listed as active yet; "
+		    "tagging may be refused for a while", tag);
+	why[0] = '\0';
 	return 0;
 }
 
