@@ -91,6 +91,8 @@ struct mf_scanner {
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
 	size_t			 nocc[MF_MAX_PAT];
 	size_t			 rules_run;
+	int			 rhetorical;	/* this post: its questions
+						 * assert (model-asserts) */
 	s_memo_t		*memo;	/* S_MEMO_SLOTS */
 	size_t			 nmemo;
 	unsigned		 epoch;
@@ -766,13 +768,9 @@ s_if_then_why(const char *t, size_t s, size_t e)
 {
 	if (!s_opens(t, s, e, s_if_openings))
 		return 0;
-	for (size_t k = 0; s_if_why[k]; k++) {
-		size_t	n = strlen(s_if_why[k]);
-
-		for (size_t i = s; i + n <= e; i++)
-			if (memcmp(t + i, s_if_why[k], n) == 0)
-				return 1;
-	}
+	for (size_t k = 0; s_if_why[k]; k++)
+		if (memmem(t + s, e - s, s_if_why[k], strlen(s_if_why[k])))
+			return 1;
 	return 0;
 }
 
@@ -1257,8 +1255,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (add > pol->model_max)
 		add = pol->model_max;
 	if (add > 0)
-		add *= scale * (all && !s_rhetorical_by_model(pol,
-		    &self->norm, p) ? pol->question_scale : 1);
+		add *= scale * (all && !self->rhetorical ?
+		    pol->question_scale : 1);
 	else if (add < -asserted)
 		add = -asserted;
 	add = round(add * 100) / 100;
@@ -1468,7 +1466,6 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	int			 timed_out = 0;
 	double			 ctx_scale = 1, qbest = 0, mscore = 0;
 	double			 prob = -1, veto_scale = 1;
-	int			 rhetorical = 0;
 	const mf_model_t	*model = so->model ? so->model : rs->model;
 	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
@@ -1521,6 +1518,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	/* The model's view, told before the rules run: a post it finds
 	 * unlike a claim has its asserting hits scaled by model-veto-scale
 	 * (debunks, reports and stories of harm share a claim's words). */
+	self->rhetorical = 0;
 	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
 	    !(opts & MF_SCAN_NO_MODEL)) {
 		if (st)
@@ -1533,7 +1531,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (pol->model_mode == MF_MODE_ENFORCE &&
 		    prob < s_veto_at(pol, &self->norm))
 			veto_scale = pol->model_veto_scale;
-		rhetorical = s_rhetorical_by_model(pol, &self->norm, prob);
+		self->rhetorical = s_rhetorical_by_model(pol, &self->norm,
+		    prob);
 	}
 	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
 		if (st)
@@ -1611,7 +1610,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		}
 		s = 0;
 		if (res.hit && mode == MF_MODE_ENFORCE) {
-			if (rhetorical)
+			if (self->rhetorical)
 				res.question = 0;
 			s = (res.question ? r->score * pol->question_scale :
 			    r->score * veto_scale) * ctx_scale;

@@ -47,7 +47,6 @@ typedef struct s_waiting {
 	int			fd;
 	struct sockaddr_in	addr;
 	int64_t			deadline_ms;
-	size_t			seen;	/* bytes peeked so far */
 } s_waiting_t;
 
 typedef struct s_gate {
@@ -141,14 +140,12 @@ mf_httpd_not_allowed(struct MHD_Connection *c, const char *allow)
  * most 16), the path only when it is one the server knows. */
 static void
 s_access(const s_srv_t *srv, struct MHD_Connection *c, const char *url,
-    const char *method, const struct timespec *t0)
+    const char *method, int64_t t0_ms)
 {
 	const union MHD_ConnectionInfo	*ci;
-	struct timespec			 t1;
 	char				 addr[64] = "-", m[17] = "-";
 	const char			*path = "-";
 	size_t				 n = strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-	long				 ms;
 
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL &&
@@ -160,11 +157,8 @@ s_access(const s_srv_t *srv, struct MHD_Connection *c, const char *url,
 	for (size_t i = 0; srv->paths != NULL && srv->paths[i]; i++)
 		if (strcmp(url, srv->paths[i]) == 0)
 			path = srv->paths[i];
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) /
-	    1000000;
-	mf_log_info("access: %s \"%s %s\" %u %zu %ld ms", addr, m, path,
-	    s_status, s_bytes, ms);
+	mf_log_info("access: %s \"%s %s\" %u %zu %lld ms", addr, m, path,
+	    s_status, s_bytes, (long long)(mf_now_ms() - t0_ms));
 }
 
 static enum MHD_Result
@@ -207,14 +201,13 @@ s_handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	{
-		struct timespec	t0;
+		int64_t		t0 = mf_now_ms();
 		enum MHD_Result	rc;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		s_status = 0;
 		s_bytes = 0;
 		rc = srv->fn(srv->arg, c, url, method, rq);
-		s_access(srv, c, url, method, &t0);
+		s_access(srv, c, url, method, t0);
 		return rc;
 	}
 }
@@ -314,15 +307,15 @@ s_gate_accept(s_gate_t *g)
 			s_gate_drop(g, old, "408 Request Timeout");
 		}
 		g->w[g->n++] = (s_waiting_t){ fd, a,
-		    mf_now_ms() + g->header_ms, 0 };
+		    mf_now_ms() + g->header_ms };
 	}
 }
 
 /* Looks at what connection 'i' has sent: hands it to libmicrohttpd when
  * its header is whole; else waits for more bytes than were seen (the
  * socket's low-water mark, so poll() does not wake for bytes already
- * looked at). Returns 1 when 'i' left the list. */
-static int
+ * looked at). */
+static void
 s_gate_peek(s_gate_t *g, size_t i, short revents)
 {
 	static _Thread_local char	buf[MF_HTTPD_HEADER_MAX];
@@ -332,10 +325,10 @@ s_gate_peek(s_gate_t *g, size_t i, short revents)
 
 	r = recv(w->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 	if (r == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
+		return;
 	if (r <= 0) {
 		s_gate_drop(g, i, NULL);
-		return 1;
+		return;
 	}
 	if (memmem(buf, (size_t)r, "\r\n\r\n", 4) != NULL ||
 	    memmem(buf, (size_t)r, "\n\n", 2) != NULL) {
@@ -352,22 +345,20 @@ s_gate_peek(s_gate_t *g, size_t i, short revents)
 		/* It owns the socket now, and closes it if it cannot. */
 		(void)MHD_add_connection(g->d, fd, (struct sockaddr *)&a,
 		    sizeof(a));
-		return 1;
+		return;
 	}
 	if ((size_t)r == sizeof(buf)) {
 		g->cut_big++;
 		s_gate_drop(g, i, "431 Request Header Fields Too Large");
-		return 1;
+		return;
 	}
 	if (revents & (POLLRDHUP | POLLHUP | POLLERR)) {
 		s_gate_drop(g, i, NULL);	/* left mid-header */
-		return 1;
+		return;
 	}
-	w->seen = (size_t)r;
 	lowat = (int)r + 1;
 	(void)setsockopt(w->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
 	    sizeof(lowat));
-	return 0;
 }
 
 /* Closes what is past its deadline; the time to the next one, at most
@@ -408,7 +399,6 @@ s_gate_run(void *arg)
 {
 	s_gate_t		*g = arg;
 	static struct pollfd	 pfd[MF_HTTPD_WAITING + 1];
-	s_waiting_t		 order[MF_HTTPD_WAITING];
 
 	while (!atomic_load(&g->stop)) {
 		int	timeout = s_gate_expire(g), n;
@@ -418,7 +408,6 @@ s_gate_run(void *arg)
 		for (size_t i = 0; i < nw; i++) {
 			pfd[i + 1] = (struct pollfd){ g->w[i].fd,
 			    POLLIN | POLLRDHUP, 0 };
-			order[i] = g->w[i];
 		}
 		n = poll(pfd, nw + 1, timeout);
 		if (n <= 0)
@@ -428,8 +417,8 @@ s_gate_run(void *arg)
 			if (pfd[i + 1].revents == 0)
 				continue;
 			for (size_t j = 0; j < g->n; j++)
-				if (g->w[j].fd == order[i].fd) {
-					(void)s_gate_peek(g, j,
+				if (g->w[j].fd == pfd[i + 1].fd) {
+					s_gate_peek(g, j,
 					    pfd[i + 1].revents);
 					break;
 				}
