@@ -167,6 +167,7 @@ mf_verdict_dup(const mf_verdict_t *self)
 	d->score = self->score;
 	d->latency_us = self->latency_us;
 	d->seq = self->seq;
+	d->gen = self->gen;
 	d->flags = self->flags;
 	if (s_strcopy(&d->post_id, self->post_id) == -1 ||
 	    s_strcopy(&d->revision, self->revision) == -1 ||

@@ -115,6 +115,8 @@ typedef struct mf_verdict {
 	char		*worker;
 	uint64_t	 latency_us;
 	uint64_t	 seq;
+	uint64_t	 gen;		/* rule set generation of medflagd
+					 * that judged it; 0: not stamped */
 	unsigned	 flags;		/* MF_VF_* */
 	/* With MF_SCAN_EXPLAIN only (explain, the console's "Try a post"):
 	 * the rules whose every `match` hit but an `unless` cancelled. */

@@ -845,6 +845,8 @@ s_verdict_field(s_dec_t *d, mf_verdict_t *vd, const char *k, size_t klen)
 		return s_u64(d, "latency_us", &vd->latency_us);
 	if (S_KEY_IS(k, klen, "seq"))
 		return s_u64(d, "seq", &vd->seq);
+	if (S_KEY_IS(k, klen, "gen"))
+		return s_u64(d, "gen", &vd->gen);
 	if (S_KEY_IS(k, klen, "flags"))
 		return s_flags(d, &vd->flags);
 	return s_skip(d, "verdict");
@@ -1314,6 +1316,12 @@ mf_wire_encode_verdict(const mf_verdict_t *vd, mf_buf_t *out, mf_err_t *err)
 	rc |= mf__mp_put_cstr(out, "latency_us") |
 	    mf__mp_put_uint(out, vd->latency_us);
 	rc |= mf__mp_put_cstr(out, "seq") | mf__mp_put_uint(out, vd->seq);
+	/* Only medflagd stamps a generation: other verdicts go without. */
+	if (vd->gen > 0) {
+		n++;
+		rc |= mf__mp_put_cstr(out, "gen") |
+		    mf__mp_put_uint(out, vd->gen);
+	}
 	for (i = 0; i < MF_VF_COUNT; i++)
 		if (vd->flags & (1u << i))
 			nflags++;

@@ -197,6 +197,7 @@ s_full_verdict(void)
 	v->worker = mf_strdup("w-3");
 	v->latency_us = 1234;
 	v->seq = 0xfffffffffffULL;
+	v->gen = 7;
 	v->flags = MF_VF_SOURCES_STALE | MF_VF_QUOTES_SKIPPED |
 	    MF_VF_INVALID_UTF8;
 	return v;
@@ -254,6 +255,7 @@ s_assert_same_verdict(const mf_verdict_t *a, const mf_verdict_t *b)
 	MF_ASSERT_STR_EQ(a->worker, b->worker);
 	MF_ASSERT_EQ(a->latency_us, b->latency_us);
 	MF_ASSERT_EQ(a->seq, b->seq);
+	MF_ASSERT_EQ(a->gen, b->gen);
 	MF_ASSERT_EQ(a->flags, b->flags);
 }
 

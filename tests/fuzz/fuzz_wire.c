@@ -54,6 +54,7 @@ s_same_verdict(const mf_verdict_t *a, const mf_verdict_t *b)
 	S_CHECK(a->nevidence == b->nevidence);
 	S_CHECK(a->flags == b->flags);
 	S_CHECK(a->seq == b->seq);
+	S_CHECK(a->gen == b->gen);
 	S_CHECK(a->latency_us == b->latency_us);
 	for (i = 0; i < a->nhits; i++) {
 		S_CHECK(a->hits[i].nspans == b->hits[i].nspans);
