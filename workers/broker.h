@@ -66,6 +66,9 @@ typedef struct mf_wrec {
 	int		 batch;		/* posts per POSTS message; 0: POST */
 	size_t		 maxmsg;	/* largest frame it takes (READY) */
 	int		 reloading;	/* told RELOAD, no answer yet */
+	/* The generation of medflagd's checked rule sets it runs (reload.c);
+	 * 0: its rules are none medflagd checked, and it gets no posts. */
+	uint64_t	 gen;
 	uint64_t	 done;
 	int64_t		 last_seen_ms;
 	int64_t		 joined_ms;
@@ -157,6 +160,30 @@ typedef struct mf_reload_waiter {
 	int		 delim;
 } mf_reload_waiter_t;
 
+/* A reload round (reload.c): RELOAD of generation 'gen' sent to every
+ * worker alive then; each acknowledges it, refuses it or is gone, or is
+ * named as silent when the deadline passes. */
+enum { MF_RELOAD_WAITING, MF_RELOAD_ACKED, MF_RELOAD_REFUSED,
+    MF_RELOAD_GONE };
+typedef struct mf_reload_peer {
+	int		 id;		/* its mf_wrec_t's */
+	pid_t		 pid;
+	char		 host[128];
+	int		 state;		/* MF_RELOAD_* */
+	char		 why[256];	/* refused or gone: why */
+} mf_reload_peer_t;
+
+typedef struct mf_reload_round {
+	uint64_t	 gen;		/* 0: no round runs */
+	int64_t		 started_ms, deadline_ms;
+	mf_reload_peer_t *peer;		/* OWNS */
+	size_t		 npeer, nwaiting;
+	/* The control clients answered when it ends, and the requests it
+	 * serves (the waiters and SIGHUPs included). */
+	mf_reload_waiter_t wait[MF_RELOAD_WAITERS + 1];
+	size_t		 nwait, requests;
+} mf_reload_round_t;
+
 typedef struct mf_broker {
 	mf_config_t	 cfg;
 	const char	*self_path;	/* argv[0] resolved, for the worker */
@@ -182,6 +209,9 @@ typedef struct mf_broker {
 	uint64_t	 seq;
 	mf_stats_t	 st;
 	char		 ruleset[40];	/* hash of the current rules */
+	uint64_t	 gen;		/* their generation: 1 at start */
+	char		 prev_ruleset[40];	/* of gen - 1, or "" */
+	mf_reload_round_t round;	/* reload.c */
 	int64_t		 started_ms;
 	int64_t		 next_hb_ms;
 	int64_t		 hb_checked_ms;	/* the last timeout check */
@@ -259,20 +289,38 @@ void	 mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r,
 
 /* control.c */
 void	 mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f);
-/* Compiles the rules; on success switches workers and returns 0; on
- * failure fills 'diags' and keeps the old rules. */
+/* One answer to control client 'ident': [ident, "", body] for a REQ
+ * client (it sent the empty delimiter), else [ident, body]. */
+void	 mf_broker_control_reply(mf_broker_t *b, const void *ident,
+	    size_t identlen, int delim, const void *body, size_t len);
+
+/* reload.c */
+/* Compiles and checks the rules; on success makes them the next
+ * generation and starts its round (RELOAD to every worker) and returns
+ * 0; on failure fills 'diags' and keeps the old rules. */
 int	 mf_broker_reload(mf_broker_t *b, mf_diags_t *diags);
-/* Asks for a reload: from control client 'ident' (answered when it has
- * run) or, with 'ident' NULL, from SIGHUP. It runs at once unless one
- * ended less than reload_min_interval_ms, or nine times the time it took,
- * ago; then it is due at the end of that gap and every request until
- * then shares it. */
+/* Asks for a reload: from control client 'ident' (answered when its
+ * round has ended) or, with 'ident' NULL, from SIGHUP. It runs at once
+ * unless a round runs, or one ended less than reload_min_interval_ms, or
+ * nine times the time its check took, ago; then it is due when both are
+ * over, and every request until then shares it. */
 void	 mf_broker_reload_request(mf_broker_t *b, const void *ident,
 	    size_t identlen, int delim);
-/* Runs the reload that is due, if any (the main loop, each turn). */
+/* Ends the round whose workers all answered or whose deadline passed,
+ * then runs the reload that is due, if any (the main loop, each turn). */
 void	 mf_broker_reload_tick(mf_broker_t *b, int64_t now);
-/* When the due reload may run, or INT64_MAX when none is due. */
+/* When the tick has something to do, or INT64_MAX. */
 int64_t	 mf_broker_reload_next_ms(const mf_broker_t *b);
+/* Worker 'wi' said READY: its generation from its ruleset; told to load
+ * the current one unless it runs it. */
+void	 mf_broker_reload_ready(mf_broker_t *b, size_t wi);
+/* Worker 'wi' sent RELOADED or RELOADFAIL ('m'). */
+void	 mf_broker_reload_answer(mf_broker_t *b, size_t wi,
+	    const mf_proto_msg_t *m);
+/* Worker 'w' is gone (dead, or said goodbye): 'why'. */
+void	 mf_broker_reload_gone(mf_broker_t *b, const mf_wrec_t *w,
+	    const char *why);
+void	 mf_broker_reload_free(mf_broker_t *b);
 /* Loads and tests the rules of 'cfg' (medflagd -n and reload). Returns
  * the ruleset hash in 'hash' or -1 with every problem in 'diags'. */
 int	 mf_broker_check_rules(const mf_config_t *cfg, char *hash,

@@ -53,6 +53,10 @@ static const mf_config_directive_t s_table[] = {
 	    0, 0, 600000, "1000", 0,
 	    "the least time from a reload to the next (at least nine times "
 	    "what the last took); requests in between share the next one" },
+	{ "reload_timeout_ms", MF_CONF_INT, F(reload_timeout_ms), 0, 100,
+	    600000, "20000", 0,
+	    "how long a reload waits for every worker to load the checked "
+	    "rules and say so; then it names those that did not" },
 	{ "backend", MF_CONF_ENDPOINT, F(backend), S(backend), 0, 0,
 	    "tcp://127.0.0.1:7705", 0,
 	    "ROUTER endpoint medflag-worker processes connect to" },

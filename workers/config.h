@@ -106,6 +106,7 @@ typedef struct mf_config {
 	 * without CURVE (medflagd refuses to start so otherwise). */
 	int	control_open;
 	int	reload_min_interval_ms;	/* reloads start at most this often */
+	int	reload_timeout_ms;	/* a reload waits this long for acks */
 } mf_config_t;
 
 /* Fills every field with its default. */

@@ -1,7 +1,8 @@
 /*
  * control.c - medflagd's operator commands on the control ROUTER (stats,
  * health, workers, reload, replay) and the rule check shared by reload and
- * `medflagd -n`.
+ * `medflagd -n`. The reload itself, its generations and the workers'
+ * answers, is reload.c's.
  *
  * A client sends [command, optional msgpack args]; REQ clients add an
  * empty delimiter, which is echoed. The answer is one msgpack map with
@@ -61,11 +62,14 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 
 		if (!w->used)
 			continue;
-		msgpack_pack_map(pk, 13);
+		msgpack_pack_map(pk, 14);
 		s_kv_u64(pk, "id", (uint64_t)w->id);
 		s_kv_u64(pk, "pid", (uint64_t)w->pid);
 		s_kv_str(pk, "host", w->host);
 		s_kv_str(pk, "ruleset", w->ruleset);
+		/* The generation of medflagd's checked sets it runs; 0: none
+		 * medflagd checked (it gets no posts). */
+		s_kv_u64(pk, "gen", w->gen);
 		s_kv_str(pk, "sources_version", w->sources_version);
 		s_kv_bool(pk, "sources_stale", w->stale);
 		s_kv_u64(pk, "credit", (uint64_t)w->credit);
@@ -95,7 +99,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23 + 12);
+	msgpack_pack_map(pk, 23 + 13);
 	s_kv_bool(pk, "ok", 1);
 	s_kv_u64(pk, "posts_in", b->st.posts_in);
 	s_str(pk, "verdicts");
@@ -122,6 +126,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	s_str(pk, "workers");
 	s_pack_workers(b, pk);
 	s_kv_str(pk, "ruleset", b->ruleset);
+	s_kv_u64(pk, "gen", b->gen);
 	s_kv_str(pk, "sources_version", s_sources_version(b));
 	s_kv_u64(pk, "seq", b->seq);
 	s_kv_u64(pk, "uptime_s", (uint64_t)((mf_now_ms() - b->started_ms) /
@@ -261,88 +266,9 @@ out:
 	return rc;
 }
 
-int
-mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
-{
-	char		hash[40];
-	double		rate = 0;
-	size_t		n = 0, nrules = 0;
-	mf_rulehits_t	ids = {0};
-
-	if (mf_broker_check_rules_ids(&b->cfg, hash, sizeof(hash), diags,
-	    &rate, &n, &nrules, &ids) != 0 || mf_canary_judge(b->canary_rate,
-	    b->canary_n, rate, n, diags) != 0) {
-		mf_rulehits_free(&ids);
-		mf_log_warnx("reload refused: %zu error%s, %zu warning%s; "
-		    "keeping ruleset %s (%zu rules)", diags->errors,
-		    diags->errors == 1 ? "" : "s", diags->warnings,
-		    diags->warnings == 1 ? "" : "s", b->ruleset, b->nrules);
-		mf_log_diags(diags);
-		return -1;
-	}
-	mf_log_info("reload: ruleset %s -> %s (%zu rules; canary %s); telling "
-	    "%zu worker%s", b->ruleset, hash, nrules, !b->cfg.canary ? "off" :
-	    "passed", mf_broker_alive(b), mf_broker_alive(b) == 1 ? "" : "s");
-	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
-	b->nrules = nrules;
-	/* Workers still on the old rules report their hits for a while;
-	 * ids of both sets are taken. */
-	(void)mf_rulehits_merge(&ids, &b->rule_ids);
-	mf_rulehits_free(&b->rule_ids);
-	b->rule_ids = ids;
-	b->canary_rate = rate;
-	b->canary_n = n;
-	mf_broker_broadcast(b, MF_PROTO_T_RELOAD);
-	for (size_t i = 0; i < b->nw; i++)
-		b->w[i].reloading = b->w[i].used;
-	return 0;
-}
-
-/* The answer to a reload that ran: 'rc' and 'diags' of
- * mf_broker_reload(), 'requests' the requests it served. */
-static void
-s_pack_reload(mf_broker_t *b, msgpack_packer *pk, int rc,
-    const mf_diags_t *diags, size_t requests)
-{
-	if (rc == 0) {
-		msgpack_pack_map(pk, 4);
-		s_kv_bool(pk, "ok", 1);
-		s_kv_str(pk, "ruleset", b->ruleset);
-		s_kv_u64(pk, "workers", mf_broker_alive(b));
-	} else {
-		char	first[900];
-
-		snprintf(first, sizeof(first), "%zu error%s; kept ruleset %s; "
-		    "first: %.600s", diags->errors, diags->errors == 1 ? "" :
-		    "s", b->ruleset,
-		    diags->n ? diags->v[0].msg : "");
-		msgpack_pack_map(pk, 5);
-		s_kv_bool(pk, "ok", 0);
-		s_kv_str(pk, "error", first);
-		s_kv_str(pk, "ruleset", b->ruleset);
-		s_str(pk, "diagnostics");
-		msgpack_pack_array(pk, diags->n);
-		for (size_t i = 0; i < diags->n; i++) {
-			char	line[1400];
-
-			snprintf(line, sizeof(line), "%s: %s: %s%s%s",
-			    diags->v[i].where, diags->v[i].severity ==
-			    MF_DIAG_ERROR ? "error" : diags->v[i].severity ==
-			    MF_DIAG_WARNING ? "warning" : "note",
-			    diags->v[i].msg, diags->v[i].hint[0] ?
-			    "\n  hint: " : "", diags->v[i].hint);
-			s_str(pk, line);
-		}
-	}
-	/* How many requests this one reload answered (1: no burst). */
-	s_kv_u64(pk, "requests", requests);
-}
-
-/* One answer to control client 'ident': [ident, "", body] for a REQ
- * client (it sent the empty delimiter), else [ident, body]. */
-static void
-s_reply(mf_broker_t *b, const void *ident, size_t identlen, int delim,
-    const void *body, size_t len)
+void
+mf_broker_control_reply(mf_broker_t *b, const void *ident, size_t identlen,
+    int delim, const void *body, size_t len)
 {
 	const void	*d[3] = { ident, "", body };
 	size_t		 l[3] = { identlen, 0, len };
@@ -354,113 +280,6 @@ s_reply(mf_broker_t *b, const void *ident, size_t identlen, int delim,
 		l[1] = len;
 		(void)mf_frames_send(b->control, 2, d, l, ZMQ_DONTWAIT);
 	}
-}
-
-/*
- * Reloads are rate-limited and coalesced: each compiles and tests the
- * whole rule set in medflagd's loop and has every worker recompile, and
- * 62 reloads in 10 s (anyone on the control port could send them) cut
- * check throughput from ~27,000/s to 148/s. A request that comes within
- * the gap after the last reload waits for its end; every request until
- * then is answered by that one reload, which reads the rules as they are
- * then, so the last edit is never lost. The gap is reload_min_interval_ms
- * or nine times what the last reload took, whichever is longer, so that
- * reloads hold medflagd's loop a tenth of the time at most: the shipped
- * rules take about 1.8 s here, and a 1 s gap alone left 38 checks/s.
- */
-static void
-s_reload_run(mf_broker_t *b, const void *ident, size_t identlen, int delim)
-{
-	msgpack_sbuffer	sb;
-	msgpack_packer	pk;
-	mf_diags_t	diags = {0};
-	size_t		requests = b->nreload_wait + (ident != NULL);
-	int		rc;
-	int64_t		t0 = mf_now_ms();
-
-	b->reload_pending = 0;
-	rc = mf_broker_reload(b, &diags);
-	b->st.reloads++;
-	b->reload_last_ms = mf_now_ms();
-	b->reload_gap_ms = (b->reload_last_ms - t0) * 9;
-	if (b->reload_gap_ms < b->cfg.reload_min_interval_ms)
-		b->reload_gap_ms = b->cfg.reload_min_interval_ms;
-	if (b->nreload_wait > 0)
-		mf_log_info("reload: answered %zu waiting request%s",
-		    b->nreload_wait, b->nreload_wait == 1 ? "" : "s");
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	s_pack_reload(b, &pk, rc, &diags, requests ? requests : 1);
-	if (ident != NULL)
-		s_reply(b, ident, identlen, delim, sb.data, sb.size);
-	for (size_t i = 0; i < b->nreload_wait; i++)
-		s_reply(b, b->reload_wait[i].ident, b->reload_wait[i].identlen,
-		    b->reload_wait[i].delim, sb.data, sb.size);
-	b->nreload_wait = 0;
-	msgpack_sbuffer_destroy(&sb);
-	mf_diags_free(&diags);
-}
-
-int64_t
-mf_broker_reload_next_ms(const mf_broker_t *b)
-{
-	return b->reload_pending ? b->reload_last_ms + b->reload_gap_ms :
-	    INT64_MAX;
-}
-
-/* A request whose reload is due within this long waits for its answer;
- * a later one is answered at once that it is queued (clients give up
- * after a few seconds: `medflag reload` after 5). */
-#define S_RELOAD_WAIT_MS	2000
-
-void
-mf_broker_reload_request(mf_broker_t *b, const void *ident,
-    size_t identlen, int delim)
-{
-	int64_t		now = mf_now_ms(), due;
-	msgpack_sbuffer	sb;
-	msgpack_packer	pk;
-	char		msg[240];
-
-	if (!b->reload_pending && (b->reload_last_ms == 0 ||
-	    now >= b->reload_last_ms + b->reload_gap_ms)) {
-		s_reload_run(b, ident, identlen, delim);
-		return;
-	}
-	b->reload_pending = 1;
-	b->st.reloads_coalesced++;
-	if (ident == NULL)
-		return;
-	due = mf_broker_reload_next_ms(b) - now;
-	if (due <= S_RELOAD_WAIT_MS && b->nreload_wait < MF_RELOAD_WAITERS) {
-		mf_reload_waiter_t *w = &b->reload_wait[b->nreload_wait++];
-
-		memcpy(w->ident, ident, identlen);
-		w->identlen = identlen;
-		w->delim = delim;
-		return;
-	}
-	snprintf(msg, sizeof(msg), "a reload is due in %lld ms (reloads are "
-	    "rate-limited); it reads the rules as they are then, so this "
-	    "request is part of it; the log says how it went",
-	    (long long)due);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 5);
-	s_kv_bool(&pk, "ok", 1);
-	s_kv_bool(&pk, "queued", 1);
-	s_kv_u64(&pk, "due_ms", (uint64_t)(due > 0 ? due : 0));
-	s_kv_str(&pk, "ruleset", b->ruleset);
-	s_kv_str(&pk, "note", msg);
-	s_reply(b, ident, identlen, delim, sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-void
-mf_broker_reload_tick(mf_broker_t *b, int64_t now)
-{
-	if (b->reload_pending && now >= mf_broker_reload_next_ms(b))
-		s_reload_run(b, NULL, 0, 0);
 }
 
 void
@@ -500,12 +319,13 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		size_t		q;
 
 		mf_journal_status(&b->journal, &up, &w, &s, &q);
-		msgpack_pack_map(&pk, 6);
+		msgpack_pack_map(&pk, 7);
 		s_kv_bool(&pk, "ok", b->cfg.workers == 0 ||
 		    mf_broker_alive(b) > 0);
 		s_kv_u64(&pk, "workers_alive", mf_broker_alive(b));
 		s_kv_bool(&pk, "redis", up);
 		s_kv_str(&pk, "ruleset", b->ruleset);
+		s_kv_u64(&pk, "gen", b->gen);
 		s_kv_bool(&pk, "draining", b->draining);
 		s_kv_str(&pk, "mode", b->cfg.shadow ? "shadow" : "enforce");
 	} else if (strcmp(cmd, "workers") == 0) {
@@ -539,6 +359,7 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		s_kv_bool(&pk, "ok", 0);
 		s_kv_str(&pk, "error", msg);
 	}
-	s_reply(b, f->data[0], f->len[0], delim, sb.data, sb.size);
+	mf_broker_control_reply(b, f->data[0], f->len[0], delim, sb.data,
+	    sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }

@@ -308,6 +308,17 @@ mf_broker_enqueue(mf_broker_t *b, void *post, size_t len, const void *ident,
 
 /* ---- completing a post ------------------------------------------------ */
 
+/* The generation a verdict is stamped with: its worker's (reload.c), or
+ * 0 to keep the verdict's own (medflagd's error verdicts, dedup's). */
+static uint64_t
+s_verdict_gen(const mf_broker_t *b, const mf_entry_t *e)
+{
+	if (e == NULL || e->worker < 0 || (size_t)e->worker >= b->nw ||
+	    !b->w[e->worker].used)
+		return 0;
+	return b->w[e->worker].gen;
+}
+
 /*
  * The stamped verdict goes into one zmq_msg_t that the verdicts PUB, the
  * check reply and the journal share (zmq_msg_copy counts references
@@ -342,8 +353,8 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 			b->st.latency_max = lat;
 	}
 	b->seq++;
-	if (mf_proto_stamp(verdict, len, b->seq, lat, b->cfg.shadow,
-	    &b->scratch) == 0) {
+	if (mf_proto_stamp(verdict, len, b->seq, lat, s_verdict_gen(b, e),
+	    b->cfg.shadow, &b->scratch) == 0) {
 		msg = b->scratch.data;
 		msglen = b->scratch.len;
 	}
@@ -391,8 +402,9 @@ mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
 		b->st.bad_messages++;
 	if (meta & MF_PROTO_M_STALE)
 		b->st.stale++;
+	/* Kept stamped, so that its copies carry its generation. */
 	if (e != NULL && e->dedup != NULL)
-		mf_broker_dedup_done(b, e->dedup, verdict, len, action, status,
+		mf_broker_dedup_done(b, e->dedup, msg, msglen, action, status,
 		    meta);
 	s_entry_free(e);
 }
@@ -414,6 +426,8 @@ mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post, size_t len,
 	    sizeof(id)) != 0)
 		id[0] = '\0';
 	v = mf_verdict_new(id[0] ? id : NULL);
+	if (v != NULL)
+		v->gen = b->gen;	/* with b->ruleset, as that says */
 	if (v == NULL || mf_verdict_set_error(v, MF_STATUS_ERROR, "%s",
 	    msg) != 0 || mf_verdict_set_str(&v->ruleset, b->ruleset) != 0 ||
 	    mf_verdict_set_str(&v->worker, "medflagd") != 0 ||
@@ -560,6 +574,7 @@ s_worker_gone(mf_broker_t *b, size_t wi, const char *why, int blame)
 	    poisoned ? " (some got poison verdicts)" : "");
 	w->in_flight = 0;
 	w->used = 0;
+	mf_broker_reload_gone(b, w, why);
 	assert(s_broker_ok(b));
 }
 
@@ -607,7 +622,8 @@ s_send_batch(mf_broker_t *b, size_t wi, int room)
 	zmq_msg_t	 body;
 
 	for (size_t i = 0; i < b->nw; i++)
-		if (b->w[i].used && b->w[i].credit > b->w[i].in_flight)
+		if (b->w[i].used && b->w[i].gen != 0 &&
+		    b->w[i].credit > b->w[i].in_flight)
 			idle++;
 	share = (b->qlen + idle - 1) / (idle ? idle : 1);
 	if (share < S_SHARE_MIN)
@@ -682,7 +698,8 @@ mf_broker_dispatch(mf_broker_t *b)
 			size_t	 i = (b->rr + k) % b->nw;
 			int	 r;
 
-			if (!b->w[i].used)
+			/* gen 0: rules medflagd never checked (reload.c). */
+			if (!b->w[i].used || b->w[i].gen == 0)
 				continue;
 			alive++;
 			if (b->w[i].maxmsg > biggest)
@@ -902,6 +919,7 @@ s_ready(mf_broker_t *b, int wi, const void *ident, size_t identlen,
 		if (k != (size_t)wi && b->w[k].used && b->w[k].pid == w->pid &&
 		    strcmp(b->w[k].host, w->host) == 0)
 			s_worker_gone(b, k, "connected again", 0);
+	mf_broker_reload_ready(b, (size_t)wi);
 }
 
 void
@@ -965,21 +983,9 @@ mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f)
 		break;
 	}
 	case MF_PROTO_T_RELOADED:
-		b->w[wi].reloading = 0;
-		s_copy_str(b->w[wi].ruleset, sizeof(b->w[wi].ruleset),
-		    m.u.text);
-		mf_log_info("worker %d runs ruleset %s", b->w[wi].id,
-		    b->w[wi].ruleset);
+	case MF_PROTO_T_RELOADFAIL:
+		mf_broker_reload_answer(b, (size_t)wi, &m);
 		break;
-	case MF_PROTO_T_RELOADFAIL: {
-		char	msg[256];
-
-		b->w[wi].reloading = 0;
-		s_copy_str(msg, sizeof(msg), m.u.text);
-		mf_log_warnx("worker %d could not reload: %s", b->w[wi].id,
-		    msg);
-		break;
-	}
 	case MF_PROTO_T_BYE:
 		mf_broker_worker_dead(b, (size_t)wi, "said goodbye");
 		break;

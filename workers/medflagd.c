@@ -668,6 +668,7 @@ main(int argc, char **argv)
 	    &diags, &b.canary_rate, &b.canary_n, &b.nrules, &b.rule_ids) != 0)
 		return s_refuse(check_only, &diags, "in the rules of %s",
 		    b.cfg.rules);
+	b.gen = 1;	/* each reload that passes the check adds one */
 	if (s_curve_load(&b, &diags) != 0) {
 		mf_curve_allow_free(&b.allow);
 		return s_refuse(check_only, &diags, "in the CURVE keys of %s",
@@ -798,6 +799,7 @@ main(int argc, char **argv)
 	if (s_lock_path[0] != '\0')
 		(void)unlink(s_lock_path);
 	mf_broker_free_tables(&b);
+	mf_broker_reload_free(&b);
 	mf_dedup_free(&b.dedup);
 	mf_rulehits_free(&b.rule_hits);
 	mf_rulehits_free(&b.rule_ids);

@@ -2,7 +2,7 @@
  * proto.c - the backend codec (each message between medflagd and
  * medflag-worker parsed from and built into frames, with no socket
  * involved), the multipart frame helpers that move those frames, and
- * the verdict stamp (seq and latency_us written by medflagd into a
+ * the verdict stamp (seq, latency_us and gen written by medflagd into a
  * worker's encoded verdict without decoding it). Not responsible for
  * what the messages make the programs do (dispatch.c, worker.c).
  * SPDX-License-Identifier: MIT
@@ -309,7 +309,7 @@ s_flags_shadow(const uint8_t *k, size_t kn, size_t vn, mf_buf_t *out)
 
 int
 mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
-    int shadow, mf_buf_t *out)
+    uint64_t gen, int shadow, mf_buf_t *out)
 {
 	const uint8_t	*p = in;
 	size_t		 h, payload, off, kept = 0, body_at;
@@ -343,7 +343,8 @@ mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
 			kept++;
 			flagged = 1;
 		} else if (!s_key_is(p + off, kn, "seq") &&
-		    !s_key_is(p + off, kn, "latency_us")) {
+		    !s_key_is(p + off, kn, "latency_us") &&
+		    !(gen > 0 && s_key_is(p + off, kn, "gen"))) {
 			if (mf_buf_append(out, p + off, kn + vn) != 0)
 				return -1;
 			kept++;
@@ -361,6 +362,12 @@ mf_proto_stamp(const void *in, size_t len, uint64_t seq, uint64_t latency_us,
 	    s_put_u64(out, latency_us))
 		return -1;
 	kept += 2;
+	if (gen > 0) {
+		if (mf_buf_append(out, "\xa3gen", 4) != 0 ||
+		    s_put_u64(out, gen) != 0)
+			return -1;
+		kept++;
+	}
 	hdr[0] = 0xdf;
 	hdr[1] = (uint8_t)(kept >> 24);
 	hdr[2] = (uint8_t)(kept >> 16);
@@ -479,13 +486,13 @@ static const struct s_kind {
 	{ MF_PROTO_T_HB,	 MF_PROTO_HB,		1, 5, 7 },
 	{ MF_PROTO_T_VERDICT,	 MF_PROTO_VERDICT,	1, 4, 4 },
 	{ MF_PROTO_T_VERDICTS,	 MF_PROTO_VERDICTS,	1, 3, 3 },
-	{ MF_PROTO_T_RELOADED,	 MF_PROTO_RELOADED,	1, 2, 2 },
-	{ MF_PROTO_T_RELOADFAIL, MF_PROTO_RELOADFAIL,	1, 2, 2 },
+	{ MF_PROTO_T_RELOADED,	 MF_PROTO_RELOADED,	1, 2, 3 },
+	{ MF_PROTO_T_RELOADFAIL, MF_PROTO_RELOADFAIL,	1, 2, 3 },
 	{ MF_PROTO_T_BYE,	 MF_PROTO_BYE,		1, 1, 1 },
 	{ MF_PROTO_T_POST,	 MF_PROTO_POST,		0, 3, 3 },
 	{ MF_PROTO_T_POSTS,	 MF_PROTO_POSTS,	0, 3, 3 },
 	{ MF_PROTO_T_HB_BROKER,	 MF_PROTO_HB,		0, 1, 1 },
-	{ MF_PROTO_T_RELOAD,	 MF_PROTO_RELOAD,	0, 1, 1 },
+	{ MF_PROTO_T_RELOAD,	 MF_PROTO_RELOAD,	0, 1, 3 },
 	{ MF_PROTO_T_EXIT,	 MF_PROTO_EXIT,		0, 1, 1 },
 	{ MF_PROTO_T_RESET,	 MF_PROTO_RESET,	0, 1, 1 },
 };
@@ -693,6 +700,42 @@ s_parse_batch(const s_in_t *in, int meta, mf_proto_batch_t *b,
 	return 0;
 }
 
+/*
+ * RELOAD [gen hash], RELOADED [gen] hash, RELOADFAIL [gen] why: the
+ * generation is there when the message has its every frame, and is
+ * 1..INT64_MAX then (an older peer's form, without it, reads as gen 0).
+ */
+static int
+s_parse_reload(const s_in_t *in, mf_proto_type_t t, mf_proto_reload_t *r,
+    mf_err_t *err)
+{
+	int		full = in->n == 3, at;
+	long long	v;
+
+	memset(r, 0, sizeof(*r));
+	if (t == MF_PROTO_T_RELOAD && in->n == 2)
+		return mf_err_set(err, MF_EWIRE, in->name, "2 frames, not 1 "
+		    "or 3");
+	if (full) {
+		if (s_get_num(in, 1, "gen", 1, INT64_MAX, &v, err) != 0)
+			return -1;
+		r->gen = (uint64_t)v;
+	}
+	at = full ? 2 : 1;
+	if (t == MF_PROTO_T_RELOADFAIL) {
+		r->why = s_frame(in, at);
+		return 0;
+	}
+	if (in->n == 1)
+		return 0;	/* an older medflagd's RELOAD */
+	if (s_get_name(in, at, "hash", &r->hash, err) != 0)
+		return -1;
+	if (full && r->hash.len == 0)
+		return mf_err_set(err, MF_EFIELD, in->name, "frame 2 (hash): "
+		    "empty");
+	return 0;
+}
+
 static int
 s_parse(int up, const void *const *data, const size_t *len, int n,
     mf_proto_msg_t *m, mf_err_t *err)
@@ -728,11 +771,10 @@ s_parse(int up, const void *const *data, const size_t *len, int n,
 	case MF_PROTO_T_POSTS:
 		return s_parse_batch(&in, k->type == MF_PROTO_T_VERDICTS,
 		    &m->u.batch, err);
+	case MF_PROTO_T_RELOAD:
 	case MF_PROTO_T_RELOADED:
-		return s_get_name(&in, 1, "ruleset", &m->u.text, err);
 	case MF_PROTO_T_RELOADFAIL:
-		m->u.text = s_frame(&in, 1);
-		return 0;
+		return s_parse_reload(&in, k->type, &m->u.reload, err);
 	default:
 		return 0;
 	}
@@ -795,6 +837,28 @@ s_put_num(mf_proto_out_t *o, int slot, const char *msg, const char *what,
 	snprintf(o->num[slot], sizeof(o->num[slot]), "%lld", v);
 	s_put(o, o->num[slot], strlen(o->num[slot]));
 	return 0;
+}
+
+/* RELOAD, RELOADED, RELOADFAIL (see s_parse_reload): with 'gen' 0 the
+ * older form, without a generation, so what parses builds back. */
+static int
+s_build_reload(const mf_proto_reload_t *r, mf_proto_type_t t,
+    mf_proto_out_t *o, const char *msg, mf_err_t *err)
+{
+	long long	gen = r->gen > INT64_MAX ? -1 : (long long)r->gen;
+
+	if (r->gen > 0 && s_put_num(o, 0, msg, "gen", gen, 1, INT64_MAX,
+	    err) != 0)
+		return -1;
+	if (t == MF_PROTO_T_RELOADFAIL) {
+		s_put(o, r->why.len ? r->why.s : "", r->why.len);
+		return 0;
+	}
+	if (t == MF_PROTO_T_RELOAD && r->gen == 0)
+		return 0;
+	if (r->gen > 0 && r->hash.len == 0)
+		return mf_err_set(err, MF_EFIELD, msg, "hash: empty");
+	return s_put_name(o, msg, "hash", r->hash, err);
 }
 
 /* The index and the bytes of a batch (see mf_proto_batch_t). */
@@ -886,11 +950,10 @@ mf_proto_build(const mf_proto_msg_t *m, mf_proto_out_t *o, mf_err_t *err)
 		rc = s_build_batch(&m->u.batch, m->type == MF_PROTO_T_VERDICTS,
 		    o, name, err);
 		break;
+	case MF_PROTO_T_RELOAD:
 	case MF_PROTO_T_RELOADED:
-		rc = s_put_name(o, name, "ruleset", m->u.text, err);
-		break;
 	case MF_PROTO_T_RELOADFAIL:
-		s_put(o, m->u.text.len ? m->u.text.s : "", m->u.text.len);
+		rc = s_build_reload(&m->u.reload, m->type, o, name, err);
 		break;
 	default:
 		break;

@@ -21,7 +21,12 @@
  *     VERDICTS index verdicts   several at once: 'index' holds, per
  *              verdict, did(8, host order) meta(3) len(4, little endian);
  *              'verdicts' their msgpack maps back to back
- *     RELOADED ruleset | RELOADFAIL message
+ *     RELOADED gen hash    it now runs generation 'gen' of medflagd's
+ *              rule sets, whose content hash is 'hash'
+ *     RELOADFAIL gen why   it did not take generation 'gen' (its rules
+ *              do not compile, or their hash is not the one medflagd
+ *              checked) and keeps running what it ran
+ *              (an older worker sends RELOADED hash, RELOADFAIL why)
  *     BYE
  *   medflagd -> worker
  *     POST     did(8 bytes) post(msgpack)
@@ -31,7 +36,11 @@
  *              their msgpack maps back to back. Batching cuts the
  *              messages (and wakeups) per post on both sides; credit
  *              still counts posts, and each did is answered on its own.
- *     HB | RELOAD | EXIT
+ *     RELOAD gen hash   load the rules again and run them as
+ *              generation 'gen' only if their content hash is 'hash',
+ *              the one medflagd compiled and checked (an older medflagd
+ *              sends RELOAD alone)
+ *     HB | EXIT
  *     RESET    "I do not know you": the worker sends READY again
  * medflagd takes a VERDICT(S) entry only from the registered worker that
  * holds its did, and only when the verdict passes
@@ -118,13 +127,16 @@ int	 mf_frames_send(void *sock, int n, const void *const *data,
 
 /*
  * Writes to 'out' the msgpack map 'in' with its "seq" and "latency_us"
- * entries replaced (or added) by the given values and, when 'shadow', the
- * flag "shadow" added to its "flags" (mode shadow: medflagd's mark, so
- * that no worker's configuration can leave it out); other entries are
- * copied byte for byte. Returns 0, or -1 if 'in' is not a well-formed map.
+ * entries replaced (or added) by the given values, its "gen" (the rule
+ * set generation that judged it, as medflagd knows it) replaced by 'gen'
+ * (kept as it is when 'gen' is 0: a stored verdict answered again, or
+ * one medflagd wrote) and, when 'shadow', the flag "shadow" added
+ * to its "flags" (mode shadow: medflagd's mark, so that no worker's
+ * configuration can leave it out); other entries are copied byte for
+ * byte. Returns 0, or -1 if 'in' is not a well-formed map.
  */
 int	 mf_proto_stamp(const void *in, size_t len, uint64_t seq,
-	    uint64_t latency_us, int shadow, mf_buf_t *out);
+	    uint64_t latency_us, uint64_t gen, int shadow, mf_buf_t *out);
 /*
  * Checks a verdict from a worker before medflagd publishes it: one
  * well-formed msgpack map (nesting bounded) holding "action" and
@@ -185,6 +197,16 @@ typedef struct mf_proto_hb {
 	mf_proto_str_t	 demoted;	/* rule ids, comma-separated */
 } mf_proto_hb_t;
 
+/* RELOAD, RELOADED and RELOADFAIL. 'gen' 0 is an older peer's form,
+ * without a generation: RELOAD alone, RELOADED hash, RELOADFAIL why. */
+typedef struct mf_proto_reload {
+	uint64_t	 gen;		/* 0, or 1..INT64_MAX */
+	mf_proto_str_t	 hash;		/* RELOAD, RELOADED: at most
+					 * MF_PROTO_NAME_MAX bytes; not
+					 * empty when 'gen' is set */
+	mf_proto_str_t	 why;		/* RELOADFAIL: any bytes */
+} mf_proto_reload_t;
+
 /* One post (POST) or verdict (VERDICT); an entry of POSTS or VERDICTS. */
 typedef struct mf_proto_item {
 	uint64_t	 did;		/* 8 bytes, host order */
@@ -207,9 +229,8 @@ typedef struct mf_proto_msg {
 		mf_proto_hb_t	 hb;		/* HB (worker's) */
 		mf_proto_item_t	 item;		/* VERDICT, POST */
 		mf_proto_batch_t batch;		/* VERDICTS, POSTS */
-		mf_proto_str_t	 text;		/* RELOADED: the ruleset (at
-						 * most MF_PROTO_NAME_MAX);
-						 * RELOADFAIL: why */
+		mf_proto_reload_t reload;	/* RELOAD, RELOADED,
+						 * RELOADFAIL */
 	} u;
 } mf_proto_msg_t;
 
@@ -220,7 +241,7 @@ typedef struct mf_proto_out {
 	const void	*data[MF_PROTO_MAX_FRAMES];
 	size_t		 len[MF_PROTO_MAX_FRAMES];
 	int		 n;
-	char		 num[4][24];	/* READY's numbers */
+	char		 num[4][24];	/* READY's numbers, a gen */
 	uint8_t		 fixed[11];	/* did and meta of POST/VERDICT */
 	uint8_t		 idx[MF_PROTO_BATCH_MAX * MF_PROTO_VERDICTS_ENT];
 } mf_proto_out_t;

@@ -2,8 +2,9 @@
  * proto_test.c - selftest of proto.c: the backend codec (every message
  * built and parsed back both ways, the exact frames of READY and HB,
  * an older worker's shorter ones, and truncated, oversized, misnumbered
- * and misdirected messages refused with an error), and the verdict
- * stamp (seq and latency replaced, the "shadow" flag of mode shadow
+ * and misdirected messages refused with an error, the reload messages
+ * with and without their generation), and the verdict stamp (seq,
+ * latency and generation replaced, the "shadow" flag of mode shadow
  * added once to the flags a worker wrote, the rest of the verdict kept).
  * SPDX-License-Identifier: MIT
  */
@@ -25,28 +26,39 @@ MF_TEST(proto_stamp_adds_shadow_once)
 	v->score = 6;
 	v->flags = MF_VF_DUPLICATE;
 	MF_ASSERT_EQ(0, mf_wire_encode_verdict(v, &in, &err));
-	MF_ASSERT_EQ(0, mf_proto_stamp(in.data, in.len, 42, 7, 1, &once));
+	MF_ASSERT_EQ(0, mf_proto_stamp(in.data, in.len, 42, 7, 3, 1, &once));
 	MF_ASSERT_NOT_NULL(d = mf_wire_decode_verdict(once.data, once.len,
 	    &err));
 	MF_ASSERT_EQ(MF_VF_DUPLICATE | MF_VF_SHADOW, d->flags);
 	MF_ASSERT_EQ(MF_ACT_FLAG, d->action);
 	MF_ASSERT_EQ(42, d->seq);
+	MF_ASSERT_EQ(3, d->gen);
 	MF_ASSERT_STR_EQ("p-1", d->post_id);
 	mf_verdict_destroy(&d);
 	/* A verdict published again (dedup) is stamped again: one flag. */
-	MF_ASSERT_EQ(0, mf_proto_stamp(once.data, once.len, 43, 7, 1,
+	MF_ASSERT_EQ(0, mf_proto_stamp(once.data, once.len, 43, 7, 3, 1,
 	    &twice));
 	MF_ASSERT_EQ(once.len, twice.len);
 	MF_ASSERT_NOT_NULL(d = mf_wire_decode_verdict(twice.data, twice.len,
 	    &err));
 	MF_ASSERT_EQ(MF_VF_DUPLICATE | MF_VF_SHADOW, d->flags);
 	MF_ASSERT_EQ(43, d->seq);
+	MF_ASSERT_EQ(3, d->gen);
+	mf_verdict_destroy(&d);
+	/* Generation 0 keeps the one the verdict holds. */
+	MF_ASSERT_EQ(0, mf_proto_stamp(once.data, once.len, 45, 7, 0, 1,
+	    &twice));
+	MF_ASSERT_NOT_NULL(d = mf_wire_decode_verdict(twice.data, twice.len,
+	    &err));
+	MF_ASSERT_EQ(3, d->gen);
+	MF_ASSERT_EQ(45, d->seq);
 	mf_verdict_destroy(&d);
 	/* Enforce: the flags as the worker wrote them. */
-	MF_ASSERT_EQ(0, mf_proto_stamp(in.data, in.len, 44, 7, 0, &once));
+	MF_ASSERT_EQ(0, mf_proto_stamp(in.data, in.len, 44, 7, 0, 0, &once));
 	MF_ASSERT_NOT_NULL(d = mf_wire_decode_verdict(once.data, once.len,
 	    &err));
 	MF_ASSERT_EQ(MF_VF_DUPLICATE, d->flags);
+	MF_ASSERT_EQ(0, d->gen);
 	mf_verdict_destroy(&d);
 	mf_verdict_destroy(&v);
 	mf_buf_free(&in);
@@ -231,7 +243,7 @@ MF_TEST(proto_frame_counts_and_sizes_refused)
 MF_TEST(proto_hb_and_commands_both_ways)
 {
 	static const mf_proto_type_t down[] = { MF_PROTO_T_HB_BROKER,
-	    MF_PROTO_T_RELOAD, MF_PROTO_T_EXIT, MF_PROTO_T_RESET };
+	    MF_PROTO_T_EXIT, MF_PROTO_T_RESET };
 	mf_proto_msg_t	 m = { .type = MF_PROTO_T_HB }, b;
 	mf_proto_out_t	 o;
 
@@ -248,14 +260,6 @@ MF_TEST(proto_hb_and_commands_both_ways)
 	MF_ASSERT(s_str_is(b.u.hb.auto_shadowed, "a.b,c.d"));
 	MF_ASSERT(s_str_is(b.u.hb.rule_hits, "a.b 3 1\n"));
 	MF_ASSERT_EQ(1, b.u.hb.stale);
-	m.type = MF_PROTO_T_RELOADED;
-	m.u.text = mf_proto_str("cede4974bf52a969");
-	s_roundtrip(1, &m, &o, &b);
-	MF_ASSERT(s_str_is(b.u.text, "cede4974bf52a969"));
-	m.type = MF_PROTO_T_RELOADFAIL;
-	m.u.text = mf_proto_str("2 errors; first: x.rules:1:1: oops");
-	s_roundtrip(1, &m, &o, &b);
-	MF_ASSERT(s_str_is(b.u.text, "2 errors; first: x.rules:1:1: oops"));
 	m.type = MF_PROTO_T_BYE;
 	s_roundtrip(1, &m, &o, &b);
 	MF_ASSERT_EQ(1, o.n);
@@ -265,6 +269,74 @@ MF_TEST(proto_hb_and_commands_both_ways)
 		MF_ASSERT_EQ(1, o.n);
 	}
 	MF_ASSERT(s_frame_is(&o, 0, "RESET"));
+}
+
+MF_TEST(proto_reload_carries_the_generation)
+{
+	mf_proto_msg_t	 m, b;
+	mf_proto_out_t	 o;
+	mf_err_t	 err = {0};
+	const char	*old_ok[2] = { "RELOADED", "cede4974bf52a969" };
+	const char	*old_fail[2] = { "RELOADFAIL", "x.rules:1:1: oops" };
+	const char	*old_reload[1] = { "RELOAD" };
+	const char	*f[3] = { "RELOAD", "8", "cede4974bf52a969" };
+
+	/* medflagd: the generation and the hash it checked. */
+	memset(&m, 0, sizeof(m));
+	m.type = MF_PROTO_T_RELOAD;
+	m.u.reload.gen = 8;
+	m.u.reload.hash = mf_proto_str("cede4974bf52a969");
+	s_roundtrip(0, &m, &o, &b);
+	MF_ASSERT_EQ(3, o.n);
+	MF_ASSERT(s_frame_is(&o, 1, "8") &&
+	    s_frame_is(&o, 2, "cede4974bf52a969"));
+	MF_ASSERT_EQ(8, b.u.reload.gen);
+	MF_ASSERT(s_str_is(b.u.reload.hash, "cede4974bf52a969"));
+	/* The worker's answers name it. */
+	m.type = MF_PROTO_T_RELOADED;
+	s_roundtrip(1, &m, &o, &b);
+	MF_ASSERT_EQ(3, o.n);
+	MF_ASSERT_EQ(8, b.u.reload.gen);
+	MF_ASSERT(s_str_is(b.u.reload.hash, "cede4974bf52a969"));
+	m.type = MF_PROTO_T_RELOADFAIL;
+	m.u.reload.hash = mf_proto_str("");
+	m.u.reload.why = mf_proto_str("rules changed since medflagd checked");
+	s_roundtrip(1, &m, &o, &b);
+	MF_ASSERT_EQ(3, o.n);
+	MF_ASSERT_EQ(8, b.u.reload.gen);
+	MF_ASSERT(s_str_is(b.u.reload.why,
+	    "rules changed since medflagd checked"));
+	/* An older peer's forms: no generation (0), and back the same. */
+	MF_ASSERT_EQ(0, s_parse_strs(1, 2, old_ok, &b, &err));
+	MF_ASSERT_EQ(0, b.u.reload.gen);
+	MF_ASSERT(s_str_is(b.u.reload.hash, "cede4974bf52a969"));
+	MF_ASSERT_EQ(0, mf_proto_build(&b, &o, &err));
+	MF_ASSERT_EQ(2, o.n);
+	MF_ASSERT_EQ(0, s_parse_strs(1, 2, old_fail, &b, &err));
+	MF_ASSERT_EQ(0, b.u.reload.gen);
+	MF_ASSERT(s_str_is(b.u.reload.why, "x.rules:1:1: oops"));
+	MF_ASSERT_EQ(0, s_parse_strs(0, 1, old_reload, &b, &err));
+	MF_ASSERT_EQ(MF_PROTO_T_RELOAD, b.type);
+	MF_ASSERT_EQ(0, b.u.reload.gen);
+	MF_ASSERT_EQ(0, mf_proto_build(&b, &o, &err));
+	MF_ASSERT_EQ(1, o.n);
+	/* A generation is a number from 1; its hash is there. */
+	MF_ASSERT_EQ(0, s_parse_strs(0, 3, f, &b, &err));
+	f[1] = "0";
+	MF_ASSERT_EQ(-1, s_parse_strs(0, 3, f, &b, &err));
+	MF_ASSERT_EQ(MF_EFIELD, err.code);
+	MF_ASSERT_STR_CONTAINS(err.msg, "frame 1 (gen)");
+	f[1] = "9223372036854775808";
+	MF_ASSERT_EQ(-1, s_parse_strs(0, 3, f, &b, &err));
+	f[1] = "8";
+	f[2] = "";
+	MF_ASSERT_EQ(-1, s_parse_strs(0, 3, f, &b, &err));
+	MF_ASSERT_STR_CONTAINS(err.msg, "hash");
+	MF_ASSERT_EQ(-1, s_parse_strs(0, 2, f, &b, &err));
+	MF_ASSERT_EQ(MF_EWIRE, err.code);
+	m.type = MF_PROTO_T_RELOAD;
+	m.u.reload.hash = mf_proto_str("");
+	MF_ASSERT_EQ(-1, mf_proto_build(&m, &o, &err));
 }
 
 MF_TEST(proto_items_and_batches_both_ways)

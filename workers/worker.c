@@ -489,18 +489,42 @@ s_adopt_lessons(s_refresh_t *r, const mf_ruleset_t *rules,
 	    mf_model_hash(m), r->nlessons);
 }
 
-/* RELOAD: the rules compiled again; RELOADED with their hash, or
- * RELOADFAIL with the first error (the old rules stay). */
+/*
+ * RELOAD: the rules compiled again, and run only if they are the set
+ * medflagd compiled and checked for generation 'rq->gen': their content
+ * hash (every rule file by name and bytes, in order, the policy and the
+ * model; ruleset.c) must be rq->hash. A file edited after medflagd's
+ * check, or a worker host's copy that differs, hashes to another value:
+ * the new rules are dropped, the old ones stay, and RELOADFAIL says why.
+ * RELOADED names the generation and hash now run (medflagd keeps the
+ * generation each worker runs, and stamps it on its verdicts).
+ */
 static void
 s_reload(const mf_config_t *cfg, s_refresh_t *r, s_judge_t *j,
-    mf_ruleset_t **rules, mf_model_t **taught, void *sock)
+    mf_ruleset_t **rules, mf_model_t **taught, const mf_proto_reload_t *rq,
+    void *sock)
 {
 	mf_diags_t	 diags = {0};
 	mf_ruleset_t	*nr = s_load_rules(cfg, &diags);
 	mf_proto_msg_t	 m = { .type = MF_PROTO_T_RELOADED };
-	char		 msg[600];
+	char		 msg[600], want[MF_PROTO_NAME_MAX + 1];
 
-	if (nr != NULL) {
+	snprintf(want, sizeof(want), "%.*s", (int)rq->hash.len,
+	    rq->hash.len ? rq->hash.s : "");
+	m.u.reload.gen = rq->gen;
+	if (nr != NULL && rq->gen > 0 &&
+	    strcmp(mf_ruleset_hash(nr), want) != 0) {
+		snprintf(msg, sizeof(msg), "the rules read here are ruleset "
+		    "%s, not %s, the one medflagd checked for generation "
+		    "%llu (changed since, or another copy); keeping ruleset "
+		    "%s", mf_ruleset_hash(nr), want,
+		    (unsigned long long)rq->gen, mf_ruleset_hash(*rules));
+		mf_log_warnx("reload refused: %s", msg);
+		mf_ruleset_destroy(&nr);
+		m.type = MF_PROTO_T_RELOADFAIL;
+		m.u.reload.why = mf_proto_str(msg);
+		s_send(sock, &m);
+	} else if (nr != NULL) {
 		if (mf_guard_rules(j->guard, nr) != 0)
 			mf_log_fatalx("out of memory");
 		mf_ruleset_destroy(rules);
@@ -511,16 +535,17 @@ s_reload(const mf_config_t *cfg, s_refresh_t *r, s_judge_t *j,
 		mf_model_destroy(taught);
 		j->taught = NULL;
 		s_name_model(r, nr);
-		m.u.text = mf_proto_str(mf_ruleset_hash(nr));
+		m.u.reload.hash = mf_proto_str(mf_ruleset_hash(nr));
 		s_send(sock, &m);
-		mf_log_info("ruleset %s", mf_ruleset_hash(nr));
+		mf_log_info("ruleset %s (generation %llu)",
+		    mf_ruleset_hash(nr), (unsigned long long)rq->gen);
 	} else {
 		snprintf(msg, sizeof(msg), "%zu error%s; first: %.200s: %.300s",
 		    diags.errors, diags.errors == 1 ? "" : "s",
 		    diags.n ? diags.v[0].where : "",
 		    diags.n ? diags.v[0].msg : "");
 		m.type = MF_PROTO_T_RELOADFAIL;
-		m.u.text = mf_proto_str(msg);
+		m.u.reload.why = mf_proto_str(msg);
 		s_send(sock, &m);
 	}
 	mf_diags_free(&diags);
@@ -768,7 +793,8 @@ main(int argc, char **argv)
 				s_judge_batch(&j, sock, &m.u.batch);
 				break;
 			case MF_PROTO_T_RELOAD:
-				s_reload(&cfg, &r, &j, &rules, &taught, sock);
+				s_reload(&cfg, &r, &j, &rules, &taught,
+				    &m.u.reload, sock);
 				break;
 			case MF_PROTO_T_RESET:
 				s_ready(sock, cfg.worker_credit, host,

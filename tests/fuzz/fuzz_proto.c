@@ -86,9 +86,12 @@ s_same(const mf_proto_msg_t *a, const mf_proto_msg_t *b)
 			S_CHECK(s_same_item(&a->u.batch.v[k],
 			    &b->u.batch.v[k]));
 		break;
+	case MF_PROTO_T_RELOAD:
 	case MF_PROTO_T_RELOADED:
 	case MF_PROTO_T_RELOADFAIL:
-		S_CHECK(s_same_str(a->u.text, b->u.text));
+		S_CHECK(a->u.reload.gen == b->u.reload.gen);
+		S_CHECK(s_same_str(a->u.reload.hash, b->u.reload.hash));
+		S_CHECK(s_same_str(a->u.reload.why, b->u.reload.why));
 		break;
 	default:
 		break;
