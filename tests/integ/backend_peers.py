@@ -33,9 +33,11 @@ def peer(d, ready=True, credit=10000):
     s.setsockopt(zmq.LINGER, 0)
     s.connect(d.ep["backend"])
     if ready:
+        # The rule set medflagd checked: a worker announcing another one
+        # gets no posts.
+        rs = d.control("health")["ruleset"].encode()
         s.send_multipart([b"READY", str(credit).encode(),
-                          str(next(PIDS)).encode(), b"peer", b"0" * 16,
-                          b"32"])
+                          str(next(PIDS)).encode(), b"peer", rs, b"32"])
     return s
 
 

@@ -93,7 +93,8 @@ def main():
             w.setsockopt(zmq.MAXMSGSIZE, 100000)
             w.connect(d2.ep["backend"])
             w.send_multipart([b"READY", b"64", b"4242", b"peer",
-                              b"0" * 16, b"32", b"100000"])
+                              d2.control("health")["ruleset"].encode(),
+                              b"32", b"100000"])
             time.sleep(0.3)
             c = d2.socket(zmq.DEALER, "check")
             c.send_multipart([b"", pack({"post_id": "huge",
