@@ -186,8 +186,12 @@ static const mf_cli_cmd_t s_cmds[] = {
 	{ "reload", mf_cmd_reload, "reload                        recompile "
 	    "rules in medflagd",
 	  "usage: medflag reload [--json]\n"
-	    "Has medflagd compile and test the rules and switch the workers "
-	    "to them.\n" },
+	    "Has medflagd compile and test the rules, number them (the "
+	    "generation) and\nswitch the workers to them; waits until every "
+	    "worker runs them, up to\nreload_timeout_ms (docs/operations.md)."
+	    "\nExit status: 0 every worker runs the new rules; 1 medflagd "
+	    "refused them, or\na worker did not take them (each is named, "
+	    "with why).\n" },
 	{ "sources", mf_cmd_sources, "sources load|add|remove|list|lookup    "
 	    "source lists in Redis",
 	  "usage: medflag sources load [DIR]\n"

@@ -15,6 +15,8 @@
 #include "lathist.h"
 
 #define MF_CONTROL_TIMEOUT_MS	5000
+/* What medflagd's own check of a reload may take, before its workers'. */
+#define S_RELOAD_CHECK_MS	30000
 
 /* Prints map 'o' as one JSON line. */
 static void
@@ -55,9 +57,10 @@ s_print_stats(const msgpack_object *r)
 	const msgpack_object	*w = mf_mp_get(r, "workers");
 	char			 rs[128], sv[64], s1[64], s2[64], s3[128];
 
-	printf("medflagd: up %llds  ruleset %s  sources v%s  seq %lld\n",
-	    mf_mp_int(r, "uptime_s", 0), mf_mp_str(r, "ruleset", rs,
-	    sizeof(rs)), mf_mp_str(r, "sources_version", sv, sizeof(sv)),
+	printf("medflagd: up %llds  ruleset %s (generation %lld)  sources v%s"
+	    "  seq %lld\n", mf_mp_int(r, "uptime_s", 0), mf_mp_str(r,
+	    "ruleset", rs, sizeof(rs)), mf_mp_int(r, "gen", 0),
+	    mf_mp_str(r, "sources_version", sv, sizeof(sv)),
 	    mf_mp_int(r, "seq", 0));
 	printf("posts in %lld  in flight %lld  queue %lld  requeued %lld  "
 	    "bad messages %lld\n", mf_mp_int(r, "posts_in", 0),
@@ -90,17 +93,18 @@ s_print_stats(const msgpack_object *r)
 	}
 	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
 		return;
-	printf("workers (%u):\n  %-10s %-8s %-16s %-14s %9s %10s %s\n",
-	    w->via.array.size, "id", "pid", "host", "ruleset", "in_flight",
-	    "done", "alive");
+	printf("workers (%u):\n  %-10s %-8s %-16s %-16s %5s %9s %10s %s\n",
+	    w->via.array.size, "id", "pid", "host", "ruleset", "gen",
+	    "in_flight", "done", "alive");
 	for (uint32_t i = 0; i < w->via.array.size; i++) {
 		const msgpack_object *x = &w->via.array.ptr[i];
 		const msgpack_object *alive = mf_mp_get(x, "alive");
 
-		printf("  %-10s %-8lld %-16s %-14.14s %9lld %10lld %s\n",
-		    mf_mp_str(x, "id", s1, sizeof(s1)),
+		printf("  %-10s %-8lld %-16s %-16.16s %5lld %9lld %10lld "
+		    "%s\n", mf_mp_str(x, "id", s1, sizeof(s1)),
 		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", s3,
 		    sizeof(s3)), mf_mp_str(x, "ruleset", s2, sizeof(s2)),
+		    mf_mp_int(x, "gen", 0),
 		    mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "done", 0),
 		    alive == NULL ? "?" : mf_mp_int(x, "alive", 0) ? "yes" :
 		    "no");
@@ -283,7 +287,7 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 {
 	mf_config_t		 cfg;
 	msgpack_unpacked	 reply;
-	int			 json = 0, rc = 1;
+	int			 json = 0, rc = 1, timeout = MF_CONTROL_TIMEOUT_MS;
 	char			 prog[64];
 
 	for (int i = 1; i < argc; i++) {
@@ -301,8 +305,12 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 	if (mf_client_config(cli, &cfg) == -1)
 		return 1;
 	snprintf(prog, sizeof(prog), "medflag %s", cmd);
-	if (mf_client_control(&cfg, cmd, NULL, 0, MF_CONTROL_TIMEOUT_MS,
-	    &reply) == -1)
+	/* A reload is answered when every worker has taken the checked
+	 * rules, or at reload_timeout_ms: medflagd's own check comes first,
+	 * seconds for a big rule set. */
+	if (strcmp(cmd, "reload") == 0)
+		timeout = cfg.reload_timeout_ms + S_RELOAD_CHECK_MS;
+	if (mf_client_control(&cfg, cmd, NULL, 0, timeout, &reply) == -1)
 		goto out;
 	/* A reload rate-limited for more than 2 s is answered "queued" at
 	 * once. Asked again shortly before it is due, the request joins that
@@ -319,8 +327,8 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 			    "waiting for it\n", prog, due);
 		msgpack_unpacked_destroy(&reply);
 		s_sleep_ms(due > 1500 ? due - 1000 : 500);
-		if (mf_client_control(&cfg, cmd, NULL, 0,
-		    MF_CONTROL_TIMEOUT_MS, &reply) == -1)
+		if (mf_client_control(&cfg, cmd, NULL, 0, timeout,
+		    &reply) == -1)
 			goto out;
 	}
 	if (json)
@@ -356,8 +364,9 @@ s_print_reload(const msgpack_object *r)
 		    sizeof(note)));
 		return;
 	}
-	printf("reloaded: ruleset %s", mf_mp_str(r, "ruleset", rs,
-	    sizeof(rs)));
+	printf("reloaded: ruleset %s, generation %lld (%lld/%lld workers)",
+	    mf_mp_str(r, "ruleset", rs, sizeof(rs)), mf_mp_int(r, "gen", 0),
+	    mf_mp_int(r, "acked", 0), mf_mp_int(r, "workers", 0));
 	if (n > 1)	/* a burst of requests shared this reload */
 		printf(" (one reload for %lld requests)", n);
 	putchar('\n');
