@@ -694,6 +694,7 @@ main(int argc, char **argv)
 			    "flagged shadow and adapters act on none\n");
 		printf("configuration OK\n");
 		mf_diags_free(&diags);
+		mf_rulehits_free(&b.rule_ids);
 		return 0;
 	}
 	mf_diags_free(&diags);
