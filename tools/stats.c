@@ -169,6 +169,8 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 		{ "reloads", "reloads_total", "rule reloads run", 0 },
 		{ "reloads_coalesced", "reloads_coalesced_total", "reload "
 		    "requests that waited and shared the next reload", 0 },
+		{ "gen", "ruleset_generation", "generation of the checked "
+		    "rule set medflagd runs", 1 },
 		{ "seq", "seq", "last verdict sequence number", 1 },
 		{ "uptime_s", "uptime_seconds", "seconds since start", 1 },
 		{ "redis", "redis_up", "1 when Redis is connected", 1 },
@@ -221,6 +223,21 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 	fprintf(fp, "# HELP medflag_workers_alive workers connected\n"
 	    "# TYPE medflag_workers_alive gauge\nmedflag_workers_alive %u\n",
 	    w && w->type == MSGPACK_OBJECT_ARRAY ? w->via.array.size : 0);
+	{
+		long long	gen = mf_mp_int(r, "gen", 0);
+		unsigned	behind = 0;
+
+		/* A worker that refused or missed a reload judges with
+		 * older rules: worth an alert when it stays so. */
+		for (uint32_t i = 0; w && w->type == MSGPACK_OBJECT_ARRAY &&
+		    i < w->via.array.size; i++)
+			behind += mf_mp_int(&w->via.array.ptr[i], "gen", 0) !=
+			    gen;
+		fprintf(fp, "# HELP medflag_workers_behind workers not "
+		    "running medflagd's rule set generation\n# TYPE "
+		    "medflag_workers_behind gauge\nmedflag_workers_behind "
+		    "%u\n", behind);
+	}
 	for (uint32_t i = 0; h && h->type == MSGPACK_OBJECT_ARRAY &&
 	    i < h->via.array.size && i < MF_LATHIST_N; i++)
 		if (h->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)

@@ -104,6 +104,12 @@ def edit_after_check(d):
     check(all(w["gen"] == 1 and w["ruleset"] == hash1 for w in ws),
           "both still run generation 1 (%s)"
           % [(w["gen"], w["ruleset"]) for w in ws])
+    r = subprocess.run([os.path.join(mfdeploy.BUILD, "medflag"), "-c",
+                        d.conf, "stats", "--prometheus"],
+                       capture_output=True, text=True, timeout=30)
+    check("\nmedflag_ruleset_generation 2\n" in r.stdout and
+          "\nmedflag_workers_behind 2\n" in r.stdout,
+          "the metrics say both workers are behind generation 2")
     v = verdict(d, "after", MYTH)
     p = verdict(d, "plain", PLAIN)
     check(v.get("gen") == 1 and v.get("ruleset") == hash1 and
