@@ -320,6 +320,8 @@ void	 mf_broker_reload_answer(mf_broker_t *b, size_t wi,
 /* Worker 'w' is gone (dead, or said goodbye): 'why'. */
 void	 mf_broker_reload_gone(mf_broker_t *b, const mf_wrec_t *w,
 	    const char *why);
+/* The local worker process 'pid' was reaped: 'why'. */
+void	 mf_broker_reload_exited(mf_broker_t *b, pid_t pid, const char *why);
 void	 mf_broker_reload_free(mf_broker_t *b);
 /* Loads and tests the rules of 'cfg' (medflagd -n and reload). Returns
  * the ruleset hash in 'hash' or -1 with every problem in 'diags'. */

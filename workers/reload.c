@@ -648,6 +648,24 @@ mf_broker_reload_gone(mf_broker_t *b, const mf_wrec_t *w, const char *why)
 {
 	mf_reload_peer_t	*p = s_peer(b, w, 1);
 
-	if (p != NULL && p->state == MF_RELOAD_WAITING)
+	/* A worker compiling the rules says nothing until it is done, and
+	 * a big set on a busy host takes longer than worker_timeout_ms:
+	 * declared dead meanwhile, it is told RESET when it answers and
+	 * comes back with READY, which names the rules it now runs
+	 * (mf_broker_reload_ready). Its process is gone only when it is
+	 * reaped (mf_broker_reload_exited) or the deadline passes. */
+	if (p != NULL && p->state == MF_RELOAD_WAITING && !w->reloading)
 		s_peer_set(b, p, MF_RELOAD_GONE, why);
+}
+
+void
+mf_broker_reload_exited(mf_broker_t *b, pid_t pid, const char *why)
+{
+	mf_reload_round_t	*r = &b->round;
+
+	for (size_t i = 0; r->gen != 0 && i < r->npeer; i++)
+		if (r->peer[i].pid == pid && r->peer[i].state ==
+		    MF_RELOAD_WAITING && strcmp(r->peer[i].host,
+		    b->hostname) == 0)
+			s_peer_set(b, &r->peer[i], MF_RELOAD_GONE, why);
 }

@@ -163,6 +163,7 @@ mf_supervise_reap(mf_broker_t *b)
 			if (b->w[w].used && b->w[w].pid == pid &&
 			    strcmp(b->w[w].host, b->hostname) == 0)
 				mf_broker_worker_dead(b, w, why);
+		mf_broker_reload_exited(b, pid, why);
 		for (i = 0; i < b->nslots; i++)
 			if (b->slots[i].pid == pid)
 				break;

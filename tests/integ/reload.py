@@ -8,7 +8,9 @@
 # names the one that did not (a stopped worker) and exits 1; a second
 # request made meanwhile is answered after the first round ended. A
 # worker that starts with rules medflagd did not check (READY names
-# another hash) gets no posts, and is told to load the checked ones.
+# another hash) gets no posts, and is told to load the checked ones. A
+# worker declared dead while it loads, and back with the checked rules,
+# counts as having taken them.
 # Real redis-server, medflagd and workers. Exit 0 pass, 77 skip, 1 fail.
 # SPDX-License-Identifier: MIT
 
@@ -222,11 +224,49 @@ def unchecked_peer(d):
     w.close()
 
 
+def silent_while_loading():
+    """A worker silent past worker_timeout_ms during a reload (compiling
+    a big set on a busy host) is declared dead, not killed; when it comes
+    back on a new connection with the checked rules, the round counts it:
+    the reload is ok."""
+    d = mfdeploy.Deployment(workers=2, extra="heartbeat_ms 200\n"
+                            "worker_timeout_ms 1000\nreload_timeout_ms "
+                            "15000\nreload_min_interval_ms 0\n")
+    try:
+        d.medflagd_start()
+        slow = d.worker_pids()[0]
+        os.kill(slow, signal.SIGSTOP)
+        try:
+            d.write_rules(8)
+            s = ask_reload(d)
+            time.sleep(2.0)
+        finally:
+            os.kill(slow, signal.SIGCONT)
+        a = answer(s, 20000)
+        d.log.flush()
+        log = open(d.log.name).read()
+        check("pid %d) silent for" % slow in log,
+              "the stopped worker was declared dead meanwhile")
+        check(a is not None and a["ok"] is True and a["acked"] == 2,
+              "it came back with the checked rules and the reload is ok "
+              "(%s)" % a)
+        check(slow in d.worker_pids(), "it was not killed")
+        v = verdict(d, "back", MYTH)
+        check(v.get("score") == 8 and v.get("gen") == 2,
+              "verdicts carry generation 2 (%s)" % v.get("gen"))
+    except Exception as e:
+        mfdeploy.failed(d, e)
+        raise
+    finally:
+        d.teardown()
+
+
 def main(d):
     d.medflagd_start()
     edit_after_check(d)
     stopped_worker(d)
     unchecked_peer(d)
+    silent_while_loading()
 
 
 if __name__ == "__main__":
