@@ -137,8 +137,9 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 		snprintf(a, sizeof(a), "%lldh%02lldm", up / 3600, up / 60 % 60);
 	else
 		snprintf(a, sizeof(a), "%lldm%02llds", up / 60, up % 60);
-	printf("medflagd %s  up %s  ruleset %.12s  sources v%s\n", endpoint,
-	    a, mf_mp_str(cur, "ruleset", rs, sizeof(rs)),
+	printf("medflagd %s  up %s  ruleset %.12s gen %lld  sources v%s\n",
+	    endpoint, a, mf_mp_str(cur, "ruleset", rs, sizeof(rs)),
+	    mf_mp_int(cur, "gen", 0),
 	    mf_mp_str(cur, "sources_version", sv, sizeof(sv)));
 	printf("redis     %s  journal %lld written, %lld queued, %lld "
 	    "skipped\n", mf_mp_int(cur, "redis", 0) ? "up" : "DOWN",
@@ -209,9 +210,9 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	}
 	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
 		return;
-	printf("workers   %u\n  %-6s %-8s %-16s %-12s %9s %6s %9s %9s  %s\n",
-	    w->via.array.size, "ID", "PID", "HOST", "RULESET", "IN FLIGHT",
-	    "CREDIT", "DONE/S", "LAST SEEN", "SOURCES");
+	printf("workers   %u\n  %-6s %-8s %-16s %-12s %5s %9s %6s %9s %9s  "
+	    "%s\n", w->via.array.size, "ID", "PID", "HOST", "RULESET", "GEN",
+	    "IN FLIGHT", "CREDIT", "DONE/S", "LAST SEEN", "SOURCES");
 	for (uint32_t i = 0; i < w->via.array.size; i++) {
 		const msgpack_object	*x = &w->via.array.ptr[i];
 		const msgpack_object	*px = s_worker_in(prev, x);
@@ -219,11 +220,11 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 
 		mf_mp_str(x, "auto_shadowed", sh, sizeof(sh));
 		mf_mp_str(x, "demoted", dm, sizeof(dm));
-		printf("  %-6lld %-8lld %-16.16s %-12.12s %9lld %6lld %9.1f "
-		    "%6lld ms  %s%s%s%s%s\n", mf_mp_int(x, "id", 0),
+		printf("  %-6lld %-8lld %-16.16s %-12.12s %5lld %9lld %6lld "
+		    "%9.1f %6lld ms  %s%s%s%s%s\n", mf_mp_int(x, "id", 0),
 		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", host,
 		    sizeof(host)), mf_mp_str(x, "ruleset", wr, sizeof(wr)),
-		    mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "credit", 0),
+		    mf_mp_int(x, "gen", 0), mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "credit", 0),
 		    s_rate(x, px ? px : prev ? x : NULL, "done", secs),
 		    mf_mp_int(x, "last_seen_ms", 0),
 		    mf_mp_int(x, "sources_stale", 0) ? "stale" : "fresh",
