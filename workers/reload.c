@@ -92,9 +92,12 @@ s_copy(char *dst, size_t cap, mf_proto_str_t s)
 	if (n > 0)
 		memcpy(dst, s.s, n);
 	dst[n] = '\0';
-	for (size_t k = 0; k < n; k++)
-		if ((unsigned char)dst[k] < 0x20 || (unsigned char)dst[k] > 0x7e)
+	for (size_t k = 0; k < n; k++) {
+		unsigned char	c = (unsigned char)dst[k];
+
+		if (c < 0x20 || c > 0x7e)
 			dst[k] = '?';
+	}
 }
 
 /* The generation of the checked rule set of hash 'hash': the current
