@@ -1507,7 +1507,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	/* The post's context: sarcasm anywhere scales every hit, and so
 	 * does a post that opens by quoting a claim to answer it (one
 	 * scale, not both: each says the post does not mean the claim). */
-	if (pol->sarcasm_scale < 1 && s_present(self, rs->sarcasm.code)) {
+	if (pol->sarcasm_scale < 1 && (rs->sarcasm_half[0] != NULL ?
+	    s_present(self, rs->sarcasm_half[0]) ||
+	    s_present(self, rs->sarcasm_half[1]) :
+	    s_present(self, rs->sarcasm.code))) {
 		ctx_scale = pol->sarcasm_scale;
 		v->flags |= MF_VF_SARCASM;
 	} else if (pol->rebuttal_scale < 1 &&
