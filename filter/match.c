@@ -82,6 +82,7 @@ struct mf_scanner {
 					   * limits it holds */
 	mf_norm_t		 norm;
 	mf_norm_t		 tnorm;	/* the title, before it joins 'norm' */
+	mf_feats_t		 feats;	/* the model's, of 'norm' */
 	mf_pfscratch_t		 pf;
 	size_t			*cand;
 	size_t			 capcand;
@@ -162,6 +163,7 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	pcre2_match_context_free(self->mctx);
 	mf_norm_free(&self->norm);
 	mf_norm_free(&self->tnorm);
+	mf_feats_free(&self->feats);
 	mf_pfscratch_free(&self->pf);
 	mf_free(self->cand);
 	mf_free(self->claim_best);
@@ -1215,7 +1217,7 @@ s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
 
 static int
 s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
-    mf_verdict_t *v, const char *lang, double p, double asserted,
+    mf_verdict_t *v, double p, double asserted,
     double scale, int vetoed, double *mscore)
 {
 	const mf_policy_t	*pol = &rs->policy;
@@ -1244,8 +1246,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (asks && pol->model_review_question < lean)
 		lean = pol->model_review_question;
 	if (any && pol->model_hint_question >= 0) {
-		c = mf_model_hint(m, self->norm.text, self->norm.len, lang,
-		    &near);
+		c = mf_model_hint_feats(m, &self->feats, &near);
 		hinted = c >= 0 && near >= pol->model_hint_question;
 	}
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
@@ -1280,8 +1281,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 			cl = mf_ruleset_claim(rs, v->hits[i].claim);
 	if (cl == NULL && (p >= lean || hinted)) {
 		if (c == -2)
-			c = mf_model_hint(m, self->norm.text, self->norm.len,
-			    lang, NULL);
+			c = mf_model_hint_feats(m, &self->feats, NULL);
 		if (c >= 0)
 			cl = mf_ruleset_claim(rs, mf_model_class(m,
 			    (size_t)c));
@@ -1308,8 +1308,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)
 		if (mf_verdict_add_evidence(v, cl->evidence[e]) == -1)
 			return -1;
-	nfs = mf_model_explain(m, self->norm.text, self->norm.len, lang, fs,
-	    S_MODEL_SPANS);
+	nfs = mf_model_explain_feats(m, &self->feats, self->norm.text,
+	    self->norm.len, fs, S_MODEL_SPANS);
 	if (nfs == (size_t)-1)
 		return -1;
 	if (nfs && (h->spans = mf_calloc(nfs, sizeof(*h->spans))) == NULL)
@@ -1527,8 +1527,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (st)
 			s_lap(&st->ns_other, &mark);
 		lang = s_post_lang(post, &self->norm);
-		prob = mf_model_prob(model, self->norm.text, self->norm.len,
-		    lang);
+		if (mf_model_feats(self->norm.text, self->norm.len, lang,
+		    &self->feats) == -1)
+			goto oom;
+		prob = mf_model_prob_feats(model, &self->feats);
 		if (st)
 			s_lap(&st->ns_model, &mark);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
@@ -1664,7 +1666,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (prob >= 0) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
-		if (s_model(self, rs, model, v, lang, prob, asserted,
+		if (s_model(self, rs, model, v, prob, asserted,
 		    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
 			goto oom;
 		if (st)
