@@ -613,6 +613,8 @@ s_abbrev_at(const char *t, size_t i)
 	if (i - w == 1 && w >= 2 && t[w - 1] == '.' &&
 	    t[w - 2] >= 'a' && t[w - 2] <= 'z')
 		return 1;
+	if (i - w < 2 || i - w > 4)
+		return 0;	/* no title is shorter or longer */
 	for (size_t k = 0; s_titles[k]; k++)
 		if (strlen(s_titles[k]) == i - w &&
 		    memcmp(t + w, s_titles[k], i - w) == 0)
@@ -649,7 +651,9 @@ static const char *const s_clause_marks[] = {
 static size_t
 s_clause_start(const char *t, size_t s, size_t lo)
 {
-	for (size_t i = lo; i > s; i--)
+	for (size_t i = lo; i > s; i--) {
+		if (t[i - 1] != ' ')
+			continue;	/* every mark ends with one */
 		for (size_t k = 0; s_clause_marks[k]; k++) {
 			size_t n = strlen(s_clause_marks[k]);
 
@@ -657,6 +661,7 @@ s_clause_start(const char *t, size_t s, size_t lo)
 			    memcmp(t + i - n, s_clause_marks[k], n) == 0)
 				return i;
 		}
+	}
 	return s;
 }
 
@@ -743,9 +748,14 @@ s_past_inverted(const char *t, size_t s, size_t e)
 static int
 s_opens(const char *t, size_t s, size_t e, const char *const *v)
 {
+	if (e <= s)
+		return 0;
 	for (size_t k = 0; v[k]; k++) {
-		size_t n = strlen(v[k]);
+		size_t n;
 
+		if (v[k][0] != t[s])
+			continue;	/* most openings differ at once */
+		n = strlen(v[k]);
 		if (e - s >= n && memcmp(t + s, v[k], n) == 0)
 			return 1;
 	}
