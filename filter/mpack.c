@@ -304,7 +304,7 @@ s_put_be(mf_buf_t *b, unsigned char tag, uint64_t v, size_t n)
 	t[0] = tag;
 	for (i = 0; i < n; i++)
 		t[1 + i] = (unsigned char)(v >> (8 * (n - 1 - i)));
-	return mf_buf_append(b, t, 1 + n);
+	return mf_buf_add(b, t, 1 + n);
 }
 
 static int
@@ -347,7 +347,7 @@ mf__mp_put_str(mf_buf_t *b, const char *s, size_t len)
 		rc = s_put_be(b, 0xdb, len, 4);
 	else
 		rc = -1;
-	return rc == -1 ? -1 : mf_buf_append(b, s, len);
+	return rc == -1 ? -1 : mf_buf_add(b, s, len);
 }
 
 int
@@ -369,7 +369,7 @@ mf__mp_put_bin(mf_buf_t *b, const void *s, size_t len)
 		rc = s_put_be(b, 0xc6, len, 4);
 	else
 		rc = -1;
-	return rc == -1 ? -1 : mf_buf_append(b, s, len);
+	return rc == -1 ? -1 : mf_buf_add(b, s, len);
 }
 
 int
