@@ -39,6 +39,7 @@
 #include "clock.h"
 #include "learn.h"
 #include "match.h"
+#include "normalize_internal.h"
 #include "prefilter_internal.h"
 #include "ruleset_internal.h"
 
@@ -144,6 +145,9 @@ mf_scanner_new(mf_err_t *err)
 	    NULL)
 		goto oom;
 	self->epoch = 1;
+	/* The Unicode tables of normalization, built here rather than in
+	 * the middle of the first post that needs them. */
+	mf__fold_warm();
 	return self;
 oom:
 	mf_scanner_destroy(&self);
