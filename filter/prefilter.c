@@ -45,6 +45,7 @@
 #include "prefilter_internal.h"
 
 #define S_UNSET		UINT32_MAX
+#define S_OCCMAX	4096	/* occurrences a scan keeps of one post */
 #define S_MULTI		0x80000000u	/* in lit_prog: reachable twice */
 /* A literal's cost: its rarity (litfreq.c) above, the slots that use it
  * below, so that the second only breaks ties of the first. */
@@ -120,7 +121,11 @@ struct mf_prefilter {
 typedef struct s_extra {
 	unsigned	*lit_epoch;
 	uint32_t	*found;		/* literals found in this post */
+	uint32_t	*occ_head, *occ_tail;	/* per literal found */
 	size_t		 cap_lits;
+	/* Where the literals found end, S_OCCMAX at most a post, each
+	 * literal's a list in text order (occ_head, occ_next). */
+	uint32_t	*occ_end, *occ_next;
 	unsigned	*set_epoch;	/* per set: decided in this scan */
 	uint8_t		*set_val;	/* per set: 1 if a literal is found */
 	size_t		 cap_sets;
@@ -827,6 +832,10 @@ mf_pfscratch_free(mf_pfscratch_t *s)
 	if ((x = s->extra) != NULL) {
 		mf_free(x->lit_epoch);
 		mf_free(x->found);
+		mf_free(x->occ_head);
+		mf_free(x->occ_tail);
+		mf_free(x->occ_end);
+		mf_free(x->occ_next);
 		mf_free(x->set_epoch);
 		mf_free(x->set_val);
 		mf_free(x);
@@ -870,6 +879,14 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 		    sizeof(*f))) == NULL)
 			return -1;
 		x->found = f;
+		if ((f = mf_realloc(x->occ_head, self->nlits *
+		    sizeof(*f))) == NULL)
+			return -1;
+		x->occ_head = f;
+		if ((f = mf_realloc(x->occ_tail, self->nlits *
+		    sizeof(*f))) == NULL)
+			return -1;
+		x->occ_tail = f;
 		if ((e = mf_realloc(x->lit_epoch, self->nlits *
 		    sizeof(*e))) == NULL)
 			return -1;
@@ -878,6 +895,10 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 		x->lit_epoch = e;
 		x->cap_lits = self->nlits;
 	}
+	if (x->occ_end == NULL &&
+	    ((x->occ_end = mf_malloc(S_OCCMAX * sizeof(uint32_t))) == NULL ||
+	    (x->occ_next = mf_malloc(S_OCCMAX * sizeof(uint32_t))) == NULL))
+		return -1;
 	if (x->cap_sets < self->nsets) {
 		unsigned	*e;
 		uint8_t		*v;
@@ -908,6 +929,8 @@ typedef struct s_scan {
 	unsigned	*lit_epoch;
 	uint32_t	*found;
 	size_t		 nfound;
+	uint32_t	*occ_head, *occ_tail, *occ_end, *occ_next;
+	uint32_t	 nocc;		/* S_OCCMAX + 1: some were not kept */
 	unsigned	 cur;
 	const char	*text;
 	size_t		 len;
@@ -924,6 +947,20 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 	if (sc->lit_epoch[lit] != sc->cur) {
 		sc->lit_epoch[lit] = sc->cur;
 		sc->found[sc->nfound++] = lit;
+		sc->occ_head[lit] = S_UNSET;
+	}
+	if (sc->nocc < S_OCCMAX) {
+		uint32_t k = sc->nocc++;
+
+		sc->occ_end[k] = (uint32_t)end;
+		sc->occ_next[k] = S_UNSET;
+		if (sc->occ_head[lit] == S_UNSET)
+			sc->occ_head[lit] = k;
+		else
+			sc->occ_next[sc->occ_tail[lit]] = k;
+		sc->occ_tail[lit] = k;
+	} else {
+		sc->nocc = S_OCCMAX + 1;
 	}
 }
 
@@ -942,6 +979,7 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 typedef struct s_occ {
 	uint32_t	 i, end;	/* in set_lits */
 	const char	*p;		/* where to look next; NULL: start */
+	uint32_t	 o;		/* the scan's last one; S_UNSET: none */
 } s_occ_t;
 
 /* The next occurrence [*s, *e); 0 when there is none. */
@@ -949,14 +987,24 @@ static int
 s_occ_next(const mf_prefilter_t *self, const s_scan_t *sc, s_occ_t *it,
     size_t *s, size_t *e)
 {
-	for (; it->i < it->end; it->i++, it->p = NULL) {
+	for (; it->i < it->end; it->i++, it->p = NULL, it->o = S_UNSET) {
 		uint32_t	 l = self->set_lits[it->i];
 		const char	*q;
 
-		/* A literal the scan does not look for (of a set in most
-		 * posts) is looked for here. */
 		if (self->live[l] && sc->lit_epoch[l] != sc->cur)
 			continue;
+		/* Where the scan saw it, when it kept every occurrence. */
+		if (self->live[l] && sc->nocc <= S_OCCMAX) {
+			it->o = it->o == S_UNSET ? sc->occ_head[l] :
+			    sc->occ_next[it->o];
+			if (it->o == S_UNSET)
+				continue;
+			*e = sc->occ_end[it->o];
+			*s = *e - self->lens[l];
+			return 1;
+		}
+		/* Else, and for a literal the scan does not look for (of a
+		 * set in most posts), in the text. */
 		if (it->p == NULL)
 			it->p = sc->text;
 		q = memmem(it->p, (size_t)(sc->text + sc->len - it->p),
@@ -976,7 +1024,7 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 {
 	size_t	 bs[S_GAPOCC], be[S_GAPOCC], n = 0, work = 0, s, e;
 	s_occ_t	 it = { self->set_first[g->b], self->set_first[g->b + 1],
-		    NULL };
+		    NULL, S_UNSET };
 
 	while (s_occ_next(self, sc, &it, &s, &e)) {
 		if (n == S_GAPOCC)
@@ -987,6 +1035,7 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 	it.i = self->set_first[g->a];
 	it.end = self->set_first[g->a + 1];
 	it.p = NULL;
+	it.o = S_UNSET;
 	while (s_occ_next(self, sc, &it, &s, &e)) {
 		for (size_t k = 0; k < n; k++)
 			if (g->win ? (e > be[k] ? e : be[k]) -
@@ -1051,6 +1100,11 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	sc.ls_lit = self->ls_lit;
 	sc.lit_epoch = x->lit_epoch;
 	sc.found = x->found;
+	sc.occ_head = x->occ_head;
+	sc.occ_tail = x->occ_tail;
+	sc.occ_end = x->occ_end;
+	sc.occ_next = x->occ_next;
+	sc.nocc = 0;
 	sc.nfound = 0;
 	sc.cur = s->cur;
 	sc.text = text;
