@@ -1,7 +1,7 @@
 /*
  * client.c - the ZeroMQ side of the service subcommands: configuration,
  * context, the windowed check client with resend, control requests, and
- * msgpack-to-JSON for printing.
+ * the stats reply's rule counts.
  *
  * Not responsible for what a subcommand prints. Post text passes through
  * here only on its way to medflagd; nothing is logged.
@@ -603,29 +603,37 @@ mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict)
 int
 mf_client_ping(const mf_config_t *cfg, int timeout_ms)
 {
-	msgpack_unpacked	reply;
-	int			rc;
+	mf_reply_t	reply = { 0 };
+	int		rc;
 
 	s_control_quiet = 1;
 	rc = mf_client_control(cfg, "health", NULL, 0, timeout_ms, &reply);
 	s_control_quiet = 0;
-	if (rc == 0)
-		msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	return rc;
+}
+
+void
+mf_reply_free(mf_reply_t *self)
+{
+	mf_buf_free(&self->buf);
+	self->map.p = self->map.end = NULL;
 }
 
 int
 mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
-    size_t alen, int timeout_ms, msgpack_unpacked *reply)
+    size_t alen, int timeout_ms, mf_reply_t *reply)
 {
 	void		*sock;
 	zmq_msg_t	 m;
 	zmq_pollitem_t	 it;
+	mf_err_t	 err = { 0 };
+	char		 what[64];
 	int		 rc = -1, more = 0, got = 0;
-	size_t		 ms = sizeof(more), off = 0;
+	size_t		 ms = sizeof(more);
 
 	assert(cfg && cmd && reply);
-	msgpack_unpacked_init(reply);
+	memset(reply, 0, sizeof(*reply));
 	if ((sock = mf_client_socket(ZMQ_REQ, cfg->control)) == NULL)
 		return -1;
 	zmq_msg_init(&m);
@@ -655,32 +663,24 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 		if (mf_zmsg_recv_more(&m, sock) == -1)	/* poll saw it */
 			goto out;
 		if (!got) {
-			/* The unpacked strings point into the bytes they came
-			 * from: keep a copy alive as long as the reply's zone,
-			 * not the ZeroMQ message, which is closed below. */
-			size_t	 len = zmq_msg_size(&m);
-			char	*copy = malloc(len ? len : 1);
-
+			/* The reply is read where it is kept, so the strings
+			 * it gives stay valid after the message is closed. */
 			got = 1;
-			if (copy == NULL)
-				goto out;
-			memcpy(copy, zmq_msg_data(&m), len);
-			if (msgpack_unpack_next(reply, copy, len, &off) !=
-			    MSGPACK_UNPACK_SUCCESS || !msgpack_zone_push_finalizer(
-			    reply->zone, free, copy)) {
-				free(copy);
-				if (!s_control_quiet)
-					fprintf(stderr, "medflag: control %s: "
-					    "the reply to '%s' is not "
-					    "msgpack\n", cfg->control, cmd);
+			if (mf_buf_append(&reply->buf, zmq_msg_data(&m),
+			    zmq_msg_size(&m)) == -1) {
+				fprintf(stderr, "medflag: out of memory\n");
 				goto out;
 			}
-			if (reply->data.type != MSGPACK_OBJECT_MAP) {
+			snprintf(what, sizeof(what), "the answer to '%s'",
+			    cmd);
+			if (mf__mp_open(&reply->map, reply->buf.data,
+			    reply->buf.len, MF_WIRE_MAX_MSG, 1, what,
+			    &err) == -1) {
 				if (!s_control_quiet)
 					fprintf(stderr, "medflag: control %s: "
-					    "the reply to '%s' is not a "
-					    "msgpack map\n", cfg->control,
-					    cmd);
+					    "%s\n  hint: is it medflagd's "
+					    "control endpoint?\n", cfg->control,
+					    err.msg);
 				goto out;
 			}
 			rc = 0;
@@ -688,194 +688,62 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
 	} while (more);
 out:
+	if (rc == -1)
+		mf_reply_free(reply);
 	zmq_msg_close(&m);
 	zmq_close(sock);
 	return rc;
 }
 
-/* ---- msgpack helpers --------------------------------------------------- */
-
-const msgpack_object *
-mf_mp_get(const msgpack_object *map, const char *key)
-{
-	size_t	n;
-
-	if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	n = strlen(key);
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object_kv *kv = &map->via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == n &&
-		    memcmp(kv->key.via.str.ptr, key, n) == 0)
-			return &kv->val;
-	}
-	return NULL;
-}
-
-long long
-mf_mp_int(const msgpack_object *map, const char *key, long long def)
-{
-	const msgpack_object	*o = mf_mp_get(map, key);
-
-	if (o == NULL)
-		return def;
-	switch (o->type) {
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return (long long)o->via.u64;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return o->via.i64;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return (long long)o->via.f64;
-	case MSGPACK_OBJECT_BOOLEAN:
-		return o->via.boolean;
-	default:
-		return def;
-	}
-}
-
-const char *
-mf_mp_str(const msgpack_object *map, const char *key, char *out, size_t cap)
-{
-	const msgpack_object	*o = mf_mp_get(map, key);
-
-	out[0] = '\0';
-	if (o != NULL && o->type == MSGPACK_OBJECT_STR)
-		snprintf(out, cap, "%.*s", (int)o->via.str.size,
-		    o->via.str.ptr);
-	else if (o != NULL && (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER))
-		snprintf(out, cap, "%lld", mf_mp_int(map, key, 0));
-	return out;
-}
-
-int
-mf_json_str(mf_buf_t *out, const char *s, size_t n)
-{
-	int	rc = mf_buf_puts(out, "\"");
-
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			rc = mf_buf_printf(out, "\\%c", c);
-		else if (c == '\n')
-			rc = mf_buf_puts(out, "\\n");
-		else if (c == '\t')
-			rc = mf_buf_puts(out, "\\t");
-		else if (c == '\r')
-			rc = mf_buf_puts(out, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			rc = mf_buf_printf(out, "\\u%04x", c);
-		else
-			rc = mf_buf_append(out, &s[i], 1);
-	}
-	return rc ? rc : mf_buf_puts(out, "\"");
-}
-
-int
-mf_mp_json(const msgpack_object *o, mf_buf_t *out)
-{
-	int	rc = 0;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return mf_buf_puts(out, "null");
-	case MSGPACK_OBJECT_BOOLEAN:
-		return mf_buf_puts(out, o->via.boolean ? "true" : "false");
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return mf_buf_printf(out, "%llu",
-		    (unsigned long long)o->via.u64);
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return mf_buf_printf(out, "%lld", (long long)o->via.i64);
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return mf_buf_printf(out, "%.17g", o->via.f64);
-	case MSGPACK_OBJECT_STR:
-		return mf_json_str(out, o->via.str.ptr, o->via.str.size);
-	case MSGPACK_OBJECT_BIN:
-		return mf_json_str(out, o->via.bin.ptr, o->via.bin.size);
-	case MSGPACK_OBJECT_ARRAY:
-		rc = mf_buf_puts(out, "[");
-		for (uint32_t i = 0; i < o->via.array.size && rc == 0; i++) {
-			if (i)
-				rc = mf_buf_puts(out, ",");
-			if (rc == 0)
-				rc = mf_mp_json(&o->via.array.ptr[i], out);
-		}
-		return rc ? rc : mf_buf_puts(out, "]");
-	case MSGPACK_OBJECT_MAP:
-		rc = mf_buf_puts(out, "{");
-		for (uint32_t i = 0; i < o->via.map.size && rc == 0; i++) {
-			const msgpack_object_kv *kv = &o->via.map.ptr[i];
-
-			if (i)
-				rc = mf_buf_puts(out, ",");
-			if (rc == 0 && kv->key.type == MSGPACK_OBJECT_STR)
-				rc = mf_json_str(out, kv->key.via.str.ptr,
-				    kv->key.via.str.size);
-			else if (rc == 0) {
-				mf_buf_t k = {0};
-
-				rc = mf_mp_json(&kv->key, &k);
-				if (rc == 0)
-					rc = mf_json_str(out, k.data, k.len);
-				mf_buf_free(&k);
-			}
-			if (rc == 0)
-				rc = mf_buf_puts(out, ":");
-			if (rc == 0)
-				rc = mf_mp_json(&kv->val, out);
-		}
-		return rc ? rc : mf_buf_puts(out, "}");
-	default:
-		return mf_buf_puts(out, "null");
-	}
-}
+/* ---- the stats reply -------------------------------------------------- */
 
 void
-mf_stats_rule_pair(const msgpack_object *v, uint64_t *hits,
+mf_stats_rule_pair(const mf__mp_obj_t *v, uint64_t *hits,
     uint64_t *shadow)
 {
+	mf__mp_iter_t	it;
+	mf__mp_obj_t	h, s;
+
 	*hits = *shadow = 0;
-	if (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
-	    v->via.array.size != 2 ||
-	    v->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    v->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return;
-	*hits = v->via.array.ptr[0].via.u64;
-	*shadow = v->via.array.ptr[1].via.u64;
+	if (v == NULL || mf__mp_obj_len(v) != 2 ||
+	    mf__mp_iter_init(&it, v, MF__MP_ARRAY) == -1 ||
+	    mf__mp_iter_next(&it, NULL, &h) != 1 ||
+	    mf__mp_iter_next(&it, NULL, &s) != 1 ||
+	    mf__mp_obj_uint(&h, hits) == -1 ||
+	    mf__mp_obj_uint(&s, shadow) == -1)
+		*hits = *shadow = 0;
 }
 
 size_t
-mf_stats_top_rules(const msgpack_object *cur, const msgpack_object *prev,
+mf_stats_top_rules(const mf__mp_obj_t *cur, const mf__mp_obj_t *prev,
     mf_rule_count_t *out, size_t n)
 {
-	const msgpack_object	*c = mf_mp_get(cur, "rule_hits");
-	const msgpack_object	*p = prev ? mf_mp_get(prev, "rule_hits") : NULL;
-	size_t			 len = 0;
+	mf__mp_obj_t	 c, p, k, v, pv;
+	mf__mp_iter_t	 it;
+	int		 have_p;
+	size_t		 len = 0;
 
-	if (c == NULL || c->type != MSGPACK_OBJECT_MAP || n == 0)
+	if (n == 0 || mf__mp_get(cur, "rule_hits", &c) == -1 ||
+	    mf__mp_iter_init(&it, &c, MF__MP_MAP) == -1)
 		return 0;
-	if (p != NULL && p->type != MSGPACK_OBJECT_MAP)
-		p = NULL;
-	for (uint32_t i = 0; i < c->via.map.size; i++) {
-		const msgpack_object_kv	*kv = &c->via.map.ptr[i];
-		mf_rule_count_t		 r;
-		size_t			 at;
+	have_p = prev != NULL && mf__mp_get(prev, "rule_hits", &p) == 0 &&
+	    mf__mp_obj_type(&p) == MF__MP_MAP;
+	while (mf__mp_iter_next(&it, &k, &v) == 1) {
+		mf_rule_count_t	 r;
+		const char	*id;
+		size_t		 idlen, at;
 
-		if (kv->key.type != MSGPACK_OBJECT_STR ||
-		    kv->key.via.str.size >= sizeof(r.id))
+		if (mf__mp_obj_str(&k, &id, &idlen) == -1 ||
+		    idlen >= sizeof(r.id))
 			continue;
-		memcpy(r.id, kv->key.via.str.ptr, kv->key.via.str.size);
-		r.id[kv->key.via.str.size] = '\0';
-		mf_stats_rule_pair(&kv->val, &r.hits, &r.shadow);
-		if (p != NULL) {
-			uint64_t	ph, ps;
+		memcpy(r.id, id, idlen);
+		r.id[idlen] = '\0';
+		mf_stats_rule_pair(&v, &r.hits, &r.shadow);
+		if (have_p) {
+			uint64_t	ph = 0, ps = 0;
 
-			mf_stats_rule_pair(mf_mp_get(p, r.id), &ph, &ps);
+			if (mf__mp_get(&p, r.id, &pv) == 0)
+				mf_stats_rule_pair(&pv, &ph, &ps);
 			r.hits = r.hits >= ph ? r.hits - ph : 0;
 			r.shadow = r.shadow >= ps ? r.shadow - ps : 0;
 		}

@@ -2,7 +2,8 @@
  * client.h - what the service subcommands of `medflag` share: the config
  * they run with, the ZeroMQ context, the check client (a window of
  * outstanding posts, each kept until its verdict arrives and resent after a
- * timeout), control requests, and msgpack-to-JSON for printing replies.
+ * timeout), control requests and their replies, read with the bounded
+ * msgpack reader (mpack.h).
  *
  * Not responsible for output formats of one subcommand; those stay in its
  * own file. docs/protocol.md describes the wire these speak.
@@ -15,12 +16,12 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#include <msgpack.h>
 #include <zmq.h>
 
 #include "cli.h"
 #include "clock.h"	/* mf_now_ms() */
 #include "config.h"
+#include "mpack.h"
 #include "rulehits.h"
 
 /* Loads the configuration: cli->config, else mf_config_default_path(),
@@ -97,15 +98,26 @@ int		 mf_client_check_one(const char *endpoint, const void *msg,
 		    size_t len, int timeout_ms, mf_buf_t *out, char *why,
 		    size_t cap);
 
+/* A control reply: its bytes and the map they hold, checked whole
+ * (mpack.h reads it). */
+typedef struct mf_reply {
+	mf_buf_t	 buf;	/* OWNS: mf_reply_free() */
+	mf__mp_obj_t	 map;	/* BORROWS: the whole of 'buf' */
+} mf_reply_t;
+/* Frees 'self''s bytes; safe twice, and on a reply never filled. */
+void		 mf_reply_free(mf_reply_t *self);
+
 /*
  * Control: sends [cmd] or [cmd, args] from a REQ socket to cfg->control
  * and waits 'timeout_ms' for the one-frame msgpack map reply.
- * On success 'reply' holds it (OWNS: caller, msgpack_unpacked_destroy)
- * and 0 is returned; -1 with a message on stderr otherwise.
+ * On success 'reply' holds it (OWNS: caller, mf_reply_free) and 0 is
+ * returned; -1 with a message on stderr otherwise (a reply that is not
+ * one well-formed msgpack map within the wire limits is refused, saying
+ * why). 'reply' can be freed either way.
  */
 int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
 		    const void *args, size_t alen, int timeout_ms,
-		    msgpack_unpacked *reply);
+		    mf_reply_t *reply);
 
 /* One message of a SUB socket on the verdicts endpoint, [topic,
  * verdict]: the verdict frame into 'verdict' (initialised by the caller,
@@ -117,20 +129,6 @@ int		 mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict);
 /* 0 if medflagd answers 'health' on cfg->control within 'timeout_ms';
  * -1 otherwise, saying nothing. */
 int		 mf_client_ping(const mf_config_t *cfg, int timeout_ms);
-
-/* msgpack helpers for printing replies. */
-/* The value of string key 'key' in map 'map', or NULL. BORROWS. */
-const msgpack_object *mf_mp_get(const msgpack_object *map, const char *key);
-/* Integer value (or 'def' when absent or not a number). */
-long long	 mf_mp_int(const msgpack_object *map, const char *key,
-		    long long def);
-/* String value copied into 'out' ("" when absent); returns 'out'. */
-const char	*mf_mp_str(const msgpack_object *map, const char *key,
-		    char *out, size_t cap);
-/* Appends 'o' as JSON to 'out'. Returns 0 or -1 (ENOMEM). */
-int		 mf_mp_json(const msgpack_object *o, mf_buf_t *out);
-/* Appends 's' (length 'n') as a JSON string literal. */
-int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
 
 /*
  * What teaches the model from moderators' outcomes that carry the post's
@@ -179,7 +177,7 @@ int		 mf_feedback_record(const mf_config_t *cfg,
 
 /* Writes stats reply 'r' to 'fp' in the Prometheus text format
  * (`medflag stats --prometheus`, GET /metrics of `medflag http`). */
-void		 mf_stats_prometheus(const msgpack_object *r, FILE *fp);
+void		 mf_stats_prometheus(const mf__mp_obj_t *r, FILE *fp);
 
 /* One rule of stats' "rule_hits". */
 typedef struct mf_rule_count {
@@ -188,13 +186,13 @@ typedef struct mf_rule_count {
 } mf_rule_count_t;
 /* The hits and shadow hits of one "rule_hits" value, [hits, shadow]
  * (both 0 when it is not that). */
-void		 mf_stats_rule_pair(const msgpack_object *v, uint64_t *hits,
+void		 mf_stats_rule_pair(const mf__mp_obj_t *v, uint64_t *hits,
 		    uint64_t *shadow);
 /* The (at most) 'n' rules of stats reply 'cur' with the most hits,
  * enforce and shadow together, into 'out', most first; with 'prev' (an
  * earlier reply) the hits since it. Returns how many were written. */
-size_t		 mf_stats_top_rules(const msgpack_object *cur,
-		    const msgpack_object *prev, mf_rule_count_t *out,
+size_t		 mf_stats_top_rules(const mf__mp_obj_t *cur,
+		    const mf__mp_obj_t *prev, mf_rule_count_t *out,
 		    size_t n);
 
 #endif

@@ -75,31 +75,28 @@ int
 mf_feedback_rules_running(const mf_config_t *cfg, int timeout_ms,
     mf_feedback_rules_t *known)
 {
-	msgpack_unpacked	 reply;
-	const msgpack_object	*a, *h;
-	int			 rc = -1;
+	mf_reply_t	 reply = { 0 };
+	mf__mp_obj_t	 a, o;
+	mf__mp_iter_t	 it;
+	const char	*id;
+	size_t		 len;
+	int		 rc = -1;
 
 	memset(known, 0, sizeof(*known));
 	if (mf_client_control(cfg, "rules", NULL, 0, timeout_ms, &reply) != 0)
 		goto out;
-	if ((a = mf_mp_get(&reply.data, "rules")) == NULL ||
-	    a->type != MSGPACK_OBJECT_ARRAY)
+	if (mf__mp_get(&reply.map, "rules", &a) == -1 ||
+	    mf__mp_iter_init(&it, &a, MF__MP_ARRAY) == -1)
 		goto out;
-	for (uint32_t i = 0; i < a->via.array.size; i++) {
-		const msgpack_object	*o = &a->via.array.ptr[i];
-
-		if (o->type == MSGPACK_OBJECT_STR)
-			(void)mf_rulehits_add(&known->ids, o->via.str.ptr,
-			    o->via.str.size, 0, 0);
-	}
-	if ((h = mf_mp_get(&reply.data, "ruleset")) != NULL &&
-	    h->type == MSGPACK_OBJECT_STR)
-		snprintf(known->ruleset, sizeof(known->ruleset), "%.*s",
-		    (int)h->via.str.size, h->via.str.ptr);
+	while (mf__mp_iter_next(&it, NULL, &o) == 1)
+		if (mf__mp_obj_str(&o, &id, &len) == 0)
+			(void)mf_rulehits_add(&known->ids, id, len, 0, 0);
+	(void)mf__mp_get_str(&reply.map, "ruleset", known->ruleset,
+	    sizeof(known->ruleset));
 	snprintf(known->from, sizeof(known->from), "the running rule set");
 	rc = known->ids.len > 0 ? 0 : -1;
 out:
-	msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	if (rc != 0)
 		mf_rulehits_free(&known->ids);
 	return rc;

@@ -37,19 +37,16 @@ static void
 s_print_verdict(s_push_t *p, const mf_verdict_t *v, const void *msg,
     size_t len)
 {
-	mf_err_t		 err;
-	msgpack_unpacked	 u;
-	size_t			 off = 0;
+	mf_err_t	err;
+	mf__mp_obj_t	o;
 
 	mf_buf_reset(&p->json);
 	if (v != NULL && mf_wire_encode_verdict_json(v, &p->json, &err) == 0) {
 		/* done */
 	} else {
-		msgpack_unpacked_init(&u);
-		if (msgpack_unpack_next(&u, msg, len, &off) ==
-		    MSGPACK_UNPACK_SUCCESS)
-			(void)mf_mp_json(&u.data, &p->json);
-		msgpack_unpacked_destroy(&u);
+		mf_buf_reset(&p->json);
+		if (mf__mp_open(&o, msg, len, len, 0, "verdict", &err) == 0)
+			(void)mf__mp_json(&o, &p->json, &err);
 	}
 	if (p->json.len > 0) {
 		fwrite(p->json.data, 1, p->json.len, stdout);

@@ -146,13 +146,13 @@ s_replay(s_tail_t *t, uint64_t since, uint64_t limit_seq)
 static void
 s_catch_up(s_tail_t *t)
 {
-	msgpack_unpacked	 reply;
-	long long		 seq;
+	mf_reply_t	reply = { 0 };
+	long long	seq;
 
 	if (mf_client_control(t->cfg, "stats", NULL, 0, 1000, &reply) == -1)
 		return;
-	seq = mf_mp_int(&reply.data, "seq", 0);
-	msgpack_unpacked_destroy(&reply);
+	seq = mf__mp_get_int(&reply.map, "seq", 0);
+	mf_reply_free(&reply);
 	for (int i = 0; i < 20 && seq > 0 && (!t->have_last ||
 	    t->last < (uint64_t)seq) && !(t->count && t->printed >= t->count);
 	    i++) {

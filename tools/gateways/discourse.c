@@ -385,7 +385,7 @@ s_ignored(struct MHD_Connection *c, const char *why)
 	enum MHD_Result	rc;
 
 	rc = mf_buf_puts(&j, "{\"ignored\":") != 0 ||
-	    mf_json_str(&j, why, strlen(why)) != 0 ||
+	    mf__json_str(&j, why, strlen(why)) != 0 ||
 	    mf_buf_puts(&j, "}\n") != 0 ? MHD_NO :
 	    mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data, j.len);
 	mf_buf_free(&j);
@@ -809,7 +809,7 @@ s_health(s_ad_t *ad, struct MHD_Connection *c)
 	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes,
 	    ad->replayed);
 	pthread_mutex_unlock(&ad->mu);
-	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, oc.last_error,
+	rc = mf_buf_puts(&j, head) != 0 || mf__json_str(&j, oc.last_error,
 	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
 	    MHD_NO : mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data,
 	    j.len);

@@ -147,7 +147,7 @@ mf_textwin_json(mf_textwin_t *w, const char *post_id, mf_buf_t *out)
 
 		if (strcmp(t->post_id, post_id) == 0) {
 			rc = mf_buf_puts(out, ",\"body\":") |
-			    mf_json_str(out, t->text, t->len);
+			    mf__json_str(out, t->text, t->len);
 			break;
 		}
 	}
@@ -176,33 +176,28 @@ typedef struct s_stream {
 static void
 s_event(s_stream_t *s, const void *msg, size_t len)
 {
-	msgpack_unpacked	u;
-	char			id[MF_WIRE_MAX_POST_ID + 1];
-	mf_buf_t		*o = &s->out;
-	long long		seq;
+	mf__mp_obj_t	 v;
+	char		 id[MF_WIRE_MAX_POST_ID + 1];
+	mf_buf_t	*o = &s->out;
+	long long	 seq;
 
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, msg, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
-	    u.data.type == MSGPACK_OBJECT_MAP &&
-	    (seq = mf_mp_int(&u.data, "seq", 0)) >= 0) {
+	if (mf__mp_open(&v, msg, len, len, 1, "verdict", NULL) == 0 &&
+	    (seq = mf__mp_get_int(&v, "seq", 0)) >= 0) {
 		/* seq 1 after more: medflagd restarted and counts anew. */
 		if (seq == 1 && s->last > 1)
 			s->last = 0;
-		if ((uint64_t)seq <= s->last && seq > 0) {
-			msgpack_unpacked_destroy(&u);
+		if ((uint64_t)seq <= s->last && seq > 0)
 			return;
-		}
 		if ((uint64_t)seq > s->last)
 			s->last = (uint64_t)seq;
-		mf_mp_str(&u.data, "post_id", id, sizeof(id));
+		mf__mp_get_str(&v, "post_id", id, sizeof(id));
 		if (mf_buf_printf(o, "id: %lld\nevent: verdict\ndata: "
 		    "{\"verdict\":", seq) != 0 ||
-		    mf_mp_json(&u.data, o) != 0 ||
+		    mf__mp_json(&v, o, NULL) != 0 ||
 		    mf_textwin_json(s->win, id, o) != 0 ||
 		    mf_buf_puts(o, "}\n\n") != 0)
 			s->failed = 1;
 	}
-	msgpack_unpacked_destroy(&u);
 }
 
 static int

@@ -157,7 +157,7 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	mf_err_t		 err = {0};
 	mf_post_t		*post;
 	mf_buf_t		 mp = {0}, v = {0}, out = {0};
-	msgpack_unpacked	 u;
+	mf__mp_obj_t		 o;
 	enum MHD_Result		 rc;
 	char			 why[600];
 
@@ -185,9 +185,8 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 		return mf_httpd_error(c, MHD_HTTP_GATEWAY_TIMEOUT, why);
 	}
 	mf_buf_free(&mp);
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, v.data, v.len, NULL) !=
-	    MSGPACK_UNPACK_SUCCESS || mf_mp_json(&u.data, &out) != 0)
+	if (mf__mp_open(&o, v.data, v.len, v.len, 1, "verdict", &err) != 0 ||
+	    mf__mp_json(&o, &out, &err) != 0)
 		rc = mf_httpd_error(c, MHD_HTTP_BAD_GATEWAY, "medflagd's "
 		    "answer is not a verdict");
 	else if (mf_buf_puts(&out, "\n") != 0)
@@ -195,7 +194,6 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	else
 		rc = mf_httpd_send(c, MHD_HTTP_OK, "application/json",
 		    out.data, out.len);
-	msgpack_unpacked_destroy(&u);
 	mf_buf_free(&v);
 	mf_buf_free(&out);
 	return rc;
@@ -245,7 +243,7 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 static enum MHD_Result
 s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 {
-	msgpack_unpacked	 reply;
+	mf_reply_t		 reply = {0};
 	enum MHD_Result		 rc;
 	int			 up;
 
@@ -256,7 +254,7 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 		char	body[160];
 		int	n;
 
-		msgpack_unpacked_destroy(&reply);
+		mf_reply_free(&reply);
 		n = snprintf(body, sizeof(body), "{\"ok\":false,\"error\":"
 		    "\"medflagd did not answer on its control endpoint within "
 		    "%d ms\"}\n", S_CONTROL_MS);
@@ -277,7 +275,7 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 			    "answered this scrape\n# TYPE medflag_up gauge\n"
 			    "medflag_up %d\n", up);
 			if (up)
-				mf_stats_prometheus(&reply.data, fp);
+				mf_stats_prometheus(&reply.map, fp);
 			fclose(fp);
 			rc = mf_httpd_send(c, MHD_HTTP_OK, "text/plain; "
 			    "version=0.0.4", text, len);
@@ -286,16 +284,17 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 	} else {
 		mf_buf_t	out = {0};
 
-		if (mf_mp_json(&reply.data, &out) != 0 ||
+		if (mf__mp_json(&reply.map, &out, NULL) != 0 ||
 		    mf_buf_puts(&out, "\n") != 0)
 			rc = MHD_NO;
 		else
-			rc = mf_httpd_send(c, mf_mp_int(&reply.data, "ok", 0) == 1 ?
+			rc = mf_httpd_send(c, mf__mp_get_int(&reply.map, "ok",
+			    0) == 1 ?
 			    MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "application/json", out.data, out.len);
 		mf_buf_free(&out);
 	}
-	msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	return rc;
 }
 
