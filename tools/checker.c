@@ -37,6 +37,7 @@ typedef struct s_slot {
 } s_slot_t;
 
 struct mf_checker {
+	mf_client_t		*client;	/* BORROWS */
 	char			 endpoint[256];
 	void			*sock;
 	size_t			 window, npending, nbuckets;
@@ -77,8 +78,8 @@ s_checker_connect(mf_checker_t *self)
 
 	if (self->sock != NULL)
 		zmq_close(self->sock);
-	if ((self->sock = mf_client_socket(ZMQ_DEALER, self->endpoint)) ==
-	    NULL)
+	if ((self->sock = mf_client_socket(self->client, ZMQ_DEALER,
+	    self->endpoint)) == NULL)
 		return -1;
 	/* The window bounds what is queued; no silent drop at a HWM. */
 	zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
@@ -87,15 +88,17 @@ s_checker_connect(mf_checker_t *self)
 }
 
 mf_checker_t *
-mf_checker_new(const char *endpoint, size_t window, int timeout_ms)
+mf_checker_new(mf_client_t *client, const char *endpoint, size_t window,
+    int timeout_ms)
 {
 	mf_checker_t	*self;
 
-	assert(endpoint != NULL);
+	assert(client != NULL && endpoint != NULL);
 	if (window == 0)
 		window = 1;
 	if ((self = calloc(1, sizeof(*self))) == NULL)
 		goto oom;
+	self->client = client;
 	snprintf(self->endpoint, sizeof(self->endpoint), "%s", endpoint);
 	self->window = window;
 	self->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
@@ -416,15 +419,15 @@ mf_checker_report(mf_checker_t *self, const char *prog)
 /* ---- one post at a time, one verdict ---------------------------------- */
 
 int
-mf_client_check_one(const char *endpoint, const void *msg, size_t len,
-    int timeout_ms, mf_buf_t *out, char *why, size_t cap)
+mf_client_check_one(mf_client_t *self, const char *endpoint, const void *msg,
+    size_t len, int timeout_ms, mf_buf_t *out, char *why, size_t cap)
 {
 	void		*sock;
 	zmq_pollitem_t	 it;
 	mf_frames_t	 f;
 	int		 rc = -1;
 
-	if ((sock = mf_client_socket(ZMQ_DEALER, endpoint)) == NULL) {
+	if ((sock = mf_client_socket(self, ZMQ_DEALER, endpoint)) == NULL) {
 		snprintf(why, cap, "cannot reach medflagd's check endpoint %s",
 		    endpoint);
 		return -1;

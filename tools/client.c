@@ -1,13 +1,14 @@
 /*
  * client.c - the connection side of the service subcommands: the
- * configuration they run with, the ZeroMQ context, sockets with CURVE
- * when it is on, the stop flag of SIGINT/SIGTERM and the Redis
- * connection of a command.
+ * configuration they run with, the client (mf_client_t: the ZeroMQ
+ * context, sockets with CURVE when it is on), the stop flag of
+ * SIGINT/SIGTERM and the Redis connection of a command.
  *
  * Not responsible for what goes over a socket: the check client and
  * verdicts are checker.c's, control requests ctl.c's.
  * SPDX-License-Identifier: MIT
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,15 +20,9 @@
 #include "curve.h"
 #include "store.h"
 
-/* The configuration of the running command, for CURVE keys: read when
- * the first socket is made (-1 before, then 0 off or 1 on). */
-static const mf_config_t	*s_cfg;
-static int			 s_curve = -1;
-static char			 s_server_pub[MF_CURVE_Z85 + 1];
-static char			 s_secret[MF_CURVE_Z85 + 1];
-
+/* The one process-wide variable: a signal handler can reach nothing
+ * else. */
 volatile int	 mf_client_stop;
-static void	*s_ctx;
 
 int
 mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
@@ -46,54 +41,80 @@ mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
 		    cli->prog, path, errors, errors == 1 ? "" : "s");
 		return -1;
 	}
-	s_cfg = cfg;
-	s_curve = -1;
+	return 0;
+}
+
+int
+mf_client_init(mf_client_t *self, const mf_config_t *cfg)
+{
+	assert(self && cfg);
+	memset(self, 0, sizeof(*self));
+	self->cfg = cfg;
+	self->curve = -1;
+	if ((errno = pthread_mutex_init(&self->mu, NULL)) != 0) {
+		fprintf(stderr, "medflag: pthread_mutex_init: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	self->live = 1;
+	return 0;
+}
+
+void
+mf_client_term(mf_client_t *self)
+{
+	if (self == NULL || !self->live)
+		return;
+	if (self->zctx != NULL)
+		zmq_ctx_term(self->zctx);
+	self->zctx = NULL;
+	pthread_mutex_destroy(&self->mu);
+	self->live = 0;
+}
+
+/* Makes what the first socket needs, once: the context and the keys.
+ * 0 or -1 (said on stderr). Called with self->mu held. */
+static int
+s_first_use(mf_client_t *self)
+{
+	mf_diags_t	d = {0};
+
+	if (self->zctx == NULL && (self->zctx = zmq_ctx_new()) == NULL) {
+		fprintf(stderr, "medflag: zmq_ctx_new: %s\n",
+		    zmq_strerror(errno));
+		return -1;
+	}
+	if (self->curve < 0) {
+		self->curve = mf_curve_client_keys(self->cfg,
+		    self->server_pub, self->secret, &d);
+		mf_cli_print_diags(stderr, &d);
+		mf_diags_free(&d);
+		if (self->curve < 0)
+			return -1;
+	}
 	return 0;
 }
 
 void *
-mf_client_ctx(void)
+mf_client_socket(mf_client_t *self, int type, const char *endpoint)
 {
-	if (s_ctx == NULL && (s_ctx = zmq_ctx_new()) == NULL)
-		fprintf(stderr, "medflag: zmq_ctx_new: %s\n",
-		    zmq_strerror(errno));
-	return s_ctx;
-}
+	void	*sock;
+	int	 zero = 0, rc;
 
-void
-mf_client_term(void)
-{
-	if (s_ctx != NULL)
-		zmq_ctx_term(s_ctx);
-	s_ctx = NULL;
-}
-
-void *
-mf_client_socket(int type, const char *endpoint)
-{
-	void	*ctx = mf_client_ctx(), *sock;
-	int	 zero = 0;
-
-	if (ctx == NULL)
+	assert(self && self->live && endpoint);
+	pthread_mutex_lock(&self->mu);
+	rc = s_first_use(self);
+	pthread_mutex_unlock(&self->mu);
+	if (rc == -1)
 		return NULL;
-	if (s_curve < 0 && s_cfg != NULL) {
-		mf_diags_t	d = {0};
-
-		s_curve = mf_curve_client_keys(s_cfg, s_server_pub, s_secret,
-		    &d);
-		mf_cli_print_diags(stderr, &d);
-		mf_diags_free(&d);
-		if (s_curve < 0)
-			return NULL;
-	}
-	if ((sock = zmq_socket(ctx, type)) == NULL) {
+	if ((sock = zmq_socket(self->zctx, type)) == NULL) {
 		fprintf(stderr, "medflag: zmq_socket: %s\n",
 		    zmq_strerror(errno));
 		return NULL;
 	}
 	zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
-	if (s_curve > 0 && mf_curve_client(sock, s_server_pub, s_secret) !=
-	    0) {
+	if (self->curve > 0 && mf_curve_client(sock, self->server_pub,
+	    self->secret) != 0) {
 		fprintf(stderr, "medflag: CURVE: %s\n", zmq_strerror(errno));
 		zmq_close(sock);
 		return NULL;

@@ -12,6 +12,7 @@
 #ifndef MF_CLIENT_H
 #define MF_CLIENT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include "cli.h"
 #include "clock.h"	/* mf_now_ms() */
 #include "config.h"
+#include "curve.h"	/* MF_CURVE_Z85 */
 #include "mpack.h"
 #include "rulehits.h"
 
@@ -28,13 +30,36 @@
  * else the defaults. Prints every diagnostic; returns 0 or -1. Also
  * ignores SIGPIPE (hiredis, ZeroMQ). */
 int		 mf_client_config(const mf_cli_t *cli, mf_config_t *cfg);
-/* The process-wide ZeroMQ context, made on first use (NULL on failure).
- * mf_client_term() closes it; every socket must be closed before. */
-void		*mf_client_ctx(void);
-void		 mf_client_term(void);
-/* A socket of 'type' connected to 'endpoint' with linger 0; NULL with a
- * message on stderr. */
-void		*mf_client_socket(int type, const char *endpoint);
+
+/*
+ * The connection of a command (or of a gateway, whose threads share it):
+ * the configuration it runs with, and what is made from it on first use,
+ * the ZeroMQ context and the CURVE keys (read when the first socket is
+ * made, so a command that makes none never reads them). Those are made
+ * under 'mu' and never change after, so threads may share one client.
+ * Everything a command passes around lives here; the only process-wide
+ * state is mf_client_stop, which a signal handler must reach.
+ */
+typedef struct mf_client {
+	const mf_config_t *cfg;		/* BORROWS: outlives the client */
+	pthread_mutex_t	 mu;		/* guards what follows */
+	int		 live;		/* mu made, not yet destroyed */
+	void		*zctx;		/* made on first use */
+	int		 curve;		/* keys: -1 unread, 0 off, 1 on */
+	char		 server_pub[MF_CURVE_Z85 + 1];
+	char		 secret[MF_CURVE_Z85 + 1];
+} mf_client_t;
+
+/* A client for 'cfg' (BORROWS). 0, or -1 with a message on stderr. */
+int		 mf_client_init(mf_client_t *self, const mf_config_t *cfg);
+/* Closes the ZeroMQ context (every socket must be closed before) and
+ * ends the client; safe twice, and on a client never initialised if it
+ * was zeroed. */
+void		 mf_client_term(mf_client_t *self);
+/* A socket of 'type' connected to 'endpoint' with linger 0, CURVE when
+ * the configuration turns it on; NULL with a message on stderr. */
+void		*mf_client_socket(mf_client_t *self, int type,
+		    const char *endpoint);
 /* Set by SIGINT/SIGTERM once mf_client_catch_signals() was called. */
 extern volatile int	mf_client_stop;
 void		 mf_client_catch_signals(void);
@@ -60,9 +85,11 @@ typedef struct mf_checker_stats {
 typedef void	 mf_checker_fn(const mf_verdict_t *v, const void *msg,
 		    size_t len, void *tag, void *arg);
 
-/* OWNS: caller (mf_checker_destroy). NULL with a message on stderr. */
-mf_checker_t	*mf_checker_new(const char *endpoint, size_t window,
-		    int timeout_ms);
+/* A check client on 'endpoint' over 'client' (BORROWS: it outlives the
+ * check client). OWNS: caller (mf_checker_destroy). NULL with a message
+ * on stderr. */
+mf_checker_t	*mf_checker_new(mf_client_t *client, const char *endpoint,
+		    size_t window, int timeout_ms);
 void		 mf_checker_destroy(mf_checker_t **self_p);
 /* Posts that can be sent before the window is full. */
 size_t		 mf_checker_room(const mf_checker_t *self);
@@ -94,9 +121,9 @@ void		 mf_checker_report(mf_checker_t *self, const char *prog);
  * a DEALER of its own and waits up to 'timeout_ms' for its verdict, which
  * is appended to 'out'. Returns 0, or -1 with the cause in 'why'.
  */
-int		 mf_client_check_one(const char *endpoint, const void *msg,
-		    size_t len, int timeout_ms, mf_buf_t *out, char *why,
-		    size_t cap);
+int		 mf_client_check_one(mf_client_t *self, const char *endpoint,
+		    const void *msg, size_t len, int timeout_ms, mf_buf_t *out,
+		    char *why, size_t cap);
 
 /* A control reply: its bytes and the map they hold, checked whole
  * (mpack.h reads it). */
@@ -108,14 +135,15 @@ typedef struct mf_reply {
 void		 mf_reply_free(mf_reply_t *self);
 
 /*
- * Control: sends [cmd] or [cmd, args] from a REQ socket to cfg->control
+ * Control: sends [cmd] or [cmd, args] from a REQ socket to
+ * self->cfg->control
  * and waits 'timeout_ms' for the one-frame msgpack map reply.
  * On success 'reply' holds it (OWNS: caller, mf_reply_free) and 0 is
  * returned; -1 with a message on stderr otherwise (a reply that is not
  * one well-formed msgpack map within the wire limits is refused, saying
  * why). 'reply' can be freed either way.
  */
-int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
+int		 mf_client_control(mf_client_t *self, const char *cmd,
 		    const void *args, size_t alen, int timeout_ms,
 		    mf_reply_t *reply);
 
@@ -126,9 +154,9 @@ int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
  * with errno set when nothing was received. */
 int		 mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict);
 
-/* 0 if medflagd answers 'health' on cfg->control within 'timeout_ms';
- * -1 otherwise, saying nothing. */
-int		 mf_client_ping(const mf_config_t *cfg, int timeout_ms);
+/* 0 if medflagd answers 'health' on self->cfg->control within
+ * 'timeout_ms'; -1 otherwise, saying nothing. */
+int		 mf_client_ping(mf_client_t *self, int timeout_ms);
 
 /*
  * What teaches the model from moderators' outcomes that carry the post's
@@ -162,7 +190,7 @@ typedef struct mf_feedback_rules {
 /* Fills 'known' with the ids of the rule set medflagd runs (control
  * command `rules`: also those of the set before a reload, and "model").
  * 0, or -1 when medflagd does not answer within 'timeout_ms'. */
-int		 mf_feedback_rules_running(const mf_config_t *cfg,
+int		 mf_feedback_rules_running(mf_client_t *client,
 		    int timeout_ms, mf_feedback_rules_t *known);
 /* Stores one feedback record (JSON, docs/protocol.md) in Redis, and when
  * it carries the post's text and 'teacher' is not NULL teaches the model;

@@ -18,22 +18,6 @@
 #include "client.h"
 #include "proto.h"
 
-/* mf_client_ping(): no message on stderr. */
-static int	s_control_quiet;
-
-int
-mf_client_ping(const mf_config_t *cfg, int timeout_ms)
-{
-	mf_reply_t	reply = { 0 };
-	int		rc;
-
-	s_control_quiet = 1;
-	rc = mf_client_control(cfg, "health", NULL, 0, timeout_ms, &reply);
-	s_control_quiet = 0;
-	mf_reply_free(&reply);
-	return rc;
-}
-
 void
 mf_reply_free(mf_reply_t *self)
 {
@@ -41,10 +25,12 @@ mf_reply_free(mf_reply_t *self)
 	self->map.p = self->map.end = NULL;
 }
 
-int
-mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
-    size_t alen, int timeout_ms, mf_reply_t *reply)
+/* mf_client_control(); with 'quiet', nothing on stderr (a ping). */
+static int
+s_control(mf_client_t *self, const char *cmd, const void *args, size_t alen,
+    int timeout_ms, mf_reply_t *reply, int quiet)
 {
+	const mf_config_t *cfg;
 	void		*sock;
 	zmq_msg_t	 m;
 	zmq_pollitem_t	 it;
@@ -53,14 +39,15 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 	int		 rc = -1, more = 0, got = 0;
 	size_t		 ms = sizeof(more);
 
-	assert(cfg && cmd && reply);
+	assert(self && cmd && reply);
+	cfg = self->cfg;
 	memset(reply, 0, sizeof(*reply));
-	if ((sock = mf_client_socket(ZMQ_REQ, cfg->control)) == NULL)
+	if ((sock = mf_client_socket(self, ZMQ_REQ, cfg->control)) == NULL)
 		return -1;
 	zmq_msg_init(&m);
 	if (mf_zsend(sock, cmd, strlen(cmd), args ? ZMQ_SNDMORE : 0) == -1 ||
 	    (args && mf_zsend(sock, args, alen, 0) == -1)) {
-		if (!s_control_quiet)
+		if (!quiet)
 			fprintf(stderr, "medflag: control %s: %s\n",
 			    cfg->control, zmq_strerror(errno));
 		goto out;
@@ -71,7 +58,7 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 	    !mf_client_stop)
 		;
 	if (rc <= 0) {
-		if (!s_control_quiet)
+		if (!quiet)
 			fprintf(stderr, "medflag: control %s: no answer to "
 			    "'%s' in %d ms\n  hint: is medflagd running? check "
 			    "'control' in the config\n", cfg->control, cmd,
@@ -97,7 +84,7 @@ mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
 			if (mf__mp_open(&reply->map, reply->buf.data,
 			    reply->buf.len, MF_WIRE_MAX_MSG, 1, what,
 			    &err) == -1) {
-				if (!s_control_quiet)
+				if (!quiet)
 					fprintf(stderr, "medflag: control %s: "
 					    "%s\n  hint: is it medflagd's "
 					    "control endpoint?\n", cfg->control,
@@ -113,6 +100,24 @@ out:
 		mf_reply_free(reply);
 	zmq_msg_close(&m);
 	zmq_close(sock);
+	return rc;
+}
+
+int
+mf_client_control(mf_client_t *self, const char *cmd, const void *args,
+    size_t alen, int timeout_ms, mf_reply_t *reply)
+{
+	return s_control(self, cmd, args, alen, timeout_ms, reply, 0);
+}
+
+int
+mf_client_ping(mf_client_t *self, int timeout_ms)
+{
+	mf_reply_t	reply = { 0 };
+	int		rc;
+
+	rc = s_control(self, "health", NULL, 0, timeout_ms, &reply, 1);
+	mf_reply_free(&reply);
 	return rc;
 }
 

@@ -72,7 +72,7 @@ s_known(const mf_feedback_rules_t *known, const char *const *rules,
 }
 
 int
-mf_feedback_rules_running(const mf_config_t *cfg, int timeout_ms,
+mf_feedback_rules_running(mf_client_t *client, int timeout_ms,
     mf_feedback_rules_t *known)
 {
 	mf_reply_t	 reply = { 0 };
@@ -83,7 +83,8 @@ mf_feedback_rules_running(const mf_config_t *cfg, int timeout_ms,
 	int		 rc = -1;
 
 	memset(known, 0, sizeof(*known));
-	if (mf_client_control(cfg, "rules", NULL, 0, timeout_ms, &reply) != 0)
+	if (mf_client_control(client, "rules", NULL, 0, timeout_ms,
+	    &reply) != 0)
 		goto out;
 	if (mf__mp_get(&reply.map, "rules", &a) == -1 ||
 	    mf__mp_iter_init(&it, &a, MF__MP_ARRAY) == -1)
@@ -537,6 +538,7 @@ int
 mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl = {0};
 	mf_store_t	*st;
 	mf_teacher_t	*teacher = NULL;
 	mf_feedback_rules_t known = {0};
@@ -594,12 +596,14 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (textfile && (text = mf_cli_slurp(textfile, &tlen)) == NULL)
 		return 1;
-	if (mf_client_config(cli, &cfg) == -1) {
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1) {
 		free(text);
 		return 1;
 	}
 	if ((st = mf_client_store(&cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "medflag feedback: %s\n", err);
+		mf_client_term(&cl);
 		free(text);
 		return 1;
 	}
@@ -611,7 +615,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	/* Only ids of the rules that judge posts are kept for ever: those
 	 * of the running rule set, else of the configuration's rules. */
 	if (mode == NULL || strcmp(mode, "-") == 0) {
-		if (mf_feedback_rules_running(&cfg, 2000, &known) != 0) {
+		if (mf_feedback_rules_running(&cl, 2000, &known) != 0) {
 			fprintf(stderr, "medflag feedback: medflagd does not "
 			    "answer; checking the rule ids against the rules "
 			    "of the configuration\n");
@@ -652,6 +656,7 @@ out:
 	mf_rulehits_free(&known.ids);
 	mf_teacher_destroy(&teacher);
 	mf_store_destroy(&st);
+	mf_client_term(&cl);
 	free(text);
 	return rc;
 }

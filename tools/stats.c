@@ -289,6 +289,7 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
     void (*prom)(const mf__mp_obj_t *))
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl;
 	mf_reply_t	 reply = { 0 };
 	int		 json = 0, rc = 1;
 	char		 prog[64];
@@ -305,10 +306,11 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 			return 2;
 		}
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 1;
 	snprintf(prog, sizeof(prog), "medflag %s", cmd);
-	if (mf_client_control(&cfg, cmd, NULL, 0, MF_CONTROL_TIMEOUT_MS,
+	if (mf_client_control(&cl, cmd, NULL, 0, MF_CONTROL_TIMEOUT_MS,
 	    &reply) == -1)
 		goto out;
 	/* A reload rate-limited for more than 2 s is answered "queued" at
@@ -326,7 +328,7 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 			    "waiting for it\n", prog, due);
 		mf_reply_free(&reply);
 		s_sleep_ms(due > 1500 ? due - 1000 : 500);
-		if (mf_client_control(&cfg, cmd, NULL, 0,
+		if (mf_client_control(&cl, cmd, NULL, 0,
 		    MF_CONTROL_TIMEOUT_MS, &reply) == -1)
 			goto out;
 	}
@@ -341,7 +343,7 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 	rc = 0;
 out:
 	mf_reply_free(&reply);
-	mf_client_term();
+	mf_client_term(&cl);
 	return rc;
 }
 

@@ -279,6 +279,7 @@ int
 mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl;
 	mf_store_t	*st = NULL;
 	mf_rulehits_t	 fb = {0};
 	s_reading_t	 rd[2];
@@ -309,7 +310,8 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 1;
 	mf_client_catch_signals();
 	memset(rd, 0, sizeof(rd));
@@ -318,7 +320,7 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 		int64_t		 t0 = mf_now_ms();
 
 		mf_reply_free(&now->r);
-		now->have = mf_client_control(&cfg, "stats", NULL, 0,
+		now->have = mf_client_control(&cl, "stats", NULL, 0,
 		    S_TIMEOUT_MS, &now->r) == 0 &&
 		    mf__mp_get_int(&now->r.map, "ok", 0) == 1;
 		if (!now->have)
@@ -362,6 +364,6 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 		mf_reply_free(&rd[k].r);
 	mf_rulehits_free(&fb);
 	mf_store_destroy(&st);
-	mf_client_term();
+	mf_client_term(&cl);
 	return ok ? 0 : 1;
 }

@@ -40,7 +40,8 @@
 #define S_CHANGED_SHOWN	50		/* posts a backtest lists */
 
 struct mf_console {
-	const mf_config_t	*cfg;
+	mf_client_t		*client;
+	const mf_config_t	*cfg;		/* client->cfg */
 	mf_console_opts_t	 o;
 	mf_ruleset_t		*rs;
 	mf_sources_t		*src;
@@ -49,8 +50,9 @@ struct mf_console {
 };
 
 mf_console_t *
-mf_console_new(const mf_config_t *cfg, const mf_console_opts_t *o)
+mf_console_new(mf_client_t *client, const mf_console_opts_t *o)
 {
+	const mf_config_t *cfg = client->cfg;
 	mf_console_t	*self;
 	char		 path[1100];
 
@@ -65,6 +67,7 @@ mf_console_new(const mf_config_t *cfg, const mf_console_opts_t *o)
 	}
 	if ((self = calloc(1, sizeof(*self))) == NULL)
 		return NULL;
+	self->client = client;
 	self->cfg = cfg;
 	self->o = *o;
 	pthread_mutex_init(&self->bt_mu, NULL);
@@ -203,7 +206,7 @@ s_stats(mf_console_t *self, struct MHD_Connection *c)
 	enum MHD_Result		 rc;
 	int			 r = 0;
 
-	if (mf_client_control(self->cfg, "stats", NULL, 0,
+	if (mf_client_control(self->client, "stats", NULL, 0,
 	    self->o.timeout_ms, &reply) != 0) {
 		mf_reply_free(&reply);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
@@ -277,8 +280,8 @@ s_counts(mf_console_t *self, s_counts_t *k)
 	char			 why[600];
 
 	memset(k, 0, sizeof(*k));
-	if (mf_client_control(self->cfg, "stats", NULL, 0, self->o.timeout_ms,
-	    &reply) == 0) {
+	if (mf_client_control(self->client, "stats", NULL, 0,
+	    self->o.timeout_ms, &reply) == 0) {
 		mf__mp_obj_t	 h, w, ko, v;
 		mf__mp_iter_t	 it;
 		const char	*id;
@@ -892,7 +895,7 @@ mf_console_handle(mf_console_t *self, struct MHD_Connection *c,
 	else if (strcmp(url, "/v1/stats") == 0)
 		*rc = get ? s_stats(self, c) : s_method(c, "GET");
 	else if (strcmp(url, "/v1/events") == 0)
-		*rc = get ? mf_console_events(self->cfg, self->win, c) :
+		*rc = get ? mf_console_events(self->client, self->win, c) :
 		    s_method(c, "GET");
 	else if (strcmp(url, "/v1/try") == 0)
 		*rc = post ? s_try(self, c, rq) : s_method(c, "POST with a "

@@ -161,7 +161,8 @@ static pthread_mutex_t	s_streams_mu = PTHREAD_MUTEX_INITIALIZER;
 static int		s_streams;
 
 typedef struct s_stream {
-	const mf_config_t	*cfg;
+	mf_client_t		*client;
+	const mf_config_t	*cfg;		/* client->cfg */
 	mf_textwin_t		*win;
 	void			*sub;	/* made in the connection's thread */
 	mf_buf_t		 out;	/* what is yet to be sent */
@@ -277,8 +278,8 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
 		static const char	topic[] = "verdict.";
 		int			hwm = 10000;
 
-		if ((s->sub = mf_client_socket(ZMQ_SUB, s->cfg->verdicts)) ==
-		    NULL)
+		if ((s->sub = mf_client_socket(s->client, ZMQ_SUB,
+		    s->cfg->verdicts)) == NULL)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		zmq_setsockopt(s->sub, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, topic, sizeof(topic) - 1);
@@ -322,7 +323,7 @@ s_free(void *cls)
 }
 
 enum MHD_Result
-mf_console_events(const mf_config_t *cfg, mf_textwin_t *win,
+mf_console_events(mf_client_t *client, mf_textwin_t *win,
     struct MHD_Connection *c)
 {
 	struct MHD_Response	*r;
@@ -343,7 +344,8 @@ mf_console_events(const mf_config_t *cfg, mf_textwin_t *win,
 		s_release();
 		return MHD_NO;
 	}
-	s->cfg = cfg;
+	s->client = client;
+	s->cfg = client->cfg;
 	s->win = win;
 	if ((h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "Last-Event-ID")) != NULL) {

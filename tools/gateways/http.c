@@ -53,6 +53,7 @@
 
 typedef struct s_gw {
 	mf_config_t	 cfg;
+	mf_client_t	*client;	/* over 'cfg' */
 	int		 timeout_ms;
 	mf_teacher_t	*teacher;	/* feedback with text teaches */
 	mf_console_t	*console;	/* NULL: `console off` */
@@ -178,7 +179,7 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	}
 	mf_console_remember(gw->console, post);
 	mf_post_destroy(&post);
-	if (mf_client_check_one(gw->cfg.check, mp.data, mp.len,
+	if (mf_client_check_one(gw->client, gw->cfg.check, mp.data, mp.len,
 	    gw->timeout_ms, &v, why, sizeof(why)) != 0) {
 		mf_buf_free(&mp);
 		mf_buf_free(&v);
@@ -220,7 +221,7 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 
 	/* Rule ids are checked against the running rule set, which a
 	 * reload changes: asked for each record (feedback is rare). */
-	if (mf_feedback_rules_running(&gw->cfg, S_CONTROL_MS, &known) != 0)
+	if (mf_feedback_rules_running(gw->client, S_CONTROL_MS, &known) != 0)
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
 		    "did not answer: the rule ids cannot be checked; send the "
 		    "feedback again later");
@@ -247,7 +248,7 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 	enum MHD_Result		 rc;
 	int			 up;
 
-	up = mf_client_control(&gw->cfg, metrics ? "stats" : "health", NULL,
+	up = mf_client_control(gw->client, metrics ? "stats" : "health", NULL,
 	    0, gw->timeout_ms < S_CONTROL_MS ? gw->timeout_ms : S_CONTROL_MS,
 	    &reply) == 0;
 	if (!up && !metrics) {
@@ -368,7 +369,7 @@ s_console(s_gw_t *gw, const char *listen)
 	o.token = gw->token[0] != '\0';
 	if (gw->cfg.console_corpus[0] != '\0')
 		o.corpus = gw->cfg.console_corpus;
-	if ((gw->console = mf_console_new(&gw->cfg, &o)) == NULL)
+	if ((gw->console = mf_console_new(gw->client, &o)) == NULL)
 		return -1;
 	mf_log_info("web console on http://%s/ui/ (%s%s)", listen,
 	    gw->token[0] ? "token" : "read-only, no token",
@@ -384,6 +385,7 @@ int
 mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_gw_t			 gw = { .timeout_ms = 10000 };
+	mf_client_t		 cl = {0};
 	const char		*listen = "127.0.0.1:7780";
 	char			 banner[600];
 	void			*probe;
@@ -408,24 +410,30 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	mf_log_init("medflag-http", gw.cfg.log_level);
 	(void)mf_log_set_sink(gw.cfg.log);
 	/* The context and the CURVE keys, made once before the threads. */
-	if ((probe = mf_client_socket(ZMQ_DEALER, gw.cfg.check)) == NULL)
+	gw.client = &cl;
+	if (mf_client_init(&cl, &gw.cfg) == -1 || (probe =
+	    mf_client_socket(&cl, ZMQ_DEALER, gw.cfg.check)) == NULL) {
+		mf_client_term(&cl);
 		return 1;
+	}
 	zmq_close(probe);
 	mf_client_catch_signals();
 	snprintf(banner, sizeof(banner), "(check %s, control %s)",
 	    gw.cfg.check, gw.cfg.control);
-	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL)
+	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL) {
+		mf_client_term(&cl);
 		return 1;
+	}
 	if (gw.cfg.console && s_console(&gw, listen) != 0) {
 		mf_teacher_destroy(&gw.teacher);
-		mf_client_term();
+		mf_client_term(&cl);
 		return 1;
 	}
 	rc = mf_httpd_run("medflag http", "--listen", listen, &gw.cfg,
 	    s_handle, &gw, banner, s_paths);
 	mf_console_destroy(&gw.console);
 	mf_teacher_destroy(&gw.teacher);
-	mf_client_term();
+	mf_client_term(&cl);
 	if (rc != 0)
 		return rc;
 	mf_log_info("stopped");
