@@ -1096,6 +1096,57 @@ s_mp_to_text_fast(const mf_buf_t *mp, mf_buf_t *out)
 	return rc;
 }
 
+/* Cuts 'out' back to 'len' bytes. */
+static void
+s_cut(mf_buf_t *out, size_t len)
+{
+	out->len = len;
+	if (out->data != NULL)
+		out->data[len] = '\0';
+}
+
+int
+mf__mp_json(const mf__mp_obj_t *o, mf_buf_t *out, mf_err_t *err)
+{
+	mf__mp_reader_t	 r;
+	json_t		*j;
+	size_t		 at = out->len;
+	int		 rc;
+
+	if (o == NULL || o->p == NULL)
+		return mf_err_set(err, MF_EWIRE, "msgpack",
+		    "msgpack: no value");
+	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
+	if ((rc = s_mp_write(&r, 0, out)) == 0)
+		return 0;
+	s_cut(out, at);
+	if (rc == -1)
+		return s_oom(err, "msgpack");
+	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
+	if ((j = s_mp_to_json(&r, 0, "msgpack", err)) == NULL)
+		return -1;
+	rc = json_dump_callback(j, s_dump_cb, out,
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (rc == -1) {
+		s_cut(out, at);
+		return s_oom(err, "msgpack");
+	}
+	return 0;
+}
+
+int
+mf__json_str(mf_buf_t *out, const char *s, size_t len)
+{
+	size_t	at = out->len;
+
+	if (s_w_str(out, s, len, 0) == -1) {
+		s_cut(out, at);
+		return -1;
+	}
+	return 0;
+}
+
 int
 mf__json_to_mp(const char *text, size_t len, mf_buf_t *mp, int fast,
     mf_err_t *err)
