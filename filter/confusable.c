@@ -229,6 +229,12 @@ mf__fold_cp(uint32_t cp, mf__fold_t *f)
 	s_fold_compute(cp, f);
 }
 
+void
+mf__fold_warm(void)
+{
+	pthread_once(&s_once, s_init);
+}
+
 int
 mf__confusable(uint32_t cp)
 {

@@ -175,6 +175,62 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
 	return n;
 }
 
+/* ---- a post's features, kept ----------------------------------------------- */
+
+/* Room is made before the walk: a byte ends at most one 5-gram and one
+ * word with its opening, pair and skip features; then the language. */
+static void
+s_emit_keep(void *ctx, uint64_t h, size_t start, size_t end)
+{
+	mf_feats_t *f = ctx;
+
+	f->v[f->n].h = h;
+	f->v[f->n].start = (uint32_t)start;
+	f->v[f->n++].end = (uint32_t)end;
+}
+
+int
+mf_model_feats(const char *text, size_t len, const char *lang,
+    mf_feats_t *out)
+{
+	size_t need;
+
+	out->n = out->count = 0;
+	if (len > UINT32_MAX / 8)
+		return -1;
+	need = 5 * (len + 1) + 2;
+	if (need > out->cap) {
+		mf_feat_t *v = mf_realloc(out->v, need * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		out->v = v;
+		out->cap = need;
+	}
+	out->count = s_features(text, len, lang, s_emit_keep, out);
+	return 0;
+}
+
+void
+mf_feats_free(mf_feats_t *f)
+{
+	mf_free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The features of 'text', or those kept in 'f' when it is not NULL,
+ * through 'emit'; how many (what s_features() returns). */
+static inline __attribute__((always_inline)) size_t
+s_walk(const mf_feats_t *f, const char *text, size_t len, const char *lang,
+    s_emit_fn emit, void *ctx)
+{
+	if (f == NULL)
+		return s_features(text, len, lang, emit, ctx);
+	for (size_t i = 0; i < f->n; i++)
+		emit(ctx, f->v[i].h, f->v[i].start, f->v[i].end);
+	return f->count;
+}
+
 /* ---- inference ----------------------------------------------------------- */
 
 /*
@@ -215,17 +271,30 @@ s_emit_sum(void *ctx, uint64_t h, size_t start, size_t end)
 	s->sum += s->w[s_bucket(h, s->bits)];
 }
 
-double
-mf_model_prob(const mf_model_t *self, const char *text, size_t len,
-    const char *lang)
+static double
+s_prob(const mf_model_t *self, const mf_feats_t *f, const char *text,
+    size_t len, const char *lang)
 {
 	s_sum_t	s = { self->w, self->bits, 0 };
-	size_t	n = s_features(text, len, lang, s_emit_sum, &s);
+	size_t	n = s_walk(f, text, len, lang, s_emit_sum, &s);
 	double	z = self->bias * s_bias_share(n);
 
 	if (n > 0)
 		z += self->scale * (double)s.sum * s_norm(n);
 	return 1 / (1 + exp(-z));
+}
+
+double
+mf_model_prob(const mf_model_t *self, const char *text, size_t len,
+    const char *lang)
+{
+	return s_prob(self, NULL, text, len, lang);
+}
+
+double
+mf_model_prob_feats(const mf_model_t *self, const mf_feats_t *f)
+{
+	return s_prob(self, f, NULL, 0, NULL);
 }
 
 typedef struct s_contrib {
@@ -274,9 +343,9 @@ s_heavier(const mf_feat_span_t *x, const mf_feat_span_t *y)
  * (its character n-grams, itself) and half of each pair it is in. The
  * heaviest 'max' are kept as they come, so nothing is sorted.
  */
-size_t
-mf_model_explain(const mf_model_t *self, const char *text, size_t len,
-    const char *lang, mf_feat_span_t *out, size_t max)
+static size_t
+s_explain(const mf_model_t *self, const mf_feats_t *f, const char *text,
+    size_t len, const char *lang, mf_feat_span_t *out, size_t max)
 {
 	s_contrib_t	 c = { self, NULL, NULL };
 	size_t		 nwords = 0, nf, k = 0;
@@ -300,7 +369,7 @@ mf_model_explain(const mf_model_t *self, const char *text, size_t len,
 		c.words[nwords].weight = 0;
 		nwords++;
 	}
-	nf = s_features(text, len, lang, s_emit_contrib, &c);
+	nf = s_walk(f, text, len, lang, s_emit_contrib, &c);
 	norm = self->scale * s_norm(nf);
 	for (size_t j = 0; j < nwords; j++) {
 		c.words[j].weight *= norm;
@@ -323,6 +392,20 @@ mf_model_explain(const mf_model_t *self, const char *text, size_t len,
 	}
 	mf_free(c.words);
 	return k;
+}
+
+size_t
+mf_model_explain(const mf_model_t *self, const char *text, size_t len,
+    const char *lang, mf_feat_span_t *out, size_t max)
+{
+	return s_explain(self, NULL, text, len, lang, out, max);
+}
+
+size_t
+mf_model_explain_feats(const mf_model_t *self, const mf_feats_t *f,
+    const char *text, size_t len, mf_feat_span_t *out, size_t max)
+{
+	return s_explain(self, f, text, len, NULL, out, max);
 }
 
 /* The bit map of the buckets the hint table holds. 0, or -1 on ENOMEM. */
@@ -368,9 +451,9 @@ s_emit_hint(void *ctx, uint64_t h, size_t start, size_t end)
 		s->score[m->hcls[lo]] += m->hq[lo] * (double)m->hscale;
 }
 
-long
-mf_model_hint(const mf_model_t *self, const char *text, size_t len,
-    const char *lang, double *score)
+static long
+s_hint(const mf_model_t *self, const mf_feats_t *f, const char *text,
+    size_t len, const char *lang, double *score)
 {
 	s_hint_t	s = { self, NULL, self->bits };
 	long		best = -1;
@@ -381,7 +464,7 @@ mf_model_hint(const mf_model_t *self, const char *text, size_t len,
 	if (self->ncls == 0 || self->hmap == NULL ||
 	    (s.score = mf_calloc(self->ncls, sizeof(*s.score))) == NULL)
 		return -1;
-	(void)s_features(text, len, lang, s_emit_hint, &s);
+	(void)s_walk(f, text, len, lang, s_emit_hint, &s);
 	for (size_t c = 0; c < self->ncls; c++)
 		if (s.score[c] > top) {
 			top = s.score[c];
@@ -391,6 +474,20 @@ mf_model_hint(const mf_model_t *self, const char *text, size_t len,
 	if (score)
 		*score = top;
 	return best;
+}
+
+long
+mf_model_hint(const mf_model_t *self, const char *text, size_t len,
+    const char *lang, double *score)
+{
+	return s_hint(self, NULL, text, len, lang, score);
+}
+
+long
+mf_model_hint_feats(const mf_model_t *self, const mf_feats_t *f,
+    double *score)
+{
+	return s_hint(self, f, NULL, 0, NULL, score);
 }
 
 /* ---- learning from outcomes ---------------------------------------------- */

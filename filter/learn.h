@@ -75,6 +75,37 @@ size_t		 mf_model_explain(const mf_model_t *self, const char *text,
 long		 mf_model_hint(const mf_model_t *self, const char *text,
 		    size_t len, const char *lang, double *score);
 
+/*
+ * A post's features, taken once and read by each call below: a scanner
+ * asks the probability of every post, and of some the family hint and
+ * the explanation, of one text. The same answers as the calls above on
+ * the text the features were taken from (the explanation reads 'text'
+ * for its words). Zeroed to start; reused from post to post.
+ */
+typedef struct mf_feat {
+	uint64_t	h;
+	uint32_t	start, end;
+} mf_feat_t;
+
+typedef struct mf_feats {
+	mf_feat_t	*v;
+	size_t		 n, cap;
+	size_t		 count;		/* features, as the model counts */
+} mf_feats_t;
+
+/* The features of 'text' into 'out'. 0, or -1 on ENOMEM or a text of
+ * 512 MB or more. */
+int		 mf_model_feats(const char *text, size_t len, const char *lang,
+		    mf_feats_t *out);
+void		 mf_feats_free(mf_feats_t *f);
+double		 mf_model_prob_feats(const mf_model_t *self,
+		    const mf_feats_t *f);
+long		 mf_model_hint_feats(const mf_model_t *self,
+		    const mf_feats_t *f, double *score);
+size_t		 mf_model_explain_feats(const mf_model_t *self,
+		    const mf_feats_t *f, const char *text, size_t len,
+		    mf_feat_span_t *out, size_t max);
+
 /* ---- learning from outcomes ---------------------------------------------- */
 
 /* A change to one weight. */

@@ -39,6 +39,7 @@
 #include "clock.h"
 #include "learn.h"
 #include "match.h"
+#include "normalize_internal.h"
 #include "prefilter_internal.h"
 #include "ruleset_internal.h"
 
@@ -82,6 +83,7 @@ struct mf_scanner {
 					   * limits it holds */
 	mf_norm_t		 norm;
 	mf_norm_t		 tnorm;	/* the title, before it joins 'norm' */
+	mf_feats_t		 feats;	/* the model's, of 'norm' */
 	mf_pfscratch_t		 pf;
 	size_t			*cand;
 	size_t			 capcand;
@@ -143,6 +145,9 @@ mf_scanner_new(mf_err_t *err)
 	    NULL)
 		goto oom;
 	self->epoch = 1;
+	/* The Unicode tables of normalization, built here rather than in
+	 * the middle of the first post that needs them. */
+	mf__fold_warm();
 	return self;
 oom:
 	mf_scanner_destroy(&self);
@@ -162,6 +167,7 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	pcre2_match_context_free(self->mctx);
 	mf_norm_free(&self->norm);
 	mf_norm_free(&self->tnorm);
+	mf_feats_free(&self->feats);
 	mf_pfscratch_free(&self->pf);
 	mf_free(self->cand);
 	mf_free(self->claim_best);
@@ -611,6 +617,8 @@ s_abbrev_at(const char *t, size_t i)
 	if (i - w == 1 && w >= 2 && t[w - 1] == '.' &&
 	    t[w - 2] >= 'a' && t[w - 2] <= 'z')
 		return 1;
+	if (i - w < 2 || i - w > 4)
+		return 0;	/* no title is shorter or longer */
 	for (size_t k = 0; s_titles[k]; k++)
 		if (strlen(s_titles[k]) == i - w &&
 		    memcmp(t + w, s_titles[k], i - w) == 0)
@@ -647,7 +655,9 @@ static const char *const s_clause_marks[] = {
 static size_t
 s_clause_start(const char *t, size_t s, size_t lo)
 {
-	for (size_t i = lo; i > s; i--)
+	for (size_t i = lo; i > s; i--) {
+		if (t[i - 1] != ' ')
+			continue;	/* every mark ends with one */
 		for (size_t k = 0; s_clause_marks[k]; k++) {
 			size_t n = strlen(s_clause_marks[k]);
 
@@ -655,6 +665,7 @@ s_clause_start(const char *t, size_t s, size_t lo)
 			    memcmp(t + i - n, s_clause_marks[k], n) == 0)
 				return i;
 		}
+	}
 	return s;
 }
 
@@ -741,9 +752,14 @@ s_past_inverted(const char *t, size_t s, size_t e)
 static int
 s_opens(const char *t, size_t s, size_t e, const char *const *v)
 {
+	if (e <= s)
+		return 0;
 	for (size_t k = 0; v[k]; k++) {
-		size_t n = strlen(v[k]);
+		size_t n;
 
+		if (v[k][0] != t[s])
+			continue;	/* most openings differ at once */
+		n = strlen(v[k]);
 		if (e - s >= n && memcmp(t + s, v[k], n) == 0)
 			return 1;
 	}
@@ -1215,7 +1231,7 @@ s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
 
 static int
 s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
-    mf_verdict_t *v, const char *lang, double p, double asserted,
+    mf_verdict_t *v, double p, double asserted,
     double scale, int vetoed, double *mscore)
 {
 	const mf_policy_t	*pol = &rs->policy;
@@ -1244,8 +1260,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (asks && pol->model_review_question < lean)
 		lean = pol->model_review_question;
 	if (any && pol->model_hint_question >= 0) {
-		c = mf_model_hint(m, self->norm.text, self->norm.len, lang,
-		    &near);
+		c = mf_model_hint_feats(m, &self->feats, &near);
 		hinted = c >= 0 && near >= pol->model_hint_question;
 	}
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
@@ -1280,8 +1295,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 			cl = mf_ruleset_claim(rs, v->hits[i].claim);
 	if (cl == NULL && (p >= lean || hinted)) {
 		if (c == -2)
-			c = mf_model_hint(m, self->norm.text, self->norm.len,
-			    lang, NULL);
+			c = mf_model_hint_feats(m, &self->feats, NULL);
 		if (c >= 0)
 			cl = mf_ruleset_claim(rs, mf_model_class(m,
 			    (size_t)c));
@@ -1308,8 +1322,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)
 		if (mf_verdict_add_evidence(v, cl->evidence[e]) == -1)
 			return -1;
-	nfs = mf_model_explain(m, self->norm.text, self->norm.len, lang, fs,
-	    S_MODEL_SPANS);
+	nfs = mf_model_explain_feats(m, &self->feats, self->norm.text,
+	    self->norm.len, fs, S_MODEL_SPANS);
 	if (nfs == (size_t)-1)
 		return -1;
 	if (nfs && (h->spans = mf_calloc(nfs, sizeof(*h->spans))) == NULL)
@@ -1507,7 +1521,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	/* The post's context: sarcasm anywhere scales every hit, and so
 	 * does a post that opens by quoting a claim to answer it (one
 	 * scale, not both: each says the post does not mean the claim). */
-	if (pol->sarcasm_scale < 1 && s_present(self, rs->sarcasm.code)) {
+	if (pol->sarcasm_scale < 1 && (rs->sarcasm_half[0] != NULL ?
+	    s_present(self, rs->sarcasm_half[0]) ||
+	    s_present(self, rs->sarcasm_half[1]) :
+	    s_present(self, rs->sarcasm.code))) {
 		ctx_scale = pol->sarcasm_scale;
 		v->flags |= MF_VF_SARCASM;
 	} else if (pol->rebuttal_scale < 1 &&
@@ -1524,8 +1541,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (st)
 			s_lap(&st->ns_other, &mark);
 		lang = s_post_lang(post, &self->norm);
-		prob = mf_model_prob(model, self->norm.text, self->norm.len,
-		    lang);
+		if (mf_model_feats(self->norm.text, self->norm.len, lang,
+		    &self->feats) == -1)
+			goto oom;
+		prob = mf_model_prob_feats(model, &self->feats);
 		if (st)
 			s_lap(&st->ns_model, &mark);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
@@ -1661,7 +1680,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (prob >= 0) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
-		if (s_model(self, rs, model, v, lang, prob, asserted,
+		if (s_model(self, rs, model, v, prob, asserted,
 		    ctx_scale, veto_scale < 1 && asserts, &mscore) == -1)
 			goto oom;
 		if (st)

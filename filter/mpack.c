@@ -5,12 +5,15 @@
  * elements" makes it reserve gigabytes. This reader checks every length and
  * count against the bytes that remain before the codecs allocate anything,
  * bounds nesting, and never recurses deeper than MF_WIRE_MAX_DEPTH.
- * Not responsible for the meaning of fields (wire.c).
+ * The typed helpers (mf__mp_get, mf__mp_iter_next, ...) read a checked
+ * message as a tree without building one, for control requests and
+ * replies. Not responsible for the meaning of fields (wire.c).
  * SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <string.h>
 
-#include "wire_internal.h"
+#include "mpack.h"
 
 void
 mf__mp_reader_init(mf__mp_reader_t *r, const void *data, size_t len)
@@ -293,6 +296,200 @@ mf__mp_type_desc(mf__mp_type_t t)
 	return "an unknown type";
 }
 
+/* ---- typed reading -------------------------------------------------- */
+
+int
+mf__mp_open(mf__mp_obj_t *o, const void *data, size_t len, size_t max,
+    int want_map, const char *what, mf_err_t *err)
+{
+	o->p = o->end = NULL;
+	if (mf__mp_check(data, len, max, want_map, what, err) == -1)
+		return -1;
+	o->p = data;
+	o->end = o->p + len;
+	return 0;
+}
+
+int
+mf__mp_obj_val(const mf__mp_obj_t *o, mf__mp_val_t *v)
+{
+	mf__mp_reader_t	r;
+
+	if (o == NULL || o->p == NULL) {
+		memset(v, 0, sizeof(*v));
+		return -1;
+	}
+	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
+	return mf__mp_read(&r, v);
+}
+
+mf__mp_type_t
+mf__mp_obj_type(const mf__mp_obj_t *o)
+{
+	mf__mp_val_t	v;
+
+	return mf__mp_obj_val(o, &v) == 0 ? v.type : MF__MP_NIL;
+}
+
+size_t
+mf__mp_obj_len(const mf__mp_obj_t *o)
+{
+	mf__mp_val_t	v;
+
+	if (mf__mp_obj_val(o, &v) == -1 ||
+	    (v.type != MF__MP_ARRAY && v.type != MF__MP_MAP))
+		return 0;
+	return v.len;
+}
+
+int
+mf__mp_iter_init(mf__mp_iter_t *it, const mf__mp_obj_t *o,
+    mf__mp_type_t type)
+{
+	mf__mp_val_t	v;
+
+	memset(it, 0, sizeof(*it));
+	if (o == NULL || o->p == NULL)
+		return -1;
+	mf__mp_reader_init(&it->r, o->p, (size_t)(o->end - o->p));
+	if (mf__mp_read(&it->r, &v) == -1 || v.type != type ||
+	    (type != MF__MP_ARRAY && type != MF__MP_MAP))
+		return -1;
+	it->left = v.len;
+	it->map = type == MF__MP_MAP;
+	return 0;
+}
+
+/* Points 'o' at the next whole value of 'r' and skips it. */
+static int
+s_take(mf__mp_reader_t *r, mf__mp_obj_t *o)
+{
+	const unsigned char	*from = r->p;
+
+	if (mf__mp_skip(r, MF_WIRE_MAX_DEPTH) == -1)
+		return -1;
+	if (o != NULL) {
+		o->p = from;
+		o->end = r->p;
+	}
+	return 0;
+}
+
+int
+mf__mp_iter_next(mf__mp_iter_t *it, mf__mp_obj_t *key, mf__mp_obj_t *val)
+{
+	if (it->left == 0)
+		return 0;
+	it->left--;
+	if ((it->map && s_take(&it->r, key) == -1) ||
+	    s_take(&it->r, val) == -1) {
+		it->left = 0;
+		return -1;
+	}
+	return 1;
+}
+
+int
+mf__mp_get(const mf__mp_obj_t *map, const char *key, mf__mp_obj_t *val)
+{
+	mf__mp_iter_t	it;
+	mf__mp_obj_t	k, v;
+
+	if (mf__mp_iter_init(&it, map, MF__MP_MAP) == -1)
+		return -1;
+	while (mf__mp_iter_next(&it, &k, &v) == 1)
+		if (mf__mp_obj_streq(&k, key)) {
+			*val = v;
+			return 0;
+		}
+	return -1;
+}
+
+int
+mf__mp_obj_uint(const mf__mp_obj_t *o, uint64_t *u)
+{
+	mf__mp_val_t	v;
+
+	if (mf__mp_obj_val(o, &v) == -1 || v.type != MF__MP_UINT)
+		return -1;
+	*u = v.u;
+	return 0;
+}
+
+int
+mf__mp_obj_str(const mf__mp_obj_t *o, const char **s, size_t *len)
+{
+	mf__mp_val_t	v;
+
+	if (mf__mp_obj_val(o, &v) == -1 || v.type != MF__MP_STR)
+		return -1;
+	*s = v.s;
+	*len = v.len;
+	return 0;
+}
+
+int
+mf__mp_obj_streq(const mf__mp_obj_t *o, const char *s)
+{
+	const char	*p;
+	size_t		 n;
+
+	return mf__mp_obj_str(o, &p, &n) == 0 && n == strlen(s) &&
+	    memcmp(p, s, n) == 0;
+}
+
+long long
+mf__mp_obj_int(const mf__mp_obj_t *o, long long def)
+{
+	mf__mp_val_t	v;
+
+	if (mf__mp_obj_val(o, &v) == -1)
+		return def;
+	switch (v.type) {
+	case MF__MP_UINT:
+		return (long long)v.u;
+	case MF__MP_INT:
+		return v.i;
+	case MF__MP_FLOAT:
+		/* Only a float that fits is cut to an integer. */
+		return v.f > -9.2e18 && v.f < 9.2e18 ? (long long)v.f : def;
+	case MF__MP_BOOL:
+		return v.b;
+	default:
+		return def;
+	}
+}
+
+long long
+mf__mp_get_int(const mf__mp_obj_t *map, const char *key, long long def)
+{
+	mf__mp_obj_t	o;
+
+	return mf__mp_get(map, key, &o) == 0 ? mf__mp_obj_int(&o, def) : def;
+}
+
+const char *
+mf__mp_get_str(const mf__mp_obj_t *map, const char *key, char *out,
+    size_t cap)
+{
+	mf__mp_obj_t	o;
+	mf__mp_val_t	v;
+
+	if (cap == 0)
+		return out;
+	out[0] = '\0';
+	if (mf__mp_get(map, key, &o) == -1 || mf__mp_obj_val(&o, &v) == -1)
+		return out;
+	if (v.type == MF__MP_STR)
+		snprintf(out, cap, "%.*s", (int)(v.len > (size_t)INT32_MAX ?
+		    INT32_MAX : v.len), v.s);
+	else if (v.type == MF__MP_UINT)
+		snprintf(out, cap, "%llu", (unsigned long long)v.u);
+	else if (v.type == MF__MP_INT)
+		snprintf(out, cap, "%lld", (long long)v.i);
+	return out;
+}
+
 /* ---- writer ---------------------------------------------------------- */
 
 static int
@@ -304,7 +501,7 @@ s_put_be(mf_buf_t *b, unsigned char tag, uint64_t v, size_t n)
 	t[0] = tag;
 	for (i = 0; i < n; i++)
 		t[1 + i] = (unsigned char)(v >> (8 * (n - 1 - i)));
-	return mf_buf_append(b, t, 1 + n);
+	return mf_buf_add(b, t, 1 + n);
 }
 
 static int
@@ -347,7 +544,7 @@ mf__mp_put_str(mf_buf_t *b, const char *s, size_t len)
 		rc = s_put_be(b, 0xdb, len, 4);
 	else
 		rc = -1;
-	return rc == -1 ? -1 : mf_buf_append(b, s, len);
+	return rc == -1 ? -1 : mf_buf_add(b, s, len);
 }
 
 int
@@ -369,7 +566,7 @@ mf__mp_put_bin(mf_buf_t *b, const void *s, size_t len)
 		rc = s_put_be(b, 0xc6, len, 4);
 	else
 		rc = -1;
-	return rc == -1 ? -1 : mf_buf_append(b, s, len);
+	return rc == -1 ? -1 : mf_buf_add(b, s, len);
 }
 
 int

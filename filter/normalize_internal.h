@@ -66,6 +66,9 @@ typedef struct mf__fold {
  * default-ignorable characters dropped, Latin look-alikes (dotless i,
  * script a...) folded to ASCII. Thread-safe; builds its tables once. */
 void	mf__fold_cp(uint32_t cp, mf__fold_t *f);
+/* Builds the tables now (a few milliseconds, once per process), so that
+ * the first post with an accent does not pay for them. */
+void	mf__fold_warm(void);
 /* The ASCII letter that the non-Latin letter 'cp' looks like (Cyrillic
  * 'а' -> 'a'), or 0. Only meaningful after mf__fold_cp(). */
 int	mf__confusable(uint32_t cp);

@@ -45,11 +45,17 @@
 #include "prefilter_internal.h"
 
 #define S_UNSET		UINT32_MAX
+#define S_OCCMAX	4096	/* occurrences a scan keeps of one post */
 #define S_MULTI		0x80000000u	/* in lit_prog: reachable twice */
 /* A literal's cost: its rarity (litfreq.c) above, the slots that use it
  * below, so that the second only breaks ties of the first. */
 #define S_POPBITS	20
 #define S_POPMAX	((1u << S_POPBITS) - 1)
+/* A set one of whose literals is in this many health posts in 100,000
+ * ("is", "the", "in") tells nothing: a rule needing it is not checked
+ * for it, and the scan looks for its literals only if a rule needs them
+ * for more. */
+#define S_WEAKFREQ	40000u
 
 /* Where two sets of a rule stand (slots until built, sets after): a
  * literal of 'a' ends at most 'max' bytes before one of 'b' starts
@@ -101,6 +107,12 @@ struct mf_prefilter {
 
 	size_t		*always;	/* rules that run on every post */
 	size_t		 nalways;
+	/* The literals a scan looks for (the anchors' and those of the sets
+	 * checked): ls_lit[i] is the literal of the scanner's i; live[l]
+	 * whether l is one. */
+	uint32_t	*ls_lit;
+	uint8_t		*live;
+	size_t		 nlive;
 	mf__ls_t	*ls;
 	int		 built;
 };
@@ -109,7 +121,11 @@ struct mf_prefilter {
 typedef struct s_extra {
 	unsigned	*lit_epoch;
 	uint32_t	*found;		/* literals found in this post */
+	uint32_t	*occ_head, *occ_tail;	/* per literal found */
 	size_t		 cap_lits;
+	/* Where the literals found end, S_OCCMAX at most a post, each
+	 * literal's a list in text order (occ_head, occ_next). */
+	uint32_t	*occ_end, *occ_next;
 	unsigned	*set_epoch;	/* per set: decided in this scan */
 	uint8_t		*set_val;	/* per set: 1 if a literal is found */
 	size_t		 cap_sets;
@@ -173,6 +189,8 @@ mf_prefilter_destroy(mf_prefilter_t **self_p)
 	mf_free(self->gap_cnt);
 	mf_free(self->gaps);
 	mf__ls_destroy(&self->ls);
+	mf_free(self->ls_lit);
+	mf_free(self->live);
 	mf_free(self);
 	*self_p = NULL;
 }
@@ -513,15 +531,16 @@ out:
  * missing, so a scan stops soonest); how many. */
 static uint32_t
 s_rule_sets(const mf_prefilter_t *self, const uint32_t *slot_set,
-    const uint64_t *setpop, size_t r, uint32_t *v)
+    const uint64_t *setpop, const uint8_t *weak, size_t r, uint32_t *v)
 {
 	uint32_t n = 0, a = slot_set[self->anchor[r]];
 
 	for (uint32_t k = 0; k < self->need[r]; k++) {
 		uint32_t	set = slot_set[self->slot_base[r] + k], j;
 
-		if (set == a)
-			continue;	/* found whenever the anchor is */
+		if (set == a || weak[set])
+			continue;	/* found whenever the anchor is, or
+					 * in most posts */
 		for (j = 0; j < n && v[j] != set; j++)
 			;
 		if (j < n)
@@ -532,6 +551,15 @@ s_rule_sets(const mf_prefilter_t *self, const uint32_t *slot_set,
 		v[j] = set;
 	}
 	return n;
+}
+
+/* Marks the literals of 'set' as ones a scan looks for. */
+static void
+s_live_set(mf_prefilter_t *self, uint32_t set)
+{
+	for (uint32_t i = self->set_first[set]; i < self->set_first[set + 1];
+	    i++)
+		self->live[self->set_lits[i]] = 1;
 }
 
 /* One rule anchored on one literal, before the program is laid out. */
@@ -564,29 +592,40 @@ s_program(mf_prefilter_t *self, const uint32_t *slot_set,
     const uint64_t *litcost, uint32_t maxneed)
 {
 	uint64_t	*setpop = NULL;
+	uint8_t		*weak = NULL;
 	uint32_t	*v = NULL, *rs_off = NULL, *rs = NULL;
 	s_entry_t	*ent = NULL;
 	size_t		 nent = 0, nrs = 0, w = 0;
 	int		 rc = -1;
 
 	if ((setpop = mf_calloc(self->nsets + 1, sizeof(*setpop))) == NULL ||
+	    (weak = mf_calloc(self->nsets + 1, sizeof(*weak))) == NULL ||
+	    (self->live = mf_calloc(self->nlits + 1,
+	    sizeof(*self->live))) == NULL ||
 	    (v = mf_malloc(maxneed * sizeof(*v))) == NULL ||
 	    (rs_off = mf_calloc(self->nrules + 1, sizeof(*rs_off))) == NULL ||
 	    (rs = mf_malloc((self->nslots + 1) * sizeof(*rs))) == NULL)
 		goto out;
 	for (size_t t = 0; t < self->nsets; t++)
 		for (uint32_t i = self->set_first[t]; i < self->set_first[t + 1];
-		    i++)
+		    i++) {
 			setpop[t] += litcost[self->set_lits[i]];
+			if (litcost[self->set_lits[i]] >> S_POPBITS >=
+			    S_WEAKFREQ)
+				weak[t] = 1;
+		}
 	for (size_t r = 0; r < self->nrules; r++) {
 		uint32_t n = 0;
 
 		if (self->need[r] != 0) {
 			uint32_t a = slot_set[self->anchor[r]];
 
-			n = s_rule_sets(self, slot_set, setpop, r, v);
+			n = s_rule_sets(self, slot_set, setpop, weak, r, v);
 			memcpy(rs + nrs, v, n * sizeof(*v));
 			nent += self->set_first[a + 1] - self->set_first[a];
+			s_live_set(self, a);
+			for (uint32_t j = 0; j < n; j++)
+				s_live_set(self, v[j]);
 		}
 		nrs += n;
 		rs_off[r + 1] = (uint32_t)nrs;
@@ -647,6 +686,7 @@ s_program(mf_prefilter_t *self, const uint32_t *slot_set,
 	rc = 0;
 out:
 	mf_free(setpop);
+	mf_free(weak);
 	mf_free(v);
 	mf_free(rs_off);
 	mf_free(rs);
@@ -712,6 +752,38 @@ out:
 	return rc;
 }
 
+/* The literal scanner over the literals a scan looks for. */
+static int
+s_build_scanner(mf_prefilter_t *self, mf_err_t *err)
+{
+	const char	**lits;
+	size_t		 *lens;
+	int		  rc = -1;
+
+	lits = mf_malloc((self->nlits + 1) * sizeof(*lits));
+	lens = mf_malloc((self->nlits + 1) * sizeof(*lens));
+	self->ls_lit = mf_malloc((self->nlits + 1) * sizeof(*self->ls_lit));
+	if (lits == NULL || lens == NULL || self->ls_lit == NULL) {
+		mf_err_set(err, MF_ENOMEM, NULL, "out of memory building "
+		    "the prefilter");
+		goto out;
+	}
+	self->nlive = 0;
+	for (size_t l = 0; l < self->nlits; l++) {
+		if (!self->live[l])
+			continue;
+		lits[self->nlive] = self->lits[l];
+		lens[self->nlive] = self->lens[l];
+		self->ls_lit[self->nlive++] = (uint32_t)l;
+	}
+	if ((self->ls = mf__ls_build(lits, lens, self->nlive, err)) != NULL)
+		rc = 0;
+out:
+	mf_free(lits);
+	mf_free(lens);
+	return rc;
+}
+
 int
 mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 {
@@ -741,8 +813,7 @@ mf_prefilter_build(mf_prefilter_t *self, mf_err_t *err)
 	}
 	if (s_anchors(self) < 0)
 		goto nomem;
-	if ((self->ls = mf__ls_build((const char *const *)self->lits,
-	    self->lens, self->nlits, err)) == NULL)
+	if (s_build_scanner(self, err) < 0)
 		return -1;
 	self->built = 1;
 	return 0;
@@ -761,6 +832,10 @@ mf_pfscratch_free(mf_pfscratch_t *s)
 	if ((x = s->extra) != NULL) {
 		mf_free(x->lit_epoch);
 		mf_free(x->found);
+		mf_free(x->occ_head);
+		mf_free(x->occ_tail);
+		mf_free(x->occ_end);
+		mf_free(x->occ_next);
 		mf_free(x->set_epoch);
 		mf_free(x->set_val);
 		mf_free(x);
@@ -804,6 +879,14 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 		    sizeof(*f))) == NULL)
 			return -1;
 		x->found = f;
+		if ((f = mf_realloc(x->occ_head, self->nlits *
+		    sizeof(*f))) == NULL)
+			return -1;
+		x->occ_head = f;
+		if ((f = mf_realloc(x->occ_tail, self->nlits *
+		    sizeof(*f))) == NULL)
+			return -1;
+		x->occ_tail = f;
 		if ((e = mf_realloc(x->lit_epoch, self->nlits *
 		    sizeof(*e))) == NULL)
 			return -1;
@@ -812,6 +895,10 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 		x->lit_epoch = e;
 		x->cap_lits = self->nlits;
 	}
+	if (x->occ_end == NULL &&
+	    ((x->occ_end = mf_malloc(S_OCCMAX * sizeof(uint32_t))) == NULL ||
+	    (x->occ_next = mf_malloc(S_OCCMAX * sizeof(uint32_t))) == NULL))
+		return -1;
 	if (x->cap_sets < self->nsets) {
 		unsigned	*e;
 		uint8_t		*v;
@@ -838,9 +925,12 @@ s_scratch_fit(const mf_prefilter_t *self, mf_pfscratch_t *s)
 }
 
 typedef struct s_scan {
+	const uint32_t	*ls_lit;	/* the scanner's literals: ours */
 	unsigned	*lit_epoch;
 	uint32_t	*found;
 	size_t		 nfound;
+	uint32_t	*occ_head, *occ_tail, *occ_end, *occ_next;
+	uint32_t	 nocc;		/* S_OCCMAX + 1: some were not kept */
 	unsigned	 cur;
 	const char	*text;
 	size_t		 len;
@@ -853,9 +943,24 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 	s_scan_t *sc = ctx;
 
 	(void)end;
+	lit = sc->ls_lit[lit];
 	if (sc->lit_epoch[lit] != sc->cur) {
 		sc->lit_epoch[lit] = sc->cur;
 		sc->found[sc->nfound++] = lit;
+		sc->occ_head[lit] = S_UNSET;
+	}
+	if (sc->nocc < S_OCCMAX) {
+		uint32_t k = sc->nocc++;
+
+		sc->occ_end[k] = (uint32_t)end;
+		sc->occ_next[k] = S_UNSET;
+		if (sc->occ_head[lit] == S_UNSET)
+			sc->occ_head[lit] = k;
+		else
+			sc->occ_next[sc->occ_tail[lit]] = k;
+		sc->occ_tail[lit] = k;
+	} else {
+		sc->nocc = S_OCCMAX + 1;
 	}
 }
 
@@ -874,6 +979,7 @@ s_on_hit(void *ctx, uint32_t lit, size_t end)
 typedef struct s_occ {
 	uint32_t	 i, end;	/* in set_lits */
 	const char	*p;		/* where to look next; NULL: start */
+	uint32_t	 o;		/* the scan's last one; S_UNSET: none */
 } s_occ_t;
 
 /* The next occurrence [*s, *e); 0 when there is none. */
@@ -881,12 +987,24 @@ static int
 s_occ_next(const mf_prefilter_t *self, const s_scan_t *sc, s_occ_t *it,
     size_t *s, size_t *e)
 {
-	for (; it->i < it->end; it->i++, it->p = NULL) {
+	for (; it->i < it->end; it->i++, it->p = NULL, it->o = S_UNSET) {
 		uint32_t	 l = self->set_lits[it->i];
 		const char	*q;
 
-		if (sc->lit_epoch[l] != sc->cur)
+		if (self->live[l] && sc->lit_epoch[l] != sc->cur)
 			continue;
+		/* Where the scan saw it, when it kept every occurrence. */
+		if (self->live[l] && sc->nocc <= S_OCCMAX) {
+			it->o = it->o == S_UNSET ? sc->occ_head[l] :
+			    sc->occ_next[it->o];
+			if (it->o == S_UNSET)
+				continue;
+			*e = sc->occ_end[it->o];
+			*s = *e - self->lens[l];
+			return 1;
+		}
+		/* Else, and for a literal the scan does not look for (of a
+		 * set in most posts), in the text. */
 		if (it->p == NULL)
 			it->p = sc->text;
 		q = memmem(it->p, (size_t)(sc->text + sc->len - it->p),
@@ -906,7 +1024,7 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 {
 	size_t	 bs[S_GAPOCC], be[S_GAPOCC], n = 0, work = 0, s, e;
 	s_occ_t	 it = { self->set_first[g->b], self->set_first[g->b + 1],
-		    NULL };
+		    NULL, S_UNSET };
 
 	while (s_occ_next(self, sc, &it, &s, &e)) {
 		if (n == S_GAPOCC)
@@ -917,6 +1035,7 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 	it.i = self->set_first[g->a];
 	it.end = self->set_first[g->a + 1];
 	it.p = NULL;
+	it.o = S_UNSET;
 	while (s_occ_next(self, sc, &it, &s, &e)) {
 		for (size_t k = 0; k < n; k++)
 			if (g->win ? (e > be[k] ? e : be[k]) -
@@ -978,13 +1097,19 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	if (s_scratch_fit(self, s) < 0)
 		return (size_t)-1;
 	x = s->extra;
+	sc.ls_lit = self->ls_lit;
 	sc.lit_epoch = x->lit_epoch;
 	sc.found = x->found;
+	sc.occ_head = x->occ_head;
+	sc.occ_tail = x->occ_tail;
+	sc.occ_end = x->occ_end;
+	sc.occ_next = x->occ_next;
+	sc.nocc = 0;
 	sc.nfound = 0;
 	sc.cur = s->cur;
 	sc.text = text;
 	sc.len = len;
-	if (self->nlits > 0 && len > 0)
+	if (self->nlive > 0 && len > 0)
 		mf__ls_scan(self->ls, text, len, s_on_hit, &sc);
 	/* Rules whose anchor was found, once each, if the rest is too.
 	 * The hits go to the front of 'out'; always-rules are disjoint. */
@@ -1113,5 +1238,6 @@ mf_prefilter_bytes(const mf_prefilter_t *self)
 	    (self->nsets + 1 + self->npairs + self->nprog) * sizeof(uint32_t);
 	for (size_t i = 0; i < self->nlits; i++)
 		n += self->lens[i] + 1;
+	n += self->nlits * (sizeof(*self->live) + sizeof(*self->ls_lit));
 	return n + mf__ls_bytes(self->ls);
 }

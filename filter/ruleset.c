@@ -26,6 +26,7 @@
 #include <pcre2.h>
 
 #include "alloc.h"
+#include "altsplit.h"
 #include "buf.h"
 #include "confline.h"
 #include "hash.h"
@@ -361,6 +362,8 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 			mf_litreq_free(c->req);
 		mf_free(c->req);
 	}
+	pcre2_code_free(rs->sarcasm_half[0]);
+	pcre2_code_free(rs->sarcasm_half[1]);
 	mf_free(rs->codes);
 	mf_free(rs->slots);
 	mf__ls_destroy(&rs->starts);
@@ -754,6 +757,91 @@ s_compile_named(mf_ruleset_t *rs, const mf_define_t *d, int words,
 	return s_compile_one(rs, &where, pat, diags);
 }
 
+/* The branches of 'src' in 'v' whose anchored bit is 'anchored', as one
+ * pattern "(?:a)|(?:b)" compiled with 'opts'; NULL when there are none
+ * (or on ENOMEM, *oom set). */
+static pcre2_code *
+s_half(const char *src, const mf_altspan_t *v, const int *anch, size_t n,
+    int anchored, uint32_t opts, int jit, int *oom)
+{
+	mf_buf_t	 b = {0};
+	pcre2_code	*code = NULL;
+	int		 ec;
+	PCRE2_SIZE	 eo;
+
+	for (size_t k = 0; k < n; k++)
+		if (anch[k] == anchored && mf_buf_printf(&b, "%s(?:%.*s)",
+		    b.len ? "|" : "", (int)v[k].len, src + v[k].off) == -1) {
+			*oom = 1;
+			goto out;
+		}
+	if (b.len == 0)
+		goto out;
+	if ((code = pcre2_compile((PCRE2_SPTR)b.data, b.len, opts, &ec, &eo,
+	    NULL)) != NULL && jit)
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+out:
+	mf_buf_free(&b);
+	return code;
+}
+
+/*
+ * Splits the whole-post pattern 'pat' into the branches PCRE2 anchors at
+ * the start of the text and the rest (altsplit.c), into half[0] and
+ * half[1]; leaves both NULL when it cannot be or would not help (no
+ * anchored branch, or nothing else). Returns 0, or -1 on ENOMEM.
+ */
+static int
+s_halves(const mf_ruleset_t *rs, const mf_pattern_t *pat, void **half)
+{
+	mf_altspan_t	*v;
+	int		*anch;
+	size_t		 n = 0, na = 0;
+	uint32_t	 opts, all;
+	int		 oom = 0, ec, rc = 0, jit;
+	PCRE2_SIZE	 eo;
+
+	half[0] = half[1] = NULL;
+	if (pat->code == NULL || pat->source == NULL ||
+	    pcre2_pattern_info(pat->code, PCRE2_INFO_ARGOPTIONS, &opts) != 0)
+		return 0;
+	v = mf_malloc(MF_ALT_MAX * sizeof(*v));
+	anch = mf_malloc(MF_ALT_MAX * sizeof(*anch));
+	if (v == NULL || anch == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (mf__alt_split(pat->source, strlen(pat->source), v, MF_ALT_MAX,
+	    &n) == -1 || n < 2)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat->source +
+		    v[k].off, v[k].len, opts, &ec, &eo, NULL);
+
+		if (c == NULL)
+			goto out;	/* a branch alone is no pattern */
+		anch[k] = pcre2_pattern_info(c, PCRE2_INFO_ALLOPTIONS,
+		    &all) == 0 && (all & PCRE2_ANCHORED);
+		na += anch[k] != 0;
+		pcre2_code_free(c);
+	}
+	if (na == 0 || na == n)
+		goto out;
+	jit = !(rs->opts & MF_LOAD_NO_JIT);
+	half[0] = s_half(pat->source, v, anch, n, 1, opts, jit, &oom);
+	half[1] = s_half(pat->source, v, anch, n, 0, opts, jit, &oom);
+	if (half[0] == NULL || half[1] == NULL) {
+		pcre2_code_free(half[0]);
+		pcre2_code_free(half[1]);
+		half[0] = half[1] = NULL;
+		rc = oom ? -1 : 0;
+	}
+out:
+	mf_free(v);
+	mf_free(anch);
+	return rc;
+}
+
 static int
 s_cmp_claim(const void *a, const void *b)
 {
@@ -973,8 +1061,10 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			rc = s_compile_named(rs, d, 1, &d->test, diags);
 		if (rc == 0 && strcmp(d->name, "health-topic") == 0)
 			rc = s_compile_named(rs, d, 0, &rs->topic, diags);
-		if (rc == 0 && strcmp(d->name, "post-sarcasm") == 0)
-			rc = s_compile_named(rs, d, 0, &rs->sarcasm, diags);
+		if (rc == 0 && strcmp(d->name, "post-sarcasm") == 0 &&
+		    (rc = s_compile_named(rs, d, 0, &rs->sarcasm, diags)) ==
+		    0 && s_halves(rs, &rs->sarcasm, rs->sarcasm_half) == -1)
+			rc = -2;
 		if (rc == 0 && strcmp(d->name, "post-rebuttal") == 0)
 			rc = s_compile_named(rs, d, 0, &rs->rebuttal, diags);
 		if (rc == -2)

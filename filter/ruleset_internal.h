@@ -70,6 +70,9 @@ struct mf_ruleset {
 	 * `post-sarcasm` and `post-rebuttal` when they are defined (code
 	 * NULL otherwise). */
 	mf_pattern_t	  topic, sarcasm, rebuttal;
+	/* post-sarcasm as its branches PCRE2 anchors at the start of the
+	 * text and the others (altsplit.c); NULL when it is not split. */
+	void		 *sarcasm_half[2];	/* pcre2_code * */
 	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
 	/* Every distinct compiled pattern; patterns borrow their code. */
 	mf_code_t	 *codes;

@@ -27,6 +27,13 @@
 #include "normalize_internal.h"
 #include "wire_internal.h"
 
+/* A string, appended as mf_buf_add() does. */
+static inline int
+s_puts(mf_buf_t *b, const char *s)
+{
+	return mf_buf_add(b, s, strlen(s));
+}
+
 /* msgpack made from JSON can be larger than the JSON (a real "1e0" takes
  * 9 bytes), so the converted message gets more room than MF_WIRE_MAX_MSG;
  * the JSON text itself is held to MF_WIRE_MAX_MSG. */
@@ -49,15 +56,15 @@ s_json_str(const char *s, size_t len)
 		return json_stringn_nocheck(s, len);
 	if (mf_buf_reserve(&b, len + 16) == -1)
 		return NULL;
-	mf_buf_append(&b, s, i);
+	mf_buf_add(&b, s, i);
 	while (i < len) {
 		if ((k = mf_utf8_len(u + i, len - i)) == 0) {
-			if (mf_buf_append(&b, "\xef\xbf\xbd", 3) == -1)
+			if (mf_buf_add(&b, "\xef\xbf\xbd", 3) == -1)
 				goto fail;
 			i++;
 			continue;
 		}
-		if (mf_buf_append(&b, u + i, k) == -1)
+		if (mf_buf_add(&b, u + i, k) == -1)
 			goto fail;
 		i += k;
 	}
@@ -81,8 +88,8 @@ s_json_key(const char *s, size_t len)
 	if (memchr(s, '\0', len) == NULL)
 		return s_json_str(s, len);
 	for (i = 0; i < len; i++)
-		if ((s[i] == '\0' ? mf_buf_append(&b, "\xef\xbf\xbd", 3) :
-		    mf_buf_append(&b, s + i, 1)) == -1) {
+		if ((s[i] == '\0' ? mf_buf_add(&b, "\xef\xbf\xbd", 3) :
+		    mf_buf_add(&b, s + i, 1)) == -1) {
 			mf_buf_free(&b);
 			return NULL;
 		}
@@ -236,7 +243,7 @@ s_mp_to_json(mf__mp_reader_t *r, int depth, const char *what, mf_err_t *err)
 static int
 s_dump_cb(const char *buffer, size_t size, void *data)
 {
-	return mf_buf_append(data, buffer, size);
+	return mf_buf_add(data, buffer, size);
 }
 
 /* Converts the msgpack message in 'mp' to JSON text in 'out'. */
@@ -288,7 +295,7 @@ s_put_str(mf_buf_t *b, const char *s, size_t len, int raw)
 			i += 3;
 		} else
 			c = u[0];
-		if (mf_buf_append(&t, &c, 1) == -1) {
+		if (mf_buf_add(&t, &c, 1) == -1) {
 			mf_buf_free(&t);
 			return -1;
 		}
@@ -360,7 +367,7 @@ s_stand_in(mf_buf_t *b, unsigned char c)
 	unsigned char	u[4] = { 0xf4, 0x8f, (unsigned char)(0xbc + (c >> 6)),
 			    (unsigned char)(0x80 | (c & 0x3f)) };
 
-	return mf_buf_append(b, u, 4);
+	return mf_buf_add(b, u, 4);
 }
 
 static int
@@ -413,7 +420,7 @@ s_escape_invalid(const char *text, size_t len, mf_buf_t *out)
 		if (k == 1 && u[i] == '"')
 			in_str = !in_str;
 		if (!(k == 1 && in_str && u[i] == '\\' && i + 1 < len)) {
-			if (mf_buf_append(out, u + i, k) == -1)
+			if (mf_buf_add(out, u + i, k) == -1)
 				return -1;
 			i += k;
 			continue;
@@ -422,7 +429,7 @@ s_escape_invalid(const char *text, size_t len, mf_buf_t *out)
 		if (u[i + 1] != 'u' || i + 6 > len ||
 		    s_hex4(text + i + 2, &cp) != 0 || cp < 0xd800 ||
 		    cp > 0xdfff) {
-			if (mf_buf_append(out, u + i, 2) == -1)
+			if (mf_buf_add(out, u + i, 2) == -1)
 				return -1;
 			i += 2;
 			continue;
@@ -430,7 +437,7 @@ s_escape_invalid(const char *text, size_t len, mf_buf_t *out)
 		if (cp <= 0xdbff && i + 12 <= len && u[i + 6] == '\\' &&
 		    u[i + 7] == 'u' && s_hex4(text + i + 8, &lo) == 0 &&
 		    lo >= 0xdc00 && lo <= 0xdfff) {
-			if (mf_buf_append(out, u + i, 12) == -1)
+			if (mf_buf_add(out, u + i, 12) == -1)
 				return -1;
 			i += 12;
 			continue;
@@ -579,7 +586,7 @@ s_jp_string(s_jp_t *jp)
 		    (unsigned char)*jp->p >= 0x20 && (unsigned char)*jp->p <
 		    0x80)
 			jp->p++;
-		if (jp->p > s && mf_buf_append(&jp->str, s, (size_t)(jp->p -
+		if (jp->p > s && mf_buf_add(&jp->str, s, (size_t)(jp->p -
 		    s)) == -1)
 			return -1;
 		if (jp->p >= jp->end)
@@ -594,7 +601,7 @@ s_jp_string(s_jp_t *jp)
 		if (*u >= 0x80) {
 			if ((k = mf_utf8_len(u, (size_t)(jp->end - jp->p))) == 0)
 				return 1;
-			if (mf_buf_append(&jp->str, u, k) == -1)
+			if (mf_buf_add(&jp->str, u, k) == -1)
 				return -1;
 			jp->p += k;
 			continue;
@@ -626,13 +633,13 @@ s_jp_string(s_jp_t *jp)
 				    (lo - 0xdc00);
 			}
 			k = mf__utf8_enc(cp, e);
-			if (mf_buf_append(&jp->str, e, k) == -1)
+			if (mf_buf_add(&jp->str, e, k) == -1)
 				return -1;
 			continue;
 		default:
 			return 1;
 		}
-		if (mf_buf_append(&jp->str, e, 1) == -1)
+		if (mf_buf_add(&jp->str, e, 1) == -1)
 			return -1;
 		jp->p += 2;
 	}
@@ -717,7 +724,7 @@ s_jp_open(s_jp_t *jp, int depth, size_t *at)
 	if (depth >= MF_WIRE_MAX_DEPTH)
 		return 1;
 	*at = jp->mp->len;
-	if (mf_buf_append(jp->mp, "\0\0\0\0\0", 5) == -1)
+	if (mf_buf_add(jp->mp, "\0\0\0\0\0", 5) == -1)
 		return -1;
 	jp->p++;
 	s_jp_ws(jp);
@@ -891,21 +898,21 @@ s_w_str(mf_buf_t *out, const char *s, size_t len, int key)
 	size_t			 i = 0, k, from;
 	char			 esc[8];
 
-	if (mf_buf_append(out, "\"", 1) == -1)
+	if (mf_buf_add(out, "\"", 1) == -1)
 		return -1;
 	while (i < len) {
 		from = i;
 		while (i < len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' &&
 		    u[i] != '\\')
 			i++;
-		if (i > from && mf_buf_append(out, s + from, i - from) == -1)
+		if (i > from && mf_buf_add(out, s + from, i - from) == -1)
 			return -1;
 		if (i >= len)
 			break;
 		if (u[i] >= 0x80) {
 			k = mf_utf8_len(u + i, len - i);
-			if ((k == 0 ? mf_buf_append(out, "\xef\xbf\xbd", 3) :
-			    mf_buf_append(out, s + i, k)) == -1)
+			if ((k == 0 ? mf_buf_add(out, "\xef\xbf\xbd", 3) :
+			    mf_buf_add(out, s + i, k)) == -1)
 				return -1;
 			i += k ? k : 1;
 			continue;
@@ -925,20 +932,48 @@ s_w_str(mf_buf_t *out, const char *s, size_t len, int key)
 				snprintf(esc, sizeof(esc), "\\u%04X", u[i]);
 			break;
 		}
-		if (mf_buf_puts(out, esc) == -1)
+		if (s_puts(out, esc) == -1)
 			return -1;
 		i++;
 	}
-	return mf_buf_append(out, "\"", 1);
+	return mf_buf_add(out, "\"", 1);
 }
 
-/* A real as jansson writes it (jsonp_dtostr, precision 17). */
+/* An integer in decimal, '-' first when 'neg' (then 'u' is its
+ * magnitude): what "%lld" and "%llu" write, without the formatter. */
+static int
+s_w_int(mf_buf_t *out, uint64_t u, int neg)
+{
+	char	b[24], *p = b + sizeof(b);
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (neg)
+		*--p = '-';
+	return mf_buf_add(out, p, (size_t)(b + sizeof(b) - p));
+}
+
+/* A real as jansson writes it (jsonp_dtostr, precision 17). A whole
+ * number below 10^15 (a score of 0, a count) is written without the
+ * formatter: "%.17g" gives its digits, and ".0" follows. */
 static int
 s_w_real(mf_buf_t *out, double v)
 {
 	char	b[64], *e, *end;
 	size_t	n;
-	int	r = snprintf(b, sizeof(b) - 3, "%.17g", v);
+	int	r;
+
+	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
+		int64_t i = (int64_t)v;
+
+		if (s_w_int(out, i < 0 ? (uint64_t)-i : (uint64_t)i,
+		    signbit(v) != 0) == -1)
+			return -1;
+		return mf_buf_add(out, ".0", 2);
+	}
+	r = snprintf(b, sizeof(b) - 3, "%.17g", v);
 
 	if (r < 0 || (size_t)r >= sizeof(b) - 3)
 		return -1;
@@ -959,7 +994,7 @@ s_w_real(mf_buf_t *out, double v)
 			n -= (size_t)(end - e);
 		}
 	}
-	return mf_buf_append(out, b, n);
+	return mf_buf_add(out, b, n);
 }
 
 static int
@@ -974,20 +1009,19 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 		return 1;
 	switch (v.type) {
 	case MF__MP_NIL:
-		return mf_buf_puts(out, "null");
+		return s_puts(out, "null");
 	case MF__MP_BOOL:
-		return mf_buf_puts(out, v.b ? "true" : "false");
+		return s_puts(out, v.b ? "true" : "false");
 	case MF__MP_UINT:
 		if (v.u > (uint64_t)INT64_MAX)
 			return s_w_real(out, (double)v.u);
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)v.u);
-		return mf_buf_puts(out, num);
+		return s_w_int(out, v.u, 0);
 	case MF__MP_INT:
-		snprintf(num, sizeof(num), "%lld", (long long)v.i);
-		return mf_buf_puts(out, num);
+		return s_w_int(out, v.i < 0 ? 0 - (uint64_t)v.i :
+		    (uint64_t)v.i, v.i < 0);
 	case MF__MP_FLOAT:
 		return isfinite(v.f) ? s_w_real(out, v.f) :
-		    mf_buf_puts(out, "null");
+		    s_puts(out, "null");
 	case MF__MP_STR:
 	case MF__MP_BIN:
 		return s_w_str(out, v.s, v.len, 0);
@@ -995,23 +1029,23 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 		if (depth >= MF_WIRE_MAX_DEPTH || v.len > (size_t)(r->end -
 		    r->p))
 			return 1;
-		if (mf_buf_append(out, "[", 1) == -1)
+		if (mf_buf_add(out, "[", 1) == -1)
 			return -1;
 		for (size_t i = 0; i < v.len; i++) {
-			if (i > 0 && mf_buf_append(out, ",", 1) == -1)
+			if (i > 0 && mf_buf_add(out, ",", 1) == -1)
 				return -1;
 			if ((rc = s_mp_write(r, depth + 1, out)) != 0)
 				return rc;
 		}
-		return mf_buf_append(out, "]", 1);
+		return mf_buf_add(out, "]", 1);
 	case MF__MP_MAP:
 		if (depth >= MF_WIRE_MAX_DEPTH || v.len > (size_t)(r->end -
 		    r->p) || v.len > S_JP_KEYS)
 			return 1;
-		if (mf_buf_append(out, "{", 1) == -1)
+		if (mf_buf_add(out, "{", 1) == -1)
 			return -1;
 		for (size_t i = 0; i < v.len; i++) {
-			if (i > 0 && mf_buf_append(out, ",", 1) == -1)
+			if (i > 0 && mf_buf_add(out, ",", 1) == -1)
 				return -1;
 			if (mf__mp_read(r, &k) == -1)
 				return 1;
@@ -1021,11 +1055,11 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 			else if (k.type == MF__MP_UINT) {
 				snprintf(num, sizeof(num), "\"%llu\"",
 				    (unsigned long long)k.u);
-				rc = mf_buf_puts(out, num);
+				rc = s_puts(out, num);
 			} else if (k.type == MF__MP_INT) {
 				snprintf(num, sizeof(num), "\"%lld\"",
 				    (long long)k.i);
-				rc = mf_buf_puts(out, num);
+				rc = s_puts(out, num);
 			} else
 				return 1;
 			if (rc == -1)
@@ -1035,12 +1069,12 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 				if (klen[j] == klen[i] && memcmp(out->data +
 				    koff[j], out->data + koff[i], klen[i]) == 0)
 					return 1;
-			if (mf_buf_append(out, ":", 1) == -1)
+			if (mf_buf_add(out, ":", 1) == -1)
 				return -1;
 			if ((rc = s_mp_write(r, depth + 1, out)) != 0)
 				return rc;
 		}
-		return mf_buf_append(out, "}", 1);
+		return mf_buf_add(out, "}", 1);
 	case MF__MP_EXT:
 		return 1;
 	}
@@ -1060,6 +1094,57 @@ s_mp_to_text_fast(const mf_buf_t *mp, mf_buf_t *out)
 	if ((rc = s_mp_write(&r, 0, out)) != 0)
 		mf_buf_reset(out);
 	return rc;
+}
+
+/* Cuts 'out' back to 'len' bytes. */
+static void
+s_cut(mf_buf_t *out, size_t len)
+{
+	out->len = len;
+	if (out->data != NULL)
+		out->data[len] = '\0';
+}
+
+int
+mf__mp_json(const mf__mp_obj_t *o, mf_buf_t *out, mf_err_t *err)
+{
+	mf__mp_reader_t	 r;
+	json_t		*j;
+	size_t		 at = out->len;
+	int		 rc;
+
+	if (o == NULL || o->p == NULL)
+		return mf_err_set(err, MF_EWIRE, "msgpack",
+		    "msgpack: no value");
+	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
+	if ((rc = s_mp_write(&r, 0, out)) == 0)
+		return 0;
+	s_cut(out, at);
+	if (rc == -1)
+		return s_oom(err, "msgpack");
+	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
+	if ((j = s_mp_to_json(&r, 0, "msgpack", err)) == NULL)
+		return -1;
+	rc = json_dump_callback(j, s_dump_cb, out,
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (rc == -1) {
+		s_cut(out, at);
+		return s_oom(err, "msgpack");
+	}
+	return 0;
+}
+
+int
+mf__json_str(mf_buf_t *out, const char *s, size_t len)
+{
+	size_t	at = out->len;
+
+	if (s_w_str(out, s, len, 0) == -1) {
+		s_cut(out, at);
+		return -1;
+	}
+	return 0;
 }
 
 int

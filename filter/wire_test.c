@@ -1101,3 +1101,104 @@ MF_TEST(wire_json_short_paths_agree)
 		mf_buf_free(&mp);
 	}
 }
+
+/* The typed reading of replies (mpack.c): keys looked up, maps and
+ * arrays walked, numbers and strings read, the value written as JSON. */
+MF_TEST(mpack_typed_reading)
+{
+	mf_err_t	 err = { 0 };
+	mf_buf_t	 b = { 0 }, j = { 0 };
+	mf__mp_obj_t	 r, o, k, v;
+	mf__mp_iter_t	 it;
+	char		 s[8];
+	uint64_t	 u = 0;
+	size_t		 n = 0;
+
+	/* {"ok": true, "seq": 7, "neg": -3, "f": 2.5, "name": "ab\"c",
+	 *  "w": [{"id": 1}, {"id": 2}], "h": {"R-1": [3, 4]}} */
+	mf__mp_put_map(&b, 7);
+	mf__mp_put_cstr(&b, "ok");
+	mf__mp_put_bool(&b, 1);
+	mf__mp_put_cstr(&b, "seq");
+	mf__mp_put_uint(&b, 7);
+	mf__mp_put_cstr(&b, "neg");
+	mf__mp_put_int(&b, -3);
+	mf__mp_put_cstr(&b, "f");
+	mf__mp_put_double(&b, 2.5);
+	mf__mp_put_cstr(&b, "name");
+	mf__mp_put_cstr(&b, "ab\"c");
+	mf__mp_put_cstr(&b, "w");
+	mf__mp_put_array(&b, 2);
+	mf__mp_put_map(&b, 1);
+	mf__mp_put_cstr(&b, "id");
+	mf__mp_put_uint(&b, 1);
+	mf__mp_put_map(&b, 1);
+	mf__mp_put_cstr(&b, "id");
+	mf__mp_put_uint(&b, 2);
+	mf__mp_put_cstr(&b, "h");
+	mf__mp_put_map(&b, 1);
+	mf__mp_put_cstr(&b, "R-1");
+	mf__mp_put_array(&b, 2);
+	mf__mp_put_uint(&b, 3);
+	mf__mp_put_uint(&b, 4);
+	MF_ASSERT_EQ(0, mf__mp_open(&r, b.data, b.len, MF_WIRE_MAX_MSG, 1,
+	    "reply", &err));
+	MF_ASSERT_EQ(MF__MP_MAP, mf__mp_obj_type(&r));
+	MF_ASSERT_EQ(7, mf__mp_obj_len(&r));
+	MF_ASSERT_EQ(1, mf__mp_get_int(&r, "ok", 0));
+	MF_ASSERT_EQ(7, mf__mp_get_int(&r, "seq", 0));
+	MF_ASSERT_EQ(-3, mf__mp_get_int(&r, "neg", 0));
+	MF_ASSERT_EQ(2, mf__mp_get_int(&r, "f", 0));
+	MF_ASSERT_EQ(-9, mf__mp_get_int(&r, "absent", -9));
+	MF_ASSERT_EQ(-9, mf__mp_get_int(&r, "name", -9));
+	MF_ASSERT_STR_EQ("ab\"c", mf__mp_get_str(&r, "name", s, sizeof(s)));
+	MF_ASSERT_STR_EQ("7", mf__mp_get_str(&r, "seq", s, sizeof(s)));
+	MF_ASSERT_STR_EQ("", mf__mp_get_str(&r, "w", s, sizeof(s)));
+	MF_ASSERT_STR_EQ("a", mf__mp_get_str(&r, "name", s, 2));
+	MF_ASSERT_EQ(-1, mf__mp_get(&r, "ab", &o));
+	MF_ASSERT_EQ(0, mf__mp_get(&r, "w", &o));
+	MF_ASSERT_EQ(-1, mf__mp_iter_init(&it, &o, MF__MP_MAP));
+	MF_ASSERT_EQ(0, mf__mp_iter_next(&it, &k, &v));
+	MF_ASSERT_EQ(0, mf__mp_iter_init(&it, &o, MF__MP_ARRAY));
+	while (mf__mp_iter_next(&it, NULL, &v) == 1)
+		MF_ASSERT_EQ((long long)++n, mf__mp_get_int(&v, "id", 0));
+	MF_ASSERT_EQ(2, n);
+	MF_ASSERT_EQ(0, mf__mp_get(&r, "h", &o));
+	MF_ASSERT_EQ(0, mf__mp_iter_init(&it, &o, MF__MP_MAP));
+	MF_ASSERT_EQ(1, mf__mp_iter_next(&it, &k, &v));
+	MF_ASSERT(mf__mp_obj_streq(&k, "R-1"));
+	MF_ASSERT_EQ(0, mf__mp_iter_init(&it, &v, MF__MP_ARRAY));
+	MF_ASSERT_EQ(1, mf__mp_iter_next(&it, NULL, &v));
+	MF_ASSERT_EQ(0, mf__mp_obj_uint(&v, &u));
+	MF_ASSERT_EQ(3, u);
+	MF_ASSERT_EQ(3, mf__mp_obj_int(&v, 0));
+	MF_ASSERT_EQ(-1, mf__mp_obj_int(&k, -1));
+	MF_ASSERT_EQ(0, mf__mp_json(&r, &j, &err));
+	MF_ASSERT_STR_EQ("{\"ok\":true,\"seq\":7,\"neg\":-3,\"f\":2.5,"
+	    "\"name\":\"ab\\\"c\",\"w\":[{\"id\":1},{\"id\":2}],"
+	    "\"h\":{\"R-1\":[3,4]}}", j.data);
+	mf_buf_reset(&j);
+	MF_ASSERT_EQ(0, mf__json_str(&j, "a\n\x01\xff", 4));
+	MF_ASSERT_STR_EQ("\"a\\n\\u0001\xef\xbf\xbd\"", j.data);
+
+	/* Malformed replies are refused with a reason, before any look. */
+	MF_ASSERT_EQ(-1, mf__mp_open(&r, "\x81\xa2ok", 4, MF_WIRE_MAX_MSG, 1,
+	    "reply", &err));
+	MF_ASSERT_STR_CONTAINS(err.msg, "truncated");
+	MF_ASSERT_EQ(-1, mf__mp_open(&r, "\xdf\xff\xff\xff\xff", 5,
+	    MF_WIRE_MAX_MSG, 1, "reply", &err));
+	MF_ASSERT_STR_CONTAINS(err.msg, "larger than");
+	MF_ASSERT_EQ(-1, mf__mp_open(&r, "\x92\x01\x02", 3, MF_WIRE_MAX_MSG,
+	    1, "reply", &err));
+	MF_ASSERT_STR_CONTAINS(err.msg, "expected a msgpack map");
+	/* An unchecked span read by the helpers stays inside its bytes. */
+	r.p = (const unsigned char *)"\x82\xa1k\xdd\xff\xff\xff\xff";
+	r.end = r.p + 8;
+	MF_ASSERT_EQ(-1, mf__mp_get(&r, "x", &o));
+	MF_ASSERT_EQ(-9, mf__mp_get_int(&r, "k", -9));
+	mf_buf_reset(&j);
+	MF_ASSERT_EQ(-1, mf__mp_json(&r, &j, &err));
+	MF_ASSERT_EQ(0, j.len);
+	mf_buf_free(&j);
+	mf_buf_free(&b);
+}

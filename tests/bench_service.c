@@ -43,10 +43,10 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-#include <msgpack.h>
 #include <zmq.h>
 
 #include "clock.h"
+#include "mpack.h"
 #include "wire.h"
 
 #define S_NPOSTS	4096		/* distinct generated posts */
@@ -374,28 +374,13 @@ s_wait_healthy(s_run_t *r)
 			continue;
 		n = zmq_recv(s, buf, sizeof(buf), 0);
 		if (n > 0) {
-			msgpack_unpacked	u;
+			mf__mp_obj_t	h;
 
-			msgpack_unpacked_init(&u);
-			if (msgpack_unpack_next(&u, buf, (size_t)(n <
-			    (int)sizeof(buf) ? n : (int)sizeof(buf)), NULL) ==
-			    MSGPACK_UNPACK_SUCCESS &&
-			    u.data.type == MSGPACK_OBJECT_MAP) {
-				msgpack_object_map	*m = &u.data.via.map;
-
-				for (uint32_t i = 0; i < m->size; i++) {
-					msgpack_object	*k = &m->ptr[i].key;
-
-					if (k->type == MSGPACK_OBJECT_STR &&
-					    k->via.str.size == 13 &&
-					    memcmp(k->via.str.ptr,
-					    "workers_alive", 13) == 0 &&
-					    m->ptr[i].val.type ==
-					    MSGPACK_OBJECT_POSITIVE_INTEGER)
-						alive = (int)m->ptr[i].val.via.u64;
-				}
-			}
-			msgpack_unpacked_destroy(&u);
+			if (mf__mp_open(&h, buf, (size_t)(n < (int)sizeof(buf) ?
+			    n : (int)sizeof(buf)), sizeof(buf), 1, "health",
+			    NULL) == 0)
+				alive = (int)mf__mp_get_int(&h,
+				    "workers_alive", alive);
 		}
 		if (alive >= r->workers)
 			break;

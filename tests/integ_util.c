@@ -21,6 +21,7 @@
 
 #include "harness.h"
 #include "integ_util.h"
+#include "mpack.h"
 
 static mf_integ_t	*s_cur;	/* what the exit and alarm handlers clean */
 
@@ -275,84 +276,73 @@ out:
 	return out;
 }
 
-/* Finds a dotted path in a msgpack map object. */
-static const msgpack_object *
-s_lookup(const msgpack_object *o, const char *path)
+/* Finds dotted path 'path' ("workers.0.id") in msgpack message 'msg'
+ * and points 'o' at its value: 0, or -1 when the message is malformed
+ * or has no such path. */
+static int
+s_lookup(const void *msg, size_t len, const char *path, mf__mp_obj_t *o)
 {
 	char	key[64];
 
+	if (mf__mp_open(o, msg, len, len, 0, "message", NULL) == -1)
+		return -1;
 	while (*path) {
 		const char	*dot = strchr(path, '.');
 		size_t		 n = dot ? (size_t)(dot - path) : strlen(path);
-		const msgpack_object *next = NULL;
+		mf__mp_obj_t	 next;
 
 		if (n >= sizeof(key))
-			return NULL;
+			return -1;
 		memcpy(key, path, n);
 		key[n] = '\0';
-		if (o->type == MSGPACK_OBJECT_ARRAY && n > 0 &&
+		if (mf__mp_obj_type(o) == MF__MP_ARRAY && n > 0 &&
 		    strspn(key, "0123456789") == n) {
 			unsigned long	i = strtoul(key, NULL, 10);
+			mf__mp_iter_t	it;
 
-			if (i >= o->via.array.size)
-				return NULL;
-			o = &o->via.array.ptr[i];
-			path += n + (dot ? 1 : 0);
-			continue;
-		}
-		if (o->type != MSGPACK_OBJECT_MAP)
-			return NULL;
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			const msgpack_object_kv *kv = &o->via.map.ptr[i];
-
-			if (kv->key.type == MSGPACK_OBJECT_STR &&
-			    kv->key.via.str.size == n &&
-			    memcmp(kv->key.via.str.ptr, key, n) == 0)
-				next = &kv->val;
-		}
-		if (next == NULL)
-			return NULL;
-		o = next;
+			if (i >= mf__mp_obj_len(o) ||
+			    mf__mp_iter_init(&it, o, MF__MP_ARRAY) == -1)
+				return -1;
+			do
+				if (mf__mp_iter_next(&it, NULL, &next) != 1)
+					return -1;
+			while (i-- > 0);
+		} else if (mf__mp_get(o, key, &next) == -1)
+			return -1;
+		*o = next;
 		path += n + (dot ? 1 : 0);
 	}
-	return o;
+	return 0;
 }
 
 static long long
 s_num(const void *msg, size_t len, const char *path)
 {
-	msgpack_unpacked	 u;
-	const msgpack_object	*o;
-	long long		 v = -1;
+	mf__mp_obj_t	o;
+	mf__mp_val_t	v;
 
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, msg, len, NULL) ==
-	    MSGPACK_UNPACK_SUCCESS && (o = s_lookup(&u.data, path)) != NULL) {
-		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-			v = (long long)o->via.u64;
-		else if (o->type == MSGPACK_OBJECT_BOOLEAN)
-			v = o->via.boolean;
-		else if (o->type == MSGPACK_OBJECT_ARRAY)
-			v = o->via.array.size;
-	}
-	msgpack_unpacked_destroy(&u);
-	return v;
+	if (s_lookup(msg, len, path, &o) == -1 || mf__mp_obj_val(&o, &v) == -1)
+		return -1;
+	if (v.type == MF__MP_UINT)
+		return (long long)v.u;
+	if (v.type == MF__MP_BOOL)
+		return v.b;
+	if (v.type == MF__MP_ARRAY)
+		return (long long)v.len;
+	return -1;
 }
 
 static const char *
 s_str(const void *msg, size_t len, const char *path, char *buf, size_t cap)
 {
-	msgpack_unpacked	 u;
-	const msgpack_object	*o;
+	mf__mp_obj_t	 o;
+	const char	*p;
+	size_t		 n;
 
 	buf[0] = '\0';
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, msg, len, NULL) ==
-	    MSGPACK_UNPACK_SUCCESS && (o = s_lookup(&u.data, path)) != NULL &&
-	    o->type == MSGPACK_OBJECT_STR)
-		snprintf(buf, cap, "%.*s", (int)o->via.str.size,
-		    o->via.str.ptr);
-	msgpack_unpacked_destroy(&u);
+	if (s_lookup(msg, len, path, &o) == 0 &&
+	    mf__mp_obj_str(&o, &p, &n) == 0)
+		snprintf(buf, cap, "%.*s", (int)n, p);
 	return buf;
 }
 
@@ -448,22 +438,14 @@ mf_integ_field_u(const void *msg, size_t len, const char *key)
 int
 mf_integ_has_flag(const void *msg, size_t len, const char *flag)
 {
-	msgpack_unpacked	 u;
-	const msgpack_object	*o;
-	int			 found = 0;
+	mf__mp_obj_t	o, e;
+	mf__mp_iter_t	it;
 
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, msg, len, NULL) ==
-	    MSGPACK_UNPACK_SUCCESS && (o = s_lookup(&u.data, "flags")) !=
-	    NULL && o->type == MSGPACK_OBJECT_ARRAY)
-		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			const msgpack_object *e = &o->via.array.ptr[i];
-
-			if (e->type == MSGPACK_OBJECT_STR &&
-			    e->via.str.size == strlen(flag) &&
-			    memcmp(e->via.str.ptr, flag, e->via.str.size) == 0)
-				found = 1;
-		}
-	msgpack_unpacked_destroy(&u);
-	return found;
+	if (s_lookup(msg, len, "flags", &o) == -1 ||
+	    mf__mp_iter_init(&it, &o, MF__MP_ARRAY) == -1)
+		return 0;
+	while (mf__mp_iter_next(&it, NULL, &e) == 1)
+		if (mf__mp_obj_streq(&e, flag))
+			return 1;
+	return 0;
 }

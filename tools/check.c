@@ -139,6 +139,7 @@ int
 mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl = {0};
 	s_check_t	 c = {0};
 	mf_checker_t	*ck = NULL;
 	mf_post_t	*post = NULL;
@@ -174,13 +175,16 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 		    "[--timeout MS] TEXT|-\n");
 		return 2;
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 2;
 	mf_client_catch_signals();
 	c.color = cli->color && !c.json;
 	if (strcmp(text, "-") == 0) {
-		if ((body = mf_cli_slurp("-", &len)) == NULL)
+		if ((body = mf_cli_slurp("-", &len)) == NULL) {
+			mf_client_term(&cl);
 			return 2;
+		}
 	} else {
 		len = strlen(text);
 	}
@@ -208,7 +212,7 @@ mf_cmd_check(int argc, char **argv, const mf_cli_t *cli)
 		mf_verdict_destroy(&v);
 		goto out;
 	}
-	if ((ck = mf_checker_new(cfg.check, 1, resend_ms)) == NULL ||
+	if ((ck = mf_checker_new(&cl, cfg.check, 1, resend_ms)) == NULL ||
 	    mf_checker_send(ck, post, msg.data, msg.len, NULL) == -1)
 		goto out;
 	end = mf_now_ms() + wait_ms;
@@ -234,6 +238,6 @@ out:
 	mf_post_destroy(&post);
 	mf_buf_free(&msg);
 	free(body);
-	mf_client_term();
+	mf_client_term(&cl);
 	return rc;
 }

@@ -1,37 +1,28 @@
 /*
- * client.c - the ZeroMQ side of the service subcommands: configuration,
- * context, the windowed check client with resend, control requests, and
- * msgpack-to-JSON for printing.
+ * client.c - the connection side of the service subcommands: the
+ * configuration they run with, the client (mf_client_t: the ZeroMQ
+ * context, sockets with CURVE when it is on), the stop flag of
+ * SIGINT/SIGTERM and the Redis connection of a command.
  *
- * Not responsible for what a subcommand prints. Post text passes through
- * here only on its way to medflagd; nothing is logged.
+ * Not responsible for what goes over a socket: the check client and
+ * verdicts are checker.c's, control requests ctl.c's.
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zmq.h>
 
 #include "client.h"
-#include "hash.h"
 #include "curve.h"
-#include "proto.h"
 #include "store.h"
 
-/* The configuration of the running command, for CURVE keys: read when
- * the first socket is made (-1 before, then 0 off or 1 on). */
-static const mf_config_t	*s_cfg;
-static int			 s_curve = -1;
-static char			 s_server_pub[MF_CURVE_Z85 + 1];
-static char			 s_secret[MF_CURVE_Z85 + 1];
-
+/* The one process-wide variable: a signal handler can reach nothing
+ * else. */
 volatile int	 mf_client_stop;
-static void	*s_ctx;
 
 int
 mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
@@ -50,54 +41,80 @@ mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
 		    cli->prog, path, errors, errors == 1 ? "" : "s");
 		return -1;
 	}
-	s_cfg = cfg;
-	s_curve = -1;
+	return 0;
+}
+
+int
+mf_client_init(mf_client_t *self, const mf_config_t *cfg)
+{
+	assert(self && cfg);
+	memset(self, 0, sizeof(*self));
+	self->cfg = cfg;
+	self->curve = -1;
+	if ((errno = pthread_mutex_init(&self->mu, NULL)) != 0) {
+		fprintf(stderr, "medflag: pthread_mutex_init: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	self->live = 1;
+	return 0;
+}
+
+void
+mf_client_term(mf_client_t *self)
+{
+	if (self == NULL || !self->live)
+		return;
+	if (self->zctx != NULL)
+		zmq_ctx_term(self->zctx);
+	self->zctx = NULL;
+	pthread_mutex_destroy(&self->mu);
+	self->live = 0;
+}
+
+/* Makes what the first socket needs, once: the context and the keys.
+ * 0 or -1 (said on stderr). Called with self->mu held. */
+static int
+s_first_use(mf_client_t *self)
+{
+	mf_diags_t	d = {0};
+
+	if (self->zctx == NULL && (self->zctx = zmq_ctx_new()) == NULL) {
+		fprintf(stderr, "medflag: zmq_ctx_new: %s\n",
+		    zmq_strerror(errno));
+		return -1;
+	}
+	if (self->curve < 0) {
+		self->curve = mf_curve_client_keys(self->cfg,
+		    self->server_pub, self->secret, &d);
+		mf_cli_print_diags(stderr, &d);
+		mf_diags_free(&d);
+		if (self->curve < 0)
+			return -1;
+	}
 	return 0;
 }
 
 void *
-mf_client_ctx(void)
+mf_client_socket(mf_client_t *self, int type, const char *endpoint)
 {
-	if (s_ctx == NULL && (s_ctx = zmq_ctx_new()) == NULL)
-		fprintf(stderr, "medflag: zmq_ctx_new: %s\n",
-		    zmq_strerror(errno));
-	return s_ctx;
-}
+	void	*sock;
+	int	 zero = 0, rc;
 
-void
-mf_client_term(void)
-{
-	if (s_ctx != NULL)
-		zmq_ctx_term(s_ctx);
-	s_ctx = NULL;
-}
-
-void *
-mf_client_socket(int type, const char *endpoint)
-{
-	void	*ctx = mf_client_ctx(), *sock;
-	int	 zero = 0;
-
-	if (ctx == NULL)
+	assert(self && self->live && endpoint);
+	pthread_mutex_lock(&self->mu);
+	rc = s_first_use(self);
+	pthread_mutex_unlock(&self->mu);
+	if (rc == -1)
 		return NULL;
-	if (s_curve < 0 && s_cfg != NULL) {
-		mf_diags_t	d = {0};
-
-		s_curve = mf_curve_client_keys(s_cfg, s_server_pub, s_secret,
-		    &d);
-		mf_cli_print_diags(stderr, &d);
-		mf_diags_free(&d);
-		if (s_curve < 0)
-			return NULL;
-	}
-	if ((sock = zmq_socket(ctx, type)) == NULL) {
+	if ((sock = zmq_socket(self->zctx, type)) == NULL) {
 		fprintf(stderr, "medflag: zmq_socket: %s\n",
 		    zmq_strerror(errno));
 		return NULL;
 	}
 	zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
-	if (s_curve > 0 && mf_curve_client(sock, s_server_pub, s_secret) !=
-	    0) {
+	if (self->curve > 0 && mf_curve_client(sock, self->server_pub,
+	    self->secret) != 0) {
 		fprintf(stderr, "medflag: CURVE: %s\n", zmq_strerror(errno));
 		zmq_close(sock);
 		return NULL;
@@ -128,771 +145,6 @@ mf_client_catch_signals(void)
 	sa.sa_handler = s_on_signal;	/* no SA_RESTART: zmq_poll returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* ---- the check client ------------------------------------------------ */
-
-/*
- * Pending posts live in 'window' slots; a chained hash on the key finds a
- * slot when its verdict arrives. Slot invariants: (1) a slot is on the
- * free list or in exactly one hash chain; (2) npending == window - free
- * slots; (3) a pending slot holds its encoded post until its verdict.
- */
-typedef struct s_slot {
-	char		*key;		/* post_id \x1f revision \x1f instance */
-	char		*msg;
-	size_t		 len;
-	void		*tag;
-	int64_t		 due;		/* resend at (ms) */
-	uint64_t	 order;		/* send order, for duplicate keys */
-	struct s_slot	*next;		/* hash chain or free list */
-} s_slot_t;
-
-struct mf_checker {
-	char			 endpoint[256];
-	void			*sock;
-	size_t			 window, npending, nbuckets;
-	int			 timeout_ms;
-	s_slot_t		*slots, *free, **buckets;
-	uint64_t		 order;
-	int64_t			 last_rx;	/* ms of the last message */
-	/* ms since which posts wait with nothing heard: the last message,
-	 * or the send that made the pending set non-empty */
-	int64_t			 heard;
-	int			 told;		/* "does not answer" said */
-	mf_checker_stats_t	 st;
-};
-
-static uint64_t
-s_hash(const char *s)
-{
-	return mf_fnv64(MF_FNV64_INIT, s, strlen(s));
-}
-
-static char *
-s_key(const char *post_id, const char *rev, const char *inst)
-{
-	size_t	 n = strlen(post_id ? post_id : "") + strlen(rev ? rev : "") +
-		    strlen(inst ? inst : "") + 3;
-	char	*k = malloc(n);
-
-	if (k != NULL)
-		snprintf(k, n, "%s\x1f%s\x1f%s", post_id ? post_id : "",
-		    rev ? rev : "", inst ? inst : "");
-	return k;
-}
-
-static int
-s_checker_connect(mf_checker_t *self)
-{
-	int	hwm = 0;
-
-	if (self->sock != NULL)
-		zmq_close(self->sock);
-	if ((self->sock = mf_client_socket(ZMQ_DEALER, self->endpoint)) ==
-	    NULL)
-		return -1;
-	/* The window bounds what is queued; no silent drop at a HWM. */
-	zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	return 0;
-}
-
-mf_checker_t *
-mf_checker_new(const char *endpoint, size_t window, int timeout_ms)
-{
-	mf_checker_t	*self;
-
-	assert(endpoint != NULL);
-	if (window == 0)
-		window = 1;
-	if ((self = calloc(1, sizeof(*self))) == NULL)
-		goto oom;
-	snprintf(self->endpoint, sizeof(self->endpoint), "%s", endpoint);
-	self->window = window;
-	self->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
-	for (self->nbuckets = 16; self->nbuckets < 2 * window; )
-		self->nbuckets *= 2;
-	self->slots = calloc(window, sizeof(*self->slots));
-	self->buckets = calloc(self->nbuckets, sizeof(*self->buckets));
-	if (self->slots == NULL || self->buckets == NULL)
-		goto oom;
-	for (size_t i = 0; i < window; i++) {
-		self->slots[i].next = self->free;
-		self->free = &self->slots[i];
-	}
-	self->last_rx = mf_now_ms();
-	if (s_checker_connect(self) == -1) {
-		mf_checker_destroy(&self);
-		return NULL;
-	}
-	return self;
-oom:
-	fprintf(stderr, "medflag: out of memory for a window of %zu\n",
-	    window);
-	mf_checker_destroy(&self);
-	return NULL;
-}
-
-void
-mf_checker_destroy(mf_checker_t **self_p)
-{
-	mf_checker_t	*self;
-
-	if (self_p == NULL || (self = *self_p) == NULL)
-		return;
-	if (self->slots != NULL)
-		for (size_t i = 0; i < self->window; i++) {
-			free(self->slots[i].key);
-			free(self->slots[i].msg);
-		}
-	free(self->slots);
-	free(self->buckets);
-	if (self->sock != NULL)
-		zmq_close(self->sock);
-	free(self);
-	*self_p = NULL;
-}
-
-size_t
-mf_checker_room(const mf_checker_t *self)
-{
-	return self->window - self->npending;
-}
-
-size_t
-mf_checker_pending(const mf_checker_t *self)
-{
-	return self->npending;
-}
-
-const mf_checker_stats_t *
-mf_checker_stats(const mf_checker_t *self)
-{
-	return &self->st;
-}
-
-/* Sends ["", msg]; 0 or -1. */
-static int
-s_send(mf_checker_t *self, const s_slot_t *sl)
-{
-	if (mf_zsend(self->sock, "", 0, ZMQ_SNDMORE) == -1 ||
-	    mf_zsend(self->sock, sl->msg, sl->len, 0) == -1) {
-		fprintf(stderr, "medflag: %s: send: %s\n", self->endpoint,
-		    zmq_strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-int
-mf_checker_send(mf_checker_t *self, const mf_post_t *post, const void *msg,
-    size_t len, void *tag)
-{
-	s_slot_t	*sl;
-	size_t		 b;
-
-	assert(self && post && msg);
-	assert(self->free != NULL);
-	sl = self->free;
-	if ((sl->key = s_key(post->post_id, post->revision, post->instance)) ==
-	    NULL || (sl->msg = malloc(len ? len : 1)) == NULL) {
-		free(sl->key);
-		sl->key = NULL;
-		fprintf(stderr, "medflag: out of memory\n");
-		return -1;
-	}
-	self->free = sl->next;
-	memcpy(sl->msg, msg, len);
-	sl->len = len;
-	sl->tag = tag;
-	sl->order = self->order++;
-	sl->due = mf_now_ms() + self->timeout_ms;
-	b = s_hash(sl->key) & (self->nbuckets - 1);
-	sl->next = self->buckets[b];
-	self->buckets[b] = sl;
-	if (self->npending++ == 0)
-		self->heard = mf_now_ms();
-	self->st.sent++;
-	return s_send(self, sl);
-}
-
-/* Unlinks and returns the oldest pending slot with 'key', or NULL. */
-static s_slot_t *
-s_take(mf_checker_t *self, const char *key)
-{
-	s_slot_t	**pp, **best = NULL, *sl;
-	size_t		  b = s_hash(key) & (self->nbuckets - 1);
-
-	for (pp = &self->buckets[b]; *pp != NULL; pp = &(*pp)->next)
-		if (strcmp((*pp)->key, key) == 0 &&
-		    (best == NULL || (*pp)->order < (*best)->order))
-			best = pp;
-	if (best == NULL)
-		return NULL;
-	sl = *best;
-	*best = sl->next;
-	return sl;
-}
-
-static void
-s_release(mf_checker_t *self, s_slot_t *sl)
-{
-	free(sl->key);
-	free(sl->msg);
-	sl->key = sl->msg = NULL;
-	sl->next = self->free;
-	self->free = sl;
-	self->npending--;
-}
-
-/* Handles one received message; returns 1 if a verdict was delivered. */
-static int
-s_on_message(mf_checker_t *self, zmq_msg_t *parts, int n, mf_checker_fn *fn,
-    void *arg)
-{
-	const char	*data;
-	size_t		 len;
-	mf_verdict_t	*v;
-	mf_err_t	 err;
-	char		*key, id[MF_WIRE_ID_CAP];
-	s_slot_t	*sl;
-	int		 got = 0;
-
-	/* ["", verdict] from a ROUTER to a DEALER */
-	if (n != 2 || zmq_msg_size(&parts[0]) != 0) {
-		self->st.bad++;
-		return 0;
-	}
-	data = zmq_msg_data(&parts[1]);
-	len = zmq_msg_size(&parts[1]);
-	v = mf_wire_decode_verdict(data, len, &err);
-	if (v != NULL)
-		key = s_key(v->post_id, v->revision, v->instance);
-	else if (mf_wire_peek_post_id(data, len, id, sizeof(id)) == 0)
-		key = s_key(id, NULL, NULL);
-	else
-		key = NULL;
-	if (key == NULL) {
-		self->st.bad++;
-		goto out;
-	}
-	if ((sl = s_take(self, key)) == NULL) {
-		self->st.stray++;
-		goto out;
-	}
-	self->st.verdicts++;
-	fn(v, data, len, sl->tag, arg);
-	s_release(self, sl);
-	got = 1;
-out:
-	free(key);
-	mf_verdict_destroy(&v);
-	return got;
-}
-
-/* Resends what is due; remakes the socket if medflagd went quiet. */
-static int
-s_resend(mf_checker_t *self)
-{
-	int64_t	 now = mf_now_ms();
-	int	 quiet = now - self->last_rx >= self->timeout_ms, any = 0;
-
-	for (size_t i = 0; i < self->window; i++)
-		if (self->slots[i].key != NULL && self->slots[i].due <= now)
-			any = 1;
-	if (!any)
-		return 0;
-	if (quiet) {
-		/* Nothing came back for a whole timeout: start afresh so no
-		 * stale queue to a dead peer holds our posts, and resend all. */
-		if (s_checker_connect(self) == -1)
-			return -1;
-		self->st.reconnects++;
-		self->last_rx = now;
-	}
-	for (size_t i = 0; i < self->window; i++) {
-		s_slot_t *sl = &self->slots[i];
-
-		if (sl->key == NULL || (!quiet && sl->due > now))
-			continue;
-		sl->due = now + self->timeout_ms;
-		self->st.resent++;
-		if (s_send(self, sl) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Receives one whole message if one is ready: up to 'max' frames go into
- * 'parts' (the caller closes them), the rest are read and dropped, and
- * the count returned is then max + 1 so the caller sees it is malformed.
- * 0 when nothing is ready.
- */
-static int
-s_recv(void *sock, zmq_msg_t *parts, int max)
-{
-	int	n = 0, more = 1;
-	size_t	ms = sizeof(more);
-
-	while (more) {
-		zmq_msg_t	 x, *m = n < max ? &parts[n] : &x;
-
-		zmq_msg_init(m);
-		if ((n == 0 ? zmq_msg_recv(m, sock, ZMQ_DONTWAIT) :
-		    mf_zmsg_recv_more(m, sock)) == -1) {
-			zmq_msg_close(m);
-			break;
-		}
-		if (m == &x)
-			zmq_msg_close(&x);
-		n++;
-		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
-	}
-	return n > max ? max + 1 : n;
-}
-
-int
-mf_checker_poll(mf_checker_t *self, int wait_ms, mf_checker_fn *fn,
-    void *arg)
-{
-	zmq_pollitem_t	 it;
-	zmq_msg_t	 parts[4];
-	int		 delivered = 0, n, rc;
-	int64_t		 end = mf_now_ms() + wait_ms;
-
-	for (;;) {
-		int64_t left = end - mf_now_ms();
-
-		if (mf_client_stop)
-			return -1;
-		if (s_resend(self) == -1)
-			return -1;
-		it.socket = self->sock;
-		it.events = ZMQ_POLLIN;
-		it.revents = 0;
-		if (left < 0)
-			left = 0;
-		if (left > 100)
-			left = 100;	/* resend checks, signals */
-		rc = zmq_poll(&it, 1, delivered ? 0 : (long)left);
-		if (rc == -1) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "medflag: zmq_poll: %s\n",
-			    zmq_strerror(errno));
-			return -1;
-		}
-		if (rc == 0) {
-			if (delivered || mf_now_ms() >= end)
-				return delivered;
-			continue;
-		}
-		/* Drain what is ready without waiting. */
-		while ((n = s_recv(self->sock, parts, 4)) > 0) {
-			self->last_rx = self->heard = mf_now_ms();
-			delivered += s_on_message(self, parts, n, fn, arg);
-			for (int i = 0; i < n && i < 4; i++)
-				zmq_msg_close(&parts[i]);
-			if (delivered >= 1024)
-				break;
-		}
-	}
-}
-
-int64_t
-mf_checker_silence_ms(const mf_checker_t *self)
-{
-	return self->npending == 0 ? 0 : mf_now_ms() - self->heard;
-}
-
-void
-mf_checker_report(mf_checker_t *self, const char *prog)
-{
-	int64_t	silent = mf_checker_silence_ms(self);
-
-	if (!self->told && silent >= MF_CLIENT_SILENT_MS) {
-		fprintf(stderr, "%s: medflagd does not answer on %s (nothing "
-		    "for %lld s); still trying\n  hint: is medflagd running? "
-		    "`medflag stats` asks it\n", prog, self->endpoint,
-		    (long long)silent / 1000);
-		self->told = 1;
-	} else if (self->told && silent < MF_CLIENT_SILENT_MS) {
-		fprintf(stderr, "%s: medflagd answers again on %s\n", prog,
-		    self->endpoint);
-		self->told = 0;
-	}
-}
-
-/* ---- control ----------------------------------------------------------- */
-
-int
-mf_client_check_one(const char *endpoint, const void *msg, size_t len,
-    int timeout_ms, mf_buf_t *out, char *why, size_t cap)
-{
-	void		*sock;
-	zmq_pollitem_t	 it;
-	mf_frames_t	 f;
-	int		 rc = -1;
-
-	if ((sock = mf_client_socket(ZMQ_DEALER, endpoint)) == NULL) {
-		snprintf(why, cap, "cannot reach medflagd's check endpoint %s",
-		    endpoint);
-		return -1;
-	}
-	it = (zmq_pollitem_t){ sock, 0, ZMQ_POLLIN, 0 };
-	if (mf_zsend(sock, "", 0, ZMQ_SNDMORE) != 0 ||
-	    mf_zsend(sock, msg, len, 0) != (int)len ||
-	    zmq_poll(&it, 1, timeout_ms) <= 0) {
-		snprintf(why, cap, "medflagd did not answer in %d ms",
-		    timeout_ms);
-		zmq_close(sock);
-		return -1;
-	}
-	/* ["", verdict] */
-	if (mf_frames_recv(sock, &f, 0) != 0)
-		snprintf(why, cap, "reading medflagd's answer: %s",
-		    zmq_strerror(errno));
-	else if (f.n != 2 || f.len[0] != 0 || f.len[1] == 0)
-		snprintf(why, cap, "medflagd's answer is not a verdict");
-	else if (mf_buf_append(out, f.data[1], f.len[1]) != 0)
-		snprintf(why, cap, "out of memory");
-	else
-		rc = 0;
-	mf_frames_free(&f);
-	zmq_close(sock);
-	return rc;
-}
-
-/* mf_client_ping(): no message on stderr. */
-static int	s_control_quiet;
-
-int
-mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict)
-{
-	zmq_msg_t	topic;
-	int		n = 1, more = 0;
-	size_t		ms = sizeof(more);
-
-	zmq_msg_init(&topic);
-	if (zmq_msg_recv(&topic, sub, flags) == -1) {
-		zmq_msg_close(&topic);
-		return -1;
-	}
-	zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ms);
-	while (more) {
-		zmq_msg_t	x, *p = n < 2 ? verdict : &x;
-
-		if (p == &x)
-			zmq_msg_init(&x);
-		if (mf_zmsg_recv_more(p, sub) == -1) {
-			if (p == &x)
-				zmq_msg_close(&x);
-			break;
-		}
-		if (p == &x)
-			zmq_msg_close(&x);
-		n++;
-		zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ms);
-	}
-	zmq_msg_close(&topic);
-	return n;
-}
-
-int
-mf_client_ping(const mf_config_t *cfg, int timeout_ms)
-{
-	msgpack_unpacked	reply;
-	int			rc;
-
-	s_control_quiet = 1;
-	rc = mf_client_control(cfg, "health", NULL, 0, timeout_ms, &reply);
-	s_control_quiet = 0;
-	if (rc == 0)
-		msgpack_unpacked_destroy(&reply);
-	return rc;
-}
-
-int
-mf_client_control(const mf_config_t *cfg, const char *cmd, const void *args,
-    size_t alen, int timeout_ms, msgpack_unpacked *reply)
-{
-	void		*sock;
-	zmq_msg_t	 m;
-	zmq_pollitem_t	 it;
-	int		 rc = -1, more = 0, got = 0;
-	size_t		 ms = sizeof(more), off = 0;
-
-	assert(cfg && cmd && reply);
-	msgpack_unpacked_init(reply);
-	if ((sock = mf_client_socket(ZMQ_REQ, cfg->control)) == NULL)
-		return -1;
-	zmq_msg_init(&m);
-	if (mf_zsend(sock, cmd, strlen(cmd), args ? ZMQ_SNDMORE : 0) == -1 ||
-	    (args && mf_zsend(sock, args, alen, 0) == -1)) {
-		if (!s_control_quiet)
-			fprintf(stderr, "medflag: control %s: %s\n",
-			    cfg->control, zmq_strerror(errno));
-		goto out;
-	}
-	it.socket = sock;
-	it.events = ZMQ_POLLIN;
-	while ((rc = zmq_poll(&it, 1, timeout_ms)) == -1 && errno == EINTR &&
-	    !mf_client_stop)
-		;
-	if (rc <= 0) {
-		if (!s_control_quiet)
-			fprintf(stderr, "medflag: control %s: no answer to "
-			    "'%s' in %d ms\n  hint: is medflagd running? check "
-			    "'control' in the config\n", cfg->control, cmd,
-			    timeout_ms);
-		rc = -1;
-		goto out;
-	}
-	rc = -1;
-	do {
-		if (mf_zmsg_recv_more(&m, sock) == -1)	/* poll saw it */
-			goto out;
-		if (!got) {
-			/* The unpacked strings point into the bytes they came
-			 * from: keep a copy alive as long as the reply's zone,
-			 * not the ZeroMQ message, which is closed below. */
-			size_t	 len = zmq_msg_size(&m);
-			char	*copy = malloc(len ? len : 1);
-
-			got = 1;
-			if (copy == NULL)
-				goto out;
-			memcpy(copy, zmq_msg_data(&m), len);
-			if (msgpack_unpack_next(reply, copy, len, &off) !=
-			    MSGPACK_UNPACK_SUCCESS || !msgpack_zone_push_finalizer(
-			    reply->zone, free, copy)) {
-				free(copy);
-				if (!s_control_quiet)
-					fprintf(stderr, "medflag: control %s: "
-					    "the reply to '%s' is not "
-					    "msgpack\n", cfg->control, cmd);
-				goto out;
-			}
-			if (reply->data.type != MSGPACK_OBJECT_MAP) {
-				if (!s_control_quiet)
-					fprintf(stderr, "medflag: control %s: "
-					    "the reply to '%s' is not a "
-					    "msgpack map\n", cfg->control,
-					    cmd);
-				goto out;
-			}
-			rc = 0;
-		}
-		zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
-	} while (more);
-out:
-	zmq_msg_close(&m);
-	zmq_close(sock);
-	return rc;
-}
-
-/* ---- msgpack helpers --------------------------------------------------- */
-
-const msgpack_object *
-mf_mp_get(const msgpack_object *map, const char *key)
-{
-	size_t	n;
-
-	if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	n = strlen(key);
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object_kv *kv = &map->via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == n &&
-		    memcmp(kv->key.via.str.ptr, key, n) == 0)
-			return &kv->val;
-	}
-	return NULL;
-}
-
-long long
-mf_mp_int(const msgpack_object *map, const char *key, long long def)
-{
-	const msgpack_object	*o = mf_mp_get(map, key);
-
-	if (o == NULL)
-		return def;
-	switch (o->type) {
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return (long long)o->via.u64;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return o->via.i64;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return (long long)o->via.f64;
-	case MSGPACK_OBJECT_BOOLEAN:
-		return o->via.boolean;
-	default:
-		return def;
-	}
-}
-
-const char *
-mf_mp_str(const msgpack_object *map, const char *key, char *out, size_t cap)
-{
-	const msgpack_object	*o = mf_mp_get(map, key);
-
-	out[0] = '\0';
-	if (o != NULL && o->type == MSGPACK_OBJECT_STR)
-		snprintf(out, cap, "%.*s", (int)o->via.str.size,
-		    o->via.str.ptr);
-	else if (o != NULL && (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER))
-		snprintf(out, cap, "%lld", mf_mp_int(map, key, 0));
-	return out;
-}
-
-int
-mf_json_str(mf_buf_t *out, const char *s, size_t n)
-{
-	int	rc = mf_buf_puts(out, "\"");
-
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			rc = mf_buf_printf(out, "\\%c", c);
-		else if (c == '\n')
-			rc = mf_buf_puts(out, "\\n");
-		else if (c == '\t')
-			rc = mf_buf_puts(out, "\\t");
-		else if (c == '\r')
-			rc = mf_buf_puts(out, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			rc = mf_buf_printf(out, "\\u%04x", c);
-		else
-			rc = mf_buf_append(out, &s[i], 1);
-	}
-	return rc ? rc : mf_buf_puts(out, "\"");
-}
-
-int
-mf_mp_json(const msgpack_object *o, mf_buf_t *out)
-{
-	int	rc = 0;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return mf_buf_puts(out, "null");
-	case MSGPACK_OBJECT_BOOLEAN:
-		return mf_buf_puts(out, o->via.boolean ? "true" : "false");
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return mf_buf_printf(out, "%llu",
-		    (unsigned long long)o->via.u64);
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return mf_buf_printf(out, "%lld", (long long)o->via.i64);
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return mf_buf_printf(out, "%.17g", o->via.f64);
-	case MSGPACK_OBJECT_STR:
-		return mf_json_str(out, o->via.str.ptr, o->via.str.size);
-	case MSGPACK_OBJECT_BIN:
-		return mf_json_str(out, o->via.bin.ptr, o->via.bin.size);
-	case MSGPACK_OBJECT_ARRAY:
-		rc = mf_buf_puts(out, "[");
-		for (uint32_t i = 0; i < o->via.array.size && rc == 0; i++) {
-			if (i)
-				rc = mf_buf_puts(out, ",");
-			if (rc == 0)
-				rc = mf_mp_json(&o->via.array.ptr[i], out);
-		}
-		return rc ? rc : mf_buf_puts(out, "]");
-	case MSGPACK_OBJECT_MAP:
-		rc = mf_buf_puts(out, "{");
-		for (uint32_t i = 0; i < o->via.map.size && rc == 0; i++) {
-			const msgpack_object_kv *kv = &o->via.map.ptr[i];
-
-			if (i)
-				rc = mf_buf_puts(out, ",");
-			if (rc == 0 && kv->key.type == MSGPACK_OBJECT_STR)
-				rc = mf_json_str(out, kv->key.via.str.ptr,
-				    kv->key.via.str.size);
-			else if (rc == 0) {
-				mf_buf_t k = {0};
-
-				rc = mf_mp_json(&kv->key, &k);
-				if (rc == 0)
-					rc = mf_json_str(out, k.data, k.len);
-				mf_buf_free(&k);
-			}
-			if (rc == 0)
-				rc = mf_buf_puts(out, ":");
-			if (rc == 0)
-				rc = mf_mp_json(&kv->val, out);
-		}
-		return rc ? rc : mf_buf_puts(out, "}");
-	default:
-		return mf_buf_puts(out, "null");
-	}
-}
-
-void
-mf_stats_rule_pair(const msgpack_object *v, uint64_t *hits,
-    uint64_t *shadow)
-{
-	*hits = *shadow = 0;
-	if (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
-	    v->via.array.size != 2 ||
-	    v->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    v->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return;
-	*hits = v->via.array.ptr[0].via.u64;
-	*shadow = v->via.array.ptr[1].via.u64;
-}
-
-size_t
-mf_stats_top_rules(const msgpack_object *cur, const msgpack_object *prev,
-    mf_rule_count_t *out, size_t n)
-{
-	const msgpack_object	*c = mf_mp_get(cur, "rule_hits");
-	const msgpack_object	*p = prev ? mf_mp_get(prev, "rule_hits") : NULL;
-	size_t			 len = 0;
-
-	if (c == NULL || c->type != MSGPACK_OBJECT_MAP || n == 0)
-		return 0;
-	if (p != NULL && p->type != MSGPACK_OBJECT_MAP)
-		p = NULL;
-	for (uint32_t i = 0; i < c->via.map.size; i++) {
-		const msgpack_object_kv	*kv = &c->via.map.ptr[i];
-		mf_rule_count_t		 r;
-		size_t			 at;
-
-		if (kv->key.type != MSGPACK_OBJECT_STR ||
-		    kv->key.via.str.size >= sizeof(r.id))
-			continue;
-		memcpy(r.id, kv->key.via.str.ptr, kv->key.via.str.size);
-		r.id[kv->key.via.str.size] = '\0';
-		mf_stats_rule_pair(&kv->val, &r.hits, &r.shadow);
-		if (p != NULL) {
-			uint64_t	ph, ps;
-
-			mf_stats_rule_pair(mf_mp_get(p, r.id), &ph, &ps);
-			r.hits = r.hits >= ph ? r.hits - ph : 0;
-			r.shadow = r.shadow >= ps ? r.shadow - ps : 0;
-		}
-		if (r.hits + r.shadow == 0)
-			continue;
-		/* Insertion into the sorted first 'n'. */
-		for (at = len; at > 0 && out[at - 1].hits + out[at - 1].shadow <
-		    r.hits + r.shadow; at--)
-			if (at < n)
-				out[at] = out[at - 1];
-		if (at < n) {
-			out[at] = r;
-			if (len < n)
-				len++;
-		}
-	}
-	return len;
 }
 
 struct mf_store *

@@ -1,8 +1,9 @@
 /*
  * client.h - what the service subcommands of `medflag` share: the config
- * they run with, the ZeroMQ context, the check client (a window of
- * outstanding posts, each kept until its verdict arrives and resent after a
- * timeout), control requests, and msgpack-to-JSON for printing replies.
+ * they run with and the ZeroMQ context (client.c), the check client (a
+ * window of outstanding posts, each kept until its verdict arrives and
+ * resent after a timeout; checker.c), control requests and their replies,
+ * read with the bounded msgpack reader (mpack.h; ctl.c).
  *
  * Not responsible for output formats of one subcommand; those stay in its
  * own file. docs/protocol.md describes the wire these speak.
@@ -11,29 +12,54 @@
 #ifndef MF_CLIENT_H
 #define MF_CLIENT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 
-#include <msgpack.h>
 #include <zmq.h>
 
 #include "cli.h"
 #include "clock.h"	/* mf_now_ms() */
 #include "config.h"
+#include "curve.h"	/* MF_CURVE_Z85 */
+#include "mpack.h"
 #include "rulehits.h"
 
 /* Loads the configuration: cli->config, else mf_config_default_path(),
  * else the defaults. Prints every diagnostic; returns 0 or -1. Also
  * ignores SIGPIPE (hiredis, ZeroMQ). */
 int		 mf_client_config(const mf_cli_t *cli, mf_config_t *cfg);
-/* The process-wide ZeroMQ context, made on first use (NULL on failure).
- * mf_client_term() closes it; every socket must be closed before. */
-void		*mf_client_ctx(void);
-void		 mf_client_term(void);
-/* A socket of 'type' connected to 'endpoint' with linger 0; NULL with a
- * message on stderr. */
-void		*mf_client_socket(int type, const char *endpoint);
+
+/*
+ * The connection of a command (or of a gateway, whose threads share it):
+ * the configuration it runs with, and what is made from it on first use,
+ * the ZeroMQ context and the CURVE keys (read when the first socket is
+ * made, so a command that makes none never reads them). Those are made
+ * under 'mu' and never change after, so threads may share one client.
+ * Everything a command passes around lives here; the only process-wide
+ * state is mf_client_stop, which a signal handler must reach.
+ */
+typedef struct mf_client {
+	const mf_config_t *cfg;		/* BORROWS: outlives the client */
+	pthread_mutex_t	 mu;		/* guards what follows */
+	int		 live;		/* mu made, not yet destroyed */
+	void		*zctx;		/* made on first use */
+	int		 curve;		/* keys: -1 unread, 0 off, 1 on */
+	char		 server_pub[MF_CURVE_Z85 + 1];
+	char		 secret[MF_CURVE_Z85 + 1];
+} mf_client_t;
+
+/* A client for 'cfg' (BORROWS). 0, or -1 with a message on stderr. */
+int		 mf_client_init(mf_client_t *self, const mf_config_t *cfg);
+/* Closes the ZeroMQ context (every socket must be closed before) and
+ * ends the client; safe twice, and on a client never initialised if it
+ * was zeroed. */
+void		 mf_client_term(mf_client_t *self);
+/* A socket of 'type' connected to 'endpoint' with linger 0, CURVE when
+ * the configuration turns it on; NULL with a message on stderr. */
+void		*mf_client_socket(mf_client_t *self, int type,
+		    const char *endpoint);
 /* Set by SIGINT/SIGTERM once mf_client_catch_signals() was called. */
 extern volatile int	mf_client_stop;
 void		 mf_client_catch_signals(void);
@@ -59,9 +85,11 @@ typedef struct mf_checker_stats {
 typedef void	 mf_checker_fn(const mf_verdict_t *v, const void *msg,
 		    size_t len, void *tag, void *arg);
 
-/* OWNS: caller (mf_checker_destroy). NULL with a message on stderr. */
-mf_checker_t	*mf_checker_new(const char *endpoint, size_t window,
-		    int timeout_ms);
+/* A check client on 'endpoint' over 'client' (BORROWS: it outlives the
+ * check client). OWNS: caller (mf_checker_destroy). NULL with a message
+ * on stderr. */
+mf_checker_t	*mf_checker_new(mf_client_t *client, const char *endpoint,
+		    size_t window, int timeout_ms);
 void		 mf_checker_destroy(mf_checker_t **self_p);
 /* Posts that can be sent before the window is full. */
 size_t		 mf_checker_room(const mf_checker_t *self);
@@ -93,19 +121,31 @@ void		 mf_checker_report(mf_checker_t *self, const char *prog);
  * a DEALER of its own and waits up to 'timeout_ms' for its verdict, which
  * is appended to 'out'. Returns 0, or -1 with the cause in 'why'.
  */
-int		 mf_client_check_one(const char *endpoint, const void *msg,
-		    size_t len, int timeout_ms, mf_buf_t *out, char *why,
-		    size_t cap);
+int		 mf_client_check_one(mf_client_t *self, const char *endpoint,
+		    const void *msg, size_t len, int timeout_ms, mf_buf_t *out,
+		    char *why, size_t cap);
+
+/* A control reply: its bytes and the map they hold, checked whole
+ * (mpack.h reads it). */
+typedef struct mf_reply {
+	mf_buf_t	 buf;	/* OWNS: mf_reply_free() */
+	mf__mp_obj_t	 map;	/* BORROWS: the whole of 'buf' */
+} mf_reply_t;
+/* Frees 'self''s bytes; safe twice, and on a reply never filled. */
+void		 mf_reply_free(mf_reply_t *self);
 
 /*
- * Control: sends [cmd] or [cmd, args] from a REQ socket to cfg->control
+ * Control: sends [cmd] or [cmd, args] from a REQ socket to
+ * self->cfg->control
  * and waits 'timeout_ms' for the one-frame msgpack map reply.
- * On success 'reply' holds it (OWNS: caller, msgpack_unpacked_destroy)
- * and 0 is returned; -1 with a message on stderr otherwise.
+ * On success 'reply' holds it (OWNS: caller, mf_reply_free) and 0 is
+ * returned; -1 with a message on stderr otherwise (a reply that is not
+ * one well-formed msgpack map within the wire limits is refused, saying
+ * why). 'reply' can be freed either way.
  */
-int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
+int		 mf_client_control(mf_client_t *self, const char *cmd,
 		    const void *args, size_t alen, int timeout_ms,
-		    msgpack_unpacked *reply);
+		    mf_reply_t *reply);
 
 /* One message of a SUB socket on the verdicts endpoint, [topic,
  * verdict]: the verdict frame into 'verdict' (initialised by the caller,
@@ -114,23 +154,9 @@ int		 mf_client_control(const mf_config_t *cfg, const char *cmd,
  * with errno set when nothing was received. */
 int		 mf_client_recv_verdict(void *sub, int flags, zmq_msg_t *verdict);
 
-/* 0 if medflagd answers 'health' on cfg->control within 'timeout_ms';
- * -1 otherwise, saying nothing. */
-int		 mf_client_ping(const mf_config_t *cfg, int timeout_ms);
-
-/* msgpack helpers for printing replies. */
-/* The value of string key 'key' in map 'map', or NULL. BORROWS. */
-const msgpack_object *mf_mp_get(const msgpack_object *map, const char *key);
-/* Integer value (or 'def' when absent or not a number). */
-long long	 mf_mp_int(const msgpack_object *map, const char *key,
-		    long long def);
-/* String value copied into 'out' ("" when absent); returns 'out'. */
-const char	*mf_mp_str(const msgpack_object *map, const char *key,
-		    char *out, size_t cap);
-/* Appends 'o' as JSON to 'out'. Returns 0 or -1 (ENOMEM). */
-int		 mf_mp_json(const msgpack_object *o, mf_buf_t *out);
-/* Appends 's' (length 'n') as a JSON string literal. */
-int		 mf_json_str(mf_buf_t *out, const char *s, size_t n);
+/* 0 if medflagd answers 'health' on self->cfg->control within
+ * 'timeout_ms'; -1 otherwise, saying nothing. */
+int		 mf_client_ping(mf_client_t *self, int timeout_ms);
 
 /*
  * What teaches the model from moderators' outcomes that carry the post's
@@ -164,7 +190,7 @@ typedef struct mf_feedback_rules {
 /* Fills 'known' with the ids of the rule set medflagd runs (control
  * command `rules`: also those of the set before a reload, and "model").
  * 0, or -1 when medflagd does not answer within 'timeout_ms'. */
-int		 mf_feedback_rules_running(const mf_config_t *cfg,
+int		 mf_feedback_rules_running(mf_client_t *client,
 		    int timeout_ms, mf_feedback_rules_t *known);
 /* Stores one feedback record (JSON, docs/protocol.md) in Redis, and when
  * it carries the post's text and 'teacher' is not NULL teaches the model;
@@ -179,7 +205,7 @@ int		 mf_feedback_record(const mf_config_t *cfg,
 
 /* Writes stats reply 'r' to 'fp' in the Prometheus text format
  * (`medflag stats --prometheus`, GET /metrics of `medflag http`). */
-void		 mf_stats_prometheus(const msgpack_object *r, FILE *fp);
+void		 mf_stats_prometheus(const mf__mp_obj_t *r, FILE *fp);
 
 /* One rule of stats' "rule_hits". */
 typedef struct mf_rule_count {
@@ -188,13 +214,13 @@ typedef struct mf_rule_count {
 } mf_rule_count_t;
 /* The hits and shadow hits of one "rule_hits" value, [hits, shadow]
  * (both 0 when it is not that). */
-void		 mf_stats_rule_pair(const msgpack_object *v, uint64_t *hits,
+void		 mf_stats_rule_pair(const mf__mp_obj_t *v, uint64_t *hits,
 		    uint64_t *shadow);
 /* The (at most) 'n' rules of stats reply 'cur' with the most hits,
  * enforce and shadow together, into 'out', most first; with 'prev' (an
  * earlier reply) the hits since it. Returns how many were written. */
-size_t		 mf_stats_top_rules(const msgpack_object *cur,
-		    const msgpack_object *prev, mf_rule_count_t *out,
+size_t		 mf_stats_top_rules(const mf__mp_obj_t *cur,
+		    const mf__mp_obj_t *prev, mf_rule_count_t *out,
 		    size_t n);
 
 #endif

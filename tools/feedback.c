@@ -72,34 +72,32 @@ s_known(const mf_feedback_rules_t *known, const char *const *rules,
 }
 
 int
-mf_feedback_rules_running(const mf_config_t *cfg, int timeout_ms,
+mf_feedback_rules_running(mf_client_t *client, int timeout_ms,
     mf_feedback_rules_t *known)
 {
-	msgpack_unpacked	 reply;
-	const msgpack_object	*a, *h;
-	int			 rc = -1;
+	mf_reply_t	 reply = { 0 };
+	mf__mp_obj_t	 a, o;
+	mf__mp_iter_t	 it;
+	const char	*id;
+	size_t		 len;
+	int		 rc = -1;
 
 	memset(known, 0, sizeof(*known));
-	if (mf_client_control(cfg, "rules", NULL, 0, timeout_ms, &reply) != 0)
+	if (mf_client_control(client, "rules", NULL, 0, timeout_ms,
+	    &reply) != 0)
 		goto out;
-	if ((a = mf_mp_get(&reply.data, "rules")) == NULL ||
-	    a->type != MSGPACK_OBJECT_ARRAY)
+	if (mf__mp_get(&reply.map, "rules", &a) == -1 ||
+	    mf__mp_iter_init(&it, &a, MF__MP_ARRAY) == -1)
 		goto out;
-	for (uint32_t i = 0; i < a->via.array.size; i++) {
-		const msgpack_object	*o = &a->via.array.ptr[i];
-
-		if (o->type == MSGPACK_OBJECT_STR)
-			(void)mf_rulehits_add(&known->ids, o->via.str.ptr,
-			    o->via.str.size, 0, 0);
-	}
-	if ((h = mf_mp_get(&reply.data, "ruleset")) != NULL &&
-	    h->type == MSGPACK_OBJECT_STR)
-		snprintf(known->ruleset, sizeof(known->ruleset), "%.*s",
-		    (int)h->via.str.size, h->via.str.ptr);
+	while (mf__mp_iter_next(&it, NULL, &o) == 1)
+		if (mf__mp_obj_str(&o, &id, &len) == 0)
+			(void)mf_rulehits_add(&known->ids, id, len, 0, 0);
+	(void)mf__mp_get_str(&reply.map, "ruleset", known->ruleset,
+	    sizeof(known->ruleset));
 	snprintf(known->from, sizeof(known->from), "the running rule set");
 	rc = known->ids.len > 0 ? 0 : -1;
 out:
-	msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	if (rc != 0)
 		mf_rulehits_free(&known->ids);
 	return rc;
@@ -540,6 +538,7 @@ int
 mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl = {0};
 	mf_store_t	*st;
 	mf_teacher_t	*teacher = NULL;
 	mf_feedback_rules_t known = {0};
@@ -597,12 +596,14 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	}
 	if (textfile && (text = mf_cli_slurp(textfile, &tlen)) == NULL)
 		return 1;
-	if (mf_client_config(cli, &cfg) == -1) {
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1) {
 		free(text);
 		return 1;
 	}
 	if ((st = mf_client_store(&cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "medflag feedback: %s\n", err);
+		mf_client_term(&cl);
 		free(text);
 		return 1;
 	}
@@ -614,7 +615,7 @@ mf_cmd_feedback(int argc, char **argv, const mf_cli_t *cli)
 	/* Only ids of the rules that judge posts are kept for ever: those
 	 * of the running rule set, else of the configuration's rules. */
 	if (mode == NULL || strcmp(mode, "-") == 0) {
-		if (mf_feedback_rules_running(&cfg, 2000, &known) != 0) {
+		if (mf_feedback_rules_running(&cl, 2000, &known) != 0) {
 			fprintf(stderr, "medflag feedback: medflagd does not "
 			    "answer; checking the rule ids against the rules "
 			    "of the configuration\n");
@@ -655,6 +656,7 @@ out:
 	mf_rulehits_free(&known.ids);
 	mf_teacher_destroy(&teacher);
 	mf_store_destroy(&st);
+	mf_client_term(&cl);
 	free(text);
 	return rc;
 }

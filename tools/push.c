@@ -37,19 +37,16 @@ static void
 s_print_verdict(s_push_t *p, const mf_verdict_t *v, const void *msg,
     size_t len)
 {
-	mf_err_t		 err;
-	msgpack_unpacked	 u;
-	size_t			 off = 0;
+	mf_err_t	err;
+	mf__mp_obj_t	o;
 
 	mf_buf_reset(&p->json);
 	if (v != NULL && mf_wire_encode_verdict_json(v, &p->json, &err) == 0) {
 		/* done */
 	} else {
-		msgpack_unpacked_init(&u);
-		if (msgpack_unpack_next(&u, msg, len, &off) ==
-		    MSGPACK_UNPACK_SUCCESS)
-			(void)mf_mp_json(&u.data, &p->json);
-		msgpack_unpacked_destroy(&u);
+		mf_buf_reset(&p->json);
+		if (mf__mp_open(&o, msg, len, len, 0, "verdict", &err) == 0)
+			(void)mf__mp_json(&o, &p->json, &err);
 	}
 	if (p->json.len > 0) {
 		fwrite(p->json.data, 1, p->json.len, stdout);
@@ -153,8 +150,9 @@ s_next(s_push_t *p, char **line, size_t *cap, mf_post_t **post,
 }
 
 static int
-s_async(const mf_config_t *cfg, s_push_t *p)
+s_async(mf_client_t *cl, s_push_t *p)
 {
+	const mf_config_t *cfg = cl->cfg;
 	void		*sock;
 	char		*line = NULL;
 	size_t		 cap = 0;
@@ -162,7 +160,7 @@ s_async(const mf_config_t *cfg, s_push_t *p)
 	mf_buf_t	 msg = {0};
 	int		 r, linger = 30000, rc = 1;
 
-	if ((sock = mf_client_socket(ZMQ_PUSH, cfg->ingest)) == NULL)
+	if ((sock = mf_client_socket(cl, ZMQ_PUSH, cfg->ingest)) == NULL)
 		return 1;
 	/* Give queued posts time to leave before the socket closes. */
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
@@ -194,8 +192,9 @@ out:
 }
 
 static int
-s_sync(const mf_config_t *cfg, s_push_t *p, size_t window, int timeout_ms)
+s_sync(mf_client_t *cl, s_push_t *p, size_t window, int timeout_ms)
 {
+	const mf_config_t		*cfg = cl->cfg;
 	mf_checker_t			*ck;
 	const mf_checker_stats_t	*st;
 	char				*line = NULL;
@@ -204,7 +203,7 @@ s_sync(const mf_config_t *cfg, s_push_t *p, size_t window, int timeout_ms)
 	mf_buf_t			 msg = {0};
 	int				 r = 1, rc = 1, eof = 0;
 
-	if ((ck = mf_checker_new(cfg->check, window, timeout_ms)) == NULL)
+	if ((ck = mf_checker_new(cl, cfg->check, window, timeout_ms)) == NULL)
 		return 1;
 	while (!mf_client_stop && (!eof || mf_checker_pending(ck) > 0)) {
 		while (!eof && mf_checker_room(ck) > 0) {
@@ -251,6 +250,7 @@ int
 mf_cmd_push(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl;
 	s_push_t	 p = {0};
 	int		 async = 0, timeout_ms = 5000, rc;
 	long		 window = 256;
@@ -278,12 +278,13 @@ mf_cmd_push(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 1;
 	mf_client_catch_signals();
-	rc = async ? s_async(&cfg, &p) : s_sync(&cfg, &p, (size_t)window,
+	rc = async ? s_async(&cl, &p) : s_sync(&cl, &p, (size_t)window,
 	    timeout_ms);
 	mf_buf_free(&p.json);
-	mf_client_term();
+	mf_client_term(&cl);
 	return rc;
 }

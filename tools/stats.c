@@ -20,64 +20,71 @@
 
 /* Prints map 'o' as one JSON line. */
 static void
-s_print_json(const msgpack_object *o)
+s_print_json(const mf__mp_obj_t *o)
 {
 	mf_buf_t	out = {0};
+	mf_err_t	err;
 
-	if (mf_mp_json(o, &out) == 0)
+	if (mf__mp_json(o, &out, &err) == 0)
 		printf("%s\n", out.data);
+	else
+		fprintf(stderr, "medflag: %s\n", err.msg);
 	mf_buf_free(&out);
 }
 
 /* Prints "name value" for each key of the map under 'key'. */
 static void
-s_print_counts(const msgpack_object *map, const char *key, const char *label)
+s_print_counts(const mf__mp_obj_t *map, const char *key, const char *label)
 {
-	const msgpack_object	*o = mf_mp_get(map, key);
-	char			 k[64];
+	mf__mp_obj_t	 o, k, v;
+	mf__mp_iter_t	 it;
+	const char	*name;
+	size_t		 len;
 
-	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
+	if (mf__mp_get(map, key, &o) == -1 ||
+	    mf__mp_iter_init(&it, &o, MF__MP_MAP) == -1)
 		return;
 	printf("%-10s", label);
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		const msgpack_object_kv *kv = &o->via.map.ptr[i];
-
-		if (kv->key.type != MSGPACK_OBJECT_STR)
+	while (mf__mp_iter_next(&it, &k, &v) == 1) {
+		if (mf__mp_obj_str(&k, &name, &len) == -1)
 			continue;
-		snprintf(k, sizeof(k), "%.*s", (int)kv->key.via.str.size,
-		    kv->key.via.str.ptr);
-		printf(" %s %lld", k, mf_mp_int(o, k, 0));
+		/* The first value of the key, as a lookup would give. */
+		printf(" %.*s %lld", (int)(len < 63 ? len : 63), name,
+		    mf__mp_obj_int(&v, 0));
 	}
 	putchar('\n');
 }
 
 static void
-s_print_stats(const msgpack_object *r)
+s_print_stats(const mf__mp_obj_t *r)
 {
-	const msgpack_object	*w = mf_mp_get(r, "workers");
-	char			 rs[128], sv[64], s1[64], s2[64], s3[128];
+	mf__mp_obj_t	 w, x, alive;
+	mf__mp_iter_t	 it;
+	char		 rs[128], sv[64], s1[64], s2[64], s3[128];
 
 	printf("medflagd: up %llds  ruleset %s (generation %lld)  sources v%s"
-	    "  seq %lld\n", mf_mp_int(r, "uptime_s", 0), mf_mp_str(r,
-	    "ruleset", rs, sizeof(rs)), mf_mp_int(r, "gen", 0),
-	    mf_mp_str(r, "sources_version", sv, sizeof(sv)),
-	    mf_mp_int(r, "seq", 0));
+	    "  seq %lld\n", mf__mp_get_int(r, "uptime_s", 0),
+	    mf__mp_get_str(r, "ruleset", rs, sizeof(rs)),
+	    mf__mp_get_int(r, "gen", 0), mf__mp_get_str(r, "sources_version",
+	    sv, sizeof(sv)), mf__mp_get_int(r, "seq", 0));
 	printf("posts in %lld  in flight %lld  queue %lld  requeued %lld  "
-	    "bad messages %lld\n", mf_mp_int(r, "posts_in", 0),
-	    mf_mp_int(r, "in_flight", 0), mf_mp_int(r, "queue", 0),
-	    mf_mp_int(r, "requeued", 0), mf_mp_int(r, "bad_messages", 0));
+	    "bad messages %lld\n", mf__mp_get_int(r, "posts_in", 0),
+	    mf__mp_get_int(r, "in_flight", 0), mf__mp_get_int(r, "queue", 0),
+	    mf__mp_get_int(r, "requeued", 0),
+	    mf__mp_get_int(r, "bad_messages", 0));
 	s_print_counts(r, "verdicts", "verdicts:");
 	s_print_counts(r, "status", "status:");
 	{
-		const msgpack_object *l = mf_mp_get(r, "latency_us");
+		mf__mp_obj_t	l;
 
-		if (l != NULL && l->type == MSGPACK_OBJECT_MAP)
+		if (mf__mp_get(r, "latency_us", &l) == 0 &&
+		    mf__mp_obj_type(&l) == MF__MP_MAP)
 			printf("latency   p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  "
 			    "max %.2f ms (since start, arrival to verdict)\n",
-			    (double)mf_mp_int(l, "p50", 0) / 1000,
-			    (double)mf_mp_int(l, "p90", 0) / 1000,
-			    (double)mf_mp_int(l, "p99", 0) / 1000,
-			    (double)mf_mp_int(l, "max", 0) / 1000);
+			    (double)mf__mp_get_int(&l, "p50", 0) / 1000,
+			    (double)mf__mp_get_int(&l, "p90", 0) / 1000,
+			    (double)mf__mp_get_int(&l, "p99", 0) / 1000,
+			    (double)mf__mp_get_int(&l, "max", 0) / 1000);
 	}
 	{
 		mf_rule_count_t	 top[10];
@@ -91,47 +98,48 @@ s_print_stats(const msgpack_object *r)
 			    (unsigned long long)top[i].hits,
 			    (unsigned long long)top[i].shadow);
 	}
-	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
+	if (mf__mp_get(r, "workers", &w) == -1 ||
+	    mf__mp_iter_init(&it, &w, MF__MP_ARRAY) == -1)
 		return;
-	printf("workers (%u):\n  %-10s %-8s %-16s %-16s %5s %9s %10s %s\n",
-	    w->via.array.size, "id", "pid", "host", "ruleset", "gen",
+	printf("workers (%zu):\n  %-10s %-8s %-16s %-16s %5s %9s %10s %s\n",
+	    mf__mp_obj_len(&w), "id", "pid", "host", "ruleset", "gen",
 	    "in_flight", "done", "alive");
-	for (uint32_t i = 0; i < w->via.array.size; i++) {
-		const msgpack_object *x = &w->via.array.ptr[i];
-		const msgpack_object *alive = mf_mp_get(x, "alive");
-
+	while (mf__mp_iter_next(&it, NULL, &x) == 1) {
 		printf("  %-10s %-8lld %-16s %-16.16s %5lld %9lld %10lld "
-		    "%s\n", mf_mp_str(x, "id", s1, sizeof(s1)),
-		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", s3,
-		    sizeof(s3)), mf_mp_str(x, "ruleset", s2, sizeof(s2)),
-		    mf_mp_int(x, "gen", 0),
-		    mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "done", 0),
-		    alive == NULL ? "?" : mf_mp_int(x, "alive", 0) ? "yes" :
-		    "no");
+		    "%s\n", mf__mp_get_str(&x, "id", s1, sizeof(s1)),
+		    mf__mp_get_int(&x, "pid", 0),
+		    mf__mp_get_str(&x, "host", s3, sizeof(s3)),
+		    mf__mp_get_str(&x, "ruleset", s2, sizeof(s2)),
+		    mf__mp_get_int(&x, "gen", 0),
+		    mf__mp_get_int(&x, "in_flight", 0),
+		    mf__mp_get_int(&x, "done", 0),
+		    mf__mp_get(&x, "alive", &alive) == -1 ? "?" :
+		    mf__mp_obj_int(&alive, 0) ? "yes" : "no");
 	}
 }
 
 /* The error of a refused request, with every diagnostic when given. */
 static void
-s_print_refusal(const char *prog, const msgpack_object *r)
+s_print_refusal(const char *prog, const mf__mp_obj_t *r)
 {
-	const msgpack_object	*d = mf_mp_get(r, "diagnostics");
-	char			 err[2048];
+	mf__mp_obj_t	 d, x;
+	mf__mp_iter_t	 it;
+	const char	*s;
+	size_t		 len;
+	char		 err[2048];
 
-	fprintf(stderr, "%s: %s\n", prog, mf_mp_str(r, "error", err,
+	fprintf(stderr, "%s: %s\n", prog, mf__mp_get_str(r, "error", err,
 	    sizeof(err))[0] ? err : "refused (no reason given)");
-	if (d == NULL || d->type != MSGPACK_OBJECT_ARRAY)
+	if (mf__mp_get(r, "diagnostics", &d) == -1 ||
+	    mf__mp_iter_init(&it, &d, MF__MP_ARRAY) == -1)
 		return;
-	for (uint32_t i = 0; i < d->via.array.size; i++) {
-		const msgpack_object *x = &d->via.array.ptr[i];
-
-		if (x->type == MSGPACK_OBJECT_STR)
-			fprintf(stderr, "%.*s\n", (int)x->via.str.size,
-			    x->via.str.ptr);
+	while (mf__mp_iter_next(&it, NULL, &x) == 1) {
+		if (mf__mp_obj_str(&x, &s, &len) == 0)
+			fprintf(stderr, "%.*s\n", (int)len, s);
 		else {
 			mf_buf_t out = {0};
 
-			if (mf_mp_json(x, &out) == 0)
+			if (mf__mp_json(&x, &out, NULL) == 0)
 				fprintf(stderr, "%s\n", out.data);
 			mf_buf_free(&out);
 		}
@@ -145,7 +153,7 @@ s_print_refusal(const char *prog, const msgpack_object *r)
  * overstated), rule hits labelled by rule and mode.
  */
 void
-mf_stats_prometheus(const msgpack_object *r, FILE *fp)
+mf_stats_prometheus(const mf__mp_obj_t *r, FILE *fp)
 {
 	static const struct { const char *key, *name, *help; int gauge; } m[] = {
 		{ "posts_in", "posts_in_total", "posts accepted", 0 },
@@ -191,57 +199,55 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 	    .1, .25, .5, 1, 2.5 };
 	static const char *const maps[2][2] = { { "verdicts", "action" },
 	    { "status", "status" } };
-	const msgpack_object	*w = mf_mp_get(r, "workers");
-	const msgpack_object	*h = mf_mp_get(r, "latency_hist");
-	const msgpack_object	*rh = mf_mp_get(r, "rule_hits");
-	uint64_t		 n[MF_LATHIST_N] = {0}, total = 0;
+	mf__mp_obj_t		 o, w = { NULL, NULL }, ko, v;
+	mf__mp_iter_t		 it;
+	const char		*key;
+	size_t			 len, b;
+	uint64_t		 n[MF_LATHIST_N] = {0}, total = 0, u;
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
 		fprintf(fp, "# HELP medflag_%s %s\n# TYPE medflag_%s %s\n"
 		    "medflag_%s %lld\n", m[i].name, m[i].help, m[i].name,
 		    m[i].gauge ? "gauge" : "counter", m[i].name,
-		    mf_mp_int(r, m[i].key, 0));
+		    mf__mp_get_int(r, m[i].key, 0));
 	for (int k = 0; k < 2; k++) {
-		const msgpack_object *o = mf_mp_get(r, maps[k][0]);
-
 		fprintf(fp, "# HELP medflag_%s_total verdicts published by %s\n"
 		    "# TYPE medflag_%s_total counter\n", maps[k][0],
 		    maps[k][1], maps[k][0]);
-		for (uint32_t i = 0; o != NULL && o->type ==
-		    MSGPACK_OBJECT_MAP && i < o->via.map.size; i++) {
-			const msgpack_object_kv *kv = &o->via.map.ptr[i];
-
-			if (kv->key.type == MSGPACK_OBJECT_STR &&
-			    kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		if (mf__mp_get(r, maps[k][0], &o) == -1 ||
+		    mf__mp_iter_init(&it, &o, MF__MP_MAP) == -1)
+			continue;
+		while (mf__mp_iter_next(&it, &ko, &v) == 1)
+			if (mf__mp_obj_str(&ko, &key, &len) == 0 &&
+			    mf__mp_obj_uint(&v, &u) == 0)
 				fprintf(fp, "medflag_%s_total{%s=\"%.*s\"} %llu\n",
-				    maps[k][0], maps[k][1],
-				    (int)kv->key.via.str.size,
-				    kv->key.via.str.ptr, (unsigned long long)
-				    kv->val.via.u64);
-		}
+				    maps[k][0], maps[k][1], (int)len, key,
+				    (unsigned long long)u);
 	}
+	(void)mf__mp_get(r, "workers", &w);
 	fprintf(fp, "# HELP medflag_workers_alive workers connected\n"
-	    "# TYPE medflag_workers_alive gauge\nmedflag_workers_alive %u\n",
-	    w && w->type == MSGPACK_OBJECT_ARRAY ? w->via.array.size : 0);
+	    "# TYPE medflag_workers_alive gauge\nmedflag_workers_alive %zu\n",
+	    mf__mp_obj_type(&w) == MF__MP_ARRAY ? mf__mp_obj_len(&w) : 0);
 	{
-		long long	gen = mf_mp_int(r, "gen", 0);
-		unsigned	behind = 0;
+		long long	gen = mf__mp_get_int(r, "gen", 0);
+		size_t		behind = 0;
 
 		/* A worker that refused or missed a reload judges with
 		 * older rules: worth an alert when it stays so. */
-		for (uint32_t i = 0; w && w->type == MSGPACK_OBJECT_ARRAY &&
-		    i < w->via.array.size; i++)
-			behind += mf_mp_int(&w->via.array.ptr[i], "gen", 0) !=
-			    gen;
+		if (mf__mp_iter_init(&it, &w, MF__MP_ARRAY) == 0)
+			while (mf__mp_iter_next(&it, NULL, &v) == 1)
+				behind += mf__mp_get_int(&v, "gen", 0) != gen;
 		fprintf(fp, "# HELP medflag_workers_behind workers not "
 		    "running medflagd's rule set generation\n# TYPE "
 		    "medflag_workers_behind gauge\nmedflag_workers_behind "
-		    "%u\n", behind);
+		    "%zu\n", behind);
 	}
-	for (uint32_t i = 0; h && h->type == MSGPACK_OBJECT_ARRAY &&
-	    i < h->via.array.size && i < MF_LATHIST_N; i++)
-		if (h->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-			total += n[i] = h->via.array.ptr[i].via.u64;
+	if (mf__mp_get(r, "latency_hist", &o) == 0 &&
+	    mf__mp_iter_init(&it, &o, MF__MP_ARRAY) == 0)
+		for (b = 0; b < MF_LATHIST_N && mf__mp_iter_next(&it, NULL,
+		    &v) == 1; b++)
+			if (mf__mp_obj_uint(&v, &u) == 0)
+				total += n[b] = u;
 	fprintf(fp, "# HELP medflag_latency_seconds arrival to verdict of judged "
 	    "posts\n# TYPE medflag_latency_seconds histogram\n");
 	for (size_t k = 0; k < sizeof(le) / sizeof(le[0]); k++) {
@@ -256,31 +262,31 @@ mf_stats_prometheus(const msgpack_object *r, FILE *fp)
 	fprintf(fp, "medflag_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "medflag_latency_seconds_sum %.6f\n"
 	    "medflag_latency_seconds_count %llu\n", (unsigned long long)total,
-	    (double)mf_mp_int(r, "latency_sum_us", 0) / 1e6,
+	    (double)mf__mp_get_int(r, "latency_sum_us", 0) / 1e6,
 	    (unsigned long long)total);
 	fprintf(fp, "# HELP medflag_rule_hits_total hits per rule since start\n"
 	    "# TYPE medflag_rule_hits_total counter\n");
-	for (uint32_t i = 0; rh && rh->type == MSGPACK_OBJECT_MAP &&
-	    i < rh->via.map.size; i++) {
-		const msgpack_object_kv	*kv = &rh->via.map.ptr[i];
-		uint64_t		 c[2];
+	if (mf__mp_get(r, "rule_hits", &o) == -1 ||
+	    mf__mp_iter_init(&it, &o, MF__MP_MAP) == -1)
+		return;
+	while (mf__mp_iter_next(&it, &ko, &v) == 1) {
+		uint64_t	c[2];
 
-		if (kv->key.type != MSGPACK_OBJECT_STR ||
-		    kv->val.type != MSGPACK_OBJECT_ARRAY ||
-		    kv->val.via.array.size != 2)
+		if (mf__mp_obj_str(&ko, &key, &len) == -1 ||
+		    mf__mp_obj_type(&v) != MF__MP_ARRAY ||
+		    mf__mp_obj_len(&v) != 2)
 			continue;
-		mf_stats_rule_pair(&kv->val, &c[0], &c[1]);
+		mf_stats_rule_pair(&v, &c[0], &c[1]);
 		/* Rule ids are [a-z0-9._-]: nothing to escape. */
 		for (int k = 0; k < 2; k++)
 			fprintf(fp, "medflag_rule_hits_total{rule=\"%.*s\",mode="
-			    "\"%s\"} %llu\n", (int)kv->key.via.str.size,
-			    kv->key.via.str.ptr, k ? "shadow" : "enforce",
-			    (unsigned long long)c[k]);
+			    "\"%s\"} %llu\n", (int)len, key, k ? "shadow" :
+			    "enforce", (unsigned long long)c[k]);
 	}
 }
 
 static void
-s_print_prometheus(const msgpack_object *r)
+s_print_prometheus(const mf__mp_obj_t *r)
 {
 	mf_stats_prometheus(r, stdout);
 }
@@ -299,13 +305,14 @@ s_sleep_ms(long long ms)
  * --json, or with 'prom' (when given) with --prometheus. */
 static int
 s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
-    void (*print)(const msgpack_object *),
-    void (*prom)(const msgpack_object *))
+    void (*print)(const mf__mp_obj_t *),
+    void (*prom)(const mf__mp_obj_t *))
 {
-	mf_config_t		 cfg;
-	msgpack_unpacked	 reply;
-	int			 json = 0, rc = 1, timeout = MF_CONTROL_TIMEOUT_MS;
-	char			 prog[64];
+	mf_config_t	 cfg;
+	mf_client_t	 cl;
+	mf_reply_t	 reply = { 0 };
+	int		 json = 0, rc = 1, timeout = MF_CONTROL_TIMEOUT_MS;
+	char		 prog[64];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
@@ -319,7 +326,8 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 			return 2;
 		}
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 1;
 	snprintf(prog, sizeof(prog), "medflag %s", cmd);
 	/* A reload is answered when every worker has taken the checked
@@ -327,7 +335,7 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 	 * seconds for a big rule set. */
 	if (strcmp(cmd, "reload") == 0)
 		timeout = cfg.reload_timeout_ms + S_RELOAD_CHECK_MS;
-	if (mf_client_control(&cfg, cmd, NULL, 0, timeout, &reply) == -1)
+	if (mf_client_control(&cl, cmd, NULL, 0, timeout, &reply) == -1)
 		goto out;
 	/* A reload rate-limited for more than 2 s is answered "queued" at
 	 * once. Asked again shortly before it is due, the request joins that
@@ -335,31 +343,31 @@ s_request(int argc, char **argv, const mf_cli_t *cli, const char *cmd,
 	 * learns whether it was taken or refused, not only that it will be
 	 * tried. */
 	for (int tries = 0; strcmp(cmd, "reload") == 0 && tries < 30 &&
-	    mf_mp_int(&reply.data, "ok", 0) == 1 &&
-	    mf_mp_int(&reply.data, "queued", 0) == 1; tries++) {
-		long long due = mf_mp_int(&reply.data, "due_ms", 1000);
+	    mf__mp_get_int(&reply.map, "ok", 0) == 1 &&
+	    mf__mp_get_int(&reply.map, "queued", 0) == 1; tries++) {
+		long long due = mf__mp_get_int(&reply.map, "due_ms", 1000);
 
 		if (tries == 0)
 			fprintf(stderr, "%s: rate-limited, due in %lld ms; "
 			    "waiting for it\n", prog, due);
-		msgpack_unpacked_destroy(&reply);
+		mf_reply_free(&reply);
 		s_sleep_ms(due > 1500 ? due - 1000 : 500);
-		if (mf_client_control(&cfg, cmd, NULL, 0, timeout,
+		if (mf_client_control(&cl, cmd, NULL, 0, timeout,
 		    &reply) == -1)
 			goto out;
 	}
 	if (json)
-		s_print_json(&reply.data);
-	if (mf_mp_int(&reply.data, "ok", 0) != 1) {
-		s_print_refusal(prog, &reply.data);
+		s_print_json(&reply.map);
+	if (mf__mp_get_int(&reply.map, "ok", 0) != 1) {
+		s_print_refusal(prog, &reply.map);
 		goto out;
 	}
 	if (!json)
-		print(&reply.data);
+		print(&reply.map);
 	rc = 0;
 out:
-	msgpack_unpacked_destroy(&reply);
-	mf_client_term();
+	mf_reply_free(&reply);
+	mf_client_term(&cl);
 	return rc;
 }
 
@@ -371,19 +379,20 @@ mf_cmd_stats(int argc, char **argv, const mf_cli_t *cli)
 }
 
 static void
-s_print_reload(const msgpack_object *r)
+s_print_reload(const mf__mp_obj_t *r)
 {
 	char		rs[128], note[300];
-	long long	n = mf_mp_int(r, "requests", 1);
+	long long	n = mf__mp_get_int(r, "requests", 1);
 
-	if (mf_mp_int(r, "queued", 0) == 1) {
-		printf("reload queued: %s\n", mf_mp_str(r, "note", note,
+	if (mf__mp_get_int(r, "queued", 0) == 1) {
+		printf("reload queued: %s\n", mf__mp_get_str(r, "note", note,
 		    sizeof(note)));
 		return;
 	}
 	printf("reloaded: ruleset %s, generation %lld (%lld/%lld workers)",
-	    mf_mp_str(r, "ruleset", rs, sizeof(rs)), mf_mp_int(r, "gen", 0),
-	    mf_mp_int(r, "acked", 0), mf_mp_int(r, "workers", 0));
+	    mf__mp_get_str(r, "ruleset", rs, sizeof(rs)),
+	    mf__mp_get_int(r, "gen", 0), mf__mp_get_int(r, "acked", 0),
+	    mf__mp_get_int(r, "workers", 0));
 	if (n > 1)	/* a burst of requests shared this reload */
 		printf(" (one reload for %lld requests)", n);
 	putchar('\n');

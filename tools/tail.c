@@ -25,6 +25,7 @@
 
 typedef struct s_tail {
 	const mf_config_t	*cfg;
+	mf_client_t		*client;
 	int			 json, all;
 	unsigned		 actions;	/* bit per mf_action_t */
 	int			 have_last;
@@ -146,13 +147,13 @@ s_replay(s_tail_t *t, uint64_t since, uint64_t limit_seq)
 static void
 s_catch_up(s_tail_t *t)
 {
-	msgpack_unpacked	 reply;
-	long long		 seq;
+	mf_reply_t	reply = { 0 };
+	long long	seq;
 
-	if (mf_client_control(t->cfg, "stats", NULL, 0, 1000, &reply) == -1)
+	if (mf_client_control(t->client, "stats", NULL, 0, 1000, &reply) == -1)
 		return;
-	seq = mf_mp_int(&reply.data, "seq", 0);
-	msgpack_unpacked_destroy(&reply);
+	seq = mf__mp_get_int(&reply.map, "seq", 0);
+	mf_reply_free(&reply);
 	for (int i = 0; i < 20 && seq > 0 && (!t->have_last ||
 	    t->last < (uint64_t)seq) && !(t->count && t->printed >= t->count);
 	    i++) {
@@ -237,6 +238,7 @@ int
 mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl;
 	s_tail_t	 t = { .json = 0 };
 	void		*sock = NULL;
 	int		 rc = 1, since_given = 0, hwm = 1000000, told = 0;
@@ -272,14 +274,16 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 1;
 	t.cfg = &cfg;
+	t.client = &cl;
 	mf_client_catch_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* 1. Subscribe first ... */
-	if ((sock = mf_client_socket(ZMQ_SUB, cfg.verdicts)) == NULL)
+	if ((sock = mf_client_socket(&cl, ZMQ_SUB, cfg.verdicts)) == NULL)
 		goto out;
 	zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	for (mf_action_t a = MF_ACT_NONE; a <= MF_ACT_BLOCK; a++) {
@@ -300,7 +304,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 	/* A SUB socket cannot tell a quiet forum from a dead medflagd: ask
 	 * its control endpoint, now and after each 10 s without a verdict,
 	 * and say so (once) when it does not answer within 2 s. */
-	if (mf_client_ping(&cfg, MF_CLIENT_SILENT_MS) != 0) {
+	if (mf_client_ping(&cl, MF_CLIENT_SILENT_MS) != 0) {
 		fprintf(stderr, "medflag tail: medflagd does not answer on %s "
 		    "(2 s); waiting for verdicts on %s\n  hint: is medflagd "
 		    "running? `medflag stats` asks it\n", cfg.control,
@@ -319,7 +323,7 @@ mf_cmd_tail(int argc, char **argv, const mf_cli_t *cli)
 			if (mf_now_ms() - heard < 10000)
 				continue;
 			heard = mf_now_ms();
-			if (mf_client_ping(&cfg, MF_CLIENT_SILENT_MS) == 0) {
+			if (mf_client_ping(&cl, MF_CLIENT_SILENT_MS) == 0) {
 				if (told)
 					fprintf(stderr, "medflag tail: "
 					    "medflagd answers again on %s\n",
@@ -363,6 +367,6 @@ out:
 		zmq_close(sock);
 	mf_store_destroy(&t.store);
 	mf_buf_free(&t.out);
-	mf_client_term();
+	mf_client_term(&cl);
 	return rc;
 }

@@ -29,57 +29,60 @@
 
 /* One reading: the reply and when it came. */
 typedef struct s_reading {
-	msgpack_unpacked	 r;
-	int			 have;
-	int64_t			 t_ms;
+	mf_reply_t	 r;
+	int		 have;
+	int64_t		 t_ms;
 } s_reading_t;
 
 /* The rate of counter 'key' of map 'cur' against 'prev' over 'secs'. */
 static double
-s_rate(const msgpack_object *cur, const msgpack_object *prev,
+s_rate(const mf__mp_obj_t *cur, const mf__mp_obj_t *prev,
     const char *key, double secs)
 {
-	long long	a = mf_mp_int(cur, key, 0);
-	long long	b = prev ? mf_mp_int(prev, key, 0) : 0;
+	long long	a = mf__mp_get_int(cur, key, 0);
+	long long	b = prev ? mf__mp_get_int(prev, key, 0) : 0;
 
 	return secs > 0 && a >= b ? (double)(a - b) / secs : 0;
 }
 
 /* "name rate" for each counter of the map under 'key'. */
 static void
-s_rates(const msgpack_object *cur, const msgpack_object *prev,
+s_rates(const mf__mp_obj_t *cur, const mf__mp_obj_t *prev,
     const char *key, double secs)
 {
-	const msgpack_object	*c = mf_mp_get(cur, key);
-	const msgpack_object	*p = prev ? mf_mp_get(prev, key) : NULL;
-	char			 k[64];
+	mf__mp_obj_t	 c, p, ko, v;
+	mf__mp_iter_t	 it;
+	const char	*name;
+	size_t		 len;
+	char		 k[64];
 
-	if (c == NULL || c->type != MSGPACK_OBJECT_MAP)
+	if (mf__mp_get(cur, key, &c) == -1 ||
+	    mf__mp_iter_init(&it, &c, MF__MP_MAP) == -1)
 		return;
-	for (uint32_t i = 0; i < c->via.map.size; i++) {
-		const msgpack_object_kv *kv = &c->via.map.ptr[i];
-
-		if (kv->key.type != MSGPACK_OBJECT_STR)
+	if (prev == NULL || mf__mp_get(prev, key, &p) == -1)
+		p.p = p.end = NULL;
+	while (mf__mp_iter_next(&it, &ko, &v) == 1) {
+		if (mf__mp_obj_str(&ko, &name, &len) == -1)
 			continue;
-		snprintf(k, sizeof(k), "%.*s", (int)kv->key.via.str.size,
-		    kv->key.via.str.ptr);
-		printf("  %s %.1f", k, s_rate(c, p, k, secs));
+		snprintf(k, sizeof(k), "%.*s", (int)len, name);
+		printf("  %s %.1f", k, s_rate(&c, p.p ? &p : NULL, k, secs));
 	}
 }
 
 /* The bucket counts of "latency_hist" into 'n' (zeros if absent). */
 static void
-s_hist(const msgpack_object *r, uint64_t *n)
+s_hist(const mf__mp_obj_t *r, uint64_t *n)
 {
-	const msgpack_object	*h = mf_mp_get(r, "latency_hist");
+	mf__mp_obj_t	h, v;
+	mf__mp_iter_t	it;
 
 	memset(n, 0, MF_LATHIST_N * sizeof(*n));
-	if (h == NULL || h->type != MSGPACK_OBJECT_ARRAY)
+	if (mf__mp_get(r, "latency_hist", &h) == -1 ||
+	    mf__mp_iter_init(&it, &h, MF__MP_ARRAY) == -1)
 		return;
-	for (uint32_t i = 0; i < h->via.array.size && i < MF_LATHIST_N; i++)
-		if (h->via.array.ptr[i].type ==
-		    MSGPACK_OBJECT_POSITIVE_INTEGER)
-			n[i] = h->via.array.ptr[i].via.u64;
+	for (size_t i = 0; i < MF_LATHIST_N && mf__mp_iter_next(&it, NULL,
+	    &v) == 1; i++)
+		(void)mf__mp_obj_uint(&v, &n[i]);
 }
 
 static void
@@ -91,19 +94,23 @@ s_ms(char *out, size_t cap, uint64_t us)
 		snprintf(out, cap, "%.0f ms", (double)us / 1000);
 }
 
-/* The worker of 'prev' with the id of 'w', or NULL. */
-static const msgpack_object *
-s_worker_in(const msgpack_object *prev, const msgpack_object *w)
+/* The worker of 'prev' with the id of 'w' into 'out': 0, or -1 when
+ * there is none. */
+static int
+s_worker_in(const mf__mp_obj_t *prev, const mf__mp_obj_t *w,
+    mf__mp_obj_t *out)
 {
-	const msgpack_object	*a = prev ? mf_mp_get(prev, "workers") : NULL;
-	long long		 id = mf_mp_int(w, "id", -1);
+	mf__mp_obj_t	 a;
+	mf__mp_iter_t	 it;
+	long long	 id = mf__mp_get_int(w, "id", -1);
 
-	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY)
-		return NULL;
-	for (uint32_t i = 0; i < a->via.array.size; i++)
-		if (mf_mp_int(&a->via.array.ptr[i], "id", -2) == id)
-			return &a->via.array.ptr[i];
-	return NULL;
+	if (prev == NULL || mf__mp_get(prev, "workers", &a) == -1 ||
+	    mf__mp_iter_init(&it, &a, MF__MP_ARRAY) == -1)
+		return -1;
+	while (mf__mp_iter_next(&it, NULL, out) == 1)
+		if (mf__mp_get_int(out, "id", -2) == id)
+			return 0;
+	return -1;
 }
 
 /* Moderators' feedback on rule 'id' as " precision P of N", or "". */
@@ -121,13 +128,14 @@ s_precision(const mf_rulehits_t *fb, const char *id, char *out, size_t cap)
 }
 
 static void
-s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
+s_show(const mf__mp_obj_t *cur, const mf__mp_obj_t *prev, double secs,
     const char *endpoint, const mf_rulehits_t *fb)
 {
-	const msgpack_object	*w = mf_mp_get(cur, "workers");
+	mf__mp_obj_t		 w, x, px;
+	mf__mp_iter_t		 it;
 	uint64_t		 hc[MF_LATHIST_N], hp[MF_LATHIST_N], n = 0;
 	char			 rs[128], sv[64], a[32], b[32], c[32], d[32];
-	long long		 up = mf_mp_int(cur, "uptime_s", 0);
+	long long		 up = mf__mp_get_int(cur, "uptime_s", 0);
 	const char		*over = prev ? "last" : "since start";
 
 	if (up >= 86400)
@@ -138,14 +146,14 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	else
 		snprintf(a, sizeof(a), "%lldm%02llds", up / 60, up % 60);
 	printf("medflagd %s  up %s  ruleset %.12s gen %lld  sources v%s\n",
-	    endpoint, a, mf_mp_str(cur, "ruleset", rs, sizeof(rs)),
-	    mf_mp_int(cur, "gen", 0),
-	    mf_mp_str(cur, "sources_version", sv, sizeof(sv)));
+	    endpoint, a, mf__mp_get_str(cur, "ruleset", rs, sizeof(rs)),
+	    mf__mp_get_int(cur, "gen", 0),
+	    mf__mp_get_str(cur, "sources_version", sv, sizeof(sv)));
 	printf("redis     %s  journal %lld written, %lld queued, %lld "
-	    "skipped\n", mf_mp_int(cur, "redis", 0) ? "up" : "DOWN",
-	    mf_mp_int(cur, "journal_written", 0),
-	    mf_mp_int(cur, "journal_queue", 0),
-	    mf_mp_int(cur, "journal_skipped", 0));
+	    "skipped\n", mf__mp_get_int(cur, "redis", 0) ? "up" : "DOWN",
+	    mf__mp_get_int(cur, "journal_written", 0),
+	    mf__mp_get_int(cur, "journal_queue", 0),
+	    mf__mp_get_int(cur, "journal_skipped", 0));
 	printf("posts     %.1f/s in  duplicates %.1f/s  busy %.1f/s  "
 	    "(%s %.1f s)\n", s_rate(cur, prev, "posts_in", secs),
 	    s_rate(cur, prev, "duplicates", secs),
@@ -167,8 +175,9 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 		printf("latency   no posts judged (%s %.1f s)\n", over, secs);
 	else {
 		/* Bucket upper bounds, kept under the largest value seen. */
-		const msgpack_object *l = mf_mp_get(cur, "latency_us");
-		uint64_t	 top = l ? (uint64_t)mf_mp_int(l, "max", 0) : 0;
+		mf__mp_obj_t	 l;
+		uint64_t	 top = mf__mp_get(cur, "latency_us", &l) == 0 ?
+				    (uint64_t)mf__mp_get_int(&l, "max", 0) : 0;
 		uint64_t	 v[4];
 		static const double q[4] = { .50, .90, .99, 1 };
 
@@ -187,10 +196,13 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 	}
 	printf("queue     %lld of %lld  in flight %lld  requeued %lld  "
 	    "worker deaths %lld  poison %lld  bad messages %lld\n",
-	    mf_mp_int(cur, "queue", 0), mf_mp_int(cur, "max_queue", 0),
-	    mf_mp_int(cur, "in_flight", 0), mf_mp_int(cur, "requeued", 0),
-	    mf_mp_int(cur, "worker_deaths", 0), mf_mp_int(cur, "poison", 0),
-	    mf_mp_int(cur, "bad_messages", 0));
+	    mf__mp_get_int(cur, "queue", 0),
+	    mf__mp_get_int(cur, "max_queue", 0),
+	    mf__mp_get_int(cur, "in_flight", 0),
+	    mf__mp_get_int(cur, "requeued", 0),
+	    mf__mp_get_int(cur, "worker_deaths", 0),
+	    mf__mp_get_int(cur, "poison", 0),
+	    mf__mp_get_int(cur, "bad_messages", 0));
 	{
 		mf_rule_count_t	 top[5];
 		size_t		 nr = mf_stats_top_rules(cur, prev, top, 5);
@@ -208,26 +220,29 @@ s_show(const msgpack_object *cur, const msgpack_object *prev, double secs,
 		}
 		printf("  (most hits, %s %.1f s)\n", over, secs);
 	}
-	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
+	if (mf__mp_get(cur, "workers", &w) == -1 ||
+	    mf__mp_iter_init(&it, &w, MF__MP_ARRAY) == -1)
 		return;
-	printf("workers   %u\n  %-6s %-8s %-16s %-12s %5s %9s %6s %9s %9s  "
-	    "%s\n", w->via.array.size, "ID", "PID", "HOST", "RULESET", "GEN",
+	printf("workers   %zu\n  %-6s %-8s %-16s %-12s %5s %9s %6s %9s %9s  "
+	    "%s\n", mf__mp_obj_len(&w), "ID", "PID", "HOST", "RULESET", "GEN",
 	    "IN FLIGHT", "CREDIT", "DONE/S", "LAST SEEN", "SOURCES");
-	for (uint32_t i = 0; i < w->via.array.size; i++) {
-		const msgpack_object	*x = &w->via.array.ptr[i];
-		const msgpack_object	*px = s_worker_in(prev, x);
-		char			 host[64], wr[32], sh[128], dm[128];
+	while (mf__mp_iter_next(&it, NULL, &x) == 1) {
+		int	have_px = s_worker_in(prev, &x, &px) == 0;
+		char	host[64], wr[32], sh[128], dm[128];
 
-		mf_mp_str(x, "auto_shadowed", sh, sizeof(sh));
-		mf_mp_str(x, "demoted", dm, sizeof(dm));
+		mf__mp_get_str(&x, "auto_shadowed", sh, sizeof(sh));
+		mf__mp_get_str(&x, "demoted", dm, sizeof(dm));
 		printf("  %-6lld %-8lld %-16.16s %-12.12s %5lld %9lld %6lld "
-		    "%9.1f %6lld ms  %s%s%s%s%s\n", mf_mp_int(x, "id", 0),
-		    mf_mp_int(x, "pid", 0), mf_mp_str(x, "host", host,
-		    sizeof(host)), mf_mp_str(x, "ruleset", wr, sizeof(wr)),
-		    mf_mp_int(x, "gen", 0), mf_mp_int(x, "in_flight", 0), mf_mp_int(x, "credit", 0),
-		    s_rate(x, px ? px : prev ? x : NULL, "done", secs),
-		    mf_mp_int(x, "last_seen_ms", 0),
-		    mf_mp_int(x, "sources_stale", 0) ? "stale" : "fresh",
+		    "%9.1f %6lld ms  %s%s%s%s%s\n", mf__mp_get_int(&x, "id", 0),
+		    mf__mp_get_int(&x, "pid", 0),
+		    mf__mp_get_str(&x, "host", host, sizeof(host)),
+		    mf__mp_get_str(&x, "ruleset", wr, sizeof(wr)),
+		    mf__mp_get_int(&x, "gen", 0),
+		    mf__mp_get_int(&x, "in_flight", 0),
+		    mf__mp_get_int(&x, "credit", 0),
+		    s_rate(&x, have_px ? &px : prev ? &x : NULL, "done", secs),
+		    mf__mp_get_int(&x, "last_seen_ms", 0),
+		    mf__mp_get_int(&x, "sources_stale", 0) ? "stale" : "fresh",
 		    sh[0] ? "  auto-shadowed: " : "", sh,
 		    dm[0] ? "  demoted: " : "", dm);
 	}
@@ -266,6 +281,7 @@ int
 mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 {
 	mf_config_t	 cfg;
+	mf_client_t	 cl;
 	mf_store_t	*st = NULL;
 	mf_rulehits_t	 fb = {0};
 	s_reading_t	 rd[2];
@@ -296,7 +312,8 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 			return 2;
 		}
 	}
-	if (mf_client_config(cli, &cfg) == -1)
+	if (mf_client_config(cli, &cfg) == -1 ||
+	    mf_client_init(&cl, &cfg) == -1)
 		return 1;
 	mf_client_catch_signals();
 	memset(rd, 0, sizeof(rd));
@@ -304,13 +321,12 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 		s_reading_t	*now = &rd[cur], *before = &rd[!cur];
 		int64_t		 t0 = mf_now_ms();
 
-		if (now->have)
-			msgpack_unpacked_destroy(&now->r);
-		now->have = mf_client_control(&cfg, "stats", NULL, 0,
+		mf_reply_free(&now->r);
+		now->have = mf_client_control(&cl, "stats", NULL, 0,
 		    S_TIMEOUT_MS, &now->r) == 0 &&
-		    mf_mp_int(&now->r.data, "ok", 0) == 1;
+		    mf__mp_get_int(&now->r.map, "ok", 0) == 1;
 		if (!now->have)
-			msgpack_unpacked_destroy(&now->r);
+			mf_reply_free(&now->r);
 		now->t_ms = mf_now_ms();
 		done++;
 		if (tty)
@@ -325,18 +341,18 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 				    "in %.1f s\n", cfg.control, delay);
 			ok = 0;
 		} else {
-			const msgpack_object	*prev = NULL;
+			const mf__mp_obj_t	*prev = NULL;
 			double			 secs;
 
 			/* The previous reading counts unless medflagd
 			 * restarted in between (its uptime went back). */
-			if (before->have && mf_mp_int(&before->r.data,
-			    "uptime_s", 0) <= mf_mp_int(&now->r.data,
+			if (before->have && mf__mp_get_int(&before->r.map,
+			    "uptime_s", 0) <= mf__mp_get_int(&now->r.map,
 			    "uptime_s", 0))
-				prev = &before->r.data;
+				prev = &before->r.map;
 			secs = prev ? (double)(now->t_ms - before->t_ms) / 1000 :
-			    (double)mf_mp_int(&now->r.data, "uptime_s", 0);
-			s_show(&now->r.data, prev, secs, cfg.control,
+			    (double)mf__mp_get_int(&now->r.map, "uptime_s", 0);
+			s_show(&now->r.map, prev, secs, cfg.control,
 			    s_feedback(&cfg, &st, &fb));
 			ok = 1;
 			cur = !cur;
@@ -347,10 +363,9 @@ mf_cmd_top(int argc, char **argv, const mf_cli_t *cli)
 			    (mf_now_ms() - t0));
 	}
 	for (int k = 0; k < 2; k++)
-		if (rd[k].have)
-			msgpack_unpacked_destroy(&rd[k].r);
+		mf_reply_free(&rd[k].r);
 	mf_rulehits_free(&fb);
 	mf_store_destroy(&st);
-	mf_client_term();
+	mf_client_term(&cl);
 	return ok ? 0 : 1;
 }

@@ -1,19 +1,13 @@
 /*
  * broker.h - medflagd's state, shared by medflagd.c (main loop),
  * dispatch.c (queue, in-flight table, workers), control.c (operator
- * commands), supervise.c (local worker processes) and journal.c (the
- * Redis verdict journal). Private to medflagd; never installed.
+ * commands), reload.c (the rule reload's generations), supervise.c
+ * (local worker processes) and journal.c (the Redis verdict journal).
+ * Private to medflagd; never installed.
  *
- * Life of a post (each step keeps the invariants of s_broker_ok in
- * dispatch.c):
- *   1. received on ingest or check -> an entry in the FIFO queue
- *   2. dispatched to a worker with credit -> in the in-flight table
- *      (keyed by its dispatch id), entry->worker set
- *   3a. first verdict for the id -> stamped (seq, latency_us), published,
- *      answered (check), journalled; the entry is freed
- *   3b. its worker dies -> kills++, back to the FRONT of the queue, or a
- *      poison error verdict once kills reaches poison_kills
- *   4. a verdict for an id no longer in flight is a late duplicate: dropped
+ * The life of a post, from its arrival to its verdict, is the
+ * dispatcher's (dispatch_core.h); dispatch.c stamps (seq, latency_us),
+ * publishes, answers (check) and journals the verdicts it gives.
  * SPDX-License-Identifier: MIT
  */
 #ifndef MF_BROKER_H
@@ -31,52 +25,10 @@
 #include "log.h"
 #include "proto.h"
 #include "dedup.h"
+#include "dispatch_core.h"
 #include "curve.h"
 #include "lathist.h"
 #include "rulehits.h"
-
-#define MF_IDENT_MAX	256
-
-typedef struct mf_entry {
-	uint64_t	 did;		/* dispatch id, unique per run */
-	void		*post;		/* OWNS: the raw msgpack post */
-	size_t		 len;
-	uint8_t		 ident[MF_IDENT_MAX];	/* check client, or none */
-	size_t		 identlen;
-	int		 from_check;
-	int64_t		 t_recv_us;
-	int		 kills;		/* workers that died holding it */
-	int		 worker;	/* index in b->w, -1 while queued */
-	mf_drec_t	*dedup;		/* BORROWS: its dedup record, or NULL */
-} mf_entry_t;
-
-typedef struct mf_wrec {
-	int		 used;
-	int		 id;		/* shown in stats and logs */
-	uint8_t		 ident[MF_IDENT_MAX];
-	size_t		 identlen;
-	pid_t		 pid;
-	char		 host[128];
-	char		 ruleset[40];
-	char		 sources_version[32];
-	char		 auto_shadowed[512];	/* rule ids, comma-separated */
-	char		 demoted[512];	/* by feedback; rule ids, likewise */
-	int		 stale;
-	int		 credit, in_flight;
-	int		 batch;		/* posts per POSTS message; 0: POST */
-	size_t		 maxmsg;	/* largest frame it takes (READY) */
-	int		 reloading;	/* told RELOAD, no answer yet */
-	/* The generation of medflagd's checked rule sets it runs (reload.c);
-	 * 0: its rules are none medflagd checked, and it gets no posts. */
-	uint64_t	 gen;
-	uint64_t	 done;
-	int64_t		 last_seen_ms;
-	int64_t		 joined_ms;
-	/* Its last verdict, or when it last went from holding nothing to
-	 * holding posts: a worker that holds posts and sends no verdict
-	 * for worker_timeout_ms loses them, heartbeats or not. */
-	int64_t		 progress_ms;
-} mf_wrec_t;
 
 /* One local worker process slot (supervise.c). */
 typedef struct mf_slot {
@@ -190,22 +142,12 @@ typedef struct mf_broker {
 	void		*ctx;
 	void		*ingest, *check, *pub, *control, *backend;
 	char		 backend_ep[256];	/* as bound (port resolved) */
-	/* FIFO of queued entries (ring of pointers). */
-	mf_entry_t	**q;
-	size_t		 qhead, qlen, qcap;
-	/* In-flight table: open addressing on did, linear probing. */
-	mf_entry_t	**ht;
-	size_t		 htcap, htlen;
-	/* Connected workers. */
-	mf_wrec_t	*w;
-	size_t		 nw;
-	int		 next_wid;
-	size_t		 rr;
+	/* Queue, in-flight table, connected workers (dispatch_core.c). */
+	mf_dispatch_t	 disp;
 	/* Local worker processes. */
 	mf_slot_t	*slots;
 	size_t		 nslots;
 	char		 hostname[128];
-	uint64_t	 next_did;
 	uint64_t	 seq;
 	mf_stats_t	 st;
 	char		 ruleset[40];	/* hash of the current rules */
@@ -214,12 +156,11 @@ typedef struct mf_broker {
 	mf_reload_round_t round;	/* reload.c */
 	int64_t		 started_ms;
 	int64_t		 next_hb_ms;
-	int64_t		 hb_checked_ms;	/* the last timeout check */
 	int		 draining;
 	mf_journal_t	 journal;
 	mf_buf_t	 scratch;
 	mf_lograte_t	 rate_bad, rate_late;
-	mf_dedup_t	 dedup;		/* dedup.c */
+	mf_dedup_t	 dedup;		/* dedup.c; the dispatcher's */
 	mf_rulehits_t	 rule_hits;	/* since start, from heartbeats */
 	/* The rule ids workers may report hits for: those of the current
 	 * rule set and the ones before it, and "model" (counts all 0). */
@@ -244,11 +185,13 @@ typedef struct mf_broker {
 } mf_broker_t;
 
 /* dispatch.c */
+/* Prepares the dispatcher (b->disp) over b->cfg, b->ruleset, b->dedup. */
 int	 mf_broker_init_tables(mf_broker_t *b);
 void	 mf_broker_free_tables(mf_broker_t *b);
-/* TAKES: 'post'. Queues a received post (front if 'front'). */
-int	 mf_broker_enqueue(mf_broker_t *b, void *post, size_t len,
-	    const void *ident, size_t identlen, int from_check);
+/* Admits a post (mf_dispatch_admit) and does what it asks: 1 if the
+ * queue took in->post, 0 if it was answered or waits on its copy, -1
+ * out of memory. */
+int	 mf_broker_admit(mf_broker_t *b, const mf_dispatch_post_t *in);
 /* Sends queued posts to workers with credit. */
 void	 mf_broker_dispatch(mf_broker_t *b);
 /* One message from the backend ROUTER. */
@@ -257,35 +200,17 @@ void	 mf_broker_backend_msg(mf_broker_t *b, mf_frames_t *f);
 void	 mf_broker_worker_dead(mf_broker_t *b, size_t i, const char *why);
 /* Heartbeats out and timeouts in. */
 void	 mf_broker_heartbeat(mf_broker_t *b, int64_t now);
-/* Publishes, answers and journals a verdict; frees 'e' (may be NULL). */
-void	 mf_broker_complete(mf_broker_t *b, mf_entry_t *e, const void *ident,
-	    size_t identlen, int from_check, const void *verdict, size_t len,
-	    int action, int status, unsigned meta);
-/* An error verdict for a post (post_id peeked from 'post' if possible)
+/* An error verdict saying what 'fmt' says for 'post' (its post_id peeked
+ * if possible; may be NULL) to client 'to' (NULL: an ingest producer),
  * published and answered; 'publish' 0 only answers (busy). */
-void	 mf_broker_error(mf_broker_t *b, mf_entry_t *e, const void *post,
-	    size_t len, const void *ident, size_t identlen, int from_check,
-	    int publish, const char *fmt, ...)
-	    __attribute__((format(printf, 9, 10)));
+void	 mf_broker_error(mf_broker_t *b, const mf_client_t *to,
+	    const void *post, size_t len, int publish, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
 size_t	 mf_broker_in_flight(const mf_broker_t *b);
 size_t	 mf_broker_alive(const mf_broker_t *b);
 /* Sends every worker a message of one frame: MF_PROTO_T_HB_BROKER,
  * _RELOAD or _EXIT. */
 void	 mf_broker_broadcast(mf_broker_t *b, mf_proto_type_t cmd);
-
-/* dedup.c. Looks 'post' ('p' decoded) up: 1 if it was answered or
- * attached to the same post in flight (nothing more to do), 0 if it
- * must be queued, with '*rec' its new in-flight record (NULL when not
- * deduplicated). */
-int	 mf_broker_dedup_post(mf_broker_t *b, const mf_post_t *p,
-	    const void *post, size_t len, const void *ident, size_t identlen,
-	    int from_check, mf_drec_t **rec);
-/* Links 'rec' (may be NULL) to the post just queued at the back. */
-void	 mf_broker_dedup_attach(mf_broker_t *b, mf_drec_t *rec);
-/* Keeps the verdict of record 'r' and answers the copies waiting on it. */
-void	 mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r,
-	    const void *verdict, size_t len, int action, int status,
-	    unsigned meta);
 
 /* control.c */
 void	 mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f);

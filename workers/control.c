@@ -57,8 +57,8 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 	int64_t	now = mf_now_ms();
 
 	msgpack_pack_array(pk, mf_broker_alive(b));
-	for (size_t i = 0; i < b->nw; i++) {
-		const mf_wrec_t	*w = &b->w[i];
+	for (size_t i = 0; i < b->disp.nw; i++) {
+		const mf_wrec_t	*w = &b->disp.w[i];
 
 		if (!w->used)
 			continue;
@@ -85,9 +85,9 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 static const char *
 s_sources_version(const mf_broker_t *b)
 {
-	for (size_t i = 0; i < b->nw; i++)
-		if (b->w[i].used && b->w[i].sources_version[0])
-			return b->w[i].sources_version;
+	for (size_t i = 0; i < b->disp.nw; i++)
+		if (b->disp.w[i].used && b->disp.w[i].sources_version[0])
+			return b->disp.w[i].sources_version;
 	return "";
 }
 
@@ -111,7 +111,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	for (int s = 0; s <= MF_STATUS_SKIPPED; s++)
 		s_kv_u64(pk, mf_status_name((mf_status_t)s), b->st.status[s]);
 	s_kv_u64(pk, "in_flight", mf_broker_in_flight(b));
-	s_kv_u64(pk, "queue", b->qlen);
+	s_kv_u64(pk, "queue", mf_dispatch_queued(&b->disp));
 	s_kv_u64(pk, "max_queue", (uint64_t)b->cfg.max_queue);
 	s_kv_u64(pk, "bad_messages", b->st.bad_messages);
 	s_kv_u64(pk, "requeued", b->st.requeued);

@@ -1,8 +1,9 @@
 /*
- * dedup.c - medflagd's table of recent verdicts (see dedup.h) and its use
- * by the broker: a post arriving on ingest or check is looked up before it
- * is queued; a known one is answered (done) or attached (in flight); the
- * verdict of a new one is stored when it comes back.
+ * dedup.c - medflagd's table of recent verdicts (see dedup.h). The
+ * dispatcher (dispatch_core.c) uses it: a post arriving on ingest or
+ * check is looked up before it is queued; a known one is answered (done)
+ * or attached (in flight); the verdict of a new one is stored when it
+ * comes back. No I/O but reading the key from /dev/urandom once.
  * SPDX-License-Identifier: MIT
  */
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "clock.h"
 #include "dedup.h"
 
 #define S_HTCAP_MIN	((size_t)1 << 10)
@@ -413,97 +414,4 @@ mf_dedup_finish(mf_dedup_t *self, mf_drec_t *r, const void *verdict,
 	self->ndone++;
 	self->bytes += len;
 	return 0;
-}
-
-/* ---- the broker's side ------------------------------------------------ */
-
-/* Publishes and answers the stored verdict of 'r', flagged duplicate. */
-static void
-s_answer(mf_broker_t *b, const mf_drec_t *r, const void *ident,
-    size_t identlen, int from_check)
-{
-	mf_verdict_t	*v;
-	mf_buf_t	 out = {0};
-	mf_err_t	 err = {0};
-
-	v = mf_wire_decode_verdict(r->verdict, r->len, &err);
-	if (v == NULL) {
-		/* Stored bytes came from a worker and were published once;
-		 * if they do not decode, send them as they are. */
-		mf_broker_complete(b, NULL, ident, identlen, from_check,
-		    r->verdict, r->len, r->action, r->status, r->meta);
-		return;
-	}
-	v->flags |= MF_VF_DUPLICATE;
-	if (mf_wire_encode_verdict(v, &out, &err) == 0)
-		mf_broker_complete(b, NULL, ident, identlen, from_check,
-		    out.data, out.len, r->action, r->status, r->meta);
-	else
-		mf_broker_complete(b, NULL, ident, identlen, from_check,
-		    r->verdict, r->len, r->action, r->status, r->meta);
-	mf_verdict_destroy(&v);
-	mf_buf_free(&out);
-}
-
-int
-mf_broker_dedup_post(mf_broker_t *b, const mf_post_t *p, const void *post,
-    size_t len, const void *ident, size_t identlen, int from_check,
-    mf_drec_t **rec)
-{
-	uint64_t	 key[2];
-	mf_drec_t	*r;
-
-	*rec = NULL;
-	if (b->dedup.ht == NULL || mf_dedup_key(&b->dedup, p, key) != 0)
-		return 0;
-	r = mf_dedup_find(&b->dedup, key, mf_now_ms());
-	if (r == NULL) {
-		*rec = mf_dedup_begin(&b->dedup, key);
-		return 0;
-	}
-	b->dedup.hits++;
-	if (r->done) {
-		s_answer(b, r, ident, identlen, from_check);
-		return 1;
-	}
-	if (mf_dedup_wait(&b->dedup, r, ident, identlen, from_check) == 0)
-		return 1;
-	/* Too many copies of one post in flight: this one is told to
-	 * retry; it will find the verdict then. */
-	b->st.busy++;
-	mf_broker_error(b, NULL, post, len, ident, identlen, from_check,
-	    from_check ? 0 : 1, "busy: this post is already in flight %zu "
-	    "times, retry", r->nwait);
-	return 1;
-}
-
-void
-mf_broker_dedup_done(mf_broker_t *b, mf_drec_t *r, const void *verdict,
-    size_t len, int action, int status, unsigned meta)
-{
-	int64_t	now = mf_now_ms();
-
-	if (r == NULL || r->done)
-		return;
-	/* A busy or out-of-memory answer is not a verdict to keep. */
-	if (mf_dedup_finish(&b->dedup, r, verdict, len, action, status, meta,
-	    now) != 0)
-		return;
-	for (size_t i = 0; i < r->nwait; i++)
-		s_answer(b, r, r->wait[i].ident, r->wait[i].identlen,
-		    r->wait[i].from_check);
-	mf_dedup_clear_waiters(r);
-	/* Nor is an error verdict (poison, a worker's failure): copies in
-	 * flight share it, a later one is judged again. Kept, it would let
-	 * a post sent first under another's key answer that one. */
-	if (status == MF_STATUS_ERROR)
-		mf_dedup_drop(&b->dedup, r);
-	mf_dedup_trim(&b->dedup, now);
-}
-
-void
-mf_broker_dedup_attach(mf_broker_t *b, mf_drec_t *rec)
-{
-	if (rec != NULL && b->qlen > 0)
-		b->q[(b->qhead + b->qlen - 1) % b->qcap]->dedup = rec;
 }

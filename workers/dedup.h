@@ -38,6 +38,9 @@ typedef struct mf_drec {
 	size_t		 cap;		/* bytes allocated at 'verdict' */
 	int		 action, status;
 	unsigned	 meta;
+	/* The rule set generation that judged it (the dispatcher's: it
+	 * stamps the copies' answers with it). */
+	uint64_t	 gen;
 	int64_t		 t_ms;		/* when the verdict came */
 	struct mf_drec	*hnext;		/* hash chain */
 	struct mf_drec	*older, *newer;	/* done records, by t_ms */

@@ -369,13 +369,14 @@ s_local_backend_remove(void)
  * '*postp' is set to NULL.
  */
 static void
-s_admit(mf_broker_t *b, void **postp, size_t len, const void *ident,
-    size_t identlen, int from_check)
+s_admit(mf_broker_t *b, void **postp, size_t len, const mf_client_t *from)
 {
-	mf_err_t	 err = {0};
-	mf_post_t	*p;
-	mf_drec_t	*rec;
-	int		 done;
+	mf_err_t		 err = {0};
+	mf_dispatch_post_t	 in = {
+		.post = *postp, .len = len, .from = from
+	};
+	mf_post_t		*p;
+	int			 rc;
 
 	b->st.posts_in++;
 	if ((p = mf_wire_decode_post(*postp, len, &err)) == NULL) {
@@ -389,24 +390,18 @@ s_admit(mf_broker_t *b, void **postp, size_t len, const void *ident,
 		b->st.bad_messages++;
 		mf_log_rated(&b->rate_bad, MF_LOG_INFO, "post %.300s: %s", id,
 		    err.msg);
-		mf_broker_error(b, NULL, *postp, len, ident, identlen,
-		    from_check, 1, "%s%s%s", where, *where ? ": " : "",
-		    err.msg);
+		mf_broker_error(b, from, *postp, len, 1, "%s%s%s", where,
+		    *where ? ": " : "", err.msg);
 		return;
 	}
-	done = mf_broker_dedup_post(b, p, *postp, len, ident, identlen,
-	    from_check, &rec);
+	in.decoded = p;
+	rc = mf_broker_admit(b, &in);
 	mf_post_destroy(&p);
-	if (done)
-		return;
-	if (mf_broker_enqueue(b, *postp, len, ident, identlen,
-	    from_check) != 0) {
-		mf_dedup_abandon(&b->dedup, rec);
+	if (rc < 0)
 		mf_log_rated(&b->rate_bad, MF_LOG_WARN, "out of memory "
 		    "queueing a post");
-	} else
-		mf_broker_dedup_attach(b, rec);
-	*postp = NULL;
+	if (rc == 1)
+		*postp = NULL;
 }
 
 /* Reads one message from ingest: one frame, a msgpack map, at most
@@ -419,7 +414,9 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 	    f->len[0] <= MF_WIRE_MAX_MSG &&
 	    mf_proto_mp_skip(f->data[0], f->len[0], MF_WIRE_MAX_DEPTH + 1) ==
 	    f->len[0]) {
-		s_admit(b, &f->data[0], f->len[0], NULL, 0, 0);
+		static const mf_client_t	ingest;
+
+		s_admit(b, &f->data[0], f->len[0], &ingest);
 		if (f->data[0] == NULL)
 			f->n = 0;
 		return;
@@ -434,11 +431,11 @@ s_ingest(mf_broker_t *b, mf_frames_t *f)
 		    sizeof(id)) == 0) {
 			if (f->len[i] > MF_WIRE_MAX_MSG)
 				mf_broker_error(b, NULL, f->data[i], f->len[i],
-				    NULL, 0, 0, 1, "%s", MF_WIRE_TOO_BIG);
+				    1, "%s", MF_WIRE_TOO_BIG);
 			else
 				mf_broker_error(b, NULL, f->data[i], f->len[i],
-				    NULL, 0, 0, 1, "post: malformed message "
-				    "(%d frames)", f->n + f->extra);
+				    1, "post: malformed message (%d frames)",
+				    f->n + f->extra);
 			break;
 		}
 	}
@@ -450,9 +447,12 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 {
 	const void	*post;
 	size_t		 len;
+	mf_client_t	 from = { .from_check = 1 };
 
 	if (f->n < 1 || f->len[0] > MF_IDENT_MAX)
 		return;
+	memcpy(from.ident, f->data[0], f->len[0]);
+	from.identlen = f->len[0];
 	if (f->n != 3 || f->extra != 0 || f->len[1] != 0 || f->len[2] == 0 ||
 	    f->len[2] > MF_WIRE_MAX_MSG ||
 	    mf_proto_mp_skip(f->data[2], f->len[2], MF_WIRE_MAX_DEPTH + 1) !=
@@ -465,19 +465,19 @@ s_check(mf_broker_t *b, mf_frames_t *f)
 		    pi > 0 ? f->len[pi] : 0);
 		post = pi > 0 ? f->data[pi] : NULL;
 		len = pi > 0 ? f->len[pi] : 0;
-		mf_broker_error(b, NULL, post, len, f->data[0], f->len[0], 1,
-		    1, len > MF_WIRE_MAX_MSG ? MF_WIRE_TOO_BIG : f->n != 3 ||
+		mf_broker_error(b, &from, post, len, 1, "%s",
+		    len > MF_WIRE_MAX_MSG ? MF_WIRE_TOO_BIG : f->n != 3 ||
 		    f->len[1] != 0 ? "post: expected frames [\"\", post]" :
 		    "post: malformed msgpack");
 		return;
 	}
-	if (b->qlen >= (size_t)b->cfg.max_queue) {
+	if (mf_dispatch_full(&b->disp)) {
 		b->st.busy++;
-		mf_broker_error(b, NULL, f->data[2], f->len[2], f->data[0],
-		    f->len[0], 1, 0, "busy: queue full, retry");
+		mf_broker_error(b, &from, f->data[2], f->len[2], 0,
+		    "busy: queue full, retry");
 		return;
 	}
-	s_admit(b, &f->data[2], f->len[2], f->data[0], f->len[0], 1);
+	s_admit(b, &f->data[2], f->len[2], &from);
 	if (f->data[2] == NULL)
 		f->n = 2;
 }
@@ -489,8 +489,7 @@ s_drain_socket(mf_broker_t *b, void *sock,
 	for (int i = 0; i < S_BATCH; i++) {
 		mf_frames_t	f;
 
-		if (sock == b->ingest &&
-		    b->qlen >= (size_t)b->cfg.max_queue)
+		if (sock == b->ingest && mf_dispatch_full(&b->disp))
 			break;
 		if (mf_frames_recv(sock, &f, ZMQ_DONTWAIT) != 0)
 			break;
@@ -518,7 +517,8 @@ s_signals(mf_broker_t *b, int64_t *drain_deadline)
 			b->draining = 1;
 			*drain_deadline = mf_now_ms() + S_DRAIN_MS;
 			mf_log_info("%s: draining %zu queued and %zu in flight",
-			    c == SIGTERM ? "SIGTERM" : "SIGINT", b->qlen,
+			    c == SIGTERM ? "SIGTERM" : "SIGINT",
+			    mf_dispatch_queued(&b->disp),
 			    mf_broker_in_flight(b));
 		} else if (c == SIGTERM || c == SIGINT)
 			return 1;	/* a second one: stop now */
@@ -553,7 +553,7 @@ s_loop(mf_broker_t *b)
 		if (!b->draining) {
 			it[n] = (zmq_pollitem_t){ b->check, 0, ZMQ_POLLIN, 0 };
 			which[n++] = b->check;
-			if (b->qlen < (size_t)b->cfg.max_queue) {
+			if (!mf_dispatch_full(&b->disp)) {
 				it[n] = (zmq_pollitem_t){ b->ingest, 0,
 				    ZMQ_POLLIN, 0 };
 				which[n++] = b->ingest;
@@ -610,11 +610,13 @@ s_loop(mf_broker_t *b)
 		mf_broker_reload_tick(b, now);
 		mf_broker_dispatch(b);
 		if (b->draining) {
-			if (b->qlen == 0 && mf_broker_in_flight(b) == 0)
+			if (mf_dispatch_queued(&b->disp) == 0 &&
+			    mf_broker_in_flight(b) == 0)
 				return;
 			if (now >= drain_deadline) {
 				mf_log_warnx("drain: gave up with %zu queued "
-				    "and %zu in flight", b->qlen,
+				    "and %zu in flight",
+				    mf_dispatch_queued(&b->disp),
 				    mf_broker_in_flight(b));
 				return;
 			}

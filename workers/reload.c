@@ -22,17 +22,19 @@
  *      clients answered, "ok" only when every worker runs the
  *      generation, else naming the silent, the gone and the refusing.
  * Verdicts carry the generation their worker runs (medflagd's stamp,
- * dispatch.c), and a worker whose rules are none medflagd checked (its
- * READY names another hash) gets no posts until it loads the current
- * generation.
+ * dispatch.c; dedup's copies keep the first's), and a worker whose rules
+ * are none medflagd checked (its READY names another hash) is of
+ * generation 0, which the dispatcher (dispatch_core.c) gives no posts,
+ * until it loads the current generation.
  *
  * Invariants (s_reload_ok): (1) at most one round runs, and it is of the
  * current generation; (2) 'nwaiting' counts its peers still waiting;
  * (3) no worker runs a generation after the current one; (4) a pending
- * reload does not start while a round runs.
+ * reload does not start while a round runs; (5) the dispatcher's
+ * generation, stamped on its error verdicts, is the current one.
  *
  * Not responsible for compiling and checking the rules (control.c), nor
- * for dispatch (dispatch.c), which calls the hooks below.
+ * for dispatch (dispatch_core.c; dispatch.c calls the hooks below).
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -78,8 +80,9 @@ s_reload_ok(const mf_broker_t *b)
 	for (size_t i = 0; i < r->npeer; i++)
 		waiting += r->peer[i].state == MF_RELOAD_WAITING;
 	assert(waiting == r->nwaiting);
-	for (size_t i = 0; i < b->nw; i++)
-		assert(!b->w[i].used || b->w[i].gen <= b->gen);
+	for (size_t i = 0; i < b->disp.nw; i++)
+		assert(!b->disp.w[i].used || b->disp.w[i].gen <= b->gen);
+	assert(b->disp.gen == b->gen);
 	return 1;
 }
 
@@ -174,8 +177,8 @@ s_round_begin(mf_broker_t *b)
 	r->gen = b->gen;
 	r->started_ms = mf_now_ms();
 	r->deadline_ms = r->started_ms + b->cfg.reload_timeout_ms;
-	for (size_t i = 0; i < b->nw; i++) {
-		mf_wrec_t	*w = &b->w[i];
+	for (size_t i = 0; i < b->disp.nw; i++) {
+		mf_wrec_t	*w = &b->disp.w[i];
 
 		if (!w->used)
 			continue;
@@ -218,6 +221,7 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 	snprintf(b->prev_ruleset, sizeof(b->prev_ruleset), "%s", b->ruleset);
 	snprintf(b->ruleset, sizeof(b->ruleset), "%s", hash);
 	b->gen++;
+	b->disp.gen = b->gen;	/* stamped on its error verdicts */
 	b->nrules = nrules;
 	/* Workers still on the old rules report their hits for a while;
 	 * ids of both sets are taken. */
@@ -232,9 +236,9 @@ mf_broker_reload(mf_broker_t *b, mf_diags_t *diags)
 		mf_log_warnx("reload generation %llu: out of memory; the "
 		    "workers' answers are not awaited",
 		    (unsigned long long)b->gen);
-		for (size_t i = 0; i < b->nw; i++)
-			if (b->w[i].used)
-				s_send_reload(b, &b->w[i]);
+		for (size_t i = 0; i < b->disp.nw; i++)
+			if (b->disp.w[i].used)
+				s_send_reload(b, &b->disp.w[i]);
 	}
 	return 0;
 }
@@ -582,10 +586,10 @@ mf_broker_reload_tick(mf_broker_t *b, int64_t now)
 void
 mf_broker_reload_ready(mf_broker_t *b, size_t wi)
 {
-	mf_wrec_t		*w = &b->w[wi];
+	mf_wrec_t		*w = &b->disp.w[wi];
 	mf_reload_peer_t	*p;
 
-	w->gen = s_gen_of(b, w->ruleset);
+	mf_dispatch_set_gen(&b->disp, wi, s_gen_of(b, w->ruleset));
 	if (w->gen == 0)
 		mf_log_warnx("worker %d (pid %ld on %s) runs ruleset %s, "
 		    "which medflagd did not check (it checked %s, generation "
@@ -609,7 +613,7 @@ mf_broker_reload_ready(mf_broker_t *b, size_t wi)
 void
 mf_broker_reload_answer(mf_broker_t *b, size_t wi, const mf_proto_msg_t *m)
 {
-	mf_wrec_t		*w = &b->w[wi];
+	mf_wrec_t		*w = &b->disp.w[wi];
 	const mf_proto_reload_t	*a = &m->u.reload;
 	mf_reload_peer_t	*p = s_peer(b, w, 1);
 	char			 why[256], hash[40];
@@ -629,7 +633,7 @@ mf_broker_reload_answer(mf_broker_t *b, size_t wi, const mf_proto_msg_t *m)
 	/* RELOADED: the hash it read says which checked set it runs. */
 	s_copy(hash, sizeof(hash), a->hash);
 	snprintf(w->ruleset, sizeof(w->ruleset), "%s", hash);
-	w->gen = s_gen_of(b, hash);
+	mf_dispatch_set_gen(&b->disp, wi, s_gen_of(b, hash));
 	if (w->gen == 0)
 		mf_log_warnx("worker %d runs ruleset %s, which medflagd did "
 		    "not check; no posts go to it", w->id, hash);

@@ -32,6 +32,7 @@
 #include <zmq.h>
 
 #include "broker.h"
+#include "mpack.h"
 #include "store.h"
 
 #define S_LIMIT_DEFAULT	1000
@@ -254,19 +255,13 @@ s_str(msgpack_packer *pk, const char *s)
 }
 
 static uint64_t
-s_arg_u64(const msgpack_object *map, const char *key, uint64_t def)
+s_arg_u64(const mf__mp_obj_t *map, const char *key, uint64_t def)
 {
-	if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
-		return def;
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object_kv	*kv = &map->via.map.ptr[i];
+	mf__mp_obj_t	o;
+	uint64_t	u;
 
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == strlen(key) &&
-		    memcmp(kv->key.via.str.ptr, key, strlen(key)) == 0 &&
-		    kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-			return kv->val.via.u64;
-	}
+	if (mf__mp_get(map, key, &o) == 0 && mf__mp_obj_uint(&o, &u) == 0)
+		return u;
 	return def;
 }
 
@@ -275,8 +270,8 @@ static void
 s_answer(s_replay_t *r, const void *args, size_t alen, msgpack_sbuffer *sb)
 {
 	msgpack_packer	 pk;
-	msgpack_unpacked u;
-	const msgpack_object *map = NULL;
+	mf__mp_obj_t	 map = { NULL, NULL };
+	mf_err_t	 err = { 0 };
 	uint64_t	 since, limit, count = 0, last = 0, seq;
 	uint64_t	 gaps[MF_JOURNAL_GAPS][2];
 	size_t		 ngaps, pending;
@@ -284,13 +279,26 @@ s_answer(s_replay_t *r, const void *args, size_t alen, msgpack_sbuffer *sb)
 	int		 rc;
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_unpacked_init(&u);
-	if (args != NULL && alen > 0 && msgpack_unpack_next(&u, args, alen,
-	    NULL) == MSGPACK_UNPACK_SUCCESS)
-		map = &u.data;
-	since = s_arg_u64(map, "since", 0);
-	limit = s_arg_u64(map, "limit", S_LIMIT_DEFAULT);
-	msgpack_unpacked_destroy(&u);
+	if (args != NULL && alen > 0 && mf__mp_open(&map, args, alen,
+	    MF_WIRE_MAX_MSG, 1, "replay arguments", &err) == -1) {
+		char	msg[sizeof(err.msg) + 64];
+
+		snprintf(msg, sizeof(msg), "%s; send a map {since, limit}",
+		    err.msg);
+		pthread_mutex_lock(&r->j->mu);
+		seq = r->j->last_seq;
+		pthread_mutex_unlock(&r->j->mu);
+		msgpack_pack_map(&pk, 3);
+		s_str(&pk, "ok");
+		msgpack_pack_false(&pk);
+		s_str(&pk, "error");
+		s_str(&pk, msg);
+		s_str(&pk, "seq");
+		msgpack_pack_uint64(&pk, seq);
+		return;
+	}
+	since = s_arg_u64(&map, "since", 0);
+	limit = s_arg_u64(&map, "limit", S_LIMIT_DEFAULT);
 	if (limit == 0 || limit > S_LIMIT_MAX)
 		limit = S_LIMIT_MAX;
 	rc = s_connect(r);

@@ -159,9 +159,9 @@ mf_supervise_reap(mf_broker_t *b)
 		else
 			snprintf(why, sizeof(why), "exited with status %d",
 			    WEXITSTATUS(status));
-		for (size_t w = 0; w < b->nw; w++)
-			if (b->w[w].used && b->w[w].pid == pid &&
-			    strcmp(b->w[w].host, b->hostname) == 0)
+		for (size_t w = 0; w < b->disp.nw; w++)
+			if (b->disp.w[w].used && b->disp.w[w].pid == pid &&
+			    strcmp(b->disp.w[w].host, b->hostname) == 0)
 				mf_broker_worker_dead(b, w, why);
 		mf_broker_reload_exited(b, pid, why);
 		for (i = 0; i < b->nslots; i++)

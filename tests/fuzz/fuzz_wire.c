@@ -1,8 +1,9 @@
 /*
  * fuzz_wire.c - libFuzzer target for the wire codecs: every input goes
  * through the msgpack and JSON decoders of posts, verdicts and feedback,
- * and through the post_id peekers. Whatever decodes is encoded again and
- * decoded again, and must come back the same.
+ * through the post_id peekers, and through the typed reading of control
+ * replies (mpack.h). Whatever decodes is encoded again and decoded again,
+ * and must come back the same.
  *
  * Built with -fsanitize=fuzzer by `make fuzz`; linked with replay.c it
  * replays tests/fuzz/corpus/wire/ in `make check`.
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "medflag.h"
+#include "mpack.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -179,6 +181,49 @@ s_json(const char *text, size_t size)
 	mf_buf_free(&b);
 }
 
+/* Walks every map and array of 'o' as the commands read replies: each
+ * read stays inside the bytes, and a walk ends. */
+static void
+s_walk(const mf__mp_obj_t *o, int depth)
+{
+	mf__mp_iter_t	it;
+	mf__mp_obj_t	k, v;
+	char		s[16];
+
+	S_CHECK(depth <= MF_WIRE_MAX_DEPTH + 1);
+	(void)mf__mp_get_int(o, "seq", 0);
+	(void)mf__mp_get_str(o, "post_id", s, sizeof(s));
+	if (mf__mp_iter_init(&it, o, MF__MP_MAP) == 0)
+		while (mf__mp_iter_next(&it, &k, &v) == 1) {
+			S_CHECK(k.p >= o->p && v.end <= o->end);
+			s_walk(&v, depth + 1);
+		}
+	if (mf__mp_iter_init(&it, o, MF__MP_ARRAY) == 0)
+		while (mf__mp_iter_next(&it, NULL, &v) == 1) {
+			S_CHECK(v.p >= o->p && v.end <= o->end);
+			s_walk(&v, depth + 1);
+		}
+}
+
+/* A control reply: checked, walked, written as JSON that parses. */
+static void
+s_reply(const uint8_t *data, size_t size)
+{
+	mf_err_t	 err;
+	mf_buf_t	 b = { 0 };
+	mf__mp_obj_t	 o;
+
+	if (mf__mp_open(&o, data, size, MF_WIRE_MAX_MSG, 0, "reply",
+	    &err) == -1) {
+		S_CHECK(err.code != 0 && err.msg[0] != '\0');
+		return;
+	}
+	s_walk(&o, 0);
+	if (mf__mp_json(&o, &b, &err) == 0)
+		S_CHECK(b.len > 0);
+	mf_buf_free(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -187,6 +232,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s_post(data, size);
 	s_verdict(data, size);
 	s_feedback(data, size);
+	s_reply(data, size);
 	s_json((const char *)data, size);
 	if (mf_wire_peek_post_id(data, size, id, sizeof(id)) == 0)
 		S_CHECK(strlen(id) < sizeof(id));

@@ -84,6 +84,18 @@ def test_dedup_replay(d):
     r2 = d.control("replay", {"since": seqs[-3], "limit": 2})
     check([v["seq"] for v in r2["verdicts"]] == seqs[-3:-1],
           "replay since/limit")
+    # Arguments that are not one msgpack map are refused, saying why
+    # (a count larger than the message, a truncated map).
+    for raw in (b"\xdf\xff\xff\xff\xff", b"\x81\xa5since"):
+        req = d.socket(zmq.REQ, "control")
+        req.send_multipart([b"replay", raw])
+        bad = unpack(req.recv()) if req.poll(2000) else None
+        req.close()
+        check(bad is not None and not bad["ok"] and
+              "send a map {since, limit}" in bad["error"],
+              "replay refuses malformed arguments: %s" % bad)
+    check(d.control("replay", {"since": 0, "limit": 1})["ok"],
+          "and answers the next request")
     n = 0
     while sub.poll(100):
         sub.recv_multipart()

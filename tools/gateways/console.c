@@ -40,7 +40,8 @@
 #define S_CHANGED_SHOWN	50		/* posts a backtest lists */
 
 struct mf_console {
-	const mf_config_t	*cfg;
+	mf_client_t		*client;
+	const mf_config_t	*cfg;		/* client->cfg */
 	mf_console_opts_t	 o;
 	mf_ruleset_t		*rs;
 	mf_sources_t		*src;
@@ -49,8 +50,9 @@ struct mf_console {
 };
 
 mf_console_t *
-mf_console_new(const mf_config_t *cfg, const mf_console_opts_t *o)
+mf_console_new(mf_client_t *client, const mf_console_opts_t *o)
 {
+	const mf_config_t *cfg = client->cfg;
 	mf_console_t	*self;
 	char		 path[1100];
 
@@ -65,6 +67,7 @@ mf_console_new(const mf_config_t *cfg, const mf_console_opts_t *o)
 	}
 	if ((self = calloc(1, sizeof(*self))) == NULL)
 		return NULL;
+	self->client = client;
 	self->cfg = cfg;
 	self->o = *o;
 	pthread_mutex_init(&self->bt_mu, NULL);
@@ -198,19 +201,19 @@ s_about(mf_console_t *self, struct MHD_Connection *c)
 static enum MHD_Result
 s_stats(mf_console_t *self, struct MHD_Connection *c)
 {
-	msgpack_unpacked	 reply;
+	mf_reply_t		 reply = {0};
 	mf_buf_t		 out = {0};
 	enum MHD_Result		 rc;
 	int			 r = 0;
 
-	if (mf_client_control(self->cfg, "stats", NULL, 0,
+	if (mf_client_control(self->client, "stats", NULL, 0,
 	    self->o.timeout_ms, &reply) != 0) {
-		msgpack_unpacked_destroy(&reply);
+		mf_reply_free(&reply);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
 		    "did not answer on its control endpoint; is it running?");
 	}
 	r |= mf_buf_puts(&out, "{\"stats\":");
-	r |= mf_mp_json(&reply.data, &out);
+	r |= mf__mp_json(&reply.map, &out, NULL);
 	r |= mf_buf_puts(&out, ",\"latency_upper_us\":[");
 	for (size_t i = 0; i < MF_LATHIST_N; i++)
 		r |= mf_buf_printf(&out, "%s%llu", i ? "," : "",
@@ -218,7 +221,7 @@ s_stats(mf_console_t *self, struct MHD_Connection *c)
 	r |= mf_buf_printf(&out, "],\"gateway_ruleset\":\"%s\"}",
 	    mf_ruleset_hash(self->rs));
 	rc = r ? MHD_NO : s_json(c, MHD_HTTP_OK, &out);
-	msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	mf_buf_free(&out);
 	return rc;
 }
@@ -272,38 +275,40 @@ typedef struct s_counts {
 static void
 s_counts(mf_console_t *self, s_counts_t *k)
 {
-	msgpack_unpacked	 reply;
+	mf_reply_t		 reply = {0};
 	mf_store_t		*st;
 	char			 why[600];
 
 	memset(k, 0, sizeof(*k));
-	if (mf_client_control(self->cfg, "stats", NULL, 0, self->o.timeout_ms,
-	    &reply) == 0) {
-		const msgpack_object	*h = mf_mp_get(&reply.data,
-					    "rule_hits");
-		const msgpack_object	*w = mf_mp_get(&reply.data, "workers");
-		size_t			 n = 1;
+	if (mf_client_control(self->client, "stats", NULL, 0,
+	    self->o.timeout_ms, &reply) == 0) {
+		mf__mp_obj_t	 h, w, ko, v;
+		mf__mp_iter_t	 it;
+		const char	*id;
+		size_t		 len, n = 1;
 
 		k->medflagd = 1;
-		mf_mp_str(&reply.data, "ruleset", k->running,
+		mf__mp_get_str(&reply.map, "ruleset", k->running,
 		    sizeof(k->running));
-		for (uint32_t i = 0; h && h->type == MSGPACK_OBJECT_MAP &&
-		    i < h->via.map.size; i++) {
-			const msgpack_object_kv	*kv = &h->via.map.ptr[i];
-			uint64_t		 a, b;
+		if (mf__mp_get(&reply.map, "rule_hits", &h) == -1 ||
+		    mf__mp_iter_init(&it, &h, MF__MP_MAP) == -1)
+			it.left = 0;
+		while (mf__mp_iter_next(&it, &ko, &v) == 1) {
+			uint64_t	a, b;
 
-			if (kv->key.type != MSGPACK_OBJECT_STR)
+			if (mf__mp_obj_str(&ko, &id, &len) == -1)
 				continue;
-			mf_stats_rule_pair(&kv->val, &a, &b);
-			(void)mf_rulehits_add(&k->start, kv->key.via.str.ptr,
-			    kv->key.via.str.size, a, b);
+			mf_stats_rule_pair(&v, &a, &b);
+			(void)mf_rulehits_add(&k->start, id, len, a, b);
 		}
 		k->shadowed[0] = ',';
-		for (uint32_t i = 0; w && w->type == MSGPACK_OBJECT_ARRAY &&
-		    i < w->via.array.size; i++) {
+		if (mf__mp_get(&reply.map, "workers", &w) == -1 ||
+		    mf__mp_iter_init(&it, &w, MF__MP_ARRAY) == -1)
+			it.left = 0;
+		while (mf__mp_iter_next(&it, NULL, &v) == 1) {
 			char	ids[512];
 
-			mf_mp_str(&w->via.array.ptr[i], "auto_shadowed", ids,
+			mf__mp_get_str(&v, "auto_shadowed", ids,
 			    sizeof(ids));
 			if (ids[0] != '\0')
 				n += (size_t)snprintf(k->shadowed + n,
@@ -311,7 +316,7 @@ s_counts(mf_console_t *self, s_counts_t *k)
 				    sizeof(k->shadowed) - n : 0, "%s,", ids);
 		}
 	}
-	msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	if ((st = mf_store_connect(self->cfg, 1000, why, sizeof(why))) !=
 	    NULL) {
 		k->redis = mf_store_rule_hits(st, &k->all) == 0 &&
@@ -345,7 +350,7 @@ s_strs(mf_buf_t *o, const char *key, char *const *v, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		r |= mf_buf_puts(o, i ? "," : "") |
-		    mf_json_str(o, v[i], strlen(v[i]));
+		    mf__json_str(o, v[i], strlen(v[i]));
 	return r | mf_buf_puts(o, "]");
 }
 
@@ -359,22 +364,22 @@ s_rule(mf_buf_t *o, const mf_rule_t *r, const s_counts_t *k)
 	const mf_rulehit_t	*f = mf_rulehits_get(&k->fb, r->id);
 	int			 rc = 0;
 
-	rc |= mf_buf_puts(o, "{\"id\":") | mf_json_str(o, r->id,
+	rc |= mf_buf_puts(o, "{\"id\":") | mf__json_str(o, r->id,
 	    strlen(r->id));
 	rc |= mf_buf_printf(o, ",\"mode\":\"%s\",\"auto_shadowed\":%s,"
 	    "\"score\":%g,\"line\":%zu,\"file\":", mf_mode_name(r->mode),
 	    s_auto_shadowed(k, r->id) ? "true" : "false", r->score, r->line);
-	rc |= mf_json_str(o, r->file ? r->file : "", r->file ?
+	rc |= mf__json_str(o, r->file ? r->file : "", r->file ?
 	    strlen(r->file) : 0);
-	rc |= mf_buf_puts(o, ",\"claim\":") | mf_json_str(o, cl->id,
+	rc |= mf_buf_puts(o, ",\"claim\":") | mf__json_str(o, cl->id,
 	    strlen(cl->id));
-	rc |= mf_buf_puts(o, ",\"title\":") | mf_json_str(o, cl->title,
+	rc |= mf_buf_puts(o, ",\"title\":") | mf__json_str(o, cl->title,
 	    strlen(cl->title));
-	rc |= mf_buf_puts(o, ",\"fact\":") | mf_json_str(o, cl->fact,
+	rc |= mf_buf_puts(o, ",\"fact\":") | mf__json_str(o, cl->fact,
 	    strlen(cl->fact));
 	rc |= mf_buf_printf(o, ",\"tier\":\"%s\",\"category\":",
 	    mf_tier_name(cl->tier));
-	rc |= mf_json_str(o, cl->category ? cl->category : "",
+	rc |= mf__json_str(o, cl->category ? cl->category : "",
 	    cl->category ? strlen(cl->category) : 0);
 	rc |= mf_buf_printf(o, ",\"review_by\":\"%s\"", cl->review_by);
 	rc |= s_strs(o, "evidence", cl->evidence, cl->nevidence);
@@ -470,7 +475,7 @@ s_block(const mf_rule_t *r, mf_buf_t *o, size_t *first, size_t *last)
 	if (rc == 0) {
 		*first = r->line;
 		*last = no;
-		rc = mf_json_str(o, b.data, b.len);
+		rc = mf__json_str(o, b.data, b.len);
 	}
 out:
 	free(line);
@@ -486,7 +491,7 @@ s_patterns(mf_buf_t *o, const char *key, const mf_pattern_t *p, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		r |= mf_buf_puts(o, i ? "," : "") |
-		    mf_json_str(o, p[i].source, strlen(p[i].source));
+		    mf__json_str(o, p[i].source, strlen(p[i].source));
 	return r | mf_buf_puts(o, "]");
 }
 
@@ -513,7 +518,7 @@ s_rule_page(mf_console_t *self, struct MHD_Connection *c,
 	for (size_t i = 0; i < r->nexpect; i++)
 		e |= mf_buf_printf(&o, "%s{\"kind\":\"%s\",\"line\":%zu,"
 		    "\"text\":", i ? "," : "", kind[r->expect[i].kind],
-		    r->expect[i].line) | mf_json_str(&o, r->expect[i].text,
+		    r->expect[i].line) | mf__json_str(&o, r->expect[i].text,
 		    strlen(r->expect[i].text)) | mf_buf_puts(&o, "}");
 	e |= mf_buf_puts(&o, "],\"block\":");
 	if (s_block(r, &o, &first, &last) != 0)
@@ -572,11 +577,11 @@ s_bt_post(const mf_cli_line_t *l, void *arg)
 	if (a != b && bt->nchanged++ < S_CHANGED_SHOWN)
 		bt->failed |= mf_buf_printf(bt->changed, "%s{\"file\":",
 		    bt->nchanged > 1 ? "," : "") |
-		    mf_json_str(bt->changed, bt->file, strlen(bt->file)) |
+		    mf__json_str(bt->changed, bt->file, strlen(bt->file)) |
 		    mf_buf_printf(bt->changed, ",\"line\":%zu,\"post_id\":",
-		    l->lineno) | mf_json_str(bt->changed, l->id,
+		    l->lineno) | mf__json_str(bt->changed, l->id,
 		    strlen(l->id)) | mf_buf_printf(bt->changed, ",\"label\":") |
-		    (l->label ? mf_json_str(bt->changed, l->label,
+		    (l->label ? mf__json_str(bt->changed, l->label,
 		    strlen(l->label)) : mf_buf_puts(bt->changed, "null")) |
 		    mf_buf_printf(bt->changed, ",\"now\":\"%s\"}", b ? "hit" :
 		    "no hit");
@@ -687,11 +692,11 @@ s_diags_json(mf_buf_t *o, const mf_diags_t *d, const char *tmp,
 			snprintf(where, sizeof(where), "%s", x->where);
 		r |= mf_buf_printf(o, "%s{\"severity\":\"%s\",\"where\":",
 		    i ? "," : "", sev[x->severity]) |
-		    mf_json_str(o, where, strlen(where)) |
+		    mf__json_str(o, where, strlen(where)) |
 		    mf_buf_puts(o, ",\"msg\":") |
-		    mf_json_str(o, x->msg, strlen(x->msg)) |
+		    mf__json_str(o, x->msg, strlen(x->msg)) |
 		    mf_buf_puts(o, ",\"hint\":") |
-		    mf_json_str(o, x->hint, strlen(x->hint)) |
+		    mf__json_str(o, x->hint, strlen(x->hint)) |
 		    mf_buf_puts(o, "}");
 	}
 	return r | mf_buf_puts(o, "]");
@@ -755,7 +760,7 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 		    strrchr(r->file, '/')) == 0)
 			bt.new_r = x;
 	}
-	e |= mf_buf_puts(&o, "{\"rule\":") | mf_json_str(&o, r->id,
+	e |= mf_buf_puts(&o, "{\"rule\":") | mf__json_str(&o, r->id,
 	    strlen(r->id));
 	if (rs == NULL || bt.new_r == NULL) {
 		if (rs != NULL)
@@ -775,7 +780,7 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 		mf_diags_t	x = {0};
 
 		expect_failed = mf_rule_test(rs, bt.sc, bt.new_r, &x);
-		e |= mf_buf_printf(&o, ",\"new_id\":") | mf_json_str(&o,
+		e |= mf_buf_printf(&o, ",\"new_id\":") | mf__json_str(&o,
 		    bt.new_r->id, strlen(bt.new_r->id)) |
 		    mf_buf_printf(&o, ",\"expect\":%zu,\"expect_failed\":%d",
 		    bt.new_r->nexpect, expect_failed);
@@ -890,7 +895,7 @@ mf_console_handle(mf_console_t *self, struct MHD_Connection *c,
 	else if (strcmp(url, "/v1/stats") == 0)
 		*rc = get ? s_stats(self, c) : s_method(c, "GET");
 	else if (strcmp(url, "/v1/events") == 0)
-		*rc = get ? mf_console_events(self->cfg, self->win, c) :
+		*rc = get ? mf_console_events(self->client, self->win, c) :
 		    s_method(c, "GET");
 	else if (strcmp(url, "/v1/try") == 0)
 		*rc = post ? s_try(self, c, rq) : s_method(c, "POST with a "

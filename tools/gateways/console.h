@@ -26,10 +26,11 @@ typedef struct mf_console_opts {
 	int		 token;		/* 1: requests carry a token */
 } mf_console_opts_t;
 
-/* Loads the rules of cfg->rules (as `medflag explain` does) for "Try a
- * post" and the rules pages. BORROWS: 'cfg' and the strings of 'o' for
- * the console's life. NULL with the problems on stderr. OWNS: caller. */
-mf_console_t	*mf_console_new(const mf_config_t *cfg,
+/* Loads the rules of client->cfg->rules (as `medflag explain` does) for
+ * "Try a post" and the rules pages. BORROWS: 'client' and the strings of
+ * 'o' for the console's life. NULL with the problems on stderr. OWNS:
+ * caller. */
+mf_console_t	*mf_console_new(mf_client_t *client,
 		    const mf_console_opts_t *o);
 void		 mf_console_destroy(mf_console_t **self_p);
 
@@ -71,9 +72,9 @@ void		 mf_textwin_put(mf_textwin_t *self, const char *post_id,
 int		 mf_textwin_json(mf_textwin_t *self, const char *post_id,
 		    mf_buf_t *out);
 
-/* GET /v1/events: verdicts from cfg->verdicts as server-sent events
- * (events.c). 'win' may be NULL. */
-enum MHD_Result	 mf_console_events(const mf_config_t *cfg,
+/* GET /v1/events: verdicts from client->cfg->verdicts as server-sent
+ * events (events.c). 'win' may be NULL. */
+enum MHD_Result	 mf_console_events(mf_client_t *client,
 		    mf_textwin_t *win, struct MHD_Connection *c);
 
 #endif

@@ -46,6 +46,7 @@
 
 typedef struct s_ad {
 	mf_config_t	 cfg;
+	mf_client_t	*client;	/* over 'cfg' */
 	int		 timeout_ms;
 	char		 forum[600];	/* "discourse:URL", in redis keys */
 	char		*api_key;
@@ -385,7 +386,7 @@ s_ignored(struct MHD_Connection *c, const char *why)
 	enum MHD_Result	rc;
 
 	rc = mf_buf_puts(&j, "{\"ignored\":") != 0 ||
-	    mf_json_str(&j, why, strlen(why)) != 0 ||
+	    mf__json_str(&j, why, strlen(why)) != 0 ||
 	    mf_buf_puts(&j, "}\n") != 0 ? MHD_NO :
 	    mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data, j.len);
 	mf_buf_free(&j);
@@ -742,7 +743,7 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		s_count(ad, &ad->bad_request);
 		return mf_httpd_error(c, MHD_HTTP_BAD_REQUEST, err.msg);
 	}
-	if (mf_client_check_one(ad->cfg.check, mp.data, mp.len,
+	if (mf_client_check_one(ad->client, ad->cfg.check, mp.data, mp.len,
 	    ad->timeout_ms, &vb, why, sizeof(why)) != 0) {
 		mf_post_destroy(&post);
 		mf_buf_free(&mp);
@@ -809,7 +810,7 @@ s_health(s_ad_t *ad, struct MHD_Connection *c)
 	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes,
 	    ad->replayed);
 	pthread_mutex_unlock(&ad->mu);
-	rc = mf_buf_puts(&j, head) != 0 || mf_json_str(&j, oc.last_error,
+	rc = mf_buf_puts(&j, head) != 0 || mf__json_str(&j, oc.last_error,
 	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
 	    MHD_NO : mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data,
 	    j.len);
@@ -846,6 +847,7 @@ int
 mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_ad_t		 ad;
+	mf_client_t	 cl = {0};
 	const char	*listen = NULL;
 	char		 banner[1200];
 	void		*probe;
@@ -918,7 +920,9 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 		goto out;
 	}
 	/* The context and the CURVE keys, made once before the threads. */
-	if ((probe = mf_client_socket(ZMQ_DEALER, ad.cfg.check)) == NULL) {
+	ad.client = &cl;
+	if (mf_client_init(&cl, &ad.cfg) == -1 || (probe =
+	    mf_client_socket(&cl, ZMQ_DEALER, ad.cfg.check)) == NULL) {
 		rc = 1;
 		goto out;
 	}
@@ -962,7 +966,7 @@ out:
 	mf_outbox_destroy(&ad.outbox);
 	if (ad.curl != NULL)
 		curl_easy_cleanup(ad.curl);
-	mf_client_term();
+	mf_client_term(&cl);
 	sodium_memzero(ad.secret, ad.secret_len);
 	free(ad.secret);
 	free(ad.api_key);

@@ -147,7 +147,7 @@ mf_textwin_json(mf_textwin_t *w, const char *post_id, mf_buf_t *out)
 
 		if (strcmp(t->post_id, post_id) == 0) {
 			rc = mf_buf_puts(out, ",\"body\":") |
-			    mf_json_str(out, t->text, t->len);
+			    mf__json_str(out, t->text, t->len);
 			break;
 		}
 	}
@@ -161,7 +161,8 @@ static pthread_mutex_t	s_streams_mu = PTHREAD_MUTEX_INITIALIZER;
 static int		s_streams;
 
 typedef struct s_stream {
-	const mf_config_t	*cfg;
+	mf_client_t		*client;
+	const mf_config_t	*cfg;		/* client->cfg */
 	mf_textwin_t		*win;
 	void			*sub;	/* made in the connection's thread */
 	mf_buf_t		 out;	/* what is yet to be sent */
@@ -176,33 +177,28 @@ typedef struct s_stream {
 static void
 s_event(s_stream_t *s, const void *msg, size_t len)
 {
-	msgpack_unpacked	u;
-	char			id[MF_WIRE_MAX_POST_ID + 1];
-	mf_buf_t		*o = &s->out;
-	long long		seq;
+	mf__mp_obj_t	 v;
+	char		 id[MF_WIRE_MAX_POST_ID + 1];
+	mf_buf_t	*o = &s->out;
+	long long	 seq;
 
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, msg, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
-	    u.data.type == MSGPACK_OBJECT_MAP &&
-	    (seq = mf_mp_int(&u.data, "seq", 0)) >= 0) {
+	if (mf__mp_open(&v, msg, len, len, 1, "verdict", NULL) == 0 &&
+	    (seq = mf__mp_get_int(&v, "seq", 0)) >= 0) {
 		/* seq 1 after more: medflagd restarted and counts anew. */
 		if (seq == 1 && s->last > 1)
 			s->last = 0;
-		if ((uint64_t)seq <= s->last && seq > 0) {
-			msgpack_unpacked_destroy(&u);
+		if ((uint64_t)seq <= s->last && seq > 0)
 			return;
-		}
 		if ((uint64_t)seq > s->last)
 			s->last = (uint64_t)seq;
-		mf_mp_str(&u.data, "post_id", id, sizeof(id));
+		mf__mp_get_str(&v, "post_id", id, sizeof(id));
 		if (mf_buf_printf(o, "id: %lld\nevent: verdict\ndata: "
 		    "{\"verdict\":", seq) != 0 ||
-		    mf_mp_json(&u.data, o) != 0 ||
+		    mf__mp_json(&v, o, NULL) != 0 ||
 		    mf_textwin_json(s->win, id, o) != 0 ||
 		    mf_buf_puts(o, "}\n\n") != 0)
 			s->failed = 1;
 	}
-	msgpack_unpacked_destroy(&u);
 }
 
 static int
@@ -282,8 +278,8 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
 		static const char	topic[] = "verdict.";
 		int			hwm = 10000;
 
-		if ((s->sub = mf_client_socket(ZMQ_SUB, s->cfg->verdicts)) ==
-		    NULL)
+		if ((s->sub = mf_client_socket(s->client, ZMQ_SUB,
+		    s->cfg->verdicts)) == NULL)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		zmq_setsockopt(s->sub, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, topic, sizeof(topic) - 1);
@@ -327,7 +323,7 @@ s_free(void *cls)
 }
 
 enum MHD_Result
-mf_console_events(const mf_config_t *cfg, mf_textwin_t *win,
+mf_console_events(mf_client_t *client, mf_textwin_t *win,
     struct MHD_Connection *c)
 {
 	struct MHD_Response	*r;
@@ -348,7 +344,8 @@ mf_console_events(const mf_config_t *cfg, mf_textwin_t *win,
 		s_release();
 		return MHD_NO;
 	}
-	s->cfg = cfg;
+	s->client = client;
+	s->cfg = client->cfg;
 	s->win = win;
 	if ((h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "Last-Event-ID")) != NULL) {

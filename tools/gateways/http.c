@@ -53,6 +53,7 @@
 
 typedef struct s_gw {
 	mf_config_t	 cfg;
+	mf_client_t	*client;	/* over 'cfg' */
 	int		 timeout_ms;
 	mf_teacher_t	*teacher;	/* feedback with text teaches */
 	mf_console_t	*console;	/* NULL: `console off` */
@@ -157,7 +158,7 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	mf_err_t		 err = {0};
 	mf_post_t		*post;
 	mf_buf_t		 mp = {0}, v = {0}, out = {0};
-	msgpack_unpacked	 u;
+	mf__mp_obj_t		 o;
 	enum MHD_Result		 rc;
 	char			 why[600];
 
@@ -178,16 +179,15 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	}
 	mf_console_remember(gw->console, post);
 	mf_post_destroy(&post);
-	if (mf_client_check_one(gw->cfg.check, mp.data, mp.len,
+	if (mf_client_check_one(gw->client, gw->cfg.check, mp.data, mp.len,
 	    gw->timeout_ms, &v, why, sizeof(why)) != 0) {
 		mf_buf_free(&mp);
 		mf_buf_free(&v);
 		return mf_httpd_error(c, MHD_HTTP_GATEWAY_TIMEOUT, why);
 	}
 	mf_buf_free(&mp);
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, v.data, v.len, NULL) !=
-	    MSGPACK_UNPACK_SUCCESS || mf_mp_json(&u.data, &out) != 0)
+	if (mf__mp_open(&o, v.data, v.len, v.len, 1, "verdict", &err) != 0 ||
+	    mf__mp_json(&o, &out, &err) != 0)
 		rc = mf_httpd_error(c, MHD_HTTP_BAD_GATEWAY, "medflagd's "
 		    "answer is not a verdict");
 	else if (mf_buf_puts(&out, "\n") != 0)
@@ -195,7 +195,6 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 	else
 		rc = mf_httpd_send(c, MHD_HTTP_OK, "application/json",
 		    out.data, out.len);
-	msgpack_unpacked_destroy(&u);
 	mf_buf_free(&v);
 	mf_buf_free(&out);
 	return rc;
@@ -222,7 +221,7 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 
 	/* Rule ids are checked against the running rule set, which a
 	 * reload changes: asked for each record (feedback is rare). */
-	if (mf_feedback_rules_running(&gw->cfg, S_CONTROL_MS, &known) != 0)
+	if (mf_feedback_rules_running(gw->client, S_CONTROL_MS, &known) != 0)
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
 		    "did not answer: the rule ids cannot be checked; send the "
 		    "feedback again later");
@@ -245,18 +244,18 @@ s_feedback(const s_gw_t *gw, struct MHD_Connection *c,
 static enum MHD_Result
 s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 {
-	msgpack_unpacked	 reply;
+	mf_reply_t		 reply = {0};
 	enum MHD_Result		 rc;
 	int			 up;
 
-	up = mf_client_control(&gw->cfg, metrics ? "stats" : "health", NULL,
+	up = mf_client_control(gw->client, metrics ? "stats" : "health", NULL,
 	    0, gw->timeout_ms < S_CONTROL_MS ? gw->timeout_ms : S_CONTROL_MS,
 	    &reply) == 0;
 	if (!up && !metrics) {
 		char	body[160];
 		int	n;
 
-		msgpack_unpacked_destroy(&reply);
+		mf_reply_free(&reply);
 		n = snprintf(body, sizeof(body), "{\"ok\":false,\"error\":"
 		    "\"medflagd did not answer on its control endpoint within "
 		    "%d ms\"}\n", S_CONTROL_MS);
@@ -277,7 +276,7 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 			    "answered this scrape\n# TYPE medflag_up gauge\n"
 			    "medflag_up %d\n", up);
 			if (up)
-				mf_stats_prometheus(&reply.data, fp);
+				mf_stats_prometheus(&reply.map, fp);
 			fclose(fp);
 			rc = mf_httpd_send(c, MHD_HTTP_OK, "text/plain; "
 			    "version=0.0.4", text, len);
@@ -286,16 +285,17 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 	} else {
 		mf_buf_t	out = {0};
 
-		if (mf_mp_json(&reply.data, &out) != 0 ||
+		if (mf__mp_json(&reply.map, &out, NULL) != 0 ||
 		    mf_buf_puts(&out, "\n") != 0)
 			rc = MHD_NO;
 		else
-			rc = mf_httpd_send(c, mf_mp_int(&reply.data, "ok", 0) == 1 ?
+			rc = mf_httpd_send(c, mf__mp_get_int(&reply.map, "ok",
+			    0) == 1 ?
 			    MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "application/json", out.data, out.len);
 		mf_buf_free(&out);
 	}
-	msgpack_unpacked_destroy(&reply);
+	mf_reply_free(&reply);
 	return rc;
 }
 
@@ -369,7 +369,7 @@ s_console(s_gw_t *gw, const char *listen)
 	o.token = gw->token[0] != '\0';
 	if (gw->cfg.console_corpus[0] != '\0')
 		o.corpus = gw->cfg.console_corpus;
-	if ((gw->console = mf_console_new(&gw->cfg, &o)) == NULL)
+	if ((gw->console = mf_console_new(gw->client, &o)) == NULL)
 		return -1;
 	mf_log_info("web console on http://%s/ui/ (%s%s)", listen,
 	    gw->token[0] ? "token" : "read-only, no token",
@@ -385,6 +385,7 @@ int
 mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_gw_t			 gw = { .timeout_ms = 10000 };
+	mf_client_t		 cl = {0};
 	const char		*listen = "127.0.0.1:7780";
 	char			 banner[600];
 	void			*probe;
@@ -409,24 +410,30 @@ mf_cmd_http(int argc, char **argv, const mf_cli_t *cli)
 	mf_log_init("medflag-http", gw.cfg.log_level);
 	(void)mf_log_set_sink(gw.cfg.log);
 	/* The context and the CURVE keys, made once before the threads. */
-	if ((probe = mf_client_socket(ZMQ_DEALER, gw.cfg.check)) == NULL)
+	gw.client = &cl;
+	if (mf_client_init(&cl, &gw.cfg) == -1 || (probe =
+	    mf_client_socket(&cl, ZMQ_DEALER, gw.cfg.check)) == NULL) {
+		mf_client_term(&cl);
 		return 1;
+	}
 	zmq_close(probe);
 	mf_client_catch_signals();
 	snprintf(banner, sizeof(banner), "(check %s, control %s)",
 	    gw.cfg.check, gw.cfg.control);
-	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL)
+	if ((gw.teacher = mf_teacher_new(gw.cfg.rules)) == NULL) {
+		mf_client_term(&cl);
 		return 1;
+	}
 	if (gw.cfg.console && s_console(&gw, listen) != 0) {
 		mf_teacher_destroy(&gw.teacher);
-		mf_client_term();
+		mf_client_term(&cl);
 		return 1;
 	}
 	rc = mf_httpd_run("medflag http", "--listen", listen, &gw.cfg,
 	    s_handle, &gw, banner, s_paths);
 	mf_console_destroy(&gw.console);
 	mf_teacher_destroy(&gw.teacher);
-	mf_client_term();
+	mf_client_term(&cl);
 	if (rc != 0)
 		return rc;
 	mf_log_info("stopped");

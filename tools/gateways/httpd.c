@@ -109,7 +109,7 @@ s_error_h(struct MHD_Connection *c, unsigned status, const char *why,
 	enum MHD_Result		rc;
 
 	if (mf_buf_puts(&out, "{\"error\":") != 0 ||
-	    mf_json_str(&out, why, strlen(why)) != 0 ||
+	    mf__json_str(&out, why, strlen(why)) != 0 ||
 	    mf_buf_puts(&out, "}\n") != 0) {
 		mf_buf_free(&out);
 		return MHD_NO;

@@ -65,6 +65,7 @@
 
 typedef struct s_mw {
 	mf_config_t	 cfg;
+	mf_client_t	*client;	/* over 'cfg' */
 	int		 timeout_ms;
 	char		*password;
 	char		 botname[128];	/* the user its edits are made as */
@@ -620,7 +621,8 @@ s_judge(s_mw_t *mw, const s_change_t *ch, const char *cur, const char *old)
 		mw->skipped++;
 		return 0;
 	}
-	if (mf_client_check_one(mw->cfg.check, mp.data, mp.len,
+	if (mf_client_check_one(mw->client, mw->cfg.check, mp.data,
+	    mp.len,
 	    mw->timeout_ms, &vb, why, sizeof(why)) != 0) {
 		mf_log_warnx("revision %lld: %s; asking again later",
 		    ch->revid, why);
@@ -1111,6 +1113,7 @@ int
 mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 {
 	s_mw_t			 mw;
+	mf_client_t		 cl = {0};
 	mf_outbox_counts_t	 oc;
 	char			 why[600];
 	int			 once = 0, rc = 1, r;
@@ -1157,7 +1160,9 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 	curl_easy_setopt(mw.curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(mw.curl, CURLOPT_USERAGENT, "medflag-mediawiki/1 "
 	    "(health misinformation tags for patrollers)");
-	if ((probe = mf_client_socket(ZMQ_DEALER, mw.cfg.check)) == NULL)
+	mw.client = &cl;
+	if (mf_client_init(&cl, &mw.cfg) == -1 || (probe =
+	    mf_client_socket(&cl, ZMQ_DEALER, mw.cfg.check)) == NULL)
 		goto out;
 	zmq_close(probe);
 	if ((mw.outbox = mf_outbox_new(S_PROG, "revision", "the tags must "
@@ -1204,7 +1209,7 @@ out:
 	if (mw.curl != NULL)
 		curl_easy_cleanup(mw.curl);
 	curl_global_cleanup();
-	mf_client_term();
+	mf_client_term(&cl);
 	if (mw.udp != -1)
 		close(mw.udp);
 	if (mw.password != NULL) {
