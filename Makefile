@@ -345,6 +345,7 @@ install: programs
 	install -m 644 docs/man/medflagd.8 docs/man/medflag-gateway.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	ln -sf medflagd.8 $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
+	ln -sf medflag.1 $(DESTDIR)$(MANDIR)/man1/medflag-ctl.1
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
@@ -356,6 +357,7 @@ uninstall:
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-discourse.service
 	rm -f $(DESTDIR)$(MANDIR)/man1/medflag.1 \
+	    $(DESTDIR)$(MANDIR)/man1/medflag-ctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man8/medflagd.8 \
