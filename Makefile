@@ -29,6 +29,10 @@ WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 # medflag command links none of them.
 HTTP_DEPS  := libmicrohttpd libcurl libsodium
 HTTP_LIBS  := $(shell $(PKG_CONFIG) --libs $(HTTP_DEPS) 2>/dev/null)
+# The medflag command links no libzmq (nor the libsodium Debian's libzmq
+# links for CURVE): its subcommands that speak ZeroMQ are medflag-ctl's.
+# Without -lzmq, a ZeroMQ call that reaches its objects fails the link.
+MF_LIBS    = $(filter-out -lzmq,$(LDLIBS))
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(HTTP_DEPS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
 MF_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) \
@@ -56,6 +60,14 @@ DEB_BUILD_PKGS := debhelper dpkg-dev fakeroot lintian
 LIB_SRC    := $(filter-out %_test.c,$(wildcard filter/*.c))
 SVC_SRC    := $(filter-out workers/medflagd.c workers/worker.c %_test.c,$(wildcard workers/*.c))
 CLI_SRC    := $(filter-out %_test.c,$(wildcard tools/*.c))
+# The subcommands that speak ZeroMQ to medflagd (reload is in stats.c),
+# then what only they use: medflag-ctl (tools/medflag-ctl.c) runs them,
+# medflag the rest (tools/medflag.c), and execs medflag-ctl for these.
+CTL_CMD_SRC := $(wildcard $(addprefix tools/,push.c check.c tail.c stats.c \
+              top.c feedback.c keygen.c))
+CTL_SRC    := $(CTL_CMD_SRC) $(wildcard $(addprefix tools/,checker.c ctl.c \
+              client.c))
+MF_SRC     := $(filter-out $(CTL_SRC) tools/medflag-ctl.c,$(CLI_SRC))
 GW_SRC     := $(filter-out %_test.c,$(wildcard tools/gateways/*.c))
 UNIT_SRC   := $(wildcard filter/*_test.c workers/*_test.c tools/*_test.c) tests/harness.c \
               tests/ahocorasick.c
@@ -72,10 +84,12 @@ SOMAJOR    := 0
 SONAME     := libmedflag.so.$(SOMAJOR)
 SOLIB      := $(BUILD)/libmedflag.so.$(VERSION)
 SVC        := $(BUILD)/libmfsvc.a
-# What the subcommands share (tools/ but medflag.c), for medflag-gateway:
-# an archive, so that the gateway links only the parts it uses.
+# What the subcommands share (tools/ but the two main()s), for
+# medflag-ctl and medflag-gateway: an archive, so that each links only
+# the parts it uses.
 CLILIB     := $(BUILD)/libmfcli.a
-BINS       := $(BUILD)/medflag $(if $(wildcard workers/medflagd.c),$(BUILD)/medflagd) \
+BINS       := $(BUILD)/medflag $(if $(CTL_CMD_SRC),$(BUILD)/medflag-ctl) \
+              $(if $(wildcard workers/medflagd.c),$(BUILD)/medflagd) \
               $(if $(wildcard workers/worker.c),$(BUILD)/medflag-worker) \
               $(if $(GW_SRC),$(BUILD)/medflag-gateway)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ/%,$(INTEG_SRC))
@@ -128,12 +142,18 @@ $(SVC): $(call obj,$(SVC_SRC)) $(LIB)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $(call obj,$(SVC_SRC))
 
-$(BUILD)/medflag: $(call obj,$(CLI_SRC)) $(SVC) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/medflag: $(call obj,$(MF_SRC)) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(MF_SRC)) $(SVC) $(LIB) $(LDFLAGS) $(MF_LIBS)
 
-$(CLILIB): $(call obj,$(filter-out tools/medflag.c,$(CLI_SRC)))
+$(CLILIB): $(call obj,$(filter-out tools/medflag.c tools/medflag-ctl.c,$(CLI_SRC)))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+
+# The subcommands' objects by name: medflag-ctl.c refers to them weakly,
+# which takes nothing from an archive.
+$(BUILD)/medflag-ctl: $(call obj,tools/medflag-ctl.c $(CTL_CMD_SRC)) $(CLILIB) $(SVC) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(call obj,tools/medflag-ctl.c $(CTL_CMD_SRC)) \
+	    $(CLILIB) $(SVC) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/medflag-gateway: $(call obj,$(GW_SRC)) $(CLILIB) $(SVC) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(call obj,$(GW_SRC)) $(CLILIB) $(SVC) $(LIB) \
@@ -325,6 +345,7 @@ install: programs
 	install -m 644 docs/man/medflagd.8 docs/man/medflag-gateway.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	ln -sf medflagd.8 $(DESTDIR)$(MANDIR)/man8/medflag-worker.8
+	ln -sf medflag.1 $(DESTDIR)$(MANDIR)/man1/medflag-ctl.1
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
@@ -336,6 +357,7 @@ uninstall:
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-http.service \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/medflag-discourse.service
 	rm -f $(DESTDIR)$(MANDIR)/man1/medflag.1 \
+	    $(DESTDIR)$(MANDIR)/man1/medflag-ctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/medflag.rules.5 \
 	    $(DESTDIR)$(MANDIR)/man8/medflagd.8 \

@@ -23,8 +23,10 @@ typedef int mf_cmd_fn(int argc, char **argv, const mf_cli_t *cli);
 /* Offline (tools/scan.c, explain.c, rules.c, learn.c). */
 mf_cmd_fn	mf_cmd_scan, mf_cmd_explain, mf_cmd_rules, mf_cmd_learn,
 		mf_cmd_config;
-/* Service clients (tools/push.c, check.c, tail.c, stats.c, sources.c ...);
- * declared weak in medflag.c so that a build without one still links. */
+/* Service clients: sources (tools/sources.c), in `medflag`; the others
+ * (push.c, check.c, tail.c, stats.c ...) speak ZeroMQ and are
+ * `medflag-ctl`'s, declared weak in medflag-ctl.c so that a build
+ * without one still links. */
 mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 		mf_cmd_top, mf_cmd_reload, mf_cmd_sources, mf_cmd_feedback,
 		mf_cmd_keygen;
@@ -33,11 +35,11 @@ mf_cmd_fn	mf_cmd_push, mf_cmd_check, mf_cmd_tail, mf_cmd_stats,
 mf_cmd_fn	mf_cmd_http, mf_cmd_discourse, mf_cmd_mediawiki;
 
 /*
- * A program made of subcommands (`medflag`, `medflag-gateway`): each with
- * its line of the program's usage and its --help text, NULL for the
- * usage itself, or MF_CLI_OWN_HELP when the subcommand answers --help
- * and --version itself (it runs another program that does). 'fn' NULL:
- * not part of this build.
+ * A program made of subcommands (`medflag`, `medflag-ctl`,
+ * `medflag-gateway`): each with its line of the program's usage and its
+ * --help text, NULL for the usage itself, or MF_CLI_OWN_HELP when the
+ * subcommand answers --help and --version itself (it runs another
+ * program that does). 'fn' NULL: not part of this build.
  */
 #define MF_CLI_OWN_HELP	""
 typedef struct mf_cli_cmd {

@@ -1,11 +1,12 @@
 /*
- * client.c - the connection side of the service subcommands: the
- * configuration they run with, the client (mf_client_t: the ZeroMQ
- * context, sockets with CURVE when it is on), the stop flag of
- * SIGINT/SIGTERM and the Redis connection of a command.
+ * client.c - the connection side of the service subcommands: the client
+ * (mf_client_t: the ZeroMQ context, sockets with CURVE when it is on)
+ * and the stop flag of SIGINT/SIGTERM.
  *
  * Not responsible for what goes over a socket: the check client and
- * verdicts are checker.c's, control requests ctl.c's.
+ * verdicts are checker.c's, control requests ctl.c's; nor for the
+ * configuration and the Redis connection of a command (client_config.c),
+ * which need no ZeroMQ.
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -18,31 +19,10 @@
 
 #include "client.h"
 #include "curve.h"
-#include "store.h"
 
 /* The one process-wide variable: a signal handler can reach nothing
  * else. */
 volatile int	 mf_client_stop;
-
-int
-mf_client_config(const mf_cli_t *cli, mf_config_t *cfg)
-{
-	mf_diags_t	 diags = {0};
-	const char	*path = cli->config ? cli->config :
-			    mf_config_default_path();
-	int		 errors = 0;
-
-	signal(SIGPIPE, SIG_IGN);
-	errors = mf_config_read(cfg, path, &diags);
-	mf_cli_print_diags(stderr, &diags);
-	mf_diags_free(&diags);
-	if (errors) {
-		fprintf(stderr, "%s: %s: %d error%s in the configuration\n",
-		    cli->prog, path, errors, errors == 1 ? "" : "s");
-		return -1;
-	}
-	return 0;
-}
 
 int
 mf_client_init(mf_client_t *self, const mf_config_t *cfg)
@@ -145,11 +125,4 @@ mf_client_catch_signals(void)
 	sa.sa_handler = s_on_signal;	/* no SA_RESTART: zmq_poll returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-struct mf_store *
-mf_client_store(const mf_config_t *cfg, char *why, size_t cap)
-{
-	return mf_store_connect(cfg, cfg->redis_timeout_ms > 1000 ?
-	    cfg->redis_timeout_ms : 2000, why, cap);
 }

@@ -1,9 +1,10 @@
 /*
  * client.h - what the service subcommands of `medflag` share: the config
- * they run with and the ZeroMQ context (client.c), the check client (a
- * window of outstanding posts, each kept until its verdict arrives and
- * resent after a timeout; checker.c), control requests and their replies,
- * read with the bounded msgpack reader (mpack.h; ctl.c).
+ * they run with and their Redis connection (client_config.c, no ZeroMQ),
+ * the ZeroMQ context (client.c), the check client (a window of
+ * outstanding posts, each kept until its verdict arrives and resent
+ * after a timeout; checker.c), control requests and their replies, read
+ * with the bounded msgpack reader (mpack.h; ctl.c).
  *
  * Not responsible for output formats of one subcommand; those stay in its
  * own file. docs/protocol.md describes the wire these speak.

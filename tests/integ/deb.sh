@@ -23,7 +23,8 @@ for p in medflag libmedflag0 libmedflag-dev; do
 	dpkg-deb -x "$1" "$T/root" || fail "dpkg-deb -x $1"
 done
 R=$T/root
-for f in usr/bin/medflagd usr/bin/medflag-worker usr/bin/medflag usr/bin/medflag-gateway \
+for f in usr/bin/medflagd usr/bin/medflag-worker usr/bin/medflag usr/bin/medflag-ctl \
+    usr/bin/medflag-gateway \
     etc/medflag/medflag.conf etc/medflag/local.d \
     usr/share/medflag/rules/canary.jsonl lib/systemd/system/medflagd.service \
     usr/share/man/man8/medflagd.8.gz usr/include/medflag/medflag.h; do

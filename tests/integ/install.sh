@@ -7,11 +7,12 @@
 # documentation, the manual pages (no mandoc warning) and systemd units
 # with the prefix's paths and their sandbox. Then, from / and without -c
 # or any MEDFLAG_* variable: medflagd -n, explain and rules eval on the
-# installed files; medflagd with check, push, tail, a second medflagd
-# refused, a 3 MB post, invalid UTF-8, `medflag http` through the
-# installed medflag-gateway, and reloads of a broken and of a catch-all
-# rule refused; local.d's overrides and `medflag config`; and
-# mode shadow. Log lines carry time, level and component, no post text.
+# installed files; medflagd with check, push and tail (through the
+# installed medflag-ctl), a second medflagd refused, a 3 MB post,
+# invalid UTF-8, `medflag http` through the installed medflag-gateway,
+# and reloads of a broken and of a catch-all rule refused; local.d's
+# overrides and `medflag config`; and mode shadow. Log lines carry
+# time, level and component, no post text.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 fail() { echo "FAIL: $*"; [ -f "$T/medflagd.log" ] && cat "$T/medflagd.log"; exit 1; }
@@ -44,15 +45,16 @@ inst() {
 	    { cat "$T/install.log"; fail "make install PREFIX=$P"; }
 }
 inst
-for f in bin/medflagd bin/medflag-worker bin/medflag bin/medflag-gateway \
+for f in bin/medflagd bin/medflag-worker bin/medflag bin/medflag-ctl \
+    bin/medflag-gateway \
     etc/medflag/medflag.conf \
     share/medflag/rules/canary.jsonl share/medflag/rules/policy.conf \
     share/medflag/rules/sources/vetted.list share/doc/medflag/operations.md \
     share/medflag/ui/index.html share/medflag/ui/console.js \
     lib/systemd/system/medflagd.service lib/systemd/system/medflag-http.service \
     lib/systemd/system/medflag-discourse.service \
-    var/run/medflag share/man/man1/medflag.1 share/man/man8/medflagd.8 \
-    share/man/man8/medflag-gateway.8 \
+    var/run/medflag share/man/man1/medflag.1 share/man/man1/medflag-ctl.1 \
+    share/man/man8/medflagd.8 share/man/man8/medflag-gateway.8 \
     share/man/man5/medflag.conf.5 share/man/man5/medflag.rules.5; do
 	[ -e "$P/$f" ] || fail "make install left out $f"
 done
@@ -60,7 +62,7 @@ done
 for m in "$P"/share/man/man*/*; do
 	out=$(mandoc -T lint -W warning "$m" 2>&1) || fail "mandoc -T lint $m: $out"
 done
-for m in medflag medflagd medflag-gateway medflag.conf medflag.rules; do
+for m in medflag medflag-ctl medflagd medflag-gateway medflag.conf medflag.rules; do
 	MANPATH=$P/share/man man -w "$m" >/dev/null 2>&1 ||
 	    fail "man -w $m finds no page under $P/share/man"
 done
