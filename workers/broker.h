@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <msgpack.h>
 #include <zmq.h>
 
 #include "medflag.h"
@@ -348,5 +349,11 @@ void	 mf_replay_request(mf_broker_t *b, const mf_frames_t *f, int delim,
 void	 mf_replay_forward(mf_broker_t *b);
 /* Continues seq after the newest journalled one (Redis permitting). */
 void	 mf_broker_seq_resume(mf_broker_t *b);
+
+/* control.c: a string, and a key with its value, in a msgpack reply. */
+void	 mf_pk_str(msgpack_packer *pk, const char *s);
+void	 mf_pk_kv_u64(msgpack_packer *pk, const char *k, uint64_t v);
+void	 mf_pk_kv_str(msgpack_packer *pk, const char *k, const char *v);
+void	 mf_pk_kv_bool(msgpack_packer *pk, const char *k, int v);
 
 #endif

@@ -18,8 +18,10 @@
 #include "broker.h"
 #include "local.h"
 
-static void
-s_str(msgpack_packer *pk, const char *s)
+/* The small msgpack writes of the control replies (reload.c and
+ * replay.c write theirs with them too). */
+void
+mf_pk_str(msgpack_packer *pk, const char *s)
 {
 	size_t	n = strlen(s);
 
@@ -27,24 +29,24 @@ s_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, n);
 }
 
-static void
-s_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+void
+mf_pk_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
 {
-	s_str(pk, k);
+	mf_pk_str(pk, k);
 	msgpack_pack_uint64(pk, v);
 }
 
-static void
-s_kv_str(msgpack_packer *pk, const char *k, const char *v)
+void
+mf_pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
-	s_str(pk, k);
-	s_str(pk, v);
+	mf_pk_str(pk, k);
+	mf_pk_str(pk, v);
 }
 
-static void
-s_kv_bool(msgpack_packer *pk, const char *k, int v)
+void
+mf_pk_kv_bool(msgpack_packer *pk, const char *k, int v)
 {
-	s_str(pk, k);
+	mf_pk_str(pk, k);
 	if (v)
 		msgpack_pack_true(pk);
 	else
@@ -63,22 +65,22 @@ s_pack_workers(mf_broker_t *b, msgpack_packer *pk)
 		if (!w->used)
 			continue;
 		msgpack_pack_map(pk, 14);
-		s_kv_u64(pk, "id", (uint64_t)w->id);
-		s_kv_u64(pk, "pid", (uint64_t)w->pid);
-		s_kv_str(pk, "host", w->host);
-		s_kv_str(pk, "ruleset", w->ruleset);
+		mf_pk_kv_u64(pk, "id", (uint64_t)w->id);
+		mf_pk_kv_u64(pk, "pid", (uint64_t)w->pid);
+		mf_pk_kv_str(pk, "host", w->host);
+		mf_pk_kv_str(pk, "ruleset", w->ruleset);
 		/* The generation of medflagd's checked sets it runs; 0: none
 		 * medflagd checked (it gets no posts). */
-		s_kv_u64(pk, "gen", w->gen);
-		s_kv_str(pk, "sources_version", w->sources_version);
-		s_kv_bool(pk, "sources_stale", w->stale);
-		s_kv_u64(pk, "credit", (uint64_t)w->credit);
-		s_kv_u64(pk, "in_flight", (uint64_t)w->in_flight);
-		s_kv_u64(pk, "done", w->done);
-		s_kv_bool(pk, "alive", 1);
-		s_kv_u64(pk, "last_seen_ms", (uint64_t)(now - w->last_seen_ms));
-		s_kv_str(pk, "auto_shadowed", w->auto_shadowed);
-		s_kv_str(pk, "demoted", w->demoted);
+		mf_pk_kv_u64(pk, "gen", w->gen);
+		mf_pk_kv_str(pk, "sources_version", w->sources_version);
+		mf_pk_kv_bool(pk, "sources_stale", w->stale);
+		mf_pk_kv_u64(pk, "credit", (uint64_t)w->credit);
+		mf_pk_kv_u64(pk, "in_flight", (uint64_t)w->in_flight);
+		mf_pk_kv_u64(pk, "done", w->done);
+		mf_pk_kv_bool(pk, "alive", 1);
+		mf_pk_kv_u64(pk, "last_seen_ms", (uint64_t)(now - w->last_seen_ms));
+		mf_pk_kv_str(pk, "auto_shadowed", w->auto_shadowed);
+		mf_pk_kv_str(pk, "demoted", w->demoted);
 	}
 }
 
@@ -100,49 +102,49 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
 	msgpack_pack_map(pk, 23 + 13);
-	s_kv_bool(pk, "ok", 1);
-	s_kv_u64(pk, "posts_in", b->st.posts_in);
-	s_str(pk, "verdicts");
+	mf_pk_kv_bool(pk, "ok", 1);
+	mf_pk_kv_u64(pk, "posts_in", b->st.posts_in);
+	mf_pk_str(pk, "verdicts");
 	msgpack_pack_map(pk, 5);
 	for (int a = 0; a <= MF_ACT_BLOCK; a++)
-		s_kv_u64(pk, mf_action_name((mf_action_t)a), b->st.verdicts[a]);
-	s_str(pk, "status");
+		mf_pk_kv_u64(pk, mf_action_name((mf_action_t)a), b->st.verdicts[a]);
+	mf_pk_str(pk, "status");
 	msgpack_pack_map(pk, 4);
 	for (int s = 0; s <= MF_STATUS_SKIPPED; s++)
-		s_kv_u64(pk, mf_status_name((mf_status_t)s), b->st.status[s]);
-	s_kv_u64(pk, "in_flight", mf_broker_in_flight(b));
-	s_kv_u64(pk, "queue", mf_dispatch_queued(&b->disp));
-	s_kv_u64(pk, "max_queue", (uint64_t)b->cfg.max_queue);
-	s_kv_u64(pk, "bad_messages", b->st.bad_messages);
-	s_kv_u64(pk, "requeued", b->st.requeued);
-	s_kv_u64(pk, "late_duplicates", b->st.late_duplicates);
-	s_kv_u64(pk, "rejected_verdicts", b->st.rejected_verdicts);
-	s_kv_u64(pk, "busy", b->st.busy);
-	s_kv_u64(pk, "poison", b->st.poison);
-	s_kv_u64(pk, "sources_stale", b->st.stale);
-	s_kv_u64(pk, "worker_deaths", b->st.worker_deaths);
-	s_kv_u64(pk, "reloads", b->st.reloads);
-	s_kv_u64(pk, "reloads_coalesced", b->st.reloads_coalesced);
-	s_str(pk, "workers");
+		mf_pk_kv_u64(pk, mf_status_name((mf_status_t)s), b->st.status[s]);
+	mf_pk_kv_u64(pk, "in_flight", mf_broker_in_flight(b));
+	mf_pk_kv_u64(pk, "queue", mf_dispatch_queued(&b->disp));
+	mf_pk_kv_u64(pk, "max_queue", (uint64_t)b->cfg.max_queue);
+	mf_pk_kv_u64(pk, "bad_messages", b->st.bad_messages);
+	mf_pk_kv_u64(pk, "requeued", b->st.requeued);
+	mf_pk_kv_u64(pk, "late_duplicates", b->st.late_duplicates);
+	mf_pk_kv_u64(pk, "rejected_verdicts", b->st.rejected_verdicts);
+	mf_pk_kv_u64(pk, "busy", b->st.busy);
+	mf_pk_kv_u64(pk, "poison", b->st.poison);
+	mf_pk_kv_u64(pk, "sources_stale", b->st.stale);
+	mf_pk_kv_u64(pk, "worker_deaths", b->st.worker_deaths);
+	mf_pk_kv_u64(pk, "reloads", b->st.reloads);
+	mf_pk_kv_u64(pk, "reloads_coalesced", b->st.reloads_coalesced);
+	mf_pk_str(pk, "workers");
 	s_pack_workers(b, pk);
-	s_kv_str(pk, "ruleset", b->ruleset);
-	s_kv_u64(pk, "gen", b->gen);
-	s_kv_str(pk, "sources_version", s_sources_version(b));
-	s_kv_u64(pk, "seq", b->seq);
-	s_kv_u64(pk, "uptime_s", (uint64_t)((mf_now_ms() - b->started_ms) /
+	mf_pk_kv_str(pk, "ruleset", b->ruleset);
+	mf_pk_kv_u64(pk, "gen", b->gen);
+	mf_pk_kv_str(pk, "sources_version", s_sources_version(b));
+	mf_pk_kv_u64(pk, "seq", b->seq);
+	mf_pk_kv_u64(pk, "uptime_s", (uint64_t)((mf_now_ms() - b->started_ms) /
 	    1000));
-	s_kv_bool(pk, "redis", up);
-	s_kv_u64(pk, "journal_written", written);
-	s_kv_u64(pk, "journal_skipped", skipped);
-	s_kv_u64(pk, "journal_queue", jq);
-	s_kv_u64(pk, "duplicates", b->dedup.hits);
-	s_kv_u64(pk, "dedup_waited", b->dedup.waited);
-	s_kv_u64(pk, "dedup_entries", b->dedup.n);
-	s_kv_u64(pk, "dedup_bytes", b->dedup.bytes);
-	s_kv_u64(pk, "dedup_evicted", b->dedup.evicted);
+	mf_pk_kv_bool(pk, "redis", up);
+	mf_pk_kv_u64(pk, "journal_written", written);
+	mf_pk_kv_u64(pk, "journal_skipped", skipped);
+	mf_pk_kv_u64(pk, "journal_queue", jq);
+	mf_pk_kv_u64(pk, "duplicates", b->dedup.hits);
+	mf_pk_kv_u64(pk, "dedup_waited", b->dedup.waited);
+	mf_pk_kv_u64(pk, "dedup_entries", b->dedup.n);
+	mf_pk_kv_u64(pk, "dedup_bytes", b->dedup.bytes);
+	mf_pk_kv_u64(pk, "dedup_evicted", b->dedup.evicted);
 	/* Latency since start: quantiles, and the bucket counts (see
 	 * lathist.h) from which a reader takes those of an interval. */
-	s_str(pk, "latency_us");
+	mf_pk_str(pk, "latency_us");
 	msgpack_pack_map(pk, 4);
 	{
 		static const char *const	 name[3] = { "p50", "p90", "p99" };
@@ -153,25 +155,25 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 			    MF_LATHIST_N, q[k]);
 
 			/* A bucket's upper bound may pass the true max. */
-			s_kv_u64(pk, name[k], v < b->st.latency_max ? v :
+			mf_pk_kv_u64(pk, name[k], v < b->st.latency_max ? v :
 			    b->st.latency_max);
 		}
 	}
-	s_kv_u64(pk, "max", b->st.latency_max);
-	s_kv_u64(pk, "latency_sum_us", b->st.latency_sum);
-	s_str(pk, "rule_hits");
+	mf_pk_kv_u64(pk, "max", b->st.latency_max);
+	mf_pk_kv_u64(pk, "latency_sum_us", b->st.latency_sum);
+	mf_pk_str(pk, "rule_hits");
 	msgpack_pack_map(pk, b->rule_hits.len);
 	for (size_t i = 0; i < b->rule_hits.cap; i++) {
 		const mf_rulehit_t *h = &b->rule_hits.v[i];
 
 		if (h->id == NULL)
 			continue;
-		s_str(pk, h->id);
+		mf_pk_str(pk, h->id);
 		msgpack_pack_array(pk, 2);
 		msgpack_pack_uint64(pk, h->hits);
 		msgpack_pack_uint64(pk, h->shadow);
 	}
-	s_str(pk, "latency_hist");
+	mf_pk_str(pk, "latency_hist");
 	msgpack_pack_array(pk, MF_LATHIST_N);
 	for (size_t i = 0; i < MF_LATHIST_N; i++)
 		msgpack_pack_uint64(pk, b->st.latency[i]);
@@ -320,30 +322,30 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 
 		mf_journal_status(&b->journal, &up, &w, &s, &q);
 		msgpack_pack_map(&pk, 7);
-		s_kv_bool(&pk, "ok", b->cfg.workers == 0 ||
+		mf_pk_kv_bool(&pk, "ok", b->cfg.workers == 0 ||
 		    mf_broker_alive(b) > 0);
-		s_kv_u64(&pk, "workers_alive", mf_broker_alive(b));
-		s_kv_bool(&pk, "redis", up);
-		s_kv_str(&pk, "ruleset", b->ruleset);
-		s_kv_u64(&pk, "gen", b->gen);
-		s_kv_bool(&pk, "draining", b->draining);
-		s_kv_str(&pk, "mode", b->cfg.shadow ? "shadow" : "enforce");
+		mf_pk_kv_u64(&pk, "workers_alive", mf_broker_alive(b));
+		mf_pk_kv_bool(&pk, "redis", up);
+		mf_pk_kv_str(&pk, "ruleset", b->ruleset);
+		mf_pk_kv_u64(&pk, "gen", b->gen);
+		mf_pk_kv_bool(&pk, "draining", b->draining);
+		mf_pk_kv_str(&pk, "mode", b->cfg.shadow ? "shadow" : "enforce");
 	} else if (strcmp(cmd, "workers") == 0) {
 		msgpack_pack_map(&pk, 2);
-		s_kv_bool(&pk, "ok", 1);
-		s_str(&pk, "workers");
+		mf_pk_kv_bool(&pk, "ok", 1);
+		mf_pk_str(&pk, "workers");
 		s_pack_workers(b, &pk);
 	} else if (strcmp(cmd, "rules") == 0) {
 		/* The ids feedback may name (medflag feedback checks them):
 		 * the running rule set's, the one's before a reload, model. */
 		msgpack_pack_map(&pk, 3);
-		s_kv_bool(&pk, "ok", 1);
-		s_kv_str(&pk, "ruleset", b->ruleset);
-		s_str(&pk, "rules");
+		mf_pk_kv_bool(&pk, "ok", 1);
+		mf_pk_kv_str(&pk, "ruleset", b->ruleset);
+		mf_pk_str(&pk, "rules");
 		msgpack_pack_array(&pk, b->rule_ids.len);
 		for (size_t i = 0; i < b->rule_ids.cap; i++)
 			if (b->rule_ids.v[i].id != NULL)
-				s_str(&pk, b->rule_ids.v[i].id);
+				mf_pk_str(&pk, b->rule_ids.v[i].id);
 	} else if (strcmp(cmd, "reload") == 0) {
 		/* Answered when it has run (mf_broker_reload_request). */
 		mf_broker_reload_request(b, f->data[0], f->len[0], delim);
@@ -356,8 +358,8 @@ mf_broker_control_msg(mf_broker_t *b, mf_frames_t *f)
 		snprintf(msg, sizeof(msg), "unknown command; try stats, "
 		    "health, workers, rules, reload or replay");
 		msgpack_pack_map(&pk, 2);
-		s_kv_bool(&pk, "ok", 0);
-		s_kv_str(&pk, "error", msg);
+		mf_pk_kv_bool(&pk, "ok", 0);
+		mf_pk_kv_str(&pk, "error", msg);
 	}
 	mf_broker_control_reply(b, f->data[0], f->len[0], delim, sb.data,
 	    sb.size);

@@ -47,28 +47,8 @@
 
 #include "broker.h"
 
-static void
-s_str(msgpack_packer *pk, const char *s)
-{
-	size_t	n = strlen(s);
 
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
 
-static void
-s_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	s_str(pk, k);
-	msgpack_pack_uint64(pk, v);
-}
-
-static void
-s_kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-	s_str(pk, k);
-	s_str(pk, v);
-}
 
 static int
 s_reload_ok(const mf_broker_t *b)
@@ -266,10 +246,10 @@ s_pack_peers(msgpack_packer *pk, const mf_reload_round_t *r, int s1, int s2)
 		if (p->state != s1 && p->state != s2)
 			continue;
 		msgpack_pack_map(pk, 4);
-		s_kv_u64(pk, "id", (uint64_t)p->id);
-		s_kv_u64(pk, "pid", (uint64_t)p->pid);
-		s_kv_str(pk, "host", p->host);
-		s_kv_str(pk, "why", p->why);
+		mf_pk_kv_u64(pk, "id", (uint64_t)p->id);
+		mf_pk_kv_u64(pk, "pid", (uint64_t)p->pid);
+		mf_pk_kv_str(pk, "host", p->host);
+		mf_pk_kv_str(pk, "why", p->why);
 	}
 }
 
@@ -288,13 +268,13 @@ s_pack_round(mf_broker_t *b, msgpack_packer *pk, size_t acked)
 
 	if (bad == 0) {
 		msgpack_pack_map(pk, 6);
-		s_str(pk, "ok");
+		mf_pk_str(pk, "ok");
 		msgpack_pack_true(pk);
-		s_kv_str(pk, "ruleset", b->ruleset);
-		s_kv_u64(pk, "gen", r->gen);
-		s_kv_u64(pk, "workers", r->npeer);
-		s_kv_u64(pk, "acked", acked);
-		s_kv_u64(pk, "requests", r->requests ? r->requests : 1);
+		mf_pk_kv_str(pk, "ruleset", b->ruleset);
+		mf_pk_kv_u64(pk, "gen", r->gen);
+		mf_pk_kv_u64(pk, "workers", r->npeer);
+		mf_pk_kv_u64(pk, "acked", acked);
+		mf_pk_kv_u64(pk, "requests", r->requests ? r->requests : 1);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "generation %llu (ruleset %s): %zu of "
@@ -303,19 +283,19 @@ s_pack_round(mf_broker_t *b, msgpack_packer *pk, size_t acked)
 	    b->ruleset, bad, r->npeer, r->npeer == 1 ? "" : "s",
 	    b->cfg.reload_timeout_ms);
 	msgpack_pack_map(pk, 10);
-	s_str(pk, "ok");
+	mf_pk_str(pk, "ok");
 	msgpack_pack_false(pk);
-	s_kv_str(pk, "error", msg);
-	s_kv_str(pk, "ruleset", b->ruleset);
-	s_kv_u64(pk, "gen", r->gen);
-	s_kv_u64(pk, "workers", r->npeer);
-	s_kv_u64(pk, "acked", acked);
-	s_kv_u64(pk, "requests", r->requests ? r->requests : 1);
-	s_str(pk, "missing");
+	mf_pk_kv_str(pk, "error", msg);
+	mf_pk_kv_str(pk, "ruleset", b->ruleset);
+	mf_pk_kv_u64(pk, "gen", r->gen);
+	mf_pk_kv_u64(pk, "workers", r->npeer);
+	mf_pk_kv_u64(pk, "acked", acked);
+	mf_pk_kv_u64(pk, "requests", r->requests ? r->requests : 1);
+	mf_pk_str(pk, "missing");
 	s_pack_peers(pk, r, MF_RELOAD_WAITING, MF_RELOAD_GONE);
-	s_str(pk, "refused");
+	mf_pk_str(pk, "refused");
 	s_pack_peers(pk, r, MF_RELOAD_REFUSED, MF_RELOAD_REFUSED);
-	s_str(pk, "diagnostics");
+	mf_pk_str(pk, "diagnostics");
 	msgpack_pack_array(pk, bad);
 	for (size_t i = 0; i < r->npeer; i++) {
 		const mf_reload_peer_t	*p = &r->peer[i];
@@ -326,7 +306,7 @@ s_pack_round(mf_broker_t *b, msgpack_packer *pk, size_t acked)
 		snprintf(line, sizeof(line), "%s: %s%s", who,
 		    p->state == MF_RELOAD_REFUSED ? "refused: " : p->state ==
 		    MF_RELOAD_GONE ? "gone: " : "", p->why);
-		s_str(pk, line);
+		mf_pk_str(pk, line);
 	}
 }
 
@@ -341,12 +321,12 @@ s_pack_refused(mf_broker_t *b, msgpack_packer *pk, const mf_diags_t *diags,
 	    "first: %.600s", diags->errors, diags->errors == 1 ? "" : "s",
 	    b->ruleset, diags->n ? diags->v[0].msg : "");
 	msgpack_pack_map(pk, 6);
-	s_str(pk, "ok");
+	mf_pk_str(pk, "ok");
 	msgpack_pack_false(pk);
-	s_kv_str(pk, "error", first);
-	s_kv_str(pk, "ruleset", b->ruleset);
-	s_kv_u64(pk, "gen", b->gen);
-	s_str(pk, "diagnostics");
+	mf_pk_kv_str(pk, "error", first);
+	mf_pk_kv_str(pk, "ruleset", b->ruleset);
+	mf_pk_kv_u64(pk, "gen", b->gen);
+	mf_pk_str(pk, "diagnostics");
 	msgpack_pack_array(pk, diags->n);
 	for (size_t i = 0; i < diags->n; i++) {
 		char	line[1400];
@@ -357,10 +337,10 @@ s_pack_refused(mf_broker_t *b, msgpack_packer *pk, const mf_diags_t *diags,
 		    MF_DIAG_WARNING ? "warning" : "note",
 		    diags->v[i].msg, diags->v[i].hint[0] ?
 		    "\n  hint: " : "", diags->v[i].hint);
-		s_str(pk, line);
+		mf_pk_str(pk, line);
 	}
 	/* How many requests this one reload answered (1: no burst). */
-	s_kv_u64(pk, "requests", requests ? requests : 1);
+	mf_pk_kv_u64(pk, "requests", requests ? requests : 1);
 }
 
 /* Sends 'sb' to each of the 'n' clients 'w'. */
@@ -471,10 +451,10 @@ s_reload_run(mf_broker_t *b, const void *ident, size_t identlen, int delim)
 			s_pack_refused(b, &pk, &diags, requests);
 		else {	/* no round to wait for (out of memory) */
 			msgpack_pack_map(&pk, 3);
-			s_str(&pk, "ok");
+			mf_pk_str(&pk, "ok");
 			msgpack_pack_true(&pk);
-			s_kv_str(&pk, "ruleset", b->ruleset);
-			s_kv_u64(&pk, "gen", b->gen);
+			mf_pk_kv_str(&pk, "ruleset", b->ruleset);
+			mf_pk_kv_u64(&pk, "gen", b->gen);
 		}
 		if (ident != NULL) {
 			memcpy(self.ident, ident, identlen);
@@ -558,14 +538,14 @@ mf_broker_reload_request(mf_broker_t *b, const void *ident,
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 6);
-	s_str(&pk, "ok");
+	mf_pk_str(&pk, "ok");
 	msgpack_pack_true(&pk);
-	s_str(&pk, "queued");
+	mf_pk_str(&pk, "queued");
 	msgpack_pack_true(&pk);
-	s_kv_u64(&pk, "due_ms", (uint64_t)(due > 0 ? due : 0));
-	s_kv_str(&pk, "ruleset", b->ruleset);
-	s_kv_u64(&pk, "gen", b->gen);
-	s_kv_str(&pk, "note", msg);
+	mf_pk_kv_u64(&pk, "due_ms", (uint64_t)(due > 0 ? due : 0));
+	mf_pk_kv_str(&pk, "ruleset", b->ruleset);
+	mf_pk_kv_u64(&pk, "gen", b->gen);
+	mf_pk_kv_str(&pk, "note", msg);
 	mf_broker_control_reply(b, ident, identlen, delim, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }

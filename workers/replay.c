@@ -245,14 +245,6 @@ s_read(s_replay_t *r, uint64_t since, uint64_t limit, mf_buf_t *out,
 
 /* ---- the thread --------------------------------------------------------- */
 
-static void
-s_str(msgpack_packer *pk, const char *s)
-{
-	size_t	n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
 
 static uint64_t
 s_arg_u64(const mf__mp_obj_t *map, const char *key, uint64_t def)
@@ -289,11 +281,11 @@ s_answer(s_replay_t *r, const void *args, size_t alen, msgpack_sbuffer *sb)
 		seq = r->j->last_seq;
 		pthread_mutex_unlock(&r->j->mu);
 		msgpack_pack_map(&pk, 3);
-		s_str(&pk, "ok");
+		mf_pk_str(&pk, "ok");
 		msgpack_pack_false(&pk);
-		s_str(&pk, "error");
-		s_str(&pk, msg);
-		s_str(&pk, "seq");
+		mf_pk_str(&pk, "error");
+		mf_pk_str(&pk, msg);
+		mf_pk_str(&pk, "seq");
 		msgpack_pack_uint64(&pk, seq);
 		return;
 	}
@@ -314,41 +306,41 @@ s_answer(s_replay_t *r, const void *args, size_t alen, msgpack_sbuffer *sb)
 	pthread_mutex_unlock(&r->j->mu);
 	if (rc != 0) {
 		msgpack_pack_map(&pk, 3);
-		s_str(&pk, "ok");
+		mf_pk_str(&pk, "ok");
 		msgpack_pack_false(&pk);
-		s_str(&pk, "error");
-		s_str(&pk, r->err);
-		s_str(&pk, "seq");
+		mf_pk_str(&pk, "error");
+		mf_pk_str(&pk, r->err);
+		mf_pk_str(&pk, "seq");
 		msgpack_pack_uint64(&pk, seq);
 		mf_buf_free(&out);
 		return;
 	}
 	ngaps = mf_journal_gaps(r->j, since, gaps, MF_JOURNAL_GAPS);
 	msgpack_pack_map(&pk, 6 + (ngaps ? 2 : 0));
-	s_str(&pk, "ok");
+	mf_pk_str(&pk, "ok");
 	msgpack_pack_true(&pk);
-	s_str(&pk, "verdicts");
+	mf_pk_str(&pk, "verdicts");
 	msgpack_pack_array(&pk, (size_t)count);
 	if (out.len > 0)
 		msgpack_sbuffer_write(sb, out.data, out.len);
-	s_str(&pk, "count");
+	mf_pk_str(&pk, "count");
 	msgpack_pack_uint64(&pk, count);
-	s_str(&pk, "next");
+	mf_pk_str(&pk, "next");
 	msgpack_pack_uint64(&pk, count ? last + 1 : since);
-	s_str(&pk, "seq");
+	mf_pk_str(&pk, "seq");
 	msgpack_pack_uint64(&pk, seq);
-	s_str(&pk, "journal_pending");
+	mf_pk_str(&pk, "journal_pending");
 	msgpack_pack_uint64(&pk, pending);
 	if (ngaps) {
-		s_str(&pk, "journal_gap");
+		mf_pk_str(&pk, "journal_gap");
 		msgpack_pack_array(&pk, ngaps);
 		for (size_t i = 0; i < ngaps; i++) {
 			msgpack_pack_array(&pk, 2);
 			msgpack_pack_uint64(&pk, gaps[i][0]);
 			msgpack_pack_uint64(&pk, gaps[i][1]);
 		}
-		s_str(&pk, "note");
-		s_str(&pk, "some verdicts after 'since' were published but "
+		mf_pk_str(&pk, "note");
+		mf_pk_str(&pk, "some verdicts after 'since' were published but "
 		    "not journalled (Redis was unavailable); they cannot be "
 		    "replayed");
 	}
@@ -467,10 +459,10 @@ mf_replay_request(mf_broker_t *b, const mf_frames_t *f, int delim, int ci)
 		msgpack_sbuffer_init(&sb);
 		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 		msgpack_pack_map(&pk, 2);
-		s_str(&pk, "ok");
+		mf_pk_str(&pk, "ok");
 		msgpack_pack_false(&pk);
-		s_str(&pk, "error");
-		s_str(&pk, "busy: too many replays waiting, retry");
+		mf_pk_str(&pk, "error");
+		mf_pk_str(&pk, "busy: too many replays waiting, retry");
 		rd[2] = sb.data;
 		rl[2] = sb.size;
 		if (delim)
