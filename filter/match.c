@@ -212,6 +212,9 @@ mf_scan_stats_add(mf_scan_stats_t *into, const mf_scan_stats_t *from)
 	for (size_t i = 0; into->runs && from->runs && i < into->nruns &&
 	    i < from->nruns; i++)
 		into->runs[i] += from->runs[i];
+	for (size_t i = 0; into->ns && from->ns && i < into->nruns &&
+	    i < from->nruns; i++)
+		into->ns[i] += from->ns[i];
 }
 
 /*
@@ -1596,12 +1599,14 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			timed_out = 1;
 			break;
 		}
-		if (track)
+		if (track || (st && st->ns))
 			t_rule = mf_now_ns();
 		(void)s_run_rule(self, r, self->norm.text, self->norm.len,
 		    &res);
 		if (st && st->runs && idx < st->nruns)
 			st->runs[idx]++;
+		if (st && st->ns && idx < st->nruns)
+			st->ns[idx] += (uint64_t)(mf_now_ns() - t_rule);
 		if (track) {
 			int64_t	d = mf_now_ns() - t_rule;
 

@@ -117,7 +117,8 @@ size_t		 mf_scanner_rules_run(const mf_scanner_t *self);
  * --stats`, `make bench`). Given to a scanner with mf_scanner_stats(),
  * every later mf_scan() on it adds to it. Timing costs a few clock reads
  * per post, so a scanner without one does not time anything. 'runs' (one
- * count per rule index, 'nruns' of them) may be NULL.
+ * count per rule index, 'nruns' of them) and 'ns' (the time each rule took,
+ * a clock read around every rule run) may be NULL.
  */
 typedef struct mf_scan_stats {
 	size_t		 posts;		/* posts judged */
@@ -129,7 +130,9 @@ typedef struct mf_scan_stats {
 	 * rest of mf_scan (sources, score, the verdict). */
 	uint64_t	 ns_normalize, ns_litscan, ns_pcre, ns_model, ns_other;
 	size_t		*runs;		/* BORROWS: per rule, or NULL */
-	size_t		 nruns;
+	uint64_t	*ns;		/* BORROWS: per rule, PCRE2's time
+					 * in nanoseconds, or NULL */
+	size_t		 nruns;		/* of 'runs' and of 'ns' */
 } mf_scan_stats_t;
 
 /* BORROWS: 'stats' (NULL: no more statistics) until the next call. */

@@ -289,6 +289,18 @@ s_cmp_runs(const void *a, const void *b, void *arg)
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
+static int
+s_cmp_ns(const void *a, const void *b, void *arg)
+{
+	const uint64_t	*ns = arg;
+	uint64_t	 x = ns[*(const size_t *)a];
+	uint64_t	 y = ns[*(const size_t *)b];
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 /* One line of the time split: 'ns' of 'total'. */
 static void
 s_split(FILE *fp, const char *what, uint64_t ns, uint64_t total,
@@ -356,6 +368,21 @@ s_print_stats(FILE *fp, const mf_ruleset_t *rs, const s_job_t *sum,
 			    mf_ruleset_rule(rs, ix[k])->id, lits.data);
 	}
 	mf_buf_free(&lits);
+	/* A rule that runs on few posts can still cost the most: a pattern
+	 * that backtracks over a long post. */
+	if (st->ns != NULL) {
+		qsort_r(ix, nr, sizeof(*ix), s_cmp_ns, st->ns);
+		fprintf(fp, "  rules that took the most time (share of PCRE2's "
+		    "time, rule, runs, us per run):\n");
+		for (size_t k = 0; k < nr && k < S_TOP_RULES && st->ns[ix[k]];
+		    k++)
+			fprintf(fp, "    %5.1f %%  %s  %zu runs  %.2f us\n",
+			    st->ns_pcre ? 100.0 * (double)st->ns[ix[k]] /
+			    (double)st->ns_pcre : 0,
+			    mf_ruleset_rule(rs, ix[k])->id, st->runs[ix[k]],
+			    st->runs[ix[k]] ? (double)st->ns[ix[k]] / 1e3 /
+			    (double)st->runs[ix[k]] : 0);
+	}
 	free(ix);
 	return 0;
 }
@@ -494,7 +521,8 @@ mf_cmd_scan(int argc, char **argv, const mf_cli_t *cli)
 		if (!stats)
 			continue;
 		if ((jobs[k].st.runs = calloc(nr + 1, sizeof(size_t))) ==
-		    NULL)
+		    NULL || (jobs[k].st.ns = calloc(nr + 1,
+		    sizeof(uint64_t))) == NULL)
 			goto oom;
 		jobs[k].st.nruns = nr;
 		mf_scanner_stats(jobs[k].sc, &jobs[k].st);
@@ -536,6 +564,7 @@ out:
 		mf_scanner_destroy(&jobs[k].sc);
 		mf_buf_free(&jobs[k].one);
 		free(jobs[k].st.runs);
+		free(jobs[k].st.ns);
 	}
 	for (size_t c = 0; chunks && c < S_NCHUNKS; c++)
 		mf_buf_free(&chunks[c].out);

@@ -80,6 +80,11 @@ grep -A1 'rules run on the most posts' "$D/stats" |
     grep -qE '^ +[0-9.]+ %  [a-z0-9.-]+  "' ||
     fail "--stats: no rule with its literals in
 $(cat "$D/stats")"
+# The rule that took the most time, with its runs and cost per run.
+grep -A1 'rules that took the most time' "$D/stats" |
+    grep -qE '^ +[0-9.]+ %  [a-z0-9.-]+  [1-9][0-9]* runs  [0-9.]+ us$' ||
+    fail "--stats: no rule with its time in
+$(cat "$D/stats")"
 rate=$(sed -nE 's/.*prefilter pass rate +([0-9.]+) %.*/\1/p' "$D/stats")
 awk "BEGIN { exit !($rate > 0 && $rate < 100) }" ||
     fail "--stats: prefilter pass rate '$rate'"
