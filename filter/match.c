@@ -79,6 +79,8 @@ struct mf_scanner {
 	pcre2_match_data	*md;
 	pcre2_jit_stack		*jit;
 	pcre2_match_context	*mctx;	/* ours, with the JIT stack */
+	pcre2_match_context	*mctx_at; /* the same, and an offset limit
+					   * (s_find_starts) */
 	unsigned long		 mctx_of; /* serial of the rule set whose
 					   * limits it holds */
 	mf_norm_t		 norm;
@@ -165,6 +167,7 @@ mf_scanner_destroy(mf_scanner_t **self_p)
 	pcre2_match_data_free(self->md);
 	pcre2_jit_stack_free(self->jit);
 	pcre2_match_context_free(self->mctx);
+	pcre2_match_context_free(self->mctx_at);
 	mf_norm_free(&self->norm);
 	mf_norm_free(&self->tnorm);
 	mf_feats_free(&self->feats);
@@ -336,9 +339,13 @@ s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
 	if (self->mctx_of == rs->serial && self->mctx)
 		return 0;
 	pcre2_match_context_free(self->mctx);
-	if ((self->mctx = pcre2_match_context_copy(rs->mctx)) == NULL)
+	pcre2_match_context_free(self->mctx_at);
+	self->mctx_at = NULL;
+	if ((self->mctx = pcre2_match_context_copy(rs->mctx)) == NULL ||
+	    (self->mctx_at = pcre2_match_context_copy(rs->mctx)) == NULL)
 		return -1;
 	pcre2_jit_stack_assign(self->mctx, NULL, self->jit);
+	pcre2_jit_stack_assign(self->mctx_at, NULL, self->jit);
 	self->mctx_of = rs->serial;
 	self->rs = rs;
 	return 0;
@@ -499,8 +506,9 @@ s_starts(mf_scanner_t *self)
 
 /*
  * s_find() for a pattern whose every match starts with one of its start
- * literals (startlit.c): the anchored pattern is tried where one of them
- * lies in text[from, to), from the left. The leftmost match at or after
+ * literals (startlit.c): the pattern is tried where one of them
+ * lies in text[from, to), from the left, with an offset limit there (a
+ * match that starts there or none). The leftmost match at or after
  * 'at' starts at one of them, so the first that matches is the one
  * s_find() finds; then the search goes on from its end, as there.
  */
@@ -531,8 +539,9 @@ s_find_starts(mf_scanner_t *self, const mf_code_t *c, const char *text,
 		    to || !(c->smask[st->lit / 64] >> (st->lit % 64) & 1))
 			continue;
 		last = st->at;
-		rc = pcre2_jit_match(c->anch, (PCRE2_SPTR)text, to, st->at, 0,
-		    self->md, self->mctx);
+		(void)pcre2_set_offset_limit(self->mctx_at, st->at);
+		rc = pcre2_jit_match(c->code, (PCRE2_SPTR)text, to, st->at, 0,
+		    self->md, self->mctx_at);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (rc < 0) {
@@ -572,7 +581,7 @@ s_find_memo(mf_scanner_t *self, const pcre2_code *code, const char *text,
 		i = (i + 1) & (S_MEMO_SLOTS - 1);
 	}
 	c = self->rs ? mf__ruleset_code(self->rs, code) : NULL;
-	if (c && c->anch && !self->no_starts && text == self->norm.text &&
+	if (c && c->starts && !self->no_starts && text == self->norm.text &&
 	    s_starts(self))
 		n = s_find_starts(self, c, text, from, to, occ, max, limit);
 	else

@@ -353,7 +353,6 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		mf_free(c->key);
 		mf_free(c->src);
 		pcre2_code_free(c->code);
-		pcre2_code_free(c->anch);
 		for (size_t k = 0; c->slit && k < c->nslit; k++)
 			mf_free(c->slit[k]);
 		mf_free(c->slit);
@@ -511,7 +510,7 @@ s_code_add(mf_ruleset_t *rs, char *key, char *src, void *code)
 	    (rs->nslots - 1); rs->slots[i]; i = (i + 1) & (rs->nslots - 1))
 		;
 	rs->codes[rs->ncodes] = (mf_code_t){ key, src, code, NULL, NULL, 0,
-	    NULL, NULL };
+	    NULL, 0 };
 	rs->slots[i] = ++rs->ncodes;
 	return 0;
 oom:
@@ -521,49 +520,40 @@ oom:
 	return -1;
 }
 
-/*
- * Where every match of 'c' starts with one of a few literals, the means
- * for match.c to try it only there: the literals (numbered with those of
- * every other code by s_starts()) and the pattern anchored at its start
- * offset, \G(?:...), JIT compiled (PCRE2_ANCHORED at match time would
- * leave JIT). Nothing is set when the pattern has no such literals or
- * its anchored form does not compile or JIT compile. 0, -1 on ENOMEM.
- */
-static int
-s_code_starts(mf_code_t *c, uint32_t flags)
+/* Frees 'n' start literals 'lits'. */
+static void
+s_lits_free(char **lits, size_t n)
 {
-	char		**lits = NULL;
-	size_t		  n = 0, jit = 0;
-	mf_buf_t	  b = {0};
-	int		  ec, rc = -1;
-	PCRE2_SIZE	  eo;
-	pcre2_code	 *anch = NULL;
-
-	if (mf__start_lits(c->src, &lits, &n) == -1)
-		return -1;
-	if (lits == NULL)
-		return 0;
-	if (mf_buf_printf(&b, "\\G(?:%s)", c->src) == -1)
-		goto out;
-	rc = 0;
-	if ((anch = pcre2_compile((PCRE2_SPTR)b.data, PCRE2_ZERO_TERMINATED,
-	    flags, &ec, &eo, NULL)) == NULL ||
-	    pcre2_jit_compile(anch, PCRE2_JIT_COMPLETE) != 0 ||
-	    pcre2_pattern_info(anch, PCRE2_INFO_JITSIZE, &jit) != 0 ||
-	    jit == 0)
-		goto out;
-	c->slit = lits;
-	c->nslit = n;
-	c->anch = anch;
-	lits = NULL;
-	anch = NULL;
-out:
 	for (size_t i = 0; lits && i < n; i++)
 		mf_free(lits[i]);
 	mf_free(lits);
-	mf_buf_free(&b);
-	pcre2_code_free(anch);
-	return rc;
+}
+
+/*
+ * Where every match of 'c' starts with one of a few literals, the means
+ * for match.c to try it only there: the literals 'lits' (TAKEN; numbered
+ * with those of every other code by s_starts()). The code was compiled
+ * with PCRE2_USE_OFFSET_LIMIT: an offset limit equal to the start offset
+ * lets a match start there and nowhere else, in JIT code (PCRE2_ANCHORED
+ * at match time would leave JIT), without a second, anchored copy of
+ * every pattern (that copy cost 24 MB for 5,000 rules). Nothing is set
+ * when the code was not JIT compiled.
+ */
+static void
+s_code_starts(mf_code_t *c, char **lits, size_t n)
+{
+	size_t jit = 0;
+
+	if (lits == NULL)
+		return;
+	if (pcre2_pattern_info(c->code, PCRE2_INFO_JITSIZE, &jit) != 0 ||
+	    jit == 0) {
+		s_lits_free(lits, n);
+		return;
+	}
+	c->slit = lits;
+	c->nslit = n;
+	c->starts = 1;
 }
 
 static int
@@ -644,7 +634,8 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 			    PCRE2_MATCH_INVALID_UTF;
 	int		 ec;
 	PCRE2_SIZE	 eo;
-	char		*src, *key = NULL, *copy;
+	char		*src, *key = NULL, *copy, **slit = NULL;
+	size_t		 nslit = 0;
 	const mf_code_t	*c;
 	uint64_t	 h;
 	void		*code;
@@ -693,10 +684,21 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		    "out of memory");
 		return -1;
 	}
+	/* Start literals (startlit.c) ask for an offset limit at match
+	 * time, which JIT code supports only when compiled for it. */
+	if (!(flags & PCRE2_EXTENDED) && !(rs->opts & MF_LOAD_NO_JIT) &&
+	    mf__start_lits(src, &slit, &nslit) == -1) {
+		mf_free(key);
+		mf_free(src);
+		goto oom;
+	}
 	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-	    flags, &ec, &eo, NULL);
+	    flags | (slit ? PCRE2_USE_OFFSET_LIMIT | PCRE2_NO_START_OPTIMIZE :
+	    0), &ec, &eo, NULL);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
+
+		s_lits_free(slit, nslit);
 
 		pcre2_get_error_message(ec, msg, sizeof(msg));
 		mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line,
@@ -714,17 +716,15 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		mf_free(key);
 		mf_free(src);
 		pcre2_code_free(code);
+		s_lits_free(slit, nslit);
 		goto oom;
 	}
 	if (s_code_add(rs, key, copy, code) == -1) {
 		mf_free(src);
+		s_lits_free(slit, nslit);
 		goto oom;
 	}
-	if (!(flags & PCRE2_EXTENDED) && !(rs->opts & MF_LOAD_NO_JIT) &&
-	    s_code_starts(&rs->codes[rs->ncodes - 1], flags) == -1) {
-		mf_free(src);
-		goto oom;
-	}
+	s_code_starts(&rs->codes[rs->ncodes - 1], slit, nslit);
 	/* The pattern as compiled is what the prefilter must reason about. */
 	mf_free(pat->source);
 	pat->source = src;

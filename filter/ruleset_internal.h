@@ -37,13 +37,15 @@ typedef struct mf_code {
 	void		*code;	/* pcre2_code *, owned here */
 	mf_litreq_t	*req;	/* its literals, once the prefilter asked */
 	/* When every match starts with one of a few literals (startlit.c):
-	 * their numbers in the rule set's start scanner (a bit each) and
-	 * \G(?:src) JIT compiled, which match.c tries only where one of
-	 * them starts. NULL when not. 'slit' only while compiling. */
+	 * their numbers in the rule set's start scanner (a bit each), and
+	 * 'code' compiled with PCRE2_USE_OFFSET_LIMIT and JIT compiled, so
+	 * that match.c tries it only where one of them starts (an offset
+	 * limit at the start offset: a match there or none). NULL and 0
+	 * when not. 'slit' only while compiling. */
 	char		**slit;
 	size_t		  nslit;
 	uint64_t	 *smask;
-	void		 *anch;	/* pcre2_code * */
+	int		  starts;
 } mf_code_t;
 
 struct mf_ruleset {
