@@ -147,9 +147,6 @@ const char	*mf__mp_get_str(const mf__mp_obj_t *map, const char *key,
  */
 int		 mf__mp_json(const mf__mp_obj_t *o, mf_buf_t *out,
 		    mf_err_t *err);
-/* Appends 's' (length 'len', NULs kept) as a JSON string literal the
- * same way. 0, or -1 when out of memory. */
-int		 mf__json_str(mf_buf_t *out, const char *s, size_t len);
 
 /*
  * The same as jansson values, for a writer that builds a tree around

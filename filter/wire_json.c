@@ -1155,18 +1155,6 @@ mf__json_string(const char *s, size_t len)
 }
 
 int
-mf__json_str(mf_buf_t *out, const char *s, size_t len)
-{
-	size_t	at = out->len;
-
-	if (s_w_str(out, s, len, 0) == -1) {
-		s_cut(out, at);
-		return -1;
-	}
-	return 0;
-}
-
-int
 mf__json_to_mp(const char *text, size_t len, mf_buf_t *mp, int fast,
     mf_err_t *err)
 {
