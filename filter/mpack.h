@@ -147,8 +147,16 @@ const char	*mf__mp_get_str(const mf__mp_obj_t *map, const char *key,
  */
 int		 mf__mp_json(const mf__mp_obj_t *o, mf_buf_t *out,
 		    mf_err_t *err);
-/* Appends 's' (length 'len', NULs kept) as a JSON string literal the
- * same way. 0, or -1 when out of memory. */
-int		 mf__json_str(mf_buf_t *out, const char *s, size_t len);
+
+/*
+ * The same as jansson values, for a writer that builds a tree around
+ * them (the gateways' replies): value 'o' with the conversions above, or
+ * NULL with 'err' set; and 's' as a string, invalid UTF-8 as U+FFFD
+ * (json_stringn() refuses it), or NULL when out of memory. OWNS: caller
+ * (json_decref).
+ */
+struct json_t;
+struct json_t	*mf__mp_json_tree(const mf__mp_obj_t *o, mf_err_t *err);
+struct json_t	*mf__json_string(const char *s, size_t len);
 
 #endif

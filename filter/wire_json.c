@@ -1135,16 +1135,23 @@ mf__mp_json(const mf__mp_obj_t *o, mf_buf_t *out, mf_err_t *err)
 	return 0;
 }
 
-int
-mf__json_str(mf_buf_t *out, const char *s, size_t len)
+json_t *
+mf__mp_json_tree(const mf__mp_obj_t *o, mf_err_t *err)
 {
-	size_t	at = out->len;
+	mf__mp_reader_t	r;
 
-	if (s_w_str(out, s, len, 0) == -1) {
-		s_cut(out, at);
-		return -1;
+	if (o == NULL || o->p == NULL) {
+		mf_err_set(err, MF_EWIRE, "msgpack", "msgpack: no value");
+		return NULL;
 	}
-	return 0;
+	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
+	return s_mp_to_json(&r, 0, "msgpack", err);
+}
+
+json_t *
+mf__json_string(const char *s, size_t len)
+{
+	return s_json_str(s, len);
 }
 
 int

@@ -21,6 +21,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,15 +105,14 @@ mf_console_remember(mf_console_t *self, const mf_post_t *post)
 		    post->body_len);
 }
 
-static enum MHD_Result
-s_json(struct MHD_Connection *c, unsigned status, mf_buf_t *out)
-{
-	static const char *const hdr[] = { "Cache-Control", "no-store", NULL };
+/* The console's data is read anew each time, never from a cache. */
+static const char *const s_no_store[] = { "Cache-Control", "no-store", NULL };
 
-	if (mf_buf_puts(out, "\n") != 0)
-		return MHD_NO;
-	return mf_httpd_send_h(c, status, "application/json", out->data,
-	    out->len, hdr);
+/* TAKES: 'j' (mf_httpd_send_json). */
+static enum MHD_Result
+s_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	return mf_httpd_send_json_h(c, status, j, s_no_store);
 }
 
 /* ---- the pages ------------------------------------------------------------ */
@@ -182,15 +182,9 @@ s_page(mf_console_t *self, struct MHD_Connection *c, const char *name)
 static enum MHD_Result
 s_about(mf_console_t *self, struct MHD_Connection *c)
 {
-	mf_buf_t	o = {0};
-	enum MHD_Result	rc;
-
-	rc = mf_buf_printf(&o, "{\"token\":%s,\"text_window_s\":%d,"
-	    "\"backtest\":%s}", self->o.token ? "true" : "false",
-	    self->o.text_window_s, self->o.corpus ? "true" : "false") != 0 ?
-	    MHD_NO : s_json(c, MHD_HTTP_OK, &o);
-	mf_buf_free(&o);
-	return rc;
+	return s_json(c, MHD_HTTP_OK, json_pack("{sb si sb}", "token",
+	    self->o.token, "text_window_s", self->o.text_window_s, "backtest",
+	    self->o.corpus != NULL));
 }
 
 /* ---- stats ----------------------------------------------------------------- */
@@ -202,28 +196,23 @@ static enum MHD_Result
 s_stats(mf_console_t *self, struct MHD_Connection *c)
 {
 	mf_reply_t		 reply = {0};
-	mf_buf_t		 out = {0};
-	enum MHD_Result		 rc;
-	int			 r = 0;
+	json_t			*j, *up = json_array();
 
 	if (mf_client_control(self->client, "stats", NULL, 0,
 	    self->o.timeout_ms, &reply) != 0) {
 		mf_reply_free(&reply);
+		json_decref(up);
 		return mf_httpd_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "medflagd "
 		    "did not answer on its control endpoint; is it running?");
 	}
-	r |= mf_buf_puts(&out, "{\"stats\":");
-	r |= mf__mp_json(&reply.map, &out, NULL);
-	r |= mf_buf_puts(&out, ",\"latency_upper_us\":[");
 	for (size_t i = 0; i < MF_LATHIST_N; i++)
-		r |= mf_buf_printf(&out, "%s%llu", i ? "," : "",
-		    (unsigned long long)mf_lathist_upper(i));
-	r |= mf_buf_printf(&out, "],\"gateway_ruleset\":\"%s\"}",
+		up = mf_httpd_append(up, json_integer((json_int_t)
+		    mf_lathist_upper(i)));
+	j = json_pack("{so so ss}", "stats", mf__mp_json_tree(&reply.map,
+	    NULL), "latency_upper_us", up, "gateway_ruleset",
 	    mf_ruleset_hash(self->rs));
-	rc = r ? MHD_NO : s_json(c, MHD_HTTP_OK, &out);
 	mf_reply_free(&reply);
-	mf_buf_free(&out);
-	return rc;
+	return s_json(c, MHD_HTTP_OK, j);
 }
 
 /* ---- try a post ------------------------------------------------------------ */
@@ -250,11 +239,16 @@ s_try(mf_console_t *self, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 		mf_post_destroy(&post);
 		return MHD_NO;
 	}
+	/* The text `medflag explain --json` prints, as it prints it (the
+	 * codec's JSON): a reply of its own, not one written here. */
 	if (mf_cli_explain_json(sc, self->rs, self->src, post, 0, &out,
 	    &err) != 0)
 		rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, err.msg);
+	else if (mf_buf_puts(&out, "\n") != 0)
+		rc = s_json(c, MHD_HTTP_OK, NULL);	/* out of memory: 500 */
 	else
-		rc = s_json(c, MHD_HTTP_OK, &out);
+		rc = mf_httpd_send_h(c, MHD_HTTP_OK, "application/json",
+		    out.data, out.len, s_no_store);
 	mf_buf_free(&out);
 	mf_scanner_destroy(&sc);
 	mf_post_destroy(&post);
@@ -343,82 +337,71 @@ s_auto_shadowed(const s_counts_t *k, const char *id)
 	return strstr(k->shadowed, key) != NULL;
 }
 
-static int
-s_strs(mf_buf_t *o, const char *key, char *const *v, size_t n)
+/* The strings v[0..n-1] as a JSON array. */
+static json_t *
+s_strs(char *const *v, size_t n)
 {
-	int r = mf_buf_printf(o, ",\"%s\":[", key);
+	json_t	*a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		r |= mf_buf_puts(o, i ? "," : "") |
-		    mf__json_str(o, v[i], strlen(v[i]));
-	return r | mf_buf_puts(o, "]");
+		a = mf_httpd_append(a, mf_httpd_string(v[i]));
+	return a;
 }
 
-/* One rule as a JSON object, without its closing brace. */
-static int
-s_rule(mf_buf_t *o, const mf_rule_t *r, const s_counts_t *k)
+/* A count as JSON: null where its source did not answer. */
+static json_t *
+s_num(int answered, uint64_t n)
+{
+	return answered ? json_integer((json_int_t)n) : json_null();
+}
+
+/* One rule as a JSON object. */
+static json_t *
+s_rule(const mf_rule_t *r, const s_counts_t *k)
 {
 	const mf_claim_t	*cl = r->claim;
 	const mf_rulehit_t	*s = mf_rulehits_get(&k->start, r->id);
 	const mf_rulehit_t	*a = mf_rulehits_get(&k->all, r->id);
 	const mf_rulehit_t	*f = mf_rulehits_get(&k->fb, r->id);
-	int			 rc = 0;
+	uint64_t		 ag = f ? f->hits : 0, ov = f ? f->shadow : 0;
+	json_t			*o;
 
-	rc |= mf_buf_puts(o, "{\"id\":") | mf__json_str(o, r->id,
-	    strlen(r->id));
-	rc |= mf_buf_printf(o, ",\"mode\":\"%s\",\"auto_shadowed\":%s,"
-	    "\"score\":%g,\"line\":%zu,\"file\":", mf_mode_name(r->mode),
-	    s_auto_shadowed(k, r->id) ? "true" : "false", r->score, r->line);
-	rc |= mf__json_str(o, r->file ? r->file : "", r->file ?
-	    strlen(r->file) : 0);
-	rc |= mf_buf_puts(o, ",\"claim\":") | mf__json_str(o, cl->id,
-	    strlen(cl->id));
-	rc |= mf_buf_puts(o, ",\"title\":") | mf__json_str(o, cl->title,
-	    strlen(cl->title));
-	rc |= mf_buf_puts(o, ",\"fact\":") | mf__json_str(o, cl->fact,
-	    strlen(cl->fact));
-	rc |= mf_buf_printf(o, ",\"tier\":\"%s\",\"category\":",
-	    mf_tier_name(cl->tier));
-	rc |= mf__json_str(o, cl->category ? cl->category : "",
-	    cl->category ? strlen(cl->category) : 0);
-	rc |= mf_buf_printf(o, ",\"review_by\":\"%s\"", cl->review_by);
-	rc |= s_strs(o, "evidence", cl->evidence, cl->nevidence);
-	/* Counts: null where their source did not answer. */
-	if (k->medflagd)
-		rc |= mf_buf_printf(o, ",\"hits_start\":%llu,"
-		    "\"shadow_start\":%llu",
-		    (unsigned long long)(s ? s->hits : 0),
-		    (unsigned long long)(s ? s->shadow : 0));
-	else
-		rc |= mf_buf_puts(o, ",\"hits_start\":null,"
-		    "\"shadow_start\":null");
-	if (k->redis) {
-		uint64_t	ag = f ? f->hits : 0, ov = f ? f->shadow : 0;
-
-		rc |= mf_buf_printf(o, ",\"hits_all\":%llu,\"shadow_all\":%llu,"
-		    "\"agreed\":%llu,\"overturned\":%llu",
-		    (unsigned long long)(a ? a->hits : 0),
-		    (unsigned long long)(a ? a->shadow : 0),
-		    (unsigned long long)ag, (unsigned long long)ov);
-		if (ag + ov > 0)
-			rc |= mf_buf_printf(o, ",\"precision\":%.4f",
-			    (double)ag / (double)(ag + ov));
-		else
-			rc |= mf_buf_puts(o, ",\"precision\":null");
-	} else
-		rc |= mf_buf_puts(o, ",\"hits_all\":null,\"shadow_all\":null,"
-		    "\"agreed\":null,\"overturned\":null,\"precision\":null");
-	return rc ? -1 : 0;
+	o = json_pack("{so ss sb sf sI so so so so ss so so so}",
+	    "id", mf_httpd_string(r->id),
+	    "mode", mf_mode_name(r->mode),
+	    "auto_shadowed", s_auto_shadowed(k, r->id),
+	    "score", r->score,
+	    "line", (json_int_t)r->line,
+	    "file", mf_httpd_string(r->file),
+	    "claim", mf_httpd_string(cl->id),
+	    "title", mf_httpd_string(cl->title),
+	    "fact", mf_httpd_string(cl->fact),
+	    "tier", mf_tier_name(cl->tier),
+	    "category", mf_httpd_string(cl->category),
+	    "review_by", mf_httpd_string(cl->review_by),
+	    "evidence", s_strs(cl->evidence, cl->nevidence));
+	o = mf_httpd_set(o, "hits_start", s_num(k->medflagd, s ? s->hits :
+	    0));
+	o = mf_httpd_set(o, "shadow_start", s_num(k->medflagd, s ?
+	    s->shadow : 0));
+	o = mf_httpd_set(o, "hits_all", s_num(k->redis, a ? a->hits : 0));
+	o = mf_httpd_set(o, "shadow_all", s_num(k->redis, a ? a->shadow :
+	    0));
+	o = mf_httpd_set(o, "agreed", s_num(k->redis, ag));
+	o = mf_httpd_set(o, "overturned", s_num(k->redis, ov));
+	/* To four places, as a page shows it. */
+	return mf_httpd_set(o, "precision", k->redis && ag + ov > 0 ?
+	    json_real(round(1e4 * (double)ag / (double)(ag + ov)) / 1e4) :
+	    json_null());
 }
 
 /* The head every rules answer starts with. */
-static int
-s_rules_head(mf_console_t *self, mf_buf_t *o, const s_counts_t *k)
+static json_t *
+s_rules_head(mf_console_t *self, const s_counts_t *k)
 {
-	return mf_buf_printf(o, "{\"ruleset\":\"%s\",\"running_ruleset\":"
-	    "\"%s\",\"medflagd\":%s,\"redis\":%s", mf_ruleset_hash(self->rs),
-	    k->running, k->medflagd ? "true" : "false",
-	    k->redis ? "true" : "false");
+	return json_pack("{ss so sb sb}", "ruleset", mf_ruleset_hash(self->rs),
+	    "running_ruleset", mf_httpd_string(k->running), "medflagd",
+	    k->medflagd, "redis", k->redis);
 }
 
 /* GET /v1/rules */
@@ -426,35 +409,27 @@ static enum MHD_Result
 s_rules(mf_console_t *self, struct MHD_Connection *c)
 {
 	s_counts_t	 k;
-	mf_buf_t	 o = {0};
-	enum MHD_Result	 rc;
-	int		 r;
+	json_t		*o, *rules = json_array();
 
 	s_counts(self, &k);
-	r = s_rules_head(self, &o, &k);
-	r |= mf_buf_puts(&o, ",\"rules\":[");
-	for (size_t i = 0; i < mf_ruleset_size(self->rs) && r == 0; i++)
-		r |= mf_buf_puts(&o, i ? "," : "") |
-		    s_rule(&o, mf_ruleset_rule(self->rs, i), &k) |
-		    mf_buf_puts(&o, "}");
-	r |= mf_buf_puts(&o, "]}");
-	rc = r ? MHD_NO : s_json(c, MHD_HTTP_OK, &o);
-	mf_buf_free(&o);
+	for (size_t i = 0; i < mf_ruleset_size(self->rs) && rules; i++)
+		rules = mf_httpd_append(rules, s_rule(mf_ruleset_rule(self->rs,
+		    i), &k));
+	o = mf_httpd_set(s_rules_head(self, &k), "rules", rules);
 	s_counts_free(&k);
-	return rc;
+	return s_json(c, MHD_HTTP_OK, o);
 }
 
 /* The block of rule 'r' as written in its file: from its line to its
- * `end`, into 'o' as a JSON string; '*first' and '*last' get the lines
- * (1-based). -1 when the file cannot be read. */
+ * `end`, into 'b'; '*first' and '*last' get the lines (1-based). -1 when
+ * the file cannot be read. */
 static int
-s_block(const mf_rule_t *r, mf_buf_t *o, size_t *first, size_t *last)
+s_block(const mf_rule_t *r, mf_buf_t *b, size_t *first, size_t *last)
 {
 	FILE	*fp;
 	char	*line = NULL;
 	size_t	 cap = 0, no = 0;
 	ssize_t	 n;
-	mf_buf_t b = {0};
 	int	 rc = -1;
 
 	if (r->file == NULL || (fp = fopen(r->file, "r")) == NULL)
@@ -464,8 +439,8 @@ s_block(const mf_rule_t *r, mf_buf_t *o, size_t *first, size_t *last)
 
 		if (++no < r->line)
 			continue;
-		if (mf_buf_append(&b, line, (size_t)n) != 0)
-			goto out;
+		if (mf_buf_append(b, line, (size_t)n) != 0)
+			break;
 		/* strchr() finds the NUL too: "end" as the file's end. */
 		if (strncmp(t, "end", 3) == 0 && strchr(" \t\r\n#", t[3])) {
 			rc = 0;
@@ -475,24 +450,21 @@ s_block(const mf_rule_t *r, mf_buf_t *o, size_t *first, size_t *last)
 	if (rc == 0) {
 		*first = r->line;
 		*last = no;
-		rc = mf__json_str(o, b.data, b.len);
 	}
-out:
 	free(line);
 	fclose(fp);
-	mf_buf_free(&b);
 	return rc;
 }
 
-static int
-s_patterns(mf_buf_t *o, const char *key, const mf_pattern_t *p, size_t n)
+/* The patterns p[0..n-1] as a JSON array of their sources. */
+static json_t *
+s_patterns(const mf_pattern_t *p, size_t n)
 {
-	int r = mf_buf_printf(o, ",\"%s\":[", key);
+	json_t	*a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		r |= mf_buf_puts(o, i ? "," : "") |
-		    mf__json_str(o, p[i].source, strlen(p[i].source));
-	return r | mf_buf_puts(o, "]");
+		a = mf_httpd_append(a, mf_httpd_string(p[i].source));
+	return a;
 }
 
 /* GET /v1/rules/ID */
@@ -502,32 +474,30 @@ s_rule_page(mf_console_t *self, struct MHD_Connection *c,
 {
 	static const char *const kind[] = { "match", "nomatch", "question" };
 	s_counts_t	 k;
-	mf_buf_t	 o = {0};
+	mf_buf_t	 b = {0};
 	size_t		 first = 0, last = 0;
-	enum MHD_Result	 rc;
-	int		 e;
+	json_t		*o, *ex = json_array();
 
 	s_counts(self, &k);
-	e = s_rules_head(self, &o, &k);
-	e |= mf_buf_puts(&o, ",\"rule\":") | s_rule(&o, r, &k);
-	e |= mf_buf_printf(&o, ",\"near\":%zu,\"near_sentence\":%s",
-	    r->near, r->near_sentence ? "true" : "false");
-	e |= s_patterns(&o, "match", r->match, r->nmatch);
-	e |= s_patterns(&o, "unless", r->unless, r->nunless);
-	e |= mf_buf_puts(&o, ",\"expect\":[");
+	o = s_rule(r, &k);
+	o = mf_httpd_set(o, "near", json_integer((json_int_t)r->near));
+	o = mf_httpd_set(o, "near_sentence", json_boolean(r->near_sentence));
+	o = mf_httpd_set(o, "match", s_patterns(r->match, r->nmatch));
+	o = mf_httpd_set(o, "unless", s_patterns(r->unless, r->nunless));
 	for (size_t i = 0; i < r->nexpect; i++)
-		e |= mf_buf_printf(&o, "%s{\"kind\":\"%s\",\"line\":%zu,"
-		    "\"text\":", i ? "," : "", kind[r->expect[i].kind],
-		    r->expect[i].line) | mf__json_str(&o, r->expect[i].text,
-		    strlen(r->expect[i].text)) | mf_buf_puts(&o, "}");
-	e |= mf_buf_puts(&o, "],\"block\":");
-	if (s_block(r, &o, &first, &last) != 0)
-		e |= mf_buf_puts(&o, "null");
-	e |= mf_buf_printf(&o, ",\"block_lines\":[%zu,%zu]}}", first, last);
-	rc = e ? MHD_NO : s_json(c, MHD_HTTP_OK, &o);
-	mf_buf_free(&o);
+		ex = mf_httpd_append(ex, json_pack("{ss sI so}", "kind",
+		    kind[r->expect[i].kind], "line", (json_int_t)
+		    r->expect[i].line, "text", mf_httpd_string(
+		    r->expect[i].text)));
+	o = mf_httpd_set(o, "expect", ex);
+	o = mf_httpd_set(o, "block", s_block(r, &b, &first, &last) == 0 ?
+	    mf__json_string(b.data, b.len) : json_null());
+	o = mf_httpd_set(o, "block_lines", json_pack("[II]", (json_int_t)first,
+	    (json_int_t)last));
+	o = mf_httpd_set(s_rules_head(self, &k), "rule", o);
+	mf_buf_free(&b);
 	s_counts_free(&k);
-	return rc;
+	return s_json(c, MHD_HTTP_OK, o);
 }
 
 /* ---- backtest -------------------------------------------------------------- */
@@ -545,11 +515,11 @@ typedef struct s_bt {
 	const mf_rule_t		*old_r, *new_r;
 	mf_scanner_t		*sc;
 	const char		*file;
-	size_t			 posts, old_hits, new_hits, labelled;
-	size_t			 old_tp, new_tp, old_fp, new_fp, misinfo;
-	size_t			 nchanged;
-	mf_buf_t		*changed;
-	int			 failed;
+	/* counts, as the answer gives them */
+	json_int_t		 posts, old_hits, new_hits, labelled;
+	json_int_t		 old_tp, new_tp, old_fp, new_fp, misinfo;
+	json_int_t		 nchanged;
+	json_t			*changed;	/* NULL: out of memory */
 } s_bt_t;
 
 static int
@@ -575,16 +545,12 @@ s_bt_post(const mf_cli_line_t *l, void *arg)
 		bt->new_fp += b && !mis;
 	}
 	if (a != b && bt->nchanged++ < S_CHANGED_SHOWN)
-		bt->failed |= mf_buf_printf(bt->changed, "%s{\"file\":",
-		    bt->nchanged > 1 ? "," : "") |
-		    mf__json_str(bt->changed, bt->file, strlen(bt->file)) |
-		    mf_buf_printf(bt->changed, ",\"line\":%zu,\"post_id\":",
-		    l->lineno) | mf__json_str(bt->changed, l->id,
-		    strlen(l->id)) | mf_buf_printf(bt->changed, ",\"label\":") |
-		    (l->label ? mf__json_str(bt->changed, l->label,
-		    strlen(l->label)) : mf_buf_puts(bt->changed, "null")) |
-		    mf_buf_printf(bt->changed, ",\"now\":\"%s\"}", b ? "hit" :
-		    "no hit");
+		bt->changed = mf_httpd_append(bt->changed, json_pack(
+		    "{so sI so so ss}", "file", mf_httpd_string(bt->file),
+		    "line", (json_int_t)l->lineno, "post_id",
+		    mf_httpd_string(l->id), "label", l->label ?
+		    mf_httpd_string(l->label) : json_null(), "now", b ? "hit" :
+		    "no hit"));
 	return 0;
 }
 
@@ -633,9 +599,10 @@ s_bt_dir(const char *rules, const char *tmp, const mf_rule_t *r,
 	int		 rc = 0;
 
 	base = base ? base + 1 : r->file;
-	if (s_block(r, &ignored, &first, &last) != 0)
-		return -1;
+	rc = s_block(r, &ignored, &first, &last);
 	mf_buf_free(&ignored);
+	if (rc != 0)
+		return -1;
 	if ((d = opendir(rules)) == NULL)
 		return -1;
 	while (rc == 0 && (e = readdir(d)) != NULL) {
@@ -673,13 +640,12 @@ s_rm_dir(const char *tmp)
 
 /* Diagnostics as JSON, the private folder's name put back to the rules
  * folder's. */
-static int
-s_diags_json(mf_buf_t *o, const mf_diags_t *d, const char *tmp,
-    const char *rules)
+static json_t *
+s_diags_json(const mf_diags_t *d, const char *tmp, const char *rules)
 {
 	static const char *const sev[] = { "error", "warning", "note" };
-	size_t	tl = strlen(tmp);
-	int	r = mf_buf_puts(o, ",\"diagnostics\":[");
+	size_t	 tl = strlen(tmp);
+	json_t	*a = json_array();
 
 	for (size_t i = 0; i < d->n; i++) {
 		const mf_diag_t	*x = &d->v[i];
@@ -690,16 +656,11 @@ s_diags_json(mf_buf_t *o, const mf_diags_t *d, const char *tmp,
 			    x->where + tl);
 		else
 			snprintf(where, sizeof(where), "%s", x->where);
-		r |= mf_buf_printf(o, "%s{\"severity\":\"%s\",\"where\":",
-		    i ? "," : "", sev[x->severity]) |
-		    mf__json_str(o, where, strlen(where)) |
-		    mf_buf_puts(o, ",\"msg\":") |
-		    mf__json_str(o, x->msg, strlen(x->msg)) |
-		    mf_buf_puts(o, ",\"hint\":") |
-		    mf__json_str(o, x->hint, strlen(x->hint)) |
-		    mf_buf_puts(o, "}");
+		a = mf_httpd_append(a, json_pack("{ss so so so}", "severity",
+		    sev[x->severity], "where", mf_httpd_string(where), "msg",
+		    mf_httpd_string(x->msg), "hint", mf_httpd_string(x->hint)));
 	}
-	return r | mf_buf_puts(o, "]");
+	return a;
 }
 
 /* The "block" string of a JSON body; NULL with why in 'why'. OWNS. */
@@ -712,14 +673,13 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
     const mf_rule_t *r, const mf_httpd_req_t *rq)
 {
 	char		 tmp[1024], why[1400], *block;
-	mf_diags_t	 d = {0};
+	mf_diags_t	 d = {0}, x = {0};
 	mf_sources_t	*src = NULL;
 	mf_ruleset_t	*rs = NULL;
-	mf_buf_t	 o = {0}, changed = {0};
 	s_bt_t		 bt;
-	enum MHD_Result	 rc = MHD_NO;
-	unsigned	 status = MHD_HTTP_OK;
-	int		 e = 0, expect_failed = 0, made = 0;
+	json_t		*diags = NULL;
+	enum MHD_Result	 rc;
+	int		 expect_failed, made = 0;
 	size_t		 bad = 0;
 
 	if (self->o.corpus == NULL)
@@ -753,64 +713,60 @@ s_backtest(mf_console_t *self, struct MHD_Connection *c,
 	bt.new_rs = rs;
 	/* The edited block starts where the old one did. */
 	for (size_t i = 0; rs != NULL && i < mf_ruleset_size(rs); i++) {
-		const mf_rule_t	*x = mf_ruleset_rule(rs, i);
+		const mf_rule_t	*y = mf_ruleset_rule(rs, i);
 
-		if (x->line == r->line && strncmp(x->file, tmp,
-		    strlen(tmp)) == 0 && strcmp(strrchr(x->file, '/'),
+		if (y->line == r->line && strncmp(y->file, tmp,
+		    strlen(tmp)) == 0 && strcmp(strrchr(y->file, '/'),
 		    strrchr(r->file, '/')) == 0)
-			bt.new_r = x;
+			bt.new_r = y;
 	}
-	e |= mf_buf_puts(&o, "{\"rule\":") | mf__json_str(&o, r->id,
-	    strlen(r->id));
 	if (rs == NULL || bt.new_r == NULL) {
 		if (rs != NULL)
 			mf_diags_add(&d, MF_DIAG_ERROR, r->file, r->line, 1,
 			    "start the block with `rule ID` and end it with "
 			    "`end`", "the edited block is not one rule");
-		status = MHD_HTTP_UNPROCESSABLE_CONTENT;
-		e |= mf_buf_puts(&o, ",\"error\":\"the edited rule does not "
-		    "compile; nothing was tested\"");
-		e |= s_diags_json(&o, &d, tmp, self->cfg->rules);
-		e |= mf_buf_puts(&o, "}");
-		goto answer;
-	}
-	if ((bt.sc = mf_scanner_new(NULL)) == NULL)
+		rc = s_json(c, MHD_HTTP_UNPROCESSABLE_CONTENT, json_pack(
+		    "{so ss so}", "rule", mf_httpd_string(r->id), "error",
+		    "the edited rule does not compile; nothing was tested",
+		    "diagnostics", s_diags_json(&d, tmp, self->cfg->rules)));
 		goto out;
-	{
-		mf_diags_t	x = {0};
-
-		expect_failed = mf_rule_test(rs, bt.sc, bt.new_r, &x);
-		e |= mf_buf_printf(&o, ",\"new_id\":") | mf__json_str(&o,
-		    bt.new_r->id, strlen(bt.new_r->id)) |
-		    mf_buf_printf(&o, ",\"expect\":%zu,\"expect_failed\":%d",
-		    bt.new_r->nexpect, expect_failed);
-		e |= s_diags_json(&o, &x, tmp, self->cfg->rules);
-		mf_diags_free(&x);
 	}
-	bt.changed = &changed;
+	if ((bt.sc = mf_scanner_new(NULL)) == NULL) {
+		rc = s_json(c, MHD_HTTP_OK, NULL);	/* out of memory: 500 */
+		goto out;
+	}
+	expect_failed = mf_rule_test(rs, bt.sc, bt.new_r, &x);
+	diags = s_diags_json(&x, tmp, self->cfg->rules);
+	bt.changed = json_array();
 	bt.file = self->o.corpus;
 	if (mf_cli_each_post(bt.file, 0, s_bt_post, &bt, &bad) != 0) {
 		rc = mf_httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "the corpus cannot be read; see the gateway's log");
 		goto out;
 	}
-	e |= mf_buf_printf(&o, ",\"posts\":%zu,\"labelled\":%zu,"
-	    "\"misinfo\":%zu,\"old\":{\"hits\":%zu,\"true_pos\":%zu,"
-	    "\"false_pos\":%zu},\"new\":{\"hits\":%zu,\"true_pos\":%zu,"
-	    "\"false_pos\":%zu},\"changed\":%zu,\"changed_posts\":[",
-	    bt.posts, bt.labelled, bt.misinfo, bt.old_hits, bt.old_tp,
-	    bt.old_fp, bt.new_hits, bt.new_tp, bt.new_fp, bt.nchanged);
-	e |= mf_buf_append(&o, changed.data ? changed.data : "", changed.len);
-	e |= mf_buf_puts(&o, "]}") | bt.failed;
-answer:
-	rc = e ? MHD_NO : s_json(c, status, &o);
+	rc = s_json(c, MHD_HTTP_OK, json_pack("{so so sI si so sI sI sI "
+	    "s{sI sI sI} s{sI sI sI} sI so}",
+	    "rule", mf_httpd_string(r->id),
+	    "new_id", mf_httpd_string(bt.new_r->id),
+	    "expect", (json_int_t)bt.new_r->nexpect,
+	    "expect_failed", expect_failed,
+	    "diagnostics", diags,
+	    "posts", bt.posts, "labelled", bt.labelled, "misinfo", bt.misinfo,
+	    "old", "hits", bt.old_hits, "true_pos", bt.old_tp, "false_pos",
+	    bt.old_fp,
+	    "new", "hits", bt.new_hits, "true_pos", bt.new_tp, "false_pos",
+	    bt.new_fp,
+	    "changed", bt.nchanged,
+	    "changed_posts", bt.changed));
+	diags = bt.changed = NULL;	/* taken */
 out:
+	json_decref(diags);
+	json_decref(bt.changed);
 	mf_scanner_destroy(&bt.sc);
 	mf_ruleset_destroy(&rs);
 	mf_sources_destroy(&src);
 	mf_diags_free(&d);
-	mf_buf_free(&o);
-	mf_buf_free(&changed);
+	mf_diags_free(&x);
 	if (made)
 		s_rm_dir(tmp);
 	pthread_mutex_unlock(&self->bt_mu);

@@ -68,9 +68,11 @@ mf_textwin_t	*mf_textwin_new(int secs);
 void		 mf_textwin_destroy(mf_textwin_t **self_p);
 void		 mf_textwin_put(mf_textwin_t *self, const char *post_id,
 		    const char *text, size_t len);
-/* Appends ,"body":"..." to 'out' when 'post_id' is in the window. */
-int		 mf_textwin_json(mf_textwin_t *self, const char *post_id,
-		    mf_buf_t *out);
+/* 'event' with "body" set to the text of 'post_id' when it is in the
+ * window (invalid UTF-8 as U+FFFD). TAKES: 'event'; NULL when it is
+ * NULL or memory runs out (mf_httpd_set). */
+json_t		*mf_textwin_json(mf_textwin_t *self, const char *post_id,
+		    json_t *event);
 
 /* GET /v1/events: verdicts from client->cfg->verdicts as server-sent
  * events (events.c). 'win' may be NULL. */

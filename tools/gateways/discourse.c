@@ -371,26 +371,12 @@ s_jstr(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static enum MHD_Result
-s_ok(struct MHD_Connection *c, const char *json)
-{
-	return mf_httpd_send(c, MHD_HTTP_OK, "application/json", json,
-	    strlen(json));
-}
-
 /* 200 {"ignored": why}: a valid event medflag does not judge. */
 static enum MHD_Result
 s_ignored(struct MHD_Connection *c, const char *why)
 {
-	mf_buf_t	j = {0};
-	enum MHD_Result	rc;
-
-	rc = mf_buf_puts(&j, "{\"ignored\":") != 0 ||
-	    mf__json_str(&j, why, strlen(why)) != 0 ||
-	    mf_buf_puts(&j, "}\n") != 0 ? MHD_NO :
-	    mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data, j.len);
-	mf_buf_free(&j);
-	return rc;
+	return mf_httpd_send_json(c, MHD_HTTP_OK, mf_httpd_set(json_object(),
+	    "ignored", mf_httpd_string(why)));
 }
 
 /* Builds medflag's post from Discourse's; NULL with 'why' when it is not
@@ -525,7 +511,7 @@ s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	long long	 id;
 	size_t		 i;
 	int		 status = -1, rc;
-	char		 why[600], out[800];
+	char		 why[600];
 
 	if ((r = s_body(rq, "reviewable", "a Reviewable Event", &root, why,
 	    sizeof(why))) == NULL) {
@@ -587,10 +573,9 @@ s_reviewable(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	}
 	json_decref(root);
 	s_count(ad, &ad->outcomes);
-	snprintf(out, sizeof(out), "{\"post_id\":%lld,\"outcome\":\"%s\","
-	    "\"recorded\":%s}\n", id, s_score_status[status], rc > 0 ? "true" :
-	    "false");
-	return s_ok(c, out);
+	return mf_httpd_send_json(c, MHD_HTTP_OK, json_pack("{sI ss sb}",
+	    "post_id", (json_int_t)id, "outcome", s_score_status[status],
+	    "recorded", rc > 0));
 }
 
 
@@ -680,7 +665,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	long long	 id = 0, age;
 	const char	*evid;
 	int		 skip;
-	char		 why[600], out[400];
+	char		 why[600];
+	json_t		*out;
 
 	s_count(ad, &ad->webhooks);
 	if (rq->too_big) {
@@ -702,7 +688,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	ev = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "X-Discourse-Event");
 	if (ev != NULL && strcmp(ev, "ping") == 0)
-		return s_ok(c, "{\"ok\":true}\n");
+		return mf_httpd_send_json(c, MHD_HTTP_OK, json_pack("{sb}",
+		    "ok", 1));
 	if (ev != NULL && strcmp(ev, "reviewable_transitioned_to") == 0)
 		return s_reviewable(ad, c, rq);
 	if (ev == NULL || (strcmp(ev, "post_created") != 0 &&
@@ -763,14 +750,12 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	mf_buf_free(&vb);
 	s_count(ad, &ad->judged);
 	s_remember(ad, evid);
-	snprintf(out, sizeof(out), "{\"post_id\":%lld,\"action\":\"%s\","
-	    "\"status\":\"%s\",\"duplicate\":%s", id, mf_action_name(v->action),
-	    mf_status_name(v->status), v->flags & MF_VF_DUPLICATE ? "true" :
-	    "false");
+	out = json_pack("{sI ss ss sb}", "post_id", (json_int_t)id, "action",
+	    mf_action_name(v->action), "status", mf_status_name(v->status),
+	    "duplicate", (v->flags & MF_VF_DUPLICATE) != 0);
 	/* Detect only (mode shadow): the verdict says what would be done. */
 	if (v->flags & MF_VF_SHADOW)
-		strncat(out, ",\"flag\":\"shadow\"", sizeof(out) -
-		    strlen(out) - 1);
+		out = mf_httpd_set(out, "flag", json_string("shadow"));
 	else if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
 		int	edit = v->revision != NULL &&
 			    strcmp(v->revision, "1") != 0;
@@ -780,42 +765,52 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 
 		if (queued == 0)
 			(void)mf_adapter_acted(&ad->cfg, ad->forum, id, v);
-		strncat(out, queued == 0 ? ",\"flag\":\"queued\"" :
-		    ",\"flag\":\"dropped\"", sizeof(out) - strlen(out) - 1);
+		out = mf_httpd_set(out, "flag", json_string(queued == 0 ?
+		    "queued" : "dropped"));
 	}
-	strncat(out, "}\n", sizeof(out) - strlen(out) - 1);
 	mf_verdict_destroy(&v);
 	mf_post_destroy(&post);
-	return s_ok(c, out);
+	return mf_httpd_send_json(c, MHD_HTTP_OK, out);
 }
 
 static enum MHD_Result
 s_health(s_ad_t *ad, struct MHD_Connection *c)
 {
 	mf_outbox_counts_t	 oc;
-	mf_buf_t		 j = {0};
-	char			 head[700];
-	enum MHD_Result		 rc;
+	json_t			*j;
 
 	mf_outbox_counts(ad->outbox, &oc);
 	pthread_mutex_lock(&ad->mu);
-	snprintf(head, sizeof(head), "{\"ok\":true,\"webhooks\":%llu,"
-	    "\"judged\":%llu,\"flagged\":%llu,\"held\":%llu,\"pending\":%zu,"
-	    "\"retries\":%llu,\"failed\":%llu,\"dropped\":%llu,\"ignored\":"
-	    "%llu,\"bad_signature\":%llu,\"bad_request\":%llu,"
-	    "\"unavailable\":%llu,\"outcomes\":%llu,\"replayed\":%llu,"
-	    "\"last_error\":",
-	    ad->webhooks, ad->judged, oc.done - oc.hidden, oc.hidden,
-	    oc.pending, oc.retries, oc.failed, oc.dropped, ad->ignored,
-	    ad->bad_signature, ad->bad_request, ad->unavailable, ad->outcomes,
-	    ad->replayed);
-	pthread_mutex_unlock(&ad->mu);
-	rc = mf_buf_puts(&j, head) != 0 || mf__json_str(&j, oc.last_error,
-	    strlen(oc.last_error)) != 0 || mf_buf_puts(&j, "}\n") != 0 ?
-	    MHD_NO : mf_httpd_send(c, MHD_HTTP_OK, "application/json", j.data,
-	    j.len);
-	mf_buf_free(&j);
-	return rc;
+	{
+		/* The counters copied under the lock, written after. */
+		const struct {
+			const char		*key;
+			unsigned long long	 n;
+		} k[] = {
+			{ "webhooks", ad->webhooks },
+			{ "judged", ad->judged },
+			{ "flagged", oc.done - oc.hidden },
+			{ "held", oc.hidden },
+			{ "pending", oc.pending },
+			{ "retries", oc.retries },
+			{ "failed", oc.failed },
+			{ "dropped", oc.dropped },
+			{ "ignored", ad->ignored },
+			{ "bad_signature", ad->bad_signature },
+			{ "bad_request", ad->bad_request },
+			{ "unavailable", ad->unavailable },
+			{ "outcomes", ad->outcomes },
+			{ "replayed", ad->replayed },
+		};
+
+		pthread_mutex_unlock(&ad->mu);
+		j = json_pack("{sb}", "ok", 1);
+		for (size_t i = 0; i < sizeof(k) / sizeof(*k); i++)
+			j = mf_httpd_set(j, k[i].key, json_integer(
+			    (json_int_t)k[i].n));
+	}
+	return mf_httpd_send_json(c, MHD_HTTP_OK, mf_httpd_set(j, "last_error",
+	    mf_httpd_string(oc.last_error)));
 }
 
 static enum MHD_Result

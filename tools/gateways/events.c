@@ -132,13 +132,11 @@ mf_textwin_put(mf_textwin_t *w, const char *post_id, const char *text,
 	pthread_mutex_unlock(&w->mu);
 }
 
-int
-mf_textwin_json(mf_textwin_t *w, const char *post_id, mf_buf_t *out)
+json_t *
+mf_textwin_json(mf_textwin_t *w, const char *post_id, json_t *event)
 {
-	int	rc = 0;
-
-	if (w == NULL || post_id == NULL)
-		return 0;
+	if (w == NULL || post_id == NULL || event == NULL)
+		return event;
 	pthread_mutex_lock(&w->mu);
 	s_expire(w, mf_now_ms());
 	/* Newest first: a post checked again has its latest text. */
@@ -146,13 +144,13 @@ mf_textwin_json(mf_textwin_t *w, const char *post_id, mf_buf_t *out)
 		const s_text_t *t = &w->v[(w->head + k) % MF_TEXTWIN_POSTS];
 
 		if (strcmp(t->post_id, post_id) == 0) {
-			rc = mf_buf_puts(out, ",\"body\":") |
-			    mf__json_str(out, t->text, t->len);
+			event = mf_httpd_set(event, "body",
+			    mf__json_string(t->text, t->len));
 			break;
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
-	return rc ? -1 : 0;
+	return event;
 }
 
 /* ---- the stream ------------------------------------------------------------ */
@@ -180,6 +178,7 @@ s_event(s_stream_t *s, const void *msg, size_t len)
 	mf__mp_obj_t	 v;
 	char		 id[MF_WIRE_MAX_POST_ID + 1];
 	mf_buf_t	*o = &s->out;
+	json_t		*ev;
 	long long	 seq;
 
 	if (mf__mp_open(&v, msg, len, len, 1, "verdict", NULL) == 0 &&
@@ -192,11 +191,13 @@ s_event(s_stream_t *s, const void *msg, size_t len)
 		if ((uint64_t)seq > s->last)
 			s->last = (uint64_t)seq;
 		mf__mp_get_str(&v, "post_id", id, sizeof(id));
-		if (mf_buf_printf(o, "id: %lld\nevent: verdict\ndata: "
-		    "{\"verdict\":", seq) != 0 ||
-		    mf__mp_json(&v, o, NULL) != 0 ||
-		    mf_textwin_json(s->win, id, o) != 0 ||
-		    mf_buf_puts(o, "}\n\n") != 0)
+		ev = mf_textwin_json(s->win, id, json_pack("{so}", "verdict",
+		    mf__mp_json_tree(&v, NULL)));
+		/* Compact JSON holds no newline: one data line. '|', so that
+		 * 'ev' is taken whatever fails. */
+		if ((mf_buf_printf(o, "id: %lld\nevent: verdict\ndata: ",
+		    seq) != 0) | (mf_httpd_dump(ev, o) != 0) |
+		    (mf_buf_puts(o, "\n\n") != 0))
 			s->failed = 1;
 	}
 }

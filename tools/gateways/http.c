@@ -78,12 +78,10 @@ s_unauthorized(struct MHD_Connection *c)
 {
 	static const char *const hdr[] = { "WWW-Authenticate",
 	    "Bearer realm=\"medflag\"", NULL };
-	static const char why[] = "{\"error\":\"this needs the console's "
-	    "token: send Authorization: Bearer TOKEN (the token is in the "
-	    "file console_token_file names)\"}\n";
 
-	return mf_httpd_send_h(c, MHD_HTTP_UNAUTHORIZED, "application/json",
-	    why, sizeof(why) - 1, hdr);
+	return mf_httpd_error_h(c, MHD_HTTP_UNAUTHORIZED, "this needs the "
+	    "console's token: send Authorization: Bearer TOKEN (the token is "
+	    "in the file console_token_file names)", hdr);
 }
 
 /* The token of console_token_file into gw->token: one line of 16 to 256
@@ -128,25 +126,40 @@ s_token_load(s_gw_t *gw)
 	return 0;
 }
 
+/* The verdict 'mp' (msgpack) as JSON with 'status': the wire's fields,
+ * as `medflag check` prints them. 502 when it is not one. */
+static enum MHD_Result
+s_verdict(struct MHD_Connection *c, unsigned status, const mf_buf_t *mp)
+{
+	mf_err_t	 err = {0};
+	mf__mp_obj_t	 o;
+	json_t		*j = NULL;
+
+	if (mf__mp_open(&o, mp->data, mp->len, mp->len, 1, "verdict",
+	    &err) != 0 || ((j = mf__mp_json_tree(&o, &err)) == NULL &&
+	    err.code != MF_ENOMEM))
+		return mf_httpd_error(c, MHD_HTTP_BAD_GATEWAY, "medflagd's "
+		    "answer is not a verdict");
+	return mf_httpd_send_json(c, status, j);
+}
+
 /* 413 and the error verdict medflagd gives a post over 1 MiB (with
  * "error", as every error answer here). */
 static enum MHD_Result
 s_too_big(struct MHD_Connection *c, const char *post_id)
 {
 	mf_verdict_t	*v = mf_cli_too_big(post_id);
-	mf_buf_t	 out = {0};
+	mf_buf_t	 mp = {0};
 	mf_err_t	 err;
 	enum MHD_Result	 rc;
 
-	if (v == NULL || mf_wire_encode_verdict_json(v, &out, &err) != 0 ||
-	    mf_buf_puts(&out, "\n") != 0)
+	if (v == NULL || mf_wire_encode_verdict(v, &mp, &err) != 0)
 		rc = mf_httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		    MF_WIRE_TOO_BIG);
 	else
-		rc = mf_httpd_send(c, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "application/json", out.data, out.len);
+		rc = s_verdict(c, MHD_HTTP_CONTENT_TOO_LARGE, &mp);
 	mf_verdict_destroy(&v);
-	mf_buf_free(&out);
+	mf_buf_free(&mp);
 	return rc;
 }
 
@@ -157,8 +170,7 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 {
 	mf_err_t		 err = {0};
 	mf_post_t		*post;
-	mf_buf_t		 mp = {0}, v = {0}, out = {0};
-	mf__mp_obj_t		 o;
+	mf_buf_t		 mp = {0}, v = {0};
 	enum MHD_Result		 rc;
 	char			 why[600];
 
@@ -186,17 +198,8 @@ s_check(const s_gw_t *gw, struct MHD_Connection *c,
 		return mf_httpd_error(c, MHD_HTTP_GATEWAY_TIMEOUT, why);
 	}
 	mf_buf_free(&mp);
-	if (mf__mp_open(&o, v.data, v.len, v.len, 1, "verdict", &err) != 0 ||
-	    mf__mp_json(&o, &out, &err) != 0)
-		rc = mf_httpd_error(c, MHD_HTTP_BAD_GATEWAY, "medflagd's "
-		    "answer is not a verdict");
-	else if (mf_buf_puts(&out, "\n") != 0)
-		rc = MHD_NO;
-	else
-		rc = mf_httpd_send(c, MHD_HTTP_OK, "application/json",
-		    out.data, out.len);
+	rc = s_verdict(c, MHD_HTTP_OK, &v);
 	mf_buf_free(&v);
-	mf_buf_free(&out);
 	return rc;
 }
 
@@ -252,15 +255,13 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 	    0, gw->timeout_ms < S_CONTROL_MS ? gw->timeout_ms : S_CONTROL_MS,
 	    &reply) == 0;
 	if (!up && !metrics) {
-		char	body[160];
-		int	n;
+		char	why[120];
 
 		mf_reply_free(&reply);
-		n = snprintf(body, sizeof(body), "{\"ok\":false,\"error\":"
-		    "\"medflagd did not answer on its control endpoint within "
-		    "%d ms\"}\n", S_CONTROL_MS);
-		return mf_httpd_send(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "application/json", body, (size_t)n);
+		snprintf(why, sizeof(why), "medflagd did not answer on its "
+		    "control endpoint within %d ms", S_CONTROL_MS);
+		return mf_httpd_send_json(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    json_pack("{sb ss}", "ok", 0, "error", why));
 	}
 	if (metrics) {
 		char	*text = NULL;
@@ -282,19 +283,10 @@ s_control(const s_gw_t *gw, struct MHD_Connection *c, int metrics)
 			    "version=0.0.4", text, len);
 		}
 		free(text);
-	} else {
-		mf_buf_t	out = {0};
-
-		if (mf__mp_json(&reply.map, &out, NULL) != 0 ||
-		    mf_buf_puts(&out, "\n") != 0)
-			rc = MHD_NO;
-		else
-			rc = mf_httpd_send(c, mf__mp_get_int(&reply.map, "ok",
-			    0) == 1 ?
-			    MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-			    "application/json", out.data, out.len);
-		mf_buf_free(&out);
-	}
+	} else
+		rc = mf_httpd_send_json(c, mf__mp_get_int(&reply.map, "ok",
+		    0) == 1 ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+		    mf__mp_json_tree(&reply.map, NULL));
 	mf_reply_free(&reply);
 	return rc;
 }

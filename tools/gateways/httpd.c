@@ -100,30 +100,93 @@ mf_httpd_send_h(struct MHD_Connection *c, unsigned status, const char *type,
 	return rc;
 }
 
-/* {"error": why} with the extra headers 'hdr' (name, value, ..., NULL). */
-static enum MHD_Result
-s_error_h(struct MHD_Connection *c, unsigned status, const char *why,
+/* What a reply says when its JSON cannot be made: written out here, as
+ * there is no memory to build it with. */
+static const char	s_oom[] = "{\"error\":\"out of memory\"}\n";
+
+static int
+s_dump_cb(const char *buffer, size_t size, void *data)
+{
+	return mf_buf_append(data, buffer, size);
+}
+
+int
+mf_httpd_dump(json_t *j, mf_buf_t *out)
+{
+	size_t	at = out->len;
+	int	rc = -1;
+
+	if (j != NULL && json_dump_callback(j, s_dump_cb, out,
+	    JSON_COMPACT) == 0)
+		rc = 0;
+	else if (out->data != NULL) {
+		out->len = at;
+		out->data[at] = '\0';
+	}
+	json_decref(j);
+	return rc;
+}
+
+enum MHD_Result
+mf_httpd_send_json_h(struct MHD_Connection *c, unsigned status, json_t *j,
     const char *const *hdr)
 {
-	mf_buf_t		out = {0};
-	enum MHD_Result		rc;
+	mf_buf_t	out = {0};
+	enum MHD_Result	rc;
 
-	if (mf_buf_puts(&out, "{\"error\":") != 0 ||
-	    mf__json_str(&out, why, strlen(why)) != 0 ||
-	    mf_buf_puts(&out, "}\n") != 0) {
-		mf_buf_free(&out);
-		return MHD_NO;
-	}
-	rc = mf_httpd_send_h(c, status, "application/json", out.data,
-	    out.len, hdr);
+	if (mf_httpd_dump(j, &out) == 0 && mf_buf_puts(&out, "\n") == 0)
+		rc = mf_httpd_send_h(c, status, "application/json", out.data,
+		    out.len, hdr);
+	else
+		rc = mf_httpd_send_h(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "application/json", s_oom, sizeof(s_oom) - 1, hdr);
 	mf_buf_free(&out);
 	return rc;
 }
 
 enum MHD_Result
+mf_httpd_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	return mf_httpd_send_json_h(c, status, j, NULL);
+}
+
+json_t *
+mf_httpd_string(const char *s)
+{
+	return s != NULL ? mf__json_string(s, strlen(s)) : json_string("");
+}
+
+json_t *
+mf_httpd_set(json_t *o, const char *key, json_t *v)
+{
+	/* jansson frees 'v' when it cannot take it, 'o' NULL included. */
+	if (json_object_set_new(o, key, v) == 0)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+json_t *
+mf_httpd_append(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, v) == 0)
+		return a;
+	json_decref(a);
+	return NULL;
+}
+
+enum MHD_Result
+mf_httpd_error_h(struct MHD_Connection *c, unsigned status, const char *why,
+    const char *const *hdr)
+{
+	return mf_httpd_send_json_h(c, status, mf_httpd_set(json_object(),
+	    "error", mf_httpd_string(why)), hdr);
+}
+
+enum MHD_Result
 mf_httpd_error(struct MHD_Connection *c, unsigned status, const char *why)
 {
-	return s_error_h(c, status, why, NULL);
+	return mf_httpd_error_h(c, status, why, NULL);
 }
 
 enum MHD_Result
@@ -133,7 +196,7 @@ mf_httpd_not_allowed(struct MHD_Connection *c, const char *allow)
 	char		 why[128];
 
 	snprintf(why, sizeof(why), "method not allowed; use %s", allow);
-	return s_error_h(c, MHD_HTTP_METHOD_NOT_ALLOWED, why, hdr);
+	return mf_httpd_error_h(c, MHD_HTTP_METHOD_NOT_ALLOWED, why, hdr);
 }
 
 /* One access log line. The method only when it is a word of letters (at

@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <microhttpd.h>
+
+#include "buf.h"
 
 #define MF_HTTPD_BODY_MAX	(1u << 20)
 
@@ -59,9 +62,41 @@ enum MHD_Result	mf_httpd_send(struct MHD_Connection *c, unsigned status,
 enum MHD_Result	mf_httpd_send_h(struct MHD_Connection *c, unsigned status,
 		    const char *type, const char *data, size_t len,
 		    const char *const *hdr);
+
+/*
+ * The one writer of the gateways' JSON: replies are jansson values,
+ * written in jansson's compact form (object members in the order they
+ * were added), then a newline. TAKES: 'j', which may be NULL: a value
+ * jansson could not make (memory ran out, and the helpers below pass a
+ * NULL on) is answered 500 {"error": "out of memory"}, as is a dump that
+ * fails.
+ */
+enum MHD_Result	mf_httpd_send_json(struct MHD_Connection *c, unsigned status,
+		    json_t *j);
+/* The same with more headers, as mf_httpd_send_h(). */
+enum MHD_Result	mf_httpd_send_json_h(struct MHD_Connection *c,
+		    unsigned status, json_t *j, const char *const *hdr);
+/* Appends 'j' to 'out' in the same form, without the newline (a line of
+ * an event stream). TAKES: 'j'. 0, or -1 when 'j' is NULL or memory runs
+ * out; 'out' is then as it was. */
+int		mf_httpd_dump(json_t *j, mf_buf_t *out);
+
+/* 's' as a JSON string: invalid UTF-8 as U+FFFD (what the codec writes;
+ * json_string() refuses it), NULL as "". NULL when out of memory. OWNS:
+ * caller. */
+json_t		*mf_httpd_string(const char *s);
+/* 'o' with member 'key' set to 'v', or 'a' with 'v' appended; either
+ * NULL, the other is freed and the result is NULL, so that a chain of
+ * them carries a failure to its end. TAKES: both. */
+json_t		*mf_httpd_set(json_t *o, const char *key, json_t *v);
+json_t		*mf_httpd_append(json_t *a, json_t *v);
+
 /* {"error": why} with 'status'. */
 enum MHD_Result	mf_httpd_error(struct MHD_Connection *c, unsigned status,
 		    const char *why);
+/* The same with more headers (a 401's WWW-Authenticate). */
+enum MHD_Result	mf_httpd_error_h(struct MHD_Connection *c, unsigned status,
+		    const char *why, const char *const *hdr);
 /* 405 with the methods the path takes in an Allow header ("POST",
  * "GET, HEAD"), and {"error": ...} saying the same. */
 enum MHD_Result	mf_httpd_not_allowed(struct MHD_Connection *c,
