@@ -202,8 +202,11 @@ check-fuzz: all
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
+# A sanitized build starts and loads rules several times slower: the
+# tests' waits scale by MF_TEST_TIMEOUT_MULT (tests/integ_util.h).
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" \
+	@MF_TEST_TIMEOUT_MULT=$${MF_TEST_TIMEOUT_MULT:-8} $(MAKE) \
+	    --no-print-directory BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" \
 	    LDFLAGS="-fsanitize=address,undefined" check-all
 
 bench: deps

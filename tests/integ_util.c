@@ -34,6 +34,15 @@ s_sleep_ms(int ms)
 		;
 }
 
+int
+mf_integ_ms(int ms)
+{
+	const char	*m = getenv("MF_TEST_TIMEOUT_MULT");
+	double		 x = m ? atof(m) : 0;
+
+	return x > 1 ? (int)(ms * x) : ms;
+}
+
 const char *
 mf_integ_bin(const char *name, char *buf, size_t cap)
 {
@@ -149,7 +158,7 @@ mf_integ_redis_start(mf_integ_t *t)
 	unlink(t->redis_sock);
 	t->redis_pid = s_spawn(argv, rlog);
 	MF_ASSERT(t->redis_pid > 0);
-	deadline = mf_now_ms() + 5000;
+	deadline = mf_now_ms() + mf_integ_ms(5000);
 	while (access(t->redis_sock, F_OK) != 0) {
 		if (mf_now_ms() > deadline)
 			return -1;
@@ -199,9 +208,10 @@ mf_integ_setup(mf_integ_t *t, int workers, const char *extra)
 	fprintf(fp, "# written by tests/integ_util.c\n"
 	    "ingest %s\ncheck %s\nverdicts %s\ncontrol %s\nbackend %s\n"
 	    "rules %s/rules\nredis unix://%s\nworkers %d\n"
-	    "heartbeat_ms 200\nworker_timeout_ms 1500\n%s\n",
+	    "heartbeat_ms 200\nworker_timeout_ms %d\n%s\n",
 	    t->ingest, t->check, t->verdicts, t->control, t->backend,
-	    top ? top : ".", t->redis_sock, workers, extra ? extra : "");
+	    top ? top : ".", t->redis_sock, workers, mf_integ_ms(1500),
+	    extra ? extra : "");
 	fclose(fp);
 	t->zctx = zmq_ctx_new();
 	MF_ASSERT_NOT_NULL(t->zctx);
@@ -220,13 +230,14 @@ mf_integ_medflagd_start(mf_integ_t *t, int workers, int ms)
 	MF_ASSERT(t->medflagd_pid > 0);
 	if (mf_integ_wait_workers(t, workers, ms) != 0)
 		mf__test_fail(__FILE__, __LINE__, "medflagd did not report %d "
-		    "workers within %d ms (log: %s)", workers, ms, t->log);
+		    "workers within %d ms (log: %s)", workers, mf_integ_ms(ms),
+		    t->log);
 }
 
 int
 mf_integ_medflagd_stop(mf_integ_t *t, int sig, int ms)
 {
-	int64_t	deadline = mf_now_ms() + ms;
+	int64_t	deadline = mf_now_ms() + mf_integ_ms(ms);
 	int	status;
 
 	if (t->medflagd_pid <= 0)
@@ -259,7 +270,7 @@ mf_integ_control(mf_integ_t *t, const char *cmd, size_t *len, int ms)
 	    zmq_send(s, cmd, strlen(cmd), 0) < 0)
 		goto out;
 	it = (zmq_pollitem_t){ s, 0, ZMQ_POLLIN, 0 };
-	if (zmq_poll(&it, 1, ms) == 1) {
+	if (zmq_poll(&it, 1, mf_integ_ms(ms)) == 1) {
 		zmq_msg_t	m;
 
 		zmq_msg_init(&m);
@@ -376,7 +387,7 @@ mf_integ_stat_str(mf_integ_t *t, const char *path, char *buf, size_t cap)
 int
 mf_integ_wait_workers(mf_integ_t *t, int workers, int ms)
 {
-	int64_t	deadline = mf_now_ms() + ms;
+	int64_t	deadline = mf_now_ms() + mf_integ_ms(ms);
 
 	while (mf_now_ms() < deadline) {
 		size_t	 len = 0;

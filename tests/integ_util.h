@@ -33,6 +33,10 @@ typedef struct mf_integ {
  * Skips the test (77) when redis-server is missing. */
 void	mf_integ_setup(mf_integ_t *t, int workers, const char *extra);
 /* Path of a built program ("medflagd", "medflag"): $MF_BUILD/NAME. */
+/* 'ms' times MF_TEST_TIMEOUT_MULT (make asan sets it: a sanitized build
+ * starts and loads rules several times slower). The waits below scale
+ * by it; a test's own waits call it. */
+int	mf_integ_ms(int ms);
 const char *mf_integ_bin(const char *name, char *buf, size_t cap);
 
 /* Starts medflagd and waits (deadline 'ms') until health reports
