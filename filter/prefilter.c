@@ -251,16 +251,19 @@ s_lit_id(mf_prefilter_t *self, const char *s, size_t n)
 		if (self->lens[l] == n && memcmp(self->lits[l], s, n) == 0)
 			return l;
 	}
-	if (s_grow((void **)&self->lits, &self->cap_lits, self->nlits + 1,
-	    sizeof(*self->lits)) < 0)
-		return S_UNSET;
-	/* lens shares cap_lits: grow it to the same capacity. */
-	{
-		size_t *p = mf_realloc(self->lens, self->cap_lits *
-		    sizeof(*self->lens));
+	if (self->nlits + 1 > self->cap_lits) {
+		size_t	 had = self->cap_lits, *p;
 
-		if (p == NULL)
+		if (s_grow((void **)&self->lits, &self->cap_lits,
+		    self->nlits + 1, sizeof(*self->lits)) < 0)
 			return S_UNSET;
+		/* lens shares cap_lits: grown with it, not per literal (a
+		 * realloc that copies made that quadratic). */
+		if ((p = mf_realloc(self->lens, self->cap_lits *
+		    sizeof(*self->lens))) == NULL) {
+			self->cap_lits = had;
+			return S_UNSET;
+		}
 		self->lens = p;
 	}
 	if ((self->lits[self->nlits] = mf_strndup(s, n)) == NULL)
