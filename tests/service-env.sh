@@ -10,6 +10,10 @@
 # SPDX-License-Identifier: MIT
 
 RPID= MPID= HPID= D=
+# make asan sets MF_TEST_TIMEOUT_MULT: a sanitized medflagd starts several
+# times slower, and every wait here is that many times longer.
+MF_MULT=$(awk -v m="${MF_TEST_TIMEOUT_MULT:-1}" \
+    'BEGIN { m = int(m); print (m > 1 ? m : 1) }')
 mf_env_cleanup() {
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
 	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null
@@ -41,7 +45,8 @@ CONF
 	i=0
 	while [ ! -S "$D/redis.sock" ]; do
 		i=$((i + 1))
-		[ $i -gt 250 ] && { echo "$1: redis-server did not start"; exit 1; }
+		[ $i -gt $((250 * MF_MULT)) ] && {
+			echo "$1: redis-server did not start"; exit 1; }
 		sleep 0.02
 	done
 }
@@ -67,26 +72,28 @@ mf_env_http() {
 }
 
 # 'mf_env_until WHAT CMD...': runs CMD every 0.1 s until it succeeds;
-# after 10 s says "FAIL: WHAT" and exits 1.
+# after 10 s (times MF_MULT) says "FAIL: WHAT" and exits 1.
 mf_env_until() {
 	_what=$1 _i=0
 	shift
 	until "$@"; do
 		_i=$((_i + 1))
-		[ $_i -gt 100 ] && { echo "FAIL: $_what"; exit 1; }
+		[ $_i -gt $((100 * MF_MULT)) ] && { echo "FAIL: $_what"
+		    exit 1; }
 		sleep 0.1
 	done
 }
 
-# 'mf_env_workers [N] [CONF]': waits (up to 30 s) until medflagd of CONF
-# ($CONF) reports N workers (2); says so and exits 1 if it never does.
+# 'mf_env_workers [N] [CONF]': waits (up to 30 s, times MF_MULT) until
+# medflagd of CONF ($CONF) reports N workers (2); says so and exits 1 if
+# it never does.
 mf_env_workers() {
 	_n=${1:-2} _i=0
 	until "$B/medflag" -c "${2:-$CONF}" stats 2>/dev/null |
 	    grep -q "workers ($_n)"; do
 		_i=$((_i + 1))
-		[ $_i -gt 300 ] && { echo "FAIL: medflagd never had $_n workers"
-		    exit 1; }
+		[ $_i -gt $((300 * MF_MULT)) ] && {
+			echo "FAIL: medflagd never had $_n workers"; exit 1; }
 		sleep 0.1
 	done
 }

@@ -49,7 +49,7 @@ done
 # No medflagd yet: each client says so within 2 s; check and push keep
 # trying, and get their verdicts once medflagd starts.
 echo '{"post_id":"w1","body":"hello there"}' >"$D/one.jsonl"
-"$B/medflag" -c "$CONF" check --timeout 30000 'plain words' \
+"$B/medflag" -c "$CONF" check --timeout $((30000 * MF_MULT)) 'plain words' \
     >"$D/check.out" 2>"$D/check.err" &
 CPID=$!
 "$B/medflag" -c "$CONF" push <"$D/one.jsonl" >"$D/push.out" \

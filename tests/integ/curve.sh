@@ -31,7 +31,7 @@ mf_env_medflagd
 i=0
 until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
 	i=$((i + 1))
-	[ $i -gt 100 ] && fail "medflagd with CURVE never had 2 workers"
+	[ $i -gt $((100 * MF_MULT)) ] && fail "medflagd with CURVE never had 2 workers"
 	sleep 0.1
 done
 
@@ -67,7 +67,7 @@ kill -HUP "$MPID"
 i=0
 until grep -q 'CURVE: allow lists reloaded: 3 keys' "$D/medflagd.log"; do
 	i=$((i + 1))
-	[ $i -gt 50 ] && fail "SIGHUP did not reload the allow lists"
+	[ $i -gt $((50 * MF_MULT)) ] && fail "SIGHUP did not reload the allow lists"
 	sleep 0.1
 done
 "$B/medflag" -c "$D/stranger.conf" check --timeout 10000 'hello' \

@@ -150,7 +150,10 @@ main(int argc, char **argv)
 PROG
 PKG_CONFIG_PATH=$P/lib/pkgconfig
 export PKG_CONFIG_PATH
-cc -std=c11 -Wall -Werror $(pkg-config --cflags medflag) -o "$T/prog" "$T/prog.c" \
+# Under make asan the library is sanitized: the program links the
+# sanitizer's runtime too (MF_SANITIZE), or it cannot load it.
+cc -std=c11 -Wall -Werror ${MF_SANITIZE:+-fsanitize=$MF_SANITIZE} \
+    $(pkg-config --cflags medflag) -o "$T/prog" "$T/prog.c" \
     $(pkg-config --libs medflag) -Wl,-rpath,"$P/lib" >"$T/cc.log" 2>&1 ||
     fail "a program with pkg-config medflag: $(cat "$T/cc.log")"
 unset PKG_CONFIG_PATH

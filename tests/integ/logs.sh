@@ -96,14 +96,14 @@ kill "$MPID"; wait "$MPID"; MPID=
 # A stand-in for journald's socket (it cannot run here) that keeps the
 # datagrams of the native protocol it is sent, until medflagd is gone.
 cp "$CONF" "$D/journald.conf" && echo 'log journald' >>"$D/journald.conf"
-/usr/bin/python3 - "$D/journal.socket" "$D/journal.out" <<'PY' &
+/usr/bin/python3 - "$D/journal.socket" "$D/journal.out" "$MF_MULT" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.settimeout(0.5)
 with open(sys.argv[2], "wb") as out:
     idle = 0
-    while idle < 20:
+    while idle < 20 * int(sys.argv[3]):
         try:
             d = s.recv(65536)
         except socket.timeout:
