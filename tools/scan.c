@@ -277,28 +277,24 @@ s_batch(s_in_t *in, s_line_t *lines)
 	return (ssize_t)n;
 }
 
+/* The rules in order of a per-rule figure, the largest first: their
+ * runs, or their time when 'ns' is set. */
+typedef struct s_by {
+	const size_t	*runs;
+	const uint64_t	*ns;
+} s_by_t;
+
 static int
-s_cmp_runs(const void *a, const void *b, void *arg)
+s_cmp_by(const void *a, const void *b, void *arg)
 {
-	const size_t	*runs = arg;
-	size_t		 x = runs[*(const size_t *)a];
-	size_t		 y = runs[*(const size_t *)b];
+	const s_by_t	*by = arg;
+	size_t		 i = *(const size_t *)a, j = *(const size_t *)b;
+	uint64_t	 x = by->ns ? by->ns[i] : by->runs[i];
+	uint64_t	 y = by->ns ? by->ns[j] : by->runs[j];
 
 	if (x != y)
 		return x < y ? 1 : -1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-static int
-s_cmp_ns(const void *a, const void *b, void *arg)
-{
-	const uint64_t	*ns = arg;
-	uint64_t	 x = ns[*(const size_t *)a];
-	uint64_t	 y = ns[*(const size_t *)b];
-
-	if (x != y)
-		return x < y ? 1 : -1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	return i < j ? -1 : 1;
 }
 
 /* One line of the time split: 'ns' of 'total'. */
@@ -347,7 +343,7 @@ s_print_stats(FILE *fp, const mf_ruleset_t *rs, const s_job_t *sum,
 		return -1;
 	for (size_t i = 0; i < nr; i++)
 		ix[i] = i;
-	qsort_r(ix, nr, sizeof(*ix), s_cmp_runs, st->runs);
+	qsort_r(ix, nr, sizeof(*ix), s_cmp_by, &(s_by_t){ st->runs, NULL });
 	fprintf(fp, "  rules run on the most posts (share of posts, rule, "
 	    "the literals it needs: one of each part, rarest first):\n");
 	for (size_t k = 0; k < nr && k < S_TOP_RULES && st->runs[ix[k]];
@@ -371,7 +367,8 @@ s_print_stats(FILE *fp, const mf_ruleset_t *rs, const s_job_t *sum,
 	/* A rule that runs on few posts can still cost the most: a pattern
 	 * that backtracks over a long post. */
 	if (st->ns != NULL) {
-		qsort_r(ix, nr, sizeof(*ix), s_cmp_ns, st->ns);
+		qsort_r(ix, nr, sizeof(*ix), s_cmp_by,
+		    &(s_by_t){ st->runs, st->ns });
 		fprintf(fp, "  rules that took the most time (share of PCRE2's "
 		    "time, rule, runs, us per run):\n");
 		for (size_t k = 0; k < nr && k < S_TOP_RULES && st->ns[ix[k]];
