@@ -56,13 +56,44 @@ echo
 echo "== medflag scan, JSON in and out (best of 3; rules loaded first;" \
     "load $(cut -d' ' -f1-3 /proc/loadavg): --jobs 2 gets the cores" \
     "other work leaves)"
+# five passes over the generated posts: runs long enough (half a second
+# and more) for the ratio of one and two jobs to mean something.
+five() {
+	for k in 1 2 3 4 5; do cat "$tmp/posts.jsonl"; done
+}
+# side: the best sum of 3 pairs of one-job scans run side by side, which
+# share nothing: what the machine's cores give together, the ceiling of
+# --jobs 2 (on a virtual machine two cores need not be equally fast).
+side() {
+	best=0
+	for k in 1 2 3; do
+		five | "$B/medflag" scan --rules "$tmp/rules" --jobs 1 \
+		    --stats-only | sed -nE '1s/.* ([0-9]+) posts\/s$/\1/p' \
+		    >"$tmp/side" &
+		b=$(five | "$B/medflag" scan --rules "$tmp/rules" --jobs 1 \
+		    --stats-only | sed -nE '1s/.* ([0-9]+) posts\/s$/\1/p')
+		wait
+		a=$(cat "$tmp/side")
+		v=$(( ${a:-0} + ${b:-0} ))
+		[ "$v" -gt "$best" ] && best=$v
+	done
+	echo "$best"
+}
+ratio() {
+	awk "BEGIN { printf \"%.2f\", $1 / ($2 > 0 ? $2 : 1) }"
+}
 echo "generated corpus, 1,000 generated rules:"
-one=$(pps "$tmp/rules" 1 cat "$tmp/posts.jsonl")
-two=$(pps "$tmp/rules" 2 cat "$tmp/posts.jsonl")
-target "--jobs 1" "$one" posts/s 100000
-echo "    --jobs 2                           $two posts/s"
-target "speed-up of --jobs 2" "$(awk "BEGIN { printf \"%.2f\", \
-    $two / ($one > 0 ? $one : 1) }")" x 1.8
+target "--jobs 1" "$(pps "$tmp/rules" 1 cat "$tmp/posts.jsonl")" posts/s \
+    100000
+one=$(pps "$tmp/rules" 1 five)
+two=$(pps "$tmp/rules" 2 five)
+both=$(side)
+echo "    five passes, --jobs 1              $one posts/s"
+echo "    five passes, --jobs 2              $two posts/s"
+target "speed-up of --jobs 2" "$(ratio "$two" "$one")" x 1.8
+echo "    two --jobs 1 side by side          $both posts/s" \
+    "($(ratio "$both" "$one") x: the machine's ceiling)"
+echo "    --jobs 2 of that ceiling           $(ratio "$two" "$both") x"
 echo "dense generated corpus:"
 target "1,000 generated rules, --jobs 1" \
     "$(pps "$tmp/rules" 1 cat "$tmp/dense.jsonl")" posts/s 100000
