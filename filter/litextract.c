@@ -13,8 +13,9 @@
  *
  * A concatenation joins adjacent exact parts by cross product (so that
  * (vaccin|vacin)e gives {vaccine, vacine}) and keeps the best required set
- * of its parts; an alternation is the union of its branches (none if one
- * branch has none); an optional part contributes nothing; x+ and x{m,}
+ * of its parts, the best being the rarest in health text (litfreq.c); an
+ * alternation is the union of its branches (none if one branch has none),
+ * each part of it the union of a part of every branch, again the rarest; an optional part contributes nothing; x+ and x{m,}
  * keep x's requirement. Whatever it does not know it treats as "matches
  * anything" (a class, a dot, a backreference), which can only weaken the
  * result, never make it wrong; syntax it cannot follow at all makes the
@@ -39,6 +40,7 @@
 
 #include "alloc.h"
 #include "hash.h"
+#include "litfreq.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
@@ -418,14 +420,41 @@ s_info_req(s_px_t *px, const s_info_t *in, s_set_t *out)
 }
 
 /* Longer shortest literal wins; then fewer literals. */
-static int
-s_better(const s_set_t *a, const s_set_t *b)
+/* How many health posts in 100,000 may hold one of the set's strings,
+ * summed (litfreq.c): the estimate of how often a rule needing the set
+ * gets past it. */
+static uint64_t
+s_set_cost(const s_set_t *s)
 {
-	size_t ma = s_set_minlen(a), mb = s_set_minlen(b);
+	uint64_t c = 0;
 
+	for (size_t i = 0; i < s->n; i++)
+		c += mf__litfreq(s->v[i].p, s->v[i].n);
+	return c;
+}
+
+/* 1 if a rule needing 'a' would run on fewer posts than one needing 'b'
+ * (costs 'ca' and 'cb'), by rarity in health text, then by the length of
+ * the shortest string, then by the number of strings: of "(covid|corona)
+ * written (on|as)" and "(pusieron|colgaron ...)", the verbs. */
+static int
+s_better_at(const s_set_t *a, uint64_t ca, const s_set_t *b, uint64_t cb)
+{
+	size_t ma, mb;
+
+	if (ca != cb)
+		return ca < cb;
+	ma = s_set_minlen(a);
+	mb = s_set_minlen(b);
 	if (ma != mb)
 		return ma > mb;
 	return a->n < b->n;
+}
+
+static int
+s_better(const s_set_t *a, const s_set_t *b)
+{
+	return s_better_at(a, s_set_cost(a), b, s_set_cost(b));
 }
 
 static void
@@ -1434,23 +1463,33 @@ s_alt_parts(s_px_t *px, s_set_t *p, size_t np, const s_set_t *q, size_t nq,
     int reduced)
 {
 	s_set_t	 all[S_MAXPARTS * S_MAXPARTS], u, r;
+	uint64_t cost[S_MAXPARTS * S_MAXPARTS];
 	size_t	 n = 0, k = 0;
 
 	for (size_t i = 0; i < np; i++)
 		for (size_t j = 0; j < nq; j++)
 			if (reduced ? s_req_union(px, &p[i], &q[j], &r) == 1 :
 			    s_set_union(px, &p[i], &q[j], S_MAXREQ, &u) == 1 &&
-			    s_req_of(px, &u, &r) == 1)
+			    s_req_of(px, &u, &r) == 1) {
+				cost[n] = s_set_cost(&r);
 				all[n++] = r;
-	/* Selection of the best: longer shortest literal, fewer literals. */
+			}
+	/* Selection of the best (s_better_at). */
 	for (; k < S_MAXPARTS && k < n; k++) {
-		size_t best = k;
+		size_t	 best = k;
+		s_set_t	 t;
+		uint64_t c;
 
 		for (size_t i = k + 1; i < n; i++)
-			if (s_better(&all[i], &all[best]))
+			if (s_better_at(&all[i], cost[i], &all[best],
+			    cost[best]))
 				best = i;
-		p[k] = all[best];
-		all[best] = all[k];
+		t = all[k];
+		c = cost[k];
+		p[k] = all[k] = all[best];
+		cost[k] = cost[best];
+		all[best] = t;
+		cost[best] = c;
 	}
 	return k;
 }

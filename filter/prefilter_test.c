@@ -97,8 +97,10 @@ MF_TEST(prefilter_extract_literals)
 {
 	S_LITS("vaccine", "vaccine");
 	S_LITS("VACCINE", "vaccine");
+	/* The main set is the rarest in health text, the others follow in
+	 * their order. */
 	S_LITS("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)\\b.{0,20}\\bautism\\b",
-	    "vaccin & cause & autism");
+	    "autism & vaccin & cause");
 	S_LITS("(vaccin|vacin)e", "vaccine|vacine");
 	S_LITS("colou?r", "color|colour");
 	S_LITS("\\b(vacc?in\\w*|mmr|jabs?)\\b", "jab|mmr|vaccin|vacin");
@@ -123,21 +125,21 @@ MF_TEST(prefilter_extract_literals)
 	S_LITS("a{,3}bc", "bc");
 	S_LITS("\\Qa.b\\E", "a.b");
 	S_LITS("\\Qa.b\\E+c", "a.b");
-	S_LITS("(?:ab)+cd", "ab & cd");
+	S_LITS("(?:ab)+cd", "cd & ab");
 	S_LITS("xy(?:ab)+cd", "xyab & cd");
 	S_LITS("\\x{41}\\x42c", "abc");
 	S_LITS("5g\\.", "5g.");
 	S_LITS("\\/vax\\-", "/vax-");
 	S_LITS("^miracle$", "miracle");
 	S_LITS("(?i)cure(?-i)s", "cures");
-	S_LITS("\\bcures?\\b.*\\bcancer\\b", "cancer & cure");
-	S_LITS("(?:vaccin.*autism)", "vaccin & autism");
+	S_LITS("\\bcures?\\b.*\\bcancer\\b", "cure & cancer");
+	S_LITS("(?:vaccin.*autism)", "autism & vaccin");
 	/* Any one part of every branch, united, is required. */
 	S_LITS("vaccin.*autism|mmr.*jab",
-	    "mmr|vaccin & vaccin|jab & autism|mmr & autism|jab");
-	S_LITS("turbo\\W?cancer|cancer turbo", "cancer & turbo");
+	    "autism|mmr & autism|jab & vaccin|mmr & vaccin|jab");
+	S_LITS("turbo\\W?cancer|cancer turbo", "turbo & cancer");
 	S_LITS("\\b(?:plandemic|(?:covid|corona)\\W+(?:is|was)\\W+(?:hoax|fake))\\b",
-	    "corona|covid|plandemic & plandemic|hoax|fake & plandemic|is|was");
+	    "fake|hoax|plandemic & plandemic|covid|corona & plandemic|is|was");
 	S_LITS("(?#a comment)bleach", "bleach");
 	S_LITS("bleach(?C1)es", "bleaches");
 	S_LITS("\xc3\x89" "COLE", "\xc3\xa9" "cole");	/* ÉCOLE -> école */
@@ -159,10 +161,10 @@ MF_TEST(prefilter_extract_literals)
 MF_TEST(prefilter_extract_gaps)
 {
 	MF_ASSERT_STR_EQ(s_gaps("5g\\W{0,6}(?:=|equals|is)\\W{0,6}covid"),
-	    "1<0:100");
+	    "0<1:100");
 	/* \w* leaves the order; .{0,20} with its neighbours 128 bytes. */
 	MF_ASSERT_STR_EQ(s_gaps("\\bvaccin\\w*\\b.{0,40}\\b(cause|causes)"
-	    "\\b.{0,20}\\bautism\\b"), "0<1:any 1<2:128");
+	    "\\b.{0,20}\\bautism\\b"), "1<2:any 2<0:128");
 	MF_ASSERT_STR_EQ(s_gaps("covid.{0,3}covid"), "0<0:52");
 	MF_ASSERT_STR_EQ(s_gaps("xy(?:ab)+cd"), "0<1:any");
 	/* Not one branch: no order is known. */
