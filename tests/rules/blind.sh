@@ -1,22 +1,23 @@
 #!/bin/sh
 # The blind half of the corpus (tests/blind/: batches 1 to 5 of claim
-# families, 22,198 posts, and 1,186 ordinary forum posts), scored without
-# showing a post: make check fails if a change to the rules or the model
-# loses what they reach on posts nobody tuned on (docs/rules.md,
-# "Measuring on posts nobody tuned on"; docs/learn.md). Rules and model
-# today: precision 0.966, recall 0.851, 2.9% of hard negatives flagged
-# (323 of 11,099), recall 0.840 in de and 0.848 in fr (the weakest
-# languages), 70% of questions annotated, 91.7% of misinformation reaching
-# a moderator and 7.3% of hard negatives (questions aside), 0.6% of
-# ordinary posts flagged. The floors sit just under; the goals are 0.95,
-# 0.85, 3%, 0.75, 60%, 90% and 10%, and the model must add 0.10 of
-# recall.
+# families, 22,198 posts, batch 9 for the twelve weakest families, 600,
+# and 1,186 ordinary forum posts), scored without showing a post: make
+# check fails if a change to the rules or the model loses what they
+# reach on posts nobody tuned on (docs/rules.md, "Measuring on posts
+# nobody tuned on"; docs/learn.md). Rules and model today: precision
+# 0.969, recall 0.846 (0.747 on batch 9, 0.720 before its open half was
+# read), 2.7% of hard negatives flagged (303 of 11,399), recall 0.841 in
+# de (the weakest language), 69% of questions annotated, 91.4% of
+# misinformation reaching a moderator and 7.3% of hard negatives
+# (questions aside), 0.7% of ordinary posts flagged. The floors sit just
+# under; the goals are 0.95, 0.85 (missed by 0.004 since batch 9), 3%,
+# 0.75, 60%, 90% and 10%, and the model must add 0.10 of recall.
 B=${MF_BUILD:-build}
 rc=0
 T=$(mktemp "${TMPDIR:-/tmp}/mfblind.XXXXXX") || exit 1
 "$B/medflag" rules eval --blind --quiet \
     --min-precision "${MF_BLIND_PRECISION:-0.96}" \
-    --min-recall "${MF_BLIND_RECALL:-0.845}" \
+    --min-recall "${MF_BLIND_RECALL:-0.842}" \
     --max-negative-flag-rate "${MF_BLIND_NEGFLAG:-0.031}" \
     --min-lang-recall "${MF_BLIND_LANG_RECALL:-0.835}" \
     --min-question-annotate "${MF_BLIND_QANN:-0.68}" \
