@@ -42,6 +42,7 @@
 #include "normalize_internal.h"
 #include "prefilter_internal.h"
 #include "ruleset_internal.h"
+#include "sentence.h"
 
 #define MF_MAX_OCC	32	/* occurrences of one pattern considered */
 #define MF_MAX_PAT	16	/* `match` lines per rule (rules_parse.c) */
@@ -608,49 +609,6 @@ s_find_memo(mf_scanner_t *self, const pcre2_code *code, const char *text,
 	return n;
 }
 
-/* Titles whose full stop ends no sentence ("Dr. Fauci says"), in the
- * normalized text: lower case, no accents. */
-static const char *const s_titles[] = {
-	"dr", "dra", "drs", "mr", "mrs", "ms", "mme", "mlle", "pr", "prof",
-	"sr", "sra", "st", "vs", "hr", "fr", NULL
-};
-
-/* Whether the '.' at i closes an abbreviation: a title, or the last
- * letter of a dotted one ("u.s.", "e.g.", "z.b."). */
-static int
-s_abbrev_at(const char *t, size_t i)
-{
-	size_t w = i;
-
-	while (w > 0 && t[w - 1] >= 'a' && t[w - 1] <= 'z')
-		w--;
-	if (w > 0 && isalnum((unsigned char)t[w - 1]))
-		return 0;
-	if (i - w == 1 && w >= 2 && t[w - 1] == '.' &&
-	    t[w - 2] >= 'a' && t[w - 2] <= 'z')
-		return 1;
-	if (i - w < 2 || i - w > 4)
-		return 0;	/* no title is shorter or longer */
-	for (size_t k = 0; s_titles[k]; k++)
-		if (strlen(s_titles[k]) == i - w &&
-		    memcmp(t + w, s_titles[k], i - w) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-s_is_boundary(const char *t, size_t len, size_t i)
-{
-	if (t[i] == '\n')
-		return 1;
-	if (t[i] == '.' && s_abbrev_at(t, i))
-		return 0;
-	if (t[i] == '.' || t[i] == '!' || t[i] == '?')
-		return i + 1 == len || t[i + 1] == ' ' || t[i + 1] == '\n' ||
-		    t[i + 1] == '\t' || t[i + 1] == '"' || t[i + 1] == ')';
-	return 0;
-}
-
 /* Words that open a new clause: what stands before them in the sentence
  * is about something else ("I'm not a doctor, but the jab gave him
  * autism"). Normalized text: lower case, no accents. */
@@ -681,16 +639,6 @@ s_clause_start(const char *t, size_t s, size_t lo)
 	return s;
 }
 
-/* Whether a sentence ends inside [a, b). */
-static int
-s_crosses(const char *t, size_t len, size_t a, size_t b)
-{
-	for (size_t i = a; i + 1 < b; i++)
-		if (s_is_boundary(t, len, i))
-			return 1;
-	return 0;
-}
-
 /* The sentence(s) around [a, b): *s is just after the previous boundary,
  * *e just after the terminating one (or the end of the text). */
 static void
@@ -699,11 +647,11 @@ s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
 {
 	size_t i = a;
 
-	while (i > 0 && !s_is_boundary(t, len, i - 1))
+	while (i > 0 && !mf__sentence_end(t, len, i - 1))
 		i--;
 	*s = i;
 	i = b > a ? b - 1 : b;
-	while (i < len && !s_is_boundary(t, len, i))
+	while (i < len && !mf__sentence_end(t, len, i))
 		i++;
 	/* Include a run of terminators ("?!", "..."). */
 	while (i < len && (t[i] == '.' || t[i] == '!' || t[i] == '?'))
@@ -956,7 +904,8 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 					hi = w[j].end;
 			if (r->near && hi - lo > r->near)
 				continue;
-			if (r->near_sentence && s_crosses(t, len, lo, hi))
+			if (r->near_sentence &&
+			    mf__sentence_crosses(t, len, lo, hi))
 				continue;
 			s_sentence(t, len, lo, hi, &ss, &se);
 			cs = s_clause_start(t, ss, lo);

@@ -43,6 +43,7 @@
 #include "litfreq.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
+#include "sentence.h"
 
 #define S_UNSET		UINT32_MAX
 #define S_OCCMAX	4096	/* occurrences a scan keeps of one post */
@@ -59,11 +60,14 @@
 
 /* Where two sets of a rule stand (slots until built, sets after): a
  * literal of 'a' ends at most 'max' bytes before one of 'b' starts
- * (mf_litgap_t), or, for 'win', a literal of each lies in one window of
- * 'max' bytes (`near`). */
+ * (mf_litgap_t, S_ORDER), a literal of each lies in one window of 'max'
+ * bytes (`near N`, S_WINDOW), or in one sentence (`near sentence`,
+ * S_SENTENCE: a rule's sentence gaps chain its patterns, and a literal of
+ * every one of them must lie in the same sentence). */
+enum { S_ORDER, S_WINDOW, S_SENTENCE };
 typedef struct s_gap {
 	uint32_t	a, b, max;
-	int		win;
+	int		kind;
 } s_gap_t;
 
 struct mf_prefilter {
@@ -104,6 +108,7 @@ struct mf_prefilter {
 	uint32_t	*gap_base, *gap_cnt;
 	s_gap_t		*gaps;
 	size_t		 ngaps, cap_gaps;
+	int		 sentences;	/* some gap is S_SENTENCE */
 
 	size_t		*always;	/* rules that run on every post */
 	size_t		 nalways;
@@ -129,6 +134,8 @@ typedef struct s_extra {
 	unsigned	*set_epoch;	/* per set: decided in this scan */
 	uint8_t		*set_val;	/* per set: 1 if a literal is found */
 	size_t		 cap_sets;
+	uint8_t		*sid;		/* per byte: its sentence (s_sid()) */
+	size_t		 cap_sid;
 } s_extra_t;
 
 mf_prefilter_t *
@@ -346,7 +353,7 @@ s_add_set(mf_prefilter_t *self, char *const *lits, size_t nlits,
 
 static int
 s_gap_push(mf_prefilter_t *self, size_t rule, uint32_t a, uint32_t b,
-    uint32_t max, int win)
+    uint32_t max, int kind)
 {
 	if (s_grow((void **)&self->gaps, &self->cap_gaps, self->ngaps + 1,
 	    sizeof(*self->gaps)) < 0)
@@ -357,7 +364,8 @@ s_gap_push(mf_prefilter_t *self, size_t rule, uint32_t a, uint32_t b,
 	self->gaps[self->ngaps].a = a;
 	self->gaps[self->ngaps].b = b;
 	self->gaps[self->ngaps].max = max;
-	self->gaps[self->ngaps++].win = win;
+	self->gaps[self->ngaps++].kind = kind;
+	self->sentences |= kind == S_SENTENCE;
 	return 0;
 }
 
@@ -381,7 +389,7 @@ s_add_gaps(mf_prefilter_t *self, size_t rule, const mf_litreq_t *r,
 		    map[g->a] == S_UNSET || map[g->b] == S_UNSET)
 			continue;
 		if (s_gap_push(self, rule, map[g->a], map[g->b], g->max,
-		    0) < 0)
+		    S_ORDER) < 0)
 			return -1;
 	}
 	return 0;
@@ -422,9 +430,11 @@ mf_prefilter_add_near(mf_prefilter_t *self, size_t rule,
 		if (s_add_gaps(self, rule, r, slot) < 0)
 			return -1;
 		/* `near`: this pattern's hit and the previous one's lie in
-		 * one window, and so do a literal of each. */
-		if (near > 0 && near < UINT32_MAX && prev != S_UNSET &&
-		    s_gap_push(self, rule, prev, slot, (uint32_t)near, 1) < 0)
+		 * one window or sentence, and so do a literal of each. */
+		if (near > 0 && prev != S_UNSET && (near < UINT32_MAX ||
+		    near == MF_PF_NEAR_SENTENCE) && s_gap_push(self, rule,
+		    prev, slot, near < UINT32_MAX ? (uint32_t)near : 0,
+		    near < UINT32_MAX ? S_WINDOW : S_SENTENCE) < 0)
 			return -1;
 		prev = slot;
 		if (s_add_set(self, r->lits, r->nlits, slot) < 0)
@@ -841,6 +851,7 @@ mf_pfscratch_free(mf_pfscratch_t *s)
 		mf_free(x->occ_next);
 		mf_free(x->set_epoch);
 		mf_free(x->set_val);
+		mf_free(x->sid);
 		mf_free(x);
 	}
 	mf_free(s->cnt);
@@ -937,6 +948,8 @@ typedef struct s_scan {
 	unsigned	 cur;
 	const char	*text;
 	size_t		 len;
+	uint8_t		*sid;		/* room for len; filled on first use */
+	int		 sid_done;
 } s_scan_t;
 
 /* The scanner's report: notes each literal the first time. */
@@ -1041,7 +1054,7 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 	it.o = S_UNSET;
 	while (s_occ_next(self, sc, &it, &s, &e)) {
 		for (size_t k = 0; k < n; k++)
-			if (g->win ? (e > be[k] ? e : be[k]) -
+			if (g->kind == S_WINDOW ? (e > be[k] ? e : be[k]) -
 			    (s < bs[k] ? s : bs[k]) <= g->max :
 			    e <= bs[k] && bs[k] - e <= g->max)
 				return 1;
@@ -1051,15 +1064,66 @@ s_gap_ok(const mf_prefilter_t *self, const s_scan_t *sc, const s_gap_t *g)
 	return 0;
 }
 
+/*
+ * The sentence of every byte of the text, counted from 0 and kept at 63
+ * from the 64th on (those share one), so that a literal's sentence is one
+ * look-up: sid[i] is the number of sentence ends before byte i
+ * (sentence.h, the matcher's own definition).
+ */
+static void
+s_sid(s_scan_t *sc)
+{
+	unsigned c = 0;
+
+	for (size_t i = 0; i < sc->len; i++) {
+		sc->sid[i] = (uint8_t)c;
+		if (c < 63 && mf__sentence_end(sc->text, sc->len, i))
+			c++;
+	}
+	sc->sid_done = 1;
+}
+
+/* The sentences (bit min(k, 63) for sentence k) that hold a literal of
+ * 'set' whole; every bit if there are too many to tell cheaply. A
+ * literal that crosses a sentence end can be part of no hit of a rule
+ * whose hit lies in one sentence. */
+static uint64_t
+s_sent_mask(const mf_prefilter_t *self, s_scan_t *sc, uint32_t set)
+{
+	s_occ_t		 it = { self->set_first[set], self->set_first[set + 1],
+			    NULL, S_UNSET };
+	uint64_t	 m = 0;
+	size_t		 s, e, n = 0;
+
+	if (!sc->sid_done)
+		s_sid(sc);
+	while (s_occ_next(self, sc, &it, &s, &e)) {
+		if (++n > S_GAPWORK)
+			return ~(uint64_t)0;
+		if (sc->sid[s] == sc->sid[e - 1])
+			m |= (uint64_t)1 << sc->sid[s];
+	}
+	return m;
+}
+
 /* 1 if every gap of rule 'r' holds in this scan. */
 static int
-s_gaps_ok(const mf_prefilter_t *self, const s_scan_t *sc, uint32_t r)
+s_gaps_ok(const mf_prefilter_t *self, s_scan_t *sc, uint32_t r)
 {
 	uint32_t g = self->gap_base[r], end = g + self->gap_cnt[r];
+	uint64_t sent = ~(uint64_t)0;
 
-	for (; g < end; g++)
-		if (!s_gap_ok(self, sc, &self->gaps[g]))
+	for (; g < end; g++) {
+		const s_gap_t *gp = &self->gaps[g];
+
+		if (gp->kind != S_SENTENCE) {
+			if (!s_gap_ok(self, sc, gp))
+				return 0;
+		} else if ((sent &= s_sent_mask(self, sc, gp->a) &
+		    s_sent_mask(self, sc, gp->b)) == 0) {
 			return 0;
+		}
+	}
 	return 1;
 }
 
@@ -1112,6 +1176,16 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	sc.cur = s->cur;
 	sc.text = text;
 	sc.len = len;
+	sc.sid_done = 0;
+	if (self->sentences && x->cap_sid < len) {
+		uint8_t *v;
+
+		if ((v = mf_realloc(x->sid, len)) == NULL)
+			return (size_t)-1;
+		x->sid = v;
+		x->cap_sid = len;
+	}
+	sc.sid = x->sid;
 	if (self->nlive > 0 && len > 0)
 		mf__ls_scan(self->ls, text, len, s_on_hit, &sc);
 	/* Rules whose anchor was found, once each, if the rest is too.

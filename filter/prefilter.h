@@ -65,7 +65,9 @@ mf_prefilter_t	*mf_prefilter_new(size_t nrules);
 int		 mf_prefilter_add(mf_prefilter_t *self, size_t rule,
 		    const mf_litreq_t *reqs, size_t nreqs);
 /* The same for a rule with `near N` ('near' bytes; 0 if none): a literal
- * of each pattern must then lie in one window of that many bytes. */
+ * of each pattern must then lie in one window of that many bytes; with
+ * MF_PF_NEAR_SENTENCE (`near sentence`), in one sentence (sentence.h). */
+#define MF_PF_NEAR_SENTENCE	SIZE_MAX
 int		 mf_prefilter_add_near(mf_prefilter_t *self, size_t rule,
 		    const mf_litreq_t *reqs, size_t nreqs, size_t near);
 /* Builds the automaton; after this the prefilter is immutable. */

@@ -640,6 +640,42 @@ MF_TEST(prefilter_scan_order_and_distance)
 	mf_prefilter_destroy(&pf);
 }
 
+/* `near sentence`: a literal of every pattern in one sentence, as the
+ * matcher counts them (sentence.h): not two of three in one and the third
+ * in the next, not across a full stop, but past a title's ("dr."). */
+MF_TEST(prefilter_scan_sentence)
+{
+	mf_prefilter_t	*pf;
+	mf_litreq_t	 r[3];
+	mf_pfscratch_t	 s = {0};
+
+	MF_ASSERT_NOT_NULL(pf = mf_prefilter_new(1));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\b(?:vaccines?|jabs?)\\b", 0,
+	    &r[0]));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\bcaus\\w*", 0, &r[1]));
+	MF_ASSERT_EQ(0, mf_prefilter_extract("\\bautis\\w*", 0, &r[2]));
+	MF_ASSERT_EQ(0, mf_prefilter_add_near(pf, 0, r, 3,
+	    MF_PF_NEAR_SENTENCE));
+	for (size_t i = 0; i < 3; i++)
+		mf_litreq_free(&r[i]);
+	MF_ASSERT_EQ(0, mf_prefilter_build(pf, NULL));
+
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "autism, my son got it after the "
+	    "jab, it caused it"), "0");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "i had my jab. my son has autism, "
+	    "nobody knows the cause"), "");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "the jab causes it. autism? no"), "");
+	/* Each two in one sentence, not all three. */
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "the jab causes fevers. autism "
+	    "causes nothing"), "");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "the jab\nwhat causes autism"), "");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "dr. smith says the jab causes "
+	    "autism"), "0");
+	MF_ASSERT_STR_EQ(s_scan(pf, &s, "jab. jab causes autism. ok"), "0");
+	mf_pfscratch_free(&s);
+	mf_prefilter_destroy(&pf);
+}
+
 /* The literals of set 'n' of 'r' (0: lits, k + 1: also[k]). */
 static char **
 s_set_lits(const mf_litreq_t *r, uint32_t n, size_t *nlits)

@@ -1105,7 +1105,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 				rc = s_code_req(rs, &r->match[j], &reqs[j]);
 			if (rc == 0)
 				rc = mf_prefilter_add_near(rs->pf, i, reqs,
-				    r->nmatch, r->near);
+				    r->nmatch, r->near_sentence ?
+				    MF_PF_NEAR_SENTENCE : r->near);
 			if (rc == -1) {
 				mf_free(reqs);
 				goto oom;
