@@ -419,7 +419,6 @@ s_info_req(s_px_t *px, const s_info_t *in, s_set_t *out)
 	return 0;
 }
 
-/* Longer shortest literal wins; then fewer literals. */
 /* How many health posts in 100,000 may hold one of the set's strings,
  * summed (litfreq.c): the estimate of how often a rule needing the set
  * gets past it. */
@@ -449,12 +448,6 @@ s_better_at(const s_set_t *a, uint64_t ca, const s_set_t *b, uint64_t cb)
 	if (ma != mb)
 		return ma > mb;
 	return a->n < b->n;
-}
-
-static int
-s_better(const s_set_t *a, const s_set_t *b)
-{
-	return s_better_at(a, s_set_cost(a), b, s_set_cost(b));
 }
 
 static void
@@ -1241,6 +1234,7 @@ typedef struct s_seq {
 	size_t		run_first;	/* its first item; S_INF: empty */
 	int		allexact;
 	s_set_t		best;
+	uint64_t	bestcost;	/* s_set_cost(&best) */
 	int		hasbest;
 	s_set_t		parts[S_MAXPARTS];
 	s_span_t	spans[S_MAXPARTS];
@@ -1254,6 +1248,8 @@ typedef struct s_seq {
 static void
 s_seq_offer(s_seq_t *sq, const s_set_t *req, size_t first, size_t last)
 {
+	uint64_t cost;
+
 	if (req->n == 0 || s_set_minlen(req) == 0)
 		return;
 	if (sq->nparts < S_MAXPARTS) {
@@ -1261,8 +1257,10 @@ s_seq_offer(s_seq_t *sq, const s_set_t *req, size_t first, size_t last)
 		sq->spans[sq->nparts].last = last;
 		sq->parts[sq->nparts++] = *req;
 	}
-	if (!sq->hasbest || s_better(req, &sq->best)) {
+	cost = s_set_cost(req);
+	if (!sq->hasbest || s_better_at(req, cost, &sq->best, sq->bestcost)) {
 		sq->best = *req;
+		sq->bestcost = cost;
 		sq->hasbest = 1;
 	}
 }

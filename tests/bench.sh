@@ -34,14 +34,18 @@ mkdir "$tmp/rules" && "$B/bench" -n "${MF_BENCH_POSTS:-20000}" \
 "$B/bench" -d -n "${MF_BENCH_POSTS:-20000}" -R "$tmp/rules" \
     -J "$tmp/dense.jsonl" || exit 1
 
-# pps RULES JOBS CMD...: the best posts/s of 3 runs of `medflag scan` fed
-# by CMD (rules loaded before the clock starts: --stats-only's figure).
+# once RULES JOBS: the posts/s of one `medflag scan` of stdin (rules
+# loaded before the clock starts: --stats-only's figure).
+once() {
+	"$B/medflag" scan --rules "$1" --jobs "$2" --stats-only |
+	    sed -nE '1s/.* ([0-9]+) posts\/s$/\1/p'
+}
+# pps RULES JOBS CMD...: the best of 3 runs fed by CMD.
 pps() {
 	r=$1 j=$2; shift 2
 	best=0
 	for k in 1 2 3; do
-		v=$("$@" | "$B/medflag" scan --rules "$r" --jobs "$j" \
-		    --stats-only | sed -nE '1s/.* ([0-9]+) posts\/s$/\1/p')
+		v=$("$@" | once "$r" "$j")
 		[ -n "$v" ] && [ "$v" -gt "$best" ] && best=$v
 	done
 	echo "$best"
@@ -67,11 +71,8 @@ five() {
 side() {
 	best=0
 	for k in 1 2 3; do
-		five | "$B/medflag" scan --rules "$tmp/rules" --jobs 1 \
-		    --stats-only | sed -nE '1s/.* ([0-9]+) posts\/s$/\1/p' \
-		    >"$tmp/side" &
-		b=$(five | "$B/medflag" scan --rules "$tmp/rules" --jobs 1 \
-		    --stats-only | sed -nE '1s/.* ([0-9]+) posts\/s$/\1/p')
+		five | once "$tmp/rules" 1 >"$tmp/side" &
+		b=$(five | once "$tmp/rules" 1)
 		wait
 		a=$(cat "$tmp/side")
 		v=$(( ${a:-0} + ${b:-0} ))
