@@ -14,10 +14,8 @@ static const char *const s_titles[] = {
 	"sr", "sra", "st", "vs", "hr", "fr", NULL
 };
 
-/* Whether the '.' at i closes an abbreviation: a title, or the last
- * letter of a dotted one ("u.s.", "e.g.", "z.b."). */
-static int
-s_abbrev_at(const char *t, size_t i)
+int
+mf__sentence_abbrev(const char *t, size_t i)
 {
 	size_t w = i;
 
@@ -34,19 +32,6 @@ s_abbrev_at(const char *t, size_t i)
 		if (strlen(s_titles[k]) == i - w &&
 		    memcmp(t + w, s_titles[k], i - w) == 0)
 			return 1;
-	return 0;
-}
-
-int
-mf__sentence_end(const char *t, size_t len, size_t i)
-{
-	if (t[i] == '\n')
-		return 1;
-	if (t[i] == '.' && s_abbrev_at(t, i))
-		return 0;
-	if (t[i] == '.' || t[i] == '!' || t[i] == '?')
-		return i + 1 == len || t[i + 1] == ' ' || t[i + 1] == '\n' ||
-		    t[i + 1] == '\t' || t[i + 1] == '"' || t[i + 1] == ')';
 	return 0;
 }
 

@@ -12,10 +12,28 @@
 
 #include <stddef.h>
 
+/* Whether the '.' at t[i] closes a title or a dotted abbreviation
+ * ("dr.", "e.g."). */
+int	mf__sentence_abbrev(const char *t, size_t i);
+
 /* Whether byte i of t[0, len) ends a sentence: a newline, or '.', '!',
  * '?' before a space, a quote, a bracket or the end, except the full
- * stop of a title or dotted abbreviation ("dr.", "e.g."). */
-int	mf__sentence_end(const char *t, size_t len, size_t i);
+ * stop of a title or dotted abbreviation. Inline: it is asked of every
+ * byte of a sentence, and most bytes are none of these. */
+static inline int
+mf__sentence_end(const char *t, size_t len, size_t i)
+{
+	char c = t[i];
+
+	if (c == '\n')
+		return 1;
+	if (c != '.' && c != '!' && c != '?')
+		return 0;
+	if (i + 1 < len && t[i + 1] != ' ' && t[i + 1] != '\n' &&
+	    t[i + 1] != '\t' && t[i + 1] != '"' && t[i + 1] != ')')
+		return 0;
+	return c != '.' || !mf__sentence_abbrev(t, i);
+}
 /* Whether a sentence ends inside [a, b) before its last byte: a span
  * that does not cross lies in one sentence. */
 int	mf__sentence_crosses(const char *t, size_t len, size_t a, size_t b);
