@@ -119,7 +119,14 @@ typedef struct s_case {
 	double	 score;
 	int	 misinfo;
 	mf_action_t action;
+	int	 why;		/* misinfo not flagged: S_MISS_* */
 } s_case_t;
+
+/* Why a claim was not flagged: no rule hit it; a rule hit it and the
+ * model's doubt (model-veto) made the hit count nothing; or what hit
+ * it did not add up to a flag (a question's or sarcasm's scale, a weak
+ * rule, the model alone below the bar). */
+enum { S_MISS_NONE, S_MISS_NORULE, S_MISS_VETOED, S_MISS_LOW, S_MISS_N };
 
 /* Figures of one group of posts (a family, a language, a kind, or all). */
 typedef struct s_tally {
@@ -129,6 +136,7 @@ typedef struct s_tally {
 	size_t		 neg_hard, neg_hard_flag, neg_hard_reach, nq, nq_annot;
 	size_t		 nq_reach;	/* sincere questions annotated or more */
 	size_t		 nord, nord_flag, nord_reach;	/* kind "ordinary" */
+	size_t		 miss[S_MISS_N];	/* misinfo not flagged, why */
 } s_tally_t;
 
 
@@ -223,9 +231,18 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 	c->misinfo = strcmp(label, "misinfo") == 0;
 	c->score = v->score;
 	c->action = v->action;
+	c->why = S_MISS_NONE;
+	if (c->misinfo && v->action < MF_ACT_FLAG)
+		c->why = S_MISS_NORULE;
 	e->nacts[v->action]++;
 	for (size_t h = 0; h < v->nhits; h++) {
 		const mf_hit_t *hit = &v->hits[h];
+
+		if (c->why != S_MISS_NONE && c->why != S_MISS_LOW &&
+		    hit->mode == MF_MODE_ENFORCE &&
+		    strcmp(hit->rule, "model") != 0)
+			c->why = hit->score > 0 || hit->question ? S_MISS_LOW :
+			    S_MISS_VETOED;
 
 		mf_buf_printf(&rl, "%s%s%s", rl.len ? "," : "", hit->rule,
 		    hit->question ? "?" : hit->mode == MF_MODE_SHADOW ?
@@ -253,6 +270,7 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 	if (c->misinfo) {
 		flagged ? t->tp++ : t->fn++;
 		t->reach += c->action >= MF_ACT_ANNOTATE;
+		t->miss[c->why]++;
 	} else
 		flagged ? t->fp++ : t->tn++;
 	if (!c->misinfo && s_is_hard_negative(c->kind)) {
@@ -499,6 +517,11 @@ s_eval(int argc, char **argv)
 		printf("misinformation that reaches a moderator (annotate or "
 		    "more): %zu of %zu (%.1f%%)\n", all.reach, all.tp + all.fn,
 		    100.0 * all.reach / (all.tp + all.fn));
+	if (all.fn)
+		printf("misinformation not flagged: %zu; no rule hit %zu, a "
+		    "rule hit the model's doubt cancelled %zu, hits too weak "
+		    "for a flag %zu\n", all.fn, all.miss[S_MISS_NORULE],
+		    all.miss[S_MISS_VETOED], all.miss[S_MISS_LOW]);
 	if (all.neg_hard)
 		printf("hard negatives (debunk, question, legit, news, sarcasm, "
 		    "quote, reported, harm, former, joke) flagged: %zu of %zu "
