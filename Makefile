@@ -245,7 +245,7 @@ model: $(BUILD)/medflag
 	    $(SHARED)/public is missing (set SHARED=DIR)"; exit 1; }
 	$(BUILD)/medflag learn train $(MODEL_ARGS)
 
-# How common each byte pair and triple is in normalized health text,
+# How common each byte, byte pair and triple is in normalized health text,
 # for the prefilter's choice of a rule's rarest part (filter/litfreq.c):
 # counts from the public corpora, the dev set and the open corpora,
 # never their text. Rebuild after the corpora change; `git diff` shows

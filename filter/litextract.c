@@ -419,6 +419,18 @@ s_info_req(s_px_t *px, const s_info_t *in, s_set_t *out)
 	return 0;
 }
 
+/* Whether a string of the set is too short to look for: under
+ * MF__PF_MINLIT bytes, and not a byte rare in health text. */
+static int
+s_set_short(const s_set_t *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].n < MF__PF_MINLIT && (s->v[i].n == 0 ||
+		    mf__litfreq(s->v[i].p, 1) >= MF__PF_RARE1))
+			return 1;
+	return 0;
+}
+
 /* How many health posts in 100,000 may hold one of the set's strings,
  * summed (litfreq.c): the estimate of how often a rule needing the set
  * gets past it. */
@@ -1611,8 +1623,9 @@ s_export(const s_set_t *set, char ***lits, size_t *nlits)
  * "cause" besides "vaccin", so a post that only speaks of vaccines does
  * not run it. All of them, not the best few: a lexicon's part of many
  * words may be the one a post lacks, and the prefilter, not this reader,
- * knows which part is rare in text (prefilter.c). Parts whose shortest
- * literal is under MF__PF_MINLIT bytes are left out: every post has one.
+ * knows which part is rare in text (prefilter.c). Parts with a literal
+ * too short to look for are left out (s_set_short()): every post has
+ * one.
  */
 static int
 s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out,
@@ -1626,7 +1639,7 @@ s_also(s_px_t *px, const s_set_t *primary, mf_litreq_t *out,
 
 		for (size_t k = 0; k < npick && !dup; k++)
 			dup = s_set_same(c, pick[k]);
-		if (dup || s_set_minlen(c) < MF__PF_MINLIT)
+		if (dup || s_set_short(c))
 			continue;
 		pick[npick++] = c;
 	}
@@ -1752,9 +1765,10 @@ mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
 	default:
 		break;
 	}
-	if (s_set_minlen(&req) < MF__PF_MINLIT) {
+	if (s_set_short(&req)) {
 		for (size_t i = 0; i < req.n; i++) {
-			if (req.v[i].n >= MF__PF_MINLIT)
+			if (req.v[i].n >= MF__PF_MINLIT || (req.v[i].n == 1 &&
+			    mf__litfreq(req.v[i].p, 1) < MF__PF_RARE1))
 				continue;
 			snprintf(out->why, sizeof(out->why), "no literal of "
 			    "%d+ bytes (shortest required text: \"%.*s\")",

@@ -1,8 +1,10 @@
 /*
  * litfreq.c - the rarity of a literal in health text, from the table of
- * byte pairs and triples (litfreq_table.c). A literal is in a post only
- * if each of its triples is, so the rarest triple bounds how many posts
- * hold it; that bound ranks the parts of a rule (prefilter.c).
+ * bytes, byte pairs and triples (litfreq_table.c). A literal is in a
+ * post only if each of its triples is, so the rarest triple bounds how
+ * many posts hold it; that bound ranks the parts of a rule (prefilter.c)
+ * and tells a rare single byte ('=' of "garlic => cure") from a common
+ * one.
  *
  * Not responsible for building the table (tests/litfreq.c, `make
  * litfreq`) nor for choosing what to scan.
@@ -38,8 +40,10 @@ mf__litfreq(const char *s, size_t n)
 	const unsigned char	*u = (const unsigned char *)s;
 	uint32_t		 best = 100000, f;
 
-	if (n < 2)
+	if (n == 0)
 		return best;
+	if (n == 1)
+		return s_lookup(1u << 24 | (uint32_t)u[0] << 16);
 	if (n == 2)
 		return s_lookup(2u << 24 | (uint32_t)u[0] << 16 |
 		    (uint32_t)u[1] << 8);

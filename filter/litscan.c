@@ -395,6 +395,26 @@ mf__ls_scan(const mf__ls_t *self, const char *text, size_t len,
 			if (s_test(f4, (w * S_HASHMUL) >> sh4))
 				s_verify(self, g4, w, p, i, len, fn, ctx);
 		}
+	} else if (f4 != NULL && f3 != NULL && self->g[S_G1].fbits != 0) {
+		/* With a few rare single bytes ('='). */
+		const uint64_t *f1 = self->g[S_G1].filter;
+
+		for (; i < body; i++) {
+			uint32_t w = s_key(p + i);
+
+			if (s_test(f4, (w * S_HASHMUL) >> sh4))
+				s_verify(self, g4, w, p, i, len, fn, ctx);
+			if (s_test(f3, ((w & 0xffffffu) * S_HASHMUL) >> sh3))
+				s_verify(self, g3, w & 0xffffffu, p, i, len,
+				    fn, ctx);
+			if (f2 != NULL && s_test(f2, ((w & 0xffffu) *
+			    S_HASHMUL) >> sh2))
+				s_verify(self, g2, w & 0xffffu, p, i, len,
+				    fn, ctx);
+			if (s_test(f1, w & 0xffu))
+				s_verify(self, &self->g[S_G1], w & 0xffu, p, i,
+				    len, fn, ctx);
+		}
 	} else {
 		for (; i < body; i++)
 			s_at(self, s_key(p + i), p, i, len, fn, ctx);

@@ -16,8 +16,11 @@
 #include "err.h"
 
 /* Shortest literal the extractor returns; a pattern whose best required
- * literal is shorter runs always (a one-byte literal is in every post). */
+ * literal is shorter runs always (a one-byte literal is in every post),
+ * unless it is one byte that fewer than MF__PF_RARE1 health posts in
+ * 100,000 hold (litfreq.h): the '=' of "garlic => covid" or " = ". */
 #define MF__PF_MINLIT	2
+#define MF__PF_RARE1	2000
 
 /*
  * The scanner the prefilter uses (litscan.c): which literals occur in a
