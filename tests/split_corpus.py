@@ -6,14 +6,15 @@ LANG.jsonl, which rule writers never open; `medflag rules eval --blind`
 scores it with figures and rule ids only). See docs/rules.md, "Measuring
 on posts nobody tuned on".
 
-    tests/split_corpus.py --batch N FILE.jsonl...
+    tests/split_corpus.py --batch N [--open-only] FILE.jsonl...
 
 Each input line: {"id", "family", "lang", "label", "kind", "body"}. Within
 every (family, lang, label) the posts are ordered by a SHA-256 of their id
 and body and dealt alternately to the two halves, so each half gets every
 family, language and label in equal parts, and the split does not depend on
 the order the files are read in. A post whose body is already in either
-half is skipped.
+half is skipped. With --open-only the whole batch goes to the open corpus:
+posts written to teach (the rules' writers and the model), not to judge.
 """
 import argparse
 import hashlib
@@ -67,6 +68,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--batch", type=int, required=True,
                     help="the number of this batch of posts (1, 2, ...)")
+    ap.add_argument("--open-only", action="store_true",
+                    help="every post to the open corpus, none to the blind")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     seen = existing_bodies()
@@ -87,7 +90,8 @@ def main():
         rows = sorted(groups[key], key=lambda r: hashlib.sha256(
             (r["id"] + "\n" + r["body"]).encode()).hexdigest())
         for i, r in enumerate(rows):
-            half = "corpus/open-" if i % 2 == 0 else "blind/"
+            half = ("corpus/open-" if i % 2 == 0 or a.open_only
+                    else "blind/")
             path = os.path.join(TOP, "tests", half + r["lang"] + ".jsonl")
             out.setdefault(path, []).append({
                 "post_id": "b%d-%s" % (a.batch, r["id"]),
