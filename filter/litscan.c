@@ -346,79 +346,68 @@ s_at(const mf__ls_t *self, uint32_t w, const uint8_t *p, size_t i,
 	}
 }
 
+/*
+ * The scan of positions [0, body), where 4 bytes can be read: the 4-byte
+ * group always, the others when asked. Inlined with constant flags, it
+ * becomes one loop per shape of literal set, with no test of a group
+ * that is empty.
+ */
+static inline __attribute__((always_inline)) void
+s_body(const mf__ls_t *self, const uint8_t *p, size_t body, size_t len,
+    mf__ls_hit_fn fn, void *ctx, int has3, int has2, int has1)
+{
+	const s_group_t	*g4 = &self->g[S_G4], *g3 = &self->g[S_G3],
+			*g2 = &self->g[S_G2], *g1 = &self->g[S_G1];
+	unsigned	 sh4 = 32 - g4->fbits, sh3 = 32 - g3->fbits;
+	unsigned	 sh2 = 32 - g2->fbits;
+
+	for (size_t i = 0; i < body; i++) {
+		uint32_t w = s_key(p + i);
+
+		if (s_test(g4->filter, (w * S_HASHMUL) >> sh4))
+			s_verify(self, g4, w, p, i, len, fn, ctx);
+		if (has3 && s_test(g3->filter, ((w & 0xffffffu) *
+		    S_HASHMUL) >> sh3))
+			s_verify(self, g3, w & 0xffffffu, p, i, len, fn, ctx);
+		if (has2 && s_test(g2->filter, ((w & 0xffffu) *
+		    S_HASHMUL) >> sh2))
+			s_verify(self, g2, w & 0xffffu, p, i, len, fn, ctx);
+		if (has1 && s_test(g1->filter, w & 0xffu))
+			s_verify(self, g1, w & 0xffu, p, i, len, fn, ctx);
+	}
+}
+
 void
 mf__ls_scan(const mf__ls_t *self, const char *text, size_t len,
     mf__ls_hit_fn fn, void *ctx)
 {
 	const uint8_t	*p = (const uint8_t *)text;
-	const s_group_t	*g4 = &self->g[S_G4], *g3 = &self->g[S_G3],
-			*g2 = &self->g[S_G2];
-	const uint64_t	*f4 = g4->filter, *f3 = g3->filter, *f2 = g2->filter;
-	unsigned	 sh4 = 32 - g4->fbits, sh3 = 32 - g3->fbits;
-	unsigned	 sh2 = 32 - g2->fbits;
 	size_t		 i = 0, body = len >= 4 ? len - 3 : 0;
 	uint8_t		 tail[8] = {0};
+	int		 has4, has3, has2, has1;
 
 	if (self->n == 0)
 		return;
-	if (self->g[S_G1].fbits == 0 && f4 != NULL && f3 != NULL &&
-	    f2 == NULL) {
-		/* The usual shape: long literals and some 3-byte ones. */
-		for (; i < body; i++) {
-			uint32_t w = s_key(p + i);
-
-			if (s_test(f4, (w * S_HASHMUL) >> sh4))
-				s_verify(self, g4, w, p, i, len, fn, ctx);
-			if (s_test(f3, ((w & 0xffffffu) * S_HASHMUL) >> sh3))
-				s_verify(self, g3, w & 0xffffffu, p, i, len,
-				    fn, ctx);
-		}
-	} else if (self->g[S_G1].fbits == 0 && f4 != NULL && f3 != NULL &&
-	    f2 != NULL) {
-		for (; i < body; i++) {
-			uint32_t w = s_key(p + i);
-
-			if (s_test(f4, (w * S_HASHMUL) >> sh4))
-				s_verify(self, g4, w, p, i, len, fn, ctx);
-			if (s_test(f3, ((w & 0xffffffu) * S_HASHMUL) >> sh3))
-				s_verify(self, g3, w & 0xffffffu, p, i, len,
-				    fn, ctx);
-			if (s_test(f2, ((w & 0xffffu) * S_HASHMUL) >> sh2))
-				s_verify(self, g2, w & 0xffffu, p, i, len,
-				    fn, ctx);
-		}
-	} else if (self->g[S_G1].fbits == 0 && f4 != NULL && f3 == NULL &&
-	    f2 == NULL) {
-		for (; i < body; i++) {
-			uint32_t w = s_key(p + i);
-
-			if (s_test(f4, (w * S_HASHMUL) >> sh4))
-				s_verify(self, g4, w, p, i, len, fn, ctx);
-		}
-	} else if (f4 != NULL && f3 != NULL && self->g[S_G1].fbits != 0) {
-		/* With a few rare single bytes ('='). */
-		const uint64_t *f1 = self->g[S_G1].filter;
-
-		for (; i < body; i++) {
-			uint32_t w = s_key(p + i);
-
-			if (s_test(f4, (w * S_HASHMUL) >> sh4))
-				s_verify(self, g4, w, p, i, len, fn, ctx);
-			if (s_test(f3, ((w & 0xffffffu) * S_HASHMUL) >> sh3))
-				s_verify(self, g3, w & 0xffffffu, p, i, len,
-				    fn, ctx);
-			if (f2 != NULL && s_test(f2, ((w & 0xffffu) *
-			    S_HASHMUL) >> sh2))
-				s_verify(self, g2, w & 0xffffu, p, i, len,
-				    fn, ctx);
-			if (s_test(f1, w & 0xffu))
-				s_verify(self, &self->g[S_G1], w & 0xffu, p, i,
-				    len, fn, ctx);
-		}
-	} else {
+	has4 = self->g[S_G4].fbits != 0;
+	has3 = self->g[S_G3].fbits != 0;
+	has2 = self->g[S_G2].fbits != 0;
+	has1 = self->g[S_G1].fbits != 0;
+	/* The usual shapes: long literals, some of 3 bytes, a few of 2,
+	 * a rare single byte ('='). */
+	if (has4 && has3 && has2 && has1)
+		s_body(self, p, body, len, fn, ctx, 1, 1, 1);
+	else if (has4 && has3 && has1)
+		s_body(self, p, body, len, fn, ctx, 1, 0, 1);
+	else if (has4 && has3 && has2)
+		s_body(self, p, body, len, fn, ctx, 1, 1, 0);
+	else if (has4 && has3)
+		s_body(self, p, body, len, fn, ctx, 1, 0, 0);
+	else if (has4 && !has2 && !has1)
+		s_body(self, p, body, len, fn, ctx, 0, 0, 0);
+	else
 		for (; i < body; i++)
 			s_at(self, s_key(p + i), p, i, len, fn, ctx);
-	}
+	i = body;
 	/* The last (up to 3) positions: keys from a zero-padded copy. The
 	 * longer groups cannot match there but their tests are harmless:
 	 * the exact comparison is bounded by the text. */
