@@ -419,14 +419,21 @@ s_info_req(s_px_t *px, const s_info_t *in, s_set_t *out)
 	return 0;
 }
 
-/* Whether a string of the set is too short to look for: under
- * MF__PF_MINLIT bytes, and not a byte rare in health text. */
+/* Whether a string is too short to look for: under MF__PF_MINLIT
+ * bytes, and not a byte rare in health text. */
+static int
+s_str_short(const s_str_t *v)
+{
+	return v->n < MF__PF_MINLIT && (v->n == 0 ||
+	    mf__litfreq(v->p, 1) >= MF__PF_RARE1);
+}
+
+/* Whether a string of the set is (s_str_short()). */
 static int
 s_set_short(const s_set_t *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].n < MF__PF_MINLIT && (s->v[i].n == 0 ||
-		    mf__litfreq(s->v[i].p, 1) >= MF__PF_RARE1))
+		if (s_str_short(&s->v[i]))
 			return 1;
 	return 0;
 }
@@ -1767,8 +1774,7 @@ mf_prefilter_extract(const char *pattern, int extended, mf_litreq_t *out)
 	}
 	if (s_set_short(&req)) {
 		for (size_t i = 0; i < req.n; i++) {
-			if (req.v[i].n >= MF__PF_MINLIT || (req.v[i].n == 1 &&
-			    mf__litfreq(req.v[i].p, 1) < MF__PF_RARE1))
+			if (!s_str_short(&req.v[i]))
 				continue;
 			snprintf(out->why, sizeof(out->why), "no literal of "
 			    "%d+ bytes (shortest required text: \"%.*s\")",

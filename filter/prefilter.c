@@ -1111,6 +1111,7 @@ static int
 s_gaps_ok(const mf_prefilter_t *self, s_scan_t *sc, uint32_t r)
 {
 	uint32_t g = self->gap_base[r], end = g + self->gap_cnt[r];
+	uint32_t last = S_UNSET;	/* the chain's last set, once asked */
 	uint64_t sent = ~(uint64_t)0;
 
 	for (; g < end; g++) {
@@ -1119,10 +1120,15 @@ s_gaps_ok(const mf_prefilter_t *self, s_scan_t *sc, uint32_t r)
 		if (gp->kind != S_SENTENCE) {
 			if (!s_gap_ok(self, sc, gp))
 				return 0;
-		} else if ((sent &= s_sent_mask(self, sc, gp->a) &
-		    s_sent_mask(self, sc, gp->b)) == 0) {
-			return 0;
+			continue;
 		}
+		/* Sentence gaps chain the patterns: a gap's 'a' is the
+		 * previous one's 'b', already in 'sent'. */
+		if (gp->a != last)
+			sent &= s_sent_mask(self, sc, gp->a);
+		if ((sent &= s_sent_mask(self, sc, gp->b)) == 0)
+			return 0;
+		last = gp->b;
 	}
 	return 1;
 }
