@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "ahocorasick.h"
 #include "harness.h"
+#include "litfreq.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
@@ -199,6 +200,20 @@ MF_TEST(prefilter_extract_always)
 	S_ALWAYS("abc\\y", "unsupported escape");
 	S_ALWAYS("(?:abc)?", "no literal text");
 	S_ALWAYS(".{3,}", "no literal text");
+}
+
+/* Every byte, pair and triple of the table reads back its own figure,
+ * and what the table leaves out reads as rarer than all of it. */
+MF_TEST(prefilter_litfreq_lookup)
+{
+	for (size_t i = 0; i < mf__litfreq_n; i++) {
+		uint32_t	k = mf__litfreq_keys[i];
+		char		s[3] = { (char)(k >> 16), (char)(k >> 8), (char)k };
+
+		MF_ASSERT_EQ(mf__litfreq_per100k[i], mf__litfreq(s, k >> 24));
+	}
+	MF_ASSERT(mf__litfreq("\x01\x02\x03", 3) < 100);
+	MF_ASSERT_EQ(100000, mf__litfreq("", 0));
 }
 
 MF_TEST(prefilter_extract_out_of_memory)
