@@ -662,7 +662,8 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 		pat->source = x;
 	}
 	/* The same source with the same flags is compiled once. */
-	if (mf_buf_printf(&kb, "%08x%s", (unsigned)flags, pat->source) == -1)
+	if (mf_buf_printf(&kb, "%08x", (unsigned)flags) == -1 ||
+	    mf_buf_puts(&kb, pat->source) == -1)
 		goto oom;
 	key = kb.data;
 	h = mf_fnv64(MF_FNV64_INIT, key, strlen(key));
