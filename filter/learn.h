@@ -146,6 +146,7 @@ typedef struct mf_learn_opts {
 	double		rate;		/* AdaGrad's step */
 	double		l2;
 	uint64_t	seed;		/* the order examples are shown in */
+	unsigned	runs;		/* orders learnt in, weights averaged */
 	unsigned	hint_per_class;	/* words kept per family */
 } mf_learn_opts_t;
 

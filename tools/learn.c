@@ -326,7 +326,8 @@ s_usage(FILE *fp)
 {
 	fprintf(fp, "usage: medflag learn train [--rules DIR] [--out FILE] "
 	    "[--folds K] [--bits N]\n"
-	    "           [--epochs N] [--rate R] [--l2 L] [--expect-weight W]\n"
+	    "           [--epochs N] [--runs N] [--rate R] [--l2 L] "
+	    "[--expect-weight W]\n"
 	    "           [[--labels FILE|-] [--unlabelled keep|drop|negative] "
 	    "[--part I/K|all]\n"
 	    "            CORPUS.jsonl...]...\n"
@@ -342,7 +343,10 @@ s_usage(FILE *fp)
 	    "one becomes\n"
 	    "  (negative: kept only when its own label is not misinfo), the "
 	    "part of\n"
-	    "  the corpus that teaches (the other part can judge).\n"
+	    "  the corpus that teaches (the other part can judge). --runs: "
+	    "how many\n"
+	    "  orders of the examples it learns in, their weights averaged "
+	    "(default 4).\n"
 	    "       medflag learn eval [--rules DIR] [--model FILE] [--taught] "
 	    "CORPUS.jsonl...\n"
 	    "  Figures only (never text); --taught: with what moderators "
@@ -390,6 +394,8 @@ s_train(int argc, char **argv)
 			o.bits = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--epochs") == 0)
 			o.epochs = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--runs") == 0)
+			o.runs = (unsigned)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--rate") == 0)
 			o.rate = strtod(v, NULL);
 		else if (strcmp(a, "--l2") == 0)
@@ -433,7 +439,8 @@ s_train(int argc, char **argv)
 	for (size_t k = 0; k < t.nex; k++)
 		pos += t.ex[k].label;
 	printf("examples %zu (claims %zu, other %zu), 2^%u weights, "
-	    "%u epochs\n", t.nex, pos, t.nex - pos, o.bits, o.epochs);
+	    "%u epochs, %u runs averaged\n", t.nex, pos, t.nex - pos, o.bits,
+	    o.epochs, o.runs);
 	if (t.folds > 1 && s_kfold(&t, &o) == -1)
 		goto oom;
 	t0 = mf_now_ns();
@@ -450,7 +457,7 @@ s_train(int argc, char **argv)
 	goto out;
 oom:
 	fprintf(stderr, "medflag learn train: out of memory or bad options "
-	    "(--bits 12..24, --epochs >= 1)\n");
+	    "(--bits 12..24, --epochs >= 1, --runs 1..64)\n");
 out:
 	s_train_free(&t);
 	mf_model_destroy(&m);
