@@ -112,6 +112,36 @@ MF_TEST(learn_is_deterministic)
 	mf_model_destroy(&b);
 }
 
+/* Runs in other orders, averaged: another model, as able; no runs, or
+ * more than the limit, is a bad option. */
+MF_TEST(learn_runs_averaged)
+{
+	mf_learn_opts_t	 o;
+	mf_model_t	*one, *four;
+
+	mf_learn_defaults(&o);
+	MF_ASSERT_EQ(4, o.runs);
+	o.bits = 16;
+	o.epochs = 20;
+	o.hint_per_class = 50;
+	four = s_train(&o);
+	o.runs = 1;
+	one = s_train(&o);
+	MF_ASSERT_NOT_NULL(one);
+	MF_ASSERT_NOT_NULL(four);
+	MF_ASSERT(strcmp(mf_model_hash(one), mf_model_hash(four)) != 0);
+	for (size_t i = 0; i < 6; i++) {
+		MF_ASSERT(s_p(four, s_claims[i]) > 0.5);
+		MF_ASSERT(s_p(four, s_other[i]) < 0.5);
+	}
+	o.runs = 0;
+	MF_ASSERT_NULL(mf_learner_new(&o));
+	o.runs = 65;
+	MF_ASSERT_NULL(mf_learner_new(&o));
+	mf_model_destroy(&one);
+	mf_model_destroy(&four);
+}
+
 MF_TEST(learn_file_round_trip_and_damage)
 {
 	mf_model_t	*m = s_small(), *d;
