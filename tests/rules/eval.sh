@@ -4,15 +4,15 @@
 # blind corpus, batches 1 to 5 and 9, and batches 7, 8 and 10 whole):
 # make check fails if a change drops below the floors (docs/rules.md).
 # The model is trained on this corpus, so with it the figures are those
-# of its training set (1.000 / 0.997); the rules alone reach 0.789 /
-# 0.663 with 18.0% of hard negatives flagged (the later batches are new
-# to most of them). Both are held just under.
+# of its training set (1.000 / 0.999); the rules alone reach 0.778 /
+# 0.734 with 21.3% of hard negatives flagged (their newest phrasings lean
+# on the model's veto for debunks and reports). Both are held just under.
 B=${MF_BUILD:-build}
 rc=0
 "$B/medflag" rules eval --quiet --min-precision 0.99 --min-recall 0.95 \
     --max-negative-flag-rate 0.01 tests/corpus/*.jsonl || rc=1
-"$B/medflag" rules eval --quiet --no-model --min-precision 0.745 \
-    --min-recall 0.635 --max-negative-flag-rate 0.22 tests/corpus/*.jsonl ||
+"$B/medflag" rules eval --quiet --no-model --min-precision 0.77 \
+    --min-recall 0.72 --max-negative-flag-rate 0.22 tests/corpus/*.jsonl ||
     rc=1
 # Why claims went unflagged adds up to those unflagged, and with the
 # rules alone nothing is the model's doing.
