@@ -1095,8 +1095,6 @@ s_train_weights(mf_learner_t *l, float *w, float *bias)
 	double	 bsum = 0;
 	uint64_t seed = l->o.seed ? l->o.seed : 1;
 
-	if (l->o.runs == 1)
-		return s_train_run(l, seed, w, bias);
 	if ((t = mf_malloc(size * sizeof(*t))) == NULL)
 		return -1;
 	for (unsigned r = 0; r < l->o.runs; r++) {

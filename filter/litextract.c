@@ -41,6 +41,7 @@
 #include "alloc.h"
 #include "hash.h"
 #include "litfreq.h"
+#include "normalize_internal.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 
@@ -357,15 +358,9 @@ s_req_of(s_px_t *px, const s_set_t *ex, s_set_t *out)
 static int
 s_contains(const s_str_t *hay, const s_str_t *needle)
 {
-	/* Short strings, most of them unequal at the first byte: a plain
-	 * loop, where memmem() spends its time setting up. */
-	if (needle->n == 0)
-		return 1;
-	for (size_t i = 0; i + needle->n <= hay->n; i++)
-		if (hay->p[i] == needle->p[0] &&
-		    memcmp(hay->p + i, needle->p, needle->n) == 0)
-			return 1;
-	return 0;
+	/* Short strings: mf__memmem() looks for the first byte with
+	 * memchr(), where glibc's memmem() spends its time setting up. */
+	return mf__memmem(hay->p, hay->n, needle->p, needle->n) != NULL;
 }
 
 /*
