@@ -256,30 +256,47 @@ s_bias_share(size_t n)
 	return n >= S_NORM_MIN ? 1 : (double)n / S_NORM_MIN;
 }
 
+/*
+ * The weights are a table of megabytes read at random: each feature's
+ * bucket is fetched S_AHEAD features before its weight is added, so the
+ * loads overlap instead of waiting one by one (the sum is of integers:
+ * the order does not change it).
+ */
+#define S_AHEAD	16
+
 typedef struct s_sum {
 	const int8_t	*w;
 	unsigned	 bits;
 	int32_t		 sum;
+	size_t		 n;
+	uint32_t	 ring[S_AHEAD];
 } s_sum_t;
 
 static void
 s_emit_sum(void *ctx, uint64_t h, size_t start, size_t end)
 {
-	s_sum_t *s = ctx;
+	s_sum_t		*s = ctx;
+	uint32_t	 b = s_bucket(h, s->bits);
+	uint32_t	*r = &s->ring[s->n++ % S_AHEAD];
 
 	(void)start;
 	(void)end;
-	s->sum += s->w[s_bucket(h, s->bits)];
+	__builtin_prefetch(s->w + b);
+	if (s->n > S_AHEAD)
+		s->sum += s->w[*r];
+	*r = b;
 }
 
 static double
 s_prob(const mf_model_t *self, const mf_feats_t *f, const char *text,
     size_t len, const char *lang)
 {
-	s_sum_t	s = { self->w, self->bits, 0 };
+	s_sum_t	s = { .w = self->w, .bits = self->bits };
 	size_t	n = s_walk(f, text, len, lang, s_emit_sum, &s);
 	double	z = self->bias * s_bias_share(n);
 
+	for (size_t k = s.n > S_AHEAD ? s.n - S_AHEAD : 0; k < s.n; k++)
+		s.sum += s.w[s.ring[k % S_AHEAD]];
 	if (n > 0)
 		z += self->scale * (double)s.sum * s_norm(n);
 	return 1 / (1 + exp(-z));
