@@ -1274,8 +1274,11 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 		h->probability = 0.001;
 	if (p < lean && !hinted)
 		return 0;
-	/* The review queue, for a post about a claim medflag knows. */
-	if (pol->model_mode == MF_MODE_ENFORCE && cl &&
+	/* The review queue, for a post about a claim medflag knows; not on
+	 * the model's word alone for a post marked as mockery or as a
+	 * rebuttal ('scale' < 1): its words are a claim's, its stance is
+	 * not. */
+	if (pol->model_mode == MF_MODE_ENFORCE && cl && scale >= 1 &&
 	    ((pol->model_review >= 0 && p >= pol->model_review) ||
 	    (asks && p >= pol->model_review_question) || hinted))
 		v->flags |= MF_VF_REVIEW;
