@@ -1220,7 +1220,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	asks = pol->model_review_question >= 0 && any;
 	if (asks && pol->model_review_question < lean)
 		lean = pol->model_review_question;
-	if (any && pol->model_hint_question >= 0) {
+	if (any && pol->model_hint_question >= 0 &&
+	    !(v->flags & MF_VF_QUOTES_SKIPPED)) {
 		c = mf_model_hint_feats(m, &self->feats, &near);
 		hinted = c >= 0 && near >= pol->model_hint_question;
 	}
