@@ -677,12 +677,14 @@ static const char *const s_ask_openings[] = {
 
 /* Openings that ask only in a sentence without a full stop or '!': a
  * search-box question ("will mms cure covid") rather than a statement
- * ("What they hide is that ..."). */
+ * ("What they hide is that ..."). Whole words: "quelacion" (chelation)
+ * and "cualquier" do not ask. */
 static const char *const s_ask_bare[] = {
 	"will ", "may ", "can ", "do ", "what ", "who ", "why ", "which ",
-	"how ", "where ", "when ", "quel", "quoi ", "comment ", "pourquoi ",
-	"que ", "cual", "como ", "por que ", "quien", "was ", "wie ", "warum ",
-	"wer ", "welche", NULL
+	"how ", "where ", "when ", "quel ", "quelle ", "quels ", "quelles ",
+	"quoi ", "comment ", "pourquoi ", "que ", "cual ", "cuales ", "como ",
+	"por que ", "quien ", "quienes ", "was ", "wie ", "warum ", "wer ",
+	"welche ", "welcher ", "welches ", "welchen ", "welchem ", NULL
 };
 
 /* Openings of a rhetorical question: it asserts the claim, it does not ask

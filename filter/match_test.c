@@ -650,6 +650,10 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		{ "what vaccine causes autism", 1 },
 		/* The same opening in a statement. */
 		{ "What they hide is that MMS cures autism.", 0 },
+		/* A whole word opens it, not its first letters ("cual",
+		 * "quel" in "cualquiera", "quelation"). */
+		{ "cualquiera knows MMS cures autism", 0 },
+		{ "cual es la verdad, MMS cures autism", 1 },
 		{ "Do your research, MMS cures autism!", 0 },
 		/* A rhetorical question asserts the claim. */
 		{ "Why do you think they hide that MMS cures autism???", 0 },
