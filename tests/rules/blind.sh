@@ -5,10 +5,10 @@
 # check fails if a change to the rules or the model loses what they
 # reach on posts nobody tuned on (docs/rules.md, "Measuring on posts
 # nobody tuned on"; docs/learn.md). Rules and model today: precision
-# 0.968, recall 0.865 (0.827 on batch 9, 0.720 before its open half was
-# read; the rules alone 0.648), 2.8% of hard negatives flagged (319 of
-# 11,399), recall 0.854 in de (the weakest language), 68% of questions
-# annotated, 92.6% of misinformation reaching a moderator and 7.2% of
+# 0.966, recall 0.870 (0.827 on batch 9, 0.720 before its open half was
+# read; the rules alone 0.671), 3.0% of hard negatives flagged (342 of
+# 11,399), recall 0.858 in de (the weakest language), 68% of questions
+# annotated, 92.8% of misinformation reaching a moderator and 6.8% of
 # hard negatives (questions aside), 0.8% of ordinary posts flagged. The
 # floors sit just under; the goals are 0.95, 0.85, 3%, 0.75, 60%, 90%
 # and 10%, and the model must add 0.10 of recall.
@@ -17,7 +17,7 @@ rc=0
 T=$(mktemp "${TMPDIR:-/tmp}/mfblind.XXXXXX") || exit 1
 "$B/medflag" rules eval --blind --quiet \
     --min-precision "${MF_BLIND_PRECISION:-0.96}" \
-    --min-recall "${MF_BLIND_RECALL:-0.858}" \
+    --min-recall "${MF_BLIND_RECALL:-0.862}" \
     --max-negative-flag-rate "${MF_BLIND_NEGFLAG:-0.031}" \
     --min-lang-recall "${MF_BLIND_LANG_RECALL:-0.85}" \
     --min-question-annotate "${MF_BLIND_QANN:-0.67}" \
