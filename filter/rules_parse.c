@@ -35,6 +35,11 @@ typedef struct s_parser {
 	int		 oom;
 	int		 seen_score, seen_mode, seen_tier, seen_title;
 	int		 block_errors;	/* errors when the block began */
+	/* `every LANG unless PATTERN` lines of the file: 'every[i]' for the
+	 * rules of language 'every_lang[i]'. */
+	mf_pattern_t	*every;
+	char		**every_lang;
+	size_t		 nevery;
 } s_parser_t;
 
 static size_t
@@ -876,12 +881,101 @@ s_override(s_parser_t *p, const char *kw, const char *v, const char *end)
 	p->rs->overrides[p->rs->noverrides++] = o;
 }
 
+/*
+ * `every LANG unless PATTERN`, at the top level: every rule of the file
+ * written for LANG (`lang LANG`) carries PATTERN as an `unless` of its
+ * own, after those it has (s_every_apply()). A language's stance cues
+ * ("..., says my uncle.", "..., I'm sure.") are one line, not one line in
+ * each of its hundreds of rules.
+ */
+static void
+s_every(s_parser_t *p, const char *kw, const char *v, const char *end)
+{
+	const char	*q = v, *u;
+	mf_pattern_t	 pat, *nv;
+	char		**nl, *lang;
+
+	while (q < end && islower((unsigned char)*q))
+		q++;
+	for (u = q; u < end && (*u == ' ' || *u == '\t'); u++)
+		;
+	if (q == v || u == q || end - u < 6 || memcmp(u, "unless", 6) != 0 ||
+	    (u + 6 < end && u[6] != ' ' && u[6] != '\t')) {
+		S_ERR(p, kw, "write 'every LANG unless /pattern/' or 'every "
+		    "LANG unless @NAME', like 'every en unless @en-x-mock'",
+		    "bad 'every' line");
+		return;
+	}
+	for (u += 6; u < end && (*u == ' ' || *u == '\t'); u++)
+		;
+	if (s_parse_pattern(p, u, end, &pat) == -1)
+		return;
+	lang = mf_strndup(v, (size_t)(q - v));
+	nv = mf_realloc(p->every, (p->nevery + 1) * sizeof(*nv));
+	if (nv)
+		p->every = nv;
+	nl = mf_realloc(p->every_lang, (p->nevery + 1) * sizeof(*nl));
+	if (nl)
+		p->every_lang = nl;
+	if (lang == NULL || nv == NULL || nl == NULL) {
+		mf_free(lang);
+		mf_free(pat.source);
+		mf_free(pat.flags);
+		p->oom = 1;
+		return;
+	}
+	p->every[p->nevery] = pat;
+	p->every_lang[p->nevery++] = lang;
+}
+
+/* The file's `every` lines, given to its rules from 'first' on. */
+static void
+s_every_apply(s_parser_t *p, size_t first)
+{
+	for (size_t i = first; i < p->rs->nrules && !p->oom; i++) {
+		mf_rule_t	*r = p->rs->rules[i];
+		mf_pattern_t	*nv;
+
+		for (size_t k = 0; k < p->nevery && !p->oom; k++) {
+			if (r->lang == NULL ||
+			    strcmp(r->lang, p->every_lang[k]) != 0)
+				continue;
+			if (r->nunless == MF_MAX_PATTERNS) {
+				mf_diags_add(p->diags, MF_DIAG_ERROR, p->file,
+				    r->line, 1, "split the rule in two",
+				    "rule %s: more than %d 'unless' lines "
+				    "with the file's 'every' lines", r->id,
+				    MF_MAX_PATTERNS);
+				p->errors++;
+				break;
+			}
+			if ((nv = mf_realloc(r->unless, (r->nunless + 1) *
+			    sizeof(*nv))) == NULL) {
+				p->oom = 1;
+				break;
+			}
+			r->unless = nv;
+			nv += r->nunless++;
+			*nv = p->every[k];
+			nv->source = mf_strdup(p->every[k].source);
+			nv->flags = mf_strdup(p->every[k].flags);
+			if (nv->source == NULL || nv->flags == NULL)
+				p->oom = 1;
+		}
+	}
+	s_patterns_free(p->every, p->nevery);
+	for (size_t k = 0; k < p->nevery; k++)
+		mf_free(p->every_lang[k]);
+	mf_free(p->every_lang);
+}
+
 int
 mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
     size_t len, mf_diags_t *diags)
 {
 	s_parser_t	 p = { .rs = rs, .file = file, .diags = diags };
 	const char	*cur = text, *tend = text + len;
+	size_t		 first = rs->nrules;
 
 	if (memchr(text, '\0', len)) {
 		mf_diags_add(diags, MF_DIAG_ERROR, file, 0, 0, "rule files "
@@ -950,6 +1044,9 @@ mf__rules_parse(mf_ruleset_t *rs, const char *file, const char *text,
 		else if (kwn == 8 && memcmp(kw, "override", 8) == 0 &&
 		    p.claim == NULL && p.rule == NULL)
 			s_override(&p, kw, v, end);
+		else if (kwn == 5 && memcmp(kw, "every", 5) == 0 &&
+		    p.claim == NULL && p.rule == NULL)
+			s_every(&p, kw, v, end);
 		else if (p.claim)
 			s_claim_kw(&p, kw, kwn, kw, v, s_plain_value(v, end));
 		else if (p.rule)
@@ -967,6 +1064,7 @@ next:
 		    p.claim ? "claim" : p.rule ? "rule" : "lexicon");
 		p.errors++;
 	}
+	s_every_apply(&p, first);
 	if (p.oom) {
 		mf_diags_add(diags, MF_DIAG_ERROR, file, 0, 0, NULL,
 		    "out of memory");

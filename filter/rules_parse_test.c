@@ -338,3 +338,33 @@ MF_TEST(parse_override_errors_are_located)
 	s_expect_error(CLAIM "rule c.a\n score 6\n match /a/\n override c.a "
 	    "off\nend\n", "x.rules:10:2", "unknown keyword 'override'");
 }
+
+MF_TEST(parse_every_lang_unless_goes_to_that_languages_rules)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules",
+	    "define mock /\\bi.m sure\\b/\n" CLAIM
+	    "rule c.en\n score 6\n lang en\n match /\\bjab\\b.{0,20}autism/\n"
+	    " unless /\\bnot\\b/\n"
+	    " expect match \"the jab gave him autism\"\n"
+	    " expect nomatch \"the jab gave him autism, I'm sure\"\nend\n"
+	    "rule c.fr\n score 6\n lang fr\n match /\\bvaccin\\b.{0,20}autisme/\n"
+	    " expect match \"le vaccin donne l'autisme, I'm sure\"\nend\n"
+	    "every en unless @mock\n",
+	    NULL, NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, mf_ruleset_test(rs, sc, &d));
+	/* After the rule's own, below the rule or above it. */
+	MF_ASSERT_EQ(2, mf_ruleset_rule(rs, 0)->nunless);
+	MF_ASSERT_EQ(0, mf_ruleset_rule(rs, 1)->nunless);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+	s_expect_error("every en @mock\n", "x.rules:1:1", "bad 'every' line");
+	s_expect_error("every unless /x/\n", "x.rules:1:1",
+	    "bad 'every' line");
+	s_expect_error("every en unless x\n", "x.rules:1:17",
+	    "expected a /pattern/");
+}
