@@ -4,7 +4,9 @@
  * (a scalar cousin of Hyperscan's FDR and of Rabin-Karp buckets).
  *
  * Literals are put in groups by length: 4 bytes or more (keyed by their
- * first 4 bytes), 3 bytes, 2 bytes, 1 byte (keyed by all of theirs: a
+ * rarest 4 bytes in health text, litfreq.h: "the virus" by "viru", not
+ * by the "the " of every other sentence), 3 bytes, 2 bytes, 1 byte
+ * (keyed by all of theirs: a
  * 3-byte literal such as "flu" keyed by "fl" alone would stop the scan at
  * every "fl" of the text). Each group has a filter, a bitmap with a bit
  * set for every key a literal of the group has: hashed for 4-, 3- and
@@ -16,13 +18,18 @@
  * per group; these loads do not depend on each other, unlike an automaton
  * whose next state needs the previous one. Only when a bit is set does it
  * look the exact key up in the group's hash table and compare the
- * literals that share it with the text.
+ * literals that share it with the text, around the key: first 4 more
+ * of their bytes as one word, then the rest. A key's slot and each
+ * literal's entry are one record each, one cache line to tell a key
+ * apart.
  *
  * Every occurrence is reported, overlapping and repeated ones included;
  * literals at the very start and end of the text and texts shorter than 4
  * bytes go through the same tests: the last positions read their key from
  * a zero-padded copy, and the exact comparison is bounded by what is left
  * of the text, so padding can cause a filter hit but never a false match.
+ * A literal is reported when the scan reaches its key: each literal's
+ * occurrences come left to right, but not those of different literals.
  *
  * Not responsible for which literals to look for (litextract.c) nor for
  * what a hit means (prefilter.c). ahocorasick.c is the automaton this
@@ -33,6 +40,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "litfreq.h"
 #include "prefilter_internal.h"
 
 #define S_HASHMUL	0x9e3779b1u	/* odd, from the golden ratio */
@@ -41,22 +49,31 @@
 
 enum { S_G4, S_G3, S_G2, S_G1, S_NGROUPS };
 
+/* A slot of a group's table: a distinct key and its literals, the
+ * entries first .. first + count (count 0: the slot is free). One load
+ * tells a key apart. */
+typedef struct s_slot {
+	uint32_t	 key, first, count;
+} s_slot_t;
+
+/* A literal behind a key. Its key is the 4 bytes at 'o' (0 in the
+ * shorter groups, whose key is the whole literal); 'q' is 4 more of its
+ * bytes, at 'qoff', compared as one word before the whole literal. */
+typedef struct s_ent {
+	uint32_t	 id, q, len, off;
+	uint16_t	 o, qoff;
+	uint32_t	 whole;	/* 1: key and q hold all of it */
+} s_ent_t;
+
 /* One group: its filter and the literals behind each distinct key. */
 typedef struct s_group {
 	uint64_t	*filter;	/* 1 << fbits bits */
 	unsigned	 fbits;		/* 0: the group is empty */
-	uint32_t	 mask;		/* of the key: 4, 2 or 1 bytes */
-	/* Open addressing over the distinct keys: key[k] (slot k is
-	 * free when count[k] is 0) and the literal ids
-	 * ids[first[k] .. first[k] + count[k]). */
-	uint32_t	*key, *first, *count;
-	uint32_t	 tmask;		/* table size - 1 */
-	uint32_t	*ids;
-	/* Per entry of 'ids': the literal's 4 bytes after the key
-	 * (zero-padded) and the mask of those it has, so that most
-	 * literals behind a key are told apart by one comparison. */
-	uint32_t	*next, *nmask;
-	unsigned	 klen;		/* key bytes: 4, 2 or 1 */
+	uint32_t	 mask;		/* of the key: 4, 3, 2 or 1 bytes */
+	s_slot_t	*slot;		/* open addressing, tmask + 1 */
+	uint32_t	 tmask;
+	s_ent_t		*ent;		/* by slot, in literal order */
+	unsigned	 klen;		/* key bytes: 4, 3, 2 or 1 */
 	size_t		 nkeys;
 } s_group_t;
 
@@ -107,12 +124,8 @@ mf__ls_destroy(mf__ls_t **self_p)
 		return;
 	for (int k = 0; k < S_NGROUPS; k++) {
 		mf_free(self->g[k].filter);
-		mf_free(self->g[k].key);
-		mf_free(self->g[k].first);
-		mf_free(self->g[k].count);
-		mf_free(self->g[k].ids);
-		mf_free(self->g[k].next);
-		mf_free(self->g[k].nmask);
+		mf_free(self->g[k].slot);
+		mf_free(self->g[k].ent);
 	}
 	mf_free(self->bytes);
 	mf_free(self->off);
@@ -128,15 +141,45 @@ s_group_of(size_t len)
 	return len >= 4 ? S_G4 : len == 3 ? S_G3 : len == 2 ? S_G2 : S_G1;
 }
 
-/* The masked key of literal 'i' (its first bytes, zero-padded). */
+/*
+ * Where literal 'i' is keyed: its rarest 4 bytes in health text, so that
+ * "the virus" waits for "viru", not for every "the " of a post; the
+ * first of equally rare ones. A shorter literal is keyed by all of it.
+ */
 static uint32_t
-s_lit_key(const mf__ls_t *self, uint32_t i, uint32_t mask)
+s_lit_at(const mf__ls_t *self, uint32_t i)
+{
+	const char	*b = self->bytes + self->off[i];
+	uint32_t	 at = 0, best = UINT32_MAX, f;
+
+	for (uint32_t o = 0; self->len[i] >= 4 && o + 4 <= self->len[i] &&
+	    o <= UINT16_MAX; o++)
+		if ((f = mf__litfreq(b + o, 4)) < best) {
+			best = f;
+			at = o;
+		}
+	return at;
+}
+
+/* The masked key of literal 'i' at 'o' (zero-padded). */
+static uint32_t
+s_lit_key(const mf__ls_t *self, uint32_t i, uint32_t o, uint32_t mask)
 {
 	uint8_t b[4] = {0};
 
-	memcpy(b, self->bytes + self->off[i], self->len[i] < 4 ?
-	    self->len[i] : 4);
+	memcpy(b, self->bytes + self->off[i] + o, self->len[i] - o < 4 ?
+	    self->len[i] - o : 4);
 	return s_key(b) & mask;
+}
+
+/* Whether a literal of 'len' bytes is all in its key (at 'o') and its
+ * word q (at 'qoff'), two windows of 4 bytes. */
+static uint32_t
+s_whole(uint32_t len, uint32_t o, uint32_t qoff)
+{
+	uint32_t lo = o < qoff ? o : qoff, hi = o < qoff ? qoff : o;
+
+	return len <= 4 || (lo == 0 && hi + 4 == len && hi <= 4);
 }
 
 /* The table slot of 'key': its own, or the free one where it goes. */
@@ -145,7 +188,7 @@ s_slot(const s_group_t *g, uint32_t key)
 {
 	uint32_t k = s_thash(key, g->tmask);
 
-	while (g->count[k] != 0 && g->key[k] != key)
+	while (g->slot[k].count != 0 && g->slot[k].key != key)
 		k = (k + 1) & g->tmask;
 	return k;
 }
@@ -159,7 +202,7 @@ s_group_build(mf__ls_t *self, int gi)
 	static const unsigned klens[] = { 4, 3, 2, 1 };
 	s_group_t	*g = &self->g[gi];
 	size_t		 nlit = 0, tsize = 16, fwords;
-	uint32_t	*fill = NULL;
+	uint32_t	*fill = NULL, *at = NULL;
 	int		 rc = -1;
 
 	g->mask = masks[gi];
@@ -182,62 +225,59 @@ s_group_build(mf__ls_t *self, int gi)
 	}
 	fwords = (((size_t)1 << g->fbits) + 63) / 64;
 	if ((g->filter = mf_calloc(fwords, sizeof(uint64_t))) == NULL ||
-	    (g->key = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
-	    (g->first = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
-	    (g->count = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
-	    (g->ids = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
-	    (g->next = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
-	    (g->nmask = mf_malloc(nlit * sizeof(uint32_t))) == NULL ||
-	    (fill = mf_calloc(tsize, sizeof(uint32_t))) == NULL)
+	    (g->slot = mf_calloc(tsize, sizeof(*g->slot))) == NULL ||
+	    (g->ent = mf_calloc(nlit, sizeof(*g->ent))) == NULL ||
+	    (fill = mf_calloc(tsize, sizeof(uint32_t))) == NULL ||
+	    (at = mf_calloc(self->n, sizeof(uint32_t))) == NULL)
 		goto out;
 	/* Count the literals per key, lay the lists out, then fill them
 	 * (in literal order, so a key's list is ascending). */
 	for (uint32_t i = 0; i < self->n; i++) {
-		uint32_t key, k;
+		uint32_t key, k, bit;
 
 		if (s_group_of(self->len[i]) != gi)
 			continue;
-		key = s_lit_key(self, i, g->mask);
+		at[i] = gi == S_G4 ? s_lit_at(self, i) : 0;
+		key = s_lit_key(self, i, at[i], g->mask);
 		k = s_slot(g, key);
-		if (g->count[k] == 0) {
-			g->key[k] = key;
+		if (g->slot[k].count == 0) {
+			g->slot[k].key = key;
 			g->nkeys++;
 		}
-		g->count[k]++;
-		{
-			uint32_t bit = s_fhash(g, key);
-
-			g->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
-		}
+		g->slot[k].count++;
+		bit = s_fhash(g, key);
+		g->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
 	}
 	{
-		uint32_t at = 0;
+		uint32_t first = 0;
 
 		for (size_t k = 0; k < tsize; k++) {
-			g->first[k] = at;
-			at += g->count[k];
+			g->slot[k].first = first;
+			first += g->slot[k].count;
 		}
 	}
 	for (uint32_t i = 0; i < self->n; i++) {
-		uint8_t		b[4] = {0};
-		uint32_t	k, rest, at;
+		uint8_t		 b[4] = {0};
+		uint32_t	 k, o = at[i], len = self->len[i], qoff;
+		s_ent_t		*e;
 
-		if (s_group_of(self->len[i]) != gi)
+		if (s_group_of(len) != gi)
 			continue;
-		k = s_slot(g, s_lit_key(self, i, g->mask));
-		at = g->first[k] + fill[k]++;
-		g->ids[at] = i;
-		rest = self->len[i] - g->klen;
-		if (rest > 4)
-			rest = 4;
-		memcpy(b, self->bytes + self->off[i] + g->klen, rest);
-		g->next[at] = s_key(b);
-		g->nmask[at] = rest == 4 ? UINT32_MAX :
-		    ((uint32_t)1 << (8 * rest)) - 1;
+		k = s_slot(g, s_lit_key(self, i, o, g->mask));
+		e = &g->ent[g->slot[k].first + fill[k]++];
+		/* The word told first: 4 bytes the key does not hold, from
+		 * the start or past the key, within the literal. */
+		qoff = o >= 4 ? 0 : o + 8 <= len ? o + 4 : o == 0 && len > 4 ?
+		    len - 4 : 0;
+		if (len >= 4)
+			memcpy(b, self->bytes + self->off[i] + qoff, 4);
+		*e = (s_ent_t){ i, s_key(b), len, self->off[i], (uint16_t)o,
+		    (uint16_t)qoff, s_whole(len, o, qoff) };
 	}
 	rc = 0;
 out:
 	mf_free(fill);
+	mf_free(at);
 	return rc;
 }
 
@@ -287,49 +327,32 @@ nomem:
 	return NULL;
 }
 
-/* A filter hit at text[i]: reports the literals with 'key' found there. */
+/* A filter hit at text[i]: reports the literals whose key is 'key' and
+ * that lie around it in the text. */
 static void
 s_verify(const mf__ls_t *self, const s_group_t *g, uint32_t key,
     const uint8_t *text, size_t i, size_t len, mf__ls_hit_fn fn, void *ctx)
 {
-	uint32_t	k = s_thash(key, g->tmask), nw;
-	uint8_t		nb[4] = {0};
-	size_t		rem;
+	const s_slot_t	*sl;
+	uint32_t	 k = s_thash(key, g->tmask);
 
-	for (; g->count[k] == 0 || g->key[k] != key; k = (k + 1) & g->tmask)
-		if (g->count[k] == 0)
+	for (; (sl = &g->slot[k])->count == 0 || sl->key != key;
+	    k = (k + 1) & g->tmask)
+		if (sl->count == 0)
 			return;		/* a filter collision only */
-	/* The key's bytes are equal already: 4 of a long literal, all of a
-	 * shorter one (when l <= len - i). The next 4 bytes are compared as
-	 * one word, the rest bytewise. */
-	rem = len - i;
-	if (rem >= g->klen + 4) {
-		nw = s_key(text + i + g->klen);
-	} else {
-		memcpy(nb, text + i + g->klen, rem > g->klen ? rem - g->klen :
-		    0);
-		nw = s_key(nb);
-	}
-	for (uint32_t j = g->first[k]; j < g->first[k] + g->count[k]; j++) {
-		uint32_t	 id, l;
-		const uint8_t	*a, *b;
+	for (const s_ent_t *e = g->ent + sl->first, *end = e + sl->count;
+	    e < end; e++) {
+		size_t	 start;
 
-		if ((nw & g->nmask[j]) != g->next[j])
+		/* The key's bytes are equal already: all of a literal of 4
+		 * bytes or fewer (when it fits in what is left). */
+		if (e->o > i || e->len > len - (start = i - e->o))
 			continue;
-		id = g->ids[j];
-		if ((l = self->len[id]) > rem)
+		if (e->len > 4 && (s_key(text + start + e->qoff) != e->q ||
+		    (!e->whole && memcmp(text + start, self->bytes + e->off,
+		    e->len) != 0)))
 			continue;
-		if (l > g->klen + 4) {
-			a = text + i + g->klen + 4;
-			b = (const uint8_t *)self->bytes + self->off[id] +
-			    g->klen + 4;
-			for (l -= g->klen + 4; l > 0 && *a == *b; l--, a++,
-			    b++)
-				;
-			if (l != 0)
-				continue;
-		}
-		fn(ctx, id, i + self->len[id]);
+		fn(ctx, e->id, start + e->len);
 	}
 }
 
@@ -431,9 +454,9 @@ mf__ls_bytes(const mf__ls_t *self)
 		if (g->fbits == 0)
 			continue;
 		n += (((size_t)1 << g->fbits) + 63) / 64 * sizeof(uint64_t) +
-		    ((size_t)g->tmask + 1) * 3 * sizeof(uint32_t);
+		    ((size_t)g->tmask + 1) * sizeof(*g->slot);
 		for (uint32_t j = 0; j <= g->tmask; j++)
-			n += g->count[j] * sizeof(uint32_t);
+			n += g->slot[j].count * sizeof(*g->ent);
 	}
 	return n;
 }
