@@ -111,6 +111,23 @@ MF_TEST(match_and_of_all_patterns)
 	mf_verdict_destroy(&v);
 }
 
+/* A '|' between spaces ends a sentence, as a title and a body joined by
+ * it read: the body's "not" is not about the title's claim. A '|' that
+ * is not between spaces ends nothing. */
+MF_TEST(match_pipe_between_spaces_ends_a_sentence)
+{
+	mf_verdict_t *v = s_judge("The MMR jab gave my son autism | I do not "
+	    "trust them anymore", MF_FMT_TEXT, NULL);
+
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	mf_verdict_destroy(&v);
+	v = s_judge("The MMR jab gave my son autism|I do not trust them "
+	    "anymore", MF_FMT_TEXT, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+}
+
 MF_TEST(match_spans_point_into_original_text)
 {
 	const char	*t = "Honestly the MMR jab gave my son autism.";

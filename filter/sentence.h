@@ -16,10 +16,12 @@
  * ("dr.", "e.g."). */
 int	mf__sentence_abbrev(const char *t, size_t i);
 
-/* Whether byte i of t[0, len) ends a sentence: a newline, or '.', '!',
- * '?' before a space, a quote, a bracket or the end, except the full
- * stop of a title or dotted abbreviation. Inline: it is asked of every
- * byte of a sentence, and most bytes are none of these. */
+/* Whether byte i of t[0, len) ends a sentence: a newline, a '|' between
+ * spaces (a title and its body joined, "Turbo cancer is real | I do not
+ * trust them": the body's "not" is not the title's), or '.', '!', '?'
+ * before a space, a quote, a bracket or the end, except the full stop of
+ * a title or dotted abbreviation. Inline: it is asked of every byte of a
+ * sentence, and most bytes are none of these. */
 static inline int
 mf__sentence_end(const char *t, size_t len, size_t i)
 {
@@ -27,6 +29,9 @@ mf__sentence_end(const char *t, size_t len, size_t i)
 
 	if (c == '\n')
 		return 1;
+	if (c == '|')
+		return i > 0 && t[i - 1] == ' ' && (i + 1 == len ||
+		    t[i + 1] == ' ');
 	if (c != '.' && c != '!' && c != '?')
 		return 0;
 	if (i + 1 < len && t[i + 1] != ' ' && t[i + 1] != '\n' &&
