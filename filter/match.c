@@ -700,7 +700,8 @@ static const char *const s_rhetorical[] = {
 	"por que nadie", "por que nos ", "por que lo ", "por que nunca",
 	"warum wohl", "warum verschweigen", "warum sagt ", "warum glaubt",
 	"warum glaubst", "warum denkt", "warum redet niemand",
-	"warum spricht niemand", "wieso wohl", NULL
+	"warum spricht niemand", "wieso wohl", "wer braucht", "wozu ",
+	"qui a besoin", "a quoi bon", "quien necesita", "para que ", NULL
 };
 
 /* Past U+00BF INVERTED QUESTION MARK, which opens a Spanish question. */

@@ -676,6 +676,9 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		{ "Why do you think they hide that MMS cures autism???", 0 },
 		{ "How come nobody says the MMR jab gave kids autism?", 0 },
 		{ "does MMS cure autism??", 1 },
+		/* "Who needs", "what for" in the other languages. */
+		{ "Wozu impfen, wenn MMS autism cures?", 0 },
+		{ "A quoi bon l'orthophonie si MMS cures autism ?", 0 },
 		/* A conditional one argues from its premise. */
 		{ "If MMS cures autism, why is it banned?", 0 },
 		{ "If I take MMS, does it cure autism?", 1 },
