@@ -37,6 +37,22 @@ s_expect_error(const char *text, const char *where, const char *msg)
 	mf_diags_free(&d);
 }
 
+/* Loads 'text', which must load and pass every expect line. */
+static mf_ruleset_t *
+s_load_passing(const char *text)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", text, NULL,
+	    NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, mf_ruleset_test(rs, sc, &d));
+	mf_scanner_destroy(&sc);
+	mf_diags_free(&d);
+	return rs;
+}
+
 MF_TEST(parse_good_file_loads)
 {
 	mf_diags_t	 d = {0};
@@ -207,25 +223,18 @@ MF_TEST(parse_out_of_memory_fails_cleanly)
 
 MF_TEST(parse_defines_are_shared_patterns)
 {
-	mf_diags_t	 d = {0};
-	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules",
+	mf_ruleset_t	*rs = s_load_passing(
 	    "define vax /vacc?in\\w*|jabs?|mmr/\n"
 	    "define neg /\\b(?:no|not|never)\\b/\n"
 	    "define vaxword /\\b(?:{{vax}})\\b/\n"
 	    CLAIM "rule c.r\n score 6\n match @vaxword\n"
 	    " match /\\b{{vax}}\\b.{0,30}\\bautis\\w*/\n unless @neg\n"
 	    " expect match \"the mmr jab gave him autism\"\n"
-	    " expect nomatch \"the mmr jab did not give him autism\"\nend\n",
-	    NULL, NULL, 0, &d);
-	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	    " expect nomatch \"the mmr jab did not give him autism\"\nend\n");
 
-	MF_ASSERT_NOT_NULL(rs);
-	MF_ASSERT_EQ(0, mf_ruleset_test(rs, sc, &d));
 	MF_ASSERT_STR_EQ("(?:\\b(?:(?:vacc?in\\w*|jabs?|mmr))\\b)",
 	    mf_ruleset_rule(rs, 0)->match[0].source);
-	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
-	mf_diags_free(&d);
 	s_expect_error(CLAIM "rule c.r\n score 1\n match /a{{nope}}/\nend\n",
 	    "x.rules:9:9", "unknown pattern name 'nope'");
 	s_expect_error("define a /x/\ndefine a /y/\n", "x.rules:2:8",
@@ -341,8 +350,7 @@ MF_TEST(parse_override_errors_are_located)
 
 MF_TEST(parse_every_lang_unless_goes_to_that_languages_rules)
 {
-	mf_diags_t	 d = {0};
-	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules",
+	mf_ruleset_t	*rs = s_load_passing(
 	    "define mock /\\bi.m sure\\b/\n" CLAIM
 	    "rule c.en\n score 6\n lang en\n match /\\bjab\\b.{0,20}autism/\n"
 	    " unless /\\bnot\\b/\n"
@@ -350,18 +358,12 @@ MF_TEST(parse_every_lang_unless_goes_to_that_languages_rules)
 	    " expect nomatch \"the jab gave him autism, I'm sure\"\nend\n"
 	    "rule c.fr\n score 6\n lang fr\n match /\\bvaccin\\b.{0,20}autisme/\n"
 	    " expect match \"le vaccin donne l'autisme, I'm sure\"\nend\n"
-	    "every en unless @mock\n",
-	    NULL, NULL, 0, &d);
-	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	    "every en unless @mock\n");
 
-	MF_ASSERT_NOT_NULL(rs);
-	MF_ASSERT_EQ(0, mf_ruleset_test(rs, sc, &d));
 	/* After the rule's own, below the rule or above it. */
 	MF_ASSERT_EQ(2, mf_ruleset_rule(rs, 0)->nunless);
 	MF_ASSERT_EQ(0, mf_ruleset_rule(rs, 1)->nunless);
-	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
-	mf_diags_free(&d);
 	s_expect_error("every en @mock\n", "x.rules:1:1", "bad 'every' line");
 	s_expect_error("every unless /x/\n", "x.rules:1:1",
 	    "bad 'every' line");
