@@ -14,6 +14,10 @@
  *
  * A branch that is one whole (?:...) group is opened in turn, so that an
  * expanded {{name}} gives its own alternatives.
+ *
+ * The same split, one level deep, lets a pattern that PCRE2 must try at
+ * every position run as its branches, each of which it can skip to
+ * where it may start (ruleset.c, match.c: a code's parts).
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -184,5 +188,20 @@ mf__alt_split(const char *s, size_t len, mf_altspan_t *v, size_t max,
 			return -1;
 		v[(*n)++] = b[k];
 	}
+	return 0;
+}
+
+int
+mf__alt_split_top(const char *s, size_t len, mf_altspan_t *v, size_t max,
+    size_t *n)
+{
+	size_t off = 0, first = *n;
+
+	while (s_one_group(s + off, len))
+		off += 3, len -= 4;
+	if (s_cut(s + off, len, v, max, n) == -1)
+		return -1;
+	for (size_t j = first; j < *n; j++)
+		v[j].off += off;
 	return 0;
 }

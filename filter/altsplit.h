@@ -25,5 +25,10 @@ typedef struct mf_altspan {
  */
 int	mf__alt_split(const char *s, size_t len, mf_altspan_t *v, size_t max,
 	    size_t *n);
+/* The same, one level only: the top-level alternatives once the (?:...)
+ * groups that are the whole pattern are opened, each whole group
+ * branch kept as it is. */
+int	mf__alt_split_top(const char *s, size_t len, mf_altspan_t *v,
+	    size_t max, size_t *n);
 
 #endif

@@ -2,7 +2,8 @@
  * altsplit_test.c - a pattern's top-level alternatives: groups, classes,
  * escapes and comments are not cut; one whole (?:...) branch is opened;
  * what could reach across branches is not split; and a rule set's
- * post-sarcasm, run as its two halves, says what the whole says.
+ * post-sarcasm, run as its two halves, says what the whole says; a
+ * pattern run as its parts finds what the whole finds.
  * SPDX-License-Identifier: MIT
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -12,6 +13,7 @@
 
 #include "altsplit.h"
 #include "harness.h"
+#include "medflag.h"
 #include "ruleset_internal.h"
 
 /* The branches of 'pat' joined by " ; ", or "-" when it is not split. */
@@ -47,6 +49,32 @@ MF_TEST(altsplit_branches)
 	MF_ASSERT_STR_EQ("(?:a|b)c ; d", s_split("(?:a|b)c|d"));
 	MF_ASSERT_STR_EQ("(?:a)(?:b|c)", s_split("(?:a)(?:b|c)"));
 	MF_ASSERT_STR_EQ("^x ; y$", s_split("(?:^x|y$)"));
+}
+
+/* The same, one level deep. */
+static const char *
+s_split_top(const char *pat)
+{
+	static char	out[512];
+	mf_altspan_t	v[16];
+	size_t		n = 0, at = 0;
+
+	if (mf__alt_split_top(pat, strlen(pat), v, 16, &n) == -1)
+		return "-";
+	out[0] = '\0';
+	for (size_t k = 0; k < n; k++)
+		at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%.*s",
+		    k ? " ; " : "", (int)v[k].len, pat + v[k].off);
+	return out;
+}
+
+MF_TEST(altsplit_top_level_only)
+{
+	MF_ASSERT_STR_EQ("(?:a|b) ; c", s_split_top("(?:(?:a|b)|c)"));
+	MF_ASSERT_STR_EQ("a ; b", s_split_top("(?:(?:a|b))"));
+	MF_ASSERT_STR_EQ("(?:a|b)c ; d", s_split_top("(?:a|b)c|d"));
+	MF_ASSERT_STR_EQ("(?:a)(?:b|c)", s_split_top("(?:a)(?:b|c)"));
+	MF_ASSERT_STR_EQ("-", s_split_top("(a)|\\1"));
 }
 
 MF_TEST(altsplit_refuses_what_reaches_across)
@@ -106,6 +134,67 @@ MF_TEST(altsplit_sarcasm_halves_agree)
 		MF_ASSERT_EQ(texts[i].sarcastic, whole);
 	}
 	pcre2_match_data_free(md);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
+/*
+ * A pattern PCRE2 would try at every position, "(?:^|\s)=+>\s" beside
+ * words, runs as its parts: each part's leftmost match, the first
+ * part's on a tie. The hit's span is the whole pattern's, with its parts
+ * or without (MF_SCAN_NO_STARTS).
+ */
+MF_TEST(altsplit_parts_find_what_the_whole_finds)
+{
+	static const char rules[] =
+	    "claim c\n title t\n fact f\n evidence https://who.int/\n"
+	    " tier misleading\nend\n"
+	    "rule c.parts\n score 1\n"
+	    " match /(?:^|\\s)=+>\\s|\\bgar(?:lic)?|\\bgarlic\\w*|cures?\\b/\n"
+	    "end\n";
+	static const struct {
+		const char	*text;
+		size_t		 start, end;	/* 0, 0: no hit */
+	} texts[] = {
+	    { "garlicky => cures", 0, 6 },	/* the first part on a tie */
+	    { "the gar fish", 4, 7 },
+	    { "x => it cures", 1, 5 },		/* the part with no start */
+	    { "=>garlic", 2, 8 },
+	    { "it secures nothing", 5, 10 },
+	    { "nothing here", 0, 0 },
+	};
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	const mf_code_t	*c;
+
+	MF_ASSERT_NOT_NULL(rs = mf_ruleset_load_string("t.rules", rules,
+	    NULL, NULL, 0, &d));
+	MF_ASSERT_NOT_NULL(c = mf__ruleset_code(rs,
+	    rs->rules[0]->match[0].code));
+	MF_ASSERT_EQ(4, c->nparts);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		mf_post_t	*p = mf_post_new("p", texts[i].text);
+		mf_verdict_t	*v[2] = { NULL, NULL };
+
+		MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v[0], NULL));
+		MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, MF_SCAN_NO_STARTS,
+		    &v[1], NULL));
+		for (int k = 0; k < 2; k++) {
+			if (texts[i].end == 0) {
+				MF_ASSERT_EQ(0, v[k]->nhits);
+				continue;
+			}
+			MF_ASSERT_EQ(1, v[k]->nhits);
+			MF_ASSERT_EQ(texts[i].start,
+			    v[k]->hits[0].spans[0].start);
+			MF_ASSERT_EQ(texts[i].end, v[k]->hits[0].spans[0].end);
+		}
+		mf_verdict_destroy(&v[0]);
+		mf_verdict_destroy(&v[1]);
+		mf_post_destroy(&p);
+	}
+	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&d);
 }

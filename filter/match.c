@@ -9,8 +9,9 @@
  *   4. each candidate rule: every `match` must hit, within `near` bytes if
  *      set; no `unless` may hit in the sentences of the match; a hit in a
  *      sentence that asks is a question hit, scaled down (a shared
- *      pattern is searched once per span of the post, and one with start
- *      literals only where they stand: s_find_memo());
+ *      pattern is searched once per span of the post, one with start
+ *      literals only where they stand, one PCRE2 would try at every
+ *      position as its parts: s_find_memo());
  *   5. sources: URLs in the original body, registrable domain, list;
  *   6. score: per claim the best enforced hit, claims add up, sources add
  *      their policy scores; score -> action; a rule that hit a PCRE2 limit
@@ -18,13 +19,14 @@
  *      limit action, never a silent pass.
  * Invariants: (1) every span is inside the original body and start <= end;
  * (2) a verdict names exactly one rule-set hash; (3) shadow hits add 0;
- * (4) what the memo and the start literals give a rule is what s_find()
- * over the same span gives (equiv_test.c).
+ * (4) what the memo, the start literals and the parts give a rule is what
+ * s_find() over the same span gives (equiv_test.c).
  *
  * Not responsible for decoding posts (wire.c) or the text transform
  * (normalize.c).
  * SPDX-License-Identifier: MIT
  */
+#include <assert.h>
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
@@ -554,6 +556,58 @@ s_find_starts(mf_scanner_t *self, const mf_code_t *c, const char *text,
 	return (int)n;
 }
 
+/*
+ * s_find() for a code with parts (ruleset_internal.h): each part's
+ * leftmost match at or after 'at' is found once and kept while it still
+ * lies ahead; the leftmost of them, the first part's on a tie, is the
+ * match the whole pattern makes there (PCRE2 tries its branches in
+ * order at each position, and a part is a run of them). Then the search
+ * goes on from its end, as there.
+ */
+static int
+s_find_parts(mf_scanner_t *self, const mf_code_t *c, const char *text,
+    size_t from, size_t to, s_occ_t *occ, size_t max, const char **limit)
+{
+	PCRE2_SIZE	*ov = pcre2_get_ovector_pointer(self->md);
+	PCRE2_SIZE	 next[MF_PARTS_MAX][2];
+	int		 state[MF_PARTS_MAX] = {0};	/* 1 found, 2 none */
+	size_t		 n = 0, at = from;
+
+	assert(c->nparts <= MF_PARTS_MAX);
+	while (n < max && at <= to) {
+		size_t best = c->nparts;
+
+		for (size_t k = 0; k < c->nparts; k++) {
+			if (state[k] == 1 && next[k][0] < at)
+				state[k] = 0;
+			if (state[k] == 0) {
+				int rc = pcre2_match(c->parts[k],
+				    (PCRE2_SPTR)text, to, at, 0, self->md,
+				    self->mctx);
+
+				if (rc == PCRE2_ERROR_NOMATCH)
+					state[k] = 2;
+				else if (rc < 0) {
+					*limit = s_limit_name(rc);
+					return -1;
+				} else {
+					state[k] = 1;
+					next[k][0] = ov[0];
+					next[k][1] = ov[1];
+				}
+			}
+			if (state[k] == 1 && (best == c->nparts ||
+			    next[k][0] < next[best][0]))
+				best = k;
+		}
+		if (best == c->nparts)
+			break;
+		state[best] = 0;
+		at = s_take(occ, &n, next[best], text, to);
+	}
+	return (int)n;
+}
+
 /* s_find() through the memo: the same answer, computed once per text.
  * A PCRE2 limit is not kept (it is found again, and reported again). */
 static int
@@ -585,6 +639,8 @@ s_find_memo(mf_scanner_t *self, const pcre2_code *code, const char *text,
 	if (c && c->starts && !self->no_starts && text == self->norm.text &&
 	    s_starts(self))
 		n = s_find_starts(self, c, text, from, to, occ, max, limit);
+	else if (c && c->nparts && !self->no_starts)
+		n = s_find_parts(self, c, text, from, to, occ, max, limit);
 	else
 		n = s_find(self, code, text, from, to, occ, max, limit);
 	if (n < 0 || self->nmemo >= S_MEMO_MAX)

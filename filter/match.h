@@ -24,8 +24,8 @@ typedef struct mf_scanner mf_scanner_t;
 #define MF_SCAN_KEEP_QUOTES	0x02u	/* judge quoted material too */
 #define MF_SCAN_ONLY_RULE	0x04u	/* with mf_scan_rule(): one rule only */
 #define MF_SCAN_NO_MODEL	0x08u	/* the rules alone (rules eval) */
-#define MF_SCAN_NO_STARTS	0x10u	/* every pattern at every position
-					   (equivalence tests) */
+#define MF_SCAN_NO_STARTS	0x10u	/* every pattern whole, at every
+					   position (equivalence tests) */
 #define MF_SCAN_EXPLAIN		0x20u	/* also report the rules an `unless`
 					   cancelled (verdict 'suppressed') */
 #define MF_SCAN_NO_BUDGET	0x40u	/* no time budget (measurements:

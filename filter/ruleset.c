@@ -360,6 +360,9 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 		if (c->req)
 			mf_litreq_free(c->req);
 		mf_free(c->req);
+		for (size_t k = 0; k < c->nparts; k++)
+			pcre2_code_free(c->parts[k]);
+		mf_free(c->parts);
 	}
 	pcre2_code_free(rs->sarcasm_half[0]);
 	pcre2_code_free(rs->sarcasm_half[1]);
@@ -510,7 +513,7 @@ s_code_add(mf_ruleset_t *rs, char *key, char *src, void *code)
 	    (rs->nslots - 1); rs->slots[i]; i = (i + 1) & (rs->nslots - 1))
 		;
 	rs->codes[rs->ncodes] = (mf_code_t){ key, src, code, NULL, NULL, 0,
-	    NULL, 0 };
+	    NULL, 0, NULL, 0 };
 	rs->slots[i] = ++rs->ncodes;
 	return 0;
 oom:
@@ -554,6 +557,82 @@ s_code_starts(mf_code_t *c, char **lits, size_t n)
 	c->slit = lits;
 	c->nslit = n;
 	c->starts = 1;
+}
+
+/* Whether PCRE2 tries 'code' at every position: it knows no first
+ * character, no start bitmap and no anchor. */
+static int
+s_everywhere(const pcre2_code *code)
+{
+	uint32_t	 first = 0, all = 0;
+	const uint8_t	*bits = NULL;
+
+	return pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &first) ==
+	    0 && first == 0 && pcre2_pattern_info(code,
+	    PCRE2_INFO_FIRSTBITMAP, &bits) == 0 && bits == NULL &&
+	    pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all) == 0 &&
+	    !(all & PCRE2_ANCHORED);
+}
+
+/*
+ * Gives code 'c' its parts (mf_code_t) when PCRE2 would try it at every
+ * position and some of its top-level branches need not be: "(?:^|\s)/s\b"
+ * beside twenty words makes the words be tried at every byte, not only
+ * where a word can start. 0 (with no parts when it would not help), or
+ * -1 on ENOMEM.
+ */
+static int
+s_code_parts(const mf_ruleset_t *rs, mf_code_t *c)
+{
+	mf_altspan_t	 v[MF_ALT_MAX];
+	int		 any[MF_ALT_MAX];
+	size_t		 n = 0, np = 0, nany = 0;
+	uint32_t	 opts;
+	int		 ec;
+	PCRE2_SIZE	 eo;
+
+	if (c->starts || c->src == NULL || (rs->opts & MF_LOAD_NO_JIT) ||
+	    !s_everywhere(c->code) || pcre2_pattern_info(c->code,
+	    PCRE2_INFO_ARGOPTIONS, &opts) != 0 || (opts & PCRE2_EXTENDED) ||
+	    mf__alt_split_top(c->src, strlen(c->src), v, MF_ALT_MAX, &n) ==
+	    -1 || n < 2 || n > MF_PARTS_MAX)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		pcre2_code *b = pcre2_compile((PCRE2_SPTR)c->src + v[k].off,
+		    v[k].len, opts, &ec, &eo, NULL);
+
+		if (b == NULL)
+			return 0;	/* a branch alone is no pattern */
+		any[k] = s_everywhere(b);
+		pcre2_code_free(b);
+		nany += any[k];
+		/* A run of branches that may start anywhere is one part. */
+		np += !(any[k] && k > 0 && any[k - 1]);
+	}
+	if (nany == n || (c->parts = mf_calloc(np, sizeof(*c->parts))) ==
+	    NULL)
+		return nany == n ? 0 : -1;
+	for (size_t k = 0; k < n; c->nparts++) {
+		size_t	 j = k + 1;
+		void	*code;
+
+		while (any[k] && j < n && any[j])
+			j++;
+		code = pcre2_compile((PCRE2_SPTR)c->src + v[k].off,
+		    v[j - 1].off + v[j - 1].len - v[k].off, opts, &ec, &eo,
+		    NULL);
+		if (code == NULL) {	/* the branches clash: keep it whole */
+			while (c->nparts > 0)
+				pcre2_code_free(c->parts[--c->nparts]);
+			mf_free(c->parts);
+			c->parts = NULL;
+			return 0;
+		}
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+		c->parts[c->nparts] = code;
+		k = j;
+	}
+	return 0;
 }
 
 static int
@@ -730,6 +809,8 @@ s_compile_one(mf_ruleset_t *rs, const mf_rule_t *r, mf_pattern_t *pat,
 	mf_free(pat->source);
 	pat->source = src;
 	pat->code = code;
+	if (s_code_parts(rs, &rs->codes[rs->ncodes - 1]) == -1)
+		goto oom;
 	return 0;
 oom:
 	mf_diags_add(diags, MF_DIAG_ERROR, r->file, pat->line, pat->col, NULL,

@@ -31,6 +31,8 @@ typedef struct mf_define {
  * compiled once, and its literals are extracted once. */
 struct mf__ls;
 
+#define MF_PARTS_MAX	32	/* more branches: a code runs whole */
+
 typedef struct mf_code {
 	char		*key;	/* flags as 8 hex digits, expanded source */
 	char		*src;	/* normalized source, as compiled */
@@ -46,6 +48,15 @@ typedef struct mf_code {
 	size_t		  nslit;
 	uint64_t	 *smask;
 	int		  starts;
+	/* When PCRE2 would try 'code' at every position of a text (no
+	 * first character, no start bitmap: one branch that may start
+	 * anywhere costs every branch that): its top-level branches
+	 * compiled apart (altsplit.c), runs of those that may start
+	 * anywhere kept together, in the order of the pattern. match.c
+	 * finds the leftmost match of any, the first part on a tie: where
+	 * 'code' matches, as long. NULL and 0 when not. */
+	void		**parts;	/* pcre2_code * */
+	size_t		  nparts;
 } mf_code_t;
 
 struct mf_ruleset {
