@@ -16,21 +16,38 @@
 #include "medflag.h"
 #include "ruleset_internal.h"
 
-/* The branches of 'pat' joined by " ; ", or "-" when it is not split. */
+typedef int s_split_fn(const char *, size_t, mf_altspan_t *, size_t,
+    size_t *);
+
+/* The branches 'split' gives of 'pat' joined by " ; ", or "-" when it
+ * does not split it. */
 static const char *
-s_split(const char *pat)
+s_join(s_split_fn *split, const char *pat)
 {
 	static char	out[512];
 	mf_altspan_t	v[16];
 	size_t		n = 0, at = 0;
 
-	if (mf__alt_split(pat, strlen(pat), v, 16, &n) == -1)
+	if (split(pat, strlen(pat), v, 16, &n) == -1)
 		return "-";
 	out[0] = '\0';
 	for (size_t k = 0; k < n; k++)
 		at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%.*s",
 		    k ? " ; " : "", (int)v[k].len, pat + v[k].off);
 	return out;
+}
+
+static const char *
+s_split(const char *pat)
+{
+	return s_join(mf__alt_split, pat);
+}
+
+/* The same, one level deep. */
+static const char *
+s_split_top(const char *pat)
+{
+	return s_join(mf__alt_split_top, pat);
 }
 
 MF_TEST(altsplit_branches)
@@ -49,23 +66,6 @@ MF_TEST(altsplit_branches)
 	MF_ASSERT_STR_EQ("(?:a|b)c ; d", s_split("(?:a|b)c|d"));
 	MF_ASSERT_STR_EQ("(?:a)(?:b|c)", s_split("(?:a)(?:b|c)"));
 	MF_ASSERT_STR_EQ("^x ; y$", s_split("(?:^x|y$)"));
-}
-
-/* The same, one level deep. */
-static const char *
-s_split_top(const char *pat)
-{
-	static char	out[512];
-	mf_altspan_t	v[16];
-	size_t		n = 0, at = 0;
-
-	if (mf__alt_split_top(pat, strlen(pat), v, 16, &n) == -1)
-		return "-";
-	out[0] = '\0';
-	for (size_t k = 0; k < n; k++)
-		at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%.*s",
-		    k ? " ; " : "", (int)v[k].len, pat + v[k].off);
-	return out;
 }
 
 MF_TEST(altsplit_top_level_only)
