@@ -12,6 +12,10 @@ passed=0 failed=0 skipped=0
 sections=${*:-unit rules integ fuzz docs}
 log=$(mktemp -d "${TMPDIR:-/tmp}/mfcheck.XXXXXX")
 trap 'rm -rf "$log"' EXIT INT TERM
+# Every test's temporary files under this run's folder, removed with it:
+# also what a medflagd that a test kills on purpose cannot remove itself
+# (its lock file, the private folder of its local workers' socket).
+mkdir "$log/tmp" && export TMPDIR="$log/tmp"
 
 # count NAME STATUS: one test result from an exit status (0/77/other).
 count() {
