@@ -1,17 +1,17 @@
 #!/bin/sh
 # The blind half of the corpus (tests/blind/: batches 1 to 5 of claim
 # families, 22,198 posts, batch 9 for the twelve weakest families, 600,
-# and 1,186 ordinary forum posts), scored without showing a post: make
-# check fails if a change to the rules or the model loses what they
-# reach on posts nobody tuned on (docs/rules.md, "Measuring on posts
-# nobody tuned on"; docs/learn.md). Rules and model today: precision
-# 0.967, recall 0.870 (the rules alone 0.675), 2.9% of hard negatives
-# flagged (326 of 11,399), recall 0.859 in de (the weakest language),
-# 66.1% of questions annotated, 92.5% of misinformation reaching a
-# moderator and 6.5% of hard negatives (questions aside), 0.7% of
-# ordinary posts flagged. The floors sit just under; the goals are 0.95,
-# 0.85, 3%, 0.75, 60%, 90%
-# and 10%, and the model must add 0.10 of recall.
+# batch 12 from new voices, 1,248, and 1,186 ordinary forum posts),
+# scored without showing a post: make check fails if a change to the
+# rules or the model loses what they reach on posts nobody tuned on
+# (docs/rules.md, "Measuring on posts nobody tuned on"; docs/learn.md).
+# Rules and model today: precision 0.969, recall 0.875 (the rules alone
+# 0.677), 2.8% of hard negatives flagged (328 of 11,815), recall 0.865
+# in de (the weakest language), 65.8% of questions annotated, 92.8% of
+# misinformation reaching a moderator and 6.4% of hard negatives
+# (questions aside), 0.8% of ordinary posts flagged. The floors sit just
+# under; the goals are 0.95, 0.85, 3%, 0.75, 60%, 90% and 10%, and the
+# model must add 0.10 of recall.
 B=${MF_BUILD:-build}
 rc=0
 T=$(mktemp "${TMPDIR:-/tmp}/mfblind.XXXXXX") || exit 1
@@ -20,7 +20,7 @@ T=$(mktemp "${TMPDIR:-/tmp}/mfblind.XXXXXX") || exit 1
     --min-recall "${MF_BLIND_RECALL:-0.862}" \
     --max-negative-flag-rate "${MF_BLIND_NEGFLAG:-0.031}" \
     --min-lang-recall "${MF_BLIND_LANG_RECALL:-0.85}" \
-    --min-question-annotate "${MF_BLIND_QANN:-0.66}" \
+    --min-question-annotate "${MF_BLIND_QANN:-0.65}" \
     --min-reach 0.91 --max-negative-reach 0.08 \
     --max-ordinary-flag-rate 0.012 \
     tests/blind/*.jsonl >"$T" || rc=1
