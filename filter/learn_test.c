@@ -358,6 +358,14 @@ MF_TEST(learn_in_the_verdict)
 	MF_ASSERT_NOT_NULL(s_model_hit(v));
 	MF_ASSERT(s_model_hit(v)->probability < 0.3);
 	mf_verdict_destroy(&v);
+	/* model-veto-words moves what counts as a few words: at 21, the
+	 * same 20 words are a short post and the rule's hit stands. */
+	rs->policy.model_veto_words = 21;
+	v = s_scan(rs, "the weather is cold, wear a warm coat, and the "
+	    "weather will be cold all week, wear a warm coat");
+	MF_ASSERT(v->action >= MF_ACT_FLAG);
+	mf_verdict_destroy(&v);
+	rs->policy.model_veto_words = MF_VETO_WORDS;
 	rs->policy.model_veto_short = -1;
 	rs->policy.model_min = -5;
 	mf_ruleset_destroy(&rs);

@@ -63,6 +63,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_veto = -1;
 	p->model_veto_scale = 0.4;
 	p->model_veto_short = -1;
+	p->model_veto_words = MF_VETO_WORDS;
 	p->model_learn_rate = 4;
 	p->model_review_question = -1;
 	p->model_hint_question = -1;
@@ -145,8 +146,12 @@ static const struct s_pdir {
 	    "model-veto-scale (or off)" },
 	{ "model-veto-short", S_THRESH, 0, 1,
 	    offsetof(mf_policy_t, model_veto_short),
-	    "model-veto for a post of fewer than 12 words (or off: the "
-	    "same as model-veto)" },
+	    "model-veto for a post of fewer than model-veto-words words (or "
+	    "off: the same as model-veto)" },
+	{ "model-veto-words", S_NUM, 1, 10000,
+	    offsetof(mf_policy_t, model_veto_words),
+	    "how many words make a post long enough for model-veto (fewer: "
+	    "model-veto-short)" },
 	{ "model-veto-scale", S_NUM, 0, 1,
 	    offsetof(mf_policy_t, model_veto_scale),
 	    "multiplier for asserting rule hits the model finds unlike a "

@@ -100,7 +100,8 @@ typedef struct mf_policy {
 	double	model_veto;		/* below it, asserting hits are */
 	double	model_veto_scale;	/* scaled by this */
 	double	model_veto_short;	/* model_veto for a post of fewer
-					 * than MF_VETO_WORDS words */
+					 * than model_veto_words words */
+	double	model_veto_words;	/* MF_VETO_WORDS unless set */
 	double	model_weight;
 	double	model_min, model_max;
 	double	model_review;		/* < 0: off */
@@ -120,7 +121,7 @@ typedef struct mf_policy {
 
 /* A post this short gives the model a handful of features, and one of
  * them ("I'm sure of it") may swing it: it vetoes there from
- * model_veto_short. */
+ * model_veto_short (the default of model-veto-words). */
 #define MF_VETO_WORDS	12
 
 /* Defaults used when policy.conf is absent or silent. */
