@@ -45,6 +45,7 @@ typedef struct s_train {
 	mf_cli_labels_t	 labels;
 	enum { S_KEEP, S_DROP, S_NEGATIVE } unlabelled;
 	mf_cli_part_t	 part;
+	double		 weight;	/* of each of their posts */
 } s_train_t;
 
 static void
@@ -115,7 +116,8 @@ s_corpus_line(const mf_cli_line_t *l, void *arg)
 	else if (t->unlabelled == S_DROP ||
 	    (t->unlabelled == S_NEGATIVE && label))
 		return 0;
-	return s_add(t, l->id, l->post, label, label ? l->family : NULL, 1);
+	return s_add(t, l->id, l->post, label, label ? l->family : NULL,
+	    t->weight);
 }
 
 /* The options that may stand between corpus files; 1 if 'a' was one. */
@@ -129,6 +131,18 @@ s_corpus_opt(s_train_t *t, const char *a, const char *v)
 	}
 	if (strcmp(a, "--part") == 0)
 		return mf_cli_part_parse(&t->part, v) == -1 ? -1 : 1;
+	if (strcmp(a, "--weight") == 0) {
+		char *e;
+
+		t->weight = strtod(v, &e);
+		if (*v == '\0' || *e != '\0' || !(t->weight > 0) ||
+		    t->weight > 1000) {
+			fprintf(stderr, "medflag learn: --weight %s: a number "
+			    "above 0, at most 1000\n", v);
+			return -1;
+		}
+		return 1;
+	}
 	if (strcmp(a, "--unlabelled") == 0) {
 		if (strcmp(v, "keep") == 0)
 			t->unlabelled = S_KEEP;
@@ -330,20 +344,22 @@ s_usage(FILE *fp)
 	    "[--expect-weight W]\n"
 	    "           [[--labels FILE|-] [--unlabelled keep|drop|negative] "
 	    "[--part I/K|all]\n"
-	    "            CORPUS.jsonl...]...\n"
+	    "            [--weight W] CORPUS.jsonl...]...\n"
 	    "  Trains the model from labelled posts (\"label\": misinfo or "
 	    "anything else,\n"
 	    "  \"family\": the claim id) and the rules' expect lines; prints "
 	    "k-fold\n"
 	    "  precision and recall; writes FILE (default DIR/medflag.model)."
 	    "\n"
-	    "  --labels, --unlabelled and --part apply to the corpus files "
-	    "after them:\n"
-	    "  labels by id (claim, or anything else), what a post without "
-	    "one becomes\n"
-	    "  (negative: kept only when its own label is not misinfo), the "
-	    "part of\n"
-	    "  the corpus that teaches (the other part can judge). --runs: "
+	    "  --labels, --unlabelled, --part and --weight apply to the corpus "
+	    "files\n"
+	    "  after them: labels by id (claim, or anything else), what a post "
+	    "without\n"
+	    "  one becomes (negative: kept only when its own label is not "
+	    "misinfo), the\n"
+	    "  part of the corpus that teaches (the other part can judge), "
+	    "how much each\n"
+	    "  of their posts counts (default 1). --runs: "
 	    "how many\n"
 	    "  orders of the examples it learns in, their weights averaged "
 	    "(default 4).\n"
@@ -360,7 +376,7 @@ s_usage(FILE *fp)
 static int
 s_train(int argc, char **argv)
 {
-	s_train_t	 t = { .folds = 5 };
+	s_train_t	 t = { .folds = 5, .weight = 1 };
 	mf_learn_opts_t	 o;
 	const char	*dir = mf_cli_rules_dir(), *out = NULL;
 	char		 defout[4096];
@@ -403,7 +419,8 @@ s_train(int argc, char **argv)
 		else if (strcmp(a, "--expect-weight") == 0)
 			xw = strtod(v, NULL);
 		else if (strcmp(a, "--labels") == 0 ||
-		    strcmp(a, "--part") == 0 || strcmp(a, "--unlabelled") == 0)
+		    strcmp(a, "--part") == 0 || strcmp(a, "--unlabelled") == 0 ||
+		    strcmp(a, "--weight") == 0)
 			break;
 		else {
 			fprintf(stderr, "medflag learn train: unknown option "
@@ -506,7 +523,7 @@ static int
 s_eval(int argc, char **argv, const mf_cli_t *cli)
 {
 	static const char *const langs[] = { "en", "fr", "es", "de" };
-	s_train_t	 t = { .folds = 1 };
+	s_train_t	 t = { .folds = 1, .weight = 1 };
 	const char	*dir = mf_cli_rules_dir(), *path = NULL;
 	char		 defpath[4096], why[1400];
 	mf_model_t	*m = NULL;
