@@ -1231,7 +1231,7 @@ static double
 s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
 {
 	if (pol->model_veto_short >= 0 && s_few_words(norm->text, norm->len,
-	    (size_t)pol->model_veto_words))
+	    pol->model_veto_words))
 		return pol->model_veto_short;
 	return pol->model_veto;
 }

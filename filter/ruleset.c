@@ -148,7 +148,7 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, model_veto_short),
 	    "model-veto for a post of fewer than model-veto-words words (or "
 	    "off: the same as model-veto)" },
-	{ "model-veto-words", S_NUM, 1, 10000,
+	{ "model-veto-words", S_SIZE, 1, 10000,
 	    offsetof(mf_policy_t, model_veto_words),
 	    "how many words make a post long enough for model-veto (fewer: "
 	    "model-veto-short)" },

@@ -101,7 +101,6 @@ typedef struct mf_policy {
 	double	model_veto_scale;	/* scaled by this */
 	double	model_veto_short;	/* model_veto for a post of fewer
 					 * than model_veto_words words */
-	double	model_veto_words;	/* MF_VETO_WORDS unless set */
 	double	model_weight;
 	double	model_min, model_max;
 	double	model_review;		/* < 0: off */
@@ -117,6 +116,7 @@ typedef struct mf_policy {
 					 * review; < 0: off */
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
+	unsigned model_veto_words;	/* MF_VETO_WORDS unless set */
 } mf_policy_t;
 
 /* A post this short gives the model a handful of features, and one of

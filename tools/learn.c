@@ -120,7 +120,21 @@ s_corpus_line(const mf_cli_line_t *l, void *arg)
 	    t->weight);
 }
 
-/* The options that may stand between corpus files; 1 if 'a' was one. */
+/* The options that may stand between corpus files (s_corpus_opt()). */
+static const char *const s_corpus_opts[] = {
+	"--labels", "--part", "--weight", "--unlabelled", NULL
+};
+
+static int
+s_is_corpus_opt(const char *a)
+{
+	for (size_t k = 0; s_corpus_opts[k]; k++)
+		if (strcmp(a, s_corpus_opts[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Applies one of s_corpus_opts; 1 if 'a' was one. */
 static int
 s_corpus_opt(s_train_t *t, const char *a, const char *v)
 {
@@ -418,9 +432,7 @@ s_train(int argc, char **argv)
 			o.l2 = strtod(v, NULL);
 		else if (strcmp(a, "--expect-weight") == 0)
 			xw = strtod(v, NULL);
-		else if (strcmp(a, "--labels") == 0 ||
-		    strcmp(a, "--part") == 0 || strcmp(a, "--unlabelled") == 0 ||
-		    strcmp(a, "--weight") == 0)
+		else if (s_is_corpus_opt(a))
 			break;
 		else {
 			fprintf(stderr, "medflag learn train: unknown option "
