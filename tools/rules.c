@@ -118,6 +118,7 @@ typedef struct s_case {
 	char	*id, *text, *kind, *rules, *family, *lang;
 	double	 score;
 	int	 misinfo;
+	int	 named;		/* a hit names the post's own family */
 	mf_action_t action;
 	int	 why;		/* misinfo not flagged: S_MISS_* */
 } s_case_t;
@@ -133,6 +134,7 @@ typedef struct s_tally {
 	const char	*name;
 	size_t		 tp, fp, fn, tn;	/* flagged = flag or more */
 	size_t		 reach;		/* misinfo that got annotate or more */
+	size_t		 reach_named;	/* of them, with their own claim */
 	size_t		 neg_hard, neg_hard_flag, neg_hard_reach, nq, nq_annot;
 	size_t		 nq_reach;	/* sincere questions annotated or more */
 	size_t		 nord, nord_flag, nord_reach;	/* kind "ordinary" */
@@ -232,6 +234,7 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 	c->score = v->score;
 	c->action = v->action;
 	c->why = S_MISS_NONE;
+	c->named = 0;
 	if (c->misinfo && v->action < MF_ACT_FLAG)
 		c->why = S_MISS_NORULE;
 	e->nacts[v->action]++;
@@ -247,6 +250,9 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 		mf_buf_printf(&rl, "%s%s%s", rl.len ? "," : "", hit->rule,
 		    hit->question ? "?" : hit->mode == MF_MODE_SHADOW ?
 		    "(shadow)" : "");
+		if (hit->mode == MF_MODE_ENFORCE && hit->claim &&
+		    strcmp(hit->claim, c->family) == 0)
+			c->named = 1;
 		if (hit->question || hit->mode != MF_MODE_ENFORCE)
 			continue;
 		for (size_t k = 0; k < mf_ruleset_size(e->rs); k++)
@@ -270,6 +276,7 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 	if (c->misinfo) {
 		flagged ? t->tp++ : t->fn++;
 		t->reach += c->action >= MF_ACT_ANNOTATE;
+		t->reach_named += c->action >= MF_ACT_ANNOTATE && c->named;
 		t->miss[c->why]++;
 	} else
 		flagged ? t->fp++ : t->tn++;
@@ -288,6 +295,17 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 		t->nq_annot += c->action == MF_ACT_ANNOTATE;
 		t->nq_reach += c->action >= MF_ACT_ANNOTATE;
 	}
+}
+
+/* Whether the posts say which family they belong to: the named-claim
+ * figure means nothing for a corpus without (public ones). */
+static int
+s_named_known(const s_eval_t *e)
+{
+	for (size_t k = 0; k < e->ncases; k++)
+		if (e->cases[k].misinfo && strcmp(e->cases[k].family, "-") != 0)
+			return 1;
+	return 0;
 }
 
 /* Hard negatives other than sincere questions that reach a moderator. */
@@ -402,7 +420,7 @@ s_usage_eval(void)
 	    "           [--min-lang-recall R] [--min-question-annotate Q]\n"
 	    "           [--max-flag-rate F] [--min-reach R] "
 	    "[--max-negative-reach F]\n"
-	    "           [--max-ordinary-flag-rate F]\n"
+	    "           [--max-ordinary-flag-rate F] [--min-claim-named N]\n"
 	    "           [--quiet] FILE.jsonl...\n");
 }
 
@@ -412,7 +430,7 @@ s_eval(int argc, char **argv)
 	const char	*dir = mf_cli_rules_dir(), *by = "", *labels = NULL;
 	double		 minp = -1, minr = -1, maxneg = -1, minlang = -1;
 	double		 minqa = -1, maxflag = -1, minreach = -1;
-	double		 maxnegreach = -1, maxord = -1;
+	double		 maxnegreach = -1, maxord = -1, minnamed = -1;
 	/* No time budget: a figure must not depend on the machine's load. */
 	s_eval_t	 e = { .scan_flags = MF_SCAN_NO_BUDGET };
 	s_tally_t	 all = { .name = "all" };
@@ -427,7 +445,8 @@ s_eval(int argc, char **argv)
 		{ "--min-question-annotate", &minqa },
 		{ "--max-flag-rate", &maxflag }, { "--min-reach", &minreach },
 		{ "--max-negative-reach", &maxnegreach },
-		{ "--max-ordinary-flag-rate", &maxord }, { NULL, NULL },
+		{ "--max-ordinary-flag-rate", &maxord },
+		{ "--min-claim-named", &minnamed }, { NULL, NULL },
 	};
 	size_t		 li;
 
@@ -517,6 +536,10 @@ s_eval(int argc, char **argv)
 		printf("misinformation that reaches a moderator (annotate or "
 		    "more): %zu of %zu (%.1f%%)\n", all.reach, all.tp + all.fn,
 		    100.0 * all.reach / (all.tp + all.fn));
+	if (all.reach && s_named_known(&e))
+		printf("  with its own claim named (that claim's evidence): %zu "
+		    "(%.1f%%)\n", all.reach_named, 100.0 * all.reach_named /
+		    all.reach);
 	if (all.fn)
 		printf("misinformation not flagged: %zu; no rule hit %zu, a "
 		    "rule hit the model's doubt cancelled %zu, hits too weak "
@@ -617,6 +640,13 @@ s_eval(int argc, char **argv)
 		printf("FAIL: %.1f%% of misinformation reaches a moderator, "
 		    "below %.1f%%\n", 100.0 * all.reach / (all.tp + all.fn),
 		    100 * minreach);
+		rc = 1;
+	}
+	if (minnamed >= 0 && all.reach && (double)all.reach_named /
+	    all.reach < minnamed) {
+		printf("FAIL: %.1f%% of misinformation reaching a moderator has "
+		    "its own claim named, below %.1f%%\n", 100.0 *
+		    all.reach_named / all.reach, 100 * minnamed);
 		rc = 1;
 	}
 	if (maxnegreach >= 0 && s_neg_reach(&all) > maxnegreach) {
