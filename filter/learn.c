@@ -883,7 +883,7 @@ mf_learn_defaults(mf_learn_opts_t *o)
 	o->l2 = 1e-6;
 	o->seed = 0x6d65646661676c31ULL;
 	o->runs = 4;
-	o->hint_per_class = 200;
+	o->hint_per_class = 500;
 }
 
 mf_learner_t *
@@ -1133,7 +1133,9 @@ s_train_weights(mf_learner_t *l, float *w, float *bias)
 typedef struct s_cand {
 	uint32_t	idx;
 	uint32_t	cls;
-	double		score;
+	double		score;		/* log-odds of presence: the weight */
+	double		rank;		/* score x share of the family's
+					 * posts: the choice */
 } s_cand_t;
 
 static int
@@ -1143,8 +1145,8 @@ s_cand_by_class(const void *a, const void *b)
 
 	if (x->cls != y->cls)
 		return x->cls < y->cls ? -1 : 1;
-	if (x->score != y->score)
-		return x->score < y->score ? 1 : -1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? 1 : -1;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
@@ -1160,8 +1162,14 @@ s_cand_by_idx(const void *a, const void *b)
 
 /*
  * The family hint: for each family the features present in at least two
- * of its claims that are likeliest there against the other families (the
- * log-odds of presence), the best 'hint_per_class' of them.
+ * of its claims that are likelier there than in the other families, each
+ * weighing the log-odds of presence. Which 'hint_per_class' of them are
+ * kept goes by the log-odds times the share of the family's claims that
+ * have the feature (its term in the divergence of the family from the
+ * rest): by the log-odds alone the table filled with n-grams of two or
+ * three posts each, and 15% of claims had none of their family's words
+ * (judged in k-fold, the hint named the right family for 0.69 of claims;
+ * chosen this way 0.87 at 200 a family, 0.89 at 500, 0.91 at 1,000).
  */
 static int
 s_train_hint(mf_learner_t *l, mf_model_t *m)
@@ -1226,6 +1234,7 @@ s_train_hint(mf_learner_t *l, mf_model_t *m)
 				cand[nc].idx = idx;
 				cand[nc].cls = c;
 				cand[nc].score = log(in / outside);
+				cand[nc].rank = in * cand[nc].score;
 				nc++;
 			}
 		}

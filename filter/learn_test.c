@@ -142,6 +142,48 @@ MF_TEST(learn_runs_averaged)
 	mf_model_destroy(&four);
 }
 
+/* The family hint keeps the words most of a family's claims share, not
+ * the rare ones of two posts each: eight claims of one family name
+ * "magnets" (two of the other family's do too) and each pair of them has
+ * words of its own; with a table of 40 features a family, "magnets"
+ * alone must still name its family. Chosen by log-odds alone, the pairs'
+ * words (never seen elsewhere) filled the table and it named none. */
+MF_TEST(learn_hint_keeps_shared_words)
+{
+	static const char *const rare[] = { "tuesday pebbles", "violet "
+	    "harbour", "crimson lantern", "quiet meadow" };
+	mf_learn_opts_t	 o;
+	mf_learner_t	*l;
+	mf_model_t	*m;
+	mf_err_t	 err;
+	char		 t[128];
+	double		 near = 0;
+	long		 c;
+
+	mf_learn_defaults(&o);
+	o.bits = 16;
+	o.epochs = 5;
+	o.runs = 1;
+	o.hint_per_class = 40;
+	MF_ASSERT_NOT_NULL(l = mf_learner_new(&o));
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(t, sizeof(t), "magnets %s", rare[i / 2]);
+		MF_ASSERT_EQ(0, mf_learner_add(l, t, strlen(t), "en", 1,
+		    "magnet-arthritis", 1));
+		snprintf(t, sizeof(t), "%sgarlic cures flu %zu",
+		    i < 2 ? "magnets and " : "", i);
+		MF_ASSERT_EQ(0, mf_learner_add(l, t, strlen(t), "en", 1,
+		    "garlic-flu", 1));
+	}
+	MF_ASSERT_NOT_NULL(m = mf_learner_train(l, &err));
+	mf_learner_destroy(&l);
+	c = mf_model_hint(m, "magnets", 7, "en", &near);
+	MF_ASSERT(c >= 0);
+	MF_ASSERT_STR_EQ("magnet-arthritis", mf_model_class(m, (size_t)c));
+	MF_ASSERT(near > 0);
+	mf_model_destroy(&m);
+}
+
 MF_TEST(learn_file_round_trip_and_damage)
 {
 	mf_model_t	*m = s_small(), *d;

@@ -253,7 +253,7 @@ static const double s_bars[] = { 0.3, 0.5, 0.7, 0.8, 0.9, 0.95 };
 #define S_NBARS	(sizeof(s_bars) / sizeof(*s_bars))
 
 typedef struct s_score {
-	size_t	tp[S_NBARS], fp[S_NBARS], pos, neg, hint, hinted;
+	size_t	tp[S_NBARS], fp[S_NBARS], pos, neg, hint, hinted, nohint;
 } s_score_t;
 
 static void
@@ -267,8 +267,9 @@ s_print_bars(const s_score_t *s)
 		    (double)(s->tp[b] + s->fp[b]) : 0, s->pos ?
 		    (double)s->tp[b] / (double)s->pos : 0, s->neg ?
 		    (double)s->fp[b] / (double)s->neg : 0);
-	printf("  family hint right for %.3f of %zu claims\n", s->hinted ?
-	    (double)s->hint / (double)s->hinted : 0, s->hinted);
+	printf("  family hint right for %.3f of %zu claims (no family's "
+	    "words in %zu)\n", s->hinted ? (double)s->hint /
+	    (double)s->hinted : 0, s->hinted, s->nohint);
 }
 
 /* Judges the examples of fold 'fold' (every one when -1) written in
@@ -296,6 +297,7 @@ s_judge(const s_train_t *t, const mf_model_t *m, long fold, const char *lang,
 			    NULL);
 
 			s->hinted++;
+			s->nohint += c < 0;
 			s->hint += c >= 0 && strcmp(mf_model_class(m,
 			    (size_t)c), e->claim) == 0;
 		}
