@@ -137,6 +137,7 @@ typedef struct s_tally {
 	size_t		 reach_named;	/* of them, with their own claim */
 	size_t		 neg_hard, neg_hard_flag, neg_hard_reach, nq, nq_annot;
 	size_t		 nq_reach;	/* sincere questions annotated or more */
+	size_t		 nq_named;	/* annotated with their own claim */
 	size_t		 nord, nord_flag, nord_reach;	/* kind "ordinary" */
 	size_t		 miss[S_MISS_N];	/* misinfo not flagged, why */
 } s_tally_t;
@@ -293,6 +294,7 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 	if (strcmp(c->kind, "question") == 0 && !c->misinfo) {
 		t->nq++;
 		t->nq_annot += c->action == MF_ACT_ANNOTATE;
+		t->nq_named += c->action == MF_ACT_ANNOTATE && c->named;
 		t->nq_reach += c->action >= MF_ACT_ANNOTATE;
 	}
 }
@@ -554,7 +556,11 @@ s_eval(int argc, char **argv)
 		    all.neg_hard_flag / all.neg_hard, all.neg_hard_reach,
 		    100.0 * all.neg_hard_reach / all.neg_hard,
 		    s_neg_reach(&all) * 100);
-	if (all.nq)
+	if (all.nq && s_named_known(&e))
+		printf("questions annotated: %zu of %zu; with the evidence of "
+		    "the claim they ask about: %zu\n", all.nq_annot, all.nq,
+		    all.nq_named);
+	else if (all.nq)
 		printf("questions annotated: %zu of %zu\n", all.nq_annot,
 		    all.nq);
 	/* Everyday posts (greetings, chat, ordinary health-forum news): not
