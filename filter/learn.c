@@ -44,6 +44,9 @@ struct mf_model {
 	size_t		 ncls;
 	uint32_t	*hidx;		/* sorted by bucket */
 	uint64_t	*hmap;		/* 1 << bits: buckets in hidx */
+	uint32_t	*hfirst;	/* per word of hmap (and one past):
+					 * the first entry of hidx at or
+					 * past its 64 buckets */
 	uint16_t	*hcls;
 	int16_t		*hq;
 	size_t		 nhint;
@@ -426,21 +429,29 @@ mf_model_explain_feats(const mf_model_t *self, const mf_feats_t *f,
 	return s_explain(self, f, text, len, NULL, out, max);
 }
 
-/* The bit map of the buckets the hint table holds. 0, or -1 on ENOMEM. */
+/* The bit map of the buckets the hint table holds, and where each word
+ * of it starts in the table. 0, or -1 on ENOMEM. */
 static int
 s_hint_map(mf_model_t *m)
 {
-	if ((m->hmap = mf_calloc(((size_t)1 << m->bits) / 64 + 1,
-	    sizeof(*m->hmap))) == NULL)
+	size_t	nw = ((size_t)1 << m->bits) / 64 + 1, i = 0;
+
+	if ((m->hmap = mf_calloc(nw, sizeof(*m->hmap))) == NULL ||
+	    (m->hfirst = mf_calloc(nw + 1, sizeof(*m->hfirst))) == NULL)
 		return -1;
-	for (size_t i = 0; i < m->nhint; i++)
-		m->hmap[m->hidx[i] >> 6] |= 1ULL << (m->hidx[i] & 63);
+	for (size_t k = 0; k < m->nhint; k++)
+		m->hmap[m->hidx[k] >> 6] |= 1ULL << (m->hidx[k] & 63);
+	for (size_t w = 0; w <= nw; w++) {
+		while (i < m->nhint && (m->hidx[i] >> 6) < w)
+			i++;
+		m->hfirst[w] = (uint32_t)i;
+	}
 	return 0;
 }
 
 typedef struct s_hint {
 	const mf_model_t *m;
-	double		*score;
+	int64_t		*score;		/* per family, in units of hscale */
 	unsigned	 bits;
 } s_hint_t;
 
@@ -450,47 +461,52 @@ s_emit_hint(void *ctx, uint64_t h, size_t start, size_t end)
 	s_hint_t	*s = ctx;
 	const mf_model_t *m = s->m;
 	uint32_t	 b = s_bucket(h, m->bits);
-	size_t		 lo = 0, hi = m->nhint;
+	size_t		 lo, hi;
 
 	(void)start;
 	(void)end;
-	/* Most features are in no family's list: one bit says so. */
+	/* Most features are in no family's list: one bit says so. The
+	 * entries of the bit's 64 buckets are few: walked, not searched. */
 	if (!(m->hmap[b >> 6] >> (b & 63) & 1))
 		return;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (m->hidx[mid] < b)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < m->nhint && m->hidx[lo] == b; lo++)
-		s->score[m->hcls[lo]] += m->hq[lo] * (double)m->hscale;
+	lo = m->hfirst[b >> 6];
+	hi = m->hfirst[(b >> 6) + 1];
+	while (lo < hi && m->hidx[lo] < b)
+		lo++;
+	for (; lo < hi && m->hidx[lo] == b; lo++)
+		s->score[m->hcls[lo]] += m->hq[lo];
 }
+
+/* Families whose sums fit on the stack; a model of more allocates. */
+#define S_HINT_LOCAL	256
 
 static long
 s_hint(const mf_model_t *self, const mf_feats_t *f, const char *text,
     size_t len, const char *lang, double *score)
 {
-	s_hint_t	s = { self, NULL, self->bits };
+	int64_t		local[S_HINT_LOCAL], top = 0;
+	s_hint_t	s = { self, local, self->bits };
 	long		best = -1;
-	double		top = 0;
 
 	if (score)
 		*score = 0;
-	if (self->ncls == 0 || self->hmap == NULL ||
+	if (self->ncls == 0 || self->hmap == NULL)
+		return -1;
+	if (self->ncls > S_HINT_LOCAL &&
 	    (s.score = mf_calloc(self->ncls, sizeof(*s.score))) == NULL)
 		return -1;
+	if (s.score == local)
+		memset(local, 0, self->ncls * sizeof(*local));
 	(void)s_walk(f, text, len, lang, s_emit_hint, &s);
 	for (size_t c = 0; c < self->ncls; c++)
 		if (s.score[c] > top) {
 			top = s.score[c];
 			best = (long)c;
 		}
-	mf_free(s.score);
+	if (s.score != local)
+		mf_free(s.score);
 	if (score)
-		*score = top;
+		*score = (double)top * (double)self->hscale;
 	return best;
 }
 
@@ -641,6 +657,7 @@ mf_model_destroy(mf_model_t **self_p)
 	mf_free(m->w);
 	mf_free(m->hidx);
 	mf_free(m->hmap);
+	mf_free(m->hfirst);
 	mf_free(m->hcls);
 	mf_free(m->hq);
 	mf_free(m);

@@ -184,6 +184,39 @@ MF_TEST(learn_hint_keeps_shared_words)
 	mf_model_destroy(&m);
 }
 
+/* More families than the hint keeps its sums for on the stack (256): the
+ * same answer from sums on the heap. */
+MF_TEST(learn_hint_many_families)
+{
+	mf_learn_opts_t	 o;
+	mf_learner_t	*l;
+	mf_model_t	*m;
+	mf_err_t	 err;
+	char		 t[64], id[32];
+	long		 c;
+
+	mf_learn_defaults(&o);
+	o.bits = 16;
+	o.epochs = 1;
+	o.runs = 1;
+	MF_ASSERT_NOT_NULL(l = mf_learner_new(&o));
+	for (size_t i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "family-%zu", i);
+		for (size_t k = 0; k < 2; k++) {
+			snprintf(t, sizeof(t), "zq%zux cures it %zu", i, k);
+			MF_ASSERT_EQ(0, mf_learner_add(l, t, strlen(t), "en",
+			    1, id, 1));
+		}
+	}
+	MF_ASSERT_NOT_NULL(m = mf_learner_train(l, &err));
+	mf_learner_destroy(&l);
+	MF_ASSERT_EQ(300, mf_model_nclass(m));
+	c = mf_model_hint(m, "zq287x", 6, "en", NULL);
+	MF_ASSERT(c >= 0);
+	MF_ASSERT_STR_EQ("family-287", mf_model_class(m, (size_t)c));
+	mf_model_destroy(&m);
+}
+
 MF_TEST(learn_file_round_trip_and_damage)
 {
 	mf_model_t	*m = s_small(), *d;
