@@ -422,7 +422,7 @@ s_usage_eval(void)
 	    "           [--min-lang-recall R] [--min-question-annotate Q]\n"
 	    "           [--max-flag-rate F] [--min-reach R] "
 	    "[--max-negative-reach F]\n"
-	    "           [--max-ordinary-flag-rate F] [--min-claim-named N]\n"
+	    "           [--max-ordinary-flag-rate F] [--min-claim-named R]\n"
 	    "           [--quiet] FILE.jsonl...\n");
 }
 
