@@ -452,7 +452,6 @@ s_hint_map(mf_model_t *m)
 typedef struct s_hint {
 	const mf_model_t *m;
 	int64_t		*score;		/* per family, in units of hscale */
-	unsigned	 bits;
 } s_hint_t;
 
 static void
@@ -485,7 +484,7 @@ s_hint(const mf_model_t *self, const mf_feats_t *f, const char *text,
     size_t len, const char *lang, double *score)
 {
 	int64_t		local[S_HINT_LOCAL], top = 0;
-	s_hint_t	s = { self, local, self->bits };
+	s_hint_t	s = { self, local };
 	long		best = -1;
 
 	if (score)

@@ -135,6 +135,8 @@ typedef struct s_tally {
 	size_t		 tp, fp, fn, tn;	/* flagged = flag or more */
 	size_t		 reach;		/* misinfo that got annotate or more */
 	size_t		 reach_named;	/* of them, with their own claim */
+	size_t		 with_family;	/* misinfo that names its family: the
+					 * named figures mean something */
 	size_t		 neg_hard, neg_hard_flag, neg_hard_reach, nq, nq_annot;
 	size_t		 nq_reach;	/* sincere questions annotated or more */
 	size_t		 nq_named;	/* annotated with their own claim */
@@ -278,6 +280,7 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 		flagged ? t->tp++ : t->fn++;
 		t->reach += c->action >= MF_ACT_ANNOTATE;
 		t->reach_named += c->action >= MF_ACT_ANNOTATE && c->named;
+		t->with_family += strcmp(c->family, "-") != 0;
 		t->miss[c->why]++;
 	} else
 		flagged ? t->fp++ : t->tn++;
@@ -297,17 +300,6 @@ s_tally_add(s_tally_t *t, const s_case_t *c)
 		t->nq_named += c->action == MF_ACT_ANNOTATE && c->named;
 		t->nq_reach += c->action >= MF_ACT_ANNOTATE;
 	}
-}
-
-/* Whether the posts say which family they belong to: the named-claim
- * figure means nothing for a corpus without (public ones). */
-static int
-s_named_known(const s_eval_t *e)
-{
-	for (size_t k = 0; k < e->ncases; k++)
-		if (e->cases[k].misinfo && strcmp(e->cases[k].family, "-") != 0)
-			return 1;
-	return 0;
 }
 
 /* Hard negatives other than sincere questions that reach a moderator. */
@@ -388,7 +380,7 @@ s_print_groups(const char *title, const s_tally_t *g, size_t n)
 		if (t->neg_hard)
 			snprintf(nf, sizeof(nf), "%.1f%%", 100.0 *
 			    t->neg_hard_flag / t->neg_hard);
-		if (t->reach)
+		if (t->reach && t->with_family)
 			snprintf(nm, sizeof(nm), "%.3f", (double)t->reach_named /
 			    (double)t->reach);
 		printf("  %-30.30s %5zu %5zu %6.3f %6.3f %6.3f %6s %8s %6s\n",
@@ -542,7 +534,7 @@ s_eval(int argc, char **argv)
 		printf("misinformation that reaches a moderator (annotate or "
 		    "more): %zu of %zu (%.1f%%)\n", all.reach, all.tp + all.fn,
 		    100.0 * all.reach / (all.tp + all.fn));
-	if (all.reach && s_named_known(&e))
+	if (all.reach && all.with_family)
 		printf("  with its own claim named (that claim's evidence): %zu "
 		    "(%.1f%%)\n", all.reach_named, 100.0 * all.reach_named /
 		    all.reach);
@@ -560,7 +552,7 @@ s_eval(int argc, char **argv)
 		    all.neg_hard_flag / all.neg_hard, all.neg_hard_reach,
 		    100.0 * all.neg_hard_reach / all.neg_hard,
 		    s_neg_reach(&all) * 100);
-	if (all.nq && s_named_known(&e))
+	if (all.nq && all.with_family)
 		printf("questions annotated: %zu of %zu; with the evidence of "
 		    "the claim they ask about: %zu\n", all.nq_annot, all.nq,
 		    all.nq_named);
