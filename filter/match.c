@@ -737,10 +737,30 @@ static const char *const s_ask_openings[] = {
  * and "cualquier" do not ask. */
 static const char *const s_ask_bare[] = {
 	"will ", "may ", "can ", "do ", "what ", "who ", "why ", "which ",
-	"how ", "where ", "when ", "quel ", "quelle ", "quels ", "quelles ",
+	"how ", "where ", "when ", "whats ", "what's ", "hows ", "how's ",
+	"quel ", "quelle ", "quels ", "quelles ",
 	"quoi ", "comment ", "pourquoi ", "que ", "cual ", "cuales ", "como ",
 	"por que ", "quien ", "quienes ", "was ", "wie ", "warum ", "wer ",
 	"welche ", "welcher ", "welches ", "welchen ", "welchem ", NULL
+};
+
+/* A search-box question may open with what it asks about and turn to
+ * its verb after: "if infected with covid can you survive it", "since
+ * covid came out has it scared you". In a sentence without a full stop
+ * or '!' that opens with one of s_lead_openings, an auxiliary before its
+ * subject (s_inversions) asks; "if you take it you can survive" does
+ * not invert and does not ask. */
+static const char *const s_lead_openings[] = {
+	"if ", "since ", "when ", "once ", "after ", "before ", "while ",
+	"for ", "with ", "during ", NULL
+};
+static const char *const s_inversions[] = {
+	" can you ", " can i ", " can we ", " can it ", " could you ",
+	" could it ", " will you ", " will i ", " will it ", " will we ",
+	" would you ", " would it ", " should i ", " should we ",
+	" do you ", " do i ", " do we ", " does it ", " did you ",
+	" is it ", " is there ", " are you ", " are we ", " are there ",
+	" has it ", " have you ", " has anyone ", NULL
 };
 
 /* Openings of a rhetorical question: it asserts the claim, it does not ask
@@ -810,6 +830,18 @@ s_if_then_why(const char *t, size_t s, size_t e)
 }
 
 static int
+s_lead_inverts(const char *t, size_t s, size_t e)
+{
+	if (!s_opens(t, s, e, s_lead_openings))
+		return 0;
+	for (size_t k = 0; s_inversions[k]; k++)
+		if (memmem(t + s, e - s, s_inversions[k],
+		    strlen(s_inversions[k])))
+			return 1;
+	return 0;
+}
+
+static int
 s_asks(const char *t, size_t s, size_t e)
 {
 	size_t	i = e;
@@ -830,7 +862,7 @@ s_asks(const char *t, size_t s, size_t e)
 		return 0;
 	return qmark || inverted || s_opens(t, s, e, s_ask_openings) ||
 	    (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
-	    s_opens(t, s, e, s_ask_bare));
+	    (s_opens(t, s, e, s_ask_bare) || s_lead_inverts(t, s, i)));
 }
 
 /* Whether [s, e) holds a letter or digit (a sentence, not a run of

@@ -682,6 +682,12 @@ MF_TEST(match_search_questions_and_rhetorical_ones)
 		/* A conditional one argues from its premise. */
 		{ "If MMS cures autism, why is it banned?", 0 },
 		{ "If I take MMS, does it cure autism?", 1 },
+		/* What it asks about first, then its verb, still unpunctuated;
+		 * the same lead without the inversion states. */
+		{ "if i give my son mms can it cure his autism", 1 },
+		{ "since he had the mmr jab has it caused his autism", 1 },
+		{ "if you give mms it cures autism", 0 },
+		{ "whats the link between the mmr jab and autism", 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
