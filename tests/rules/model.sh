@@ -1,13 +1,14 @@
 #!/bin/sh
 # rules/medflag.model is what `make model` gives: training is
 # deterministic, so the shipped model is trained again from the open
-# corpora, the expect lines and part 0 of the public corpora, and the
-# bytes must match. A rules edit that changes an expect line (or a new
+# corpora, the expect lines and part 0 of the public corpora and the dev
+# set, and the bytes must match. A rules edit that changes an expect line (or a new
 # open post) needs `make model`; this says so. Without ../shared/data the
 # test cannot run: under CI that is a failure (exit 77 counts as one).
 B=${MF_BUILD:-build}
 SHARED=${MF_SHARED_DATA:-../shared/data}
-[ -f "$SHARED/public/reddit-hm.jsonl" ] || { echo "no $SHARED/public"; exit 77; }
+[ -f "$SHARED/public/reddit-hm.jsonl" ] && [ -f "$SHARED/dev/posts.jsonl" ] ||
+	{ echo "no $SHARED/public or $SHARED/dev"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/mfmodel.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 make -s --no-print-directory BUILD="$B" SHARED="$SHARED" MODEL_FOLDS=1 \
