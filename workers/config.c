@@ -191,6 +191,11 @@ static const mf_config_directive_t s_table[] = {
 	    30 * 86400, "172800", 0, "medflag discourse and mediawiki: how "
 	    "long a flag or tag the forum does not take is tried again (and "
 	    "kept in redis across restarts)" },
+	{ "adapter_review", MF_CONF_INT, F(adapter_review), 0, 0, 1, "1", 0,
+	    "medflag discourse and mediawiki: a verdict the model asks a "
+	    "moderator to look at (annotate with the flag review) is flagged "
+	    "(Discourse) or tagged as a flag (MediaWiki); 0: flag and hold "
+	    "only" },
 	{ "discourse_replay_window_s", MF_CONF_INT,
 	    F(discourse_replay_window_s), 0, 60, 30 * 86400, "172800", 0,
 	    "medflag discourse: how long a webhook's event id is remembered "

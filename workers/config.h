@@ -89,6 +89,7 @@ typedef struct mf_config {
 	unsigned char from_file[MF_CONFIG_MAX_KEYS];
 	unsigned from_line[MF_CONFIG_MAX_KEYS];
 	int	adapter_retry_s;	/* an adapter's action, retried */
+	int	adapter_review;		/* 1: annotate + review raises a flag */
 	int	discourse_replay_window_s;	/* event ids remembered */
 	/* Auto-demotion by the moderators' precision (feedback.c). */
 	int	demote_below;		/* percent; 0: never */

@@ -4,7 +4,8 @@
 # signed as Discourse signs them (HMAC-SHA256 of the body with the
 # webhook's secret). A claim becomes a notify_moderators flag whose message
 # names the claim, the rule, the matched words and the evidence; a hold
-# verdict asks for the post to be hidden for review; an ordinary post, a
+# verdict asks for the post to be hidden for review; an annotate verdict
+# the model marks for review raises a plain flag saying so; an ordinary post, a
 # private message and the adapter's own posts raise nothing; a wrong or
 # missing signature is 401 and bad JSON 400 naming line and column; a
 # flag Discourse refuses with 502 is raised again; a redelivered event
@@ -177,6 +178,26 @@ out=$(health)
 echo "$out" | grep -q '"judged":5,"flagged":2,"held":1,"pending":0,"retries":1,"failed":0' ||
     fail "healthz: $out"
 echo "$out" | grep -q '"bad_signature":2,"bad_request":1' || fail "healthz: $out"
+# A question near a claim, which no rule flags: annotate, and the model
+# asks a moderator to look (review): a plain flag that says so.
+out=$(hook post_created "$(post 404 "Has anyone tried cinnamon instead of insulin for diabetes?")")
+echo "$out" | grep -q '^200 {"post_id":404,"action":"annotate",.*"flag":"queued"' ||
+    fail "review: $out"
+i=0
+until grep -q '"id": "404"' "$D/flags.jsonl"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no flag for review: $(cat "$D/flags.jsonl")"
+	sleep 0.1
+done
+/usr/bin/python3 - "$D/flags.jsonl" <<'PY' || fail "review flag: $(cat "$D/flags.jsonl")"
+import json, sys
+f = [x for x in map(json.loads, open(sys.argv[1])) if x.get("id") == "404"]
+assert len(f) == 1, f
+m = f[0]["message"]
+assert m.startswith("medflag: annotate (score "), m
+assert ", for review: no rule flagged it, the model asks a moderator to look\n" in m, m
+assert "claim `insulin-stop`" in m and "Counter-evidence:" in m, m
+assert "queue_for_review" not in f[0]
+PY
 # Moderators' decisions on the flags (Reviewable Events): agreed and
 # disagreed count for the rules of the flag's verdict, once; ignored and
 # others' flags do not.
@@ -273,7 +294,7 @@ kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
 grep -q 'stopped with 1 action not taken by the forum: 1 kept in redis for the next run, 0 lost' \
     "$D/ad.log" || fail "210 not kept"
-grep -Eq 'stopped: [0-9]+ webhooks, 11 judged, 6 flagged, 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 12 judged, 7 flagged, 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
     fail "no summary at exit"
 kept=$(redis-cli -s "$D/redis.sock" --raw HGETALL "medflag:outbox:discourse:$W")
 echo "$kept" | grep -q '"reason":"medflag: flag' || fail "kept: $kept"

@@ -5,7 +5,8 @@
 # UDP; a real medflagd (2 workers, redis). Edits through the API: a claim,
 # a debunk, a question, a claim added to an old page, an edit of a page
 # with an old claim that adds none, an obfuscated claim, the bot's own
-# edit, a talk page. Asserts on list=recentchanges&rcprop=tags and the tag
+# edit, a talk page, a question the model marks for review (the flag
+# tag). Asserts on list=recentchanges&rcprop=tags and the tag
 # log (reason, user); the tags are made by the adapter; with the periodic
 # read an hour away, only the feed can have told it of the edits. An
 # undone edit (mw-reverted) and a tag removed by an administrator move
@@ -89,6 +90,7 @@ DEBUNK="Studies of millions of children found no link between vaccines and autis
 QUESTION="Is it true that vaccines cause autism? I would like to see the studies."
 PLAIN="Type 2 diabetes is managed with diet, exercise and medicine."
 INSULIN="Stop taking insulin, cinnamon cures diabetes."
+REVIEW="Has anyone tried cinnamon instead of insulin for diabetes?"
 OBFUSCATED="Vacc1nes c@use aut1sm. My son got the M M R jab and developed autism. Do not vaccinate your kids."
 
 # Before the adapter's first start: not judged (it starts from now).
@@ -121,6 +123,7 @@ $CLAIM
 See also [[Studies]].") &&
 own=$(api edit Studies "$CLAIM" Medflag@medflag "$BOTPW") &&
 talk=$(api edit "Talk:Vaccines" "$CLAIM") &&
+review=$(api edit Cinnamon "$REVIEW") &&
 obf=$(api edit Obfuscated "$OBFUSCATED") || fail "edits refused"
 
 i=0
@@ -136,7 +139,7 @@ for rev, tags in sorted(t.items()):
     assert mine == ([want[rev]] if want.get(rev) else []), (rev, tags)
 ' "$r0" "" "$claim" medflag-flag "$debunk" "" "$question" "" "$plain" "" \
     "$added" medflag-hold "$noclaim" "" "$own" "" "$talk" "" \
-    "$obf" medflag-flag || fail "tags: $(api tags)"
+    "$review" medflag-flag "$obf" medflag-flag || fail "tags: $(api tags)"
 api taglog | /usr/bin/python3 -c 'import json, sys
 t = json.load(sys.stdin)
 c = t[sys.argv[1]]
@@ -146,7 +149,9 @@ assert r.startswith("medflag flag (score "), r
 assert "claim vaccines-autism (" in r and "rule vaccines-autism." in r, r
 assert "counter-evidence https://" in r and len(r) <= 480, r
 assert "insulin-stop" in t[sys.argv[2]]["comment"], t[sys.argv[2]]
-' "$claim" "$added" || fail "tag log: $(api taglog)"
+r = t[sys.argv[3]]["comment"]
+assert r.startswith("medflag annotate (score ") and ", for review; " in r, r
+' "$claim" "$added" "$review" || fail "tag log: $(api taglog)"
 
 # Patrollers: an edit undone (MediaWiki tags it mw-reverted) counts as
 # agreed, a tag removed by someone as overturned, for the rules of the
@@ -176,7 +181,7 @@ mf_env_until "a bad datagram was not reported" \
     grep -q "is not a change of JSONRCFeedFormatter" "$D/mw.log"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "exit status $rc after SIGTERM"
-grep -Eq 'stopped: 7 judged, 2 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; 2 outcomes; [0-9]+ datagrams; cursor [0-9]+ ' \
+grep -Eq 'stopped: 8 judged, 3 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; 2 outcomes; [0-9]+ datagrams; cursor [0-9]+ ' \
     "$D/mw.log" || fail "no summary"
 
 # Down while an edit is made: --once judges it from the cursor. A tag

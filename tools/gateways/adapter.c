@@ -58,8 +58,11 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 	size_t		 start = out->len;
 	char		 line[512];
 
-	snprintf(line, sizeof(line), oneline ? "medflag %s (score %.2f)" :
-	    "medflag: %s (score %.2f)\n", mf_action_name(v->action), v->score);
+	snprintf(line, sizeof(line), oneline ? "medflag %s (score %.2f)%s" :
+	    "medflag: %s (score %.2f)%s\n", mf_action_name(v->action),
+	    v->score, v->action < MF_ACT_FLAG && (v->flags & MF_VF_REVIEW) ?
+	    (oneline ? ", for review" : ", for review: no rule flagged it, "
+	    "the model asks a moderator to look") : "");
 	if (mf_buf_puts(out, line) != 0)
 		return -1;
 	for (size_t i = 0; i < v->nhits; i++) {
@@ -117,6 +120,13 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 	if (mf_buf_puts(out, line) != 0)
 		return -1;
 	return mf_buf_append(out, "", 1);
+}
+
+int
+mf_adapter_raises(const struct mf_config *cfg, const mf_verdict_t *v)
+{
+	return v->action >= MF_ACT_FLAG || (cfg->adapter_review &&
+	    v->action == MF_ACT_ANNOTATE && (v->flags & MF_VF_REVIEW));
 }
 
 /* ---- the outbox ------------------------------------------------------- */

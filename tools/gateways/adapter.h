@@ -95,6 +95,14 @@ void		 mf_outbox_counts(mf_outbox_t *self, mf_outbox_counts_t *c);
 int		 mf_adapter_reason(const mf_verdict_t *v, const char *body,
 		    size_t blen, size_t oneline, mf_buf_t *out);
 
+struct mf_config;
+/* Whether verdict 'v' goes to the forum's moderators: flag, hold and
+ * block; and, with adapter_review, annotate flagged review (the model
+ * asks a moderator to look at a post about a known claim no rule
+ * flagged, or at a question near one). */
+int		 mf_adapter_raises(const struct mf_config *cfg,
+		    const mf_verdict_t *v);
+
 /*
  * The moderators' outcomes. When an adapter acts on a verdict it keeps, in
  * the configuration's Redis, the feedback record of that action (post id,
@@ -105,7 +113,6 @@ int		 mf_adapter_reason(const mf_verdict_t *v, const char *body,
  * precision in use moves.
  */
 #define MF_ACTED_TTL_S	(90L * 86400)
-struct mf_config;
 /* Keeps the record of verdict 'v' acted on as 'id'. 0, or -1 (logged:
  * the outcome will not count). */
 int		 mf_adapter_acted(const struct mf_config *cfg,

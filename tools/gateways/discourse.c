@@ -9,7 +9,9 @@
  * SHA256 of the body), sends the post through medflagd's check endpoint,
  * and answers Discourse once the verdict is in. A flag verdict becomes a
  * "Something else" flag (notify_moderators) whose message says why: each
- * claim, the rule, the words it matched, and the counter-evidence. A hold
+ * claim, the rule, the words it matched, and the counter-evidence; so
+ * does an annotate verdict flagged review (adapter_review), its message
+ * saying the model asks a moderator to look. A hold
  * or block verdict raises the same flag and asks Discourse to hide the
  * post until a moderator reviews it (queue_for_review; the API user must
  * be staff). The flags are raised by a thread of their own, retried with
@@ -756,7 +758,8 @@ s_webhook(s_ad_t *ad, struct MHD_Connection *c, const mf_httpd_req_t *rq)
 	/* Detect only (mode shadow): the verdict says what would be done. */
 	if (v->flags & MF_VF_SHADOW)
 		out = mf_httpd_set(out, "flag", json_string("shadow"));
-	else if (v->action >= MF_ACT_FLAG && !(v->flags & MF_VF_DUPLICATE)) {
+	else if (mf_adapter_raises(&ad->cfg, v) &&
+	    !(v->flags & MF_VF_DUPLICATE)) {
 		int	edit = v->revision != NULL &&
 			    strcmp(v->revision, "1") != 0;
 		int	queued = mf_outbox_put(ad->outbox, id, v->action >=

@@ -13,7 +13,8 @@
  * datagram or a restart missed. For each change it fetches the new and
  * the previous revision's wikitext, judges what the edit added
  * (revdiff.h; a new page whole) through medflagd's check endpoint, and
- * tags a revision whose verdict is flag with mediawiki_tag_flag and one
+ * tags a revision whose verdict is flag (or annotate flagged review,
+ * with adapter_review) with mediawiki_tag_flag and one
  * whose verdict is hold or block with mediawiki_tag_hold (both made and
  * activated at start if missing), the tag's log reason saying why
  * (claims, rules, matched words, counter-evidence). Patrollers filter
@@ -638,7 +639,7 @@ s_judge(s_mw_t *mw, const s_change_t *ch, const char *cur, const char *old)
 	/* A duplicate (judged before a restart whose tag may not have been
 	 * applied) is tagged again: action=tag of a tag already there is a
 	 * no-op the wiki reports as such. */
-	if (v != NULL && v->action >= MF_ACT_FLAG &&
+	if (v != NULL && mf_adapter_raises(&mw->cfg, v) &&
 	    mf_outbox_put(mw->outbox, ch->revid, v->action >= MF_ACT_HOLD, 0,
 	    v, post->body, post->body_len) == 0)
 		(void)mf_adapter_acted(&mw->cfg, mw->forum, ch->revid, v);
