@@ -228,9 +228,10 @@ $(BUILD)/bench_service: $(call obj,tests/bench_service.c) $(LIB)
 # The model beside the rules (docs/learn.md), trained from the open
 # corpora, the rules' expect lines and one half (part 0 of 2) of the
 # public corpora and the dev set of ../shared/data relabelled by stance
-# (COVID-Q's questions count twice: docs/learn.md); the other half
-# judges it (tests/rules/public.sh). Deterministic: tests/rules/model.sh
-# trains it again and compares the bytes with rules/medflag.model.
+# (COVID-Q's questions count twice, the dev set's rows half:
+# docs/learn.md); the other half judges it (tests/rules/public.sh).
+# Deterministic: tests/rules/model.sh trains it again and compares the
+# bytes with rules/medflag.model.
 SHARED      ?= ../shared/data
 MODEL_OUT   ?= rules/medflag.model
 MODEL_FOLDS ?= 5
@@ -241,8 +242,8 @@ MODEL_ARGS   = --rules rules --folds $(MODEL_FOLDS) --out $(MODEL_OUT) \
                --weight 2 --labels - $(SHARED)/public/covid-q.jsonl --weight 1 \
                --labels tests/public/constraint.labels --unlabelled negative \
                $(SHARED)/public/constraint.jsonl \
-               --labels tests/public/dev.labels --unlabelled negative \
-               $(SHARED)/dev/posts.jsonl
+               --weight 0.5 --labels tests/public/dev.labels \
+               --unlabelled negative $(SHARED)/dev/posts.jsonl
 model: $(BUILD)/medflag
 	@test -f $(SHARED)/public/reddit-hm.jsonl -a \
 	    -f $(SHARED)/dev/posts.jsonl || { echo "make model: \
