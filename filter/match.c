@@ -818,25 +818,17 @@ static const char *const s_if_why[] = {
 	" para que ", " warum ", " wieso ", " weshalb ", NULL
 };
 
+/* Whether [s, e) opens with one of 'open' and holds one of 'then' after:
+ * "if ... why" (s_if_openings, s_if_why), "since ... has it"
+ * (s_lead_openings, s_inversions). */
 static int
-s_if_then_why(const char *t, size_t s, size_t e)
+s_opens_then(const char *t, size_t s, size_t e, const char *const *open,
+    const char *const *then)
 {
-	if (!s_opens(t, s, e, s_if_openings))
+	if (!s_opens(t, s, e, open))
 		return 0;
-	for (size_t k = 0; s_if_why[k]; k++)
-		if (memmem(t + s, e - s, s_if_why[k], strlen(s_if_why[k])))
-			return 1;
-	return 0;
-}
-
-static int
-s_lead_inverts(const char *t, size_t s, size_t e)
-{
-	if (!s_opens(t, s, e, s_lead_openings))
-		return 0;
-	for (size_t k = 0; s_inversions[k]; k++)
-		if (memmem(t + s, e - s, s_inversions[k],
-		    strlen(s_inversions[k])))
+	for (size_t k = 0; then[k]; k++)
+		if (memmem(t + s, e - s, then[k], strlen(then[k])))
 			return 1;
 	return 0;
 }
@@ -858,11 +850,13 @@ s_asks(const char *t, size_t s, size_t e)
 		qmark |= t[k - 1] == '?';
 	inverted = s_past_inverted(t, s, e) != s;
 	s = s_past_inverted(t, s, e);
-	if (s_opens(t, s, e, s_rhetorical) || s_if_then_why(t, s, e))
+	if (s_opens(t, s, e, s_rhetorical) ||
+	    s_opens_then(t, s, e, s_if_openings, s_if_why))
 		return 0;
 	return qmark || inverted || s_opens(t, s, e, s_ask_openings) ||
 	    (i > s && t[i - 1] != '.' && t[i - 1] != '!' &&
-	    (s_opens(t, s, e, s_ask_bare) || s_lead_inverts(t, s, i)));
+	    (s_opens(t, s, e, s_ask_bare) ||
+	    s_opens_then(t, s, i, s_lead_openings, s_inversions)));
 }
 
 /* Whether [s, e) holds a letter or digit (a sentence, not a run of

@@ -552,13 +552,13 @@ s_eval(int argc, char **argv)
 		    all.neg_hard_flag / all.neg_hard, all.neg_hard_reach,
 		    100.0 * all.neg_hard_reach / all.neg_hard,
 		    s_neg_reach(&all) * 100);
-	if (all.nq && all.with_family)
-		printf("questions annotated: %zu of %zu; with the evidence of "
-		    "the claim they ask about: %zu\n", all.nq_annot, all.nq,
-		    all.nq_named);
-	else if (all.nq)
-		printf("questions annotated: %zu of %zu\n", all.nq_annot,
-		    all.nq);
+	if (all.nq) {
+		printf("questions annotated: %zu of %zu", all.nq_annot, all.nq);
+		if (all.with_family)
+			printf("; with the evidence of the claim they ask "
+			    "about: %zu", all.nq_named);
+		printf("\n");
+	}
 	/* Everyday posts (greetings, chat, ordinary health-forum news): not
 	 * hard negatives, but most of a forum's traffic. */
 	if (all.nord)

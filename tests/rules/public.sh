@@ -23,9 +23,10 @@
 # goals are 0.35, 0.3% and 0.95. Without ../shared/data the test cannot
 # run: under CI that is a failure (exit 77 counts as one).
 B=${MF_BUILD:-build}
-D=${MF_SHARED_DATA:-../shared/data}/public
+S=${MF_SHARED_DATA:-../shared/data}
+D=$S/public
 [ -f "$D/reddit-hm.jsonl" ] || { echo "no $D/reddit-hm.jsonl"; exit 77; }
-[ -f "$D/../dev/posts.jsonl" ] || { echo "no $D/../dev/posts.jsonl"; exit 77; }
+[ -f "$S/dev/posts.jsonl" ] || { echo "no $S/dev/posts.jsonl"; exit 77; }
 rc=0
 "$B/medflag" rules eval --quiet --part 1/2 \
     --labels tests/public/reddit-hm.labels \
@@ -38,5 +39,5 @@ rc=0
     --min-precision 0.87 "$D/constraint.jsonl" || rc=1
 "$B/medflag" rules eval --quiet --part 1/2 \
     --labels tests/public/dev.labels \
-    --min-precision 0.88 --min-recall 0.45 "$D/../dev/posts.jsonl" || rc=1
+    --min-precision 0.88 --min-recall 0.45 "$S/dev/posts.jsonl" || rc=1
 exit $rc
