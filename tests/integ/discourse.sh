@@ -175,7 +175,7 @@ PY
 grep -q 'post 303: Discourse answered 502: Bad Gateway; trying again' "$D/ad.log" ||
     fail "no retry after 502"
 out=$(health)
-echo "$out" | grep -q '"judged":5,"flagged":2,"held":1,"pending":0,"retries":1,"failed":0' ||
+echo "$out" | grep -q '"judged":5,"flagged":2,"review":0,"held":1,"pending":0,"retries":1,"failed":0' ||
     fail "healthz: $out"
 echo "$out" | grep -q '"bad_signature":2,"bad_request":1' || fail "healthz: $out"
 # A question near a claim, which no rule flags: annotate, and the model
@@ -198,6 +198,10 @@ assert ", for review: no rule flagged it, the model asks a moderator to look\n" 
 assert "claim `insulin-stop`" in m and "Counter-evidence:" in m, m
 assert "queue_for_review" not in f[0]
 PY
+# /healthz counts the review flag among the flags, and apart.
+out=$(health)
+echo "$out" | grep -q '"judged":6,"flagged":3,"review":1,"held":1' ||
+    fail "healthz after the review flag: $out"
 # Moderators' decisions on the flags (Reviewable Events): agreed and
 # disagreed count for the rules of the flag's verdict, once; ignored and
 # others' flags do not.
@@ -294,7 +298,7 @@ kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
 grep -q 'stopped with 1 action not taken by the forum: 1 kept in redis for the next run, 0 lost' \
     "$D/ad.log" || fail "210 not kept"
-grep -Eq 'stopped: [0-9]+ webhooks, 12 judged, 7 flagged, 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 12 judged, 7 flagged \(1 for review\), 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
     fail "no summary at exit"
 kept=$(redis-cli -s "$D/redis.sock" --raw HGETALL "medflag:outbox:discourse:$W")
 echo "$kept" | grep -q '"reason":"medflag: flag' || fail "kept: $kept"
@@ -383,7 +387,7 @@ echo "$out" | grep -q '"pending":0,' &&
     fail "a flag raised in mode shadow: $out $(cat "$D/flags.jsonl")"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
-grep -Eq 'stopped: [0-9]+ webhooks, 2 judged, 1 flagged, 0 hidden, 1 failed, 0 outcomes' "$D/ad3.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 2 judged, 1 flagged \(0 for review\), 0 hidden, 1 failed, 0 outcomes' "$D/ad3.log" ||
     fail "no summary at exit: $(cat "$D/ad3.log")"
 cat "$D"/ad*.log | grep -q 'MMR jab\|cinnamon' && fail "post text in the adapter's log"
 echo "ok: medflag discourse judges webhooks and raises flags that say why"

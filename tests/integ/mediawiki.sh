@@ -181,7 +181,7 @@ mf_env_until "a bad datagram was not reported" \
     grep -q "is not a change of JSONRCFeedFormatter" "$D/mw.log"
 kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "exit status $rc after SIGTERM"
-grep -Eq 'stopped: 8 judged, 3 tagged medflag-flag, 1 tagged medflag-hold, 0 failed; 2 outcomes; [0-9]+ datagrams; cursor [0-9]+ ' \
+grep -Eq 'stopped: 8 judged, 3 tagged medflag-flag \(1 for review\), 1 tagged medflag-hold, 0 failed; 2 outcomes; [0-9]+ datagrams; cursor [0-9]+ ' \
     "$D/mw.log" || fail "no summary"
 
 # Down while an edit is made: --once judges it from the cursor. A tag
@@ -195,7 +195,7 @@ mf_env_until "medflag-hold still active: $(api defined)" hold_gone
     fail "--once: $(cat "$D/mw2.log")"
 grep -q 'change tag medflag-hold activated' "$D/mw2.log" ||
     fail "not activated: $(cat "$D/mw2.log")"
-grep -q 'stopped: 1 judged, 0 tagged medflag-flag, 1 tagged medflag-hold' \
+grep -q 'stopped: 1 judged, 0 tagged medflag-flag (0 for review), 1 tagged medflag-hold' \
     "$D/mw2.log" || fail "--once: $(cat "$D/mw2.log")"
 api tags | grep -q "\"$late\": \[\"medflag-hold\"\]" || fail "$late: $(api tags)"
 

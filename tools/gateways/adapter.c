@@ -236,9 +236,9 @@ s_keep(mf_outbox_t *ob, s_act_t *a)
 		return;
 	snprintf(field, sizeof(field), "%lld.%lld.%llu", a->it.id,
 	    (long long)a->since, ++ob->seq);
-	j = json_pack("{sIsisisIss}", "id", (json_int_t)a->it.id, "hide",
-	    a->it.hide, "edited", a->it.edited, "since",
-	    (json_int_t)a->since, "reason", a->kept);
+	j = json_pack("{sIsisisisIss}", "id", (json_int_t)a->it.id, "hide",
+	    a->it.hide, "edited", a->it.edited, "review", a->it.review,
+	    "since", (json_int_t)a->since, "reason", a->kept);
 	if (j != NULL && (js = json_dumps(j, JSON_COMPACT)) != NULL &&
 	    mf_store_outbox_put(st, ob->forum, field, js) == 0)
 		snprintf(a->field, sizeof(a->field), "%s", field);
@@ -315,12 +315,14 @@ s_load(const char *field, const char *js, size_t len, void *arg)
 	mf_outbox_t	*ob = arg;
 	json_t		*j = json_loadb(js, len, 0, NULL);
 	json_int_t	 id = 0, since = 0;
-	int		 hide = 0, edited = 0;
+	int		 hide = 0, edited = 0, review = 0;
 	const char	*reason = NULL;
 	s_act_t		*a;
 
-	if (j == NULL || json_unpack(j, "{sIsisisIss}", "id", &id, "hide",
-	    &hide, "edited", &edited, "since", &since, "reason", &reason) !=
+	/* "review" is absent from what an older adapter kept. */
+	if (j == NULL || json_unpack(j, "{sIsisis?isIss}", "id", &id, "hide",
+	    &hide, "edited", &edited, "review", &review, "since", &since,
+	    "reason", &reason) !=
 	    0 || (a = calloc(1, sizeof(*a))) == NULL) {
 		mf_log_warnx("outbox: redis field %s of %s is not an action; "
 		    "left there", field, ob->forum);
@@ -330,6 +332,7 @@ s_load(const char *field, const char *js, size_t len, void *arg)
 	a->it.id = id;
 	a->it.hide = hide;
 	a->it.edited = edited;
+	a->it.review = review;
 	a->since = since;
 	a->it.reason = strdup(reason);
 	a->kept = strdup(reason);
@@ -389,6 +392,7 @@ mf_outbox_put(mf_outbox_t *ob, long long id, int hide, int edited,
 	a->it.id = id;
 	a->it.hide = hide;
 	a->it.edited = edited;
+	a->it.review = v->action < MF_ACT_FLAG;
 	a->it.reason = r.data;
 	a->kept = k.data;
 	a->since = s_wall_ms();
@@ -419,6 +423,8 @@ s_perform(mf_outbox_t *ob)
 		ob->c.done++;
 		if (a->it.hide)
 			ob->c.hidden++;
+		if (a->it.review)
+			ob->c.review++;
 		mf_log_info("%s %lld: %s", ob->noun, a->it.id, why);
 		s_forget(ob, a);
 		s_act_free(a);

@@ -31,10 +31,11 @@
 typedef struct mf_outbox mf_outbox_t;
 
 /* One action: on post or revision 'id'; 'hide' for a hold; 'edited'
- * when the verdict is for an edit of the post. */
+ * when the verdict is for an edit of the post; 'review' when it is an
+ * annotate verdict flagged review (adapter_review), not a rule's flag. */
 typedef struct mf_outbox_item {
 	long long	 id;
-	int		 hide, edited;
+	int		 hide, edited, review;
 	char		*reason;	/* OWNS */
 } mf_outbox_item_t;
 
@@ -46,7 +47,9 @@ typedef int	 mf_outbox_fn(void *arg, mf_outbox_item_t *it,
 		    long *retry_s, char *why, size_t cap);
 
 typedef struct mf_outbox_counts {
-	unsigned long long	done, hidden, failed, dropped, retries;
+	/* done counts every action taken; hidden and review those of
+	 * them that were holds and review flags. */
+	unsigned long long	done, hidden, review, failed, dropped, retries;
 	unsigned long long	kept;	/* queued from an earlier run */
 	size_t			pending;
 	char			last_error[256];

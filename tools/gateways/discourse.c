@@ -793,6 +793,7 @@ s_health(s_ad_t *ad, struct MHD_Connection *c)
 			{ "webhooks", ad->webhooks },
 			{ "judged", ad->judged },
 			{ "flagged", oc.done - oc.hidden },
+			{ "review", oc.review },
 			{ "held", oc.hidden },
 			{ "pending", oc.pending },
 			{ "retries", oc.retries },
@@ -956,9 +957,9 @@ mf_cmd_discourse(int argc, char **argv, const mf_cli_t *cli)
 
 		mf_outbox_counts(ad.outbox, &oc);
 		mf_log_info("stopped: %llu webhooks, %llu judged, %llu "
-		    "flagged, %llu hidden, %llu failed, %llu outcomes",
-		    ad.webhooks, ad.judged, oc.done - oc.hidden, oc.hidden,
-		    oc.failed, ad.outcomes);
+		    "flagged (%llu for review), %llu hidden, %llu failed, "
+		    "%llu outcomes", ad.webhooks, ad.judged, oc.done -
+		    oc.hidden, oc.review, oc.hidden, oc.failed, ad.outcomes);
 	}
 out:
 	mf_outbox_destroy(&ad.outbox);

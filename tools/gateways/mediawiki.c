@@ -1199,10 +1199,11 @@ mf_cmd_mediawiki(int argc, char **argv, const mf_cli_t *cli)
 	mf_outbox_stop(mw.outbox, once ? 60000 : 10000);
 	s_cursor_save(&mw);
 	mf_outbox_counts(mw.outbox, &oc);
-	mf_log_info("stopped: %llu judged, %llu tagged %s, %llu tagged %s, "
-	    "%llu failed; %llu outcomes; %llu datagrams; cursor %lld %s",
-	    mw.judged, oc.done - oc.hidden, mw.cfg.mediawiki_tag_flag,
-	    oc.hidden, mw.cfg.mediawiki_tag_hold, oc.failed, mw.outcomes,
+	mf_log_info("stopped: %llu judged, %llu tagged %s (%llu for review), "
+	    "%llu tagged %s, %llu failed; %llu outcomes; %llu datagrams; "
+	    "cursor %lld %s", mw.judged, oc.done - oc.hidden,
+	    mw.cfg.mediawiki_tag_flag, oc.review, oc.hidden,
+	    mw.cfg.mediawiki_tag_hold, oc.failed, mw.outcomes,
 	    mw.datagrams, mw.rcid, mw.ts);
 	rc = 0;
 out:
