@@ -341,17 +341,20 @@ s_model_hit(const mf_verdict_t *v)
 	return NULL;
 }
 
+/* Two claims, and a rule of one part for the first. */
+#define S_RULES \
+	"claim garlic-flu\n  title Garlic cures the flu\n" \
+	"  fact It does not.\n  evidence https://www.cdc.gov/flu/\n" \
+	"  tier harmful\nend\n" \
+	"claim magnet-arthritis\n  title Magnets heal arthritis\n" \
+	"  fact They do not.\n  evidence https://www.nccih.nih.gov/\n" \
+	"  tier misleading\nend\n" \
+	"rule garlic-flu.weather\n  score 6\n  match /weather/\nend\n"
+
 static mf_ruleset_t *
 s_rules(mf_mode_t mode, double hold)
 {
-	static const char text[] =
-	    "claim garlic-flu\n  title Garlic cures the flu\n"
-	    "  fact It does not.\n  evidence https://www.cdc.gov/flu/\n"
-	    "  tier harmful\nend\n"
-	    "claim magnet-arthritis\n  title Magnets heal arthritis\n"
-	    "  fact They do not.\n  evidence https://www.nccih.nih.gov/\n"
-	    "  tier misleading\nend\n"
-	    "rule garlic-flu.weather\n  score 6\n  match /weather/\nend\n";
+	static const char text[] = S_RULES;
 	mf_policy_t	 pol;
 	mf_diags_t	 d = { 0 };
 	mf_ruleset_t	*rs;
@@ -457,6 +460,69 @@ MF_TEST(learn_in_the_verdict)
 	v = s_scan(rs, "the weather is cold, wear a warm coat");
 	MF_ASSERT(v->score == 6);
 	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
+}
+
+/* model-max-off-topic: alone, the model flags a post that holds the
+ * words of the claim it names (all the parts of a rule of it but one),
+ * and only sends to review one that does not. */
+MF_TEST(learn_off_topic_reaches_review)
+{
+	static const char text[] = S_RULES
+	    "rule magnet-arthritis.heal\n  score 6\n  match /magnet/\n"
+	    "  match /arthritis/\n  match /for good/\nend\n";
+	const char	*off = "raw garlic cures flu, take it every day";
+	const char	*on = "my magnet bracelet healed my arthritis, wear "
+			    "it day and night";
+	mf_policy_t	 pol;
+	mf_diags_t	 d = { 0 };
+	mf_ruleset_t	*rs;
+	mf_verdict_t	*v;
+
+	mf_policy_defaults(&pol);
+	pol.model_mode = MF_MODE_ENFORCE;
+	pol.model_review = 0.5;
+	pol.model_weight = 4;
+	rs = mf_ruleset_load_string("t.rules", text, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	mf_diags_free(&d);
+	rs->model = s_small();
+	MF_ASSERT_NOT_NULL(rs->model);
+	/* Off: the model flags both alone. */
+	v = s_scan(rs, off);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_STR_EQ("garlic-flu", s_model_hit(v)->claim);
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, on);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_STR_EQ("magnet-arthritis", s_model_hit(v)->claim);
+	MF_ASSERT_EQ(1, v->nhits);	/* no rule hit: two parts of three */
+	mf_verdict_destroy(&v);
+	/* On: the post without "weather", the one part of garlic-flu's
+	 * rule, goes to review; the one with two parts of three flags. */
+	rs->policy.model_max_off_topic = 4.9;
+	v = s_scan(rs, off);
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT(v->flags & MF_VF_REVIEW);
+	MF_ASSERT(s_model_hit(v)->score == 4.9);
+	MF_ASSERT_STR_EQ("garlic-flu", s_model_hit(v)->claim);
+	MF_ASSERT_EQ(1, v->nevidence);
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, on);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	mf_verdict_destroy(&v);
+	/* Without the prefilter there is nothing to tell by: no cap. */
+	{
+		mf_scanner_t	*sc = mf_scanner_new(NULL);
+		mf_post_t	*p = mf_post_new("p1", off);
+
+		MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p,
+		    MF_SCAN_NO_PREFILTER, &v, NULL));
+		MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+		mf_verdict_destroy(&v);
+		mf_post_destroy(&p);
+		mf_scanner_destroy(&sc);
+	}
 	mf_ruleset_destroy(&rs);
 }
 

@@ -93,6 +93,7 @@ struct mf_scanner {
 	size_t			*cand;
 	size_t			 capcand;
 	double			*claim_best;	/* per claim, zero between posts */
+	int			 pf_ran;	/* the prefilter ran on this post */
 	size_t			*claims_hit;	/* indexes set in claim_best */
 	size_t			 capclaims;
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
@@ -1275,6 +1276,32 @@ s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
 	    MF_VETO_WORDS);
 }
 
+/*
+ * Does the post hold the words of claim 'cl': the parts a rule of it
+ * needs, all but one (the one of a rule of one part), by the prefilter's
+ * scan of the post? A post the prefilter did not scan is taken to hold
+ * them (nothing to tell by).
+ */
+static int
+s_on_topic(const mf_scanner_t *self, const mf_ruleset_t *rs,
+    const mf_claim_t *cl)
+{
+	if (cl == NULL)
+		return 0;
+	if (rs->pf == NULL || !self->pf_ran)
+		return 1;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		unsigned found, need;
+
+		if (rs->rules[i]->claim_index != cl->index)
+			continue;
+		need = mf_prefilter_rule_parts(rs->pf, &self->pf, i, &found);
+		if (need > 0 && found >= (need > 1 ? need - 1 : 1))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
     mf_verdict_t *v, double p, double asserted,
@@ -1346,6 +1373,16 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 		if (c >= 0)
 			cl = mf_ruleset_claim(rs, mf_model_class(m,
 			    (size_t)c));
+	}
+	/* Alone, the model adds at most model-max-off-topic to a post
+	 * that lacks the words of the claim it names (s_on_topic()): a post
+	 * in the pandemic's words that names no remedy, no harm and no plot
+	 * reaches the review queue, not the flags. */
+	if (!ruled && pol->model_max_off_topic >= 0 &&
+	    add > pol->model_max_off_topic && !s_on_topic(self, rs, cl)) {
+		add = pol->model_max_off_topic;
+		if (pol->model_mode == MF_MODE_ENFORCE)
+			*mscore = add;
 	}
 	if ((h = mf_verdict_add_hit(v)) == NULL ||
 	    mf_verdict_set_str(&h->rule, "model") == -1 ||
@@ -1563,6 +1600,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (st)
 		s_lap(&st->ns_normalize, &mark);
 	s_memo_reset(self);
+	self->pf_ran = 0;
 	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
 		v->flags |= MF_VF_INVALID_UTF8;
@@ -1610,6 +1648,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		    self->norm.len, self->cand);
 		if (ncand == (size_t)-1)
 			goto oom;
+		self->pf_ran = 1;
 		if (st)
 			s_lap(&st->ns_litscan, &mark);
 	} else {

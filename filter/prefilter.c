@@ -1255,6 +1255,34 @@ mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	return na + nh;
 }
 
+unsigned
+mf_prefilter_rule_parts(const mf_prefilter_t *self, const mf_pfscratch_t *s,
+    size_t rule, unsigned *found)
+{
+	const s_extra_t	*x = s->extra;
+	unsigned	 n = 0;
+
+	*found = 0;
+	if (self == NULL || x == NULL || rule >= self->nrules ||
+	    self->need[rule] == 0 || self->need[rule] == S_UNSET)
+		return 0;
+	for (uint32_t k = 0; k < self->need[rule]; k++) {
+		uint32_t	slot = self->slot_base[rule] + k;
+		uint32_t	i, end = s_slot_end(self, slot);
+		int		live = 0, got = 0;
+
+		for (i = self->slot_first[slot]; i < end && !got; i++) {
+			uint32_t l = self->pair_lit[i];
+
+			live |= self->live[l];
+			got = self->live[l] && x->lit_epoch[l] == s->cur;
+		}
+		n += got || !live;
+	}
+	*found = n;
+	return self->need[rule];
+}
+
 int
 mf_prefilter_rule_always(const mf_prefilter_t *self, size_t rule,
     const char **why)

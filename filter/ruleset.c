@@ -70,6 +70,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_asserts = -1;
 	p->model_min = -5;
 	p->model_max = 5;
+	p->model_max_off_topic = -1;
 	p->model_review = -1;
 }
 
@@ -162,6 +163,10 @@ static const struct s_pdir {
 	    "the least the model adds (a negative score lowers rule hits)" },
 	{ "model-max", S_NUM, 0, 100, offsetof(mf_policy_t, model_max),
 	    "the most the model adds" },
+	{ "model-max-off-topic", S_THRESH, 0, 100,
+	    offsetof(mf_policy_t, model_max_off_topic),
+	    "the most the model adds alone to a post in which no rule of its "
+	    "claim found the words it needs (or off)" },
 	{ "model-learn-rate", S_NUM, 0, 100,
 	    offsetof(mf_policy_t, model_learn_rate),
 	    "how far one moderator's outcome moves the model on its post "

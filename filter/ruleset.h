@@ -114,6 +114,9 @@ typedef struct mf_policy {
 					 * claim family as this (the
 					 * hint's score): annotate and
 					 * review; < 0: off */
+	double	model_max_off_topic;	/* the most the model adds alone
+					 * to a post in which no rule of
+					 * its claim could run; < 0: off */
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
 	unsigned model_veto_words;	/* MF_VETO_WORDS unless set */
