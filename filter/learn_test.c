@@ -504,12 +504,14 @@ MF_TEST(learn_off_topic_reaches_review)
 	v = s_scan(rs, off);
 	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
 	MF_ASSERT(v->flags & MF_VF_REVIEW);
+	MF_ASSERT(v->flags & MF_VF_OFF_TOPIC);
 	MF_ASSERT(s_model_hit(v)->score == 4.9);
 	MF_ASSERT_STR_EQ("garlic-flu", s_model_hit(v)->claim);
 	MF_ASSERT_EQ(1, v->nevidence);
 	mf_verdict_destroy(&v);
 	v = s_scan(rs, on);
 	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT(!(v->flags & MF_VF_OFF_TOPIC));
 	mf_verdict_destroy(&v);
 	/* Without the prefilter there is nothing to tell by: no cap. */
 	{

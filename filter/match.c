@@ -1381,8 +1381,10 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (!ruled && pol->model_max_off_topic >= 0 &&
 	    add > pol->model_max_off_topic && !s_on_topic(self, rs, cl)) {
 		add = pol->model_max_off_topic;
-		if (pol->model_mode == MF_MODE_ENFORCE)
+		if (pol->model_mode == MF_MODE_ENFORCE) {
 			*mscore = add;
+			v->flags |= MF_VF_OFF_TOPIC;
+		}
 	}
 	if ((h = mf_verdict_add_hit(v)) == NULL ||
 	    mf_verdict_set_str(&h->rule, "model") == -1 ||

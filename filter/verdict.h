@@ -54,7 +54,11 @@ typedef enum mf_list {
 					 * a verdict too big to keep whole */
 #define MF_VF_REBUTTAL		0x800u	/* "rebuttal": hits scaled by
 					 * rebuttal-scale */
-#define MF_VF_COUNT		12
+#define MF_VF_OFF_TOPIC		0x1000u	/* "off_topic": the model alone was
+					 * held below flag, the post lacking
+					 * its claim's words
+					 * (model-max-off-topic) */
+#define MF_VF_COUNT		13
 
 typedef struct mf_span {
 	size_t		start, end;	/* byte offsets into the ORIGINAL field,

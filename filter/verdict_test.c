@@ -76,6 +76,7 @@ MF_TEST(verdict_names_parse_back)
 	    mf_vflag_name(MF_VF_QUOTES_SKIPPED));
 	MF_ASSERT_STR_EQ("sarcasm", mf_vflag_name(MF_VF_SARCASM));
 	MF_ASSERT_STR_EQ("rebuttal", mf_vflag_name(MF_VF_REBUTTAL));
+	MF_ASSERT_STR_EQ("off_topic", mf_vflag_name(MF_VF_OFF_TOPIC));
 	MF_ASSERT_NULL(mf_vflag_name(1u << MF_VF_COUNT));
 	MF_ASSERT_NULL(mf_vflag_name(0x03));
 	MF_ASSERT_EQ(-1, mf_status_parse("fine", &s));
