@@ -463,6 +463,42 @@ MF_TEST(learn_in_the_verdict)
 	mf_ruleset_destroy(&rs);
 }
 
+/* model-veto-local: in a long post, a rule hit the veto would cancel
+ * stands where the model finds its sentence and the next like a claim. */
+MF_TEST(learn_veto_local)
+{
+	mf_ruleset_t	*rs = s_rules(MF_MODE_ENFORCE, 9);
+	mf_verdict_t	*v;
+	const char	*t = "the flu shot is offered at the pharmacy this "
+			    "week. does anyone know a good physiotherapist "
+			    "for arthritis. my doctor changed my arthritis "
+			    "medication and it helps. garlic cures the flu "
+			    "in this weather, eat raw garlic every day.";
+	const char	*w = "garlic cures the flu in this weather, eat raw "
+			    "garlic every day.";
+
+	rs->policy.model_veto_scale = 0;
+	rs->policy.model_min = 0;	/* as in rules/ */
+	MF_ASSERT(s_p(rs->model, t) < rs->policy.model_veto);
+	MF_ASSERT(s_p(rs->model, w) >= rs->policy.model_veto);
+	/* Off: the post's view vetoes the rule's hit. */
+	v = s_scan(rs, t);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+	/* On, from 10 words: the hit's sentence reads like a claim. */
+	rs->policy.model_veto_local = 10;
+	v = s_scan(rs, t);
+	MF_ASSERT(v->action >= MF_ACT_FLAG);
+	MF_ASSERT(v->score >= 6);
+	mf_verdict_destroy(&v);
+	/* A post shorter than that keeps the post's view. */
+	rs->policy.model_veto_local = 100;
+	v = s_scan(rs, t);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
+}
+
 /* model-max-off-topic: alone, the model flags a post that holds the
  * words of the claim it names (all the parts of a rule of it but one),
  * and only sends to review one that does not. */

@@ -94,6 +94,10 @@ struct mf_scanner {
 	size_t			 capcand;
 	double			*claim_best;	/* per claim, zero between posts */
 	int			 pf_ran;	/* the prefilter ran on this post */
+	/* The model's probability of the last window s_local_claim()
+	 * judged in this post: text[lss, lse), or none when lse is 0. */
+	size_t			 lss, lse;
+	double			 lp;
 	size_t			*claims_hit;	/* indexes set in claim_best */
 	size_t			 capclaims;
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
@@ -1267,6 +1271,47 @@ s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
  * sincere questions are not claims, is sure this one is (model-asserts).
  * Not in a post of a few words: a one-line question gives it a handful
  * of features to go on, as for the veto. */
+/*
+ * In a long post the model weighs a claim against everything around it:
+ * a story, a ramble, the chat before and after. A hit the veto would
+ * cancel stands when the model finds the hit's sentence and the next one
+ * like a claim (model-veto-local): the next one, because a debunk or a
+ * joke answers a claim there ("Garlic cures the flu. Said no doctor
+ * ever."). Not in a post of fewer words, whose sentences are most of it.
+ */
+static int
+s_local_claim(mf_scanner_t *self, const mf_model_t *m, const mf_policy_t *pol,
+    const mf_rule_t *r, const s_result_t *res, const char *lang)
+{
+	const char	*t = self->norm.text;
+	size_t		 len = self->norm.len, lo = SIZE_MAX, hi = 0, ss, se;
+
+	if (m == NULL || pol->model_veto_local < 0 ||
+	    s_few_words(t, len, (size_t)pol->model_veto_local))
+		return 0;
+	for (size_t k = 0; k < r->nmatch; k++) {
+		if (res->spans[k].start < lo)
+			lo = res->spans[k].start;
+		if (res->spans[k].end > hi)
+			hi = res->spans[k].end;
+	}
+	if (lo >= hi)
+		return 0;
+	s_sentence(t, len, lo, hi, &ss, &se);
+	if (se + 1 < len) {
+		size_t a;
+
+		s_sentence(t, len, se + 1, se + 1, &a, &se);
+	}
+	if (self->lse == 0 || self->lss != ss || self->lse != se) {
+		self->lss = ss;
+		self->lse = se;
+		self->lp = mf_model_prob(m, t + ss, se - ss, lang && *lang ?
+		    lang : NULL);
+	}
+	return self->lp >= pol->model_veto;
+}
+
 static int
 s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
     double p)
@@ -1603,6 +1648,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		s_lap(&st->ns_normalize, &mark);
 	s_memo_reset(self);
 	self->pf_ran = 0;
+	self->lse = 0;
 	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
 		v->flags |= MF_VF_INVALID_UTF8;
@@ -1726,6 +1772,9 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 				res.question = 0;
 			s = (res.question ? r->score * pol->question_scale :
 			    r->score * veto_scale) * ctx_scale;
+			if (!res.question && veto_scale < 1 &&
+			    s_local_claim(self, model, pol, r, &res, lang))
+				s = r->score * ctx_scale;
 			ci = r->claim_index;
 			if (res.question) {
 				/* A question is asked once, however many

@@ -71,6 +71,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_min = -5;
 	p->model_max = 5;
 	p->model_max_off_topic = -1;
+	p->model_veto_local = -1;
 	p->model_review = -1;
 }
 
@@ -153,6 +154,11 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, model_veto_words),
 	    "how many words make a post long enough for model-veto (fewer: "
 	    "model-veto-short)" },
+	{ "model-veto-local", S_THRESH, 1, 100000,
+	    offsetof(mf_policy_t, model_veto_local),
+	    "in a post of this many words or more, a rule hit the veto would "
+	    "cancel stands where the model finds its sentence and the next "
+	    "like a claim (or off)" },
 	{ "model-veto-scale", S_NUM, 0, 1,
 	    offsetof(mf_policy_t, model_veto_scale),
 	    "multiplier for asserting rule hits the model finds unlike a "

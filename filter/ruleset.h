@@ -114,6 +114,10 @@ typedef struct mf_policy {
 					 * claim family as this (the
 					 * hint's score): annotate and
 					 * review; < 0: off */
+	double	model_veto_local;	/* in a post of this many words or
+					 * more, a vetoed hit stands where
+					 * the model finds its sentence and
+					 * the next like a claim; < 0: off */
 	double	model_max_off_topic;	/* the most the model adds alone
 					 * to a post in which no rule of
 					 * its claim could run; < 0: off */
