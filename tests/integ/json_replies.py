@@ -330,7 +330,7 @@ def discourse(port):
     with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port,
                                 timeout=10) as f:
         j = parse(f.read())
-    counts = ["webhooks", "judged", "flagged", "held", "pending",
+    counts = ["webhooks", "judged", "flagged", "review", "held", "pending",
               "retries", "failed", "dropped", "ignored", "bad_signature",
               "bad_request", "unavailable", "outcomes", "replayed"]
     keys(j, ["ok"] + counts + ["last_error"], "GET /healthz (discourse)")
