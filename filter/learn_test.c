@@ -490,6 +490,8 @@ MF_TEST(learn_veto_local)
 	v = s_scan(rs, t);
 	MF_ASSERT(v->action >= MF_ACT_FLAG);
 	MF_ASSERT(v->score >= 6);
+	MF_ASSERT_STR_EQ("garlic-flu.weather", v->hits[0].rule);
+	MF_ASSERT(v->hits[0].local >= rs->policy.model_veto);
 	mf_verdict_destroy(&v);
 	/* A post shorter than that keeps the post's view. */
 	rs->policy.model_veto_local = 100;

@@ -1710,6 +1710,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		s_result_t	 res;
 		double		 s;
 		size_t		 ci, had = v->nhits;
+		double		 local = 0;
 		int		 autosh = s_shadowed(so, idx);
 		mf_mode_t	 mode = autosh && r->mode == MF_MODE_ENFORCE ?
 				    MF_MODE_SHADOW : r->mode;
@@ -1773,8 +1774,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			s = (res.question ? r->score * pol->question_scale :
 			    r->score * veto_scale) * ctx_scale;
 			if (!res.question && veto_scale < 1 &&
-			    s_local_claim(self, model, pol, r, &res, lang))
+			    s_local_claim(self, model, pol, r, &res, lang)) {
 				s = r->score * ctx_scale;
+				local = self->lp;
+			}
 			ci = r->claim_index;
 			if (res.question) {
 				/* A question is asked once, however many
@@ -1800,6 +1803,9 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (nhits++ < pol->max_hits &&
 		    s_add_hit(v, r, &self->norm, &res, s) == -1)
 			goto oom;
+		if (local > 0 && v->nhits > had)
+			v->hits[v->nhits - 1].local = round(local * 1000) /
+			    1000;
 		if (autosh && v->nhits > had)
 			v->hits[v->nhits - 1].mode = mode;
 	}

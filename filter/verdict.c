@@ -129,6 +129,7 @@ s_hit_copy(mf_hit_t *dst, const mf_hit_t *src)
 	dst->mode = src->mode;
 	dst->question = src->question;
 	dst->probability = src->probability;
+	dst->local = src->local;
 	dst->unless_span = src->unless_span;
 	if (s_strcopy(&dst->rule, src->rule) == -1 ||
 	    s_strcopy(&dst->unless, src->unless) == -1 ||

@@ -82,6 +82,11 @@ typedef struct mf_hit {
 	int		 question;	/* the sentence asks rather than asserts */
 	double		 probability;	/* the model's hit: its probability;
 					 * 0 for a rule's */
+	double		 local;		/* a rule's hit the veto spared
+					 * (model-veto-local): the model's
+					 * probability of its sentence and
+					 * the next; else 0. In process
+					 * only, not on the wire */
 	char		*error;		/* "match limit", "depth limit", ...; NULL */
 	mf_span_t	*spans;		/* one per 'match' line, in rule order */
 	size_t		 nspans;

@@ -86,6 +86,11 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 			printf("  probability %.3f that the post makes a claim"
 			    "%s\n", h->probability, h->nspans ? "; the words "
 			    "that weighed most:" : "");
+		if (h->local > 0)
+			printf("  stands though the model doubts the post: it "
+			    "finds this sentence and the next like a claim "
+			    "(probability %.3f; model-veto-local)\n",
+			    h->local);
 		if (h->probability > 0 && (v->flags & MF_VF_OFF_TOPIC))
 			printf("  held below flag (model-max-off-topic): the "
 			    "post lacks the words of every rule of its "
