@@ -1267,10 +1267,6 @@ s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
 	return pol->model_veto;
 }
 
-/* "Why do you think they need boosters?": the model, which learned that
- * sincere questions are not claims, is sure this one is (model-asserts).
- * Not in a post of a few words: a one-line question gives it a handful
- * of features to go on, as for the veto. */
 /*
  * In a long post the model weighs a claim against everything around it:
  * a story, a ramble, the chat before and after. A hit the veto would
@@ -1312,6 +1308,10 @@ s_local_claim(mf_scanner_t *self, const mf_model_t *m, const mf_policy_t *pol,
 	return self->lp >= pol->model_veto;
 }
 
+/* "Why do you think they need boosters?": the model, which learned that
+ * sincere questions are not claims, is sure this one is (model-asserts).
+ * Not in a post of a few words: a one-line question gives it a handful
+ * of features to go on, as for the veto. */
 static int
 s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
     double p)
