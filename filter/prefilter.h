@@ -90,13 +90,13 @@ void	mf_pfscratch_free(mf_pfscratch_t *s);
  * (size_t)-1 on ENOMEM. Rules with an 'always' pattern are always in. */
 size_t	mf_prefilter_scan(const mf_prefilter_t *self, mf_pfscratch_t *s,
 	    const char *text, size_t len, size_t *out);
-/* 1 if rule 'rule' runs on every post ('*why' says why), else 0. */
 /* Of rule 'rule', after the last mf_prefilter_scan() with 's': how many of
  * the parts it needs had a literal in the text (a part the scan does not
  * look for, too common to tell anything, counts as found), into '*found',
  * and how many it needs (the return). 0 for a rule that needs nothing. */
 unsigned	mf_prefilter_rule_parts(const mf_prefilter_t *self,
 		    const mf_pfscratch_t *s, size_t rule, unsigned *found);
+/* 1 if rule 'rule' runs on every post ('*why' says why), else 0. */
 int	mf_prefilter_rule_always(const mf_prefilter_t *self, size_t rule,
 	    const char **why);
 /* Appends to 'out' the literals that let rule 'rule' through, one group

@@ -322,8 +322,7 @@ s_load(const char *field, const char *js, size_t len, void *arg)
 	/* "review" is absent from what an older adapter kept. */
 	if (j == NULL || json_unpack(j, "{sIsisis?isIss}", "id", &id, "hide",
 	    &hide, "edited", &edited, "review", &review, "since", &since,
-	    "reason", &reason) !=
-	    0 || (a = calloc(1, sizeof(*a))) == NULL) {
+	    "reason", &reason) != 0 || (a = calloc(1, sizeof(*a))) == NULL) {
 		mf_log_warnx("outbox: redis field %s of %s is not an action; "
 		    "left there", field, ob->forum);
 		json_decref(j);
