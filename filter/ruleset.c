@@ -171,8 +171,8 @@ static const struct s_pdir {
 	    "the most the model adds" },
 	{ "model-max-off-topic", S_THRESH, 0, 100,
 	    offsetof(mf_policy_t, model_max_off_topic),
-	    "the most the model adds alone to a post in which no rule of its "
-	    "claim found the words it needs (or off)" },
+	    "the most the model adds alone to a post that lacks the words of "
+	    "every rule of its claim, all their parts but one (or off)" },
 	{ "model-learn-rate", S_NUM, 0, 100,
 	    offsetof(mf_policy_t, model_learn_rate),
 	    "how far one moderator's outcome moves the model on its post "

@@ -119,8 +119,9 @@ typedef struct mf_policy {
 					 * the model finds its sentence and
 					 * the next like a claim; < 0: off */
 	double	model_max_off_topic;	/* the most the model adds alone
-					 * to a post in which no rule of
-					 * its claim could run; < 0: off */
+					 * to a post that lacks the words
+					 * of every rule of its claim (all
+					 * parts but one); < 0: off */
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
 	unsigned model_veto_words;	/* MF_VETO_WORDS unless set */
