@@ -85,6 +85,10 @@ MF_TEST(confline_split_comments_quotes_separators)
 	MF_ASSERT_STR_EQ("log=", s_value("log \"\"", b, sizeof(b)));
 	MF_ASSERT_STR_EQ("log=\"a", s_value("log \"a", b, sizeof(b)));
 	MF_ASSERT_STR_EQ("log=", s_value("log", b, sizeof(b)));
+	/* A value that starts with '=' or '#' (a CURVE key may) keeps it
+	 * in double quotes. */
+	MF_ASSERT_STR_EQ("k==ab#c", s_value("k \"=ab#c\"", b, sizeof(b)));
+	MF_ASSERT_STR_EQ("k=#abc", s_value("k \"#abc\"", b, sizeof(b)));
 }
 
 MF_TEST(confline_columns)

@@ -46,6 +46,7 @@ mf_cmd_keygen(int argc, char **argv, const mf_cli_t *cli)
 {
 	char		 pub[41], sec[41], path[1024], text[512], when[32];
 	time_t		 now = time(NULL);
+	int		 tries = 0, rc;
 
 	(void)cli;
 	if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0' ||
@@ -54,7 +55,14 @@ mf_cmd_keygen(int argc, char **argv, const mf_cli_t *cli)
 		    "and NAME.pub)\n");
 		return 2;
 	}
-	if (zmq_curve_keypair(pub, sec) != 0) {
+	/* Z85 has '=' and '#', which separate a value and open a comment
+	 * in medflag.conf: a key that starts with one would have to be
+	 * quoted there, so such a pair is drawn again (about 1 in 50; a
+	 * key's first character is never '#' in practice). */
+	while ((rc = zmq_curve_keypair(pub, sec)) == 0 && tries++ < 100 &&
+	    (strchr("#=", pub[0]) != NULL || strchr("#=", sec[0]) != NULL))
+		;
+	if (rc != 0) {
 		fprintf(stderr, "medflag keygen: %s\n  hint: this libzmq has "
 		    "no CURVE (built without libsodium)\n",
 		    zmq_strerror(errno));

@@ -276,7 +276,8 @@ mf_curve_client_keys(const mf_config_t *cfg, char *server_pub, char *secret,
 		if (strlen(cfg->curve_server_key) != MF_CURVE_Z85 ||
 		    zmq_z85_decode(b, cfg->curve_server_key) == NULL) {
 			mf_diags_add(d, MF_DIAG_ERROR, cfg->path, 0, 0,
-			    "give the 40 characters of medflagd's NAME.pub",
+			    "give the 40 characters of medflagd's NAME.pub, "
+			    "in double quotes if it starts with '=' or '#'",
 			    "curve_server_key is not a CURVE public key");
 			return -1;
 		}

@@ -21,6 +21,18 @@ for k in server producer operator stranger; do
 	    fail "keygen $k"
 done
 [ "$(stat -c %a "$D/server.key")" = 600 ] || fail "server.key is not 0600"
+# Keys never start with '=' or '#', which medflag.conf would read as a
+# separator or a comment: 200 pairs (of old, about 1 pair in 50 did, and
+# this test failed then when medflagd's own key did).
+i=0
+while [ $i -lt 200 ]; do
+	(cd "$D" && "$TOP/$B/medflag" keygen "k$i" >/dev/null 2>&1) ||
+	    fail "keygen k$i"
+	for f in "$D/k$i.pub" "$D/k$i.key"; do
+		tail -n 1 "$f" | grep -q '^[#=]' && fail "a key starts with = or #: $f"
+	done
+	i=$((i + 1))
+done
 { echo "# producers"; grep -v '^#' "$D/producer.pub"; } >"$D/allow/producers.keys"
 echo "$(grep -v '^#' "$D/operator.pub")  # the on-call operator" \
     >"$D/allow/operators.keys"
@@ -36,7 +48,7 @@ until "$B/medflag" -c "$CONF" stats 2>/dev/null | grep -q 'workers (2)'; do
 done
 
 # Client configurations: the same endpoints, their own keys.
-SPUB=$(grep -v '^#' "$D/server.pub")
+SPUB=$(tail -n 1 "$D/server.pub")
 client() {
 	grep -v '^curve_' "$CONF" >"$D/$1.conf"
 	printf 'curve_server_key %s\ncurve_client_key %s/%s.key\n' "$SPUB" \
