@@ -94,8 +94,10 @@ struct mf_scanner {
 	size_t			 capcand;
 	double			*claim_best;	/* per claim, zero between posts */
 	int			 pf_ran;	/* the prefilter ran on this post */
-	/* The model's probability of the last window s_local_claim()
-	 * judged in this post: text[lss, lse), or none when lse is 0. */
+	/* A post long enough for model-veto-local, the model vetoing it;
+	 * the model's probability of the last window s_local_claim()
+	 * judged in it: text[lss, lse), or none when lse is 0. */
+	int			 veto_local;
 	size_t			 lss, lse;
 	double			 lp;
 	size_t			*claims_hit;	/* indexes set in claim_best */
@@ -1282,8 +1284,7 @@ s_local_claim(mf_scanner_t *self, const mf_model_t *m, const mf_policy_t *pol,
 	const char	*t = self->norm.text;
 	size_t		 len = self->norm.len, lo = SIZE_MAX, hi = 0, ss, se;
 
-	if (m == NULL || pol->model_veto_local < 0 ||
-	    s_few_words(t, len, (size_t)pol->model_veto_local))
+	if (!self->veto_local)
 		return 0;
 	for (size_t k = 0; k < r->nmatch; k++) {
 		if (res->spans[k].start < lo)
@@ -1648,6 +1649,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		s_lap(&st->ns_normalize, &mark);
 	s_memo_reset(self);
 	self->pf_ran = 0;
+	self->veto_local = 0;
 	self->lse = 0;
 	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
@@ -1684,8 +1686,12 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (st)
 			s_lap(&st->ns_model, &mark);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
-		    prob < s_veto_at(pol, &self->norm))
+		    prob < s_veto_at(pol, &self->norm)) {
 			veto_scale = pol->model_veto_scale;
+			self->veto_local = pol->model_veto_local >= 0 &&
+			    !s_few_words(self->norm.text, self->norm.len,
+			    (size_t)pol->model_veto_local);
+		}
 		self->rhetorical = s_rhetorical_by_model(pol, &self->norm,
 		    prob);
 	}

@@ -50,6 +50,14 @@ s_quote(mf_buf_t *out, const char *body, size_t blen, size_t start,
 	return mf_buf_puts(out, n < end - start ? "...\"" : "\"");
 }
 
+/* An annotate verdict flagged review: the model asks a moderator to look
+ * at a post no rule flagged (adapter_review raises it as a flag). */
+static int
+s_for_review(const mf_verdict_t *v)
+{
+	return v->action == MF_ACT_ANNOTATE && (v->flags & MF_VF_REVIEW);
+}
+
 int
 mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
     size_t oneline, mf_buf_t *out)
@@ -60,9 +68,9 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 
 	snprintf(line, sizeof(line), oneline ? "medflag %s (score %.2f)%s" :
 	    "medflag: %s (score %.2f)%s\n", mf_action_name(v->action),
-	    v->score, v->action < MF_ACT_FLAG && (v->flags & MF_VF_REVIEW) ?
-	    (oneline ? ", for review" : ", for review: no rule flagged it, "
-	    "the model asks a moderator to look") : "");
+	    v->score, !s_for_review(v) ? "" : oneline ? ", for review" :
+	    ", for review: no rule flagged it, the model asks a moderator "
+	    "to look");
 	if (mf_buf_puts(out, line) != 0)
 		return -1;
 	for (size_t i = 0; i < v->nhits; i++) {
@@ -126,7 +134,7 @@ int
 mf_adapter_raises(const struct mf_config *cfg, const mf_verdict_t *v)
 {
 	return v->action >= MF_ACT_FLAG || (cfg->adapter_review &&
-	    v->action == MF_ACT_ANNOTATE && (v->flags & MF_VF_REVIEW));
+	    s_for_review(v));
 }
 
 /* ---- the outbox ------------------------------------------------------- */
@@ -391,7 +399,7 @@ mf_outbox_put(mf_outbox_t *ob, long long id, int hide, int edited,
 	a->it.id = id;
 	a->it.hide = hide;
 	a->it.edited = edited;
-	a->it.review = v->action < MF_ACT_FLAG;
+	a->it.review = s_for_review(v);
 	a->it.reason = r.data;
 	a->kept = k.data;
 	a->since = s_wall_ms();
