@@ -2,8 +2,9 @@
  * altsplit_test.c - a pattern's top-level alternatives: groups, classes,
  * escapes and comments are not cut; one whole (?:...) branch is opened;
  * what could reach across branches is not split; and a rule set's
- * post-sarcasm, run as its two halves, says what the whole says; a
- * pattern run as its parts finds what the whole finds.
+ * post-sarcasm, run as its two halves, says what the whole says, and
+ * its searched half is passed by where the prefilter finds none of its
+ * literals; a pattern run as its parts finds what the whole finds.
  * SPDX-License-Identifier: MIT
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -91,38 +92,41 @@ MF_TEST(altsplit_refuses_what_reaches_across)
 	MF_ASSERT_STR_EQ("(?i:a) ; b", s_split("(?i:a)|b"));
 }
 
+/* A post-sarcasm of both kinds of branch, and texts it marks or not. */
+static const char s_sarc_rules[] =
+    "define mock-open /^[^\\w\\n]{0,8}(?:@\\w+\\W{1,3})?/\n"
+    "define mock-close /[.!?](?=\\s*[^.!?\\n]*+[.!?]*\\s*$)\\s*"
+    "(?:oh wait|genius)[.!]*\\s*$|^@\\w+ (?:and|und)\\b/\n"
+    "define post-sarcasm /(?<!\\S)\\/s(?!\\S)|{{mock-open}}"
+    "(?:sure|yeah)\\s*[,!.]|{{mock-close}}|🙃\\W*$/\n";
+static const struct {
+	const char	*text;
+	int		 sarcastic;
+} s_sarc_texts[] = {
+    { "sure, bleach cures it", 1 }, { "  @bob yeah! and more", 1 },
+    { "it works /s", 1 }, { "it works /sarc", 0 },
+    { "drink it. genius.", 1 }, { "drink it. genius. no", 0 },
+    { "drink it.\n\noh wait", 1 }, { "@anna und dann", 1 },
+    { "great 🙃", 1 }, { "great 🙃 really", 0 },
+    { "i am sure, it works", 0 }, { "nothing here", 0 }, { "", 0 },
+};
+#define S_NSARC	(sizeof(s_sarc_texts) / sizeof(s_sarc_texts[0]))
+
 /* The whole pattern and its halves agree on every text. */
 MF_TEST(altsplit_sarcasm_halves_agree)
 {
-	static const char rules[] =
-	    "define mock-open /^[^\\w\\n]{0,8}(?:@\\w+\\W{1,3})?/\n"
-	    "define mock-close /[.!?](?=\\s*[^.!?\\n]*+[.!?]*\\s*$)\\s*"
-	    "(?:oh wait|genius)[.!]*\\s*$|^@\\w+ (?:and|und)\\b/\n"
-	    "define post-sarcasm /(?<!\\S)\\/s(?!\\S)|{{mock-open}}"
-	    "(?:sure|yeah)\\s*[,!.]|{{mock-close}}|🙃\\W*$/\n";
-	static const struct {
-		const char	*text;
-		int		 sarcastic;
-	} texts[] = {
-	    { "sure, bleach cures it", 1 }, { "  @bob yeah! and more", 1 },
-	    { "it works /s", 1 }, { "it works /sarc", 0 },
-	    { "drink it. genius.", 1 }, { "drink it. genius. no", 0 },
-	    { "drink it.\n\noh wait", 1 }, { "@anna und dann", 1 },
-	    { "great 🙃", 1 }, { "great 🙃 really", 0 },
-	    { "i am sure, it works", 0 }, { "nothing here", 0 }, { "", 0 },
-	};
 	mf_diags_t		 d = {0};
 	mf_ruleset_t		*rs;
 	pcre2_match_data	*md = pcre2_match_data_create(1, NULL);
 
-	MF_ASSERT_NOT_NULL(rs = mf_ruleset_load_string("t.rules", rules,
-	    NULL, NULL, 0, &d));
+	MF_ASSERT_NOT_NULL(rs = mf_ruleset_load_string("t.rules",
+	    s_sarc_rules, NULL, NULL, 0, &d));
 	MF_ASSERT_NOT_NULL(rs->sarcasm.code);
 	MF_ASSERT_NOT_NULL(rs->sarcasm_half[0]);
 	MF_ASSERT_NOT_NULL(rs->sarcasm_half[1]);
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		PCRE2_SPTR	t = (PCRE2_SPTR)texts[i].text;
-		size_t		n = strlen(texts[i].text);
+	for (size_t i = 0; i < S_NSARC; i++) {
+		PCRE2_SPTR	t = (PCRE2_SPTR)s_sarc_texts[i].text;
+		size_t		n = strlen(s_sarc_texts[i].text);
 		int		whole, halves;
 
 		whole = pcre2_match(rs->sarcasm.code, t, n, 0, 0, md, NULL) >=
@@ -131,9 +135,60 @@ MF_TEST(altsplit_sarcasm_halves_agree)
 		    NULL) >= 0 || pcre2_match(rs->sarcasm_half[1], t, n, 0, 0,
 		    md, NULL) >= 0;
 		MF_ASSERT_EQ(whole, halves);
-		MF_ASSERT_EQ(texts[i].sarcastic, whole);
+		MF_ASSERT_EQ(s_sarc_texts[i].sarcastic, whole);
 	}
 	pcre2_match_data_free(md);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
+/*
+ * The half searched through the post runs only where the rule prefilter
+ * finds one of its literals ("/s", "oh wait", "genius", the emoji): its
+ * last rule, numbered past the rules. A post it passes by is one that
+ * half cannot match, and a scan marks sarcasm as the whole pattern does.
+ */
+MF_TEST(altsplit_sarcasm_gate)
+{
+	mf_diags_t		 d = {0};
+	mf_ruleset_t		*rs;
+	mf_scanner_t		*sc;
+	mf_pfscratch_t		 pfs = {0};
+	pcre2_match_data	*md = pcre2_match_data_create(1, NULL);
+	size_t			 out[2];
+
+	MF_ASSERT_NOT_NULL(rs = mf_ruleset_load_string("t.rules",
+	    s_sarc_rules, NULL, NULL, 0, &d));
+	MF_ASSERT_NOT_NULL(rs->sarcasm_req);
+	MF_ASSERT_NOT_NULL(rs->pf);
+	MF_ASSERT_NOT_NULL(sc = mf_scanner_new(NULL));
+	rs->policy.sarcasm_scale = 0.5;
+	for (size_t i = 0; i < S_NSARC; i++) {
+		const char	*t = s_sarc_texts[i].text;
+		size_t		 n = mf_prefilter_scan(rs->pf, &pfs, t,
+				    strlen(t), out);
+		int		 may = n > 0 && out[n - 1] == rs->nrules;
+		mf_post_t	*p = mf_post_new("p-1", t);
+		mf_verdict_t	*v = NULL;
+
+		if (pcre2_match(rs->sarcasm_half[1], (PCRE2_SPTR)t, strlen(t),
+		    0, 0, md, NULL) >= 0)
+			MF_ASSERT(may);
+		MF_ASSERT_NOT_NULL(p);
+		MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+		MF_ASSERT_EQ(s_sarc_texts[i].sarcastic,
+		    (v->flags & MF_VF_SARCASM) != 0);
+		mf_verdict_destroy(&v);
+		mf_post_destroy(&p);
+	}
+	/* It passes by posts without them. */
+	MF_ASSERT_EQ(0, mf_prefilter_scan(rs->pf, &pfs, "nothing here", 12,
+	    out));
+	MF_ASSERT_EQ(0, mf_prefilter_scan(rs->pf, &pfs, "sure, bleach", 12,
+	    out));
+	mf_pfscratch_free(&pfs);
+	pcre2_match_data_free(md);
+	mf_scanner_destroy(&sc);
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&d);
 }

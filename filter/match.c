@@ -1612,7 +1612,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	size_t			 nclaims_hit = 0;
 	int			 asserts = 0;	/* an asserting hit */
 	mf_action_t		 least = MF_ACT_NONE;
-	int			 timed_out = 0;
+	int			 timed_out = 0, sarc_may;
 	double			 ctx_scale = 1, qbest = 0, mscore = 0;
 	double			 prob = -1, veto_scale = 1;
 	const mf_model_t	*model = so->model ? so->model : rs->model;
@@ -1656,12 +1656,36 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
 		v->flags |= MF_VF_QUOTES_SKIPPED;
+	/* The rules that may match, and whether post-sarcasm's branches
+	 * searched through the post may (the prefilter's last rule,
+	 * s_gate() in ruleset.c). */
+	sarc_may = 1;
+	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
+		if (st)
+			s_lap(&st->ns_other, &mark);
+		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
+		    self->norm.len, self->cand);
+		if (ncand == (size_t)-1)
+			goto oom;
+		self->pf_ran = 1;
+		if (rs->sarcasm_req != NULL) {
+			sarc_may = ncand > 0 &&
+			    self->cand[ncand - 1] == rs->nrules;
+			ncand -= sarc_may;
+		}
+		if (st)
+			s_lap(&st->ns_litscan, &mark);
+	} else {
+		for (size_t i = 0; i < rs->nrules; i++)
+			self->cand[i] = i;
+		ncand = rs->nrules;
+	}
 	/* The post's context: sarcasm anywhere scales every hit, and so
 	 * does a post that opens by quoting a claim to answer it (one
 	 * scale, not both: each says the post does not mean the claim). */
 	if (pol->sarcasm_scale < 1 && (rs->sarcasm_half[0] != NULL ?
 	    s_present(self, rs->sarcasm_half[0]) ||
-	    s_present(self, rs->sarcasm_half[1]) :
+	    (sarc_may && s_present(self, rs->sarcasm_half[1])) :
 	    s_present(self, rs->sarcasm.code))) {
 		ctx_scale = pol->sarcasm_scale;
 		v->flags |= MF_VF_SARCASM;
@@ -1694,21 +1718,6 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		}
 		self->rhetorical = s_rhetorical_by_model(pol, &self->norm,
 		    prob);
-	}
-	if (rs->pf && !(opts & MF_SCAN_NO_PREFILTER)) {
-		if (st)
-			s_lap(&st->ns_other, &mark);
-		ncand = mf_prefilter_scan(rs->pf, &self->pf, self->norm.text,
-		    self->norm.len, self->cand);
-		if (ncand == (size_t)-1)
-			goto oom;
-		self->pf_ran = 1;
-		if (st)
-			s_lap(&st->ns_litscan, &mark);
-	} else {
-		for (size_t i = 0; i < rs->nrules; i++)
-			self->cand[i] = i;
-		ncand = rs->nrules;
 	}
 	for (size_t c = 0; c < ncand; c++) {
 		size_t		 idx = self->cand[c];

@@ -382,6 +382,9 @@ mf_ruleset_destroy(mf_ruleset_t **self_p)
 	}
 	pcre2_code_free(rs->sarcasm_half[0]);
 	pcre2_code_free(rs->sarcasm_half[1]);
+	if (rs->sarcasm_req != NULL)
+		mf_litreq_free(rs->sarcasm_req);
+	mf_free(rs->sarcasm_req);
 	mf_free(rs->codes);
 	mf_free(rs->slots);
 	mf__ls_destroy(&rs->starts);
@@ -855,12 +858,40 @@ s_compile_named(mf_ruleset_t *rs, const mf_define_t *d, int words,
 	return s_compile_one(rs, &where, pat, diags);
 }
 
+/*
+ * The literals one of which every match of 'src' holds (litextract.c),
+ * into '*req', or NULL when a match may hold none. post-sarcasm's
+ * branches that are searched through the whole post start with a
+ * punctuation mark, "/", "#" or an emoji ("[.!?,;:]\s*(?:by that
+ * logic|...)"), which PCRE2 tries at every one of them in every post;
+ * but each holds words ("by that logic", "/s", "what could go wrong")
+ * that most posts lack. The rule prefilter looks for them in the same
+ * pass as the rules' (s_finish()). 0, or -1 on ENOMEM.
+ */
+static int
+s_gate(const char *src, mf_litreq_t **req)
+{
+	if ((*req = mf_calloc(1, sizeof(**req))) == NULL ||
+	    mf_prefilter_extract(src, 0, *req) == -1) {
+		mf_free(*req);
+		*req = NULL;
+		return -1;
+	}
+	if ((*req)->always) {
+		mf_litreq_free(*req);
+		mf_free(*req);
+		*req = NULL;
+	}
+	return 0;
+}
+
 /* The branches of 'src' in 'v' whose anchored bit is 'anchored', as one
  * pattern "(?:a)|(?:b)" compiled with 'opts'; NULL when there are none
- * (or on ENOMEM, *oom set). */
+ * (or on ENOMEM, *oom set). The literals of its matches go to '*gate'
+ * when 'gate' is not NULL (s_gate()). */
 static pcre2_code *
 s_half(const char *src, const mf_altspan_t *v, const int *anch, size_t n,
-    int anchored, uint32_t opts, int jit, int *oom)
+    int anchored, uint32_t opts, int jit, mf_litreq_t **gate, int *oom)
 {
 	mf_buf_t	 b = {0};
 	pcre2_code	*code = NULL;
@@ -878,6 +909,8 @@ s_half(const char *src, const mf_altspan_t *v, const int *anch, size_t n,
 	if ((code = pcre2_compile((PCRE2_SPTR)b.data, b.len, opts, &ec, &eo,
 	    NULL)) != NULL && jit)
 		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if (code != NULL && gate != NULL && s_gate(b.data, gate) == -1)
+		*oom = 1;
 out:
 	mf_buf_free(&b);
 	return code;
@@ -886,11 +919,13 @@ out:
 /*
  * Splits the whole-post pattern 'pat' into the branches PCRE2 anchors at
  * the start of the text and the rest (altsplit.c), into half[0] and
- * half[1]; leaves both NULL when it cannot be or would not help (no
- * anchored branch, or nothing else). Returns 0, or -1 on ENOMEM.
+ * half[1], and the literals of the rest into '*gate' (s_gate()); leaves
+ * all three NULL when it cannot be or would not help (no anchored
+ * branch, or nothing else). Returns 0, or -1 on ENOMEM.
  */
 static int
-s_halves(const mf_ruleset_t *rs, const mf_pattern_t *pat, void **half)
+s_halves(const mf_ruleset_t *rs, const mf_pattern_t *pat, void **half,
+    mf_litreq_t **gate)
 {
 	mf_altspan_t	*v;
 	int		*anch;
@@ -900,6 +935,7 @@ s_halves(const mf_ruleset_t *rs, const mf_pattern_t *pat, void **half)
 	PCRE2_SIZE	 eo;
 
 	half[0] = half[1] = NULL;
+	*gate = NULL;
 	if (pat->code == NULL || pat->source == NULL ||
 	    pcre2_pattern_info(pat->code, PCRE2_INFO_ARGOPTIONS, &opts) != 0)
 		return 0;
@@ -926,12 +962,17 @@ s_halves(const mf_ruleset_t *rs, const mf_pattern_t *pat, void **half)
 	if (na == 0 || na == n)
 		goto out;
 	jit = !(rs->opts & MF_LOAD_NO_JIT);
-	half[0] = s_half(pat->source, v, anch, n, 1, opts, jit, &oom);
-	half[1] = s_half(pat->source, v, anch, n, 0, opts, jit, &oom);
-	if (half[0] == NULL || half[1] == NULL) {
+	half[0] = s_half(pat->source, v, anch, n, 1, opts, jit, NULL, &oom);
+	half[1] = s_half(pat->source, v, anch, n, 0, opts, jit,
+	    rs->opts & MF_LOAD_NO_PREFILTER ? NULL : gate, &oom);
+	if (half[0] == NULL || half[1] == NULL || oom) {
 		pcre2_code_free(half[0]);
 		pcre2_code_free(half[1]);
 		half[0] = half[1] = NULL;
+		if (*gate != NULL)
+			mf_litreq_free(*gate);
+		mf_free(*gate);
+		*gate = NULL;
 		rc = oom ? -1 : 0;
 	}
 out:
@@ -1161,7 +1202,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			rc = s_compile_named(rs, d, 0, &rs->topic, diags);
 		if (rc == 0 && strcmp(d->name, "post-sarcasm") == 0 &&
 		    (rc = s_compile_named(rs, d, 0, &rs->sarcasm, diags)) ==
-		    0 && s_halves(rs, &rs->sarcasm, rs->sarcasm_half) == -1)
+		    0 && s_halves(rs, &rs->sarcasm, rs->sarcasm_half,
+		    &rs->sarcasm_req) == -1)
 			rc = -2;
 		if (rc == 0 && strcmp(d->name, "post-rebuttal") == 0)
 			rc = s_compile_named(rs, d, 0, &rs->rebuttal, diags);
@@ -1189,7 +1231,9 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 		mf_err_t	 err = {0};
 		mf_litreq_t	*reqs;
 
-		if ((rs->pf = mf_prefilter_new(rs->nrules)) == NULL)
+		/* One more rule: post-sarcasm's searched half (s_gate()). */
+		if ((rs->pf = mf_prefilter_new(rs->nrules +
+		    (rs->sarcasm_req != NULL))) == NULL)
 			goto oom;
 		if ((reqs = mf_calloc(rs->max_match + 1, sizeof(*reqs))) ==
 		    NULL)
@@ -1211,6 +1255,9 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			}
 		}
 		mf_free(reqs);
+		if (rs->sarcasm_req != NULL && mf_prefilter_add(rs->pf,
+		    rs->nrules, rs->sarcasm_req, 1) == -1)
+			goto oom;
 		if (mf_prefilter_build(rs->pf, &err) == -1)
 			goto oom;
 	}

@@ -86,6 +86,10 @@ struct mf_ruleset {
 	/* post-sarcasm as its branches PCRE2 anchors at the start of the
 	 * text and the others (altsplit.c); NULL when it is not split. */
 	void		 *sarcasm_half[2];	/* pcre2_code * */
+	/* The literals one of which every match of sarcasm_half[1] holds,
+	 * or NULL. The prefilter takes them as one more rule, numbered
+	 * nrules: a post in which it finds none is not searched. */
+	mf_litreq_t	 *sarcasm_req;
 	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
 	/* Every distinct compiled pattern; patterns borrow their code. */
 	mf_code_t	 *codes;
