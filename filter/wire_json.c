@@ -10,8 +10,9 @@
  * (or unpaired surrogate escapes) is taken with the bytes kept, as
  * msgpack would carry them (s_escape_invalid). The common case takes a
  * short path each way, with no tree (s_text_to_mp_fast, s_mp_to_text_fast),
- * and gives the same bytes. Not responsible for msgpack field handling
- * (wire.c).
+ * and gives the same bytes; a plain post is read without msgpack at all
+ * (s_post_direct), and wire_test.c checks it against the long way. Not
+ * responsible for msgpack field handling (wire.c).
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -567,136 +568,231 @@ s_jp_ws(s_jp_t *jp)
 		jp->p++;
 }
 
-/* A string at jp->p (its opening quote) into jp->str. 0, 1 (not the
- * common case) or -1 (out of memory). */
-static int
-s_jp_string(s_jp_t *jp)
+/*
+ * The first byte from 'p' on that a JSON string does not hold as it is
+ * ('"', '\\', a control character) or that starts a UTF-8 sequence, or
+ * 'end'. Eight bytes at a time: a byte below 0x20 borrows into its high
+ * bit when 0x20 is taken from it, a '"' or '\\' is zero after the xor
+ * and borrows the same way, and a byte >= 0x80 has the bit already. A
+ * borrow only flags bytes above a true one, so the lowest flagged byte
+ * is the one (as in match.c's link search). Post bodies and verdict
+ * strings are mostly ASCII; byte by byte this took about 7 instructions
+ * a byte each way.
+ */
+static const unsigned char *
+s_plain_end(const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char	*u;
+	const uint64_t	ones = 0x0101010101010101ULL, high = ones << 7;
+	uint64_t	x, q, b, m;
+
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+		    ((b - ones) & ~b) | x) & high;
+		if (m != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + __builtin_ctzll(m) / 8;
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
+/*
+ * The JSON string at 'p' (its opening quote) as the short paths take it:
+ * valid UTF-8, no control character, the escapes of JSON, a \uD800..
+ * \uDBFF only with its low half after it. 0 with '*endp' past the
+ * closing quote and '*esc' set when the string holds an escape; 1 for
+ * anything else (the tree decides, and names the fault).
+ */
+static int
+s_js_scan(const char *p, const char *end, const char **endp, int *esc)
+{
+	const unsigned char	*u = (const unsigned char *)p + 1;
+	const unsigned char	*e = (const unsigned char *)end;
 	unsigned		 cp, lo;
-	char			 e[4];
 	size_t			 k;
 
-	mf_buf_reset(&jp->str);
-	jp->p++;
+	*esc = 0;
 	for (;;) {
-		const char *s = jp->p;
-
-		while (jp->p < jp->end && *jp->p != '"' && *jp->p != '\\' &&
-		    (unsigned char)*jp->p >= 0x20 && (unsigned char)*jp->p <
-		    0x80)
-			jp->p++;
-		if (jp->p > s && mf_buf_add(&jp->str, s, (size_t)(jp->p -
-		    s)) == -1)
-			return -1;
-		if (jp->p >= jp->end)
+		if ((u = s_plain_end(u, e)) >= e)
 			return 1;
-		u = (const unsigned char *)jp->p;
 		if (*u == '"') {
-			jp->p++;
+			*endp = (const char *)u + 1;
 			return 0;
 		}
 		if (*u < 0x20)
 			return 1;
 		if (*u >= 0x80) {
-			if ((k = mf_utf8_len(u, (size_t)(jp->end - jp->p))) == 0)
+			if ((k = mf_utf8_len(u, (size_t)(e - u))) == 0)
 				return 1;
-			if (mf_buf_add(&jp->str, u, k) == -1)
-				return -1;
-			jp->p += k;
+			u += k;
 			continue;
 		}
 		/* A backslash. */
-		if (jp->end - jp->p < 2)
+		*esc = 1;
+		if (e - u < 2)
 			return 1;
 		switch (u[1]) {
 		case '"': case '\\': case '/':
-			e[0] = (char)u[1]; break;
-		case 'b': e[0] = '\b'; break;
-		case 'f': e[0] = '\f'; break;
-		case 'n': e[0] = '\n'; break;
-		case 'r': e[0] = '\r'; break;
-		case 't': e[0] = '\t'; break;
+		case 'b': case 'f': case 'n': case 'r': case 't':
+			u += 2;
+			continue;
 		case 'u':
-			if (jp->end - jp->p < 6 || s_hex4(jp->p + 2, &cp))
+			if (e - u < 6 || s_hex4((const char *)u + 2, &cp))
 				return 1;
-			jp->p += 6;
+			u += 6;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				return 1;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (jp->end - jp->p < 6 || jp->p[0] != '\\' ||
-				    jp->p[1] != 'u' || s_hex4(jp->p + 2,
-				    &lo) || lo < 0xdc00 || lo > 0xdfff)
-					return 1;
-				jp->p += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-			}
-			k = mf__utf8_enc(cp, e);
-			if (mf_buf_add(&jp->str, e, k) == -1)
-				return -1;
+			if (cp >= 0xd800 && cp <= 0xdbff && (e - u < 6 ||
+			    u[0] != '\\' || u[1] != 'u' ||
+			    s_hex4((const char *)u + 2, &lo) || lo < 0xdc00 ||
+			    lo > 0xdfff))
+				return 1;
+			if (cp >= 0xd800 && cp <= 0xdbff)
+				u += 6;
 			continue;
 		default:
 			return 1;
 		}
-		if (mf_buf_add(&jp->str, e, 1) == -1)
-			return -1;
-		jp->p += 2;
 	}
 }
 
-/* A number as jansson reads it: an integer without '.' or an exponent,
- * else a real. */
-static int
-s_jp_number(s_jp_t *jp)
+/* The 'n' bytes between the quotes of a string s_js_scan() took, with
+ * its escapes decoded, into 'out', which has room for 'n' (no escape is
+ * shorter than what it stands for). Returns the length written. */
+static size_t
+s_js_unescape(const char *s, size_t n, char *out)
 {
-	const char	*s = jp->p, *q = jp->p;
-	char		 tmp[64], *endp;
-	int		 real = 0;
+	const char	*end = s + n, *bs;
+	unsigned	 cp, lo;
+	size_t		 o = 0;
 
-	if (q < jp->end && *q == '-')
-		q++;
-	if (q >= jp->end || *q < '0' || *q > '9')
+	while (s < end) {
+		if ((bs = memchr(s, '\\', (size_t)(end - s))) == NULL)
+			bs = end;
+		memcpy(out + o, s, (size_t)(bs - s));
+		o += (size_t)(bs - s);
+		if ((s = bs) == end)
+			break;
+		switch (s[1]) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u':
+			(void)s_hex4(s + 2, &cp);
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				(void)s_hex4(s + 8, &lo);
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				s += 6;
+			}
+			o += mf__utf8_enc(cp, out + o);
+			s += 6;
+			continue;
+		default:	/* '"', '\\' and '/' */
+			out[o++] = s[1];
+			break;
+		}
+		s += 2;
+	}
+	return o;
+}
+
+/* A string at jp->p (its opening quote) into jp->str. 0, 1 (not the
+ * common case) or -1 (out of memory). */
+static int
+s_jp_string(s_jp_t *jp)
+{
+	const char	*s = jp->p + 1, *e;
+	size_t		 n;
+	int		 esc;
+
+	mf_buf_reset(&jp->str);
+	if (s_js_scan(jp->p, jp->end, &e, &esc) != 0)
 		return 1;
-	if (*q == '0' && q + 1 < jp->end && q[1] >= '0' && q[1] <= '9')
-		return 1;
-	while (q < jp->end && *q >= '0' && *q <= '9')
+	jp->p = e;
+	if ((n = (size_t)(e - 1 - s)) == 0)
+		return 0;
+	if (!esc)
+		return mf_buf_add(&jp->str, s, n);
+	if (mf_buf_reserve(&jp->str, n) == -1)
+		return -1;
+	jp->str.len = s_js_unescape(s, n, jp->str.data);
+	jp->str.data[jp->str.len] = '\0';
+	return 0;
+}
+
+/* A number at '*pp' as jansson reads it: an integer without '.' or an
+ * exponent (into '*iv'), else a real (into '*dv', with '*real' set). 0
+ * with '*pp' past it, or 1 when it is not the common case (malformed,
+ * out of range, not finite). */
+static int
+s_num_parse(const char **pp, const char *end, int *real, long long *iv,
+    double *dv)
+{
+	const char	*s = *pp, *q = *pp;
+	char		 tmp[64], *endp;
+
+	*real = 0;
+	if (q < end && *q == '-')
 		q++;
-	if (q < jp->end && *q == '.') {
-		real = 1;
-		if (++q >= jp->end || *q < '0' || *q > '9')
+	if (q >= end || *q < '0' || *q > '9')
+		return 1;
+	if (*q == '0' && q + 1 < end && q[1] >= '0' && q[1] <= '9')
+		return 1;
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	if (q < end && *q == '.') {
+		*real = 1;
+		if (++q >= end || *q < '0' || *q > '9')
 			return 1;
-		while (q < jp->end && *q >= '0' && *q <= '9')
+		while (q < end && *q >= '0' && *q <= '9')
 			q++;
 	}
-	if (q < jp->end && (*q == 'e' || *q == 'E')) {
-		real = 1;
-		if (++q < jp->end && (*q == '+' || *q == '-'))
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		*real = 1;
+		if (++q < end && (*q == '+' || *q == '-'))
 			q++;
-		if (q >= jp->end || *q < '0' || *q > '9')
+		if (q >= end || *q < '0' || *q > '9')
 			return 1;
-		while (q < jp->end && *q >= '0' && *q <= '9')
+		while (q < end && *q >= '0' && *q <= '9')
 			q++;
 	}
 	if ((size_t)(q - s) >= sizeof(tmp))
 		return 1;
 	memcpy(tmp, s, (size_t)(q - s));
 	tmp[q - s] = '\0';
-	jp->p = q;
+	*pp = q;
 	errno = 0;
-	if (!real) {
-		long long v = strtoll(tmp, &endp, 10);
-
-		if (errno != 0 || *endp != '\0')
-			return 1;
-		return mf__mp_put_int(jp->mp, (int64_t)v);
-	} else {
-		double v = strtod(tmp, &endp);
-
-		if (errno != 0 || *endp != '\0' || !isfinite(v))
-			return 1;
-		return mf__mp_put_double(jp->mp, v);
+	if (!*real) {
+		*iv = strtoll(tmp, &endp, 10);
+		return errno != 0 || *endp != '\0';
 	}
+	*dv = strtod(tmp, &endp);
+	return errno != 0 || *endp != '\0' || !isfinite(*dv);
+}
+
+static int
+s_jp_number(s_jp_t *jp)
+{
+	long long	iv;
+	double		dv;
+	int		real;
+
+	if (s_num_parse(&jp->p, jp->end, &real, &iv, &dv) != 0)
+		return 1;
+	return real ? mf__mp_put_double(jp->mp, dv) :
+	    mf__mp_put_int(jp->mp, (int64_t)iv);
 }
 
 /* Writes the smallest header of a container of 'n' at 'at', where five
@@ -875,6 +971,207 @@ s_text_to_mp_fast(const char *text, size_t len, mf_buf_t *mp)
 	mf_buf_free(&jp.str);
 	if (rc != 0)
 		mf_buf_reset(mp);
+	return rc;
+}
+
+/* ---- JSON text -> post, without msgpack ------------------------------ */
+
+/*
+ * The common post, {"post_id":"p-1","body":"...","lang":"en",...}, read
+ * straight into an mf_post_t. Taken: an object of at most S_JP_KEYS
+ * members, each key a string without escapes and given once; post_id
+ * valid as one (mf_wire_check_post_id) and body as strings; instance,
+ * thread_id, title, lang and url as strings without NUL, or null; any
+ * key wire.c does not know with a string, number, true, false or null
+ * value (what s_jp_value() takes), skipped. Anything else (the other
+ * fields of wire.c, containers, a fault of any kind) returns 1, and the
+ * text goes the long way, through msgpack and wire.c, which takes the
+ * same posts, builds the same ones and names every fault. Converting
+ * each line to msgpack and decoding that took `medflag scan` ~11,800
+ * instructions a post of ~169,000; this way takes ~3,000 (callgrind,
+ * 3,000 tweets of the CONSTRAINT set).
+ */
+#define S_KEY_IS(k, klen, name)						\
+	((klen) == sizeof(name) - 1 && memcmp((k), (name), (klen)) == 0)
+
+static const char *
+s_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The string at '*pp' decoded into a new allocation, NUL-terminated,
+ * of '*len' bytes: 0 with '*pp' past it, 1 not taken, -1 out of
+ * memory. */
+static int
+s_direct_str(const char **pp, const char *end, char **out, size_t *len)
+{
+	const char	*s = *pp + 1, *e;
+	size_t		 n;
+	int		 esc;
+
+	if (*pp >= end || **pp != '"' || s_js_scan(*pp, end, &e, &esc) != 0)
+		return 1;
+	n = (size_t)(e - 1 - s);
+	if ((*out = mf_malloc(n + 1)) == NULL)
+		return -1;
+	if (esc)
+		n = s_js_unescape(s, n, *out);
+	else
+		memcpy(*out, s, n);
+	(*out)[n] = '\0';
+	*len = n;
+	*pp = e;
+	return 0;
+}
+
+/* Skips the value at '*pp' of a key wire.c does not know: 0, or 1 when
+ * it is not a scalar s_jp_value() takes. */
+static int
+s_direct_skip(const char **pp, const char *end)
+{
+	const char	*e;
+	size_t		 left = (size_t)(end - *pp);
+	long long	 iv;
+	double		 dv;
+	int		 esc, real;
+
+	switch (left > 0 ? **pp : 0) {
+	case '"':
+		if (s_js_scan(*pp, end, &e, &esc) != 0)
+			return 1;
+		*pp = e;
+		return 0;
+	case 't':
+		if (left < 4 || memcmp(*pp, "true", 4) != 0)
+			return 1;
+		*pp += 4;
+		return 0;
+	case 'f':
+		if (left < 5 || memcmp(*pp, "false", 5) != 0)
+			return 1;
+		*pp += 5;
+		return 0;
+	case 'n':
+		if (left < 4 || memcmp(*pp, "null", 4) != 0)
+			return 1;
+		*pp += 4;
+		return 0;
+	case '{': case '[': case 0:
+		return 1;
+	default:
+		return s_num_parse(pp, end, &real, &iv, &dv);
+	}
+}
+
+/* The optional string field of 'p' that key 'k' names, or NULL. */
+static char **
+s_direct_field(mf_post_t *p, const char *k, size_t n)
+{
+	if (S_KEY_IS(k, n, "instance"))
+		return &p->instance;
+	if (S_KEY_IS(k, n, "thread_id"))
+		return &p->thread_id;
+	if (S_KEY_IS(k, n, "title"))
+		return &p->title;
+	if (S_KEY_IS(k, n, "lang"))
+		return &p->lang;
+	if (S_KEY_IS(k, n, "url"))
+		return &p->url;
+	return NULL;
+}
+
+/* A member's value at '*pp' into 'p': 0, 1 not taken, -1 out of
+ * memory. */
+static int
+s_direct_value(const char **pp, const char *end, mf_post_t *p,
+    const char *k, size_t kn)
+{
+	char	**field;
+	size_t	  n;
+	int	  rc;
+
+	if (S_KEY_IS(k, kn, "body"))
+		return s_direct_str(pp, end, &p->body, &p->body_len);
+	if (S_KEY_IS(k, kn, "post_id")) {
+		if ((rc = s_direct_str(pp, end, &p->post_id, &n)) != 0)
+			return rc;
+		return n == 0 || mf_wire_check_post_id(p->post_id, n,
+		    NULL) != 0;
+	}
+	if ((field = s_direct_field(p, k, kn)) != NULL) {
+		if (end - *pp >= 4 && memcmp(*pp, "null", 4) == 0) {
+			*pp += 4;
+			return 0;
+		}
+		if ((rc = s_direct_str(pp, end, field, &n)) != 0)
+			return rc;
+		return memchr(*field, '\0', n) != NULL;
+	}
+	if (S_KEY_IS(k, kn, "v") || S_KEY_IS(k, kn, "body_format") ||
+	    S_KEY_IS(k, kn, "revision") || S_KEY_IS(k, kn, "ts") ||
+	    S_KEY_IS(k, kn, "deadline_ms") || S_KEY_IS(k, kn, "author") ||
+	    S_KEY_IS(k, kn, "ext"))
+		return 1;
+	return s_direct_skip(pp, end);
+}
+
+/* 'text' as a post in '*out' for the common case: 0, 1 when it goes the
+ * long way, -1 when memory runs out. */
+static int
+s_post_direct(const char *text, size_t len, mf_post_t **out)
+{
+	const char	*p = text, *end = text + len, *k, *e;
+	const char	*key[S_JP_KEYS];
+	size_t		 klen[S_JP_KEYS], n = 0, kn;
+	mf_post_t	*post;
+	int		 rc, esc;
+
+	*out = NULL;
+	if (text == NULL || len == 0 || len > MF_WIRE_MAX_MSG)
+		return 1;
+	if ((p = s_ws(p, end)) >= end || *p != '{')
+		return 1;
+	if ((post = mf_calloc(1, sizeof(*post))) == NULL)
+		return -1;
+	post->v = 1;
+	p = s_ws(p + 1, end);
+	for (;;) {
+		rc = 1;
+		if (p >= end || *p != '"' || n == S_JP_KEYS ||
+		    s_js_scan(p, end, &e, &esc) != 0 || esc)
+			goto out;
+		k = p + 1;
+		kn = (size_t)(e - 1 - k);
+		for (size_t i = 0; i < n; i++)
+			if (klen[i] == kn && memcmp(key[i], k, kn) == 0)
+				goto out;
+		key[n] = k;
+		klen[n++] = kn;
+		if ((p = s_ws(e, end)) >= end || *p != ':')
+			goto out;
+		p = s_ws(p + 1, end);
+		if ((rc = s_direct_value(&p, end, post, k, kn)) != 0)
+			goto out;
+		rc = 1;
+		if ((p = s_ws(p, end)) < end && *p == ',') {
+			p = s_ws(p + 1, end);
+			continue;
+		}
+		if (p >= end || *p != '}')
+			goto out;
+		break;
+	}
+	if (s_ws(p + 1, end) != end || post->post_id == NULL ||
+	    post->body == NULL)
+		goto out;
+	*out = post;
+	return 0;
+out:
+	mf_post_destroy(&post);
 	return rc;
 }
 
@@ -1173,10 +1470,29 @@ mf__mp_to_json(const mf_buf_t *mp, mf_buf_t *out, int fast, mf_err_t *err)
 	return rc == -1 ? s_oom(err, "test") : rc;
 }
 
+static mf_post_t	*s_post_via_mp(const char *text, size_t len,
+			    mf_err_t *err);
+
+int
+mf__json_post(const char *text, size_t len, int direct, mf_post_t **post,
+    mf_err_t *err)
+{
+	int	rc;
+
+	mf_err_clear(err);
+	if (!direct)
+		return (*post = s_post_via_mp(text, len, err)) ? 0 : -1;
+	if ((rc = s_post_direct(text, len, post)) == -1)
+		s_oom(err, "post");
+	return rc;
+}
+
 /* ---- public ---------------------------------------------------------- */
 
-mf_post_t *
-mf_wire_decode_post_json(const char *text, size_t len, mf_err_t *err)
+/* A post the long way: JSON to msgpack (short path or tree), then
+ * wire.c. */
+static mf_post_t *
+s_post_via_mp(const char *text, size_t len, mf_err_t *err)
 {
 	mf_buf_t	 mp = { 0 };
 	mf_post_t	*p = NULL;
@@ -1192,6 +1508,22 @@ mf_wire_decode_post_json(const char *text, size_t len, mf_err_t *err)
 		    err);
 	mf_buf_free(&mp);
 	return p;
+}
+
+mf_post_t *
+mf_wire_decode_post_json(const char *text, size_t len, mf_err_t *err)
+{
+	mf_post_t	*p;
+	int		 rc;
+
+	mf_err_clear(err);
+	if ((rc = s_post_direct(text, len, &p)) == 0)
+		return p;
+	if (rc == -1) {
+		s_oom(err, "post");
+		return NULL;
+	}
+	return s_post_via_mp(text, len, err);
 }
 
 mf_verdict_t *
