@@ -979,8 +979,10 @@ mf_wire_check_post_id(const char *id, size_t len, mf_err_t *err)
 	if (len > MF_WIRE_MAX_POST_ID)
 		return mf_err_set(err, MF_EFIELD, "post_id", "post_id: %zu "
 		    "bytes, longer than %d", len, MF_WIRE_MAX_POST_ID);
+	/* ASCII without a call: each post's id passes here. */
 	for (size_t i = 0, n; i < len; i += n)
-		if (p[i] == 0 || (n = mf_utf8_len(p + i, len - i)) == 0)
+		if (p[i] == 0 || (n = p[i] < 0x80 ? 1 :
+		    mf_utf8_len(p + i, len - i)) == 0)
 			return mf_err_set(err, MF_EFIELD, "post_id",
 			    "post_id: not valid UTF-8 (byte %zu)", i);
 	return 0;
