@@ -24,12 +24,14 @@ int	mf__json_to_mp(const char *text, size_t len, mf_buf_t *mp, int fast,
 int	mf__mp_to_json(const mf_buf_t *mp, mf_buf_t *out, int fast,
 	    mf_err_t *err);
 
-/* mf_wire_decode_post_json() by its direct path only ('direct': 1 when
- * the text is not its common case) or the long way, through msgpack and
- * wire.c, for the test that both give the same. 0 or -1 with 'err' set.
- * OWNS: caller (*post). */
+/* mf_wire_decode_post_json() and mf_wire_encode_verdict_json() by their
+ * direct path only ('direct': 1 when the message is not its common case)
+ * or the long way, through msgpack and wire.c, for the test that both
+ * give the same. 0 or -1 with 'err' set. OWNS: caller (*post). */
 int	mf__json_post(const char *text, size_t len, int direct,
 	    mf_post_t **post, mf_err_t *err);
+int	mf__json_verdict(const mf_verdict_t *v, mf_buf_t *out, int direct,
+	    mf_err_t *err);
 
 /* The msgpack decoders with an explicit size limit (the JSON decoders
  * convert to msgpack first, and msgpack can be larger than its JSON). */

@@ -1252,6 +1252,149 @@ MF_TEST(wire_json_direct_post_agrees)
 	MF_ASSERT(took > tried / 4 && took < tried);
 }
 
+/* A verdict of every shape the encoder meets: optional fields absent or
+ * set, strings to escape, non-finite and huge numbers, 'ext' fine or
+ * one the long way must handle or refuse. */
+static mf_verdict_t *
+s_fz_verdict(void)
+{
+	static const char *const strs[] = { "p-1", "caf\xc3\xa9",
+	    "q\"u\\o/te", "tab\there\x01\x1f\x7f", "\xff\xfe bad", "",
+	    "https://www.who.int/news-room/fact-sheets/detail/measles",
+	    "\xe2\x80\xa8 sep", "\xf0\x9f\x98\x80 0123456789abcdef" };
+	static const double nums[] = { 0.0, -0.0, 1.0, 6.0, 0.1, 1.0 / 3,
+	    1e300, -2.5e-8, 123456789012345.0, 1e15, 1e16, NAN, INFINITY,
+	    -INFINITY, 0.87, -7.0 };
+	static const char *const revs[] = { "12", "-5", "12x", "", "r1",
+	    "99999999999999999999" };
+	static const struct {
+		const char	*b;
+		size_t		 n;
+	} exts[] = {
+		{ "\x81\xa1k\x94\x01\xfe\xcb\x3f\xf8\0\0\0\0\0\0\xc0", 16 },
+		{ "\x82\xa1k\x01\xa1k\x02", 7 },	/* a key twice */
+		{ "\x81\x07\xa1v", 4 },		/* an integer key */
+		{ "\x81\xc3\x01", 3 },		/* a boolean key */
+		{ "\x81\xa1k", 3 },			/* truncated */
+		{ "\x91\x01", 2 },			/* not a map */
+		{ "\x81\xa2\xff\x00\xc4\x02\x00\x80", 8 },
+		{ "\x81\xa1k\xd4\x01\x00", 6 },		/* an ext type */
+		{ "\x80", 1 },
+	};
+	mf_verdict_t	*v;
+	mf_hit_t	*h;
+	unsigned	 r = s_fz_rand();
+
+	v = mf_verdict_new(r % 5 ? strs[s_fz_rand() % 9] : NULL);
+	MF_ASSERT_NOT_NULL(v);
+	v->v = r % 7 == 0 ? -3 : r % 7 == 1 ? 7 : 0;
+	if (s_fz_rand() % 3 == 0) {
+		v->revision = mf_strdup(revs[s_fz_rand() % 6]);
+		v->revision_is_int = (int)(s_fz_rand() % 2);
+	}
+	if (s_fz_rand() % 4 == 0)
+		v->instance = mf_strdup(strs[s_fz_rand() % 9]);
+	if (s_fz_rand() % 3 == 0) {
+		size_t	e = s_fz_rand() % 9;
+
+		v->ext.data = mf_malloc(exts[e].n);
+		memcpy(v->ext.data, exts[e].b, exts[e].n);
+		v->ext.len = exts[e].n;
+	}
+	v->status = (mf_status_t)(s_fz_rand() % 4);
+	if (s_fz_rand() % 4 == 0)
+		MF_ASSERT_EQ(0, mf_verdict_set_error(v, MF_STATUS_ERROR,
+		    "line %u: %s", s_fz_rand(), strs[s_fz_rand() % 9]));
+	v->action = (mf_action_t)(s_fz_rand() % 5);
+	v->score = nums[s_fz_rand() % 16];
+	for (int i = (int)(s_fz_rand() % 4); i > 0; i--) {
+		h = s_fz_rand() % 4 ? mf_verdict_add_hit(v) :
+		    mf_verdict_add_suppressed(v);
+		MF_ASSERT_NOT_NULL(h);
+		if (s_fz_rand() % 5)
+			h->rule = mf_strdup(strs[s_fz_rand() % 9]);
+		if (s_fz_rand() % 5)
+			h->claim = mf_strdup(strs[s_fz_rand() % 9]);
+		if (s_fz_rand() % 5)
+			h->category = mf_strdup("vaccines");
+		if (s_fz_rand() % 5)
+			h->tier = mf_strdup("harmful");
+		h->score = nums[s_fz_rand() % 16];
+		h->mode = (mf_mode_t)(s_fz_rand() % 3);
+		h->question = s_fz_rand() % 3 == 0;
+		h->probability = s_fz_rand() % 2 ? nums[s_fz_rand() % 16] : 0;
+		if (s_fz_rand() % 5 == 0)
+			h->error = mf_strdup("match limit");
+		if (s_fz_rand() % 5 == 0) {
+			h->unless = mf_strdup("(?i)\\bnot\\b \"x\"");
+			h->unless_span.start = s_fz_rand() % 50;
+			h->unless_span.end = h->unless_span.start + 3;
+			h->unless_span.field = s_fz_rand() % 2 ?
+			    MF_FIELD_TITLE : MF_FIELD_BODY;
+		}
+		h->nspans = s_fz_rand() % 4;
+		h->spans = h->nspans ? mf_calloc(h->nspans,
+		    sizeof(*h->spans)) : NULL;
+		for (size_t k = 0; k < h->nspans; k++) {
+			h->spans[k].start = s_fz_rand() % 9 == 0 ?
+			    SIZE_MAX - 1 : s_fz_rand() % 1000;
+			h->spans[k].end = h->spans[k].start + 1;
+			h->spans[k].field = s_fz_rand() % 3 == 0 ?
+			    MF_FIELD_TITLE : MF_FIELD_BODY;
+		}
+	}
+	for (int i = (int)(s_fz_rand() % 3); i > 0; i--)
+		MF_ASSERT_EQ(0, mf_verdict_add_source(v, s_fz_rand() % 4 ?
+		    strs[s_fz_rand() % 9] : NULL, s_fz_rand() % 4 ?
+		    "t.co" : NULL, (mf_list_t)(s_fz_rand() % 3)));
+	for (int i = (int)(s_fz_rand() % 4); i > 0; i--)
+		MF_ASSERT_EQ(0, mf_verdict_add_evidence(v,
+		    strs[s_fz_rand() % 9]));
+	if (s_fz_rand() % 2)
+		v->ruleset = mf_strdup("9a818a24ae880ed8");
+	if (s_fz_rand() % 2)
+		v->sources_version = mf_strdup(strs[s_fz_rand() % 9]);
+	if (s_fz_rand() % 4 == 0)
+		v->worker = mf_strdup("w-1");
+	v->latency_us = s_fz_rand() % 5 == 0 ? UINT64_MAX - s_fz_rand() :
+	    s_fz_rand();
+	v->seq = s_fz_rand() % 3 ? 0 : (uint64_t)INT64_MAX + s_fz_rand() % 2;
+	v->gen = s_fz_rand() % 3 ? 0 : s_fz_rand();
+	v->flags = s_fz_rand() % ((1u << MF_VF_COUNT) - 1);
+	return v;
+}
+
+MF_TEST(wire_json_direct_verdict_agrees)
+{
+	mf_buf_t	 a = { 0 }, b = { 0 };
+	mf_err_t	 e1, e2;
+	mf_verdict_t	*v;
+	size_t		 took = 0, tried = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		int	d, rc;
+
+		v = s_fz_verdict();
+		memset(&e1, 0, sizeof(e1));
+		memset(&e2, 0, sizeof(e2));
+		d = mf__json_verdict(v, &a, 1, &e1);
+		took += d == 0;
+		tried++;
+		rc = mf_wire_encode_verdict_json(v, &a, &e1);
+		MF_ASSERT_EQ(rc, mf__json_verdict(v, &b, 0, &e2));
+		MF_ASSERT_EQ(e1.code, e2.code);
+		MF_ASSERT_STR_EQ(e1.msg, e2.msg);
+		MF_ASSERT_STR_EQ(e1.where, e2.where);
+		if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+			mf__test_fail(__FILE__, __LINE__, "JSON differs: "
+			    "%s vs %s", a.data, b.data);
+		mf_verdict_destroy(&v);
+	}
+	MF_ASSERT(took > tried / 2);
+	mf_buf_free(&a);
+	mf_buf_free(&b);
+}
+
 /* The typed reading of replies (mpack.c): keys looked up, maps and
  * arrays walked, numbers and strings read, the value written as JSON. */
 MF_TEST(mpack_typed_reading)
