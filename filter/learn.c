@@ -71,107 +71,142 @@ s_bucket(uint64_t h, unsigned bits)
 	return (uint32_t)((h * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
 }
 
+/* The character stream's last characters, for its 5-grams. */
+typedef struct s_win {
+	uint64_t	reg;		/* the last eight, one a byte */
+	size_t		n;		/* characters so far */
+	size_t		at[8];		/* where each of the last began */
+} s_win_t;
+
+/*
+ * Adds 'c' to the character stream, from byte 'i' of the text, and emits
+ * the 5-gram it ends (to byte 'end'): returns how many it emitted. 4-grams
+ * cost as much again and add nothing the 5-grams and words do not carry
+ * (trained on the open corpus, measured on a held-out half of it: the
+ * same ranking, 4-grams or not); trigrams and word triples neither.
+ */
+static inline __attribute__((always_inline)) size_t
+s_win_add(s_win_t *w, unsigned char c, size_t i, size_t end, s_emit_fn emit,
+    void *ctx)
+{
+	uint64_t h;
+
+	w->reg = w->reg << 8 | c;
+	w->at[w->n++ & 7] = i;
+	if (w->n < 5)
+		return 0;
+	h = (w->reg & 0xffffffffffULL) ^ 5ULL << 56 ^ S_SEED_CHAR;
+	h *= 0xff51afd7ed558ccdULL;
+	emit(ctx, h ^ h >> 32, w->at[(w->n - 5) & 7], end);
+	return 1;
+}
+
+/* The words before, for pairs. */
+typedef struct s_words {
+	uint64_t	prev, prev2;	/* the last two words' hashes */
+	size_t		pws, p2ws;	/* where they start */
+	int		haveprev;	/* words since the sentence began */
+	int		opened;		/* the opening word is done */
+} s_words_t;
+
+/* Emits word [ws, i) of hash 'wh' and the features it makes with the
+ * words before it; returns how many. */
+static inline __attribute__((always_inline)) size_t
+s_word_add(s_words_t *w, const unsigned char *t, size_t len, uint64_t wh,
+    size_t ws, size_t i, s_emit_fn emit, void *ctx)
+{
+	size_t n = 1;
+
+	emit(ctx, wh, ws, i);
+	/* The post's opening word and the mark after it: "sure ," opens
+	 * mockery, "sure that" a claim. A post that opens with a cut quote
+	 * opens with a break, and has no opening word. */
+	if (!w->opened) {
+		size_t j = i;
+
+		while (j < len && t[j] == ' ')
+			j++;
+		if (t[0] != '\n')
+			emit(ctx, wh ^ S_SEED_OPEN ^ (j < len && (t[j] == ',' ||
+			    t[j] == '!' || t[j] == '.') ? t[j] : 0), ws, i);
+		n += t[0] != '\n';
+		w->opened = 1;
+	}
+	if (w->haveprev) {
+		emit(ctx, (w->prev * MF_FNV64_PRIME) ^ wh ^ S_SEED_PAIR,
+		    w->pws, i);
+		n++;
+	}
+	/* A word and the one two before it: "not (really) cure", "my
+	 * (aunt) says". */
+	if (w->haveprev > 1) {
+		emit(ctx, (w->prev2 * MF_FNV64_PRIME) ^ wh ^ S_SEED_SKIP,
+		    w->p2ws, i);
+		n++;
+	}
+	w->prev2 = w->prev;
+	w->p2ws = w->pws;
+	w->prev = wh;
+	w->pws = ws;
+	w->haveprev++;
+	return n;
+}
+
 /*
  * Calls 'emit' once per feature of 'text' and returns how many. The
  * character stream is the text with every run of other bytes as one space
  * (`?` and `!` kept: they tell a question and a shout), framed by spaces,
  * so n-grams cross word boundaries. Words are runs of letters and digits;
  * pairs do not cross a sentence end.
+ *
+ * Every post goes through here, so a word is read in a loop of its own:
+ * its hash grows byte by byte (FNV-1a, the same value as hashing the word
+ * after), and no byte asks whether it is in a word or past the end. The
+ * order of the features is fixed: training sums in that order. 14,200
+ * instructions a tweet before, 8,500 after (callgrind, 3,000 tweets).
  */
 static inline __attribute__((always_inline)) size_t
 s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
     void *ctx)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	uint64_t	 reg = 0;
-	size_t		 at[5], nwin = 0, n = 0;
-	size_t		 ws = 0, pws = 0, p2ws = 0;
-	uint64_t	 prev = 0, prev2 = 0;
-	int		 inword = 0, space = 0, haveprev = 0, opened = 0;
+	s_win_t		 win = { 0 };
+	s_words_t	 wd = { 0 };
+	size_t		 n = 0, i = 0;
 
-	/* i == len is the closing space. */
-	for (size_t i = 0; i <= len; i++) {
-		unsigned char	b = i < len ? t[i] : ' ';
-		int		wb = i < len && s_word_byte(b);
-		unsigned char	c;
-
-		if (wb && !inword) {
-			ws = i;
-			inword = 1;
-		} else if (!wb && inword) {
-			uint64_t wh = mf_fnv64(S_SEED_WORD, t + ws, i - ws);
-
-			emit(ctx, wh, ws, i);
-			n++;
-			/* The post's opening word and the mark after it:
-			 * "sure ," opens mockery, "sure that" a claim. A
-			 * post that opens with a cut quote opens with a
-			 * break, and has no opening word. */
-			if (!opened) {
-				size_t j = i;
-
-				while (j < len && t[j] == ' ')
-					j++;
-				if (t[0] != '\n')
-					emit(ctx, wh ^ S_SEED_OPEN ^ (j < len &&
-					    (t[j] == ',' || t[j] == '!' ||
-					    t[j] == '.') ? t[j] : 0), ws, i);
-				n += t[0] != '\n';
-				opened = 1;
-			}
-			if (haveprev) {
-				emit(ctx, (prev * MF_FNV64_PRIME) ^ wh ^
-				    S_SEED_PAIR, pws, i);
-				n++;
-			}
-			/* A word and the one two before it: "not (really)
-			 * cure", "my (aunt) says". */
-			if (haveprev > 1) {
-				emit(ctx, (prev2 * MF_FNV64_PRIME) ^ wh ^
-				    S_SEED_SKIP, p2ws, i);
-				n++;
-			}
-			prev2 = prev;
-			p2ws = pws;
-			prev = wh;
-			pws = ws;
-			haveprev++;
-			inword = 0;
-		}
-		if (!wb && (b == '.' || b == '?' || b == '!' || b == '\n' ||
-		    b == ';'))
-			haveprev = 0;
-		if (wb || b == '?' || b == '!')
-			c = b;
-		else if (space)
-			continue;
-		else
-			c = ' ';
-		space = c == ' ';
-		/* The leading space: a word start is a feature too. */
-		if (nwin == 0 && c != ' ') {
-			reg = ' ';
-			at[0] = i;
-			nwin = 1;
-		}
-		/* The last five characters, one per byte: a 5-gram. 4-grams
-		 * cost as much again and add nothing the 5-grams and words
-		 * do not carry (trained on the open corpus, measured on a
-		 * held-out half of it: the same ranking, 4-grams or not);
-		 * trigrams and word triples neither. */
-		reg = reg << 8 | c;
-		at[nwin % 5] = i;
-		nwin++;
-		if (nwin >= 5) {
-			uint64_t h = (reg & 0xffffffffffULL) ^ 5ULL << 56 ^
-			    S_SEED_CHAR;
-
-			h *= 0xff51afd7ed558ccdULL;
-			emit(ctx, h ^ h >> 32, at[nwin % 5],
-			    i < len ? i + 1 : len);
-			n++;
-		}
+	/* The leading space: a word start is a feature too. The stream
+	 * opens with the text's first byte's space, or a space for it. */
+	if (len > 0 && (s_word_byte(t[0]) || t[0] == '?' || t[0] == '!')) {
+		win.reg = ' ';
+		win.at[0] = 0;
+		win.n = 1;
 	}
+	while (i < len) {
+		unsigned char	b = t[i];
+
+		if (s_word_byte(b)) {
+			size_t		ws = i;
+			uint64_t	wh = S_SEED_WORD;
+
+			do {
+				wh = (wh ^ b) * MF_FNV64_PRIME;
+				n += s_win_add(&win, b, i, i + 1, emit, ctx);
+			} while (++i < len && s_word_byte(b = t[i]));
+			n += s_word_add(&wd, t, len, wh, ws, i, emit, ctx);
+			continue;
+		}
+		if (b == '.' || b == '?' || b == '!' || b == '\n' || b == ';')
+			wd.haveprev = 0;
+		/* A run of other bytes is one space: the stream's last
+		 * character tells whether the run has begun. */
+		if (b == '?' || b == '!' || (win.reg & 0xff) != ' ')
+			n += s_win_add(&win, b == '?' || b == '!' ? b : ' ', i,
+			    i + 1, emit, ctx);
+		i++;
+	}
+	/* The closing space. */
+	if ((win.reg & 0xff) != ' ')
+		n += s_win_add(&win, ' ', len, len, emit, ctx);
 	if (lang && *lang) {
 		emit(ctx, mf_fnv64(S_SEED_LANG, lang, strlen(lang)), 0, 0);
 		n++;
@@ -182,22 +217,31 @@ s_features(const char *text, size_t len, const char *lang, s_emit_fn emit,
 /* ---- a post's features, kept ----------------------------------------------- */
 
 /* Room is made before the walk: a byte ends at most one 5-gram and one
- * word with its opening, pair and skip features; then the language. */
+ * word with its opening, pair and skip features; then the language. The
+ * cursor is a local of mf_model_feats(), not out->n: a store through
+ * out->v may alias a size_t, so out->n was loaded and stored again for
+ * every feature. */
+typedef struct s_keep {
+	mf_feat_t	*at;
+} s_keep_t;
+
 static void
 s_emit_keep(void *ctx, uint64_t h, size_t start, size_t end)
 {
-	mf_feats_t *f = ctx;
+	s_keep_t *k = ctx;
 
-	f->v[f->n].h = h;
-	f->v[f->n].start = (uint32_t)start;
-	f->v[f->n++].end = (uint32_t)end;
+	k->at->h = h;
+	k->at->start = (uint32_t)start;
+	k->at->end = (uint32_t)end;
+	k->at++;
 }
 
 int
 mf_model_feats(const char *text, size_t len, const char *lang,
     mf_feats_t *out)
 {
-	size_t need;
+	s_keep_t	k;
+	size_t		need;
 
 	out->n = out->count = 0;
 	if (len > UINT32_MAX / 8)
@@ -211,7 +255,9 @@ mf_model_feats(const char *text, size_t len, const char *lang,
 		out->v = v;
 		out->cap = need;
 	}
-	out->count = s_features(text, len, lang, s_emit_keep, out);
+	k.at = out->v;
+	out->count = s_features(text, len, lang, s_emit_keep, &k);
+	out->n = (size_t)(k.at - out->v);
 	return 0;
 }
 
