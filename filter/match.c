@@ -94,12 +94,16 @@ struct mf_scanner {
 	size_t			 capcand;
 	double			*claim_best;	/* per claim, zero between posts */
 	int			 pf_ran;	/* the prefilter ran on this post */
-	/* A post long enough for model-veto-local, the model vetoing it;
-	 * the model's probability of the last window s_local_claim()
-	 * judged in it: text[lss, lse), or none when lse is 0. */
+	/* The model vetoing the post and model-veto-local set; the
+	 * model's probability of the last window s_local_claim() judged
+	 * in it: text[lss, lse), or none when lse is 0. */
 	int			 veto_local;
 	size_t			 lss, lse;
 	double			 lp;
+	/* The words of 'norm' counted so far (s_post_few_words()): 'fw_n'
+	 * of them before byte 'fw_at', 'fw_in' inside one. */
+	size_t			 fw_at, fw_n;
+	int			 fw_in;
 	size_t			*claims_hit;	/* indexes set in claim_best */
 	size_t			 capclaims;
 	s_occ_t			 occ[MF_MAX_PAT][MF_MAX_OCC];
@@ -1235,16 +1239,22 @@ s_source_topic(mf_scanner_t *self, const mf_ruleset_t *rs, mf_verdict_t *v,
 #define S_MODEL_SPANS	4
 #define S_MODEL_WORDS	5	/* fewer, and the model alone says nothing */
 
-/* Whether 'text' has fewer than 'min' words (runs of letters, digits or
- * other than ASCII; an apostrophe inside one, "I'm", "don't", does not
- * end it). */
+/*
+ * Whether the post ('norm') has fewer than 'min' words (runs of letters,
+ * digits or other than ASCII; an apostrophe inside one, "I'm", "don't",
+ * does not end it). The policy asks it of every post up to four times
+ * (model-veto-words, model-veto-local, model-asserts, S_MODEL_WORDS), so
+ * the words are counted once, as far as the largest 'min' asked so far:
+ * 3,100 instructions a tweet were 1,000.
+ */
 static int
-s_few_words(const char *text, size_t len, size_t min)
+s_post_few_words(mf_scanner_t *self, size_t min)
 {
-	size_t	n = 0;
-	int	in = 0;
+	const char	*text = self->norm.text;
+	size_t		 len = self->norm.len, i = self->fw_at, n = self->fw_n;
+	int		 in = self->fw_in;
 
-	for (size_t i = 0; i < len && n < min; i++) {
+	for (; i < len && n < min; i++) {
 		unsigned char c = (unsigned char)text[i];
 		int w = isalnum(c) || c >= 0x80;
 
@@ -1255,15 +1265,18 @@ s_few_words(const char *text, size_t len, size_t min)
 		n += w && !in;
 		in = w;
 	}
+	self->fw_at = i;
+	self->fw_n = n;
+	self->fw_in = in;
 	return n < min;
 }
 
 /* The probability below which the model vetoes the post's asserting
  * hits: model-veto-short for a post of a few words, if set. */
 static double
-s_veto_at(const mf_policy_t *pol, const mf_norm_t *norm)
+s_veto_at(mf_scanner_t *self, const mf_policy_t *pol)
 {
-	if (pol->model_veto_short >= 0 && s_few_words(norm->text, norm->len,
+	if (pol->model_veto_short >= 0 && s_post_few_words(self,
 	    pol->model_veto_words))
 		return pol->model_veto_short;
 	return pol->model_veto;
@@ -1284,7 +1297,10 @@ s_local_claim(mf_scanner_t *self, const mf_model_t *m, const mf_policy_t *pol,
 	const char	*t = self->norm.text;
 	size_t		 len = self->norm.len, lo = SIZE_MAX, hi = 0, ss, se;
 
-	if (!self->veto_local)
+	/* Counted here, not when the model vetoed: most posts it vetoes
+	 * have no hit to keep. */
+	if (!self->veto_local || s_post_few_words(self,
+	    (size_t)pol->model_veto_local))
 		return 0;
 	for (size_t k = 0; k < r->nmatch; k++) {
 		if (res->spans[k].start < lo)
@@ -1314,12 +1330,10 @@ s_local_claim(mf_scanner_t *self, const mf_model_t *m, const mf_policy_t *pol,
  * Not in a post of a few words: a one-line question gives it a handful
  * of features to go on, as for the veto. */
 static int
-s_rhetorical_by_model(const mf_policy_t *pol, const mf_norm_t *norm,
-    double p)
+s_rhetorical_by_model(mf_scanner_t *self, const mf_policy_t *pol, double p)
 {
 	return pol->model_mode == MF_MODE_ENFORCE && pol->model_asserts >= 0 &&
-	    p >= pol->model_asserts && !s_few_words(norm->text, norm->len,
-	    MF_VETO_WORDS);
+	    p >= pol->model_asserts && !s_post_few_words(self, MF_VETO_WORDS);
 }
 
 /*
@@ -1403,8 +1417,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	/* "hello", "plain words", "thanks, see you tomorrow": a post of a
 	 * few words is no evidence the model alone may act on (what it
 	 * learned of such words came from the chat around claims). */
-	if (!ruled && !vetoed && s_few_words(self->norm.text,
-	    self->norm.len, S_MODEL_WORDS))
+	if (!ruled && !vetoed && s_post_few_words(self, S_MODEL_WORDS))
 		return 0;
 	if (pol->model_mode == MF_MODE_ENFORCE)
 		*mscore = add;
@@ -1650,6 +1663,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	s_memo_reset(self);
 	self->pf_ran = 0;
 	self->veto_local = 0;
+	self->fw_at = self->fw_n = 0;
+	self->fw_in = 0;
 	self->lse = 0;
 	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
 	if (self->norm.flags & MF_NORMF_INVALID_UTF8)
@@ -1710,14 +1725,11 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (st)
 			s_lap(&st->ns_model, &mark);
 		if (pol->model_mode == MF_MODE_ENFORCE &&
-		    prob < s_veto_at(pol, &self->norm)) {
+		    prob < s_veto_at(self, pol)) {
 			veto_scale = pol->model_veto_scale;
-			self->veto_local = pol->model_veto_local >= 0 &&
-			    !s_few_words(self->norm.text, self->norm.len,
-			    (size_t)pol->model_veto_local);
+			self->veto_local = pol->model_veto_local >= 0;
 		}
-		self->rhetorical = s_rhetorical_by_model(pol, &self->norm,
-		    prob);
+		self->rhetorical = s_rhetorical_by_model(self, pol, prob);
 	}
 	for (size_t c = 0; c < ncand; c++) {
 		size_t		 idx = self->cand[c];
