@@ -706,6 +706,13 @@ s_clause_start(const char *t, size_t s, size_t lo)
 	return s;
 }
 
+/* The bytes mf__sentence_end() may take for an end: the walk to a
+ * sentence's end looks up every byte of the sentence (every byte of the
+ * post, for the model's s_post_asks()), and most are none of these. */
+static const unsigned char s_may_end[256] = {
+	['\n'] = 1, ['!'] = 1, ['.'] = 1, ['?'] = 1, ['|'] = 1
+};
+
 /* The sentence(s) around [a, b): *s is just after the previous boundary,
  * *e just after the terminating one (or the end of the text). */
 static void
@@ -718,7 +725,8 @@ s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
 		i--;
 	*s = i;
 	i = b > a ? b - 1 : b;
-	while (i < len && !mf__sentence_end(t, len, i))
+	while (i < len && (!s_may_end[(unsigned char)t[i]] ||
+	    !mf__sentence_end(t, len, i)))
 		i++;
 	/* Include a run of terminators ("?!", "..."). */
 	while (i < len && (t[i] == '.' || t[i] == '!' || t[i] == '?'))
