@@ -10,10 +10,16 @@
  * (or unpaired surrogate escapes) is taken with the bytes kept, as
  * msgpack would carry them (s_escape_invalid). The common case takes a
  * short path each way, with no tree (s_text_to_mp_fast, s_mp_to_text_fast),
- * and gives the same bytes; a plain post is read, and a verdict written,
- * without msgpack at all (s_post_direct, s_verdict_direct), and
- * wire_test.c checks each against the long way. Not responsible for
- * msgpack field handling (wire.c).
+ * and gives the same bytes. mf_wire_decode_post_json() and
+ * mf_wire_encode_verdict_json() first try the direct paths of
+ * wire_json_direct.c (a plain post read, and a verdict written, without
+ * msgpack at all) and go through msgpack when those decline. The string
+ * scanner, the number parser and the writers of strings, numbers and
+ * msgpack values (mf__json_scan, mf__json_parse_num, mf__json_put_*)
+ * live here and serve the short and the direct paths alike, so all take
+ * and give the same bytes; wire_test.c checks each path against the long
+ * way. Not responsible for msgpack field handling (wire.c), nor for
+ * reading a post or writing a verdict field by field (wire_json_direct.c).
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -614,8 +620,8 @@ s_plain_end(const unsigned char *p, const unsigned char *end)
  * closing quote and '*esc' set when the string holds an escape; 1 for
  * anything else (the tree decides, and names the fault).
  */
-static int
-s_js_scan(const char *p, const char *end, const char **endp, int *esc)
+int
+mf__json_scan(const char *p, const char *end, const char **endp, int *esc)
 {
 	const unsigned char	*u = (const unsigned char *)p + 1;
 	const unsigned char	*e = (const unsigned char *)end;
@@ -667,11 +673,11 @@ s_js_scan(const char *p, const char *end, const char **endp, int *esc)
 	}
 }
 
-/* The 'n' bytes between the quotes of a string s_js_scan() took, with
+/* The 'n' bytes between the quotes of a string mf__json_scan() took, with
  * its escapes decoded, into 'out', which has room for 'n' (no escape is
  * shorter than what it stands for). Returns the length written. */
-static size_t
-s_js_unescape(const char *s, size_t n, char *out)
+size_t
+mf__json_unescape(const char *s, size_t n, char *out)
 {
 	const char	*end = s + n, *bs;
 	unsigned	 cp, lo;
@@ -720,7 +726,7 @@ s_jp_string(s_jp_t *jp)
 	int		 esc;
 
 	mf_buf_reset(&jp->str);
-	if (s_js_scan(jp->p, jp->end, &e, &esc) != 0)
+	if (mf__json_scan(jp->p, jp->end, &e, &esc) != 0)
 		return 1;
 	jp->p = e;
 	if ((n = (size_t)(e - 1 - s)) == 0)
@@ -729,7 +735,7 @@ s_jp_string(s_jp_t *jp)
 		return mf_buf_add(&jp->str, s, n);
 	if (mf_buf_reserve(&jp->str, n) == -1)
 		return -1;
-	jp->str.len = s_js_unescape(s, n, jp->str.data);
+	jp->str.len = mf__json_unescape(s, n, jp->str.data);
 	jp->str.data[jp->str.len] = '\0';
 	return 0;
 }
@@ -738,9 +744,9 @@ s_jp_string(s_jp_t *jp)
  * exponent (into '*iv'), else a real (into '*dv', with '*real' set). 0
  * with '*pp' past it, or 1 when it is not the common case (malformed,
  * out of range, not finite). */
-static int
-s_num_parse(const char **pp, const char *end, int *real, long long *iv,
-    double *dv)
+int
+mf__json_parse_num(const char **pp, const char *end, int *real,
+    long long *iv, double *dv)
 {
 	const char	*s = *pp, *q = *pp;
 	char		 tmp[64], *endp;
@@ -791,7 +797,7 @@ s_jp_number(s_jp_t *jp)
 	double		dv;
 	int		real;
 
-	if (s_num_parse(&jp->p, jp->end, &real, &iv, &dv) != 0)
+	if (mf__json_parse_num(&jp->p, jp->end, &real, &iv, &dv) != 0)
 		return 1;
 	return real ? mf__mp_put_double(jp->mp, dv) :
 	    mf__mp_put_int(jp->mp, (int64_t)iv);
@@ -847,12 +853,10 @@ s_jp_next(s_jp_t *jp, char close)
 	return 1;
 }
 
-#define S_JP_KEYS	64	/* members of one object checked for twins */
-
 static int
 s_jp_object(s_jp_t *jp, int depth)
 {
-	size_t	at, n = 0, koff[S_JP_KEYS], klen[S_JP_KEYS];
+	size_t	at, n = 0, koff[MF__JSON_KEYS], klen[MF__JSON_KEYS];
 	int	rc;
 
 	if ((rc = s_jp_open(jp, depth, &at)) != 0)
@@ -862,7 +866,7 @@ s_jp_object(s_jp_t *jp, int depth)
 		return s_jp_close(jp, at, 0, 1);
 	}
 	for (;;) {
-		if (jp->p >= jp->end || *jp->p != '"' || n == S_JP_KEYS)
+		if (jp->p >= jp->end || *jp->p != '"' || n == MF__JSON_KEYS)
 			return 1;
 		if ((rc = s_jp_string(jp)) != 0)
 			return rc;
@@ -976,207 +980,6 @@ s_text_to_mp_fast(const char *text, size_t len, mf_buf_t *mp)
 	return rc;
 }
 
-/* ---- JSON text -> post, without msgpack ------------------------------ */
-
-/*
- * The common post, {"post_id":"p-1","body":"...","lang":"en",...}, read
- * straight into an mf_post_t. Taken: an object of at most S_JP_KEYS
- * members, each key a string without escapes and given once; post_id
- * valid as one (mf_wire_check_post_id) and body as strings; instance,
- * thread_id, title, lang and url as strings without NUL, or null; any
- * key wire.c does not know with a string, number, true, false or null
- * value (what s_jp_value() takes), skipped. Anything else (the other
- * fields of wire.c, containers, a fault of any kind) returns 1, and the
- * text goes the long way, through msgpack and wire.c, which takes the
- * same posts, builds the same ones and names every fault. Converting
- * each line to msgpack and decoding that took `medflag scan` ~11,800
- * instructions a post of ~169,000; this way takes ~3,000 (callgrind,
- * 3,000 tweets of the CONSTRAINT set).
- */
-#define S_KEY_IS(k, klen, name)						\
-	((klen) == sizeof(name) - 1 && memcmp((k), (name), (klen)) == 0)
-
-static const char *
-s_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
-	    *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The string at '*pp' decoded into a new allocation, NUL-terminated,
- * of '*len' bytes: 0 with '*pp' past it, 1 not taken, -1 out of
- * memory. */
-static int
-s_direct_str(const char **pp, const char *end, char **out, size_t *len)
-{
-	const char	*s = *pp + 1, *e;
-	size_t		 n;
-	int		 esc;
-
-	if (*pp >= end || **pp != '"' || s_js_scan(*pp, end, &e, &esc) != 0)
-		return 1;
-	n = (size_t)(e - 1 - s);
-	if ((*out = mf_malloc(n + 1)) == NULL)
-		return -1;
-	if (esc)
-		n = s_js_unescape(s, n, *out);
-	else
-		memcpy(*out, s, n);
-	(*out)[n] = '\0';
-	*len = n;
-	*pp = e;
-	return 0;
-}
-
-/* Skips the value at '*pp' of a key wire.c does not know: 0, or 1 when
- * it is not a scalar s_jp_value() takes. */
-static int
-s_direct_skip(const char **pp, const char *end)
-{
-	const char	*e;
-	size_t		 left = (size_t)(end - *pp);
-	long long	 iv;
-	double		 dv;
-	int		 esc, real;
-
-	switch (left > 0 ? **pp : 0) {
-	case '"':
-		if (s_js_scan(*pp, end, &e, &esc) != 0)
-			return 1;
-		*pp = e;
-		return 0;
-	case 't':
-		if (left < 4 || memcmp(*pp, "true", 4) != 0)
-			return 1;
-		*pp += 4;
-		return 0;
-	case 'f':
-		if (left < 5 || memcmp(*pp, "false", 5) != 0)
-			return 1;
-		*pp += 5;
-		return 0;
-	case 'n':
-		if (left < 4 || memcmp(*pp, "null", 4) != 0)
-			return 1;
-		*pp += 4;
-		return 0;
-	case '{': case '[': case 0:
-		return 1;
-	default:
-		return s_num_parse(pp, end, &real, &iv, &dv);
-	}
-}
-
-/* The optional string field of 'p' that key 'k' names, or NULL. */
-static char **
-s_direct_field(mf_post_t *p, const char *k, size_t n)
-{
-	if (S_KEY_IS(k, n, "instance"))
-		return &p->instance;
-	if (S_KEY_IS(k, n, "thread_id"))
-		return &p->thread_id;
-	if (S_KEY_IS(k, n, "title"))
-		return &p->title;
-	if (S_KEY_IS(k, n, "lang"))
-		return &p->lang;
-	if (S_KEY_IS(k, n, "url"))
-		return &p->url;
-	return NULL;
-}
-
-/* A member's value at '*pp' into 'p': 0, 1 not taken, -1 out of
- * memory. */
-static int
-s_direct_value(const char **pp, const char *end, mf_post_t *p,
-    const char *k, size_t kn)
-{
-	char	**field;
-	size_t	  n;
-	int	  rc;
-
-	if (S_KEY_IS(k, kn, "body"))
-		return s_direct_str(pp, end, &p->body, &p->body_len);
-	if (S_KEY_IS(k, kn, "post_id")) {
-		if ((rc = s_direct_str(pp, end, &p->post_id, &n)) != 0)
-			return rc;
-		return n == 0 || mf_wire_check_post_id(p->post_id, n,
-		    NULL) != 0;
-	}
-	if ((field = s_direct_field(p, k, kn)) != NULL) {
-		if (end - *pp >= 4 && memcmp(*pp, "null", 4) == 0) {
-			*pp += 4;
-			return 0;
-		}
-		if ((rc = s_direct_str(pp, end, field, &n)) != 0)
-			return rc;
-		return memchr(*field, '\0', n) != NULL;
-	}
-	if (S_KEY_IS(k, kn, "v") || S_KEY_IS(k, kn, "body_format") ||
-	    S_KEY_IS(k, kn, "revision") || S_KEY_IS(k, kn, "ts") ||
-	    S_KEY_IS(k, kn, "deadline_ms") || S_KEY_IS(k, kn, "author") ||
-	    S_KEY_IS(k, kn, "ext"))
-		return 1;
-	return s_direct_skip(pp, end);
-}
-
-/* 'text' as a post in '*out' for the common case: 0, 1 when it goes the
- * long way, -1 when memory runs out. */
-static int
-s_post_direct(const char *text, size_t len, mf_post_t **out)
-{
-	const char	*p = text, *end = text + len, *k, *e;
-	const char	*key[S_JP_KEYS];
-	size_t		 klen[S_JP_KEYS], n = 0, kn;
-	mf_post_t	*post;
-	int		 rc, esc;
-
-	*out = NULL;
-	if (text == NULL || len == 0 || len > MF_WIRE_MAX_MSG)
-		return 1;
-	if ((p = s_ws(p, end)) >= end || *p != '{')
-		return 1;
-	if ((post = mf_calloc(1, sizeof(*post))) == NULL)
-		return -1;
-	post->v = 1;
-	p = s_ws(p + 1, end);
-	for (;;) {
-		rc = 1;
-		if (p >= end || *p != '"' || n == S_JP_KEYS ||
-		    s_js_scan(p, end, &e, &esc) != 0 || esc)
-			goto out;
-		k = p + 1;
-		kn = (size_t)(e - 1 - k);
-		for (size_t i = 0; i < n; i++)
-			if (klen[i] == kn && memcmp(key[i], k, kn) == 0)
-				goto out;
-		key[n] = k;
-		klen[n++] = kn;
-		if ((p = s_ws(e, end)) >= end || *p != ':')
-			goto out;
-		p = s_ws(p + 1, end);
-		if ((rc = s_direct_value(&p, end, post, k, kn)) != 0)
-			goto out;
-		rc = 1;
-		if ((p = s_ws(p, end)) < end && *p == ',') {
-			p = s_ws(p + 1, end);
-			continue;
-		}
-		if (p >= end || *p != '}')
-			goto out;
-		break;
-	}
-	if (s_ws(p + 1, end) != end || post->post_id == NULL ||
-	    post->body == NULL)
-		goto out;
-	*out = post;
-	return 0;
-out:
-	mf_post_destroy(&post);
-	return rc;
-}
-
 /* ---- msgpack -> JSON text, without a tree ----------------------------- */
 
 /*
@@ -1190,8 +993,8 @@ out:
  * tree refuses, returns 1 and the tree decides. Encoding verdicts through
  * a tree took a third of `medflag scan`.
  */
-static int
-s_w_str(mf_buf_t *out, const char *s, size_t len, int key)
+int
+mf__json_put_str(mf_buf_t *out, const char *s, size_t len, int key)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 i = 0, k, from;
@@ -1238,8 +1041,8 @@ s_w_str(mf_buf_t *out, const char *s, size_t len, int key)
 
 /* An integer in decimal, '-' first when 'neg' (then 'u' is its
  * magnitude): what "%lld" and "%llu" write, without the formatter. */
-static int
-s_w_int(mf_buf_t *out, uint64_t u, int neg)
+int
+mf__json_put_int(mf_buf_t *out, uint64_t u, int neg)
 {
 	char	b[24], *p = b + sizeof(b);
 
@@ -1255,8 +1058,8 @@ s_w_int(mf_buf_t *out, uint64_t u, int neg)
 /* A real as jansson writes it (jsonp_dtostr, precision 17). A whole
  * number below 10^15 (a score of 0, a count) is written without the
  * formatter: "%.17g" gives its digits, and ".0" follows. */
-static int
-s_w_real(mf_buf_t *out, double v)
+int
+mf__json_put_real(mf_buf_t *out, double v)
 {
 	char	b[64], *e, *end;
 	size_t	n;
@@ -1265,7 +1068,7 @@ s_w_real(mf_buf_t *out, double v)
 	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v) {
 		int64_t i = (int64_t)v;
 
-		if (s_w_int(out, i < 0 ? (uint64_t)-i : (uint64_t)i,
+		if (mf__json_put_int(out, i < 0 ? (uint64_t)-i : (uint64_t)i,
 		    signbit(v) != 0) == -1)
 			return -1;
 		return mf_buf_add(out, ".0", 2);
@@ -1294,12 +1097,12 @@ s_w_real(mf_buf_t *out, double v)
 	return mf_buf_add(out, b, n);
 }
 
-static int
-s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
+int
+mf__json_put_mp(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 {
 	mf__mp_val_t	 v, k;
 	char		 num[32];
-	size_t		 koff[S_JP_KEYS], klen[S_JP_KEYS];
+	size_t		 koff[MF__JSON_KEYS], klen[MF__JSON_KEYS];
 	int		 rc;
 
 	if (mf__mp_read(r, &v) == -1)
@@ -1311,17 +1114,17 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 		return s_puts(out, v.b ? "true" : "false");
 	case MF__MP_UINT:
 		if (v.u > (uint64_t)INT64_MAX)
-			return s_w_real(out, (double)v.u);
-		return s_w_int(out, v.u, 0);
+			return mf__json_put_real(out, (double)v.u);
+		return mf__json_put_int(out, v.u, 0);
 	case MF__MP_INT:
-		return s_w_int(out, v.i < 0 ? 0 - (uint64_t)v.i :
+		return mf__json_put_int(out, v.i < 0 ? 0 - (uint64_t)v.i :
 		    (uint64_t)v.i, v.i < 0);
 	case MF__MP_FLOAT:
-		return isfinite(v.f) ? s_w_real(out, v.f) :
+		return isfinite(v.f) ? mf__json_put_real(out, v.f) :
 		    s_puts(out, "null");
 	case MF__MP_STR:
 	case MF__MP_BIN:
-		return s_w_str(out, v.s, v.len, 0);
+		return mf__json_put_str(out, v.s, v.len, 0);
 	case MF__MP_ARRAY:
 		if (depth >= MF_WIRE_MAX_DEPTH || v.len > (size_t)(r->end -
 		    r->p))
@@ -1331,13 +1134,13 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 		for (size_t i = 0; i < v.len; i++) {
 			if (i > 0 && mf_buf_add(out, ",", 1) == -1)
 				return -1;
-			if ((rc = s_mp_write(r, depth + 1, out)) != 0)
+			if ((rc = mf__json_put_mp(r, depth + 1, out)) != 0)
 				return rc;
 		}
 		return mf_buf_add(out, "]", 1);
 	case MF__MP_MAP:
 		if (depth >= MF_WIRE_MAX_DEPTH || v.len > (size_t)(r->end -
-		    r->p) || v.len > S_JP_KEYS)
+		    r->p) || v.len > MF__JSON_KEYS)
 			return 1;
 		if (mf_buf_add(out, "{", 1) == -1)
 			return -1;
@@ -1348,7 +1151,7 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 				return 1;
 			koff[i] = out->len;
 			if (k.type == MF__MP_STR)
-				rc = s_w_str(out, k.s, k.len, 1);
+				rc = mf__json_put_str(out, k.s, k.len, 1);
 			else if (k.type == MF__MP_UINT) {
 				snprintf(num, sizeof(num), "\"%llu\"",
 				    (unsigned long long)k.u);
@@ -1368,7 +1171,7 @@ s_mp_write(mf__mp_reader_t *r, int depth, mf_buf_t *out)
 					return 1;
 			if (mf_buf_add(out, ":", 1) == -1)
 				return -1;
-			if ((rc = s_mp_write(r, depth + 1, out)) != 0)
+			if ((rc = mf__json_put_mp(r, depth + 1, out)) != 0)
 				return rc;
 		}
 		return mf_buf_add(out, "}", 1);
@@ -1388,7 +1191,7 @@ s_mp_to_text_fast(const mf_buf_t *mp, mf_buf_t *out)
 
 	mf__mp_reader_init(&r, mp->data, mp->len);
 	mf_buf_reset(out);
-	if ((rc = s_mp_write(&r, 0, out)) != 0)
+	if ((rc = mf__json_put_mp(&r, 0, out)) != 0)
 		mf_buf_reset(out);
 	return rc;
 }
@@ -1414,7 +1217,7 @@ mf__mp_json(const mf__mp_obj_t *o, mf_buf_t *out, mf_err_t *err)
 		return mf_err_set(err, MF_EWIRE, "msgpack",
 		    "msgpack: no value");
 	mf__mp_reader_init(&r, o->p, (size_t)(o->end - o->p));
-	if ((rc = s_mp_write(&r, 0, out)) == 0)
+	if ((rc = mf__json_put_mp(&r, 0, out)) == 0)
 		return 0;
 	s_cut(out, at);
 	if (rc == -1)
@@ -1470,241 +1273,6 @@ mf__mp_to_json(const mf_buf_t *mp, mf_buf_t *out, int fast, mf_err_t *err)
 	return rc == -1 ? s_oom(err, "test") : rc;
 }
 
-/* ---- verdict -> JSON text, without msgpack ---------------------------- */
-
-/*
- * What mf_wire_encode_verdict() and then s_mp_write() give, written from
- * the verdict: the members in wire.c's order, each value as s_mp_write()
- * writes what wire.c puts (an unsigned integer over INT64_MAX as a real,
- * a NaN or infinity as null). 'ext' is checked as wire.c checks it and
- * written by s_mp_write(); when that declines (a key twice, a key that is
- * not a string), 1 sends the verdict the long way. wire_test.c checks
- * both ways give the same bytes. Encoding each verdict to msgpack and
- * that to JSON took `medflag scan` ~13,700 instructions a post; this
- * way takes ~3,700 (callgrind, 3,000 tweets of the CONSTRAINT set).
- */
-#define S_LIT(out, s)	mf_buf_add((out), (s), sizeof(s) - 1)
-/* Member "k" of the object whose '{' is at 'at'. */
-#define S_KEY(out, at, k)						\
-	s_w_key((out), (at), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
-
-/* Starts a member of the object opened at 'at': 'key' is its JSON form
- * after a comma, which is left out for the first member. */
-static int
-s_w_key(mf_buf_t *out, size_t at, const char *key, size_t n)
-{
-	if (out->len == at + 1)
-		return mf_buf_add(out, key + 1, n - 1);
-	return mf_buf_add(out, key, n);
-}
-
-static int
-s_w_cstr(mf_buf_t *out, const char *s)
-{
-	return s_w_str(out, s, strlen(s), 0);
-}
-
-static int
-s_w_i64(mf_buf_t *out, int64_t i)
-{
-	return s_w_int(out, i < 0 ? 0 - (uint64_t)i : (uint64_t)i, i < 0);
-}
-
-static int
-s_w_u64(mf_buf_t *out, uint64_t u)
-{
-	return u > (uint64_t)INT64_MAX ? s_w_real(out, (double)u) :
-	    s_w_int(out, u, 0);
-}
-
-static int
-s_w_f64(mf_buf_t *out, double f)
-{
-	return isfinite(f) ? s_w_real(out, f) : S_LIT(out, "null");
-}
-
-/* Member 'key' (its JSON form) with string 'value', unless it is NULL
- * (wire.c's s_put_kstr). */
-static int
-s_w_kstr(mf_buf_t *out, size_t at, const char *key, size_t n,
-    const char *value)
-{
-	if (value == NULL)
-		return 0;
-	if (s_w_key(out, at, key, n) == -1)
-		return -1;
-	return s_w_cstr(out, value);
-}
-#define S_KSTR(out, at, k, v)						\
-	s_w_kstr((out), (at), ",\"" k "\":", sizeof(",\"" k "\":") - 1, (v))
-
-static int
-s_w_span(mf_buf_t *out, const mf_span_t *sp)
-{
-	if (S_LIT(out, "[") == -1 || s_w_u64(out, sp->start) == -1 ||
-	    S_LIT(out, ",") == -1 || s_w_u64(out, sp->end) == -1)
-		return -1;
-	if (sp->field == MF_FIELD_TITLE && S_LIT(out, ",\"title\"") == -1)
-		return -1;
-	return S_LIT(out, "]");
-}
-
-static int
-s_w_hit(mf_buf_t *out, const mf_hit_t *h)
-{
-	size_t	at = out->len;
-
-	if (S_LIT(out, "{") == -1 ||
-	    S_KSTR(out, at, "rule", h->rule) == -1 ||
-	    S_KSTR(out, at, "claim", h->claim) == -1 ||
-	    S_KSTR(out, at, "category", h->category) == -1 ||
-	    S_KSTR(out, at, "tier", h->tier) == -1 ||
-	    S_KEY(out, at, "score") == -1 || s_w_f64(out, h->score) == -1 ||
-	    S_KSTR(out, at, "mode", mf_mode_name(h->mode)) == -1)
-		return -1;
-	if (h->question && (S_KEY(out, at, "question") == -1 ||
-	    S_LIT(out, "true") == -1))
-		return -1;
-	if (h->probability > 0 && (S_KEY(out, at, "probability") == -1 ||
-	    s_w_f64(out, h->probability) == -1))
-		return -1;
-	if (S_KSTR(out, at, "error", h->error) == -1)
-		return -1;
-	if (h->unless != NULL && (S_KSTR(out, at, "unless", h->unless) == -1 ||
-	    S_KEY(out, at, "unless_span") == -1 ||
-	    s_w_span(out, &h->unless_span) == -1))
-		return -1;
-	if (S_KEY(out, at, "spans") == -1 || S_LIT(out, "[") == -1)
-		return -1;
-	for (size_t i = 0; i < h->nspans; i++)
-		if ((i > 0 && S_LIT(out, ",") == -1) ||
-		    s_w_span(out, &h->spans[i]) == -1)
-			return -1;
-	return S_LIT(out, "]}");
-}
-
-static int
-s_w_hits(mf_buf_t *out, const mf_hit_t *h, size_t n)
-{
-	if (S_LIT(out, "[") == -1)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if ((i > 0 && S_LIT(out, ",") == -1) ||
-		    s_w_hit(out, &h[i]) == -1)
-			return -1;
-	return S_LIT(out, "]");
-}
-
-/* 'revision' as wire.c's s_put_revision() puts it. */
-static int
-s_w_revision(mf_buf_t *out, size_t at, const char *rev, int is_int)
-{
-	char		*end;
-	long long	 ll;
-
-	if (rev == NULL)
-		return 0;
-	if (S_KEY(out, at, "revision") == -1)
-		return -1;
-	if (is_int && rev[0] != '\0') {
-		errno = 0;
-		ll = strtoll(rev, &end, 10);
-		if (errno == 0 && *end == '\0')
-			return s_w_i64(out, ll);
-	}
-	return s_w_cstr(out, rev);
-}
-
-/* The rest of the verdict, after 'ext'. */
-static int
-s_w_verdict_tail(mf_buf_t *out, const mf_verdict_t *vd)
-{
-	size_t	i, at;
-
-	if (S_KSTR(out, 0, "status", mf_status_name(vd->status)) == -1 ||
-	    S_KSTR(out, 0, "error", vd->error) == -1 ||
-	    S_KSTR(out, 0, "action", mf_action_name(vd->action)) == -1 ||
-	    S_KEY(out, 0, "score") == -1 || s_w_f64(out, vd->score) == -1 ||
-	    S_KEY(out, 0, "hits") == -1 ||
-	    s_w_hits(out, vd->hits, vd->nhits) == -1)
-		return -1;
-	if (vd->nsuppressed > 0 && (S_KEY(out, 0, "suppressed") == -1 ||
-	    s_w_hits(out, vd->suppressed, vd->nsuppressed) == -1))
-		return -1;
-	if (S_KEY(out, 0, "sources") == -1 || S_LIT(out, "[") == -1)
-		return -1;
-	for (i = 0; i < vd->nsources; i++) {
-		const mf_srcref_t	*s = &vd->sources[i];
-
-		if (i > 0 && S_LIT(out, ",") == -1)
-			return -1;
-		at = out->len;
-		if (S_LIT(out, "{") == -1 ||
-		    S_KSTR(out, at, "url", s->url) == -1 ||
-		    S_KSTR(out, at, "domain", s->domain) == -1 ||
-		    S_KSTR(out, at, "list", mf_list_name(s->list)) == -1 ||
-		    S_LIT(out, "}") == -1)
-			return -1;
-	}
-	if (S_LIT(out, "]") == -1 || S_KEY(out, 0, "evidence") == -1 ||
-	    S_LIT(out, "[") == -1)
-		return -1;
-	for (i = 0; i < vd->nevidence; i++)
-		if ((i > 0 && S_LIT(out, ",") == -1) || s_w_cstr(out,
-		    vd->evidence[i] ? vd->evidence[i] : "") == -1)
-			return -1;
-	if (S_LIT(out, "]") == -1 ||
-	    S_KSTR(out, 0, "ruleset", vd->ruleset) == -1 ||
-	    S_KSTR(out, 0, "sources_version", vd->sources_version) == -1 ||
-	    S_KSTR(out, 0, "worker", vd->worker) == -1 ||
-	    S_KEY(out, 0, "latency_us") == -1 ||
-	    s_w_u64(out, vd->latency_us) == -1 ||
-	    S_KEY(out, 0, "seq") == -1 || s_w_u64(out, vd->seq) == -1)
-		return -1;
-	/* Only medflagd stamps a generation (wire.c). */
-	if (vd->gen > 0 && (S_KEY(out, 0, "gen") == -1 ||
-	    s_w_u64(out, vd->gen) == -1))
-		return -1;
-	if (S_KEY(out, 0, "flags") == -1 || S_LIT(out, "[") == -1)
-		return -1;
-	for (i = 0, at = out->len; i < MF_VF_COUNT; i++)
-		if ((vd->flags & (1u << i)) && ((out->len > at &&
-		    S_LIT(out, ",") == -1) || s_w_cstr(out,
-		    mf_vflag_name(1u << i)) == -1))
-			return -1;
-	return S_LIT(out, "]}");
-}
-
-/* 'vd' as JSON text in 'out': 0; 1 when it goes the long way (its
- * 'ext'); -1 with 'err' set. */
-static int
-s_verdict_direct(const mf_verdict_t *vd, mf_buf_t *out, mf_err_t *err)
-{
-	mf__mp_reader_t	r;
-	int		rc;
-
-	mf_buf_reset(out);
-	if (S_LIT(out, "{\"v\":") == -1 ||
-	    s_w_i64(out, vd->v ? vd->v : MF_WIRE_VERSION) == -1 ||
-	    S_KSTR(out, 0, "post_id", vd->post_id) == -1 ||
-	    s_w_revision(out, 0, vd->revision, vd->revision_is_int) == -1 ||
-	    S_KSTR(out, 0, "instance", vd->instance) == -1)
-		return s_oom(err, "verdict");
-	if (vd->ext.len > 0) {
-		if (mf__mp_check(vd->ext.data, vd->ext.len, MF_WIRE_MAX_MSG, 1,
-		    "ext", err) == -1)
-			return -1;
-		if (S_KEY(out, 0, "ext") == -1)
-			return s_oom(err, "verdict");
-		mf__mp_reader_init(&r, vd->ext.data, vd->ext.len);
-		if ((rc = s_mp_write(&r, 1, out)) != 0)
-			return rc == 1 ? 1 : s_oom(err, "verdict");
-	}
-	if (s_w_verdict_tail(out, vd) == -1)
-		return s_oom(err, "verdict");
-	return 0;
-}
-
 static mf_post_t	*s_post_via_mp(const char *text, size_t len,
 			    mf_err_t *err);
 static int		 s_verdict_via_mp(const mf_verdict_t *v,
@@ -1719,7 +1287,7 @@ mf__json_post(const char *text, size_t len, int direct, mf_post_t **post,
 	mf_err_clear(err);
 	if (!direct)
 		return (*post = s_post_via_mp(text, len, err)) ? 0 : -1;
-	if ((rc = s_post_direct(text, len, post)) == -1)
+	if ((rc = mf__json_post_direct(text, len, post)) == -1)
 		s_oom(err, "post");
 	return rc;
 }
@@ -1729,7 +1297,7 @@ mf__json_verdict(const mf_verdict_t *v, mf_buf_t *out, int direct,
     mf_err_t *err)
 {
 	mf_err_clear(err);
-	return direct ? s_verdict_direct(v, out, err) :
+	return direct ? mf__json_verdict_direct(v, out, err) :
 	    s_verdict_via_mp(v, out, err);
 }
 
@@ -1763,7 +1331,7 @@ mf_wire_decode_post_json(const char *text, size_t len, mf_err_t *err)
 	int		 rc;
 
 	mf_err_clear(err);
-	if ((rc = s_post_direct(text, len, &p)) == 0)
+	if ((rc = mf__json_post_direct(text, len, &p)) == 0)
 		return p;
 	if (rc == -1) {
 		s_oom(err, "post");
@@ -1841,7 +1409,7 @@ mf_wire_encode_verdict_json(const mf_verdict_t *v, mf_buf_t *out,
 	assert(v != NULL);
 	assert(out != NULL);
 	mf_err_clear(err);
-	if ((rc = s_verdict_direct(v, out, err)) == 0)
+	if ((rc = mf__json_verdict_direct(v, out, err)) == 0)
 		return 0;
 	mf_buf_reset(out);
 	return rc == 1 ? s_verdict_via_mp(v, out, err) : -1;

@@ -1,7 +1,8 @@
 /*
  * wire_test.c - selftest of the msgpack and JSON codecs (wire.c,
- * wire_json.c, mpack.c): round trips, hostile input, field errors, the
- * OOM loop, feedback and peeking at a broken message's post_id.
+ * wire_json.c, wire_json_direct.c, mpack.c): round trips, hostile input,
+ * field errors, the OOM loop, feedback and peeking at a broken message's
+ * post_id.
  * SPDX-License-Identifier: MIT
  */
 #include <math.h>
