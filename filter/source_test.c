@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpsl.h>
+
 #include "harness.h"
 #include "medflag.h"
 
@@ -87,6 +89,27 @@ MF_TEST(source_url_host_and_registrable_domain)
 	MF_ASSERT_STR_EQ("nih.gov", dom);
 	MF_ASSERT_EQ(-1, mf_url_host("mailto:a@b.org", 14, h, sizeof(h)));
 	MF_ASSERT_EQ(-1, mf_url_host("https:///x", 10, h, sizeof(h)));
+}
+
+/* A host of one or two labels is not looked up in the list: it is what
+ * the list would say, public suffixes and wildcard rules included. */
+MF_TEST(source_short_hosts_as_the_list_says)
+{
+	static const char *const hosts[] = {
+		"t.co", "youtu.be", "localhost", "co.uk", "github.io",
+		"blogspot.com", "www.ck", "foo.ck", "com", "", ".co", "a.b",
+		"bit.ly", "xn--p1ai", "mil.ru", "kobe.jp", "city.kobe.jp",
+		"www.city.kobe.jp", "t.co.", "1.2.3.4", NULL
+	};
+	char dom[256];
+
+	for (size_t i = 0; hosts[i] != NULL; i++) {
+		const char *r = psl_registrable_domain(psl_builtin(),
+		    hosts[i]);
+
+		MF_ASSERT_EQ(0, mf_host_domain(hosts[i], dom, sizeof(dom)));
+		MF_ASSERT_STR_EQ(r ? r : hosts[i], dom);
+	}
 }
 
 MF_TEST(source_shipped_lists_load)
