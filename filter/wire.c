@@ -1130,12 +1130,23 @@ s_put_kraw(mf_buf_t *b, size_t *n, const char *key, const mf_raw_t *raw,
 	    mf_buf_append(b, raw->data, raw->len);
 }
 
+int
+mf__wire_rev_int(const char *rev, int is_int, long long *v)
+{
+	char	*end;
+
+	if (!is_int || rev[0] == '\0')
+		return 0;
+	errno = 0;
+	*v = strtoll(rev, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
 /* 'revision' as an integer when it came as one (and still reads as one),
  * else as a string. */
 static int
 s_put_revision(mf_buf_t *b, size_t *n, const char *rev, int is_int)
 {
-	char		*end;
 	long long	 ll;
 
 	if (rev == NULL)
@@ -1143,12 +1154,8 @@ s_put_revision(mf_buf_t *b, size_t *n, const char *rev, int is_int)
 	(*n)++;
 	if (mf__mp_put_cstr(b, "revision") == -1)
 		return -1;
-	if (is_int && rev[0] != '\0') {
-		errno = 0;
-		ll = strtoll(rev, &end, 10);
-		if (errno == 0 && *end == '\0')
-			return mf__mp_put_int(b, ll);
-	}
+	if (mf__wire_rev_int(rev, is_int, &ll))
+		return mf__mp_put_int(b, ll);
 	return mf__mp_put_cstr(b, rev);
 }
 

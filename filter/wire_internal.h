@@ -88,6 +88,9 @@ int	mf__json_verdict(const mf_verdict_t *v, mf_buf_t *out, int direct,
 
 /* The msgpack decoders with an explicit size limit (the JSON decoders
  * convert to msgpack first, and msgpack can be larger than its JSON). */
+/* Whether a verdict's 'revision' goes on the wire as an integer: it came
+ * as one ('is_int') and still reads as one, into '*v'. */
+int	mf__wire_rev_int(const char *rev, int is_int, long long *v);
 mf_post_t	*mf__wire_decode_post(const void *data, size_t len,
 		    size_t max, mf_err_t *err);
 mf_verdict_t	*mf__wire_decode_verdict(const void *data, size_t len,

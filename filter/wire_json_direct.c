@@ -15,7 +15,6 @@
  * msgpack format (wire.c): what this file writes follows wire.c's order.
  * SPDX-License-Identifier: MIT
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +82,8 @@ s_direct_str(const char **pp, const char *end, char **out, size_t *len)
 static int
 s_direct_skip(const char **pp, const char *end)
 {
-	const char	*e;
-	size_t		 left = (size_t)(end - *pp);
+	const char	*e, *word;
+	size_t		 left = (size_t)(end - *pp), n;
 	long long	 iv;
 	double		 dv;
 	int		 esc, real;
@@ -95,20 +94,12 @@ s_direct_skip(const char **pp, const char *end)
 			return 1;
 		*pp = e;
 		return 0;
-	case 't':
-		if (left < 4 || memcmp(*pp, "true", 4) != 0)
+	case 't': case 'f': case 'n':
+		word = **pp == 't' ? "true" : **pp == 'f' ? "false" : "null";
+		n = strlen(word);
+		if (left < n || memcmp(*pp, word, n) != 0)
 			return 1;
-		*pp += 4;
-		return 0;
-	case 'f':
-		if (left < 5 || memcmp(*pp, "false", 5) != 0)
-			return 1;
-		*pp += 5;
-		return 0;
-	case 'n':
-		if (left < 4 || memcmp(*pp, "null", 4) != 0)
-			return 1;
-		*pp += 4;
+		*pp += n;
 		return 0;
 	case '{': case '[': case 0:
 		return 1;
@@ -354,19 +345,14 @@ s_w_hits(mf_buf_t *out, const mf_hit_t *h, size_t n)
 static int
 s_w_revision(mf_buf_t *out, size_t at, const char *rev, int is_int)
 {
-	char		*end;
 	long long	 ll;
 
 	if (rev == NULL)
 		return 0;
 	if (S_KEY(out, at, "revision") == -1)
 		return -1;
-	if (is_int && rev[0] != '\0') {
-		errno = 0;
-		ll = strtoll(rev, &end, 10);
-		if (errno == 0 && *end == '\0')
-			return s_w_i64(out, ll);
-	}
+	if (mf__wire_rev_int(rev, is_int, &ll))
+		return s_w_i64(out, ll);
 	return s_w_cstr(out, rev);
 }
 
