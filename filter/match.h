@@ -127,7 +127,8 @@ typedef struct mf_scan_stats {
 	size_t		 rules_run;	/* rules PCRE2 ran */
 	/* Nanoseconds: normalizing, the literal scan of the prefilter,
 	 * the rules (PCRE2 and the checks around it), the model, and the
-	 * rest of mf_scan (sources, score, the verdict). */
+	 * rest of mf_scan (the post's context: post-sarcasm and
+	 * post-rebuttal, its language; sources, score, the verdict). */
 	uint64_t	 ns_normalize, ns_litscan, ns_pcre, ns_model, ns_other;
 	size_t		*runs;		/* BORROWS: per rule, or NULL */
 	uint64_t	*ns;		/* BORROWS: per rule, PCRE2's time

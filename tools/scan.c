@@ -353,7 +353,7 @@ s_print_stats(FILE *fp, const mf_ruleset_t *rs, const s_job_t *sum,
 	s_split(fp, "literal scan", st->ns_litscan, total, st->posts);
 	s_split(fp, "PCRE2 (rules)", st->ns_pcre, total, st->posts);
 	s_split(fp, "model", st->ns_model, total, st->posts);
-	s_split(fp, "sources, score", st->ns_other, total, st->posts);
+	s_split(fp, "context, sources", st->ns_other, total, st->posts);
 	s_split(fp, "verdict encode", sum->ns_encode, total, st->posts);
 	if (st->runs == NULL || nr == 0)
 		return 0;
