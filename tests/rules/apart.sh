@@ -1,0 +1,3 @@
+#!/bin/sh
+# Expect lines and the blind half stay apart (apart.py).
+exec /usr/bin/python3 "$(dirname "$0")/apart.py"
