@@ -225,6 +225,22 @@ s_expressive(uint32_t cp)
 	    cp == 0x1F643;
 }
 
+/* The emoji that stand for a word of a health claim, and the word they
+ * become: the syringe for the shot, the microbe for the virus. Both
+ * words are the same in the four languages' lexicons (rules/lexicon.rules),
+ * so "el 💉" reads as "el vaccine" to es-vaccine as to en-vaccine. */
+static const char *
+s_emoji_word(uint32_t cp)
+{
+	switch (cp) {
+	case 0x1F489:
+		return "vaccine";
+	case 0x1F9A0:
+		return "virus";
+	}
+	return NULL;
+}
+
 /*
  * Folds the code point starting at p[i] (p[i] >= 0x80) of the piece p[..b)
  * and returns the index after it. 'lit' pieces map every byte to
@@ -271,16 +287,21 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 		ob = j;
 	}
 	mf__fold_cp(cp, &f);
-	if (f.kind == MF__FOLD_SYMBOL && s_expressive(cp)) {
+	if (f.kind == MF__FOLD_SYMBOL && (s_expressive(cp) ||
+	    s_emoji_word(cp) != NULL)) {
 		/* A few emoji say how a post is meant (mockery, eye-rolling):
-		 * they stay, as a word of their own, for the sarcasm lists. */
-		char	u[4];
-		size_t	n = mf__utf8_enc(cp, u);
+		 * they stay, as a word of their own, for the sarcasm lists.
+		 * A few others stand for a word, and become it. */
+		char		 u[4];
+		const char	*w = s_emoji_word(cp);
+		size_t		 n = w ? strlen(w) : mf__utf8_enc(cp, u);
 
+		if (!s_reserve(c, o->len + n + 2))
+			return b;
 		if (o->len > 0 && o->text[o->len - 1] != ' ')
 			s_put(o, ' ', oa, ob);
 		for (size_t q = 0; q < n; q++)
-			s_put(o, u[q], oa, ob);
+			s_put(o, w ? w[q] : u[q], oa, ob);
 		s_put(o, ' ', oa, ob);
 		c->symsp = o->len;
 		return j;

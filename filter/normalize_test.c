@@ -273,7 +273,7 @@ s_build(s_out_t *out, const char *claim, unsigned o, char words[][32],
 		memcpy(words[*nw], p, l);
 		words[*nw][l] = '\0';
 		if (*nw > 0)
-			s_cat(out, (o & O_EMOJI) ? "\xF0\x9F\x92\x89" :
+			s_cat(out, (o & O_EMOJI) ? "\xF0\x9F\x94\xA5" :
 			    (o & O_SPACED) ? "   " : " ");
 		s_cat(out, (o & O_MD) ? "**" : (o & O_BB) ? "[b]" :
 		    (o & O_HTML) ? "<b>" : (o & O_WIKI) ? "'''" : "");
@@ -435,8 +435,15 @@ MF_TEST(normalize_unicode_folding)
 	    "ВАКЦИНА", MF_FMT_TEXT, 0));
 	/* emoji and symbols between words are one space */
 	MF_ASSERT_STR_EQ("vaccines cause autism",
-	    s_norm(&n, "vaccines\xF0\x9F\x92\x89\xF0\x9F\x92\x89" "cause"
+	    s_norm(&n, "vaccines\xF0\x9F\x94\xA5\xF0\x9F\x94\xA5" "cause"
 	    "\xE2\x98\xA0" "autism", MF_FMT_TEXT, 0));
+	/* ... the syringe and the microbe stand for words, and become
+	 * them: the same word in every language's lexicon */
+	MF_ASSERT_STR_EQ("el vaccine vaccine  causa autismo",
+	    s_norm(&n, "El \xF0\x9F\x92\x89\xF0\x9F\x92\x89 causa autismo",
+	    MF_FMT_TEXT, 0));
+	MF_ASSERT_STR_EQ("the virus rides 5g",
+	    s_norm(&n, "the\xF0\x9F\xA6\xA0rides 5G", MF_FMT_TEXT, 0));
 	/* ... but an eye roll or a laugh stays, as a word of its own */
 	MF_ASSERT_STR_EQ("sure \xF0\x9F\x99\x84 jan \xF0\x9F\x98\x82 ",
 	    s_norm(&n, "sure\xF0\x9F\x99\x84jan\xF0\x9F\x98\x82",
