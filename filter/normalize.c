@@ -733,6 +733,23 @@ s_plan(const s_wctx_t *x, s_item_t *it, size_t n, int paren)
 		it[n - 1].to = s_leet[it[n - 1].cp];
 }
 
+/* Non-zero when a character that is not a letter sits between two letters
+ * of it[0 .. n). */
+static int
+s_inner_leet(const s_item_t *it, size_t n)
+{
+	size_t	k = 0, last = n;
+
+	while (k < n && !it[k].letter)
+		k++;
+	while (last > k && !it[last - 1].letter)
+		last--;
+	for (; k < last; k++)
+		if (!it[k].letter)
+			return 1;
+	return 0;
+}
+
 /* Non-zero when the chunk [a, b) holds a URL or an e-mail address, which
  * are left exactly as written. */
 static int
@@ -863,10 +880,16 @@ s_word(s_wctx_t *x, size_t r)
 			e += s_cp_at(x, e, &it[0].cp);
 		goto plain;
 	}
-	/* Trailing '@', '!', '(' are punctuation ("mail me @", "wow!"). */
+	/* Trailing '@', '!', '(' are punctuation ("mail me @", "wow!"),
+	 * but an '@' right after the last letter of a word that already
+	 * has leet between its letters is an 'a': "c0r0n@", "v@cun@". */
+	if (n >= 3 && it[n - 1].cp == '@' && it[n - 2].letter &&
+	    s_inner_leet(it, n - 1))
+		goto planned;
 	while (n > 0 && (it[n - 1].cp == '@' || it[n - 1].cp == '!' ||
 	    it[n - 1].cp == '('))
 		n--;
+planned:
 	if (n == 0) {
 		e = r + it[0].len;
 		goto plain;

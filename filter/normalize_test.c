@@ -400,9 +400,13 @@ MF_TEST(normalize_leet_inside_words)
 	MF_ASSERT_STR_EQ("vaccine vaccine covid shot virus cause",
 	    s_norm(&n, "va((ine v@ccine c0vid 5h0t v!rus cau$e", MF_FMT_TEXT,
 	    0));
+	/* a final '@' is an 'a' in a word with leet between its letters */
+	MF_ASSERT_STR_EQ("el corona y la vacuna",
+	    s_norm(&n, "el c0r0n@ y la v@cun@", MF_FMT_TEXT, 0));
 	/* not in words: mentions, money, prices, punctuation */
-	MF_ASSERT_STR_EQ("@dr_who $100 wow! (see) f(x)",
-	    s_norm(&n, "@dr_who $100 wow! (see) f(x)", MF_FMT_TEXT, 0));
+	MF_ASSERT_STR_EQ("@dr_who $100 wow! (see) f(x) mail me @ coron@",
+	    s_norm(&n, "@dr_who $100 wow! (see) f(x) mail me @ coron@",
+	    MF_FMT_TEXT, 0));
 	/* MF_NORM_NO_LEET leaves leet and spacing alone */
 	MF_ASSERT_STR_EQ("v@ccine v a c c i n e",
 	    s_norm(&n, "v@ccine v a c c i n e", MF_FMT_TEXT, MF_NORM_NO_LEET));
