@@ -1154,6 +1154,28 @@ mf_norm_span(const mf_norm_t *self, size_t a, size_t b, size_t *ostart,
 	*ostart = *oend = pos;
 }
 
+const char *
+mf_normalize_dead_symbol(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, k;
+	uint32_t		 cp;
+	mf__fold_t		 f;
+
+	while (i < n) {
+		if (p[i] < 0x80 || (k = mf__utf8_dec(p + i, n - i, &cp)) == 0) {
+			i++;
+			continue;
+		}
+		mf__fold_cp(cp, &f);
+		if (f.kind == MF__FOLD_SYMBOL && !s_expressive(cp) &&
+		    s_emoji_word(cp) == NULL)
+			return s + i;
+		i += k;
+	}
+	return NULL;
+}
+
 char *
 mf_normalize_pattern(const char *pattern, mf_err_t *err)
 {
@@ -1185,7 +1207,13 @@ mf_normalize_pattern(const char *pattern, mf_err_t *err)
 			continue;
 		}
 		mf__fold_cp(cp, &f);
-		if (f.kind == MF__FOLD_SYMBOL) {
+		if (f.kind == MF__FOLD_SYMBOL && s_emoji_word(cp) != NULL) {
+			/* The emoji that stand for a word read as it, as in
+			 * the text. */
+			if (mf_buf_append(&b, s_emoji_word(cp),
+			    strlen(s_emoji_word(cp))) != 0)
+				goto oom;
+		} else if (f.kind == MF__FOLD_SYMBOL) {
 			/* A pattern keeps its symbols as written. */
 			if (mf_buf_append(&b, u, mf__utf8_enc(cp, u)) != 0)
 				goto oom;

@@ -64,9 +64,15 @@ void	mf_norm_span(const mf_norm_t *self, size_t a, size_t b,
 	    size_t *ostart, size_t *oend);
 
 /* The normalization applied to pattern text at rule-compile time: NFKC,
- * case fold, marks stripped; no leetspeak or confusables (a pattern's
- * digits and punctuation are syntax). OWNS: caller (mf_free). */
+ * case fold, marks stripped, the two emoji that stand for a word written
+ * as it; other symbols stay as written; no leetspeak or confusables (a
+ * pattern's digits and punctuation are syntax). OWNS: caller (mf_free). */
 char	*mf_normalize_pattern(const char *pattern, mf_err_t *err);
+/* The first emoji or symbol in s[0 .. n) that normalized text never holds
+ * (normalization makes it a space), or NULL: a pattern that names one
+ * cannot match there. The seven emoji of mockery and the two that stand
+ * for a word are not such symbols. */
+const char *mf_normalize_dead_symbol(const char *s, size_t n);
 
 /* Length (1-4) of the valid UTF-8 sequence at 'p' ('n' > 0 bytes), 0 if
  * none: overlong forms, surrogates and values over U+10FFFF are not. */

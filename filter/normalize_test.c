@@ -571,7 +571,7 @@ MF_TEST(normalize_pattern_folds_only_non_ascii)
 	    "M\xC3\x89" "DICAMENT \xEF\xBC\xA1 Stra\xC3\x9F" "e caf\xC3\xA9s?"
 	    " вакцина \xF0\x9F\x92\x89", NULL));
 	MF_ASSERT_STR_EQ("\\bVac[uu]na\\b MeDICAMENT a Strasse cafes? "
-	    "вакцина \xF0\x9F\x92\x89", p);
+	    "вакцина vaccine", p);
 	mf_free(p);
 	MF_ASSERT_NOT_NULL(p = mf_normalize_pattern("", NULL));
 	MF_ASSERT_STR_EQ("", p);

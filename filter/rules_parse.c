@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "normalize.h"
 #include "ruleset_internal.h"
 
 #define MF_MAX_PATTERNS	16	/* `match` or `unless` lines per rule */
@@ -172,7 +173,7 @@ static int
 s_parse_pattern(s_parser_t *p, const char *at, const char *end,
     mf_pattern_t *out)
 {
-	const char	*q, *f;
+	const char	*q, *f, *dead;
 	size_t		 n;
 
 	memset(out, 0, sizeof(*out));
@@ -217,6 +218,11 @@ s_parse_pattern(s_parser_t *p, const char *at, const char *end,
 		    "the words it must find", "empty pattern");
 		return -1;
 	}
+	if ((dead = mf_normalize_dead_symbol(at + 1, n)) != NULL)
+		S_WARN(p, dead, "patterns run on normalized text, where an "
+		    "emoji or symbol is a space (docs/normalization.md): "
+		    "drop it, or write the word it stands for",
+		    "this symbol never matches");
 	for (f = q + 1; f < end && isalpha((unsigned char)*f); f++)
 		if (strchr("xsm", *f) == NULL) {
 			S_ERR(p, f, "allowed flags are x (extended), s (dot "

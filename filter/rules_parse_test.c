@@ -167,6 +167,34 @@ MF_TEST(parse_accented_pattern_matches_stripped_text)
 	mf_ruleset_destroy(&rs);
 }
 
+MF_TEST(parse_warns_of_a_symbol_that_never_matches)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.r\n score 6\n match /\\bvaccin\\w*|\xF0\x9F\x94\xA5/\n"
+	    "end\nrule c.s\n score 6\n match /\\b\xF0\x9F\x92\x89\\b|"
+	    "\xF0\x9F\xA4\xA3/\nend\n", NULL, NULL, 0, &d);
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	int		 hit = 0, q = 0;
+
+	/* The fire emoji is a space in normalized text: a warning at it.
+	 * The syringe reads "vaccine" in patterns as in text; a laugh
+	 * stays as written in both. */
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_EQ(0, d.errors);
+	MF_ASSERT_EQ(3, d.warnings);	/* and two rules without expect */
+	MF_ASSERT_STR_EQ("x.rules:9:21", d.v[0].where);
+	MF_ASSERT_STR_CONTAINS(d.v[0].msg, "never matches");
+	MF_ASSERT(strstr(d.v[1].msg, "never matches") == NULL);
+	MF_ASSERT(strstr(d.v[2].msg, "never matches") == NULL);
+	MF_ASSERT_EQ(0, mf_scan_rule(sc, rs, mf_ruleset_rule(rs, 1),
+	    "le \xF0\x9F\x92\x89 tue", &hit, &q, NULL));
+	MF_ASSERT_EQ(1, hit);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
 MF_TEST(parse_policy_file_errors)
 {
 	char		 path[] = "/tmp/mfpolicyXXXXXX";
