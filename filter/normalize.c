@@ -241,6 +241,25 @@ s_emoji_word(uint32_t cp)
 	return NULL;
 }
 
+/* What the symbol 'cp' reads as in normalized text, as a word of its own:
+ * its word, or its own UTF-8 in 'u' (an emoji of mockery); *len set.
+ * NULL when it is a space, as every other symbol is. */
+static const char *
+s_symbol_reads(uint32_t cp, char u[4], size_t *len)
+{
+	const char *w = s_emoji_word(cp);
+
+	if (w != NULL) {
+		*len = strlen(w);
+		return w;
+	}
+	if (s_expressive(cp)) {
+		*len = mf__utf8_enc(cp, u);
+		return u;
+	}
+	return NULL;
+}
+
 /*
  * Folds the code point starting at p[i] (p[i] >= 0x80) of the piece p[..b)
  * and returns the index after it. 'lit' pieces map every byte to
@@ -253,7 +272,9 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 	mf_norm_t	*o = c->out;
 	mf__fold_t	 f;
 	uint32_t	 cp;
-	size_t		 k = mf__utf8_dec(p + i, b - i, &cp), j;
+	size_t		 k = mf__utf8_dec(p + i, b - i, &cp), j, n;
+	char		 u[4];
+	const char	*w;
 
 	if (!s_reserve(c, o->len + MF__FOLD_MAX + (b - i)))
 		return b;
@@ -287,21 +308,15 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 		ob = j;
 	}
 	mf__fold_cp(cp, &f);
-	if (f.kind == MF__FOLD_SYMBOL && (s_expressive(cp) ||
-	    s_emoji_word(cp) != NULL)) {
+	if (f.kind == MF__FOLD_SYMBOL && (w = s_symbol_reads(cp, u, &n))) {
 		/* A few emoji say how a post is meant (mockery, eye-rolling):
 		 * they stay, as a word of their own, for the sarcasm lists.
-		 * A few others stand for a word, and become it. */
-		char		 u[4];
-		const char	*w = s_emoji_word(cp);
-		size_t		 n = w ? strlen(w) : mf__utf8_enc(cp, u);
-
-		if (!s_reserve(c, o->len + n + 2))
-			return b;
+		 * A few others stand for a word, and become it. Both fit in
+		 * the MF__FOLD_MAX reserved above. */
 		if (o->len > 0 && o->text[o->len - 1] != ' ')
 			s_put(o, ' ', oa, ob);
 		for (size_t q = 0; q < n; q++)
-			s_put(o, w ? w[q] : u[q], oa, ob);
+			s_put(o, w[q], oa, ob);
 		s_put(o, ' ', oa, ob);
 		c->symsp = o->len;
 		return j;
@@ -655,6 +670,23 @@ s_is_keep_word(const s_item_t *it, size_t n)
 	return 0;
 }
 
+/* Non-zero when a character that is not a letter sits between two letters
+ * of it[0 .. n). */
+static int
+s_inner_leet(const s_item_t *it, size_t n)
+{
+	size_t	k = 0, last = n;
+
+	while (k < n && !it[k].letter)
+		k++;
+	while (last > k && !it[last - 1].letter)
+		last--;
+	for (; k < last; k++)
+		if (!it[k].letter)
+			return 1;
+	return 0;
+}
+
 /*
  * Decides the replacements of a word's items: look-alike letters of
  * other scripts folded when the word also holds Latin letters (a wholly
@@ -666,7 +698,8 @@ static void
 s_plan(const s_wctx_t *x, s_item_t *it, size_t n, int paren)
 {
 	size_t	letters = 0, ascii = 0, other = 0, leetc = 0, run = 0;
-	size_t	maxrun = 0, fl = n, ll = 0, interior = 0;
+	size_t	maxrun = 0, fl = n, ll = 0;
+	int	interior;
 
 	for (size_t k = 0; k < n; k++) {
 		if (it[k].letter) {
@@ -689,14 +722,12 @@ s_plan(const s_wctx_t *x, s_item_t *it, size_t n, int paren)
 	}
 	if (letters == 0)
 		return;
-	for (size_t k = fl; k < ll; k++)
-		if (!it[k].letter)
-			interior++;
-	if (other > 0 && (ascii > 0 || (x->leet && interior > 0)))
+	interior = s_inner_leet(it, n);
+	if (other > 0 && (ascii > 0 || (x->leet && interior)))
 		for (size_t k = 0; k < n; k++)
 			if (it[k].cp >= 0x80 && it[k].letter)
 				it[k].to = (char)mf__confusable(it[k].cp);
-	if (!x->leet || leetc == 0 || interior == 0 || letters < 2 ||
+	if (!x->leet || leetc == 0 || !interior || letters < 2 ||
 	    maxrun >= 3)
 		return;
 	/* Every character between the first and last letter must have a
@@ -733,21 +764,20 @@ s_plan(const s_wctx_t *x, s_item_t *it, size_t n, int paren)
 		it[n - 1].to = s_leet[it[n - 1].cp];
 }
 
-/* Non-zero when a character that is not a letter sits between two letters
- * of it[0 .. n). */
-static int
-s_inner_leet(const s_item_t *it, size_t n)
+/* The length of it[0 .. n) once trailing '@', '!', '(' are cut: they are
+ * punctuation ("mail me @", "wow!"), but a final '@' right after the last
+ * letter of a word that already has leet between its letters is an 'a':
+ * "c0r0n@", "v@cun@". */
+static size_t
+s_cut_trailing(const s_item_t *it, size_t n)
 {
-	size_t	k = 0, last = n;
-
-	while (k < n && !it[k].letter)
-		k++;
-	while (last > k && !it[last - 1].letter)
-		last--;
-	for (; k < last; k++)
-		if (!it[k].letter)
-			return 1;
-	return 0;
+	if (n >= 3 && it[n - 1].cp == '@' && it[n - 2].letter &&
+	    s_inner_leet(it, n - 1))
+		return n;
+	while (n > 0 && (it[n - 1].cp == '@' || it[n - 1].cp == '!' ||
+	    it[n - 1].cp == '('))
+		n--;
+	return n;
 }
 
 /* Non-zero when the chunk [a, b) holds a URL or an e-mail address, which
@@ -880,16 +910,7 @@ s_word(s_wctx_t *x, size_t r)
 			e += s_cp_at(x, e, &it[0].cp);
 		goto plain;
 	}
-	/* Trailing '@', '!', '(' are punctuation ("mail me @", "wow!"),
-	 * but an '@' right after the last letter of a word that already
-	 * has leet between its letters is an 'a': "c0r0n@", "v@cun@". */
-	if (n >= 3 && it[n - 1].cp == '@' && it[n - 2].letter &&
-	    s_inner_leet(it, n - 1))
-		goto planned;
-	while (n > 0 && (it[n - 1].cp == '@' || it[n - 1].cp == '!' ||
-	    it[n - 1].cp == '('))
-		n--;
-planned:
+	n = s_cut_trailing(it, n);
 	if (n == 0) {
 		e = r + it[0].len;
 		goto plain;
@@ -1158,9 +1179,10 @@ const char *
 mf_normalize_dead_symbol(const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k;
+	size_t			 i = 0, k, len;
 	uint32_t		 cp;
 	mf__fold_t		 f;
+	char			 u[4];
 
 	while (i < n) {
 		if (p[i] < 0x80 || (k = mf__utf8_dec(p + i, n - i, &cp)) == 0) {
@@ -1168,8 +1190,8 @@ mf_normalize_dead_symbol(const char *s, size_t n)
 			continue;
 		}
 		mf__fold_cp(cp, &f);
-		if (f.kind == MF__FOLD_SYMBOL && !s_expressive(cp) &&
-		    s_emoji_word(cp) == NULL)
+		if (f.kind == MF__FOLD_SYMBOL && s_symbol_reads(cp, u, &len) ==
+		    NULL)
 			return s + i;
 		i += k;
 	}
@@ -1181,7 +1203,7 @@ mf_normalize_pattern(const char *pattern, mf_err_t *err)
 {
 	const unsigned char	*p = (const unsigned char *)pattern;
 	mf_buf_t		 b = { 0 };
-	size_t			 n, i = 0;
+	size_t			 n, i = 0, len;
 	char			 u[4];
 
 	assert(pattern != NULL);
@@ -1207,15 +1229,18 @@ mf_normalize_pattern(const char *pattern, mf_err_t *err)
 			continue;
 		}
 		mf__fold_cp(cp, &f);
-		if (f.kind == MF__FOLD_SYMBOL && s_emoji_word(cp) != NULL) {
-			/* The emoji that stand for a word read as it, as in
+		if (f.kind == MF__FOLD_SYMBOL) {
+			/* A pattern keeps its symbols as written, but for the
+			 * emoji that stand for a word: they read as it, as in
 			 * the text. */
-			if (mf_buf_append(&b, s_emoji_word(cp),
-			    strlen(s_emoji_word(cp))) != 0)
-				goto oom;
-		} else if (f.kind == MF__FOLD_SYMBOL) {
-			/* A pattern keeps its symbols as written. */
-			if (mf_buf_append(&b, u, mf__utf8_enc(cp, u)) != 0)
+			const char	*w = s_emoji_word(cp);
+
+			if (w == NULL) {
+				w = u;
+				len = mf__utf8_enc(cp, u);
+			} else
+				len = strlen(w);
+			if (mf_buf_append(&b, w, len) != 0)
 				goto oom;
 		} else if (f.len > 0 && mf_buf_append(&b, f.s, f.len) != 0)
 			goto oom;
