@@ -318,6 +318,13 @@ s_fold_nonascii(mf__nctx_t *c, const unsigned char *p, size_t i, size_t b,
 		for (size_t q = 0; q < n; q++)
 			s_put(o, w[q], oa, ob);
 		s_put(o, ' ', oa, ob);
+		/* The blanks after it are the one it ends with: "the 💉
+		 * kills" reads "the vaccine kills", as a pattern's one blank
+		 * expects. */
+		while (j < b && (p[j] == ' ' || p[j] == '\t'))
+			j++;
+		if (!lit)
+			o->oend[o->len - 1] = j;
 		c->symsp = o->len;
 		return j;
 	}
