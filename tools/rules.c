@@ -369,25 +369,39 @@ static void
 s_print_groups(const char *title, const s_tally_t *g, size_t n)
 {
 	printf("\nby %s (worst F1 first):\n", title);
-	printf("  %-30s %5s %5s %6s %6s %6s %6s %8s %6s\n", title, "posts",
-	    "claim", "prec", "recall", "reach", "named", "negflag", "q-ann");
+	printf("  %-30s %5s %5s %6s %6s %6s %6s %8s %8s %6s\n", title,
+	    "posts", "claim", "prec", "recall", "reach", "named", "negflag",
+	    "negreach", "q-ann");
 	for (size_t k = 0; k < n; k++) {
 		const s_tally_t *t = &g[k];
-		char		 q[48] = "-", nf[24] = "-", nm[24] = "-";
+		size_t		 claims = t->tp + t->fn;
+		char		 q[48] = "-", nf[24] = "-", nr[24] = "-";
+		char		 nm[24] = "-", pr[24] = "-", rc[24] = "-";
+		char		 re[24] = "-";
 
 		if (t->nq)
 			snprintf(q, sizeof(q), "%zu/%zu", t->nq_annot, t->nq);
-		if (t->neg_hard)
+		if (t->neg_hard) {
 			snprintf(nf, sizeof(nf), "%.1f%%", 100.0 *
 			    t->neg_hard_flag / t->neg_hard);
+			snprintf(nr, sizeof(nr), "%.1f%%", 100.0 *
+			    t->neg_hard_reach / t->neg_hard);
+		}
 		if (t->reach && t->with_family)
 			snprintf(nm, sizeof(nm), "%.3f", (double)t->reach_named /
 			    (double)t->reach);
-		printf("  %-30.30s %5zu %5zu %6.3f %6.3f %6.3f %6s %8s %6s\n",
-		    t->name, t->tp + t->fp + t->fn + t->tn, t->tp + t->fn,
-		    s_precision(t), s_recall(t), t->tp + t->fn ?
-		    (double)t->reach / (double)(t->tp + t->fn) : 1.0, nm, nf,
-		    q);
+		/* A group without claims (a kind of hard negative, the
+		 * ordinary posts) has no precision, recall or reach of its
+		 * own: its false flags are in negflag and negreach. */
+		if (claims) {
+			snprintf(pr, sizeof(pr), "%.3f", s_precision(t));
+			snprintf(rc, sizeof(rc), "%.3f", s_recall(t));
+			snprintf(re, sizeof(re), "%.3f", (double)t->reach /
+			    (double)claims);
+		}
+		printf("  %-30.30s %5zu %5zu %6s %6s %6s %6s %8s %8s %6s\n",
+		    t->name, t->tp + t->fp + t->fn + t->tn, claims, pr, rc, re,
+		    nm, nf, nr, q);
 	}
 }
 

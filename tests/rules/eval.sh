@@ -24,4 +24,14 @@ rc=0
 	END { if (n == "" || n != fn || sum != n || vet != 0) {
 	    print "eval.sh: misses by cause " sum " of " n " (" fn
 	    " unflagged), vetoed " vet; exit 1 } }' || rc=1
+# Per kind: a kind of hard negative has no precision, recall or reach of
+# its own, only the shares of it flagged and reaching a moderator (no
+# fewer reach than are flagged); the claims' row has figures.
+"$B/medflag" rules eval --quiet --no-model --by kind tests/corpus/*.jsonl |
+    awk '$1 == "sarcasm" && NF == 10 { s = ($4 $5 $6 == "---" &&
+	    $8 ~ /%$/ && $9 ~ /%$/ && $9 + 0 >= $8 + 0 && $8 + 0 > 0) }
+	$1 == "claim" && NF == 10 { c = ($5 ~ /^[01][.][0-9]+$/ &&
+	    $8 == "-" && $9 == "-") }
+	END { if (!s || !c) { print "eval.sh: the table by kind"; exit 1 } }' ||
+    rc=1
 exit $rc
