@@ -493,6 +493,19 @@ MF_TEST(learn_veto_local)
 	MF_ASSERT_STR_EQ("garlic-flu.weather", v->hits[0].rule);
 	MF_ASSERT(v->hits[0].local >= rs->policy.model_veto);
 	mf_verdict_destroy(&v);
+	/* model-veto-local-min: a post the model finds less like a claim
+	 * than that keeps the veto in every sentence; above it, the
+	 * sentence's view stands as before. */
+	rs->policy.model_veto_local_min = s_p(rs->model, t) + 0.001;
+	v = s_scan(rs, t);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+	rs->policy.model_veto_local_min = s_p(rs->model, t) - 0.001;
+	MF_ASSERT(rs->policy.model_veto_local_min > 0);
+	v = s_scan(rs, t);
+	MF_ASSERT(v->action >= MF_ACT_FLAG);
+	mf_verdict_destroy(&v);
+	rs->policy.model_veto_local_min = -1;
 	/* A post shorter than that keeps the post's view. */
 	rs->policy.model_veto_local = 100;
 	v = s_scan(rs, t);

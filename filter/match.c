@@ -1782,7 +1782,14 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		if (pol->model_mode == MF_MODE_ENFORCE &&
 		    prob < s_veto_at(self, pol)) {
 			veto_scale = pol->model_veto_scale;
-			self->veto_local = pol->model_veto_local >= 0;
+			/* A post the model finds wholly unlike a claim
+			 * (model-veto-local-min) keeps the veto in every
+			 * sentence, however like a claim one of them reads:
+			 * the long story, debunk or report that tells the
+			 * myth it is about. */
+			self->veto_local = pol->model_veto_local >= 0 &&
+			    (pol->model_veto_local_min < 0 ||
+			    prob >= pol->model_veto_local_min);
 		}
 		self->rhetorical = s_rhetorical_by_model(self, pol, prob);
 	}

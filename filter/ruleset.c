@@ -72,6 +72,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_max = 5;
 	p->model_max_off_topic = -1;
 	p->model_veto_local = -1;
+	p->model_veto_local_min = -1;
 	p->model_review = -1;
 }
 
@@ -159,6 +160,11 @@ static const struct s_pdir {
 	    "in a post of this many words or more, a rule hit the veto would "
 	    "cancel stands where the model finds its sentence and the next "
 	    "like a claim (or off)" },
+	{ "model-veto-local-min", S_THRESH, 0, 1,
+	    offsetof(mf_policy_t, model_veto_local_min),
+	    "the least probability of the whole post at which "
+	    "model-veto-local keeps a hit; below it the veto holds in every "
+	    "sentence (or off)" },
 	{ "model-veto-scale", S_NUM, 0, 1,
 	    offsetof(mf_policy_t, model_veto_scale),
 	    "multiplier for asserting rule hits the model finds unlike a "

@@ -118,6 +118,9 @@ typedef struct mf_policy {
 					 * more, a vetoed hit stands where
 					 * the model finds its sentence and
 					 * the next like a claim; < 0: off */
+	double	model_veto_local_min;	/* below this probability of the
+					 * whole post, model_veto_local
+					 * keeps no hit; < 0: off */
 	double	model_max_off_topic;	/* the most the model adds alone
 					 * to a post that lacks the words
 					 * of every rule of its claim (all
