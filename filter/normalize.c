@@ -1237,16 +1237,15 @@ mf_normalize_pattern(const char *pattern, mf_err_t *err)
 		}
 		mf__fold_cp(cp, &f);
 		if (f.kind == MF__FOLD_SYMBOL) {
-			/* A pattern keeps its symbols as written, but for the
-			 * emoji that stand for a word: they read as it, as in
-			 * the text. */
-			const char	*w = s_emoji_word(cp);
+			/* A symbol reads in a pattern as in the text (a word,
+			 * or itself), and one that is a space in the text
+			 * stays as written: `rules check` warns of it. */
+			const char	*w = s_symbol_reads(cp, u, &len);
 
 			if (w == NULL) {
 				w = u;
 				len = mf__utf8_enc(cp, u);
-			} else
-				len = strlen(w);
+			}
 			if (mf_buf_append(&b, w, len) != 0)
 				goto oom;
 		} else if (f.len > 0 && mf_buf_append(&b, f.s, f.len) != 0)
