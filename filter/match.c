@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -238,11 +239,22 @@ mf_scan_stats_add(mf_scan_stats_t *into, const mf_scan_stats_t *from)
  * The language a post is written in, from its most common short words
  * (normalized: lower case, no accents), for the rules that carry a `lang`:
  * a French rule does not judge a Spanish post. Words shared by two of the
- * languages ("la", "que", "es", "de") are left out. NULL when the post
- * is too short or too mixed to tell (then every rule runs).
+ * languages ("la", "que", "es", "de") are left out, and so are words
+ * of the others that one of ours uses too ("lui", "alle", "com", "dit",
+ * "nie"). NULL when the post is too short or too mixed to tell (then
+ * every rule runs).
+ *
+ * The rules and the model read en, fr, es and de (S_LANGS_OURS). Italian,
+ * Portuguese, Dutch and Polish are told so that a post in one of them is
+ * known for one medflag does not read: rules match its words by chance
+ * ("il vaccino causa l'autismo" reads like the English and French rules),
+ * and the model, which never learned it, would veto or add at random.
  */
-static const char *const s_lang_names[] = { "en", "fr", "es", "de" };
-static const char *const s_lang_words[4] = {
+#define S_LANGS		8
+#define S_LANGS_OURS	4
+static const char *const s_lang_names[S_LANGS] = { "en", "fr", "es", "de",
+	"it", "pt", "nl", "pl" };
+static const char *const s_lang_words[S_LANGS] = {
 	" the and is are of to that it this with my was you for have they but"
 	" what just not ",
 	" le les et est des une je il elle ce qui dans pour sur avec mais mon"
@@ -251,15 +263,34 @@ static const char *const s_lang_words[4] = {
 	" son su ",
 	" der die das und ist nicht ich mit ein eine zu auf den dem sie wir"
 	" aber auch mein sich von hat sind ",
+	" che sono gli della delle dello degli anche mio miei ho nel nella"
+	" dalla"
+	" dopo io lei ogni tutto molto sul sulla tutti tutte cosi stato stata"
+	" sia gia piu poi agli hanno detto nulla loro suo ci sta ecco bene noi"
+	" voi senza questo questa quello perche niente ancora quindi stesso"
+	" essere adesso invece ",
+	" nao uma ele ela isso isto meu minha voce pra sao foi seu sua pela"
+	" esse essa estou tenho fiz ao aos tem muito entao agora ainda num"
+	" numa dele dela onde quem mesmo coisa pois vai vou estao bem mae"
+	" filho filha disse fazer depois tambem nenhum voces ",
+	" het een van niet ik zijn maar ook mijn heb geen naar bij nog wel"
+	" omdat sinds heeft werd uit jij hij zij wij deze dat wat voor zo kan"
+	" toen hebt zou moet veel goed waar hoe weet dus zelf mij hebben"
+	" worden alleen kunnen gewoon zonder ",
+	" jest tak jak mnie moj czy juz dla tylko przez ktory tego jego moze"
+	" wiem byl bo sobie kiedy gdzie ktora ona oni gdy wiec tez jej mowi"
+	" bylo byla tym tej jestem bardzo jestes teraz zawsze troche dzieki"
+	" mozna trzeba potem jednak dzis ktos moja moje jakis jakie przy albo"
+	" lub oraz czyli kto jako ",
 };
 
 /*
- * The words above in a table: a word of up to 5 letters is a number in
- * base 27, and its slot holds that number and its language + 1 (0: free).
- * Built once; four strstr() per word of every post cost more than the
- * rules' literal scan.
+ * The words above in a table: a word of up to 6 letters is a number in
+ * base 27 (27^6 fits in 32 bits), and its slot holds that number and its language + 1 (0: free).
+ * Built once; a strstr() per language and word of every post cost more
+ * than the rules' literal scan.
  */
-#define S_LW_SLOTS	256
+#define S_LW_SLOTS	512
 
 static uint32_t	s_lw_key[S_LW_SLOTS];
 static uint8_t	s_lw_lang[S_LW_SLOTS];
@@ -268,13 +299,13 @@ static pthread_once_t s_lw_once = PTHREAD_ONCE_INIT;
 static unsigned
 s_lw_slot(uint32_t key)
 {
-	return (key * 0x9e3779b1u) >> 24;
+	return (key * 0x9e3779b1u) >> 23;
 }
 
 static void
 s_lw_build(void)
 {
-	for (uint8_t l = 0; l < 4; l++)
+	for (uint8_t l = 0; l < S_LANGS; l++)
 		for (const char *p = s_lang_words[l]; *p; ) {
 			uint32_t	key = 0;
 			unsigned	k;
@@ -296,7 +327,7 @@ s_lw_build(void)
 static const char *
 s_guess_lang(const char *t, size_t len)
 {
-	size_t	n[4] = { 0 }, best = 0, second = 0, b = 0;
+	size_t	n[S_LANGS] = { 0 }, best = 0, second = 0, b = 0;
 
 	(void)pthread_once(&s_lw_once, s_lw_build);
 	for (size_t i = 0; i < len; ) {
@@ -306,12 +337,12 @@ s_guess_lang(const char *t, size_t len)
 		while (i < len && !(t[i] >= 'a' && t[i] <= 'z'))
 			i++;
 		while (i < len && t[i] >= 'a' && t[i] <= 'z') {
-			if (k < 5)
+			if (k < 6)
 				key = key * 27 + (uint32_t)(t[i] - 'a' + 1);
 			k++;
 			i++;
 		}
-		if (k < 1 || k > 5)
+		if (k < 1 || k > 6)
 			continue;
 		for (unsigned s = s_lw_slot(key); s_lw_lang[s] != 0;
 		    s = (s + 1) % S_LW_SLOTS)
@@ -320,27 +351,87 @@ s_guess_lang(const char *t, size_t len)
 				break;
 			}
 	}
-	for (size_t l = 0; l < 4; l++)
+	for (size_t l = 0; l < S_LANGS; l++)
 		if (n[l] > best) {
 			second = best;
 			best = n[l];
 			b = l;
 		} else if (n[l] > second)
 			second = n[l];
-	return best >= 3 && best >= 2 * second ? s_lang_names[b] : NULL;
+	/* One of ours by twice the next; another by half as much again:
+	 * Italian and Portuguese share many short words with Spanish and
+	 * French ("il", "una", "con", "lo"), and a post of ours that leads
+	 * with another's words at all is not one (on every corpus here,
+	 * none does). */
+	if (best < 3)
+		return NULL;
+	if (b < S_LANGS_OURS)
+		return best >= 2 * second ? s_lang_names[b] : NULL;
+	return 2 * best >= 3 * second ? s_lang_names[b] : NULL;
 }
 
-/* The post's language: its lang field when that is one of ours, else the
- * guess from its words; "" when it cannot be told. */
+/* The primary subtag of a BCP 47 tag ("en" of "en-GB", "pt" of "pt_BR"),
+ * when it is one of ours: its name in s_lang_names, else NULL. */
+static const char *
+s_lang_tag_ours(const char *tag)
+{
+	size_t n = strcspn(tag, "-_");
+
+	for (size_t l = 0; l < S_LANGS_OURS; l++)
+		if (n == 2 && strncasecmp(tag, s_lang_names[l], 2) == 0)
+			return s_lang_names[l];
+	return NULL;
+}
+
+/* Does the tag name a language ("it", "pt-BR", "ja")? Not one of the
+ * codes for none ("und", "mul", "zxx", "mis"). */
+static int
+s_lang_tag_names(const char *tag)
+{
+	size_t n = strcspn(tag, "-_");
+
+	if (n < 2 || n > 3)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((tag[i] >= 'a' && tag[i] <= 'z') ||
+		    (tag[i] >= 'A' && tag[i] <= 'Z')))
+			return 0;
+	return !(n == 3 && (strncasecmp(tag, "und", 3) == 0 ||
+	    strncasecmp(tag, "mul", 3) == 0 || strncasecmp(tag, "zxx", 3) ==
+	    0 || strncasecmp(tag, "mis", 3) == 0));
+}
+
+/* Is 'lang' (what s_post_lang() told) one the rules and the model read?
+ * "" (not told) counts as one: such a post is judged by every rule. */
+static int
+s_lang_ours(const char *lang)
+{
+	if (*lang == '\0')
+		return 1;
+	for (size_t l = 0; l < S_LANGS_OURS; l++)
+		if (strcmp(lang, s_lang_names[l]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The post's language: its lang field when that is one of ours (its
+ * primary subtag), else the guess from its words; "" when it cannot be
+ * told. A field that names another language ("it", "ja") is taken at its
+ * word unless the words clearly are one of ours (a site's locale is not
+ * every post's language): the field itself is returned then.
+ */
 static const char *
 s_post_lang(const mf_post_t *post, const mf_norm_t *norm)
 {
-	const char *g;
+	const char *g, *ours;
 
-	for (size_t l = 0; post->lang && l < 4; l++)
-		if (strcmp(post->lang, s_lang_names[l]) == 0)
-			return s_lang_names[l];
+	if (post->lang && (ours = s_lang_tag_ours(post->lang)) != NULL)
+		return ours;
 	g = s_guess_lang(norm->text, norm->len);
+	if (post->lang && s_lang_tag_names(post->lang) &&
+	    (g == NULL || !s_lang_ours(g)))
+		return post->lang;
 	return g ? g : "";
 }
 
@@ -1769,10 +1860,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	 * (debunks, reports and stories of harm share a claim's words). */
 	self->rhetorical = 0;
 	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
-	    !(opts & MF_SCAN_NO_MODEL)) {
+	    !(opts & MF_SCAN_NO_MODEL) &&
+	    s_lang_ours(lang = s_post_lang(post, &self->norm))) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
-		lang = s_post_lang(post, &self->norm);
 		if (mf_model_feats(self->norm.text, self->norm.len, lang,
 		    &self->feats) == -1)
 			goto oom;
@@ -1810,7 +1901,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		 * with a language. */
 		if (r->lang && lang == NULL)
 			lang = s_post_lang(post, &self->norm);
-		if (r->lang && *lang && strcmp(r->lang, lang) != 0)
+		if (r->lang && *lang && strcmp(r->lang, lang) != 0 &&
+		    s_lang_ours(lang))
 			continue;
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */
@@ -1936,6 +2028,22 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	}
 	if ((v->flags & MF_VF_REVIEW) && v->action < MF_ACT_ANNOTATE)
 		v->action = MF_ACT_ANNOTATE;
+	/* A post in a language medflag does not read: every rule ran, as
+	 * for a post whose language cannot be told, and the model stayed
+	 * out (it never learned the language: its doubt would cancel the
+	 * rules at random). What the rules found in its words brings it to
+	 * the review queue, no further (other-lang-max): their negation,
+	 * reporting and sarcasm words are not the post's. */
+	if (lang == NULL)
+		lang = s_post_lang(post, &self->norm);
+	if (!s_lang_ours(lang)) {
+		v->flags |= MF_VF_LANG_UNSUPPORTED;
+		if (v->action > pol->other_lang_max) {
+			v->action = pol->other_lang_max;
+			if (v->action >= MF_ACT_ANNOTATE)
+				v->flags |= MF_VF_REVIEW;
+		}
+	}
 	if (timed_out) {
 		if (mf_verdict_set_error(v, MF_STATUS_TIMEOUT, "time budget "
 		    "of %u ms spent after %zu of %zu candidate rules; sent "

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "harness.h"
 #include "medflag.h"
+#include "ruleset_internal.h"
 
 static const char *s_rules =
     "claim vaccines-autism\n"
@@ -794,6 +795,86 @@ MF_TEST(match_rules_of_another_language_stand_aside)
 	mf_verdict_destroy(&v);
 	mf_post_destroy(&p);
 	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
+/* Judges 'text' with lang field 'lang' (may be NULL) under 'rs'. */
+static mf_verdict_t *
+s_judge_lang(const mf_ruleset_t *rs, const char *text, const char *lang)
+{
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p = mf_post_new("1", text);
+	mf_verdict_t	*v = NULL;
+
+	MF_ASSERT_NOT_NULL(sc);
+	p->lang = lang ? mf_strdup(lang) : NULL;
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	return v;
+}
+
+/*
+ * A post in a language medflag does not read: every rule runs (a French
+ * rule too), and what they find brings it to review, no further
+ * (other-lang-max); the verdict says why. Told by its words or by its
+ * lang field; a field's region ("en-GB") does not hide one of ours, and a
+ * field naming another language yields to words that are clearly ours.
+ */
+MF_TEST(match_other_language_reaches_review_not_a_flag)
+{
+	const char	*rules =
+	    S_CLAIM_C
+	    "rule c.fr\n score 6\n lang fr\n match /\\bcure\\b/\nend\n";
+	const char	*it = "Il bicarbonato cure tutto, anche il cancro: mio "
+			    "zio lo ha detto e sono sicuro che sia vero.";
+	const char	*en = "The cure is in the garden and it is cheap.";
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("l.rules", rules, NULL,
+	    NULL, 0, &d);
+	mf_verdict_t	*v;
+
+	MF_ASSERT_NOT_NULL(rs);
+	/* Italian by its words: the French rule runs, the flag it would
+	 * earn is held at annotate, with review. */
+	v = s_judge_lang(rs, it, NULL);
+	MF_ASSERT_EQ(1, v->nhits);
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT(v->flags & MF_VF_LANG_UNSUPPORTED);
+	MF_ASSERT(v->flags & MF_VF_REVIEW);
+	mf_verdict_destroy(&v);
+	/* By the field alone, in a post too short to tell. */
+	v = s_judge_lang(rs, "cure", "pt-BR");
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT(v->flags & MF_VF_LANG_UNSUPPORTED);
+	mf_verdict_destroy(&v);
+	/* No language at all ("und"): judged as before. */
+	v = s_judge_lang(rs, "cure", "und");
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_EQ(0, v->flags & MF_VF_LANG_UNSUPPORTED);
+	mf_verdict_destroy(&v);
+	/* An English post is English whatever the site's locale says; the
+	 * French rule stands aside. */
+	v = s_judge_lang(rs, en, "it");
+	MF_ASSERT_EQ(0, v->nhits);
+	MF_ASSERT_EQ(0, v->flags & MF_VF_LANG_UNSUPPORTED);
+	mf_verdict_destroy(&v);
+	v = s_judge_lang(rs, "Le cure est dans le jardin.", "FR-be");
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	mf_verdict_destroy(&v);
+	/* other-lang-max none: the flag says why, no action and no review. */
+	rs->policy.other_lang_max = MF_ACT_NONE;
+	v = s_judge_lang(rs, it, NULL);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT_EQ(MF_VF_LANG_UNSUPPORTED, v->flags);
+	mf_verdict_destroy(&v);
+	/* hold: judged as any post (without the model). */
+	rs->policy.other_lang_max = MF_ACT_HOLD;
+	v = s_judge_lang(rs, it, NULL);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_EQ(MF_VF_LANG_UNSUPPORTED, v->flags);
+	mf_verdict_destroy(&v);
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&d);
 }

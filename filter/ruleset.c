@@ -58,6 +58,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->budget_ms = 50;
 	p->judge_quotes = 0;
 	p->limit_action = MF_ACT_FLAG;
+	p->other_lang_max = MF_ACT_ANNOTATE;
 	p->model_mode = MF_MODE_SHADOW;
 	p->model_weight = 2;
 	p->model_veto = -1;
@@ -142,6 +143,10 @@ static const struct s_pdir {
 	    "yes: quoted material is judged too" },
 	{ "limit-action", S_ACTION, 0, 0, offsetof(mf_policy_t, limit_action),
 	    "least action when a rule hits a PCRE2 limit" },
+	{ "other-lang-max", S_ACTION, 0, 0,
+	    offsetof(mf_policy_t, other_lang_max),
+	    "most action for a post in a language the rules do not cover "
+	    "(more than that gives flag review)" },
 	{ "model", S_MODE, 0, 0, offsetof(mf_policy_t, model_mode),
 	    "enforce: the model's score counts; shadow: it is reported only" },
 	{ "model-veto", S_THRESH, 0, 1, offsetof(mf_policy_t, model_veto),

@@ -91,6 +91,8 @@ typedef struct mf_policy {
 	unsigned budget_ms;		/* time budget per post */
 	int	judge_quotes;		/* 1: quoted material is matched too */
 	mf_action_t limit_action;	/* least action when a rule hits a limit */
+	mf_action_t other_lang_max;	/* most action for a post in a
+					 * language medflag does not read */
 	/* The model (learn.h), when the rules folder has one: it adds
 	 * model_weight x log-odds of its probability, kept within
 	 * [model_min, model_max]; from model_review up a post reaches the

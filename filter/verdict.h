@@ -58,7 +58,10 @@ typedef enum mf_list {
 					 * held below flag, the post lacking
 					 * its claim's words
 					 * (model-max-off-topic) */
-#define MF_VF_COUNT		13
+#define MF_VF_LANG_UNSUPPORTED	0x2000u	/* "lang_unsupported": written in a
+					 * language the rules and the model
+					 * do not read (other-lang-max) */
+#define MF_VF_COUNT		14
 
 typedef struct mf_span {
 	size_t		start, end;	/* byte offsets into the ORIGINAL field,

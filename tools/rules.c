@@ -186,6 +186,7 @@ typedef struct s_eval {
 	s_case_t	*cases;
 	size_t		 ncases, cap;
 	size_t		 nacts[5];
+	size_t		 nother_lang;	/* flagged lang_unsupported */
 	mf_cli_labels_t	 relabel;
 	size_t		 ndropped;
 	int		 labelled_only;
@@ -241,6 +242,7 @@ s_eval_post(const mf_cli_line_t *l, void *arg)
 	if (c->misinfo && v->action < MF_ACT_FLAG)
 		c->why = S_MISS_NORULE;
 	e->nacts[v->action]++;
+	e->nother_lang += (v->flags & MF_VF_LANG_UNSUPPORTED) != 0;
 	for (size_t h = 0; h < v->nhits; h++) {
 		const mf_hit_t *hit = &v->hits[h];
 
@@ -539,6 +541,9 @@ s_eval(int argc, char **argv)
 	printf("actions: none %zu, annotate %zu, flag %zu, hold %zu, block "
 	    "%zu\n", e.nacts[0], e.nacts[1], e.nacts[2], e.nacts[3],
 	    e.nacts[4]);
+	if (e.nother_lang)
+		printf("in a language medflag does not read (lang_unsupported): "
+		    "%zu\n", e.nother_lang);
 	printf("\n                 flagged  not flagged   (flagged = flag, "
 	    "hold or block)\n");
 	printf("  misinfo        %7zu  %11zu\n", all.tp, all.fn);

@@ -178,30 +178,41 @@ out=$(health)
 echo "$out" | grep -q '"judged":5,"flagged":2,"review":0,"held":1,"pending":0,"retries":1,"failed":0' ||
     fail "healthz: $out"
 echo "$out" | grep -q '"bad_signature":2,"bad_request":1' || fail "healthz: $out"
-# A question near a claim, which no rule flags: annotate, and the model
-# asks a moderator to look (review): a plain flag that says so.
-out=$(hook post_created "$(post 404 "Has anyone tried cinnamon instead of insulin for diabetes?")")
-echo "$out" | grep -q '^200 {"post_id":404,"action":"annotate",.*"flag":"queued"' ||
-    fail "review: $out"
-i=0
-until grep -q '"id": "404"' "$D/flags.jsonl"; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "no flag for review: $(cat "$D/flags.jsonl")"
-	sleep 0.1
-done
-/usr/bin/python3 - "$D/flags.jsonl" <<'PY' || fail "review flag: $(cat "$D/flags.jsonl")"
+# review_flag ID BODY WHY CLAIM: the post gets annotate, and a plain flag
+# (not queued for review: only staff may) that says WHY it is for review
+# and names CLAIM with its counter-evidence.
+review_flag() {
+	out=$(hook post_created "$(post "$1" "$2")")
+	echo "$out" | grep -q "^200 {\"post_id\":$1,\"action\":\"annotate\",.*\"flag\":\"queued\"" ||
+	    fail "review $1: $out"
+	i=0
+	until grep -q "\"id\": \"$1\"" "$D/flags.jsonl"; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "no flag for review of $1: $(cat "$D/flags.jsonl")"
+		sleep 0.1
+	done
+	/usr/bin/python3 - "$D/flags.jsonl" "$1" "$3" "$4" <<'PY' || fail "review flag $1: $(cat "$D/flags.jsonl")"
 import json, sys
-f = [x for x in map(json.loads, open(sys.argv[1])) if x.get("id") == "404"]
+f = [x for x in map(json.loads, open(sys.argv[1])) if x.get("id") == sys.argv[2]]
 assert len(f) == 1, f
 m = f[0]["message"]
 assert m.startswith("medflag: annotate (score "), m
-assert ", for review: no rule flagged it, the model asks a moderator to look\n" in m, m
-assert "claim `insulin-stop`" in m and "Counter-evidence:" in m, m
+assert ", for review: %s\n" % sys.argv[3] in m, m
+assert "claim `%s`" % sys.argv[4] in m and "Counter-evidence:" in m, m
 assert "queue_for_review" not in f[0]
 PY
+}
+# A question near a claim, which no rule flags: annotate, and the model
+# asks a moderator to look (review): a plain flag that says so.
+review_flag 404 "Has anyone tried cinnamon instead of insulin for diabetes?" \
+    "no rule flagged it, the model asks a moderator to look" insulin-stop
 # /healthz counts the review flag among the flags, and apart.
 out=$(health)
 echo "$out" | grep -q '"judged":6,"flagged":3,"review":1,"held":1' ||
     fail "healthz after the review flag: $out"
+# A claim in Italian, which medflag does not read: the rules find its
+# words, and the post goes to review, not to a flag; the message says why.
+review_flag 405 "Il vaccino MPR causa l'autismo: mio figlio ha smesso di parlare dopo la puntura, sono sicuro che sia stato il vaccino." \
+    "written in a language medflag does not read, its rules found a claim's words" vaccines-autism
 # Moderators' decisions on the flags (Reviewable Events): agreed and
 # disagreed count for the rules of the flag's verdict, once; ignored and
 # others' flags do not.
@@ -298,7 +309,7 @@ kill $APID; wait $APID; rc=$?; APID=
 [ $rc = 0 ] || fail "medflag discourse exited $rc after SIGTERM"
 grep -q 'stopped with 1 action not taken by the forum: 1 kept in redis for the next run, 0 lost' \
     "$D/ad.log" || fail "210 not kept"
-grep -Eq 'stopped: [0-9]+ webhooks, 12 judged, 7 flagged \(1 for review\), 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
+grep -Eq 'stopped: [0-9]+ webhooks, 13 judged, 8 flagged \(2 for review\), 1 hidden, 0 failed, 4 outcomes' "$D/ad.log" ||
     fail "no summary at exit"
 kept=$(redis-cli -s "$D/redis.sock" --raw HGETALL "medflag:outbox:discourse:$W")
 echo "$kept" | grep -q '"reason":"medflag: flag' || fail "kept: $kept"

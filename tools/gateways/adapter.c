@@ -51,11 +51,23 @@ s_quote(mf_buf_t *out, const char *body, size_t blen, size_t start,
 }
 
 /* An annotate verdict flagged review: the model asks a moderator to look
- * at a post no rule flagged (adapter_review raises it as a flag). */
+ * at a post no rule flagged, or the rules found a claim's words in a post
+ * in a language medflag does not read (adapter_review raises it as a
+ * flag). */
 static int
 s_for_review(const mf_verdict_t *v)
 {
 	return v->action == MF_ACT_ANNOTATE && (v->flags & MF_VF_REVIEW);
+}
+
+/* Why it is for review, in a sentence. */
+static const char *
+s_review_why(const mf_verdict_t *v)
+{
+	return v->flags & MF_VF_LANG_UNSUPPORTED ? ", for review: written in "
+	    "a language medflag does not read, its rules found a claim's "
+	    "words" : ", for review: no rule flagged it, the model asks a "
+	    "moderator to look";
 }
 
 int
@@ -69,8 +81,7 @@ mf_adapter_reason(const mf_verdict_t *v, const char *body, size_t blen,
 	snprintf(line, sizeof(line), oneline ? "medflag %s (score %.2f)%s" :
 	    "medflag: %s (score %.2f)%s\n", mf_action_name(v->action),
 	    v->score, !s_for_review(v) ? "" : oneline ? ", for review" :
-	    ", for review: no rule flagged it, the model asks a moderator "
-	    "to look");
+	    s_review_why(v));
 	if (mf_buf_puts(out, line) != 0)
 		return -1;
 	for (size_t i = 0; i < v->nhits; i++) {
