@@ -268,20 +268,24 @@ static const char *const s_lang_words[S_LANGS] = {
 	" dopo io lei ogni tutto molto sul sulla tutti tutte cosi stato stata"
 	" sia gia piu poi agli hanno detto nulla loro suo ci sta ecco bene noi"
 	" voi senza questo questa quello perche niente ancora quindi stesso"
-	" essere adesso invece ",
+	" essere adesso invece figlio anni fatto volta giorno grazie ciao"
+	" sapete avete siamo ",
 	" nao uma ele ela isso isto meu minha voce pra sao foi seu sua pela"
 	" esse essa estou tenho fiz ao aos tem muito entao agora ainda num"
 	" numa dele dela onde quem mesmo coisa pois vai vou estao bem mae"
-	" filho filha disse fazer depois tambem nenhum voces ",
+	" filho filha disse fazer depois tambem nenhum voces vacina tive fico"
+	" tava ",
 	" het een van niet ik zijn maar ook mijn heb geen naar bij nog wel"
 	" omdat sinds heeft werd uit jij hij zij wij deze dat wat voor zo kan"
 	" toen hebt zou moet veel goed waar hoe weet dus zelf mij hebben"
-	" worden alleen kunnen gewoon zonder ",
+	" worden alleen kunnen gewoon zonder dokter vaak iemand altijd krijg"
+	" gehad gaat ",
 	" jest tak jak mnie moj czy juz dla tylko przez ktory tego jego moze"
 	" wiem byl bo sobie kiedy gdzie ktora ona oni gdy wiec tez jej mowi"
 	" bylo byla tym tej jestem bardzo jestes teraz zawsze troche dzieki"
 	" mozna trzeba potem jednak dzis ktos moja moje jakis jakie przy albo"
-	" lub oraz czyli kto jako ",
+	" lub oraz czyli kto jako lekarz takze bedzie mogl mial miala zeby"
+	" dzien ",
 };
 
 /*
@@ -290,7 +294,7 @@ static const char *const s_lang_words[S_LANGS] = {
  * Built once; a strstr() per language and word of every post cost more
  * than the rules' literal scan.
  */
-#define S_LW_SLOTS	512
+#define S_LW_SLOTS	1024
 
 static uint32_t	s_lw_key[S_LW_SLOTS];
 static uint8_t	s_lw_lang[S_LW_SLOTS];
@@ -299,7 +303,7 @@ static pthread_once_t s_lw_once = PTHREAD_ONCE_INIT;
 static unsigned
 s_lw_slot(uint32_t key)
 {
-	return (key * 0x9e3779b1u) >> 23;
+	return (key * 0x9e3779b1u) >> 22;
 }
 
 static void
@@ -324,6 +328,9 @@ s_lw_build(void)
 		}
 }
 
+#define S_LW_L_STROKE(t, i, len)	((unsigned char)(t)[i] == 0xc5 && \
+	(i) + 1 < (len) && (unsigned char)(t)[(i) + 1] == 0x82)
+
 static const char *
 s_guess_lang(const char *t, size_t len)
 {
@@ -334,13 +341,24 @@ s_guess_lang(const char *t, size_t len)
 		uint32_t	key = 0;
 		size_t		k = 0;
 
-		while (i < len && !(t[i] >= 'a' && t[i] <= 'z'))
+		while (i < len && !(t[i] >= 'a' && t[i] <= 'z') &&
+		    !S_LW_L_STROKE(t, i, len))
 			i++;
-		while (i < len && t[i] >= 'a' && t[i] <= 'z') {
+		/* Normalization keeps the Polish "ł" (it has no accent to
+		 * take off); here it is an "l", as in "był", "było". */
+		for (;;) {
+			unsigned char	c;
+
+			if (i < len && t[i] >= 'a' && t[i] <= 'z')
+				c = (unsigned char)t[i++];
+			else if (S_LW_L_STROKE(t, i, len)) {
+				c = 'l';
+				i += 2;
+			} else
+				break;
 			if (k < 6)
-				key = key * 27 + (uint32_t)(t[i] - 'a' + 1);
+				key = key * 27 + (uint32_t)(c - 'a' + 1);
 			k++;
-			i++;
 		}
 		if (k < 1 || k > 6)
 			continue;

@@ -74,6 +74,11 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 	for (unsigned b = 1; b < (1u << MF_VF_COUNT); b <<= 1)
 		if (v->flags & b)
 			printf("flag:     %s\n", mf_vflag_name(b));
+	if (v->flags & MF_VF_LANG_UNSUPPORTED)
+		printf("language: %s, which the rules and the model do not "
+		    "read: every rule ran, the model did not, and the action "
+		    "stops at %s (other-lang-max)\n", mf_post_lang(post,
+		    mf_scanner_norm(sc)), mf_action_name(pol->other_lang_max));
 	for (size_t i = 0; i < v->nhits; i++) {
 		const mf_hit_t		*h = &v->hits[i];
 		const mf_claim_t	*c = h->claim ?

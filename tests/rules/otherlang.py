@@ -57,6 +57,15 @@ for field in (True, False):
     if any("review" not in v["flags"] for v in review):
         print("FAIL: an annotate without review")
         fail = 1
+# explain says which language and what follows from it.
+out = subprocess.run([medflag, "explain", "--rules", os.path.join(top, "rules"),
+                      "Il vaccino MPR causa l'autismo: mio figlio ha smesso "
+                      "di parlare dopo la puntura, sono sicuro che sia stato "
+                      "il vaccino."], capture_output=True, text=True).stdout
+if "\nlanguage: it, which the rules and the model do not read" not in out or \
+        "\nverdict:  annotate" not in out:
+    print("FAIL: explain of an Italian claim:\n" + out[:600])
+    fail = 1
 ours = []
 for f in sorted(glob.glob(os.path.join(top, "tests", "corpus", "*.jsonl")) +
                 glob.glob(os.path.join(top, "tests", "blind", "*.jsonl"))):
