@@ -74,6 +74,9 @@ s_print_stats(const mf__mp_obj_t *r)
 	    mf__mp_get_int(r, "bad_messages", 0));
 	s_print_counts(r, "verdicts", "verdicts:");
 	s_print_counts(r, "status", "status:");
+	printf("%-10s review %lld lang_unsupported %lld\n", "flags:",
+	    mf__mp_get_int(r, "review", 0),
+	    mf__mp_get_int(r, "lang_unsupported", 0));
 	{
 		mf__mp_obj_t	l;
 
@@ -170,6 +173,10 @@ mf_stats_prometheus(const mf__mp_obj_t *r, FILE *fp)
 		    "valid", 0 },
 		{ "busy", "busy_total", "check requests answered busy", 0 },
 		{ "poison", "poison_total", "posts given up as poison", 0 },
+		{ "review", "review_total", "verdicts sent to the review "
+		    "queue (flag review)", 0 },
+		{ "lang_unsupported", "lang_unsupported_total", "verdicts on "
+		    "posts in a language medflag does not read", 0 },
 		{ "sources_stale", "sources_stale_total", "verdicts judged "
 		    "without Redis", 0 },
 		{ "worker_deaths", "worker_deaths_total", "workers declared "

@@ -92,6 +92,8 @@ typedef struct mf_stats {
 	uint64_t	 busy;
 	uint64_t	 poison;
 	uint64_t	 stale;
+	uint64_t	 review;		/* verdicts flagged review */
+	uint64_t	 lang_unsupported;	/* ... lang_unsupported */
 	uint64_t	 worker_deaths;
 	uint64_t	 reloads;		/* rule reloads run */
 	/* Reload requests that waited for the next reload and shared it

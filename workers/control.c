@@ -101,7 +101,7 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	size_t		jq = 0;
 
 	mf_journal_status(&b->journal, &up, &written, &skipped, &jq);
-	msgpack_pack_map(pk, 23 + 13);
+	msgpack_pack_map(pk, 23 + 15);
 	mf_pk_kv_bool(pk, "ok", 1);
 	mf_pk_kv_u64(pk, "posts_in", b->st.posts_in);
 	mf_pk_str(pk, "verdicts");
@@ -122,6 +122,8 @@ s_pack_stats(mf_broker_t *b, msgpack_packer *pk)
 	mf_pk_kv_u64(pk, "busy", b->st.busy);
 	mf_pk_kv_u64(pk, "poison", b->st.poison);
 	mf_pk_kv_u64(pk, "sources_stale", b->st.stale);
+	mf_pk_kv_u64(pk, "review", b->st.review);
+	mf_pk_kv_u64(pk, "lang_unsupported", b->st.lang_unsupported);
 	mf_pk_kv_u64(pk, "worker_deaths", b->st.worker_deaths);
 	mf_pk_kv_u64(pk, "reloads", b->st.reloads);
 	mf_pk_kv_u64(pk, "reloads_coalesced", b->st.reloads_coalesced);

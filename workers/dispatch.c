@@ -141,6 +141,10 @@ s_publish(mf_broker_t *b, const mf_dact_t *a, const void *verdict,
 		b->st.bad_messages++;
 	if (a->meta & MF_PROTO_M_STALE)
 		b->st.stale++;
+	if (a->meta & MF_PROTO_M_REVIEW)
+		b->st.review++;
+	if (a->meta & MF_PROTO_M_LANG)
+		b->st.lang_unsupported++;
 }
 
 /* Publishes and answers the verdict given before of ANSWER 'a', flagged

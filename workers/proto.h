@@ -85,6 +85,8 @@
 
 #define MF_PROTO_M_BAD_INPUT	0x01u	/* the post did not decode */
 #define MF_PROTO_M_STALE	0x02u	/* sources_stale was set */
+#define MF_PROTO_M_REVIEW	0x04u	/* review was set */
+#define MF_PROTO_M_LANG		0x08u	/* lang_unsupported was set */
 
 /* Largest message accepted on any socket (ZMQ_MAXMSGSIZE); bigger ones
  * make libzmq drop the peer. Between MF_WIRE_MAX_MSG and this, medflagd

@@ -391,6 +391,10 @@ s_judge(s_judge_t *j, const void *data, size_t len, uint8_t meta[3])
 		}
 		meta[0] = (uint8_t)v->action;
 		meta[1] = (uint8_t)v->status;
+		if (v->flags & MF_VF_REVIEW)
+			meta[2] |= MF_PROTO_M_REVIEW;
+		if (v->flags & MF_VF_LANG_UNSUPPORTED)
+			meta[2] |= MF_PROTO_M_LANG;
 		for (size_t i = 0; i < v->nhits; i++) {
 			const mf_hit_t	*h = &v->hits[i];
 			int		 sh = h->mode == MF_MODE_SHADOW;

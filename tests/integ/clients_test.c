@@ -295,6 +295,7 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats", bin, t.conf));
 	MF_ASSERT_STR_CONTAINS(out, "rules with the most hits since start");
 	MF_ASSERT_STR_CONTAINS(out, "  vaccines-autism.");
+	MF_ASSERT_STR_CONTAINS(out, "\nflags:     review ");
 	free(out);
 	/* The same counters for Prometheus. */
 	MF_ASSERT_EQ(0, s_run(&out, "%s -c %s stats --prometheus", bin,
@@ -304,6 +305,8 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_STR_CONTAINS(out, "medflag_workers_alive 2\n");
 	MF_ASSERT_STR_CONTAINS(out, "medflag_latency_seconds_bucket{le=\"+Inf\"} ");
 	MF_ASSERT_STR_CONTAINS(out, "medflag_verdicts_total{action=\"flag\"} ");
+	MF_ASSERT_STR_CONTAINS(out, "# TYPE medflag_lang_unsupported_total "
+	    "counter\nmedflag_lang_unsupported_total ");
 	snprintf(want, sizeof(want), "medflag_rule_hits_total{rule=\"%s\","
 	    "mode=\"enforce\"} ", rule);
 	MF_ASSERT_STR_CONTAINS(out, want);

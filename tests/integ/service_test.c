@@ -619,6 +619,26 @@ MF_TEST(service_hostile_input)
 		    sizeof(st)));
 		free(ans);
 	}
+	/* A claim in Italian, which medflag does not read: review, and
+	 * both counted in stats. */
+	{
+		char		msg[512], act[16];
+		size_t		ml = mf_integ_post(msg, sizeof(msg), "h-it",
+		    "Il vaccino MPR causa l'autismo: mio figlio ha smesso di "
+		    "parlare dopo la puntura, sono sicuro che sia stato il "
+		    "vaccino.");
+		int64_t		rv0 = mf_integ_stat(&t, "review");
+		int64_t		lu0 = mf_integ_stat(&t, "lang_unsupported");
+
+		zmq_send(chk, "", 0, ZMQ_SNDMORE);
+		zmq_send(chk, msg, ml, 0);
+		MF_ASSERT_NOT_NULL(ans = s_recv_answer(chk, &len, 5000));
+		MF_ASSERT_STR_EQ("annotate", mf_integ_field(ans, len,
+		    "action", act, sizeof(act)));
+		free(ans);
+		MF_ASSERT_EQ(rv0 + 1, mf_integ_stat(&t, "review"));
+		MF_ASSERT_EQ(lu0 + 1, mf_integ_stat(&t, "lang_unsupported"));
+	}
 	zmq_close(chk);
 	zmq_close(ing);
 	zmq_close(big);
