@@ -2061,6 +2061,12 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			if (v->action >= MF_ACT_ANNOTATE)
 				v->flags |= MF_VF_REVIEW;
 		}
+		/* A forum that reads every post it cannot judge itself
+		 * (other-lang-action): at least that, to review. */
+		if (v->action < pol->other_lang_action) {
+			v->action = pol->other_lang_action;
+			v->flags |= MF_VF_REVIEW;
+		}
 	}
 	if (timed_out) {
 		if (mf_verdict_set_error(v, MF_STATUS_TIMEOUT, "time budget "

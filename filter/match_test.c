@@ -875,6 +875,21 @@ MF_TEST(match_other_language_reaches_review_not_a_flag)
 	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
 	MF_ASSERT_EQ(MF_VF_LANG_UNSUPPORTED, v->flags);
 	mf_verdict_destroy(&v);
+	/* other-lang-action annotate: every such post to review, one that
+	 * no rule matched too; a post of ours is not touched. */
+	rs->policy.other_lang_max = MF_ACT_ANNOTATE;
+	rs->policy.other_lang_action = MF_ACT_ANNOTATE;
+	v = s_judge_lang(rs, "Ciao a tutti, sono nuovo qui e sono molto "
+	    "contento di essere nel gruppo.", NULL);
+	MF_ASSERT_EQ(0, v->nhits);
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	MF_ASSERT_EQ(MF_VF_LANG_UNSUPPORTED | MF_VF_REVIEW, v->flags);
+	mf_verdict_destroy(&v);
+	v = s_judge_lang(rs, "Hello everyone, I am new here and glad to be "
+	    "in the group.", NULL);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT_EQ(0, v->flags);
+	mf_verdict_destroy(&v);
 	mf_ruleset_destroy(&rs);
 	mf_diags_free(&d);
 }

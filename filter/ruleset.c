@@ -59,6 +59,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->judge_quotes = 0;
 	p->limit_action = MF_ACT_FLAG;
 	p->other_lang_max = MF_ACT_ANNOTATE;
+	p->other_lang_action = MF_ACT_NONE;
 	p->model_mode = MF_MODE_SHADOW;
 	p->model_weight = 2;
 	p->model_veto = -1;
@@ -147,6 +148,10 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, other_lang_max),
 	    "most action for a post in a language the rules do not cover "
 	    "(more than that gives flag review)" },
+	{ "other-lang-action", S_ACTION, 0, 0,
+	    offsetof(mf_policy_t, other_lang_action),
+	    "least action for a post in a language the rules do not cover, "
+	    "with flag review (none: only what its words earn)" },
 	{ "model", S_MODE, 0, 0, offsetof(mf_policy_t, model_mode),
 	    "enforce: the model's score counts; shadow: it is reported only" },
 	{ "model-veto", S_THRESH, 0, 1, offsetof(mf_policy_t, model_veto),

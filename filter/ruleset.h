@@ -93,6 +93,7 @@ typedef struct mf_policy {
 	mf_action_t limit_action;	/* least action when a rule hits a limit */
 	mf_action_t other_lang_max;	/* most action for a post in a
 					 * language medflag does not read */
+	mf_action_t other_lang_action;	/* least action for such a post */
 	/* The model (learn.h), when the rules folder has one: it adds
 	 * model_weight x log-odds of its probability, kept within
 	 * [model_min, model_max]; from model_review up a post reaches the
