@@ -264,12 +264,11 @@ static const char *const s_lang_words[S_LANGS] = {
 	" der die das und ist nicht ich mit ein eine zu auf den dem sie wir"
 	" aber auch mein sich von hat sind ",
 	" che sono gli della delle dello degli anche mio miei ho nel nella"
-	" dalla"
-	" dopo io lei ogni tutto molto sul sulla tutti tutte cosi stato stata"
-	" sia gia piu poi agli hanno detto nulla loro suo ci sta ecco bene noi"
-	" voi senza questo questa quello perche niente ancora quindi stesso"
-	" essere adesso invece figlio anni fatto volta giorno grazie ciao"
-	" sapete avete siamo ",
+	" dalla dopo io lei ogni tutto molto sul sulla tutti tutte cosi stato"
+	" stata sia gia piu poi agli hanno detto nulla loro suo ci sta ecco"
+	" bene noi voi senza questo questa quello perche niente ancora quindi"
+	" stesso essere adesso invece figlio anni fatto volta giorno grazie"
+	" ciao sapete avete siamo ",
 	" nao uma ele ela isso isto meu minha voce pra sao foi seu sua pela"
 	" esse essa estou tenho fiz ao aos tem muito entao agora ainda num"
 	" numa dele dela onde quem mesmo coisa pois vai vou estao bem mae"
@@ -290,9 +289,11 @@ static const char *const s_lang_words[S_LANGS] = {
 
 /*
  * The words above in a table: a word of up to 6 letters is a number in
- * base 27 (27^6 fits in 32 bits), and its slot holds that number and its language + 1 (0: free).
- * Built once; a strstr() per language and word of every post cost more
- * than the rules' literal scan.
+ * base 27 (27^6 fits in 32 bits), and its slot holds that number and its
+ * language + 1 (0: free). Built once; a strstr() per language and word of
+ * every post cost more than the rules' literal scan. The table is kept
+ * two thirds empty, so that a word of no list (most words) finds a free
+ * slot after a probe or two.
  */
 #define S_LW_SLOTS	1024
 
@@ -389,14 +390,21 @@ s_guess_lang(const char *t, size_t len)
 }
 
 /* The primary subtag of a BCP 47 tag ("en" of "en-GB", "pt" of "pt_BR"),
+ * or its three-letter code ("eng", "fra", "fre", "spa", "deu", "ger"),
  * when it is one of ours: its name in s_lang_names, else NULL. */
 static const char *
 s_lang_tag_ours(const char *tag)
 {
+	static const char *const three[S_LANGS_OURS][2] = {
+		{ "eng", "eng" }, { "fra", "fre" }, { "spa", "spa" },
+		{ "deu", "ger" },
+	};
 	size_t n = strcspn(tag, "-_");
 
 	for (size_t l = 0; l < S_LANGS_OURS; l++)
-		if (n == 2 && strncasecmp(tag, s_lang_names[l], 2) == 0)
+		if ((n == 2 && strncasecmp(tag, s_lang_names[l], 2) == 0) ||
+		    (n == 3 && (strncasecmp(tag, three[l][0], 3) == 0 ||
+		    strncasecmp(tag, three[l][1], 3) == 0)))
 			return s_lang_names[l];
 	return NULL;
 }

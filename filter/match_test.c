@@ -863,6 +863,10 @@ MF_TEST(match_other_language_reaches_review_not_a_flag)
 	v = s_judge_lang(rs, "Le cure est dans le jardin.", "FR-be");
 	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
 	mf_verdict_destroy(&v);
+	v = s_judge_lang(rs, "cure", "fre");
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_EQ(0, v->flags & MF_VF_LANG_UNSUPPORTED);
+	mf_verdict_destroy(&v);
 	/* other-lang-max none: the flag says why, no action and no review. */
 	rs->policy.other_lang_max = MF_ACT_NONE;
 	v = s_judge_lang(rs, it, NULL);
