@@ -4,7 +4,9 @@
  * leet repair on and off, and the result must hold the contract of
  * normalize.h: valid UTF-8 without NUL, every offset range non-empty and
  * within the input, both offset arrays monotone. The input is also
- * normalized as a pattern, which must keep its ASCII bytes.
+ * normalized as a pattern, which must keep its ASCII bytes, and its
+ * language is told, with its first bytes as the post's lang field: the
+ * answer is one of the languages the guess knows, "" or that field.
  *
  * Built with -fsanitize=fuzzer by `make fuzz`; linked with replay.c it
  * replays tests/fuzz/corpus/normalize/ in `make check`.
@@ -15,7 +17,9 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "match.h"
 #include "normalize.h"
+#include "post.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -75,6 +79,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (mf_format_t)f, o, &err) == 0);
 			s_check(&n, size);
 		}
+	}
+	/* Its language, the first bytes up to a NUL or the 8th the lang
+	 * field (an empty one: none). */
+	{
+		static const char *const known[] = { "", "en", "fr", "es",
+		    "de", "it", "pt", "nl", "pl" };
+		char		 tag[9] = { 0 };
+		mf_post_t	 post = { 0 };
+		const char	*l;
+		int		 ok = 0;
+
+		for (size_t i = 0; i < 8 && i < size && data[i]; i++)
+			tag[i] = (char)data[i];
+		post.lang = tag[0] ? tag : NULL;
+		S_CHECK(mf_normalize(&n, (const char *)data, size, MF_FMT_TEXT,
+		    0, &err) == 0);
+		S_CHECK((l = mf_post_lang(&post, &n)) != NULL);
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			ok |= strcmp(l, known[i]) == 0;
+		S_CHECK(ok || l == post.lang);
 	}
 	/* As a pattern: up to the first NUL; ASCII bytes are kept. */
 	if ((pat = mf_malloc(size + 1)) == NULL)
