@@ -162,7 +162,9 @@ s_show(const mf__mp_obj_t *cur, const mf__mp_obj_t *prev, double secs,
 	s_rates(cur, prev, "verdicts", secs);
 	printf("\nstatus   ");
 	s_rates(cur, prev, "status", secs);
-	putchar('\n');
+	printf("\nflags     review %.1f  lang_unsupported %.1f\n",
+	    s_rate(cur, prev, "review", secs), s_rate(cur, prev,
+	    "lang_unsupported", secs));
 	s_hist(cur, hc);
 	if (prev != NULL) {
 		s_hist(prev, hp);

@@ -371,6 +371,7 @@ MF_TEST(clients_push_bad_line_check_stats)
 	MF_ASSERT_STR_CONTAINS(out, "posts, last ");
 	MF_ASSERT_STR_CONTAINS(out, "workers   2\n");
 	MF_ASSERT_STR_CONTAINS(out, "redis     up");
+	MF_ASSERT_STR_CONTAINS(out, "\nflags     review ");
 	free(out);
 	MF_ASSERT_EQ(2, s_run(&out, "%s -c %s top -d 0", bin, t.conf));
 	free(out);
