@@ -245,15 +245,15 @@ mf_scan_stats_add(mf_scan_stats_t *into, const mf_scan_stats_t *from)
  * every rule runs).
  *
  * The rules and the model read en, fr, es and de (S_LANGS_OURS). Italian,
- * Portuguese, Dutch and Polish are told so that a post in one of them is
- * known for one medflag does not read: rules match its words by chance
+ * Portuguese, Dutch, Polish, Swedish, Romanian, Turkish and Czech are told
+ * so that a post in one of them is known for one medflag does not read: rules match its words by chance
  * ("il vaccino causa l'autismo" reads like the English and French rules),
  * and the model, which never learned it, would veto or add at random.
  */
-#define S_LANGS		8
+#define S_LANGS		12
 #define S_LANGS_OURS	4
 static const char *const s_lang_names[S_LANGS] = { "en", "fr", "es", "de",
-	"it", "pt", "nl", "pl" };
+	"it", "pt", "nl", "pl", "sv", "ro", "tr", "cs" };
 static const char *const s_lang_words[S_LANGS] = {
 	" the and is are of to that it this with my was you for have they but"
 	" what just not ",
@@ -285,6 +285,17 @@ static const char *const s_lang_words[S_LANGS] = {
 	" mozna trzeba potem jednak dzis ktos moja moje jakis jakie przy albo"
 	" lub oraz czyli kto jako lekarz takze bedzie mogl mial miala zeby"
 	" dzien ",
+	" och att det som ett jag inte har av om mitt vi ska nar eller bara"
+	" mycket efter sedan hade inga ingen vad hur sig mig sjuk ",
+	" sunt pentru cu pe din asta acest fost ea ei mult foarte dupa despre"
+	" sau doar iar acum fiul mea ceva nimic cineva unde daca cand totul"
+	" niste ",
+	" bir bu yok ama daha gibi icin cok degil olan oldu kadar sonra sey"
+	" bunu benim bence neden hem veya simdi annem babam ki"
+	" nasil hic diye olarak ",
+	" jsem jsou ktery jen uz jsme nebo jeho ktera kdyz proc taky"
+	" tady muj dite lekar davka jste bych muze neni jak tak moje bylo byl"
+	" jako ",
 };
 
 /*
@@ -329,13 +340,37 @@ s_lw_build(void)
 		}
 }
 
-#define S_LW_L_STROKE(t, i, len)	((unsigned char)(t)[i] == 0xc5 && \
-	(i) + 1 < (len) && (unsigned char)(t)[(i) + 1] == 0x82)
+/* The letter of ours a two-byte letter that normalization keeps (it has
+ * no accent to take off) reads as here: the Polish "ł" an "l" ("był"),
+ * the Turkish dotless "ı" an "i" ("aşı"); 0 for any other byte. */
+static inline unsigned char
+s_lw_kept(const char *t, size_t i, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)t;
+
+	if (i + 1 >= len || (u[i] != 0xc5 && u[i] != 0xc4))
+		return 0;
+	return u[i] == 0xc5 && u[i + 1] == 0x82 ? 'l' :
+	    u[i] == 0xc4 && u[i + 1] == 0xb1 ? 'i' : 0;
+}
+
+/* The other language with the most words in 'n'. */
+static size_t
+s_best_other(const size_t *n)
+{
+	size_t b = S_LANGS_OURS;
+
+	for (size_t l = S_LANGS_OURS + 1; l < S_LANGS; l++)
+		if (n[l] > n[b])
+			b = l;
+	return b;
+}
 
 static const char *
 s_guess_lang(const char *t, size_t len)
 {
 	size_t	n[S_LANGS] = { 0 }, best = 0, second = 0, b = 0;
+	size_t	ours = 0, others = 0;
 
 	(void)pthread_once(&s_lw_once, s_lw_build);
 	for (size_t i = 0; i < len; ) {
@@ -343,19 +378,16 @@ s_guess_lang(const char *t, size_t len)
 		size_t		k = 0;
 
 		while (i < len && !(t[i] >= 'a' && t[i] <= 'z') &&
-		    !S_LW_L_STROKE(t, i, len))
+		    s_lw_kept(t, i, len) == 0)
 			i++;
-		/* Normalization keeps the Polish "ł" (it has no accent to
-		 * take off); here it is an "l", as in "był", "było". */
 		for (;;) {
 			unsigned char	c;
 
 			if (i < len && t[i] >= 'a' && t[i] <= 'z')
 				c = (unsigned char)t[i++];
-			else if (S_LW_L_STROKE(t, i, len)) {
-				c = 'l';
+			else if ((c = s_lw_kept(t, i, len)) != 0)
 				i += 2;
-			} else
+			else
 				break;
 			if (k < 6)
 				key = key * 27 + (uint32_t)(c - 'a' + 1);
@@ -377,16 +409,23 @@ s_guess_lang(const char *t, size_t len)
 			b = l;
 		} else if (n[l] > second)
 			second = n[l];
-	/* One of ours by twice the next; another by half as much again:
-	 * Italian and Portuguese share many short words with Spanish and
-	 * French ("il", "una", "con", "lo"), and a post of ours that leads
-	 * with another's words at all is not one (on every corpus here,
-	 * none does). */
-	if (best < 3)
-		return NULL;
-	if (b < S_LANGS_OURS)
+	/* One of ours by twice the next. Else the other languages, their
+	 * words counted together, by half as much again as the best of
+	 * ours: Italian and Portuguese share many short words with Spanish
+	 * and French ("il", "una", "con", "lo"), Czech with Polish ("jak",
+	 * "tak"), and a post of ours that leads with other languages' words
+	 * at all is not one (on every corpus here, none does). */
+	if (best >= 3 && b < S_LANGS_OURS)
 		return best >= 2 * second ? s_lang_names[b] : NULL;
-	return 2 * best >= 3 * second ? s_lang_names[b] : NULL;
+	for (size_t l = 0; l < S_LANGS; l++)
+		if (l < S_LANGS_OURS) {
+			if (n[l] > ours)
+				ours = n[l];
+		} else
+			others += n[l];
+	if (others < 3 || 2 * others < 3 * ours)
+		return NULL;
+	return s_lang_names[b >= S_LANGS_OURS ? b : s_best_other(n)];
 }
 
 /* The primary subtag of a BCP 47 tag ("en" of "en-GB", "pt" of "pt_BR"),

@@ -84,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * field (an empty one: none). */
 	{
 		static const char *const known[] = { "", "en", "fr", "es",
-		    "de", "it", "pt", "nl", "pl" };
+		    "de", "it", "pt", "nl", "pl", "sv", "ro", "tr", "cs" };
 		char		 tag[9] = { 0 };
 		mf_post_t	 post = { 0 };
 		const char	*l;

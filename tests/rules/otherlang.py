@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-# Posts in a language medflag does not read (other-lang.jsonl: 200 forum
-# posts in Italian, Portuguese, Dutch and Polish, half of them claims)
+# Posts in a language medflag does not read (other-lang.jsonl: 400 forum
+# posts in Italian, Portuguese, Dutch, Polish, Swedish, Romanian, Turkish
+# and Czech, half of them claims)
 # are told so, by their lang field and by their words, and none is
 # flagged: the rules find a claim's words there by chance, and the model
 # never learned the language (docs/rules.md, "Languages"). No post of the
