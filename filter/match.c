@@ -500,6 +500,16 @@ s_post_lang(const mf_post_t *post, const mf_norm_t *norm)
 	return g ? g : "";
 }
 
+/* Tells the post's language once, into '*lang' (s_post_lang()): 1 when
+ * it is one medflag does not read, else 0. */
+static int
+s_tell_lang(const mf_scanner_t *self, const mf_post_t *post,
+    const char **lang)
+{
+	*lang = s_post_lang(post, &self->norm);
+	return !s_lang_ours(*lang);
+}
+
 /* Prepares the match context for 'rs' (limits) with our JIT stack. */
 static int
 s_prepare(mf_scanner_t *self, const mf_ruleset_t *rs)
@@ -1842,6 +1852,9 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	const mf_model_t	*model = so->model ? so->model : rs->model;
 	double			 asserted;	/* what asserting hits add */
 	const char		*lang = NULL;	/* "" once told: unknown */
+	int			 foreign = -1;	/* in a language medflag
+						 * does not read; -1: not
+						 * told yet */
 	mf_scan_stats_t		*st = self->stats;
 	int64_t			 mark;
 
@@ -1926,7 +1939,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	self->rhetorical = 0;
 	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
 	    !(opts & MF_SCAN_NO_MODEL) &&
-	    s_lang_ours(lang = s_post_lang(post, &self->norm))) {
+	    !(foreign = s_tell_lang(self, post, &lang))) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
 		if (mf_model_feats(self->norm.text, self->norm.len, lang,
@@ -1964,10 +1977,9 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 			continue;
 		/* Told once, and only for a post that has a candidate rule
 		 * with a language. */
-		if (r->lang && lang == NULL)
-			lang = s_post_lang(post, &self->norm);
-		if (r->lang && *lang && strcmp(r->lang, lang) != 0 &&
-		    s_lang_ours(lang))
+		if (r->lang && foreign < 0)
+			foreign = s_tell_lang(self, post, &lang);
+		if (r->lang && *lang && !foreign && strcmp(r->lang, lang) != 0)
 			continue;
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */
@@ -2099,9 +2111,9 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	 * rules at random). What the rules found in its words brings it to
 	 * the review queue, no further (other-lang-max): their negation,
 	 * reporting and sarcasm words are not the post's. */
-	if (lang == NULL)
-		lang = s_post_lang(post, &self->norm);
-	if (!s_lang_ours(lang)) {
+	if (foreign < 0)
+		foreign = s_tell_lang(self, post, &lang);
+	if (foreign) {
 		v->flags |= MF_VF_LANG_UNSUPPORTED;
 		if (v->action > pol->other_lang_max) {
 			v->action = pol->other_lang_max;
