@@ -501,13 +501,14 @@ s_post_lang(const mf_post_t *post, const mf_norm_t *norm)
 }
 
 /* Tells the post's language once, into '*lang' (s_post_lang()): 1 when
- * it is one medflag does not read, else 0. */
+ * it is one medflag does not read (not one of ours, and no rule of 'rs'
+ * is written for it), else 0. */
 static int
-s_tell_lang(const mf_scanner_t *self, const mf_post_t *post,
-    const char **lang)
+s_tell_lang(const mf_scanner_t *self, const mf_ruleset_t *rs,
+    const mf_post_t *post, const char **lang)
 {
 	*lang = s_post_lang(post, &self->norm);
-	return !s_lang_ours(*lang);
+	return !s_lang_ours(*lang) && !mf_ruleset_reads(rs, *lang);
 }
 
 /* Prepares the match context for 'rs' (limits) with our JIT stack. */
@@ -1935,11 +1936,14 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	}
 	/* The model's view, told before the rules run: a post it finds
 	 * unlike a claim has its asserting hits scaled by model-veto-scale
-	 * (debunks, reports and stories of harm share a claim's words). */
+	 * (debunks, reports and stories of harm share a claim's words).
+	 * Only in a language it learned: a post in one that only the
+	 * forum's own rules read (`lang it`) is theirs alone. */
 	self->rhetorical = 0;
 	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
 	    !(opts & MF_SCAN_NO_MODEL) &&
-	    !(foreign = s_tell_lang(self, post, &lang))) {
+	    !(foreign = s_tell_lang(self, rs, post, &lang)) &&
+	    s_lang_ours(lang)) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
 		if (mf_model_feats(self->norm.text, self->norm.len, lang,
@@ -1978,8 +1982,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		/* Told once, and only for a post that has a candidate rule
 		 * with a language. */
 		if (r->lang && foreign < 0)
-			foreign = s_tell_lang(self, post, &lang);
-		if (r->lang && *lang && !foreign && strcmp(r->lang, lang) != 0)
+			foreign = s_tell_lang(self, rs, post, &lang);
+		if (r->lang && *lang && !foreign && !mf_lang_is(lang, r->lang))
 			continue;
 		/* Time spent in rules the caller shadowed does not count
 		 * against the budget; once it is spent they are skipped. */
@@ -2112,7 +2116,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	 * the review queue, no further (other-lang-max): their negation,
 	 * reporting and sarcasm words are not the post's. */
 	if (foreign < 0)
-		foreign = s_tell_lang(self, post, &lang);
+		foreign = s_tell_lang(self, rs, post, &lang);
 	if (foreign) {
 		v->flags |= MF_VF_LANG_UNSUPPORTED;
 		if (v->action > pol->other_lang_max) {

@@ -898,6 +898,64 @@ MF_TEST(match_other_language_reaches_review_not_a_flag)
 	mf_diags_free(&d);
 }
 
+/*
+ * A forum that writes rules for its own language (`lang it`) has its
+ * posts in that language read by those rules alone (and the rules
+ * without a language), judged as any post: no cap, no flag
+ * lang_unsupported. The model, which never learned the language, stays
+ * out. A language no rule is written for is still another language.
+ */
+MF_TEST(match_a_forums_own_language_is_read_by_its_rules)
+{
+	const char	*rules =
+	    S_CLAIM_C
+	    "rule c.it\n score 6\n lang IT\n match /\\bcura\\b/\n"
+	    " unless /\\bnon\\b/\nend\n"
+	    "rule c.fr\n score 6\n lang fr\n match /\\bcure\\b/\nend\n"
+	    "rule c.any\n score 1\n match /\\bcancro\\b/\nend\n";
+	const char	*it = "Il bicarbonato cura tutto, anche il cancro: mio "
+			    "zio lo ha detto e sono sicuro che sia vero.";
+	const char	*itneg = "Il bicarbonato non cura il cancro, lo dice "
+			    "anche il mio medico e sono d'accordo.";
+	const char	*pt = "O bicarbonato cura tudo, até o cancro: o meu "
+			    "tio disse isso e eu também acho que não é "
+			    "mentira.";
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("l.rules", rules, NULL,
+	    NULL, 0, &d);
+	mf_verdict_t	*v;
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT(mf_ruleset_reads(rs, "it-IT"));
+	MF_ASSERT(!mf_ruleset_reads(rs, "pt"));
+	/* Italian by its words: its rule and the one without a language;
+	 * the French rule stands aside. A flag, as for any post. */
+	v = s_judge_lang(rs, it, NULL);
+	MF_ASSERT_EQ(2, v->nhits);
+	MF_ASSERT_STR_EQ("c.it", v->hits[0].rule);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_EQ(0, v->flags & (MF_VF_LANG_UNSUPPORTED | MF_VF_REVIEW));
+	mf_verdict_destroy(&v);
+	/* Its own negation words cancel it. */
+	v = s_judge_lang(rs, itneg, NULL);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	mf_verdict_destroy(&v);
+	/* By the field alone, with a region, in a post too short to tell. */
+	v = s_judge_lang(rs, "cura cure", "it-IT");
+	MF_ASSERT_EQ(1, v->nhits);
+	MF_ASSERT_STR_EQ("c.it", v->hits[0].rule);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	mf_verdict_destroy(&v);
+	/* Portuguese has no rules of its own: every rule runs, and what
+	 * they find goes to review, no further. */
+	v = s_judge_lang(rs, pt, NULL);
+	MF_ASSERT(v->flags & MF_VF_LANG_UNSUPPORTED);
+	MF_ASSERT_EQ(MF_ACT_ANNOTATE, v->action);
+	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+}
+
 /* A scanner remembers what each shared pattern found only for the text
  * at hand: posts of the same length, whose clauses span the same bytes,
  * are judged in a row exactly as by fresh scanners. */

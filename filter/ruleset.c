@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -1139,6 +1140,24 @@ s_apply_overrides(mf_ruleset_t *rs, mf_diags_t *diags)
 	return errors;
 }
 
+/* Notes the language of a rule (its `lang`: its primary subtag, "it"
+ * of "it-IT") once. One too long for a subtag, or past
+ * MF_RULESET_LANGS, reads no post. */
+static void
+s_note_lang(mf_ruleset_t *rs, const char *lang)
+{
+	size_t	 n = strcspn(lang, "-_");
+	char	*to = rs->langs[rs->nlangs % MF_RULESET_LANGS];
+
+	if (n == 0 || n >= sizeof(rs->langs[0]) ||
+	    rs->nlangs == MF_RULESET_LANGS || mf_ruleset_reads(rs, lang))
+		return;
+	for (size_t i = 0; i < n; i++)
+		to[i] = (char)tolower((unsigned char)lang[i]);
+	to[n] = '\0';
+	rs->nlangs++;
+}
+
 static int
 s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
     mf_diags_t *diags)
@@ -1201,6 +1220,8 @@ s_finish(mf_ruleset_t *rs, const mf_sources_t *vetted, int errors,
 			    "expect lines", r->id);
 		if (r->nmatch > rs->max_match)
 			rs->max_match = r->nmatch;
+		if (r->lang)
+			s_note_lang(rs, r->lang);
 		for (size_t j = 0; j < r->nmatch; j++)
 			if (s_compile_one(rs, r, &r->match[j], diags) == -1)
 				errors++;
@@ -1469,6 +1490,23 @@ const char *
 mf_ruleset_hash(const mf_ruleset_t *self)
 {
 	return self->hash;
+}
+
+int
+mf_lang_is(const char *lang, const char *tag)
+{
+	size_t n = strcspn(lang, "-_");
+
+	return strlen(tag) == n && strncasecmp(lang, tag, n) == 0;
+}
+
+int
+mf_ruleset_reads(const mf_ruleset_t *self, const char *lang)
+{
+	for (size_t i = 0; i < self->nlangs; i++)
+		if (mf_lang_is(lang, self->langs[i]))
+			return 1;
+	return 0;
 }
 
 const struct mf_model *

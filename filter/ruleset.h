@@ -165,6 +165,9 @@ typedef struct mf_override {
 
 typedef struct mf_ruleset mf_ruleset_t;
 
+/* The most languages a rule set tells apart by its rules' `lang`. */
+#define MF_RULESET_LANGS	16
+
 #define MF_LOAD_NO_PREFILTER	0x01u	/* build no prefilter (tests, bench) */
 #define MF_LOAD_NO_JIT		0x02u
 #define MF_LOAD_NO_MODEL	0x04u	/* leave DIR/medflag.model alone */
@@ -211,6 +214,14 @@ const mf_rule_t		*mf_ruleset_find(const mf_ruleset_t *self,
 size_t			 mf_ruleset_noverrides(const mf_ruleset_t *self);
 const mf_override_t	*mf_ruleset_override(const mf_ruleset_t *self,
 			    size_t i);
+/*
+ * Whether language 'lang' (a post's: "it", "pt-BR") is 'tag' (a rule's
+ * `lang`): the same primary subtag, in any case.
+ */
+int			 mf_lang_is(const char *lang, const char *tag);
+/* Whether a rule of the set is written for 'lang' (mf_lang_is()). */
+int			 mf_ruleset_reads(const mf_ruleset_t *self,
+			    const char *lang);
 /* The model loaded from DIR/medflag.model, or NULL. */
 const struct mf_model	*mf_ruleset_model(const mf_ruleset_t *self);
 /* The prefilter, or NULL when built without one. */

@@ -91,6 +91,11 @@ struct mf_ruleset {
 	 * nrules: a post in which it finds none is not searched. */
 	mf_litreq_t	 *sarcasm_req;
 	struct mf_model	 *model;	/* DIR/medflag.model, or NULL */
+	/* The languages the rules are written for (`lang`), each once, in
+	 * lower case: a post in one of them is read by its rules, whether
+	 * or not it is one of en, fr, es, de (match.c). */
+	char		  langs[MF_RULESET_LANGS][8];
+	size_t		  nlangs;
 	/* Every distinct compiled pattern; patterns borrow their code. */
 	mf_code_t	 *codes;
 	size_t		  ncodes, capcodes;

@@ -60,6 +60,7 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
     const mf_scanner_t *sc, int normalized, int color)
 {
 	const mf_policy_t *pol = mf_ruleset_policy(rs);
+	const char	  *lang = mf_post_lang(post, mf_scanner_norm(sc));
 
 	printf("text:     ");
 	s_highlight(post->body, post->body_len, v, color);
@@ -77,8 +78,14 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 	if (v->flags & MF_VF_LANG_UNSUPPORTED)
 		printf("language: %s, which the rules and the model do not "
 		    "read: every rule ran, the model did not, and the action "
-		    "stops at %s (other-lang-max)\n", mf_post_lang(post,
-		    mf_scanner_norm(sc)), mf_action_name(pol->other_lang_max));
+		    "stops at %s (other-lang-max)\n", lang,
+		    mf_action_name(pol->other_lang_max));
+	else if (*lang && !mf_lang_is(lang, "en") && !mf_lang_is(lang, "fr") &&
+	    !mf_lang_is(lang, "es") && !mf_lang_is(lang, "de") &&
+	    mf_ruleset_reads(rs, lang))
+		printf("language: %s, read by the rules written for it (and "
+		    "those without a language); the model, which never "
+		    "learned it, did not run\n", lang);
 	for (size_t i = 0; i < v->nhits; i++) {
 		const mf_hit_t		*h = &v->hits[i];
 		const mf_claim_t	*c = h->claim ?
