@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -57,6 +58,39 @@ s_col(const s_parser_t *p, const char *at)
 #define S_WARN(p, at, hint, ...)					\
 	mf_diags_add((p)->diags, MF_DIAG_WARNING, (p)->file, (p)->line,	\
 	    s_col((p), (at)), (hint), __VA_ARGS__)
+
+/*
+ * Is the 'n' bytes at 'v' a language code, as a `lang` line needs: a
+ * primary subtag of two or three letters ("en", "it", "fil") and
+ * optional subtags ("pt-BR", "zh_Hant"), not one of the codes for no
+ * language? Reports the error at 'v' when not.
+ */
+static int
+s_lang_code(s_parser_t *p, const char *v, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n && ((v[i] >= 'a' && v[i] <= 'z') ||
+	    (v[i] >= 'A' && v[i] <= 'Z')))
+		i++;
+	k = i;
+	while (k < n && (v[k] == '-' || v[k] == '_')) {
+		size_t s = ++k;
+
+		while (k < n && k - s < 8 && isalnum((unsigned char)v[k]))
+			k++;
+		if (k == s)
+			break;
+	}
+	if (i >= 2 && i <= 3 && k == n && !(i == 3 &&
+	    (strncasecmp(v, "und", 3) == 0 || strncasecmp(v, "mul", 3) == 0 ||
+	    strncasecmp(v, "zxx", 3) == 0 || strncasecmp(v, "mis", 3) == 0)))
+		return 1;
+	S_ERR(p, v, "write the language's code: en, fr, es, de, or a "
+	    "forum's own (it, pt-BR)", "'%.*s' is not a language code",
+	    (int)n, v);
+	return 0;
+}
 
 void
 mf__claim_free(mf_claim_t *c)
@@ -651,7 +685,9 @@ s_rule_kw(s_parser_t *p, const char *kw, size_t kwn, const char *at,
 			    "unknown mode '%.*s'", (int)n, v);
 	} else if (KW("lang")) {
 		mf_free(r->lang);
-		if ((r->lang = mf_strndup(v, n)) == NULL)
+		r->lang = NULL;
+		if (s_lang_code(p, v, n) && (r->lang = mf_strndup(v, n)) ==
+		    NULL)
 			p->oom = 1;
 	} else if (KW("expect")) {
 		s_expect(p, v, end, 1, &r->expect, &r->nexpect);
@@ -783,9 +819,11 @@ s_lexicon_kw(s_parser_t *p, const char *kw, size_t kwn, const char *v,
 		}
 		mf_free(pat.source);
 		mf_free(pat.flags);
-	} else if (kwn == 4 && memcmp(kw, "lang", 4) == 0 && n) {
+	} else if (kwn == 4 && memcmp(kw, "lang", 4) == 0) {
 		mf_free(d->lang);
-		if ((d->lang = mf_strndup(v, n)) == NULL)
+		d->lang = NULL;
+		if (s_lang_code(p, v, n) && (d->lang = mf_strndup(v, n)) ==
+		    NULL)
 			p->oom = 1;
 	} else if (kwn == 6 && memcmp(kw, "expect", 6) == 0)
 		s_expect(p, v, end, 0, &d->expect, &d->nexpect);

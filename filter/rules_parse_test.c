@@ -376,6 +376,32 @@ MF_TEST(parse_override_errors_are_located)
 	    "off\nend\n", "x.rules:10:2", "unknown keyword 'override'");
 }
 
+/* A `lang` line names a language by its code; "pt-BR" and a forum's own
+ * "it" are codes, "english" and "und" are not. */
+MF_TEST(parse_lang_must_be_a_language_code)
+{
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs = mf_ruleset_load_string("x.rules", CLAIM
+	    "rule c.a\n score 6\n lang pt-BR\n match /a/\nend\n"
+	    "rule c.b\n score 6\n lang it\n match /b/\nend\n"
+	    "lexicon fil-w\n lang fil\n words /c/\nend\n", NULL, NULL, 0,
+	    &d);
+
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT(mf_ruleset_reads(rs, "pt"));
+	MF_ASSERT(mf_ruleset_reads(rs, "IT-ch"));
+	MF_ASSERT(!mf_ruleset_reads(rs, "en"));
+	mf_ruleset_destroy(&rs);
+	mf_diags_free(&d);
+	s_expect_error(CLAIM "rule c.a\n score 6\n lang english\n"
+	    " match /a/\nend\n", "x.rules:9:7", "'english' is not a "
+	    "language code");
+	s_expect_error(CLAIM "rule c.a\n score 6\n lang und\n"
+	    " match /a/\nend\n", "x.rules:9:7", "'und' is not");
+	s_expect_error(CLAIM "lexicon w\n lang e n\n words /c/\nend\n",
+	    "x.rules:8:7", "'e n' is not");
+}
+
 MF_TEST(parse_every_lang_unless_goes_to_that_languages_rules)
 {
 	mf_ruleset_t	*rs = s_load_passing(
