@@ -2,7 +2,9 @@
  * fuzz_rules.c - libFuzzer target for the rule reader and compiler: any
  * bytes as a rules file must load or be refused with located diagnostics,
  * never crash, hang or leak; a set that loads must run its own expect
- * lines and judge a post.
+ * lines and judge a post: as it comes, and with the language of its first
+ * rule as the post's lang field, which the set then reads (no
+ * lang_unsupported).
  * SPDX-License-Identifier: MIT
  */
 #include <stdint.h>
@@ -12,6 +14,27 @@
 #include "medflag.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Judges 'p' ('size' bytes of body): every span inside the body; when
+ * 'read', the post is in a language the set reads. */
+static void
+s_judge(mf_scanner_t *sc, const mf_ruleset_t *rs, mf_post_t *p,
+    size_t size, int read)
+{
+	mf_verdict_t *v = NULL;
+
+	if (mf_scan(sc, rs, NULL, p, 0, &v, NULL) != 0)
+		return;
+	for (size_t i = 0; i < v->nhits; i++)
+		for (size_t j = 0; j < v->hits[i].nspans; j++)
+			if (v->hits[i].spans[j].end > size ||
+			    v->hits[i].spans[j].start >
+			    v->hits[i].spans[j].end)
+				abort();
+	if (read && (v->flags & MF_VF_LANG_UNSUPPORTED))
+		abort();
+	mf_verdict_destroy(&v);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,22 +56,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rs != NULL) {
 		mf_scanner_t	*sc = mf_scanner_new(NULL);
 		mf_post_t	*p = mf_post_new_len("f", text, size);
-		mf_verdict_t	*v = NULL;
+		const char	*l = mf_ruleset_size(rs) > 0 ?
+				    mf_ruleset_rule(rs, 0)->lang : NULL;
 
 		if (sc && p) {
 			(void)mf_ruleset_test(rs, sc, &d);
-			if (mf_scan(sc, rs, NULL, p, 0, &v, NULL) == 0) {
-				for (size_t i = 0; i < v->nhits; i++)
-					for (size_t j = 0; j < v->hits[i].nspans;
-					    j++)
-						if (v->hits[i].spans[j].end >
-						    size ||
-						    v->hits[i].spans[j].start >
-						    v->hits[i].spans[j].end)
-							abort();
-			}
+			s_judge(sc, rs, p, size, 0);
+			if (l != NULL && (p->lang = mf_strdup(l)) != NULL)
+				s_judge(sc, rs, p, size,
+				    mf_ruleset_reads(rs, p->lang));
 		}
-		mf_verdict_destroy(&v);
 		mf_post_destroy(&p);
 		mf_scanner_destroy(&sc);
 		mf_ruleset_destroy(&rs);
