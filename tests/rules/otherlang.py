@@ -5,14 +5,17 @@
 # are told so, by their lang field and by their words, and none is
 # flagged: the rules find a claim's words there by chance, and the model
 # never learned the language (docs/rules.md, "Languages"). No post of the
-# four languages it reads (tests/corpus/, tests/blind/) is told so.
-# Prints figures, never a post.
+# four languages it reads (tests/corpus/, tests/blind/) is told so. A
+# forum's own rules for its language (the example of docs/rules.md) read
+# it. Prints figures, never a post.
 # SPDX-License-Identifier: MIT
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 top = os.environ.get("MF_TOP",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -67,6 +70,35 @@ if "\nlanguage: it, which the rules and the model do not read" not in out or \
         "\nverdict:  annotate" not in out:
     print("FAIL: explain of an Italian claim:\n" + out[:600])
     fail = 1
+# A forum's own rules (docs/rules.md, "Rules in your forum's own
+# language": its example, as printed there) read its language: the claim
+# is flagged by them, the debunk cancelled by their negation, and neither
+# is lang_unsupported; without them both go to review.
+doc = open(os.path.join(top, "docs", "rules.md")).read()
+start = doc.index("# local.d/it.rules\n")
+example = doc[start:doc.index("\nend\n", start) + 5]
+with tempfile.TemporaryDirectory() as d:
+    own = os.path.join(d, "rules")
+    shutil.copytree(os.path.join(top, "rules"), own)
+    with open(os.path.join(own, "zz-it.rules"), "w") as f:
+        f.write(example)
+    for body, want in (("Il vaccino MPR causa l'autismo, l'ho visto con mio "
+                        "figlio e nessuno mi crede.", "flag"),
+                       ("Il vaccino MPR non causa l'autismo, lo dicono tutti "
+                        "gli studi e anche il mio pediatra.", "none")):
+        post = json.dumps({"post_id": "it", "body": body}) + "\n"
+        for rules, act in ((own, want), (os.path.join(top, "rules"),
+                                          "annotate")):
+            v = json.loads(subprocess.run([medflag, "scan", "--rules", rules],
+                                          input=post, capture_output=True,
+                                          text=True, check=True).stdout)
+            other = "lang_unsupported" in v["flags"]
+            if v["action"] != act or other != (rules != own):
+                print("FAIL: the forum's own rules (%s): %s, %s" %
+                      ("with" if rules == own else "without", v["action"],
+                       v["flags"]))
+                fail = 1
+print("a forum's own Italian rules: the docs' example checked")
 ours = []
 for f in sorted(glob.glob(os.path.join(top, "tests", "corpus", "*.jsonl")) +
                 glob.glob(os.path.join(top, "tests", "blind", "*.jsonl"))):
