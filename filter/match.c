@@ -448,28 +448,10 @@ s_lang_tag_ours(const char *tag)
 	return NULL;
 }
 
-/* Does the tag name a language ("it", "pt-BR", "ja")? Not one of the
- * codes for none ("und", "mul", "zxx", "mis"). */
-static int
-s_lang_tag_names(const char *tag)
-{
-	size_t n = strcspn(tag, "-_");
-
-	if (n < 2 || n > 3)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((tag[i] >= 'a' && tag[i] <= 'z') ||
-		    (tag[i] >= 'A' && tag[i] <= 'Z')))
-			return 0;
-	return !(n == 3 && (strncasecmp(tag, "und", 3) == 0 ||
-	    strncasecmp(tag, "mul", 3) == 0 || strncasecmp(tag, "zxx", 3) ==
-	    0 || strncasecmp(tag, "mis", 3) == 0));
-}
-
-/* Is 'lang' (what s_post_lang() told) one the rules and the model read?
- * "" (not told) counts as one: such a post is judged by every rule. */
-static int
-s_lang_ours(const char *lang)
+/* "" (not told) counts as one of ours: such a post is judged by every
+ * rule. */
+int
+mf_lang_ours(const char *lang)
 {
 	if (*lang == '\0')
 		return 1;
@@ -494,8 +476,8 @@ s_post_lang(const mf_post_t *post, const mf_norm_t *norm)
 	if (post->lang && (ours = s_lang_tag_ours(post->lang)) != NULL)
 		return ours;
 	g = s_guess_lang(norm->text, norm->len);
-	if (post->lang && s_lang_tag_names(post->lang) &&
-	    (g == NULL || !s_lang_ours(g)))
+	if (post->lang && mf_lang_primary(post->lang,
+	    strlen(post->lang)) > 0 && (g == NULL || !mf_lang_ours(g)))
 		return post->lang;
 	return g ? g : "";
 }
@@ -508,7 +490,7 @@ s_tell_lang(const mf_scanner_t *self, const mf_ruleset_t *rs,
     const mf_post_t *post, const char **lang)
 {
 	*lang = s_post_lang(post, &self->norm);
-	return !s_lang_ours(*lang) && !mf_ruleset_reads(rs, *lang);
+	return !mf_lang_ours(*lang) && !mf_ruleset_reads(rs, *lang);
 }
 
 /* Prepares the match context for 'rs' (limits) with our JIT stack. */
@@ -1943,7 +1925,7 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	if (model && pol->model_mode != MF_MODE_OFF && self->norm.len &&
 	    !(opts & MF_SCAN_NO_MODEL) &&
 	    !(foreign = s_tell_lang(self, rs, post, &lang)) &&
-	    s_lang_ours(lang)) {
+	    mf_lang_ours(lang)) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
 		if (mf_model_feats(self->norm.text, self->norm.len, lang,

@@ -102,6 +102,9 @@ int		 mf_scan_text(mf_norm_t *norm, const mf_policy_t *pol,
 /* The post's language: its lang field when it is en, fr, es or de, else
  * told from the words of 'norm'; "" when it cannot be told. BORROWS. */
 const char	*mf_post_lang(const mf_post_t *post, const mf_norm_t *norm);
+/* Is 'lang' (what mf_post_lang() told) one the curated rules and the
+ * model read, en, fr, es or de? "" (not told) counts as one. */
+int		 mf_lang_ours(const char *lang);
 
 /* Normalizes 'post' exactly as mf_scan() does before matching and tells
  * its language ("" when it cannot be told): what the model is trained on.

@@ -68,13 +68,9 @@ s_col(const s_parser_t *p, const char *at)
 static int
 s_lang_code(s_parser_t *p, const char *v, size_t n)
 {
-	size_t i = 0, k;
+	size_t k = mf_lang_primary(v, n);
 
-	while (i < n && ((v[i] >= 'a' && v[i] <= 'z') ||
-	    (v[i] >= 'A' && v[i] <= 'Z')))
-		i++;
-	k = i;
-	while (k < n && (v[k] == '-' || v[k] == '_')) {
+	while (k > 0 && k < n && (v[k] == '-' || v[k] == '_')) {
 		size_t s = ++k;
 
 		while (k < n && k - s < 8 && isalnum((unsigned char)v[k]))
@@ -82,9 +78,7 @@ s_lang_code(s_parser_t *p, const char *v, size_t n)
 		if (k == s)
 			break;
 	}
-	if (i >= 2 && i <= 3 && k == n && !(i == 3 &&
-	    (strncasecmp(v, "und", 3) == 0 || strncasecmp(v, "mul", 3) == 0 ||
-	    strncasecmp(v, "zxx", 3) == 0 || strncasecmp(v, "mis", 3) == 0)))
+	if (k > 0 && k == n)
 		return 1;
 	S_ERR(p, v, "write the language's code: en, fr, es, de, or a "
 	    "forum's own (it, pt-BR)", "'%.*s' is not a language code",

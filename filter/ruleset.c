@@ -1140,22 +1140,20 @@ s_apply_overrides(mf_ruleset_t *rs, mf_diags_t *diags)
 	return errors;
 }
 
-/* Notes the language of a rule (its `lang`: its primary subtag, "it"
- * of "it-IT") once. One too long for a subtag, or past
- * MF_RULESET_LANGS, reads no post. */
+/* Notes the language of a rule (its `lang`, checked when read: its
+ * primary subtag, "it" of "it-IT") once. One past MF_RULESET_LANGS
+ * reads no post. */
 static void
 s_note_lang(mf_ruleset_t *rs, const char *lang)
 {
-	size_t	 n = strcspn(lang, "-_");
-	char	*to = rs->langs[rs->nlangs % MF_RULESET_LANGS];
+	size_t n = mf_lang_primary(lang, strlen(lang));
 
-	if (n == 0 || n >= sizeof(rs->langs[0]) ||
-	    rs->nlangs == MF_RULESET_LANGS || mf_ruleset_reads(rs, lang))
+	if (n == 0 || rs->nlangs == MF_RULESET_LANGS ||
+	    mf_ruleset_reads(rs, lang))
 		return;
 	for (size_t i = 0; i < n; i++)
-		to[i] = (char)tolower((unsigned char)lang[i]);
-	to[n] = '\0';
-	rs->nlangs++;
+		rs->langs[rs->nlangs][i] = (char)tolower((unsigned char)lang[i]);
+	rs->langs[rs->nlangs++][n] = '\0';
 }
 
 static int
@@ -1490,6 +1488,23 @@ const char *
 mf_ruleset_hash(const mf_ruleset_t *self)
 {
 	return self->hash;
+}
+
+size_t
+mf_lang_primary(const char *tag, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && i < 4 && ((tag[i] >= 'a' && tag[i] <= 'z') ||
+	    (tag[i] >= 'A' && tag[i] <= 'Z')))
+		i++;
+	if (i < 2 || i > 3 || (i < n && tag[i] != '-' && tag[i] != '_'))
+		return 0;
+	if (i == 3 && (strncasecmp(tag, "und", 3) == 0 ||
+	    strncasecmp(tag, "mul", 3) == 0 || strncasecmp(tag, "zxx", 3) ==
+	    0 || strncasecmp(tag, "mis", 3) == 0))
+		return 0;
+	return i;
 }
 
 int

@@ -219,6 +219,13 @@ const mf_override_t	*mf_ruleset_override(const mf_ruleset_t *self,
  * `lang`): the same primary subtag, in any case.
  */
 int			 mf_lang_is(const char *lang, const char *tag);
+/*
+ * The length of the primary subtag of the language tag 'tag' ('n'
+ * bytes: "pt" of "pt-BR"), when it names a language: two or three
+ * letters, not one of the codes for none ("und", "mul", "zxx", "mis");
+ * else 0. The subtags after it are not looked at.
+ */
+size_t			 mf_lang_primary(const char *tag, size_t n);
 /* Whether a rule of the set is written for 'lang' (mf_lang_is()). */
 int			 mf_ruleset_reads(const mf_ruleset_t *self,
 			    const char *lang);

@@ -94,7 +94,7 @@ struct mf_ruleset {
 	/* The languages the rules are written for (`lang`), each once, in
 	 * lower case: a post in one of them is read by its rules, whether
 	 * or not it is one of en, fr, es, de (match.c). */
-	char		  langs[MF_RULESET_LANGS][8];
+	char		  langs[MF_RULESET_LANGS][4];
 	size_t		  nlangs;
 	/* Every distinct compiled pattern; patterns borrow their code. */
 	mf_code_t	 *codes;

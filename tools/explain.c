@@ -80,9 +80,7 @@ s_print(const mf_post_t *post, const mf_verdict_t *v, const mf_ruleset_t *rs,
 		    "read: every rule ran, the model did not, and the action "
 		    "stops at %s (other-lang-max)\n", lang,
 		    mf_action_name(pol->other_lang_max));
-	else if (*lang && !mf_lang_is(lang, "en") && !mf_lang_is(lang, "fr") &&
-	    !mf_lang_is(lang, "es") && !mf_lang_is(lang, "de") &&
-	    mf_ruleset_reads(rs, lang))
+	else if (!mf_lang_ours(lang))
 		printf("language: %s, read by the rules written for it (and "
 		    "those without a language); the model, which never "
 		    "learned it, did not run\n", lang);
