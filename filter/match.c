@@ -1070,12 +1070,22 @@ s_word_byte_at(const char *t, size_t s, size_t e)
 	return 0;
 }
 
+/* Whether a sentence ending at 'e' is quoted material the reply agrees with
+ * ("> can the flu shot give you flu?" / "yes, ..."): it is asserted, a
+ * question answered yes. */
+static int
+s_agreed(const mf_norm_t *norm, size_t e)
+{
+	return norm->agreed > 0 && e <= norm->agreed;
+}
+
 /* The post's sentences that ask, in one walk: '*any' one of them does,
  * '*all' every one does (the post is a question). */
 static void
-s_post_asks(const char *t, size_t len, int *any, int *all)
+s_post_asks(const mf_norm_t *norm, int *any, int *all)
 {
-	size_t	i = 0, s, e;
+	const char	*t = norm->text;
+	size_t		 len = norm->len, i = 0, s, e;
 
 	*any = 0;
 	*all = 1;
@@ -1086,7 +1096,7 @@ s_post_asks(const char *t, size_t len, int *any, int *all)
 		while (s < e && (t[s] == ' ' || t[s] == '\n'))
 			s++;
 		if (e > s && s_word_byte_at(t, s, e)) {
-			if (s_asks(t, s, e))
+			if (s_asks(t, s, e) && !s_agreed(norm, e))
 				*any = 1;
 			else
 				*all = 0;
@@ -1226,9 +1236,10 @@ s_run_rule(mf_scanner_t *self, const mf_rule_t *r, const char *t,
 			}
 			if (cancelled && asked)
 				continue;
-			asks = s_asks(t, ss, se) ||
+			asks = !s_agreed(&self->norm, se) &&
+			    (s_asks(t, ss, se) ||
 			    (se < len && s_asks_back(t, len, se)) ||
-			    (ss > 0 && s_asks_back(t, len, ss - 1));
+			    (ss > 0 && s_asks_back(t, len, ss - 1)));
 			/* "My aunt says X. Is that true?": the reported claim is
 			 * cancelled, the question about it still deserves the
 			 * evidence (a question hit), unless a claim follows. */
@@ -1476,12 +1487,15 @@ s_post_few_words(mf_scanner_t *self, size_t min)
 }
 
 /* The probability below which the model vetoes the post's asserting
- * hits: model-veto-short for a post of a few words, if set. */
+ * hits: model-veto-short for a post of a few words, if set, and for a
+ * reply agreeing with a quote, whose claim is in the quote the model
+ * does not read: what it reads can still tell a joke ("Stimmt. The
+ * virus finds no parking in a smoker's lungs"). */
 static double
 s_veto_at(mf_scanner_t *self, const mf_policy_t *pol)
 {
-	if (pol->model_veto_short >= 0 && s_post_few_words(self,
-	    pol->model_veto_words))
+	if (pol->model_veto_short >= 0 && (self->norm.agreed ||
+	    s_post_few_words(self, pol->model_veto_words)))
 		return pol->model_veto_short;
 	return pol->model_veto;
 }
@@ -1587,7 +1601,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	 * for most posts. */
 	if (p >= 0.5 || (pol->model_review_question >= 0 &&
 	    p >= pol->model_review_question) || pol->model_hint_question >= 0)
-		s_post_asks(self->norm.text, self->norm.len, &any, &all);
+		s_post_asks(&self->norm, &any, &all);
 	/* A post that asks about a claim medflag knows gets the evidence
 	 * from a lower probability (model-review-question), or whatever
 	 * its probability when its words are near enough a claim family's
@@ -1674,10 +1688,15 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)
 		if (mf_verdict_add_evidence(v, cl->evidence[e]) == -1)
 			return -1;
-	nfs = mf_model_explain_feats(m, &self->feats, self->norm.text,
-	    self->norm.len, fs, S_MODEL_SPANS);
+	nfs = mf_model_explain_feats(m, &self->feats, self->norm.text +
+	    self->norm.agreed, self->norm.len - self->norm.agreed, fs,
+	    S_MODEL_SPANS);
 	if (nfs == (size_t)-1)
 		return -1;
+	for (size_t j = 0; j < nfs; j++) {
+		fs[j].start += self->norm.agreed;
+		fs[j].end += self->norm.agreed;
+	}
 	if (nfs && (h->spans = mf_calloc(nfs, sizeof(*h->spans))) == NULL)
 		return -1;
 	h->nspans = nfs;
@@ -1739,18 +1758,129 @@ s_shadowed(const mf_scan_opts_t *so, size_t i)
  * before it, joined by a blank line so that each is its own sentence.
  * Only the body's links are read for sources (s_sources()).
  */
+/*
+ * Openings of a reply that agrees with what it quotes ("> chemo kills
+ * more than it cures" / "Exactly. ..."), normalized: lower case, no
+ * accents. Whole words: the byte after one is not a letter or a digit.
+ * Not "sure", "totally", "oh yes", "claro", "genau,": openers of mock
+ * agreement as often (post-sarcasm reads them); not "yes, but" and its
+ * kin (s_concedes), which go on to disagree.
+ */
+static const char *const s_agree_openings[] = {
+	"yes", "yep", "yeah", "yup", "exactly", "so true", "very true",
+	"true.", "true!", "agreed", "i agree", "absolutely", "100%", "100 %",
+	"correct", "i knew it", "knew it", "finally someone", "spot on",
+	"i can confirm", "can confirm", "i confirm", "this is so true",
+	"you're right", "you are right", "that's right", "thats right",
+	"that's true", "thats true", "definitely", "of course",
+	"oui", "exactement", "tout a fait", "je confirme", "je le savais",
+	"entierement d'accord", "tout a fait d'accord", "d'accord avec",
+	"100% vrai", "100 % vrai", "c'est vrai", "c'est exact", "ben oui",
+	"eh oui", "bien sur", "absolument", "enfin quelqu'un", "voila",
+	"si.", "si,", "si!", "exacto", "exactamente", "confirmo", "asi es",
+	"claro que si", "efectivamente", "por supuesto", "cierto", "lo sabia",
+	"por fin alguien", "eso mismo", "tal cual", "obviamente",
+	"toda la razon", "tienes razon", "totalmente de acuerdo",
+	"ja", "jap", "jawohl", "genau so", "genau das", "stimmt", "richtig",
+	"absolut", "endlich sagt", "endlich mal einer", "kann ich bestatigen",
+	"bestatige", "so ist es", "sag ich doch", "wusste ich", "leider ja",
+	"volle zustimmung", "definitiv", "auf jeden fall", "eben!", "eben.",
+	NULL
+};
+
+/* A reply that opens agreeing and turns: "yes, but ...", "oui, mais". */
+static const char *const s_concessions[] = {
+	" but ", " mais ", " pero ", " aber ", " however", " cependant",
+	" sin embargo", " allerdings", NULL
+};
+
+/* Whether the reply 't' opens agreeing with what it quoted. */
+static int
+s_agrees(const char *t, size_t len)
+{
+	size_t	s = 0, e;
+
+	while (s < len && (t[s] == ' ' || t[s] == '\n' || t[s] == '*' ||
+	    t[s] == '-' || t[s] == '"'))
+		s++;
+	for (size_t k = 0; s_agree_openings[k]; k++) {
+		const char	*o = s_agree_openings[k];
+		size_t		 n = strlen(o);
+		unsigned char	 c;
+
+		if (n > len - s || memcmp(t + s, o, n) != 0)
+			continue;
+		c = s + n < len ? (unsigned char)t[s + n] : ' ';
+		if (isalnum((unsigned char)o[n - 1]) && (isalnum(c) ||
+		    c >= 0x80))
+			continue;
+		e = s + n + 40 < len ? s + n + 40 : len;
+		for (size_t j = 0; s_concessions[j]; j++)
+			if (memmem(t + s, e - s, s_concessions[j],
+			    strlen(s_concessions[j])))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A reply that opens agreeing with the quoted material before it: the
+ * quote is what the writer says too, and is judged with the reply
+ * ('norm' becomes the text with the quote kept, 'agreed' its length).
+ * Only when the quote is all at the start and the rest is the reply as
+ * judged without it. 'spare' is work space.
+ */
+static int
+s_agreed_quote(mf_norm_t *norm, mf_norm_t *spare, const char *body,
+    size_t len, mf_format_t fmt, unsigned nopts, mf_err_t *err)
+{
+	mf_norm_t	t;
+	size_t		r = 0, n, q;
+
+	if ((nopts & MF_NORM_KEEP_QUOTES) ||
+	    !(norm->flags & MF_NORMF_QUOTES_CUT) ||
+	    !s_agrees(norm->text, norm->len))
+		return 0;
+	if (mf_normalize(spare, body, len, fmt, nopts | MF_NORM_KEEP_QUOTES,
+	    err) == -1)
+		return -1;
+	/* The reply as judged without the quote, less the blank lines the
+	 * cut left before it. */
+	while (r < norm->len && (norm->text[r] == '\n' ||
+	    norm->text[r] == ' '))
+		r++;
+	n = norm->len - r;
+	if (n == 0 || spare->len <= n || memcmp(spare->text + spare->len - n,
+	    norm->text + r, n) != 0)
+		return 0;
+	q = spare->len - n;
+	t = *norm;
+	*norm = *spare;
+	*spare = t;
+	norm->agreed = q;
+	return 0;
+}
+
 static int
 s_post_text(mf_norm_t *norm, mf_norm_t *tnorm, const mf_policy_t *pol,
     const mf_post_t *post, unsigned opts, mf_err_t *err)
 {
 	unsigned	nopts = 0;
-	size_t		tlen;
+	size_t		blen, tlen;
 
 	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
 		nopts |= MF_NORM_KEEP_QUOTES;
-	if (mf_normalize(norm, post->body, mf_utf8_cut(post->body,
-	    post->body_len, pol->max_body), post->body_format, nopts, err) ==
-	    -1)
+	blen = mf_utf8_cut(post->body, post->body_len, pol->max_body);
+	if (mf_normalize(norm, post->body, blen, post->body_format, nopts,
+	    err) == -1)
+		return -1;
+	/* A reply agreeing with a quote (not under a title: a first post
+	 * quotes no one). */
+	if (pol->judge_agreed_quotes &&
+	    (post->title == NULL || *post->title == '\0') &&
+	    s_agreed_quote(norm, tnorm, post->body, blen, post->body_format,
+	    nopts, err) == -1)
 		return -1;
 	if (post->title == NULL || *post->title == '\0')
 		return 0;
@@ -1870,7 +2000,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	s_memo_reset(self);
 	self->pf_ran = 0;
 	self->veto_local = 0;
-	self->fw_at = self->fw_n = 0;
+	self->fw_at = self->norm.agreed;	/* the words the model reads */
+	self->fw_n = 0;
 	self->fw_in = 0;
 	self->lse = 0;
 	self->no_starts = (opts & MF_SCAN_NO_STARTS) != 0;
@@ -1878,6 +2009,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 		v->flags |= MF_VF_INVALID_UTF8;
 	if (self->norm.flags & MF_NORMF_QUOTES_CUT)
 		v->flags |= MF_VF_QUOTES_SKIPPED;
+	if (self->norm.agreed)
+		v->flags |= MF_VF_QUOTE_AGREED;
 	/* The rules that may match, and whether post-sarcasm's branches
 	 * searched through the post may (the prefilter's last rule,
 	 * s_gate() in ruleset.c). */
@@ -1928,7 +2061,10 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    mf_lang_ours(lang)) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
-		if (mf_model_feats(self->norm.text, self->norm.len, lang,
+		/* It reads the reply, not quoted material the reply agrees
+		 * with: that is the rules' to read (s_agreed_quote()). */
+		if (mf_model_feats(self->norm.text + self->norm.agreed,
+		    self->norm.len - self->norm.agreed, lang,
 		    &self->feats) == -1)
 			goto oom;
 		prob = mf_model_prob_feats(model, &self->feats);

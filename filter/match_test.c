@@ -326,6 +326,99 @@ MF_TEST(match_quotes_are_not_judged)
 	mf_verdict_destroy(&v);
 }
 
+/* Judges 'text' (format 'fmt', title 'title' or none) with
+ * judge-agreed-quotes on. */
+static mf_verdict_t *
+s_judge_agreed(const char *title, const char *text, mf_format_t fmt)
+{
+	mf_policy_t	 pol;
+	mf_diags_t	 d = {0};
+	mf_ruleset_t	*rs;
+	mf_scanner_t	*sc = mf_scanner_new(NULL);
+	mf_post_t	*p = mf_post_new("p-1", text);
+	mf_verdict_t	*v = NULL;
+
+	mf_policy_defaults(&pol);
+	pol.judge_agreed_quotes = 1;
+	rs = mf_ruleset_load_string("t.rules", s_rules, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	MF_ASSERT_NOT_NULL(sc);
+	p->body_format = fmt;
+	p->title = title ? mf_strdup(title) : NULL;
+	MF_ASSERT_EQ(0, mf_scan(sc, rs, NULL, p, 0, &v, NULL));
+	mf_post_destroy(&p);
+	mf_scanner_destroy(&sc);
+	mf_ruleset_destroy(&rs);
+	return v;
+}
+
+MF_TEST(match_reply_agreeing_with_a_quote_makes_it)
+{
+	static const char *agree[] = {
+		"> does the MMR jab cause autism?\nyes, it did to my son",
+		"> the MMR jab causes autism\n\nExactly. Nobody listens.",
+		"> le vaccin ROR cause l'autisme\nJe confirme, mon fils.",
+		"> la vacuna MMR causa autismo\nSí, por supuesto.",
+		"> Die MMR-Impfung verursacht Autismus\nStimmt leider.",
+	};
+	static const char *not_agree[] = {
+		"> does the MMR jab cause autism?\nNo. Large studies say so.",
+		"> the MMR jab causes autism\nYes, but only in the fraud's "
+		    "paper: it was retracted.",
+		"> the MMR jab causes autism\nyesterday I read otherwise",
+		"Exactly.\n> the MMR jab causes autism\nIt doesn't.",
+	};
+	const char	*body = agree[0];
+	mf_verdict_t	*v;
+	const mf_hit_t	*h;
+
+	/* The quoted question answered yes is asserted: a claim, not a
+	 * question, its span in the quote of the original body. */
+	v = s_judge_agreed(NULL, body, MF_FMT_MARKDOWN);
+	h = s_hit(v, "vaccines-autism.causal");
+	MF_ASSERT_NOT_NULL(h);
+	MF_ASSERT_EQ(0, h->question);
+	MF_ASSERT(v->flags & MF_VF_QUOTE_AGREED);
+	MF_ASSERT(!(v->flags & MF_VF_QUOTES_SKIPPED));
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_EQ(0, strncmp(body + h->spans[0].start, "MMR",
+	    h->spans[0].end - h->spans[0].start));
+	mf_verdict_destroy(&v);
+	for (size_t i = 1; i < sizeof(agree) / sizeof(agree[0]); i++) {
+		v = s_judge_agreed(NULL, agree[i], MF_FMT_MARKDOWN);
+		MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+		MF_ASSERT(v->flags & MF_VF_QUOTE_AGREED);
+		mf_verdict_destroy(&v);
+	}
+	/* BBCode and HTML quotes too. */
+	v = s_judge_agreed(NULL, "[quote=bob]the MMR jab causes autism"
+	    "[/quote] Absolutely, I saw it.", MF_FMT_BBCODE);
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	v = s_judge_agreed(NULL, "<blockquote>the MMR jab causes autism"
+	    "</blockquote><p>So true.</p>", MF_FMT_HTML);
+	MF_ASSERT_NOT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	/* A reply that disagrees, concedes, only starts with the letters
+	 * of "yes", or a quote not at the start: the quote stays out. */
+	for (size_t i = 0; i < sizeof(not_agree) / sizeof(not_agree[0]);
+	    i++) {
+		v = s_judge_agreed(NULL, not_agree[i], MF_FMT_MARKDOWN);
+		MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+		MF_ASSERT(!(v->flags & MF_VF_QUOTE_AGREED));
+		MF_ASSERT(v->flags & MF_VF_QUOTES_SKIPPED);
+		mf_verdict_destroy(&v);
+	}
+	/* Under a title (a thread's first post) or with the policy off. */
+	v = s_judge_agreed("Autism", agree[1], MF_FMT_MARKDOWN);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	mf_verdict_destroy(&v);
+	v = s_judge(agree[1], MF_FMT_MARKDOWN, NULL);
+	MF_ASSERT_NULL(s_hit(v, "vaccines-autism.causal"));
+	MF_ASSERT(!(v->flags & MF_VF_QUOTE_AGREED));
+	mf_verdict_destroy(&v);
+}
+
 MF_TEST(match_shadow_reported_not_scored)
 {
 	mf_verdict_t	*v = s_judge("I clean with bleach every day.",

@@ -1097,7 +1097,7 @@ mf_normalize(mf_norm_t *out, const char *body, size_t len, mf_format_t fmt,
 	c.symsp = SIZE_MAX;
 	out->len = 0;
 	out->flags = 0;
-	out->head_len = out->body_at = 0;
+	out->head_len = out->body_at = out->agreed = 0;
 	if (!s_reserve(&c, len + 16))
 		goto oom;
 	mf__markup_reduce(&c, fmt);

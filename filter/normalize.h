@@ -39,6 +39,10 @@ typedef struct mf_norm {
 	 * body's plus 'body_at'. Both 0 when the text is one field. */
 	size_t	 head_len;
 	size_t	 body_at;
+	/* The first 'agreed' bytes of 'text': quoted material the reply
+	 * after it agrees with, read by the rules as the writer's own
+	 * words; the model reads the reply (mf_scan_text() sets it). */
+	size_t	 agreed;
 	size_t	 cap;		/* capacity of text/ostart/oend (reused) */
 	void	*scratch;	/* private reusable work space */
 } mf_norm_t;

@@ -58,6 +58,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->heap_limit_kib = 20480;
 	p->budget_ms = 50;
 	p->judge_quotes = 0;
+	p->judge_agreed_quotes = 0;
 	p->limit_action = MF_ACT_FLAG;
 	p->other_lang_max = MF_ACT_ANNOTATE;
 	p->other_lang_action = MF_ACT_NONE;
@@ -143,6 +144,10 @@ static const struct s_pdir {
 	    "time budget per post" },
 	{ "judge-quotes", S_BOOL, 0, 1, offsetof(mf_policy_t, judge_quotes),
 	    "yes: quoted material is judged too" },
+	{ "judge-agreed-quotes", S_BOOL, 0, 1,
+	    offsetof(mf_policy_t, judge_agreed_quotes),
+	    "yes: quoted material a reply opens agreeing with is judged as "
+	    "the writer's" },
 	{ "limit-action", S_ACTION, 0, 0, offsetof(mf_policy_t, limit_action),
 	    "least action when a rule hits a PCRE2 limit" },
 	{ "other-lang-max", S_ACTION, 0, 0,

@@ -90,6 +90,8 @@ typedef struct mf_policy {
 	unsigned heap_limit_kib;	/* PCRE2 heap limit per call */
 	unsigned budget_ms;		/* time budget per post */
 	int	judge_quotes;		/* 1: quoted material is matched too */
+	int	judge_agreed_quotes;	/* 1: ... when the reply after it
+					 * opens agreeing with it */
 	mf_action_t limit_action;	/* least action when a rule hits a limit */
 	mf_action_t other_lang_max;	/* most action for a post in a
 					 * language medflag does not read */

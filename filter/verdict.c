@@ -32,7 +32,7 @@ static const char *const s_vflag_names[MF_VF_COUNT] = {
 	"sources_stale", "duplicate", "truncated", "rule_limit",
 	"invalid_utf8", "quotes_skipped", "sarcasm", "unreliable_topic",
 	"review", "shadow", "ext_dropped", "rebuttal", "off_topic",
-	"lang_unsupported"
+	"lang_unsupported", "quote_agreed"
 };
 
 #define S_COUNT(a)	(sizeof(a) / sizeof((a)[0]))

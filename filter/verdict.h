@@ -61,7 +61,11 @@ typedef enum mf_list {
 #define MF_VF_LANG_UNSUPPORTED	0x2000u	/* "lang_unsupported": written in a
 					 * language the rules and the model
 					 * do not read (other-lang-max) */
-#define MF_VF_COUNT		14
+#define MF_VF_QUOTE_AGREED	0x4000u	/* "quote_agreed": the reply opens
+					 * agreeing with the quoted material
+					 * before it, judged as its writer's
+					 * (judge-agreed-quotes) */
+#define MF_VF_COUNT		15
 
 typedef struct mf_span {
 	size_t		start, end;	/* byte offsets into the ORIGINAL field,

@@ -48,7 +48,8 @@ s_print_hint(const mf_post_t *post, const mf_ruleset_t *rs,
 
 	if (m == NULL || n->len == 0)
 		return;
-	c = mf_model_hint(m, n->text, n->len, mf_post_lang(post, n), &near);
+	c = mf_model_hint(m, n->text + n->agreed, n->len - n->agreed,
+	    mf_post_lang(post, n), &near);
 	if (c >= 0)
 		printf("\nnearest claim family: %s (%.1f; model-hint-question "
 		    "%g)\n", mf_model_class(m, (size_t)c), near,

@@ -313,7 +313,8 @@ s_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 		mf_post_destroy(&post);
 		return -1;
 	}
-	n = mf_model_step(t->taught, t->norm.text, t->norm.len,
+	n = mf_model_step(t->taught, t->norm.text + t->norm.agreed,
+	    t->norm.len - t->norm.agreed,
 	    mf_post_lang(post, &t->norm), label, t->pol.model_learn_rate, &d,
 	    p);
 	mf_post_destroy(&post);

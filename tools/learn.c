@@ -86,10 +86,12 @@ s_add(s_train_t *t, const char *id, const mf_post_t *post, int label,
 	}
 	e = &t->ex[t->nex];
 	memset(e, 0, sizeof(*e));
-	if ((e->text = malloc(n->len + 1)) == NULL)
+	/* What the model reads: the post less quoted material its reply
+	 * agrees with, which the rules read (n->agreed). */
+	e->len = n->len - n->agreed;
+	if ((e->text = malloc(e->len + 1)) == NULL)
 		return -1;
-	memcpy(e->text, n->text, n->len + 1);
-	e->len = n->len;
+	memcpy(e->text, n->text + n->agreed, e->len + 1);
 	snprintf(e->lang, sizeof(e->lang), "%s", lang);
 	e->label = label;
 	e->claim = claim ? strdup(claim) : NULL;
