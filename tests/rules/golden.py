@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # tests/rules/golden.py [--update] - golden cases: each line of
 # tests/rules/golden.jsonl pairs a post with the verdict the shipped rules
-# give it (action, score, and each hit's rule, claim, question flag and
-# spans into the original text). A rule change that alters any of them
+# give it (action, score, flags, and each hit's rule, claim, question
+# flag and spans into the original text). A rule change that alters any of them
 # fails here and shows up in review as a diff of golden.jsonl; after
 # checking the change is right, regenerate with --update.
 # SPDX-License-Identifier: MIT
@@ -28,6 +28,7 @@ def summary(v):
                   "mode": h.get("mode"), "spans": h.get("spans", [])}
                  for h in v.get("hits", [])],
         "sources": [[s["domain"], s["list"]] for s in v.get("sources", [])],
+        "flags": sorted(v.get("flags", [])),
     }
 
 
