@@ -883,6 +883,13 @@ s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
 	*e = i;
 }
 
+/* A byte of a word: a letter or digit, or part of a non-ASCII letter. */
+static int
+s_word_byte(char c)
+{
+	return isalnum((unsigned char)c) || (unsigned char)c >= 0x80;
+}
+
 /*
  * A list of openings and, a bit each, the bytes they begin with: most
  * sentences begin with none of a list's, and one bit tells. s_asks()
@@ -894,6 +901,8 @@ s_sentence(const char *t, size_t len, size_t a, size_t b, size_t *s,
 typedef struct s_openings {
 	const char *const	*v;
 	uint64_t		 first[4];
+	int			 whole;	/* an opening that ends in a letter
+					 * or digit is a whole word */
 } s_openings_t;
 
 static pthread_once_t	s_openings_once = PTHREAD_ONCE_INIT;
@@ -914,7 +923,7 @@ static const char *const s_ask_openings[] = {
 	"stimmt es", "ist es wahr", "ist es ", "kann ", "hilft ", "weiss jemand",
 	"gibt es", NULL
 };
-static s_openings_t s_op_ask = { s_ask_openings, { 0 } };
+static s_openings_t s_op_ask = { s_ask_openings, { 0 }, 0 };
 
 /* Openings that ask only in a sentence without a full stop or '!': a
  * search-box question ("will mms cure covid") rather than a statement
@@ -928,7 +937,7 @@ static const char *const s_ask_bare[] = {
 	"por que ", "quien ", "quienes ", "was ", "wie ", "warum ", "wer ",
 	"welche ", "welcher ", "welches ", "welchen ", "welchem ", NULL
 };
-static s_openings_t s_op_bare = { s_ask_bare, { 0 } };
+static s_openings_t s_op_bare = { s_ask_bare, { 0 }, 0 };
 
 /* A search-box question may open with what it asks about and turn to
  * its verb after: "if infected with covid can you survive it", "since
@@ -940,7 +949,7 @@ static const char *const s_lead_openings[] = {
 	"if ", "since ", "when ", "once ", "after ", "before ", "while ",
 	"for ", "with ", "during ", NULL
 };
-static s_openings_t s_op_lead = { s_lead_openings, { 0 } };
+static s_openings_t s_op_lead = { s_lead_openings, { 0 }, 0 };
 static const char *const s_inversions[] = {
 	" can you ", " can i ", " can we ", " can it ", " could you ",
 	" could it ", " will you ", " will i ", " will it ", " will we ",
@@ -966,7 +975,7 @@ static const char *const s_rhetorical[] = {
 	"warum spricht niemand", "wieso wohl", "wer braucht", "wozu ",
 	"qui a besoin", "a quoi bon", "quien necesita", "para que ", NULL
 };
-static s_openings_t s_op_rhetorical = { s_rhetorical, { 0 } };
+static s_openings_t s_op_rhetorical = { s_rhetorical, { 0 }, 0 };
 
 /* Past U+00BF INVERTED QUESTION MARK, which opens a Spanish question. */
 static size_t
@@ -976,7 +985,8 @@ s_past_inverted(const char *t, size_t s, size_t e)
 	    (unsigned char)t[s + 1] == 0xBF ? s + 2 : s;
 }
 
-static int
+/* The length of the first of 'o' that [s, e) opens with, or 0. */
+static size_t
 s_opens(const char *t, size_t s, size_t e, const s_openings_t *o)
 {
 	const char *const	*v = o->v;
@@ -998,8 +1008,12 @@ s_opens(const char *t, size_t s, size_t e, const s_openings_t *o)
 			continue;	/* most openings differ at once */
 		while (v[k][j] != '\0' && s + j < e && t[s + j] == v[k][j])
 			j++;
-		if (v[k][j] == '\0')
-			return 1;
+		if (v[k][j] != '\0')
+			continue;
+		if (o->whole && s + j < e && s_word_byte(v[k][j - 1]) &&
+		    s_word_byte(t[s + j]))
+			continue;	/* "yes" of "yesterday" */
+		return j;
 	}
 	return 0;
 }
@@ -1012,7 +1026,7 @@ s_opens(const char *t, size_t s, size_t e, const s_openings_t *o)
 static const char *const s_if_openings[] = {
 	"if ", "si ", "wenn ", "falls ", NULL
 };
-static s_openings_t s_op_if = { s_if_openings, { 0 } };
+static s_openings_t s_op_if = { s_if_openings, { 0 }, 0 };
 static const char *const s_if_why[] = {
 	" why ", " how come ", " pourquoi ", " por que ", " porque ",
 	" para que ", " warum ", " wieso ", " weshalb ", NULL
@@ -1065,7 +1079,7 @@ static int
 s_word_byte_at(const char *t, size_t s, size_t e)
 {
 	for (; s < e; s++)
-		if (isalnum((unsigned char)t[s]) || (unsigned char)t[s] >= 0x80)
+		if (s_word_byte(t[s]))
 			return 1;
 	return 0;
 }
@@ -1123,13 +1137,69 @@ static const char *const s_ask_back[] = {
 	"stimmt es", "ist das wahr", "ist da was dran", "was haltet ihr",
 	"wirkt das", "kann das sein", "hilft das", NULL
 };
-static s_openings_t s_op_ask_back = { s_ask_back, { 0 } };
+static s_openings_t s_op_ask_back = { s_ask_back, { 0 }, 0 };
+
+/*
+ * Openings of a reply that agrees with what it quotes ("> chemo kills
+ * more than it cures" / "Exactly. ..."), normalized: lower case, no
+ * accents; whole words (s_op_agree.whole). Not "sure", "totally", "oh
+ * yes", "claro", "genau,": openers of mock agreement as often
+ * (post-sarcasm reads them); not "yes, but" and its kin
+ * (s_concessions), which go on to disagree.
+ */
+static const char *const s_agree_openings[] = {
+	"yes", "yep", "yeah", "yup", "exactly", "so true", "very true",
+	"true.", "true!", "agreed", "i agree", "absolutely", "100%", "100 %",
+	"correct", "i knew it", "knew it", "finally someone", "spot on",
+	"i can confirm", "can confirm", "i confirm", "this is so true",
+	"you're right", "you are right", "that's right", "thats right",
+	"that's true", "thats true", "definitely", "of course",
+	"oui", "exactement", "tout a fait", "je confirme", "je le savais",
+	"entierement d'accord", "tout a fait d'accord", "d'accord avec",
+	"100% vrai", "100 % vrai", "c'est vrai", "c'est exact", "ben oui",
+	"eh oui", "bien sur", "absolument", "enfin quelqu'un", "voila",
+	"si.", "si,", "si!", "exacto", "exactamente", "confirmo", "asi es",
+	"claro que si", "efectivamente", "por supuesto", "cierto", "lo sabia",
+	"por fin alguien", "eso mismo", "tal cual", "obviamente",
+	"toda la razon", "tienes razon", "totalmente de acuerdo",
+	"ja", "jap", "jawohl", "genau so", "genau das", "stimmt", "richtig",
+	"absolut", "endlich sagt", "endlich mal einer", "kann ich bestatigen",
+	"bestatige", "so ist es", "sag ich doch", "wusste ich", "leider ja",
+	"volle zustimmung", "definitiv", "auf jeden fall", "eben!", "eben.",
+	NULL
+};
+static s_openings_t s_op_agree = { s_agree_openings, { 0 }, 1 };
+
+/* A reply that opens agreeing and turns: "yes, but ...", "oui, mais". */
+static const char *const s_concessions[] = {
+	" but ", " mais ", " pero ", " aber ", " however", " cependant",
+	" sin embargo", " allerdings", NULL
+};
+
+/* Whether the reply 't' opens agreeing with what it quoted. */
+static int
+s_agrees(const char *t, size_t len)
+{
+	size_t	s = 0, n, e;
+
+	while (s < len && (t[s] == ' ' || t[s] == '\n' || t[s] == '*' ||
+	    t[s] == '-' || t[s] == '"'))
+		s++;
+	if ((n = s_opens(t, s, len, &s_op_agree)) == 0)
+		return 0;
+	e = s + n + 40 < len ? s + n + 40 : len;
+	for (size_t j = 0; s_concessions[j]; j++)
+		if (memmem(t + s, e - s, s_concessions[j],
+		    strlen(s_concessions[j])))
+			return 0;
+	return 1;
+}
 
 static void
 s_openings_build(void)
 {
 	s_openings_t *all[] = { &s_op_ask, &s_op_bare, &s_op_lead,
-	    &s_op_rhetorical, &s_op_if, &s_op_ask_back };
+	    &s_op_rhetorical, &s_op_if, &s_op_ask_back, &s_op_agree };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		for (size_t k = 0; all[i]->v[k]; k++) {
@@ -1470,12 +1540,10 @@ s_post_few_words(mf_scanner_t *self, size_t min)
 	int		 in = self->fw_in;
 
 	for (; i < len && n < min; i++) {
-		unsigned char c = (unsigned char)text[i];
-		int w = isalnum(c) || c >= 0x80;
+		int w = s_word_byte(text[i]);
 
-		if (!w && c == '\'' && in && i + 1 < len &&
-		    (isalnum((unsigned char)text[i + 1]) ||
-		    (unsigned char)text[i + 1] >= 0x80))
+		if (!w && text[i] == '\'' && in && i + 1 < len &&
+		    s_word_byte(text[i + 1]))
 			continue;
 		n += w && !in;
 		in = w;
@@ -1588,8 +1656,9 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	const mf_policy_t	*pol = &rs->policy;
 	const mf_claim_t	*cl = NULL;
 	mf_feat_span_t		 fs[S_MODEL_SPANS];
+	const char		*mt;
 	double			 add;
-	size_t			 nfs;
+	size_t			 nfs, mlen;
 	mf_hit_t		*h;
 	int			 ruled = 0, any = 0, all = 0, asks;
 	int			 hinted = 0;
@@ -1688,8 +1757,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	for (size_t e = 0; cl && !ruled && e < cl->nevidence; e++)
 		if (mf_verdict_add_evidence(v, cl->evidence[e]) == -1)
 			return -1;
-	nfs = mf_model_explain_feats(m, &self->feats, self->norm.text +
-	    self->norm.agreed, self->norm.len - self->norm.agreed, fs,
+	mt = mf_scan_model_text(&self->norm, &mlen);
+	nfs = mf_model_explain_feats(m, &self->feats, mt, mlen, fs,
 	    S_MODEL_SPANS);
 	if (nfs == (size_t)-1)
 		return -1;
@@ -1753,78 +1822,6 @@ s_shadowed(const mf_scan_opts_t *so, size_t i)
 }
 
 /*
- * The post's text as rules see it: the body cut at max-body-bytes and
- * reduced from its format; a title (plain text, cut at the same limit)
- * before it, joined by a blank line so that each is its own sentence.
- * Only the body's links are read for sources (s_sources()).
- */
-/*
- * Openings of a reply that agrees with what it quotes ("> chemo kills
- * more than it cures" / "Exactly. ..."), normalized: lower case, no
- * accents. Whole words: the byte after one is not a letter or a digit.
- * Not "sure", "totally", "oh yes", "claro", "genau,": openers of mock
- * agreement as often (post-sarcasm reads them); not "yes, but" and its
- * kin (s_concedes), which go on to disagree.
- */
-static const char *const s_agree_openings[] = {
-	"yes", "yep", "yeah", "yup", "exactly", "so true", "very true",
-	"true.", "true!", "agreed", "i agree", "absolutely", "100%", "100 %",
-	"correct", "i knew it", "knew it", "finally someone", "spot on",
-	"i can confirm", "can confirm", "i confirm", "this is so true",
-	"you're right", "you are right", "that's right", "thats right",
-	"that's true", "thats true", "definitely", "of course",
-	"oui", "exactement", "tout a fait", "je confirme", "je le savais",
-	"entierement d'accord", "tout a fait d'accord", "d'accord avec",
-	"100% vrai", "100 % vrai", "c'est vrai", "c'est exact", "ben oui",
-	"eh oui", "bien sur", "absolument", "enfin quelqu'un", "voila",
-	"si.", "si,", "si!", "exacto", "exactamente", "confirmo", "asi es",
-	"claro que si", "efectivamente", "por supuesto", "cierto", "lo sabia",
-	"por fin alguien", "eso mismo", "tal cual", "obviamente",
-	"toda la razon", "tienes razon", "totalmente de acuerdo",
-	"ja", "jap", "jawohl", "genau so", "genau das", "stimmt", "richtig",
-	"absolut", "endlich sagt", "endlich mal einer", "kann ich bestatigen",
-	"bestatige", "so ist es", "sag ich doch", "wusste ich", "leider ja",
-	"volle zustimmung", "definitiv", "auf jeden fall", "eben!", "eben.",
-	NULL
-};
-
-/* A reply that opens agreeing and turns: "yes, but ...", "oui, mais". */
-static const char *const s_concessions[] = {
-	" but ", " mais ", " pero ", " aber ", " however", " cependant",
-	" sin embargo", " allerdings", NULL
-};
-
-/* Whether the reply 't' opens agreeing with what it quoted. */
-static int
-s_agrees(const char *t, size_t len)
-{
-	size_t	s = 0, e;
-
-	while (s < len && (t[s] == ' ' || t[s] == '\n' || t[s] == '*' ||
-	    t[s] == '-' || t[s] == '"'))
-		s++;
-	for (size_t k = 0; s_agree_openings[k]; k++) {
-		const char	*o = s_agree_openings[k];
-		size_t		 n = strlen(o);
-		unsigned char	 c;
-
-		if (n > len - s || memcmp(t + s, o, n) != 0)
-			continue;
-		c = s + n < len ? (unsigned char)t[s + n] : ' ';
-		if (isalnum((unsigned char)o[n - 1]) && (isalnum(c) ||
-		    c >= 0x80))
-			continue;
-		e = s + n + 40 < len ? s + n + 40 : len;
-		for (size_t j = 0; s_concessions[j]; j++)
-			if (memmem(t + s, e - s, s_concessions[j],
-			    strlen(s_concessions[j])))
-				return 0;
-		return 1;
-	}
-	return 0;
-}
-
-/*
  * A reply that opens agreeing with the quoted material before it: the
  * quote is what the writer says too, and is judged with the reply
  * ('norm' becomes the text with the quote kept, 'agreed' its length).
@@ -1862,12 +1859,19 @@ s_agreed_quote(mf_norm_t *norm, mf_norm_t *spare, const char *body,
 	return 0;
 }
 
+/*
+ * The post's text as rules see it: the body cut at max-body-bytes and
+ * reduced from its format; a title (plain text, cut at the same limit)
+ * before it, joined by a blank line so that each is its own sentence.
+ * Only the body's links are read for sources (s_sources()).
+ */
 static int
 s_post_text(mf_norm_t *norm, mf_norm_t *tnorm, const mf_policy_t *pol,
     const mf_post_t *post, unsigned opts, mf_err_t *err)
 {
 	unsigned	nopts = 0;
 	size_t		blen, tlen;
+	int		titled = post->title != NULL && *post->title != '\0';
 
 	if (pol->judge_quotes || (opts & MF_SCAN_KEEP_QUOTES))
 		nopts |= MF_NORM_KEEP_QUOTES;
@@ -1877,12 +1881,11 @@ s_post_text(mf_norm_t *norm, mf_norm_t *tnorm, const mf_policy_t *pol,
 		return -1;
 	/* A reply agreeing with a quote (not under a title: a first post
 	 * quotes no one). */
-	if (pol->judge_agreed_quotes &&
-	    (post->title == NULL || *post->title == '\0') &&
+	if (pol->judge_agreed_quotes && !titled &&
 	    s_agreed_quote(norm, tnorm, post->body, blen, post->body_format,
 	    nopts, err) == -1)
 		return -1;
-	if (post->title == NULL || *post->title == '\0')
+	if (!titled)
 		return 0;
 	tlen = mf_utf8_cut(post->title, strlen(post->title), pol->max_body);
 	/* A title quotes no one: a leading '>' is part of it. */
@@ -1954,7 +1957,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	int64_t			 slow_ns = -1, shadow_ns = 0, t_rule = 0;
 	size_t			 slow_idx = MF_SCAN_NO_RULE;
 	mf_verdict_t		*v;
-	size_t			 len, ncand, nhits = 0;
+	size_t			 len, mlen, ncand, nhits = 0;
+	const char		*mt;
 	double			 score = 0;
 	size_t			 nclaims_hit = 0;
 	int			 asserts = 0;	/* an asserting hit */
@@ -2061,11 +2065,8 @@ mf_scan_opts(mf_scanner_t *self, const mf_ruleset_t *rs,
 	    mf_lang_ours(lang)) {
 		if (st)
 			s_lap(&st->ns_other, &mark);
-		/* It reads the reply, not quoted material the reply agrees
-		 * with: that is the rules' to read (s_agreed_quote()). */
-		if (mf_model_feats(self->norm.text + self->norm.agreed,
-		    self->norm.len - self->norm.agreed, lang,
-		    &self->feats) == -1)
+		mt = mf_scan_model_text(&self->norm, &mlen);
+		if (mf_model_feats(mt, mlen, lang, &self->feats) == -1)
 			goto oom;
 		prob = mf_model_prob_feats(model, &self->feats);
 		if (st)

@@ -111,6 +111,15 @@ int		 mf_lang_ours(const char *lang);
  * BORROWS: valid until the next call on 'self'. NULL with 'err' set. */
 const mf_norm_t	*mf_scan_norm(mf_scanner_t *self, const mf_ruleset_t *rules,
 		    const mf_post_t *post, const char **lang, mf_err_t *err);
+/* The part of a normalized post the model reads ('*len' bytes): all of
+ * it but quoted material its reply agrees with (norm->agreed), which
+ * the rules read. BORROWS. */
+static inline const char *
+mf_scan_model_text(const mf_norm_t *norm, size_t *len)
+{
+	*len = norm->len - norm->agreed;
+	return norm->text + norm->agreed;
+}
 
 /* Statistics of the last scan: rules run by PCRE2 (after prefilter). */
 size_t		 mf_scanner_rules_run(const mf_scanner_t *self);

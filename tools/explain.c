@@ -43,13 +43,15 @@ s_print_hint(const mf_post_t *post, const mf_ruleset_t *rs,
 {
 	const mf_model_t	*m = mf_ruleset_model(rs);
 	const mf_norm_t		*n = mf_scanner_norm(sc);
+	const char		*mt;
 	double			 near;
+	size_t			 mlen;
 	long			 c;
 
 	if (m == NULL || n->len == 0)
 		return;
-	c = mf_model_hint(m, n->text + n->agreed, n->len - n->agreed,
-	    mf_post_lang(post, n), &near);
+	mt = mf_scan_model_text(n, &mlen);
+	c = mf_model_hint(m, mt, mlen, mf_post_lang(post, n), &near);
 	if (c >= 0)
 		printf("\nnearest claim family: %s (%.1f; model-hint-question "
 		    "%g)\n", mf_model_class(m, (size_t)c), near,

@@ -294,7 +294,8 @@ s_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 {
 	mf_post_t	 *post;
 	mf_model_delta_t *d = NULL;
-	size_t		  n;
+	const char	 *mt;
+	size_t		  n, mlen;
 	int		  rc;
 	mf_err_t	  err;
 
@@ -313,8 +314,8 @@ s_teach(mf_teacher_t *t, mf_store_t *st, const char *post_id,
 		mf_post_destroy(&post);
 		return -1;
 	}
-	n = mf_model_step(t->taught, t->norm.text + t->norm.agreed,
-	    t->norm.len - t->norm.agreed,
+	mt = mf_scan_model_text(&t->norm, &mlen);
+	n = mf_model_step(t->taught, mt, mlen,
 	    mf_post_lang(post, &t->norm), label, t->pol.model_learn_rate, &d,
 	    p);
 	mf_post_destroy(&post);

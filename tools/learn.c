@@ -66,7 +66,7 @@ s_add(s_train_t *t, const char *id, const mf_post_t *post, int label,
     const char *claim, double weight)
 {
 	const mf_norm_t	*n;
-	const char	*lang;
+	const char	*lang, *mt;
 	mf_err_t	 err;
 	s_ex_t		*e;
 
@@ -86,12 +86,10 @@ s_add(s_train_t *t, const char *id, const mf_post_t *post, int label,
 	}
 	e = &t->ex[t->nex];
 	memset(e, 0, sizeof(*e));
-	/* What the model reads: the post less quoted material its reply
-	 * agrees with, which the rules read (n->agreed). */
-	e->len = n->len - n->agreed;
+	mt = mf_scan_model_text(n, &e->len);
 	if ((e->text = malloc(e->len + 1)) == NULL)
 		return -1;
-	memcpy(e->text, n->text + n->agreed, e->len + 1);
+	memcpy(e->text, mt, e->len + 1);
 	snprintf(e->lang, sizeof(e->lang), "%s", lang);
 	e->label = label;
 	e->claim = claim ? strdup(claim) : NULL;

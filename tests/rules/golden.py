@@ -2,9 +2,9 @@
 # tests/rules/golden.py [--update] - golden cases: each line of
 # tests/rules/golden.jsonl pairs a post with the verdict the shipped rules
 # give it (action, score, flags, and each hit's rule, claim, question
-# flag and spans into the original text). A rule change that alters any of them
-# fails here and shows up in review as a diff of golden.jsonl; after
-# checking the change is right, regenerate with --update.
+# flag and spans into the original text). A rule change that alters any
+# of them fails here and shows up in review as a diff of golden.jsonl;
+# after checking the change is right, regenerate with --update.
 # SPDX-License-Identifier: MIT
 import json
 import os
