@@ -8,6 +8,7 @@
 # SPDX-License-Identifier: MIT
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -74,12 +75,50 @@ def unpack(raw):
     return msgpack.unpackb(raw, raw=False)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+# Ports handed out by this process: not twice.
+_given = set()
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A loopback port nothing listens on, for a server a test starts
+    next. Picked at random below the kernel's ephemeral range
+    (/proc/sys/net/ipv4/ip_local_port_range): a port the kernel chose
+    for bind(0) was free only until the test closed it, and the next
+    outgoing connection of any process (the tests make thousands) or
+    another suite's bind(0) could take it before the server bound it
+    ("Address already in use"). Below that range only a server asking
+    for that very port can."""
+    lo = 20000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            hi = min(int(f.read().split()[0]), 65536)
+    except (OSError, ValueError, IndexError):
+        hi = 32768
+    if hi <= lo + 1000:
+        lo, hi = 1024, max(hi, 2048)
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(lo, hi)
+        if port in _given:
+            continue
+        s = socket.socket(type=kind)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _given.add(port)
+        return port
+    raise RuntimeError("no free loopback port in %d-%d" % (lo, hi - 1))
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["port"]:
+    # `tests/mfdeploy.py port [udp]`, for the shell tests
+    # (tests/service-env.sh: mf_env_port).
+    print(free_port(socket.SOCK_DGRAM if sys.argv[2:] == ["udp"]
+                    else socket.SOCK_STREAM))
+    sys.exit(0)
 
 
 def end(proc, timeout=10, sig=signal.SIGTERM):

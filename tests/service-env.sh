@@ -56,12 +56,10 @@ mf_env_medflagd() {
 	MPID=$!
 }
 
-# 'mf_env_port [udp]': prints a free TCP (or UDP) port on loopback.
+# 'mf_env_port [udp]': prints a free TCP (or UDP) port on loopback, below
+# the kernel's ephemeral range (tests/mfdeploy.py, free_port()).
 mf_env_port() {
-	/usr/bin/python3 -c 'import socket, sys
-s = socket.socket(type=socket.SOCK_DGRAM if sys.argv[1:] == ["udp"] else
-    socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$@"
+	/usr/bin/python3 tests/mfdeploy.py port "$@"
 }
 
 mf_env_http() {

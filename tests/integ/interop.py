@@ -10,7 +10,6 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,11 @@ try:
 except ImportError as e:
     skip("python3 modules missing (%s): apt-get install python3-zmq "
          "python3-msgpack" % e)
+
+# The one harness piece shared with the other tests: a port picker that
+# does not race the kernel's own choices (tests/mfdeploy.py).
+sys.path.insert(0, os.path.join(TOP, "tests"))
+from mfdeploy import free_port  # noqa: E402
 
 MEDFLAGD = os.path.join(BUILD, "medflagd")
 if not os.access(MEDFLAGD, os.X_OK):
@@ -77,14 +81,6 @@ class Fail(Exception):
 def check(cond, what):
     if not cond:
         raise Fail(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def pack(obj):
