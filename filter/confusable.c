@@ -175,6 +175,18 @@ s_fold_compute(uint32_t cp, mf__fold_t *f)
 			s_put(f, " ", 1);
 			break;
 		default:
+			/* The ligatures French and Danish write as one
+			 * letter and as two ("cœur" and "coeur", "ex æquo"
+			 * and "ex aequo"): NFKC keeps them, as it keeps
+			 * "ß" (which case folding makes "ss"). */
+			if (r == 0x153) {
+				s_put(f, "oe", 2);
+				break;
+			}
+			if (r == 0xE6) {
+				s_put(f, "ae", 2);
+				break;
+			}
 			if (r < 0x10000 && (s_conf[r] & S_CONF_LATIN)) {
 				ch = (char)(s_conf[r] & 0x7f);
 				s_put(f, &ch, 1);

@@ -421,6 +421,11 @@ MF_TEST(normalize_unicode_folding)
 	    s_norm(&n, "Vacúna me\xCC\x81" "dicament \xEF\xBC\xB6\xEF\xBC\xA1"
 	    "\xEF\xBC\xA3\xEF\xBC\xA3\xEF\xBC\xA9\xEF\xBC\xAE\xEF\xBC\xA5 "
 	    "Straße \xEF\xAC\x81", MF_FMT_TEXT, 0));
+	/* the ligatures read as their two letters, as they are often
+	 * typed: "cœur" is "coeur", "Œuf" "oeuf", "æquo" "aequo" */
+	MF_ASSERT_STR_EQ("coeur soeur oeuf ex aequo coeur",
+	    s_norm(&n, "c\xC5\x93ur S\xC5\x93ur \xC5\x92uf ex \xC3\xA6quo coeur",
+	    MF_FMT_TEXT, 0));
 	/* format characters and NUL go */
 	MF_ASSERT_STR_EQ("vaccine", s_norm(&n, "v\xE2\x80\x8B" "a\xE2\x80\x8C"
 	    "c\xE2\x80\x8D" "c\xE2\x81\xA0" "i\xC2\xAD" "n\xE2\x80\xAE"
