@@ -236,7 +236,7 @@ SHARED      ?= ../shared/data
 MODEL_OUT   ?= rules/medflag.model
 MODEL_FOLDS ?= 5
 MODEL_ARGS   = --rules rules --folds $(MODEL_FOLDS) --out $(MODEL_OUT) \
-               --bits 21 --expect-weight 0.5 \
+               --bits 21 --runs 8 --expect-weight 0.5 \
                tests/corpus/*.jsonl --part 0/2 \
                --labels tests/public/reddit-hm.labels $(SHARED)/public/reddit-hm.jsonl \
                --weight 2 --labels - $(SHARED)/public/covid-q.jsonl --weight 1 \
