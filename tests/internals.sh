@@ -9,7 +9,8 @@
 # SPDX-License-Identifier: MIT
 TOP=${MF_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$TOP" || exit 1
-find filter workers tools tests -type f ! -name '.*' | sort |
+find filter workers tools tests -type f ! -name '.*' ! -path '*/__pycache__/*' |
+    sort |
 /usr/bin/python3 -c '
 import fnmatch, re, sys
 doc = open("docs/internals.md", encoding="utf-8").read()

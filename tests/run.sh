@@ -7,6 +7,8 @@
 B=${MF_BUILD:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export MF_TOP="$TOP" MF_BUILD="$B"
+# The Python tests import tests/mfdeploy.py: no __pycache__ in the tree.
+export PYTHONDONTWRITEBYTECODE=1
 cd "$TOP" || exit 1
 passed=0 failed=0 skipped=0
 sections=${*:-unit rules integ fuzz docs}
