@@ -113,14 +113,6 @@ def free_port(kind=socket.SOCK_STREAM):
     raise RuntimeError("no free loopback port in %d-%d" % (lo, hi - 1))
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["port"]:
-    # `tests/mfdeploy.py port [udp]`, for the shell tests
-    # (tests/service-env.sh: mf_env_port).
-    print(free_port(socket.SOCK_DGRAM if sys.argv[2:] == ["udp"]
-                    else socket.SOCK_STREAM))
-    sys.exit(0)
-
-
 def end(proc, timeout=10, sig=signal.SIGTERM):
     """Sends 'proc' 'sig' and waits; kills it after 'timeout' seconds.
     Returns its exit status (None if it was None)."""
@@ -396,3 +388,11 @@ def run(test, **deployment):
     finally:
         d.teardown()
     sys.exit(rc)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["port"]:
+    # `tests/mfdeploy.py port [udp]`, for the shell tests
+    # (tests/service-env.sh: mf_env_port).
+    print(free_port(socket.SOCK_DGRAM if sys.argv[2:] == ["udp"]
+                    else socket.SOCK_STREAM))
+    sys.exit(0)
