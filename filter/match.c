@@ -1042,7 +1042,7 @@ s_opens_then(const char *t, size_t s, size_t e, const s_openings_t *open,
 	if (!s_opens(t, s, e, open))
 		return 0;
 	for (size_t k = 0; then[k]; k++)
-		if (memmem(t + s, e - s, then[k], strlen(then[k])))
+		if (mf__memmem(t + s, e - s, then[k], strlen(then[k])))
 			return 1;
 	return 0;
 }
@@ -1189,7 +1189,7 @@ s_agrees(const char *t, size_t len)
 		return 0;
 	e = s + n + 40 < len ? s + n + 40 : len;
 	for (size_t j = 0; s_concessions[j]; j++)
-		if (memmem(t + s, e - s, s_concessions[j],
+		if (mf__memmem(t + s, e - s, s_concessions[j],
 		    strlen(s_concessions[j])))
 			return 0;
 	return 1;

@@ -107,21 +107,35 @@ mf__utf8_enc(uint32_t cp, char *out)
 	return 4;
 }
 
+/* How common a byte is in folded text, 0 rare to 7: memmem looks for
+ * a needle's rarest byte with memchr(), not for its first ("the" and
+ * " in" would stop it at every word). */
+static const unsigned char s_common[256] = {
+	[' '] = 7, ['e'] = 6, ['t'] = 5, ['a'] = 5, ['o'] = 5, ['i'] = 5,
+	['n'] = 5, ['s'] = 5, ['r'] = 4, ['h'] = 4, ['l'] = 4, ['d'] = 4,
+	['c'] = 3, ['u'] = 3, ['m'] = 3, ['p'] = 2, ['g'] = 2, ['f'] = 2,
+	['y'] = 2, ['w'] = 2, ['b'] = 2, ['v'] = 1, ['.'] = 1, [','] = 1,
+};
+
 const void *
 mf__memmem(const void *hay, size_t n, const void *needle, size_t m)
 {
-	const unsigned char	*h = hay, *e;
+	const unsigned char	*h = hay, *nd = needle, *p, *last;
+	size_t			 k = 0;
 
 	if (m == 0)
 		return hay;
 	if (n < m)
 		return NULL;
-	for (e = h + n - m; h <= e; h++) {
-		if ((h = memchr(h, *(const unsigned char *)needle,
-		    (size_t)(e - h) + 1)) == NULL)
+	for (size_t i = 1; i < m && s_common[nd[k]] > 0; i++)
+		if (s_common[nd[i]] < s_common[nd[k]])
+			k = i;
+	/* nd[k] is at p: the needle starts at p - k, at most at h + n - m. */
+	for (p = h + k, last = h + n - m + k; p <= last; p++) {
+		if ((p = memchr(p, nd[k], (size_t)(last - p) + 1)) == NULL)
 			return NULL;
-		if (memcmp(h, needle, m) == 0)
-			return h;
+		if (memcmp(p - k, nd, m) == 0)
+			return p - k;
 	}
 	return NULL;
 }

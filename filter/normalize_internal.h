@@ -79,7 +79,8 @@ int	mf__is_letter(uint32_t cp);
 /* Decodes one scalar value at p (n > 0 bytes available): returns its
  * length (1-4) and sets *cp, or 0 when the bytes are not valid UTF-8. */
 size_t	mf__utf8_dec(const unsigned char *p, size_t n, uint32_t *cp);
-/* memmem(3), which is not in POSIX. */
+/* memmem(3), which is not in POSIX; it looks for the needle's rarest
+ * byte first, so that common words do not stop it at every space. */
 const void *mf__memmem(const void *hay, size_t n, const void *needle,
 	    size_t m);
 /* Encodes cp into 'out' (4 bytes room); returns the length. */

@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "harness.h"
 #include "normalize.h"
+#include "normalize_internal.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -725,4 +726,39 @@ MF_TEST(normalize_disguise_at_every_offset)
 		}
 	}
 	mf_norm_free(&n);
+}
+
+/* mf__memmem() looks for the needle's rarest byte first: it must still
+ * find the leftmost occurrence, at the very start and end too. */
+MF_TEST(normalize_memmem_leftmost)
+{
+	static const char	 abc[] = "the ,.xq";
+	unsigned		 seed = 777;
+	char			 hay[40], nd[6];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t		 n, m;
+		const char	*want = NULL, *got;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 8) % sizeof(hay);
+		m = (seed >> 16) % sizeof(nd);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			hay[i] = abc[(seed >> 12) % (sizeof(abc) - 1)];
+		}
+		for (size_t i = 0; i < m; i++) {
+			seed = seed * 1103515245u + 12345u;
+			nd[i] = abc[(seed >> 12) % (sizeof(abc) - 1)];
+		}
+		for (size_t i = 0; m <= n && i <= n - m && want == NULL; i++)
+			if (memcmp(hay + i, nd, m) == 0)
+				want = hay + i;
+		got = mf__memmem(hay, n, nd, m);
+		if (got != want)
+			mf__test_fail(__FILE__, __LINE__, "\"%.*s\" in \"%.*s\": "
+			    "%ld, not %ld", (int)m, nd, (int)n, hay,
+			    got ? (long)(got - hay) : -1L,
+			    want ? (long)(want - hay) : -1L);
+	}
 }

@@ -41,6 +41,7 @@
 #include "alloc.h"
 #include "hash.h"
 #include "litfreq.h"
+#include "normalize_internal.h"
 #include "prefilter.h"
 #include "prefilter_internal.h"
 #include "sentence.h"
@@ -1023,7 +1024,7 @@ s_occ_next(const mf_prefilter_t *self, const s_scan_t *sc, s_occ_t *it,
 		 * set in most posts), in the text. */
 		if (it->p == NULL)
 			it->p = sc->text;
-		q = memmem(it->p, (size_t)(sc->text + sc->len - it->p),
+		q = mf__memmem(it->p, (size_t)(sc->text + sc->len - it->p),
 		    self->lits[l], self->lens[l]);
 		if (q == NULL)
 			continue;
