@@ -614,3 +614,59 @@ MF_TEST(learn_hint_answers_questions)
 	mf_verdict_destroy(&v);
 	mf_ruleset_destroy(&rs);
 }
+
+/* model-near: alone, the model acts on a post that names a health topic
+ * (the named pattern health-topic) or lies near a claim family by its
+ * words; not on one in the voice of a claim about nothing it knows. A
+ * reply to a quote is exempt: the reply alone says little of its topic. */
+MF_TEST(learn_near_needs_a_topic)
+{
+	static const char text[] = S_RULES "define health-topic /\\bsick\\b/\n";
+	const char	*voice = "wear it day and night, faster than any pill, "
+			    "for good";
+	const char	*topic = "took it every day and night, nobody got sick";
+	const char	*near = "raw garlic cures flu, take it every day";
+	const char	*reply = "> what do you take?\n\nwear it day and "
+			    "night, faster than any pill, for good";
+	mf_policy_t	 pol;
+	mf_diags_t	 d = { 0 };
+	mf_ruleset_t	*rs;
+	mf_verdict_t	*v;
+
+	mf_policy_defaults(&pol);
+	pol.model_mode = MF_MODE_ENFORCE;
+	pol.model_review = 0.5;
+	pol.model_weight = 4;
+	rs = mf_ruleset_load_string("t.rules", text, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	mf_diags_free(&d);
+	rs->model = s_small();
+	MF_ASSERT_NOT_NULL(rs->model);
+	/* Off: the model flags all four alone. */
+	v = s_scan(rs, voice);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	mf_verdict_destroy(&v);
+	rs->policy.model_near = 20;
+	v = s_scan(rs, voice);
+	MF_ASSERT_EQ(MF_ACT_NONE, v->action);
+	MF_ASSERT(s_model_hit(v) == NULL);
+	MF_ASSERT(!(v->flags & MF_VF_REVIEW));
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, topic);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_NOT_NULL(s_model_hit(v));
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, near);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	MF_ASSERT_STR_EQ("garlic-flu", s_model_hit(v)->claim);
+	mf_verdict_destroy(&v);
+	v = s_scan(rs, reply);
+	MF_ASSERT(v->flags & MF_VF_QUOTES_SKIPPED);
+	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
+	mf_verdict_destroy(&v);
+	/* A rule's hit is not the model alone: the cap does not apply. */
+	v = s_scan(rs, "wear it in any weather, faster than any pill");
+	MF_ASSERT(v->action >= MF_ACT_FLAG);
+	mf_verdict_destroy(&v);
+	mf_ruleset_destroy(&rs);
+}

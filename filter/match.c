@@ -1664,6 +1664,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	int			 hinted = 0;
 	double			 lean = 0.5;	/* leans to a claim */
 	double			 near = 0;
+	int			 near_c = 0;	/* near is the hint's score */
 	long			 c = -2;	/* the hint, -2: not asked yet */
 
 	/* Sentences that ask matter only from there on: the walk is skipped
@@ -1682,6 +1683,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (any && pol->model_hint_question >= 0 &&
 	    !(v->flags & MF_VF_QUOTES_SKIPPED)) {
 		c = mf_model_hint_feats(m, &self->feats, &near);
+		near_c = 1;
 		hinted = c >= 0 && near >= pol->model_hint_question;
 	}
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
@@ -1706,6 +1708,21 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	 * learned of such words came from the chat around claims). */
 	if (!ruled && !vetoed && s_post_few_words(self, S_MODEL_WORDS))
 		return 0;
+	/* Nor is a post on no health topic (the named pattern health-topic)
+	 * whose words lie near no claim family either (model-near): a
+	 * router that drops, a lasagne, "good night all". The model reads
+	 * the voice of a claim ("the old recipes are the best ❤️"), the
+	 * hint what it is about. Not a reply to a quote, which is not
+	 * judged: the reply alone says little of its topic. */
+	if (!ruled && !vetoed && pol->model_near >= 0 &&
+	    !(v->flags & MF_VF_QUOTES_SKIPPED)) {
+		if (!near_c) {
+			c = mf_model_hint_feats(m, &self->feats, &near);
+			near_c = 1;
+		}
+		if (near < pol->model_near && !s_present(self, rs->topic.code))
+			return 0;
+	}
 	if (pol->model_mode == MF_MODE_ENFORCE)
 		*mscore = add;
 	/* The claim it is about: the first rule hit's, else, when the model

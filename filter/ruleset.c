@@ -75,6 +75,7 @@ mf_policy_defaults(mf_policy_t *p)
 	p->model_min = -5;
 	p->model_max = 5;
 	p->model_max_off_topic = -1;
+	p->model_near = -1;
 	p->model_veto_local = -1;
 	p->model_veto_local_min = -1;
 	p->model_review = -1;
@@ -195,6 +196,10 @@ static const struct s_pdir {
 	    offsetof(mf_policy_t, model_max_off_topic),
 	    "the most the model adds alone to a post that lacks the words of "
 	    "every rule of its claim, all their parts but one (or off)" },
+	{ "model-near", S_THRESH, 0, 1000,
+	    offsetof(mf_policy_t, model_near),
+	    "alone, the model acts only on a post this near a claim family "
+	    "(the model's family hint), or off" },
 	{ "model-learn-rate", S_NUM, 0, 100,
 	    offsetof(mf_policy_t, model_learn_rate),
 	    "how far one moderator's outcome moves the model on its post "

@@ -130,6 +130,10 @@ typedef struct mf_policy {
 					 * to a post that lacks the words
 					 * of every rule of its claim (all
 					 * parts but one); < 0: off */
+	double	model_near;		/* alone, the model adds nothing
+					 * and asks no review for a post
+					 * less near a claim family (the
+					 * hint's score); < 0: off */
 	double	model_learn_rate;	/* one outcome moves its post's
 					 * log-odds by about this much */
 	unsigned model_veto_words;	/* MF_VETO_WORDS unless set */

@@ -434,7 +434,8 @@ s_usage_eval(void)
 	    "           [--min-lang-recall R] [--min-question-annotate Q]\n"
 	    "           [--max-flag-rate F] [--min-reach R] "
 	    "[--max-negative-reach F]\n"
-	    "           [--max-ordinary-flag-rate F] [--min-claim-named R]\n"
+	    "           [--max-ordinary-flag-rate F] [--max-ordinary-reach F]\n"
+	    "           [--min-claim-named R]\n"
 	    "           [--quiet] FILE.jsonl...\n");
 }
 
@@ -445,6 +446,7 @@ s_eval(int argc, char **argv)
 	double		 minp = -1, minr = -1, maxneg = -1, minlang = -1;
 	double		 minqa = -1, maxflag = -1, minreach = -1;
 	double		 maxnegreach = -1, maxord = -1, minnamed = -1;
+	double		 maxordreach = -1;
 	/* No time budget: a figure must not depend on the machine's load. */
 	s_eval_t	 e = { .scan_flags = MF_SCAN_NO_BUDGET };
 	s_tally_t	 all = { .name = "all" };
@@ -460,6 +462,7 @@ s_eval(int argc, char **argv)
 		{ "--max-flag-rate", &maxflag }, { "--min-reach", &minreach },
 		{ "--max-negative-reach", &maxnegreach },
 		{ "--max-ordinary-flag-rate", &maxord },
+		{ "--max-ordinary-reach", &maxordreach },
 		{ "--min-claim-named", &minnamed }, { NULL, NULL },
 	};
 	size_t		 li;
@@ -680,6 +683,13 @@ s_eval(int argc, char **argv)
 	    maxord) {
 		printf("FAIL: %.1f%% of ordinary posts flagged, above %.1f%%\n",
 		    100.0 * all.nord_flag / all.nord, 100 * maxord);
+		rc = 1;
+	}
+	if (maxordreach >= 0 && all.nord && (double)all.nord_reach /
+	    all.nord > maxordreach) {
+		printf("FAIL: %.1f%% of ordinary posts reach a moderator, above "
+		    "%.1f%%\n", 100.0 * all.nord_reach / all.nord,
+		    100 * maxordreach);
 		rc = 1;
 	}
 	if (minqa >= 0 && all.nq && (double)all.nq_annot / all.nq < minqa) {

@@ -14,12 +14,13 @@
 # scored without showing a post: make check fails if a change to the
 # rules or the model loses what they reach on posts nobody tuned on
 # (docs/rules.md, "Measuring on posts nobody tuned on"; docs/learn.md).
-# Rules and model today: precision 0.968, recall 0.887 (the rules alone
-# 0.691), 2.8% of hard negatives flagged (408 of 14,642), recall 0.879
-# in de (the weakest language), 74.4% of questions annotated, 93.6% of
-# misinformation reaching a moderator, 91.4% of that with its own claim
-# named (84.8% with the family hint of before), and 7.8% of hard
-# negatives (questions aside), 1.1% of ordinary posts flagged. The
+# Rules and model today: precision 0.969, recall 0.885 (the rules alone
+# 0.691), 2.8% of hard negatives flagged (408 of 14,642), recall 0.876
+# in de (the weakest language), 74.4% of questions annotated, 93.4% of
+# misinformation reaching a moderator, 91.5% of that with its own claim
+# named (84.8% with the family hint of before), and 7.7% of hard
+# negatives (questions aside), 0.5% of ordinary posts flagged and 3.0%
+# reaching a moderator (1.1% and 5.9% before model-near). The
 # floors sit just under; the goals are 0.95, 0.85, 3%, 0.75, 60%, 90%
 # and 10%, and the model must add 0.10 of recall.
 B=${MF_BUILD:-build}
@@ -32,7 +33,8 @@ T=$(mktemp "${TMPDIR:-/tmp}/mfblind.XXXXXX") || exit 1
     --min-lang-recall "${MF_BLIND_LANG_RECALL:-0.85}" \
     --min-question-annotate "${MF_BLIND_QANN:-0.70}" \
     --min-reach 0.91 --max-negative-reach 0.08 \
-    --max-ordinary-flag-rate 0.012 --min-claim-named 0.90 \
+    --max-ordinary-flag-rate 0.007 --max-ordinary-reach 0.035 \
+    --min-claim-named 0.90 \
     tests/blind/*.jsonl >"$T" || rc=1
 cat "$T"
 with=$(sed -n 's/^precision [0-9.]*  recall \([0-9.]*\).*/\1/p' "$T")
