@@ -135,6 +135,20 @@ s_fold_compute(uint32_t cp, mf__fold_t *f)
 		s_put(f, u, mf__utf8_enc(cp, u));
 		return;
 	}
+	/* A relation struck through ("≠", "∉", "≢": its base and U+0338)
+	 * keeps its negation as "!" ("covid ≠ flu" reads "covid != flu"),
+	 * where dropping the mark, as for an accent, would say the
+	 * opposite. */
+	if (cp >= 0x2200 && cp < 0x2300) {
+		utf8proc_int32_t	m[4];
+		int			mlb = 0;
+		utf8proc_ssize_t	k = utf8proc_decompose_char(
+			    (utf8proc_int32_t)cp, m, 4, UTF8PROC_DECOMPOSE,
+			    &mlb);
+
+		if (k == 2 && m[1] == 0x338)
+			s_put(f, "!", 1);
+	}
 	for (utf8proc_ssize_t i = 0; i < n; i++) {
 		uint32_t	r = (uint32_t)d[i];
 		char		ch;

@@ -427,6 +427,18 @@ MF_TEST(normalize_unicode_folding)
 	MF_ASSERT_STR_EQ("coeur soeur oeuf ex aequo coeur",
 	    s_norm(&n, "c\xC5\x93ur S\xC5\x93ur \xC5\x92uf ex \xC3\xA6quo coeur",
 	    MF_FMT_TEXT, 0));
+	/* a relation struck through keeps its negation: "covid ≠ flu"
+	 * is not "covid = flu" (the accent of "é" goes, the stroke of
+	 * "≠" stays as "!"); "∉" reads "!∈" */
+	{
+		static const char ne[] = "Covid \xE2\x89\xA0 flu, x "
+		    "\xE2\x88\x89 y, caf\xC3\xA9";
+
+		MF_ASSERT_STR_EQ("covid != flu, x !\xE2\x88\x88 y, cafe",
+		    s_norm(&n, ne, MF_FMT_TEXT, 0));
+		MF_ASSERT(n.ostart[6] == 6 && n.oend[7] == 9);
+		s_check_map(&n, strlen(ne));
+	}
 	/* format characters and NUL go */
 	MF_ASSERT_STR_EQ("vaccine", s_norm(&n, "v\xE2\x80\x8B" "a\xE2\x80\x8C"
 	    "c\xE2\x80\x8D" "c\xE2\x81\xA0" "i\xC2\xAD" "n\xE2\x80\xAE"
