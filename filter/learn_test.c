@@ -514,6 +514,27 @@ MF_TEST(learn_veto_local)
 	mf_ruleset_destroy(&rs);
 }
 
+/* 'text' with the small model enforcing, from p 0.5 to review, weight 4:
+ * the model flags a post alone. */
+static mf_ruleset_t *
+s_rules_alone(const char *text)
+{
+	mf_policy_t	 pol;
+	mf_diags_t	 d = { 0 };
+	mf_ruleset_t	*rs;
+
+	mf_policy_defaults(&pol);
+	pol.model_mode = MF_MODE_ENFORCE;
+	pol.model_review = 0.5;
+	pol.model_weight = 4;
+	rs = mf_ruleset_load_string("t.rules", text, &pol, NULL, 0, &d);
+	MF_ASSERT_NOT_NULL(rs);
+	mf_diags_free(&d);
+	rs->model = s_small();
+	MF_ASSERT_NOT_NULL(rs->model);
+	return rs;
+}
+
 /* model-max-off-topic: alone, the model flags a post that holds the
  * words of the claim it names (all the parts of a rule of it but one),
  * and only sends to review one that does not. */
@@ -525,20 +546,9 @@ MF_TEST(learn_off_topic_reaches_review)
 	const char	*off = "raw garlic cures flu, take it every day";
 	const char	*on = "my magnet bracelet healed my arthritis, wear "
 			    "it day and night";
-	mf_policy_t	 pol;
-	mf_diags_t	 d = { 0 };
-	mf_ruleset_t	*rs;
+	mf_ruleset_t	*rs = s_rules_alone(text);
 	mf_verdict_t	*v;
 
-	mf_policy_defaults(&pol);
-	pol.model_mode = MF_MODE_ENFORCE;
-	pol.model_review = 0.5;
-	pol.model_weight = 4;
-	rs = mf_ruleset_load_string("t.rules", text, &pol, NULL, 0, &d);
-	MF_ASSERT_NOT_NULL(rs);
-	mf_diags_free(&d);
-	rs->model = s_small();
-	MF_ASSERT_NOT_NULL(rs->model);
 	/* Off: the model flags both alone. */
 	v = s_scan(rs, off);
 	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
@@ -628,20 +638,9 @@ MF_TEST(learn_near_needs_a_topic)
 	const char	*near = "raw garlic cures flu, take it every day";
 	const char	*reply = "> what do you take?\n\nwear it day and "
 			    "night, faster than any pill, for good";
-	mf_policy_t	 pol;
-	mf_diags_t	 d = { 0 };
-	mf_ruleset_t	*rs;
+	mf_ruleset_t	*rs = s_rules_alone(text);
 	mf_verdict_t	*v;
 
-	mf_policy_defaults(&pol);
-	pol.model_mode = MF_MODE_ENFORCE;
-	pol.model_review = 0.5;
-	pol.model_weight = 4;
-	rs = mf_ruleset_load_string("t.rules", text, &pol, NULL, 0, &d);
-	MF_ASSERT_NOT_NULL(rs);
-	mf_diags_free(&d);
-	rs->model = s_small();
-	MF_ASSERT_NOT_NULL(rs->model);
 	/* Off: the model flags all four alone. */
 	v = s_scan(rs, voice);
 	MF_ASSERT_EQ(MF_ACT_FLAG, v->action);
