@@ -1663,8 +1663,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	int			 ruled = 0, any = 0, all = 0, asks;
 	int			 hinted = 0;
 	double			 lean = 0.5;	/* leans to a claim */
-	double			 near = 0;
-	int			 near_c = 0;	/* near is the hint's score */
+	double			 near = 0;	/* the hint's score */
 	long			 c = -2;	/* the hint, -2: not asked yet */
 
 	/* Sentences that ask matter only from there on: the walk is skipped
@@ -1683,7 +1682,6 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	if (any && pol->model_hint_question >= 0 &&
 	    !(v->flags & MF_VF_QUOTES_SKIPPED)) {
 		c = mf_model_hint_feats(m, &self->feats, &near);
-		near_c = 1;
 		hinted = c >= 0 && near >= pol->model_hint_question;
 	}
 	add = p <= 0 ? pol->model_min : p >= 1 ? pol->model_max :
@@ -1716,10 +1714,8 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 	 * judged: the reply alone says little of its topic. */
 	if (!ruled && !vetoed && pol->model_near >= 0 &&
 	    !(v->flags & MF_VF_QUOTES_SKIPPED)) {
-		if (!near_c) {
+		if (c == -2)
 			c = mf_model_hint_feats(m, &self->feats, &near);
-			near_c = 1;
-		}
 		if (near < pol->model_near && !s_present(self, rs->topic.code))
 			return 0;
 	}
@@ -1732,7 +1728,7 @@ s_model(mf_scanner_t *self, const mf_ruleset_t *rs, const mf_model_t *m,
 			cl = mf_ruleset_claim(rs, v->hits[i].claim);
 	if (cl == NULL && (p >= lean || hinted)) {
 		if (c == -2)
-			c = mf_model_hint_feats(m, &self->feats, NULL);
+			c = mf_model_hint_feats(m, &self->feats, &near);
 		if (c >= 0)
 			cl = mf_ruleset_claim(rs, mf_model_class(m,
 			    (size_t)c));
